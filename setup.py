@@ -1,0 +1,32 @@
+"""Builds the tick core's C extension; everything else is in pyproject.toml.
+
+Set AUCTIONEER_SANITIZE=1 to build with AddressSanitizer and
+UndefinedBehaviorSanitizer (as msgspec's MSGSPEC_SANITIZE does); `make sanitize`
+does so in its own virtual environment and runs the native tests there.
+"""
+
+import os
+
+from setuptools import Extension, setup
+
+_WARNINGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wconversion", "-Werror=implicit-function-declaration"]
+
+if os.environ.get("AUCTIONEER_SANITIZE"):
+    _SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    _compile = [*_WARNINGS, "-O1", "-g", "-fno-omit-frame-pointer", *_SANITIZE]
+    _link = _SANITIZE
+else:
+    _compile = [*_WARNINGS, "-O3"]
+    _link = []
+
+setup(
+    ext_modules=[
+        Extension(
+            "auctioneer.tick._core",
+            sources=["src/auctioneer/tick/_core.c", "src/auctioneer/tick/tick_core.c"],
+            depends=["src/auctioneer/tick/tick_core.h"],
+            extra_compile_args=_compile,
+            extra_link_args=_link,
+        )
+    ]
+)
