@@ -466,9 +466,25 @@ static void lazy_expire(struct tick_book *b, uint32_t a)
     drop(&slots_of(b)[a]);
 }
 
+static inline void lazy_offer(struct lz_entry *c, uint32_t *clen, uint32_t depth,
+                              uint32_t a, uint32_t p, uint64_t q)
+{
+    uint32_t j = *clen < depth ? (*clen)++ : depth - 1;
+    while (j && (p > c[j - 1].price || (p == c[j - 1].price && q < c[j - 1].seq))) {
+        c[j] = c[j - 1];
+        j--;
+    }
+    c[j].seq = q;
+    c[j].price = p;
+    c[j].agent = a;
+}
+
 /* One pass over the live bids keeping the best `depth` by insertion: after
  * the first few, almost every bid fails the single test against the last
- * cached one. */
+ * cached one. The ranking is a total order, so the pass may visit bids in
+ * any order: through the dense array when live bids are sparse, straight
+ * along the slots (sequential, prefetched) when at least a quarter of them
+ * are live. */
 static void lazy_recompute(struct tick_book *b)
 {
     const struct tick_slot *s = slots_of(b);
@@ -481,25 +497,28 @@ static void lazy_recompute(struct tick_book *b)
 
     for (i = 0; i < b->clen; i++)
         where[c[i].agent] &= ~LZ_CACHED;
-    for (i = 0; i < len; i++) {
-        uint32_t a = dense[i], p = s[a].price, j;
-        uint64_t q = s[a].seq;
-        if (clen == depth) {
-            if (p < lim_price || (p == lim_price && q > lim_seq))
+    if (len >= b->capacity >> 2) {
+        for (i = 0; i < b->capacity; i++) {
+            uint32_t p = s[i].price;
+            uint64_t q = s[i].seq;
+            if (clen == depth && (p < lim_price || (p == lim_price && q > lim_seq)))
                 continue;
-            j = depth - 1;
-        } else {
-            j = clen++;
+            if (!q)
+                continue;
+            lazy_offer(c, &clen, depth, i, p, q);
+            lim_price = c[clen - 1].price;
+            lim_seq = c[clen - 1].seq;
         }
-        while (j && (p > c[j - 1].price || (p == c[j - 1].price && q < c[j - 1].seq))) {
-            c[j] = c[j - 1];
-            j--;
+    } else {
+        for (i = 0; i < len; i++) {
+            uint32_t a = dense[i], p = s[a].price;
+            uint64_t q = s[a].seq;
+            if (clen == depth && (p < lim_price || (p == lim_price && q > lim_seq)))
+                continue;
+            lazy_offer(c, &clen, depth, a, p, q);
+            lim_price = c[clen - 1].price;
+            lim_seq = c[clen - 1].seq;
         }
-        c[j].seq = q;
-        c[j].price = p;
-        c[j].agent = a;
-        lim_price = c[clen - 1].price;
-        lim_seq = c[clen - 1].seq;
     }
     for (i = 0; i < clen; i++)
         where[c[i].agent] |= LZ_CACHED;
@@ -836,6 +855,23 @@ static uint32_t tourney_select(struct tick_book *b, uint32_t n, uint32_t *agents
 
     if (!n || !tree[1])
         return 0;
+    if (n <= 2) {
+        /* The frontier after one emit, folded without a heap: the runner-up
+         * is the best of the group's rest and the siblings on its path. */
+        uint32_t a = tree[1] - 1, g = group_of(b, a), i, next;
+        agents[0] = a;
+        prices[0] = s[a].price;
+        if (n == 1)
+            return 1;
+        next = group_best(b, s, g, 1ull << (a - g * b->p.group));
+        for (i = b->leaves + g; i > 1; i >>= 1)
+            next = best_of(s, next, tree[i ^ 1]);
+        if (!next)
+            return 1;
+        agents[1] = next - 1;
+        prices[1] = s[next - 1].price;
+        return 2;
+    }
     h[0].agent = tree[1] - 1;
     h[0].code = 1;
     while (size) {

@@ -36,8 +36,9 @@
  *                expire O(1), select O(n) for the top n.
  *   TICK_LAZY    lazy heap: an unordered dense array of live bids plus a
  *                cache of the top `depth` bids (the probable winner and the
- *                ranks behind it). The cache is recomputed by an O(N log depth)
- *                scan only when (a) a bid would enter the cache by more than
+ *                ranks behind it). The cache is recomputed by one insertion
+ *                pass over the live bids (O(N) typical, O(N * depth) worst)
+ *                only when (a) a bid would enter the cache by more than
  *                `threshold`, (b) a cached agent changes or leaves, or
  *                (c) `period` selects have passed since the last recompute.
  *                With threshold 0 the cache is exact; with threshold > 0 a
