@@ -39,7 +39,7 @@ sanitize:
 	$(SAN_VENV)/bin/python -m pip install -q --upgrade pip setuptools wheel
 	$(SAN_VENV)/bin/python -m pip install -q '.[dev]'
 	AUCTIONEER_SANITIZE=1 $(SAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps --no-build-isolation .
-	LD_PRELOAD="$(SAN_RT)" ASAN_OPTIONS=detect_leaks=0 \
+	AUCTIONEER_SANITIZE=1 LD_PRELOAD="$(SAN_RT)" ASAN_OPTIONS=detect_leaks=0 \
 		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick -m native
 
 clean:

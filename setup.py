@@ -13,13 +13,19 @@ _WARNINGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wconversion", "-Werror=implicit
 
 if os.environ.get("AUCTIONEER_SANITIZE"):
     _SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-    _compile = [*_WARNINGS, "-O1", "-g", "-fno-omit-frame-pointer", *_SANITIZE]
+    _compile = [*_WARNINGS, "-O1", "-g", "-fno-omit-frame-pointer", "-DAUCTIONEER_SANITIZED",
+                *_SANITIZE]
     _link = _SANITIZE
+    # setuptools reuses object files by timestamp, whatever the flags: keep the
+    # instrumented objects apart from the normal ones, both ways.
+    _options = {"build": {"build_base": "build/sanitize"}}
 else:
     _compile = [*_WARNINGS, "-O3"]
     _link = []
+    _options = {}
 
 setup(
+    options=_options,
     ext_modules=[
         Extension(
             "auctioneer.tick._core",

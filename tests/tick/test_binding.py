@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import array
 import gc
+import os
 import sys
 import time
 import tracemalloc
@@ -380,3 +381,10 @@ def test_steady_state_calls_do_not_grow_memory() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 64 * 1024, f"{grown} bytes retained over 10000 calls"
+
+
+def test_sanitizer_run_tests_an_instrumented_build() -> None:
+    """`make sanitize` sets AUCTIONEER_SANITIZE; then the module must be the ASan build."""
+    from auctioneer.tick import _core
+
+    assert _core.SANITIZED == (1 if os.environ.get("AUCTIONEER_SANITIZE") else 0)

@@ -1452,5 +1452,15 @@ PyInit__core(void)
             return NULL;
         }
     }
+    /* Lets a sanitizer run prove it is not testing a stale, uninstrumented build. */
+#ifdef AUCTIONEER_SANITIZED
+    const long sanitized = 1;
+#else
+    const long sanitized = 0;
+#endif
+    if (PyModule_AddIntConstant(m, "SANITIZED", sanitized) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }

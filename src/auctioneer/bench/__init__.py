@@ -1,0 +1,21 @@
+"""Benchmarks of auctioneer's hot paths, driven by ``auctioneer bench ...``.
+
+Modules:
+
+* :mod:`auctioneer.bench.tick` -- the tick market's bid structures: latency
+  of update, expire and one tick (update + winner + Vickrey price), timed
+  natively in C and per call from Python, memory per agent, and the sampled
+  book's miss rate.
+* :mod:`auctioneer.bench.tick_report` -- that benchmark's table, target
+  lines and plot.
+* :mod:`auctioneer.bench.baselines` -- the pure-Python books everyone would
+  write first (``heapq`` with lazy deletion, ``SortedList``), with the tick
+  books' API, so the same timing loop drives them.
+* :mod:`auctioneer.bench.timing` -- percentiles, the Python timer's own cost
+  and the environment a run records.
+
+Nothing is imported here, so ``auctioneer --help`` stays fast; import the
+module you need.
+"""
+
+__all__: list[str] = []
