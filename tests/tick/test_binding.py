@@ -387,4 +387,4 @@ def test_sanitizer_run_tests_an_instrumented_build() -> None:
     """`make sanitize` sets AUCTIONEER_SANITIZE; then the module must be the ASan build."""
     from auctioneer.tick import _core
 
-    assert _core.SANITIZED == (1 if os.environ.get("AUCTIONEER_SANITIZE") else 0)
+    assert (1 if os.environ.get("AUCTIONEER_SANITIZE") else 0) == _core.SANITIZED

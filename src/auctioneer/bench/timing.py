@@ -1,8 +1,9 @@
 """What every benchmark shares: latency percentiles, the timer's own cost, the environment.
 
 Latencies are nanoseconds as floats (they are measurements, not money).
-Percentiles use the nearest-rank definition (numpy's ``inverted_cdf``): every
-reported value is a latency that was actually observed.
+Percentiles use the nearest-rank definition, in integer arithmetic so that
+p99.9 of 1000 samples is the 999th: every reported value is a latency that
+was actually observed.
 
 Example:
     >>> summarize([10, 20, 30, 40, 1000])
@@ -38,7 +39,7 @@ __all__ = [
     "summarize",
 ]
 
-_LEVELS = (50.0, 99.0, 99.9)
+_PER_MILLE = (500, 990, 999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,12 @@ class Percentiles:
 def summarize(samples_ns: Sequence[float] | npt.NDArray[np.float64]) -> Percentiles:
     """Nearest-rank p50, p99 and p99.9 of latencies in ns; ValueError when empty."""
     data = np.asarray(samples_ns, dtype=np.float64)
-    if data.size == 0:
+    count = data.size
+    if count == 0:
         raise ValueError("no latency samples to summarize")
-    p50, p99, p999 = np.percentile(data, _LEVELS, method="inverted_cdf")
+    # The rank ceil(count * q) of each level q, counted from 1.
+    ranks = [-(-count * level // 1000) - 1 for level in _PER_MILLE]
+    p50, p99, p999 = np.partition(data, ranks)[ranks]
     return Percentiles(float(p50), float(p99), float(p999))
 
 

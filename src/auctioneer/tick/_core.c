@@ -498,7 +498,7 @@ book_create(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs, PyObjec
     case TICK_LAZY:
         p.depth = 2;
         p.threshold = 0;
-        p.period = 64;
+        p.period = 1024;
         if (a[1] != NULL) {
             if (get_count(a[1], "depth", 1, 64, &v) < 0) {
                 return NULL;
@@ -1109,7 +1109,7 @@ KIND_TYPE(TierBook_Type, "TierBook", tiers_getset,
           "TierBook(capacity, tiermap=None)\n--\n\n"
           "Stratified price tiers, FIFO inside a tier. update, expire O(1).");
 KIND_TYPE(LazyHeap_Type, "LazyHeap", lazy_getset,
-          "LazyHeap(capacity, depth=2, threshold=0, period=64)\n--\n\n"
+          "LazyHeap(capacity, depth=2, threshold=0, period=1024)\n--\n\n"
           "Caches the top depth bids; recomputes only when needed.");
 KIND_TYPE(TournamentTree_Type, "TournamentTree", tourney_getset,
           "TournamentTree(capacity, group=16)\n--\n\n"

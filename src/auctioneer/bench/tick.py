@@ -1,0 +1,787 @@
+"""The tick benchmark: how fast each bid structure updates, expires and runs a tick.
+
+One *tick* is what a scheduler does each quantum: one agent changes its bid
+(``update``), then the book yields the winner and the Vickrey price
+(``select(2)``: the top two agents and their rank prices). For every book
+size N and every structure the benchmark fills a book with N agents (ids
+0..N-1, capacity N, bids uniform in 0.50..1.50 currency units) and measures:
+
+* **in C** -- ``_core.time_ops`` times each operation inside the extension
+  with the time stamp counter (serialised ``rdtsc``/``rdtscp``), so no
+  Python is in the interval: update, expire, and the tick. The timer's own
+  cost (an empty interval) is measured too and *reported, never subtracted*.
+* **from Python** -- ``time.perf_counter_ns()`` around each call, the cost a
+  Python scheduler would actually pay; an empty ``perf_counter_ns`` pair is
+  measured and reported the same way. The pure-Python baselines of
+  :mod:`auctioneer.bench.baselines` run in this same loop.
+* **memory** -- ``nbytes / capacity`` of the native core's block; for every
+  book also the bytes :mod:`tracemalloc` saw allocated to build it, per agent.
+* **accuracy** -- the sampled book's miss rate: the share of ticks whose
+  winner differs from an exact ``IndexedHeap`` fed the same operations, and
+  the mean relative error of its Vickrey price.
+
+Every measurement is repeated; a reported percentile is the median of that
+percentile over the repeats. The cyclic garbage collector is paused inside
+timed loops (as :mod:`timeit` does). Latencies are nanoseconds as floats;
+prices stay integer micro-units throughout.
+
+Example:
+    >>> config = TickBenchConfig.build(sizes=(16,), structures=("TierBook",), ops=200,
+    ...                                repeats=1)
+    >>> result = run_tick_bench(config)
+    >>> [(r.name, r.n) for r in result.rows]
+    [('TierBook', 16), ('heapq', 16), ('SortedList', 16)]
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from auctioneer.bench.baselines import BASELINES, TickBook
+from auctioneer.bench.timing import (
+    Environment,
+    Percentiles,
+    environment,
+    gc_paused,
+    median_percentiles,
+    perf_counter_overhead,
+    summarize,
+)
+from auctioneer.tick import STRUCTURES, _core
+from auctioneer.tick.limits import MAX_CAPACITY
+
+__all__ = [
+    "BASELINE_NAMES",
+    "DEFAULT_SIZES",
+    "PRICE_HIGH",
+    "PRICE_LOW",
+    "QUICK_SIZES",
+    "TARGET_N",
+    "OpLatency",
+    "SampledAccuracy",
+    "StructureResult",
+    "Target",
+    "TickBenchConfig",
+    "TickBenchResult",
+    "TickSamples",
+    "TimerCost",
+    "evaluate_targets",
+    "parse_sizes",
+    "parse_structures",
+    "run_tick_bench",
+    "write_json",
+]
+
+PRICE_LOW = 500_000
+"""Lowest bid drawn, micro-units ($0.50)."""
+PRICE_HIGH = 1_500_000
+"""Highest bid drawn, micro-units ($1.50)."""
+DEFAULT_SIZES = (10, 100, 1000, 10000)
+"""Book sizes N of a full run."""
+QUICK_SIZES = (10, 1000)
+"""Book sizes N of a ``--quick`` smoke run."""
+BASELINE_NAMES = tuple(BASELINES)
+"""The pure-Python baselines every run includes, ``heapq`` first."""
+TARGET_N = 1000
+"""The book size the targets are stated at."""
+
+DEFAULT_OPS = 100_000
+QUICK_OPS = 2_000
+DEFAULT_REPEATS = 5
+QUICK_REPEATS = 3
+DEFAULT_ACCURACY_SAMPLES = (8, 32, 128, 512)
+QUICK_ACCURACY_SAMPLES = (32,)
+SELECT_N = 2
+"""A tick selects the winner and the runner-up, whose bid is the Vickrey price."""
+_WARMUP = 1_000
+_ACCURACY_TICKS = 20_000
+_OP_UPDATE, _OP_EXPIRE, _OP_TICK, _OP_EMPTY = 0, 1, 2, 3
+_SEED_MAX = 2**64 - 1
+
+# Targets: (what, limit in ns).
+NATIVE_TICK_P99_NS = 50.0
+PYTHON_TICK_P99_NS = 1_000.0
+PYTHON_TICK_P999_NS = 10_000.0
+SPEEDUP_VS_HEAPQ = 2.0
+
+
+# --------------------------------------------------------------------------
+# Configuration
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Book sizes from ``"10,100,1000"``; ValueError naming the bad item."""
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise ValueError(f"{text!r} names no size; give e.g. 10,100,1000")
+    sizes: list[int] = []
+    for item in items:
+        if not item:
+            raise ValueError(f"{text!r} has an empty item; give e.g. 10,100,1000")
+        try:
+            size = int(item)
+        except ValueError:
+            raise ValueError(f"size {item!r} is not an integer") from None
+        if not 1 <= size <= MAX_CAPACITY:
+            raise ValueError(f"size {item!r} is out of range 1..{MAX_CAPACITY}")
+        sizes.append(size)
+    return tuple(sorted(set(sizes)))
+
+
+def parse_structures(text: str) -> tuple[str, ...]:
+    """Structure names from ``"TierBook,LazyHeap"`` or ``"all"`` (any case)."""
+    by_lower = {name.lower(): name for name in STRUCTURES}
+    chosen: list[str] = []
+    for item in (part.strip() for part in text.split(",")):
+        if item.lower() == "all":
+            chosen.extend(STRUCTURES)
+        elif item.lower() in by_lower:
+            chosen.append(by_lower[item.lower()])
+        else:
+            raise ValueError(
+                f"unknown structure {item!r}: choose from {', '.join(STRUCTURES)} or all"
+            )
+    return tuple(dict.fromkeys(chosen))
+
+
+def _require_int(value: object, name: str, low: int, high: int | None = None) -> int:
+    if type(value) is not int:
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} {value} is out of range {bound}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TickBenchConfig:
+    """What to measure. Build one with :meth:`build`, which fills in the defaults."""
+
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    structures: tuple[str, ...] = STRUCTURES
+    ops: int = DEFAULT_OPS
+    """Timed operations per measurement, in C and from Python alike."""
+    repeats: int = DEFAULT_REPEATS
+    seed: int = 0
+    accuracy_samples: tuple[int, ...] = DEFAULT_ACCURACY_SAMPLES
+    """Sample sizes at which the sampled book's miss rate is measured."""
+    accuracy_ticks: int = DEFAULT_OPS
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.sizes:
+            raise ValueError("sizes is empty: give at least one book size")
+        for size in self.sizes:
+            _require_int(size, "size", 1, MAX_CAPACITY)
+        if not self.structures:
+            raise ValueError("structures is empty: give at least one structure")
+        for name in self.structures:
+            if name not in STRUCTURES:
+                raise ValueError(
+                    f"unknown structure {name!r}: choose from {', '.join(STRUCTURES)}"
+                )
+        _require_int(self.ops, "ops", 1)
+        _require_int(self.repeats, "repeats", 1)
+        _require_int(self.seed, "seed", 0, _SEED_MAX)
+        for samples in self.accuracy_samples:
+            _require_int(samples, "accuracy sample size", 1, MAX_CAPACITY)
+        _require_int(self.accuracy_ticks, "accuracy_ticks", 1)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        sizes: Iterable[int] | None = None,
+        structures: Iterable[str] | None = None,
+        ops: int | None = None,
+        repeats: int | None = None,
+        seed: int = 0,
+        quick: bool = False,
+    ) -> TickBenchConfig:
+        """A configuration: what is given, else the full run's (or ``quick``'s) defaults."""
+        run_ops = ops if ops is not None else (QUICK_OPS if quick else DEFAULT_OPS)
+        return cls(
+            sizes=tuple(sizes) if sizes is not None else (QUICK_SIZES if quick else DEFAULT_SIZES),
+            structures=tuple(structures) if structures is not None else STRUCTURES,
+            ops=run_ops,
+            repeats=repeats if repeats is not None else (
+                QUICK_REPEATS if quick else DEFAULT_REPEATS
+            ),
+            seed=seed,
+            accuracy_samples=QUICK_ACCURACY_SAMPLES if quick else DEFAULT_ACCURACY_SAMPLES,
+            accuracy_ticks=min(run_ops, _ACCURACY_TICKS),
+            quick=quick,
+        )
+
+    @property
+    def books(self) -> tuple[str, ...]:
+        """Every book measured: the chosen structures, then the baselines."""
+        return (*self.structures, *BASELINE_NAMES)
+
+    @property
+    def steps(self) -> int:
+        """How many progress steps :func:`run_tick_bench` reports."""
+        per_size = self.repeats * len(self.books) + len(self.books)
+        if "SampledTopK" in self.structures:
+            per_size += len(self.accuracy_samples)
+        return len(self.sizes) * per_size
+
+    @property
+    def plot_n(self) -> int:
+        """The size whose full distributions are kept: TARGET_N, else the nearest (log scale)."""
+        return min(self.sizes, key=lambda n: (abs(np.log(n / TARGET_N)), n))
+
+
+# --------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True, slots=True)
+class OpLatency:
+    """Latency percentiles (ns) of the three operations, median over repeats."""
+
+    tick: Percentiles
+    """update + select(2): one tick."""
+    update: Percentiles
+    expire: Percentiles
+    """expire alone (the re-insert that keeps the book full is not timed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StructureResult:
+    """Everything measured for one book at one size."""
+
+    name: str
+    n: int
+    native: bool
+    """A native tick structure (True) or a pure-Python baseline."""
+    in_c: OpLatency | None
+    """Timed inside the extension; None for the baselines."""
+    from_python: OpLatency
+    """Timed per call from Python."""
+    core_bytes_per_agent: float | None
+    """Native ``nbytes / capacity``; None for the baselines."""
+    traced_bytes_per_agent: float
+    """Bytes tracemalloc saw allocated while building the full book, per agent."""
+
+    @property
+    def bytes_per_agent(self) -> float:
+        """The memory figure to quote: the core block natively, tracemalloc's otherwise."""
+        if self.core_bytes_per_agent is not None:
+            return self.core_bytes_per_agent
+        return self.traced_bytes_per_agent
+
+
+@dataclass(frozen=True, slots=True)
+class TimerCost:
+    """What the timers cost by themselves: an empty interval, ns, median over repeats."""
+
+    native_hz: int
+    """time_ops's timer ticks per second."""
+    native: Percentiles
+    """An empty rdtsc/rdtscp interval in C (time_ops op 3)."""
+    python: Percentiles
+    """An empty ``perf_counter_ns()`` pair in Python."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampledAccuracy:
+    """How often the sampled book picks a different winner than an exact book."""
+
+    n: int
+    samples: int
+    ticks: int
+    miss_rate: float
+    """Share of ticks whose winner differs from the exact winner."""
+    price_miss_rate: float
+    """Share of ticks whose Vickrey price differs from the exact one."""
+    mean_rel_price_error: float
+    """Mean over ticks of ``|sampled - exact| / exact`` Vickrey price."""
+
+    @property
+    def exact(self) -> bool:
+        """True when the sample covers every bid, so the book ranks them all."""
+        return self.samples >= self.n
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One performance target and whether this run met it (None: not measured)."""
+
+    name: str
+    passed: bool | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TickSamples:
+    """Every tick latency (ns) at one size, repeats pooled, for plotting."""
+
+    n: int
+    in_c: dict[str, npt.NDArray[np.float64]]
+    from_python: dict[str, npt.NDArray[np.float64]]
+
+
+@dataclass(frozen=True, slots=True)
+class TickBenchResult:
+    """A whole run: configuration, environment, timer costs, rows, accuracy, targets."""
+
+    config: TickBenchConfig
+    environment: Environment
+    timer: TimerCost
+    rows: tuple[StructureResult, ...]
+    accuracy: tuple[SampledAccuracy, ...]
+    targets: tuple[Target, ...]
+    samples: TickSamples = field(repr=False, compare=False)
+    elapsed_s: float = 0.0
+
+    def row(self, name: str, n: int) -> StructureResult | None:
+        """The result for book ``name`` at size ``n``, if measured."""
+        return next((r for r in self.rows if r.name == name and r.n == n), None)
+
+    def speedup_vs_heapq(self, row: StructureResult) -> tuple[float, float] | None:
+        """heapq's Python tick p50 and p99 over ``row``'s: above 1 means faster than heapq."""
+        base = self.row("heapq", row.n)
+        if base is None:
+            return None
+        mine, theirs = row.from_python.tick, base.from_python.tick
+        return (theirs.p50 / mine.p50, theirs.p99 / mine.p99)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the raw samples, as JSON-ready builtins."""
+        return {
+            "benchmark": "auctioneer.bench.tick",
+            "schema": 1,
+            "environment": _fields(self.environment),
+            "config": {
+                **_fields(self.config),
+                "select_n": SELECT_N,
+                "price_range_micros": [PRICE_LOW, PRICE_HIGH],
+                "percentiles": "nearest rank, median over repeats",
+                "gc_paused_while_timing": True,
+                "timer_overhead_subtracted": False,
+            },
+            "timer": {
+                "native_hz": self.timer.native_hz,
+                "native_empty_interval_ns": _pct(self.timer.native),
+                "python_empty_perf_counter_pair_ns": _pct(self.timer.python),
+            },
+            "results": [self._row_dict(r) for r in self.rows],
+            "sampled_accuracy": [
+                {**_fields(a), "exact": a.exact} for a in self.accuracy
+            ],
+            "targets": [_fields(t) for t in self.targets],
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+    def _row_dict(self, row: StructureResult) -> dict[str, Any]:
+        speedup = self.speedup_vs_heapq(row)
+        ops = ("tick", "update", "expire")
+        return {
+            "structure": row.name,
+            "n": row.n,
+            "native": row.native,
+            "in_c_ns": None if row.in_c is None else {
+                op: _pct(getattr(row.in_c, op)) for op in ops
+            },
+            "from_python_ns": {op: _pct(getattr(row.from_python, op)) for op in ops},
+            "bytes_per_agent": round(row.bytes_per_agent, 3),
+            "core_bytes_per_agent": row.core_bytes_per_agent,
+            "traced_bytes_per_agent": round(row.traced_bytes_per_agent, 3),
+            "speedup_vs_heapq": None if speedup is None else {
+                "p50": round(speedup[0], 3), "p99": round(speedup[1], 3)
+            },
+            "python_over_in_c": None if row.in_c is None else {
+                "p50": round(row.from_python.tick.p50 / row.in_c.tick.p50, 3),
+                "p99": round(row.from_python.tick.p99 / row.in_c.tick.p99, 3),
+            },
+        }
+
+
+def _pct(p: Percentiles) -> dict[str, float]:
+    return {"p50": round(p.p50, 2), "p99": round(p.p99, 2), "p999": round(p.p999, 2)}
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def write_json(result: TickBenchResult, path: Path) -> None:
+    """Write :meth:`TickBenchResult.to_dict` to ``path``, creating its folder."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------
+# Workload and timing loops
+
+
+@dataclass(frozen=True, slots=True)
+class _Ops:
+    """One timed operation's inputs, as uint32 arrays for C and int lists for Python."""
+
+    agents: npt.NDArray[np.uint32]
+    prices: npt.NDArray[np.uint32]
+    agent_list: list[int]
+    price_list: list[int]
+
+
+def _ops(rng: np.random.Generator, n: int, count: int) -> _Ops:
+    agents = rng.integers(0, n, size=count, dtype=np.uint32)
+    prices = rng.integers(PRICE_LOW, PRICE_HIGH, size=count, dtype=np.uint32, endpoint=True)
+    return _Ops(agents, prices, agents.tolist(), prices.tolist())
+
+
+@dataclass(frozen=True, slots=True)
+class _Workload:
+    """The opening bids and the operations of one repeat at one size."""
+
+    fill: list[int]
+    warmup: _Ops
+    update: _Ops
+    expire: _Ops
+    tick: _Ops
+
+
+def _workload(seed: int, n: int, repeat: int, count: int) -> _Workload:
+    rng = np.random.default_rng([seed, n, repeat])
+    fill = rng.integers(PRICE_LOW, PRICE_HIGH, size=n, dtype=np.uint32, endpoint=True)
+    return _Workload(
+        fill=fill.tolist(),
+        warmup=_ops(rng, n, min(_WARMUP, count)),
+        update=_ops(rng, n, count),
+        expire=_ops(rng, n, count),
+        tick=_ops(rng, n, count),
+    )
+
+
+def _make(name: str, n: int, seed: int = 1) -> Any:
+    if name in BASELINES:
+        return BASELINES[name](n)
+    if name == "SampledTopK":
+        return _core.SampledTopK(n, seed=seed)
+    return getattr(_core, name)(n)
+
+
+def _fill(book: TickBook, prices: list[int]) -> None:
+    update = book.update
+    for agent, price in enumerate(prices):
+        update(agent, price)
+
+
+def _select_n(book: Any) -> int:
+    """SELECT_N, or fewer for a book too small to hold a runner-up (select's n <= capacity)."""
+    return min(SELECT_N, int(book.capacity))
+
+
+def _in_c(book: Any, op: int, ops: _Ops, to_ns: float) -> npt.NDArray[np.float64]:
+    raw = _core.time_ops(book, op, ops.agents, ops.prices, _select_n(book))
+    # time_ops returns the machine's own uint64 layout (little-endian on x86).
+    return np.frombuffer(raw, dtype=np.uint64).astype(np.float64) * to_ns
+
+
+def _py_tick(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
+    clock, update, select, count = time.perf_counter_ns, book.update, book.select, _select_n(book)
+    out = [0] * len(ops.agent_list)
+    with gc_paused():
+        for i, (agent, price) in enumerate(zip(ops.agent_list, ops.price_list, strict=True)):
+            t0 = clock()
+            update(agent, price)
+            select(count)
+            t1 = clock()
+            out[i] = t1 - t0
+    return np.asarray(out, dtype=np.float64)
+
+
+def _py_update(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
+    clock, update = time.perf_counter_ns, book.update
+    out = [0] * len(ops.agent_list)
+    with gc_paused():
+        for i, (agent, price) in enumerate(zip(ops.agent_list, ops.price_list, strict=True)):
+            t0 = clock()
+            update(agent, price)
+            t1 = clock()
+            out[i] = t1 - t0
+    return np.asarray(out, dtype=np.float64)
+
+
+def _py_expire(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
+    clock, update, expire = time.perf_counter_ns, book.update, book.expire
+    out = [0] * len(ops.agent_list)
+    with gc_paused():
+        for i, (agent, price) in enumerate(zip(ops.agent_list, ops.price_list, strict=True)):
+            t0 = clock()
+            expire(agent)
+            t1 = clock()
+            update(agent, price)  # keeps the book full, untimed
+            out[i] = t1 - t0
+    return np.asarray(out, dtype=np.float64)
+
+
+def _traced_bytes_per_agent(name: str, prices: list[int]) -> float:
+    """Bytes allocated while building a full book, per agent (all of it still live)."""
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        book = _make(name, len(prices))
+        _fill(book, prices)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    del book
+    return max(after - before, 0) / len(prices)
+
+
+def _accuracy(n: int, samples: int, ticks: int, seed: int) -> SampledAccuracy:
+    """Run a sampled and an exact book in lockstep on one tick sequence, untimed."""
+    rng = np.random.default_rng([seed, n, samples, 0x5A])
+    fill = rng.integers(PRICE_LOW, PRICE_HIGH, size=n, dtype=np.uint32, endpoint=True).tolist()
+    ops = _ops(rng, n, ticks)
+    sampled = _core.SampledTopK(n, samples=samples, seed=seed)
+    exact = _core.IndexedHeap(n)
+    count = _select_n(exact)
+    _fill(sampled, fill)
+    _fill(exact, fill)
+    misses = price_misses = 0
+    rel_error = 0.0
+    for agent, price in zip(ops.agent_list, ops.price_list, strict=True):
+        sampled.update(agent, price)
+        exact.update(agent, price)
+        got_agents, got_prices = sampled.select(count)
+        want_agents, want_prices = exact.select(count)
+        misses += got_agents[0] != want_agents[0]
+        got = got_prices[1] if len(got_prices) > 1 else 0
+        want = want_prices[1] if len(want_prices) > 1 else 0
+        if got != want:
+            price_misses += 1
+            # A statistic of the error, not a money amount: a float is fine here.
+            rel_error += abs(got - want) / want if want else 1.0
+    return SampledAccuracy(
+        n=n,
+        samples=samples,
+        ticks=ticks,
+        miss_rate=misses / ticks,
+        price_miss_rate=price_misses / ticks,
+        mean_rel_price_error=rel_error / ticks,
+    )
+
+
+# --------------------------------------------------------------------------
+# The run
+
+
+def run_tick_bench(
+    config: TickBenchConfig, progress: Callable[[str], None] | None = None
+) -> TickBenchResult:
+    """Measure every book of ``config`` at every size; ``progress`` hears each step.
+
+    ``progress(description)`` is called as each of ``config.steps`` steps
+    starts. Repeats are the outer loop and books the inner one, so a burst of
+    machine noise lands on every book rather than on one.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda _desc: None)
+    env = environment()
+    hz = int(_core.timer_hz())
+    to_ns = 1e9 / hz
+    native_timer: list[Percentiles] = []
+    python_timer: list[Percentiles] = []
+    rows: list[StructureResult] = []
+    accuracy: list[SampledAccuracy] = []
+    plot_in_c: dict[str, list[npt.NDArray[np.float64]]] = {}
+    plot_py: dict[str, list[npt.NDArray[np.float64]]] = {}
+
+    for n in config.sizes:
+        in_c: dict[str, dict[str, list[Percentiles]]] = {}
+        from_py: dict[str, dict[str, list[Percentiles]]] = {}
+        for repeat in range(config.repeats):
+            work = _workload(config.seed, n, repeat, config.ops)
+            python_timer.append(summarize(perf_counter_overhead(config.ops)))
+            for name in config.books:
+                report(f"N={n:<6} repeat {repeat + 1}/{config.repeats}  {name}")
+                book = _make(name, n, config.seed)
+                _fill(book, work.fill)
+                native = name not in BASELINES
+                if native:
+                    _in_c(book, _OP_TICK, work.warmup, to_ns)
+                    empty = _in_c(book, _OP_EMPTY, work.tick, to_ns)
+                    native_timer.append(summarize(empty))
+                    c_tick = _in_c(book, _OP_TICK, work.tick, to_ns)
+                    timings = {
+                        "update": _in_c(book, _OP_UPDATE, work.update, to_ns),
+                        "expire": _in_c(book, _OP_EXPIRE, work.expire, to_ns),
+                        "tick": c_tick,
+                    }
+                    slot = in_c.setdefault(name, {})
+                    for op, data in timings.items():
+                        slot.setdefault(op, []).append(summarize(data))
+                    if n == config.plot_n:
+                        plot_in_c.setdefault(name, []).append(c_tick)
+                _py_tick(book, work.warmup)
+                py_tick = _py_tick(book, work.tick)
+                py_timings = {
+                    "update": _py_update(book, work.update),
+                    "expire": _py_expire(book, work.expire),
+                    "tick": py_tick,
+                }
+                slot = from_py.setdefault(name, {})
+                for op, data in py_timings.items():
+                    slot.setdefault(op, []).append(summarize(data))
+                if n == config.plot_n:
+                    plot_py.setdefault(name, []).append(py_tick)
+                del book
+
+        fill = _workload(config.seed, n, 0, 1).fill
+        for name in config.books:
+            report(f"N={n:<6} memory  {name}")
+            native = name not in BASELINES
+            core_bytes = None
+            if native:
+                probe = _make(name, n)
+                core_bytes = int(probe.nbytes) / n
+                del probe
+            rows.append(
+                StructureResult(
+                    name=name,
+                    n=n,
+                    native=native,
+                    in_c=_op_latency(in_c[name]) if native else None,
+                    from_python=_op_latency(from_py[name]),
+                    core_bytes_per_agent=core_bytes,
+                    traced_bytes_per_agent=_traced_bytes_per_agent(name, fill),
+                )
+            )
+        if "SampledTopK" in config.structures:
+            for samples in config.accuracy_samples:
+                report(f"N={n:<6} accuracy  SampledTopK samples={samples}")
+                accuracy.append(_accuracy(n, samples, config.accuracy_ticks, config.seed))
+
+    timer = TimerCost(
+        native_hz=hz,
+        native=median_percentiles(native_timer),
+        python=median_percentiles(python_timer),
+    )
+    result_rows = tuple(rows)
+    return TickBenchResult(
+        config=config,
+        environment=env,
+        timer=timer,
+        rows=result_rows,
+        accuracy=tuple(accuracy),
+        targets=evaluate_targets(result_rows, timer),
+        samples=TickSamples(
+            n=config.plot_n,
+            in_c={k: np.concatenate(v) for k, v in plot_in_c.items()},
+            from_python={k: np.concatenate(v) for k, v in plot_py.items()},
+        ),
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _op_latency(runs: dict[str, list[Percentiles]]) -> OpLatency:
+    return OpLatency(
+        tick=median_percentiles(runs["tick"]),
+        update=median_percentiles(runs["update"]),
+        expire=median_percentiles(runs["expire"]),
+    )
+
+
+# --------------------------------------------------------------------------
+# Targets
+
+
+def _ns(value: float) -> str:
+    return f"{value:,.0f} ns" if value < 10_000 else f"{value / 1000:,.1f} us"
+
+
+def _limit_target(
+    name: str,
+    rows: Sequence[StructureResult],
+    value: Callable[[StructureResult], float],
+    limit: float,
+    timer: tuple[str, float],
+) -> Target:
+    if not rows:
+        return Target(name, None, f"not measured: the run has no native structure at N={TARGET_N}")
+    ranked = sorted(rows, key=value)
+    best = ranked[0]
+    meeting = [r.name for r in ranked if value(r) <= limit]
+    others = ", ".join(f"{r.name} {_ns(value(r))}" for r in ranked[1:])
+    timer_name, timer_p50 = timer
+    detail = (
+        f"best {best.name} {_ns(value(best))} raw ({_ns(value(best) - timer_p50)} net of "
+        f"{timer_name}'s {_ns(timer_p50)} p50); meets it: {', '.join(meeting) or 'none'}"
+        + (f"; others: {others}" if others else "")
+    )
+    return Target(name, value(best) <= limit, detail)
+
+
+def _speedup_target(
+    name: str,
+    rows: Sequence[StructureResult],
+    heapq: StructureResult | None,
+    which: str,
+) -> Target:
+    if not rows or heapq is None:
+        return Target(name, None, f"not measured at N={TARGET_N}")
+    base = getattr(heapq.from_python.tick, which)
+    factors = sorted(
+        ((base / getattr(r.from_python.tick, which), r.name) for r in rows), reverse=True
+    )
+    best_factor, best_name = factors[0]
+    detail = (
+        f"best {best_name} {best_factor:.2f}x heapq's {which} "
+        f"({_ns(base)}); " + ", ".join(f"{n} {f:.2f}x" for f, n in factors[1:])
+    ).rstrip("; ")
+    return Target(name, best_factor >= SPEEDUP_VS_HEAPQ, detail)
+
+
+def evaluate_targets(rows: Sequence[StructureResult], timer: TimerCost) -> tuple[Target, ...]:
+    """The stated targets, judged at N = TARGET_N on raw (not overhead-subtracted) numbers."""
+    at_n = [r for r in rows if r.n == TARGET_N and r.native]
+    heapq = next((r for r in rows if r.n == TARGET_N and r.name == "heapq"), None)
+    c_timer = ("an empty C timer interval", timer.native.p50)
+    py_timer = ("an empty perf_counter_ns pair", timer.python.p50)
+
+    def in_c_p99(r: StructureResult) -> float:
+        return r.in_c.tick.p99 if r.in_c is not None else float("inf")
+
+    return (
+        _limit_target(
+            f"tick p99 in C <= {_ns(NATIVE_TICK_P99_NS)} at N={TARGET_N}",
+            at_n, in_c_p99, NATIVE_TICK_P99_NS, c_timer,
+        ),
+        _limit_target(
+            f"tick p99 from Python <= {_ns(PYTHON_TICK_P99_NS)} at N={TARGET_N}",
+            at_n, lambda r: r.from_python.tick.p99, PYTHON_TICK_P99_NS, py_timer,
+        ),
+        _limit_target(
+            f"tick p99.9 from Python <= {_ns(PYTHON_TICK_P999_NS)} at N={TARGET_N}",
+            at_n, lambda r: r.from_python.tick.p999, PYTHON_TICK_P999_NS, py_timer,
+        ),
+        _speedup_target(
+            f"Python tick p50 >= {SPEEDUP_VS_HEAPQ:g}x faster than heapq at N={TARGET_N}",
+            at_n, heapq, "p50",
+        ),
+        _speedup_target(
+            f"Python tick p99 >= {SPEEDUP_VS_HEAPQ:g}x faster than heapq at N={TARGET_N}",
+            at_n, heapq, "p99",
+        ),
+    )

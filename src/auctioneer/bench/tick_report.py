@@ -1,0 +1,251 @@
+"""Show a tick benchmark: a progress bar while it runs, then a table, target lines and a plot.
+
+Kept apart from :mod:`auctioneer.bench.tick` so the measurements can be run
+and tested without a console, and so matplotlib is imported only to plot.
+
+Example:
+    >>> from auctioneer.bench.tick import Target
+    >>> target_line(Target("tick p99 in C <= 50 ns", True, "best TierBook 31 ns"))
+    'PASS  tick p99 in C <= 50 ns: best TierBook 31 ns'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from auctioneer.bench.tick import (
+    SampledAccuracy,
+    Target,
+    TickBenchConfig,
+    TickBenchResult,
+    run_tick_bench,
+)
+from auctioneer.bench.timing import Percentiles
+
+__all__ = [
+    "accuracy_table",
+    "print_report",
+    "report_console",
+    "results_table",
+    "run_with_progress",
+    "target_line",
+    "write_plot",
+]
+
+_TABLE_WIDTH = 200
+"""Columns the results table needs to show every cell on one line."""
+
+
+def report_console() -> Console:
+    """A console for the report: the terminal's width, or wide enough when redirected.
+
+    Redirected output (a file, a pipe, a test runner) has no width of its own;
+    rich would assume 80 columns and fold every cell of the wide table.
+    """
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=_TABLE_WIDTH)
+
+
+def run_with_progress(config: TickBenchConfig, console: Console) -> TickBenchResult:
+    """Run the benchmark with a rich progress bar on ``console``."""
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("bench tick", total=config.steps)
+        first = True
+
+        def step(description: str) -> None:
+            nonlocal first
+            # Each call starts a step, so the previous one is what completed.
+            bar.update(task, description=description, advance=0 if first else 1)
+            first = False
+
+        result = run_tick_bench(config, step)
+        bar.update(task, completed=config.steps)
+    return result
+
+
+def _triple(p: Percentiles | None) -> str:
+    if p is None:
+        return "-"
+    return " / ".join(_fmt(v) for v in p.as_tuple())
+
+
+def _fmt(ns: float) -> str:
+    if ns < 100:
+        return f"{ns:.1f}"
+    if ns < 100_000:
+        return f"{ns:,.0f}"
+    return f"{ns / 1000:,.0f}k"
+
+
+def results_table(result: TickBenchResult) -> Table:
+    """One row per book and size: latencies in C and from Python, memory, speed-ups."""
+    timer = result.timer
+    table = Table(
+        title="Tick latency, ns: p50 / p99 / p99.9 (median of "
+        f"{result.config.repeats} repeats x {result.config.ops:,} ops)",
+        caption=(
+            f"tick = update + select({2}) (winner + Vickrey price). Raw numbers, nothing "
+            f"subtracted: an empty C interval costs {_triple(timer.native)} ns, an empty "
+            f"perf_counter_ns pair {_triple(timer.python)} ns. x heapq = heapq's Python tick "
+            "time / this one's (p50, p99). Py/C = Python tick p50 / C tick p50."
+        ),
+        caption_justify="left",
+        header_style="bold",
+    )
+    table.add_column("Structure")
+    table.add_column("N", justify="right")
+    for header in ("C tick", "C update", "C expire", "Py tick", "Py update", "Py expire"):
+        table.add_column(header, justify="right")
+    table.add_column("B/agent", justify="right")
+    table.add_column("x heapq p50", justify="right")
+    table.add_column("x heapq p99", justify="right")
+    table.add_column("Py/C", justify="right")
+    last_n = None
+    for row in sorted(result.rows, key=lambda r: (r.n, not r.native)):
+        if last_n is not None and row.n != last_n:
+            table.add_section()
+        last_n = row.n
+        speedup = result.speedup_vs_heapq(row)
+        in_c = row.in_c
+        table.add_row(
+            row.name if row.native else f"[italic]{row.name}[/italic]",
+            f"{row.n:,}",
+            _triple(in_c.tick if in_c else None),
+            _triple(in_c.update if in_c else None),
+            _triple(in_c.expire if in_c else None),
+            _triple(row.from_python.tick),
+            _triple(row.from_python.update),
+            _triple(row.from_python.expire),
+            f"{row.bytes_per_agent:.1f}" + ("" if row.native else "*"),
+            "-" if speedup is None else f"{speedup[0]:.2f}",
+            "-" if speedup is None else f"{speedup[1]:.2f}",
+            "-" if in_c is None else f"{row.from_python.tick.p50 / in_c.tick.p50:.1f}",
+        )
+    return table
+
+
+def accuracy_table(accuracy: tuple[SampledAccuracy, ...]) -> Table:
+    """The sampled book against an exact one: winner miss rate and Vickrey price error."""
+    table = Table(
+        title="SampledTopK vs exact IndexedHeap on the same ticks",
+        header_style="bold",
+    )
+    for header in ("N", "samples", "ticks", "winner miss rate", "price miss rate",
+                   "mean rel. price error"):
+        table.add_column(header, justify="right")
+    for acc in accuracy:
+        table.add_row(
+            f"{acc.n:,}",
+            f"{acc.samples}" + (" (exact)" if acc.exact else ""),
+            f"{acc.ticks:,}",
+            f"{acc.miss_rate:.2%}",
+            f"{acc.price_miss_rate:.2%}",
+            f"{acc.mean_rel_price_error:.3%}",
+        )
+    return table
+
+
+def target_line(target: Target) -> str:
+    """``PASS``, ``MISS`` or ``SKIP``, the target, and what was measured."""
+    verdict = {True: "PASS", False: "MISS", None: "SKIP"}[target.passed]
+    return f"{verdict}  {target.name}: {target.detail}"
+
+
+def print_report(result: TickBenchResult, console: Console) -> None:
+    """The environment line, the tables and the target lines."""
+    env, timer = result.environment, result.timer
+    console.print(
+        f"[bold]auctioneer bench tick[/bold]  {env.date}  Python {env.python}  "
+        f"{env.cpu_model} ({env.cpu_count} CPUs)  timer {timer.native_hz / 1e9:.3f} GHz  "
+        f"{result.elapsed_s:.1f} s"
+    )
+    console.print(results_table(result))
+    console.print("* baselines: bytes allocated to build the book (tracemalloc) / N; "
+                  "native: the core block's nbytes / capacity.")
+    if result.accuracy:
+        console.print(accuracy_table(result.accuracy))
+    for target in result.targets:
+        style = {True: "green", False: "red", None: "yellow"}[target.passed]
+        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+_PERCENTILE_TICKS = ((np.log10(2.0), "50%"), (1.0, "90%"), (2.0, "99%"),
+                     (3.0, "99.9%"), (4.0, "99.99%"), (5.0, "99.999%"))
+
+
+def _percentile_axis(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile levels q and their plot position -log10(1 - q), dense in the tail."""
+    x = np.linspace(0.0, np.log10(count), 400)
+    return 1.0 - 10.0 ** (-x), x
+
+
+def write_plot(result: TickBenchResult, path: Path) -> None:
+    """A PNG: tick latency by percentile (in C, from Python) at one N, and p99 against N."""
+    # The object API with no pyplot: no global figure state, no GUI backend.
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    samples = result.samples
+    fig = Figure(figsize=(20, 5.5), layout="constrained")
+    axes = fig.subplots(1, 3)
+    palette = colormaps["tab10"]
+    colors = {name: palette(i % palette.N) for i, name in enumerate(result.config.books)}
+    panels = (("in C", samples.in_c, result.timer.native),
+              ("from Python", samples.from_python, result.timer.python))
+    for ax, (label, dists, empty) in zip(axes[:2], panels, strict=True):
+        longest = max((d.size for d in dists.values()), default=1)
+        for name, data in dists.items():
+            if data.size == 0:
+                continue
+            q, x = _percentile_axis(data.size)
+            ax.plot(x, np.quantile(data, q, method="inverted_cdf"), label=name,
+                    color=colors[name], linestyle="-" if name in samples.in_c else "--")
+        ax.axhline(empty.p50, color="grey", linestyle=":", label="empty timer interval (p50)")
+        ticks = [(t, text) for t, text in _PERCENTILE_TICKS if t <= np.log10(longest) + 1e-9]
+        ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
+        ax.set_yscale("log")
+        ax.set_xlabel("percentile")
+        ax.set_ylabel("tick latency, ns (log)")
+        ax.set_title(f"Tick latency {label}, N={samples.n:,}, repeats pooled")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="small")
+
+    ax = axes[2]
+    for name in result.config.books:
+        rows = sorted((r for r in result.rows if r.name == name), key=lambda r: r.n)
+        sizes = [r.n for r in rows]
+        in_c = [r.in_c.tick.p99 for r in rows if r.in_c is not None]
+        if in_c:
+            ax.plot(sizes, in_c, marker="o", color=colors[name], label=f"{name} in C")
+        ax.plot(sizes, [r.from_python.tick.p99 for r in rows], marker="s", linestyle="--",
+                color=colors[name], label=f"{name} from Python")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("agents N (log)")
+    ax.set_ylabel("tick p99, ns (log)")
+    ax.set_title("Tick p99 against N (solid: in C, dashed: from Python)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, format="png")

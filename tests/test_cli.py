@@ -1,0 +1,93 @@
+"""The ``auctioneer`` command line: help, version, a tiny bench run, and bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import auctioneer
+from auctioneer.cli import app, main
+
+runner = CliRunner()
+
+TINY = ["bench", "tick", "--quick", "--sizes", "4,16", "--ops", "200", "--repeats", "1"]
+
+
+def test_help_lists_the_areas() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "bench" in result.output
+
+
+def test_bench_tick_help_lists_its_options() -> None:
+    result = runner.invoke(app, ["bench", "tick", "--help"])
+    assert result.exit_code == 0
+    for option in ("--sizes", "--structures", "--ops", "--repeats", "--seed", "--quick",
+                   "--json", "--plot"):
+        assert option in result.output
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"auctioneer {auctioneer.__version__}\n"
+
+
+def test_no_arguments_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "bench" in capsys.readouterr().out
+
+
+def test_bench_tick_quick_writes_json_and_png(tmp_path: Path) -> None:
+    out_json, out_png = tmp_path / "r" / "tick.json", tmp_path / "p" / "tick.png"
+    result = runner.invoke(
+        app,
+        [*TINY, "--structures", "TierBook,IndexedHeap", "--json", str(out_json),
+         "--plot", str(out_png)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "TierBook" in result.stdout and "heapq" in result.stdout
+    data = json.loads(out_json.read_text())
+    assert data["config"]["sizes"] == [4, 16]
+    assert data["config"]["structures"] == ["TierBook", "IndexedHeap"]
+    assert {r["structure"] for r in data["results"]} == {
+        "TierBook", "IndexedHeap", "heapq", "SortedList"
+    }
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "value"),
+    [
+        (["--sizes", "abc"], "--sizes", "abc"),
+        (["--sizes", "0"], "--sizes", "0"),
+        (["--sizes", "-5"], "--sizes", "-5"),
+        (["--sizes", "10,x"], "--sizes", "x"),
+        (["--structures", "Nope"], "--structures", "Nope"),
+        (["--ops", "0"], "--ops", "0"),
+        (["--ops", "many"], "--ops", "many"),
+        (["--repeats", "-1"], "--repeats", "-1"),
+        (["--seed", "-3"], "--seed", "-3"),
+    ],
+)
+def test_bad_values_exit_2_naming_option_and_value(
+    args: list[str], option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Through the app, as typer runs it...
+    result = runner.invoke(app, ["bench", "tick", *args])
+    assert result.exit_code == 2
+    assert option in result.output and value in result.output
+    assert "Traceback" not in result.output
+    # ...and through the script's entry point: one line on stderr, nothing on stdout.
+    assert main(["bench", "tick", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    line = captured.err.strip()
+    assert "\n" not in line
+    assert line.startswith("auctioneer: error: ")
+    assert option in line and f"'{value}'" in line
+
+
+def test_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "tick", "--bogus"]) == 2
+    assert "--bogus" in capsys.readouterr().err
