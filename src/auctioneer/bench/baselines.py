@@ -49,24 +49,13 @@ class TickBook(Protocol):
     def select(self, n: int) -> tuple[list[int], list[int]]: ...
 
 
-class HeapqBook:
-    """A ``heapq`` min-heap of ``(-price, seq, agent)`` with lazy deletion.
+class _Baseline:
+    """What both baselines share: slots, the live entries, arrival stamps, peek and price."""
 
-    ``update`` pushes a fresh entry and records it as the agent's current
-    one; the entry it replaces stays in the heap, stale, until it surfaces at
-    the top (``select`` discards it) or a compaction drops it. ``select(n)``
-    pops the first ``n - 1`` live entries, reads the n-th at the top and
-    pushes the popped ones back. update O(log H), select O(n log H) plus the
-    stale entries it meets, H <= 2 * live + 64 heap entries.
-    """
-
-    __slots__ = ("_capacity", "_heap", "_live", "_seq")
+    __slots__ = ("_capacity", "_live", "_seq")
 
     def __init__(self, capacity: int) -> None:
         self._capacity = check_count(capacity, "capacity", 1, MAX_CAPACITY)
-        self._heap: list[_Entry] = []
-        # The current entry object per agent: an entry is live iff it *is*
-        # the one recorded here, an identity test that needs no extra field.
         self._live: dict[int, _Entry] = {}
         self._seq = 0
 
@@ -80,6 +69,39 @@ class HeapqBook:
 
     def __contains__(self, agent: object) -> bool:
         return agent in self._live
+
+    def select(self, n: int) -> tuple[list[int], list[int]]:
+        raise NotImplementedError
+
+    def peek(self) -> int | None:
+        """The winner, or None when the book is empty."""
+        agents, _ = self.select(1)
+        return agents[0] if agents else None
+
+    def price(self, k: int = 1) -> int:
+        """The (k+1)-th bid, what k Vickrey winners pay (0 if there is none)."""
+        prices = self.select(k + 1)[1]
+        return prices[k] if len(prices) > k else 0
+
+
+class HeapqBook(_Baseline):
+    """A ``heapq`` min-heap of ``(-price, seq, agent)`` with lazy deletion.
+
+    ``update`` pushes a fresh entry and records it as the agent's current
+    one; the entry it replaces stays in the heap, stale, until it surfaces at
+    the top (``select`` discards it) or a compaction drops it. ``select(n)``
+    pops the first ``n - 1`` live entries, reads the n-th at the top and
+    pushes the popped ones back. update O(log H), select O(n log H) plus the
+    stale entries it meets, H <= 2 * live + 64 heap entries.
+    """
+
+    # An entry is live iff it *is* the agent's entry in ``_live``: an
+    # identity test that needs no extra field.
+    __slots__ = ("_heap",)
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self._heap: list[_Entry] = []
 
     def update(self, agent: int, price: int) -> None:
         """Insert or replace ``agent``'s bid; it arrives now."""
@@ -114,45 +136,22 @@ class HeapqBook:
             heappush(heap, entry)
         return [e[2] for e in found], [-e[0] for e in found]
 
-    def peek(self) -> int | None:
-        """The winner, or None when the book is empty."""
-        agents, _ = self.select(1)
-        return agents[0] if agents else None
-
-    def price(self, k: int = 1) -> int:
-        """The (k+1)-th bid, what k Vickrey winners pay (0 if there is none)."""
-        prices = self.select(k + 1)[1]
-        return prices[k] if len(prices) > k else 0
-
     def _compact(self) -> None:
         self._heap = list(self._live.values())
         heapify(self._heap)
 
 
-class SortedListBook:
+class SortedListBook(_Baseline):
     """A ``sortedcontainers.SortedList`` of ``(-price, seq, agent)`` and a dict for removal.
 
     update and expire O(log N) (a remove and an add), select O(log N + n).
     """
 
-    __slots__ = ("_capacity", "_live", "_seq", "_sorted")
+    __slots__ = ("_sorted",)
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = check_count(capacity, "capacity", 1, MAX_CAPACITY)
+        super().__init__(capacity)
         self._sorted = SortedList()
-        self._live: dict[int, _Entry] = {}
-        self._seq = 0
-
-    @property
-    def capacity(self) -> int:
-        """Agent slots, as the tick books have: ids run 0..capacity-1."""
-        return self._capacity
-
-    def __len__(self) -> int:
-        return len(self._live)
-
-    def __contains__(self, agent: object) -> bool:
-        return agent in self._live
 
     def update(self, agent: int, price: int) -> None:
         """Insert or replace ``agent``'s bid; it arrives now."""
@@ -176,18 +175,9 @@ class SortedListBook:
         found: list[_Entry] = list(self._sorted.islice(0, n))
         return [e[2] for e in found], [-e[0] for e in found]
 
-    def peek(self) -> int | None:
-        """The winner, or None when the book is empty."""
-        agents, _ = self.select(1)
-        return agents[0] if agents else None
-
-    def price(self, k: int = 1) -> int:
-        """The (k+1)-th bid, what k Vickrey winners pay (0 if there is none)."""
-        prices = self.select(k + 1)[1]
-        return prices[k] if len(prices) > k else 0
 
 
-BASELINES: dict[str, type[HeapqBook] | type[SortedListBook]] = {
+BASELINES: dict[str, type[_Baseline]] = {
     "heapq": HeapqBook,
     "SortedList": SortedListBook,
 }
