@@ -1,0 +1,264 @@
+"""Show a clearing benchmark: a progress bar while it runs, then a table, target lines, a plot.
+
+Kept apart from :mod:`auctioneer.bench.clearing` so the measurements can be
+run and tested without a console, and so matplotlib is imported only to plot.
+
+Example:
+    >>> from auctioneer.bench.clearing import Target
+    >>> target_line(Target("VCG <= 3x one clearing", True, "easy 100 bids 2.10x"))
+    'PASS  VCG <= 3x one clearing: easy 100 bids 2.10x'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from auctioneer.bench.clearing import (
+    CELL_BUDGET_S,
+    ClearingBenchConfig,
+    ClearingBenchResult,
+    MethodRun,
+    Target,
+    run_clearing_bench,
+)
+
+__all__ = [
+    "METHOD_LABELS",
+    "format_bytes",
+    "print_report",
+    "report_console",
+    "results_table",
+    "run_with_progress",
+    "target_line",
+    "write_plot",
+]
+
+METHOD_LABELS = {"dp": "DP", "milp": "MILP", "bnb": "B&B"}
+_TABLE_WIDTH = 180
+
+
+def report_console() -> Console:
+    """A console for the report: the terminal's width, or wide enough when redirected."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=_TABLE_WIDTH)
+
+
+def run_with_progress(config: ClearingBenchConfig, console: Console) -> ClearingBenchResult:
+    """Run the benchmark with a rich progress bar on ``console``."""
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("bench clearing", total=config.steps)
+        first = True
+
+        def step(description: str) -> None:
+            nonlocal first
+            bar.update(task, description=description, advance=0 if first else 1)
+            first = False
+
+        result = run_clearing_bench(config, step)
+        bar.update(task, completed=config.steps)
+    return result
+
+
+def format_bytes(n: int | None) -> str:
+    """``1536`` -> ``'1.5 KiB'``; ``None`` -> ``'-'``."""
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _time_cell(run: MethodRun | None, limit: float) -> str:
+    if run is None:
+        return "-"
+    if run.status == "skipped":
+        return "[dim]skipped[/dim]"
+    if run.status == "too-large":
+        return "[yellow]too large[/yellow]"
+    median = run.median_s
+    text = "-" if median is None else _ms(median)
+    if run.status == "time-limit":
+        return f"[yellow]>{limit:g} s[/yellow]"
+    if run.status != "optimal":
+        return f"[red]{run.status}[/red] {text}"
+    return f"{text} [dim]({len(run.seconds)})[/dim]"
+
+
+def _ms(seconds: float) -> str:
+    ms = seconds * 1000
+    if ms < 10:
+        return f"{ms:.2f}"
+    if ms < 1000:
+        return f"{ms:.1f}"
+    return f"{ms:,.0f}"
+
+
+def _money(micros: int | None) -> str:
+    if micros is None:
+        return "-"
+    return f"{micros / 1_000_000:,.0f}" if micros % 1_000_000 == 0 else f"{micros:,}u"
+
+
+def results_table(result: ClearingBenchResult) -> Table:
+    """One row per instance: each method's median time, the optimum, VCG ratio, peak memory."""
+    config = result.config
+    methods = config.methods
+    table = Table(
+        title=(f"Clearing time, ms: median of up to {config.repeats} repeats (count in "
+               f"brackets); {config.bundles} bundles per bid; time limit {config.time_limit:g} s "
+               "per solve"),
+        caption=(
+            "easy = uncorrelated, hard = strongly correlated prices (Pisinger's classes, "
+            "auctioneer.clearing.generate); 2 resources of capacity "
+            f"{config.capacity}, 3r = 3 resources of capacity {config.capacity_3d}. Repeats "
+            f"stop after {CELL_BUDGET_S:g} s per cell; a method that fails to finish is "
+            "skipped at larger sizes. revenue = the optimum all finished methods agree on "
+            "(currency units). VCG/DP = vcg_payments (clearing included) / one DP clearing, "
+            "median ratio. Peak = tracemalloc peak of one solve (HiGHS's C++ memory is not "
+            "seen)."
+        ),
+        caption_justify="left",
+        header_style="bold",
+    )
+    table.add_column("Series")
+    table.add_column("Bids", justify="right")
+    for m in methods:
+        table.add_column(f"{METHOD_LABELS[m]} ms", justify="right")
+    table.add_column("Revenue", justify="right")
+    table.add_column("Exact", justify="center")
+    table.add_column("VCG/DP", justify="right")
+    for m in methods:
+        table.add_column(f"Peak {METHOD_LABELS[m]}", justify="right")
+    last = None
+    for cell in result.cells:
+        if last is not None and cell.series != last:
+            table.add_section()
+        last = cell.series
+        vcg = cell.vcg
+        if vcg is None:
+            vcg_text = "-"
+        elif vcg.ratio is None:
+            vcg_text = f"[yellow]{vcg.how}[/yellow]"
+        else:
+            vcg_text = f"{vcg.ratio:.2f}x"
+        table.add_row(
+            cell.series,
+            f"{cell.bids:,}",
+            *(_time_cell(cell.methods.get(m), config.time_limit) for m in methods),
+            _money(cell.optimum),
+            "[green]yes[/green]" if cell.agree else "[bold red]NO[/bold red]",
+            vcg_text,
+            *(format_bytes(r.peak_bytes if (r := cell.methods.get(m)) else None)
+              for m in methods),
+        )
+    return table
+
+
+def target_line(target: Target) -> str:
+    """``PASS``, ``MISS`` or ``SKIP``, the target, and what was measured."""
+    verdict = {True: "PASS", False: "MISS", None: "SKIP"}[target.passed]
+    return f"{verdict}  {target.name}: {target.detail}"
+
+
+def print_report(result: ClearingBenchResult, console: Console) -> None:
+    """The environment line, the table, any disagreements (loudly) and the target lines."""
+    env = result.environment
+    console.print(
+        f"[bold]auctioneer bench clearing[/bold]  {env.date}  Python {env.python}  "
+        f"{env.cpu_model} ({env.cpu_count} CPUs)  {result.elapsed_s:.1f} s"
+    )
+    console.print(results_table(result))
+    for problem in result.disagreements:
+        console.print(f"!! {problem}", style="bold red", highlight=False, soft_wrap=True)
+    for target in result.targets:
+        style = {True: "green", False: "red", None: "yellow"}[target.passed]
+        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+_STYLES = {"dp": ("tab:blue", "o"), "milp": ("tab:orange", "s"), "bnb": ("tab:green", "^")}
+
+
+def write_plot(result: ClearingBenchResult, path: Path) -> None:
+    """A PNG: median time against bids per method, easy and hard panels (log y), and memory."""
+    from matplotlib.figure import Figure
+
+    config = result.config
+    fig = Figure(figsize=(17, 5.5), layout="constrained")
+    axes = fig.subplots(1, 3)
+    limit_ms = config.time_limit * 1000
+    for ax, hard in zip(axes[:2], (False, True), strict=True):
+        for series in config.series:
+            if series.hard != hard:
+                continue
+            dashed = series.resources != 2
+            cells = [c for c in result.cells if c.series == series.name]
+            for method in config.methods:
+                color, marker = _STYLES[method]
+                label = f"{METHOD_LABELS[method]} ({series.resources} resources)"
+                done = [(c.bids, r.median_s * 1000) for c in cells
+                        if (r := c.methods.get(method)) and r.finished and r.median_s]
+                if done:
+                    xs, ys = zip(*done, strict=True)
+                    ax.plot(xs, ys, marker=marker, color=color, label=label,
+                            linestyle="--" if dashed else "-")
+                stopped = [c.bids for c in cells
+                           if (r := c.methods.get(method)) and r.status == "time-limit"]
+                if stopped:
+                    ax.scatter(stopped, [limit_ms] * len(stopped), marker="x", color=color, s=60,
+                               label=f"{METHOD_LABELS[method]} stopped at the limit"
+                               f" ({series.resources} resources)")
+        ax.axhline(limit_ms, color="grey", linestyle=":", label="time limit")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("bids (log)")
+        ax.set_ylabel("median clearing time, ms (log)")
+        kind = "hard: strongly correlated" if hard else "easy: uncorrelated"
+        ax.set_title(f"{kind} ({config.bundles} bundles per bid)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="x-small", loc="best", framealpha=0.8)
+
+    ax = axes[2]
+    for series in config.series:
+        cells = [c for c in result.cells if c.series == series.name]
+        for method in config.methods:
+            color, marker = _STYLES[method]
+            points = [(c.bids, r.peak_bytes / 1024) for c in cells
+                      if (r := c.methods.get(method)) and r.peak_bytes]
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, marker=marker, color=color,
+                        linestyle="-" if series.resources == 2 else "--",
+                        alpha=1.0 if series.hard else 0.5,
+                        label=f"{METHOD_LABELS[method]} {series.name}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("bids (log)")
+    ax.set_ylabel("tracemalloc peak per solve, KiB (log)")
+    ax.set_title("Peak memory (dashed: 3 resources; faint: easy)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, format="png")

@@ -1,0 +1,84 @@
+"""Combinatorial clearing: allocate bundles of several resources to XOR bids, and price them.
+
+Kelly's auction-knapsack connection: clearing a multi-unit combinatorial
+auction with XOR bids is a multidimensional multiple-choice knapsack. The
+model is in :mod:`~auctioneer.clearing.model`, every solver returns a
+:class:`Clearing`, and :func:`clear` picks a method: exact dynamic
+programming over the capacity grid when the back-of-the-envelope
+:func:`estimate_dp` says it fits, integer programming otherwise.
+:func:`vcg_payments` prices the allocation with the Generalized Vickrey
+auction, and :func:`check_feasible` verifies any result.
+
+Example:
+    >>> from auctioneer.clearing import Auction, Bid, Bundle, Resource, clear, vcg_payments
+    >>> auction = Auction((Resource("rooms", 10), Resource("parking", 20)), (
+    ...     Bid("acme", (Bundle((3, 6), 18), Bundle((4, 8), 26), Bundle((5, 12), 31))),
+    ...     Bid("bolt", (Bundle((6, 6), 30),)),
+    ...     Bid("core", (Bundle((2, 10), 14), Bundle((1, 2), 5))),
+    ... ))
+    >>> result = clear(auction)
+    >>> result.revenue, result.choice, result.used
+    (56, (1, 0, None), (10, 14))
+    >>> vcg_payments(auction, result).payments
+    (14, 14, 0)
+"""
+
+from auctioneer.clearing.bnb import solve_bnb
+from auctioneer.clearing.brute import bid_options, solve_brute
+from auctioneer.clearing.dp import solve_dp
+from auctioneer.clearing.estimate import DpEstimate, estimate_dp
+from auctioneer.clearing.exchange import Balance, BudgetReport, Order, Side, budget_balance
+from auctioneer.clearing.generate import KINDS
+from auctioneer.clearing.generate import generate as generate_auction
+from auctioneer.clearing.io import (
+    AuctionFileError,
+    dump_auction,
+    dump_clearing,
+    dumps_auction,
+    load_auction,
+    loads_auction,
+)
+from auctioneer.clearing.kbest import k_best
+from auctioneer.clearing.milp import solve_milp
+from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
+from auctioneer.clearing.result import Clearing, Status
+from auctioneer.clearing.solve import METHODS, check_feasible, clear
+from auctioneer.clearing.vcg import vcg_payments
+
+# exchange.exchange (orders to an auction) and generate.generate are not
+# re-exported under their names: a package attribute named like a submodule
+# would shadow it.
+
+__all__ = [
+    "KINDS",
+    "METHODS",
+    "Auction",
+    "AuctionFileError",
+    "Balance",
+    "Bid",
+    "BudgetReport",
+    "Bundle",
+    "Clearing",
+    "DpEstimate",
+    "Order",
+    "Resource",
+    "Side",
+    "Status",
+    "bid_options",
+    "budget_balance",
+    "check_feasible",
+    "clear",
+    "dump_auction",
+    "dump_clearing",
+    "dumps_auction",
+    "estimate_dp",
+    "generate_auction",
+    "k_best",
+    "load_auction",
+    "loads_auction",
+    "solve_bnb",
+    "solve_brute",
+    "solve_dp",
+    "solve_milp",
+    "vcg_payments",
+]

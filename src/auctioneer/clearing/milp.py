@@ -1,0 +1,291 @@
+"""Clear an auction as a 0-1 integer program solved by HiGHS (Kelly's exercise 2).
+
+The formulation (Andersson, Tenhunen and Ygge's, for XOR bids):
+
+* one binary ``x[t, j]`` per *admissible* bundle ``j`` of bid ``t`` (bundles
+  below the reserve get no column, so no solver can award them); the zero
+  bundle is implicit: all of a bid's columns at 0;
+* ``sum_j x[t, j] <= 1`` per bid, ``= 1`` for a must-win bid;
+* ``sum_{t, j} q[t, j, r] x[t, j] <= capacity[r]`` per resource (negative
+  ``q`` sells, adding supply);
+* ``min_winners <= sum x <= max_winners`` when either bound is set;
+* maximise ``sum price[t, j] x[t, j] / g``, ``g`` the gcd of the prices.
+
+**Exactness despite doubles.** HiGHS works in binary floating point; money
+does not. Every coefficient and bound is an integer, the objective is
+divided by the prices' gcd ``g`` (exact, and it shrinks the magnitudes),
+and the solve is asked for ``mip_rel_gap = 0`` and ``mip_abs_gap = 1e-6``:
+every allocation's objective is an integer, so once HiGHS proves no
+allocation can beat its incumbent by more than a millionth of a unit (of
+``g`` micro-units), none can beat it at all. Any gap below 1 would do in
+exact arithmetic; the tiny one leaves almost a whole unit of margin for
+rounding error in HiGHS's dual bound. The solution is then rounded to 0/1, checked against
+every constraint in exact integer arithmetic, and its revenue and use are
+recomputed in integers from the chosen bundles; HiGHS's objective value is
+never used. The argument assumes the integers involved are ones a double
+holds exactly (magnitudes up to 2**53, which ``stats["exact"]`` reports)
+and relies on HiGHS's LP bounds being right to within its tolerances, as
+every floating-point MIP solver does; an allocation that fails the exact
+check raises :class:`ArithmeticError` rather than being returned.
+
+Example:
+    >>> from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
+    >>> a = Auction((Resource("rooms", 10), Resource("parking", 20)), (
+    ...     Bid("acme", (Bundle((3, 6), 18_000_000), Bundle((4, 8), 26_000_000))),
+    ...     Bid("bolt", (Bundle((5, 12), 31_000_000),)),
+    ... ))
+    >>> r = solve_milp(a)
+    >>> r.status.value, r.revenue, r.choice, r.used
+    ('optimal', 57000000, (1, 0), (9, 20))
+
+Complexity: exponential in the worst case (NP-hard); in practice HiGHS's
+presolve, cuts and LP bounds make it the fastest method here beyond a few
+resources or large capacities. Building the model is O(bundles x resources).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from auctioneer.clearing.bnb import (
+    allocation,
+    check_time_limit,
+    greedy_allocation,
+    no_allocation,
+    violation,
+)
+from auctioneer.clearing.model import Auction
+from auctioneer.clearing.result import Clearing, Status
+
+__all__ = ["MilpModel", "add_no_good", "build_milp", "solve_milp", "solve_model"]
+
+_EXACT = 2**53
+"""Integers of at most this magnitude are exact in a double."""
+_ABS_GAP = 1e-6
+"""Far below the objective's step of 1 (one gcd of the prices): a proven gap this small is
+none, with a margin of almost a whole step for rounding error in HiGHS's dual bound."""
+
+
+_banner_lock = threading.Lock()
+_banner_done = False
+
+
+def _highs() -> highspy.Highs:
+    """A new HiGHS instance with its output off.
+
+    HiGHS prints a banner to the C-level stdout the first time a process
+    constructs one, before any option can be set. A library must not write
+    to its caller's stdout (a CLI printing JSON, say), so that first
+    construction runs with file descriptor 1 pointed at /dev/null.
+    """
+    global _banner_done
+    # highspy's Highs.__init__ lacks annotations, hence the ignores.
+    with _banner_lock:
+        if _banner_done:
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+            _banner_done = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass(frozen=True, slots=True)
+class MilpModel:
+    """A built HiGHS model of an auction, ready to solve and to extend with cuts.
+
+    ``columns[c]`` is the (bid, bundle) pair of column ``c``; ``scale`` is
+    the gcd the prices were divided by. The fields never change; ``highs``
+    itself gains rows when :func:`add_no_good` adds cuts.
+    """
+
+    auction: Auction
+    highs: highspy.Highs
+    columns: tuple[tuple[int, int], ...]
+    scale: int
+    exact: bool
+    trivially_infeasible: bool
+
+
+def build_milp(auction: Auction) -> MilpModel:
+    """Build the 0-1 program of ``auction`` (see the module doc) in a silent HiGHS instance.
+
+    Complexity: O(bundles x resources).
+    """
+    columns = tuple(
+        (t, j) for t, bid in enumerate(auction.bids) for j in range(len(bid.bundles))
+        if auction.is_admissible(t, j)
+    )
+    prices = [auction.bids[t].bundles[j].price for t, j in columns]
+    scale = math.gcd(*prices) or 1
+    costs = [p // scale for p in prices]
+    # Rows as (lower, upper, [(column, coefficient)]) in exact integers first.
+    rows: list[tuple[float, float, list[tuple[int, int]]]] = []
+    per_bid: list[list[int]] = [[] for _ in auction.bids]
+    for c, (t, _) in enumerate(columns):
+        per_bid[t].append(c)
+    trivially_infeasible = False
+    for t, bid in enumerate(auction.bids):
+        if bid.must_win and not per_bid[t]:
+            trivially_infeasible = True  # must win, but no bundle meets the reserve
+        if per_bid[t]:
+            rows.append((1.0 if bid.must_win else 0.0, 1.0, [(c, 1) for c in per_bid[t]]))
+    for r, resource in enumerate(auction.resources):
+        terms = [(c, auction.bids[t].bundles[j].quantities[r]) for c, (t, j) in enumerate(columns)]
+        terms = [(c, q) for c, q in terms if q]
+        if terms:
+            rows.append((-highspy.kHighsInf, float(resource.capacity), terms))
+    bidders = sum(1 for cols in per_bid if cols)
+    high = auction.max_winners
+    if auction.min_winners > 0 or (high is not None and high < bidders):
+        upper = highspy.kHighsInf if high is None else float(high)
+        rows.append((float(auction.min_winners), upper, [(c, 1) for c in range(len(columns))]))
+    magnitudes = [sum(abs(c) for c in costs), *(r.capacity for r in auction.resources)]
+    magnitudes += [abs(v) for _, _, terms in rows for _, v in terms]
+    exact = max(magnitudes, default=0) <= _EXACT
+
+    h = _highs()
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", _ABS_GAP)
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    for _, _, terms in rows:
+        starts.append(len(index))
+        index.extend(c for c, _ in terms)
+        value.extend(float(v) for _, v in terms)
+    n = len(columns)
+    if n:
+        h.passModel(
+            n, len(rows), len(index), int(highspy.MatrixFormat.kRowwise),
+            int(highspy.ObjSense.kMaximize), 0.0,
+            np.array(costs, dtype=np.float64), np.zeros(n), np.ones(n),
+            np.array([lo for lo, _, _ in rows], dtype=np.float64),
+            np.array([hi for _, hi, _ in rows], dtype=np.float64),
+            np.array(starts, dtype=np.int64), np.array(index, dtype=np.int64),
+            np.array(value, dtype=np.float64), np.ones(n, dtype=np.int64),
+        )
+    return MilpModel(auction, h, columns, scale, exact, trivially_infeasible)
+
+
+def add_no_good(model: MilpModel, choice: Sequence[int | None]) -> None:
+    """Cut off exactly the allocation ``choice`` from ``model`` (a no-good cut).
+
+    With S the columns ``choice`` sets to 1, adds
+    ``sum_{c in S} (1 - x_c) + sum_{c not in S} x_c >= 1``: every 0-1 vector
+    but S's own satisfies it. The zero bundle needs no column: a bid that
+    loses in ``choice`` has all its columns outside S. O(columns).
+    """
+    chosen = {(t, j) for t, j in enumerate(choice) if j is not None}
+    coefficients = [-1.0 if col in chosen else 1.0 for col in model.columns]
+    n = len(coefficients)
+    model.highs.addRow(1.0 - len(chosen), highspy.kHighsInf, n,
+                       np.arange(n, dtype=np.int64), np.array(coefficients, dtype=np.float64))
+
+
+def solve_model(model: MilpModel, *, time_limit: float | None = None,
+                method: str = "milp") -> Clearing:
+    """Solve a built model: the work of :func:`solve_milp`, reusable after :func:`add_no_good`."""
+    limit = check_time_limit(time_limit)
+    started = time.perf_counter()
+    auction, h = model.auction, model.highs
+    stats: dict[str, int | float | str] = {
+        "variables": len(model.columns), "rows": h.getNumRow(), "scale": model.scale,
+        "exact": int(model.exact),
+    }
+    if model.trivially_infeasible:
+        stats["solver_status"] = "must-win bid with no admissible bundle"
+        return no_allocation(auction, method, Status.INFEASIBLE, stats, started)
+    if not model.columns:  # nothing to award: HiGHS would call the model empty
+        zero = (None,) * len(auction.bids)
+        stats["solver_status"] = "no columns"
+        if violation(auction, zero) is not None:
+            return no_allocation(auction, method, Status.INFEASIBLE, stats, started)
+        return allocation(auction, zero, method, Status.OPTIMAL, stats, started)
+    h.setOptionValue("time_limit", highspy.kHighsInf if limit is None else limit)
+    h.run()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    stats["solver_status"] = h.modelStatusToString(model_status)
+    stats["nodes"] = int(info.mip_node_count)
+    feasible = int(highspy.SolutionStatus.kSolutionStatusFeasible)
+    has_solution = info.primal_solution_status == feasible
+    if has_solution:
+        stats["gap"] = float(info.mip_gap)
+        stats["dual_bound"] = float(info.mip_dual_bound) * model.scale
+    S = highspy.HighsModelStatus
+    if model_status == S.kOptimal:
+        status = Status.OPTIMAL
+    elif model_status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        # 0-1 variables cannot be unbounded, so "unbounded or infeasible" is infeasible.
+        return no_allocation(auction, method, Status.INFEASIBLE, stats, started)
+    elif model_status in (S.kTimeLimit, S.kInterrupt):
+        status = Status.TIME_LIMIT
+        if not has_solution:  # stopped before HiGHS found one: try a greedy dive
+            greedy = greedy_allocation(auction)
+            if greedy is None:
+                return no_allocation(auction, method, status, stats, started)
+            stats["incumbent"] = "greedy"
+            return allocation(auction, greedy, method, status, stats, started)
+    else:
+        raise RuntimeError(f"HiGHS stopped with model status {stats['solver_status']!r}")
+    values = h.getSolution().col_value
+    choice: list[int | None] = [None] * len(auction.bids)
+    for (t, j), v in zip(model.columns, values, strict=True):
+        if v > 0.5:
+            choice[t] = j
+    why = violation(auction, choice)
+    if why is not None:
+        raise ArithmeticError(f"HiGHS's solution, rounded to 0/1, is infeasible ({why}); "
+                              "the coefficients are too large for exact double arithmetic")
+    return allocation(auction, choice, method, status, stats, started)
+
+
+def solve_milp(auction: Auction, *, time_limit: float | None = None) -> Clearing:
+    """Clear ``auction`` optimally with HiGHS's branch and cut on the 0-1 program.
+
+    Exact: ``mip_rel_gap = 0`` and ``mip_abs_gap = 1e-6``, below the
+    objective's integer step (the module doc has the argument), and the
+    revenue is recomputed in integers from the chosen bundles.
+
+    Returns OPTIMAL, INFEASIBLE (must-win bids or winner counts cannot be
+    met), or TIME_LIMIT after ``time_limit`` seconds with HiGHS's best
+    incumbent; failing that a greedy allocation, the zero allocation when
+    feasible, or no choice (``stats["incumbent"]`` says which).
+    Stats: ``nodes``, ``solver_status`` (HiGHS's words), ``gap`` (relative),
+    ``dual_bound`` (micro-units, a float), ``variables``, ``rows``,
+    ``scale`` (the gcd of the prices) and ``exact`` (1 when every number
+    fits a double exactly).
+
+    Example:
+        >>> from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
+        >>> a = Auction((Resource("cpu", 4),), (Bid("a", (Bundle((3,), 5),), must_win=True),
+        ...                                     Bid("b", (Bundle((2,), 3),)),
+        ...                                     Bid("c", (Bundle((2,), 3),))))
+        >>> solve_milp(a).choice       # a must win, so only a 1-unit bundle could join it
+        (0, None, None)
+    """
+    limit = check_time_limit(time_limit)
+    started = time.perf_counter()
+    result = solve_model(build_milp(auction), time_limit=limit)
+    # Count the model build in ``seconds`` too.
+    return dataclasses.replace(result, seconds=time.perf_counter() - started)
