@@ -74,6 +74,7 @@ __all__ = [
     "auction_schema",
     "dump_auction",
     "dump_clearing",
+    "dump_k_best",
     "dumps_auction",
     "is_two_sided",
     "load_auction",
@@ -596,3 +597,16 @@ def _budget(auction: Auction, clearing: Clearing) -> dict[str, Any]:
 
 if __name__ == "__main__":  # pragma: no cover - regenerates docs/clearing.schema.json
     print(schema_text(), end="")
+
+
+def dump_k_best(auction: Auction, ranked: Sequence[Clearing]) -> list[dict[str, object]]:
+    """The k best allocations as JSON-ready dicts (the ``k_best`` of ``clear --json``)."""
+    return [
+        {
+            "rank": rank,
+            "revenue": {"amount": money_text(r.revenue), "micros": r.revenue},
+            "winners": [{"bid": auction.bids[t].name, "bundle": r.choice[t]}
+                        for t in r.winners],
+        }
+        for rank, r in enumerate(ranked, 1)
+    ]

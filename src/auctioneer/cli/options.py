@@ -1,0 +1,81 @@
+"""Option parsing shared by the commands: every error quotes what was typed.
+
+typer's own messages for ints and floats do not quote the bad value, so the
+commands take such options as text and parse them here.
+
+Example:
+    >>> int_in("12", "--bids", 0)
+    12
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+import typer
+
+__all__ = ["float_in", "int_in", "one_of", "parsed", "user_errors"]
+
+_T = TypeVar("_T")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the library's ValueError/TypeError on bad input into a usage error (exit 2)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def parsed(parse: Callable[[str], _T], text: str, option: str) -> _T:
+    """``parse(text)``, its ValueError reported against ``option``."""
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
+
+
+def int_in(text: str, option: str, low: int, high: int | None = None) -> int:
+    """An int option's value, parsed here so the error can quote what was typed."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an integer", param_hint=f"'{option}'") from None
+    if value < low or (high is not None and value > high):
+        bound = f"{low}..{high}" if high is not None else f"at least {low}"
+        raise typer.BadParameter(
+            f"{text!r} is out of range: it must be {bound}", param_hint=f"'{option}'"
+        )
+    return value
+
+
+def float_in(text: str, option: str, low: float, high: float | None = None,
+              low_open: bool = False) -> float:
+    """A float option (not money) parsed here so the error can quote what was typed."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number", param_hint=f"'{option}'") from None
+    too_low = value <= low if low_open else value < low
+    if not math.isfinite(value) or too_low or (high is not None and value > high):
+        if high is not None:
+            bound = f"{low:g}..{high:g}"
+        else:
+            bound = f"above {low:g}" if low_open else f"at least {low:g}"
+        raise typer.BadParameter(
+            f"{text!r} is out of range: it must be {bound}", param_hint=f"'{option}'"
+        )
+    return value
+
+
+def one_of(text: str, option: str, choices: Sequence[str]) -> str:
+    """``text`` if it is one of ``choices``."""
+    if text not in choices:
+        raise typer.BadParameter(
+            f"{text!r} is not one of {', '.join(choices)}", param_hint=f"'{option}'"
+        )
+    return text
