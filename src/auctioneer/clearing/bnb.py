@@ -13,8 +13,9 @@ Lagrangian value (price minus what the multipliers below charge for its
 resources), and its zero bundle last (none for a must-win bid). The
 incumbent starts from a greedy dive (bids by best price, each its dearest
 bundle that keeps completion possible). A node is cut when it cannot be
-completed feasibly (below) or when its upper bound cannot beat the
-incumbent.
+completed feasibly (below) or when its upper bound is below the
+incumbent's revenue plus ``g``, the gcd of the prices: every revenue is a
+sum of prices, hence a multiple of ``g``, so nothing in between exists.
 
 **The bound.** Write every side constraint as a row ``a_r . x <= b_r``: one
 per resource (``q . x <= capacity``), ``sum x <= max_winners`` and
@@ -265,6 +266,11 @@ def _multipliers(problem: _Problem, lower: int | None, deadline: float | None) -
     theta = 1.0
     stale = 0
     scale = max(1.0, float(np.abs(price).max()))
+    # The step's target: a revenue some allocation surely reaches. Without a
+    # greedy one, every bid at its cheapest option (nothing, if it may lose).
+    target = float(lower) if lower is not None else float(sum(
+        min([o[1] for o in opts] + ([0] if lose else []), default=0)
+        for opts, lose in zip(problem.options, problem.may_lose, strict=True)))
     for _ in range(_SUBGRADIENT_ROUNDS):
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -293,7 +299,7 @@ def _multipliers(problem: _Problem, lower: int | None, deadline: float | None) -
         # proved the lower bound optimal.
         active = (grad < 0) | (lam > 0)
         norm = float(grad[active] @ grad[active])
-        gap = bound - (lower if lower is not None else bound - 0.05 * scale)
+        gap = bound - target
         if norm == 0 or gap < 1:
             break
         lam = np.maximum(0.0, lam - theta * max(gap, 1e-9 * scale) / norm * grad)
@@ -386,6 +392,9 @@ def _search(
     n = len(problem.options)
     rows = len(problem.rhs)
     rhs = problem.rhs
+    # Every revenue is a sum of prices, so a multiple of their gcd: beating
+    # the incumbent means beating it by a whole step.
+    step = math.gcd(*(o[1] for opts in problem.options for o in opts)) or 1
     # Branch on the bids whose best option is worth most (under the best bound) first.
     guide = bounds[-1]
     best_value = [guide.best(problem.options[t], problem.may_lose[t]) or 0 for t in range(n)]
@@ -408,17 +417,24 @@ def _search(
             rest[d][i] = rest[d + 1][i] + max(v[i] for v in value[d])
     state = _Search()
     # The k best so far: a min-heap of (revenue, -sequence, choice), so equal
-    # revenues keep the earlier-found one (deterministic).
+    # revenues keep the earlier-found one (deterministic). The search never
+    # reaches a leaf twice, but the initial allocations may come round again.
     best: list[tuple[int, int, tuple[int | None, ...]]] = []
+    held: set[tuple[int | None, ...]] = set()
     found = 0
 
     def offer(revenue: int, choice: tuple[int | None, ...]) -> None:
         nonlocal found
+        if choice in held:
+            return
         found += 1
         if len(best) < k:
             heapq.heappush(best, (revenue, -found, choice))
         elif revenue > best[0][0]:
-            heapq.heapreplace(best, (revenue, -found, choice))
+            held.discard(heapq.heapreplace(best, (revenue, -found, choice))[2])
+        else:
+            return
+        held.add(choice)
 
     for revenue, picks in initial:
         offer(revenue, tuple(picks))
@@ -466,7 +482,7 @@ def _search(
         option, values = cand[d][nxt[d]]
         nxt[d] += 1
         if len(best) == k:
-            target = best[0][0] + 1  # only strictly better than the k-th best helps
+            target = best[0][0] + step  # the next revenue up that could beat the k-th
             parent, after_rest = base[d], rest[d + 1]
             if any(parent[i] + values[i] + after_rest[i] < b.denominator * target
                    for i, b in enumerate(bounds)):
@@ -519,8 +535,11 @@ def branch_and_bound(
     root = lagrange.root(problem)
     if root is not None:
         stats["root_bound"] = root // lagrange.denominator
-    # With k > 1 the search would find the greedy allocation again: a duplicate.
-    initial = [greedy] if greedy is not None and k == 1 else []
+    # Start from the greedy allocation and, when feasible, the zero one (with
+    # sellers the greedy dive can dead-end while awarding nothing cannot).
+    initial = [] if greedy is None else [greedy]
+    if all(problem.may_lose) and all(b >= 0 for b in problem.rhs):
+        initial.append((0, [None] * len(problem.options)))
     found, state = _search(problem, bounds, k, initial, deadline)
     stats.update(nodes=state.nodes, pruned=state.pruned, infeasible=state.infeasible)
     return found, stats, state.timed_out

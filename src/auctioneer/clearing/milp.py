@@ -91,11 +91,16 @@ def _highs() -> highspy.Highs:
     global _banner_done
     # highspy's Highs.__init__ lacks annotations, hence the ignores.
     with _banner_lock:
-        if _banner_done:
+        saved = None
+        if not _banner_done:
+            try:
+                sys.stdout.flush()
+                saved = os.dup(1)
+            except OSError:  # no file descriptor 1: no stdout to keep clean
+                saved = None
+        if saved is None:
             h = highspy.Highs()  # type: ignore[no-untyped-call]
         else:
-            sys.stdout.flush()
-            saved = os.dup(1)
             null = os.open(os.devnull, os.O_WRONLY)
             try:
                 os.dup2(null, 1)
@@ -104,7 +109,7 @@ def _highs() -> highspy.Highs:
                 os.dup2(saved, 1)
                 os.close(saved)
                 os.close(null)
-            _banner_done = True
+        _banner_done = True
     h.setOptionValue("output_flag", False)
     return h
 
@@ -114,8 +119,11 @@ class MilpModel:
     """A built HiGHS model of an auction, ready to solve and to extend with cuts.
 
     ``columns[c]`` is the (bid, bundle) pair of column ``c``; ``scale`` is
-    the gcd the prices were divided by. The fields never change; ``highs``
-    itself gains rows when :func:`add_no_good` adds cuts.
+    the gcd the prices were divided by; ``exact`` is True when every number
+    in the model is an integer a double holds exactly (the premise of the
+    exactness argument); ``trivially_infeasible`` when a must-win bid has
+    no admissible bundle (no solve needed). The fields never change;
+    ``highs`` itself gains rows when :func:`add_no_good` adds cuts.
     """
 
     auction: Auction
