@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.dp import solve_dp
 from auctioneer.clearing.generate import generate
+from auctioneer.clearing.kbest import k_best
 from auctioneer.clearing.milp import add_no_good, build_milp, solve_milp, solve_model
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Status
@@ -228,3 +229,27 @@ def test_model_columns_follow_admissible_bundles() -> None:
     model = build_milp(auction)
     assert model.columns == ((0, 1), (1, 0))
     assert np.array_equal(model.highs.getLp().col_cost_, [4 // model.scale, 0])
+
+
+def test_bundles_that_can_never_fit_stay_out_of_the_model() -> None:
+    # A quantity of 10**18 would make HiGHS refuse the whole model; it can never fit.
+    auction = Auction((Resource("cpu", 10),), (
+        Bid("a", (Bundle((10**18,), 5_000_000), Bundle((2,), 3_000_000))),
+        Bid("b", (Bundle((3,), 4_000_000),)),
+    ))
+    result = solve_milp(auction)
+    assert result.status is Status.OPTIMAL
+    assert result.revenue == solve_brute(auction).revenue == 7_000_000
+    assert result.stats["variables"] == 2
+
+
+def test_numbers_beyond_what_a_double_holds_are_refused_not_guessed() -> None:
+    auction = Auction((Resource("cpu", 10**16),), (
+        Bid("a", (Bundle((10**16,), 5_000_000),)),  # fits, but HiGHS refuses a 1e16 coefficient
+        Bid("b", (Bundle((3,), 4_000_000),)),
+    ))
+    result = solve_milp(auction)
+    assert result.status is Status.TOO_LARGE
+    assert "beyond 1e+15" in str(result.stats["reason"])
+    with pytest.raises(ValueError, match="k-best by MILP"):
+        k_best(auction, 2)

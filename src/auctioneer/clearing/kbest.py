@@ -94,6 +94,8 @@ def k_best(auction: Auction, k: int, *, method: str = "milp") -> list[Clearing]:
     while len(solutions) < k:
         result = solve_model(model, method=name)
         solves += 1
+        if result.status is Status.TOO_LARGE:
+            raise ValueError(f"k-best by MILP: {result.stats['reason']}")
         if result.status is not Status.OPTIMAL:
             break
         solutions.append((result.revenue, result.choice))

@@ -23,7 +23,8 @@ rounding error in HiGHS's dual bound. The solution is then rounded to 0/1, check
 every constraint in exact integer arithmetic, and its revenue and use are
 recomputed in integers from the chosen bundles; HiGHS's objective value is
 never used. The argument assumes the integers involved are ones a double
-holds exactly (magnitudes up to 2**53, which ``stats["exact"]`` reports)
+holds exactly and HiGHS accepts (sums up to 2**53, coefficients up to 1e15,
+which ``stats["exact"]`` reports; beyond them the solve answers TOO_LARGE)
 and relies on HiGHS's LP bounds being right to within its tolerances, as
 every floating-point MIP solver does; an allocation that fails the exact
 check raises :class:`ArithmeticError` rather than being returned.
@@ -71,6 +72,8 @@ __all__ = ["MilpModel", "add_no_good", "build_milp", "solve_milp", "solve_model"
 
 _EXACT = 2**53
 """Integers of at most this magnitude are exact in a double."""
+_MATRIX_MAX = 10**15
+"""HiGHS refuses a model with a larger matrix coefficient (its ``large_matrix_value``)."""
 _ABS_GAP = 1e-6
 """Far below the objective's step of 1 (one gcd of the prices): a proven gap this small is
 none, with a margin of almost a whole step for rounding error in HiGHS's dual bound."""
@@ -119,9 +122,11 @@ class MilpModel:
     """A built HiGHS model of an auction, ready to solve and to extend with cuts.
 
     ``columns[c]`` is the (bid, bundle) pair of column ``c``; ``scale`` is
-    the gcd the prices were divided by; ``exact`` is True when every number
-    in the model is an integer a double holds exactly (the premise of the
-    exactness argument); ``trivially_infeasible`` when a must-win bid has
+    the gcd the prices were divided by; ``exact`` is True when every sum
+    and bound is at most 2**53 (exact in a double) and every coefficient at
+    most 1e15 (what HiGHS accepts): the premise of the exactness argument.
+    When False the model is not passed to HiGHS and solving it reports
+    TOO_LARGE; ``trivially_infeasible`` when a must-win bid has
     no admissible bundle (no solve needed). The fields never change;
     ``highs`` itself gains rows when :func:`add_no_good` adds cuts.
     """
@@ -139,9 +144,18 @@ def build_milp(auction: Auction) -> MilpModel:
 
     Complexity: O(bundles x resources).
     """
+    # Units sellers could add at most; a bundle needing more than capacity
+    # plus that can never be awarded, and leaving it out keeps absurd
+    # quantities away from HiGHS.
+    supply = [
+        r.capacity + sum(max(0, -min(b.quantities[i] for b in bid.bundles), 0)
+                         for bid in auction.bids if bid.bundles)
+        for i, r in enumerate(auction.resources)
+    ]
     columns = tuple(
-        (t, j) for t, bid in enumerate(auction.bids) for j in range(len(bid.bundles))
+        (t, j) for t, bid in enumerate(auction.bids) for j, bundle in enumerate(bid.bundles)
         if auction.is_admissible(t, j)
+        and all(q <= cap for q, cap in zip(bundle.quantities, supply, strict=True))
     )
     prices = [auction.bids[t].bundles[j].price for t, j in columns]
     scale = math.gcd(*prices) or 1
@@ -167,11 +181,14 @@ def build_milp(auction: Auction) -> MilpModel:
     if auction.min_winners > 0 or (high is not None and high < bidders):
         upper = highspy.kHighsInf if high is None else float(high)
         rows.append((float(auction.min_winners), upper, [(c, 1) for c in range(len(columns))]))
+    coefficients = [abs(v) for _, _, terms in rows for _, v in terms]
     magnitudes = [sum(abs(c) for c in costs), *(r.capacity for r in auction.resources)]
-    magnitudes += [abs(v) for _, _, terms in rows for _, v in terms]
-    exact = max(magnitudes, default=0) <= _EXACT
+    exact = (max(magnitudes, default=0) <= _EXACT
+             and max(coefficients, default=0) <= _MATRIX_MAX)
 
     h = _highs()
+    if not exact:  # HiGHS would refuse the model; solve_model reports TOO_LARGE
+        return MilpModel(auction, h, columns, scale, exact, trivially_infeasible)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", _ABS_GAP)
     starts: list[int] = []
@@ -223,6 +240,11 @@ def solve_model(model: MilpModel, *, time_limit: float | None = None,
     if model.trivially_infeasible:
         stats["solver_status"] = "must-win bid with no admissible bundle"
         return no_allocation(auction, method, Status.INFEASIBLE, stats, started)
+    if not model.exact:
+        stats["reason"] = (f"the integer program needs a sum beyond 2**53 or a quantity beyond "
+                           f"{_MATRIX_MAX:.0e}, more than doubles carry exactly or HiGHS "
+                           "accepts; use dp or bnb")
+        return no_allocation(auction, method, Status.TOO_LARGE, stats, started)
     if not model.columns:  # nothing to award: HiGHS would call the model empty
         zero = (None,) * len(auction.bids)
         stats["solver_status"] = "no columns"
