@@ -6,8 +6,17 @@ apps and :func:`main`; each area's module registers its commands on them
 when imported below.
 """
 
-from auctioneer.cli import clearing, tick
+from auctioneer.cli import clearing, clock, tick
 from auctioneer.cli.app import app, bench_app, generate_app, main
 from auctioneer.cli.clearing import EXIT_NOT_OPTIMAL
 
-__all__ = ["EXIT_NOT_OPTIMAL", "app", "bench_app", "clearing", "generate_app", "main", "tick"]
+__all__ = [
+    "EXIT_NOT_OPTIMAL",
+    "app",
+    "bench_app",
+    "clearing",
+    "clock",
+    "generate_app",
+    "main",
+    "tick",
+]

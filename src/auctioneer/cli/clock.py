@@ -1,0 +1,377 @@
+"""The clock's command line: ``auctioneer clock``, ``generate clock`` and ``bench clock``.
+
+Plain typer command functions; importing this module registers them on the
+main apps (:func:`register` does all three, and can do it on any app). Each parses its
+options here so an error can quote what was typed, calls the library, and
+prints. Errors a user can fix raise :class:`typer.BadParameter` (exit
+status 2, one line naming the option or the file's user, bundle and field);
+``auctioneer clock`` exits 1 when the auction stops without clearing.
+
+Heavy imports (numpy, the engine, rich, matplotlib) happen inside the
+commands, so importing this module costs the CLI nothing.
+
+Example:
+    >>> parse_rule("relative", alpha="1", delta="10%", epsilon=None).describe()
+    'relative: step = p * max(min(1 * z/S, 10%), 0.1%)'
+    >>> parse_rule("absolute", alpha="0.0002", delta="$0.05", epsilon=None).alpha
+    Fraction(200, 1)
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from auctioneer.cli.app import app, bench_app, generate_app
+from auctioneer.cli.options import int_in
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from auctioneer.clock.auction import ClockResult
+    from auctioneer.clock.model import Market
+    from auctioneer.clock.step import StepRule
+
+__all__ = [
+    "EXIT_NOT_CLEARED",
+    "bench_clock",
+    "clock_command",
+    "generate_clock",
+    "parse_rule",
+    "register",
+]
+
+EXIT_NOT_CLEARED = 1
+"""``auctioneer clock``'s status when the auction stops without clearing (round limit,
+price ceiling, cycle). Bad input is 2, as everywhere."""
+
+
+def register(app: typer.Typer, *, generate_app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``clock`` to ``app``, ``clock`` to ``generate_app`` and ``clock`` to ``bench_app``."""
+    app.command("clock")(clock_command)
+    generate_app.command("clock")(generate_clock)
+    bench_app.command("clock")(bench_clock)
+
+
+# --------------------------------------------------------------------------
+# Option parsing
+
+
+def _bad(option: str, message: str) -> typer.BadParameter:
+    return typer.BadParameter(message, param_hint=f"'{option}'")
+
+
+def _share(text: str, option: str, low: float = 0.0, high: float = 1.0) -> float:
+    """A share or load (a statistic of the generator, not money): a float is fine."""
+    try:
+        value = float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError):
+        raise _bad(option, f"{text!r} is not a number") from None
+    if not low <= value <= high:
+        raise _bad(option, f"{text!r} is out of range: it must be {low:g}..{high:g}")
+    return value
+
+
+def _amount(text: str, option: str, mode: str) -> Fraction:
+    """An exact step value: currency units (absolute) or a fraction/percentage (the others)."""
+    from auctioneer.clock.step import parse_fraction
+    from auctioneer.money import MICROS
+
+    raw = text.strip()
+    try:
+        if mode == "absolute":
+            value = parse_fraction(raw.removeprefix("$"), option, percent=False) * MICROS
+        else:
+            value = parse_fraction(raw, option)
+    except ValueError as exc:
+        raise _bad(option, str(exc)) from None
+    return value
+
+
+def parse_rule(mode: str, *, alpha: str | None, delta: str | None,
+               epsilon: str | None) -> StepRule:
+    """The step rule of ``mode`` ("absolute", "normalised", "relative") with values replaced.
+
+    Absolute values are currency units (``alpha`` per unit of excess
+    demand); the others fractions or percentages of the price. Raises
+    :class:`typer.BadParameter` naming the option.
+    """
+    from auctioneer.clock.step import StepMode, StepRule
+
+    base = StepRule.default(StepMode(mode))
+    values = {name: None if text is None else _amount(text, f"--{name}", mode)
+              for name, text in (("alpha", alpha), ("delta", delta), ("epsilon", epsilon))}
+    try:
+        return base.with_values(**values)
+    except ValueError as exc:
+        word = str(exc).split()[0]
+        raise _bad(f"--{word}" if word in values else "--alpha", str(exc)) from None
+
+
+# --------------------------------------------------------------------------
+# auctioneer clock
+
+
+def clock_command(
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE.json",
+                       help="A clock market (docs/clock.md); - reads stdin."),
+    ],
+    alpha: Annotated[
+        str | None,
+        typer.Option(metavar="NUM", help="Step per unit of excess demand. Relative/normalised: "
+                     "a fraction of the price per unit of excess/free supply \\[default: 0.5]; "
+                     "absolute: currency units per unit \\[default: 0.001].",
+                     show_default=False),
+    ] = None,
+    delta: Annotated[
+        str | None,
+        typer.Option(metavar="NUM", help="Largest step per round: '5%' / '0.05' of the price, "
+                     "or currency units when absolute. \\[default: 5%; absolute 0.01]",
+                     show_default=False),
+    ] = None,
+    epsilon: Annotated[
+        str | None,
+        typer.Option(metavar="NUM", help="Smallest step of an over-demanded pool, like "
+                     "--delta. \\[default: 0.1%; absolute 0.000001]", show_default=False),
+    ] = None,
+    max_rounds: Annotated[
+        str, typer.Option(metavar="INT", help="Stop after this many price updates.")
+    ] = "10000",
+    normalise: Annotated[
+        bool, typer.Option("--normalise", help="Steps as a fraction of each pool's base price.")
+    ] = False,
+    relative: Annotated[
+        bool, typer.Option("--relative", help="Steps as a fraction of the current price "
+                           "(the default).")
+    ] = False,
+    absolute: Annotated[
+        bool, typer.Option("--absolute", help="The paper's plain steps, in currency units.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Write a PNG of the price clocks per pool here.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Run an ascending clock auction with bidder proxies on a market file.
+
+    Prices start at each pool's reserve (from its utilisation) and rise
+    where demand exceeds supply until no pool is over-demanded. Prints the
+    prices, allocation and payments. Exit status: 0 when the auction
+    clears, 1 when it stops at the round limit, the price ceiling or a
+    cycle (the reason is printed), 2 for a bad file or option.
+    """
+    chosen = [name for name, flag in (("normalised", normalise), ("relative", relative),
+                                      ("absolute", absolute)) if flag]
+    if len(chosen) > 1:
+        raise _bad("--normalise/--relative/--absolute",
+                   f"choose one step mode, not {' and '.join(chosen)}")
+    rule = parse_rule(chosen[0] if chosen else "relative", alpha=alpha, delta=delta,
+                      epsilon=epsilon)
+    limit = int_in(max_rounds, "--max-rounds", 0, 10_000_000)
+
+    from rich.console import Console
+
+    from auctioneer.clock.io import MarketFileError, load_market, loads_market
+
+    try:
+        market = (loads_market(sys.stdin.read(), "<stdin>") if file == "-"
+                  else load_market(Path(file)))
+    except MarketFileError as exc:
+        raise _bad("FILE.json", str(exc)) from None
+    name = "<stdin>" if file == "-" else file
+    result = _run_with_progress(market, rule, limit, Console(stderr=True))
+    if json_output:
+        import json
+
+        from auctioneer.clock.auction import allocation_problems
+        from auctioneer.clock.io import dump_result
+
+        problems = allocation_problems(market, result) if result.cleared else []
+        data = {"file": name, **dump_result(market, result), "feasible": result.cleared
+                and not problems, "problems": problems}
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        from auctioneer.clock.report import print_summary
+
+        probe = Console()
+        console = probe if probe.is_terminal else Console(width=160)
+        problems = print_summary(market, result, console, name)
+    if plot is not None:
+        from auctioneer.clock.report import write_price_plot
+
+        write_price_plot(market, result, plot, title=name)
+        typer.echo(f"wrote {plot}", err=True)
+    if not result.cleared or problems:
+        raise typer.Exit(EXIT_NOT_CLEARED)
+
+
+def _run_with_progress(market: Market, rule: StepRule, limit: int,
+                       console: Console) -> ClockResult:
+    """run_clock under a rich progress bar over rounds (out of ``limit``)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from auctioneer.clock.auction import run_clock
+
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("clock", total=limit + 1)
+
+        def step(t: int, over: int) -> None:
+            bar.update(task, completed=t + 1,
+                       description=f"round {t:,}: {over:,} pool(s) over-demanded")
+
+        try:
+            return run_clock(market, rule, max_rounds=limit, progress=step)
+        except ValueError as exc:  # the market's money could overflow: bad input
+            raise _bad("FILE.json", str(exc)) from None
+
+
+# --------------------------------------------------------------------------
+# auctioneer generate clock
+
+
+def generate_clock(
+    clusters: Annotated[str, typer.Option(metavar="INT", help="Clusters.")] = "10",
+    resources: Annotated[
+        str, typer.Option(metavar="INT", help="Resource types per cluster, 1..10: cpu, ram, "
+                          "disk, gpu, ssd, net, tpu, hdd, ipv4, fpga (the first INT).")
+    ] = "4",
+    users: Annotated[str, typer.Option(metavar="INT", help="Users.")] = "100",
+    bundles: Annotated[
+        str, typer.Option(metavar="INT", help="Acceptable bundles per user: the same job in "
+                          "that many clusters.")
+    ] = "3",
+    seed: Annotated[str, typer.Option(metavar="INT", help="Generator seed, 0..2**64-1.")] = "0",
+    load: Annotated[
+        str, typer.Option(metavar="NUM", help="Buyers' demand over free supply.")
+    ] = "1.2",
+    congested: Annotated[
+        str, typer.Option(metavar="SHARE", help="Share of clusters 85-97% utilised.")
+    ] = "0.3",
+    idle: Annotated[
+        str, typer.Option(metavar="SHARE", help="Share of clusters 10-40% utilised.")
+    ] = "0.3",
+    sellers: Annotated[
+        str, typer.Option(metavar="SHARE", help="Share of users who sell capacity.")
+    ] = "0.05",
+    traders: Annotated[
+        str, typer.Option(metavar="SHARE", help="Share of users who move a job between "
+                          "clusters (sell here, buy there).")
+    ] = "0",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the JSON here instead of stdout.",
+                     dir_okay=False),
+    ] = None,
+) -> None:
+    """Write a seeded planet-wide clock market as JSON: same seed, same file."""
+    n_clusters = int_in(clusters, "--clusters", 1, 100_000)
+    n_resources = int_in(resources, "--resources", 1, 10)
+    n_users = int_in(users, "--users", 0, 10_000_000)
+    n_bundles = int_in(bundles, "--bundles", 1, n_clusters)
+    n_seed = int_in(seed, "--seed", 0, 2**64 - 1)
+    shares = {name: _share(text, f"--{name}") for name, text in (
+        ("congested", congested), ("idle", idle), ("sellers", sellers), ("traders", traders))}
+    demand = _share(load, "--load", 0.01, 100.0)
+
+    from auctioneer.clock.generate import generate_market
+    from auctioneer.clock.io import dumps_market
+
+    try:
+        market = generate_market(clusters=n_clusters, resources=n_resources, users=n_users,
+                                 bundles=n_bundles, seed=n_seed, load=demand,
+                                 congested=shares["congested"], idle=shares["idle"],
+                                 sellers=shares["sellers"], traders=shares["traders"])
+    except ValueError as exc:
+        word = str(exc).split()[0]
+        raise _bad(f"--{word}", str(exc)) from None
+    text = dumps_market(market)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {output}: {market.shape[0]:,} users, {len(market.pools):,} pools "
+               f"({n_clusters} cluster{'' if n_clusters == 1 else 's'} x {n_resources} "
+               f"type{'' if n_resources == 1 else 's'})", err=True)
+
+
+# --------------------------------------------------------------------------
+# auctioneer bench clock
+
+
+def bench_clock(
+    sizes: Annotated[
+        str | None,
+        typer.Option(help="Market sizes USERSxPOOLS, comma-separated. \\[default: 100x100, "
+                     "1000x1000, 10000x1000, 30000x1000, 100000x1000; --quick: 100x100, 2000x200]",
+                     show_default=False),
+    ] = None,
+    repeats: Annotated[
+        str | None,
+        typer.Option(metavar="INT", help="Runs per size under 1 s (median). "
+                     "\\[default: 5; --quick: 3]", show_default=False),
+    ] = None,
+    welfare: Annotated[
+        str | None,
+        typer.Option(metavar="INT", help="Small markets compared with the MILP optimum. "
+                     "\\[default: 20; --quick: 5]", show_default=False),
+    ] = None,
+    seed: Annotated[str, typer.Option(metavar="INT", help="Market seed, 0..2**64-1.")] = "0",
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smoke run: small sizes, a few seconds.")
+    ] = False,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
+    ] = None,
+    plot: Annotated[
+        Path, typer.Option(help="Write the scaling plot (PNG) here.", dir_okay=False)
+    ] = Path("out/bench-clock.png"),
+) -> None:
+    """The paper's 100 x 100 clock auction, and markets up to 100,000 users x 1,000 pools.
+
+    Time per auction and per round, rounds to converge, peak memory, each
+    step mode, welfare against the MILP optimum, and the pure-Python
+    reference. Prints tables and PASS/MISS lines for the targets.
+    """
+    from rich.console import Console
+
+    from auctioneer.bench import clock as bench
+    from auctioneer.bench import clock_report as report
+
+    try:
+        parsed = None if sizes is None else bench.parse_sizes(sizes)
+    except ValueError as exc:
+        raise _bad("--sizes", str(exc)) from None
+    config = bench.ClockBenchConfig.build(
+        sizes=parsed,
+        repeats=None if repeats is None else int_in(repeats, "--repeats", 1, 1000),
+        welfare_instances=None if welfare is None else int_in(welfare, "--welfare", 0, 10_000),
+        seed=int_in(seed, "--seed", 0, 2**64 - 1),
+        quick=quick,
+    )
+    console = report.report_console()
+    result = report.run_with_progress(config, Console(stderr=True))
+    report.print_report(result, console)
+    if json_path is not None:
+        bench.write_json(result, json_path)
+        console.print(f"wrote {json_path}")
+    report.write_plot(result, plot)
+    console.print(f"wrote {plot}")
+
+
+register(app, generate_app=generate_app, bench_app=bench_app)
