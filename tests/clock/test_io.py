@@ -120,7 +120,7 @@ def test_malformed_json_and_files(tmp_path: Path) -> None:
         loads_market('{"pools": [], "users": [], "x": NaN}')
     with pytest.raises(MarketFileError, match="cannot read the file"):
         load_market(tmp_path / "missing.json")
-    with pytest.raises(MarketFileError, match=r"\(top level\): '\[\]' is not an object"):
+    with pytest.raises(MarketFileError, match=r"\(top level\): \[\] is not an object"):
         loads_market("[]")
 
 

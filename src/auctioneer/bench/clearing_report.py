@@ -14,16 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from auctioneer.bench import progress
 from auctioneer.bench.clearing import (
     CELL_BUDGET_S,
     ClearingBenchConfig,
@@ -32,6 +25,7 @@ from auctioneer.bench.clearing import (
     Target,
     run_clearing_bench,
 )
+from auctioneer.bench.progress import wide_console
 
 __all__ = [
     "METHOD_LABELS",
@@ -50,32 +44,14 @@ _TABLE_WIDTH = 180
 
 def report_console() -> Console:
     """A console for the report: the terminal's width, or wide enough when redirected."""
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=_TABLE_WIDTH)
+    return wide_console(_TABLE_WIDTH)
 
 
 def run_with_progress(config: ClearingBenchConfig, console: Console) -> ClearingBenchResult:
     """Run the benchmark with a rich progress bar on ``console``."""
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+    return progress.run_with_progress(
+        "bench clearing", config.steps, lambda step: run_clearing_bench(config, step), console
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("bench clearing", total=config.steps)
-        first = True
-
-        def step(description: str) -> None:
-            nonlocal first
-            bar.update(task, description=description, advance=0 if first else 1)
-            first = False
-
-        result = run_clearing_bench(config, step)
-        bar.update(task, completed=config.steps)
-    return result
 
 
 def format_bytes(n: int | None) -> str:

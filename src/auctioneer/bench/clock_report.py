@@ -15,16 +15,9 @@ from pathlib import Path
 from statistics import median
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from auctioneer.bench import progress
 from auctioneer.bench.clock import (
     BIG_TARGET_S,
     PAPER_TARGET_S,
@@ -33,6 +26,7 @@ from auctioneer.bench.clock import (
     Target,
     run_clock_bench,
 )
+from auctioneer.bench.progress import wide_console
 from auctioneer.money import format_money
 
 __all__ = [
@@ -51,33 +45,14 @@ _TABLE_WIDTH = 160
 
 def report_console() -> Console:
     """A console for the report: the terminal's width, or wide enough when redirected."""
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=_TABLE_WIDTH)
+    return wide_console(_TABLE_WIDTH)
 
 
 def run_with_progress(config: ClockBenchConfig, console: Console) -> ClockBenchResult:
     """Run the benchmark with a rich progress bar on ``console``."""
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+    return progress.run_with_progress(
+        "bench clock", config.steps, lambda step: run_clock_bench(config, step), console
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("bench clock", total=config.steps)
-        first = True
-
-        def step(description: str) -> None:
-            nonlocal first
-            # Each call starts a step, so the previous one is what completed.
-            bar.update(task, description=description, advance=0 if first else 1)
-            first = False
-
-        result = run_clock_bench(config, step)
-        bar.update(task, completed=config.steps)
-    return result
 
 
 def _mib(n: int) -> str:

@@ -15,16 +15,10 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from auctioneer.bench import progress
+from auctioneer.bench.progress import wide_console
 from auctioneer.bench.tick import (
     SampledAccuracy,
     Target,
@@ -49,38 +43,15 @@ _TABLE_WIDTH = 200
 
 
 def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected.
-
-    Redirected output (a file, a pipe, a test runner) has no width of its own;
-    rich would assume 80 columns and fold every cell of the wide table.
-    """
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=_TABLE_WIDTH)
+    """A console for the report: the terminal's width, or wide enough when redirected."""
+    return wide_console(_TABLE_WIDTH)
 
 
 def run_with_progress(config: TickBenchConfig, console: Console) -> TickBenchResult:
     """Run the benchmark with a rich progress bar on ``console``."""
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+    return progress.run_with_progress(
+        "bench tick", config.steps, lambda step: run_tick_bench(config, step), console
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("bench tick", total=config.steps)
-        first = True
-
-        def step(description: str) -> None:
-            nonlocal first
-            # Each call starts a step, so the previous one is what completed.
-            bar.update(task, description=description, advance=0 if first else 1)
-            first = False
-
-        result = run_tick_bench(config, step)
-        bar.update(task, completed=config.steps)
-    return result
 
 
 def _triple(p: Percentiles | None) -> str:

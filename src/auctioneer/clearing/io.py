@@ -57,14 +57,25 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Clearing
-from auctioneer.money import MoneyError, format_money, parse_money
+from auctioneer.jsonfile import (
+    MONEY_PATTERN,
+    FileError,
+    Money,
+    Name,
+    Strict,
+    money_json,
+    money_text,
+    parse_json,
+    read_json,
+    validate,
+)
+from auctioneer.money import parse_money
 
 __all__ = [
     "FORMAT_VERSION",
@@ -87,7 +98,7 @@ FORMAT_VERSION = 1
 """The version of the file format this module reads and writes."""
 
 
-class AuctionFileError(ValueError):
+class AuctionFileError(FileError):
     """An auction file that cannot be used: one line naming where and what.
 
     ``where`` is the location in the file (``bids[3] 'alice' bundles[1].price``,
@@ -95,59 +106,16 @@ class AuctionFileError(ValueError):
     value, ``source`` the file (None for in-memory data).
     """
 
-    def __init__(self, where: str, detail: str, source: str | None = None) -> None:
-        self.where = where
-        self.detail = detail
-        self.source = source
-        parts = [p for p in (source, where) if p]
-        super().__init__(": ".join([*parts, detail]))
-
 
 # --------------------------------------------------------------------------
 # The pydantic models of the file (the boundary only)
 
 
-def money_text(micros: int) -> str:
-    """Micro-units as the file writes them: ``"18.25"``, no symbol or separators.
-
-    Example:
-        >>> money_text(18_250_000), money_text(-1), money_text(0)
-        ('18.25', '-0.000001', '0.00')
-    """
-    return format_money(micros, symbol="").replace(",", "")
-
-
-def _valid_money(text: str) -> str:
-    try:
-        parse_money(text, field="")
-    except MoneyError as exc:
-        raise ValueError(str(exc).strip()) from None
-    return text
-
-
-MONEY_PATTERN = (
-    r"^\s*[+-]?\s*\$?\s*(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)\s*$"
-)
-"""What :func:`auctioneer.money.parse_money` reads, as the schema's regular expression.
-
-Amounts finer than a micro-unit also match; the loader refuses those."""
-
 _MONEY_HELP = ("A decimal string of currency units, at most six decimal places: '18.25', "
                "'$18.25', '-3', '1,000.50'; never a JSON number.")
 
-Money = Annotated[
-    str,
-    AfterValidator(_valid_money),
-    Field(json_schema_extra={"pattern": MONEY_PATTERN}, examples=["18.25", "$0.04"]),
-]
-Name = Annotated[str, Field(min_length=1)]
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class ResourceSpec(_Strict):
+class ResourceSpec(Strict):
     """A resource type: a capacity of identical units on offer."""
 
     model_config = ConfigDict(title="Resource")
@@ -162,7 +130,7 @@ class ResourceSpec(_Strict):
     ] = "0"
 
 
-class BundleSpec(_Strict):
+class BundleSpec(Strict):
     """One alternative of an XOR bid: units per resource for a price."""
 
     model_config = ConfigDict(title="Bundle")
@@ -177,7 +145,7 @@ class BundleSpec(_Strict):
     ]
 
 
-class BidSpec(_Strict):
+class BidSpec(Strict):
     """An XOR bid: at most one bundle is awarded (exactly one if must_win)."""
 
     model_config = ConfigDict(title="Bid")
@@ -192,7 +160,7 @@ class BidSpec(_Strict):
     ]
 
 
-class AuctionFile(_Strict):
+class AuctionFile(Strict):
     """A multi-unit combinatorial auction with XOR bids (auctioneer clearing format)."""
 
     model_config = ConfigDict(title="Auction")
@@ -229,30 +197,9 @@ def schema_text() -> str:
 # Loading
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise AuctionFileError("", f"key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _no_constants(name: str) -> Any:
-    raise AuctionFileError("", f"{name} is not a number JSON allows")
-
-
 def loads_auction(text: str, source: str | None = None) -> Auction:
     """Parse the JSON text of an auction file; ``source`` names it in errors."""
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys,
-                          parse_constant=_no_constants)
-    except json.JSONDecodeError as exc:
-        raise AuctionFileError(f"line {exc.lineno} column {exc.colno}",
-                               f"malformed JSON: {exc.msg}", source) from None
-    except AuctionFileError as exc:
-        raise AuctionFileError(exc.where, exc.detail, source) from None
-    return _from_data(data, source)
+    return _from_data(parse_json(text, source, AuctionFileError), source)
 
 
 def load_auction(source: str | os.PathLike[str] | Mapping[str, Any]) -> Auction:
@@ -263,105 +210,17 @@ def load_auction(source: str | os.PathLike[str] | Mapping[str, Any]) -> Auction:
     parsed JSON. Raises :class:`AuctionFileError` (a ValueError) naming the
     file, the place and the value for any problem, unreadable files included.
     """
-    if isinstance(source, Mapping):
-        return _from_data(source, None)
-    if isinstance(source, str) and source.lstrip().startswith("{"):
-        return loads_auction(source)
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise AuctionFileError(f"byte {exc.start}", "is not UTF-8 text", str(path)) from None
-    except OSError as exc:
-        raise AuctionFileError("", f"cannot read the file: {exc.strerror or exc}",
-                               str(path)) from None
-    return loads_auction(text, str(path))
+    data, name = read_json(source, AuctionFileError)
+    return _from_data(data, name)
 
 
 def _label(node: object) -> str | None:
-    if isinstance(node, Mapping):
-        name = node.get("name")
-        if isinstance(name, str) and name:
-            return repr(name)
-    return None
-
-
-def _locate(loc: Sequence[int | str], data: object) -> str:
-    """``('bids', 3, 'bundles', 1, 'price')`` as ``bids[3] 'alice' bundles[1].price``."""
-    text = ""
-    node: object = data
-    after_label = False
-    for key in loc:
-        if isinstance(key, int):
-            text += f"[{key}]"
-            node = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
-            label = _label(node)
-            if label is not None:
-                text += f" {label}"
-            after_label = label is not None
-            continue
-        name = key if key.isidentifier() else repr(key)
-        sep = " " if after_label else ("." if text else "")
-        text += f"{sep}{name}"
-        node = node.get(key) if isinstance(node, Mapping) else None
-        after_label = False
-    return text or "(top level)"
-
-
-_MONEY_FIELDS = ("price", "reserve")
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    """What is wrong with one value, in words, quoting the value."""
-    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    loc = error["loc"]
-    field = loc[-1] if loc else ""
-    shown = repr(value)
-    if kind == "missing":
-        return "is required but missing"
-    if kind == "extra_forbidden":
-        return f"is not a field of this format (value {shown})"
-    if kind == "string_type" and field in _MONEY_FIELDS and isinstance(value, int | float) and (
-        not isinstance(value, bool)
-    ):
-        return f'{shown} is a number: write money as a string such as "{value}"'
-    if kind.startswith("int_"):
-        if isinstance(value, float):
-            return f"{shown} is not an integer: floats are not allowed here"
-        return f"{shown} is not an integer"
-    if kind == "string_type":
-        return f"{shown} is not a string"
-    if kind == "bool_type":
-        return f"{shown} is not true or false"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{shown} is not an object"
-    if kind == "list_type":
-        return f"{shown} is not a list"
-    if kind == "greater_than_equal":
-        return f"{shown} must be >= {ctx.get('ge')}"
-    if kind == "string_too_short":
-        return f"{shown} must not be empty"
-    if kind == "literal_error":
-        return f"{shown} must be {ctx.get('expected')}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return f"{shown}: {error['msg']}"
+    name = node.get("name") if isinstance(node, Mapping) else None
+    return name if isinstance(name, str) and name else None
 
 
 def _from_data(data: object, source: str | None) -> Auction:
-    if not isinstance(data, Mapping):
-        raise AuctionFileError("(top level)", f"{_short(data)} is not an object", source)
-    try:
-        spec = AuctionFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise AuctionFileError(_locate(first["loc"], data), _describe(first), source) from None
-    return _to_auction(spec, source)
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return _to_auction(validate(AuctionFile, data, source, AuctionFileError, _label), source)
 
 
 def _to_auction(spec: AuctionFile, source: str | None) -> Auction:
@@ -493,10 +352,6 @@ def dumps_auction(auction: Auction) -> str:
     )
 
 
-def _money(micros: int) -> dict[str, Any]:
-    return {"amount": money_text(micros), "micros": micros}
-
-
 def _stat(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
@@ -544,17 +399,17 @@ def dump_clearing(
             "bid_index": t,
             "bundle": j,
             "quantities": _quantities(auction, bundle),
-            "price": _money(bundle.price),
-            "payment": _money(paid),
+            "price": money_json(bundle.price),
+            "payment": money_json(paid),
         })
     used = clearing.used or (0,) * auction.dimensions
     out: dict[str, Any] = {
         "status": clearing.status.value,
         "optimal": clearing.is_optimal,
         "method": clearing.method,
-        "revenue": _money(clearing.revenue),
+        "revenue": money_json(clearing.revenue),
         "payment_rule": rule,
-        "payments_total": _money(total),
+        "payments_total": money_json(total),
         "winners": winners,
         "resources": [
             {"name": r.name, "used": u, "capacity": r.capacity}
@@ -580,14 +435,14 @@ def _budget(auction: Auction, clearing: Clearing) -> dict[str, Any]:
     report = budget_balance(auction, clearing)
     under = report.payments
     return {
-        "buyers_pay": _money(report.buyers_pay),
-        "sellers_receive": _money(report.sellers_receive),
-        "surplus": _money(report.surplus),
+        "buyers_pay": money_json(report.buyers_pay),
+        "sellers_receive": money_json(report.sellers_receive),
+        "surplus": money_json(report.surplus),
         "balanced": report.balanced,
         "under_payments": None if under is None else {
-            "buyers_pay": _money(under.buyers_pay),
-            "sellers_receive": _money(under.sellers_receive),
-            "surplus": _money(under.surplus),
+            "buyers_pay": money_json(under.buyers_pay),
+            "sellers_receive": money_json(under.sellers_receive),
+            "surplus": money_json(under.surplus),
             "balanced": under.balanced,
         },
         "bought": dict(zip([r.name for r in auction.resources], report.bought, strict=True)),
@@ -604,7 +459,7 @@ def dump_k_best(auction: Auction, ranked: Sequence[Clearing]) -> list[dict[str, 
     return [
         {
             "rank": rank,
-            "revenue": {"amount": money_text(r.revenue), "micros": r.revenue},
+            "revenue": money_json(r.revenue),
             "winners": [{"bid": auction.bids[t].name, "bundle": r.choice[t]}
                         for t in r.winners],
         }

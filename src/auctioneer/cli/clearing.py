@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, generate_app
+from auctioneer.cli.app import app, bench_app, generate_app, run_bench
 from auctioneer.cli.options import float_in, int_in, one_of, parsed, user_errors
 
 __all__ = ["EXIT_NOT_OPTIMAL", "bench_clearing", "clear_command", "generate_clearing"]
@@ -229,7 +229,6 @@ def bench_clearing(
     against one DP clearing, tracemalloc peak per solve. Prints a table and
     PASS/MISS lines for the targets.
     """
-    from rich.console import Console
 
     from auctioneer.bench import clearing as bench
     from auctioneer.bench import clearing_report as report
@@ -248,11 +247,4 @@ def bench_clearing(
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
         )
-    console = report.report_console()
-    result = report.run_with_progress(config, Console(stderr=True))
-    report.print_report(result, console)
-    if json_path is not None:
-        bench.write_json(result, json_path)
-        console.print(f"wrote {json_path}")
-    report.write_plot(result, plot)
-    console.print(f"wrote {plot}")
+    run_bench(bench, report, config, json_path, plot)

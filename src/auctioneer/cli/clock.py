@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, generate_app
+from auctioneer.cli.app import app, bench_app, generate_app, run_bench
 from auctioneer.cli.options import int_in
 
 if TYPE_CHECKING:
@@ -348,7 +348,6 @@ def bench_clock(
     step mode, welfare against the MILP optimum, and the pure-Python
     reference. Prints tables and PASS/MISS lines for the targets.
     """
-    from rich.console import Console
 
     from auctioneer.bench import clock as bench
     from auctioneer.bench import clock_report as report
@@ -364,14 +363,7 @@ def bench_clock(
         seed=int_in(seed, "--seed", 0, 2**64 - 1),
         quick=quick,
     )
-    console = report.report_console()
-    result = report.run_with_progress(config, Console(stderr=True))
-    report.print_report(result, console)
-    if json_path is not None:
-        bench.write_json(result, json_path)
-        console.print(f"wrote {json_path}")
-    report.write_plot(result, plot)
-    console.print(f"wrote {plot}")
+    run_bench(bench, report, config, json_path, plot)
 
 
 register(app, generate_app=generate_app, bench_app=bench_app)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import bench_app
+from auctioneer.cli.app import bench_app, run_bench
 from auctioneer.cli.options import int_in, parsed, user_errors
 
 __all__ = ["bench_tick"]
@@ -64,7 +64,6 @@ def bench_tick(
     heapq and SortedList baselines; memory per agent; the sampled book's
     miss rate. Prints a table and PASS/MISS lines for the targets.
     """
-    from rich.console import Console
 
     try:
         from auctioneer.bench import tick as bench
@@ -86,11 +85,4 @@ def bench_tick(
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
         )
-    console = report.report_console()
-    result = report.run_with_progress(config, Console(stderr=True))
-    report.print_report(result, console)
-    if json_path is not None:
-        bench.write_json(result, json_path)
-        console.print(f"wrote {json_path}")
-    report.write_plot(result, plot)
-    console.print(f"wrote {plot}")
+    run_bench(bench, report, config, json_path, plot)

@@ -51,18 +51,28 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from fractions import Fraction
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from auctioneer.clock.auction import ClockResult
 from auctioneer.clock.model import BPS, DEFAULT_CURVE, Market, Pool, ReserveCurve
 from auctioneer.clock.step import parse_fraction
-from auctioneer.money import MoneyError, format_money, parse_money
+from auctioneer.jsonfile import (
+    FileError,
+    Money,
+    Name,
+    Strict,
+    money_json,
+    money_text,
+    parse_json,
+    read_json,
+    validate,
+)
+from auctioneer.money import parse_money
 
 __all__ = [
     "FORMAT_VERSION",
@@ -80,46 +90,18 @@ FORMAT_VERSION = 1
 """The version of the file format this module reads and writes."""
 
 
-class MarketFileError(ValueError):
+class MarketFileError(FileError):
     """A market file that cannot be used: ``where`` in it, ``detail``, and the ``source`` file."""
 
-    def __init__(self, where: str, detail: str, source: str | None = None) -> None:
-        self.where = where
-        self.detail = detail
-        self.source = source
-        parts = [p for p in (source, where) if p]
-        super().__init__(": ".join([*parts, detail]))
 
-
-def money_text(micros: int) -> str:
-    """Micro-units as the file writes them: ``"18.25"``, no symbol or separators."""
-    return format_money(micros, symbol="").replace(",", "")
-
-
-def _valid_money(text: str) -> str:
-    try:
-        parse_money(text, field="")
-    except MoneyError as exc:
-        raise ValueError(str(exc).strip()) from None
-    return text
-
-
-Money = Annotated[str, AfterValidator(_valid_money)]
-Name = Annotated[str, Field(min_length=1)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class CurvePointSpec(_Strict):
+class CurvePointSpec(Strict):
     """A knot of the reserve curve."""
 
     utilisation: Annotated[str, Field(description="'85%' or '0.85'.")]
     multiplier: Annotated[str, Field(description="Of the base price: '1.5' or '150%'.")]
 
 
-class PoolSpec(_Strict):
+class PoolSpec(Strict):
     """One resource type in one cluster."""
 
     cluster: Name
@@ -130,7 +112,7 @@ class PoolSpec(_Strict):
     reserve: Money | None = None
 
 
-class UserSpec(_Strict):
+class UserSpec(Strict):
     """A bidder: acceptable bundles and a budget."""
 
     name: Name
@@ -138,7 +120,7 @@ class UserSpec(_Strict):
     bundles: list[dict[str, int]]
 
 
-class MarketFile(_Strict):
+class MarketFile(Strict):
     """A clock market (auctioneer clock format)."""
 
     version: Literal[1] = 1
@@ -151,73 +133,15 @@ class MarketFile(_Strict):
 # Loading
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise MarketFileError("", f"key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _no_constants(name: str) -> Any:
-    raise MarketFileError("", f"{name} is not a number JSON allows")
-
-
 def loads_market(text: str, source: str | None = None) -> Market:
     """Parse the JSON text of a market file; ``source`` names it in errors."""
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys,
-                          parse_constant=_no_constants)
-    except json.JSONDecodeError as exc:
-        raise MarketFileError(f"line {exc.lineno} column {exc.colno}",
-                              f"malformed JSON: {exc.msg}", source) from None
-    except MarketFileError as exc:
-        raise MarketFileError(exc.where, exc.detail, source) from None
-    return _from_data(data, source)
+    return _from_data(parse_json(text, source, MarketFileError), source)
 
 
 def load_market(source: str | os.PathLike[str] | Mapping[str, Any]) -> Market:
     """A :class:`Market` from a file path, JSON text (starting with ``{``) or parsed data."""
-    if isinstance(source, Mapping):
-        return _from_data(source, None)
-    if isinstance(source, str) and source.lstrip().startswith("{"):
-        return loads_market(source)
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise MarketFileError(f"byte {exc.start}", "is not UTF-8 text", str(path)) from None
-    except OSError as exc:
-        raise MarketFileError("", f"cannot read the file: {exc.strerror or exc}",
-                              str(path)) from None
-    return loads_market(text, str(path))
-
-
-def _locate(loc: Sequence[int | str], data: object) -> str:
-    """``('users', 3, 'bundles', 1, 'x/cpu')`` as ``users[3] 'alice' bundles[1]['x/cpu']``."""
-    text = ""
-    node: object = data
-    after_label = False
-    in_bundle = False
-    for key in loc:
-        if isinstance(key, int):
-            text += f"[{key}]"
-            node = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
-            name = _label(node)
-            after_label = name is not None
-            if after_label:
-                text += f" {name!r}"
-            continue
-        if in_bundle:
-            text += f"[{key!r}]"
-        else:
-            sep = " " if after_label else ("." if text else "")
-            text += f"{sep}{key}"
-        in_bundle = key == "bundles"
-        node = node.get(key) if isinstance(node, Mapping) else None
-        after_label = False
-    return text or "(top level)"
+    data, name = read_json(source, MarketFileError)
+    return _from_data(data, name)
 
 
 def _label(node: object) -> str | None:
@@ -233,48 +157,9 @@ def _label(node: object) -> str | None:
     return None
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    loc = error["loc"]
-    field = loc[-1] if loc else ""
-    shown = repr(value)
-    if kind == "missing":
-        return "is required but missing"
-    if kind == "extra_forbidden":
-        return f"is not a field of this format (value {shown})"
-    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        if field in ("budget", "base_price", "reserve"):
-            return f'{shown} is a number: write money as a string such as "{value}"'
-        return f'{shown} is a number: write it as a string such as "{value}"'
-    if kind.startswith("int_"):
-        if isinstance(value, float):
-            return f"{shown} is not an integer: floats are not allowed here"
-        return f"{shown} is not an integer"
-    if kind == "string_type":
-        return f"{shown} is not a string"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{shown} is not an object"
-    if kind == "list_type":
-        return f"{shown} is not a list"
-    if kind == "greater_than_equal":
-        return f"{shown} must be >= {ctx.get('ge')}"
-    if kind == "string_too_short":
-        return f"{shown} must not be empty"
-    if kind == "literal_error":
-        return f"{shown} must be {ctx.get('expected')}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return f"{shown}: {error['msg']}"
-
-
 def _from_data(data: object, source: str | None) -> Market:
-    if not isinstance(data, Mapping):
-        raise MarketFileError("(top level)", f"{str(data)[:40]!r} is not an object", source)
-    try:
-        spec = MarketFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise MarketFileError(_locate(first["loc"], data), _describe(first), source) from None
+    spec = validate(MarketFile, data, source, MarketFileError, _label, keyed_under=("bundles",),
+                    money_fields=("budget", "base_price", "reserve"))
     return _to_market(spec, source)
 
 
@@ -427,10 +312,6 @@ def dumps_market(market: Market) -> str:
     return "\n".join(lines) + "\n}\n"
 
 
-def _money(micros: int) -> dict[str, Any]:
-    return {"amount": money_text(micros), "micros": micros}
-
-
 def dump_result(market: Market, result: ClockResult, *, trace: bool = True) -> dict[str, Any]:
     """A result as JSON data: status, prices and supply per pool, every user, the trace.
 
@@ -445,7 +326,8 @@ def dump_result(market: Market, result: ClockResult, *, trace: bool = True) -> d
         excess = int(result.excess[r])
         pools.append({
             "pool": name, "utilisation": _percent(market.pools[r].utilisation),
-            "reserve": _money(int(result.reserves[r])), "price": _money(int(result.prices[r])),
+            "reserve": money_json(int(result.reserves[r])),
+            "price": money_json(int(result.prices[r])),
             "free": supply[r], "taken": supply[r] + excess,
             "unsold": max(-excess, 0), "excess_demand": excess,
         })
@@ -454,11 +336,11 @@ def dump_result(market: Market, result: ClockResult, *, trace: bool = True) -> d
         c = int(result.choice[u])
         users.append({
             "user": market.user_names[u], "kind": kinds[u].value,
-            "budget": _money(int(market.budgets[u])),
+            "budget": money_json(int(market.budgets[u])),
             "bundle": None if c < 0 else c,
             "quantities": {} if c < 0 else {names[r]: q for r, q in
                                             market.bundle(u, c).items()},
-            "payment": _money(int(result.payments[u])),
+            "payment": money_json(int(result.payments[u])),
         })
     data: dict[str, Any] = {
         "status": result.status.value,
@@ -466,8 +348,8 @@ def dump_result(market: Market, result: ClockResult, *, trace: bool = True) -> d
         "rule": result.rule.describe(),
         "rounds": result.rounds,
         "seconds": round(result.seconds, 6),
-        "ceiling": _money(result.ceiling),
-        "revenue": _money(result.revenue),
+        "ceiling": money_json(result.ceiling),
+        "revenue": money_json(result.revenue),
         "winners": int(result.winners.size),
         "pools": pools,
         "users": users,

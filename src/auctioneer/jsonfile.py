@@ -1,0 +1,236 @@
+"""The project's JSON files at the boundary: strict pydantic models, exact money, clear errors.
+
+Every file format (auctions, markets) reads through here: duplicate keys,
+NaN and malformed JSON are refused with the line and column; pydantic
+validates strictly (no coercion of ``"3"`` or ``3.0`` to 3); and the first
+problem becomes one :class:`FileError` line naming the file, the place
+(``bids[3] 'alice' bundles[1].price``) and the value. Money is a decimal
+string (:func:`auctioneer.money.parse_money`), never a JSON number.
+
+Example:
+    >>> class Item(Strict):
+    ...     name: Name
+    ...     price: Money
+    >>> validate(Item, {"name": "a", "price": 1.5}, "f.json", FileError, lambda node: None)
+    Traceback (most recent call last):
+      ...
+    auctioneer.jsonfile.FileError: f.json: price: 1.5 is a number: write money as a string ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from auctioneer.money import MoneyError, format_money, parse_money
+
+__all__ = [
+    "MONEY_PATTERN",
+    "FileError",
+    "Label",
+    "Money",
+    "Name",
+    "Strict",
+    "describe",
+    "locate",
+    "money_json",
+    "money_text",
+    "parse_json",
+    "read_json",
+    "validate",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+Label = Callable[[object], "str | None"]
+"""What to show after a list index for the item there (its name), if anything."""
+
+
+class FileError(ValueError):
+    """A file that cannot be used: one line naming where and what.
+
+    ``where`` is the location in the file (``bids[3] 'alice' bundles[1].price``,
+    or ``line 4 column 7`` for malformed JSON), ``detail`` the problem with the
+    value, ``source`` the file (None for in-memory data).
+    """
+
+    def __init__(self, where: str, detail: str, source: str | None = None) -> None:
+        self.where = where
+        self.detail = detail
+        self.source = source
+        parts = [p for p in (source, where) if p]
+        super().__init__(": ".join([*parts, detail]))
+
+
+def money_text(micros: int) -> str:
+    """Micro-units as the files write them: ``"18.25"``, no symbol or separators.
+
+    Example:
+        >>> money_text(18_250_000), money_text(-1), money_text(0)
+        ('18.25', '-0.000001', '0.00')
+    """
+    return format_money(micros, symbol="").replace(",", "")
+
+
+def money_json(micros: int) -> dict[str, Any]:
+    """An amount in output JSON: the text and the exact micro-units."""
+    return {"amount": money_text(micros), "micros": micros}
+
+
+def _valid_money(text: str) -> str:
+    try:
+        parse_money(text, field="")
+    except MoneyError as exc:
+        raise ValueError(str(exc).strip()) from None
+    return text
+
+
+MONEY_PATTERN = (
+    r"^\s*[+-]?\s*\$?\s*(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)\s*$"
+)
+"""What :func:`auctioneer.money.parse_money` reads, as the schema's regular expression.
+
+Amounts finer than a micro-unit also match; the loader refuses those."""
+
+Money = Annotated[
+    str,
+    AfterValidator(_valid_money),
+    Field(json_schema_extra={"pattern": MONEY_PATTERN}, examples=["18.25", "$0.04"]),
+]
+Name = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    """A file model: unknown fields refused, no type coercion, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def parse_json(text: str, source: str | None, error: type[FileError]) -> Any:
+    """Parse JSON text, refusing duplicate keys and NaN/Infinity, as ``error``."""
+
+    def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise error("", f"key {key!r} appears twice in one object", source)
+            out[key] = value
+        return out
+
+    def no_constants(name: str) -> Any:
+        raise error("", f"{name} is not a number JSON allows", source)
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicate_keys, parse_constant=no_constants)
+    except json.JSONDecodeError as exc:
+        raise error(f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}",
+                    source) from None
+
+
+def read_json(source: str | os.PathLike[str] | Mapping[str, Any],
+              error: type[FileError]) -> tuple[Any, str | None]:
+    """``(data, name)`` from a path, JSON text (a ``str`` starting with ``{``) or parsed data.
+
+    The name is the file's path, None for text and data. Unreadable files
+    and non-UTF-8 bytes raise ``error`` too.
+    """
+    if isinstance(source, Mapping):
+        return source, None
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        return parse_json(source, None, error), None
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"byte {exc.start}", "is not UTF-8 text", str(path)) from None
+    except OSError as exc:
+        raise error("", f"cannot read the file: {exc.strerror or exc}", str(path)) from None
+    return parse_json(text, str(path), error), str(path)
+
+
+def locate(loc: Sequence[int | str], data: object, label: Label,
+           keyed_under: tuple[str, ...] = ()) -> str:
+    """A pydantic error location in words, showing each list item's label.
+
+    ``('bids', 3, 'bundles', 1, 'price')`` reads ``bids[3] 'alice' bundles[1].price``;
+    keys of the mappings held by a field in ``keyed_under`` read ``['eu-west/gpu']``.
+    """
+    text = ""
+    node: object = data
+    after_label = keyed = False
+    for key in loc:
+        if isinstance(key, int):
+            text += f"[{key}]"
+            node = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
+            name = label(node)
+            after_label = name is not None
+            if after_label:
+                text += f" {name!r}"
+            continue
+        if keyed:
+            text += f"[{key!r}]"
+        else:
+            shown = key if key.isidentifier() else repr(key)
+            text += f"{' ' if after_label else ('.' if text else '')}{shown}"
+        keyed = key in keyed_under
+        node = node.get(key) if isinstance(node, Mapping) else None
+        after_label = False
+    return text or "(top level)"
+
+
+def describe(error: Mapping[str, Any], money_fields: tuple[str, ...] = ()) -> str:
+    """What is wrong with one value, in words, quoting the value."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    loc = error["loc"]
+    field = loc[-1] if loc else ""
+    shown = repr(value)
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return f"is not a field of this format (value {shown})"
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        what = "money" if field in money_fields else "it"
+        return f'{shown} is a number: write {what} as a string such as "{value}"'
+    if kind.startswith("int_"):
+        if isinstance(value, float):
+            return f"{shown} is not an integer: floats are not allowed here"
+        return f"{shown} is not an integer"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    simple = {
+        "string_type": "is not a string",
+        "bool_type": "is not true or false",
+        "dict_type": "is not an object",
+        "model_type": "is not an object",
+        "model_attributes_type": "is not an object",
+        "list_type": "is not a list",
+        "string_too_short": "must not be empty",
+    }
+    if kind in simple:
+        return f"{shown} {simple[kind]}"
+    if kind == "greater_than_equal":
+        return f"{shown} must be >= {ctx.get('ge')}"
+    if kind == "literal_error":
+        return f"{shown} must be {ctx.get('expected')}"
+    return f"{shown}: {error['msg']}"
+
+
+def validate(model: type[_M], data: object, source: str | None, error: type[FileError],
+             label: Label, *, keyed_under: tuple[str, ...] = (),
+             money_fields: tuple[str, ...] = ("price", "reserve")) -> _M:
+    """``model`` validated from ``data``, or ``error`` naming the first problem's place."""
+    if not isinstance(data, Mapping):
+        text = repr(data)
+        short = text if len(text) <= 40 else text[:37] + "..."
+        raise error("(top level)", f"{short} is not an object", source)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = locate(first["loc"], data, label, keyed_under)
+        raise error(where, describe(first, money_fields), source) from None
