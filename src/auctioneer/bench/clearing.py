@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from auctioneer.bench.timing import Environment, environment, gc_paused
+from auctioneer.checks import require_int
 from auctioneer.clearing.generate import generate
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
@@ -185,15 +186,6 @@ def parse_methods(text: str) -> tuple[str, ...]:
     return tuple(m for m in DEFAULT_METHODS if m in chosen)
 
 
-def _require_int(value: object, name: str, low: int, high: int | None = None) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} {value} is out of range {bound}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class ClearingBenchConfig:
     """What to measure. Build one with :meth:`build`, which fills in the defaults."""
@@ -217,18 +209,18 @@ class ClearingBenchConfig:
         if not self.sizes and not self.sizes_3d:
             raise ValueError("sizes and sizes_3d are both empty: give at least one size")
         for size in (*self.sizes, *self.sizes_3d):
-            _require_int(size, "size", 1)
+            require_int(size, "size", 1)
         if not self.methods:
             raise ValueError("methods is empty: give at least one method")
         for method in self.methods:
             if method not in DEFAULT_METHODS:
                 raise ValueError(f"unknown method {method!r}: choose from "
                                  f"{', '.join(DEFAULT_METHODS)}")
-        _require_int(self.bundles, "bundles", 1)
-        _require_int(self.capacity, "capacity", 1)
-        _require_int(self.capacity_3d, "capacity_3d", 1)
-        _require_int(self.repeats, "repeats", 1)
-        _require_int(self.seed, "seed", 0, _SEED_MAX)
+        require_int(self.bundles, "bundles", 1)
+        require_int(self.capacity, "capacity", 1)
+        require_int(self.capacity_3d, "capacity_3d", 1)
+        require_int(self.repeats, "repeats", 1)
+        require_int(self.seed, "seed", 0, _SEED_MAX)
         limit = self.time_limit
         if isinstance(limit, bool) or not isinstance(limit, int | float) or not (
             limit > 0 and math.isfinite(limit)

@@ -52,6 +52,7 @@ from statistics import median
 from typing import Any
 
 from auctioneer.bench.timing import Environment, environment, gc_paused
+from auctioneer.checks import require_int
 from auctioneer.clock.auction import ClockResult, allocation_problems, run_clock
 from auctioneer.clock.generate import generate_market
 from auctioneer.clock.model import Market
@@ -131,13 +132,6 @@ def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(set(out)))
 
 
-def _require_int(value: object, name: str, low: int, high: int | None = None) -> int:
-    if type(value) is not int or value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} {value!r} must be an int in {bound}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class ClockBenchConfig:
     """What to measure. Build one with :meth:`build`, which fills in the defaults."""
@@ -153,9 +147,9 @@ class ClockBenchConfig:
     def __post_init__(self) -> None:
         if not self.sizes:
             raise ValueError("sizes is empty: give at least one size")
-        _require_int(self.repeats, "repeats", 1)
-        _require_int(self.welfare_instances, "welfare_instances", 0, 10_000)
-        _require_int(self.seed, "seed", 0, _SEED_MAX)
+        require_int(self.repeats, "repeats", 1)
+        require_int(self.welfare_instances, "welfare_instances", 0, 10_000)
+        require_int(self.seed, "seed", 0, _SEED_MAX)
 
     @classmethod
     def build(cls, *, sizes: Iterable[tuple[int, int]] | None = None,

@@ -55,6 +55,7 @@ from auctioneer.bench.timing import (
     perf_counter_overhead,
     summarize,
 )
+from auctioneer.checks import require_int
 from auctioneer.tick import STRUCTURES, _core
 from auctioneer.tick.limits import MAX_CAPACITY
 
@@ -152,15 +153,6 @@ def parse_structures(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def _require_int(value: object, name: str, low: int, high: int | None = None) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} {value} is out of range {bound}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class TickBenchConfig:
     """What to measure. Build one with :meth:`build`, which fills in the defaults."""
@@ -180,7 +172,7 @@ class TickBenchConfig:
         if not self.sizes:
             raise ValueError("sizes is empty: give at least one book size")
         for size in self.sizes:
-            _require_int(size, "size", 1, MAX_CAPACITY)
+            require_int(size, "size", 1, MAX_CAPACITY)
         if not self.structures:
             raise ValueError("structures is empty: give at least one structure")
         for name in self.structures:
@@ -188,12 +180,12 @@ class TickBenchConfig:
                 raise ValueError(
                     f"unknown structure {name!r}: choose from {', '.join(STRUCTURES)}"
                 )
-        _require_int(self.ops, "ops", 1)
-        _require_int(self.repeats, "repeats", 1)
-        _require_int(self.seed, "seed", 0, _SEED_MAX)
+        require_int(self.ops, "ops", 1)
+        require_int(self.repeats, "repeats", 1)
+        require_int(self.seed, "seed", 0, _SEED_MAX)
         for samples in self.accuracy_samples:
-            _require_int(samples, "accuracy sample size", 1, MAX_CAPACITY)
-        _require_int(self.accuracy_ticks, "accuracy_ticks", 1)
+            require_int(samples, "accuracy sample size", 1, MAX_CAPACITY)
+        require_int(self.accuracy_ticks, "accuracy_ticks", 1)
 
     @classmethod
     def build(

@@ -70,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from auctioneer.checks import require_int
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.money import MICROS
 
@@ -128,20 +129,11 @@ def kind_name(kind: str) -> str:
     return name
 
 
-def _require(value: object, name: str, low: int, high: int | None = None) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} {value} is out of range {bound}")
-    return value
-
-
 def _check_common(bids: int, bundles: int, capacity: int, seed: int, sellers: float) -> None:
-    _require(bids, "bids", 0)
-    _require(bundles, "bundles", 1)
-    _require(capacity, "capacity", 1)
-    _require(seed, "seed", 0, _SEED_MAX)
+    require_int(bids, "bids", 0)
+    require_int(bundles, "bundles", 1)
+    require_int(capacity, "capacity", 1)
+    require_int(seed, "seed", 0, _SEED_MAX)
     if isinstance(sellers, bool) or not isinstance(sellers, int | float) or not (
         0.0 <= sellers <= 1.0
     ):
@@ -175,11 +167,11 @@ def _knapsack(
     unit: int,
 ) -> Auction:
     _check_common(bids, bundles, capacity, seed, sellers)
-    d = _require(resources, "resources", 1)
-    r = max(1, capacity // 4) if max_quantity is None else _require(
+    d = require_int(resources, "resources", 1)
+    r = max(1, capacity // 4) if max_quantity is None else require_int(
         max_quantity, "max_quantity", 1
     )
-    _require(unit, "unit", 1)
+    require_int(unit, "unit", 1)
     rng = np.random.default_rng(seed)
     span = d * r  # S: the range of a bundle's size
     k = max(1, round(span / 10))
@@ -287,7 +279,7 @@ def compute(
         [('cpu', 64), ('mem', 256), ('gpu', 4)]
     """
     _check_common(bids, bundles, capacity, seed, sellers)
-    d = _require(resources, "resources", 2, 3)
+    d = require_int(resources, "resources", 2, 3)
     names = ("cpu", "mem", "gpu")[:d]
     caps = (capacity, 4 * capacity, max(1, capacity // 16))[:d]
     list_price = np.array([COMPUTE_LIST_PRICES[n] for n in names], dtype=np.float64)

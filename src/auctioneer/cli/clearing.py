@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, generate_app, run_bench
-from auctioneer.cli.options import float_in, int_in, one_of, parsed, user_errors
+from auctioneer.cli.options import JsonOption, float_in, int_in, one_of, parsed, user_errors
 
 __all__ = ["EXIT_NOT_OPTIMAL", "bench_clearing", "clear_command", "generate_clearing"]
 
@@ -215,10 +215,7 @@ def bench_clearing(
     quick: Annotated[
         bool, typer.Option("--quick", help="A smoke run: small sizes, short limits, ~15 s.")
     ] = False,
-    json_path: Annotated[
-        Path | None,
-        typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
-    ] = None,
+    json_path: JsonOption = None,
     plot: Annotated[
         Path, typer.Option(help="Write the time/memory plot (PNG) here.", dir_okay=False)
     ] = Path("out/bench-clearing.png"),

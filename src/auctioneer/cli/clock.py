@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, generate_app, run_bench
-from auctioneer.cli.options import int_in
+from auctioneer.cli.options import JsonOption, int_in
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -334,10 +334,7 @@ def bench_clock(
     quick: Annotated[
         bool, typer.Option("--quick", help="A smoke run: small sizes, a few seconds.")
     ] = False,
-    json_path: Annotated[
-        Path | None,
-        typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
-    ] = None,
+    json_path: JsonOption = None,
     plot: Annotated[
         Path, typer.Option(help="Write the scaling plot (PNG) here.", dir_okay=False)
     ] = Path("out/bench-clock.png"),

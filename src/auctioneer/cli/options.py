@@ -13,13 +13,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 
-__all__ = ["float_in", "int_in", "one_of", "parsed", "user_errors"]
+__all__ = ["JsonOption", "float_in", "int_in", "one_of", "parsed", "user_errors"]
 
 _T = TypeVar("_T")
+
+JsonOption = Annotated[
+    Path | None,
+    typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
+]
+"""The ``--json PATH`` option every benchmark takes."""
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import bench_app, run_bench
-from auctioneer.cli.options import int_in, parsed, user_errors
+from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
 
 __all__ = ["bench_tick"]
 
@@ -50,10 +50,7 @@ def bench_tick(
     quick: Annotated[
         bool, typer.Option("--quick", help="A smoke run: small sizes, few ops, ~15 s.")
     ] = False,
-    json_path: Annotated[
-        Path | None,
-        typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
-    ] = None,
+    json_path: JsonOption = None,
     plot: Annotated[
         Path, typer.Option(help="Write the latency plot (PNG) here.", dir_okay=False)
     ] = Path("out/bench-tick.png"),
