@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
 from auctioneer.clearing.generate import generate
@@ -356,15 +357,6 @@ class Cell:
     def agree(self) -> bool:
         """True when no method contradicts another or the feasibility check."""
         return not self.problems
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One target and whether this run met it (None: not measured)."""
-
-    name: str
-    passed: bool | None
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,10 @@ from auctioneer.bench.clearing import (
     ClearingBenchConfig,
     ClearingBenchResult,
     MethodRun,
-    Target,
     run_clearing_bench,
 )
 from auctioneer.bench.progress import wide_console
+from auctioneer.bench.target import target_line
 
 __all__ = [
     "METHOD_LABELS",
@@ -150,12 +150,6 @@ def results_table(result: ClearingBenchResult) -> Table:
               for m in methods),
         )
     return table
-
-
-def target_line(target: Target) -> str:
-    """``PASS``, ``MISS`` or ``SKIP``, the target, and what was measured."""
-    verdict = {True: "PASS", False: "MISS", None: "SKIP"}[target.passed]
-    return f"{verdict}  {target.name}: {target.detail}"
 
 
 def print_report(result: ClearingBenchResult, console: Console) -> None:

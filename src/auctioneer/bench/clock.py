@@ -51,6 +51,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
 from auctioneer.clock.auction import ClockResult, allocation_problems, run_clock
@@ -254,15 +255,6 @@ class PythonRun:
     engine_seconds: float
     agree: bool
     """Same status, prices and choices."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One target and whether this run met it (None: not measured)."""
-
-    name: str
-    passed: bool | None
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)

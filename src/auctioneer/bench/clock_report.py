@@ -23,10 +23,10 @@ from auctioneer.bench.clock import (
     PAPER_TARGET_S,
     ClockBenchConfig,
     ClockBenchResult,
-    Target,
     run_clock_bench,
 )
 from auctioneer.bench.progress import wide_console
+from auctioneer.bench.target import target_line
 from auctioneer.money import format_money
 
 __all__ = [
@@ -121,12 +121,6 @@ def welfare_table(result: ClockBenchResult) -> Table:
                          "prices, not the welfare optimum.")
         table.caption_justify = "left"
     return table
-
-
-def target_line(target: Target) -> str:
-    """``PASS``, ``MISS`` or ``SKIP``, the target, and what was measured."""
-    verdict = {True: "PASS", False: "MISS", None: "SKIP"}[target.passed]
-    return f"{verdict}  {target.name}: {target.detail}"
 
 
 def print_report(result: ClockBenchResult, console: Console) -> None:

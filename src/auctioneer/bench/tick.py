@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from auctioneer.bench.baselines import BASELINES, TickBook
+from auctioneer.bench.target import Target
 from auctioneer.bench.timing import (
     Environment,
     Percentiles,
@@ -302,15 +303,6 @@ class SampledAccuracy:
     def exact(self) -> bool:
         """True when the sample covers every bid, so the book ranks them all."""
         return self.samples >= self.n
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One performance target and whether this run met it (None: not measured)."""
-
-    name: str
-    passed: bool | None
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)

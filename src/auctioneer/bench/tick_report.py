@@ -19,9 +19,9 @@ from rich.table import Table
 
 from auctioneer.bench import progress
 from auctioneer.bench.progress import wide_console
+from auctioneer.bench.target import target_line
 from auctioneer.bench.tick import (
     SampledAccuracy,
-    Target,
     TickBenchConfig,
     TickBenchResult,
     run_tick_bench,
@@ -134,12 +134,6 @@ def accuracy_table(accuracy: tuple[SampledAccuracy, ...]) -> Table:
             f"{acc.mean_rel_price_error:.3%}",
         )
     return table
-
-
-def target_line(target: Target) -> str:
-    """``PASS``, ``MISS`` or ``SKIP``, the target, and what was measured."""
-    verdict = {True: "PASS", False: "MISS", None: "SKIP"}[target.passed]
-    return f"{verdict}  {target.name}: {target.detail}"
 
 
 def print_report(result: TickBenchResult, console: Console) -> None:
