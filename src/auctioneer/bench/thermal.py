@@ -1,0 +1,324 @@
+"""The thermal benchmark: controller, schedule, coupling and GPU dispatch latencies.
+
+Each hot path is timed against a named baseline in the same run:
+
+* ``schedule lookup`` (what the tick calls) against ``recompute per tick``
+  (extrapolate and run the controller's law at every tick);
+* ``coupling lookup`` against ``coupling formula`` (the same function
+  computed with ``**`` at every call);
+* ``controller update`` and ``schedule refresh`` (once per sensor reading);
+* ``GPU dispatch``, Vickrey on unit bids and exact bundles (clearing + VCG),
+  per dispatch, against the seed's 100 us budget.
+
+Sub-microsecond operations are timed in batches (``batch`` calls per
+sample, so the timer's own ~50 ns does not swamp them); dispatches one per
+sample. Latencies in ns; percentiles are nearest-rank over the samples.
+
+Example:
+    >>> config = ThermalBenchConfig.build(quick=True)
+    >>> config.batch, config.samples, config.vickrey_sizes
+    (100, 50, (16, 64))
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from auctioneer.bench.target import Target
+from auctioneer.bench.timing import Environment, environment, gc_paused, summarize
+from auctioneer.checks import require_int
+from auctioneer.thermal import (
+    CouplingTable,
+    GpuBid,
+    GpuPlane,
+    PriceController,
+    PriceSchedule,
+    Reading,
+    cpu_formula,
+)
+from auctioneer.thermal.coupling import DEMAND_BIN_PM, HEADROOM_BIN_MC, _bin_pm, _util_bin
+
+__all__ = [
+    "GPU_BUDGET_NS",
+    "DispatchRow",
+    "OpRow",
+    "ThermalBenchConfig",
+    "ThermalBenchResult",
+    "evaluate_targets",
+    "run_thermal_bench",
+    "write_json",
+]
+
+GPU_BUDGET_NS = 100_000
+"""The seed's GPU-plane latency budget: 100 us per dispatch."""
+TYPICAL_UNIT_BIDS = 64
+"""The Vickrey dispatch the target is judged on: 64 unit bids."""
+TYPICAL_BUNDLE_BIDS = 8
+"""The bundle dispatch the target is judged on: 8 bids x 2 bundles."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThermalBenchConfig:
+    """What to measure. :meth:`build` fills in the full or ``quick`` defaults."""
+
+    batch: int = 1000
+    samples: int = 200
+    vickrey_sizes: tuple[int, ...] = (16, 64, 256, 1024)
+    bundle_sizes: tuple[int, ...] = (4, 8, 16)
+    dispatches: int = 200
+    tick_hz: int = 10_000
+    seed: int = 0
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        require_int(self.batch, "batch", 1, 10**6)
+        require_int(self.samples, "samples", 1, 10**6)
+        require_int(self.dispatches, "dispatches", 1, 10**6)
+        require_int(self.tick_hz, "tick_hz", 1000, 10_000)
+        require_int(self.seed, "seed", 0, 2**64 - 1)
+        for n in (*self.vickrey_sizes, *self.bundle_sizes):
+            require_int(n, "size", 1, 4096)
+
+    @classmethod
+    def build(cls, *, quick: bool = False, seed: int = 0, samples: int | None = None,
+              dispatches: int | None = None) -> ThermalBenchConfig:
+        """The full run's defaults, or a smoke run's when ``quick``."""
+        if quick:
+            return cls(batch=100, samples=samples or 50, vickrey_sizes=(16, 64),
+                       bundle_sizes=(4, 8), dispatches=dispatches or 30, seed=seed, quick=True)
+        return cls(samples=samples or 200, dispatches=dispatches or 200, seed=seed)
+
+    @property
+    def steps(self) -> int:
+        """Progress steps :func:`run_thermal_bench` reports."""
+        return len(_OPS) + len(self.vickrey_sizes) + len(self.bundle_sizes)
+
+
+@dataclass(frozen=True, slots=True)
+class OpRow:
+    """One operation's per-call latency (ns) and its baseline, if it has one."""
+
+    name: str
+    p50_ns: float
+    p99_ns: float
+    baseline: str | None = None
+    speedup: float | None = None
+    """Baseline p50 over this p50."""
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchRow:
+    """GPU dispatch latency at one batch size on one path."""
+
+    path: str
+    bids: int
+    p50_ns: float
+    p99_ns: float
+    p999_ns: float
+    winners: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThermalBenchResult:
+    """A whole run."""
+
+    config: ThermalBenchConfig
+    environment: Environment
+    ops: tuple[OpRow, ...]
+    dispatch: tuple[DispatchRow, ...]
+    table_bytes: dict[str, int]
+    targets: tuple[Target, ...]
+    elapsed_s: float = 0.0
+
+    def op(self, name: str) -> OpRow | None:
+        """The row named ``name``."""
+        return next((r for r in self.ops if r.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready builtins."""
+        return {
+            "benchmark": "auctioneer.bench.thermal",
+            "schema": 1,
+            "environment": asdict(self.environment),
+            "config": {**asdict(self.config), "time": "ns per call; batched for ops, "
+                       "one dispatch per sample; gc paused", "gpu_budget_ns": GPU_BUDGET_NS},
+            "ops": [asdict(r) for r in self.ops],
+            "dispatch": [asdict(r) for r in self.dispatch],
+            "coupling_table_bytes": self.table_bytes,
+            "targets": [asdict(t) for t in self.targets],
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def write_json(result: ThermalBenchResult, path: Path) -> None:
+    """Write :meth:`ThermalBenchResult.to_dict` to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------
+# Measuring
+
+
+def _batched(call: Callable[[int], object], config: ThermalBenchConfig) -> tuple[float, float]:
+    """p50 and p99 of the per-call time of ``call(i)`` over ``samples`` batches."""
+    clock, batch = time.perf_counter_ns, config.batch
+    out = [0.0] * config.samples
+    with gc_paused():
+        for s in range(config.samples):
+            base = s * batch
+            t0 = clock()
+            for i in range(base, base + batch):
+                call(i)
+            out[s] = (clock() - t0) / batch
+    p = summarize(out)
+    return p.p50, p.p99
+
+
+def _warm_schedule(config: ThermalBenchConfig) -> PriceSchedule:
+    ctl = PriceController(85.0, period_s=0.01)
+    schedule = PriceSchedule(ctl, tick_hz=config.tick_hz)
+    for k in range(50):
+        schedule.refresh(Reading(k / 100, k / 100 + 0.005, 84_000 + 60 * k), tick=k * 100)
+    return schedule
+
+
+def _ops(config: ThermalBenchConfig, report: Callable[[str], None]) -> list[OpRow]:
+    rng = random.Random(config.seed)
+    inputs = [(rng.randrange(0, 2000), rng.randrange(-5_000, 40_000), rng.randrange(0, 1001))
+              for _ in range(1024)]
+    readings = [rng.randrange(80_000, 95_000) for _ in range(1024)]
+    schedule = _warm_schedule(config)
+    start, span = schedule.start_tick, len(schedule)
+    table = CouplingTable.build()
+    ctl = PriceController(85.0, period_s=0.01)
+
+    def lookup(i: int) -> object:
+        return schedule.multiplier_at(start + i % span)
+
+    def recompute(i: int) -> object:
+        return schedule.recompute(start + i % span)
+
+    def coupled(i: int) -> object:
+        d, h, g = inputs[i & 1023]
+        return table.cpu_price(1_000_000, d, h, g)
+
+    def formula(i: int) -> object:
+        d, h, g = inputs[i & 1023]
+        m = cpu_formula(_bin_pm(d, DEMAND_BIN_PM), _bin_pm(h, HEADROOM_BIN_MC), _util_bin(g))
+        return 1_000_000 * m >> 16
+
+    def update(i: int) -> object:
+        return ctl.update(readings[i & 1023])
+
+    reading = Reading(0.0, 0.005, 86_000)
+
+    def refresh(i: int) -> object:
+        schedule.refresh(reading, i)
+        return None
+
+    measured: dict[str, tuple[float, float]] = {}
+    for name, call in (("schedule lookup", lookup), ("recompute per tick", recompute),
+                       ("coupling lookup", coupled), ("coupling formula", formula),
+                       ("controller update", update), ("schedule refresh", refresh)):
+        report(f"time {name}")
+        measured[name] = _batched(call, config)
+    rows = []
+    for name, baseline in _OPS:
+        p50, p99 = measured[name]
+        speedup = measured[baseline][0] / p50 if baseline else None
+        rows.append(OpRow(name, p50, p99, baseline, speedup))
+    return rows
+
+
+_OPS: tuple[tuple[str, str | None], ...] = (
+    ("schedule lookup", "recompute per tick"),
+    ("recompute per tick", None),
+    ("coupling lookup", "coupling formula"),
+    ("coupling formula", None),
+    ("controller update", None),
+    ("schedule refresh", None),
+)
+
+
+def _bids(rng: random.Random, path: str, n: int, plane: GpuPlane) -> list[GpuBid]:
+    if path == "vickrey":
+        return [GpuBid.unit(a, rng.randrange(1, 1_000_000), plane.slice_ms) for a in range(n)]
+    return [GpuBid(a, tuple((rng.randrange(1, plane.window_ms // 2 + 1),
+                             rng.randrange(0, plane.memory // 4 + 1),
+                             rng.randrange(1, 1_000_000)) for _ in range(2)))
+            for a in range(n)]
+
+
+def _dispatch(config: ThermalBenchConfig, path: str, n: int,
+              report: Callable[[str], None]) -> DispatchRow:
+    report(f"GPU dispatch: {path}, {n} bids")
+    rng = random.Random(config.seed + n)
+    plane = GpuPlane(dispatch_hz=50, slice_ms=1, memory=80, max_agents=4096)
+    batches = [_bids(rng, path, n, plane) for _ in range(16)]
+    clock = time.perf_counter_ns
+    out = [0.0] * config.dispatches
+    winners = 0
+    plane.dispatch(batches[0], 0.0, 10, path)  # warm up, untimed
+    with gc_paused():
+        for s in range(config.dispatches):
+            bids = batches[s & 15]
+            t0 = clock()
+            result = plane.dispatch(bids, s / 50, 10, path)
+            out[s] = clock() - t0
+            winners += len(result.winners)
+    p = summarize(out)
+    return DispatchRow(path, n, p.p50, p.p99, p.p999, winners // config.dispatches)
+
+
+def run_thermal_bench(config: ThermalBenchConfig,
+                      progress: Callable[[str], None] | None = None) -> ThermalBenchResult:
+    """Measure everything ``config`` asks for; ``progress(description)`` hears each step."""
+    started = time.perf_counter()
+    report = progress or (lambda _desc: None)
+    env = environment()
+    ops = tuple(_ops(config, report))
+    dispatch = tuple([_dispatch(config, "vickrey", n, report) for n in config.vickrey_sizes]
+                     + [_dispatch(config, "bundles", n, report) for n in config.bundle_sizes])
+    partial = ThermalBenchResult(config, env, ops, dispatch, CouplingTable.build().nbytes, ())
+    return ThermalBenchResult(config, env, ops, dispatch, partial.table_bytes,
+                              evaluate_targets(partial), time.perf_counter() - started)
+
+
+# --------------------------------------------------------------------------
+# Targets
+
+
+def _dispatch_target(result: ThermalBenchResult, path: str, n: int) -> Target:
+    name = f"GPU dispatch ({path}, {n} bids) p99 <= {GPU_BUDGET_NS // 1000} us"
+    row = next((r for r in result.dispatch if (r.path, r.bids) == (path, n)), None)
+    if row is None:
+        return Target(name, None, "not measured: that size is not in this run")
+    return Target(name, row.p99_ns <= GPU_BUDGET_NS,
+                  f"p50 {row.p50_ns / 1000:.1f} us, p99 {row.p99_ns / 1000:.1f} us")
+
+
+def _faster(result: ThermalBenchResult, name: str) -> Target:
+    row = result.op(name)
+    title = f"{name} faster than {row.baseline if row else 'its baseline'}"
+    if row is None or row.speedup is None:
+        return Target(title, None, "not measured")
+    return Target(title, row.speedup > 1.0,
+                  f"{row.p50_ns:.0f} ns vs {row.p50_ns * row.speedup:.0f} ns p50 "
+                  f"({row.speedup:.1f}x)")
+
+
+def evaluate_targets(result: ThermalBenchResult) -> tuple[Target, ...]:
+    """The stated targets, judged on this run."""
+    return (
+        _faster(result, "schedule lookup"),
+        _faster(result, "coupling lookup"),
+        _dispatch_target(result, "vickrey", TYPICAL_UNIT_BIDS),
+        _dispatch_target(result, "bundles", TYPICAL_BUNDLE_BIDS),
+    )

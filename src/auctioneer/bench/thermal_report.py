@@ -1,0 +1,96 @@
+"""Show the thermal benchmark: progress, two tables, target lines and a PNG.
+
+Example:
+    >>> report_console().width >= 80
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from auctioneer.bench import progress
+from auctioneer.bench.progress import wide_console
+from auctioneer.bench.target import target_line
+from auctioneer.bench.thermal import (
+    GPU_BUDGET_NS,
+    ThermalBenchConfig,
+    ThermalBenchResult,
+    run_thermal_bench,
+)
+
+__all__ = ["print_report", "report_console", "run_with_progress", "write_plot"]
+
+
+def report_console() -> Console:
+    """The terminal's console, or a 120-column one when redirected."""
+    return wide_console(120)
+
+
+def run_with_progress(config: ThermalBenchConfig, console: Console) -> ThermalBenchResult:
+    """Run the benchmark under a rich progress bar on ``console``."""
+    return progress.run_with_progress(
+        "bench thermal", config.steps, lambda step: run_thermal_bench(config, step), console
+    )
+
+
+def print_report(result: ThermalBenchResult, console: Console) -> None:
+    """The operations table, the dispatch table and the target lines."""
+    ops = Table(title="Thermal hot paths (ns per call)")
+    for col in ("operation", "p50", "p99", "baseline", "speed-up (p50)"):
+        ops.add_column(col, justify="left" if col in ("operation", "baseline") else "right")
+    for r in result.ops:
+        ops.add_row(r.name, f"{r.p50_ns:,.0f}", f"{r.p99_ns:,.0f}", r.baseline or "",
+                    f"{r.speedup:.1f}x" if r.speedup else "")
+    console.print(ops)
+    gpu = Table(title=f"GPU dispatch (us per dispatch; budget {GPU_BUDGET_NS // 1000} us)")
+    for col in ("path", "bids", "winners", "p50", "p99", "p99.9", "p99 / budget"):
+        gpu.add_column(col, justify="left" if col == "path" else "right")
+    for d in result.dispatch:
+        gpu.add_row(d.path, str(d.bids), str(d.winners), f"{d.p50_ns / 1000:,.1f}",
+                    f"{d.p99_ns / 1000:,.1f}", f"{d.p999_ns / 1000:,.1f}",
+                    f"{d.p99_ns / GPU_BUDGET_NS:.2f}")
+    console.print(gpu)
+    sizes = result.table_bytes
+    console.print(f"coupling tables: CPU {sizes['cpu']:,} B, GPU {sizes['gpu']:,} B (uint32)")
+    for target in result.targets:
+        style = {True: "green", False: "red", None: "yellow"}[target.passed]
+        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+def write_plot(result: ThermalBenchResult, path: Path) -> None:
+    """A PNG: per-call latency of each operation, and dispatch latency against batch size."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(14, 4.8), layout="constrained")
+    ops_ax, gpu_ax = fig.subplots(1, 2)
+    names = [r.name for r in result.ops]
+    xs = range(len(names))
+    ops_ax.bar([x - 0.2 for x in xs], [r.p50_ns for r in result.ops], 0.4, label="p50")
+    ops_ax.bar([x + 0.2 for x in xs], [r.p99_ns for r in result.ops], 0.4, label="p99")
+    ops_ax.set_xticks(list(xs), names, rotation=25, ha="right")
+    ops_ax.set_yscale("log")
+    ops_ax.set_ylabel("ns per call (log)")
+    ops_ax.set_title("Thermal hot paths")
+    for path_name in ("vickrey", "bundles"):
+        rows = sorted((d.bids, d.p50_ns, d.p99_ns) for d in result.dispatch
+                      if d.path == path_name)
+        if rows:
+            gpu_ax.plot([r[0] for r in rows], [r[1] / 1000 for r in rows], marker="o",
+                        label=f"{path_name} p50")
+            gpu_ax.plot([r[0] for r in rows], [r[2] / 1000 for r in rows], marker="x",
+                        linestyle="--", label=f"{path_name} p99")
+    gpu_ax.axhline(GPU_BUDGET_NS / 1000, color="tab:red", linestyle=":", label="100 us budget")
+    gpu_ax.set_xscale("log")
+    gpu_ax.set_yscale("log")
+    gpu_ax.set_xlabel("bids per dispatch (log)")
+    gpu_ax.set_ylabel("us per dispatch (log)")
+    gpu_ax.set_title("GPU plane dispatch")
+    for ax in (ops_ax, gpu_ax):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="small")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, format="png")
