@@ -1,0 +1,63 @@
+"""``auctioneer experiment incentives`` end to end, and its errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from auctioneer.cli import app, main
+
+from .test_matrix import fake_bench
+
+runner = CliRunner()
+
+
+def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps(fake_bench()))
+    out_json, out_md = tmp_path / "o" / "inc.json", tmp_path / "o" / "inc.md"
+    result = runner.invoke(app, ["experiment", "incentives", "--quick", "--seed", "3",
+                                 "--json", str(out_json), "--markdown", str(out_md),
+                                 "--tick-bench", str(bench)])
+    assert result.exit_code == 0, result.output
+    assert "Mechanism comparison matrix" in result.stdout
+    data = json.loads(out_json.read_text())
+    assert data["config"]["seed"] == 3 and data["config"]["quick"] is True
+    assert data["matrix"][0]["time"]["tick_p99_ns"] == 4321.0 + 1000
+    assert {c["mechanism"] for c in data["truthfulness"]} >= {"first-price", "sampled"}
+    assert data["sybil"] and data["collusion"] and data["thermal"]
+    text = out_md.read_text()
+    assert "### Mechanism comparison matrix (measured)" in text
+    assert "4,321" not in text and "5,321 ns p99" in text
+
+
+def test_quick_run_without_a_bench_runs_a_reduced_one() -> None:
+    result = runner.invoke(app, ["experiment", "incentives", "--quick", "--rounds", "20"])
+    assert result.exit_code == 0, result.output
+    assert "reduced tick benchmark" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "option", "value"), [
+    (["--rounds", "abc"], "--rounds", "abc"),
+    (["--rounds", "0"], "--rounds", "0"),
+    (["--seed", "-1"], "--seed", "-1"),
+    (["--tick-bench", "/nonexistent/b.json"], "--tick-bench", "/nonexistent/b.json"),
+])
+def test_bad_options_exit_2_naming_the_option(
+    capsys: pytest.CaptureFixture[str], args: list[str], option: str, value: str
+) -> None:
+    assert main(["experiment", "incentives", "--quick", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("auctioneer: error:") and err.count("\n") == 1
+    assert option in err and value in err
+
+
+def test_bad_tick_bench_json_names_the_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bench = tmp_path / "b.json"
+    bench.write_text(json.dumps({"results": [{"structure": "TierBook", "n": 5}]}))
+    assert main(["experiment", "incentives", "--quick", "--tick-bench", str(bench)]) == 2
+    err = capsys.readouterr().err
+    assert "--tick-bench" in err and "from_python_ns.tick.p99" in err
