@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_min.h - the few sched_ext types and kfuncs scx_auction.bpf.c uses.
+ *
+ * Why this file exists: a sched_ext scheduler normally includes a vmlinux.h
+ * generated from a sched_ext kernel's BTF plus the scx tree's
+ * common.bpf.h. The build machine's kernel is built without
+ * CONFIG_SCHED_CLASS_EXT, so its BTF has no struct sched_ext_ops and no
+ * scx_bpf_* kfuncs. This header declares, by hand and by the upstream names
+ * (linux tools/sched_ext/include/scx/common.bpf.h, sched-ext/scx), only what
+ * the prototype touches. It is written from the documented API, not copied.
+ *
+ * It stays correct on a real sched_ext kernel because nothing here fixes a
+ * layout the kernel owns:
+ *   - struct task_struct is declared with preserve_access_index: libbpf
+ *     relocates the offsets of the fields read (CO-RE) against the running
+ *     kernel's BTF;
+ *   - struct sched_ext_ops is a SUBSET of the kernel's: libbpf matches the
+ *     members of a struct_ops map by name, so a local type may leave members
+ *     out, and sizes are checked at load;
+ *   - kfuncs are resolved by name against the kernel's BTF at load.
+ *
+ * Kernel versions: 6.12 named the DSQ kfuncs scx_bpf_dispatch and
+ * scx_bpf_consume; 6.13 renamed them scx_bpf_dsq_insert and
+ * scx_bpf_dsq_move_to_local. Build with -DSCX_AUCTION_KERNEL_6_12 for 6.12.
+ */
+#ifndef SCX_MIN_H
+#define SCX_MIN_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+typedef __u8 u8;
+typedef __u32 u32;
+typedef __s32 s32;
+typedef __u64 u64;
+typedef __s64 s64;
+typedef _Bool bool;
+#define true 1
+#define false 0
+
+/* Only the fields the scheduler reads; offsets come from the kernel (CO-RE). */
+struct task_struct {
+	int pid;
+	int tgid;
+	unsigned int flags;
+} __attribute__((preserve_access_index));
+
+/* Passed by pointer only. */
+struct scx_init_task_args;
+
+#define PF_KTHREAD 0x00200000
+
+/* Dispatch queue ids (enum scx_dsq_id_flags): built-in queues have bit 63. */
+#define SCX_DSQ_FLAG_BUILTIN (1ULL << 63)
+#define SCX_DSQ_GLOBAL (SCX_DSQ_FLAG_BUILTIN | 1)
+#define SCX_DSQ_LOCAL (SCX_DSQ_FLAG_BUILTIN | 2)
+#define SCX_SLICE_DFL 20000000ULL /* 20 ms, as the kernel's default */
+#define NUMA_NO_NODE (-1)
+
+/* kfuncs (kernel/sched/ext.c). */
+s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
+s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
+			   bool *is_idle) __ksym;
+#ifdef SCX_AUCTION_KERNEL_6_12
+void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym;
+bool scx_bpf_consume(u64 dsq_id) __ksym;
+#define scx_bpf_dsq_insert scx_bpf_dispatch
+#define scx_bpf_dsq_move_to_local scx_bpf_consume
+#else
+void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym;
+bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
+#endif
+
+/* The callbacks the prototype implements, by the kernel's member names;
+ * everything else in the kernel's struct keeps its default (zero). */
+struct sched_ext_ops {
+	s32 (*select_cpu)(struct task_struct *p, s32 prev_cpu, u64 wake_flags);
+	void (*enqueue)(struct task_struct *p, u64 enq_flags);
+	void (*dispatch)(s32 cpu, struct task_struct *prev);
+	void (*running)(struct task_struct *p);
+	void (*stopping)(struct task_struct *p, bool runnable);
+	s32 (*init_task)(struct task_struct *p, struct scx_init_task_args *args);
+	s32 (*init)(void);
+	u64 flags;
+	u32 timeout_ms;
+	char name[128];
+};
+
+/* A struct_ops callback: a BPF program in section struct_ops/<name>. */
+#define BPF_STRUCT_OPS(name, args...) \
+	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+#define BPF_STRUCT_OPS_SLEEPABLE(name, args...) \
+	SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+/* The scheduler object: a struct_ops map attached through a BPF link, so the
+ * scheduler unloads when the link (or the loader holding it) goes away. */
+#define SCX_OPS_DEFINE(__name, ...) \
+	SEC(".struct_ops.link") struct sched_ext_ops __name = { __VA_ARGS__ }
+
+#define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+
+#endif

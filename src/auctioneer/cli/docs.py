@@ -1,0 +1,86 @@
+"""``auctioneer docs``: build the design document from the project's own commands."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auctioneer.cli.app import app
+from auctioneer.cli.options import JsonOption
+
+__all__ = ["docs_app", "docs_bpf", "docs_build"]
+
+docs_app = typer.Typer(
+    help="Build the design document from the project's commands.", no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(docs_app, name="docs")
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"auctioneer: error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+@docs_app.command("build")
+def docs_build(
+    render_only: Annotated[
+        bool, typer.Option("--render-only",
+                           help="Run no command: render from the JSON already written.")
+    ] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(help="Run only these sources (comma-separated); render from all.",
+                     show_default=False),
+    ] = None,
+    template: Annotated[Path, typer.Option(help="The template.", dir_okay=False)] = Path(
+        "docs/design.template.md"),
+    output: Annotated[Path, typer.Option(help="The document to write.", dir_okay=False)] = Path(
+        "docs/design.md"),
+    out_dir: Annotated[Path, typer.Option(help="Where the commands write JSON and PNG.",
+                                          file_okay=False)] = Path("docs/design"),
+) -> None:
+    """Run every command the design document quotes, then render it from their JSON.
+
+    Fails, naming the command or the file, when a command fails or an input
+    is missing: the document never keeps a stale number silently.
+    """
+    from auctioneer.docs import DESIGN_SPEC, DocsError, build
+
+    chosen = None if only is None else [s.strip() for s in only.split(",") if s.strip()]
+    try:
+        build(template, output, DESIGN_SPEC, out_dir, run=not render_only, only=chosen,
+              say=lambda line: typer.echo(line, err=True))
+    except DocsError as exc:
+        raise _fail(exc) from None
+
+
+@docs_app.command("bpf")
+def docs_bpf(
+    json_path: JsonOption = None,
+    kernel: Annotated[str, typer.Option(help="Kernel API: 6.13 (and later) or 6.12.")] = "6.13",
+) -> None:
+    """Build the sched_ext prototype (kernel/) and report its programs' sizes and kfuncs."""
+    import json
+
+    from auctioneer.cli.options import one_of
+    from auctioneer.docs import DocsError, bpf_facts
+
+    kernel = one_of(kernel, "--kernel", ("6.12", "6.13"))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            facts = bpf_facts(Path(tmp), kernel=kernel)
+    except DocsError as exc:
+        raise _fail(exc) from None
+    for program in facts["programs"]:
+        typer.echo(f"{program['callback']:<12} {program['instructions']:>5} instructions  "
+                   f"{program['section']}")
+    typer.echo(f"kfuncs: {', '.join(facts['kfuncs'])}")
+    typer.echo(f"total: {facts['total_instructions']} instructions")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {json_path}")

@@ -1,0 +1,283 @@
+"""The design document's sources and items: which command produces each number.
+
+``docs/design.template.md`` places the items defined here; ``make docs``
+(``auctioneer docs build``) runs every source's command, writing into
+``docs/design/``, and renders ``docs/design.md``. To quote a new figure, add
+its source (the command, with the options used and why) and an item here,
+and its marker in the template.
+
+Example:
+    >>> [s.name for s in DESIGN_SPEC.sources][:2]
+    ['bench-tick', 'bpf']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auctioneer.docs.render import Column, DocSpec, Figure, Source, SourceTable, Table, Value
+
+__all__ = ["DESIGN_SPEC"]
+
+
+def _ns(value: Any) -> str:
+    return f"{float(value):,.0f}"
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * float(value):.1f} %"
+
+
+def _x(value: Any) -> str:
+    return f"{float(value):.1f}×"
+
+
+def _pass(value: Any) -> str:
+    return {True: "**PASS**", False: "MISS"}.get(value, "not measured")
+
+
+def _bytes(value: Any) -> str:
+    return f"{float(value):,.1f}"
+
+
+def _us(value: Any) -> str:
+    return f"{float(value) / 1000:,.1f}"
+
+
+def _money(value: Any) -> str:
+    return f"${int(value) / 1_000_000:,.2f}"
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+_LEFT = "left"
+_TARGET_COLUMNS = (
+    Column("target", "name", align=_LEFT),
+    Column("result", "passed", _pass, align=_LEFT),
+    Column("detail", "detail", align=_LEFT),
+)
+
+_SCENARIOS = ("steady", "gpu-hot", "diurnal-burst")
+
+SOURCES = (
+    Source("bench-tick", ("bench", "tick", "--json", "{json}", "--plot", "{plot}"),
+           "bench-tick.json", "bench-tick.png",
+           "the defaults: N = 10, 100, 1,000, 10,000; 100,000 timed operations × 5 repeats "
+           "per cell, each figure the median over repeats"),
+    Source("bpf", ("docs", "bpf", "--json", "{json}"), "bpf.json",
+           note="builds kernel/ with clang for the BPF target and counts instructions "
+           "with llvm-objdump"),
+    Source("bench-ring", ("bench", "ring", "--quick", "--json", "{json}", "--plot", "{plot}"),
+           "bench-ring.json", "bench-ring.png",
+           "--quick: 20,000 timed pushes × 3 repeats, 200,000 bids per producer thread"),
+    Source("bench-thermal", ("bench", "thermal", "--json", "{json}", "--plot", "{plot}"),
+           "bench-thermal.json", "bench-thermal.png", "the defaults"),
+    Source("thermal-step", ("thermal", "step-response", "-o", "{plot}"),
+           "thermal-step.json", "thermal-step.png",
+           "the defaults: offered CPU load 0.3 → 1.0 with the GPU at 0.9, 120 s, "
+           "shipped gains; the JSON is written next to the PNG"),
+    Source("bench-sim", ("bench", "sim", "--quick", "--json", "{json}", "--plot", "{plot}"),
+           "bench-sim.json", "bench-sim.png",
+           "--quick: the steady scenario's first second, once"),
+    *(Source(f"sim-{name}", ("simulate", f"examples/sim/{name}.yaml", "--out",
+                             f"{{dir}}/sim-{name}"),
+             f"sim-{name}/metrics.json", f"sim-{name}/temperatures.png",
+             "the whole scenario file, its own seed") for name in _SCENARIOS),
+    Source("incentives", ("experiment", "incentives", "--quick", "--tick-bench",
+                          "{dir}/bench-tick.json", "--json", "{json}"),
+           "incentives.json",
+           note="--quick: fewer values, factors and seeds; time and space columns from the "
+           "bench-tick run above"),
+)
+
+_TICK_ROWS = "results"
+_TICK_COLUMNS = (
+    Column("structure", "structure", align=_LEFT),
+    Column("N", "n", "{:,}"),
+    Column("C tick p50", "in_c_ns.tick.p50", _ns),
+    Column("C tick p99", "in_c_ns.tick.p99", _ns),
+    Column("C tick p99.9", "in_c_ns.tick.p999", _ns),
+    Column("C update p99", "in_c_ns.update.p99", _ns),
+    Column("C expire p99", "in_c_ns.expire.p99", _ns),
+    Column("Py tick p50", "from_python_ns.tick.p50", _ns),
+    Column("Py tick p99", "from_python_ns.tick.p99", _ns),
+    Column("Py tick p99.9", "from_python_ns.tick.p999", _ns),
+    Column("bytes/agent", "bytes_per_agent", _bytes),
+    Column("× heapq p99", "speedup_vs_heapq.p99", _x),
+)
+
+
+def _tick_value(name: str, structure: str, n: int, path: str) -> Value:
+    return Value(name, "bench-tick", f"results[structure={structure},n={n}].{path}", _ns)
+
+
+ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
+    # -- the tick structures
+    *(Table(f"tick-latency-{n}", "bench-tick", _TICK_ROWS, _TICK_COLUMNS, {"n": n},
+            f"Tick latency at N = {n:,} (ns; C = timed inside the extension, Py = per call "
+            "from Python)") for n in (10, 100, 1000, 10000)),
+    Table("tick-targets", "bench-tick", "targets", _TARGET_COLUMNS),
+    Table("tick-accuracy", "bench-tick", "sampled_accuracy", (
+        Column("N", "n", "{:,}"),
+        Column("samples", "samples", "{:,}"),
+        Column("winner differs", "miss_rate", _pct),
+        Column("Vickrey price differs", "price_miss_rate", _pct),
+        Column("mean price error", "mean_rel_price_error", _pct),
+    ), caption="SampledTopK against an exact book fed the same operations"),
+    Figure("tick-plot", "bench-tick", "Tick latency distributions at N = 1,000"),
+    Value("tick-cpu", "bench-tick", "environment.cpu_model"),
+    Value("tick-cores", "bench-tick", "environment.cpu_count"),
+    Value("tick-date", "bench-tick", "environment.date"),
+    Value("tick-python", "bench-tick", "environment.python"),
+    Value("tick-timer-c", "bench-tick", "timer.native_empty_interval_ns.p50", _ns),
+    Value("tick-timer-py", "bench-tick", "timer.python_empty_perf_counter_pair_ns.p50", _ns),
+    *(
+        _tick_value(f"{short}-{metric}-{n}", name, n, path)
+        for short, name in (("tier", "TierBook"), ("lazy", "LazyHeap"),
+                            ("tourney", "TournamentTree"), ("sampled", "SampledTopK"),
+                            ("heap", "IndexedHeap"))
+        for n in (100, 1000, 10000)
+        for metric, path in (("c50", "in_c_ns.tick.p50"), ("c99", "in_c_ns.tick.p99"),
+                             ("c999", "in_c_ns.tick.p999"), ("py99", "from_python_ns.tick.p99"),
+                             ("py999", "from_python_ns.tick.p999"))
+    ),
+    *(
+        _tick_value(f"{short}-py50-{n}", name, n, "from_python_ns.tick.p50")
+        for short, name in (("heapq", "heapq"), ("sorted", "SortedList"))
+        for n in (100, 1000, 10000)
+    ),
+    *(
+        _tick_value(f"{short}-py99-{n}", name, n, "from_python_ns.tick.p99")
+        for short, name in (("heapq", "heapq"), ("sorted", "SortedList"))
+        for n in (1000,)
+    ),
+    Value("tier-bytes-1000", "bench-tick", "results[structure=TierBook,n=1000].bytes_per_agent",
+          _bytes),
+    Value("tier-x-heapq-1000", "bench-tick",
+          "results[structure=TierBook,n=1000].speedup_vs_heapq.p99", _x),
+    Value("lazy-x-heapq-1000", "bench-tick",
+          "results[structure=LazyHeap,n=1000].speedup_vs_heapq.p50", _x),
+    # -- the BPF object
+    Table("bpf-programs", "bpf", "programs", (
+        Column("callback", "callback", align=_LEFT),
+        Column("BPF instructions", "instructions", "{:,}"),
+        Column("section", "section", "`{}`", align=_LEFT),
+    )),
+    Value("bpf-total", "bpf", "total_instructions", "{:,}"),
+    Value("bpf-compiler", "bpf", "compiler"),
+    Value("bpf-enqueue", "bpf", "programs[callback=enqueue].instructions", "{:,}"),
+    Value("bpf-dispatch", "bpf", "programs[callback=dispatch].instructions", "{:,}"),
+    # -- bid rings and price page
+    Table("ring-latency", "bench-ring", "latency_ns", (
+        Column("operation", "name", align=_LEFT),
+        Column("where", "where", align=_LEFT),
+        Column("p50 ns", "p50", _ns),
+        Column("p99 ns", "p99", _ns),
+        Column("p99.9 ns", "p999", _ns),
+    ), caption="Submit and read latency (raw, timer included)"),
+    Table("ring-throughput", "bench-ring", "throughput", (
+        Column("ring", "name", align=_LEFT),
+        Column("where", "where", align=_LEFT),
+        Column("producers", "producers", "{:,}"),
+        Column("bids/s", "per_second", "{:,.0f}"),
+    ), caption="Throughput"),
+    Table("ring-targets", "bench-ring", "targets", _TARGET_COLUMNS),
+    Figure("ring-plot", "bench-ring", "Bid submission latency and throughput"),
+    Value("ring-spsc-p50", "bench-ring", "latency_ns[name=SPSC push].p50", _ns),
+    Value("ring-timer", "bench-ring", "timer.c_empty_interval_ns.p50", _ns),
+    # -- thermal
+    Table("thermal-ops", "bench-thermal", "ops", (
+        Column("operation", "name", align=_LEFT),
+        Column("p50 ns", "p50_ns", _ns),
+        Column("p99 ns", "p99_ns", _ns),
+        Column("compared with", "baseline", align=_LEFT),
+        Column("speed-up", "speedup", _x),
+    ), caption="Thermal hot paths (ns per call, from Python)"),
+    Table("thermal-dispatch", "bench-thermal", "dispatch", (
+        Column("GPU dispatch path", "path", align=_LEFT),
+        Column("bids", "bids", "{:,}"),
+        Column("p50 µs", "p50_ns", _us),
+        Column("p99 µs", "p99_ns", _us),
+        Column("winners", "winners", "{:,}"),
+    ), caption="GPU plane: one batch auction (budget 100 µs)"),
+    Table("thermal-targets", "bench-thermal", "targets", _TARGET_COLUMNS),
+    Figure("thermal-plot", "bench-thermal", "Thermal hot paths and GPU dispatch latency"),
+    Value("coupling-cpu-bytes", "bench-thermal", "coupling_table_bytes.cpu", "{:,}"),
+    Value("coupling-gpu-bytes", "bench-thermal", "coupling_table_bytes.gpu", "{:,}"),
+    Figure("step-plot", "thermal-step", "Closed-loop step response: temperature and multiplier"),
+    Value("step-overshoot", "thermal-step", "overshoot_c", "{:.2f}"),
+    Value("step-settling", "thermal-step", "settling_s", "{:.1f}"),
+    Value("step-rise", "thermal-step", "rise_s", "{:.1f}"),
+    Value("step-crossings", "thermal-step", "crossings"),
+    Value("step-final", "thermal-step", "final_multiplier", "{:.2f}"),
+    Value("step-kp", "thermal-step", "gains.kp", "{:.3g}"),
+    Value("step-ki", "thermal-step", "gains.ki", "{:.3g}"),
+    Value("step-kd", "thermal-step", "gains.kd", "{:.3g}"),
+    Value("step-noise", "thermal-step", "scenario.noise_sd_c", "{:g}"),
+    Value("step-delay", "thermal-step", "scenario.delay_s", lambda v: f"{1000 * v:g}"),
+    # -- simulation
+    SourceTable("sim-metrics", tuple(f"sim-{n}" for n in _SCENARIOS), (
+        Column("scenario", "scenario", align=_LEFT),
+        Column("efficiency", "efficiency", _pct),
+        Column("allocative eff.", "allocative_efficiency", _pct),
+        Column("revenue", "revenue", _money),
+        Column("Gini", "gini", "{:.2f}"),
+        Column("feeder share when hot", "feeder_share_hot",
+               lambda v: _pct(v) if v is not None else "–"),
+        Column("CPU temp var (K²)", "cpu_temp_var", "{:.2f}"),
+        Column("CPU max °C", "cpu_temp_max", "{:.1f}"),
+        Column("s above limit", "cpu_above_s", "{:.2f}"),
+        Column("auction overhead p99", "overhead_p99", _pct),
+    ), caption="The simulator's measures, one row per scenario"),
+    Figure("sim-hot-plot", "sim-gpu-hot", "Temperatures in the gpu-hot scenario"),
+    Table("sim-engine", "bench-sim", "rows", (
+        Column("engine", "engine", align=_LEFT),
+        Column("workload", "workload", align=_LEFT),
+        Column("wall s", "wall_s", "{:.2f}"),
+        Column("events", "events", "{:,}"),
+        Column("events/s", "events_per_s", "{:,.0f}"),
+    ), caption="The simulator's event loop against SimPy on the same events"),
+    Table("sim-targets", "bench-sim", "targets", _TARGET_COLUMNS),
+    # -- incentives
+    Table("incentives-matrix", "incentives", "matrix", (
+        Column("structure", "structure", align=_LEFT),
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("tick p99 ns", "time.tick_p99_ns", _ns),
+        Column("growth exp.", "time.growth_exponent", "{:.2f}"),
+        Column("bytes/agent", "space_bytes_per_agent", _bytes),
+        Column("truthful best resp.", "truthful_best_response_share", _pct),
+        Column("max misreport gain µ", "max_misreport_gain", "{:,.0f}"),
+        Column("Sybil gain µ", "sybil_gain.mean", "{:,.0f}"),
+        Column("thermal-aware", "thermal_aware", _yes),
+        Column("C lines", "c_lines", "{:,}"),
+    ), caption="Mechanism comparison matrix (money in micro-units per tick)"),
+    Table("incentives-truthful", "incentives", "truthfulness_summary", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("truthful best response", "truthful_best_response_share", _pct),
+        Column("max gain from misreport µ", "max_gain", "{:,.0f}"),
+    )),
+    Table("incentives-thermal", "incentives", "thermal", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("thermal-aware", "aware", _yes),
+        Column("price at 8× / at 1×", "price_response", "{:.2f}"),
+    )),
+    Table("incentives-sybil", "incentives", "sybil", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("defence", "mitigation", align=_LEFT),
+        Column("identities", "identities", "{:,}"),
+        Column("gain µ (mean)", "gain.mean", "{:,.0f}"),
+        Column("best strategy", "best_strategy", align=_LEFT),
+    ), where={"mitigation": "none", "identities": 4}),
+    Table("incentives-collusion", "incentives", "collusion", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("defence", "mitigation", align=_LEFT),
+        Column("ring strategy", "strategy", align=_LEFT),
+        Column("revenue vs truthful", "revenue_over_undefended_truthful", "{:.2f}"),
+        Column("ring gain µ (mean)", "ring_gain.mean", "{:,.0f}"),
+    ), where={"mitigation": "none", "strategy": "rotation"}),
+)
+
+DESIGN_SPEC = DocSpec(sources=SOURCES, items=ITEMS)
+"""Everything ``docs/design.template.md`` may place."""
