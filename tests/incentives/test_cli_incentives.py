@@ -17,9 +17,10 @@ def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps(fake_bench()))
     out_json, out_md = tmp_path / "o" / "inc.json", tmp_path / "o" / "inc.md"
+    out_png = tmp_path / "p" / "inc.png"
     result = runner.invoke(app, ["experiment", "incentives", "--quick", "--seed", "3",
                                  "--json", str(out_json), "--markdown", str(out_md),
-                                 "--tick-bench", str(bench)])
+                                 "--plot", str(out_png), "--tick-bench", str(bench)])
     assert result.exit_code == 0, result.output
     assert "Mechanism comparison matrix" in result.stdout
     data = json.loads(out_json.read_text())
@@ -30,6 +31,8 @@ def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
     text = out_md.read_text()
     assert "### Mechanism comparison matrix (measured)" in text
     assert "4,321" not in text and "5,321 ns p99" in text
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {out_png}" in result.stdout
 
 
 def test_quick_run_without_a_bench_runs_a_reduced_one() -> None:
@@ -61,3 +64,15 @@ def test_bad_tick_bench_json_names_the_field(
     assert main(["experiment", "incentives", "--quick", "--tick-bench", str(bench)]) == 2
     err = capsys.readouterr().err
     assert "--tick-bench" in err and "from_python_ns.tick.p99" in err
+
+
+def test_unwritable_plot_exits_2_naming_the_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps(fake_bench()))
+    png = bench / "inc.png"  # under a file: its folder cannot be made
+    args = ["--quick", "--rounds", "5", "--tick-bench", str(bench), "--plot", str(png)]
+    assert main(["experiment", "incentives", *args]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("auctioneer: error:") and "--plot" in last and str(png) in last

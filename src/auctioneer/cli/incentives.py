@@ -49,6 +49,12 @@ def experiment_incentives(
                      "for the matrix's time and space; without it a reduced tick benchmark "
                      "runs here.", dir_okay=False),
     ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also write the curves as a PNG here: utility against "
+                     "bid factor, Sybil gain against k, ring revenue per defence.",
+                     dir_okay=False),
+    ] = None,
 ) -> None:
     """Best responses, Sybil identities and collusion rings on every tick mechanism.
 
@@ -57,7 +63,8 @@ def experiment_incentives(
     over shaded and inflated bids, the gain from splitting into k identities,
     bid rotation and all-low rings, and the effect of a reserve, an identity
     fee and reputation. Ends with the seed's mechanism comparison matrix,
-    every cell measured. Progress on stderr, tables on stdout.
+    every cell measured. Progress on stderr, tables on stdout; --json,
+    --markdown and --plot (PNG) write the same results to files.
     """
     n_seed = int_in(seed, "--seed", 0, 2**64 - 1)
     n_rounds = None if rounds is None else int_in(rounds, "--rounds", 1, 1_000_000)
@@ -65,6 +72,7 @@ def experiment_incentives(
     from rich.console import Console
 
     from auctioneer.incentives import experiment, report
+    from auctioneer.incentives import plot as figure
     from auctioneer.incentives.market import IncentiveConfig
 
     bench = None
@@ -79,13 +87,15 @@ def experiment_incentives(
     console = report.report_console()
     result = report.run_with_progress(config, Console(stderr=True), bench, source)
     report.print_report(result, console)
-    for path, write in ((json_path, experiment.write_json), (markdown, report.write_markdown)):
+    outputs = (("--json", json_path, experiment.write_json),
+               ("--markdown", markdown, report.write_markdown),
+               ("--plot", plot, figure.write_plot))
+    for option, path, write in outputs:
         if path is None:
             continue
         try:
             write(result, path)
         except OSError as exc:
-            option = "--json" if path is json_path else "--markdown"
             raise typer.BadParameter(f"cannot write {str(path)!r}: {exc.strerror or exc}",
                                      param_hint=f"'{option}'") from None
         console.print(f"wrote {path}")

@@ -16,7 +16,8 @@
 * :mod:`~auctioneer.incentives.matrix` -- the seed's comparison matrix from
   all of the above and a tick benchmark JSON;
 * :mod:`~auctioneer.incentives.experiment` and
-  :mod:`~auctioneer.incentives.report` -- the run, its tables, markdown and JSON.
+  :mod:`~auctioneer.incentives.report` -- the run, its tables, markdown and JSON;
+* :mod:`~auctioneer.incentives.plot` -- its curves as a PNG (``--plot``).
 
 Example:
     >>> from auctioneer.incentives import IncentiveConfig, run_experiment
