@@ -1,0 +1,106 @@
+"""Show the simulator benchmark: a progress bar, the table, the target line and a plot.
+
+Kept apart from :mod:`auctioneer.bench.sim` so the measurements can be run
+and tested without a console, and so matplotlib is imported only to plot.
+
+Example:
+    >>> from auctioneer.bench.target import Target
+    >>> target_line(Target("10 s at 10 kHz in <= 10 s wall", True, "2.1 s"))
+    'PASS  10 s at 10 kHz in <= 10 s wall: 2.1 s'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from auctioneer.bench import progress
+from auctioneer.bench.progress import wide_console
+from auctioneer.bench.sim import SimBenchConfig, SimBenchResult, run_sim_bench
+from auctioneer.bench.target import target_line
+
+__all__ = ["print_report", "report_console", "results_table", "run_with_progress",
+           "target_line", "write_plot"]
+
+_TABLE_WIDTH = 140
+
+
+def report_console() -> Console:
+    """A console for the report: the terminal's width, or wide enough when redirected."""
+    return wide_console(_TABLE_WIDTH)
+
+
+def run_with_progress(config: SimBenchConfig, console: Console) -> SimBenchResult:
+    """Run the benchmark with a rich progress bar on ``console``."""
+    return progress.run_with_progress(
+        "bench sim", config.steps, lambda step: run_sim_bench(config, step), console)
+
+
+def results_table(result: SimBenchResult) -> Table:
+    """One row per engine and workload: wall time, events, events/s, speed, ratio."""
+    sc = result.config.scenario
+    table = Table(
+        title=f"Simulator: {sc.name!r}, {sc.duration_s:g} s of host time, {sc.cpu.tick_hz:,} Hz "
+        f"tick, N = {sc.agents.count:,} (median of {result.config.repeats})",
+        caption="model = the whole simulation (wall: agents drawn + loop + offline metrics); "
+        "pattern = the same events with no-op handlers (the scheduler alone). CPU = process "
+        "time. Baseline: SimPy driving the same handlers at the same priorities; the ratio "
+        "compares the loops' CPU time.",
+        caption_justify="left", header_style="bold")
+    for header in ("Workload", "Engine", "Wall s", "CPU s", "Loop wall s", "Loop CPU s",
+                   "Events", "Events/CPU s", "x real time", "SimPy / ours"):
+        table.add_column(header, justify="left" if header in ("Workload", "Engine") else "right")
+    for r in result.rows:
+        ratio = f"{result.ratio(r.workload):.2f}x" if r.engine == "EventLoop" else ""
+        table.add_row(r.workload, r.engine, f"{r.wall_s:.3f}", f"{r.cpu_s:.3f}",
+                      f"{r.loop_s:.3f}", f"{r.loop_cpu_s:.3f}",
+                      f"{r.events:,}", f"{r.events_per_s:,.0f}",
+                      f"{sc.duration_s / r.wall_s:.1f}" if r.workload == "model" else "",
+                      ratio)
+    return table
+
+
+def print_report(result: SimBenchResult, console: Console) -> None:
+    """The environment line, the table, the trace check and the target line."""
+    env = result.environment
+    console.print(f"[bold]auctioneer bench sim[/bold]  {env.date}  Python {env.python}  "
+                  f"{env.cpu_model} ({env.cpu_count} CPUs)  {result.elapsed_s:.1f} s")
+    console.print(results_table(result))
+    same = "[green]yes[/green]" if result.same_trace else "[red]NO[/red]"
+    console.print(f"Same trace hash from both engines (same events in the same order): {same}",
+                  highlight=False)
+    for target in result.targets:
+        style = {True: "green", False: "red", None: "yellow"}[target.passed]
+        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+def write_plot(result: SimBenchResult, path: Path) -> None:
+    """A PNG: wall time and events per second for each engine and workload."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    workloads = ("model", "pattern")
+    width = 0.38
+    for i, engine in enumerate(("EventLoop", "SimPy")):
+        rows = [result.row(engine, w) for w in workloads]
+        xs = [j + (i - 0.5) * width for j in range(len(workloads))]
+        left.bar(xs, [r.wall_s for r in rows], width, label=engine)
+        right.bar(xs, [r.events_per_s for r in rows], width, label=engine)
+    sc = result.config.scenario
+    left.axhline(sc.duration_s, color="red", linestyle="--", linewidth=1,
+                 label=f"real time ({sc.duration_s:g} s)")
+    for ax, title in ((left, "wall time (s)"), (right, "events per CPU second of the loop")):
+        ax.set_xticks(range(len(workloads)), workloads)
+        ax.set_title(title)
+        ax.legend()
+    fig.suptitle(f"auctioneer bench sim: {sc.name}, {sc.duration_s:g} s at {sc.cpu.tick_hz:,} Hz, "
+                 f"N = {sc.agents.count:,}")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
