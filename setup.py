@@ -33,6 +33,14 @@ setup(
             depends=["src/auctioneer/tick/tick_core.h"],
             extra_compile_args=_compile,
             extra_link_args=_link,
-        )
+        ),
+        Extension(
+            "auctioneer.tick._ring",
+            sources=["src/auctioneer/tick/_ring.c", "src/auctioneer/tick/ring.c",
+                     "src/auctioneer/tick/tick_core.c"],
+            depends=["src/auctioneer/tick/ring.h", "src/auctioneer/tick/tick_core.h"],
+            extra_compile_args=_compile,
+            extra_link_args=[*_link, "-pthread"],
+        ),
     ]
 )

@@ -27,6 +27,7 @@ from auctioneer.tick.mechanism import (
     run,
     second_price,
 )
+from auctioneer.tick.ring import MpscRing, PricePage, Prices, SpscRing
 from auctioneer.tick.tiermap import MapKind, TierMap
 
 __all__ = [
@@ -39,8 +40,12 @@ __all__ = [
     "LazyHeap",
     "MapKind",
     "Mechanism",
+    "MpscRing",
     "Outcome",
+    "PricePage",
+    "Prices",
     "SampledTopK",
+    "SpscRing",
     "TierBook",
     "TierMap",
     "TournamentTree",

@@ -1,0 +1,162 @@
+"""Show a ring benchmark: a progress bar while it runs, then tables, ratios, targets and a plot.
+
+Kept apart from :mod:`auctioneer.bench.ring` so the measurements can be run
+and tested without a console, and so matplotlib is imported only to plot.
+
+Example:
+    >>> from auctioneer.bench.target import Target
+    >>> target_line(Target("SPSC push p99 < 100 ns", True, "30.0 ns raw"))
+    'PASS  SPSC push p99 < 100 ns: 30.0 ns raw'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from auctioneer.bench import progress
+from auctioneer.bench.progress import wide_console
+from auctioneer.bench.ring import (
+    SUBMIT_TARGET_NS,
+    RingBenchConfig,
+    RingBenchResult,
+    run_ring_bench,
+)
+from auctioneer.bench.target import target_line
+from auctioneer.bench.timing import Percentiles
+
+__all__ = [
+    "latency_table",
+    "print_report",
+    "report_console",
+    "run_with_progress",
+    "target_line",
+    "throughput_table",
+    "write_plot",
+]
+
+_TABLE_WIDTH = 140
+
+
+def report_console() -> Console:
+    """A console for the report: the terminal's width, or wide enough when redirected."""
+    return wide_console(_TABLE_WIDTH)
+
+
+def run_with_progress(config: RingBenchConfig, console: Console) -> RingBenchResult:
+    """Run the benchmark with a rich progress bar on ``console``."""
+    return progress.run_with_progress(
+        "bench ring", config.steps, lambda step: run_ring_bench(config, step), console
+    )
+
+
+def _fmt(ns: float) -> str:
+    return f"{ns:.1f}" if ns < 100 else f"{ns:,.0f}"
+
+
+def _triple(p: Percentiles) -> list[str]:
+    return [_fmt(v) for v in p.as_tuple()]
+
+
+def latency_table(result: RingBenchResult) -> Table:
+    """One row per operation: where it ran and its p50 / p99 / p99.9."""
+    table = Table(
+        title=f"Latency, ns (median of {result.config.repeats} repeats x "
+        f"{result.config.ops:,} ops)",
+        caption=(
+            "Raw numbers, nothing subtracted: an empty C timer interval costs "
+            f"{' / '.join(_triple(result.timer_c))} ns, an empty perf_counter_ns pair "
+            f"{' / '.join(_triple(result.timer_python))} ns (p50 / p99 / p99.9)."
+        ),
+        caption_justify="left",
+        header_style="bold",
+    )
+    for header, justify in (("operation", "left"), ("where", "left"), ("p50", "right"),
+                            ("p99", "right"), ("p99.9", "right")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for row in (*result.native, *result.python):
+        table.add_row(row.name, row.where, *_triple(row.latency))
+    return table
+
+
+def throughput_table(result: RingBenchResult) -> Table:
+    """Bids per second from producers to the consumer."""
+    table = Table(title="Throughput, producers -> one consumer", header_style="bold")
+    for header in ("transport", "where", "producers", "bids", "M bids/s", "full / bid",
+                   "pinned"):
+        table.add_column(header, justify="left" if header in ("transport", "where") else "right")
+    for t in result.throughput:
+        table.add_row(t.name, t.where, str(t.producers), f"{t.bids:,}",
+                      f"{t.per_second / 1e6:.3f}", f"{t.full_per_bid:.2f}",
+                      "yes" if t.pinned else "no")
+    return table
+
+
+def print_report(result: RingBenchResult, console: Console) -> None:
+    """The environment line, the tables, the ratios and the target lines."""
+    env = result.environment
+    console.print(
+        f"[bold]auctioneer bench ring[/bold]  {env.date}  Python {env.python}  "
+        f"{env.cpu_model} ({env.cpu_count} CPUs)  timer {result.timer_hz / 1e9:.3f} GHz  "
+        f"{result.elapsed_s:.1f} s"
+    )
+    console.print(latency_table(result))
+    console.print(throughput_table(result))
+    for key, ratio in result.ratios().items():
+        console.print(f"ratio  {key}: {ratio:,.2f}", highlight=False)
+    for target in result.targets:
+        style = {True: "green", False: "red", None: "yellow"}[target.passed]
+        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+def write_plot(result: RingBenchResult, path: Path) -> None:
+    """A PNG: submit latency by percentile in C and from Python, and throughput bars."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(18, 5.5), layout="constrained")
+    axes = fig.subplots(1, 3)
+    palette = colormaps["tab10"]
+    panels = (
+        ("in C (rdtsc)", [r.name for r in result.native if "push" in r.name],
+         result.timer_c.p50),
+        ("from Python (perf_counter_ns)", [r.name for r in result.python],
+         result.timer_python.p50),
+    )
+    for ax, (label, names, empty) in zip(axes[:2], panels, strict=True):
+        for i, name in enumerate(names):
+            data = result.samples.get(name)
+            if data is None or data.size == 0:
+                continue
+            x = np.linspace(0.0, np.log10(data.size), 300)
+            q = 1.0 - 10.0 ** (-x)
+            ax.plot(x, np.quantile(data, q, method="inverted_cdf"), label=name,
+                    color=palette(i % palette.N))
+        ax.axhline(empty, color="grey", linestyle=":", label="empty timer interval (p50)")
+        if label.startswith("in C"):
+            ax.axhline(SUBMIT_TARGET_NS, color="red", linestyle="--", label="target 100 ns")
+        ticks = [(np.log10(2.0), "50%"), (1.0, "90%"), (2.0, "99%"), (3.0, "99.9%"),
+                 (4.0, "99.99%")]
+        ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
+        ax.set_yscale("log")
+        ax.set_xlabel("percentile")
+        ax.set_ylabel("latency, ns (log)")
+        ax.set_title(f"Submit / read latency {label}, repeats pooled")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="x-small")
+
+    ax = axes[2]
+    labels = [f"{t.name}\n{t.where}, x{t.producers}" for t in result.throughput]
+    rates = [t.per_second for t in result.throughput]
+    ax.barh(range(len(rates)), rates, color=[palette(i % palette.N) for i in range(len(rates))])
+    ax.set_yticks(range(len(rates)), labels, fontsize="x-small")
+    ax.set_xscale("log")
+    ax.set_xlabel("bids per second (log)")
+    ax.set_title("Throughput, producers -> one consumer")
+    ax.grid(True, which="both", axis="x", alpha=0.3)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, format="png")

@@ -1,0 +1,80 @@
+"""``auctioneer bench ring``: bid submission and price-page latency and throughput."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auctioneer.cli.app import bench_app, run_bench
+from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
+
+__all__ = ["bench_ring"]
+
+
+@bench_app.command("ring")
+def bench_ring(
+    ops: Annotated[
+        str | None,
+        typer.Option(metavar="INT", show_default=False,
+                     help="Timed operations per latency measurement. "
+                     "[default: 200000; --quick: 20000]"),
+    ] = None,
+    repeats: Annotated[
+        str | None,
+        typer.Option(metavar="INT", show_default=False,
+                     help="Repeats; each percentile is its median over them. "
+                     "[default: 5; --quick: 3]"),
+    ] = None,
+    pair_bids: Annotated[
+        str | None,
+        typer.Option(metavar="INT", show_default=False,
+                     help="Bids per producer thread in the native throughput runs. "
+                     "[default: 500000; --quick: 100000]"),
+    ] = None,
+    python_bids: Annotated[
+        str | None,
+        typer.Option(metavar="INT", show_default=False,
+                     help="Bids the producer process sends in the Python throughput runs. "
+                     "[default: 100000; --quick: 20000]"),
+    ] = None,
+    producers: Annotated[
+        str, typer.Option(help="Producer thread counts of the native throughput runs.")
+    ] = "1,2,4",
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smoke run: fewer operations, ~5 s.")
+    ] = False,
+    json_path: JsonOption = None,
+    plot: Annotated[
+        Path, typer.Option(help="Write the latency and throughput plot (PNG) here.",
+                           dir_okay=False)
+    ] = Path("out/bench-ring.png"),
+) -> None:
+    """Submit latency (p50/p99/p99.9) and throughput of the SPSC and MPSC bid rings.
+
+    Timed in C with the time stamp counter (one core, and with the consumer
+    on another core) and per call from Python, against multiprocessing.Queue
+    in the same run; the price page's publish and read. Prints tables,
+    ratios and PASS/MISS lines for submit < 100 ns natively.
+    """
+    try:
+        from auctioneer.bench import ring as bench
+        from auctioneer.bench import ring_report as report
+    except ImportError as exc:
+        typer.echo(f"auctioneer: error: cannot load the ring benchmark: {exc} "
+                   "(is the native core built? run make)", err=True)
+        raise typer.Exit(1) from None
+
+    counts = parsed(bench.parse_producers, producers, "--producers")
+    with user_errors():
+        config = bench.RingBenchConfig.build(
+            ops=None if ops is None else int_in(ops, "--ops", 1),
+            repeats=None if repeats is None else int_in(repeats, "--repeats", 1),
+            pair_bids=None if pair_bids is None else int_in(pair_bids, "--pair-bids", 1,
+                                                            2**32 - 1),
+            python_bids=None if python_bids is None else int_in(python_bids, "--python-bids", 1),
+            producers=counts,
+            quick=quick,
+        )
+    run_bench(bench, report, config, json_path, plot)
