@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-NATIVE := $(wildcard src/auctioneer/tick/*.c src/auctioneer/tick/*.h)
+NATIVE := $(wildcard src/auctioneer/*/*.c src/auctioneer/*/*.h)
 SAN_VENV := .venv-sanitize
 SAN_RT := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
 
-.PHONY: run test lint bench sanitize clean
+.PHONY: run test lint bench sanitize clean docs
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.native: $(VENV)/.installed $(NATIVE) setup.py
 	touch $@
 
 run: $(VENV)/.native
-	$(BIN)/auctioneer bench tick
+	$(BIN)/auctioneer serve --demo --demo-trader --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.native
 	$(PY) -m pytest -q
@@ -40,7 +40,12 @@ sanitize:
 	$(SAN_VENV)/bin/python -m pip install -q '.[dev]'
 	AUCTIONEER_SANITIZE=1 $(SAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps --no-build-isolation .
 	AUCTIONEER_SANITIZE=1 LD_PRELOAD="$(SAN_RT)" ASAN_OPTIONS=detect_leaks=0 \
-		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick -m native
+		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick tests/thermal -m native
 
 clean:
-	rm -rf $(VENV) $(SAN_VENV) build src/*.egg-info src/auctioneer/tick/*.so
+	rm -rf $(VENV) $(SAN_VENV) build src/*.egg-info src/auctioneer/*/*.so
+
+# docs/design.md from docs/design.template.md: runs every command it quotes
+# (JSON and PNG into docs/design/) and fails naming any that is missing.
+docs: $(VENV)/.native
+	$(BIN)/auctioneer docs build

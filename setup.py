@@ -42,5 +42,12 @@ setup(
             extra_compile_args=_compile,
             extra_link_args=[*_link, "-pthread"],
         ),
+        Extension(
+            "auctioneer.thermal._gpu",
+            sources=["src/auctioneer/thermal/_gpu.c", "src/auctioneer/thermal/gpu_core.c"],
+            depends=["src/auctioneer/thermal/gpu_core.h"],
+            extra_compile_args=_compile,
+            extra_link_args=_link,
+        ),
     ]
 )

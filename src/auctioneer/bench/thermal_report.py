@@ -47,12 +47,16 @@ def print_report(result: ThermalBenchResult, console: Console) -> None:
                     f"{r.speedup:.1f}x" if r.speedup else "")
     console.print(ops)
     gpu = Table(title=f"GPU dispatch (us per dispatch; budget {GPU_BUDGET_NS // 1000} us)")
-    for col in ("path", "bids", "winners", "p50", "p99", "p99.9", "p99 / budget"):
-        gpu.add_column(col, justify="left" if col == "path" else "right")
+    for col in ("path", "bids", "winners", "p50", "p99", "p99.9", "p99 / budget", "budget",
+                "baseline", "baseline p99", "speed-up (p99)"):
+        gpu.add_column(col, justify="left" if col in ("path", "baseline") else "right")
     for d in result.dispatch:
         gpu.add_row(d.path, str(d.bids), str(d.winners), f"{d.p50_ns / 1000:,.1f}",
                     f"{d.p99_ns / 1000:,.1f}", f"{d.p999_ns / 1000:,.1f}",
-                    f"{d.p99_ns / GPU_BUDGET_NS:.2f}")
+                    f"{d.p99_ns / GPU_BUDGET_NS:.2f}",
+                    "PASS" if d.p99_ns <= GPU_BUDGET_NS else "MISS", d.baseline or "",
+                    "" if d.baseline_p99_ns is None else f"{d.baseline_p99_ns / 1000:,.1f}",
+                    "" if d.speedup is None else f"{d.speedup:.1f}x")
     console.print(gpu)
     sizes = result.table_bytes
     console.print(f"coupling tables: CPU {sizes['cpu']:,} B, GPU {sizes['gpu']:,} B (uint32)")

@@ -7,11 +7,21 @@ are XOR lists of ``(gpu_ms, memory, price)`` bundles. Two exact paths:
 * **unit bids** (every bid one slice, no memory): k-unit Vickrey on a tick
   book (:func:`auctioneer.tick.second_price`), k = slices per window; every
   winner pays ``max(reserve, (k+1)-th bid)``. O(N log N) natively.
-* **bundles** (anything else): exact clearing with
-  :func:`auctioneer.clearing.clear` and VCG payments
-  (:func:`auctioneer.clearing.vcg_payments`), each raised to the bundle's
-  reserve floor: the seller's reserve acts as one more bidder, which is what
-  makes this path agree with the Vickrey one on unit bids.
+* **bundles** (anything else): exact clearing with VCG payments, each
+  raised to the bundle's reserve floor: the seller's reserve acts as one
+  more bidder, which is what makes this path agree with the Vickrey one on
+  unit bids. Solved by :func:`auctioneer.thermal.gpu_solver.solve` (branch
+  and bound, native), which fits the 100 us budget where the general
+  clearing does not; past its node budget or native limits the dispatch
+  falls back to the general path, reported as ``"clearing"``.
+* **clearing**: the same auction through :func:`auctioneer.clearing.clear`
+  and :func:`auctioneer.clearing.vcg_payments` (the benchmark's baseline).
+
+Ties between optimal allocations: the bundle path returns the
+lexicographically smallest choice vector in bid order, "no bundle" first
+(:func:`auctioneer.clearing.solve_brute`'s rule); the clearing path returns
+whichever optimum its DP form reads back. Revenue and, for a unique optimum,
+winners and payments are the same on both.
 
 The reserve per GPU millisecond comes from the coupling's GPU price
 (:meth:`~auctioneer.thermal.coupling.CouplingTable.gpu_price`).
@@ -32,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auctioneer.clearing import Auction, Bid, Bundle, Resource, Status, clear, vcg_payments
+from auctioneer.thermal.gpu_solver import solve
 from auctioneer.tick import IndexedHeap, second_price
 from auctioneer.tick.limits import PRICE_MAX, check_price
 
@@ -41,7 +52,7 @@ MIN_DISPATCH_HZ = 10
 """Slowest dispatch rate (the seed: 10-100 Hz)."""
 MAX_DISPATCH_HZ = 100
 """Fastest dispatch rate."""
-PATHS = ("auto", "vickrey", "bundles")
+PATHS = ("auto", "vickrey", "bundles", "clearing")
 """``auto`` takes the Vickrey path exactly when every bid is a unit bid."""
 
 
@@ -146,7 +157,11 @@ class GpuPlane:
             raise ValueError(f"path 'vickrey' needs unit bids ({self.slice_ms} ms, no memory)")
         if path == "vickrey" or (path == "auto" and units):
             return self._vickrey(bids, now_s, reserve_per_ms)
-        return self._bundles(bids, now_s, reserve_per_ms)
+        if path != "clearing":
+            fast = self._bundles(bids, now_s, reserve_per_ms)
+            if fast is not None:
+                return fast
+        return self._clearing(bids, now_s, reserve_per_ms)
 
     def _vickrey(self, bids: Sequence[GpuBid], now_s: float, reserve_per_ms: int) -> GpuDispatch:
         book = self._book
@@ -159,7 +174,23 @@ class GpuPlane:
         return GpuDispatch(now_s, "vickrey", out.winners, (self.slice_ms,) * n, (0,) * n,
                            out.payments)
 
-    def _bundles(self, bids: Sequence[GpuBid], now_s: float, reserve_per_ms: int) -> GpuDispatch:
+    def _bundles(self, bids: Sequence[GpuBid], now_s: float,
+                 reserve_per_ms: int) -> GpuDispatch | None:
+        out = solve([b.bundles for b in bids], self.window_ms, self.memory, reserve_per_ms)
+        if out is None:
+            return None
+        winners, ms, mem, pays = [], [], [], []
+        for bid, j, pay in zip(bids, out.choice, out.payments, strict=True):
+            if j is not None:
+                q_ms, q_mem, _ = bid.bundles[j]
+                winners.append(bid.agent)
+                ms.append(q_ms)
+                mem.append(q_mem)
+                pays.append(pay)
+        return GpuDispatch(now_s, "bundles", tuple(winners), tuple(ms), tuple(mem), tuple(pays))
+
+    def _clearing(self, bids: Sequence[GpuBid], now_s: float,
+                  reserve_per_ms: int) -> GpuDispatch:
         auction = Auction(
             (Resource("gpu_ms", self.window_ms, reserve_per_ms), Resource("memory", self.memory)),
             tuple(Bid(str(b.agent), tuple(Bundle((ms, mem), p) for ms, mem, p in b.bundles))
@@ -178,4 +209,4 @@ class GpuPlane:
             ms.append(bundle.quantities[0])
             mem.append(bundle.quantities[1])
             pays.append(max(result.payments[t], auction.floor(bundle)))
-        return GpuDispatch(now_s, "bundles", tuple(winners), tuple(ms), tuple(mem), tuple(pays))
+        return GpuDispatch(now_s, "clearing", tuple(winners), tuple(ms), tuple(mem), tuple(pays))

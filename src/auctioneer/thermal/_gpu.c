@@ -1,0 +1,200 @@
+/*
+ * _gpu.c - the CPython binding of gpu_core.h: module auctioneer.thermal._gpu.
+ *
+ *   solve(bids, window_ms, memory, reserve_per_ms, max_nodes)
+ *       -> (value, choice, payments, nodes) | None
+ *
+ * bids is a sequence (one per bid) of sequences of (gpu_ms, memory, price)
+ * int tuples; choice holds a bundle index or None per bid; max_nodes < 0
+ * means no budget. None when the search passes max_nodes or the instance is
+ * beyond the core's limits (GPU_MAX_BIDS bids, GPU_MAX_BUNDLES bundles a
+ * bid, capacities up to 2**24, prices and reserve up to 2**32 - 1); the
+ * caller then takes another path. A negative value, or gpu_ms 0, is a
+ * ValueError; a non-int a TypeError.
+ *
+ * The workspace is one buffer kept between calls and grown on demand (the
+ * GIL serialises calls), so a dispatch allocates only its result objects.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+
+#include "gpu_core.h"
+
+static void *workspace;
+static size_t workspace_bytes;
+
+/* 1: ok; 0: beyond the core's limits; -1: error set. */
+static int
+read_uint(PyObject *obj, uint64_t limit, uint64_t *out, const char *field)
+{
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, got %R", field, obj);
+        return -1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow < 0 || (overflow == 0 && v < 0)) {
+        PyErr_Format(PyExc_ValueError, "%s %R must be >= 0", field, obj);
+        return -1;
+    }
+    if (overflow > 0 || (uint64_t)v > limit)
+        return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+static PyObject *
+gpu_solve_py(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "solve() takes 5 positional arguments but %zd were given",
+                     nargs);
+        return NULL;
+    }
+    uint64_t window, memory, reserve;
+    long long max_nodes = PyLong_AsLongLong(args[4]);
+    if (max_nodes == -1 && PyErr_Occurred())
+        return NULL;
+    int ok = read_uint(args[1], GPU_MAX_CAPACITY, &window, "window_ms");
+    if (ok == 1)
+        ok = read_uint(args[2], GPU_MAX_CAPACITY, &memory, "memory");
+    if (ok == 1)
+        ok = read_uint(args[3], UINT32_MAX, &reserve, "reserve_per_ms");
+    if (ok <= 0)
+        return ok < 0 ? NULL : Py_NewRef(Py_None);
+
+    PyObject *seq = PySequence_Fast(args[0], "bids must be a sequence");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *result = NULL;
+    struct gpu_bundle bundles[GPU_MAX_BIDS * GPU_MAX_BUNDLES];
+    uint32_t first[GPU_MAX_BIDS + 1];
+    int32_t choice[GPU_MAX_BIDS];
+    uint64_t payments[GPU_MAX_BIDS];
+    if (n > (Py_ssize_t)GPU_MAX_BIDS) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    uint32_t total = 0;
+    first[0] = 0;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *bid = PySequence_Fast(items[t], "a bid must be a sequence of bundles");
+        if (bid == NULL)
+            goto done;
+        Py_ssize_t k = PySequence_Fast_GET_SIZE(bid);
+        if (k > (Py_ssize_t)GPU_MAX_BUNDLES) {
+            Py_DECREF(bid);
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        for (Py_ssize_t j = 0; j < k; j++) {
+            PyObject *b = PySequence_Fast_GET_ITEM(bid, j);
+            if (!PyTuple_Check(b) || PyTuple_GET_SIZE(b) != 3) {
+                PyErr_Format(PyExc_TypeError, "bid %zd bundle %zd must be a "
+                             "(gpu_ms, memory, price) tuple, got %R", t, j, b);
+                Py_DECREF(bid);
+                goto done;
+            }
+            uint64_t ms, mem, price;
+            ok = read_uint(PyTuple_GET_ITEM(b, 0), GPU_MAX_CAPACITY, &ms, "gpu_ms");
+            if (ok == 1)
+                ok = read_uint(PyTuple_GET_ITEM(b, 1), GPU_MAX_CAPACITY, &mem, "memory");
+            if (ok == 1)
+                ok = read_uint(PyTuple_GET_ITEM(b, 2), UINT32_MAX, &price, "price");
+            if (ok == 1 && ms == 0) {
+                PyErr_Format(PyExc_ValueError, "bid %zd bundle %zd: gpu_ms 0 must be >= 1", t, j);
+                ok = -1;
+            }
+            if (ok <= 0) {
+                Py_DECREF(bid);
+                if (ok == 0)
+                    result = Py_NewRef(Py_None);
+                goto done;
+            }
+            bundles[total++] = (struct gpu_bundle){(uint32_t)ms, (uint32_t)mem, (uint32_t)price};
+        }
+        first[t + 1] = total;
+        Py_DECREF(bid);
+    }
+    size_t need = gpu_workspace_size((uint32_t)n, total);
+    if (need > workspace_bytes) {
+        void *grown = PyMem_Realloc(workspace, need);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        workspace = grown;
+        workspace_bytes = need;
+    }
+    struct gpu_outcome out;
+    enum gpu_status status = gpu_solve(workspace, bundles, first, (uint32_t)n, (uint32_t)window,
+                                       (uint32_t)memory, reserve, max_nodes, choice, payments,
+                                       &out);
+    if (status != GPU_OK) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    PyObject *choices = PyTuple_New(n), *pays = PyTuple_New(n);
+    if (choices == NULL || pays == NULL) {
+        Py_XDECREF(choices);
+        Py_XDECREF(pays);
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *c = choice[t] < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(choice[t]);
+        PyObject *p = PyLong_FromUnsignedLongLong(payments[t]);
+        if (c == NULL || p == NULL) {
+            Py_XDECREF(c);
+            Py_XDECREF(p);
+            Py_DECREF(choices);
+            Py_DECREF(pays);
+            goto done;
+        }
+        PyTuple_SET_ITEM(choices, t, c);
+        PyTuple_SET_ITEM(pays, t, p);
+    }
+    result = Py_BuildValue("(KNNK)", (unsigned long long)out.value, choices, pays,
+                           (unsigned long long)out.nodes);
+done:
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef gpu_methods[] = {
+    {"solve", (PyCFunction)(void (*)(void))gpu_solve_py, METH_FASTCALL,
+     "solve(bids, window_ms, memory, reserve_per_ms, max_nodes) -> "
+     "(value, choice, payments, nodes) | None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef gpu_module = {
+    PyModuleDef_HEAD_INIT, "auctioneer.thermal._gpu",
+    "Exact GPU bundle clearing with VCG payments (see gpu_solver.py).", -1, gpu_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__gpu(void)
+{
+    PyObject *m = PyModule_Create(&gpu_module);
+    if (m == NULL)
+        return NULL;
+#ifdef AUCTIONEER_SANITIZED
+    const long sanitized = 1;
+#else
+    const long sanitized = 0;
+#endif
+    if (PyModule_AddIntConstant(m, "SANITIZED", sanitized) < 0
+        || PyModule_AddIntConstant(m, "MAX_BIDS", GPU_MAX_BIDS) < 0
+        || PyModule_AddIntConstant(m, "MAX_BUNDLES", GPU_MAX_BUNDLES) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
