@@ -1,0 +1,357 @@
+"""The exchange benchmark: in-process matching throughput and latency against PyPI engines.
+
+One seeded stream of limit orders (half buys, half sells; prices within
+:data:`SPREAD_TICKS` ticks of a fixed mid, so the sides cross often; 1..10
+instances) is fed, order by order, to each engine in one run:
+
+* **auctioneer** -- :meth:`auctioneer.exchange.Exchange.apply` of prebuilt
+  :class:`~auctioneer.exchange.PlaceOrder` commands: validation, matching,
+  settlement (money, reservations, capacity), events and the price index.
+* **lightmatchingengine**, **pyorderbook** -- pure-Python books from PyPI
+  (matching only: no accounts, no validation).
+* **liquibook** -- the C++ engine behind a SWIG wrapper: the ceiling.
+
+Each engine gets a fresh book per run. **Throughput**: the stream in one
+loop, orders per second of wall time. **Latency**: a second fresh run timing
+each call with ``perf_counter_ns`` (the timer's own cost is reported, not
+subtracted). The garbage collector stays on: its pauses are part of a
+Python engine's real latency. Each figure is the median over ``repeats``.
+The same loop, ``submit(*args)`` per order with its arguments built
+beforehand, drives every engine. **Matched volume** checks the engines did
+the same matching (not available from liquibook without callbacks).
+
+Target: >= 300,000 orders/s with p99 <= 20 us (:data:`TARGET_RATE`,
+:data:`TARGET_P99_NS`), for auctioneer.
+
+Example:
+    >>> result = run_exchange_bench(ExchangeBenchConfig.build(orders=300, repeats=1,
+    ...                                                       engines=("auctioneer",)))
+    >>> [(r.engine, r.orders, r.volume > 0) for r in result.runs]
+    [('auctioneer', 300, True)]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import numpy as np
+
+from auctioneer.bench.target import Target
+from auctioneer.bench.timing import (
+    Environment,
+    Percentiles,
+    environment,
+    median_percentiles,
+    perf_counter_overhead,
+    summarize,
+)
+from auctioneer.checks import require_int
+from auctioneer.exchange import (
+    AddCapacity,
+    Deposit,
+    Exchange,
+    ListMarket,
+    Market,
+    OpenAccount,
+    PlaceOrder,
+    Role,
+    Side,
+)
+
+__all__ = [
+    "ENGINES",
+    "MID",
+    "SPREAD_TICKS",
+    "TARGET_P99_NS",
+    "TARGET_RATE",
+    "TICK",
+    "EngineRun",
+    "ExchangeBenchConfig",
+    "ExchangeBenchResult",
+    "evaluate_targets",
+    "order_stream",
+    "parse_engines",
+    "run_exchange_bench",
+    "write_json",
+]
+
+ENGINES = ("auctioneer", "lightmatchingengine", "pyorderbook", "liquibook")
+"""Every engine the benchmark knows, ours first."""
+TARGET_RATE = 300_000
+"""Orders per second auctioneer should sustain in process."""
+TARGET_P99_NS = 20_000
+"""p99 latency per order auctioneer should stay within, ns."""
+MID = 2_000_000
+"""The stream's mid price: $2.00 per instance-hour, in micro-units."""
+TICK = 1_000
+"""Price tick: a tenth of a cent."""
+SPREAD_TICKS = 20
+"""Prices lie within this many ticks of the mid."""
+_MARKET = Market.of("bench/gpu", tick_size=TICK, base_price=MID)
+
+Order = tuple[bool, int, int]
+"""``(buy, price, quantity)``."""
+
+
+def order_stream(count: int, seed: int) -> list[Order]:
+    """The seeded stream of ``count`` orders.
+
+    Example:
+        >>> order_stream(2, seed=1)
+        [(True, 1984000, 5), (True, 2008000, 8)]
+    """
+    rng = random.Random(seed)
+    return [(rng.random() < 0.5, MID + TICK * rng.randint(-SPREAD_TICKS, SPREAD_TICKS),
+             rng.randint(1, 10)) for _ in range(count)]
+
+
+def parse_engines(text: str) -> tuple[str, ...]:
+    """Engines from ``"all"`` or a comma-separated list; ValueError naming an unknown one.
+
+    Example:
+        >>> parse_engines("liquibook,auctioneer")
+        ('auctioneer', 'liquibook')
+    """
+    if text.strip() == "all":
+        return ENGINES
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(names - set(ENGINES))
+    if unknown or not names:
+        raise ValueError(f"engine {unknown[0] if unknown else text!r} is not one of "
+                         f"{', '.join(ENGINES)} (or all)")
+    return tuple(e for e in ENGINES if e in names)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeBenchConfig:
+    """What to measure. Build one with :meth:`build`, which fills in the defaults."""
+
+    orders: int = 200_000
+    repeats: int = 3
+    engines: tuple[str, ...] = ENGINES
+    seed: int = 0
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        require_int(self.orders, "orders", 1, 10_000_000)
+        require_int(self.repeats, "repeats", 1, 1000)
+        require_int(self.seed, "seed", 0, 2**64 - 1)
+        if not self.engines:
+            raise ValueError("engines is empty: give at least one engine")
+
+    @classmethod
+    def build(cls, *, orders: int | None = None, repeats: int | None = None,
+              engines: Iterable[str] | None = None, seed: int = 0,
+              quick: bool = False) -> ExchangeBenchConfig:
+        """A configuration: what is given, else the full run's (or ``quick``'s) defaults."""
+        return cls(orders=orders if orders is not None else (20_000 if quick else 200_000),
+                   repeats=repeats if repeats is not None else (1 if quick else 3),
+                   engines=tuple(engines) if engines is not None else ENGINES,
+                   seed=seed, quick=quick)
+
+    @property
+    def steps(self) -> int:
+        """Progress steps: a throughput and a latency run per engine and repeat."""
+        return 2 * self.repeats * len(self.engines)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    """One engine's figures (medians over the repeats)."""
+
+    engine: str
+    version: str
+    orders: int
+    rate: float
+    """Orders per second, throughput run."""
+    rates: tuple[float, ...]
+    latency: Percentiles
+    """Per-order latency, ns."""
+    volume: int
+    """Instances matched; -1 where the engine does not report it."""
+    resting: int
+    """Orders left in the book; -1 where not reported."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeBenchResult:
+    """Everything one benchmark run measured."""
+
+    config: ExchangeBenchConfig
+    environment: Environment
+    runs: tuple[EngineRun, ...]
+    timer_ns: float
+    """Median cost of one empty ``perf_counter_ns`` pair."""
+    targets: tuple[Target, ...]
+    elapsed_s: float
+
+    def run(self, engine: str) -> EngineRun | None:
+        """The figures of ``engine``, if it ran."""
+        return next((r for r in self.runs if r.engine == engine), None)
+
+
+# --------------------------------------------------------------------------
+# Engines: each returns (submit, argument tuples, figures-after-the-run).
+
+def _volume(stream: Sequence[Order], open_quantity: int) -> int:
+    """Instances matched: each trade takes as many from a buy as from a sell."""
+    return (sum(quantity for _, _, quantity in stream) - open_quantity) // 2
+
+
+_Prepared = tuple[Callable[..., object], list[tuple[Any, ...]], Callable[[], tuple[int, int]]]
+
+
+def _auctioneer(stream: Sequence[Order]) -> _Prepared:
+    ex = Exchange()
+    for cmd in (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER),
+                Deposit("buyer", 10**17), OpenAccount("seller", Role.PROVIDER),
+                AddCapacity("seller", _MARKET.id, 10**9 - 1)):
+        ex.apply(cmd)
+    markets = (_MARKET.id,)
+    args = [(PlaceOrder(f"o{i}", "buyer" if buy else "seller", Side.BUY if buy else Side.SELL,
+                        markets, price, quantity, ts_ns=i * 1_000),)
+            for i, (buy, price, quantity) in enumerate(stream)]
+
+    def figures() -> tuple[int, int]:
+        open_orders = ex.orders("buyer") + ex.orders("seller")
+        return _volume(stream, sum(o.remaining for o in open_orders)), len(open_orders)
+
+    return ex.apply, args, figures
+
+
+def _lightmatchingengine(stream: Sequence[Order]) -> _Prepared:
+    from lightmatchingengine.lightmatchingengine import LightMatchingEngine
+
+    engine = LightMatchingEngine()
+    args = [("X", price, quantity, 1 if buy else 2) for buy, price, quantity in stream]
+
+    def figures() -> tuple[int, int]:
+        book = engine.order_books.get("X")
+        queues = [] if book is None else [*book.bids.values(), *book.asks.values()]
+        open_orders = [o for queue in queues for o in queue]
+        return _volume(stream, sum(o.leaves_qty for o in open_orders)), len(open_orders)
+
+    return engine.add_order, args, figures
+
+
+def _pyorderbook(stream: Sequence[Order]) -> _Prepared:
+    import pyorderbook
+
+    logging.getLogger("pyorderbook.book").setLevel(logging.WARNING)  # it logs at INFO
+    book = pyorderbook.Book()
+    bid, ask = pyorderbook.Side.BID, pyorderbook.Side.ASK
+    args = [(pyorderbook.Order(bid if buy else ask, "X", price, quantity),)
+            for buy, price, quantity in stream]
+
+    def figures() -> tuple[int, int]:
+        open_orders = list(book.order_map.values())
+        return _volume(stream, sum(o.quantity for o in open_orders)), len(open_orders)
+
+    return book.match, args, figures
+
+
+def _liquibook(stream: Sequence[Order]) -> _Prepared:
+    import liquibook
+
+    book = liquibook.DepthOrderBook()
+    args = [(liquibook.SimpleOrder(buy, price, quantity),) for buy, price, quantity in stream]
+
+    def figures() -> tuple[int, int]:
+        return -1, -1  # fills reach Python only through per-fill callbacks
+
+    return book.add, args, figures
+
+
+_PREPARE: dict[str, Callable[[Sequence[Order]], _Prepared]] = {
+    "auctioneer": _auctioneer,
+    "lightmatchingengine": _lightmatchingengine,
+    "pyorderbook": _pyorderbook,
+    "liquibook": _liquibook,
+}
+
+
+def _version(engine: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(engine)
+    except PackageNotFoundError:  # pragma: no cover - every engine is a declared dependency
+        return "?"
+
+
+def _throughput(submit: Callable[..., object], args: list[tuple[Any, ...]]) -> float:
+    start = time.perf_counter()
+    for a in args:
+        submit(*a)
+    return len(args) / (time.perf_counter() - start)
+
+
+def _latencies(submit: Callable[..., object], args: list[tuple[Any, ...]]) -> Percentiles:
+    clock = time.perf_counter_ns
+    out = [0] * len(args)
+    for i, a in enumerate(args):
+        t0 = clock()
+        submit(*a)
+        out[i] = clock() - t0
+    return summarize(np.asarray(out, dtype=np.float64))
+
+
+def run_exchange_bench(config: ExchangeBenchConfig,
+                       step: Callable[[str], None] = lambda _: None) -> ExchangeBenchResult:
+    """Measure every configured engine on the same stream; see the module docstring."""
+    started = time.perf_counter()
+    stream = order_stream(config.orders, config.seed)
+    runs = []
+    for engine in config.engines:
+        prepare = _PREPARE[engine]
+        rates, latencies = [], []
+        volume = resting = -1
+        for r in range(config.repeats):
+            step(f"{engine}: throughput {r + 1}/{config.repeats}")
+            submit, args, figures = prepare(stream)
+            rates.append(_throughput(submit, args))
+            volume, resting = figures()
+            step(f"{engine}: latency {r + 1}/{config.repeats}")
+            submit, args, _ = prepare(stream)
+            latencies.append(_latencies(submit, args))
+        runs.append(EngineRun(engine, _version(engine), config.orders, float(median(rates)),
+                              tuple(rates), median_percentiles(latencies), volume, resting))
+    timer = float(np.median(perf_counter_overhead(10_000)))
+    result = ExchangeBenchResult(config, environment(), tuple(runs), timer, (),
+                                 time.perf_counter() - started)
+    return ExchangeBenchResult(config, result.environment, result.runs, timer,
+                               evaluate_targets(result), result.elapsed_s)
+
+
+def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
+    """The throughput-and-p99 target for auctioneer, and whether the engines agree."""
+    ours = result.run("auctioneer")
+    name = f"in-process matching >= {TARGET_RATE:,} orders/s with p99 <= {TARGET_P99_NS // 1000} us"
+    if ours is None:
+        return (Target(name, None, "auctioneer did not run"),)
+    met = ours.rate >= TARGET_RATE and ours.latency.p99 <= TARGET_P99_NS
+    detail = (f"{ours.rate:,.0f} orders/s ({ours.rate / TARGET_RATE:.2f}x the target), "
+              f"p99 {ours.latency.p99 / 1000:.1f} us")
+    targets = [Target(name, met, detail)]
+    volumes = {r.engine: r.volume for r in result.runs if r.volume >= 0}
+    if len(volumes) > 1:
+        same = len(set(volumes.values())) == 1
+        targets.append(Target("every engine matched the same volume", same,
+                              ", ".join(f"{e} {v:,}" for e, v in volumes.items())))
+    return tuple(targets)
+
+
+def write_json(result: ExchangeBenchResult, path: Path) -> None:
+    """Every figure as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = asdict(result)
+    data["config"]["engines"] = list(result.config.engines)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

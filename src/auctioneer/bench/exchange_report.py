@@ -1,0 +1,120 @@
+"""Show the exchange benchmark: a progress bar, one table, target lines and a plot.
+
+Kept apart from :mod:`auctioneer.bench.exchange` so the measurements run and
+test without a console, and matplotlib is imported only to plot.
+
+Example:
+    >>> _ratio(50_000.0, 100_000.0)
+    '0.50x'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from auctioneer.bench import progress
+from auctioneer.bench.exchange import (
+    TARGET_P99_NS,
+    TARGET_RATE,
+    ExchangeBenchConfig,
+    ExchangeBenchResult,
+    run_exchange_bench,
+)
+from auctioneer.bench.progress import wide_console
+from auctioneer.bench.target import target_line
+
+__all__ = ["print_report", "report_console", "results_table", "run_with_progress",
+           "write_plot"]
+
+_TABLE_WIDTH = 140
+
+
+def report_console() -> Console:
+    """A console for the report: the terminal's width, or wide enough when redirected."""
+    return wide_console(_TABLE_WIDTH)
+
+
+def run_with_progress(config: ExchangeBenchConfig, console: Console) -> ExchangeBenchResult:
+    """Run the benchmark with a rich progress bar on ``console``."""
+    return progress.run_with_progress(
+        "bench exchange", config.steps, lambda step: run_exchange_bench(config, step), console)
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}x"
+
+
+def results_table(result: ExchangeBenchResult) -> Table:
+    """One row per engine: orders/s, auctioneer's ratio to it, latency percentiles, volume."""
+    config = result.config
+    table = Table(
+        title=f"In-process matching: {config.orders:,} seeded limit orders, one book "
+        f"(median of {config.repeats} run{'s' if config.repeats > 1 else ''})",
+        caption=f"auctioneer/engine = auctioneer's orders/s over the engine's. Latency per "
+        f"order from perf_counter_ns, timer cost {result.timer_ns:.0f} ns included; GC on. "
+        "auctioneer also validates, settles money and capacity, emits events and keeps "
+        "the price index; the others only match.",
+        caption_justify="left",
+        header_style="bold",
+    )
+    for header in ("Engine", "Version", "Orders/s", "auctioneer/engine", "p50 us", "p99 us",
+                   "p99.9 us", "Matched", "Resting"):
+        table.add_column(header, justify="left" if header in ("Engine", "Version") else "right")
+    ours = result.run("auctioneer")
+    for r in result.runs:
+        table.add_row(
+            r.engine, r.version, f"{r.rate:,.0f}",
+            "-" if ours is None else _ratio(ours.rate, r.rate),
+            *(f"{v / 1000:,.2f}" for v in r.latency.as_tuple()),
+            "-" if r.volume < 0 else f"{r.volume:,}", "-" if r.resting < 0 else f"{r.resting:,}")
+    return table
+
+
+def print_report(result: ExchangeBenchResult, console: Console) -> None:
+    """The environment line, the table and the target lines."""
+    env = result.environment
+    console.print(
+        f"[bold]auctioneer bench exchange[/bold]  {env.date}  Python {env.python}  "
+        f"{env.cpu_model} ({env.cpu_count} CPUs)  seed {result.config.seed}  "
+        f"{result.elapsed_s:.1f} s", highlight=False)
+    console.print(results_table(result))
+    for target in result.targets:
+        style = {True: "green", False: "red", None: "yellow"}[target.passed]
+        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+def write_plot(result: ExchangeBenchResult, path: Path) -> None:
+    """A PNG: orders/s per engine (log), and p50/p99/p99.9 latency per engine (log)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(13, 4.8), layout="constrained")
+    rate_ax, lat_ax = fig.subplots(1, 2)
+    names = [r.engine for r in result.runs]
+    colours = ["tab:blue" if n == "auctioneer" else "tab:gray" for n in names]
+    rate_ax.bar(names, [r.rate for r in result.runs], color=colours)
+    rate_ax.axhline(TARGET_RATE, color="tab:red", linestyle=":",
+                    label=f"target {TARGET_RATE:,} orders/s")
+    rate_ax.set_yscale("log")
+    rate_ax.set_ylabel("orders per second (log)")
+    rate_ax.set_title("Throughput")
+    rate_ax.legend(fontsize="small")
+    width = 0.27
+    for k, (label, pick) in enumerate((("p50", 0), ("p99", 1), ("p99.9", 2))):
+        xs = [i + (k - 1) * width for i in range(len(names))]
+        lat_ax.bar(xs, [r.latency.as_tuple()[pick] / 1000 for r in result.runs], width,
+                   label=label)
+    lat_ax.axhline(TARGET_P99_NS / 1000, color="tab:red", linestyle=":",
+                   label=f"p99 target {TARGET_P99_NS // 1000} us")
+    lat_ax.set_xticks(range(len(names)), names)
+    lat_ax.set_yscale("log")
+    lat_ax.set_ylabel("microseconds per order (log)")
+    lat_ax.set_title("Latency per order")
+    lat_ax.legend(fontsize="small")
+    for ax in (rate_ax, lat_ax):
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=15)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, format="png")

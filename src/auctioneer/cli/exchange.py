@@ -1,0 +1,60 @@
+"""``auctioneer bench exchange``: the matching engine against PyPI engines, in process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auctioneer.cli.app import bench_app, run_bench
+from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
+
+__all__ = ["bench_exchange"]
+
+
+@bench_app.command("exchange")
+def bench_exchange(
+    orders: Annotated[
+        str | None,
+        typer.Option(metavar="INT", help="Orders in the seeded stream. "
+                     "\\[default: 200000; --quick: 20000]", show_default=False),
+    ] = None,
+    repeats: Annotated[
+        str | None,
+        typer.Option(metavar="INT", help="Runs per engine; each figure is the median. "
+                     "\\[default: 3; --quick: 1]", show_default=False),
+    ] = None,
+    engines: Annotated[
+        str,
+        typer.Option(help="Engines, comma-separated, or all: auctioneer, lightmatchingengine, "
+                     "pyorderbook, liquibook."),
+    ] = "all",
+    seed: Annotated[str, typer.Option(metavar="INT", help="Stream seed, 0..2**64-1.")] = "0",
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smoke run: 20,000 orders once, a few seconds.")
+    ] = False,
+    json_path: JsonOption = None,
+    plot: Annotated[
+        Path, typer.Option(help="Write the throughput and latency plot (PNG) here.",
+                           dir_okay=False)
+    ] = Path("out/bench-exchange.png"),
+) -> None:
+    """In-process matching: orders/s and p50/p99/p99.9 latency per order, side by side with
+    lightmatchingengine, pyorderbook and liquibook on one seeded stream.
+
+    Prints a table, ratios and the PASS/MISS line for >= 300,000 orders/s with p99 <= 20 us.
+    """
+    from auctioneer.bench import exchange as bench
+    from auctioneer.bench import exchange_report as report
+
+    chosen = parsed(bench.parse_engines, engines, "--engines")
+    with user_errors():
+        config = bench.ExchangeBenchConfig.build(
+            orders=None if orders is None else int_in(orders, "--orders", 1, 10_000_000),
+            repeats=None if repeats is None else int_in(repeats, "--repeats", 1, 1000),
+            engines=chosen,
+            seed=int_in(seed, "--seed", 0, 2**64 - 1),
+            quick=quick,
+        )
+    run_bench(bench, report, config, json_path, plot)

@@ -1,0 +1,228 @@
+"""Commands and events as JSON-safe dicts: ``{"type": kind, field: value, ...}``.
+
+The journal, the HTTP layer and NATS all speak this form. Values are plain
+JSON: ints (money in micro-units, quantities, nanoseconds), strings, booleans,
+enums by their lower-case value, tuples as lists, a market as a nested object.
+Decoding is strict -- no ``"3"`` for 3, no ``true`` for 1, no float, no
+unknown or missing field -- and the first problem raises
+:class:`CommandError` naming the field (``market.tick_size`` inside a
+market) and the value. Decoding checks types only; the engine judges values
+(a zero quantity is a :class:`~auctioneer.exchange.events.Rejected` event).
+
+Example:
+    >>> from auctioneer.exchange.commands import Deposit
+    >>> encode_command(Deposit("alice", 5_000_000))
+    {'type': 'deposit', 'account': 'alice', 'amount': 5000000, 'ts_ns': 0}
+    >>> decode_command({'type': 'deposit', 'account': 'alice', 'amount': 5000000})
+    Deposit(account='alice', amount=5000000, ts_ns=0)
+    >>> decode_command({'type': 'deposit', 'account': 'alice', 'amount': '5'})
+    Traceback (most recent call last):
+      ...
+    auctioneer.exchange.codec.CommandError: amount: '5' is not an integer
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, fields
+from typing import Any, TypeVar
+
+from auctioneer.exchange import model
+from auctioneer.exchange.commands import COMMAND_TYPES, Command
+from auctioneer.exchange.events import EVENT_TYPES, Event
+
+__all__ = [
+    "INT_MAX",
+    "CommandError",
+    "decode_command",
+    "decode_event",
+    "decode_market",
+    "encode_command",
+    "encode_event",
+    "encode_market",
+]
+
+INT_MAX = 2**63 - 1
+"""Largest magnitude of an integer field (signed 64-bit, as the stores hold them)."""
+
+_T = TypeVar("_T")
+_Decoder = Callable[[object, str], Any]
+
+
+class CommandError(ValueError):
+    """A command (or event) dict that cannot be decoded: ``field`` and ``value`` say where."""
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.value = value
+        self.message = message
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _int(value: object, name: str) -> int:
+    if type(value) is not int:
+        raise CommandError(name, value, f"{_short(value)} is not an integer")
+    if not -INT_MAX <= value <= INT_MAX:
+        raise CommandError(name, value, f"{value} is outside ±{INT_MAX}")
+    return value
+
+
+def _str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise CommandError(name, value, f"{_short(value)} is not a string")
+    if not value:
+        raise CommandError(name, value, "must not be empty")
+    return value
+
+
+def _bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise CommandError(name, value, f"{_short(value)} is not true or false")
+    return value
+
+
+def _enum(cls: type[enum.Enum]) -> _Decoder:
+    allowed = ", ".join(repr(member.value) for member in cls)
+
+    def decode(value: object, name: str) -> enum.Enum:
+        try:
+            return cls(value)
+        except ValueError:
+            raise CommandError(name, value, f"{_short(value)} is not one of {allowed}") from None
+
+    return decode
+
+
+def _str_tuple(value: object, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise CommandError(name, value, f"{_short(value)} is not a list")
+    return tuple(_str(item, f"{name}[{i}]") for i, item in enumerate(value))
+
+
+def _optional(inner: _Decoder) -> _Decoder:
+    def decode(value: object, name: str) -> Any:
+        return None if value is None else inner(value, name)
+
+    return decode
+
+
+def _decoder(hint: Any) -> _Decoder:
+    if hint is int:
+        return _int
+    if hint is str:
+        return _str
+    if hint is bool:
+        return _bool
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return _enum(hint)
+    if hint is model.Market:
+        return decode_market
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return _str_tuple
+    if origin in (types.UnionType, typing.Union):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _optional(_decoder(args[0]))
+    raise TypeError(f"no decoder for {hint!r}")  # pragma: no cover - a new field type
+
+
+def _spec(cls: type) -> list[tuple[str, _Decoder, bool]]:
+    """``(field, decoder, required)`` for each field of the dataclass or named tuple ``cls``."""
+    hints = typing.get_type_hints(cls)
+    if hasattr(cls, "_fields"):
+        defaults = cls._field_defaults  # type: ignore[attr-defined]
+        return [(name, _decoder(hints[name]), name not in defaults) for name in cls._fields]
+    return [(f.name, _decoder(hints[f.name]), f.default is MISSING) for f in fields(cls)]
+
+
+def _build(cls: type[_T], spec: list[tuple[str, _Decoder, bool]], data: Mapping[str, Any],
+           prefix: str, skip: frozenset[str]) -> _T:
+    known = {name for name, _, _ in spec}
+    for key in data:
+        if key not in known and key not in skip:
+            raise CommandError(prefix + str(key), data[key], f"is not a field of {cls.__name__}")
+    values: dict[str, Any] = {}
+    for name, decode, required in spec:
+        if name in data:
+            values[name] = decode(data[name], prefix + name)
+        elif required:
+            raise CommandError(prefix + name, None, "is required but missing")
+    return cls(**values)
+
+
+_MARKET_SPEC: list[tuple[str, _Decoder, bool]] = []
+
+
+def decode_market(value: object, name: str = "market") -> model.Market:
+    """The market encoded in ``value``; :class:`CommandError` naming ``name.field``."""
+    if not isinstance(value, Mapping):
+        raise CommandError(name, value, f"{_short(value)} is not an object")
+    return _build(model.Market, _MARKET_SPEC, value, name + ".", frozenset())
+
+
+_MARKET_SPEC.extend(_spec(model.Market))
+_COMMAND_SPECS = {kind: _spec(cls) for kind, cls in COMMAND_TYPES.items()}
+_EVENT_SPECS = {kind: _spec(cls) for kind, cls in EVENT_TYPES.items()}
+_TYPE_ONLY = frozenset({"type"})
+
+
+def _encode_value(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, model.Market):
+        return encode_market(value)
+    return value
+
+
+def encode_market(market: model.Market) -> dict[str, Any]:
+    """A market as a JSON-safe dict (its id is implied by region and instance type)."""
+    return {f.name: _encode_value(getattr(market, f.name)) for f in fields(market)}
+
+
+def encode_command(command: Command) -> dict[str, Any]:
+    """``command`` as ``{"type": kind, field: value, ...}``."""
+    out: dict[str, Any] = {"type": command.kind}
+    for f in fields(command):
+        out[f.name] = _encode_value(getattr(command, f.name))
+    return out
+
+
+def encode_event(event: Event) -> dict[str, Any]:
+    """``event`` as ``{"type": kind, field: value, ...}``."""
+    out: dict[str, Any] = {"type": event.kind}
+    for name, value in zip(event._fields, event, strict=True):
+        out[name] = _encode_value(value)
+    return out
+
+
+def _decode(data: object, specs: Mapping[str, list[tuple[str, _Decoder, bool]]],
+            classes: Mapping[str, type[_T]]) -> _T:
+    if not isinstance(data, Mapping):
+        raise CommandError("", data, f"{_short(data)} is not an object")
+    kind = data.get("type")
+    if kind is None:
+        raise CommandError("type", None, "is required but missing")
+    if not isinstance(kind, str) or kind not in classes:
+        allowed = ", ".join(sorted(classes))
+        raise CommandError("type", kind, f"{_short(kind)} is not one of {allowed}")
+    return _build(classes[kind], specs[kind], data, "", _TYPE_ONLY)
+
+
+def decode_command(data: object) -> Command:
+    """The command encoded in ``data``; :class:`CommandError` naming the first bad field."""
+    return _decode(data, _COMMAND_SPECS, COMMAND_TYPES)
+
+
+def decode_event(data: object) -> Event:
+    """The event encoded in ``data``; :class:`CommandError` naming the first bad field."""
+    return _decode(data, _EVENT_SPECS, EVENT_TYPES)

@@ -1,0 +1,61 @@
+"""``auctioneer bench exchange``: the engines agree, the report and files are written.
+
+Behaviour only: how fast anything runs is the benchmark's business, not a test's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from auctioneer.bench.exchange import (
+    ENGINES,
+    ExchangeBenchConfig,
+    order_stream,
+    parse_engines,
+    run_exchange_bench,
+)
+from auctioneer.cli import main
+
+
+def test_every_engine_matches_the_same_volume_on_the_same_stream() -> None:
+    result = run_exchange_bench(ExchangeBenchConfig.build(orders=1_000, repeats=1))
+    assert [r.engine for r in result.runs] == list(ENGINES)
+    volumes = {r.volume for r in result.runs if r.volume >= 0}
+    resting = {r.resting for r in result.runs if r.resting >= 0}
+    assert len(volumes) == 1 and volumes.pop() > 0
+    assert len(resting) == 1
+    assert all(r.rate > 0 and r.latency.p50 > 0 for r in result.runs)
+    names = [t.name for t in result.targets]
+    assert names[0].startswith("in-process matching >= 300,000 orders/s")
+    assert result.targets[1].passed is True
+
+
+def test_the_stream_is_seeded() -> None:
+    assert order_stream(50, 7) == order_stream(50, 7) != order_stream(50, 8)
+
+
+def test_engines_parse_and_refuse_unknown_names() -> None:
+    assert parse_engines("all") == ENGINES
+    with pytest.raises(ValueError, match="engine 'kdb' is not one of"):
+        parse_engines("auctioneer,kdb")
+
+
+def test_cli_writes_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, plot = tmp_path / "b.json", tmp_path / "b.png"
+    code = main(["bench", "exchange", "--orders", "500", "--repeats", "1", "--engines",
+                 "auctioneer,lightmatchingengine", "--json", str(out), "--plot", str(plot)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "auctioneer/engine" in text and ("MISS" in text or "PASS" in text)
+    data = json.loads(out.read_text())
+    assert [r["engine"] for r in data["runs"]] == ["auctioneer", "lightmatchingengine"]
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_names_a_bad_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "exchange", "--engines", "kdb"]) == 2
+    assert "--engines" in capsys.readouterr().err
+    assert main(["bench", "exchange", "--orders", "0"]) == 2
