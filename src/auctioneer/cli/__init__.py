@@ -6,7 +6,9 @@ apps and :func:`main`; each area's module registers its commands on them
 when imported below.
 """
 
-from auctioneer.cli import clearing, clock, tick
+from auctioneer.cli import clearing, clock, docs, incentives, ring, service, sim, thermal, tick
+from auctioneer.cli import exchange as exchange
+from auctioneer.cli import stream as stream
 from auctioneer.cli.app import app, bench_app, generate_app, main
 from auctioneer.cli.clearing import EXIT_NOT_OPTIMAL
 
@@ -16,7 +18,15 @@ __all__ = [
     "bench_app",
     "clearing",
     "clock",
+    "docs",
+    "exchange",
     "generate_app",
+    "incentives",
     "main",
+    "ring",
+    "service",
+    "sim",
+    "stream",
+    "thermal",
     "tick",
 ]

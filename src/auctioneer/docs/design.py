@@ -86,8 +86,8 @@ SOURCES = (
              f"sim-{name}/metrics.json", f"sim-{name}/temperatures.png",
              "the whole scenario file, its own seed") for name in _SCENARIOS),
     Source("incentives", ("experiment", "incentives", "--quick", "--tick-bench",
-                          "{dir}/bench-tick.json", "--json", "{json}"),
-           "incentives.json",
+                          "{dir}/bench-tick.json", "--json", "{json}", "--plot", "{plot}"),
+           "incentives.json", "incentives.png",
            note="--quick: fewer values, factors and seeds; time and space columns from the "
            "bench-tick run above"),
 )
@@ -270,6 +270,8 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("gain µ (mean)", "gain.mean", "{:,.0f}"),
         Column("best strategy", "best_strategy", align=_LEFT),
     ), where={"mitigation": "none", "identities": 4}),
+    Figure("incentives-plot", "incentives",
+           "Utility against bid factor, Sybil gain against identities, revenue under collusion"),
     Table("incentives-collusion", "incentives", "collusion", (
         Column("mechanism", "mechanism", align=_LEFT),
         Column("defence", "mitigation", align=_LEFT),

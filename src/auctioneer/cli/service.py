@@ -1,0 +1,237 @@
+"""The exchange service's command line: ``auctioneer serve`` and ``auctioneer load``.
+
+``serve`` runs the HTTP service (uvicorn, with uvloop and httptools when
+installed) and prints the dashboard's address; ``load`` drives a running
+service -- or, without ``--url``, one it starts in a child process on a free
+port with a fresh data directory -- with many concurrent clients and prints
+throughput and latency percentiles.
+
+Heavy imports happen inside the commands, so importing this module costs the
+CLI nothing.
+
+Example:
+    >>> parse_fsync("batch")
+    <FsyncPolicy.BATCH: 'batch'>
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from auctioneer.cli.app import app
+from auctioneer.cli.options import JsonOption, float_in, int_in, one_of
+
+if TYPE_CHECKING:
+    from auctioneer.exchange.journal import FsyncPolicy
+    from auctioneer.service.load import LoadResult
+
+__all__ = ["load_command", "parse_fsync", "serve_command"]
+
+_FSYNC = ("always", "batch", "never")
+
+
+def parse_fsync(text: str, option: str = "--fsync") -> FsyncPolicy:
+    """The journal fsync policy named ``text``."""
+    from auctioneer.exchange.journal import FsyncPolicy
+
+    return FsyncPolicy(one_of(text, option, _FSYNC))
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[str, typer.Option(metavar="INT", help="Port to listen on.")] = "8000",
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy URL of the query tables, e.g. "
+                     "postgresql://user@host/db. \\[default: sqlite in --data-dir]",
+                     show_default=False),
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option(help="Journal, snapshots, secret and SQLite file.", file_okay=False)
+    ] = Path("out/exchange"),
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Seed demo markets, providers and asks.")
+    ] = False,
+    demo_trader: Annotated[
+        bool, typer.Option("--demo-trader", help="Run a random trader so prices move.")
+    ] = False,
+    fsync: Annotated[
+        str, typer.Option(help="Journal fsync: always (each group commit), batch, never.")
+    ] = "always",
+    rate: Annotated[
+        str, typer.Option(metavar="NUM", help="Each account's orders per second.")
+    ] = "5000",
+    burst: Annotated[
+        str, typer.Option(metavar="INT", help="Each account's burst of orders.")
+    ] = "10000",
+    snapshot_every: Annotated[
+        str, typer.Option(metavar="INT", help="Snapshot after this many journaled commands.")
+    ] = "100000",
+    keep_journal: Annotated[
+        bool, typer.Option("--keep-journal", help="Never prune the journal (the tables can "
+                           "then be rebuilt from nothing).")
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level: critical, error, warning, info.")
+    ] = "warning",
+) -> None:
+    """Serve the exchange over HTTP: the API, the event stream and the dashboard."""
+    import uvicorn
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from auctioneer.service.main import create_app
+    from auctioneer.service.settings import Settings
+
+    port_number = int_in(port, "--port", 0, 65535)
+    if db is not None:
+        try:
+            make_url(db)
+        except ArgumentError as exc:
+            raise typer.BadParameter(f"{db!r} is not a database URL: {exc}",
+                                     param_hint="'--db'") from None
+    settings = Settings(
+        data_dir=data_dir, host=host, port=port_number, database=db,
+        fsync=parse_fsync(fsync), demo=demo, demo_trader=demo_trader,
+        rate=float_in(rate, "--rate", 0.0, low_open=True),
+        burst=int_in(burst, "--burst", 1),
+        snapshot_every=int_in(snapshot_every, "--snapshot-every", 1),
+        keep_journal=keep_journal,
+    )
+    level = one_of(log_level, "--log-level", ("critical", "error", "warning", "info"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"auctioneer exchange: dashboard at {settings.url}/  "
+               f"(API docs {settings.url}/docs, OpenAPI {settings.url}/openapi.json)")
+    typer.echo(f"journal and tables in {data_dir}/, database {settings.db_url}; "
+               f"admin key in {data_dir / 'admin.key'}")
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        """uvicorn, ending the event streams first on Ctrl+C (they never end by themselves)."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            service = getattr(app.state, "service", None)
+            if service is not None:
+                service.end_streams()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, host=host, port=port_number, log_level=level,
+                            access_log=False, timeout_graceful_shutdown=5,
+                            loop="uvloop" if _installed("uvloop") else "asyncio",
+                            http="httptools" if _installed("httptools") else "h11")
+    Server(config).run()
+
+
+def _print(result: LoadResult) -> None:
+    from rich.table import Table
+
+    from auctioneer.bench.progress import wide_console
+    from auctioneer.bench.target import target_line
+    from auctioneer.service.load import targets
+
+    console = wide_console(120)
+    cfg = result.config
+    table = Table(title=f"auctioneer load: {cfg.clients} {cfg.client} clients x {cfg.batch} "
+                        f"orders/request, {result.elapsed_s:.1f} s against {cfg.url}")
+    for column in ("orders/s", "requests/s", "orders", "trades", "p50 ms", "p99 ms",
+                   "p99.9 ms", "mean ms", "errors"):
+        table.add_column(column, justify="right")
+    lat = result.latency_ms
+    errors = ", ".join(f"{k} x{v}" for k, v in sorted(result.errors.items())) or "0"
+    table.add_row(f"{result.orders_per_s:,.0f}", f"{result.requests_per_s:,.0f}",
+                  f"{result.orders:,}", f"{result.trades:,}", f"{lat.p50:.2f}",
+                  f"{lat.p99:.2f}", f"{lat.p999:.2f}", f"{result.mean_ms:.2f}", errors)
+    console.print(table)
+    for target in targets(result):
+        console.print(target_line(target))
+
+
+@app.command("load")
+def load_command(
+    url: Annotated[
+        str | None,
+        typer.Option(help="The service to drive. \\[default: start one in a child process "
+                     "with a fresh data directory]", show_default=False),
+    ] = None,
+    admin_key: Annotated[
+        str | None,
+        typer.Option(envvar="AUCTIONEER_ADMIN_KEY", help="The service's admin key (see its "
+                     "data directory's admin.key); needed with --url.", show_default=False),
+    ] = None,
+    clients: Annotated[str, typer.Option(metavar="INT", help="Concurrent clients.")] = "2",
+    duration: Annotated[
+        str, typer.Option(metavar="SECONDS", help="How long to measure.")] = "10",
+    batch: Annotated[
+        str, typer.Option(metavar="INT", help="Orders per request (1: POST /orders).")
+    ] = "25",
+    warmup: Annotated[
+        str, typer.Option(metavar="SECONDS", help="Unmeasured load before measuring.")
+    ] = "1",
+    fsync: Annotated[
+        str, typer.Option(help="The started service's journal fsync policy.")
+    ] = "always",
+    seed: Annotated[str, typer.Option(metavar="INT", help="Order stream seed.")] = "0",
+    client: Annotated[
+        str, typer.Option(help="HTTP client of the order loop: httpx, or raw (a minimal "
+                          "keep-alive client that leaves the CPU to the service).")
+    ] = "httpx",
+    json_path: JsonOption = None,
+) -> None:
+    """Drive the service with concurrent clients; print orders/s and latency percentiles."""
+    import asyncio
+    import json
+
+    from auctioneer.service.load import LoadConfig, run_load
+    from auctioneer.service.process import free_port, spawn_server, wait_ready
+
+    n_clients = int_in(clients, "--clients", 1, 10_000)
+    n_batch = int_in(batch, "--batch", 1, 1_000)
+    seconds = float_in(duration, "--duration", 0.0, low_open=True)
+    warm = float_in(warmup, "--warmup", 0.0)
+    seed_value = int_in(seed, "--seed", 0)
+    policy = parse_fsync(fsync)
+    client_kind = one_of(client, "--client", ("httpx", "raw"))
+    if url is not None and admin_key is None:
+        raise typer.BadParameter("--url needs the service's admin key (or "
+                                 "AUCTIONEER_ADMIN_KEY)", param_hint="'--admin-key'")
+
+    def config(target: str, key: str) -> LoadConfig:
+        return LoadConfig(url=target.rstrip("/"), admin_key=key, clients=n_clients,
+                          duration_s=seconds, batch=n_batch, warmup_s=warm, seed=seed_value,
+                          client=client_kind)
+
+    if url is not None and admin_key is not None:
+        result = asyncio.run(run_load(config(url, admin_key)))
+    else:
+        from auctioneer.service.runtime import admin_key_of
+
+        with tempfile.TemporaryDirectory(prefix="auctioneer-load-") as tmp:
+            data_dir = Path(tmp) / "data"
+            port = free_port()
+            server = spawn_server(data_dir, port, "--fsync", policy.value, "--rate", "1e9",
+                                  "--burst", "1000000", log=Path(tmp) / "server.log")
+            try:
+                target = f"http://127.0.0.1:{port}"
+                wait_ready(target, server)
+                typer.echo(f"started auctioneer serve at {target} (pid {server.pid}, "
+                           f"journal fsync {policy.value})", err=True)
+                result = asyncio.run(run_load(config(target, admin_key_of(data_dir))))
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    _print(result)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result.as_json(), indent=2) + "\n")
+        typer.echo(f"wrote {json_path}")

@@ -1,0 +1,260 @@
+"""The SQL projection as a follower process that tails the journal.
+
+The service's process only journals and matches; a second process (the
+*follower*) reads the journal as it grows, applies each command to its own
+replica of the exchange -- the engine is deterministic, so the replica
+produces exactly the events the service saw -- and projects them into the
+tables (:class:`~auctioneer.service.projector.Projector`), one transaction per
+batch, each recording its last sequence number (``meta.projected_seq``).
+
+That makes the projection crash-consistent for free: on start the follower
+restores the newest snapshot not ahead of ``projected_seq`` (or starts
+empty), replays the journal silently up to ``projected_seq`` and projects
+from there on. It also keeps SQL work off the sequencer's core. The tables
+lag the journal by the follower's poll interval plus one batch.
+
+:class:`JournalTail` reads the journal's documented record format
+(:mod:`auctioneer.exchange.journal`) incrementally, by file offset, across
+segment rotations, stopping before a record not yet completely written.
+
+Example:
+    >>> import tempfile
+    >>> from auctioneer.exchange.commands import Deposit
+    >>> from auctioneer.exchange.journal import FsyncPolicy, Journal
+    >>> d = tempfile.mkdtemp()
+    >>> tail = JournalTail(d, after=0)
+    >>> with Journal(d, FsyncPolicy.NEVER) as j:
+    ...     _ = j.append_many([Deposit("a", 5), Deposit("a", 6)])
+    >>> [(seq, cmd.amount) for seq, cmd in tail.poll()]
+    [(1, 5), (2, 6)]
+    >>> tail.poll()
+    []
+    >>> tail.close()
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Engine
+
+from auctioneer.exchange.codec import decode_command
+from auctioneer.exchange.commands import Command
+from auctioneer.exchange.durable import snapshot_files
+from auctioneer.exchange.engine import Exchange
+from auctioneer.exchange.journal import JournalError, segments
+from auctioneer.service.projector import Applied, Projector
+from auctioneer.service.store import connect, metadata, projected_seq
+
+__all__ = ["Follower", "JournalTail", "catch_up", "follow", "main"]
+
+_MAIN = "from auctioneer.service.follower import main; main()"
+_HEADER = struct.Struct("<IIQ")
+_SEQ = struct.Struct("<Q")
+_CHUNK = 20_000
+
+
+class JournalTail:
+    """Yields the journal records after ``after`` as they are appended."""
+
+    def __init__(self, directory: str | Path, after: int) -> None:
+        self.directory = Path(directory)
+        self.last_seq = after
+        self._path: Path | None = None
+        self._file: IO[bytes] | None = None
+        self._buffer = b""
+
+    def _next_path(self) -> Path | None:
+        """The segment after the current one (or the first), if it exists."""
+        files = segments(self.directory)
+        if self._path is not None:
+            files = [f for f in files if f.name > self._path.name]
+        return files[0] if files else None
+
+    def _switch(self, path: Path) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._path = path
+        self._file = open(path, "rb")  # noqa: SIM115 - held open while tailing
+        self._buffer = b""
+
+    def _read(self) -> list[tuple[int, Command]]:
+        assert self._file is not None
+        data = self._buffer + self._file.read()
+        out = []
+        pos = 0
+        while len(data) - pos >= _HEADER.size:
+            length, crc, seq = _HEADER.unpack_from(data, pos)
+            end = pos + _HEADER.size + length
+            if end > len(data):
+                break
+            payload = data[pos + _HEADER.size:end]
+            if zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq))) != crc:
+                break  # being written (or torn: the service truncates it on restart)
+            pos = end
+            if seq > self.last_seq:
+                if seq != self.last_seq + 1:
+                    raise JournalError(f"journal skips from {self.last_seq} to {seq}")
+                out.append((seq, decode_command(json.loads(payload))))
+                self.last_seq = seq
+        self._buffer = data[pos:]
+        return out
+
+    def poll(self) -> list[tuple[int, Command]]:
+        """The whole records appended since the last call, in order."""
+        if self._file is None:
+            first = self._next_path()
+            if first is None:
+                return []
+            self._switch(first)
+        out = self._read()
+        # A newer segment exists only once the current one is complete: read the current
+        # one to its end once more (it may have grown since), then move on.
+        while not self._buffer and (following := self._next_path()) is not None:
+            out += self._read()
+            if self._buffer:
+                break
+            self._switch(following)
+            out += self._read()
+        return out
+
+    def close(self) -> None:
+        """Close the open segment."""
+        if self._file is not None:
+            self._file.close()
+
+
+def _start(journal_dir: Path, projected: int) -> tuple[int, Exchange]:
+    """The newest snapshot not ahead of ``projected`` that verifies, else the empty exchange."""
+    for seq, path in reversed(snapshot_files(journal_dir)):
+        if seq > projected:
+            continue
+        try:
+            data = json.loads(path.read_bytes())
+            exchange = Exchange.restore(data["state"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if exchange.state_hash() == data.get("hash"):
+            return seq, exchange
+    return 0, Exchange()
+
+
+def catch_up(journal_dir: Path, journal_end: int, db: Engine
+             ) -> tuple[Exchange, Projector, JournalTail]:
+    """The follower's start: a replica at the tables' ``projected_seq``, tables caught up to
+    what it read.
+
+    Tables ahead of the journal (``journal_end``: another data directory, or
+    a journal that lost its tail) are rebuilt from nothing. Raises
+    :class:`JournalError` when the journal no longer reaches back to a
+    snapshot the tables can continue from (segments pruned past them).
+    """
+    projected = projected_seq(db)
+    if projected > journal_end:
+        metadata.drop_all(db)
+        metadata.create_all(db)
+        projected = 0
+    start, exchange = _start(journal_dir, projected)
+    tail = JournalTail(journal_dir, start)
+    projector = Projector(db)
+    pending: list[Applied] = []
+    while tail.last_seq < projected:
+        records = tail.poll()
+        if not records:
+            raise JournalError(f"the journal ends at {tail.last_seq}; the tables are at "
+                               f"{projected}")
+        for seq, command in records:
+            events = exchange.apply(command)
+            if seq > projected:
+                pending.append((seq, command, events))
+    projector.project(pending)
+    return exchange, projector, tail
+
+
+def follow(journal_dir: Path, journal_end: int, db_url: str, stop: threading.Event,
+           poll_s: float = 0.005) -> None:
+    """Catch up, then project new records until ``stop`` is set and nothing is left."""
+    db = connect(db_url)
+    exchange, projector, tail = catch_up(journal_dir, journal_end, db)
+    apply = exchange.apply
+    try:
+        while True:
+            records = tail.poll()
+            if records:
+                for i in range(0, len(records), _CHUNK):
+                    chunk = records[i:i + _CHUNK]
+                    applied: list[Applied] = [(seq, cmd, apply(cmd)) for seq, cmd in chunk]
+                    projector.project(applied)
+                continue
+            if stop.is_set():
+                return
+            time.sleep(poll_s)
+    finally:
+        tail.close()
+        db.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The follower process: ``JOURNAL_DIR JOURNAL_END DB_URL``; stops when stdin closes.
+
+    Its parent holds the other end of stdin, so the follower also finishes
+    (projecting what is journaled) when the parent dies, even by SIGKILL.
+    """
+    journal_dir, journal_end, db_url = argv if argv is not None else sys.argv[1:4]
+    # The tables may lag; orders may not: on a small machine the sequencer's core comes first.
+    os.nice(10)
+    stop = threading.Event()
+
+    def watch_parent() -> None:
+        # Raw reads: a daemon thread blocked in sys.stdin would hold its lock at exit.
+        while os.read(0, 4096):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch_parent, name="parent", daemon=True).start()
+    # One follower per journal: a follower of a killed service may still be draining.
+    with open(Path(journal_dir) / "projection.lock", "wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        follow(Path(journal_dir), int(journal_end), db_url, stop)
+
+
+class Follower:
+    """The follower process's handle: started after the journal is opened, stopped last."""
+
+    def __init__(self, journal_dir: Path, journal_end: int, db_url: str) -> None:
+        self.journal_dir = journal_dir
+        self._args = [sys.executable, "-c", _MAIN, str(journal_dir), str(journal_end), db_url]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the process."""
+        self.process = subprocess.Popen(self._args, stdin=subprocess.PIPE)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Ask it to project what is journaled and exit; kill it if it does not in time."""
+        if self.process is None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            print("auctioneer: the projection did not stop in time; killing it",
+                  file=sys.stderr)
+            self.process.kill()
+            self.process.wait()

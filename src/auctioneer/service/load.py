@@ -1,0 +1,230 @@
+"""The load generator: many concurrent HTTP clients placing orders, throughput and latency.
+
+Each client is its own provider account (so it may both buy and sell), with
+money and capacity in every market, and runs a closed loop (over ``httpx``,
+or the lighter :class:`~auctioneer.service.rawhttp.RawHttp`): send a request
+of ``batch`` random orders (``POST /orders/batch``, or ``POST /orders`` when
+``batch`` is 1) around each market's price, half of them IOC, wait for the
+answer, repeat, until ``duration`` is up. Latency is measured per request,
+from just before it is sent to the last byte of the answer, so it includes
+the server's journal group commit (fsync) -- an order is answered only once
+it is durable. Throughput counts orders answered 2xx.
+
+Closed loops understate queueing under overload (a slow answer delays the
+next request); the percentiles are what these clients saw.
+
+Example:
+    >>> cfg = LoadConfig(url="http://127.0.0.1:8000", admin_key="admin.x", clients=2,
+    ...                  duration_s=1.0, batch=50)
+    >>> len(random_batch(cfg, __import__("random").Random(1),
+    ...                  [("a/b", 1_000, 100_000)])["orders"])
+    50
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from auctioneer.bench.target import Target
+from auctioneer.bench.timing import Environment, Percentiles, environment, summarize
+from auctioneer.service.rawhttp import RawHttp
+
+__all__ = [
+    "TARGET_ORDERS_PER_S",
+    "TARGET_P99_MS",
+    "LoadConfig",
+    "LoadResult",
+    "random_batch",
+    "run_load",
+    "targets",
+]
+
+TARGET_ORDERS_PER_S = 5_000
+"""The issue's target throughput end to end, journal on, on a 2-core machine."""
+TARGET_P99_MS = 20.0
+"""The issue's target p99 latency per request, in milliseconds."""
+
+_LOAD_MARKETS = (("load-1", "cpu.small", 40_000), ("load-1", "gpu.a100", 3_200_000),
+                 ("load-2", "cpu.small", 42_000), ("load-2", "gpu.a100", 3_300_000))
+_FUNDS = 10**15
+_CAPACITY = 10**9 // 2
+
+
+@dataclass(frozen=True, slots=True)
+class LoadConfig:
+    """What to drive: the service's ``url``, an admin key, clients, duration, orders per request.
+
+    ``client`` is the hot loop's HTTP client: ``httpx`` (the default) or ``raw``
+    (:class:`~auctioneer.service.rawhttp.RawHttp`, light enough not to compete
+    with the service for the CPU).
+    """
+
+    url: str
+    admin_key: str
+    clients: int = 2
+    duration_s: float = 10.0
+    batch: int = 25
+    warmup_s: float = 1.0
+    seed: int = 0
+    client: str = "httpx"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What the clients saw."""
+
+    config: LoadConfig
+    requests: int
+    orders: int
+    trades: int
+    errors: dict[str, int]
+    elapsed_s: float
+    orders_per_s: float
+    requests_per_s: float
+    latency_ms: Percentiles
+    mean_ms: float
+    environment: Environment = field(default_factory=environment)
+
+    def as_json(self) -> dict[str, Any]:
+        """The result as JSON-safe data (the admin key left out)."""
+        data = asdict(self)
+        data["config"].pop("admin_key")
+        return data
+
+
+def random_batch(config: LoadConfig, rng: random.Random,
+                 markets: list[tuple[str, int, int]]) -> dict[str, Any]:
+    """One request body of ``config.batch`` random orders around each market's price.
+
+    ``markets`` is ``(id, tick, price)``; prices stray up to 5 ticks either
+    side, so about half the orders cross and trade.
+    """
+    orders = []
+    for _ in range(config.batch):
+        market_id, tick, price = rng.choice(markets)
+        side = "buy" if rng.random() < 0.5 else "sell"
+        offset = rng.randint(-5, 5) * tick
+        orders.append({"side": side, "market": market_id,
+                       "price": max(tick, price + offset),
+                       "quantity": rng.randint(1, 5),
+                       "tif": "ioc" if rng.random() < 0.5 else "gtc"})
+    return {"orders": orders}
+
+
+async def _setup(client: httpx.AsyncClient, config: LoadConfig
+                 ) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Markets to trade (listing the load markets if none exist) and one key per client."""
+    admin = {"X-API-Key": config.admin_key}
+    listed = (await client.get("/markets")).raise_for_status().json()
+    if not listed:
+        for region, kind, base in _LOAD_MARKETS:
+            body = {"region": region, "instance_type": kind, "tick_size": 1_000,
+                    "base_price": base}
+            (await client.post("/admin/markets", json=body, headers=admin)).raise_for_status()
+        listed = (await client.get("/markets")).raise_for_status().json()
+    markets = [(m["id"], m["tick_size"], m["price"]) for m in listed]
+    run = uuid.uuid4().hex[:8]
+    keys = []
+    for i in range(config.clients):
+        body = {"id": f"load-{run}-{i}", "role": "provider", "deposit": _FUNDS}
+        made = (await client.post("/admin/accounts", json=body, headers=admin))
+        made.raise_for_status()
+        keys.append(made.json()["api_key"])
+        for market_id, _, _ in markets:
+            capacity = {"account": body["id"], "market": market_id, "quantity": _CAPACITY}
+            (await client.post("/admin/capacity", json=capacity, headers=admin)
+             ).raise_for_status()
+    return keys, markets
+
+
+async def _client(client: httpx.AsyncClient, config: LoadConfig, key: str, seed: int,
+                  markets: list[tuple[str, int, int]], start: float, stop: float,
+                  latencies: list[float], tally: Counter[str]) -> None:
+    rng = random.Random(seed)
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    single = config.batch == 1
+    path = "/orders" if single else "/orders/batch"
+    clock = time.perf_counter
+    raw = RawHttp(config.url) if config.client == "raw" else None
+    try:
+        while True:
+            body = random_batch(config, rng, markets)
+            payload = orjson.dumps(body["orders"][0] if single else body)
+            sent = clock()
+            if sent >= stop:
+                return
+            try:
+                if raw is not None:
+                    status, data = await raw.post(path, payload, {"X-API-Key": key})
+                else:
+                    response = await client.post(path, content=payload, headers=headers)
+                    status, data = response.status_code, response.content
+            except (httpx.HTTPError, OSError, asyncio.IncompleteReadError) as exc:
+                tally[f"error:{type(exc).__name__}"] += 1
+                if raw is not None:
+                    await raw.close()
+                continue
+            done = clock()
+            if sent < start:
+                continue
+            latencies.append((done - sent) * 1e3)
+            if status in (200, 201):
+                parsed = orjson.loads(data)
+                results = [parsed] if single else parsed["results"]
+                tally["orders"] += len(results)
+                tally["trades"] += sum(len(r["trades"]) for r in results)
+            elif status == 422 and single:
+                tally["orders"] += 1  # refused by matching (e.g. a post-only): still answered
+            else:
+                tally[f"http:{status}"] += 1
+    finally:
+        if raw is not None:
+            await raw.close()
+
+
+async def run_load(config: LoadConfig) -> LoadResult:
+    """Set up accounts, drive the service for ``config.duration_s``, and measure."""
+    limits = httpx.Limits(max_connections=config.clients + 4,
+                          max_keepalive_connections=config.clients + 4)
+    timeout = httpx.Timeout(30.0)
+    async with httpx.AsyncClient(base_url=config.url, limits=limits, timeout=timeout) as client:
+        keys, markets = await _setup(client, config)
+        latencies: list[float] = []
+        tally: Counter[str] = Counter()
+        start = time.perf_counter() + config.warmup_s
+        stop = start + config.duration_s
+        await asyncio.gather(*(
+            _client(client, config, key, config.seed * 10_007 + i, markets, start, stop,
+                    latencies, tally)
+            for i, key in enumerate(keys)))
+        elapsed = max(time.perf_counter(), stop) - start
+    orders = tally.pop("orders", 0)
+    trades = tally.pop("trades", 0)
+    if not latencies:
+        raise RuntimeError("no request completed inside the measured window")
+    return LoadResult(
+        config=config, requests=len(latencies), orders=orders, trades=trades,
+        errors=dict(tally), elapsed_s=elapsed, orders_per_s=orders / elapsed,
+        requests_per_s=len(latencies) / elapsed, latency_ms=summarize(latencies),
+        mean_ms=sum(latencies) / len(latencies))
+
+
+def targets(result: LoadResult) -> list[Target]:
+    """The issue's end-to-end targets, judged on ``result``."""
+    return [
+        Target(f">= {TARGET_ORDERS_PER_S:,} orders/s over HTTP with the journal on",
+               result.orders_per_s >= TARGET_ORDERS_PER_S,
+               f"{result.orders_per_s:,.0f} orders/s"),
+        Target(f"p99 <= {TARGET_P99_MS:g} ms per request",
+               result.latency_ms.p99 <= TARGET_P99_MS,
+               f"p99 {result.latency_ms.p99:.1f} ms ({result.config.batch} orders/request)"),
+    ]

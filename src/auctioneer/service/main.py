@@ -1,0 +1,76 @@
+"""The FastAPI application: routers, error shape, body limit, dashboard, lifespan.
+
+:func:`create_app` builds an app for one :class:`Settings`; its lifespan
+starts the :class:`~auctioneer.service.runtime.Service` (recovery, the
+sequencer, the projection, the ticker, and with ``demo`` the demo markets
+and trader) and stops it on shutdown. The OpenAPI document is at
+``/openapi.json``, the interactive docs at ``/docs``, the dashboard at ``/``.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> app = create_app(Settings(data_dir=Path(tempfile.mkdtemp())))
+    >>> sorted(p for p in app.openapi()["paths"] if p.startswith("/orders"))
+    ['/orders', '/orders/batch', '/orders/{oid}']
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+import auctioneer
+from auctioneer.service.demo import seed_demo, start_demo_trader
+from auctioneer.service.errors import BodyLimit, install_handlers
+from auctioneer.service.routers import accounts, admin, markets, orders, stream
+from auctioneer.service.runtime import Service
+from auctioneer.service.settings import Settings
+
+__all__ = ["STATIC", "create_app"]
+
+STATIC = Path(__file__).parent / "static"
+"""The dashboard's files."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service's app for ``settings`` (nothing starts until its lifespan runs)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Service(settings)
+        await service.start()
+        app.state.service = service
+        try:
+            if settings.demo:
+                await seed_demo(service)
+            if settings.demo_trader:
+                start_demo_trader(service)
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title="auctioneer exchange",
+        version=auctioneer.__version__,
+        summary="A continuous double auction for compute capacity by region and instance type.",
+        description="Money is integer micro-units ($0.000001) per instance-hour; quantities "
+        "are instances. Authenticate with `X-API-Key`. Errors are "
+        '`{"error", "field", "details"}`.',
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body)
+    for module in (markets, orders, accounts, admin, stream):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    return app

@@ -1,0 +1,217 @@
+"""Projects applied commands and their events into the SQL tables, in batches.
+
+The projector turns ``(seq, command, events)`` into rows: a placed order
+becomes an ``orders`` row whose ``filled`` and ``status`` follow its trades,
+cancels and modifications; a trade becomes a ``trades`` row and two
+``ledger`` entries; deposits and withdrawals become ledger entries; every
+ledger entry moves the account's ``balance``. One batch is one transaction
+that also records the batch's last ``seq`` (``meta.projected_seq``), so the
+tables always equal the projection of a prefix of the journal.
+
+It keeps the open orders' quantities in memory (bounded by the book), loaded
+from the table when it starts, so each batch writes final values, not
+increments.
+
+Example:
+    >>> from auctioneer.exchange.commands import OpenAccount, Deposit
+    >>> from auctioneer.exchange.events import Accepted
+    >>> from auctioneer.exchange.model import Role
+    >>> from auctioneer.service.store import connect, projected_seq
+    >>> db = connect("sqlite://")
+    >>> p = Projector(db)
+    >>> p.project([
+    ...     (1, OpenAccount("alice", Role.TRADER, 5), [Accepted("open_account", "alice", 5)]),
+    ...     (2, Deposit("alice", 7_000_000, 6), [Accepted("deposit", "alice", 6)])])
+    >>> projected_seq(db), p.balance("alice")
+    (2, 7000000)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, insert, select, update
+
+from auctioneer.exchange.commands import (
+    AddCapacity,
+    Command,
+    Deposit,
+    ListMarket,
+    OpenAccount,
+    PlaceOrder,
+    RemoveCapacity,
+    Withdraw,
+)
+from auctioneer.exchange.events import Cancelled, Event, Modified, Rejected, Traded
+from auctioneer.service.store import accounts, capacity, ledger, markets, meta, orders, trades
+
+__all__ = ["Applied", "Projector"]
+
+Applied = tuple[int, Command, Sequence[Event]]
+"""One journaled command: its sequence number, itself, and the events it produced."""
+
+
+@dataclass(slots=True)
+class _Open:
+    quantity: int
+    filled: int
+    price: int
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rows one batch writes."""
+
+    new_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trades: list[dict[str, Any]] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    balances: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    new_accounts: list[dict[str, Any]] = field(default_factory=list)
+    new_markets: list[dict[str, Any]] = field(default_factory=list)
+    capacity: defaultdict[tuple[str, str], int] = field(
+        default_factory=lambda: defaultdict(int))
+
+
+class Projector:
+    """Writes batches of applied commands to the tables of ``db`` (one writer at a time)."""
+
+    def __init__(self, db: Engine) -> None:
+        self.db = db
+        self._open: dict[str, _Open] = {}
+        with db.connect() as conn:
+            rows = conn.execute(select(orders.c.id, orders.c.quantity, orders.c.filled,
+                                       orders.c.price).where(orders.c.status == "open"))
+            for oid, quantity, filled, price in rows:
+                self._open[oid] = _Open(int(quantity), int(filled), int(price))
+
+    def balance(self, account: str) -> int:
+        """The projected balance of ``account`` (0 if unknown): for tests and tools."""
+        with self.db.connect() as conn:
+            value = conn.execute(select(accounts.c.balance).where(accounts.c.id == account))
+            return int(value.scalar() or 0)
+
+    def project(self, applied: Iterable[Applied]) -> None:
+        """Write ``applied`` (in sequence order) in one transaction; nothing if it is empty."""
+        batch = _Batch()
+        last = 0
+        for seq, command, events in applied:
+            last = seq
+            if events and not isinstance(events[0], Rejected):
+                self._command(batch, seq, command)
+            for ev in events:
+                self._event(batch, seq, ev)
+        if last:
+            self._write(batch, last)
+
+    def _ledger(self, batch: _Batch, seq: int, account: str, amount: int, kind: str,
+                ref: str, ts_ns: int) -> None:
+        batch.ledger.append({"seq": seq, "account": account, "amount": amount, "kind": kind,
+                             "ref": ref, "ts_ns": ts_ns})
+        batch.balances[account] += amount
+
+    def _command(self, batch: _Batch, seq: int, cmd: Command) -> None:
+        if isinstance(cmd, PlaceOrder):
+            self._open[cmd.order_id] = _Open(cmd.quantity, 0, cmd.price)
+            batch.new_orders[cmd.order_id] = {
+                "id": cmd.order_id, "account": cmd.account, "side": cmd.side.value,
+                "markets": ",".join(cmd.markets), "price": cmd.price, "quantity": cmd.quantity,
+                "filled": 0, "status": "open", "tif": cmd.tif.value, "placed_ns": cmd.ts_ns,
+                "updated_ns": cmd.ts_ns}
+        elif isinstance(cmd, OpenAccount):
+            batch.new_accounts.append({"id": cmd.account, "role": cmd.role.value, "balance": 0,
+                                       "opened_ns": cmd.ts_ns})
+        elif isinstance(cmd, Deposit):
+            self._ledger(batch, seq, cmd.account, cmd.amount, "deposit", "", cmd.ts_ns)
+        elif isinstance(cmd, Withdraw):
+            self._ledger(batch, seq, cmd.account, -cmd.amount, "withdraw", "", cmd.ts_ns)
+        elif isinstance(cmd, ListMarket):
+            m = cmd.market
+            batch.new_markets.append({
+                "id": m.id, "region": m.region, "instance_type": m.instance_type,
+                "tick_size": m.tick_size, "base_price": m.base_price,
+                "execution": m.execution.value, "half_life_s": m.half_life_s,
+                "listed_ns": cmd.ts_ns})
+        elif isinstance(cmd, AddCapacity):
+            batch.capacity[(cmd.account, cmd.market)] += cmd.quantity
+        elif isinstance(cmd, RemoveCapacity):
+            batch.capacity[(cmd.account, cmd.market)] -= cmd.quantity
+
+    def _touch(self, batch: _Batch, oid: str, ts_ns: int, status: str | None = None) -> None:
+        state = self._open.get(oid)
+        if state is None:
+            return
+        if status is None and state.filled >= state.quantity:
+            status = "filled"
+        row = batch.new_orders.get(oid)
+        if row is None:
+            row = batch.changed.setdefault(oid, {"oid": oid})
+        row.update(filled=state.filled, quantity=state.quantity, price=state.price,
+                   status=status or "open", updated_ns=ts_ns)
+        if status is not None:
+            del self._open[oid]
+
+    def _event(self, batch: _Batch, seq: int, ev: Event) -> None:
+        if isinstance(ev, Traded):
+            batch.trades.append({
+                "id": str(ev.trade_id), "market": ev.market, "buy_order": ev.buy_order,
+                "sell_order": ev.sell_order, "buyer": ev.buyer, "seller": ev.seller,
+                "price": ev.price, "quantity": ev.quantity, "ts_ns": ev.ts_ns, "seq": seq})
+            cost = ev.price * ev.quantity
+            ref = str(ev.trade_id)
+            self._ledger(batch, seq, ev.buyer, -cost, "buy", ref, ev.ts_ns)
+            self._ledger(batch, seq, ev.seller, cost, "sell", ref, ev.ts_ns)
+            for oid in (ev.buy_order, ev.sell_order):
+                state = self._open.get(oid)
+                if state is not None:
+                    state.filled += ev.quantity
+                    self._touch(batch, oid, ev.ts_ns)
+        elif isinstance(ev, Cancelled):
+            self._touch(batch, ev.order_id, ev.ts_ns, "cancelled")
+        elif isinstance(ev, Modified):
+            state = self._open.get(ev.order_id)
+            if state is not None:
+                state.quantity = state.filled + ev.remaining
+                state.price = ev.price
+                self._touch(batch, ev.order_id, ev.ts_ns)
+
+    def _write(self, batch: _Batch, last: int) -> None:
+        with self.db.begin() as conn:
+            if batch.new_accounts:
+                conn.execute(insert(accounts), batch.new_accounts)
+            if batch.new_markets:
+                conn.execute(insert(markets), batch.new_markets)
+            for (account, market), delta in batch.capacity.items():
+                self._add_capacity(conn, account, market, delta)
+            if batch.new_orders:
+                conn.execute(insert(orders), list(batch.new_orders.values()))
+            if batch.changed:
+                conn.execute(
+                    update(orders).where(orders.c.id == bindparam("oid")),
+                    list(batch.changed.values()))
+            if batch.trades:
+                conn.execute(insert(trades), batch.trades)
+            if batch.ledger:
+                conn.execute(insert(ledger), batch.ledger)
+            if batch.balances:
+                conn.execute(
+                    update(accounts).where(accounts.c.id == bindparam("aid"))
+                    .values(balance=accounts.c.balance + bindparam("delta")),
+                    [{"aid": a, "delta": d} for a, d in batch.balances.items()])
+            done = conn.execute(update(meta).where(meta.c.key == "projected_seq")
+                                .values(value=last))
+            if done.rowcount == 0:
+                conn.execute(insert(meta).values(key="projected_seq", value=last))
+
+    @staticmethod
+    def _add_capacity(conn: Any, account: str, market: str, delta: int) -> None:
+        where = (capacity.c.account == account) & (capacity.c.market == market)
+        done = conn.execute(update(capacity).where(where)
+                            .values(quantity=capacity.c.quantity + delta))
+        if done.rowcount == 0:
+            conn.execute(insert(capacity).values(account=account, market=market,
+                                                 quantity=delta))
+

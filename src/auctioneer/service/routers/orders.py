@@ -1,0 +1,269 @@
+"""Orders: place (one or a batch), list, get, modify and cancel -- the caller's own only.
+
+What pydantic cannot judge is checked here against the engine before
+anything is sequenced (the market is listed, the price on its tick, a sell
+by a provider in one market, a batch's bids affordable together), so a bad
+request is refused whole with a 4xx naming the field and nothing is applied.
+What only matching can decide (an FOK that cannot fill, a post-only that
+would cross) is the order's result. Another account's order is 404, as if
+it did not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Response
+from sqlalchemy import select
+
+from auctioneer.exchange.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
+from auctioneer.exchange.engine import PRICE_MAX, QUANTITY_MAX, Exchange, OrderView
+from auctioneer.exchange.events import Cancelled, Event, Rejected, Rested, Traded
+from auctioneer.exchange.model import Role, Side, TimeInForce
+from auctioneer.service.deps import Caller, CallerDep, ServiceDep, charge
+from auctioneer.service.errors import ApiError
+from auctioneer.service.runtime import Service
+from auctioneer.service.schemas import (
+    BatchIn,
+    BatchOut,
+    ModifyIn,
+    OrderIn,
+    OrderOut,
+    OrderResult,
+)
+from auctioneer.service.sequencer import Maker, SequencerStopped, order_id, stamped
+from auctioneer.service.store import fetch
+from auctioneer.service.store import orders as orders_table
+
+__all__ = ["check_order", "router"]
+
+router = APIRouter(tags=["orders"])
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _field(prefix: str, order: OrderIn) -> str:
+    return prefix + ("market" if order.market is not None else "markets")
+
+
+def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str = "") -> None:
+    """Refuse ``order`` (ApiError naming ``prefix`` + the field) unless the engine could take it.
+
+    Funds are checked by the caller (a batch's bids are judged together).
+    """
+    if caller.role is Role.ADMIN:
+        raise ApiError(403, "X-API-Key", f"{caller.account!r} is an admin: admins do not trade")
+    markets = order.markets()
+    many = order.market is None
+    for i, market_id in enumerate(markets):
+        field = _field(prefix, order) + (f"[{i}]" if many else "")
+        try:
+            tick = exchange.market(market_id).tick_size
+        except LookupError:
+            raise ApiError(422, field, f"market {market_id!r} is not listed") from None
+        if order.price % tick:
+            raise ApiError(422, prefix + "price",
+                           f"{order.price} is not on the tick of {market_id!r} ({tick})")
+    if order.price > PRICE_MAX:
+        raise ApiError(422, prefix + "price", f"{order.price} exceeds {PRICE_MAX}")
+    if order.quantity > QUANTITY_MAX:
+        raise ApiError(422, prefix + "quantity", f"{order.quantity} exceeds {QUANTITY_MAX}")
+    if order.side == "sell":
+        if caller.role is not Role.PROVIDER:
+            raise ApiError(422, prefix + "side",
+                           f"{caller.account!r} is a {caller.role.value}: only providers sell")
+        if len(markets) > 1:
+            raise ApiError(422, _field(prefix, order), "a sell offers one market")
+    if order.post_only and order.tif != "gtc":
+        raise ApiError(422, prefix + "post_only", f"a post-only order must be gtc, not "
+                       f"{order.tif}")
+
+
+_SIDES = {side.value: side for side in Side}
+_TIFS = {tif.value: tif for tif in TimeInForce}
+
+
+def _maker(account: str, order: OrderIn) -> Maker:
+    side = _SIDES[order.side]
+    markets = order.markets()
+    tif = _TIFS[order.tif]
+
+    def make(ts: int) -> Command:
+        return PlaceOrder(order_id(ts), account, side, markets, order.price, order.quantity,
+                          tif, order.all_or_none, order.post_only, ts)
+
+    return make
+
+
+def _trade(e: Traded) -> dict[str, Any]:
+    return {"id": str(e.trade_id), "market": e.market, "price": e.price,
+            "quantity": e.quantity, "aggressor": e.aggressor.value, "ts_ns": e.ts_ns}
+
+
+def _result(oid: str, quantity: int, events: Sequence[Event], order: OrderIn | None = None
+            ) -> dict[str, Any]:
+    """What the events of one place, modify or cancel did to order ``oid``: an
+    :class:`OrderResult` as a dict (built by hand: this is the hot path)."""
+    first = events[0] if events else None
+    if isinstance(first, Rejected):
+        field = first.field
+        if order is not None and field == "markets" and order.market is not None:
+            field = "market"
+        return {"order_id": oid, "status": "rejected", "filled": 0, "remaining": 0,
+                "trades": [], "field": field, "reason": first.reason}
+    trades = [_trade(e) for e in events
+              if isinstance(e, Traded) and (e.buy_order == oid or e.sell_order == oid)]
+    filled = sum(t["quantity"] for t in trades)
+    status = "filled" if filled >= quantity else "open"
+    remaining = quantity - filled
+    for e in events:
+        if isinstance(e, Rested) and e.order_id == oid:
+            status, remaining = "open", e.remaining
+        elif isinstance(e, Cancelled) and e.order_id == oid:
+            status, remaining = "cancelled", 0
+    return {"order_id": oid, "status": status, "filled": filled, "remaining": remaining,
+            "trades": trades, "field": None, "reason": None}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+async def _submit(service: Service, makers: list[Maker]) -> list[tuple[Command, list[Event]]]:
+    try:
+        return await service.sequencer.submit(makers)
+    except SequencerStopped as exc:
+        raise ApiError(503, "request", str(exc)) from None
+
+
+def _answer(result: dict[str, Any], status: int = 200) -> Response:
+    """The result, or its rejection as a 4xx naming the field (404 for an unknown order)."""
+    if result["status"] == "rejected":
+        field = result["field"] or "body"
+        raise ApiError(404 if field == "order_id" else 422, field, result["reason"])
+    return _json(result, status)
+
+
+@router.post("/orders", response_model=OrderResult, status_code=201,
+             responses={422: {"description": "bad order, naming the field"},
+                        429: {"description": "rate limited"}})
+async def place_order(order: OrderIn, caller: CallerDep, service: ServiceDep) -> Response:
+    """Place one limit order; the answer comes after it is journaled and matched."""
+    charge(service, caller, 1)
+    check_order(service.exchange, caller, order)
+    [(command, events)] = await _submit(service, [_maker(caller.account, order)])
+    assert isinstance(command, PlaceOrder)
+    return _answer(_result(command.order_id, order.quantity, events, order), 201)
+
+
+@router.post("/orders/batch", response_model=BatchOut,
+             responses={422: {"description": "a bad order, naming it (orders[i].field)"},
+                        429: {"description": "rate limited"}})
+async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) -> Response:
+    """Place several orders in one request, in order; all checked before any is placed.
+
+    Each order's result is reported; one that matching refuses (an account
+    short of funds after earlier orders of the batch traded) is ``rejected``.
+    """
+    charge(service, caller, len(batch.orders))
+    exchange = service.exchange
+    cost = 0
+    for i, order in enumerate(batch.orders):
+        check_order(exchange, caller, order, f"orders[{i}].")
+        if order.side == "buy":
+            cost += order.price * order.quantity
+    view = exchange.account(caller.account)
+    if cost > view.balance - view.reserved:
+        raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
+                       f"{view.balance - view.reserved} is available")
+    outcomes = await _submit(service, [_maker(caller.account, o) for o in batch.orders])
+    results = []
+    for order, (command, events) in zip(batch.orders, outcomes, strict=True):
+        assert isinstance(command, PlaceOrder)
+        results.append(_result(command.order_id, order.quantity, events, order))
+    return _json({"results": results})
+
+
+def _order_out(view: OrderView, row: Any = None) -> OrderOut:
+    return OrderOut(id=view.order_id, account=view.account, side=view.side.value,
+                    markets=list(view.markets), price=view.price,
+                    quantity=None if row is None else int(row.quantity),
+                    filled=None if row is None else int(row.filled),
+                    remaining=view.remaining, status="open",
+                    tif=None if row is None else row.tif, ts_ns=view.ts_ns)
+
+
+def _row_out(row: Any) -> OrderOut:
+    open_now = row.status == "open"
+    return OrderOut(id=row.id, account=row.account, side=row.side,
+                    markets=row.markets.split(","), price=int(row.price),
+                    quantity=int(row.quantity), filled=int(row.filled),
+                    remaining=int(row.quantity - row.filled) if open_now else 0,
+                    status=row.status, tif=row.tif, ts_ns=int(row.placed_ns))
+
+
+def _own_open(service: Service, caller: Caller, oid: str) -> OrderView:
+    view = service.exchange.order(oid)
+    if view is None or view.account != caller.account:
+        raise ApiError(404, "order_id", f"{oid!r} is not an open order of {caller.account!r}")
+    return view
+
+
+@router.get("/orders", response_model=list[OrderOut])
+async def list_orders(caller: CallerDep, service: ServiceDep) -> list[OrderOut]:
+    """The caller's open orders, oldest first."""
+    return [_order_out(v) for v in service.exchange.orders(caller.account)]
+
+
+@router.get("/orders/{oid}", response_model=OrderOut, responses={404: {"description": "none"}})
+async def get_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> OrderOut:
+    """One of the caller's orders: open ones from the engine, done ones from the tables.
+
+    The tables lag the engine by at most a few group commits, so an order
+    done a moment ago may briefly be 404.
+    """
+    rows = await asyncio.to_thread(fetch, service.db,
+                                   select(orders_table).where(orders_table.c.id == oid))
+    row = rows[0] if rows else None
+    view = service.exchange.order(oid)
+    if view is not None and view.account == caller.account:
+        return _order_out(view, row)
+    if row is None or row.account != caller.account:
+        raise ApiError(404, "order_id", f"{oid!r} is not an order of {caller.account!r}")
+    return _row_out(row)
+
+
+@router.delete("/orders/{oid}", response_model=OrderResult,
+               responses={404: {"description": "not an open order of the caller"}})
+async def cancel_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> Response:
+    """Cancel the open remainder of one of the caller's orders."""
+    charge(service, caller, 1)
+    view = _own_open(service, caller, oid)
+    [(_, events)] = await _submit(service, [stamped(CancelOrder, oid, caller.account)])
+    return _answer(_result(oid, view.remaining, events))
+
+
+@router.patch("/orders/{oid}", response_model=OrderResult,
+              responses={404: {"description": "not an open order of the caller"},
+                         422: {"description": "bad change, naming the field"}})
+async def modify_order(oid: OrderId, change: ModifyIn, caller: CallerDep,
+                       service: ServiceDep) -> Response:
+    """Change the price and/or open quantity of one of the caller's resting orders.
+
+    It keeps its time priority only when the price is unchanged and the
+    quantity goes down; otherwise it may trade at once, like a new order.
+    """
+    charge(service, caller, 1)
+    view = _own_open(service, caller, oid)
+    for market_id in view.markets:
+        tick = service.exchange.market(market_id).tick_size
+        if change.price is not None and change.price % tick:
+            raise ApiError(422, "price", f"{change.price} is not on the tick of "
+                           f"{market_id!r} ({tick})")
+    quantity = view.remaining if change.quantity is None else change.quantity
+    [(_, events)] = await _submit(
+        service, [stamped(ModifyOrder, oid, caller.account, change.price, change.quantity)])
+    return _answer(_result(oid, quantity, events))

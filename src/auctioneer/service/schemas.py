@@ -1,0 +1,272 @@
+"""The HTTP boundary's models: what a request may say and what a response says.
+
+Requests are strict (no unknown fields, no ``"3"`` for 3, no floats for
+money): money is ``int`` micro-units per instance-hour, quantities ``int``
+instances, ids short slugs. What only the exchange can judge (does the market
+exist, is the price on its tick, can the account pay) is checked in the
+routers against the engine, before anything is sequenced.
+
+Example:
+    >>> OrderIn(side="buy", market="us-east-1/gpu.a100", price=2_000_000, quantity=2).markets()
+    ('us-east-1/gpu.a100',)
+    >>> OrderIn(side="buy", price=1, quantity=1)
+    Traceback (most recent call last):
+      ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for OrderIn
+    ...
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "MAX_BATCH",
+    "AccountCreated",
+    "AccountIn",
+    "AccountOut",
+    "AmountIn",
+    "BatchIn",
+    "BatchOut",
+    "BookOut",
+    "Candle",
+    "CapacityIn",
+    "CapacityOut",
+    "LedgerEntry",
+    "MarketIn",
+    "MarketOut",
+    "ModifyIn",
+    "OrderIn",
+    "OrderOut",
+    "OrderResult",
+    "Slug",
+    "StateOut",
+    "TradeOut",
+]
+
+MAX_BATCH = 1_000
+"""Most orders in one batch request."""
+
+_INT_MAX = 2**63 - 1
+Positive = Annotated[int, Field(gt=0, le=_INT_MAX, strict=True)]
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+MarketId = Annotated[str, Field(min_length=3, max_length=129,
+                                pattern=r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$",
+                                examples=["us-east-1/gpu.a100"])]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class OrderIn(_In):
+    """A limit order: one ``market``, or for a buy several ``markets`` (a cross-market bid)."""
+
+    side: Literal["buy", "sell"]
+    market: MarketId | None = None
+    markets_: list[MarketId] | None = Field(default=None, alias="markets", min_length=1,
+                                             max_length=16)
+    price: Positive = Field(description="micro-units per instance-hour, on the market's tick")
+    quantity: Positive = Field(description="instances")
+    tif: Literal["gtc", "ioc", "fok"] = "gtc"
+    all_or_none: bool = False
+    post_only: bool = False
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_market_field(self) -> OrderIn:
+        if (self.market is None) == (self.markets_ is None):
+            raise ValueError("give exactly one of 'market' or 'markets'")
+        if self.markets_ is not None and len(set(self.markets_)) != len(self.markets_):
+            raise ValueError("'markets' lists a market twice")
+        return self
+
+    def markets(self) -> tuple[str, ...]:
+        """The markets the order trades in."""
+        return (self.market,) if self.market is not None else tuple(self.markets_ or ())
+
+
+class BatchIn(_In):
+    """Several orders in one request (checked whole before any is placed)."""
+
+    orders: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ModifyIn(_In):
+    """A new price and/or open quantity for a resting order."""
+
+    price: Positive | None = None
+    quantity: Positive | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ModifyIn:
+        if self.price is None and self.quantity is None:
+            raise ValueError("give 'price', 'quantity' or both")
+        return self
+
+
+class AccountIn(_In):
+    """An account to open (admin): its id, role and an optional first deposit."""
+
+    id: Slug
+    role: Literal["trader", "provider", "admin"] = "trader"
+    deposit: Annotated[int, Field(ge=0, le=_INT_MAX, strict=True)] = 0
+
+
+class AmountIn(_In):
+    """An amount of money in micro-units."""
+
+    amount: Positive
+
+
+class MarketIn(_In):
+    """A market to list (admin)."""
+
+    region: Slug
+    instance_type: Slug
+    tick_size: Positive
+    base_price: Positive
+    execution: Literal["at_ask", "at_resting"] = "at_ask"
+    half_life_s: Annotated[int, Field(gt=0, le=10**9, strict=True)] = 1800
+
+
+class CapacityIn(_In):
+    """Capacity a provider adds or removes in a market (admin)."""
+
+    account: Slug
+    market: MarketId
+    quantity: Positive
+
+
+class OrderOut(BaseModel):
+    """An order as its owner sees it.
+
+    ``quantity``, ``filled`` and ``tif`` come from the tables, which lag the
+    engine: null for an order placed a moment ago.
+    """
+
+    id: str
+    account: str
+    side: str
+    markets: list[str]
+    price: int
+    quantity: int | None
+    filled: int | None
+    remaining: int
+    status: str
+    tif: str | None
+    ts_ns: int
+
+
+class TradeOut(BaseModel):
+    """One trade, as everyone sees it."""
+
+    id: str
+    market: str
+    price: int
+    quantity: int
+    aggressor: str
+    ts_ns: int
+
+
+class OrderResult(BaseModel):
+    """What placing one order did: its id, state, trades, or why it was rejected."""
+
+    order_id: str
+    status: Literal["open", "filled", "cancelled", "rejected"]
+    filled: int
+    remaining: int
+    trades: list[TradeOut]
+    field: str | None = None
+    reason: str | None = None
+
+
+class BatchOut(BaseModel):
+    """Each order's result, in the order sent."""
+
+    results: list[OrderResult]
+
+
+class MarketOut(BaseModel):
+    """A market, its current price and best bid and ask."""
+
+    id: str
+    region: str
+    instance_type: str
+    tick_size: int
+    base_price: int
+    execution: str
+    half_life_s: int
+    price: int
+    best_bid: int | None
+    best_ask: int | None
+
+
+class BookOut(BaseModel):
+    """Depth: ``[price, quantity]`` per level, best first."""
+
+    market: str
+    bids: list[tuple[int, int]]
+    asks: list[tuple[int, int]]
+
+
+class Candle(BaseModel):
+    """One OHLC bar starting at ``ts_ns``."""
+
+    ts_ns: int
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+
+
+class AccountOut(BaseModel):
+    """An account's money: balance, what open bids reserve, and what is free."""
+
+    id: str
+    role: str
+    balance: int
+    reserved: int
+    available: int
+
+
+class AccountCreated(BaseModel):
+    """A new account and its API key (shown once; it can be derived again by the admin)."""
+
+    id: str
+    role: str
+    api_key: str
+
+
+class LedgerEntry(BaseModel):
+    """One movement of an account's money: a deposit, withdrawal, purchase or sale."""
+
+    seq: int
+    amount: int
+    kind: str
+    ref: str
+    ts_ns: int
+
+
+class CapacityOut(BaseModel):
+    """A provider's capacity in one market: provided, allocated (sold) and offered."""
+
+    account: str
+    market: str
+    provided: int
+    allocated: int
+    offered: int
+
+
+class StateOut(BaseModel):
+    """The exchange's durable position: journal seq, state hash, how far the tables are."""
+
+    seq: int
+    state_hash: str
+    projected_seq: int
+    projection_running: bool
+    subscribers: int

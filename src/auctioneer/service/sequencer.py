@@ -1,0 +1,237 @@
+"""The single writer: stamps, journals (group commit), applies, answers, publishes.
+
+Every request that changes the exchange hands the sequencer a list of
+*makers* (functions from a timestamp to a command); one asyncio task takes
+whatever requests have queued and
+
+1. stamps each command: ``ts_ns`` strictly rising (the wall clock, or the
+   last stamp plus one), and for an order an id derived from that stamp;
+2. appends the whole group to the journal with one write and one fsync, in a
+   thread, so the event loop keeps reading requests, which queue up as the
+   next group (journal first, as :class:`~auctioneer.exchange.durable.DurableExchange`
+   does: replay applies the same commands, rejected ones included, and
+   reaches the same state);
+3. applies them to the engine on the event loop's thread (so request
+   handlers read a state no thread is changing);
+4. answers the requests and publishes trades, prices and changed books to
+   the stream. The SQL tables follow the journal in their own process
+   (:mod:`~auctioneer.service.follower`).
+
+Every ``snapshot_every`` commands it checks the engine's invariants, writes a
+snapshot and starts a new journal segment (in a thread, the writer paused),
+then prunes the segments and snapshots older than the newest snapshot the
+SQL tables have passed (``projected``; None keeps everything), so a lagging
+follower never loses records it still has to project. If the journal or the
+check fails the sequencer stops (fail-stop): memory and disk never diverge
+silently.
+
+Example:
+    >>> order_id(1_700_000_000_123_456_789)
+    'o17979cfe3d85cd15'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from auctioneer.exchange.commands import Command, Tick
+from auctioneer.exchange.durable import snapshot_files, write_snapshot
+from auctioneer.exchange.engine import Exchange
+from auctioneer.exchange.events import Event, PricePublished, Traded
+from auctioneer.exchange.journal import Journal
+from auctioneer.service.broadcast import Hub
+
+__all__ = ["Maker", "Outcome", "Sequencer", "SequencerStopped", "order_id", "stamped"]
+
+Maker = Callable[[int], Command]
+"""Builds a command from its timestamp (ns)."""
+Outcome = tuple[Command, list[Event]]
+"""A command as applied and the events it produced."""
+
+_BOOK_DEPTH = 20
+
+
+class SequencerStopped(RuntimeError):
+    """The sequencer is not running (stopping, or failed on a journal error)."""
+
+
+def stamped(factory: Callable[..., Command], *args: Any) -> Maker:
+    """A maker of ``factory(*args, ts_ns=ts)`` (every command takes ``ts_ns``)."""
+    return lambda ts: factory(*args, ts_ns=ts)
+
+
+def order_id(ts_ns: int) -> str:
+    """The id of the order stamped ``ts_ns`` (stamps are unique, so ids are)."""
+    return f"o{ts_ns:x}"
+
+
+@dataclass(slots=True)
+class _Request:
+    makers: Sequence[Maker]
+    future: asyncio.Future[list[Outcome]]
+
+
+class Sequencer:
+    """Owns the exchange's writes; see the module docstring."""
+
+    def __init__(self, exchange: Exchange, journal: Journal, hub: Hub, snapshot_every: int,
+                 projected: Callable[[], int] | None,
+                 clock: Callable[[], int] = time.time_ns) -> None:
+        self.exchange = exchange
+        self.journal = journal
+        self.hub = hub
+        self.snapshot_every = snapshot_every
+        self._projected = projected
+        self.error: BaseException | None = None
+        self._clock = clock
+        self._last_ts = exchange.clock
+        self._since_snapshot = 0
+        self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._dirty_books: set[str] = set()
+        self._book_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the writer task (and the book-update publisher) on the running loop."""
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name="sequencer")
+        self._book_task = loop.create_task(self._books(), name="books")
+
+    async def stop(self) -> None:
+        """Finish what is queued, stop, and snapshot (so the next start replays nothing)."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        await self._task
+        self._task = None
+        if self._book_task is not None:
+            self._book_task.cancel()
+        if self.error is None and self._since_snapshot:
+            await self._snapshot()
+
+    async def submit(self, makers: Sequence[Maker]) -> list[Outcome]:
+        """Sequence ``makers``' commands in order; their outcomes once they are durable."""
+        if self._task is None or self.error is not None:
+            raise SequencerStopped("the exchange is not accepting commands")
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Request(makers, future))
+        return await future
+
+    async def tick(self) -> None:
+        """Advance the engine's clock to now (prices publish at each new second)."""
+        await self.submit([Tick])
+
+    def _stamp(self) -> int:
+        ts = self._clock()
+        if ts <= self._last_ts:
+            ts = self._last_ts + 1
+        self._last_ts = ts
+        return ts
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            requests: list[_Request] = []
+            if first is None:
+                stopping = True
+            else:
+                requests.append(first)
+            while not stopping and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    stopping = True
+                else:
+                    requests.append(more)
+            if requests:
+                await self._group(requests)
+
+    def _fail(self, requests: list[_Request], exc: BaseException) -> None:
+        self.error = exc
+        for request in requests:
+            if not request.future.done():
+                request.future.set_exception(SequencerStopped(f"the exchange stopped: {exc}"))
+
+    async def _group(self, requests: list[_Request]) -> None:
+        commands = [[make(self._stamp()) for make in request.makers] for request in requests]
+        try:
+            await asyncio.to_thread(self.journal.append_many,
+                                    [cmd for group in commands for cmd in group])
+        except Exception as exc:
+            self._fail(requests, exc)
+            raise
+        apply = self.exchange.apply
+        applied: list[Outcome] = []
+        for request, group in zip(requests, commands, strict=True):
+            outcomes = [(cmd, apply(cmd)) for cmd in group]
+            applied.extend(outcomes)
+            if not request.future.done():  # a request whose client went away is cancelled
+                request.future.set_result(outcomes)
+        self._publish(applied)
+        self._since_snapshot += len(applied)
+        if self._since_snapshot >= self.snapshot_every:
+            await self._snapshot()
+
+    def _publish(self, applied: list[Outcome]) -> None:
+        hub = self.hub
+        if not hub.subscribers:
+            return
+        dirty = self._dirty_books
+        for _, events in applied:
+            for ev in events:
+                if isinstance(ev, Traded):
+                    hub.publish("trade", {"id": str(ev.trade_id), "market": ev.market,
+                                          "price": ev.price, "quantity": ev.quantity,
+                                          "aggressor": ev.aggressor.value, "ts_ns": ev.ts_ns})
+                    dirty.add(ev.market)
+                elif isinstance(ev, PricePublished):
+                    hub.publish("price", {"market": ev.market, "price": ev.price,
+                                          "ts_ns": ev.ts_ns})
+                else:
+                    markets = getattr(ev, "markets", ())
+                    dirty.update(markets)
+
+    async def _books(self) -> None:
+        """Publish the depth of each changed book, at most five times a second."""
+        while True:
+            await asyncio.sleep(0.2)
+            if not self._dirty_books:
+                continue
+            dirty, self._dirty_books = self._dirty_books, set()
+            for market in sorted(dirty):
+                bids, asks = self.exchange.book(market, _BOOK_DEPTH)
+                self.hub.publish("book", {"market": market,
+                                          "bids": [[p, q] for p, q, _ in bids],
+                                          "asks": [[p, q] for p, q, _ in asks]})
+
+    async def _snapshot(self) -> None:
+        """Check the invariants, snapshot and start a new journal segment, in a thread, the
+        writer paused (reads go on); then drop what neither recovery nor the follower needs."""
+        self._since_snapshot = 0
+        try:
+            await asyncio.to_thread(self._snapshot_now)
+        except Exception as exc:
+            self._fail([], exc)
+            raise
+
+    def _snapshot_now(self) -> None:
+        self.exchange.check()
+        directory = self.journal.directory
+        write_snapshot(directory, self.journal.last_seq, self.exchange)
+        self.journal.rotate()
+        # Recovery needs the newest snapshot; the follower, if it restarts, the newest one
+        # not ahead of the tables. Everything before the older of the two can go.
+        if self._projected is None:
+            return
+        projected = self._projected()
+        keep = max((seq for seq, _ in snapshot_files(directory) if seq <= projected),
+                   default=0)
+        if keep:
+            self.journal.prune(keep)
+            for seq, path in snapshot_files(directory):
+                if seq < keep:
+                    path.unlink()

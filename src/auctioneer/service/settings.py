@@ -1,0 +1,62 @@
+"""The service's settings: where it listens, stores and journals, and its limits.
+
+One frozen value built by ``auctioneer serve`` (or a test) and handed to
+:func:`~auctioneer.service.main.create_app`; nothing reads the environment
+behind its back.
+
+Example:
+    >>> s = Settings(data_dir=Path("/tmp/x"))
+    >>> s.db_url
+    'sqlite:////tmp/x/exchange.sqlite'
+    >>> s.url
+    'http://127.0.0.1:8000'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from auctioneer.exchange.journal import FsyncPolicy
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service needs to start.
+
+    ``fsync`` is the journal's policy (ALWAYS: each group commit is on disk
+    before any of its requests is answered). ``rate`` and ``burst`` are each
+    account's token bucket, in orders per second and orders; a batch costs one
+    token per order; admin requests are not limited. ``max_body`` bounds a
+    request body in bytes. A snapshot is written every ``snapshot_every``
+    journaled commands and when the service stops; the journal before it is
+    then pruned (as far as the SQL tables have passed it) unless
+    ``keep_journal``, which keeps every record so the tables can be rebuilt
+    from nothing.
+    """
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database: str | None = None
+    fsync: FsyncPolicy = FsyncPolicy.ALWAYS
+    demo: bool = False
+    demo_trader: bool = False
+    rate: float = 5_000.0
+    burst: int = 10_000
+    max_body: int = 1 << 20
+    tick_interval_s: float = 1.0
+    snapshot_every: int = 100_000
+    keep_journal: bool = False
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: ``database`` if given, else a SQLite file in ``data_dir``."""
+        return self.database or f"sqlite:///{self.data_dir / 'exchange.sqlite'}"
+
+    @property
+    def url(self) -> str:
+        """The address the service answers on (and the dashboard's)."""
+        return f"http://{self.host}:{self.port}"

@@ -1,0 +1,41 @@
+"""``auctioneer serve`` and ``auctioneer load`` on the command line: bad options exit 2 naming
+the option; a short load run reports and writes JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from auctioneer.cli import main
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (["serve", "--port", "http"], "--port"),
+    (["serve", "--fsync", "sometimes"], "--fsync"),
+    (["serve", "--db", "::nope"], "--db"),
+    (["serve", "--rate", "0"], "--rate"),
+    (["load", "--url", "http://127.0.0.1:9"], "--admin-key"),
+    (["load", "--clients", "0"], "--clients"),
+    (["load", "--batch", "1001"], "--batch"),
+    (["load", "--client", "curl"], "--client"),
+])
+def test_bad_options_exit_2(argv: list[str], option: str,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert option in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("client", ["httpx", "raw"])
+def test_load_runs_against_a_started_server(tmp_path: Path, client: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "load.json"
+    argv = ["load", "--duration", "0.5", "--warmup", "0", "--client", client, "--json", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "orders/s" in printed and "p99" in printed
+    result = json.loads(out.read_text())
+    assert result["orders"] > 0 and result["errors"] == {}
+    assert result["latency_ms"]["p99"] >= result["latency_ms"]["p50"] > 0
+    assert "admin_key" not in result["config"]
