@@ -195,6 +195,12 @@ class Model:
         self.reserve: list[int] = []
         self.feed_sold: list[int] = []
         self.overhead_ns: list[int] = []
+        """Per tick: ns inside the tick core -- this tick's select and mechanism plus the
+        book updates and expiries since the last tick (job arrivals, leavers, served
+        winners)."""
+        self.handler_ns: list[int] = []
+        """Per tick: ns in the whole tick handler (the auction and the simulator's books)."""
+        self.book_ns = 0
         self.winners: list[int] = []
         self.cpu_welfare = 0
         self.cpu_revenue = 0
@@ -273,7 +279,9 @@ class Model:
     def on_leave(self, now: int, slot: int) -> None:
         """The agent in ``slot`` leaves; its bid and unserved work go with it."""
         if self.backlog[slot]:
+            start = perf_counter_ns()
             self.book.expire(slot)
+            self.book_ns += perf_counter_ns() - start
             self.demand.ends[self.open[slot]] = self.tick
             self.backlog[slot] = 0
         self.gpu_backlog[slot] = 0
@@ -286,7 +294,9 @@ class Model:
         self.job_next[slot] += 1
         if not self.backlog[slot]:
             value = self.value[slot]
+            start = perf_counter_ns()
             self.book.update(slot, value)
+            self.book_ns += perf_counter_ns() - start
             demand = self.demand
             self.open[slot] = len(demand.starts)
             demand.starts.append(self.tick)
@@ -300,6 +310,7 @@ class Model:
 
     def on_tick(self, now: int, _: int) -> None:
         """One CPU auction of ``cores`` quanta."""
+        entered = perf_counter_ns()
         book = self.book
         tick = self.tick
         cores = self.cores
@@ -307,7 +318,7 @@ class Model:
                                   self.gpu_util_pm, self._multiplier_at(tick))
         start = perf_counter_ns()
         out = self._auction(book, cores, reserve)
-        self.overhead_ns.append(perf_counter_ns() - start)
+        core_ns = perf_counter_ns() - start + self.book_ns
         winners = out.winners
         fed = 0
         if winners:
@@ -326,7 +337,9 @@ class Model:
                 left = backlog[w] - units
                 if left <= 0:
                     left = 0
+                    start = perf_counter_ns()
                     book.expire(w)
+                    core_ns += perf_counter_ns() - start
                     self.demand.ends[self.open[w]] = tick + 1
                 backlog[w] = left
             self.cpu_welfare += welfare
@@ -340,6 +353,9 @@ class Model:
         self.used_quanta += units_sold
         self.ticks_since += 1
         self.tick = tick + 1
+        self.overhead_ns.append(core_ns)
+        self.book_ns = 0
+        self.handler_ns.append(perf_counter_ns() - entered)
 
     # ----------------------------------------------------------------------
     # The GPU plane
