@@ -14,24 +14,15 @@ structure's selections with a brute-force ranking.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from .native_build import GCC, TICK_DIR, check_freestanding, needs_gcc, run
+
 pytestmark = pytest.mark.native
 
-TICK_DIR = Path(__file__).resolve().parents[2] / "src" / "auctioneer" / "tick"
 CORE = TICK_DIR / "tick_core.c"
-GCC = shutil.which("gcc")
-NM = shutil.which("nm")
-
-FREESTANDING = [
-    "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Wconversion", "-Werror",
-    "-ffreestanding", "-fno-builtin", "-nostdlib", "-mgeneral-regs-only",
-    "-fPIC", "-shared", "-Wl,-z,defs",
-]
 
 API = [
     "tick_book_size", "tick_book_init", "tick_update", "tick_expire", "tick_clear",
@@ -39,30 +30,12 @@ API = [
     "tick_kind_of", "tick_tier_of", "tick_tier_floor", "tick_book_check",
 ]
 
-needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc is not installed: cannot build the C core")
-
-
-def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
-                          **kwargs)  # type: ignore[call-overload]
-
 
 @needs_gcc
 @pytest.mark.parametrize("opt", ["-O2", "-O3"])
 def test_core_builds_freestanding(tmp_path: Path, opt: str) -> None:
     """No libc, no libgcc, no floating point: the freestanding link succeeds."""
-    assert GCC is not None
-    lib = tmp_path / "libtick.so"
-    built = _run([GCC, *FREESTANDING, opt, "-I", str(TICK_DIR), str(CORE), "-o", str(lib)])
-    assert built.returncode == 0, f"freestanding build failed:\n{built.stderr}"
-    if NM is None:
-        return  # -Wl,-z,defs already refused any undefined symbol
-    undefined = _run([NM, "-u", str(lib)])
-    assert undefined.returncode == 0, undefined.stderr
-    assert undefined.stdout.split() == [], f"undefined symbols:\n{undefined.stdout}"
-    exported = _run([NM, "-D", "--defined-only", str(lib)])
-    names = {line.split()[-1] for line in exported.stdout.splitlines() if line.strip()}
-    assert set(API) <= names, f"missing exports: {sorted(set(API) - names)}"
+    check_freestanding([CORE], "c99", opt, tmp_path / "libtick.so", API)
 
 
 DRIVER = r"""
@@ -417,9 +390,9 @@ def _sanitizer_flags(gcc: str, tmp_path: Path) -> list[str]:
     probe = tmp_path / "probe.c"
     probe.write_text("int main(void) { return 0; }\n")
     exe = tmp_path / "probe"
-    if _run([gcc, *flags, str(probe), "-o", str(exe)]).returncode != 0:
+    if run([gcc, *flags, str(probe), "-o", str(exe)]).returncode != 0:
         return []
-    ran = _run([str(exe)], env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+    ran = run([str(exe)], env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
     return flags if ran.returncode == 0 else []
 
 
@@ -431,11 +404,11 @@ def test_core_invariants_under_random_operations(tmp_path: Path) -> None:
     driver.write_text(DRIVER)
     exe = tmp_path / "driver"
     sanitize = _sanitizer_flags(GCC, tmp_path)
-    built = _run([GCC, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", *sanitize,
-                  "-I", str(TICK_DIR), str(driver), str(CORE), "-o", str(exe)])
+    built = run([GCC, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", *sanitize,
+                 "-I", str(TICK_DIR), str(driver), str(CORE), "-o", str(exe)])
     assert built.returncode == 0, f"driver build failed:\n{built.stderr}"
     env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0",
            "UBSAN_OPTIONS": "print_stacktrace=1"}
-    ran = _run([str(exe)], env=env)
+    ran = run([str(exe)], env=env)
     assert ran.returncode == 0, f"driver failed ({ran.returncode}):\n{ran.stderr[-4000:]}"
     assert ran.stdout.strip() == "ok"

@@ -14,24 +14,15 @@ again under AddressSanitizer and UBSan, each where this gcc supports it.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from .native_build import GCC, TICK_DIR, check_freestanding, needs_gcc, run
+
 pytestmark = pytest.mark.native
 
-TICK_DIR = Path(__file__).resolve().parents[2] / "src" / "auctioneer" / "tick"
-SOURCES = [str(TICK_DIR / "ring.c"), str(TICK_DIR / "tick_core.c")]
-GCC = shutil.which("gcc")
-NM = shutil.which("nm")
-
-FREESTANDING = [
-    "-std=c11", "-pedantic", "-Wall", "-Wextra", "-Wconversion", "-Werror",
-    "-ffreestanding", "-fno-builtin", "-nostdlib", "-mgeneral-regs-only",
-    "-fPIC", "-shared", "-Wl,-z,defs",
-]
+SOURCES = [TICK_DIR / "ring.c", TICK_DIR / "tick_core.c"]
 API = [
     "ring_spsc_size", "ring_spsc_init", "ring_spsc_attach", "ring_spsc_push", "ring_spsc_drain",
     "ring_spsc_drain_book", "ring_spsc_len", "ring_spsc_capacity", "ring_spsc_check",
@@ -41,28 +32,11 @@ API = [
     "price_page_read", "price_page_seq",
 ]
 
-needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc is not installed: cannot build ring.c")
-
-
-def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
-                          **kwargs)  # type: ignore[call-overload]
-
 
 @needs_gcc
 @pytest.mark.parametrize("opt", ["-O2", "-O3"])
 def test_ring_builds_freestanding(tmp_path: Path, opt: str) -> None:
-    assert GCC is not None
-    lib = tmp_path / "libring.so"
-    built = _run([GCC, *FREESTANDING, opt, "-I", str(TICK_DIR), *SOURCES, "-o", str(lib)])
-    assert built.returncode == 0, f"freestanding build failed:\n{built.stderr}"
-    if NM is None:
-        return
-    undefined = _run([NM, "-u", str(lib)])
-    assert undefined.stdout.split() == [], f"undefined symbols:\n{undefined.stdout}"
-    exported = _run([NM, "-D", "--defined-only", str(lib)])
-    names = {line.split()[-1] for line in exported.stdout.splitlines() if line.strip()}
-    assert set(API) <= names, f"missing exports: {sorted(set(API) - names)}"
+    check_freestanding(SOURCES, "c11", opt, tmp_path / "libring.so", API)
 
 
 DRIVER = r"""
@@ -262,9 +236,9 @@ def _works(gcc: str, flags: list[str], tmp_path: Path) -> bool:
                      "int main(void) { pthread_t t; pthread_create(&t, 0, f, 0); "
                      "return pthread_join(t, 0); }\n")
     exe = tmp_path / "probe"
-    if _run([gcc, *flags, "-pthread", str(probe), "-o", str(exe)]).returncode != 0:
+    if run([gcc, *flags, "-pthread", str(probe), "-o", str(exe)]).returncode != 0:
         return False
-    return _run([str(exe)], env=_clean_env()).returncode == 0
+    return run([str(exe)], env=_clean_env()).returncode == 0
 
 
 def _clean_env() -> dict[str, str]:
@@ -294,9 +268,9 @@ def test_ring_protocols_race_clean(tmp_path: Path, sanitizer: str) -> None:
     exe = tmp_path / "driver"
     # -O0: instrumenting tick_core.c at -O1 takes five times as long to compile; the
     # optimised builds are the freestanding test's.
-    built = _run([GCC, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O0", "-g", *flags, "-pthread",
-                  "-I", str(TICK_DIR), str(driver), *SOURCES, "-o", str(exe)])
+    built = run([GCC, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O0", "-g", *flags, "-pthread",
+                 "-I", str(TICK_DIR), str(driver), *map(str, SOURCES), "-o", str(exe)])
     assert built.returncode == 0, f"driver build failed:\n{built.stderr}"
-    ran = _run([str(exe)], env=_clean_env())
+    ran = run([str(exe)], env=_clean_env())
     assert ran.returncode == 0, f"driver failed ({ran.returncode}):\n{ran.stderr[-4000:]}"
     assert ran.stdout.strip() == "ok"

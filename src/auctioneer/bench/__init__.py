@@ -13,6 +13,7 @@ Modules:
   books' API, so the same timing loop drives them.
 * :mod:`auctioneer.bench.timing` -- percentiles, the Python timer's own cost
   and the environment a run records.
+* :mod:`auctioneer.bench.record` -- a result's JSON record (``write_json``).
 
 Nothing is imported here, so ``auctioneer --help`` stays fast; import the
 module you need.

@@ -43,18 +43,17 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
 import numpy as np
 
+from auctioneer.bench.record import fields_dict, write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
@@ -383,23 +382,19 @@ class ClearingBenchResult:
         return {
             "benchmark": "auctioneer.bench.clearing",
             "schema": 1,
-            "environment": _fields(self.environment),
+            "environment": fields_dict(self.environment),
             "config": {
-                **_fields(self.config),
-                "series": [_fields(s) for s in self.config.series],
+                **fields_dict(self.config),
+                "series": [fields_dict(s) for s in self.config.series],
                 "cell_budget_s": CELL_BUDGET_S,
                 "timing": "wall time of clear(), median over repeats, gc paused",
                 "memory": "tracemalloc peak of one untimed solve",
             },
             "results": [_cell_dict(c) for c in self.cells],
             "disagreements": list(self.disagreements),
-            "targets": [_fields(t) for t in self.targets],
+            "targets": [fields_dict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def _json_stat(value: int | float | str) -> int | float | str:
@@ -444,12 +439,6 @@ def _cell_dict(cell: Cell) -> dict[str, Any]:
         "methods": methods,
         "vcg": vcg,
     }
-
-
-def write_json(result: ClearingBenchResult, path: Path) -> None:
-    """Write :meth:`ClearingBenchResult.to_dict` to ``path`` (parents created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------

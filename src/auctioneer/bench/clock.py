@@ -42,15 +42,14 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from auctioneer.bench.record import fields_dict, write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
@@ -284,9 +283,9 @@ class ClockBenchResult:
         return {
             "benchmark": "auctioneer.bench.clock",
             "schema": 1,
-            "environment": _fields(self.environment),
+            "environment": fields_dict(self.environment),
             "config": {
-                **_fields(self.config),
+                **fields_dict(self.config),
                 "sizes": [list(s) for s in self.config.sizes],
                 "modes_sizes": [list(s) for s in self.config.modes_sizes],
                 "bundles_per_user": BUNDLES,
@@ -294,32 +293,18 @@ class ClockBenchResult:
                 "time": "median wall time of whole runs, gc paused",
                 "memory": "tracemalloc peak during one untimed run",
             },
-            "results": [{**_fields(c), "per_round_s": c.per_round_s} for c in self.cells],
-            "modes": [_fields(m) for m in self.modes],
+            "results": [{**fields_dict(c), "per_round_s": c.per_round_s} for c in self.cells],
+            "modes": [fields_dict(m) for m in self.modes],
             "welfare": {
-                "instances": [_fields(w) for w in self.welfare],
+                "instances": [fields_dict(w) for w in self.welfare],
                 "median_ratio": median(ratios) if ratios else None,
                 "min_ratio": min(ratios) if ratios else None,
                 "all_feasible": all(w.feasible for w in self.welfare),
             },
-            "python_reference": [_fields(p) for p in self.python],
-            "targets": [_fields(t) for t in self.targets],
+            "python_reference": [fields_dict(p) for p in self.python],
+            "targets": [fields_dict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        out[f.name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def write_json(result: ClockBenchResult, path: Path) -> None:
-    """Write :meth:`ClockBenchResult.to_dict` to ``path``, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------

@@ -44,13 +44,13 @@ import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 import auctioneer.tick._ring as _ring
+from auctioneer.bench.record import fields_dict, write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import (
     Environment,
@@ -264,45 +264,25 @@ class RingBenchResult:
         return {
             "benchmark": "auctioneer.bench.ring",
             "schema": 1,
-            "environment": _fields(self.environment),
+            "environment": fields_dict(self.environment),
             "config": {
-                **_fields(self.config),
+                **fields_dict(self.config),
                 "capacity": CAPACITY,
                 "batch": BATCH,
                 "percentiles": "nearest rank, median over repeats",
                 "gc_paused_while_timing": True,
                 "timer_overhead_subtracted": False,
             },
-            "timer": {"native_hz": self.timer_hz, "c_empty_interval_ns": _pct(self.timer_c),
-                      "python_empty_perf_counter_pair_ns": _pct(self.timer_python)},
-            "latency_ns": [{"name": r.name, "where": r.where, **_pct(r.latency)}
+            "timer": {"native_hz": self.timer_hz, "c_empty_interval_ns": self.timer_c.rounded(),
+                      "python_empty_perf_counter_pair_ns": self.timer_python.rounded()},
+            "latency_ns": [{"name": r.name, "where": r.where, **r.latency.rounded()}
                            for r in (*self.native, *self.python)],
-            "throughput": [{**_fields(t), "per_second": round(t.per_second)}
+            "throughput": [{**fields_dict(t), "per_second": round(t.per_second)}
                            for t in self.throughput],
             "ratios": {k: round(v, 3) for k, v in self.ratios().items()},
-            "targets": [_fields(t) for t in self.targets],
+            "targets": [fields_dict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }
-
-
-def _pct(p: Percentiles) -> dict[str, float]:
-    return {"p50": round(p.p50, 2), "p99": round(p.p99, 2), "p999": round(p.p999, 2)}
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        out[f.name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def write_json(result: RingBenchResult, path: Path) -> None:
-    """Write :meth:`RingBenchResult.to_dict` to ``path``, creating its folder."""
-    import json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------

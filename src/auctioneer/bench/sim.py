@@ -109,8 +109,9 @@ def simulate_simpy(scenario: Scenario, seed: int | None = None) -> SimResult:
     model = Model(scenario, seed)
     streams = [(times, prio, handler, arg) for _, times, prio, handler, arg in model.streams()]
     setup_s = time.perf_counter() - start
-    start, cpu = time.perf_counter(), time.process_time()
-    events = _simpy_run(streams, model.end_ns)
+    with gc_paused():     # as in simulate: the engines are compared on equal terms
+        start, cpu = time.perf_counter(), time.process_time()
+        events = _simpy_run(streams, model.end_ns)
     return measure(model, time.perf_counter() - start, time.process_time() - cpu, setup_s,
                    events)
 
@@ -123,14 +124,15 @@ def _pattern(scenario: Scenario, seed: int, engine: str) -> tuple[float, float, 
     """The model's streams with no-op handlers: ``(loop wall s, loop CPU s, events)``."""
     model = Model(scenario, seed)
     streams = [(times, prio, _nothing, arg) for _, times, prio, _, arg in model.streams()]
-    start, cpu = time.perf_counter(), time.process_time()
-    if engine == "SimPy":
-        events = _simpy_run(streams, model.end_ns)
-    else:
-        loop = EventLoop()
-        for times, prio, handler, arg in streams:
-            loop.stream(times, prio, handler, arg)
-        events = loop.run(model.end_ns)
+    with gc_paused():
+        start, cpu = time.perf_counter(), time.process_time()
+        if engine == "SimPy":
+            events = _simpy_run(streams, model.end_ns)
+        else:
+            loop = EventLoop()
+            for times, prio, handler, arg in streams:
+                loop.stream(times, prio, handler, arg)
+            events = loop.run(model.end_ns)
     return time.perf_counter() - start, time.process_time() - cpu, events
 
 

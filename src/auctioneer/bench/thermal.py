@@ -25,14 +25,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
+from auctioneer.bench.record import write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused, summarize
 from auctioneer.checks import require_int
@@ -166,12 +165,6 @@ class ThermalBenchResult:
             "targets": [asdict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }
-
-
-def write_json(result: ThermalBenchResult, path: Path) -> None:
-    """Write :meth:`ThermalBenchResult.to_dict` to ``path``, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------

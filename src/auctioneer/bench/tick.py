@@ -38,14 +38,14 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from auctioneer.bench.baselines import BASELINES, TickBook
+from auctioneer.bench.record import fields_dict, write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import (
     Environment,
@@ -344,9 +344,9 @@ class TickBenchResult:
         return {
             "benchmark": "auctioneer.bench.tick",
             "schema": 1,
-            "environment": _fields(self.environment),
+            "environment": fields_dict(self.environment),
             "config": {
-                **_fields(self.config),
+                **fields_dict(self.config),
                 "select_n": SELECT_N,
                 "price_range_micros": [PRICE_LOW, PRICE_HIGH],
                 "percentiles": "nearest rank, median over repeats",
@@ -355,14 +355,14 @@ class TickBenchResult:
             },
             "timer": {
                 "native_hz": self.timer.native_hz,
-                "native_empty_interval_ns": _pct(self.timer.native),
-                "python_empty_perf_counter_pair_ns": _pct(self.timer.python),
+                "native_empty_interval_ns": self.timer.native.rounded(),
+                "python_empty_perf_counter_pair_ns": self.timer.python.rounded(),
             },
             "results": [self._row_dict(r) for r in self.rows],
             "sampled_accuracy": [
-                {**_fields(a), "exact": a.exact} for a in self.accuracy
+                {**fields_dict(a), "exact": a.exact} for a in self.accuracy
             ],
-            "targets": [_fields(t) for t in self.targets],
+            "targets": [fields_dict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }
 
@@ -374,9 +374,9 @@ class TickBenchResult:
             "n": row.n,
             "native": row.native,
             "in_c_ns": None if row.in_c is None else {
-                op: _pct(getattr(row.in_c, op)) for op in ops
+                op: getattr(row.in_c, op).rounded() for op in ops
             },
-            "from_python_ns": {op: _pct(getattr(row.from_python, op)) for op in ops},
+            "from_python_ns": {op: getattr(row.from_python, op).rounded() for op in ops},
             "bytes_per_agent": round(row.bytes_per_agent, 3),
             "core_bytes_per_agent": row.core_bytes_per_agent,
             "traced_bytes_per_agent": round(row.traced_bytes_per_agent, 3),
@@ -388,26 +388,6 @@ class TickBenchResult:
                 "p99": round(row.from_python.tick.p99 / row.in_c.tick.p99, 3),
             },
         }
-
-
-def _pct(p: Percentiles) -> dict[str, float]:
-    return {"p50": round(p.p50, 2), "p99": round(p.p99, 2), "p999": round(p.p999, 2)}
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        out[f.name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def write_json(result: TickBenchResult, path: Path) -> None:
-    """Write :meth:`TickBenchResult.to_dict` to ``path``, creating its folder."""
-    import json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------

@@ -54,6 +54,10 @@ class Percentiles:
         """``(p50, p99, p999)``."""
         return (self.p50, self.p99, self.p999)
 
+    def rounded(self) -> dict[str, float]:
+        """``{"p50": ..., "p99": ..., "p999": ...}`` to 0.01 ns, for a JSON record."""
+        return {"p50": round(self.p50, 2), "p99": round(self.p99, 2), "p999": round(self.p999, 2)}
+
 
 def summarize(samples_ns: Sequence[float] | npt.NDArray[np.float64]) -> Percentiles:
     """Nearest-rank p50, p99 and p99.9 of latencies in ns; ValueError when empty."""

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, generate_app, run_bench
-from auctioneer.cli.options import JsonOption, float_in, int_in, one_of, parsed, user_errors
+from auctioneer.cli.options import (
+    JsonOption,
+    float_in,
+    int_in,
+    one_of,
+    parsed,
+    plot_option,
+    quick_default,
+    quick_option,
+    seed_option,
+    user_errors,
+)
 
 __all__ = ["EXIT_NOT_OPTIMAL", "bench_clearing", "clear_command", "generate_clearing"]
 
@@ -40,7 +51,7 @@ def generate_clearing(
     capacity: Annotated[
         str, typer.Option(metavar="INT", help="Units of each resource (compute: vCPUs).")
     ] = "100",
-    seed: Annotated[str, typer.Option(metavar="INT", help="Generator seed, 0..2**64-1.")] = "0",
+    seed: Annotated[str, seed_option("Generator")] = "0",
     max_quantity: Annotated[
         str | None,
         typer.Option(metavar="INT", help="Largest quantity R of a resource in a bundle "
@@ -189,8 +200,8 @@ def clear_command(
 def bench_clearing(
     sizes: Annotated[
         str | None,
-        typer.Option(help="Bids per instance, 2 resources, comma-separated. "
-                     "[default: 10,20,50,100,200; --quick: 10,50,100]", show_default=False),
+        quick_default("Bids per instance, 2 resources, comma-separated.", "10,20,50,100,200",
+                      "10,50,100", metavar=None),
     ] = None,
     sizes_3d: Annotated[
         str | None,
@@ -202,23 +213,17 @@ def bench_clearing(
     ] = "all",
     repeats: Annotated[
         str | None,
-        typer.Option(metavar="INT", help="Timed solves per method and instance (median). "
-                     "[default: 5; --quick: 3]", show_default=False),
+        quick_default("Timed solves per method and instance (median).", "5", "3"),
     ] = None,
     time_limit: Annotated[
         str | None,
-        typer.Option(metavar="SECONDS", help="Per solve. [default: 5; --quick: 1]",
-                     show_default=False),
+        quick_default("Per solve.", "5", "1", metavar="SECONDS"),
     ] = None,
     no_vcg: Annotated[bool, typer.Option("--no-vcg", help="Skip the VCG measurement.")] = False,
-    seed: Annotated[str, typer.Option(metavar="INT", help="Instance seed, 0..2**64-1.")] = "0",
-    quick: Annotated[
-        bool, typer.Option("--quick", help="A smoke run: small sizes, short limits, ~15 s.")
-    ] = False,
+    seed: Annotated[str, seed_option("Instance")] = "0",
+    quick: Annotated[bool, quick_option("small sizes, short limits, ~15 s.")] = False,
     json_path: JsonOption = None,
-    plot: Annotated[
-        Path, typer.Option(help="Write the time/memory plot (PNG) here.", dir_okay=False)
-    ] = Path("out/bench-clearing.png"),
+    plot: Annotated[Path, plot_option("time/memory plot")] = Path("out/bench-clearing.png"),
 ) -> None:
     """DP, MILP and branch and bound on easy and hard instances of growing size.
 

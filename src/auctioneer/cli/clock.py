@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, generate_app, run_bench
-from auctioneer.cli.options import JsonOption, int_in
+from auctioneer.cli.options import (
+    JsonOption,
+    int_in,
+    plot_option,
+    quick_default,
+    quick_option,
+    seed_option,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -251,7 +258,7 @@ def generate_clock(
         str, typer.Option(metavar="INT", help="Acceptable bundles per user: the same job in "
                           "that many clusters.")
     ] = "3",
-    seed: Annotated[str, typer.Option(metavar="INT", help="Generator seed, 0..2**64-1.")] = "0",
+    seed: Annotated[str, seed_option("Generator")] = "0",
     load: Annotated[
         str, typer.Option(metavar="NUM", help="Buyers' demand over free supply.")
     ] = "1.2",
@@ -316,28 +323,22 @@ def generate_clock(
 def bench_clock(
     sizes: Annotated[
         str | None,
-        typer.Option(help="Market sizes USERSxPOOLS, comma-separated. \\[default: 100x100, "
-                     "1000x1000, 10000x1000, 30000x1000, 100000x1000; --quick: 100x100, 2000x200]",
-                     show_default=False),
+        quick_default("Market sizes USERSxPOOLS, comma-separated.",
+                      "100x100, 1000x1000, 10000x1000, 30000x1000, 100000x1000",
+                      "100x100, 2000x200", metavar=None),
     ] = None,
     repeats: Annotated[
         str | None,
-        typer.Option(metavar="INT", help="Runs per size under 1 s (median). "
-                     "\\[default: 5; --quick: 3]", show_default=False),
+        quick_default("Runs per size under 1 s (median).", "5", "3"),
     ] = None,
     welfare: Annotated[
         str | None,
-        typer.Option(metavar="INT", help="Small markets compared with the MILP optimum. "
-                     "\\[default: 20; --quick: 5]", show_default=False),
+        quick_default("Small markets compared with the MILP optimum.", "20", "5"),
     ] = None,
-    seed: Annotated[str, typer.Option(metavar="INT", help="Market seed, 0..2**64-1.")] = "0",
-    quick: Annotated[
-        bool, typer.Option("--quick", help="A smoke run: small sizes, a few seconds.")
-    ] = False,
+    seed: Annotated[str, seed_option("Market")] = "0",
+    quick: Annotated[bool, quick_option("small sizes, a few seconds.")] = False,
     json_path: JsonOption = None,
-    plot: Annotated[
-        Path, typer.Option(help="Write the scaling plot (PNG) here.", dir_okay=False)
-    ] = Path("out/bench-clock.png"),
+    plot: Annotated[Path, plot_option("scaling plot")] = Path("out/bench-clock.png"),
 ) -> None:
     """The paper's 100 x 100 clock auction, and markets up to 100,000 users x 1,000 pools.
 

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption, int_in
+from auctioneer.cli.options import JsonOption, int_in, quick_default, quick_option
 
 __all__ = ["experiment_app", "experiment_incentives"]
 
@@ -30,12 +30,10 @@ def experiment_incentives(
                     ] = "0",
     rounds: Annotated[
         str | None,
-        typer.Option(metavar="INT", help="Auctions per seed in every cell. "
-                     "\\[default: 600; --quick: 200]", show_default=False),
+        quick_default("Auctions per seed in every cell.", "600", "200"),
     ] = None,
     quick: Annotated[
-        bool, typer.Option("--quick", help="A smoke run: fewer values, factors and seeds; "
-                           "a few seconds.")
+        bool, quick_option("fewer values, factors and seeds; a few seconds.")
     ] = False,
     json_path: JsonOption = None,
     markdown: Annotated[

@@ -14,11 +14,23 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-__all__ = ["JsonOption", "float_in", "int_in", "one_of", "parsed", "user_errors"]
+__all__ = [
+    "JsonOption",
+    "float_in",
+    "int_in",
+    "native_bench",
+    "one_of",
+    "parsed",
+    "plot_option",
+    "quick_default",
+    "quick_option",
+    "seed_option",
+    "user_errors",
+]
 
 _T = TypeVar("_T")
 
@@ -27,6 +39,44 @@ JsonOption = Annotated[
     typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
 ]
 """The ``--json PATH`` option every benchmark takes."""
+
+
+def quick_option(run: str) -> Any:
+    """The ``--quick`` flag of a benchmark; ``run`` says what its smoke run does."""
+    return typer.Option("--quick", help=f"A smoke run: {run}")
+
+
+def quick_default(text: str, full: str, quick: str, metavar: str | None = "INT") -> Any:
+    """An option the run defaults: ``full``, or ``quick`` under ``--quick``; the help shows both.
+
+    The bracket is escaped, or rich would take ``[default: ...]`` for markup and drop it.
+    """
+    return typer.Option(metavar=metavar, show_default=False,
+                        help=f"{text} \\[default: {full}; --quick: {quick}]")
+
+
+def seed_option(what: str) -> Any:
+    """A ``--seed INT`` option over every 64-bit seed; ``what`` names what it seeds."""
+    return typer.Option(metavar="INT", help=f"{what} seed, 0..2**64-1.")
+
+
+def plot_option(what: str) -> Any:
+    """A benchmark's ``--plot PATH`` option; ``what`` names the figure it writes."""
+    return typer.Option(help=f"Write the {what} (PNG) here.", dir_okay=False)
+
+
+@contextmanager
+def native_bench(name: str) -> Iterator[None]:
+    """Import a benchmark that needs the C core: an ImportError becomes one line and exit 1.
+
+    Most often the core is not built yet; say so rather than dump a traceback.
+    """
+    try:
+        yield
+    except ImportError as exc:
+        typer.echo(f"auctioneer: error: cannot load the {name} benchmark: {exc} "
+                   "(is the native core built? run make)", err=True)
+        raise typer.Exit(1) from None
 
 
 @contextmanager

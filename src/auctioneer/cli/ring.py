@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import bench_app, run_bench
-from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
+from auctioneer.cli.options import (
+    JsonOption,
+    int_in,
+    native_bench,
+    parsed,
+    plot_option,
+    quick_default,
+    quick_option,
+    user_errors,
+)
 
 __all__ = ["bench_ring"]
 
@@ -17,38 +26,29 @@ __all__ = ["bench_ring"]
 def bench_ring(
     ops: Annotated[
         str | None,
-        typer.Option(metavar="INT", show_default=False,
-                     help="Timed operations per latency measurement. "
-                     "[default: 200000; --quick: 20000]"),
+        quick_default("Timed operations per latency measurement.", "200000", "20000"),
     ] = None,
     repeats: Annotated[
         str | None,
-        typer.Option(metavar="INT", show_default=False,
-                     help="Repeats; each percentile is its median over them. "
-                     "[default: 5; --quick: 3]"),
+        quick_default("Repeats; each percentile is its median over them.", "5", "3"),
     ] = None,
     pair_bids: Annotated[
         str | None,
-        typer.Option(metavar="INT", show_default=False,
-                     help="Bids per producer thread in the native throughput runs. "
-                     "[default: 500000; --quick: 100000]"),
+        quick_default("Bids per producer thread in the native throughput runs.", "500000",
+                      "100000"),
     ] = None,
     python_bids: Annotated[
         str | None,
-        typer.Option(metavar="INT", show_default=False,
-                     help="Bids the producer process sends in the Python throughput runs. "
-                     "[default: 100000; --quick: 20000]"),
+        quick_default("Bids the producer process sends in the Python throughput runs.",
+                      "100000", "20000"),
     ] = None,
     producers: Annotated[
         str, typer.Option(help="Producer thread counts of the native throughput runs.")
     ] = "1,2,4",
-    quick: Annotated[
-        bool, typer.Option("--quick", help="A smoke run: fewer operations, ~5 s.")
-    ] = False,
+    quick: Annotated[bool, quick_option("fewer operations, ~5 s.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[
-        Path, typer.Option(help="Write the latency and throughput plot (PNG) here.",
-                           dir_okay=False)
+        Path, plot_option("latency and throughput plot")
     ] = Path("out/bench-ring.png"),
 ) -> None:
     """Submit latency (p50/p99/p99.9) and throughput of the SPSC and MPSC bid rings.
@@ -58,13 +58,9 @@ def bench_ring(
     in the same run; the price page's publish and read. Prints tables,
     ratios and PASS/MISS lines for submit < 100 ns natively.
     """
-    try:
+    with native_bench("ring"):
         from auctioneer.bench import ring as bench
         from auctioneer.bench import ring_report as report
-    except ImportError as exc:
-        typer.echo(f"auctioneer: error: cannot load the ring benchmark: {exc} "
-                   "(is the native core built? run make)", err=True)
-        raise typer.Exit(1) from None
 
     counts = parsed(bench.parse_producers, producers, "--producers")
     with user_errors():

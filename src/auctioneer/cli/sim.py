@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, run_bench
-from auctioneer.cli.options import JsonOption, int_in
+from auctioneer.cli.options import JsonOption, int_in, plot_option, quick_default, quick_option
 
 __all__ = ["bench_sim", "register", "simulate_command"]
 
@@ -99,20 +99,15 @@ def bench_sim(
                                   dir_okay=False, show_default=False)
     ] = None,
     repeats: Annotated[
-        str | None, typer.Option(metavar="INT", help="Runs per engine and workload (median). "
-                                 "\\[default: 3; --quick: 1]", show_default=False)
+        str | None, quick_default("Runs per engine and workload (median).", "3", "1")
     ] = None,
     seed: Annotated[
         str | None, typer.Option(metavar="INT", help="Seed. \\[default: the scenario's]",
                                  show_default=False)
     ] = None,
-    quick: Annotated[
-        bool, typer.Option("--quick", help="A smoke run: the scenario's first second, once.")
-    ] = False,
+    quick: Annotated[bool, quick_option("the scenario's first second, once.")] = False,
     json_path: JsonOption = None,
-    plot: Annotated[
-        Path, typer.Option(help="Write the comparison plot (PNG) here.", dir_okay=False)
-    ] = Path("out/bench-sim.png"),
+    plot: Annotated[Path, plot_option("comparison plot")] = Path("out/bench-sim.png"),
 ) -> None:
     """The simulator against SimPy on the same events: wall time, events/s, ratio, target.
 

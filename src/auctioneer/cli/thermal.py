@@ -16,7 +16,14 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, run_bench
-from auctioneer.cli.options import JsonOption, float_in, int_in, user_errors
+from auctioneer.cli.options import (
+    JsonOption,
+    float_in,
+    int_in,
+    quick_default,
+    quick_option,
+    user_errors,
+)
 
 __all__ = ["bench_thermal", "step_response_command", "thermal_app"]
 
@@ -111,12 +118,14 @@ def _plot(result: object, path: Path) -> None:
 
 @bench_app.command("thermal")
 def bench_thermal(
-    samples: Annotated[str | None, typer.Option(metavar="INT", help="Timed batches per "
-                       "operation. \\[default: 200; --quick: 50]", show_default=False)] = None,
-    dispatches: Annotated[str | None, typer.Option(metavar="INT", help="Timed GPU dispatches "
-                          "per size. \\[default: 200; --quick: 30]", show_default=False)] = None,
+    samples: Annotated[
+        str | None, quick_default("Timed batches per operation.", "200", "50")
+    ] = None,
+    dispatches: Annotated[
+        str | None, quick_default("Timed GPU dispatches per size.", "200", "30")
+    ] = None,
     seed: Annotated[str, typer.Option(metavar="INT", help="Input seed.")] = "0",
-    quick: Annotated[bool, typer.Option("--quick", help="A smoke run, a few seconds.")] = False,
+    quick: Annotated[bool, quick_option("a few seconds.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[Path, typer.Option(help="Write the PNG here.", dir_okay=False)] = Path(
         "out/bench-thermal.png"),

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import bench_app, run_bench
-from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
+from auctioneer.cli.options import (
+    JsonOption,
+    int_in,
+    native_bench,
+    parsed,
+    plot_option,
+    quick_default,
+    quick_option,
+    seed_option,
+    user_errors,
+)
 
 __all__ = ["bench_tick"]
 
@@ -17,10 +27,8 @@ __all__ = ["bench_tick"]
 def bench_tick(
     sizes: Annotated[
         str | None,
-        typer.Option(
-            help="Book sizes N, comma-separated. [default: 10,100,1000,10000; --quick: 10,1000]",
-            show_default=False,
-        ),
+        quick_default("Book sizes N, comma-separated.", "10,100,1000,10000", "10,1000",
+                      metavar=None),
     ] = None,
     structures: Annotated[
         str,
@@ -31,29 +39,16 @@ def bench_tick(
     ] = "all",
     ops: Annotated[
         str | None,
-        typer.Option(
-            metavar="INT",
-            help="Timed operations per measurement. [default: 100000; --quick: 2000]",
-            show_default=False,
-        ),
+        quick_default("Timed operations per measurement.", "100000", "2000"),
     ] = None,
     repeats: Annotated[
         str | None,
-        typer.Option(
-            metavar="INT",
-            help="Repeats; each percentile reported is its median over them. "
-            "[default: 5; --quick: 3]",
-            show_default=False,
-        ),
+        quick_default("Repeats; each percentile reported is its median over them.", "5", "3"),
     ] = None,
-    seed: Annotated[str, typer.Option(metavar="INT", help="Workload seed, 0..2**64-1.")] = "0",
-    quick: Annotated[
-        bool, typer.Option("--quick", help="A smoke run: small sizes, few ops, ~15 s.")
-    ] = False,
+    seed: Annotated[str, seed_option("Workload")] = "0",
+    quick: Annotated[bool, quick_option("small sizes, few ops, ~15 s.")] = False,
     json_path: JsonOption = None,
-    plot: Annotated[
-        Path, typer.Option(help="Write the latency plot (PNG) here.", dir_okay=False)
-    ] = Path("out/bench-tick.png"),
+    plot: Annotated[Path, plot_option("latency plot")] = Path("out/bench-tick.png"),
 ) -> None:
     """Latency of update, expire and one tick (update + winner + Vickrey price) per structure.
 
@@ -62,14 +57,9 @@ def bench_tick(
     miss rate. Prints a table and PASS/MISS lines for the targets.
     """
 
-    try:
+    with native_bench("tick"):
         from auctioneer.bench import tick as bench
         from auctioneer.bench import tick_report as report
-    except ImportError as exc:
-        # Most often the C core is not built yet; say so rather than dump a traceback.
-        typer.echo(f"auctioneer: error: cannot load the tick benchmark: {exc} "
-                   "(is the native core built? run make)", err=True)
-        raise typer.Exit(1) from None
 
     config_sizes = None if sizes is None else parsed(bench.parse_sizes, sizes, "--sizes")
     config_structures = parsed(bench.parse_structures, structures, "--structures")

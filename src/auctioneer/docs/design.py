@@ -69,27 +69,25 @@ SOURCES = (
     Source("bpf", ("docs", "bpf", "--json", "{json}"), "bpf.json",
            note="builds kernel/ with clang for the BPF target and counts instructions "
            "with llvm-objdump"),
-    Source("bench-ring", ("bench", "ring", "--quick", "--json", "{json}", "--plot", "{plot}"),
-           "bench-ring.json", "bench-ring.png",
-           "--quick: 20,000 timed pushes × 3 repeats, 200,000 bids per producer thread"),
+    Source("bench-ring", ("bench", "ring", "--json", "{json}", "--plot", "{plot}"),
+           "bench-ring.json", "bench-ring.png", "the defaults"),
     Source("bench-thermal", ("bench", "thermal", "--json", "{json}", "--plot", "{plot}"),
            "bench-thermal.json", "bench-thermal.png", "the defaults"),
     Source("thermal-step", ("thermal", "step-response", "-o", "{plot}"),
            "thermal-step.json", "thermal-step.png",
            "the defaults: offered CPU load 0.3 → 1.0 with the GPU at 0.9, 120 s, "
            "shipped gains; the JSON is written next to the PNG"),
-    Source("bench-sim", ("bench", "sim", "--quick", "--json", "{json}", "--plot", "{plot}"),
+    Source("bench-sim", ("bench", "sim", "--json", "{json}", "--plot", "{plot}"),
            "bench-sim.json", "bench-sim.png",
-           "--quick: the steady scenario's first second, once"),
+           "the defaults: 10 s of host time at 10 kHz with N = 1,000, against SimPy"),
     *(Source(f"sim-{name}", ("simulate", f"examples/sim/{name}.yaml", "--out",
                              f"{{dir}}/sim-{name}"),
              f"sim-{name}/metrics.json", f"sim-{name}/temperatures.png",
              "the whole scenario file, its own seed") for name in _SCENARIOS),
-    Source("incentives", ("experiment", "incentives", "--quick", "--tick-bench",
+    Source("incentives", ("experiment", "incentives", "--tick-bench",
                           "{dir}/bench-tick.json", "--json", "{json}", "--plot", "{plot}"),
            "incentives.json", "incentives.png",
-           note="--quick: fewer values, factors and seeds; time and space columns from the "
-           "bench-tick run above"),
+           note="the defaults; time and space columns from the bench-tick run above"),
 )
 
 _TICK_ROWS = "results"

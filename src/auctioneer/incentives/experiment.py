@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from auctioneer.bench.record import write_json
 from auctioneer.incentives.collusion import CollusionCell, run_collusion
 from auctioneer.incentives.complexity import count_lines
 from auctioneer.incentives.market import MECHANISMS, IncentiveConfig
@@ -137,9 +138,3 @@ def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = 
     )
     return IncentiveResult(config, truthful, summary, sybil, collusion, thermal, matrix,
                            source, time.perf_counter() - started)
-
-
-def write_json(result: IncentiveResult, path: Path) -> None:
-    """Write :meth:`IncentiveResult.to_dict` to ``path``, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")

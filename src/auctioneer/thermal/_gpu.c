@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "../tick/binding.h"
 #include "gpu_core.h"
 
 static void *workspace;
@@ -185,12 +186,7 @@ PyInit__gpu(void)
     PyObject *m = PyModule_Create(&gpu_module);
     if (m == NULL)
         return NULL;
-#ifdef AUCTIONEER_SANITIZED
-    const long sanitized = 1;
-#else
-    const long sanitized = 0;
-#endif
-    if (PyModule_AddIntConstant(m, "SANITIZED", sanitized) < 0
+    if (add_sanitized(m) < 0
         || PyModule_AddIntConstant(m, "MAX_BIDS", GPU_MAX_BIDS) < 0
         || PyModule_AddIntConstant(m, "MAX_BUNDLES", GPU_MAX_BUNDLES) < 0) {
         Py_DECREF(m);

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auctioneer.checks import require_int
+
 __all__ = [
     "DEFAULT_GAINS",
     "DEFAULT_MAX_MULTIPLIER",
@@ -66,15 +68,6 @@ def to_float(q: int) -> float:
     return q / ONE
 
 
-def _int(value: object, field: str, low: int, high: int | None = None) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{field} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{field} {value} is out of range {bound}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class Gains:
     """PID gains in Q16.16: multiplier per kelvin, per kelvin-second, per kelvin/second."""
@@ -85,7 +78,7 @@ class Gains:
 
     def __post_init__(self) -> None:
         for name in ("kp", "ki", "kd"):
-            _int(getattr(self, name), f"gains.{name}", 0, 1 << 32)
+            require_int(getattr(self, name), f"gains.{name}", 0, 1 << 32)
 
     @classmethod
     def from_float(cls, kp: float, ki: float, kd: float = 0.0) -> Gains:
@@ -133,8 +126,8 @@ class PriceController:
         ):
             raise ValueError(f"period_s {period_s!r} is out of range 0.0001..1")
         self.period_us = round(period_s * 1_000_000)
-        self.min_q = _int(min_q, "min_q", 0, 1 << 40)
-        self.max_q = _int(max_q, "max_q", self.min_q, 1 << 40)
+        self.min_q = require_int(min_q, "min_q", 0, 1 << 40)
+        self.max_q = require_int(max_q, "max_q", self.min_q, 1 << 40)
         ki = self.gains.ki
         # Bounds on A such that ki*A/10**9 stays within [min_q - ONE, max_q - ONE].
         self._acc_hi = (self.max_q - ONE) * 10**9 // ki if ki else 0

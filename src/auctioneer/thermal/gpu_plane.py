@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from auctioneer.checks import require_int
 from auctioneer.clearing import Auction, Bid, Bundle, Resource, Status, clear, vcg_payments
 from auctioneer.thermal.gpu_solver import solve
 from auctioneer.tick import IndexedHeap, second_price
@@ -54,15 +55,6 @@ MAX_DISPATCH_HZ = 100
 """Fastest dispatch rate."""
 PATHS = ("auto", "vickrey", "bundles", "clearing")
 """``auto`` takes the Vickrey path exactly when every bid is a unit bid."""
-
-
-def _int(value: object, field: str, low: int, high: int | None = None) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{field} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{field} {value} is out of range {bound}")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +94,11 @@ class GpuPlane:
 
     def __init__(self, dispatch_hz: int = 50, slice_ms: int = 1, memory: int = 80,
                  max_agents: int = 4096) -> None:
-        self.dispatch_hz = _int(dispatch_hz, "dispatch_hz", MIN_DISPATCH_HZ, MAX_DISPATCH_HZ)
+        self.dispatch_hz = require_int(dispatch_hz, "dispatch_hz", MIN_DISPATCH_HZ, MAX_DISPATCH_HZ)
         self.window_ms = 1000 // self.dispatch_hz
-        self.slice_ms = _int(slice_ms, "slice_ms", 1, self.window_ms)
-        self.memory = _int(memory, "memory", 0)
-        self.max_agents = _int(max_agents, "max_agents", 1, 1 << 24)
+        self.slice_ms = require_int(slice_ms, "slice_ms", 1, self.window_ms)
+        self.memory = require_int(memory, "memory", 0)
+        self.max_agents = require_int(max_agents, "max_agents", 1, 1 << 24)
         self._book = IndexedHeap(self.max_agents)
 
     @property
@@ -134,14 +126,14 @@ class GpuPlane:
             seen.add(agent)
 
     def _explain(self, i: int, bid: GpuBid, seen: set[int]) -> None:
-        agent = _int(bid.agent, f"bid {i}: agent", 0, self.max_agents - 1)
+        agent = require_int(bid.agent, f"bid {i}: agent", 0, self.max_agents - 1)
         if agent in seen:
             raise ValueError(f"bid {i}: agent {agent} bids twice in one dispatch")
         if not bid.bundles:
             raise ValueError(f"bid {i}: bundles () is empty")
         for j, (ms, mem, price) in enumerate(bid.bundles):
-            _int(ms, f"bid {i} bundle {j}: gpu_ms", 1, self.window_ms)
-            _int(mem, f"bid {i} bundle {j}: memory", 0, self.memory)
+            require_int(ms, f"bid {i} bundle {j}: gpu_ms", 1, self.window_ms)
+            require_int(mem, f"bid {i} bundle {j}: memory", 0, self.memory)
             check_price(price, f"bid {i} bundle {j}: price")
 
     def dispatch(self, bids: Sequence[GpuBid], now_s: float, reserve_per_ms: int = 0,

@@ -30,16 +30,10 @@
 
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <x86intrin.h>
-#define TICK_HAVE_TSC 1
-#else
-#define TICK_HAVE_TSC 0
-#endif
-
+#include "binding.h"
 #include "tick_core.h"
+#include "timer.h"
 
 /* ------------------------------------------------------------------------ */
 /* Module state (single-phase init, static types).                         */
@@ -170,89 +164,6 @@ parse_args(const argspec *spec, PyObject *const *args, Py_ssize_t nargs, PyObjec
 
 /* ------------------------------------------------------------------------ */
 /* Integer fast paths; on failure the reference's own check raises.        */
-
-/* An exact int in 0..UINT32_MAX into *out: 1. Anything else: 0, no error. */
-static inline int
-fast_u32(PyObject *obj, uint32_t *out)
-{
-    if (!PyLong_CheckExact(obj)) {
-        return 0;
-    }
-#if PY_VERSION_HEX >= 0x030C0000
-    if (PyUnstable_Long_IsCompact((PyLongObject *)obj)) {
-        Py_ssize_t v = PyUnstable_Long_CompactValue((PyLongObject *)obj);
-        if (v < 0 || (uint64_t)v > UINT32_MAX) {
-            return 0;
-        }
-        *out = (uint32_t)v;
-        return 1;
-    }
-#elif PY_VERSION_HEX >= 0x030B0000 && PyLong_SHIFT == 30
-    {
-        Py_ssize_t size = Py_SIZE(obj);
-        const digit *d = ((PyLongObject *)obj)->ob_digit;
-        if (size == 0) {
-            *out = 0;
-            return 1;
-        }
-        if (size == 1) {
-            *out = (uint32_t)d[0];
-            return 1;
-        }
-        if (size == 2) {
-            uint64_t v = (uint64_t)d[0] | ((uint64_t)d[1] << PyLong_SHIFT);
-            if (v > UINT32_MAX) {
-                return 0;
-            }
-            *out = (uint32_t)v;
-            return 1;
-        }
-        if (size < 0) {
-            return 0;
-        }
-    }
-#endif
-    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
-    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    if (v > UINT32_MAX) {
-        return 0;
-    }
-    *out = (uint32_t)v;
-    return 1;
-}
-
-/* An exact int in 0..UINT64_MAX into *out: 1. Anything else: 0, no error. */
-static int
-fast_u64(PyObject *obj, uint64_t *out)
-{
-    if (!PyLong_CheckExact(obj)) {
-        return 0;
-    }
-    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
-    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    *out = (uint64_t)v;
-    return 1;
-}
-
-/* Call a limits check that must raise for `args`; -1 with its exception. */
-static int
-raise_from_check(PyObject *fn, PyObject *const *args, size_t nargs)
-{
-    PyObject *res = PyObject_Vectorcall(fn, args, nargs, NULL);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    PyErr_SetString(PyExc_SystemError,
-                    "auctioneer.tick._core: an argument check accepted a value the binding rejects");
-    return -1;
-}
 
 static int
 get_agent(PyObject *obj, uint32_t capacity, uint32_t *out)
@@ -1124,61 +1035,12 @@ KIND_TYPE(IndexedHeap_Type, "IndexedHeap", NULL,
 /* ------------------------------------------------------------------------ */
 /* Timing harness.                                                          */
 
-#define BARRIER() __asm__ __volatile__("" ::: "memory")
-
-#if TICK_HAVE_TSC
-/* lfence; rdtsc; lfence: earlier instructions finish before the read, later
- * ones start after it. */
-static inline uint64_t
-timer_start(void)
-{
-    BARRIER();
-    _mm_lfence();
-    uint64_t t = __rdtsc();
-    _mm_lfence();
-    BARRIER();
-    return t;
-}
-
-/* rdtscp waits for earlier instructions; the lfence holds later ones back. */
-static inline uint64_t
-timer_stop(void)
-{
-    unsigned int aux;
-    BARRIER();
-    uint64_t t = __rdtscp(&aux);
-    _mm_lfence();
-    BARRIER();
-    return t;
-}
-#endif
-
-static uint64_t
-monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-#if !TICK_HAVE_TSC
-static inline uint64_t
-timer_start(void)
-{
-    BARRIER();
-    uint64_t t = monotonic_ns();
-    BARRIER();
-    return t;
-}
-#define timer_stop timer_start
-#endif
-
 static uint64_t timer_hz_cached;
 
 static uint64_t
 calibrate_timer(void)
 {
-#if TICK_HAVE_TSC
+#if TIMER_HAVE_TSC
     /* Ticks over ~20 ms of CLOCK_MONOTONIC; each end reads the TSC right
      * after the clock so the two intervals match to within a clock read. */
     uint64_t ns0 = monotonic_ns();
@@ -1374,18 +1236,6 @@ static struct PyModuleDef core_module = {
     .m_methods = module_methods,
 };
 
-static PyObject *
-import_attr(const char *module, const char *name)
-{
-    PyObject *mod = PyImport_ImportModule(module);
-    if (mod == NULL) {
-        return NULL;
-    }
-    PyObject *attr = PyObject_GetAttrString(mod, name);
-    Py_DECREF(mod);
-    return attr;
-}
-
 PyMODINIT_FUNC
 PyInit__core(void)
 {
@@ -1452,13 +1302,7 @@ PyInit__core(void)
             return NULL;
         }
     }
-    /* Lets a sanitizer run prove it is not testing a stale, uninstrumented build. */
-#ifdef AUCTIONEER_SANITIZED
-    const long sanitized = 1;
-#else
-    const long sanitized = 0;
-#endif
-    if (PyModule_AddIntConstant(m, "SANITIZED", sanitized) < 0) {
+    if (add_sanitized(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -15,7 +15,7 @@
  *
  * The module also holds the ring benchmark's native harness: time_op() times
  * one operation at a time with the time stamp counter (the serialised
- * rdtsc / rdtscp pair of _core.c; calibrate with _core.timer_hz()), and
+ * rdtsc / rdtscp pair of timer.h; calibrate with _core.timer_hz()), and
  * run_pair() runs producer threads against a consumer on other cores.
  */
 #define PY_SSIZE_T_CLEAN
@@ -25,17 +25,11 @@
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <x86intrin.h>
-#define RING_HAVE_TSC 1
-#else
-#define RING_HAVE_TSC 0
-#endif
-
+#include "binding.h"
 #include "ring.h"
 #include "tick_core.h"
+#include "timer.h"
 
 static PyObject *check_bid_fn;    /* ring_reference.check_bid */
 static PyObject *check_max_fn;    /* ring_reference.check_max */
@@ -44,49 +38,7 @@ static PyObject *check_prices_fn; /* ring_reference.check_prices */
 enum { KIND_SPSC = 0, KIND_MPSC = 1 };
 
 /* ------------------------------------------------------------------------ */
-/* Integer fast paths.                                                      */
-
-/* An exact int in 0..UINT64_MAX into *out: 1. Anything else: 0, no error. */
-static inline int
-fast_u64(PyObject *obj, uint64_t *out)
-{
-    if (!PyLong_CheckExact(obj)) {
-        return 0;
-    }
-    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
-    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    *out = (uint64_t)v;
-    return 1;
-}
-
-static inline int
-fast_u32(PyObject *obj, uint32_t *out)
-{
-    uint64_t v;
-    if (!fast_u64(obj, &v) || v > UINT32_MAX) {
-        return 0;
-    }
-    *out = (uint32_t)v;
-    return 1;
-}
-
-/* Call a reference check that must raise for these arguments. */
-static int
-raise_from_check(PyObject *fn, PyObject *const *args, size_t nargs)
-{
-    PyObject *res = PyObject_Vectorcall(fn, args, nargs, NULL);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    PyErr_SetString(PyExc_SystemError,
-                    "auctioneer.tick._ring: a reference check accepted a value the binding "
-                    "rejects");
-    return -1;
-}
+/* Arguments (the fast paths are binding.h's).                             */
 
 static int
 positional(const char *name, Py_ssize_t nargs, Py_ssize_t low, Py_ssize_t high)
@@ -552,63 +504,6 @@ static PyTypeObject PricePage_Type = {
 
 /* ------------------------------------------------------------------------ */
 /* Timing harness.                                                          */
-
-#define BARRIER() __asm__ __volatile__("" ::: "memory")
-
-#if RING_HAVE_TSC
-/* The serialised pair of _core.c, so the two benchmarks' ticks agree. */
-static inline uint64_t
-timer_start(void)
-{
-    BARRIER();
-    _mm_lfence();
-    uint64_t t = __rdtsc();
-    _mm_lfence();
-    BARRIER();
-    return t;
-}
-
-static inline uint64_t
-timer_stop(void)
-{
-    unsigned int aux;
-    BARRIER();
-    uint64_t t = __rdtscp(&aux);
-    _mm_lfence();
-    BARRIER();
-    return t;
-}
-
-static inline void
-cpu_relax(void)
-{
-    _mm_pause();
-}
-#else
-static inline uint64_t
-timer_start(void)
-{
-    struct timespec ts;
-    BARRIER();
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    BARRIER();
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-#define timer_stop timer_start
-static inline void
-cpu_relax(void)
-{
-    BARRIER();
-}
-#endif
-
-static uint64_t
-monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* A 64-byte aligned, zeroed block that dies with its owner. */
 typedef struct {
@@ -1096,18 +991,6 @@ static struct PyModuleDef ring_module = {
     .m_methods = module_methods,
 };
 
-static PyObject *
-import_attr(const char *module, const char *name)
-{
-    PyObject *mod = PyImport_ImportModule(module);
-    if (mod == NULL) {
-        return NULL;
-    }
-    PyObject *attr = PyObject_GetAttrString(mod, name);
-    Py_DECREF(mod);
-    return attr;
-}
-
 PyMODINIT_FUNC
 PyInit__ring(void)
 {
@@ -1130,15 +1013,10 @@ PyInit__ring(void)
     if (m == NULL) {
         return NULL;
     }
-#ifdef AUCTIONEER_SANITIZED
-    const long sanitized = 1;
-#else
-    const long sanitized = 0;
-#endif
     if (PyModule_AddObjectRef(m, "SpscRing", (PyObject *)&SpscRing_Type) < 0 ||
         PyModule_AddObjectRef(m, "MpscRing", (PyObject *)&MpscRing_Type) < 0 ||
         PyModule_AddObjectRef(m, "PricePage", (PyObject *)&PricePage_Type) < 0 ||
-        PyModule_AddIntConstant(m, "SANITIZED", sanitized) < 0 ||
+        add_sanitized(m) < 0 ||
         PyModule_AddIntConstant(m, "PAGE_NBYTES", (long)price_page_size()) < 0 ||
         PyModule_AddIntConstant(m, "OP_SPSC_PUSH", OP_SPSC_PUSH) < 0 ||
         PyModule_AddIntConstant(m, "OP_MPSC_PUSH", OP_MPSC_PUSH) < 0 ||

@@ -1,0 +1,42 @@
+"""JSON records of benchmark results: a dataclass's fields as builtins, and the file.
+
+Every ``auctioneer bench`` result has a ``to_dict()``; :func:`write_json`
+writes it, indented, one trailing newline, creating the folder.
+
+Example:
+    >>> from auctioneer.bench.target import Target
+    >>> fields_dict(Target("p99 <= 50 ns", True, "31 ns"))
+    {'name': 'p99 <= 50 ns', 'passed': True, 'detail': '31 ns'}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["Recordable", "fields_dict", "write_json"]
+
+
+class Recordable(Protocol):
+    """A result that renders itself as JSON-ready builtins."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything worth keeping, as builtins."""
+        ...
+
+
+def fields_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass instance's fields by name, tuples as lists (one level, not deep)."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def write_json(result: Recordable, path: Path) -> None:
+    """Write ``result.to_dict()`` to ``path`` as indented JSON, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
