@@ -27,6 +27,15 @@ def test_bad_options_exit_2(argv: list[str], option: str,
     assert option in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("url", ["foo://x", "sqlite://", "sqlite:////nonexistent/dir/x.db"])
+def test_a_bad_database_is_one_line_before_serving(url: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Checked (and connected to) before uvicorn starts: no traceback, exit 2."""
+    assert main(["serve", "--db", url, "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--db" in err and repr(url) in err and len(err.splitlines()) == 1, err
+
+
 @pytest.mark.parametrize("client", ["httpx", "raw"])
 def test_load_runs_against_a_started_server(tmp_path: Path, client: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption, float_in, int_in, one_of
+from auctioneer.cli.options import JsonOption, float_in, int_in, one_of, parsed
 
 if TYPE_CHECKING:
     from auctioneer.exchange.journal import FsyncPolicy
@@ -88,19 +88,14 @@ def serve_command(
 ) -> None:
     """Serve the exchange over HTTP: the API, the event stream and the dashboard."""
     import uvicorn
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
 
     from auctioneer.service.main import create_app
     from auctioneer.service.settings import Settings
+    from auctioneer.service.store import check_database
 
     port_number = int_in(port, "--port", 0, 65535)
     if db is not None:
-        try:
-            make_url(db)
-        except ArgumentError as exc:
-            raise typer.BadParameter(f"{db!r} is not a database URL: {exc}",
-                                     param_hint="'--db'") from None
+        parsed(check_database, db, "--db")
     settings = Settings(
         data_dir=data_dir, host=host, port=port_number, database=db,
         fsync=parse_fsync(fsync), demo=demo, demo_trader=demo_trader,

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -54,7 +55,7 @@ from auctioneer.exchange.durable import snapshot_files
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.journal import JournalError, segments
 from auctioneer.service.projector import Applied, Projector
-from auctioneer.service.store import connect, metadata, projected_seq
+from auctioneer.service.store import connect, projected_seq
 
 __all__ = ["Follower", "JournalTail", "catch_up", "follow", "main"]
 
@@ -62,6 +63,7 @@ _MAIN = "from auctioneer.service.follower import main; main()"
 _HEADER = struct.Struct("<IIQ")
 _SEQ = struct.Struct("<Q")
 _CHUNK = 20_000
+_STOP = b"s"
 
 
 class JournalTail:
@@ -149,21 +151,33 @@ def _start(journal_dir: Path, projected: int) -> tuple[int, Exchange]:
     return 0, Exchange()
 
 
-def catch_up(journal_dir: Path, journal_end: int, db: Engine
-             ) -> tuple[Exchange, Projector, JournalTail]:
+def _project(projector: Projector, exchange: Exchange, records: list[tuple[int, Command]],
+             reset: bool = False) -> None:
+    """Apply ``records`` to ``exchange`` and project them, a transaction per chunk (the first
+    one also emptying the tables when ``reset``)."""
+    apply = exchange.apply
+    for i in range(0, len(records), _CHUNK):
+        chunk = records[i:i + _CHUNK]
+        projector.project([(seq, cmd, apply(cmd)) for seq, cmd in chunk], reset=reset and not i)
+    if reset and not records:
+        projector.project([], reset=True)
+
+
+def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, JournalTail]:
     """The follower's start: a replica at the tables' ``projected_seq``, tables caught up to
     what it read.
 
-    Tables ahead of the journal (``journal_end``: another data directory, or
-    a journal that lost its tail) are rebuilt from nothing. Raises
-    :class:`JournalError` when the journal no longer reaches back to a
-    snapshot the tables can continue from (segments pruned past them).
+    Every record the tables reflect was read from the journal, so a journal
+    that ends before ``projected_seq`` is another one (another data
+    directory, or one that lost its tail): the tables are then rebuilt from
+    the journal's first record, and the transaction that empties them also
+    writes the first chunk, so readers see the old rows or the new ones,
+    never missing tables. Raises :class:`JournalError` when the journal no
+    longer reaches back to a snapshot the tables can continue from (segments
+    pruned past them). Call it holding ``projection.lock``: another follower
+    could otherwise move ``projected_seq`` on.
     """
     projected = projected_seq(db)
-    if projected > journal_end:
-        metadata.drop_all(db)
-        metadata.create_all(db)
-        projected = 0
     start, exchange = _start(journal_dir, projected)
     tail = JournalTail(journal_dir, start)
     projector = Projector(db)
@@ -171,8 +185,10 @@ def catch_up(journal_dir: Path, journal_end: int, db: Engine
     while tail.last_seq < projected:
         records = tail.poll()
         if not records:
-            raise JournalError(f"the journal ends at {tail.last_seq}; the tables are at "
-                               f"{projected}")
+            tail.close()
+            exchange, tail = Exchange(), JournalTail(journal_dir, 0)
+            _project(projector, exchange, tail.poll(), reset=True)
+            return exchange, projector, tail
         for seq, command in records:
             events = exchange.apply(command)
             if seq > projected:
@@ -181,20 +197,16 @@ def catch_up(journal_dir: Path, journal_end: int, db: Engine
     return exchange, projector, tail
 
 
-def follow(journal_dir: Path, journal_end: int, db_url: str, stop: threading.Event,
+def follow(journal_dir: Path, db_url: str, stop: threading.Event,
            poll_s: float = 0.005) -> None:
     """Catch up, then project new records until ``stop`` is set and nothing is left."""
     db = connect(db_url)
-    exchange, projector, tail = catch_up(journal_dir, journal_end, db)
-    apply = exchange.apply
+    exchange, projector, tail = catch_up(journal_dir, db)
     try:
         while True:
             records = tail.poll()
             if records:
-                for i in range(0, len(records), _CHUNK):
-                    chunk = records[i:i + _CHUNK]
-                    applied: list[Applied] = [(seq, cmd, apply(cmd)) for seq, cmd in chunk]
-                    projector.project(applied)
+                _project(projector, exchange, records)
                 continue
             if stop.is_set():
                 return
@@ -204,36 +216,43 @@ def follow(journal_dir: Path, journal_end: int, db_url: str, stop: threading.Eve
         db.dispose()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The follower process: ``JOURNAL_DIR JOURNAL_END DB_URL``; stops when stdin closes.
+def _watch_parent(stop: threading.Event) -> None:
+    """Set ``stop`` when the parent asks (a byte, then its end of the pipe closes); end the
+    process at once when the pipe closes without it: the parent died (even by SIGKILL).
 
-    Its parent holds the other end of stdin, so the follower also finishes
-    (projecting what is journaled) when the parent dies, even by SIGKILL.
+    An orphan must not go on projecting: a restarted service appends to the
+    same journal, and its follower waits for ``projection.lock``. Dying
+    mid-transaction loses nothing; the next follower resumes from
+    ``projected_seq``. Raw reads: a daemon thread blocked in ``sys.stdin``
+    would hold its lock at exit.
     """
-    journal_dir, journal_end, db_url = argv if argv is not None else sys.argv[1:4]
+    asked = False
+    while data := os.read(0, 4096):
+        asked = asked or _STOP in data
+    if not asked:
+        os._exit(1)
+    stop.set()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The follower process: ``JOURNAL_DIR DB_URL``; see :func:`_watch_parent` for stopping."""
+    journal_dir, db_url = argv if argv is not None else sys.argv[1:3]
     # The tables may lag; orders may not: on a small machine the sequencer's core comes first.
     os.nice(10)
     stop = threading.Event()
-
-    def watch_parent() -> None:
-        # Raw reads: a daemon thread blocked in sys.stdin would hold its lock at exit.
-        while os.read(0, 4096):
-            pass
-        stop.set()
-
-    threading.Thread(target=watch_parent, name="parent", daemon=True).start()
-    # One follower per journal: a follower of a killed service may still be draining.
+    threading.Thread(target=_watch_parent, args=(stop,), name="parent", daemon=True).start()
+    # One follower per journal: a restarted one waits for the last one to finish.
     with open(Path(journal_dir) / "projection.lock", "wb") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        follow(Path(journal_dir), int(journal_end), db_url, stop)
+        follow(Path(journal_dir), db_url, stop)
 
 
 class Follower:
     """The follower process's handle: started after the journal is opened, stopped last."""
 
-    def __init__(self, journal_dir: Path, journal_end: int, db_url: str) -> None:
+    def __init__(self, journal_dir: Path, db_url: str) -> None:
         self.journal_dir = journal_dir
-        self._args = [sys.executable, "-c", _MAIN, str(journal_dir), str(journal_end), db_url]
+        self._args = [sys.executable, "-c", _MAIN, str(journal_dir), db_url]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -249,8 +268,13 @@ class Follower:
         """Ask it to project what is journaled and exit; kill it if it does not in time."""
         if self.process is None:
             return
-        assert self.process.stdin is not None
-        self.process.stdin.close()
+        stdin = self.process.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # it died already
+            stdin.write(_STOP)
+            stdin.flush()
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
         try:
             self.process.wait(timeout_s)
         except subprocess.TimeoutExpired:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from auctioneer.exchange.commands import (
     AddCapacity,
@@ -46,7 +46,16 @@ from auctioneer.exchange.commands import (
     Withdraw,
 )
 from auctioneer.exchange.events import Cancelled, Event, Modified, Rejected, Traded
-from auctioneer.service.store import accounts, capacity, ledger, markets, meta, orders, trades
+from auctioneer.service.store import (
+    accounts,
+    capacity,
+    ledger,
+    markets,
+    meta,
+    metadata,
+    orders,
+    trades,
+)
 
 __all__ = ["Applied", "Projector"]
 
@@ -94,8 +103,14 @@ class Projector:
             value = conn.execute(select(accounts.c.balance).where(accounts.c.id == account))
             return int(value.scalar() or 0)
 
-    def project(self, applied: Iterable[Applied]) -> None:
-        """Write ``applied`` (in sequence order) in one transaction; nothing if it is empty."""
+    def project(self, applied: Iterable[Applied], reset: bool = False) -> None:
+        """Write ``applied`` (in sequence order) in one transaction; nothing if it is empty.
+
+        ``reset`` empties every table first, in the same transaction (a
+        rebuild: readers see the old rows until the new ones commit).
+        """
+        if reset:
+            self._open.clear()
         batch = _Batch()
         last = 0
         for seq, command, events in applied:
@@ -104,8 +119,8 @@ class Projector:
                 self._command(batch, seq, command)
             for ev in events:
                 self._event(batch, seq, ev)
-        if last:
-            self._write(batch, last)
+        if last or reset:
+            self._write(batch, last, reset)
 
     def _ledger(self, batch: _Batch, seq: int, account: str, amount: int, kind: str,
                 ref: str, ts_ns: int) -> None:
@@ -178,8 +193,11 @@ class Projector:
                 state.price = ev.price
                 self._touch(batch, ev.order_id, ev.ts_ns)
 
-    def _write(self, batch: _Batch, last: int) -> None:
+    def _write(self, batch: _Batch, last: int, reset: bool) -> None:
         with self.db.begin() as conn:
+            if reset:
+                for table in reversed(metadata.sorted_tables):
+                    conn.execute(delete(table))
             if batch.new_accounts:
                 conn.execute(insert(accounts), batch.new_accounts)
             if batch.new_markets:

@@ -87,7 +87,7 @@ class Service:
         self._loop = asyncio.get_running_loop()
         journal_dir = settings.data_dir / "journal"
         exchange, journal = await asyncio.to_thread(open_exchange, journal_dir, settings.fsync)
-        self._follower = Follower(journal_dir, journal.last_seq, settings.db_url)
+        self._follower = Follower(journal_dir, settings.db_url)
         self._follower.start()
         projected = None if settings.keep_journal else lambda: projected_seq(self.db)
         self._sequencer = Sequencer(exchange, journal, self.hub, settings.snapshot_every,
@@ -119,8 +119,7 @@ class Service:
                     and time.monotonic() - restarted >= _FOLLOWER_RETRY_S:
                 restarted = time.monotonic()
                 follower.stop()  # already dead: this only closes its pipe
-                self._follower = Follower(follower.journal_dir, self.sequencer.journal.last_seq,
-                                          self.settings.db_url)
+                self._follower = Follower(follower.journal_dir, self.settings.db_url)
                 self._follower.start()
 
     def _write_admin_key(self) -> None:

@@ -21,9 +21,10 @@ Every ``snapshot_every`` commands it checks the engine's invariants, writes a
 snapshot and starts a new journal segment (in a thread, the writer paused),
 then prunes the segments and snapshots older than the newest snapshot the
 SQL tables have passed (``projected``; None keeps everything), so a lagging
-follower never loses records it still has to project. If the journal or the
-check fails the sequencer stops (fail-stop): memory and disk never diverge
-silently.
+follower never loses records it still has to project. If the journal, the
+engine or the check fails the sequencer stops (fail-stop): it fails the
+group and everything queued (503), refuses new commands, and memory and
+disk never diverge silently.
 
 Example:
     >>> order_id(1_700_000_000_123_456_789)
@@ -33,7 +34,9 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,7 +137,7 @@ class Sequencer:
 
     async def _run(self) -> None:
         stopping = False
-        while not stopping:
+        while not stopping and self.error is None:
             first = await self._queue.get()
             requests: list[_Request] = []
             if first is None:
@@ -148,22 +151,31 @@ class Sequencer:
                 else:
                     requests.append(more)
             if requests:
-                await self._group(requests)
+                try:
+                    await self._group(requests)
+                except Exception as exc:
+                    self._fail(requests, exc)
 
     def _fail(self, requests: list[_Request], exc: BaseException) -> None:
-        self.error = exc
+        """Stop for good: record ``exc``, fail ``requests`` and everything queued behind them
+        (submit refuses new ones from now on)."""
+        if self.error is None:
+            self.error = exc
+            traceback.print_exception(exc, file=sys.stderr)
+        while not self._queue.empty():
+            queued = self._queue.get_nowait()
+            if queued is not None:
+                requests.append(queued)
         for request in requests:
             if not request.future.done():
                 request.future.set_exception(SequencerStopped(f"the exchange stopped: {exc}"))
 
     async def _group(self, requests: list[_Request]) -> None:
+        """Journal, apply and answer ``requests``. An exception (the journal's, the engine's,
+        the invariant check's) leaves memory and disk possibly apart: the caller stops."""
         commands = [[make(self._stamp()) for make in request.makers] for request in requests]
-        try:
-            await asyncio.to_thread(self.journal.append_many,
-                                    [cmd for group in commands for cmd in group])
-        except Exception as exc:
-            self._fail(requests, exc)
-            raise
+        await asyncio.to_thread(self.journal.append_many,
+                                [cmd for group in commands for cmd in group])
         apply = self.exchange.apply
         applied: list[Outcome] = []
         for request, group in zip(requests, commands, strict=True):

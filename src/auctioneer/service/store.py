@@ -33,11 +33,14 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 __all__ = [
     "accounts",
     "capacity",
+    "check_database",
     "connect",
     "fetch",
     "ledger",
@@ -144,6 +147,38 @@ def connect(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     metadata.create_all(engine)
     return engine
+
+
+def check_database(url: str) -> None:
+    """Connect to ``url`` once and create the tables; ValueError (one line) if that fails.
+
+    In-memory SQLite is refused: the follower process could not see it.
+
+    Example:
+        >>> check_database("sqlite://")
+        Traceback (most recent call last):
+        ...
+        ValueError: 'sqlite://' is in memory: the follower process needs a file or a server
+        >>> check_database("foo://x")
+        Traceback (most recent call last):
+        ...
+        ValueError: 'foo://x': no SQLAlchemy dialect 'foo' is installed
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"{url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError(f"{url!r} is in memory: the follower process needs a file or a server")
+    try:
+        engine = connect(url)
+    except NoSuchModuleError:
+        raise ValueError(f"{url!r}: no SQLAlchemy dialect {parsed.drivername!r} is installed"
+                         ) from None
+    except (ImportError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ValueError(f"{url!r}: {reason}") from None
+    engine.dispose()
 
 
 def fetch(engine: Engine, query: Executable) -> list[Row[Any]]:
