@@ -4,8 +4,9 @@ The state machine drives one exchange with random orders, cancels,
 modifications, capacity changes, deposits, withdrawals and ticks (rejections
 included) and after every step checks the invariants (no crossed book at rest,
 allocated <= provided, money conserved, reservations consistent); at the end
-a replay of the same commands and a snapshot round trip must reach the same
-state hash. The differential test runs the fast engine and the plain
+a replay of the same commands, a replay through the checked path alone (the
+fast path switched off) and a snapshot round trip must reach the same events
+and state hash. The differential test runs the fast engine and the plain
 :class:`~auctioneer.exchange.reference.ReferenceMatcher` side by side and
 compares every event and every book.
 """
@@ -21,6 +22,7 @@ from auctioneer.exchange import (
     CancelOrder,
     Command,
     Deposit,
+    Event,
     Exchange,
     ExecutionRule,
     ListMarket,
@@ -56,6 +58,14 @@ quantities = st.integers(1, 6)
 tifs = st.sampled_from([TimeInForce.GTC] * 3 + [TimeInForce.IOC, TimeInForce.FOK])
 rarely = st.integers(0, 5).map(lambda x: x == 0)  # all-or-none and post-only: now and then
 market_lists = st.lists(st.sampled_from(IDS), min_size=1, max_size=3, unique=True)
+
+
+class CheckedPath(Exchange):
+    """The exchange with its fast path off: every command goes through the checked handlers,
+    the general matching path (planning, :meth:`Exchange._trade`) included."""
+
+    def apply(self, command: Command) -> list[Event]:
+        return self._dispatch(command)
 
 
 def setup_commands(money: int, capacity: int) -> list[Command]:
@@ -143,6 +153,9 @@ class ExchangeMachine(RuleBasedStateMachine):
         events = [replayed.apply(decode_command(encode_command(c))) for c in self.log]
         assert events == self.events
         assert replayed.state_hash() == self.ex.state_hash()
+        checked = CheckedPath()  # the fast path is a shortcut: the same events, the same state
+        assert [checked.apply(c) for c in self.log] == self.events
+        assert checked.state_hash() == self.ex.state_hash()
         restored = Exchange.restore(self.ex.snapshot())
         restored.check()
         assert restored.state_hash() == self.ex.state_hash()

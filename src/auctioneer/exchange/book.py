@@ -149,10 +149,7 @@ class Book:
         if quantity == order.remaining:
             level.count -= 1
             if not level.count:
-                del levels[order.price]
-                keys = self.bid_keys if order.buy else self.ask_keys
-                if len(keys) > 2 * len(levels) + _SLACK:
-                    self._rebuild(order.buy)
+                self.drop_level(order.buy, order.price)
                 return
             queue = level.orders
             if queue[0] is order:
@@ -162,6 +159,14 @@ class Book:
             elif len(queue) > 2 * level.count + 8:
                 # Dead entries behind a long-lived head: compact so memory stays O(live).
                 level.orders = deque(o for o in queue if o.remaining and o is not order)
+
+    def drop_level(self, buy: bool, price: int) -> None:
+        """Remove the emptied level at ``price`` from one side (its heap entry goes stale)."""
+        levels = self.bids if buy else self.asks
+        del levels[price]
+        keys = self.bid_keys if buy else self.ask_keys
+        if len(keys) > 2 * len(levels) + _SLACK:
+            self._rebuild(buy)
 
     def _rebuild(self, buy: bool) -> None:
         """Drop the stale prices of one side's heap."""

@@ -46,6 +46,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from heapq import heappop
 from typing import Any
 
 from auctioneer.exchange import commands as c
@@ -98,6 +99,7 @@ _BUY, _SELL = Side.BUY, Side.SELL
 _new = tuple.__new__
 _PLACE = c.PlaceOrder
 _GTC, _IOC, _FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
+_ADMIN = Role.ADMIN
 _Step = tuple["_Venue", Order, int]  # (book, resting order, quantity); 0: self-trade cancel
 
 
@@ -142,13 +144,19 @@ class _Reject(Exception):
 class _Venue(Book):
     """A market's book with what a trade there updates, one attribute away."""
 
-    __slots__ = ("index", "rules", "trades")
+    __slots__ = ("at_ask", "holdings", "index", "providers", "rules", "tick", "trades")
 
     def __init__(self, market: Market) -> None:
         super().__init__(market.id)
         self.rules = market
+        self.tick = market.tick_size
+        self.at_ask = market.execution is ExecutionRule.AT_ASK
         self.index = PriceIndex(market.base_price, market.half_life_s * SECOND)
         self.trades: deque[Traded] = deque(maxlen=TRADE_HISTORY)
+        # Keyed by account alone: a str key hashes from its cache, a (account, market) tuple
+        # is built and hashed anew on every trade.
+        self.providers: dict[str, Capacity] = {}  # the exchange's capacity records, by seller
+        self.holdings: dict[str, int] = {}  # instances bought here, by buyer
 
 
 def _positive(value: object, field: str, limit: int) -> int:
@@ -175,7 +183,6 @@ class Exchange:
         self._trades: dict[str, deque[Traded]] = {}
         self._accounts: dict[str, Account] = {}
         self._capacity: dict[tuple[str, str], Capacity] = {}
-        self._holdings: dict[tuple[str, str], int] = {}
         self._orders: dict[str, Order] = {}
         self._by_account: dict[str, dict[str, Order]] = {}
         self._used_ids: set[str] = set()
@@ -207,32 +214,40 @@ class Exchange:
         if type(command) is not _PLACE:
             return self._dispatch(command)
         cmd = command
-        # The fast path: a well-formed single-market order, checked inline. Anything unusual
-        # (and every refusal) goes through _place_checked, which names the bad field.
-        order_id, markets, price, quantity, ts = (cmd.order_id, cmd.markets, cmd.price,
-                                                  cmd.quantity, cmd.ts_ns)
-        acct = self._accounts.get(cmd.account) if type(cmd.account) is str else None
+        # The fast path: a well-formed single-market order that is neither all-or-none nor
+        # post-only, checked inline. Anything unusual (and every refusal) goes through
+        # _place_checked, which names the bad field.
+        order_id = cmd.order_id
+        markets = cmd.markets
+        price = cmd.price
+        quantity = cmd.quantity
+        ts = cmd.ts_ns
+        account = cmd.account
+        acct = self._accounts.get(account) if type(account) is str else None
         if (acct is None or type(order_id) is not str or not order_id
                 or type(markets) is not tuple or len(markets) != 1
                 or type(price) is not int or type(quantity) is not int or type(ts) is not int
                 or not 0 < price <= PRICE_MAX or not 0 < quantity <= QUANTITY_MAX
                 or not 0 <= ts <= MONEY_MAX or cmd.post_only is not False
-                or type(cmd.all_or_none) is not bool or order_id in self._used_ids):
+                or cmd.all_or_none is not False or order_id in self._used_ids):
             return self._dispatch(cmd)
         market_id = markets[0]
         venue = self._books.get(market_id) if type(market_id) is str else None
         tif = cmd.tif
-        if (venue is None or price % venue.rules.tick_size
-                or not (tif is _GTC or tif is _IOC or tif is _FOK)):
+        if venue is None or price % venue.tick or not (tif is _GTC or tif is _IOC):
             return self._dispatch(cmd)
         side = cmd.side
+        cap = None
         if side is _BUY:
-            if acct.role is Role.ADMIN or price * quantity > acct.balance - acct.reserved:
+            buy = True
+            if acct.role is _ADMIN or price * quantity > acct.balance - acct.reserved:
                 return self._dispatch(cmd)
             acct.reserved += price * quantity
         else:
-            cap = self._capacity.get((acct.id, market_id))
-            if side is not _SELL or cap is None or quantity > cap.free:
+            buy = False
+            cap = venue.providers.get(acct.id)
+            if (side is not _SELL or cap is None
+                    or quantity > cap.provided - cap.allocated - cap.offered):
                 return self._dispatch(cmd)
             cap.offered += quantity
         events: list[Event] = []
@@ -243,27 +258,42 @@ class Exchange:
         else:
             ts = self._clock
         self._used_ids.add(order_id)
-        self._seq += 1
-        order = Order(order_id, acct.id, side is _BUY, markets, price, quantity,
-                      cmd.all_or_none, self._seq, ts)
+        seq = self._seq = self._seq + 1
         events.append(_new(Accepted, ("place_order", order_id, ts)))
-        if order.aon or tif is _FOK:
-            self._execute(order, tif, ts, events)
-            return events
         # A heap's top may be stale but is never worse than the live best, so a top that
         # does not cross proves nothing does: rest (or drop) without entering the loop.
-        if side is _BUY:
+        if buy:
             heap = venue.ask_heap
-            crosses = heap and heap[0] <= price
+            if heap and heap[0] <= price:
+                self._take(venue, acct, cap, True, order_id, markets, price, quantity, seq, tif,
+                           ts, events)
+                return events
+            levels = venue.bids
         else:
             heap = venue.bid_heap
-            crosses = heap and -heap[0] >= price
-        if crosses:
-            self._match_one(order, venue, tif, ts, events)
-        elif tif is _GTC:
-            self._rest(order, ts, events)
-        else:
+            if heap and -heap[0] >= price:
+                self._take(venue, acct, cap, False, order_id, markets, price, quantity, seq,
+                           tif, ts, events)
+                return events
+            levels = venue.asks
+        account = acct.id
+        order = Order(order_id, account, buy, markets, price, quantity, False, seq, ts)
+        if tif is not _GTC:
             self._drop(order, "ioc", ts, events)
+            return events
+        level = levels.get(price)
+        if level is None:
+            venue.add(order)
+        else:  # Book.add, inlined for a level that exists
+            level.orders.append(order)
+            level.quantity += quantity
+            level.count += 1
+        self._orders[order_id] = order
+        mine = self._by_account.get(account)
+        if mine is None:
+            mine = self._by_account[account] = {}
+        mine[order_id] = order
+        events.append(_new(Rested, (order_id, account, side, markets, price, quantity, ts)))
         return events
 
     def _dispatch(self, command: c.Command) -> list[Event]:
@@ -400,6 +430,7 @@ class Exchange:
         ts = self._advance(cmd.ts_ns, events)
         if cap is None:
             cap = self._capacity[(acct.id, market.id)] = Capacity()
+            self._books[market.id].providers[acct.id] = cap
         cap.provided += quantity
         events.append(Accepted(cmd.kind, acct.id, ts))
         return events
@@ -542,42 +573,115 @@ class Exchange:
             else:
                 self._drop(order, "ioc" if tif is _IOC else "fok", ts, events)
 
-    def _match_one(self, order: Order, venue: _Venue, tif: TimeInForce, ts: int,
-                   events: list[Event]) -> None:
-        """:meth:`_execute` for the common case: one book, a taker neither FOK nor
-        all-or-none. Takes the head of the best level while prices cross; meeting a resting
-        all-or-none order it cannot fill whole, it hands over to the general path."""
-        buy = order.buy
-        limit = order.price
+    def _take(self, venue: _Venue, acct: Account, cap: Capacity | None, buy: bool,
+              order_id: str, markets: tuple[str, ...], limit: int, need: int, seq: int,
+              tif: TimeInForce, ts: int, events: list[Event]) -> None:
+        """:meth:`_execute` for the common case, an accepted single-market GTC or IOC order
+        (neither all-or-none nor post-only) whose price reaches the opposite heap's top.
+
+        Takes the head of the best level while prices cross, with :meth:`Book.reduce` and
+        :meth:`_trade` inlined, and makes the incoming :class:`Order` only if some of it is
+        left. ``cap`` is the seller's capacity record when the order sells. Meeting a resting
+        all-or-none order it cannot fill whole, it hands over to the general path.
+        """
+        market_id = venue.market
+        account = acct.id
         if buy:
-            best_price, levels = venue.best_ask, venue.asks
+            heap, keys, levels = venue.ask_heap, venue.ask_keys, venue.asks
         else:
-            best_price, levels = venue.best_bid, venue.bids
-        account = order.account
-        rule = venue.rules.self_trade
+            heap, keys, levels = venue.bid_heap, venue.bid_keys, venue.bids
+        at_ask = venue.at_ask
+        accounts, providers, holdings = self._accounts, venue.providers, venue.holdings
+        orders, by_account = self._orders, self._by_account
+        tape, pending = venue.trades, venue.index.pending
+        sold: Capacity | None  # the seller's capacity record
         stop = False
-        while True:
-            best = best_price()
-            if best is None or ((best > limit) if buy else (best < limit)):
+        while heap:
+            best = heap[0] if buy else -heap[0]
+            level = levels.get(best)
+            if level is None:  # a stale price (Book.best_ask / best_bid, inlined)
+                keys.discard(best)
+                heappop(heap)
+                continue
+            if (best > limit) if buy else (best < limit):
                 break
-            head = levels[best].orders[0]  # a level's head is always live
+            head = level.orders[0]  # a level's head is always live
             if head.account == account:
+                rule = venue.rules.self_trade
                 if rule is SelfTrade.CANCEL_NEWEST:
                     stop = True
                     break
                 self._retire(head, "self_trade", ts, events)
+                heap, keys = ((venue.ask_heap, venue.ask_keys) if buy  # it may rebuild them
+                              else (venue.bid_heap, venue.bid_keys))
                 if rule is SelfTrade.CANCEL_BOTH:
                     stop = True
                     break
                 continue
-            need = order.remaining
-            if head.aon and head.remaining > need:
+            rem = head.remaining
+            if head.aon and rem > need:
+                order = Order(order_id, account, buy, markets, limit, need, False, seq, ts)
                 self._execute(order, tif, ts, events)
                 return
-            self._trade(order, head, venue, need if need < head.remaining else head.remaining,
-                        ts, events)
-            if not order.remaining:
+            quantity = need if need < rem else rem
+            if len(head.markets) != 1:  # a cross-market bid leaves every book it is in
+                books = self._books
+                for m in head.markets:
+                    books[m].reduce(head, quantity)
+                heap, keys = ((venue.ask_heap, venue.ask_keys) if buy
+                              else (venue.bid_heap, venue.bid_keys))
+            elif quantity != rem:
+                level.quantity -= quantity
+            else:  # Book.reduce of a level's head, inlined
+                level.quantity -= quantity
+                level.count -= 1
+                if level.count:
+                    queue = level.orders
+                    queue.popleft()
+                    while not queue[0].remaining:
+                        queue.popleft()
+                else:
+                    venue.drop_level(not buy, best)
+                    heap, keys = ((venue.ask_heap, venue.ask_keys) if buy
+                                  else (venue.bid_heap, venue.bid_keys))
+            head.remaining = rem - quantity
+            if quantity == rem:
+                del orders[head.id]
+                del by_account[head.account][head.id]
+            # Settlement, as _trade does it.
+            if buy:
+                price = head.price  # the ask, which is also the resting price
+                amount = price * quantity
+                acct.balance -= amount
+                acct.reserved -= limit * quantity
+                accounts[head.account].balance += amount
+                sold = providers[head.account]
+                buyer_id = account
+            else:
+                price = limit if at_ask else head.price
+                amount = price * quantity
+                buyer = accounts[head.account]
+                buyer.balance -= amount
+                buyer.reserved -= head.price * quantity
+                acct.balance += amount
+                sold = cap
+                buyer_id = head.account
+            assert sold is not None
+            sold.offered -= quantity
+            sold.allocated += quantity
+            holdings[buyer_id] = holdings.get(buyer_id, 0) + quantity
+            trade_seq = self._trade_seq = self._trade_seq + 1
+            event = _new(Traded, (trade_seq, market_id, order_id, head.id, account, head.account,
+                                  price, quantity, _BUY, ts) if buy else
+                         (trade_seq, market_id, head.id, order_id, head.account, account,
+                          price, quantity, _SELL, ts))
+            events.append(event)
+            tape.append(event)
+            pending += price, quantity, ts  # PriceIndex.record, inlined
+            need -= quantity
+            if not need:
                 return
+        order = Order(order_id, account, buy, markets, limit, need, False, seq, ts)
         if stop:
             self._drop(order, "self_trade", ts, events)
         elif tif is _GTC:
@@ -658,18 +762,17 @@ class Exchange:
         buyer.balance -= amount
         buyer.reserved -= buy.price * quantity
         accounts[sell.account].balance += amount
-        cap = self._capacity[(sell.account, market_id)]
+        cap = venue.providers[sell.account]
         cap.offered -= quantity
         cap.allocated += quantity
-        key = (buy.account, market_id)
-        holdings = self._holdings
-        holdings[key] = holdings.get(key, 0) + quantity
+        holdings = venue.holdings
+        holdings[buy.account] = holdings.get(buy.account, 0) + quantity
         self._trade_seq += 1
         event = _new(Traded, (self._trade_seq, market_id, buy.id, sell.id, buy.account,
                               sell.account, price, quantity, _BUY if taker.buy else _SELL, ts))
         events.append(event)
         venue.trades.append(event)
-        venue.index.pending.append((price, quantity, ts))  # PriceIndex.record, inlined
+        venue.index.pending += price, quantity, ts  # PriceIndex.record, inlined
 
     def _rest(self, order: Order, ts: int, events: list[Event]) -> None:
         books = self._books
@@ -873,7 +976,7 @@ class Exchange:
 
     def allocations(self, account: str) -> dict[str, int]:
         """Instances ``account`` has bought, per market."""
-        return {m: q for m in self._markets if (q := self._holdings.get((account, m), 0))}
+        return {m: q for m, book in self._books.items() if (q := book.holdings.get(account, 0))}
 
     positions = allocations
 
@@ -884,8 +987,9 @@ class Exchange:
 
         Always (O(accounts + capacity records)): balances sum to deposits less
         withdrawals, every reservation lies within its balance, ``allocated +
-        offered <= provided`` everywhere, and bought instances equal allocated
-        capacity per market. With ``full`` (O(open orders + levels)), also:
+        offered <= provided`` everywhere (each book's by-account index holding the same
+        records), and bought instances equal allocated capacity per market. With
+        ``full`` (O(open orders + levels)), also:
         levels hold exactly their live orders' quantity and count, a live head,
         no empty level; every open order is queued once in each of its books in
         time order; no book is crossed at rest (all-or-none orders aside);
@@ -901,10 +1005,15 @@ class Exchange:
             _require(min(cap.allocated, cap.offered) >= 0
                      and cap.allocated + cap.offered <= cap.provided,
                      f"{account} {market_id}: allocated + offered > provided")
+            _require(self._books[market_id].providers.get(account) is cap,
+                     f"{account} {market_id}: capacity index")
             allocated[market_id] = allocated.get(market_id, 0) + cap.allocated
+        _require(sum(len(book.providers) for book in self._books.values())
+                 == len(self._capacity), "capacity index size")
         held: dict[str, int] = {}
-        for (_, market_id), quantity in self._holdings.items():
-            held[market_id] = held.get(market_id, 0) + quantity
+        for market_id, book in self._books.items():
+            for quantity in book.holdings.values():
+                held[market_id] = held.get(market_id, 0) + quantity
         _require(held == {m: q for m, q in allocated.items() if q},
                  "bought instances differ from allocated capacity")
         if full:
@@ -980,7 +1089,8 @@ class Exchange:
                          for a in sorted(self._accounts.values(), key=lambda a: a.id)],
             "capacity": [[a, m, cap.provided, cap.allocated, cap.offered]
                          for (a, m), cap in sorted(self._capacity.items())],
-            "holdings": [[a, m, q] for (a, m), q in sorted(self._holdings.items())],
+            "holdings": sorted([a, m, q] for m, book in self._books.items()
+                               for a, q in book.holdings.items()),
             "orders": [[o.id, o.account, o.buy, list(o.markets), o.price, o.remaining, o.aon,
                         o.post_only, o.seq, o.ts_ns] for o in orders],
             "used_ids": sorted(self._used_ids),
@@ -1005,9 +1115,10 @@ class Exchange:
         for account, role, balance, reserved in snapshot["accounts"]:
             ex._accounts[account] = Account(account, Role(role), balance, reserved)
         for account, market_id, provided, allocated, offered in snapshot["capacity"]:
-            ex._capacity[(account, market_id)] = Capacity(provided, allocated, offered)
+            cap = ex._capacity[(account, market_id)] = Capacity(provided, allocated, offered)
+            ex._books[market_id].providers[account] = cap
         for account, market_id, quantity in snapshot["holdings"]:
-            ex._holdings[(account, market_id)] = quantity
+            ex._books[market_id].holdings[account] = quantity
         ex._used_ids = set(snapshot["used_ids"])
         for (order_id, account, buy, markets, price, remaining, aon, post_only, seq,
              ts_ns) in snapshot["orders"]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import decimal
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["BAR_HISTORY", "SECOND", "WEIGHT_BITS", "Bar", "PriceIndex", "decay"]
@@ -110,12 +111,19 @@ class PriceIndex:
         self.weighted = 0  # sum of price * quantity * weight, as of ref_ns
         self.weight = 0  # sum of quantity * weight, as of ref_ns
         self.ref_ns = 0
-        self.pending: list[tuple[int, int, int]] = []  # (price, quantity, ts_ns) not yet folded
+        # Trades not yet folded, flat: price, quantity, ts_ns, price, ... (a tuple per trade
+        # would be one more object for the collector to track on the matching path).
+        self.pending: list[int] = []
         self.bars: deque[Bar] = deque(maxlen=BAR_HISTORY)
 
     def record(self, price: int, quantity: int, ts_ns: int) -> None:
         """Note a trade (bars and sums take it in at the next :meth:`publish`). O(1)."""
-        self.pending.append((price, quantity, ts_ns))
+        self.pending += price, quantity, ts_ns
+
+    def _pending(self) -> Iterator[tuple[int, int, int]]:
+        """The unfolded trades as ``(price, quantity, ts_ns)``."""
+        flat = iter(self.pending)
+        return zip(flat, flat, flat, strict=True)
 
     @staticmethod
     def _bar_in(bars: deque[Bar], price: int, quantity: int, ts_ns: int) -> None:
@@ -136,7 +144,7 @@ class PriceIndex:
         d = decay(at_ns - self.ref_ns, h)
         weighted = self.weighted * d >> WEIGHT_BITS
         weight = self.weight * d >> WEIGHT_BITS
-        for price, quantity, ts in self.pending:
+        for price, quantity, ts in self._pending():
             w = quantity * decay(at_ns - ts, h)
             weighted += price * w
             weight += w
@@ -155,7 +163,7 @@ class PriceIndex:
         """Fold the pending trades into the sums at ``at_ns`` and return the price there."""
         self.weighted, self.weight = self._folded(at_ns)
         self.ref_ns = at_ns
-        for price, quantity, ts in self.pending:
+        for price, quantity, ts in self._pending():
             self._bar_in(self.bars, price, quantity, ts)
         self.pending.clear()
         return self._ratio(self.weighted, self.weight)
@@ -168,7 +176,7 @@ class PriceIndex:
             bars = deque(bars, maxlen=BAR_HISTORY)
             if bars:  # trades come in time order: only the last bar can change
                 bars[-1] = _copy(bars[-1])
-            for price, quantity, ts in self.pending:
+            for price, quantity, ts in self._pending():
                 self._bar_in(bars, price, quantity, ts)
         out: list[list[int]] = []
         for bar in bars:
@@ -186,7 +194,7 @@ class PriceIndex:
     def state(self) -> dict[str, Any]:
         """The index as JSON-safe data (for snapshots and the state hash)."""
         return {"weighted": self.weighted, "weight": self.weight, "ref_ns": self.ref_ns,
-                "pending": [list(t) for t in self.pending],
+                "pending": [list(t) for t in self._pending()],
                 "bars": [bar.as_list() for bar in self.bars]}
 
     def load(self, state: dict[str, Any]) -> None:
@@ -194,7 +202,7 @@ class PriceIndex:
         self.weighted = state["weighted"]
         self.weight = state["weight"]
         self.ref_ns = state["ref_ns"]
-        self.pending = [(p, q, t) for p, q, t in state["pending"]]
+        self.pending = [n for trade in state["pending"] for n in trade]
         self.bars.clear()
         for second, o, h, low, c, v in state["bars"]:
             bar = Bar(second, o, v)
