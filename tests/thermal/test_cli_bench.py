@@ -18,15 +18,20 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def tiny() -> bench.ThermalBenchResult:
     config = bench.ThermalBenchConfig(batch=5, samples=5, vickrey_sizes=(8, 64),
-                                      bundle_sizes=(3, 8), dispatches=3)
+                                      bundle_sizes=(3, 8), bundles_per_bid=(2, 4), dispatches=3)
     return bench.run_thermal_bench(config)
 
 
 def test_tiny_run_is_well_formed(tiny: bench.ThermalBenchResult, tmp_path: Path) -> None:
     assert [r.name for r in tiny.ops][:2] == ["schedule lookup", "recompute per tick"]
     assert tiny.op("schedule lookup").baseline == "recompute per tick"  # type: ignore[union-attr]
-    assert [(d.path, d.bids) for d in tiny.dispatch] == [
-        ("vickrey", 8), ("vickrey", 64), ("bundles", 3), ("bundles", 8)]
+    assert [(d.path, d.bids, d.bundles_per_bid) for d in tiny.dispatch] == [
+        ("vickrey", 8, 1), ("vickrey", 64, 1), ("bundles", 3, 2), ("bundles", 8, 2),
+        ("bundles", 3, 4), ("bundles", 8, 4)]
+    for d in tiny.dispatch:
+        timed = d.path == "bundles"
+        assert (d.baseline_p99_ns is not None) == timed
+        assert (d.reference_p50_ns is not None and d.reference_p99_ns is not None) == timed
     assert all(t.passed is not None for t in tiny.targets)
     bench.write_json(tiny, tmp_path / "t.json")
     data = json.loads((tmp_path / "t.json").read_text())
@@ -51,8 +56,21 @@ def test_step_response_command_writes_png_and_json(tmp_path: Path,
     (["thermal", "step-response", "--kp", "x"], "'--kp': 'x' is not a number"),
     (["thermal", "step-response", "--gpu-util", "2"], "'--gpu-util': '2' is out of range"),
     (["bench", "thermal", "--samples", "0"], "'--samples': '0' is out of range"),
+    (["bench", "thermal", "--bundles-per-bid", "17"], "'--bundles-per-bid': '17' is out of range"),
 ])
 def test_bad_options_exit_2(argv: list[str], text: str,
                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert text in capsys.readouterr().err
+
+
+def test_bench_command_takes_bundles_per_bid(tmp_path: Path) -> None:
+    out = tmp_path / "b.json"
+    argv = ["bench", "thermal", "--quick", "--samples", "1", "--dispatches", "1",
+            "--bundles-per-bid", "3", "--bundles-per-bid", "1", "--json", str(out),
+            "--plot", str(tmp_path / "b.png")]
+    assert main(argv) == 0
+    rows = json.loads(out.read_text())["dispatch"]
+    assert [(r["bids"], r["bundles_per_bid"]) for r in rows if r["path"] == "bundles"] == [
+        (4, 3), (8, 3), (4, 1), (8, 1)]
+    assert all(r["reference_p50_ns"] is not None for r in rows if r["path"] == "bundles")

@@ -9,9 +9,12 @@ Each hot path is timed against a named baseline in the same run:
 * ``controller update`` and ``schedule refresh`` (once per sensor reading);
 * ``GPU dispatch``, Vickrey on unit bids and exact bundles (the branch and
   bound of :mod:`~auctioneer.thermal.gpu_solver` + VCG), per dispatch,
-  against the seed's 100 us budget; the bundle rows also time the general
-  ``clearing`` path (``clear`` + ``vcg_payments``) on the same batches as
-  their baseline.
+  against the seed's 100 us budget. Bundle rows run every ``bundle_sizes``
+  x ``bundles_per_bid`` shape; on the same batches they also time the
+  general ``clearing`` path (``clear`` + ``vcg_payments``, the baseline)
+  and the pure-Python ``reference`` solver alone
+  (:func:`~auctioneer.thermal.gpu_solver.solve_reference`, what a dispatch
+  would cost without the native core).
 
 Sub-microsecond operations are timed in batches (``batch`` calls per
 sample, so the timer's own ~50 ns does not swamp them); dispatches one per
@@ -19,8 +22,10 @@ sample. Latencies in ns; percentiles are nearest-rank over the samples.
 
 Example:
     >>> config = ThermalBenchConfig.build(quick=True)
-    >>> config.batch, config.samples, config.vickrey_sizes
-    (100, 50, (16, 64))
+    >>> config.batch, config.samples, config.vickrey_sizes, config.bundles_per_bid
+    (100, 50, (16, 64), (2,))
+    >>> ThermalBenchConfig.build().bundle_shapes
+    ((4, 2), (8, 2), (16, 2), (4, 4), (8, 4), (16, 4))
 """
 
 from __future__ import annotations
@@ -45,9 +50,11 @@ from auctioneer.thermal import (
     cpu_formula,
 )
 from auctioneer.thermal.coupling import DEMAND_BIN_PM, HEADROOM_BIN_MC, _bin_pm, _util_bin
+from auctioneer.thermal.gpu_solver import DEFAULT_MAX_NODES, solve_reference
 
 __all__ = [
     "GPU_BUDGET_NS",
+    "RESERVE_PER_MS",
     "DispatchRow",
     "OpRow",
     "ThermalBenchConfig",
@@ -63,6 +70,10 @@ TYPICAL_UNIT_BIDS = 64
 """The Vickrey dispatch the target is judged on: 64 unit bids."""
 TYPICAL_BUNDLE_BIDS = 8
 """The bundle dispatch the target is judged on: 8 bids x 2 bundles."""
+TYPICAL_BUNDLES_PER_BID = 2
+"""Bundles per bid of the judged bundle dispatch."""
+RESERVE_PER_MS = 10
+"""Reserve per GPU millisecond (micro-units) every timed dispatch runs with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,8 @@ class ThermalBenchConfig:
     samples: int = 200
     vickrey_sizes: tuple[int, ...] = (16, 64, 256, 1024)
     bundle_sizes: tuple[int, ...] = (4, 8, 16)
+    bundles_per_bid: tuple[int, ...] = (2, 4)
+    """XOR bundles in each bid of the bundle rows; every size runs with each."""
     dispatches: int = 200
     tick_hz: int = 10_000
     seed: int = 0
@@ -86,20 +99,30 @@ class ThermalBenchConfig:
         require_int(self.seed, "seed", 0, 2**64 - 1)
         for n in (*self.vickrey_sizes, *self.bundle_sizes):
             require_int(n, "size", 1, 4096)
+        for k in self.bundles_per_bid:
+            require_int(k, "bundles_per_bid", 1, 16)
 
     @classmethod
     def build(cls, *, quick: bool = False, seed: int = 0, samples: int | None = None,
-              dispatches: int | None = None) -> ThermalBenchConfig:
+              dispatches: int | None = None,
+              bundles_per_bid: tuple[int, ...] | None = None) -> ThermalBenchConfig:
         """The full run's defaults, or a smoke run's when ``quick``."""
         if quick:
             return cls(batch=100, samples=samples or 50, vickrey_sizes=(16, 64),
-                       bundle_sizes=(4, 8), dispatches=dispatches or 30, seed=seed, quick=True)
-        return cls(samples=samples or 200, dispatches=dispatches or 200, seed=seed)
+                       bundle_sizes=(4, 8), bundles_per_bid=bundles_per_bid or (2,),
+                       dispatches=dispatches or 30, seed=seed, quick=True)
+        return cls(samples=samples or 200, dispatches=dispatches or 200, seed=seed,
+                   bundles_per_bid=bundles_per_bid or (2, 4))
+
+    @property
+    def bundle_shapes(self) -> tuple[tuple[int, int], ...]:
+        """The bundle rows' ``(bids, bundles per bid)``, in run order."""
+        return tuple((n, k) for k in self.bundles_per_bid for n in self.bundle_sizes)
 
     @property
     def steps(self) -> int:
         """Progress steps :func:`run_thermal_bench` reports."""
-        return len(_OPS) + len(self.vickrey_sizes) + len(self.bundle_sizes)
+        return len(_OPS) + len(self.vickrey_sizes) + len(self.bundle_shapes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +143,7 @@ class DispatchRow:
 
     path: str
     bids: int
+    bundles_per_bid: int
     p50_ns: float
     p99_ns: float
     p999_ns: float
@@ -128,6 +152,11 @@ class DispatchRow:
     """The path timed on the same batches as the baseline (bundle rows: ``clearing``)."""
     baseline_p50_ns: float | None = None
     baseline_p99_ns: float | None = None
+    reference_p50_ns: float | None = None
+    """Bundle rows: the pure-Python ``solve_reference`` alone on the same batches."""
+    reference_p99_ns: float | None = None
+    search_nodes: int | None = None
+    """Bundle rows: mean branch-and-bound nodes per dispatch (all its searches)."""
 
     @property
     def speedup(self) -> float | None:
@@ -252,12 +281,13 @@ _OPS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def _bids(rng: random.Random, path: str, n: int, plane: GpuPlane) -> list[GpuBid]:
+def _bids(rng: random.Random, path: str, n: int, per_bid: int,
+          plane: GpuPlane) -> list[GpuBid]:
     if path == "vickrey":
         return [GpuBid.unit(a, rng.randrange(1, 1_000_000), plane.slice_ms) for a in range(n)]
     return [GpuBid(a, tuple((rng.randrange(1, plane.window_ms // 2 + 1),
                              rng.randrange(0, plane.memory // 4 + 1),
-                             rng.randrange(1, 1_000_000)) for _ in range(2)))
+                             rng.randrange(1, 1_000_000)) for _ in range(per_bid)))
             for a in range(n)]
 
 
@@ -266,29 +296,50 @@ def _timed(config: ThermalBenchConfig, plane: GpuPlane, batches: list[list[GpuBi
     clock = time.perf_counter_ns
     out = [0.0] * config.dispatches
     winners = 0
-    plane.dispatch(batches[0], 0.0, 10, path)  # warm up, untimed
+    plane.dispatch(batches[0], 0.0, RESERVE_PER_MS, path)  # warm up, untimed
     with gc_paused():
         for s in range(config.dispatches):
             bids = batches[s & 15]
             t0 = clock()
-            result = plane.dispatch(bids, s / 50, 10, path)
+            result = plane.dispatch(bids, s / 50, RESERVE_PER_MS, path)
             out[s] = clock() - t0
             winners += len(result.winners)
     return out, winners // config.dispatches
 
 
-def _dispatch(config: ThermalBenchConfig, path: str, n: int,
+def _timed_reference(config: ThermalBenchConfig, plane: GpuPlane,
+                     batches: list[list[GpuBid]]) -> tuple[list[float], int]:
+    """The pure-Python solver alone, given what the plane hands the native one; mean nodes."""
+    clock = time.perf_counter_ns
+    inputs = [[b.bundles for b in bids] for bids in batches]
+    window, memory = plane.window_ms, plane.memory
+    out = [0.0] * config.dispatches
+    nodes = 0
+    with gc_paused():
+        for s in range(config.dispatches):
+            bundles = inputs[s & 15]
+            t0 = clock()
+            solution = solve_reference(bundles, window, memory, RESERVE_PER_MS, DEFAULT_MAX_NODES)
+            out[s] = clock() - t0
+            nodes += DEFAULT_MAX_NODES if solution is None else solution.nodes
+    return out, nodes // config.dispatches
+
+
+def _dispatch(config: ThermalBenchConfig, path: str, n: int, per_bid: int,
               report: Callable[[str], None]) -> DispatchRow:
-    report(f"GPU dispatch: {path}, {n} bids")
-    rng = random.Random(config.seed + n)
+    report(f"GPU dispatch: {path}, {n} bids" + (f" x {per_bid} bundles" if per_bid > 1 else ""))
+    rng = random.Random(f"{config.seed}/{path}/{n}/{per_bid}")
     plane = GpuPlane(dispatch_hz=50, slice_ms=1, memory=80, max_agents=4096)
-    batches = [_bids(rng, path, n, plane) for _ in range(16)]
+    batches = [_bids(rng, path, n, per_bid, plane) for _ in range(16)]
     times, winners = _timed(config, plane, batches, path)
     p = summarize(times)
     if path != "bundles":
-        return DispatchRow(path, n, p.p50, p.p99, p.p999, winners)
+        return DispatchRow(path, n, per_bid, p.p50, p.p99, p.p999, winners)
     base = summarize(_timed(config, plane, batches, "clearing")[0])
-    return DispatchRow(path, n, p.p50, p.p99, p.p999, winners, "clearing", base.p50, base.p99)
+    ref_times, nodes = _timed_reference(config, plane, batches)
+    ref = summarize(ref_times)
+    return DispatchRow(path, n, per_bid, p.p50, p.p99, p.p999, winners, "clearing",
+                       base.p50, base.p99, ref.p50, ref.p99, nodes)
 
 
 def run_thermal_bench(config: ThermalBenchConfig,
@@ -298,8 +349,9 @@ def run_thermal_bench(config: ThermalBenchConfig,
     report = progress or (lambda _desc: None)
     env = environment()
     ops = tuple(_ops(config, report))
-    dispatch = tuple([_dispatch(config, "vickrey", n, report) for n in config.vickrey_sizes]
-                     + [_dispatch(config, "bundles", n, report) for n in config.bundle_sizes])
+    dispatch = tuple([_dispatch(config, "vickrey", n, 1, report) for n in config.vickrey_sizes]
+                     + [_dispatch(config, "bundles", n, k, report)
+                        for n, k in config.bundle_shapes])
     partial = ThermalBenchResult(config, env, ops, dispatch, CouplingTable.build().nbytes, ())
     return ThermalBenchResult(config, env, ops, dispatch, partial.table_bytes,
                               evaluate_targets(partial), time.perf_counter() - started)
@@ -309,9 +361,11 @@ def run_thermal_bench(config: ThermalBenchConfig,
 # Targets
 
 
-def _dispatch_target(result: ThermalBenchResult, path: str, n: int) -> Target:
-    name = f"GPU dispatch ({path}, {n} bids) p99 <= {GPU_BUDGET_NS // 1000} us"
-    row = next((r for r in result.dispatch if (r.path, r.bids) == (path, n)), None)
+def _dispatch_target(result: ThermalBenchResult, path: str, n: int, per_bid: int) -> Target:
+    shape = f"{n} bids" + (f" x {per_bid} bundles" if path == "bundles" else "")
+    name = f"GPU dispatch ({path}, {shape}) p99 <= {GPU_BUDGET_NS // 1000} us"
+    row = next((r for r in result.dispatch
+                if (r.path, r.bids, r.bundles_per_bid) == (path, n, per_bid)), None)
     if row is None:
         return Target(name, None, "not measured: that size is not in this run")
     versus = "" if row.speedup is None else (
@@ -336,6 +390,6 @@ def evaluate_targets(result: ThermalBenchResult) -> tuple[Target, ...]:
     return (
         _faster(result, "schedule lookup"),
         _faster(result, "coupling lookup"),
-        _dispatch_target(result, "vickrey", TYPICAL_UNIT_BIDS),
-        _dispatch_target(result, "bundles", TYPICAL_BUNDLE_BIDS),
+        _dispatch_target(result, "vickrey", TYPICAL_UNIT_BIDS, 1),
+        _dispatch_target(result, "bundles", TYPICAL_BUNDLE_BIDS, TYPICAL_BUNDLES_PER_BID),
     )

@@ -47,22 +47,36 @@ def print_report(result: ThermalBenchResult, console: Console) -> None:
                     f"{r.speedup:.1f}x" if r.speedup else "")
     console.print(ops)
     gpu = Table(title=f"GPU dispatch (us per dispatch; budget {GPU_BUDGET_NS // 1000} us)")
-    for col in ("path", "bids", "winners", "p50", "p99", "p99.9", "p99 / budget", "budget",
-                "baseline", "baseline p99", "speed-up (p99)"):
-        gpu.add_column(col, justify="left" if col in ("path", "baseline") else "right")
+    for col in ("path", "bids", "bundles / bid", "winners", "p50", "p99", "p99.9",
+                "p99 / budget", "budget"):
+        gpu.add_column(col, justify="left" if col == "path" else "right")
     for d in result.dispatch:
-        gpu.add_row(d.path, str(d.bids), str(d.winners), f"{d.p50_ns / 1000:,.1f}",
-                    f"{d.p99_ns / 1000:,.1f}", f"{d.p999_ns / 1000:,.1f}",
-                    f"{d.p99_ns / GPU_BUDGET_NS:.2f}",
-                    "PASS" if d.p99_ns <= GPU_BUDGET_NS else "MISS", d.baseline or "",
-                    "" if d.baseline_p99_ns is None else f"{d.baseline_p99_ns / 1000:,.1f}",
-                    "" if d.speedup is None else f"{d.speedup:.1f}x")
+        gpu.add_row(d.path, str(d.bids), str(d.bundles_per_bid), str(d.winners), _us(d.p50_ns),
+                    _us(d.p99_ns), _us(d.p999_ns), f"{d.p99_ns / GPU_BUDGET_NS:.2f}",
+                    "PASS" if d.p99_ns <= GPU_BUDGET_NS else "MISS")
     console.print(gpu)
+    same = Table(title="Bundle dispatch, same batches: the clearing baseline (whole dispatch) "
+                 "and the pure-Python reference solver alone (us)")
+    for col in ("bids", "bundles / bid", "nodes", "bundles p99", "clearing p50",
+                "clearing p99", "speed-up (p99)", "reference p50", "reference p99"):
+        same.add_column(col, justify="right")
+    for d in result.dispatch:
+        if d.baseline is not None:
+            same.add_row(str(d.bids), str(d.bundles_per_bid),
+                         "" if d.search_nodes is None else f"{d.search_nodes:,}", _us(d.p99_ns),
+                         _us(d.baseline_p50_ns), _us(d.baseline_p99_ns),
+                         "" if d.speedup is None else f"{d.speedup:.1f}x",
+                         _us(d.reference_p50_ns), _us(d.reference_p99_ns))
+    console.print(same)
     sizes = result.table_bytes
     console.print(f"coupling tables: CPU {sizes['cpu']:,} B, GPU {sizes['gpu']:,} B (uint32)")
     for target in result.targets:
         style = {True: "green", False: "red", None: "yellow"}[target.passed]
         console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+def _us(ns: float | None) -> str:
+    return "" if ns is None else f"{ns / 1000:,.1f}"
 
 
 def write_plot(result: ThermalBenchResult, path: Path) -> None:
@@ -79,14 +93,19 @@ def write_plot(result: ThermalBenchResult, path: Path) -> None:
     ops_ax.set_yscale("log")
     ops_ax.set_ylabel("ns per call (log)")
     ops_ax.set_title("Thermal hot paths")
-    for path_name in ("vickrey", "bundles"):
-        rows = sorted((d.bids, d.p50_ns, d.p99_ns) for d in result.dispatch
-                      if d.path == path_name)
-        if rows:
-            gpu_ax.plot([r[0] for r in rows], [r[1] / 1000 for r in rows], marker="o",
-                        label=f"{path_name} p50")
-            gpu_ax.plot([r[0] for r in rows], [r[2] / 1000 for r in rows], marker="x",
-                        linestyle="--", label=f"{path_name} p99")
+    lines = sorted({(d.path, d.bundles_per_bid) for d in result.dispatch})
+    for path_name, per_bid in lines:
+        rows = sorted((d for d in result.dispatch
+                       if (d.path, d.bundles_per_bid) == (path_name, per_bid)),
+                      key=lambda d: d.bids)
+        label = path_name if path_name == "vickrey" else f"{path_name} x{per_bid}"
+        xs_n = [d.bids for d in rows]
+        gpu_ax.plot(xs_n, [d.p50_ns / 1000 for d in rows], marker="o", label=f"{label} p50")
+        gpu_ax.plot(xs_n, [d.p99_ns / 1000 for d in rows], marker="x", linestyle="--",
+                    label=f"{label} p99")
+        if rows[0].reference_p50_ns is not None:
+            gpu_ax.plot(xs_n, [(d.reference_p50_ns or 0) / 1000 for d in rows], marker="s",
+                        linestyle=":", label=f"Python reference x{per_bid} p50")
     gpu_ax.axhline(GPU_BUDGET_NS / 1000, color="tab:red", linestyle=":", label="100 us budget")
     gpu_ax.set_xscale("log")
     gpu_ax.set_yscale("log")

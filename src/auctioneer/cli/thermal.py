@@ -124,6 +124,10 @@ def bench_thermal(
     dispatches: Annotated[
         str | None, quick_default("Timed GPU dispatches per size.", "200", "30")
     ] = None,
+    bundles_per_bid: Annotated[list[str] | None, typer.Option(
+        "--bundles-per-bid", metavar="INT", show_default=False,
+        help="XOR bundles per bid in the bundle dispatch rows, 1..16; repeat for several. "
+        "\\[default: 2 and 4; --quick: 2]")] = None,
     seed: Annotated[str, typer.Option(metavar="INT", help="Input seed.")] = "0",
     quick: Annotated[bool, quick_option("a few seconds.")] = False,
     json_path: JsonOption = None,
@@ -131,7 +135,8 @@ def bench_thermal(
         "out/bench-thermal.png"),
 ) -> None:
     """Controller update, schedule lookup vs recompute per tick, coupling lookup vs formula,
-    and GPU dispatch p50/p99 against the 100 us budget."""
+    and GPU dispatch p50/p99 against the 100 us budget (bundle rows also time the clearing
+    path and the pure-Python reference solver on the same batches)."""
     from auctioneer.bench import thermal as bench
     from auctioneer.bench import thermal_report as report
 
@@ -139,5 +144,7 @@ def bench_thermal(
         quick=quick, seed=int_in(seed, "--seed", 0, 2**64 - 1),
         samples=None if samples is None else int_in(samples, "--samples", 1, 10**6),
         dispatches=None if dispatches is None else int_in(dispatches, "--dispatches", 1, 10**6),
+        bundles_per_bid=tuple(int_in(k, "--bundles-per-bid", 1, 16)
+                              for k in bundles_per_bid or ()) or None,
     )
     run_bench(bench, report, config, json_path, plot)

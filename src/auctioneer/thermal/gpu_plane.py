@@ -2,18 +2,23 @@
 
 Each dispatch sells one window of ``1000 / dispatch_hz`` GPU milliseconds,
 cut into slices of ``slice_ms``, plus ``memory`` units of GPU memory. Bids
-are XOR lists of ``(gpu_ms, memory, price)`` bundles. Two exact paths:
+are XOR lists of ``(gpu_ms, memory, price)`` bundles. Three exact paths:
 
 * **unit bids** (every bid one slice, no memory): k-unit Vickrey on a tick
   book (:func:`auctioneer.tick.second_price`), k = slices per window; every
   winner pays ``max(reserve, (k+1)-th bid)``. O(N log N) natively.
-* **bundles** (anything else): exact clearing with VCG payments, each
-  raised to the bundle's reserve floor: the seller's reserve acts as one
-  more bidder, which is what makes this path agree with the Vickrey one on
-  unit bids. Solved by :func:`auctioneer.thermal.gpu_solver.solve` (branch
-  and bound, native), which fits the 100 us budget where the general
-  clearing does not; past its node budget or native limits the dispatch
-  falls back to the general path, reported as ``"clearing"``.
+* **bundles** (anything else): a bundle is *admissible* when its price is
+  at least its floor ``gpu_ms * reserve_per_ms``; the dispatch maximises
+  the gross value (sum of prices, not prices net of floors) over
+  admissible bundles, and each winner pays ``max(VCG payment, floor)``,
+  the VCG payment computed over admissible bundles too. On unit bids this
+  is the Vickrey path's rule: the admissible bids are those at or above
+  the reserve, the top k win, VCG is the (k+1)-th admissible bid (0 if
+  none), so each pays ``max(reserve, (k+1)-th bid)`` (tested). Solved by
+  :func:`auctioneer.thermal.gpu_solver.solve` (branch and bound, native),
+  which fits the 100 us budget where the general clearing does not; past
+  its node budget or native limits the dispatch falls back to the general
+  path, reported as ``"clearing"``.
 * **clearing**: the same auction through :func:`auctioneer.clearing.clear`
   and :func:`auctioneer.clearing.vcg_payments` (the benchmark's baseline).
 
@@ -22,6 +27,15 @@ lexicographically smallest choice vector in bid order, "no bundle" first
 (:func:`auctioneer.clearing.solve_brute`'s rule); the clearing path returns
 whichever optimum its DP form reads back. Revenue and, for a unique optimum,
 winners and payments are the same on both.
+
+**Truthful for single-minded bidders** (each bid one bundle): raising a
+winning bundle's price raises the value of every allocation containing it
+and of no other, so a winner keeps winning (monotone), and
+``max(VCG, floor)`` is exactly the least price at which it still wins (the
+critical value), so by Myerson / Lehmann-O'Callaghan-Shoham reporting
+one's value is dominant. Not for
+several-bundle XOR bids: the floor is not a VCG price, so a bidder can gain
+by hiding a bundle whose floor is high and winning a cheaper one.
 
 The reserve per GPU millisecond comes from the coupling's GPU price
 (:meth:`~auctioneer.thermal.coupling.CouplingTable.gpu_price`).
@@ -34,6 +48,9 @@ Example:
     >>> d = plane.dispatch([GpuBid(1, ((5, 2, 900),)), GpuBid(2, ((10, 1, 1000),))], 0.01)
     >>> d.path, d.winners, d.gpu_ms, d.payments
     ('bundles', (2,), (10,), (900,))
+    >>> d = plane.dispatch([GpuBid(1, ((5, 0, 900),)), GpuBid(2, ((10, 0, 400),))], 0.02, 50)
+    >>> d.winners, d.payments          # bid 2 is under its floor 500; bid 1 pays its floor
+    ((1,), (250,))
 """
 
 from __future__ import annotations
