@@ -196,10 +196,13 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
     Table("thermal-dispatch", "bench-thermal", "dispatch", (
         Column("GPU dispatch path", "path", align=_LEFT),
         Column("bids", "bids", "{:,}"),
+        Column("bundles per bid", "bundles_per_bid", "{:,}"),
         Column("p50 µs", "p50_ns", _us),
         Column("p99 µs", "p99_ns", _us),
+        Column("clearing p99 µs", "baseline_p99_ns", _us),
         Column("winners", "winners", "{:,}"),
-    ), caption="GPU plane: one batch auction (budget 100 µs)"),
+    ), caption="GPU plane: one batch auction (budget 100 µs); the bundle rows also time the "
+       "general clearing path (`clearing.clear` + VCG) on the same batches"),
     Table("thermal-targets", "bench-thermal", "targets", _TARGET_COLUMNS),
     Figure("thermal-plot", "bench-thermal", "Thermal hot paths and GPU dispatch latency"),
     Value("coupling-cpu-bytes", "bench-thermal", "coupling_table_bytes.cpu", "{:,}"),
