@@ -26,6 +26,8 @@ from auctioneer.exchange import (
     encode_command,
     encode_event,
 )
+from auctioneer.exchange.commands import Command, ListMarket, ModifyOrder, PlaceOrder
+from auctioneer.exchange.journal import encode_record
 
 names = st.text(min_size=1, max_size=8)
 ints = st.integers(-(2**63 - 1), 2**63 - 1)
@@ -50,6 +52,36 @@ def instances(cls: type) -> st.SearchStrategy[Any]:
 def test_commands_round_trip_through_json(command: Any) -> None:
     data = json.loads(json.dumps(encode_command(command)))
     assert decode_command(data) == command
+
+
+def _sorted_dumps(command: Any) -> bytes:
+    """The journal payload as first written: ``json.dumps`` sorting the keys itself."""
+    return json.dumps(encode_command(command), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+@given(st.one_of([instances(cls) for cls in COMMAND_TYPES.values()]), st.integers(1, 2**40))
+def test_journal_records_are_byte_identical_to_sorted_dumps(command: Any, seq: int) -> None:
+    data = encode_command(command)
+    assert list(data) == sorted(data)
+    assert encode_record(seq, command)[16:] == _sorted_dumps(command)
+
+
+def test_journal_payloads_golden() -> None:
+    m = Market.of("eu-west-1/gpu.h100", tick_size=10, base_price=2_000, half_life_s=60)
+    golden: dict[Command, bytes] = {
+        PlaceOrder("o1", "ä", Side.BUY, ("r/x", "r/y"), 100, 2, TimeInForce.IOC, ts_ns=5):
+            b'{"account":"\xc3\xa4","all_or_none":false,"markets":["r/x","r/y"],'
+            b'"order_id":"o1","post_only":false,"price":100,"quantity":2,"side":"buy",'
+            b'"tif":"ioc","ts_ns":5,"type":"place_order"}',
+        ListMarket(m): b'{"market":{"base_price":2000,"execution":"at_ask","half_life_s":60,'
+            b'"instance_type":"gpu.h100","region":"eu-west-1","self_trade":"cancel_newest",'
+            b'"tick_size":10},"ts_ns":0,"type":"list_market"}',
+        ModifyOrder("o1", "a", quantity=3): b'{"account":"a","order_id":"o1","price":null,'
+            b'"quantity":3,"ts_ns":0,"type":"modify_order"}',
+    }
+    for command, payload in golden.items():
+        assert encode_record(1, command)[16:] == payload == _sorted_dumps(command)
 
 
 @given(st.one_of([instances(cls) for cls in EVENT_TYPES.values()]))

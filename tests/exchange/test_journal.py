@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,13 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auctioneer.exchange import (
+    Command,
     Deposit,
     DurableExchange,
+    Event,
     Exchange,
     FsyncPolicy,
     Journal,
     JournalError,
     OpenAccount,
+    ReplayError,
     Role,
     Tick,
     load_snapshot,
@@ -160,3 +165,49 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert ex.account("a").balance >= 3 * acked
     assert ex.account("a").balance % 3 == 0  # batches are whole: group commit is atomic
     assert snapshot_files(tmp_path)
+
+
+def test_a_command_that_raises_in_replay_is_named(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path)
+    apply = Exchange.apply
+
+    def buggy(self: Exchange, command: Command) -> list[Event]:
+        if isinstance(command, Deposit) and command.amount == 13:
+            raise ZeroDivisionError("a bug")
+        return apply(self, command)
+
+    monkeypatch.setattr(Exchange, "apply", buggy)
+    with pytest.raises(ReplayError, match=r"record 14 \(deposit\) raised ZeroDivisionError: "
+                                          "a bug") as caught:
+        open_exchange(tmp_path)
+    assert (caught.value.seq, caught.value.kind) == (14, "deposit")
+    assert isinstance(caught.value, JournalError)
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+def test_batch_fsyncs_the_last_group_before_a_quiet_spell(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[threading.Thread] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        real(fd)
+        synced.append(threading.current_thread())
+
+    batch_s = 0.5
+    with Journal(tmp_path, FsyncPolicy.BATCH, batch_ms=batch_s * 1000) as journal:
+        journal.sync()
+        start = time.monotonic()
+        monkeypatch.setattr(os, "fsync", fsync)
+        journal.append(Tick(1))  # then nothing more: no later append will sync it
+        inline = time.monotonic() - start >= batch_s  # only on a badly stalled machine
+        deadline = time.monotonic() + 10
+        while not synced and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(synced) == 1
+        assert (synced[0] is threading.main_thread()) == inline
+        assert time.monotonic() - start >= batch_s
+        journal.append(Tick(2))  # arms a timer; close cancels it and syncs itself
+    assert [seq for seq, _ in replay(tmp_path)] == [1, 2]
+    assert len(synced) == 2

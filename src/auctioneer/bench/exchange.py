@@ -32,18 +32,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from statistics import median
 from typing import Any
 
 import numpy as np
 
+from auctioneer.bench.record import write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import (
     Environment,
@@ -197,6 +196,12 @@ class ExchangeBenchResult:
         """The figures of ``engine``, if it ran."""
         return next((r for r in self.runs if r.engine == engine), None)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure, as builtins (what ``--json`` writes)."""
+        data = asdict(self)
+        data["config"]["engines"] = list(self.config.engines)
+        return data
+
 
 # --------------------------------------------------------------------------
 # Engines: each returns (submit, argument tuples, figures-after-the-run).
@@ -347,11 +352,3 @@ def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
         targets.append(Target("every engine matched the same volume", same,
                               ", ".join(f"{e} {v:,}" for e, v in volumes.items())))
     return tuple(targets)
-
-
-def write_json(result: ExchangeBenchResult, path: Path) -> None:
-    """Every figure as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = asdict(result)
-    data["config"]["engines"] = list(result.config.engines)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

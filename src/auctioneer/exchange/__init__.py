@@ -52,6 +52,7 @@ from auctioneer.exchange.commands import (
 )
 from auctioneer.exchange.durable import (
     DurableExchange,
+    ReplayError,
     load_snapshot,
     open_exchange,
     write_snapshot,
@@ -120,6 +121,7 @@ __all__ = [
     "PricePublished",
     "Rejected",
     "RemoveCapacity",
+    "ReplayError",
     "Rested",
     "Role",
     "SelfTrade",

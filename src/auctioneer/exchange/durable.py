@@ -43,10 +43,12 @@ from types import TracebackType
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.engine import Exchange, canonical_json
 from auctioneer.exchange.events import Event
+from auctioneer.exchange.files import numbered_files, write_atomic
 from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, replay
 
 __all__ = [
     "DurableExchange",
+    "ReplayError",
     "load_snapshot",
     "open_exchange",
     "snapshot_files",
@@ -56,35 +58,30 @@ __all__ = [
 _PREFIX, _SUFFIX = "snapshot-", ".json"
 
 
+class ReplayError(JournalError):
+    """Applying a journaled command raised during recovery: a bug, named by seq and type.
+
+    Every recovery would stop at the same command, so it is reported, never skipped.
+    """
+
+    def __init__(self, seq: int, kind: str, cause: BaseException) -> None:
+        super().__init__(f"replaying journal record {seq} ({kind}) raised "
+                         f"{type(cause).__name__}: {cause}")
+        self.seq = seq
+        self.kind = kind
+
+
 def snapshot_files(directory: str | os.PathLike[str]) -> list[tuple[int, Path]]:
     """``(seq, path)`` of the snapshots in ``directory``, oldest first."""
-    found = []
-    for path in Path(directory).glob(f"{_PREFIX}*{_SUFFIX}"):
-        digits = path.name[len(_PREFIX):-len(_SUFFIX)]
-        if digits.isdigit():
-            found.append((int(digits), path))
-    return sorted(found)
+    return numbered_files(directory, _PREFIX, _SUFFIX)
 
 
 def write_snapshot(directory: str | os.PathLike[str], seq: int, exchange: Exchange) -> Path:
     """Write ``exchange``'s state after command ``seq`` atomically; return the file."""
-    directory = Path(directory)
     state = exchange.snapshot()
     digest = hashlib.sha256(canonical_json(state)).hexdigest()
     data = canonical_json({"hash": digest, "seq": seq, "state": state})
-    path = directory / f"{_PREFIX}{seq:020d}{_SUFFIX}"
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return path
+    return write_atomic(Path(directory) / f"{_PREFIX}{seq:020d}{_SUFFIX}", data)
 
 
 def load_snapshot(directory: str | os.PathLike[str]) -> tuple[int, Exchange] | None:
@@ -106,7 +103,7 @@ def open_exchange(directory: str | os.PathLike[str],
 
     Returns the exchange and the journal, open for appending after the last
     whole record. Raises :class:`JournalError` if the journal does not reach
-    back to the snapshot.
+    back to the snapshot, :class:`ReplayError` if applying a record raises.
     """
     Path(directory).mkdir(parents=True, exist_ok=True)
     loaded = load_snapshot(directory)
@@ -115,7 +112,11 @@ def open_exchange(directory: str | os.PathLike[str],
     for seq, command in replay(directory, after=start):
         if seq != expected:
             raise JournalError(f"journal resumes at {seq}, the snapshot needs {expected}")
-        exchange.apply(command)
+        try:
+            exchange.apply(command)
+        except Exception as exc:
+            raise ReplayError(seq, getattr(command, "kind", type(command).__name__),
+                              exc) from exc
         expected += 1
     exchange.check()
     journal = Journal(directory, fsync)

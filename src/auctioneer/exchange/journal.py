@@ -11,9 +11,11 @@ and makes it durable with one ``fsync``. **Fsync policy**
 (:class:`FsyncPolicy`): every append reaches the operating system before it
 returns (the file is unbuffered), so a killed process loses nothing it was
 told was written; the policy decides what a power failure may lose:
-ALWAYS -- nothing (fsync per append call); BATCH -- at most ``batch_ms`` of
-appends (fsync when that long has passed since the last, and on close);
-NEVER -- whatever the OS had not yet flushed.
+ALWAYS -- nothing (fsync per append call); BATCH -- the appends of about the
+last ``batch_ms`` (an append fsyncs when that long has passed since the last
+fsync, and otherwise a timer thread fsyncs ``batch_ms`` after it, so the last
+group before a quiet spell waits no longer; and on close); NEVER -- whatever
+the OS had not yet flushed.
 
 **Torn tails**: a crash mid-write leaves a short or mis-checksummed final
 record. :func:`replay` stops before it, and opening a :class:`Journal`
@@ -37,6 +39,7 @@ import enum
 import json
 import os
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -45,6 +48,7 @@ from types import TracebackType
 
 from auctioneer.exchange.codec import decode_command, encode_command
 from auctioneer.exchange.commands import Command
+from auctioneer.exchange.files import numbered_files, sync_directory
 
 __all__ = [
     "FsyncPolicy",
@@ -59,6 +63,9 @@ _HEADER = struct.Struct("<IIQ")
 _SEQ = struct.Struct("<Q")
 _MAX_RECORD = 1 << 24
 _PREFIX, _SUFFIX = "journal-", ".log"
+# One encoder for every record (``json.dumps`` with options builds one per call); no
+# ``sort_keys``, as ``encode_command`` already returns its keys in sorted order.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class FsyncPolicy(enum.Enum):
@@ -66,6 +73,7 @@ class FsyncPolicy(enum.Enum):
 
     ALWAYS = "always"
     BATCH = "batch"
+    """Appends are on disk at most ``batch_ms`` (plus one fsync's time) after they return."""
     NEVER = "never"
 
 
@@ -81,20 +89,14 @@ def encode_record(seq: int, command: Command) -> bytes:
         >>> encode_record(7, Tick(5))[16:]
         b'{"ts_ns":5,"type":"tick"}'
     """
-    payload = json.dumps(encode_command(command), sort_keys=True, separators=(",", ":"),
-                         ensure_ascii=False).encode()
+    payload = _JSON(encode_command(command)).encode()
     crc = zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq)))
     return _HEADER.pack(len(payload), crc, seq) + payload
 
 
 def segments(directory: str | os.PathLike[str]) -> list[Path]:
     """The segment files of the journal in ``directory``, oldest first."""
-    found = []
-    for path in Path(directory).glob(f"{_PREFIX}*{_SUFFIX}"):
-        digits = path.name[len(_PREFIX):-len(_SUFFIX)]
-        if digits.isdigit():
-            found.append((int(digits), path))
-    return [path for _, path in sorted(found)]
+    return [path for _, path in numbered_files(directory, _PREFIX, _SUFFIX)]
 
 
 def _scan(data: bytes, name: str) -> Iterator[tuple[int, int, bytes]]:
@@ -155,6 +157,10 @@ class Journal:
         self.batch_ms = batch_ms
         self._last_sync = time.monotonic()
         self._dirty = False
+        # The BATCH timer fsyncs from its own thread: the lock orders it with appends,
+        # rotation and close (an fsync between a write and its dirty mark would be lost).
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         self.last_seq = 0
         files = segments(self.directory)
         if files:
@@ -164,7 +170,7 @@ class Journal:
         path = files[-1] if files else self._segment_path(1)
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - held open for appends
         if not files:
-            self._sync_dir()
+            sync_directory(self.directory)
 
     def _segment_path(self, first_seq: int) -> Path:
         return self.directory / f"{_PREFIX}{first_seq:020d}{_SUFFIX}"
@@ -183,13 +189,6 @@ class Journal:
             return first - 1
         return last
 
-    def _sync_dir(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
     def append(self, command: Command) -> int:
         """Append one command; return its sequence number."""
         return self.append_many((command,))[0]
@@ -206,33 +205,52 @@ class Journal:
         if not chunks:
             return seqs
         data = b"".join(chunks)
-        written = self._file.write(data)
-        while written is not None and written < len(data):  # pragma: no cover - rare
-            data = data[written:]
+        with self._lock:
             written = self._file.write(data)
-        self.last_seq = seq
-        self._dirty = True
-        policy = self.fsync
-        if policy is FsyncPolicy.ALWAYS or (
-                policy is FsyncPolicy.BATCH
-                and (time.monotonic() - self._last_sync) * 1000 >= self.batch_ms):
-            self.sync()
+            while written is not None and written < len(data):  # pragma: no cover - rare
+                data = data[written:]
+                written = self._file.write(data)
+            self.last_seq = seq
+            self._dirty = True
+            policy = self.fsync
+            if policy is FsyncPolicy.ALWAYS:
+                self._sync()
+            elif policy is FsyncPolicy.BATCH:
+                wait = self.batch_ms / 1000 - (time.monotonic() - self._last_sync)
+                if wait <= 0:
+                    self._sync()
+                elif self._timer is None:  # the group after this one may never come
+                    self._timer = threading.Timer(wait, self._on_timer)
+                    self._timer.daemon = True
+                    self._timer.start()
         return seqs
 
-    def sync(self) -> None:
-        """Force what was appended to disk now."""
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._file.closed:
+                self._sync()
+
+    def _sync(self) -> None:
+        """:meth:`sync`, the lock held."""
         if self._dirty:
             os.fsync(self._file.fileno())
             self._dirty = False
         self._last_sync = time.monotonic()
 
+    def sync(self) -> None:
+        """Force what was appended to disk now."""
+        with self._lock:
+            self._sync()
+
     def rotate(self) -> Path:
         """Start a new segment at the next sequence number; return its path."""
-        self.sync()
-        self._file.close()
-        path = self._segment_path(self.last_seq + 1)
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - held open for appends
-        self._sync_dir()
+        with self._lock:
+            self._sync()
+            self._file.close()
+            path = self._segment_path(self.last_seq + 1)
+            self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - held open for appends
+        sync_directory(self.directory)
         return path
 
     def prune(self, upto_seq: int) -> list[Path]:
@@ -248,10 +266,14 @@ class Journal:
 
     def close(self) -> None:
         """Sync (unless the policy is NEVER) and close."""
-        if not self._file.closed:
-            if self.fsync is not FsyncPolicy.NEVER:
-                self.sync()
-            self._file.close()
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self._file.closed:
+                if self.fsync is not FsyncPolicy.NEVER:
+                    self._sync()
+                self._file.close()
 
     def __enter__(self) -> Journal:
         return self

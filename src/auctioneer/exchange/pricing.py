@@ -19,6 +19,23 @@ which keeps decimal arithmetic and bar updates off the matching path;
 :meth:`PriceIndex.price` and :meth:`PriceIndex.ohlc` include unpublished
 trades without changing the state.
 
+The sums are kept as of the newest folded trade, not as of the publication
+time: the ratio is the same at every time after the last trade (all weights
+decay alike), so a publication without new trades leaves the sums alone and
+the price cannot drift however long the market is idle. Folding decays the
+old sums once, by the time since their reference, at full precision (the
+product with the fixed-point fraction of a half-life, then one rounded
+shift by ``WEIGHT_BITS`` plus the whole half-lives), and every fold brings
+a trade of weight ``1 << WEIGHT_BITS`` per instance (the newest), so the
+rounding errors, which decay with the sums, stay within about 2^-62 of the
+weight: the ratio is off by about 2^-62 of the price before it is rounded
+to a micro-unit. **Forgetting**: a trade
+leaves the sums only when a newer trade is folded once it has decayed
+below half a fixed-point unit -- about ``WEIGHT_BITS + 1 + log2(quantity)``
+half-lives older than the newer trade, where it no longer moves the price.
+The base price holds only until the first trade; after it the price is
+always the EWMA of the trades seen.
+
 Example:
     >>> index = PriceIndex(base_price=1_000, half_life_ns=10 * SECOND)
     >>> index.price(0)
@@ -59,19 +76,21 @@ def decay(age_ns: int, half_life_ns: int) -> int:
         >>> decay(0, 5), decay(3 * SECOND, SECOND) == _ONE >> 3
         (4611686018427387904, True)
     """
-    key = (age_ns, half_life_ns)
+    whole, part = divmod(age_ns, half_life_ns)
+    return _fraction(part, half_life_ns) >> whole if whole <= WEIGHT_BITS else 0
+
+
+def _fraction(part_ns: int, half_life_ns: int) -> int:
+    """``2^(-part/half_life)`` for ``0 <= part < half_life``, fixed-point, rounded half even."""
+    key = (part_ns, half_life_ns)
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    whole, part = divmod(age_ns, half_life_ns)
-    if whole >= WEIGHT_BITS + 1:
-        value = 0
-    else:
-        ctx = _CONTEXT
-        exponent = ctx.divide(ctx.multiply(decimal.Decimal(-part), _LN2),
-                              decimal.Decimal(half_life_ns))
-        scaled = ctx.multiply(ctx.exp(exponent), decimal.Decimal(_ONE))
-        value = int(scaled.to_integral_value(rounding=decimal.ROUND_HALF_EVEN)) >> whole
+    ctx = _CONTEXT
+    exponent = ctx.divide(ctx.multiply(decimal.Decimal(-part_ns), _LN2),
+                          decimal.Decimal(half_life_ns))
+    scaled = ctx.multiply(ctx.exp(exponent), decimal.Decimal(_ONE))
+    value = int(scaled.to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
     if len(_CACHE) > 65_536:  # ages repeat in steady streams; bound the memo all the same
         _CACHE.clear()
     _CACHE[key] = value
@@ -110,7 +129,7 @@ class PriceIndex:
         self.half_life_ns = half_life_ns
         self.weighted = 0  # sum of price * quantity * weight, as of ref_ns
         self.weight = 0  # sum of quantity * weight, as of ref_ns
-        self.ref_ns = 0
+        self.ref_ns = 0  # the newest folded trade's time
         # Trades not yet folded, flat: price, quantity, ts_ns, price, ... (a tuple per trade
         # would be one more object for the collector to track on the matching path).
         self.pending: list[int] = []
@@ -139,16 +158,29 @@ class PriceIndex:
         else:
             bars.append(Bar(second, price, quantity))
 
-    def _folded(self, at_ns: int) -> tuple[int, int]:
+    def _folded(self) -> tuple[int, int, int]:
+        """The sums with the pending trades folded in, and the time they are as of."""
+        pending = self.pending
+        if not pending:
+            return self.weighted, self.weight, self.ref_ns
         h = self.half_life_ns
-        d = decay(at_ns - self.ref_ns, h)
-        weighted = self.weighted * d >> WEIGHT_BITS
-        weight = self.weight * d >> WEIGHT_BITS
+        ref = max(self.ref_ns, max(pending[2::3]))
+        whole, part = divmod(ref - self.ref_ns, h)
+        # One rounded shift at full precision: decaying by the fixed-point weight
+        # ``decay()`` (already shifted by the whole half-lives) would lose its low bits.
+        shift = WEIGHT_BITS + whole
+        if shift > WEIGHT_BITS + self.weighted.bit_length():  # rounds to 0 (weighted >= weight)
+            weighted = weight = 0  # without building a shift-sized int after a long idle spell
+        else:
+            fraction = _fraction(part, h)
+            half = 1 << (shift - 1)
+            weighted = (self.weighted * fraction + half) >> shift
+            weight = (self.weight * fraction + half) >> shift
         for price, quantity, ts in self._pending():
-            w = quantity * decay(at_ns - ts, h)
+            w = quantity * decay(ref - ts, h)
             weighted += price * w
             weight += w
-        return weighted, weight
+        return weighted, weight, ref
 
     def _ratio(self, weighted: int, weight: int) -> int:
         if not weight:
@@ -156,16 +188,20 @@ class PriceIndex:
         return (2 * weighted + weight) // (2 * weight)
 
     def price(self, at_ns: int) -> int:
-        """The EWMA price at ``at_ns`` (not before the last trade), without changing state."""
-        return self._ratio(*self._folded(at_ns))
+        """The EWMA price at ``at_ns`` (not before the last trade), without changing state.
+
+        The price is the same at every such time (see the module docstring).
+        """
+        weighted, weight, _ = self._folded()
+        return self._ratio(weighted, weight)
 
     def publish(self, at_ns: int) -> int:
-        """Fold the pending trades into the sums at ``at_ns`` and return the price there."""
-        self.weighted, self.weight = self._folded(at_ns)
-        self.ref_ns = at_ns
-        for price, quantity, ts in self._pending():
-            self._bar_in(self.bars, price, quantity, ts)
-        self.pending.clear()
+        """Fold the pending trades into the sums and bars; return the price at ``at_ns``."""
+        if self.pending:
+            self.weighted, self.weight, self.ref_ns = self._folded()
+            for price, quantity, ts in self._pending():
+                self._bar_in(self.bars, price, quantity, ts)
+            self.pending.clear()
         return self._ratio(self.weighted, self.weight)
 
     def ohlc(self, interval_s: int, limit: int) -> list[list[int]]:

@@ -30,13 +30,12 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
+from auctioneer.bench.record import write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, Percentiles, environment, gc_paused, summarize
 from auctioneer.exchange.codec import decode_command, encode_command
@@ -152,12 +151,6 @@ class StreamBenchResult:
                            "publish_to_applied": asdict(self.applied_ns)},
             "targets": [asdict(t) for t in self.targets],
         }
-
-
-def write_json(result: StreamBenchResult, path: Path) -> None:
-    """Write :meth:`StreamBenchResult.to_dict` to ``path``, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 def _payloads(items: list[Routed], partitions: PartitionMap) -> dict[int, list[bytes]]:

@@ -13,10 +13,11 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from auctioneer.exchange.files import write_atomic
 
 __all__ = ["Checkpoint", "CheckpointError", "checkpoint_path", "read_checkpoint",
            "write_checkpoint"]
@@ -47,22 +48,11 @@ def checkpoint_path(directory: Path, partition: int) -> Path:
 def write_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
     """Replace ``checkpoint.partition``'s checkpoint in ``directory`` atomically; its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = checkpoint_path(directory, checkpoint.partition)
-    tmp = path.with_suffix(".tmp")
     body = {"format": _FORMAT, "partition": checkpoint.partition, "stream": checkpoint.stream,
             "seq": checkpoint.seq, "state_hash": checkpoint.state_hash,
             "snapshot": checkpoint.snapshot}
-    with tmp.open("w", encoding="utf-8") as out:
-        json.dump(body, out, separators=(",", ":"), sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-    return path
+    data = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    return write_atomic(checkpoint_path(directory, checkpoint.partition), data)
 
 
 def read_checkpoint(directory: Path, partition: int, stream: str) -> Checkpoint | None:
