@@ -178,9 +178,9 @@ def load_command(
     ] = "always",
     seed: Annotated[str, typer.Option(metavar="INT", help="Order stream seed.")] = "0",
     client: Annotated[
-        str, typer.Option(help="HTTP client of the order loop: httpx, or raw (a minimal "
-                          "keep-alive client that leaves the CPU to the service).")
-    ] = "httpx",
+        str, typer.Option(help="HTTP client of the order loop: raw (a minimal keep-alive "
+                          "client that leaves the CPU to the service), or httpx.")
+    ] = "raw",
     json_path: JsonOption = None,
 ) -> None:
     """Drive the service with concurrent clients; print orders/s and latency percentiles."""
