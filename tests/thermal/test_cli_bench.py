@@ -26,7 +26,8 @@ def test_tiny_run_is_well_formed(tiny: bench.ThermalBenchResult, tmp_path: Path)
     assert [r.name for r in tiny.ops][:2] == ["schedule lookup", "recompute per tick"]
     assert tiny.op("schedule lookup").baseline == "recompute per tick"  # type: ignore[union-attr]
     assert [(d.path, d.bids, d.bundles_per_bid) for d in tiny.dispatch] == [
-        ("vickrey", 8, 1), ("vickrey", 64, 1), ("bundles", 3, 2), ("bundles", 8, 2),
+        ("vickrey", 8, 1), ("vickrey", 64, 1), ("vickrey-arrays", 8, 1),
+        ("vickrey-arrays", 64, 1), ("bundles", 3, 2), ("bundles", 8, 2),
         ("bundles", 3, 4), ("bundles", 8, 4)]
     for d in tiny.dispatch:
         timed = d.path == "bundles"

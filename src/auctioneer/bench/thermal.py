@@ -9,7 +9,11 @@ Each hot path is timed against a named baseline in the same run:
 * ``controller update`` and ``schedule refresh`` (once per sensor reading);
 * ``GPU dispatch``, Vickrey on unit bids and exact bundles (the branch and
   bound of :mod:`~auctioneer.thermal.gpu_solver` + VCG), per dispatch,
-  against the seed's 100 us budget. Bundle rows run every ``bundle_sizes``
+  against the seed's 100 us budget. ``vickrey`` rows dispatch ``GpuBid``
+  lists (check + native tick book); ``vickrey-arrays`` rows time
+  :meth:`~auctioneer.thermal.GpuPlane.dispatch_units` on the same bids
+  handed over as two numpy arrays (built untimed, as a caller holding
+  arrays would). Bundle rows run every ``bundle_sizes``
   x ``bundles_per_bid`` shape; on the same batches they also time the
   general ``clearing`` path (``clear`` + ``vcg_payments``, the baseline)
   and the pure-Python ``reference`` solver alone
@@ -36,6 +40,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from auctioneer.bench.record import write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused, summarize
@@ -43,6 +49,7 @@ from auctioneer.checks import require_int
 from auctioneer.thermal import (
     CouplingTable,
     GpuBid,
+    GpuDispatch,
     GpuPlane,
     PriceController,
     PriceSchedule,
@@ -55,6 +62,7 @@ from auctioneer.thermal.gpu_solver import DEFAULT_MAX_NODES, solve_reference
 __all__ = [
     "GPU_BUDGET_NS",
     "RESERVE_PER_MS",
+    "VICKREY_PATHS",
     "DispatchRow",
     "OpRow",
     "ThermalBenchConfig",
@@ -74,6 +82,10 @@ TYPICAL_BUNDLES_PER_BID = 2
 """Bundles per bid of the judged bundle dispatch."""
 RESERVE_PER_MS = 10
 """Reserve per GPU millisecond (micro-units) every timed dispatch runs with."""
+VICKREY_PATHS = ("vickrey", "vickrey-arrays")
+"""Unit-bid rows: ``dispatch`` on ``GpuBid`` lists, ``dispatch_units`` on arrays."""
+LARGE_UNIT_BIDS = (256, 1024)
+"""Vickrey sizes past the judged one that also get a budget target, when in the run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +134,7 @@ class ThermalBenchConfig:
     @property
     def steps(self) -> int:
         """Progress steps :func:`run_thermal_bench` reports."""
-        return len(_OPS) + len(self.vickrey_sizes) + len(self.bundle_shapes)
+        return len(_OPS) + len(VICKREY_PATHS) * len(self.vickrey_sizes) + len(self.bundle_shapes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +295,7 @@ _OPS: tuple[tuple[str, str | None], ...] = (
 
 def _bids(rng: random.Random, path: str, n: int, per_bid: int,
           plane: GpuPlane) -> list[GpuBid]:
-    if path == "vickrey":
+    if path.startswith("vickrey"):
         return [GpuBid.unit(a, rng.randrange(1, 1_000_000), plane.slice_ms) for a in range(n)]
     return [GpuBid(a, tuple((rng.randrange(1, plane.window_ms // 2 + 1),
                              rng.randrange(0, plane.memory // 4 + 1),
@@ -291,17 +303,27 @@ def _bids(rng: random.Random, path: str, n: int, per_bid: int,
             for a in range(n)]
 
 
+def _caller(plane: GpuPlane, batches: list[list[GpuBid]],
+            path: str) -> tuple[Callable[[int, float], GpuDispatch], int]:
+    """What one timed dispatch of ``path`` calls on batch ``i``, and how many batches."""
+    if path == "vickrey-arrays":
+        arrays = [(np.array([b.agent for b in bids], dtype=np.int64),
+                   np.array([b.bundles[0][2] for b in bids], dtype=np.int64)) for bids in batches]
+        return lambda i, now: plane.dispatch_units(*arrays[i], now, RESERVE_PER_MS), len(arrays)
+    return lambda i, now: plane.dispatch(batches[i], now, RESERVE_PER_MS, path), len(batches)
+
+
 def _timed(config: ThermalBenchConfig, plane: GpuPlane, batches: list[list[GpuBid]],
            path: str) -> tuple[list[float], int]:
     clock = time.perf_counter_ns
+    call, count = _caller(plane, batches, path)
     out = [0.0] * config.dispatches
     winners = 0
-    plane.dispatch(batches[0], 0.0, RESERVE_PER_MS, path)  # warm up, untimed
+    call(0, 0.0)  # warm up, untimed
     with gc_paused():
         for s in range(config.dispatches):
-            bids = batches[s & 15]
             t0 = clock()
-            result = plane.dispatch(bids, s / 50, RESERVE_PER_MS, path)
+            result = call(s % count, s / 50)
             out[s] = clock() - t0
             winners += len(result.winners)
     return out, winners // config.dispatches
@@ -349,7 +371,8 @@ def run_thermal_bench(config: ThermalBenchConfig,
     report = progress or (lambda _desc: None)
     env = environment()
     ops = tuple(_ops(config, report))
-    dispatch = tuple([_dispatch(config, "vickrey", n, 1, report) for n in config.vickrey_sizes]
+    dispatch = tuple([_dispatch(config, path, n, 1, report)
+                      for path in VICKREY_PATHS for n in config.vickrey_sizes]
                      + [_dispatch(config, "bundles", n, k, report)
                         for n, k in config.bundle_shapes])
     partial = ThermalBenchResult(config, env, ops, dispatch, CouplingTable.build().nbytes, ())
@@ -391,5 +414,7 @@ def evaluate_targets(result: ThermalBenchResult) -> tuple[Target, ...]:
         _faster(result, "schedule lookup"),
         _faster(result, "coupling lookup"),
         _dispatch_target(result, "vickrey", TYPICAL_UNIT_BIDS, 1),
+        *(_dispatch_target(result, path, n, 1) for path in VICKREY_PATHS
+          for n in LARGE_UNIT_BIDS if n in result.config.vickrey_sizes),
         _dispatch_target(result, "bundles", TYPICAL_BUNDLE_BIDS, TYPICAL_BUNDLES_PER_BID),
     )

@@ -98,7 +98,8 @@ def write_plot(result: ThermalBenchResult, path: Path) -> None:
         rows = sorted((d for d in result.dispatch
                        if (d.path, d.bundles_per_bid) == (path_name, per_bid)),
                       key=lambda d: d.bids)
-        label = path_name if path_name == "vickrey" else f"{path_name} x{per_bid}"
+        unit = path_name.startswith("vickrey")
+        label = path_name if unit else f"{path_name} x{per_bid}"
         xs_n = [d.bids for d in rows]
         gpu_ax.plot(xs_n, [d.p50_ns / 1000 for d in rows], marker="o", label=f"{label} p50")
         gpu_ax.plot(xs_n, [d.p99_ns / 1000 for d in rows], marker="x", linestyle="--",

@@ -1,0 +1,94 @@
+"""The GPU plane's array Vickrey path equals the GpuBid path (its tick-book reference)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auctioneer.thermal import GpuBid, GpuPlane
+from auctioneer.tick.limits import PRICE_MAX
+
+# 10 ms window in 1, 2, 5 or 10 ms slices: k = 10, 5, 2, 1; max_agents 3 < k + 1 too.
+PLANES = [GpuPlane(dispatch_hz=100, slice_ms=s, memory=4, max_agents=m)
+          for s in (1, 2, 5, 10) for m in (3, 64)]
+
+
+@st.composite
+def unit_batches(draw: st.DrawFn) -> tuple[GpuPlane, list[GpuBid], int]:
+    plane = draw(st.sampled_from(PLANES))
+    agents = draw(st.permutations(range(plane.max_agents)))
+    n = draw(st.integers(0, min(len(agents), 24)))
+    # Few distinct prices so ties are common; 0 and PRICE_MAX included.
+    price = st.one_of(st.sampled_from([0, 1, 5, 7, PRICE_MAX]), st.integers(0, PRICE_MAX))
+    bids = [GpuBid.unit(a, draw(price), plane.slice_ms) for a in agents[:n]]
+    reserve = draw(st.one_of(st.sampled_from([0, 1, 5, 7]), st.integers(0, PRICE_MAX)))
+    return plane, bids, reserve
+
+
+@given(unit_batches())
+def test_fast_path_equals_reference(batch: tuple[GpuPlane, list[GpuBid], int]) -> None:
+    plane, bids, reserve = batch
+    expected = plane.dispatch(bids, 1.5, reserve)
+    assert expected.path == "vickrey"
+    assert plane.dispatch(bids, 1.5, reserve, path="vickrey") == expected
+    agents = np.array([b.agent for b in bids], dtype=np.int64)
+    prices = np.array([b.bundles[0][2] for b in bids], dtype=np.uint32)
+    assert plane.dispatch_units(agents, prices, 1.5, reserve) == expected
+    assert len(expected.winners) <= plane.slices
+
+
+def test_ties_go_to_the_earlier_bid() -> None:
+    plane = GpuPlane(dispatch_hz=100, slice_ms=5)                    # k = 2
+    bids = [GpuBid.unit(a, p, 5) for a, p in [(7, 500), (3, 900), (9, 500), (1, 500)]]
+    d = plane.dispatch(bids, 0.0)
+    assert (d.winners, d.payments) == ((3, 7), (500, 500))
+    assert d == plane.dispatch_units([7, 3, 9, 1], [500, 900, 500, 500], 0.0)
+
+
+def test_fewer_agents_than_slices() -> None:
+    plane = GpuPlane(dispatch_hz=10, slice_ms=1, max_agents=2)       # k = 100
+    d = plane.dispatch([GpuBid.unit(1, 30), GpuBid.unit(0, 40)], 0.0, 10)
+    assert (d.winners, d.payments) == ((0, 1), (10, 10))
+
+
+@pytest.mark.parametrize(("bids", "message"), [
+    ([GpuBid.unit(1, 5), GpuBid.unit(1, 6)], "bid 1: agent 1 bids twice"),
+    ([GpuBid.unit(1, 5), GpuBid.unit(64, 6)], "bid 1: agent 64 is out of range"),
+    ([GpuBid.unit(1, -1)], "bid 0 bundle 0: price -1 is negative"),
+    ([GpuBid.unit(1, PRICE_MAX + 1)], "bid 0 bundle 0: price 4294967296 exceeds"),
+    ([GpuBid.unit(1, 2**70)], "bid 0 bundle 0: price"),
+])
+def test_bad_unit_bids_keep_their_messages(bids: list[GpuBid], message: str) -> None:
+    plane = GpuPlane(dispatch_hz=100, max_agents=64)
+    with pytest.raises(ValueError, match=message):
+        plane.dispatch(bids, 0.0)
+
+
+def test_bools_and_numpy_ints_are_not_unit_bids() -> None:
+    plane = GpuPlane(dispatch_hz=100, max_agents=64)
+    with pytest.raises(TypeError, match="gpu_ms must be an int"):
+        plane.dispatch([GpuBid(1, ((True, 0, 5),))], 0.0)
+    with pytest.raises(TypeError, match="price must be an int"):
+        plane.dispatch([GpuBid(1, ((1, 0, np.int64(5)),))], 0.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("agents", "prices", "message"), [
+    ([1, 2], [5], "1-D and of one length"),
+    ([1.0], [5], "agents dtype float64 is not an integer type"),
+    ([1], [5.5], "prices dtype float64 is not an integer type"),
+    ([1, 1], [5, 6], "bid 1: agent 1 bids twice"),
+    ([1, 64], [5, 6], "bid 1: agent 64 is out of range"),
+    ([-1], [5], "bid 0: agent -1 is out of range"),
+    ([1], [PRICE_MAX + 1], "bid 0 bundle 0: price 4294967296 exceeds"),
+    ([1], np.array([2**64 - 1], dtype=np.uint64), "exceeds the maximum"),
+])
+def test_bad_arrays_name_the_field(agents: object, prices: object, message: str) -> None:
+    plane = GpuPlane(dispatch_hz=100, max_agents=64)
+    with pytest.raises(ValueError, match=message):
+        plane.dispatch_units(agents, prices, 0.0)  # type: ignore[arg-type]
+
+
+def test_empty_arrays() -> None:
+    plane = GpuPlane(dispatch_hz=100)
+    assert plane.dispatch_units([], [], 0.0).winners == ()
+    assert plane.dispatch_units([], [], 0.0) == plane.dispatch([], 0.0)
