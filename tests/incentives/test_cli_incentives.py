@@ -28,8 +28,12 @@ def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
     assert data["matrix"][0]["time"]["tick_p99_ns"] == 4321.0 + 1000
     assert {c["mechanism"] for c in data["truthfulness"]} >= {"first-price", "sampled"}
     assert data["sybil"] and data["collusion"] and data["thermal"]
+    poa = {c["mechanism"]: c["price_of_anarchy"] for c in data["equilibrium"]}
+    assert poa["second-price"] == 1.0 and len(poa) == len(data["mechanisms"])
+    assert data["matrix"][1]["price_of_anarchy"] == poa["second-price"]
     text = out_md.read_text()
     assert "### Mechanism comparison matrix (measured)" in text
+    assert "### Equilibrium: iterated best response" in text and "price of anarchy |" in text
     assert "4,321" not in text and "5,321 ns p99" in text
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {out_png}" in result.stdout

@@ -60,9 +60,11 @@ def experiment_incentives(
     share, the FIFO tier book and the sampled book: an agent's best response
     over shaded and inflated bids, the gain from splitting into k identities,
     bid rotation and all-low rings, and the effect of a reserve, an identity
-    fee and reputation. Ends with the seed's mechanism comparison matrix,
-    every cell measured. Progress on stderr, tables on stdout; --json,
-    --markdown and --plot (PNG) write the same results to files.
+    fee and reputation, and iterated best response among symmetric bidders
+    (bid factor per value bucket) with its price of anarchy and revenue. Ends
+    with the seed's mechanism comparison matrix, every cell measured. Progress
+    on stderr, tables on stdout; --json, --markdown and --plot (PNG) write the
+    same results to files.
     """
     n_seed = int_in(seed, "--seed", 0, 2**64 - 1)
     n_rounds = None if rounds is None else int_in(rounds, "--rounds", 1, 1_000_000)

@@ -10,6 +10,8 @@
   inflated bids;
 * :mod:`~auctioneer.incentives.sybil` -- one agent as k identities;
 * :mod:`~auctioneer.incentives.collusion` -- bid rotation and all-low rings;
+* :mod:`~auctioneer.incentives.equilibrium` -- iterated best response among
+  symmetric bidders and the price of anarchy;
 * :mod:`~auctioneer.incentives.thermal` -- does the price follow a thermal
   multiplier;
 * :mod:`~auctioneer.incentives.complexity` -- code lines per structure;
@@ -27,6 +29,7 @@ Example:
 """
 
 from auctioneer.incentives.collusion import CollusionCell, run_collusion
+from auctioneer.incentives.equilibrium import EquilibriumCell, run_equilibrium
 from auctioneer.incentives.experiment import IncentiveResult, run_experiment
 from auctioneer.incentives.market import MECHANISMS, IncentiveConfig, MechanismSpec, Mitigation
 from auctioneer.incentives.matrix import MatrixRow, build_matrix, tick_costs
@@ -38,6 +41,7 @@ from auctioneer.incentives.truthful import TruthfulCell, run_truthful
 __all__ = [
     "MECHANISMS",
     "CollusionCell",
+    "EquilibriumCell",
     "IncentiveConfig",
     "IncentiveResult",
     "MatrixRow",
@@ -51,6 +55,7 @@ __all__ = [
     "build_matrix",
     "outcomes",
     "run_collusion",
+    "run_equilibrium",
     "run_experiment",
     "run_sybil",
     "run_thermal",

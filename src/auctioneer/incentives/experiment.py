@@ -1,4 +1,4 @@
-"""The whole incentive experiment: truthfulness, Sybil, collusion, thermal, the matrix.
+"""The whole incentive experiment: truthfulness, Sybil, collusion, thermal, equilibria, the matrix.
 
 :func:`run_experiment` runs every part on one :class:`IncentiveConfig` and
 returns an :class:`IncentiveResult`, which the report prints and writes as
@@ -28,6 +28,7 @@ from typing import Any
 from auctioneer.bench.record import write_json
 from auctioneer.incentives.collusion import CollusionCell, run_collusion
 from auctioneer.incentives.complexity import count_lines
+from auctioneer.incentives.equilibrium import EquilibriumCell, run_equilibrium
 from auctioneer.incentives.market import MECHANISMS, IncentiveConfig
 from auctioneer.incentives.matrix import MatrixRow, build_matrix, tick_costs
 from auctioneer.incentives.sybil import SybilCell, run_sybil
@@ -50,6 +51,7 @@ class IncentiveResult:
     sybil: tuple[SybilCell, ...]
     collusion: tuple[CollusionCell, ...]
     thermal: tuple[ThermalCell, ...]
+    equilibrium: tuple[EquilibriumCell, ...]
     matrix: tuple[MatrixRow, ...]
     tick_bench_source: str
     elapsed_s: float
@@ -79,6 +81,7 @@ class IncentiveResult:
             "sybil": [c.to_dict() for c in self.sybil],
             "collusion": [c.to_dict() for c in self.collusion],
             "thermal": [c.to_dict() for c in self.thermal],
+            "equilibrium": [c.to_dict() for c in self.equilibrium],
             "matrix": [r.to_dict() for r in self.matrix],
             "tick_bench_source": self.tick_bench_source,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -110,7 +113,8 @@ def steps(config: IncentiveConfig, bench_given: bool) -> int:
     """How many progress steps :func:`run_experiment` reports."""
     mechanisms = len(MECHANISMS)
     return (mechanisms * len(config.values) + mechanisms * 4
-            + mechanisms * len(config.colluders) * 4 + mechanisms + (0 if bench_given else 1))
+            + mechanisms * len(config.colluders) * 4 + mechanisms * 2
+            + (0 if bench_given else 1))
 
 
 def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = None,
@@ -122,6 +126,7 @@ def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = 
     sybil = run_sybil(config, progress)
     collusion = run_collusion(config, progress)
     thermal = run_thermal(config, progress)
+    equilibria = run_equilibrium(config, progress)
     if tick_bench is None:
         if progress is not None:
             progress("tick bench (reduced: N = 100, 1000)")
@@ -134,7 +139,8 @@ def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = 
         {s.mechanism: s for s in summary},
         {c.mechanism: c for c in sybil if c.mitigation == "none" and c.identities == most},
         {c.mechanism: c for c in thermal},
+        {c.mechanism: c for c in equilibria},
         count_lines(),
     )
-    return IncentiveResult(config, truthful, summary, sybil, collusion, thermal, matrix,
-                           source, time.perf_counter() - started)
+    return IncentiveResult(config, truthful, summary, sybil, collusion, thermal, equilibria,
+                           matrix, source, time.perf_counter() - started)

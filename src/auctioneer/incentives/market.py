@@ -161,6 +161,10 @@ class IncentiveConfig:
     multipliers: tuple[int, ...] = (1, 2, 4, 8)
     tolerance: int = 1_000
     """Gain (micro-units per tick) below which truthful still counts as a best response."""
+    buckets: int = 8
+    """Value buckets of the equilibrium's bid functions (a factor per bucket)."""
+    equilibrium_rounds: int = 20
+    """Cap on the equilibrium's best-response rounds."""
     quick: bool = False
 
     def __post_init__(self) -> None:
@@ -179,6 +183,8 @@ class IncentiveConfig:
             raise ValueError("identities must include 1 (the honest agent)")
         for m in self.colluders:
             require_int(m, "colluders", 2, self.opponents + 1)
+        require_int(self.buckets, "buckets", 1, 64)
+        require_int(self.equilibrium_rounds, "equilibrium_rounds", 1, 1000)
 
     @classmethod
     def build(cls, *, seed: int = 0, rounds: int | None = None, quick: bool = False

@@ -10,6 +10,8 @@ Vickrey price, :data:`~auctioneer.incentives.market.STRUCTURE_MECHANISM`):
 * **truthful** -- the share of (value, seed) cells where truthful bidding
   was a best response, and the largest gain from misreporting;
 * **Sybil** -- the gain from the most identities tried, undefended;
+* **price of anarchy** -- optimal over equilibrium welfare at the profile
+  iterated best response reached (:mod:`.equilibrium`);
 * **thermal** -- whether the price rose with the thermal multiplier, and by
   how much at the largest;
 * **complexity** -- code lines of C and Python (:mod:`.complexity`).
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auctioneer.incentives.complexity import LineCount
+from auctioneer.incentives.equilibrium import EquilibriumCell
 from auctioneer.incentives.market import STRUCTURE_MECHANISM
 from auctioneer.incentives.sybil import SybilCell
 from auctioneer.incentives.thermal import ThermalCell
@@ -63,6 +66,7 @@ class MatrixRow:
     truthful: TruthfulSummary
     sybil: SybilCell | None
     thermal: ThermalCell
+    equilibrium: EquilibriumCell | None
     lines: LineCount
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +85,9 @@ class MatrixRow:
             "sybil_gain": None if self.sybil is None else {
                 "identities": self.sybil.identities, **self.sybil.gain.to_dict()
             },
+            "price_of_anarchy": None if self.equilibrium is None
+            or self.equilibrium.price_of_anarchy is None
+            else round(self.equilibrium.price_of_anarchy, 6),
             "thermal_aware": self.thermal.aware,
             "thermal_price_response": None if self.thermal.response is None
             else round(self.thermal.response, 4),
@@ -148,6 +155,7 @@ def build_matrix(
     truthful: dict[str, TruthfulSummary],
     sybil: dict[str, SybilCell],
     thermal: dict[str, ThermalCell],
+    equilibrium: dict[str, EquilibriumCell],
     lines: dict[str, LineCount],
 ) -> tuple[MatrixRow, ...]:
     """One row per structure; the dicts are keyed by mechanism (structure for costs, lines)."""
@@ -161,6 +169,7 @@ def build_matrix(
             truthful=truthful[mechanism],
             sybil=sybil.get(mechanism),
             thermal=thermal[mechanism],
+            equilibrium=equilibrium.get(mechanism),
             lines=lines[structure],
         ))
     return tuple(rows)

@@ -30,6 +30,7 @@ from auctioneer.incentives.stats import Interval
 
 __all__ = [
     "Grid",
+    "equilibrium_grid",
     "grids",
     "markdown_report",
     "money",
@@ -194,6 +195,39 @@ def thermal_grid(result: IncentiveResult) -> Grid:
     )
 
 
+def _ratio(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4f}"
+
+
+def equilibrium_grid(result: IncentiveResult) -> Grid:
+    """Where iterated best response ended per mechanism: profile, welfare, PoA, revenue."""
+    rows = []
+    for c in result.equilibrium:
+        status = {"converged": f"fixed point, round {c.rounds}",
+                  "cycle": f"cycle of {c.cycle}, round {c.rounds}",
+                  "capped": f"no fixed point in {c.rounds}"}[c.status]
+        per = c.auctions
+        rows.append((c.mechanism, status, " ".join(f"{f / 1000:.2f}" for f in c.factors),
+                     money(c.welfare / per), money(c.optimum / per), _ratio(c.price_of_anarchy),
+                     _ratio(c.truthful_ratio), money(c.revenue / per), _pct(c.revenue_ratio)))
+    cfg = result.config
+    edges = result.equilibrium[0].edges if result.equilibrium else ()
+    return Grid(
+        "Equilibrium: iterated best response among symmetric bidders, price of anarchy",
+        ("mechanism", "ended", "factor per value bucket (low → high)", "welfare", "optimum",
+         "PoA", "optimum/truthful", "revenue", "of Vickrey"),
+        tuple(rows),
+        f"All {cfg.bidders} bidders bid value x factor, one factor per value bucket "
+        f"({', '.join(money(e) for e in edges)}), from the {len(cfg.factors)}-factor grid; "
+        f"start truthful; each round every bucket moves halfway towards its best response "
+        f"to the current profile unless that gains at most {money(cfg.tolerance)} per auction; "
+        f"cap {cfg.equilibrium_rounds} rounds; {cfg.seeds} x {cfg.rounds:,} auctions replayed "
+        "each round. Per tick: welfare = value of units won; optimum = units to the highest "
+        "values; PoA = optimum / welfare at the profile reached; optimum/truthful = the same "
+        "for truthful bids; revenue vs truthful k-unit Vickrey (VCG) on the same values.",
+    )
+
+
 def matrix_grid(result: IncentiveResult) -> Grid:
     """The seed's comparison matrix, every cell measured."""
     rows = []
@@ -210,15 +244,20 @@ def matrix_grid(result: IncentiveResult) -> Grid:
             "" if r.thermal.response is None else f" (price x{r.thermal.response:.3f} at "
             f"x{result.config.multipliers[-1]})")
         lines = f"{r.lines.c_lines} C / {r.lines.python_lines} Py"
-        rows.append((r.structure, r.mechanism, time_cell, space, truthful, sybil, thermal, lines))
+        poa = "–" if r.equilibrium is None else (
+            f"{_ratio(r.equilibrium.price_of_anarchy)} ({r.equilibrium.status})")
+        rows.append((r.structure, r.mechanism, time_cell, space, truthful, sybil, poa, thermal,
+                     lines))
     return Grid(
         "Mechanism comparison matrix (measured)",
         ("structure", "mechanism", "time", "space", "truthful?", "Sybil gain",
-         "thermal-aware?", "impl. lines"),
+         "price of anarchy", "thermal-aware?", "impl. lines"),
         tuple(rows),
         f"Time and space: {result.tick_bench_source}. Truthful: share of (value, seed) cells "
         "where truthful bidding is a best response, and the largest mean gain from "
-        "misreporting. Thermal: the price responds to the multiplier through the reserve. "
+        "misreporting. Price of anarchy: optimal / equilibrium welfare at the profile "
+        "iterated best response reached (see the equilibrium table). Thermal: the price "
+        "responds to the multiplier through the reserve. "
         "Lines: code lines of the structure's C functions and their callees, and of its "
         "Python reference class.",
     )
@@ -227,7 +266,8 @@ def matrix_grid(result: IncentiveResult) -> Grid:
 def grids(result: IncentiveResult) -> tuple[Grid, ...]:
     """Every table of the report, in order."""
     return (matrix_grid(result), truthful_grid(result), sybil_grid(result),
-            collusion_grid(result), mitigation_grid(result), thermal_grid(result))
+            collusion_grid(result), mitigation_grid(result), thermal_grid(result),
+            equilibrium_grid(result))
 
 
 def report_console() -> Console:
