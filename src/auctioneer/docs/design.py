@@ -251,9 +251,19 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("truthful best resp.", "truthful_best_response_share", _pct),
         Column("max misreport gain µ", "max_misreport_gain", "{:,.0f}"),
         Column("Sybil gain µ", "sybil_gain.mean", "{:,.0f}"),
+        Column("price of anarchy", "price_of_anarchy", "{:.4f}"),
         Column("thermal-aware", "thermal_aware", _yes),
         Column("C lines", "c_lines", "{:,}"),
     ), caption="Mechanism comparison matrix (money in micro-units per tick)"),
+    Table("incentives-equilibrium", "incentives", "equilibrium", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("ended", "status", align=_LEFT),
+        Column("rounds", "rounds", "{:,}"),
+        Column("price of anarchy", "price_of_anarchy", "{:.4f}"),
+        Column("truthful welfare ratio", "truthful_welfare_ratio", "{:.4f}"),
+        Column("revenue / Vickrey", "revenue_over_vickrey", _pct),
+    ), caption="Iterated best response among symmetric bidders (8 value buckets): "
+       "price of anarchy = optimal welfare / welfare at the profile reached"),
     Table("incentives-truthful", "incentives", "truthfulness_summary", (
         Column("mechanism", "mechanism", align=_LEFT),
         Column("truthful best response", "truthful_best_response_share", _pct),
