@@ -26,6 +26,7 @@ from auctioneer.bench.clearing import (
 )
 from auctioneer.bench.progress import wide_console
 from auctioneer.bench.target import target_line
+from auctioneer.clearing.estimate import format_bytes as clearing_format_bytes
 
 __all__ = [
     "METHOD_LABELS",
@@ -55,15 +56,11 @@ def run_with_progress(config: ClearingBenchConfig, console: Console) -> Clearing
 
 
 def format_bytes(n: int | None) -> str:
-    """``1536`` -> ``'1.5 KiB'``; ``None`` -> ``'-'``."""
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+    """``1536`` -> ``'1.5 KiB'``; ``None`` (nothing measured) -> ``'-'``.
+
+    The DP estimate's own format, so a predicted size and a measured peak read alike.
+    """
+    return "-" if n is None else clearing_format_bytes(n)
 
 
 def _time_cell(run: MethodRun | None, limit: float) -> str:
