@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from auctioneer.bench import progress
+from auctioneer.bench.latency_plot import label_percentile_axis, plot_percentiles
 from auctioneer.bench.progress import wide_console
 from auctioneer.bench.ring import (
     SUBMIT_TARGET_NS,
@@ -131,21 +131,14 @@ def write_plot(result: RingBenchResult, path: Path) -> None:
             data = result.samples.get(name)
             if data is None or data.size == 0:
                 continue
-            x = np.linspace(0.0, np.log10(data.size), 300)
-            q = 1.0 - 10.0 ** (-x)
-            ax.plot(x, np.quantile(data, q, method="inverted_cdf"), label=name,
-                    color=palette(i % palette.N))
+            plot_percentiles(ax, data, label=name, color=palette(i % palette.N))
         ax.axhline(empty, color="grey", linestyle=":", label="empty timer interval (p50)")
         if label.startswith("in C"):
             ax.axhline(SUBMIT_TARGET_NS, color="red", linestyle="--", label="target 100 ns")
-        ticks = [(np.log10(2.0), "50%"), (1.0, "90%"), (2.0, "99%"), (3.0, "99.9%"),
-                 (4.0, "99.99%")]
-        ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
-        ax.set_yscale("log")
-        ax.set_xlabel("percentile")
-        ax.set_ylabel("latency, ns (log)")
-        ax.set_title(f"Submit / read latency {label}, repeats pooled")
-        ax.grid(True, which="both", alpha=0.3)
+        longest = max((d.size for n in names if (d := result.samples.get(n)) is not None),
+                      default=1)
+        label_percentile_axis(ax, longest, "latency, ns (log)",
+                              f"Submit / read latency {label}, repeats pooled")
         ax.legend(fontsize="x-small")
 
     ax = axes[2]

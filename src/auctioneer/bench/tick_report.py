@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from auctioneer.bench import progress
+from auctioneer.bench.latency_plot import label_percentile_axis, plot_percentiles
 from auctioneer.bench.progress import wide_console
 from auctioneer.bench.target import target_line
 from auctioneer.bench.tick import (
@@ -154,16 +154,6 @@ def print_report(result: TickBenchResult, console: Console) -> None:
         console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
 
 
-_PERCENTILE_TICKS = ((np.log10(2.0), "50%"), (1.0, "90%"), (2.0, "99%"),
-                     (3.0, "99.9%"), (4.0, "99.99%"), (5.0, "99.999%"))
-
-
-def _percentile_axis(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile levels q and their plot position -log10(1 - q), dense in the tail."""
-    x = np.linspace(0.0, np.log10(count), 400)
-    return 1.0 - 10.0 ** (-x), x
-
-
 def write_plot(result: TickBenchResult, path: Path) -> None:
     """A PNG: tick latency by percentile (in C, from Python) at one N, and p99 against N."""
     # The object API with no pyplot: no global figure state, no GUI backend.
@@ -182,17 +172,11 @@ def write_plot(result: TickBenchResult, path: Path) -> None:
         for name, data in dists.items():
             if data.size == 0:
                 continue
-            q, x = _percentile_axis(data.size)
-            ax.plot(x, np.quantile(data, q, method="inverted_cdf"), label=name,
-                    color=colors[name], linestyle="-" if name in samples.in_c else "--")
+            plot_percentiles(ax, data, label=name, color=colors[name],
+                             linestyle="-" if name in samples.in_c else "--")
         ax.axhline(empty.p50, color="grey", linestyle=":", label="empty timer interval (p50)")
-        ticks = [(t, text) for t, text in _PERCENTILE_TICKS if t <= np.log10(longest) + 1e-9]
-        ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
-        ax.set_yscale("log")
-        ax.set_xlabel("percentile")
-        ax.set_ylabel("tick latency, ns (log)")
-        ax.set_title(f"Tick latency {label}, N={samples.n:,}, repeats pooled")
-        ax.grid(True, which="both", alpha=0.3)
+        label_percentile_axis(ax, longest, "tick latency, ns (log)",
+                              f"Tick latency {label}, N={samples.n:,}, repeats pooled")
         ax.legend(fontsize="small")
 
     ax = axes[2]
