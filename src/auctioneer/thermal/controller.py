@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auctioneer.checks import require_int
+from auctioneer.checks import require_int, require_number
 
 __all__ = [
     "DEFAULT_GAINS",
@@ -113,19 +113,11 @@ class PriceController:
     def __init__(self, target_c: float = 85.0, gains: Gains | None = None, *,
                  period_s: float = 0.01, min_q: int = ONE,
                  max_q: int = DEFAULT_MAX_MULTIPLIER) -> None:
-        if isinstance(target_c, bool) or not isinstance(target_c, int | float) or not (
-            0 <= target_c <= 150
-        ):
-            raise ValueError(f"target_c {target_c!r} is out of range 0..150")
-        self.target_mc = round(target_c * 1000)
+        self.target_mc = round(require_number(target_c, "target_c", 0, 150) * 1000)
         self.gains = DEFAULT_GAINS if gains is None else gains
         if not isinstance(self.gains, Gains):
             raise TypeError(f"gains must be a Gains, got {self.gains!r}")
-        if isinstance(period_s, bool) or not isinstance(period_s, int | float) or not (
-            1e-4 <= period_s <= 1.0
-        ):
-            raise ValueError(f"period_s {period_s!r} is out of range 0.0001..1")
-        self.period_us = round(period_s * 1_000_000)
+        self.period_us = round(require_number(period_s, "period_s", 1e-4, 1.0) * 1_000_000)
         self.min_q = require_int(min_q, "min_q", 0, 1 << 40)
         self.max_q = require_int(max_q, "max_q", self.min_q, 1 << 40)
         ki = self.gains.ki

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from auctioneer.checks import require_number
+
 __all__ = ["EnergyLedger", "Node", "PlantConfig", "Power", "Temperatures", "ThermalPlant"]
 
 
@@ -38,14 +40,6 @@ def _positive(value: object, field_name: str, *, zero_ok: bool = False) -> float
     if bad or not math.isfinite(value):
         bound = ">= 0" if zero_ok else "> 0"
         raise ValueError(f"{field_name} {value!r} must be finite and {bound}")
-    return float(value)
-
-
-def _share(value: object, field_name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{field_name} must be a number, got {value!r}")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{field_name} {value!r} is out of range 0..1")
     return float(value)
 
 
@@ -213,8 +207,8 @@ class ThermalPlant:
     def step(self, dt_s: float, cpu_util: float, gpu_util: float) -> Temperatures:
         """Advance ``dt_s`` seconds at constant utilisations (0..1); return the new temperatures."""
         dt_s = _positive(dt_s, "dt_s", zero_ok=True)
-        p_cpu = self._config.cpu_power.at(_share(cpu_util, "cpu_util"))
-        p_gpu = self._config.gpu_power.at(_share(gpu_util, "gpu_util"))
+        p_cpu = self._config.cpu_power.at(require_number(cpu_util, "cpu_util", 0, 1))
+        p_gpu = self._config.gpu_power.at(require_number(gpu_util, "gpu_util", 0, 1))
         n = max(1, math.ceil(dt_s / self._max_dt))
         h = dt_s / n
         cfg = self._config
@@ -241,8 +235,8 @@ class ThermalPlant:
     def steady_state(self, cpu_util: float, gpu_util: float) -> Temperatures:
         """Where the temperatures settle at constant utilisations: solve ``G dT = P``."""
         cfg = self._config
-        power = np.array([cfg.cpu_power.at(_share(cpu_util, "cpu_util")),
-                          cfg.gpu_power.at(_share(gpu_util, "gpu_util")), 0.0])
+        power = np.array([cfg.cpu_power.at(require_number(cpu_util, "cpu_util", 0, 1)),
+                          cfg.gpu_power.at(require_number(gpu_util, "gpu_util", 0, 1)), 0.0])
         rise = np.linalg.solve(cfg.conductance_matrix(), power)
         cpu, gpu, chassis = (float(cfg.ambient_c + r) for r in rise)
         return Temperatures(cpu, gpu, chassis)

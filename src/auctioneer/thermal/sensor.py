@@ -16,10 +16,11 @@ Example:
 
 from __future__ import annotations
 
-import math
 import random
 from collections import deque
 from dataclasses import dataclass
+
+from auctioneer.checks import require_number
 
 __all__ = ["MAX_RATE_HZ", "MIN_RATE_HZ", "Reading", "Sensor"]
 
@@ -44,14 +45,6 @@ class Reading:
         return self.milli_c / 1000
 
 
-def _number(value: object, field: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{field} must be a number, got {value!r}")
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{field} {value!r} is out of range {low:g}..{high:g}")
-    return float(value)
-
-
 class Sensor:
     """A seeded noisy, delayed sensor. ``sample`` O(1); ``latest`` O(readings in flight)."""
 
@@ -59,9 +52,9 @@ class Sensor:
 
     def __init__(self, rate_hz: float = 100, noise_sd_c: float = 0.25, delay_s: float = 0.005,
                  seed: int = 0) -> None:
-        self.rate_hz = _number(rate_hz, "rate_hz", MIN_RATE_HZ, MAX_RATE_HZ)
-        self.noise_sd_c = _number(noise_sd_c, "noise_sd_c", 0.0, 10.0)
-        self.delay_s = _number(delay_s, "delay_s", 0.0, 1.0)
+        self.rate_hz = require_number(rate_hz, "rate_hz", MIN_RATE_HZ, MAX_RATE_HZ)
+        self.noise_sd_c = require_number(noise_sd_c, "noise_sd_c", 0.0, 10.0)
+        self.delay_s = require_number(delay_s, "delay_s", 0.0, 1.0)
         if type(seed) is not int or seed < 0:
             raise ValueError(f"seed {seed!r} must be an int >= 0")
         self.seed = seed
