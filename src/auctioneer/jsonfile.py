@@ -215,6 +215,8 @@ def describe(error: Mapping[str, Any], money_fields: tuple[str, ...] = ()) -> st
         return f"{shown} {simple[kind]}"
     if kind == "greater_than_equal":
         return f"{shown} must be >= {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"{shown} must be <= {ctx.get('le')}"
     if kind == "literal_error":
         return f"{shown} must be {ctx.get('expected')}"
     return f"{shown}: {error['msg']}"

@@ -200,6 +200,14 @@ def test_overflowing_money_is_refused_before_the_first_round() -> None:
         run_clock(market)
 
 
+def test_free_units_past_64_bits_in_all_are_refused() -> None:
+    # Two pools of 2**63 - 1 free units: an int64 sum of the supply wrapped to -2.
+    pools = (Pool("x", "a", 2**63 - 1, M), Pool("x", "b", 2**63 - 1, M))
+    market = Market.from_users(pools, [User("u", M, ({"x/a": 1},))])
+    with pytest.raises(ValueError, match="excess demand would overflow 64 bits"):
+        run_clock(market)
+
+
 def test_progress_hears_every_round() -> None:
     heard: list[tuple[int, int]] = []
     market = generate_market(clusters=3, resources=2, users=40, seed=3)

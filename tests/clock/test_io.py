@@ -106,6 +106,18 @@ def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     (("reserve_curve",), [{"utilisation": "0.00001", "multiplier": "1"}],
      "reserve_curve[0].utilisation: '0.00001' is finer than a basis point"),
     (("version",), 2, "version: 2 must be 1"),
+    # Issue 12 #6: integers beyond 64 bits were an OverflowError traceback.
+    (("pools", 0, "capacity"), 10**30,
+     "pools[0] 'east/cpu' capacity: 1000000000000000000000000000000 must be <= 92233720368"),
+    (("pools", 0, "capacity"), 2**63, "capacity: 9223372036854775808 must be <= "),
+    (("pools", 0, "used"), 2**63, "used: 9223372036854775808 must be <= "),
+    (("users", 0, "bundles", 0, "east/cpu"), 10**30,
+     "users[0] 'alice' bundles[0]['east/cpu']: 1000000000000000000000000000000 must be <= "),
+    (("users", 0, "bundles", 0, "east/cpu"), -(2**63),
+     "bundles[0]['east/cpu']: -9223372036854775808 must be >= -9223372036854775807"),
+    # Issue 12 #7: 2**63 - 1 and 256 wrapped in an int64 sum and the file was accepted.
+    (("users", 0, "bundles", 0), {"east/cpu": 2**63 - 1, "west/cpu": 256},
+     "users[0] 'alice' bundles[0]: moves 9223372036854776063 units in all, more than "),
 ])
 def test_errors_name_where_and_what(path: tuple[Any, ...], value: Any, message: str) -> None:
     assert message in _error(_with(path, value))

@@ -58,6 +58,8 @@ def test_reserve_prices_follow_utilisation_and_overrides() -> None:
     ({"base_price": 0}, "at least 1 micro-unit"),
     ({"base_price": 0.5}, "float"),
     ({"reserve": 0}, "at least 1 micro-unit"),
+    ({"capacity": 2**63}, "capacity 9223372036854775808 must be <= 9223372036854775807"),
+    ({"capacity": 10**30}, "capacity 10+ must be <= 9223372036854775807"),
 ])
 def test_bad_pools_are_refused(kwargs: dict[str, object], words: str) -> None:
     args: dict[str, object] = {"cluster": "c", "resource": "cpu", "capacity": 10,
@@ -123,6 +125,22 @@ def test_from_arrays_validates() -> None:
         Market.from_arrays(POOLS, [1, 2], idx, qty * 0, [1, 2])
     with pytest.raises(ValueError, match="shape"):
         Market.from_arrays(POOLS, [1], idx, qty, [1, 2])
+
+
+def test_a_bundle_moving_more_than_64_bits_of_units_is_refused() -> None:
+    # Issue 12 #7: np.abs(qty).sum() wrapped (2**63 - 1 + 256 < 0) and the bundle passed.
+    with pytest.raises(ValueError, match=r"bundle 0: quantities \[9223372036854775807, 256\] "
+                       "move more than 9223372036854775807 units in all"):
+        Market.from_users(POOLS, [User("a", M, ({"e/cpu": 2**63 - 1, "w/cpu": 256},))])
+    # Three terms that wrap to exactly zero in 64 bits are not "all zero" either.
+    big = 2**62
+    with pytest.raises(ValueError, match="move more than"):
+        Market.from_users(POOLS, [User("a", M, ({"e/cpu": big, "w/cpu": big, "w/ram": -big},))])
+    with pytest.raises(ValueError, match="quantity -9223372036854775808 must be >="):
+        Market.from_arrays(POOLS, [1], np.zeros((1, 1, 1), np.int32),
+                           np.full((1, 1, 1), -(2**63), np.int64), [1])
+    at_limit = Market.from_users(POOLS, [User("a", M, ({"e/cpu": 2**63 - 2, "w/cpu": 1},))])
+    assert at_limit.bundle(0, 0) == {0: 2**63 - 2, 1: 1}
 
 
 def test_a_pool_twice_in_one_bundle_is_refused() -> None:

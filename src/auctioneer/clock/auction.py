@@ -232,8 +232,9 @@ class _Engine:
         top = self.ceiling + self.rule.max_step(self.ceiling, base_max)
         if self.users == 0:
             return
-        moved = np.abs(self.qty).sum(axis=0)  # (U, B): units each bundle moves
-        # Sums of |q| below 2**62 cannot overflow; beyond, Python ints decide.
+        # (U, B): units each bundle moves. Market refuses a bundle moving more than
+        # 2**63 - 1, so no partial sum of |q| here can wrap.
+        moved = np.abs(self.qty).sum(axis=0)
         biggest = int(moved.max()) if moved.size else 0
         flat = int(np.argmax(moved)) if moved.size else 0
         if biggest * top > MONEY_MAX:
@@ -242,7 +243,7 @@ class _Engine:
                 f"user {u} {self.market.user_names[u]!r} bundle {b}: moves {biggest:,} units; "
                 f"at the price bound {format_money(min(top, MONEY_MAX))} its cost would "
                 "overflow 64-bit money (lower the budgets or quantities)")
-        total = sum(int(v) for v in moved.max(axis=1).tolist()) + int(self.supply.sum())
+        total = sum(moved.max(axis=1).tolist()) + sum(self.supply.tolist())  # Python ints
         if total > MONEY_MAX:
             raise ValueError(f"the market moves {total:,} units in all: excess demand would "
                              "overflow 64 bits")

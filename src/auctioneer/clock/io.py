@@ -52,7 +52,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -72,7 +71,7 @@ from auctioneer.jsonfile import (
     read_json,
     validate,
 )
-from auctioneer.money import parse_money
+from auctioneer.money import MONEY_MAX, parse_money
 
 __all__ = [
     "FORMAT_VERSION",
@@ -101,13 +100,17 @@ class CurvePointSpec(Strict):
     multiplier: Annotated[str, Field(description="Of the base price: '1.5' or '150%'.")]
 
 
+Units = Annotated[int, Field(ge=0, le=MONEY_MAX)]
+Quantity = Annotated[int, Field(ge=-MONEY_MAX, le=MONEY_MAX)]
+
+
 class PoolSpec(Strict):
     """One resource type in one cluster."""
 
     cluster: Name
     resource: Name
-    capacity: Annotated[int, Field(ge=0)]
-    used: Annotated[int, Field(ge=0)] = 0
+    capacity: Units
+    used: Units = 0
     base_price: Money
     reserve: Money | None = None
 
@@ -117,7 +120,7 @@ class UserSpec(Strict):
 
     name: Name
     budget: Money
-    bundles: list[dict[str, int]]
+    bundles: list[dict[str, Quantity]]
 
 
 class MarketFile(Strict):
@@ -238,6 +241,10 @@ def _to_market(spec: MarketFile, source: str | None) -> Market:
                 raise fail(f"{at} bundles[{b}]",
                            f"{dict(bundle)!r} moves no unit: a bundle must buy or sell "
                            "something")
+            moved = sum(abs(q) for q in bundle.values())
+            if moved > MONEY_MAX:
+                raise fail(f"{at} bundles[{b}]", f"moves {moved} units in all, more than "
+                           f"{MONEY_MAX}: its cost could not be counted in 64 bits")
             depth = max(depth, k)
         budgets.append(parse_money(user.budget))
         counts.append(len(user.bundles))
@@ -261,10 +268,6 @@ def _to_market(spec: MarketFile, source: str | None) -> Market:
 
 # --------------------------------------------------------------------------
 # Writing
-
-
-def _ratio_text(bps: int) -> str:
-    return str(Fraction(bps, BPS).limit_denominator(BPS)) if bps % BPS else str(bps // BPS)
 
 
 def _percent(bps: int) -> str:

@@ -179,7 +179,7 @@ class Pool:
             if not isinstance(value, str) or not value or "/" in value:
                 raise _fail("pool", attr, value, "must be a non-empty string without '/'")
         where = f"pool {self.name!r}"
-        _check_int(self.capacity, where, "capacity", 0)
+        _check_int(self.capacity, where, "capacity", 0, MONEY_MAX)
         _check_int(self.used, where, "used", 0, self.capacity)
         check_money(self.base_price, f"{where}: base_price")
         if self.base_price < 1:
@@ -404,11 +404,18 @@ class Market:
                 raise _fail(f"user {u} bundle {b}", "quantities", "a pool twice",
                             "name each pool once per bundle")
         if users:
-            moved = np.abs(qty).sum(axis=0)
-            if (moved == 0).any():
-                u, b = (int(v) for v in np.argwhere(moved == 0)[0])
+            still = ~(qty != 0).any(axis=0)
+            if still.any():
+                u, b = (int(v) for v in np.argwhere(still)[0])
                 raise _fail(f"user {u} {names[u]!r} bundle {b}", "quantities", "all zero",
                             "move no unit: a bundle must buy or sell something")
+            moved = _units_moved(qty)
+            if (moved > MONEY_MAX).any():
+                u, b = (int(v) for v in np.argwhere(moved > MONEY_MAX)[0])
+                raise _fail(f"user {u} {names[u]!r} bundle {b}", "quantities",
+                            [q for q in qty[:, u, b].tolist() if q], f"move more than "
+                            f"{MONEY_MAX} units in all: the bundle's cost could not be "
+                            "counted in 64 bits")
         for array in (idx, qty, cnt, bud):
             array.flags.writeable = False
         return cls(tuple(pools), bud, idx, qty, cnt, names, curve)
@@ -510,6 +517,20 @@ class Market:
         buys = (self.quantity > 0).any(axis=(0, 2))
         sells = (self.quantity < 0).any(axis=(0, 2))
         return np.where(buys & sells, 2, np.where(sells, 1, 0)).astype(np.int8)
+
+
+def _units_moved(quantity: IntArray) -> npt.NDArray[np.uint64]:
+    """``(U, B)``: the units each bundle moves, ``sum_k |q|``, saturating at ``2**63``.
+
+    An int64 sum would wrap silently; in uint64 each term is below ``2**63`` and the
+    running total is held at ``2**63``, so no addition can wrap.
+    """
+    if (quantity < -MONEY_MAX).any():  # |-2**63| is not an int64
+        raise _fail("market", "quantity", int(quantity.min()), f"must be >= {-MONEY_MAX}")
+    total = np.zeros(quantity.shape[1:], dtype=np.uint64)
+    for plane in np.abs(quantity).astype(np.uint64):
+        total = np.minimum(total + plane, np.uint64(MONEY_MAX + 1))
+    return total
 
 
 def _pool_of(key: object, index: Mapping[str, int], count: int, at: str) -> int:

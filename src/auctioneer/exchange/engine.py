@@ -18,6 +18,9 @@ returns the events it caused, and a command that is rejected changes nothing
 * **Settlement**: a bid reserves limit x quantity; a trade moves price x
   quantity from buyer to seller once, releases the buyer's reservation for
   those instances, and allocates the seller's capacity once.
+* **Bounds**: the money held (deposits less withdrawals) and each market's provided
+  capacity stay within 2**63 - 1, so no balance, reservation, trade amount, holding or
+  volume can pass it.
 * **Prices**: a true-half-life EWMA of trades (:mod:`~auctioneer.exchange.pricing`),
   published at the first command of each new second of command time.
 
@@ -356,7 +359,14 @@ class Exchange:
 
     def _deposit(self, cmd: c.Deposit) -> list[Event]:
         acct = self._account_of(cmd.account)
-        amount = _positive(cmd.amount, "amount", MONEY_MAX - acct.balance)
+        # Every balance, reservation and trade amount is part of the money deposited, so
+        # capping the total (not each balance) bounds every amount a trade can produce:
+        # a sale can never credit a balance past 2**63 - 1.
+        amount = _positive(cmd.amount, "amount", MONEY_MAX)
+        if amount > MONEY_MAX - self._minted:
+            raise _Reject("amount", f"{amount} would take the money held on the exchange "
+                          f"past {MONEY_MAX}: at most {MONEY_MAX - self._minted} more "
+                          "can be deposited")
         self._check_ts(cmd.ts_ns)
         events: list[Event] = []
         ts = self._advance(cmd.ts_ns, events)
@@ -425,6 +435,13 @@ class Exchange:
         cap = self._capacity.get((acct.id, market.id))
         held = cap.provided if cap else 0
         quantity = _positive(cmd.quantity, "quantity", QUANTITY_MAX - held)
+        # Bought and traded instances in a market never exceed what was ever allocated
+        # there, which never exceeds what is provided: bounding the market's total bounds
+        # every holding and volume.
+        provided = sum(p.provided for p in self._books[market.id].providers.values())
+        if quantity > MONEY_MAX - provided:
+            raise _Reject("quantity", f"{quantity} would take the capacity provided in "
+                          f"{market.id!r} past {MONEY_MAX}")
         self._check_ts(cmd.ts_ns)
         events: list[Event] = []
         ts = self._advance(cmd.ts_ns, events)
@@ -998,6 +1015,7 @@ class Exchange:
         """
         _require(sum(a.balance for a in self._accounts.values()) == self._minted,
                  "money is not conserved")
+        _require(self._minted <= MONEY_MAX, "money held exceeds 2**63 - 1")
         for acct in self._accounts.values():
             _require(0 <= acct.reserved <= acct.balance, f"{acct.id}: reserved beyond balance")
         allocated: dict[str, int] = {}
