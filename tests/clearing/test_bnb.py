@@ -3,13 +3,13 @@
 import pytest
 from hypothesis import given, settings
 
-from auctioneer.clearing.bnb import greedy_allocation, solve_bnb, violation
+from auctioneer.clearing.allocation import check_feasible, violation
+from auctioneer.clearing.bnb import greedy_allocation, solve_bnb
 from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.dp import solve_dp
 from auctioneer.clearing.generate import generate
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Status
-from auctioneer.clearing.solve import check_feasible
 
 from .conftest import assert_agrees
 from .strategies import auctions

@@ -19,7 +19,6 @@ from auctioneer.clearing.io import (
     dump_auction,
     dump_clearing,
     dumps_auction,
-    is_two_sided,
     load_auction,
     loads_auction,
     money_text,
@@ -408,8 +407,8 @@ def test_dump_clearing_without_allocation() -> None:
 def test_dump_clearing_two_sided_reports_budget_balance() -> None:
     auction = Auction((Resource("cpu", 0),), (
         Bid("ann", (Bundle((-4,), -20),)), Bid("bob", (Bundle((4,), 30),))))
-    assert is_two_sided(auction)
-    assert not is_two_sided(load_auction(OFFICE))
+    assert auction.is_two_sided
+    assert not load_auction(OFFICE).is_two_sided
     out = dump_clearing(auction, Clearing(Status.OPTIMAL, "hand", 10, (0, 0), (0,)))
     budget = out["budget_balance"]
     assert budget["buyers_pay"]["micros"] == 30

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auctioneer.clearing.allocation import check_feasible
 from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.kbest import k_best, k_best_brute
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Clearing, Status
-from auctioneer.clearing.solve import check_feasible
 
 from .strategies import auctions
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auctioneer.clearing.allocation import check_feasible
 from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.dp import solve_dp
 from auctioneer.clearing.generate import generate
@@ -17,7 +18,6 @@ from auctioneer.clearing.kbest import k_best
 from auctioneer.clearing.milp import add_no_good, build_milp, solve_milp, solve_model
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Status
-from auctioneer.clearing.solve import check_feasible
 from auctioneer.money import MONEY_MAX
 
 from .conftest import assert_agrees

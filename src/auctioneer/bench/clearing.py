@@ -57,10 +57,11 @@ from auctioneer.bench.record import fields_dict, write_json
 from auctioneer.bench.target import Target
 from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
+from auctioneer.clearing.allocation import check_feasible
 from auctioneer.clearing.generate import generate
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
-from auctioneer.clearing.solve import check_feasible, clear
+from auctioneer.clearing.solve import clear
 from auctioneer.clearing.vcg import vcg_payments
 
 __all__ = [
@@ -672,3 +673,55 @@ def evaluate_targets(result: ClearingBenchResult) -> tuple[Target, ...]:
         targets.append(Target(name, True, f"{finished} finished solves on {len(result.cells)} "
                                           f"instances agree; {unfinished} stopped unfinished"))
     return tuple(targets)
+
+
+def calibrate() -> None:  # pragma: no cover - a measurement, run by hand
+    """Print measured against predicted DP seconds per form, for the constants in
+    :mod:`auctioneer.clearing.estimate`, and the VCG-over-clearing ratio."""
+    import random
+    import statistics
+
+    from auctioneer.clearing.dp import solve_dp
+    from auctioneer.clearing.estimate import estimate_dp
+    from auctioneer.clearing.model import Bid, Bundle, Resource
+
+    rng = random.Random(1)
+
+    def instance(bids: int, bundles: int, dims: int, capacity: int) -> Auction:
+        return Auction(
+            tuple(Resource(f"r{i}", capacity) for i in range(dims)),
+            tuple(Bid(f"b{t}", tuple(
+                Bundle(tuple(rng.randint(0, capacity // 5) for _ in range(dims)),
+                       rng.randint(0, 1000)) for _ in range(bundles)))
+                for t in range(bids)))
+
+    cases = [(100, 3, 2, 100, "dense"), (200, 3, 3, 40, "dense"), (400, 5, 1, 1000, "dense"),
+             (16, 3, 4, 30, "sparse"), (10, 4, 6, 20, "sparse"), (40, 2, 2, 100, "sparse")]
+    for bids, bundles, dims, capacity, form in cases:
+        auction = instance(bids, bundles, dims, capacity)
+        e = estimate_dp(auction, form)
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            result = solve_dp(auction, form=form, max_bytes=2**34)
+            runs.append(time.perf_counter() - start)
+        print(f"{bids}x{bundles}x{dims} cap {capacity} {form}: measured "
+              f"{statistics.median(runs):.4f} s, predicted {e.seconds:.4f} s, "
+              f"{result.status.value}, states {result.stats.get('states', '-')}, "
+              f"operations {result.stats.get('operations', '-')} (bound {e.operations:.3g})")
+
+    # The headline case: 100 bids x 3 bundles x 2 resources of capacity 100,
+    # and all VCG payments (their clearing included) against one clearing.
+    auctions = [instance(100, 3, 2, 100) for _ in range(5)]
+    clearing, payments = [], []
+    for _ in range(21):
+        for auction in auctions:
+            start = time.perf_counter()
+            solve_dp(auction, form="dense")
+            middle = time.perf_counter()
+            vcg_payments(auction)
+            clearing.append(middle - start)
+            payments.append(time.perf_counter() - middle)
+    one, vcg = statistics.median(clearing), statistics.median(payments)
+    print(f"100x3x2 cap 100 dense, median of {len(clearing)}: clearing {one * 1e3:.2f} ms, "
+          f"clearing + all VCG payments {vcg * 1e3:.2f} ms ({vcg / one:.2f}x)")

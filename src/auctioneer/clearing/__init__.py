@@ -23,11 +23,11 @@ Example:
     (14, 14, 0)
 """
 
+from auctioneer.clearing.allocation import check_feasible
 from auctioneer.clearing.bnb import solve_bnb
-from auctioneer.clearing.brute import bid_options, solve_brute
+from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.dp import solve_dp
 from auctioneer.clearing.estimate import DpEstimate, estimate_dp
-from auctioneer.clearing.exchange import Balance, BudgetReport, Order, Side, budget_balance
 from auctioneer.clearing.generate import KINDS
 from auctioneer.clearing.generate import generate as generate_auction
 from auctioneer.clearing.io import (
@@ -40,10 +40,12 @@ from auctioneer.clearing.io import (
     loads_auction,
 )
 from auctioneer.clearing.kbest import k_best
+from auctioneer.clearing.knapsack import bid_options
 from auctioneer.clearing.milp import solve_milp
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Clearing, Status
-from auctioneer.clearing.solve import METHODS, check_feasible, clear
+from auctioneer.clearing.solve import METHODS, clear
+from auctioneer.clearing.two_sided import Balance, BudgetReport, Order, Side, budget_balance
 from auctioneer.clearing.vcg import vcg_payments
 
 # exchange.exchange (orders to an auction) and generate.generate are not

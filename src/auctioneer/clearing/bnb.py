@@ -71,19 +71,12 @@ from fractions import Fraction
 
 import numpy as np
 
+from auctioneer.clearing.allocation import admissible, allocation, no_allocation
+from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 
-__all__ = [
-    "admissible",
-    "allocation",
-    "branch_and_bound",
-    "check_time_limit",
-    "greedy_allocation",
-    "no_allocation",
-    "solve_bnb",
-    "violation",
-]
+__all__ = ["branch_and_bound", "greedy_allocation", "solve_bnb"]
 
 _DENOMINATOR = 1 << 32
 """Multipliers are truncated to multiples of 1/_DENOMINATOR: exact integer bounds."""
@@ -96,92 +89,6 @@ _KEEP = 3
 """Multiplier vectors kept besides zero: deep in the tree a runner-up is sometimes tighter."""
 _CLOCK_EVERY = 256
 """Nodes between clock reads: the time limit is honoured to within that many nodes."""
-
-
-def check_time_limit(time_limit: object) -> float | None:
-    """Return ``time_limit`` (seconds, or None for none) if it is a number >= 0.
-
-    Raises ValueError naming the value for negatives, NaN, bools and non-numbers.
-    """
-    if time_limit is None:
-        return None
-    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float):
-        raise ValueError(f"time_limit {time_limit!r} must be a number of seconds or None")
-    if math.isnan(time_limit) or time_limit < 0:
-        raise ValueError(f"time_limit {time_limit!r} must be >= 0 seconds")
-    return float(time_limit)
-
-
-def admissible(auction: Auction) -> tuple[tuple[int, ...], ...]:
-    """Per bid, the indices of its bundles that meet the reserve prices (the only ones awarded)."""
-    return tuple(
-        tuple(j for j in range(len(bid.bundles)) if auction.is_admissible(t, j))
-        for t, bid in enumerate(auction.bids)
-    )
-
-
-def violation(auction: Auction, choice: Sequence[int | None]) -> str | None:
-    """Why ``choice`` is not a feasible allocation of ``auction``, or None if it is.
-
-    Exact integer check of everything a clearing must satisfy; O(bids x resources).
-    """
-    if len(choice) != len(auction.bids):
-        return f"choice has {len(choice)} entries for {len(auction.bids)} bids"
-    used = [0] * auction.dimensions
-    winners = 0
-    for t, (bid, j) in enumerate(zip(auction.bids, choice, strict=True)):
-        if j is None:
-            if bid.must_win:
-                return f"must-win bid {t} {bid.name!r} loses"
-            continue
-        if not 0 <= j < len(bid.bundles) or not auction.is_admissible(t, j):
-            return f"bid {t} {bid.name!r} gets bundle {j}, which is not an admissible bundle"
-        winners += 1
-        for i, q in enumerate(bid.bundles[j].quantities):
-            used[i] += q
-    for resource, u in zip(auction.resources, used, strict=True):
-        if u > resource.capacity:
-            return f"resource {resource.name!r} uses {u} > capacity {resource.capacity}"
-    if winners < auction.min_winners:
-        return f"{winners} winners < min_winners {auction.min_winners}"
-    if auction.max_winners is not None and winners > auction.max_winners:
-        return f"{winners} winners > max_winners {auction.max_winners}"
-    return None
-
-
-def allocation(
-    auction: Auction,
-    choice: Sequence[int | None],
-    method: str,
-    status: Status,
-    stats: dict[str, int | float | str],
-    started: float,
-) -> Clearing:
-    """A Clearing for ``choice``, its revenue and use recomputed exactly from the bundles."""
-    used = [0] * auction.dimensions
-    revenue = 0
-    for bid, j in zip(auction.bids, choice, strict=True):
-        if j is not None:
-            bundle = bid.bundles[j]
-            revenue += bundle.price
-            for i, q in enumerate(bundle.quantities):
-                used[i] += q
-    return Clearing(status, method, revenue, tuple(choice), tuple(used), None, stats,
-                    time.perf_counter() - started)
-
-
-def no_allocation(
-    auction: Auction, method: str, status: Status, stats: dict[str, int | float | str],
-    started: float,
-) -> Clearing:
-    """An INFEASIBLE result, or a TIME_LIMIT one with no incumbent (the zero one if feasible)."""
-    if status is Status.TIME_LIMIT:
-        zero = (None,) * len(auction.bids)
-        if violation(auction, zero) is None:
-            stats["incumbent"] = "zero"
-            return allocation(auction, zero, method, status, stats, started)
-        stats["incumbent"] = "none"
-    return Clearing(status, method, stats=stats, seconds=time.perf_counter() - started)
 
 
 # An option of a bid: (bundle index or None, price, row coefficients).

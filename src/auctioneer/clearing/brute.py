@@ -24,33 +24,15 @@ import itertools
 import math
 import time
 
+from auctioneer.clearing.knapsack import bid_options
+from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 
-__all__ = ["bid_options", "solve_brute"]
+__all__ = ["solve_brute"]
 
 # How many choices to try between two looks at the clock.
 _CLOCK_EVERY = 1 << 14
-
-
-def bid_options(auction: Auction, bid: int) -> tuple[int | None, ...]:
-    """The choices open to bid ``bid``: None (the zero bundle) unless it must win, then
-    the indices of its admissible bundles, ascending.
-
-    This is the choice space every solver searches; an empty tuple means the
-    bid must win but has no admissible bundle, so the auction is infeasible.
-
-    Example:
-        >>> from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
-        >>> a = Auction((Resource("r", 5, reserve=2),),
-        ...             (Bid("x", (Bundle((1,), 1), Bundle((1,), 2)), must_win=True),))
-        >>> bid_options(a, 0)     # bundle 0 is below the reserve; x may not lose
-        (1,)
-    """
-    admissible = tuple(
-        j for j in range(len(auction.bids[bid].bundles)) if auction.is_admissible(bid, j)
-    )
-    return admissible if auction.bids[bid].must_win else (None, *admissible)
 
 
 def solve_brute(
@@ -72,8 +54,7 @@ def solve_brute(
     """
     if type(max_combinations) is not int or max_combinations < 0:
         raise ValueError(f"max_combinations {max_combinations!r} must be an int >= 0")
-    if time_limit is not None and not time_limit >= 0:
-        raise ValueError(f"time_limit {time_limit!r} must be >= 0 seconds")
+    time_limit = check_time_limit(time_limit)
     start = time.perf_counter()
     options = [bid_options(auction, t) for t in range(len(auction.bids))]
     combinations = math.prod(len(o) for o in options)

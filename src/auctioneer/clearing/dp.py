@@ -2,7 +2,7 @@
 
 ``F_t[c]`` is the best revenue from bids ``1..t`` using *at most* ``c``
 units of each resource (in the shifted coordinates of
-:mod:`auctioneer.clearing.estimate`, where every option's quantities are
+:mod:`auctioneer.clearing.knapsack`, where every option's quantities are
 >= 0), so ``F_0 = 0`` everywhere and
 
     F_t[c] = max over options o of bid t:  F_{t-1}[c - shift(o)] + price(o)
@@ -32,7 +32,7 @@ with ``F_{t-1}`` below 0 on any axis counting as unreachable. The answer is
   states no future can tell apart.
 
 With winner-count bounds the state gains a winner-count axis (see
-:func:`~auctioneer.clearing.estimate.normalize`); must-win bids simply have
+:func:`~auctioneer.clearing.knapsack.normalize`); must-win bids simply have
 no zero-bundle option.
 
 Example:
@@ -59,14 +59,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from auctioneer.clearing.estimate import (
-    DpEstimate,
-    Normalized,
-    Option,
-    estimates,
-    format_bytes,
-    normalize,
-)
+from auctioneer.clearing.estimate import DpEstimate, estimates, format_bytes
+from auctioneer.clearing.knapsack import Normalized, Option, normalize
+from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 
@@ -407,9 +402,7 @@ def check_limits(max_bytes: int, max_operations: int, max_seconds: float | None)
         raise ValueError(f"max_bytes {max_bytes!r} must be an int >= 0")
     if type(max_operations) is not int or max_operations < 0:
         raise ValueError(f"max_operations {max_operations!r} must be an int >= 0")
-    if max_seconds is not None and not (isinstance(max_seconds, int | float)
-                                        and max_seconds >= 0):
-        raise ValueError(f"max_seconds {max_seconds!r} must be >= 0 seconds")
+    check_time_limit(max_seconds, "max_seconds")
 
 
 def over_limits(

@@ -3,24 +3,9 @@
 Kelly's point about dynamic programming is that simple arithmetic on the
 instance says whether it will work: the table has one cell per point of the
 capacity grid, and each bid touches every cell once per bundle. This module
-computes that arithmetic (:func:`estimate_dp`) and the normalised problem
-the solvers in :mod:`auctioneer.clearing.dp` run on (:func:`normalize`).
-
-Normalisation (sellers and must-win bids): for each bid ``t`` and resource
-``r`` let ``m[t][r]`` be the smallest quantity among the bid's *options*
-(0 for the zero bundle when the bid may lose; negative when it can sell;
-positive when it must win and every bundle takes some). Every option's
-*shift* ``q - m[t]`` is then >= 0, and a choice fits capacity ``C`` exactly
-when its shifts fit ``C' = C - sum_t m[t]``. So the DP is a plain knapsack
-over the grid ``[0, C'_r]`` per resource: ``C'_r`` is the capacity plus
-everything the sellers could add, minus what must-win bids surely take. A
-partial sum above ``C'`` can never come back (shifts only add), which is
-exactly "exceeds capacity even if every later bid sold all it could"; no
-other state is needed. ``C'_r < 0`` means infeasible outright.
-
-Winner-count bounds add one state axis, the number of winners so far: up to
-``max_winners`` when given, else capped at ``min_winners`` (more is as good
-as enough). The axis is added only when the bounds can bind.
+computes that arithmetic (:func:`estimate_dp`) on the knapsack form of
+:mod:`auctioneer.clearing.knapsack`, which the solvers in
+:mod:`auctioneer.clearing.dp` run on.
 
 Example:
     >>> from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
@@ -38,19 +23,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from auctioneer.clearing.brute import bid_options
+from auctioneer.clearing.knapsack import Normalized, Option, normalize
 from auctioneer.clearing.model import Auction
 
 __all__ = [
     "DENSE_SAFE_MAGNITUDE",
     "DpEstimate",
-    "Normalized",
-    "Option",
     "estimate_dp",
+    "estimates",
     "format_bytes",
-    "normalize",
 ]
 
 Form = Literal["dense", "sparse"]
@@ -58,7 +41,7 @@ Form = Literal["dense", "sparse"]
 # Cost model constants, measured on the development machine (2 shared cores,
 # numpy 2.4, Python 3.11) by timing the solvers on uncorrelated random
 # instances with
-#   .venv/bin/python -c "from auctioneer.clearing.estimate import _calibrate; _calibrate()"
+#   .venv/bin/python -c "from auctioneer.bench.clearing import calibrate; calibrate()"
 # which prints measured against predicted seconds per form. Within ~30% for
 # the dense form (which is all a back-of-the-envelope figure needs).
 # Dense: one contiguous add + maximum per move costs ~0.5 ns per cell while
@@ -87,114 +70,6 @@ Unreachable cells hold ``-2**62`` plus at most this much in prices, so they
 stay below every real revenue (>= -2**60) and above the int64 minimum: no
 overflow and no floats, and no pass to re-clamp the sentinel.
 """
-
-
-class Option(NamedTuple):
-    """One choice open to a bid, in the normalised (shifted) coordinates.
-
-    A NamedTuple rather than a frozen dataclass: one is built per bundle on
-    every solve, and a frozen dataclass's ``__init__`` costs several times more.
-    """
-
-    bundle: int | None
-    """Index of the bundle in the bid, None for the zero bundle."""
-    shift: tuple[int, ...]
-    """Quantities minus the bid's per-resource minimum over its options: all >= 0."""
-    price: int
-    wins: bool
-    """Whether choosing it makes the bid a winner (any bundle, even an explicit zero one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Normalized:
-    """An auction rewritten as a knapsack with non-negative weights (see the module doc)."""
-
-    options: tuple[tuple[Option, ...], ...]
-    capacity: tuple[int, ...]
-    """``C'``: the grid runs over 0..C'_r per resource."""
-    min_winners: int
-    max_winners: int | None
-    """None when no upper bound can bind (it is at least the number of bids)."""
-    winner_states: int
-    """Length of the winner-count axis: 1 when the bounds cannot bind, else the cap + 1."""
-    infeasible: str | None
-    """Why the auction is infeasible without solving, or None."""
-    padding: tuple[int, ...]
-    """Sentinel cells the dense tables add after each resource axis (see :mod:`.dp`)."""
-
-    @property
-    def counting(self) -> bool:
-        """Whether the DP tracks the number of winners."""
-        return self.winner_states > 1 or self.max_winners == 0
-
-    @property
-    def grid(self) -> tuple[int, ...]:
-        """Axis lengths of the capacity grid, one per resource."""
-        return tuple(c + 1 for c in self.capacity)
-
-    @property
-    def cells(self) -> int:
-        """States per stage: grid points times winner counts."""
-        return self.winner_states * math.prod(self.grid)
-
-    @property
-    def padded(self) -> tuple[int, ...]:
-        """Shape of a dense table: winner counts, then each resource axis with its padding."""
-        return (self.winner_states, *(g + p for g, p in zip(self.grid, self.padding, strict=True)))
-
-    @property
-    def padded_cells(self) -> int:
-        """Cells of a dense table, padding included."""
-        return math.prod(self.padded)
-
-
-def normalize(auction: Auction) -> Normalized:
-    """Shift every bid's options to non-negative quantities; O(total bundles x resources)."""
-    dims = auction.dimensions
-    all_options: list[tuple[Option, ...]] = []
-    low_total = [0] * dims
-    infeasible: str | None = None
-    zero = (0,) * dims
-    for t, bid in enumerate(auction.bids):
-        choices = bid_options(auction, t)
-        if not choices:
-            infeasible = infeasible or f"bid {t} {bid.name!r} must win but has no admissible bundle"
-            all_options.append(())
-            continue
-        quantities = [zero if j is None else bid.bundles[j].quantities for j in choices]
-        low = [min(column) for column in zip(*quantities, strict=True)] if dims else []
-        for r in range(dims):
-            low_total[r] += low[r]
-        all_options.append(tuple([
-            Option(j, tuple([a - b for a, b in zip(q, low, strict=True)]),
-                   0 if j is None else bid.bundles[j].price, j is not None)
-            for j, q in zip(choices, quantities, strict=True)
-        ]))
-    capacity = tuple(c - low for c, low in zip(auction.capacities, low_total, strict=True))
-    if infeasible is None:
-        short = [r.name for r, c in zip(auction.resources, capacity, strict=True) if c < 0]
-        if short:
-            infeasible = f"must-win bids take more than the capacity of {', '.join(short)}"
-    bids = len(auction.bids)
-    high = auction.max_winners if auction.max_winners is not None and auction.max_winners < bids \
-        else None
-    if infeasible is None and auction.min_winners > bids:
-        infeasible = f"min_winners {auction.min_winners} exceeds the {bids} bids"
-    winner_states = 1 + (high if high is not None else auction.min_winners)
-    if infeasible is not None:
-        capacity = tuple(max(c, 0) for c in capacity)
-        winner_states = 1
-    # Each padded axis needs as many sentinel cells as the largest shift
-    # along it that fits the grid (larger ones are never used); the outermost
-    # axis needs none (see dp.py).
-    padding = [
-        min(c, max((o.shift[r] for options in all_options for o in options), default=0))
-        for r, c in enumerate(capacity)
-    ]
-    if padding and winner_states == 1:
-        padding[0] = 0
-    return Normalized(tuple(all_options), capacity, auction.min_winners, high, winner_states,
-                      infeasible, tuple(padding))
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,59 +220,3 @@ def estimate_dp(auction: Auction, form: str = "auto") -> DpEstimate:
     if form == "sparse":
         return sparse
     return dense if dense.unusable is None and dense.seconds <= sparse.seconds else sparse
-
-
-def _calibrate() -> None:  # pragma: no cover - a measurement, run by hand
-    import random
-    import statistics
-    import time
-
-    from auctioneer.clearing.dp import solve_dp
-    from auctioneer.clearing.model import Bid, Bundle, Resource
-
-    rng = random.Random(1)
-
-    def instance(bids: int, bundles: int, dims: int, capacity: int) -> Auction:
-        return Auction(
-            tuple(Resource(f"r{i}", capacity) for i in range(dims)),
-            tuple(Bid(f"b{t}", tuple(
-                Bundle(tuple(rng.randint(0, capacity // 5) for _ in range(dims)),
-                       rng.randint(0, 1000)) for _ in range(bundles)))
-                for t in range(bids)))
-
-    cases = [(100, 3, 2, 100, "dense"), (200, 3, 3, 40, "dense"), (400, 5, 1, 1000, "dense"),
-             (16, 3, 4, 30, "sparse"), (10, 4, 6, 20, "sparse"), (40, 2, 2, 100, "sparse")]
-    for bids, bundles, dims, capacity, form in cases:
-        auction = instance(bids, bundles, dims, capacity)
-        e = estimate_dp(auction, form)
-        runs = []
-        for _ in range(5):
-            start = time.perf_counter()
-            result = solve_dp(auction, form=form, max_bytes=2**34)
-            runs.append(time.perf_counter() - start)
-        print(f"{bids}x{bundles}x{dims} cap {capacity} {form}: measured "
-              f"{statistics.median(runs):.4f} s, predicted {e.seconds:.4f} s, "
-              f"{result.status.value}, states {result.stats.get('states', '-')}, "
-              f"operations {result.stats.get('operations', '-')} (bound {e.operations:.3g})")
-
-    # The headline case: 100 bids x 3 bundles x 2 resources of capacity 100,
-    # and all VCG payments (their clearing included) against one clearing.
-    from auctioneer.clearing.vcg import vcg_payments
-
-    auctions = [instance(100, 3, 2, 100) for _ in range(5)]
-    clearing, payments = [], []
-    for _ in range(21):
-        for auction in auctions:
-            start = time.perf_counter()
-            solve_dp(auction, form="dense")
-            middle = time.perf_counter()
-            vcg_payments(auction)
-            clearing.append(middle - start)
-            payments.append(time.perf_counter() - middle)
-    one, vcg = statistics.median(clearing), statistics.median(payments)
-    print(f"100x3x2 cap 100 dense, median of {len(clearing)}: clearing {one * 1e3:.2f} ms, "
-          f"clearing + all VCG payments {vcg * 1e3:.2f} ms ({vcg / one:.2f}x)")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _calibrate()

@@ -87,7 +87,6 @@ __all__ = [
     "dump_clearing",
     "dump_k_best",
     "dumps_auction",
-    "is_two_sided",
     "load_auction",
     "loads_auction",
     "money_text",
@@ -370,9 +369,9 @@ def dump_clearing(
     ``{"amount": "18.25", "micros": 18250000}``. ``payments`` are the
     clearing's own when it has them, else the prices (pay-as-bid);
     ``payment_rule`` labels them (default ``"vcg"`` or ``"bid"`` accordingly).
-    For a two-sided auction (:func:`is_two_sided`) with an allocation,
+    For a two-sided auction (:attr:`Auction.is_two_sided`) with an allocation,
     ``budget_balance`` adds who pays and who is paid
-    (:func:`auctioneer.clearing.exchange.budget_balance`): pay-as-bid, and
+    (:func:`auctioneer.clearing.two_sided.budget_balance`): pay-as-bid, and
     under the clearing's payments when it has them.
 
     Example:
@@ -418,19 +417,13 @@ def dump_clearing(
         "seconds": clearing.seconds,
         "stats": {key: _stat(value) for key, value in clearing.stats.items()},
     }
-    if is_two_sided(auction) and len(clearing.choice) == len(auction.bids):
+    if auction.is_two_sided and len(clearing.choice) == len(auction.bids):
         out["budget_balance"] = _budget(auction, clearing)
     return out
 
 
-def is_two_sided(auction: Auction) -> bool:
-    """True when some bundle sells (a negative quantity) or is paid (a negative price)."""
-    return any(b.price < 0 or any(q < 0 for q in b.quantities)
-               for bid in auction.bids for b in bid.bundles)
-
-
 def _budget(auction: Auction, clearing: Clearing) -> dict[str, Any]:
-    from auctioneer.clearing.exchange import budget_balance
+    from auctioneer.clearing.two_sided import budget_balance
 
     report = budget_balance(auction, clearing)
     under = report.payments

@@ -37,8 +37,9 @@ import math
 import time
 from collections.abc import Sequence
 
-from auctioneer.clearing.bnb import allocation, branch_and_bound, violation
-from auctioneer.clearing.brute import bid_options
+from auctioneer.clearing.allocation import allocation, violation
+from auctioneer.clearing.bnb import branch_and_bound
+from auctioneer.clearing.knapsack import bid_options
 from auctioneer.clearing.milp import add_no_good, build_milp, solve_model
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status

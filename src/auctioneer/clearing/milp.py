@@ -58,13 +58,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from auctioneer.clearing.bnb import (
-    allocation,
-    check_time_limit,
-    greedy_allocation,
-    no_allocation,
-    violation,
-)
+from auctioneer.clearing.allocation import allocation, no_allocation, violation
+from auctioneer.clearing.bnb import greedy_allocation
+from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 

@@ -140,6 +140,12 @@ class Auction:
         return len(self.resources)
 
     @property
+    def is_two_sided(self) -> bool:
+        """True when some bundle sells (a negative quantity) or is paid (a negative price)."""
+        return any(b.price < 0 or any(q < 0 for q in b.quantities)
+                   for bid in self.bids for b in bid.bundles)
+
+    @property
     def capacities(self) -> tuple[int, ...]:
         """Units of each resource on offer."""
         return tuple(r.capacity for r in self.resources)

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.clearing.exchange import budget_balance
-from auctioneer.clearing.io import is_two_sided
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing
+from auctioneer.clearing.two_sided import budget_balance
 from auctioneer.money import format_money
 
 __all__ = ["k_best_table", "print_clearing"]
@@ -74,7 +73,7 @@ def print_clearing(console: Console, file: str, auction: Auction, result: Cleari
         for resource, u in zip(auction.resources, used, strict=True):
             share = f" ({u / resource.capacity:.0%})" if resource.capacity else ""
             rows.append((resource.name, f"{u:,} / {resource.capacity:,} used{share}"))
-        if is_two_sided(auction) and len(result.choice) == len(auction.bids):
+        if auction.is_two_sided and len(result.choice) == len(auction.bids):
             report = budget_balance(auction, result)
             rows.append(("budget", f"buyers pay {format_money(report.buyers_pay)}, sellers "
                          f"receive {format_money(report.sellers_receive)}, surplus "

@@ -1,4 +1,4 @@
-"""One entry point for every clearing method, and the feasibility check they all pass.
+"""One entry point for every clearing method.
 
 ``clear(auction, method)`` runs ``"dp"``, ``"brute"``, ``"milp"``, ``"bnb"``
 or ``"auto"``. Auto follows Kelly's advice: do the back-of-the-envelope
@@ -14,13 +14,13 @@ Example:
     >>> result = clear(auction)
     >>> result.revenue, result.choice, result.stats["auto"]
     (11, (0, None, 0), 'dp: sparse DP: at most 3 cells x 3 bids, ...')
+    >>> from auctioneer.clearing.allocation import check_feasible
     >>> check_feasible(auction, result)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 
 from auctioneer.clearing.brute import solve_brute
@@ -31,26 +31,18 @@ from auctioneer.clearing.dp import (
     solve_chosen,
     solve_dp,
 )
-from auctioneer.clearing.estimate import normalize
+from auctioneer.clearing.knapsack import normalize
+from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
-from auctioneer.clearing.result import Clearing, Status
+from auctioneer.clearing.result import Clearing
 
-__all__ = ["AUTO_DP_SECONDS", "METHODS", "check_feasible", "clear"]
+__all__ = ["AUTO_DP_SECONDS", "METHODS", "clear"]
 
 METHODS = ("auto", "dp", "brute", "milp", "bnb")
 """The methods :func:`clear` knows."""
 
 AUTO_DP_SECONDS = 5.0
 """Predicted DP time above which auto prefers MILP when no time limit is given."""
-
-
-def _check_time_limit(time_limit: float | None) -> None:
-    if time_limit is None:
-        return
-    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or not (
-        time_limit >= 0 and math.isfinite(time_limit)
-    ):
-        raise ValueError(f"time_limit {time_limit!r} must be a finite number of seconds >= 0")
 
 
 def clear(auction: Auction, method: str = "auto", *, time_limit: float | None = None) -> Clearing:
@@ -66,7 +58,7 @@ def clear(auction: Auction, method: str = "auto", *, time_limit: float | None = 
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
-    _check_time_limit(time_limit)
+    check_time_limit(time_limit)
     start = time.perf_counter()
     if method == "auto":
         result = _auto(auction, time_limit)
@@ -100,57 +92,3 @@ def _auto(auction: Auction, time_limit: float | None) -> Clearing:
         result = solve_milp(auction, time_limit=time_limit)
         reason = f"milp: {why}"
     return dataclasses.replace(result, stats={**result.stats, "auto": reason})
-
-
-def check_feasible(auction: Auction, clearing: Clearing) -> None:
-    """Raise AssertionError with the reason if ``clearing`` is not a valid outcome of ``auction``.
-
-    Checks, for a result with an allocation: one choice per bid, each None
-    or an admissible bundle of that bid; must-win bids win; the winner count
-    is within bounds; ``used`` is the net usage and within capacity;
-    ``revenue`` is the sum of the chosen prices; payments (if any) have one
-    entry per bid and losers pay 0. A refused or infeasible result must
-    award nothing. O(bids x resources).
-    """
-    status = clearing.status
-    if status in (Status.INFEASIBLE, Status.TOO_LARGE) or (
-        status is Status.TIME_LIMIT and not clearing.choice and auction.bids
-    ):
-        assert not clearing.choice, f"{status.value} result awards bundles: {clearing.choice}"
-        assert clearing.payments is None or not any(clearing.payments), \
-            f"{status.value} result charges payments {clearing.payments}"
-        return
-    bids = auction.bids
-    assert len(clearing.choice) == len(bids), \
-        f"choice has {len(clearing.choice)} entries for {len(bids)} bids"
-    used = [0] * auction.dimensions
-    revenue = 0
-    for t, (bid, j) in enumerate(zip(bids, clearing.choice, strict=True)):
-        if j is None:
-            assert not bid.must_win, f"must-win bid {t} {bid.name!r} is not awarded"
-            continue
-        assert type(j) is int and 0 <= j < len(bid.bundles), \
-            f"bid {t} {bid.name!r} is given bundle {j!r}, not one of its {len(bid.bundles)}"
-        assert auction.is_admissible(t, j), \
-            f"bid {t} {bid.name!r} bundle {j} is below its reserve floor"
-        bundle = bid.bundles[j]
-        revenue += bundle.price
-        for r, q in enumerate(bundle.quantities):
-            used[r] += q
-    winners = len(clearing.winners)
-    assert winners >= auction.min_winners, \
-        f"{winners} winners, fewer than min_winners {auction.min_winners}"
-    assert auction.max_winners is None or winners <= auction.max_winners, \
-        f"{winners} winners, more than max_winners {auction.max_winners}"
-    assert tuple(used) == tuple(clearing.used), \
-        f"used {clearing.used} but the chosen bundles take {tuple(used)}"
-    for resource, u in zip(auction.resources, used, strict=True):
-        assert u <= resource.capacity, \
-            f"{resource.name!r}: {u} units used, capacity {resource.capacity}"
-    assert revenue == clearing.revenue, \
-        f"revenue {clearing.revenue} but the chosen prices sum to {revenue}"
-    if clearing.payments is not None:
-        assert len(clearing.payments) == len(bids), \
-            f"{len(clearing.payments)} payments for {len(bids)} bids"
-        for t, (j, pay) in enumerate(zip(clearing.choice, clearing.payments, strict=True)):
-            assert j is not None or pay == 0, f"losing bid {t} pays {pay}"

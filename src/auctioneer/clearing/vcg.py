@@ -77,7 +77,8 @@ from auctioneer.clearing.dp import (
     read_back,
     solve_dp,
 )
-from auctioneer.clearing.estimate import Normalized, estimates, normalize
+from auctioneer.clearing.estimate import estimates
+from auctioneer.clearing.knapsack import Normalized, normalize
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.clearing.solve import METHODS, clear

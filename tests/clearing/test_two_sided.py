@@ -7,10 +7,10 @@ from hypothesis import given, settings
 
 from auctioneer.clearing.bnb import solve_bnb
 from auctioneer.clearing.brute import solve_brute
-from auctioneer.clearing.exchange import Balance, Order, Side, budget_balance, exchange
 from auctioneer.clearing.milp import solve_milp
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Clearing, Status
+from auctioneer.clearing.two_sided import Balance, Order, Side, budget_balance, exchange
 from auctioneer.clearing.vcg import vcg_payments
 
 from .conftest import assert_agrees
