@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 
-__all__ = ["admissible", "allocation", "check_feasible", "no_allocation", "violation"]
+__all__ = ["admissible", "allocation", "check_feasible", "no_allocation", "usage", "violation"]
 
 
 def admissible(auction: Auction) -> tuple[tuple[int, ...], ...]:
@@ -35,7 +35,8 @@ def admissible(auction: Auction) -> tuple[tuple[int, ...], ...]:
     )
 
 
-def _usage(auction: Auction, choice: Sequence[int | None]) -> tuple[list[int], int]:
+def usage(auction: Auction, choice: Sequence[int | None]) -> tuple[list[int], int]:
+    """The net units ``choice`` takes of each resource, and the sum of its prices."""
     used = [0] * auction.dimensions
     revenue = 0
     for bid, j in zip(auction.bids, choice, strict=True):
@@ -67,7 +68,7 @@ def violation(auction: Auction, choice: Sequence[int | None]) -> str | None:
                    f"{len(bid.bundles)}"
         if not auction.is_admissible(t, j):
             return f"bid {t} {bid.name!r} bundle {j} is below its reserve floor"
-    used, _ = _usage(auction, choice)
+    used, _ = usage(auction, choice)
     for resource, u in zip(auction.resources, used, strict=True):
         if u > resource.capacity:
             return f"{resource.name!r}: {u} units used, capacity {resource.capacity}"
@@ -97,7 +98,7 @@ def check_feasible(auction: Auction, clearing: Clearing) -> None:
         return
     why = violation(auction, clearing.choice)
     assert why is None, why
-    used, revenue = _usage(auction, clearing.choice)
+    used, revenue = usage(auction, clearing.choice)
     assert tuple(used) == tuple(clearing.used), \
         f"used {clearing.used} but the chosen bundles take {tuple(used)}"
     assert revenue == clearing.revenue, \
@@ -118,7 +119,7 @@ def allocation(
     started: float,
 ) -> Clearing:
     """A Clearing for ``choice``, its revenue and use recomputed exactly from the bundles."""
-    used, revenue = _usage(auction, choice)
+    used, revenue = usage(auction, choice)
     return Clearing(status, method, revenue, tuple(choice), tuple(used), None, stats,
                     time.perf_counter() - started)
 

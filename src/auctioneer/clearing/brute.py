@@ -24,6 +24,7 @@ import itertools
 import math
 import time
 
+from auctioneer.clearing.allocation import usage
 from auctioneer.clearing.knapsack import bid_options
 from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
@@ -83,14 +84,7 @@ def solve_brute(
         winners = sum(j is not None for j in choice)
         if not auction.min_winners <= winners <= high:
             continue
-        used = list(zero)
-        revenue = 0
-        for bid, j in zip(auction.bids, choice, strict=True):
-            if j is not None:
-                bundle = bid.bundles[j]
-                revenue += bundle.price
-                for r, q in enumerate(bundle.quantities):
-                    used[r] += q
+        used, revenue = usage(auction, choice)
         if any(u > c for u, c in zip(used, capacity, strict=True)):
             continue
         if best is None or revenue > best_revenue:

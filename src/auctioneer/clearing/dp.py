@@ -59,6 +59,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from auctioneer.clearing.allocation import usage
 from auctioneer.clearing.estimate import DpEstimate, estimates, format_bytes
 from auctioneer.clearing.knapsack import Normalized, Option, normalize
 from auctioneer.clearing.limits import check_time_limit
@@ -385,13 +386,7 @@ def clearing_from_picks(
 ) -> Clearing:
     """Build the OPTIMAL clearing for option picks: choice, revenue and net usage."""
     choice = tuple(norm.options[t][k].bundle for t, k in enumerate(picks))
-    used = [0] * auction.dimensions
-    revenue = 0
-    for bid, j in zip(auction.bids, choice, strict=True):
-        if j is not None:
-            revenue += bid.bundles[j].price
-            for r, q in enumerate(bid.bundles[j].quantities):
-                used[r] += q
+    used, revenue = usage(auction, choice)
     return Clearing(Status.OPTIMAL, "dp", revenue, choice, tuple(used), stats=stats,
                     seconds=seconds)
 
