@@ -27,7 +27,7 @@ test: $(VENV)/.native
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.native
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
 bench: $(VENV)/.native

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from auctioneer.bench.exchange import (
+from auctioneer.cli import main
+from auctioneer.exchange.bench import (
     ENGINES,
     ExchangeBenchConfig,
     order_stream,
     parse_engines,
     run_exchange_bench,
 )
-from auctioneer.cli import main
 
 
 def test_every_engine_matches_the_same_volume_on_the_same_stream() -> None:

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from auctioneer.bench.sim import simulate_simpy
+from auctioneer.sim.bench import simulate_simpy
 from auctioneer.sim.loop import EventLoop, Handler
 from auctioneer.sim.model import Model
 from auctioneer.sim.run import simulate

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from auctioneer.bench import thermal as bench
-from auctioneer.bench.thermal_report import print_report, report_console, write_plot
 from auctioneer.cli import main
+from auctioneer.measure.record import write_json
+from auctioneer.thermal import bench
+from auctioneer.thermal.bench_report import BENCHMARK, print_report, write_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -34,13 +35,13 @@ def test_tiny_run_is_well_formed(tiny: bench.ThermalBenchResult, tmp_path: Path)
         assert (d.baseline_p99_ns is not None) == timed
         assert (d.reference_p50_ns is not None and d.reference_p99_ns is not None) == timed
     assert all(t.passed is not None for t in tiny.targets)
-    bench.write_json(tiny, tmp_path / "t.json")
+    write_json(tiny, tmp_path / "t.json")
     data = json.loads((tmp_path / "t.json").read_text())
     assert data["benchmark"] == "auctioneer.bench.thermal"
     assert data["coupling_table_bytes"] == {"cpu": 16384, "gpu": 1024}
     write_plot(tiny, tmp_path / "t.png")
     assert (tmp_path / "t.png").read_bytes().startswith(PNG_MAGIC)
-    print_report(tiny, report_console())
+    print_report(tiny, BENCHMARK.console())
 
 
 def test_step_response_command_writes_png_and_json(tmp_path: Path,

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from auctioneer.bench import ring as bench
-from auctioneer.bench.ring_report import print_report, write_plot
-from auctioneer.bench.timing import Percentiles
 from auctioneer.cli import main
+from auctioneer.measure.record import write_json
+from auctioneer.measure.timing import Percentiles
+from auctioneer.tick import ring_bench as bench
+from auctioneer.tick.ring_bench_report import print_report, write_plot
 
 pytestmark = pytest.mark.native
 
@@ -68,7 +69,7 @@ def test_targets_judge_the_measured_numbers(tiny: bench.RingBenchResult) -> None
 
 def test_json_report_and_plot(tiny: bench.RingBenchResult, tmp_path: Path) -> None:
     out_json, out_png = tmp_path / "a" / "ring.json", tmp_path / "b" / "ring.png"
-    bench.write_json(tiny, out_json)
+    write_json(tiny, out_json)
     data = json.loads(out_json.read_text())
     assert data["benchmark"] == "auctioneer.bench.ring"
     assert data["config"]["timer_overhead_subtracted"] is False

@@ -12,15 +12,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 from typing import Annotated
 
 import typer
 
 import auctioneer
 
-__all__ = ["app", "bench_app", "generate_app", "main", "run_bench"]
+__all__ = ["app", "bench_app", "generate_app", "main"]
 
 app = typer.Typer(
     name="auctioneer",
@@ -77,23 +75,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     return code if isinstance(code, int) else 0
 
-
-def run_bench(bench: ModuleType, report: ModuleType, config: object, json_path: Path | None,
-              plot: Path) -> None:
-    """Run a benchmark the way every ``auctioneer bench`` command does.
-
-    ``bench`` is its measuring module (``write_json``), ``report`` its
-    display module (``report_console``, ``run_with_progress``,
-    ``print_report``, ``write_plot``): progress on stderr, the report on
-    stdout, then the JSON (if asked) and the PNG.
-    """
-    from rich.console import Console
-
-    console = report.report_console()
-    result = report.run_with_progress(config, Console(stderr=True))
-    report.print_report(result, console)
-    if json_path is not None:
-        bench.write_json(result, json_path)
-        console.print(f"wrote {json_path}")
-    report.write_plot(result, plot)
-    console.print(f"wrote {plot}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, generate_app, run_bench
+from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
     float_in,
@@ -232,8 +232,9 @@ def bench_clearing(
     PASS/MISS lines for the targets.
     """
 
-    from auctioneer.bench import clearing as bench
-    from auctioneer.bench import clearing_report as report
+    from auctioneer.clearing import bench as bench
+    from auctioneer.clearing import bench_report as report
+    from auctioneer.measure.benchmark import run_benchmark
 
     with user_errors():
         config = bench.ClearingBenchConfig.build(
@@ -249,4 +250,4 @@ def bench_clearing(
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
         )
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, generate_app, run_bench
+from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
     int_in,
@@ -347,8 +347,9 @@ def bench_clock(
     reference. Prints tables and PASS/MISS lines for the targets.
     """
 
-    from auctioneer.bench import clock as bench
-    from auctioneer.bench import clock_report as report
+    from auctioneer.clock import bench as bench
+    from auctioneer.clock import bench_report as report
+    from auctioneer.measure.benchmark import run_benchmark
 
     try:
         parsed = None if sizes is None else bench.parse_sizes(sizes)
@@ -361,7 +362,7 @@ def bench_clock(
         seed=int_in(seed, "--seed", 0, 2**64 - 1),
         quick=quick,
     )
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)
 
 
 register(app, generate_app=generate_app, bench_app=bench_app)

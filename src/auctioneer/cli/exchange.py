@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import bench_app, run_bench
+from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
 
 __all__ = ["bench_exchange"]
@@ -45,8 +45,9 @@ def bench_exchange(
 
     Prints a table, ratios and the PASS/MISS line for >= 300,000 orders/s with p99 <= 20 us.
     """
-    from auctioneer.bench import exchange as bench
-    from auctioneer.bench import exchange_report as report
+    from auctioneer.exchange import bench as bench
+    from auctioneer.exchange import bench_report as report
+    from auctioneer.measure.benchmark import run_benchmark
 
     chosen = parsed(bench.parse_engines, engines, "--engines")
     with user_errors():
@@ -57,4 +58,4 @@ def bench_exchange(
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
         )
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import bench_app, run_bench
+from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import (
     JsonOption,
     int_in,
@@ -59,8 +59,9 @@ def bench_ring(
     ratios and PASS/MISS lines for submit < 100 ns natively.
     """
     with native_bench("ring"):
-        from auctioneer.bench import ring as bench
-        from auctioneer.bench import ring_report as report
+        from auctioneer.measure.benchmark import run_benchmark
+        from auctioneer.tick import ring_bench as bench
+        from auctioneer.tick import ring_bench_report as report
 
     counts = parsed(bench.parse_producers, producers, "--producers")
     with user_errors():
@@ -73,4 +74,4 @@ def bench_ring(
             producers=counts,
             quick=quick,
         )
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -131,8 +131,8 @@ def serve_command(
 def _print(result: LoadResult) -> None:
     from rich.table import Table
 
-    from auctioneer.bench.progress import wide_console
-    from auctioneer.bench.target import target_line
+    from auctioneer.measure.progress import wide_console
+    from auctioneer.measure.target import target_line
     from auctioneer.service.load import targets
 
     console = wide_console(120)

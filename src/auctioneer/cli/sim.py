@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, run_bench
+from auctioneer.cli.app import app, bench_app
 from auctioneer.cli.options import JsonOption, int_in, plot_option, quick_default, quick_option
 
 __all__ = ["bench_sim", "register", "simulate_command"]
@@ -61,7 +61,7 @@ def simulate_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from auctioneer.bench.progress import wide_console
+    from auctioneer.measure.progress import wide_console
     from auctioneer.sim.report import write_outputs
     from auctioneer.sim.run import simulate
     from auctioneer.sim.scenario import ScenarioError, load_scenario
@@ -114,8 +114,9 @@ def bench_sim(
     Target: 10 s of host time at 10 kHz with N = 1000 agents in at most 10 s
     of wall time (faster than real time).
     """
-    from auctioneer.bench import sim as bench
-    from auctioneer.bench import sim_report as report
+    from auctioneer.measure.benchmark import run_benchmark
+    from auctioneer.sim import bench as bench
+    from auctioneer.sim import bench_report as report
     from auctioneer.sim.scenario import ScenarioError
 
     try:
@@ -128,7 +129,7 @@ def bench_sim(
         config = bench.SimBenchConfig.build(scenario, n_repeats, n_seed, quick)
     except ScenarioError as exc:
         raise _bad("--scenario", str(exc)) from None
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)
 
 
 register(app, bench_app=bench_app)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, generate_app, run_bench
+from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import JsonOption, float_in, int_in
 
 if TYPE_CHECKING:
@@ -289,6 +289,7 @@ def bench_stream(
     """
     import auctioneer.exchange.scaleout.bench as bench
     import auctioneer.exchange.scaleout.bench_report as bench_report
+    from auctioneer.measure.benchmark import run_benchmark
 
     config = bench.StreamBenchConfig.build(
         orders=None if orders is None else int_in(orders, "--orders", 1, 10**7),
@@ -296,4 +297,4 @@ def bench_stream(
         latency_samples=None if latency_samples is None
         else int_in(latency_samples, "--latency-samples", 1, 10**6),
         nats_url=nats_url, seed=int_in(seed, "--seed", 0, 2**64 - 1), quick=quick)
-    run_bench(bench, bench_report, config, json_path, plot)
+    run_benchmark(bench_report.BENCHMARK, config, json_path, plot)

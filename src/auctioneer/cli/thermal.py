@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import app, bench_app, run_bench
+from auctioneer.cli.app import app, bench_app
 from auctioneer.cli.options import (
     JsonOption,
     float_in,
@@ -137,8 +137,9 @@ def bench_thermal(
     """Controller update, schedule lookup vs recompute per tick, coupling lookup vs formula,
     and GPU dispatch p50/p99 against the 100 us budget (bundle rows also time the clearing
     path and the pure-Python reference solver on the same batches)."""
-    from auctioneer.bench import thermal as bench
-    from auctioneer.bench import thermal_report as report
+    from auctioneer.measure.benchmark import run_benchmark
+    from auctioneer.thermal import bench as bench
+    from auctioneer.thermal import bench_report as report
 
     config = bench.ThermalBenchConfig.build(
         quick=quick, seed=int_in(seed, "--seed", 0, 2**64 - 1),
@@ -147,4 +148,4 @@ def bench_thermal(
         bundles_per_bid=tuple(int_in(k, "--bundles-per-bid", 1, 16)
                               for k in bundles_per_bid or ()) or None,
     )
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import bench_app, run_bench
+from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import (
     JsonOption,
     int_in,
@@ -58,8 +58,9 @@ def bench_tick(
     """
 
     with native_bench("tick"):
-        from auctioneer.bench import tick as bench
-        from auctioneer.bench import tick_report as report
+        from auctioneer.measure.benchmark import run_benchmark
+        from auctioneer.tick import bench as bench
+        from auctioneer.tick import bench_report as report
 
     config_sizes = None if sizes is None else parsed(bench.parse_sizes, sizes, "--sizes")
     config_structures = parsed(bench.parse_structures, structures, "--structures")
@@ -72,4 +73,4 @@ def bench_tick(
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
         )
-    run_bench(bench, report, config, json_path, plot)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from auctioneer.bench.record import write_json
 from auctioneer.incentives.collusion import CollusionCell, run_collusion
 from auctioneer.incentives.complexity import count_lines
 from auctioneer.incentives.equilibrium import EquilibriumCell, run_equilibrium
@@ -34,6 +33,7 @@ from auctioneer.incentives.matrix import MatrixRow, build_matrix, tick_costs
 from auctioneer.incentives.sybil import SybilCell, run_sybil
 from auctioneer.incentives.thermal import ThermalCell, run_thermal
 from auctioneer.incentives.truthful import TruthfulCell, TruthfulSummary, run_truthful, summaries
+from auctioneer.measure.record import write_json
 
 __all__ = ["IncentiveResult", "load_tick_bench", "run_experiment", "steps", "write_json"]
 
@@ -103,7 +103,7 @@ def load_tick_bench(path: Path) -> dict[str, Any]:
 
 
 def _reduced_bench() -> dict[str, Any]:
-    from auctioneer.bench.tick import TickBenchConfig, run_tick_bench
+    from auctioneer.tick.bench import TickBenchConfig, run_tick_bench
 
     config = TickBenchConfig.build(sizes=REDUCED_BENCH_SIZES, ops=2_000, repeats=1, quick=True)
     return run_tick_bench(config).to_dict()

@@ -22,11 +22,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.progress import wide_console
 from auctioneer.incentives.experiment import IncentiveResult, run_experiment, steps
 from auctioneer.incentives.market import MECHANISMS, IncentiveConfig
 from auctioneer.incentives.stats import Interval
+from auctioneer.measure import progress
+from auctioneer.measure.progress import wide_console
 
 __all__ = [
     "Grid",

@@ -34,8 +34,8 @@ from typing import Any
 import httpx
 import orjson
 
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import Environment, Percentiles, environment, summarize
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import Environment, Percentiles, environment, summarize
 from auctioneer.service.rawhttp import RawHttp
 
 __all__ = [

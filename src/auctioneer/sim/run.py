@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from auctioneer.bench.timing import gc_paused
+from auctioneer.measure.timing import gc_paused
 from auctioneer.sim.loop import EventLoop
 from auctioneer.sim.metrics import gini, share_percentiles, time_above, trace_hash, variance
 from auctioneer.sim.model import Model

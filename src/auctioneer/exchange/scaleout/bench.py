@@ -35,9 +35,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from auctioneer.bench.record import write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import Environment, Percentiles, environment, gc_paused, summarize
 from auctioneer.exchange.codec import decode_command, encode_command
 from auctioneer.exchange.commands import Deposit
 from auctioneer.exchange.engine import Exchange
@@ -52,6 +49,8 @@ from auctioneer.exchange.scaleout.stream import (
     encode_payload,
 )
 from auctioneer.exchange.scaleout.workload import REGIONS, workload
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import Environment, Percentiles, environment, gc_paused, summarize
 
 __all__ = [
     "LATENCY_TARGET_MS",
@@ -61,7 +60,6 @@ __all__ = [
     "StreamBenchResult",
     "evaluate_targets",
     "run_stream_bench",
-    "write_json",
 ]
 
 REPLAY_TARGET = 5_000

@@ -15,28 +15,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.target import target_line
 from auctioneer.exchange.scaleout.bench import (
     REPLAY_TARGET,
-    StreamBenchConfig,
     StreamBenchResult,
     run_stream_bench,
 )
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.target import target_line
 
-__all__ = ["print_report", "report_console", "run_with_progress", "write_plot"]
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(120)
-
-
-def run_with_progress(config: StreamBenchConfig, console: Console) -> StreamBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench stream", config.steps, lambda step: run_stream_bench(config, step), console)
+__all__ = ["BENCHMARK", "print_report", "write_plot"]
 
 
 def _rate(value: float) -> str:
@@ -94,3 +81,6 @@ def write_plot(result: StreamBenchResult, path: Path) -> None:
     ax.legend(fontsize="small")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, format="png")
+
+
+BENCHMARK = Benchmark("bench stream", 120, run_stream_bench, print_report, write_plot)

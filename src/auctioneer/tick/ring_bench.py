@@ -50,9 +50,11 @@ import numpy as np
 import numpy.typing as npt
 
 import auctioneer.tick._ring as _ring
-from auctioneer.bench.record import fields_dict, write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import (
+from auctioneer.checks import require_int
+from auctioneer.measure.record import fields_dict
+from auctioneer.measure.sizes import parse_int_list
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import (
     Environment,
     Percentiles,
     environment,
@@ -61,7 +63,6 @@ from auctioneer.bench.timing import (
     perf_counter_overhead,
     summarize,
 )
-from auctioneer.checks import require_int
 from auctioneer.tick import _core
 from auctioneer.tick.ring import MpscRing, PricePage, SpscRing
 
@@ -74,7 +75,6 @@ __all__ = [
     "evaluate_targets",
     "parse_producers",
     "run_ring_bench",
-    "write_json",
 ]
 
 SUBMIT_TARGET_NS = 100.0
@@ -114,18 +114,10 @@ _NATIVE_OPS = (
 _KINDS = {"SPSC": _ring.KIND_SPSC, "MPSC": _ring.KIND_MPSC}
 
 
+
 def parse_producers(text: str) -> tuple[int, ...]:
     """Producer counts from ``"1,2,4"``; ValueError naming the bad item."""
-    counts: list[int] = []
-    for item in (part.strip() for part in text.split(",")):
-        try:
-            count = int(item)
-        except ValueError:
-            raise ValueError(f"producer count {item!r} is not an integer") from None
-        if not 1 <= count <= _MAX_PRODUCERS:
-            raise ValueError(f"producer count {item!r} is out of range 1..{_MAX_PRODUCERS}")
-        counts.append(count)
-    return tuple(sorted(set(counts)))
+    return parse_int_list(text, "producer count", 1, _MAX_PRODUCERS, "1,2,4")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,9 +49,6 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from auctioneer.bench.record import fields_dict, write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
 from auctioneer.clock.auction import ClockResult, allocation_problems, run_clock
 from auctioneer.clock.generate import generate_market
@@ -59,6 +56,10 @@ from auctioneer.clock.model import Market
 from auctioneer.clock.reference import reference_clock
 from auctioneer.clock.step import StepMode, StepRule
 from auctioneer.clock.welfare import compare_welfare
+from auctioneer.measure.record import fields_dict
+from auctioneer.measure.sizes import parse_list
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import Environment, environment, gc_paused
 
 __all__ = [
     "BIG_SIZE",
@@ -80,7 +81,6 @@ __all__ = [
     "parse_sizes",
     "run_clock_bench",
     "sizes_text",
-    "write_json",
 ]
 
 PAPER_SIZE = (100, 100)
@@ -114,22 +114,22 @@ def layout(pools: int) -> tuple[int, int]:
     raise AssertionError("unreachable: every count divides by 1")  # pragma: no cover
 
 
+
+def _size(item: str) -> tuple[int, int]:
+    users, sep, pools = item.lower().partition("x")
+    try:
+        size = (int(users), int(pools))
+    except ValueError:
+        raise ValueError(f"size {item!r} is not USERSxPOOLS, e.g. 100x100") from None
+    if not sep or not 1 <= size[0] <= 10_000_000 or not 1 <= size[1] <= 100_000:
+        raise ValueError(f"size {item!r} must be USERSxPOOLS with 1..10000000 users and "
+                         "1..100000 pools")
+    return size
+
+
 def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
     """Sizes from ``"100x100,100000x1000"`` (users x pools); ValueError naming the bad item."""
-    out: list[tuple[int, int]] = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            raise ValueError(f"{text!r} has an empty item; give e.g. 100x100,10000x1000")
-        users, sep, pools = item.lower().partition("x")
-        try:
-            size = (int(users), int(pools))
-        except ValueError:
-            raise ValueError(f"size {item!r} is not USERSxPOOLS, e.g. 100x100") from None
-        if not sep or not 1 <= size[0] <= 10_000_000 or not 1 <= size[1] <= 100_000:
-            raise ValueError(f"size {item!r} must be USERSxPOOLS with 1..10000000 users and "
-                             "1..100000 pools")
-        out.append(size)
-    return tuple(sorted(set(out)))
+    return parse_list(text, "size", _size, "100x100,10000x1000")
 
 
 @dataclass(frozen=True, slots=True)

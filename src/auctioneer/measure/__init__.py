@@ -2,18 +2,18 @@
 
 Modules:
 
-* :mod:`auctioneer.bench.tick` -- the tick market's bid structures: latency
+* :mod:`auctioneer.tick.bench` -- the tick market's bid structures: latency
   of update, expire and one tick (update + winner + Vickrey price), timed
   natively in C and per call from Python, memory per agent, and the sampled
   book's miss rate.
-* :mod:`auctioneer.bench.tick_report` -- that benchmark's table, target
+* :mod:`auctioneer.tick.bench_report` -- that benchmark's table, target
   lines and plot.
-* :mod:`auctioneer.bench.baselines` -- the pure-Python books everyone would
+* :mod:`auctioneer.tick.bench_baselines` -- the pure-Python books everyone would
   write first (``heapq`` with lazy deletion, ``SortedList``), with the tick
   books' API, so the same timing loop drives them.
-* :mod:`auctioneer.bench.timing` -- percentiles, the Python timer's own cost
+* :mod:`auctioneer.measure.timing` -- percentiles, the Python timer's own cost
   and the environment a run records.
-* :mod:`auctioneer.bench.record` -- a result's JSON record (``write_json``).
+* :mod:`auctioneer.measure.record` -- a result's JSON record (``write_json``).
 
 Nothing is imported here, so ``auctioneer --help`` stays fast; import the
 module you need.

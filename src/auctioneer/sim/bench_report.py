@@ -1,10 +1,10 @@
 """Show the simulator benchmark: a progress bar, the table, the target line and a plot.
 
-Kept apart from :mod:`auctioneer.bench.sim` so the measurements can be run
+Kept apart from :mod:`auctioneer.sim.bench` so the measurements can be run
 and tested without a console, and so matplotlib is imported only to plot.
 
 Example:
-    >>> from auctioneer.bench.target import Target
+    >>> from auctioneer.measure.target import Target
     >>> target_line(Target("10 s at 10 kHz in <= 10 s wall", True, "2.1 s"))
     'PASS  10 s at 10 kHz in <= 10 s wall: 2.1 s'
 """
@@ -16,26 +16,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.sim import SimBenchConfig, SimBenchResult, run_sim_bench
-from auctioneer.bench.target import target_line
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.target import target_line
+from auctioneer.sim.bench import SimBenchResult, run_sim_bench
 
-__all__ = ["print_report", "report_console", "results_table", "run_with_progress",
+__all__ = ["BENCHMARK", "print_report", "results_table",
            "target_line", "write_plot"]
-
-_TABLE_WIDTH = 140
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(_TABLE_WIDTH)
-
-
-def run_with_progress(config: SimBenchConfig, console: Console) -> SimBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench sim", config.steps, lambda step: run_sim_bench(config, step), console)
 
 
 def results_table(result: SimBenchResult) -> Table:
@@ -104,3 +90,6 @@ def write_plot(result: SimBenchResult, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+BENCHMARK = Benchmark("bench sim", 140, run_sim_bench, print_report, write_plot)

@@ -1,6 +1,6 @@
 """Show the exchange benchmark: a progress bar, one table, target lines and a plot.
 
-Kept apart from :mod:`auctioneer.bench.exchange` so the measurements run and
+Kept apart from :mod:`auctioneer.exchange.bench` so the measurements run and
 test without a console, and matplotlib is imported only to plot.
 
 Example:
@@ -15,32 +15,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.exchange import (
+from auctioneer.exchange.bench import (
     TARGET_P99_NS,
     TARGET_RATE,
-    ExchangeBenchConfig,
     ExchangeBenchResult,
     run_exchange_bench,
 )
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.target import target_line
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.target import target_line
 
-__all__ = ["print_report", "report_console", "results_table", "run_with_progress",
+__all__ = ["BENCHMARK", "print_report", "results_table",
            "write_plot"]
-
-_TABLE_WIDTH = 140
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(_TABLE_WIDTH)
-
-
-def run_with_progress(config: ExchangeBenchConfig, console: Console) -> ExchangeBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench exchange", config.steps, lambda step: run_exchange_bench(config, step), console)
 
 
 def _ratio(ours: float, theirs: float) -> str:
@@ -118,3 +103,6 @@ def write_plot(result: ExchangeBenchResult, path: Path) -> None:
         ax.tick_params(axis="x", labelrotation=15)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, format="png")
+
+
+BENCHMARK = Benchmark("bench exchange", 140, run_exchange_bench, print_report, write_plot)

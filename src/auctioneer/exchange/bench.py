@@ -42,16 +42,6 @@ from typing import Any
 
 import numpy as np
 
-from auctioneer.bench.record import write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import (
-    Environment,
-    Percentiles,
-    environment,
-    median_percentiles,
-    perf_counter_overhead,
-    summarize,
-)
 from auctioneer.checks import require_int
 from auctioneer.exchange import (
     AddCapacity,
@@ -63,6 +53,15 @@ from auctioneer.exchange import (
     PlaceOrder,
     Role,
     Side,
+)
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import (
+    Environment,
+    Percentiles,
+    environment,
+    median_percentiles,
+    perf_counter_overhead,
+    summarize,
 )
 
 __all__ = [
@@ -79,7 +78,6 @@ __all__ = [
     "order_stream",
     "parse_engines",
     "run_exchange_bench",
-    "write_json",
 ]
 
 ENGINES = ("auctioneer", "lightmatchingengine", "pyorderbook", "liquibook")

@@ -1,10 +1,10 @@
 """Show a clearing benchmark: a progress bar while it runs, then a table, target lines, a plot.
 
-Kept apart from :mod:`auctioneer.bench.clearing` so the measurements can be
+Kept apart from :mod:`auctioneer.clearing.bench` so the measurements can be
 run and tested without a console, and so matplotlib is imported only to plot.
 
 Example:
-    >>> from auctioneer.bench.clearing import Target
+    >>> from auctioneer.clearing.bench import Target
     >>> target_line(Target("VCG <= 3x one clearing", True, "easy 100 bids 2.10x"))
     'PASS  VCG <= 3x one clearing: easy 100 bids 2.10x'
 """
@@ -16,43 +16,27 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.clearing import (
+from auctioneer.clearing.bench import (
     CELL_BUDGET_S,
-    ClearingBenchConfig,
     ClearingBenchResult,
     MethodRun,
     run_clearing_bench,
 )
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.target import target_line
 from auctioneer.clearing.estimate import format_bytes as clearing_format_bytes
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.target import target_line
 
 __all__ = [
+    "BENCHMARK",
     "METHOD_LABELS",
     "format_bytes",
     "print_report",
-    "report_console",
     "results_table",
-    "run_with_progress",
     "target_line",
     "write_plot",
 ]
 
 METHOD_LABELS = {"dp": "DP", "milp": "MILP", "bnb": "B&B"}
-_TABLE_WIDTH = 180
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(_TABLE_WIDTH)
-
-
-def run_with_progress(config: ClearingBenchConfig, console: Console) -> ClearingBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench clearing", config.steps, lambda step: run_clearing_bench(config, step), console
-    )
 
 
 def format_bytes(n: int | None) -> str:
@@ -229,3 +213,6 @@ def write_plot(result: ClearingBenchResult, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, format="png")
+
+
+BENCHMARK = Benchmark("bench clearing", 180, run_clearing_bench, print_report, write_plot)

@@ -1,10 +1,10 @@
 """Show a clock benchmark: a progress bar while it runs, then tables, target lines and a plot.
 
-Kept apart from :mod:`auctioneer.bench.clock` so the measurements can be run
+Kept apart from :mod:`auctioneer.clock.bench` so the measurements can be run
 and tested without a console, and so matplotlib is imported only to plot.
 
 Example:
-    >>> from auctioneer.bench.clock import Target
+    >>> from auctioneer.clock.bench import Target
     >>> target_line(Target("paper size clears in <= 0.1 s", True, "0.004 s median"))
     'PASS  paper size clears in <= 0.1 s: 0.004 s median'
 """
@@ -17,42 +17,25 @@ from statistics import median
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.clock import (
+from auctioneer.clock.bench import (
     BIG_TARGET_S,
     PAPER_TARGET_S,
-    ClockBenchConfig,
     ClockBenchResult,
     run_clock_bench,
 )
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.target import target_line
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.target import target_line
 from auctioneer.money import format_money
 
 __all__ = [
+    "BENCHMARK",
     "modes_table",
     "print_report",
-    "report_console",
     "results_table",
-    "run_with_progress",
     "target_line",
     "welfare_table",
     "write_plot",
 ]
-
-_TABLE_WIDTH = 160
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(_TABLE_WIDTH)
-
-
-def run_with_progress(config: ClockBenchConfig, console: Console) -> ClockBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench clock", config.steps, lambda step: run_clock_bench(config, step), console
-    )
 
 
 def _mib(n: int) -> str:
@@ -181,3 +164,6 @@ def write_plot(result: ClockBenchResult, path: Path) -> None:
     total.set_yscale("log")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, format="png")
+
+
+BENCHMARK = Benchmark("bench clock", 160, run_clock_bench, print_report, write_plot)

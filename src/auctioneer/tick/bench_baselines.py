@@ -2,7 +2,7 @@
 
 Both keep the tick books' order (price highest first, then the earlier
 update first) and their calling shape (``update``, ``expire``, ``select``),
-so :mod:`auctioneer.bench.tick` drives them with the same timing loop as the
+so :mod:`auctioneer.tick.bench` drives them with the same timing loop as the
 native structures, and the tests hold them to :mod:`auctioneer.tick.reference`.
 
 They are written as a careful programmer would write the obvious solution,

@@ -42,10 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from auctioneer.bench.record import write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import Environment, environment, gc_paused, summarize
 from auctioneer.checks import require_int
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import Environment, environment, gc_paused, summarize
 from auctioneer.thermal import (
     CouplingTable,
     GpuBid,
@@ -69,7 +68,6 @@ __all__ = [
     "ThermalBenchResult",
     "evaluate_targets",
     "run_thermal_bench",
-    "write_json",
 ]
 
 GPU_BUDGET_NS = 100_000

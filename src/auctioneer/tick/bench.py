@@ -13,7 +13,7 @@ size N and every structure the benchmark fills a book with N agents (ids
 * **from Python** -- ``time.perf_counter_ns()`` around each call, the cost a
   Python scheduler would actually pay; an empty ``perf_counter_ns`` pair is
   measured and reported the same way. The pure-Python baselines of
-  :mod:`auctioneer.bench.baselines` run in this same loop.
+  :mod:`auctioneer.tick.bench_baselines` run in this same loop.
 * **memory** -- ``nbytes / capacity`` of the native core's block; for every
   book also the bytes :mod:`tracemalloc` saw allocated to build it, per agent.
 * **accuracy** -- the sampled book's miss rate: the share of ticks whose
@@ -44,10 +44,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from auctioneer.bench.baselines import BASELINES, TickBook
-from auctioneer.bench.record import fields_dict, write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import (
+from auctioneer.checks import require_int
+from auctioneer.measure.record import fields_dict
+from auctioneer.measure.sizes import parse_int_list
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import (
     Environment,
     Percentiles,
     environment,
@@ -56,8 +57,8 @@ from auctioneer.bench.timing import (
     perf_counter_overhead,
     summarize,
 )
-from auctioneer.checks import require_int
 from auctioneer.tick import STRUCTURES, _core
+from auctioneer.tick.bench_baselines import BASELINES, TickBook
 from auctioneer.tick.limits import MAX_CAPACITY
 
 __all__ = [
@@ -79,7 +80,6 @@ __all__ = [
     "parse_sizes",
     "parse_structures",
     "run_tick_bench",
-    "write_json",
 ]
 
 PRICE_LOW = 500_000
@@ -119,23 +119,10 @@ SPEEDUP_VS_HEAPQ = 2.0
 # Configuration
 
 
+
 def parse_sizes(text: str) -> tuple[int, ...]:
     """Book sizes from ``"10,100,1000"``; ValueError naming the bad item."""
-    items = [item.strip() for item in text.split(",")]
-    if not any(items):
-        raise ValueError(f"{text!r} names no size; give e.g. 10,100,1000")
-    sizes: list[int] = []
-    for item in items:
-        if not item:
-            raise ValueError(f"{text!r} has an empty item; give e.g. 10,100,1000")
-        try:
-            size = int(item)
-        except ValueError:
-            raise ValueError(f"size {item!r} is not an integer") from None
-        if not 1 <= size <= MAX_CAPACITY:
-            raise ValueError(f"size {item!r} is out of range 1..{MAX_CAPACITY}")
-        sizes.append(size)
-    return tuple(sorted(set(sizes)))
+    return parse_int_list(text, "size", 1, MAX_CAPACITY, "10,100,1000")
 
 
 def parse_structures(text: str) -> tuple[str, ...]:

@@ -31,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass
@@ -39,9 +38,9 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import Environment, environment, gc_paused
 from auctioneer.sim.loop import EventLoop, Handler
 from auctioneer.sim.model import Model
 from auctioneer.sim.run import SimResult, measure, simulate
@@ -58,7 +57,6 @@ __all__ = [
     "evaluate_targets",
     "run_sim_bench",
     "simulate_simpy",
-    "write_json",
 ]
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[3] / "examples" / "sim" / "steady.yaml"
@@ -214,6 +212,22 @@ class SimBenchResult:
         theirs = self.row("SimPy", workload)
         return theirs.loop_cpu_s / ours.loop_cpu_s if ours.loop_cpu_s else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every row, ratio and target, with the environment, as JSON-ready builtins."""
+        sc = self.config.scenario
+        return {
+            "benchmark": "sim",
+            "environment": asdict(self.environment),
+            "scenario": {"name": sc.name, "duration_s": sc.duration_s, "tick_hz": sc.cpu.tick_hz,
+                         "agents": sc.agents.count, "repeats": self.config.repeats},
+            "rows": [{**asdict(r), "events_per_s": r.events_per_s} for r in self.rows],
+            "ratio_model": self.ratio("model"),
+            "ratio_pattern": self.ratio("pattern"),
+            "same_trace": self.same_trace,
+            "targets": [asdict(t) for t in self.targets],
+            "elapsed_s": self.elapsed_s,
+        }
+
 
 def evaluate_targets(config: SimBenchConfig, rows: tuple[Row, ...]) -> tuple[Target, ...]:
     """PASS/MISS: the scenario's host time simulated in no more wall time (10 s at 10 kHz,
@@ -272,21 +286,3 @@ def run_sim_bench(config: SimBenchConfig, step: Step | None = None) -> SimBenchR
     return SimBenchResult(config, rows, evaluate_targets(config, rows), environment(),
                           time.perf_counter() - started)
 
-
-def write_json(result: SimBenchResult, path: Path) -> None:
-    """Every row, ratio and target, with the environment, as JSON."""
-    sc = result.config.scenario
-    data = {
-        "benchmark": "sim",
-        "environment": asdict(result.environment),
-        "scenario": {"name": sc.name, "duration_s": sc.duration_s, "tick_hz": sc.cpu.tick_hz,
-                     "agents": sc.agents.count, "repeats": result.config.repeats},
-        "rows": [{**asdict(r), "events_per_s": r.events_per_s} for r in result.rows],
-        "ratio_model": result.ratio("model"),
-        "ratio_pattern": result.ratio("pattern"),
-        "same_trace": result.same_trace,
-        "targets": [asdict(t) for t in result.targets],
-        "elapsed_s": result.elapsed_s,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -53,9 +53,6 @@ from typing import Any
 
 import numpy as np
 
-from auctioneer.bench.record import fields_dict, write_json
-from auctioneer.bench.target import Target
-from auctioneer.bench.timing import Environment, environment, gc_paused
 from auctioneer.checks import require_int
 from auctioneer.clearing.allocation import check_feasible
 from auctioneer.clearing.generate import generate
@@ -63,6 +60,10 @@ from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.clearing.solve import clear
 from auctioneer.clearing.vcg import vcg_payments
+from auctioneer.measure.record import fields_dict
+from auctioneer.measure.sizes import parse_int_list
+from auctioneer.measure.target import Target
+from auctioneer.measure.timing import Environment, environment, gc_paused
 
 __all__ = [
     "CELL_BUDGET_S",
@@ -85,7 +86,6 @@ __all__ = [
     "parse_sizes",
     "run_clearing_bench",
     "series_for",
-    "write_json",
 ]
 
 DEFAULT_SIZES = (10, 20, 50, 100, 200)
@@ -155,22 +155,10 @@ def series_for(
 # Configuration
 
 
+
 def parse_sizes(text: str) -> tuple[int, ...]:
     """Bid counts from ``"10,20,50"``; an empty string is no series. ValueError names the item."""
-    if not text.strip():
-        return ()
-    sizes: list[int] = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            raise ValueError(f"{text!r} has an empty item; give e.g. 10,20,50")
-        try:
-            size = int(item)
-        except ValueError:
-            raise ValueError(f"size {item!r} is not an integer") from None
-        if not 1 <= size <= 100_000:
-            raise ValueError(f"size {item!r} is out of range 1..100000")
-        sizes.append(size)
-    return tuple(sorted(set(sizes)))
+    return parse_int_list(text, "size", 1, 100_000, "10,20,50", empty_ok=True)
 
 
 def parse_methods(text: str) -> tuple[str, ...]:

@@ -13,12 +13,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from auctioneer.bench import clearing as bench
-from auctioneer.bench.clearing_report import print_report, target_line, write_plot
-from auctioneer.bench.timing import environment
+from auctioneer.clearing import bench
+from auctioneer.clearing.bench_report import print_report, target_line, write_plot
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.cli import app, main
+from auctioneer.measure.record import write_json
+from auctioneer.measure.timing import environment
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner()
@@ -77,7 +78,7 @@ def test_instances_are_reproducible() -> None:
 
 def test_json_and_plot(tiny_result: bench.ClearingBenchResult, tmp_path: Path) -> None:
     out_json, out_png = tmp_path / "a" / "clearing.json", tmp_path / "b" / "clearing.png"
-    bench.write_json(tiny_result, out_json)
+    write_json(tiny_result, out_json)
     data = json.loads(out_json.read_text())
     assert data["benchmark"] == "auctioneer.bench.clearing"
     assert data["config"]["sizes"] == [4, 8] and data["config"]["sizes_3d"] == [4]

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.bench import tick as bench
-from auctioneer.bench.baselines import BASELINES, HeapqBook, SortedListBook
-from auctioneer.bench.tick_report import print_report, target_line, write_plot
-from auctioneer.bench.timing import Percentiles, median_percentiles, summarize
-from auctioneer.tick import STRUCTURES
+from auctioneer.measure.record import write_json
+from auctioneer.measure.timing import Percentiles, median_percentiles, summarize
+from auctioneer.tick import STRUCTURES, bench
+from auctioneer.tick.bench_baselines import BASELINES, HeapqBook, SortedListBook
+from auctioneer.tick.bench_report import print_report, target_line, write_plot
 from auctioneer.tick.reference import IndexedHeap
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -238,7 +238,7 @@ def test_tiny_run_keeps_distributions_for_the_plot(tiny: bench.TickBenchResult) 
 
 def test_tiny_run_writes_json(tiny: bench.TickBenchResult, tmp_path: Path) -> None:
     path = tmp_path / "deep" / "bench.json"
-    bench.write_json(tiny, path)
+    write_json(tiny, path)
     data = json.loads(path.read_text())
     assert {"environment", "config", "timer", "results", "sampled_accuracy", "targets"} <= set(
         data

@@ -1,10 +1,10 @@
 """Show a ring benchmark: a progress bar while it runs, then tables, ratios, targets and a plot.
 
-Kept apart from :mod:`auctioneer.bench.ring` so the measurements can be run
+Kept apart from :mod:`auctioneer.tick.ring_bench` so the measurements can be run
 and tested without a console, and so matplotlib is imported only to plot.
 
 Example:
-    >>> from auctioneer.bench.target import Target
+    >>> from auctioneer.measure.target import Target
     >>> target_line(Target("SPSC push p99 < 100 ns", True, "30.0 ns raw"))
     'PASS  SPSC push p99 < 100 ns: 30.0 ns raw'
 """
@@ -16,41 +16,24 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.latency_plot import label_percentile_axis, plot_percentiles
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.ring import (
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.latency_plot import label_percentile_axis, plot_percentiles
+from auctioneer.measure.target import target_line
+from auctioneer.measure.timing import Percentiles
+from auctioneer.tick.ring_bench import (
     SUBMIT_TARGET_NS,
-    RingBenchConfig,
     RingBenchResult,
     run_ring_bench,
 )
-from auctioneer.bench.target import target_line
-from auctioneer.bench.timing import Percentiles
 
 __all__ = [
+    "BENCHMARK",
     "latency_table",
     "print_report",
-    "report_console",
-    "run_with_progress",
     "target_line",
     "throughput_table",
     "write_plot",
 ]
-
-_TABLE_WIDTH = 140
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(_TABLE_WIDTH)
-
-
-def run_with_progress(config: RingBenchConfig, console: Console) -> RingBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench ring", config.steps, lambda step: run_ring_bench(config, step), console
-    )
 
 
 def _fmt(ns: float) -> str:
@@ -153,3 +136,6 @@ def write_plot(result: RingBenchResult, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, format="png")
+
+
+BENCHMARK = Benchmark("bench ring", 140, run_ring_bench, print_report, write_plot)

@@ -1,10 +1,10 @@
 """Show a tick benchmark: a progress bar while it runs, then a table, target lines and a plot.
 
-Kept apart from :mod:`auctioneer.bench.tick` so the measurements can be run
+Kept apart from :mod:`auctioneer.tick.bench` so the measurements can be run
 and tested without a console, and so matplotlib is imported only to plot.
 
 Example:
-    >>> from auctioneer.bench.tick import Target
+    >>> from auctioneer.tick.bench import Target
     >>> target_line(Target("tick p99 in C <= 50 ns", True, "best TierBook 31 ns"))
     'PASS  tick p99 in C <= 50 ns: best TierBook 31 ns'
 """
@@ -16,42 +16,26 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.latency_plot import label_percentile_axis, plot_percentiles
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.target import target_line
-from auctioneer.bench.tick import (
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.latency_plot import label_percentile_axis, plot_percentiles
+from auctioneer.measure.target import target_line
+from auctioneer.measure.timing import Percentiles
+from auctioneer.tick.bench import (
     SampledAccuracy,
-    TickBenchConfig,
     TickBenchResult,
     run_tick_bench,
 )
-from auctioneer.bench.timing import Percentiles
 
 __all__ = [
+    "BENCHMARK",
     "accuracy_table",
     "print_report",
-    "report_console",
     "results_table",
-    "run_with_progress",
     "target_line",
     "write_plot",
 ]
 
-_TABLE_WIDTH = 200
 """Columns the results table needs to show every cell on one line."""
-
-
-def report_console() -> Console:
-    """A console for the report: the terminal's width, or wide enough when redirected."""
-    return wide_console(_TABLE_WIDTH)
-
-
-def run_with_progress(config: TickBenchConfig, console: Console) -> TickBenchResult:
-    """Run the benchmark with a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench tick", config.steps, lambda step: run_tick_bench(config, step), console
-    )
 
 
 def _triple(p: Percentiles | None) -> str:
@@ -198,3 +182,6 @@ def write_plot(result: TickBenchResult, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, format="png")
+
+
+BENCHMARK = Benchmark("bench tick", 200, run_tick_bench, print_report, write_plot)

@@ -4,7 +4,7 @@ Every ``auctioneer bench`` result has a ``to_dict()``; :func:`write_json`
 writes it, indented, one trailing newline, creating the folder.
 
 Example:
-    >>> from auctioneer.bench.target import Target
+    >>> from auctioneer.measure.target import Target
     >>> fields_dict(Target("p99 <= 50 ns", True, "31 ns"))
     {'name': 'p99 <= 50 ns', 'passed': True, 'detail': '31 ns'}
 """

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from auctioneer.bench import clock as bench
-from auctioneer.bench.clock_report import print_report, target_line, write_plot
+from auctioneer.clock import bench
+from auctioneer.clock.bench_report import print_report, target_line, write_plot
+from auctioneer.measure.record import write_json
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -54,7 +55,7 @@ def test_targets_fail_on_infeasible_runs(tiny: bench.ClockBenchResult) -> None:
 
 def test_json_and_plot(tiny: bench.ClockBenchResult, tmp_path: Path) -> None:
     out_json, out_png = tmp_path / "a" / "clock.json", tmp_path / "b" / "clock.png"
-    bench.write_json(tiny, out_json)
+    write_json(tiny, out_json)
     data = json.loads(out_json.read_text())
     assert data["benchmark"] == "auctioneer.bench.clock"
     assert data["config"]["sizes"] == [[40, 16], [100, 100]]

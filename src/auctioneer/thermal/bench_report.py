@@ -1,7 +1,7 @@
 """Show the thermal benchmark: progress, two tables, target lines and a PNG.
 
 Example:
-    >>> report_console().width >= 80
+    >>> BENCHMARK.console().width >= 80
     True
 """
 
@@ -12,29 +12,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from auctioneer.bench import progress
-from auctioneer.bench.progress import wide_console
-from auctioneer.bench.target import target_line
-from auctioneer.bench.thermal import (
+from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.target import target_line
+from auctioneer.thermal.bench import (
     GPU_BUDGET_NS,
-    ThermalBenchConfig,
     ThermalBenchResult,
     run_thermal_bench,
 )
 
-__all__ = ["print_report", "report_console", "run_with_progress", "write_plot"]
-
-
-def report_console() -> Console:
-    """The terminal's console, or a 120-column one when redirected."""
-    return wide_console(120)
-
-
-def run_with_progress(config: ThermalBenchConfig, console: Console) -> ThermalBenchResult:
-    """Run the benchmark under a rich progress bar on ``console``."""
-    return progress.run_with_progress(
-        "bench thermal", config.steps, lambda step: run_thermal_bench(config, step), console
-    )
+__all__ = ["BENCHMARK", "print_report", "write_plot"]
 
 
 def print_report(result: ThermalBenchResult, console: Console) -> None:
@@ -118,3 +104,6 @@ def write_plot(result: ThermalBenchResult, path: Path) -> None:
         ax.legend(fontsize="small")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, format="png")
+
+
+BENCHMARK = Benchmark("bench thermal", 120, run_thermal_bench, print_report, write_plot)
