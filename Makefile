@@ -29,6 +29,7 @@ test: $(VENV)/.native
 lint: $(VENV)/.native
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.native
 	$(BIN)/auctioneer bench tick --json out/bench-tick.json --plot out/bench-tick.png

@@ -41,7 +41,7 @@ Form = Literal["dense", "sparse"]
 # Cost model constants, measured on the development machine (2 shared cores,
 # numpy 2.4, Python 3.11) by timing the solvers on uncorrelated random
 # instances with
-#   .venv/bin/python -c "from auctioneer.bench.clearing import calibrate; calibrate()"
+#   .venv/bin/python -c "from auctioneer.clearing.bench import calibrate; calibrate()"
 # which prints measured against predicted seconds per form. Within ~30% for
 # the dense form (which is all a back-of-the-envelope figure needs).
 # Dense: one contiguous add + maximum per move costs ~0.5 ns per cell while
