@@ -61,9 +61,9 @@ from auctioneer.exchange.engine import (
     PRICE_MAX,
     QUANTITY_MAX,
     Exchange,
-    InvariantError,
     NotFound,
     OrderView,
+    Refusal,
 )
 from auctioneer.exchange.events import (
     EVENT_TYPES,
@@ -76,6 +76,7 @@ from auctioneer.exchange.events import (
     Rested,
     Traded,
 )
+from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, replay
 from auctioneer.exchange.ledger import AccountView, CapacityView
 from auctioneer.exchange.model import (
@@ -119,6 +120,7 @@ __all__ = [
     "OrderView",
     "PlaceOrder",
     "PricePublished",
+    "Refusal",
     "Rejected",
     "RemoveCapacity",
     "ReplayError",

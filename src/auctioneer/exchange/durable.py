@@ -41,10 +41,11 @@ from pathlib import Path
 from types import TracebackType
 
 from auctioneer.exchange.commands import Command
-from auctioneer.exchange.engine import Exchange, canonical_json
+from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.files import numbered_files, write_atomic
 from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, replay
+from auctioneer.exchange.snapshot import canonical_json
 
 __all__ = [
     "DurableExchange",

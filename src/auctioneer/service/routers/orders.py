@@ -20,9 +20,9 @@ from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
 from auctioneer.exchange.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
-from auctioneer.exchange.engine import PRICE_MAX, QUANTITY_MAX, Exchange, OrderView
+from auctioneer.exchange.engine import Exchange, OrderView, Refusal
 from auctioneer.exchange.events import Cancelled, Event, Rejected, Rested, Traded
-from auctioneer.exchange.model import Role, Side, TimeInForce
+from auctioneer.exchange.model import Side, TimeInForce
 from auctioneer.service.deps import Caller, CallerDep, ServiceDep, charge
 from auctioneer.service.errors import ApiError
 from auctioneer.service.runtime import Service
@@ -45,45 +45,33 @@ router = APIRouter(tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
+_SIDES = {side.value: side for side in Side}
+_TIFS = {tif.value: tif for tif in TimeInForce}
+
+
 def _field(prefix: str, order: OrderIn) -> str:
     return prefix + ("market" if order.market is not None else "markets")
 
 
 def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str = "") -> None:
-    """Refuse ``order`` (ApiError naming ``prefix`` + the field) unless the engine could take it.
+    """Refuse ``order`` (ApiError naming ``prefix`` + the field) unless the engine's admission
+    (:meth:`~auctioneer.exchange.Exchange.admit`) would take it.
 
     Funds are checked by the caller (a batch's bids are judged together).
     """
-    if caller.role is Role.ADMIN:
-        raise ApiError(403, "X-API-Key", f"{caller.account!r} is an admin: admins do not trade")
-    markets = order.markets()
-    many = order.market is None
-    for i, market_id in enumerate(markets):
-        field = _field(prefix, order) + (f"[{i}]" if many else "")
-        try:
-            tick = exchange.market(market_id).tick_size
-        except LookupError:
-            raise ApiError(422, field, f"market {market_id!r} is not listed") from None
-        if order.price % tick:
-            raise ApiError(422, prefix + "price",
-                           f"{order.price} is not on the tick of {market_id!r} ({tick})")
-    if order.price > PRICE_MAX:
-        raise ApiError(422, prefix + "price", f"{order.price} exceeds {PRICE_MAX}")
-    if order.quantity > QUANTITY_MAX:
-        raise ApiError(422, prefix + "quantity", f"{order.quantity} exceeds {QUANTITY_MAX}")
-    if order.side == "sell":
-        if caller.role is not Role.PROVIDER:
-            raise ApiError(422, prefix + "side",
-                           f"{caller.account!r} is a {caller.role.value}: only providers sell")
-        if len(markets) > 1:
-            raise ApiError(422, _field(prefix, order), "a sell offers one market")
-    if order.post_only and order.tif != "gtc":
-        raise ApiError(422, prefix + "post_only", f"a post-only order must be gtc, not "
-                       f"{order.tif}")
-
-
-_SIDES = {side.value: side for side in Side}
-_TIFS = {tif.value: tif for tif in TimeInForce}
+    command = PlaceOrder("", caller.account, _SIDES[order.side], order.markets(), order.price,
+                         order.quantity, _TIFS[order.tif], order.all_or_none, order.post_only)
+    try:
+        exchange.admit(command, held=False)
+    except Refusal as exc:
+        if exc.field == "account":
+            raise ApiError(403, "X-API-Key", exc.reason) from None
+        field = prefix + exc.field
+        if exc.field == "markets":
+            field = _field(prefix, order)
+            if order.market is None and exc.index is not None:
+                field += f"[{exc.index}]"
+        raise ApiError(422, field, exc.reason) from None
 
 
 def _maker(account: str, order: OrderIn) -> Maker:

@@ -1,0 +1,77 @@
+"""Account handlers: open an account, deposit money into it, withdraw what is unreserved.
+
+Money enters the exchange only by :class:`~auctioneer.exchange.commands.Deposit`
+and leaves only by :class:`~auctioneer.exchange.commands.Withdraw`; the
+exchange counts what was minted so the invariant check can prove
+conservation. Every amount is checked against
+:data:`~auctioneer.money.MONEY_MAX` before it is added, so no balance can
+pass a signed 64-bit integer.
+
+Example:
+    >>> from auctioneer.exchange import Exchange, OpenAccount, Deposit, Role
+    >>> ex = Exchange()
+    >>> _ = ex.apply(OpenAccount("a", Role.TRADER))
+    >>> ex.apply(Deposit("a", 2**63))[0].field
+    'amount'
+"""
+
+from __future__ import annotations
+
+from auctioneer.exchange import commands as c
+from auctioneer.exchange.events import Accepted, Event
+from auctioneer.exchange.ledger import Account
+from auctioneer.exchange.model import Role
+from auctioneer.exchange.state import Refusal, State, check_ts, positive, text
+from auctioneer.money import MONEY_MAX
+
+__all__ = ["AccountDesk"]
+
+
+class AccountDesk(State):
+    """The handlers of OpenAccount, Deposit and Withdraw."""
+
+    def _open_account(self, cmd: c.OpenAccount) -> list[Event]:
+        account = text(cmd.account, "account")
+        if account in self._accounts:
+            raise Refusal("account", f"{account!r} already exists")
+        if not isinstance(cmd.role, Role):
+            raise Refusal("role", f"{cmd.role!r} is not a role")
+        check_ts(cmd.ts_ns)
+        events: list[Event] = []
+        ts = self._advance(cmd.ts_ns, events)
+        self._accounts[account] = Account(account, cmd.role)
+        events.append(Accepted(cmd.kind, account, ts))
+        return events
+
+    def _deposit(self, cmd: c.Deposit) -> list[Event]:
+        acct = self._account_of(cmd.account)
+        # Every balance, reservation and trade amount is part of the money deposited, so
+        # capping the total (not each balance) bounds every amount a trade can produce:
+        # a sale can never credit a balance past 2**63 - 1.
+        amount = positive(cmd.amount, "amount", MONEY_MAX)
+        if amount > MONEY_MAX - self._minted:
+            raise Refusal("amount", f"{amount} would take the money held on the exchange "
+                          f"past {MONEY_MAX}: at most {MONEY_MAX - self._minted} more "
+                          "can be deposited")
+        check_ts(cmd.ts_ns)
+        events: list[Event] = []
+        ts = self._advance(cmd.ts_ns, events)
+        acct.balance += amount
+        self._minted += amount
+        events.append(Accepted(cmd.kind, acct.id, ts))
+        return events
+
+    def _withdraw(self, cmd: c.Withdraw) -> list[Event]:
+        acct = self._account_of(cmd.account)
+        amount = positive(cmd.amount, "amount", MONEY_MAX)
+        available = acct.balance - acct.reserved
+        if amount > available:
+            raise Refusal("amount", f"{amount} exceeds the available {available} "
+                          "(balance less reservations)")
+        check_ts(cmd.ts_ns)
+        events: list[Event] = []
+        ts = self._advance(cmd.ts_ns, events)
+        acct.balance -= amount
+        self._minted -= amount
+        events.append(Accepted(cmd.kind, acct.id, ts))
+        return events

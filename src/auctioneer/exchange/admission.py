@@ -1,0 +1,113 @@
+"""Order admission: the one place that decides whether an order may be placed.
+
+:meth:`Admission.admit` checks every field of a
+:class:`~auctioneer.exchange.commands.PlaceOrder` against the state, in a
+fixed order, and raises :class:`~auctioneer.exchange.state.Refusal` naming
+the first bad field. The engine's order path calls it for every order (fast
+path and checked path alike); the service calls it with ``held=False`` to
+refuse a request before it is sequenced, when the order id, the timestamp
+and the funds are not yet known (a batch's bids are judged together).
+
+Example:
+    >>> from auctioneer.exchange import Exchange, ListMarket, Market, OpenAccount, Role
+    >>> from auctioneer.exchange import PlaceOrder, Side
+    >>> ex = Exchange()
+    >>> _ = ex.apply(ListMarket(Market.of("r/x", tick_size=5, base_price=10)))
+    >>> _ = ex.apply(OpenAccount("t", Role.TRADER))
+    >>> try:
+    ...     ex.admit(PlaceOrder("", "t", Side.BUY, ("r/x",), 12, 1), held=False)
+    ... except Refusal as exc:
+    ...     exc.field, exc.reason
+    ('price', "12 is not on the tick of 'r/x' (5)")
+"""
+
+from __future__ import annotations
+
+from auctioneer.exchange import commands as c
+from auctioneer.exchange.ledger import Account, Capacity
+from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
+from auctioneer.exchange.model import Role, Side, TimeInForce
+from auctioneer.exchange.state import Refusal, State, check_ts, positive, text
+
+__all__ = ["Admission", "Refusal"]
+
+_BUY, _SELL, _GTC, _ADMIN = Side.BUY, Side.SELL, TimeInForce.GTC, Role.ADMIN
+
+
+class Admission(State):
+    """:meth:`admit`, and the price check a modification shares with it."""
+
+    def _check_price(self, price: object, markets: tuple[str, ...]) -> int:
+        value = positive(price, "price", PRICE_MAX)
+        for m in markets:
+            tick = self._markets[m].tick_size
+            if value % tick:
+                raise Refusal("price", f"{value} is not on the tick of {m!r} ({tick})")
+        return value
+
+    def admit(self, cmd: c.PlaceOrder, held: bool = True) -> tuple[Account, Capacity | None]:
+        """The ordering account and (for a sell) its capacity record, if ``cmd`` may be placed.
+
+        Raises :class:`Refusal` naming the first bad field. With ``held``
+        (the engine's own call) it also checks the order id is new, the
+        timestamp, that a post-only order would not trade, and that the
+        account can reserve the bid's money or offer the sell's capacity.
+        Changes nothing.
+        """
+        if held:
+            order_id = text(cmd.order_id, "order_id")
+            if order_id in self._used_ids:
+                raise Refusal("order_id", f"{order_id!r} was already used")
+        acct = self._account_of(cmd.account)
+        side = cmd.side
+        if side is _BUY:
+            buy = True
+            if acct.role is _ADMIN:
+                raise Refusal("account", f"{acct.id!r} is an admin account: admins do not trade")
+        elif side is _SELL:
+            buy = False
+            if acct.role is not Role.PROVIDER:
+                raise Refusal("side", f"{acct.id!r} is a {acct.role.value}: only providers sell")
+        else:
+            raise Refusal("side", f"{side!r} is not buy or sell")
+        markets = cmd.markets
+        if not isinstance(markets, tuple) or not markets:
+            raise Refusal("markets", f"{markets!r} is not a non-empty tuple of market ids")
+        for i, m in enumerate(markets):
+            self._market_of(m, "markets", i)
+        if len(markets) > 1:
+            if not buy:
+                raise Refusal("markets", "a sell offers capacity in exactly one market")
+            if len(set(markets)) != len(markets):
+                raise Refusal("markets", f"{list(markets)} lists a market twice")
+        price = self._check_price(cmd.price, markets)
+        quantity = positive(cmd.quantity, "quantity", QUANTITY_MAX)
+        tif = cmd.tif
+        if not isinstance(tif, TimeInForce):
+            raise Refusal("tif", f"{tif!r} is not gtc, ioc or fok")
+        aon, post_only = cmd.all_or_none, cmd.post_only
+        if not isinstance(aon, bool):
+            raise Refusal("all_or_none", f"{aon!r} is not true or false")
+        if not isinstance(post_only, bool):
+            raise Refusal("post_only", f"{post_only!r} is not true or false")
+        if post_only and tif is not _GTC:
+            raise Refusal("post_only", f"a post-only order rests: tif {tif.value} "
+                          "cannot be post-only")
+        if not held:
+            return acct, None
+        if post_only and self._crosses(buy, price, markets):
+            raise Refusal("post_only", f"a post-only order at {price} would trade")
+        cap = None
+        if buy:
+            cost = price * quantity
+            if cost > acct.balance - acct.reserved:
+                raise Refusal("quantity", f"{quantity} at {price} needs {cost} reserved; "
+                              f"{acct.balance - acct.reserved} is available")
+        else:
+            cap = self._capacity.get((acct.id, markets[0]))
+            free = cap.free if cap else 0
+            if quantity > free:
+                raise Refusal("quantity", f"{quantity} exceeds the {free} unallocated, "
+                              f"unoffered instances {acct.id!r} provides in {markets[0]!r}")
+        check_ts(cmd.ts_ns)
+        return acct, cap

@@ -1,0 +1,99 @@
+"""Market and capacity handlers: list a market, add and remove a provider's capacity.
+
+A provider's capacity in a market is what its sells may offer; capacity
+that is allocated (sold) or offered (in open sells) is never removed, only
+the free rest. Quantities are bounded by
+:data:`~auctioneer.exchange.limits.QUANTITY_MAX` per record.
+
+Example:
+    >>> from auctioneer.exchange import Exchange, ListMarket, Market
+    >>> ex = Exchange()
+    >>> ex.apply(ListMarket(Market.of("r/x", tick_size=0, base_price=1)))[0].field
+    'market.tick_size'
+"""
+
+from __future__ import annotations
+
+from auctioneer.exchange import commands as c
+from auctioneer.exchange.events import Accepted, Event
+from auctioneer.exchange.ledger import Account, Capacity
+from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
+from auctioneer.exchange.model import ExecutionRule, Market, Role, SelfTrade, split_market_id
+from auctioneer.exchange.state import Refusal, State, check_ts, positive
+from auctioneer.money import MONEY_MAX
+
+__all__ = ["CapacityDesk"]
+
+
+class CapacityDesk(State):
+    """The handlers of ListMarket, AddCapacity and RemoveCapacity."""
+
+    def _list_market(self, cmd: c.ListMarket) -> list[Event]:
+        m = cmd.market
+        if not isinstance(m, Market):
+            raise Refusal("market", f"{m!r} is not a Market")
+        try:
+            split_market_id(m.id)
+        except ValueError as exc:
+            raise Refusal("market.region", str(exc)) from None
+        if m.id in self._markets:
+            raise Refusal("market", f"{m.id!r} is already listed")
+        positive(m.tick_size, "market.tick_size", PRICE_MAX)
+        positive(m.base_price, "market.base_price", PRICE_MAX)
+        positive(m.half_life_s, "market.half_life_s", 10 * 365 * 86_400)
+        if not isinstance(m.execution, ExecutionRule):
+            raise Refusal("market.execution", f"{m.execution!r} is not an execution rule")
+        if not isinstance(m.self_trade, SelfTrade):
+            raise Refusal("market.self_trade", f"{m.self_trade!r} is not a self-trade rule")
+        check_ts(cmd.ts_ns)
+        events: list[Event] = []
+        ts = self._advance(cmd.ts_ns, events)
+        self._add_venue(m)
+        events.append(Accepted(cmd.kind, m.id, ts))
+        return events
+
+    def _provider(self, account: object) -> Account:
+        acct = self._account_of(account)
+        if acct.role is not Role.PROVIDER:
+            raise Refusal("account", f"{acct.id!r} is a {acct.role.value}, not a provider")
+        return acct
+
+    def _add_capacity(self, cmd: c.AddCapacity) -> list[Event]:
+        acct = self._provider(cmd.account)
+        market = self._market_of(cmd.market)
+        cap = self._capacity.get((acct.id, market.id))
+        held = cap.provided if cap else 0
+        quantity = positive(cmd.quantity, "quantity", QUANTITY_MAX - held)
+        # Bought and traded instances in a market never exceed what was ever allocated
+        # there, which never exceeds what is provided: bounding the market's total bounds
+        # every holding and volume.
+        provided = sum(p.provided for p in self._books[market.id].providers.values())
+        if quantity > MONEY_MAX - provided:
+            raise Refusal("quantity", f"{quantity} would take the capacity provided in "
+                          f"{market.id!r} past {MONEY_MAX}")
+        check_ts(cmd.ts_ns)
+        events: list[Event] = []
+        ts = self._advance(cmd.ts_ns, events)
+        if cap is None:
+            cap = self._capacity[(acct.id, market.id)] = Capacity()
+            self._books[market.id].providers[acct.id] = cap
+        cap.provided += quantity
+        events.append(Accepted(cmd.kind, acct.id, ts))
+        return events
+
+    def _remove_capacity(self, cmd: c.RemoveCapacity) -> list[Event]:
+        acct = self._provider(cmd.account)
+        market = self._market_of(cmd.market)
+        quantity = positive(cmd.quantity, "quantity", QUANTITY_MAX)
+        cap = self._capacity.get((acct.id, market.id))
+        free = cap.free if cap else 0
+        if cap is None or quantity > free:
+            raise Refusal("quantity", f"{quantity} exceeds the {free} instances neither "
+                          "allocated nor offered: cancel sells first; allocated capacity "
+                          "is never revoked")
+        check_ts(cmd.ts_ns)
+        events: list[Event] = []
+        ts = self._advance(cmd.ts_ns, events)
+        cap.provided -= quantity
+        events.append(Accepted(cmd.kind, acct.id, ts))
+        return events
