@@ -28,10 +28,12 @@ from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
 from auctioneer.exchange.model import Role, Side, TimeInForce
 from auctioneer.exchange.state import Refusal, State, check_ts, positive, text
+from auctioneer.money import MONEY_MAX
 
 __all__ = ["Admission", "Refusal"]
 
-_BUY, _SELL, _GTC, _ADMIN = Side.BUY, Side.SELL, TimeInForce.GTC, Role.ADMIN
+_BUY, _SELL, _GTC = Side.BUY, Side.SELL, TimeInForce.GTC
+_ADMIN, _PROVIDER = Role.ADMIN, Role.PROVIDER
 
 
 class Admission(State):
@@ -54,11 +56,18 @@ class Admission(State):
         account can reserve the bid's money or offer the sell's capacity.
         Changes nothing.
         """
+        # Each check tests the usual value with exact types first and calls the general
+        # helper, which names the field, only when that fails: this runs for every order.
         if held:
-            order_id = text(cmd.order_id, "order_id")
+            order_id = cmd.order_id
+            if type(order_id) is not str or not order_id:
+                order_id = text(order_id, "order_id")
             if order_id in self._used_ids:
                 raise Refusal("order_id", f"{order_id!r} was already used")
-        acct = self._account_of(cmd.account)
+        account = cmd.account
+        acct = self._accounts.get(account) if type(account) is str else None
+        if acct is None:
+            acct = self._account_of(account)
         side = cmd.side
         if side is _BUY:
             buy = True
@@ -66,29 +75,39 @@ class Admission(State):
                 raise Refusal("account", f"{acct.id!r} is an admin account: admins do not trade")
         elif side is _SELL:
             buy = False
-            if acct.role is not Role.PROVIDER:
+            if acct.role is not _PROVIDER:
                 raise Refusal("side", f"{acct.id!r} is a {acct.role.value}: only providers sell")
         else:
             raise Refusal("side", f"{side!r} is not buy or sell")
         markets = cmd.markets
         if not isinstance(markets, tuple) or not markets:
             raise Refusal("markets", f"{markets!r} is not a non-empty tuple of market ids")
+        books = self._books
         for i, m in enumerate(markets):
-            self._market_of(m, "markets", i)
+            if type(m) is not str or m not in books:
+                self._market_of(m, "markets", i)
         if len(markets) > 1:
             if not buy:
                 raise Refusal("markets", "a sell offers capacity in exactly one market")
             if len(set(markets)) != len(markets):
                 raise Refusal("markets", f"{list(markets)} lists a market twice")
-        price = self._check_price(cmd.price, markets)
-        quantity = positive(cmd.quantity, "quantity", QUANTITY_MAX)
+        price = cmd.price
+        if type(price) is not int or not 0 < price <= PRICE_MAX:
+            positive(price, "price", PRICE_MAX)
+        for m in markets:
+            tick = books[m].tick
+            if price % tick:
+                raise Refusal("price", f"{price} is not on the tick of {m!r} ({tick})")
+        quantity = cmd.quantity
+        if type(quantity) is not int or not 0 < quantity <= QUANTITY_MAX:
+            positive(quantity, "quantity", QUANTITY_MAX)
         tif = cmd.tif
         if not isinstance(tif, TimeInForce):
             raise Refusal("tif", f"{tif!r} is not gtc, ioc or fok")
         aon, post_only = cmd.all_or_none, cmd.post_only
-        if not isinstance(aon, bool):
+        if aon is not False and aon is not True:
             raise Refusal("all_or_none", f"{aon!r} is not true or false")
-        if not isinstance(post_only, bool):
+        if post_only is not False and post_only is not True:
             raise Refusal("post_only", f"{post_only!r} is not true or false")
         if post_only and tif is not _GTC:
             raise Refusal("post_only", f"a post-only order rests: tif {tif.value} "
@@ -104,10 +123,13 @@ class Admission(State):
                 raise Refusal("quantity", f"{quantity} at {price} needs {cost} reserved; "
                               f"{acct.balance - acct.reserved} is available")
         else:
-            cap = self._capacity.get((acct.id, markets[0]))
+            # The book's index holds the same record as _capacity[(account, market)].
+            cap = books[markets[0]].providers.get(acct.id)
             free = cap.free if cap else 0
             if quantity > free:
                 raise Refusal("quantity", f"{quantity} exceeds the {free} unallocated, "
                               f"unoffered instances {acct.id!r} provides in {markets[0]!r}")
-        check_ts(cmd.ts_ns)
+        ts = cmd.ts_ns
+        if type(ts) is not int or not 0 <= ts <= MONEY_MAX:
+            check_ts(ts)
         return acct, cap
