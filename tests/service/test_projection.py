@@ -27,10 +27,9 @@ from auctioneer.exchange import (
     TimeInForce,
     Withdraw,
 )
-from auctioneer.exchange.journal import FsyncPolicy, Journal, replay
+from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalReader, replay
 from auctioneer.service.broadcast import Hub
 from auctioneer.service.errors import field_name
-from auctioneer.service.follower import JournalTail
 from auctioneer.service.keys import KeyRing
 from auctioneer.service.projector import Applied, Projector
 from auctioneer.service.ratelimit import RateLimiter
@@ -113,7 +112,7 @@ def test_journal_tail_equals_replay(batches: list[int], rotate: set[int],
                                     polls: set[int]) -> None:
     with tempfile.TemporaryDirectory() as d:
         seen: list[tuple[int, Command]] = []
-        tail = JournalTail(d, after=0)
+        tail = JournalReader(d, after=0)
         with Journal(d, FsyncPolicy.NEVER) as journal:
             for i, size in enumerate(batches):
                 journal.append_many([Deposit("a", i * 10 + k + 1) for k in range(size)])
@@ -124,7 +123,7 @@ def test_journal_tail_equals_replay(batches: list[int], rotate: set[int],
         seen += tail.poll()
         tail.close()
         assert seen == list(replay(d))
-        later = JournalTail(d, after=3)
+        later = JournalReader(d, after=3)
         assert later.poll() == [r for r in replay(d) if r[0] > 3]
         later.close()
 
@@ -135,7 +134,7 @@ def test_torn_record_is_left_for_later(tmp_path: Path) -> None:
     segment = next(tmp_path.glob("journal-*.log"))
     whole = segment.read_bytes()
     segment.write_bytes(whole[:-3])
-    tail = JournalTail(tmp_path, after=0)
+    tail = JournalReader(tmp_path, after=0)
     assert [seq for seq, _ in tail.poll()] == [1]
     with open(segment, "ab") as out:
         out.write(whole[-3:])

@@ -34,7 +34,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -45,13 +44,15 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.files import numbered_files, write_atomic
 from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, replay
-from auctioneer.exchange.snapshot import canonical_json
+from auctioneer.exchange.snapshot import Saved, canonical_json, decode_saved, encode_saved
 
 __all__ = [
     "DurableExchange",
     "ReplayError",
     "load_snapshot",
     "open_exchange",
+    "restore_saved",
+    "snapshot_and_prune",
     "snapshot_files",
     "write_snapshot",
 ]
@@ -80,21 +81,37 @@ def snapshot_files(directory: str | os.PathLike[str]) -> list[tuple[int, Path]]:
 def write_snapshot(directory: str | os.PathLike[str], seq: int, exchange: Exchange) -> Path:
     """Write ``exchange``'s state after command ``seq`` atomically; return the file."""
     state = exchange.snapshot()
-    digest = hashlib.sha256(canonical_json(state)).hexdigest()
-    data = canonical_json({"hash": digest, "seq": seq, "state": state})
+    data = encode_saved(Saved(seq, hashlib.sha256(canonical_json(state)).hexdigest(), state))
     return write_atomic(Path(directory) / f"{_PREFIX}{seq:020d}{_SUFFIX}", data)
 
 
-def load_snapshot(directory: str | os.PathLike[str]) -> tuple[int, Exchange] | None:
-    """``(seq, exchange)`` from the newest snapshot that verifies; None if there is none."""
+def restore_saved(saved: Saved) -> Exchange:
+    """The exchange ``saved`` holds; ValueError (naming its ``seq``) when it does not restore
+    to its recorded hash, or is malformed."""
+    try:
+        exchange = Exchange.restore(saved.state)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the state saved at {saved.seq} does not restore: {exc!r}") from None
+    if exchange.state_hash() != saved.state_hash:
+        raise ValueError(f"the state saved at {saved.seq} restores to a different state hash")
+    return exchange
+
+
+def load_snapshot(directory: str | os.PathLike[str], upto: int | None = None
+                  ) -> tuple[int, Exchange] | None:
+    """``(seq, exchange)`` from the newest snapshot (not after ``upto``, when given) that
+    verifies; None if there is none. A damaged one is passed over for an older one, and a
+    longer replay."""
     for seq, path in reversed(snapshot_files(directory)):
+        if upto is not None and seq > upto:
+            continue
         try:
-            data = json.loads(path.read_bytes())
-            exchange = Exchange.restore(data["state"])
-        except (ValueError, KeyError, TypeError):
-            continue  # damaged: fall back to an older snapshot and a longer replay
-        if data.get("seq") == seq and exchange.state_hash() == data.get("hash"):
-            return seq, exchange
+            saved = decode_saved(path.read_bytes())
+            if saved.seq != seq:
+                continue  # renamed or copied: its name and its content disagree
+            return seq, restore_saved(saved)
+        except (OSError, ValueError):
+            continue
     return None
 
 
@@ -124,6 +141,29 @@ def open_exchange(directory: str | os.PathLike[str],
     if journal.last_seq < start:
         raise JournalError(f"journal ends at {journal.last_seq}, before the snapshot {start}")
     return exchange, journal
+
+
+def snapshot_and_prune(exchange: Exchange, journal: Journal, keep_upto: int | None) -> Path:
+    """Check ``exchange``'s invariants, snapshot it after the journal's last record and start a
+    new segment; then delete the segments and snapshots older than the newest snapshot at or
+    before ``keep_upto`` (None keeps everything). Returns the new snapshot.
+
+    Recovery needs the newest snapshot and the journal after it; a reader that
+    restarts from an older one (the SQL follower) passes how far it got.
+    """
+    exchange.check()
+    directory = journal.directory
+    path = write_snapshot(directory, journal.last_seq, exchange)
+    journal.rotate()
+    if keep_upto is None:
+        return path
+    keep = max((seq for seq, _ in snapshot_files(directory) if seq <= keep_upto), default=0)
+    if keep:
+        journal.prune(keep)
+        for seq, file in snapshot_files(directory):
+            if seq < keep:
+                file.unlink()
+    return path
 
 
 class DurableExchange:
@@ -168,18 +208,8 @@ class DurableExchange:
     def snapshot(self) -> Path:
         """Snapshot now, start a new journal segment, drop what the older snapshot covers."""
         self._since_snapshot = 0
-        self.exchange.check()
-        seq = self.journal.last_seq
-        path = write_snapshot(self.journal.directory, seq, self.exchange)
-        self.journal.rotate()
-        older = [s for s, _ in snapshot_files(self.journal.directory) if s < seq]
-        if older:
-            keep = older[-1]  # the previous snapshot stays, with the journal after it
-            self.journal.prune(keep)
-            for s, file in snapshot_files(self.journal.directory):
-                if s < keep:
-                    file.unlink()
-        return path
+        # The previous snapshot stays, with the journal after it.
+        return snapshot_and_prune(self.exchange, self.journal, self.journal.last_seq - 1)
 
     def close(self) -> None:
         """Close the journal (syncing it unless the policy is NEVER)."""

@@ -45,6 +45,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from auctioneer.exchange.codec import decode_command, encode_command
 from auctioneer.exchange.commands import Command
@@ -54,6 +55,7 @@ __all__ = [
     "FsyncPolicy",
     "Journal",
     "JournalError",
+    "JournalReader",
     "encode_record",
     "replay",
     "segments",
@@ -100,7 +102,8 @@ def segments(directory: str | os.PathLike[str]) -> list[Path]:
 
 
 def _scan(data: bytes, name: str) -> Iterator[tuple[int, int, bytes]]:
-    """``(seq, end offset, payload)`` per whole record; stops at a torn tail."""
+    """``(seq, end offset, payload)`` per whole record; stops at a torn tail (a short or
+    mis-checksummed final record); raises :class:`JournalError` on damage before the end."""
     pos, size = 0, len(data)
     while pos < size:
         if size - pos < _HEADER.size:
@@ -114,33 +117,112 @@ def _scan(data: bytes, name: str) -> Iterator[tuple[int, int, bytes]]:
         payload = data[pos + _HEADER.size:end]
         if zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq))) != crc:
             if end == size:
-                return  # the final record was not completely written
+                return  # the final record was not completely written (or is being written)
             raise JournalError(f"{name}: checksum mismatch in the record at byte {pos}")
         yield seq, end, payload
         pos = end
+
+
+class JournalReader:
+    """The journal's records after ``after``, read incrementally as the journal grows.
+
+    ``path`` is a journal directory or one segment file. Each :meth:`poll`
+    reads from where the last one stopped (by file offset) to the last whole
+    record, across segment rotations; a record not yet completely written
+    waits for the next poll. Every record's sequence number must follow the
+    one before it, and the first one returned must be ``after + 1``;
+    damage other than a torn tail raises :class:`JournalError`. Recovery
+    (:func:`replay`), the journal's own opening and the SQL follower all
+    read through it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], after: int = 0) -> None:
+        self.path = Path(path)
+        self.last_seq = after
+        self._previous: int | None = None  # the last record seen, returned or not
+        self._current: Path | None = None
+        self._file: IO[bytes] | None = None
+        self._data = b""  # what was read of the current segment from the last whole record on
+        self._offset = 0  # how much of it is consumed
+
+    def _next_path(self) -> Path | None:
+        """The segment after the current one (or the first), if it exists."""
+        if not self.path.is_dir():
+            return self.path if self._current is None else None
+        files = segments(self.path)
+        if self._current is not None:
+            files = [f for f in files if f.name > self._current.name]
+        return files[0] if files else None
+
+    def _switch(self, path: Path) -> None:
+        if self._file is not None:
+            if self._offset < len(self._data):  # a segment is complete once a newer one exists
+                raise JournalError(f"{self._current.name if self._current else ''}: "
+                                   "torn record before a later segment")
+            self._file.close()
+        self._current = path
+        self._file = open(path, "rb")  # noqa: SIM115 - held open while reading
+        self._data, self._offset = b"", 0
+
+    def _read(self) -> Iterator[tuple[int, Command]]:
+        assert self._file is not None and self._current is not None
+        data = self._data = self._data[self._offset:] + self._file.read()
+        self._offset = 0
+        for seq, end, payload in _scan(data, self._current.name):
+            self._offset = end  # kept per record: a reader may stop between records
+            previous = self._previous
+            if previous is not None and seq != previous + 1:
+                raise JournalError(f"{self._current.name}: sequence {seq} follows {previous}")
+            self._previous = seq
+            if seq > self.last_seq:
+                if seq != self.last_seq + 1:
+                    raise JournalError(f"journal resumes at {seq}, after {self.last_seq} "
+                                       f"{self.last_seq + 1} was needed")
+                self.last_seq = seq
+                yield seq, decode_command(json.loads(payload))
+
+    def records(self) -> Iterator[tuple[int, Command]]:
+        """The whole records appended since the last read, in order, one segment in memory
+        at a time."""
+        if self._file is None:
+            first = self._next_path()
+            if first is None:
+                return
+            self._switch(first)
+        yield from self._read()
+        # A newer segment exists only once the current one is complete: read the current
+        # one to its end once more (it may have grown since), then move on.
+        while (following := self._next_path()) is not None:
+            yield from self._read()
+            self._switch(following)
+            yield from self._read()
+
+    def poll(self) -> list[tuple[int, Command]]:
+        """The whole records appended since the last call, in order."""
+        return list(self.records())
+
+    def close(self) -> None:
+        """Close the open segment."""
+        if self._file is not None:
+            self._file.close()
+
+    def __enter__(self) -> JournalReader:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
 def replay(path: str | os.PathLike[str], after: int = 0) -> Iterator[tuple[int, Command]]:
     """``(seq, command)`` for every whole record with ``seq > after``, in order.
 
     ``path`` is a journal directory or one segment file. A torn final record
-    of the last segment is skipped; other damage raises :class:`JournalError`.
+    of the last segment is skipped; other damage raises :class:`JournalError`
+    (:class:`JournalReader` reads it).
     """
-    files = segments(path) if Path(path).is_dir() else [Path(path)]
-    expected = None
-    for i, file in enumerate(files):
-        data = file.read_bytes()
-        last = i == len(files) - 1
-        end = 0
-        for seq, record_end, payload in _scan(data, file.name):
-            end = record_end
-            if expected is not None and seq != expected:
-                raise JournalError(f"{file.name}: sequence {seq} follows {expected - 1}")
-            expected = seq + 1
-            if seq > after:
-                yield seq, decode_command(json.loads(payload))
-        if end != len(data) and not last:
-            raise JournalError(f"{file.name}: torn record before a later segment")
+    with JournalReader(path, after) as reader:
+        yield from reader.records()
 
 
 class Journal:
@@ -164,8 +246,8 @@ class Journal:
         self.last_seq = 0
         files = segments(self.directory)
         if files:
-            for _ in replay(self.directory, after=2**63):  # checks checksums and sequence
-                pass  # pragma: no cover - nothing is past 2**63
+            with JournalReader(self.directory, after=2**63) as reader:
+                reader.poll()  # checks checksums and sequence; nothing is past 2**63
             self.last_seq = self._recover_tail(files[-1])
         path = files[-1] if files else self._segment_path(1)
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - held open for appends

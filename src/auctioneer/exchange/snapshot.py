@@ -6,6 +6,11 @@ trade tapes and price indexes, clocks and counters -- in a canonical order,
 so equal states give equal bytes and :func:`state_hash` is a fingerprint
 replicas, replays and the native core are compared by.
 
+:class:`Saved` is the one on-disk form of a state -- the service's
+snapshots and the scale-out engines' checkpoints alike: canonical JSON of
+``{"hash", "seq", "state"}`` plus any labels (a partition and its stream),
+where ``seq`` is the last command the state includes.
+
 Example:
     >>> from auctioneer.exchange import Exchange
     >>> ex = Exchange()
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from auctioneer.exchange.book import Order
@@ -26,7 +32,16 @@ from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.model import Role
 from auctioneer.exchange.state import State
 
-__all__ = ["SNAPSHOT_VERSION", "canonical_json", "restore_into", "snapshot_of", "state_hash"]
+__all__ = [
+    "SNAPSHOT_VERSION",
+    "Saved",
+    "canonical_json",
+    "decode_saved",
+    "encode_saved",
+    "restore_into",
+    "snapshot_of",
+    "state_hash",
+]
 
 SNAPSHOT_VERSION = 1
 _S = TypeVar("_S", bound=State)
@@ -106,3 +121,34 @@ def canonical_json(data: Any) -> bytes:
     """``data`` as compact JSON with sorted keys, UTF-8: one byte string per value."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A state after command ``seq``, the hash it should restore to, and labels."""
+
+    seq: int
+    state_hash: str
+    state: dict[str, Any]
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+_KEYS = ("hash", "seq", "state")
+
+
+def encode_saved(saved: Saved) -> bytes:
+    """``saved`` as canonical JSON bytes."""
+    return canonical_json({**saved.labels, "hash": saved.state_hash, "seq": saved.seq,
+                           "state": saved.state})
+
+
+def decode_saved(data: bytes) -> Saved:
+    """What :func:`encode_saved` wrote; ValueError when it is not that (its state is checked
+    only by restoring it)."""
+    body = json.loads(data)
+    if not isinstance(body, dict) or any(key not in body for key in _KEYS):
+        raise ValueError(f"not a saved state: it lacks one of {list(_KEYS)}")
+    seq, digest, state = body["seq"], body["hash"], body["state"]
+    if type(seq) is not int or not isinstance(digest, str) or not isinstance(state, dict):
+        raise ValueError("not a saved state: bad seq, hash or state")
+    return Saved(seq, digest, state, {k: v for k, v in body.items() if k not in _KEYS})

@@ -11,144 +11,37 @@ That makes the projection crash-consistent for free: on start the follower
 restores the newest snapshot not ahead of ``projected_seq`` (or starts
 empty), replays the journal silently up to ``projected_seq`` and projects
 from there on. It also keeps SQL work off the sequencer's core. The tables
-lag the journal by the follower's poll interval plus one batch.
-
-:class:`JournalTail` reads the journal's documented record format
-(:mod:`auctioneer.exchange.journal`) incrementally, by file offset, across
-segment rotations, stopping before a record not yet completely written.
-
-Example:
-    >>> import tempfile
-    >>> from auctioneer.exchange.commands import Deposit
-    >>> from auctioneer.exchange.journal import FsyncPolicy, Journal
-    >>> d = tempfile.mkdtemp()
-    >>> tail = JournalTail(d, after=0)
-    >>> with Journal(d, FsyncPolicy.NEVER) as j:
-    ...     _ = j.append_many([Deposit("a", 5), Deposit("a", 6)])
-    >>> [(seq, cmd.amount) for seq, cmd in tail.poll()]
-    [(1, 5), (2, 6)]
-    >>> tail.poll()
-    []
-    >>> tail.close()
+lag the journal by the follower's poll interval plus one batch. It reads
+snapshots and the journal as recovery does
+(:func:`~auctioneer.exchange.durable.load_snapshot`,
+:class:`~auctioneer.exchange.journal.JournalReader`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import Engine
 
-from auctioneer.exchange.codec import decode_command
 from auctioneer.exchange.commands import Command
-from auctioneer.exchange.durable import snapshot_files
+from auctioneer.exchange.durable import load_snapshot
 from auctioneer.exchange.engine import Exchange
-from auctioneer.exchange.journal import JournalError, segments
+from auctioneer.exchange.journal import JournalReader
 from auctioneer.service.projector import Applied, Projector
 from auctioneer.service.store import connect, projected_seq
 
-__all__ = ["Follower", "JournalTail", "catch_up", "follow", "main"]
+__all__ = ["Follower", "catch_up", "follow", "main"]
 
 _MAIN = "from auctioneer.service.follower import main; main()"
-_HEADER = struct.Struct("<IIQ")
-_SEQ = struct.Struct("<Q")
 _CHUNK = 20_000
 _STOP = b"s"
-
-
-class JournalTail:
-    """Yields the journal records after ``after`` as they are appended."""
-
-    def __init__(self, directory: str | Path, after: int) -> None:
-        self.directory = Path(directory)
-        self.last_seq = after
-        self._path: Path | None = None
-        self._file: IO[bytes] | None = None
-        self._buffer = b""
-
-    def _next_path(self) -> Path | None:
-        """The segment after the current one (or the first), if it exists."""
-        files = segments(self.directory)
-        if self._path is not None:
-            files = [f for f in files if f.name > self._path.name]
-        return files[0] if files else None
-
-    def _switch(self, path: Path) -> None:
-        if self._file is not None:
-            self._file.close()
-        self._path = path
-        self._file = open(path, "rb")  # noqa: SIM115 - held open while tailing
-        self._buffer = b""
-
-    def _read(self) -> list[tuple[int, Command]]:
-        assert self._file is not None
-        data = self._buffer + self._file.read()
-        out = []
-        pos = 0
-        while len(data) - pos >= _HEADER.size:
-            length, crc, seq = _HEADER.unpack_from(data, pos)
-            end = pos + _HEADER.size + length
-            if end > len(data):
-                break
-            payload = data[pos + _HEADER.size:end]
-            if zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq))) != crc:
-                break  # being written (or torn: the service truncates it on restart)
-            pos = end
-            if seq > self.last_seq:
-                if seq != self.last_seq + 1:
-                    raise JournalError(f"journal skips from {self.last_seq} to {seq}")
-                out.append((seq, decode_command(json.loads(payload))))
-                self.last_seq = seq
-        self._buffer = data[pos:]
-        return out
-
-    def poll(self) -> list[tuple[int, Command]]:
-        """The whole records appended since the last call, in order."""
-        if self._file is None:
-            first = self._next_path()
-            if first is None:
-                return []
-            self._switch(first)
-        out = self._read()
-        # A newer segment exists only once the current one is complete: read the current
-        # one to its end once more (it may have grown since), then move on.
-        while not self._buffer and (following := self._next_path()) is not None:
-            out += self._read()
-            if self._buffer:
-                break
-            self._switch(following)
-            out += self._read()
-        return out
-
-    def close(self) -> None:
-        """Close the open segment."""
-        if self._file is not None:
-            self._file.close()
-
-
-def _start(journal_dir: Path, projected: int) -> tuple[int, Exchange]:
-    """The newest snapshot not ahead of ``projected`` that verifies, else the empty exchange."""
-    for seq, path in reversed(snapshot_files(journal_dir)):
-        if seq > projected:
-            continue
-        try:
-            data = json.loads(path.read_bytes())
-            exchange = Exchange.restore(data["state"])
-        except (ValueError, KeyError, TypeError):
-            continue
-        if exchange.state_hash() == data.get("hash"):
-            return seq, exchange
-    return 0, Exchange()
 
 
 def _project(projector: Projector, exchange: Exchange, records: list[tuple[int, Command]],
@@ -163,7 +56,7 @@ def _project(projector: Projector, exchange: Exchange, records: list[tuple[int, 
         projector.project([], reset=True)
 
 
-def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, JournalTail]:
+def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, JournalReader]:
     """The follower's start: a replica at the tables' ``projected_seq``, tables caught up to
     what it read.
 
@@ -178,15 +71,16 @@ def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, Journa
     could otherwise move ``projected_seq`` on.
     """
     projected = projected_seq(db)
-    start, exchange = _start(journal_dir, projected)
-    tail = JournalTail(journal_dir, start)
+    loaded = load_snapshot(journal_dir, upto=projected)
+    start, exchange = loaded if loaded else (0, Exchange())
+    tail = JournalReader(journal_dir, start)
     projector = Projector(db)
     pending: list[Applied] = []
     while tail.last_seq < projected:
         records = tail.poll()
         if not records:
             tail.close()
-            exchange, tail = Exchange(), JournalTail(journal_dir, 0)
+            exchange, tail = Exchange(), JournalReader(journal_dir, 0)
             _project(projector, exchange, tail.poll(), reset=True)
             return exchange, projector, tail
         for seq, command in records:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auctioneer.exchange.commands import Command, Tick
-from auctioneer.exchange.durable import snapshot_files, write_snapshot
+from auctioneer.exchange.durable import snapshot_and_prune
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event, PricePublished, Traded
 from auctioneer.exchange.journal import Journal
@@ -231,19 +231,7 @@ class Sequencer:
             raise
 
     def _snapshot_now(self) -> None:
-        self.exchange.check()
-        directory = self.journal.directory
-        write_snapshot(directory, self.journal.last_seq, self.exchange)
-        self.journal.rotate()
         # Recovery needs the newest snapshot; the follower, if it restarts, the newest one
-        # not ahead of the tables. Everything before the older of the two can go.
-        if self._projected is None:
-            return
-        projected = self._projected()
-        keep = max((seq for seq, _ in snapshot_files(directory) if seq <= projected),
-                   default=0)
-        if keep:
-            self.journal.prune(keep)
-            for seq, path in snapshot_files(directory):
-                if seq < keep:
-                    path.unlink()
+        # not ahead of the tables.
+        projected = None if self._projected is None else self._projected()
+        snapshot_and_prune(self.exchange, self.journal, projected)

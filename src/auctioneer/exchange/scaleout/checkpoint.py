@@ -4,6 +4,9 @@ The snapshot and the sequence are written together, in one file replaced
 atomically (write, fsync, rename, fsync the directory), so after any crash
 the file on disk is either the old checkpoint or the new one, never a state
 with the wrong position: that pairing is what makes resuming exactly-once.
+The file is the service's snapshot format
+(:class:`~auctioneer.exchange.snapshot.Saved`) labelled with the partition
+and its stream.
 
 Example:
     >>> checkpoint_path(Path("ck"), 3).name
@@ -12,17 +15,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auctioneer.exchange.durable import restore_saved
+from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.files import write_atomic
+from auctioneer.exchange.snapshot import Saved, decode_saved, encode_saved
 
 __all__ = ["Checkpoint", "CheckpointError", "checkpoint_path", "read_checkpoint",
            "write_checkpoint"]
-
-_FORMAT = "auctioneer-partition-checkpoint/1"
 
 
 class CheckpointError(ValueError):
@@ -39,6 +42,13 @@ class Checkpoint:
     state_hash: str
     snapshot: dict[str, Any]
 
+    def restore(self) -> Exchange:
+        """The exchange this checkpoint holds; CheckpointError when its state hash disagrees."""
+        try:
+            return restore_saved(Saved(self.seq, self.state_hash, self.snapshot))
+        except ValueError as exc:
+            raise CheckpointError(f"checkpoint of partition {self.partition}: {exc}") from None
+
 
 def checkpoint_path(directory: Path, partition: int) -> Path:
     """Where ``partition``'s checkpoint lives in ``directory``."""
@@ -48,10 +58,8 @@ def checkpoint_path(directory: Path, partition: int) -> Path:
 def write_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
     """Replace ``checkpoint.partition``'s checkpoint in ``directory`` atomically; its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    body = {"format": _FORMAT, "partition": checkpoint.partition, "stream": checkpoint.stream,
-            "seq": checkpoint.seq, "state_hash": checkpoint.state_hash,
-            "snapshot": checkpoint.snapshot}
-    data = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    labels = {"partition": checkpoint.partition, "stream": checkpoint.stream}
+    data = encode_saved(Saved(checkpoint.seq, checkpoint.state_hash, checkpoint.snapshot, labels))
     return write_atomic(checkpoint_path(directory, checkpoint.partition), data)
 
 
@@ -63,15 +71,13 @@ def read_checkpoint(directory: Path, partition: int, stream: str) -> Checkpoint 
     """
     path = checkpoint_path(directory, partition)
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        saved = decode_saved(path.read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"checkpoint {str(path)!r} is unreadable: {exc}") from None
-    if not isinstance(body, dict) or body.get("format") != _FORMAT:
-        raise CheckpointError(f"checkpoint {str(path)!r} is not a {_FORMAT} file")
-    if body["partition"] != partition or body["stream"] != stream:
-        raise CheckpointError(f"checkpoint {str(path)!r} is for partition {body['partition']} "
-                              f"of {body['stream']}, not {partition} of {stream}")
-    return Checkpoint(int(body["partition"]), str(body["stream"]), int(body["seq"]),
-                      str(body["state_hash"]), dict(body["snapshot"]))
+    found = (saved.labels.get("partition"), saved.labels.get("stream"))
+    if found != (partition, stream):
+        raise CheckpointError(f"checkpoint {str(path)!r} is for partition {found[0]} "
+                              f"of {found[1]}, not {partition} of {stream}")
+    return Checkpoint(partition, stream, saved.seq, saved.state_hash, saved.state)

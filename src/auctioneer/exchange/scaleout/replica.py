@@ -36,7 +36,6 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.scaleout.checkpoint import (
     Checkpoint,
-    CheckpointError,
     read_checkpoint,
     write_checkpoint,
 )
@@ -96,11 +95,7 @@ class PartitionEngine:
     @classmethod
     def resume(cls, checkpoint: Checkpoint) -> PartitionEngine:
         """The engine a checkpoint describes; CheckpointError when its state hash disagrees."""
-        exchange = Exchange.restore(checkpoint.snapshot)
-        if exchange.state_hash() != checkpoint.state_hash:
-            raise CheckpointError(f"checkpoint of partition {checkpoint.partition} at sequence "
-                                  f"{checkpoint.seq} restores to a different state hash")
-        return cls(checkpoint.partition, exchange, checkpoint.seq, checkpoint.stream)
+        return cls(checkpoint.partition, checkpoint.restore(), checkpoint.seq, checkpoint.stream)
 
     @classmethod
     def open(cls, directory: Path | None, partition: int,
