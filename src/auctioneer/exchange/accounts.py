@@ -18,10 +18,10 @@ Example:
 from __future__ import annotations
 
 from auctioneer.exchange import commands as c
-from auctioneer.exchange.events import Accepted, Event
+from auctioneer.exchange.events import Event
 from auctioneer.exchange.ledger import Account
 from auctioneer.exchange.model import Role
-from auctioneer.exchange.state import Refusal, State, check_ts, positive, text
+from auctioneer.exchange.state import Refusal, State, positive, text
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["AccountDesk"]
@@ -36,11 +36,8 @@ class AccountDesk(State):
             raise Refusal("account", f"{account!r} already exists")
         if not isinstance(cmd.role, Role):
             raise Refusal("role", f"{cmd.role!r} is not a role")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
+        events = self._accept(cmd.kind, account, cmd.ts_ns)
         self._accounts[account] = Account(account, cmd.role)
-        events.append(Accepted(cmd.kind, account, ts))
         return events
 
     def _deposit(self, cmd: c.Deposit) -> list[Event]:
@@ -53,12 +50,9 @@ class AccountDesk(State):
             raise Refusal("amount", f"{amount} would take the money held on the exchange "
                           f"past {MONEY_MAX}: at most {MONEY_MAX - self._minted} more "
                           "can be deposited")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
+        events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         acct.balance += amount
         self._minted += amount
-        events.append(Accepted(cmd.kind, acct.id, ts))
         return events
 
     def _withdraw(self, cmd: c.Withdraw) -> list[Event]:
@@ -68,10 +62,7 @@ class AccountDesk(State):
         if amount > available:
             raise Refusal("amount", f"{amount} exceeds the available {available} "
                           "(balance less reservations)")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
+        events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         acct.balance -= amount
         self._minted -= amount
-        events.append(Accepted(cmd.kind, acct.id, ts))
         return events

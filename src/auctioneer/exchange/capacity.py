@@ -15,11 +15,11 @@ Example:
 from __future__ import annotations
 
 from auctioneer.exchange import commands as c
-from auctioneer.exchange.events import Accepted, Event
+from auctioneer.exchange.events import Event
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
 from auctioneer.exchange.model import ExecutionRule, Market, Role, SelfTrade, split_market_id
-from auctioneer.exchange.state import Refusal, State, check_ts, positive
+from auctioneer.exchange.state import Refusal, State, positive
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["CapacityDesk"]
@@ -45,11 +45,8 @@ class CapacityDesk(State):
             raise Refusal("market.execution", f"{m.execution!r} is not an execution rule")
         if not isinstance(m.self_trade, SelfTrade):
             raise Refusal("market.self_trade", f"{m.self_trade!r} is not a self-trade rule")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
+        events = self._accept(cmd.kind, m.id, cmd.ts_ns)
         self._add_venue(m)
-        events.append(Accepted(cmd.kind, m.id, ts))
         return events
 
     def _provider(self, account: object) -> Account:
@@ -71,14 +68,11 @@ class CapacityDesk(State):
         if quantity > MONEY_MAX - provided:
             raise Refusal("quantity", f"{quantity} would take the capacity provided in "
                           f"{market.id!r} past {MONEY_MAX}")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
+        events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         if cap is None:
             cap = self._capacity[(acct.id, market.id)] = Capacity()
             self._books[market.id].providers[acct.id] = cap
         cap.provided += quantity
-        events.append(Accepted(cmd.kind, acct.id, ts))
         return events
 
     def _remove_capacity(self, cmd: c.RemoveCapacity) -> list[Event]:
@@ -91,9 +85,6 @@ class CapacityDesk(State):
             raise Refusal("quantity", f"{quantity} exceeds the {free} instances neither "
                           "allocated nor offered: cancel sells first; allocated capacity "
                           "is never revoked")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
+        events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         cap.provided -= quantity
-        events.append(Accepted(cmd.kind, acct.id, ts))
         return events

@@ -60,7 +60,7 @@ from auctioneer.exchange.matching import Matching
 from auctioneer.exchange.model import Side, TimeInForce
 from auctioneer.exchange.pricing import SECOND
 from auctioneer.exchange.queries import NotFound, OrderView, Queries
-from auctioneer.exchange.state import Refusal, check_ts, positive
+from auctioneer.exchange.state import Refusal, positive
 
 __all__ = [
     "PRICE_MAX",
@@ -221,11 +221,8 @@ class Exchange(Queries, AccountDesk, CapacityDesk, Admission, Matching):
 
     def _cancel(self, cmd: c.CancelOrder) -> list[Event]:
         order = self._owned(cmd.order_id, cmd.account)
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
-        events.append(Accepted(cmd.kind, order.id, ts))
-        self._retire(order, "cancelled", ts, events)
+        events = self._accept(cmd.kind, order.id, cmd.ts_ns)
+        self._retire(order, "cancelled", self._clock, events)
         return events
 
     def _modify(self, cmd: c.ModifyOrder) -> list[Event]:
@@ -250,10 +247,8 @@ class Exchange(Queries, AccountDesk, CapacityDesk, Admission, Matching):
         kept = price == order.price and quantity <= order.remaining
         if order.post_only and not kept and self._crosses(order.buy, price, order.markets):
             raise Refusal("price", f"the post-only order at {price} would trade")
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
-        events.append(Accepted(cmd.kind, order.id, ts))
+        events = self._accept(cmd.kind, order.id, cmd.ts_ns)
+        ts = self._clock
         if kept:
             cut = order.remaining - quantity
             if cut:
@@ -290,11 +285,7 @@ class Exchange(Queries, AccountDesk, CapacityDesk, Admission, Matching):
         return events
 
     def _tick(self, cmd: c.Tick) -> list[Event]:
-        check_ts(cmd.ts_ns)
-        events: list[Event] = []
-        ts = self._advance(cmd.ts_ns, events)
-        events.append(Accepted(cmd.kind, "", ts))
-        return events
+        return self._accept(cmd.kind, "", cmd.ts_ns)
 
     # ------------------------------------------------------ invariants, state
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import deque
 
 from auctioneer.exchange.book import Book, Order
-from auctioneer.exchange.events import Event, PricePublished, Traded
+from auctioneer.exchange.events import Accepted, Event, PricePublished, Traded
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import TRADE_HISTORY
 from auctioneer.exchange.model import ExecutionRule, Market
@@ -115,6 +115,15 @@ class State:
             if clock // SECOND > self._second:
                 self._publish(events)
         return clock
+
+    def _accept(self, kind: str, ref: str, ts_ns: object) -> list[Event]:
+        """The events of an accepted command so far: the clock checked and moved to ``ts_ns``
+        (prices published at a new second), then :class:`Accepted`. Call it once every other
+        check has passed: from here on the command changes the state."""
+        check_ts(ts_ns)
+        events: list[Event] = []
+        events.append(Accepted(kind, ref, self._advance(ts_ns, events)))
+        return events
 
     def _publish(self, events: list[Event]) -> None:
         """Publish every market's price at the whole second the clock has reached."""
