@@ -18,7 +18,7 @@ LAYERS = {
     "dp": 3, "milp": 3,
     "solve": 4,
     "vcg": 5, "kbest": 5,
-    "bench": 6, "bench_report": 7,
+    "bench_model": 6, "bench": 7, "bench_report": 8,
     "__init__": 9,
 }
 PACKAGE = Path(auctioneer.clearing.__file__).parent

@@ -37,6 +37,7 @@ from auctioneer.incentives.sybil import SybilCell
 from auctioneer.incentives.thermal import ThermalCell
 from auctioneer.incentives.truthful import TruthfulSummary
 from auctioneer.tick import STRUCTURES
+from auctioneer.tick.bench_record import Latency, ResultRow, TickBenchRecord
 
 __all__ = ["MatrixRow", "TickCost", "build_matrix", "tick_costs"]
 
@@ -97,56 +98,31 @@ class MatrixRow:
         }
 
 
-def _field(row: dict[str, Any], path: str, where: str) -> Any:
-    node: Any = row
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            raise ValueError(f"tick bench JSON: {where}: missing field {path!r}")
-        node = node[key]
-    return node
-
-
-def _number(value: Any, path: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"tick bench JSON: {where}: {path} is {value!r}, not a number")
-    return float(value)
-
-
-def tick_costs(bench: dict[str, Any]) -> dict[str, TickCost]:
+def tick_costs(bench: object) -> dict[str, TickCost]:
     """Per structure, the tick p99 and memory at N = 1000 (or nearest) from bench JSON.
 
     ValueError naming the result and field when the JSON lacks what is needed.
     """
-    results = bench.get("results") if isinstance(bench, dict) else None
-    if not isinstance(results, list):
-        raise ValueError("tick bench JSON: missing list 'results' (auctioneer bench tick --json)")
-    rows: dict[str, dict[int, dict[str, Any]]] = {}
-    for i, row in enumerate(results):
-        where = f"results[{i}]"
-        name = _field(row, "structure", where)
-        if name not in STRUCTURES:
-            continue  # the pure-Python baselines
-        n = _field(row, "n", where)
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"tick bench JSON: {where}: n is {n!r}, not a positive int")
-        rows.setdefault(name, {})[n] = row
+    rows: dict[str, dict[int, ResultRow]] = {}
+    for row in TickBenchRecord.parse(bench).results:
+        if row.structure in STRUCTURES:  # not the pure-Python baselines
+            rows.setdefault(row.structure, {})[row.n] = row
     costs = {}
     for name, by_n in rows.items():
         n = min(by_n, key=lambda size: (abs(math.log(size / TARGET_N)), size))
         row = by_n[n]
-        where = f"{name} at n={n}"
-        in_c = row.get("in_c_ns")
-        timer, key = ("C", "in_c_ns") if in_c else ("Python", "from_python_ns")
-        p99 = _number(_field(row, f"{key}.tick.p99", where), f"{key}.tick.p99", where)
-        memory = _number(_field(row, "bytes_per_agent", where), "bytes_per_agent", where)
+        timer = "C" if row.in_c_ns is not None else "Python"
+
+        def tick(r: ResultRow) -> Latency:
+            return (r.in_c_ns or r.from_python_ns).tick
+
         growth = None
         low, high = min(by_n), max(by_n)
         if high > low:
-            p50 = [_number(_field(by_n[s], f"{key}.tick.p50", f"{name} at n={s}"),
-                           f"{key}.tick.p50", f"{name} at n={s}") for s in (low, high)]
+            p50 = [tick(by_n[s]).p50 for s in (low, high)]
             if p50[0] > 0 and p50[1] > 0:
                 growth = math.log(p50[1] / p50[0]) / math.log(high / low)
-        costs[name] = TickCost(n, p99, timer, memory, growth)
+        costs[name] = TickCost(n, tick(row).p99, timer, row.bytes_per_agent, growth)
     return costs
 
 
