@@ -25,8 +25,6 @@ LONG_MODULES = {
                     "method table and argument checks per structure; its timing harness is "
                     "pending a move out (issue 13 #4)",
     "tick/_ring.c": "pending: its timing harnesses (42 % of it) move out (issue 13 #4)",
-    "exchange/engine.py": "pending: being split into snapshot, invariants and handlers "
-                          "(issue 13 #3, the exchange helper)",
 }
 
 
