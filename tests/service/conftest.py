@@ -16,6 +16,7 @@ import uvicorn
 
 from auctioneer.service.main import create_app
 from auctioneer.service.process import free_port
+from auctioneer.service.protocols import Parser, server_config
 from auctioneer.service.runtime import Service
 from auctioneer.service.settings import Settings
 
@@ -83,11 +84,10 @@ class Live:
             time.sleep(0.05)
 
 
-def start_live(settings: Settings) -> Live:
+def start_live(settings: Settings, parser: Parser = "h11") -> Live:
     app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, loop="asyncio",
-                            http="h11", ws="none", lifespan="on", log_level="warning",
-                            access_log=False)
+    config = server_config(app, settings, parser, loop="asyncio", ws="none", lifespan="on",
+                           log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -106,6 +106,10 @@ def test_keys_and_roles(market_live: Live) -> None:
     ({k: v for k, v in bid().items() if k != "price"}, "price"),
     ({**bid(), "post_only": True, "tif": "ioc"}, "post_only"),
     ({**bid(), "quantity": 10**12}, "quantity"),
+    # Issue 12 #5: an order with no market named `body`.
+    ({**bid(), "market": None}, "market"),
+    ({**bid(), "markets": [MARKET]}, "market"),
+    ({**bid(), "markets": [MARKET, MARKET], "market": None}, "markets"),
 ])
 def test_bad_orders_name_the_field(market_live: Live, body: dict[str, Any], field: str) -> None:
     key = market_live.account(unique("someone"))
@@ -133,6 +137,39 @@ def test_malformed_and_oversized_bodies(market_live: Live) -> None:
     assert huge.status_code == 413 and huge.json()["field"] == "body"
     assert bad_query.status_code == 422 and bad_query.json()["field"] == "depth"
     assert unknown.status_code == 404 and unknown.json()["field"] == "market"
+
+
+def test_order_views_agree(market_live: Live) -> None:
+    """Issue 12 #5: the list showed quantity, filled and tif as null; a cancel of a partly
+    filled sell answered filled 0; an IOC cancelled unfilled had no reason."""
+    live = market_live
+    market = f"views/{unique('gpu')}"
+    live.market(market)
+    seller = live.provider(unique("seller"), (market,))
+    buyer = live.account(unique("buyer"), deposit=100_000_000)
+    ask = live.post("/orders", {"side": "sell", "market": market, "price": 2_000_000,
+                                "quantity": 3}, seller).json()
+    assert live.post("/orders", {**bid(2_000_000, 1), "market": market}, buyer).json()[
+        "filled"] == 1
+    with live.client(seller) as c:
+        [listed] = c.get("/orders").json()
+        one = c.get(f"/orders/{ask['order_id']}").json()
+        assert listed == one
+        assert (listed["quantity"], listed["filled"], listed["remaining"], listed["tif"]) == (
+            3, 1, 2, "gtc")
+        cancelled = c.delete(f"/orders/{ask['order_id']}").json()
+        assert (cancelled["status"], cancelled["filled"], cancelled["remaining"],
+                cancelled["reason"]) == ("cancelled", 1, 0, "cancelled")
+        live.wait_projected()
+        after = c.get(f"/orders/{ask['order_id']}").json()
+        assert (after["status"], after["filled"], after["quantity"]) == ("cancelled", 1, 3)
+    ioc = live.post("/orders", {**bid(1_000_000, 2), "market": market, "tif": "ioc"},
+                    buyer).json()
+    assert (ioc["status"], ioc["filled"], ioc["reason"]) == ("cancelled", 0, "ioc")
+    rest = live.post("/orders", {**bid(1_000_000, 4), "market": market}, buyer).json()
+    with live.client(buyer) as c:
+        modified = c.patch(f"/orders/{rest['order_id']}", json={"quantity": 2}).json()
+    assert (modified["status"], modified["filled"], modified["remaining"]) == ("open", 0, 2)
 
 
 def test_a_bad_batch_applies_nothing(market_live: Live) -> None:

@@ -90,6 +90,7 @@ def serve_command(
     import uvicorn
 
     from auctioneer.service.main import create_app
+    from auctioneer.service.protocols import default_parser, server_config
     from auctioneer.service.settings import Settings
     from auctioneer.service.store import check_database
 
@@ -121,10 +122,9 @@ def serve_command(
                 service.end_streams()
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(app, host=host, port=port_number, log_level=level,
-                            access_log=False, timeout_graceful_shutdown=5,
-                            loop="uvloop" if _installed("uvloop") else "asyncio",
-                            http="httptools" if _installed("httptools") else "h11")
+    config = server_config(app, settings, default_parser(), log_level=level,
+                           access_log=False, timeout_graceful_shutdown=5,
+                           loop="uvloop" if _installed("uvloop") else "asyncio")
     Server(config).run()
 
 

@@ -2,8 +2,8 @@
 
 Every 4xx the service sends has this shape, whether it came from pydantic
 (a bad value, malformed JSON), from the engine (a rejected command), from
-auth, from the rate limiter or from the body-size guard, so a client can
-always point at the offending field.
+auth, from the rate limiter or from the size guards (head and body), so a
+client can always point at the offending field.
 
 Example:
     >>> field_name(("body", "orders", 3, "price"))
@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ApiError",
-    "BodyLimit",
+    "RequestLimits",
     "error_body",
     "error_response",
     "field_name",
@@ -77,9 +77,15 @@ def error_response(status: int, field: str, message: str,
                     headers=headers, media_type="application/json")
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return f"malformed JSON: {(error.get('ctx') or {}).get('error', 'invalid')}"
+    return str(error.get("msg", "invalid"))
+
+
 def _validation(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    details = [{"field": field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+    details = [{"field": field_name(e.get("loc", ())), "message": _message(e)}
                for e in exc.errors()]
     if not details:
         details = [{"field": "body", "message": "invalid request"}]
@@ -92,8 +98,21 @@ def _api(_: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.field, exc.message, headers=exc.headers)
 
 
+def _unparsable(cause: BaseException) -> str:
+    """Why a body that is not a JSON syntax error still could not be parsed."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"byte {cause.start} is not UTF-8"
+    if isinstance(cause, RecursionError):
+        return "nested too deeply"
+    return str(cause).split(";")[0]  # e.g. an integer of more than 4,300 digits
+
+
 def _http(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's "error parsing the body": what json.loads raised beyond a syntax error
+        # (invalid UTF-8, deep nesting, huge integers) is malformed JSON like any other.
+        return error_response(422, "body", f"malformed JSON: {_unparsable(exc.__cause__)}")
     field = "path" if exc.status_code in (404, 405) else "request"
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, field, str(exc.detail), headers=headers)
@@ -106,55 +125,78 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
 
 
-class _TooLarge(Exception):
-    pass
+class RequestLimits:
+    """ASGI middleware: a request's head and body within bounds, else a 4xx naming the part.
 
-
-class BodyLimit:
-    """ASGI middleware: a body over ``limit`` bytes gets 413 naming ``body``, unread.
-
-    Checks the declared Content-Length first, then counts what actually
-    arrives (a chunked body declares nothing).
+    * More than ``max_headers`` header fields, or a head (target, header names and values)
+      over ``max_head`` bytes: 431 naming ``headers``. This judges a head that arrived
+      whole; :mod:`~auctioneer.service.protocols` refuses one still arriving past the bound.
+    * A body over ``max_body`` bytes: 413 naming ``body``, on the declared Content-Length
+      first, then on the bytes that arrive (a chunked body declares nothing). Past the bound
+      the app is told the client left, and whatever it answers is replaced by the 413.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, max_head: int, max_headers: int) -> None:
         self.app = app
-        self.limit = limit
+        self.max_body = max_body
+        self.max_head = max_head
+        self.max_headers = max_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", ()):
+        headers = scope.get("headers", ())
+        head = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        declared = 0
+        for name, value in headers:
+            head += len(name) + len(value)
             if name == b"content-length":
                 declared = int(value) if value.isdigit() else -1
-                if declared > self.limit or declared < 0:
-                    await self._refuse(scope, receive, send)
-                    return
+        if len(headers) > self.max_headers or head > self.max_head:
+            message = (f"{len(headers)} header fields exceed the {self.max_headers} allowed"
+                       if len(headers) > self.max_headers else
+                       f"the request head exceeds {self.max_head} bytes")
+            await _refuse(431, "headers", message, scope, receive, send)
+            return
+        if declared > self.max_body or declared < 0:
+            await self._too_large(scope, receive, send)
+            return
         seen = 0
-        started = False
+        over = started = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
+            if seen > self.max_body:
+                over = True
+                return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if over:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, watched)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self._too_large(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "body", f"request body exceeds {self.limit} bytes",
-            headers={"Connection": "close"})
-        await response(scope, receive, send)
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _refuse(413, "body", f"request body exceeds {self.max_body} bytes", scope,
+                      receive, send)
+
+
+async def _refuse(status: int, field: str, message: str, scope: Scope, receive: Receive,
+                  send: Send) -> None:
+    response = error_response(status, field, message, headers={"Connection": "close"})
+    await response(scope, receive, send)

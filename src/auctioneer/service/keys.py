@@ -13,6 +13,8 @@ Example:
     'alice'
     >>> ring.account_of("alice.forged") is None
     True
+    >>> ring.account_of("admin.\xe9") is None
+    True
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ class KeyRing:
 
     def account_of(self, key: str) -> str | None:
         """The account ``key`` belongs to, or None if it is not a key this ring minted."""
+        # compare_digest refuses non-ASCII str with a TypeError, and a header may carry any
+        # latin-1 byte: such a key was never minted, so it is simply not a key.
         account, dot, tag = key.rpartition(".")
-        if not dot or not account or not hmac.compare_digest(tag, self._tag(account)):
+        if (not dot or not account or not tag.isascii()
+                or not hmac.compare_digest(tag, self._tag(account))):
             return None
         return account

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, error shape, body limit, dashboard, lifespan.
+"""The FastAPI application: routers, error shape, size limits, dashboard, lifespan.
 
 :func:`create_app` builds an app for one :class:`Settings`; its lifespan
 starts the :class:`~auctioneer.service.runtime.Service` (recovery, the
@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 import auctioneer
 from auctioneer.service.demo import seed_demo, start_demo_trader
-from auctioneer.service.errors import BodyLimit, install_handlers
+from auctioneer.service.errors import RequestLimits, install_handlers
 from auctioneer.service.routers import accounts, admin, markets, orders, stream
 from auctioneer.service.runtime import Service
 from auctioneer.service.settings import Settings
@@ -64,7 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_handlers(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body)
+    app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
+                       max_headers=settings.max_headers)
     for module in (markets, orders, accounts, admin, stream):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

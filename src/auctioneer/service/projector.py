@@ -12,6 +12,13 @@ It keeps the open orders' quantities in memory (bounded by the book), loaded
 from the table when it starts, so each batch writes final values, not
 increments.
 
+A batch that cannot be written (an integer outside 64-bit SQL, a constraint)
+is recorded in the ``faults`` table -- its first seq, how many times in a row,
+the error -- before the exception goes on; the next successful batch clears
+it. The service reads it to stop restarting a follower that fails on the
+same record (:data:`HALT_AFTER` times): fail-stop with a health signal rather
+than dying forever.
+
 Example:
     >>> from auctioneer.exchange.commands import OpenAccount, Deposit
     >>> from auctioneer.exchange.events import Accepted
@@ -28,12 +35,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from auctioneer.exchange.commands import (
     AddCapacity,
@@ -49,6 +58,7 @@ from auctioneer.exchange.events import Cancelled, Event, Modified, Rejected, Tra
 from auctioneer.service.store import (
     accounts,
     capacity,
+    faults,
     ledger,
     markets,
     meta,
@@ -57,10 +67,61 @@ from auctioneer.service.store import (
     trades,
 )
 
-__all__ = ["Applied", "Projector"]
+__all__ = ["HALT_AFTER", "Applied", "Fault", "ProjectionError", "Projector", "clear_fault",
+           "read_fault"]
+
+HALT_AFTER = 3
+"""Failures at one journal seq after which the projection is halted, not retried."""
+_INT64 = 1 << 63
 
 Applied = tuple[int, Command, Sequence[Event]]
 """One journaled command: its sequence number, itself, and the events it produced."""
+
+
+class ProjectionError(ValueError):
+    """A record the tables cannot hold (an integer outside 64-bit SQL): a bug upstream."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """The projection's last failure: the first seq of the batch, times in a row, the error."""
+
+    seq: int
+    count: int
+    error: str
+
+    @property
+    def halted(self) -> bool:
+        """Whether it failed often enough to stop retrying."""
+        return self.count >= HALT_AFTER
+
+
+def read_fault(db: Engine) -> Fault | None:
+    """The recorded failure of the projection, if any."""
+    with db.connect() as conn:
+        row = conn.execute(select(faults.c.seq, faults.c.count, faults.c.error)
+                           .where(faults.c.key == _KEY)).first()
+    if row is None:
+        return None
+    seq, count, error = row
+    return Fault(int(seq), int(count), str(error))
+
+
+def clear_fault(db: Engine) -> None:
+    """Forget the projection's failures (the operator fixed their cause)."""
+    with db.begin() as conn:
+        conn.execute(delete(faults).where(faults.c.key == _KEY))
+
+
+_KEY = "projection"
+
+
+def _check_ints(table: str, rows: Iterable[dict[str, Any]]) -> None:
+    for row in rows:
+        for column, value in row.items():
+            if type(value) is int and not -_INT64 <= value < _INT64:
+                raise ProjectionError(f"{table}.{column} {value} does not fit a 64-bit SQL "
+                                      f"integer (seq {row.get('seq', '?')})")
 
 
 @dataclass(slots=True)
@@ -91,6 +152,7 @@ class Projector:
     def __init__(self, db: Engine) -> None:
         self.db = db
         self._open: dict[str, _Open] = {}
+        self._fault = read_fault(db)
         with db.connect() as conn:
             rows = conn.execute(select(orders.c.id, orders.c.quantity, orders.c.filled,
                                        orders.c.price).where(orders.c.status == "open"))
@@ -112,15 +174,32 @@ class Projector:
         if reset:
             self._open.clear()
         batch = _Batch()
-        last = 0
+        first = last = 0
         for seq, command, events in applied:
-            last = seq
+            first, last = first or seq, seq
             if events and not isinstance(events[0], Rejected):
                 self._command(batch, seq, command)
             for ev in events:
                 self._event(batch, seq, ev)
         if last or reset:
-            self._write(batch, last, reset)
+            try:
+                self._write(batch, last, reset)
+            except Exception as exc:
+                self._record(first, exc)
+                raise
+            self._fault = None
+
+    def _record(self, seq: int, exc: Exception) -> None:
+        """Count the failure of the batch starting at ``seq`` (best effort: a database that
+        is down records nothing, and the follower is simply retried)."""
+        old = self._fault
+        fault = Fault(seq, old.count + 1 if old is not None and old.seq == seq else 1,
+                      f"{type(exc).__name__}: {exc}"[:2000])
+        with contextlib.suppress(SQLAlchemyError), self.db.begin() as conn:
+            conn.execute(delete(faults).where(faults.c.key == _KEY))
+            conn.execute(insert(faults).values(key=_KEY, seq=fault.seq, count=fault.count,
+                                               error=fault.error))
+            self._fault = fault
 
     def _ledger(self, batch: _Batch, seq: int, account: str, amount: int, kind: str,
                 ref: str, ts_ns: int) -> None:
@@ -194,10 +273,19 @@ class Projector:
                 self._touch(batch, ev.order_id, ev.ts_ns)
 
     def _write(self, batch: _Batch, last: int, reset: bool) -> None:
+        for table, rows in (("orders", batch.new_orders.values()),
+                            ("orders", batch.changed.values()), ("trades", batch.trades),
+                            ("ledger", batch.ledger), ("accounts", batch.new_accounts),
+                            ("markets", batch.new_markets)):
+            _check_ints(table, rows)
+        _check_ints("accounts", ({"balance": d} for d in batch.balances.values()))
+        _check_ints("capacity", ({"quantity": d} for d in batch.capacity.values()))
         with self.db.begin() as conn:
             if reset:
                 for table in reversed(metadata.sorted_tables):
                     conn.execute(delete(table))
+            elif self._fault is not None:
+                conn.execute(delete(faults).where(faults.c.key == _KEY))
             if batch.new_accounts:
                 conn.execute(insert(accounts), batch.new_accounts)
             if batch.new_markets:

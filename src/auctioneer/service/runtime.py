@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from auctioneer.exchange.model import Role
 from auctioneer.service.broadcast import Hub
 from auctioneer.service.follower import Follower
 from auctioneer.service.keys import KeyRing
+from auctioneer.service.projector import Fault, read_fault
 from auctioneer.service.ratelimit import RateLimiter
 from auctioneer.service.sequencer import Sequencer, stamped
 from auctioneer.service.settings import Settings
@@ -45,6 +47,7 @@ __all__ = ["ADMIN", "Service", "admin_key_of"]
 ADMIN = "admin"
 """The admin account every service opens on its first start."""
 _FOLLOWER_RETRY_S = 10.0
+_POLL_S = 0.005  # the follower's own poll interval
 
 
 class Service:
@@ -61,6 +64,8 @@ class Service:
         self._sequencer: Sequencer | None = None
         self._follower: Follower | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.halted: Fault | None = None
+        """The projection's failure when it is halted (fail-stop), else None."""
 
     @property
     def sequencer(self) -> Sequencer:
@@ -98,6 +103,17 @@ class Service:
             await self.sequencer.submit([stamped(OpenAccount, ADMIN, Role.ADMIN)])
         self._tasks.append(asyncio.get_running_loop().create_task(self._ticker(), name="tick"))
 
+    async def caught_up(self, timeout_s: float = 1.0) -> bool:
+        """Wait until the SQL tables reflect every command journaled now; False on timeout
+        (a follower that is restarting or stopped)."""
+        target = self.sequencer.journal.last_seq
+        deadline = time.monotonic() + timeout_s
+        while await asyncio.to_thread(projected_seq, self.db) < target:
+            if self.halted is not None or time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(_POLL_S)
+        return True
+
     def end_streams(self) -> None:
         """End every open event stream (from any thread: the server is shutting down and
         waits for open connections to finish before the lifespan stops the service)."""
@@ -109,18 +125,33 @@ class Service:
         self._tasks.append(task)
 
     async def _ticker(self) -> None:
-        """Tick the clock; restart a follower that died (at most every 10 s)."""
+        """Tick the clock; restart a follower that died (at most every 10 s), unless it
+        failed on the same record :data:`~auctioneer.service.projector.HALT_AFTER` times."""
         restarted = -_FOLLOWER_RETRY_S
         while True:
             await asyncio.sleep(self.settings.tick_interval_s)
             await self.sequencer.tick()
             follower = self._follower
-            if follower is not None and not follower.alive \
+            if follower is not None and not follower.alive and self.halted is None \
                     and time.monotonic() - restarted >= _FOLLOWER_RETRY_S:
+                fault = await asyncio.to_thread(read_fault, self.db)
+                if fault is not None and fault.halted:
+                    self.halted = fault
+                    print(f"auctioneer: the SQL projection is halted: it failed "
+                          f"{fault.count} times at journal seq {fault.seq}: {fault.error}. "
+                          "The tables stay as they are; fix the cause, then POST "
+                          "/admin/projection/resume or restart the service.",
+                          file=sys.stderr, flush=True)
+                    continue
                 restarted = time.monotonic()
-                follower.stop()  # already dead: this only closes its pipe
-                self._follower = Follower(follower.journal_dir, self.settings.db_url)
-                self._follower.start()
+                self.restart_follower()
+
+    def restart_follower(self) -> None:
+        """Start a new follower process (the old one, if any, must have exited)."""
+        follower = self.follower
+        follower.stop()  # already dead: this only closes its pipe
+        self._follower = Follower(follower.journal_dir, self.settings.db_url)
+        self._follower.start()
 
     def _write_admin_key(self) -> None:
         path = self.settings.data_dir / "admin.key"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = [
     "MAX_BATCH",
@@ -65,9 +65,11 @@ class OrderIn(_In):
     """A limit order: one ``market``, or for a buy several ``markets`` (a cross-market bid)."""
 
     side: Literal["buy", "sell"]
-    market: MarketId | None = None
+    # 'markets' is validated first so that the check of 'market', which always runs,
+    # sees it and names 'market' (or 'orders[i].market') when neither is given.
     markets_: list[MarketId] | None = Field(default=None, alias="markets", min_length=1,
                                              max_length=16)
+    market: MarketId | None = Field(default=None, validate_default=True)
     price: Positive = Field(description="micro-units per instance-hour, on the market's tick")
     quantity: Positive = Field(description="instances")
     tif: Literal["gtc", "ioc", "fok"] = "gtc"
@@ -76,13 +78,21 @@ class OrderIn(_In):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
-    @model_validator(mode="after")
-    def _one_market_field(self) -> OrderIn:
-        if (self.market is None) == (self.markets_ is None):
-            raise ValueError("give exactly one of 'market' or 'markets'")
-        if self.markets_ is not None and len(set(self.markets_)) != len(self.markets_):
+    @field_validator("markets_")
+    @classmethod
+    def _distinct(cls, markets: list[str] | None) -> list[str] | None:
+        if markets is not None and len(set(markets)) != len(markets):
             raise ValueError("'markets' lists a market twice")
-        return self
+        return markets
+
+    @field_validator("market")
+    @classmethod
+    def _one_market_field(cls, market: str | None, info: ValidationInfo) -> str | None:
+        if "markets_" not in info.data:
+            return market  # 'markets' itself is wrong, and is reported
+        if (market is None) == (info.data["markets_"] is None):
+            raise ValueError("give exactly one of 'market' or 'markets'")
+        return market
 
     def markets(self) -> tuple[str, ...]:
         """The markets the order trades in."""
@@ -144,8 +154,8 @@ class CapacityIn(_In):
 class OrderOut(BaseModel):
     """An order as its owner sees it.
 
-    ``quantity``, ``filled`` and ``tif`` come from the tables, which lag the
-    engine: null for an order placed a moment ago.
+    ``quantity`` and ``filled`` of an open order come from the tables, which lag the
+    engine; the service waits up to a second for them, else they are null.
     """
 
     id: str
@@ -157,7 +167,7 @@ class OrderOut(BaseModel):
     filled: int | None
     remaining: int
     status: str
-    tif: str | None
+    tif: str
     ts_ns: int
 
 
@@ -173,11 +183,18 @@ class TradeOut(BaseModel):
 
 
 class OrderResult(BaseModel):
-    """What placing one order did: its id, state, trades, or why it was rejected."""
+    """What placing, modifying or cancelling an order did: its id, state, trades, and why
+    it was rejected or cancelled.
+
+    ``filled`` is what the order has filled in its whole life (null only if the tables that
+    remember it lag by more than a second); ``trades`` are this request's; ``reason`` of a
+    cancelled order is ``cancelled`` (by its owner), ``ioc``, ``fok``, ``aon`` (what could
+    not fill at once) or ``self_trade``.
+    """
 
     order_id: str
     status: Literal["open", "filled", "cancelled", "rejected"]
-    filled: int
+    filled: int | None
     remaining: int
     trades: list[TradeOut]
     field: str | None = None
@@ -269,4 +286,10 @@ class StateOut(BaseModel):
     state_hash: str
     projected_seq: int
     projection_running: bool
+    projection: Literal["running", "restarting", "halted"] = Field(
+        description="halted: the follower failed on one record again and again and is no "
+        "longer restarted; see projection_fault, fix the cause, then POST "
+        "/admin/projection/resume")
+    projection_fault: str | None = Field(
+        description="The projection's last failure: journal seq and error; null when none.")
     subscribers: int

@@ -30,7 +30,8 @@ class Settings:
     before any of its requests is answered). ``rate`` and ``burst`` are each
     account's token bucket, in orders per second and orders; a batch costs one
     token per order; admin requests are not limited. ``max_body`` bounds a
-    request body in bytes. A snapshot is written every ``snapshot_every``
+    request body in bytes, ``max_head`` the request head (target, header names and
+    values) and ``max_headers`` its header fields. A snapshot is written every ``snapshot_every``
     journaled commands and when the service stops; the journal before it is
     then pruned (as far as the SQL tables have passed it) unless
     ``keep_journal``, which keeps every record so the tables can be rebuilt
@@ -47,6 +48,8 @@ class Settings:
     rate: float = 5_000.0
     burst: int = 10_000
     max_body: int = 1 << 20
+    max_head: int = 32 << 10
+    max_headers: int = 100
     tick_interval_s: float = 1.0
     snapshot_every: int = 100_000
     keep_journal: bool = False

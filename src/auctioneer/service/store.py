@@ -12,7 +12,7 @@ Example:
     >>> projected_seq(engine)
     0
     >>> sorted(metadata.tables)[:3]
-    ['accounts', 'capacity', 'ledger']
+    ['accounts', 'capacity', 'faults']
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ __all__ = [
     "capacity",
     "check_database",
     "connect",
+    "faults",
     "fetch",
     "ledger",
     "markets",
@@ -129,6 +130,17 @@ ledger = Table(
     Column("ts_ns", BigInteger, nullable=False),
     Index("ledger_by_account", "account", "id"),
 )
+
+
+faults = Table(
+    "faults", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("error", String(2000), nullable=False),
+)
+"""A write that failed: ``key`` "projection", the first journal seq of the batch, how many
+times in a row, the error."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: object) -> None:

@@ -23,6 +23,7 @@ from auctioneer.exchange.events import Event, Rejected
 from auctioneer.exchange.model import ExecutionRule, Market, Role
 from auctioneer.service.deps import Admin, ServiceDep
 from auctioneer.service.errors import ApiError
+from auctioneer.service.projector import clear_fault, read_fault
 from auctioneer.service.routers.accounts import account_out, capacity_out
 from auctioneer.service.routers.markets import market_out
 from auctioneer.service.runtime import Service
@@ -163,8 +164,25 @@ async def state(_: Admin, service: ServiceDep) -> StateOut:
     flight; at rest the hash is the state after ``seq``.
     """
     projected = await asyncio.to_thread(projected_seq, service.db)
+    fault = await asyncio.to_thread(read_fault, service.db)
+    running = service.follower.alive
     return StateOut(seq=service.sequencer.journal.last_seq,
                     state_hash=service.exchange.state_hash(),
                     projected_seq=projected,
-                    projection_running=service.follower.alive,
+                    projection_running=running,
+                    projection="halted" if service.halted is not None else
+                    "running" if running else "restarting",
+                    projection_fault=None if fault is None else
+                    f"seq {fault.seq}, {fault.count} time(s): {fault.error}",
                     subscribers=service.hub.subscribers)
+
+
+@router.post("/projection/resume", response_model=StateOut)
+async def resume_projection(admin: Admin, service: ServiceDep) -> StateOut:
+    """Forget a halted projection's failures and start its follower again (the operator's
+    action once the cause is fixed); a running projection is left alone."""
+    if service.halted is not None:
+        await asyncio.to_thread(clear_fault, service.db)
+        service.halted = None
+        service.restart_follower()
+    return await state(admin, service)

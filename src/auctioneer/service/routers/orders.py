@@ -12,7 +12,7 @@ it did not exist.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -91,29 +91,35 @@ def _trade(e: Traded) -> dict[str, Any]:
             "quantity": e.quantity, "aggressor": e.aggressor.value, "ts_ns": e.ts_ns}
 
 
-def _result(oid: str, quantity: int, events: Sequence[Event], order: OrderIn | None = None
-            ) -> dict[str, Any]:
+def _result(oid: str, quantity: int, events: Sequence[Event], order: OrderIn | None = None,
+            before: int | None = 0) -> dict[str, Any]:
     """What the events of one place, modify or cancel did to order ``oid``: an
-    :class:`OrderResult` as a dict (built by hand: this is the hot path)."""
+    :class:`OrderResult` as a dict (built by hand: this is the hot path).
+
+    ``quantity`` is what the command left open before matching; ``before`` is what the order
+    had filled until then (None: not known), so ``filled`` counts the order's whole life.
+    """
     first = events[0] if events else None
     if isinstance(first, Rejected):
         field = first.field
         if order is not None and field == "markets" and order.market is not None:
             field = "market"
-        return {"order_id": oid, "status": "rejected", "filled": 0, "remaining": 0,
+        return {"order_id": oid, "status": "rejected", "filled": before, "remaining": 0,
                 "trades": [], "field": field, "reason": first.reason}
     trades = [_trade(e) for e in events
               if isinstance(e, Traded) and (e.buy_order == oid or e.sell_order == oid)]
-    filled = sum(t["quantity"] for t in trades)
-    status = "filled" if filled >= quantity else "open"
-    remaining = quantity - filled
+    now = sum(t["quantity"] for t in trades)
+    status = "filled" if now >= quantity else "open"
+    remaining = quantity - now
+    reason = None
     for e in events:
         if isinstance(e, Rested) and e.order_id == oid:
             status, remaining = "open", e.remaining
         elif isinstance(e, Cancelled) and e.order_id == oid:
-            status, remaining = "cancelled", 0
-    return {"order_id": oid, "status": status, "filled": filled, "remaining": remaining,
-            "trades": trades, "field": None, "reason": None}
+            status, remaining, reason = "cancelled", 0, e.reason
+    return {"order_id": oid, "status": status,
+            "filled": None if before is None else before + now, "remaining": remaining,
+            "trades": trades, "field": None, "reason": reason}
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -175,13 +181,13 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     return _json({"results": results})
 
 
-def _order_out(view: OrderView, row: Any = None) -> OrderOut:
+def _order_out(view: OrderView, filled: int | None) -> OrderOut:
+    # Only a GTC order rests, so an open order's time in force is known without the tables.
     return OrderOut(id=view.order_id, account=view.account, side=view.side.value,
                     markets=list(view.markets), price=view.price,
-                    quantity=None if row is None else int(row.quantity),
-                    filled=None if row is None else int(row.filled),
-                    remaining=view.remaining, status="open",
-                    tif=None if row is None else row.tif, ts_ns=view.ts_ns)
+                    quantity=None if filled is None else filled + view.remaining,
+                    filled=filled, remaining=view.remaining, status="open",
+                    tif=TimeInForce.GTC.value, ts_ns=view.ts_ns)
 
 
 def _row_out(row: Any) -> OrderOut:
@@ -193,6 +199,38 @@ def _row_out(row: Any) -> OrderOut:
                     status=row.status, tif=row.tif, ts_ns=int(row.placed_ns))
 
 
+async def _rows(service: Service, ids: Sequence[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    rows = await asyncio.to_thread(fetch, service.db,
+                                   select(orders_table).where(orders_table.c.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def _with_filled(service: Service, views: Callable[[], list[OrderView]]
+                       ) -> list[tuple[OrderView, int | None]]:
+    """The open orders ``views()`` returns, each with what it has filled.
+
+    The engine keeps only an order's open quantity; what it filled is in its row, which is
+    right once it agrees with the engine (quantity less filled is the open quantity). Rows
+    that disagree lag the engine: wait for the tables (up to a second) and read again;
+    still behind (a follower restarting), filled is None.
+    """
+    rows = await _rows(service, [v.order_id for v in views()])
+    now = views()
+    if any(not _agrees(rows.get(v.order_id), v) for v in now):
+        await service.caught_up()
+        rows = await _rows(service, [v.order_id for v in views()])
+        now = views()
+    return [(v, int(rows[v.order_id].filled) if _agrees(rows.get(v.order_id), v) else None)
+            for v in now]
+
+
+def _agrees(row: Any, view: OrderView) -> bool:
+    return (row is not None and row.status == "open"
+            and int(row.quantity) - int(row.filled) == view.remaining)
+
+
 def _own_open(service: Service, caller: Caller, oid: str) -> OrderView:
     view = service.exchange.order(oid)
     if view is None or view.account != caller.account:
@@ -200,10 +238,26 @@ def _own_open(service: Service, caller: Caller, oid: str) -> OrderView:
     return view
 
 
+def _own_open_now(service: Service, caller: Caller, oid: str) -> Callable[[], list[OrderView]]:
+    def views() -> list[OrderView]:
+        view = service.exchange.order(oid)
+        return [view] if view is not None and view.account == caller.account else []
+    return views
+
+
+async def _own_open_filled(service: Service, caller: Caller, oid: str
+                           ) -> tuple[OrderView, int | None]:
+    """:func:`_own_open` with what the order has filled (404 if it closes meanwhile)."""
+    _own_open(service, caller, oid)
+    known = await _with_filled(service, _own_open_now(service, caller, oid))
+    return known[0] if known else (_own_open(service, caller, oid), None)
+
+
 @router.get("/orders", response_model=list[OrderOut])
 async def list_orders(caller: CallerDep, service: ServiceDep) -> list[OrderOut]:
     """The caller's open orders, oldest first."""
-    return [_order_out(v) for v in service.exchange.orders(caller.account)]
+    return [_order_out(v, filled) for v, filled in
+            await _with_filled(service, lambda: service.exchange.orders(caller.account))]
 
 
 @router.get("/orders/{oid}", response_model=OrderOut, responses={404: {"description": "none"}})
@@ -213,12 +267,10 @@ async def get_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> Ord
     The tables lag the engine by at most a few group commits, so an order
     done a moment ago may briefly be 404.
     """
-    rows = await asyncio.to_thread(fetch, service.db,
-                                   select(orders_table).where(orders_table.c.id == oid))
-    row = rows[0] if rows else None
-    view = service.exchange.order(oid)
-    if view is not None and view.account == caller.account:
-        return _order_out(view, row)
+    opened = await _with_filled(service, _own_open_now(service, caller, oid))
+    if opened:
+        return _order_out(*opened[0])
+    row = (await _rows(service, [oid])).get(oid)
     if row is None or row.account != caller.account:
         raise ApiError(404, "order_id", f"{oid!r} is not an order of {caller.account!r}")
     return _row_out(row)
@@ -229,9 +281,13 @@ async def get_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> Ord
 async def cancel_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> Response:
     """Cancel the open remainder of one of the caller's orders."""
     charge(service, caller, 1)
-    view = _own_open(service, caller, oid)
+    view, filled = await _own_open_filled(service, caller, oid)
     [(_, events)] = await _submit(service, [stamped(CancelOrder, oid, caller.account)])
-    return _answer(_result(oid, view.remaining, events))
+    # Orders queued ahead of the cancel may still trade with it: what it filled is its
+    # quantity less what the cancel took away.
+    cut = next((e.remaining for e in events if isinstance(e, Cancelled)), None)
+    before = None if filled is None or cut is None else filled + view.remaining - cut
+    return _answer(_result(oid, 0, events, before=before))
 
 
 @router.patch("/orders/{oid}", response_model=OrderResult,
@@ -245,7 +301,7 @@ async def modify_order(oid: OrderId, change: ModifyIn, caller: CallerDep,
     quantity goes down; otherwise it may trade at once, like a new order.
     """
     charge(service, caller, 1)
-    view = _own_open(service, caller, oid)
+    view, filled = await _own_open_filled(service, caller, oid)
     for market_id in view.markets:
         tick = service.exchange.market(market_id).tick_size
         if change.price is not None and change.price % tick:
@@ -254,4 +310,4 @@ async def modify_order(oid: OrderId, change: ModifyIn, caller: CallerDep,
     quantity = view.remaining if change.quantity is None else change.quantity
     [(_, events)] = await _submit(
         service, [stamped(ModifyOrder, oid, caller.account, change.price, change.quantity)])
-    return _answer(_result(oid, quantity, events))
+    return _answer(_result(oid, quantity, events, before=filled))
