@@ -17,12 +17,17 @@ def bid(price: int = 2_000_000, quantity: int = 1, **extra: Any) -> dict[str, An
     return {"side": "buy", "market": MARKET, "price": price, "quantity": quantity, **extra}
 
 
+def fresh_market(live: Live, region: str) -> tuple[str, str, str]:
+    """A new market, a provider's key there and a funded buyer's key."""
+    market = f"{region}/{unique('gpu')}"
+    live.market(market)
+    return (market, live.provider(unique("seller"), (market,)),
+            live.account(unique("buyer"), deposit=100_000_000))
+
+
 def test_orders_trade_and_settle(market_live: Live) -> None:
     live = market_live
-    market = f"settle/{unique('gpu')}"
-    live.market(market)
-    seller = live.provider(unique("seller"), (market,))
-    buyer = live.account(unique("buyer"), deposit=100_000_000)
+    market, seller, buyer = fresh_market(live, "settle")
     ask = live.post("/orders", {"side": "sell", "market": market, "price": 2_100_000,
                                 "quantity": 5}, seller)
     assert ask.status_code == 201 and ask.json()["status"] == "open"
@@ -143,10 +148,7 @@ def test_order_views_agree(market_live: Live) -> None:
     """Issue 12 #5: the list showed quantity, filled and tif as null; a cancel of a partly
     filled sell answered filled 0; an IOC cancelled unfilled had no reason."""
     live = market_live
-    market = f"views/{unique('gpu')}"
-    live.market(market)
-    seller = live.provider(unique("seller"), (market,))
-    buyer = live.account(unique("buyer"), deposit=100_000_000)
+    market, seller, buyer = fresh_market(live, "views")
     ask = live.post("/orders", {"side": "sell", "market": market, "price": 2_000_000,
                                 "quantity": 3}, seller).json()
     assert live.post("/orders", {**bid(2_000_000, 1), "market": market}, buyer).json()[
