@@ -22,6 +22,7 @@ from auctioneer.exchange import (
     Side,
     TimeInForce,
     decode_command,
+    decode_command_json,
     decode_event,
     encode_command,
     encode_event,
@@ -138,3 +139,41 @@ def test_optional_fields_take_their_defaults() -> None:
                              "price": None})
     assert modify == decode_command({"type": "modify_order", "order_id": "o",
                                      "account": "a"})
+
+
+def _either(payload: bytes) -> tuple[str, object]:
+    """What the reference decoder makes of ``payload``: the command, or the field it names."""
+    try:
+        return "ok", decode_command(json.loads(payload))
+    except CommandError as exc:
+        return "error", exc.field
+
+
+def _fast(payload: bytes) -> tuple[str, object]:
+    try:
+        return "ok", decode_command_json(payload)
+    except CommandError as exc:
+        return "error", exc.field
+
+
+junk = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(),
+                 st.text(max_size=4), st.lists(st.text(max_size=3) | st.integers(), max_size=2),
+                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@given(st.one_of([instances(cls) for cls in COMMAND_TYPES.values()]))
+def test_msgspec_decoder_agrees_with_the_reference_on_valid_commands(command: Any) -> None:
+    payload = encode_record(1, command)[16:]
+    assert decode_command_json(payload) == decode_command(json.loads(payload)) == command
+
+
+@given(st.sampled_from(sorted(COMMAND_TYPES)), st.data())
+def test_msgspec_decoder_agrees_with_the_reference_on_bad_documents(kind: str,
+                                                                    data: st.DataObject) -> None:
+    valid = encode_command(data.draw(instances(COMMAND_TYPES[kind])))
+    keys = [*valid, "colour"]
+    changed = data.draw(st.dictionaries(st.sampled_from(keys), junk, max_size=2))
+    dropped = data.draw(st.sets(st.sampled_from(keys)))
+    document = {k: v for k, v in {**valid, **changed}.items() if k not in dropped}
+    payload = json.dumps(document).encode()
+    assert _fast(payload) == _either(payload)

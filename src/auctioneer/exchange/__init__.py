@@ -30,6 +30,7 @@ Example:
 from auctioneer.exchange.codec import (
     CommandError,
     decode_command,
+    decode_command_json,
     decode_event,
     decode_market,
     encode_command,
@@ -133,6 +134,7 @@ __all__ = [
     "Traded",
     "Withdraw",
     "decode_command",
+    "decode_command_json",
     "decode_event",
     "decode_market",
     "encode_command",

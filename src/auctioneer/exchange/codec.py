@@ -11,6 +11,14 @@ unknown or missing field -- and the first problem raises
 market) and the value. Decoding checks types only; the engine judges values
 (a zero quantity is a :class:`~auctioneer.exchange.events.Rejected` event).
 
+:func:`decode_command_json` decodes a command straight from JSON bytes (the
+journal's payload) through ``msgspec`` tagged structs mirroring the command
+classes: measured on journal payloads, about three times the rate of
+``json.loads`` plus :func:`decode_command`, which stays as the reference. A
+document msgspec refuses goes through the reference, which names the field;
+a differential test holds the two to the same answer on valid and invalid
+documents.
+
 Example:
     >>> from auctioneer.exchange.commands import Deposit
     >>> encode_command(Deposit("alice", 5_000_000))
@@ -26,20 +34,24 @@ Example:
 from __future__ import annotations
 
 import enum
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+import msgspec
 
 from auctioneer.exchange import model
-from auctioneer.exchange.commands import COMMAND_TYPES, Command
+from auctioneer.exchange.commands import COMMAND_TYPES, Command, ListMarket
 from auctioneer.exchange.events import EVENT_TYPES, Event
 
 __all__ = [
     "INT_MAX",
     "CommandError",
     "decode_command",
+    "decode_command_json",
     "decode_event",
     "decode_market",
     "encode_command",
@@ -257,3 +269,59 @@ def decode_command(data: object) -> Command:
 def decode_event(data: object) -> Event:
     """The event encoded in ``data``; :class:`CommandError` naming the first bad field."""
     return _decode(data, _EVENT_SPECS, EVENT_TYPES)
+
+
+_Int = Annotated[int, msgspec.Meta(ge=-INT_MAX, le=INT_MAX)]
+_Str = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+def _mirror_type(hint: Any) -> Any:
+    """The msgspec type that accepts exactly what :func:`_decoder` of ``hint`` accepts."""
+    if hint is int:
+        return _Int
+    if hint is str:
+        return _Str
+    if hint is model.Market:
+        return _MARKET_STRUCT
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return tuple[_Str, ...]
+    if origin in (types.UnionType, typing.Union):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _mirror_type(args[0]) | None
+    return hint  # bool and the enums: msgspec is as strict as the reference
+
+
+def _mirror(cls: type, tag: str | None) -> type[msgspec.Struct]:
+    """A msgspec struct with ``cls``'s fields, types and defaults (tagged by ``tag``)."""
+    hints = typing.get_type_hints(cls)
+    spec: list[Any] = []
+    for f in fields(cls):
+        kind = _mirror_type(hints[f.name])
+        spec.append((f.name, kind) if f.default is MISSING else (f.name, kind, f.default))
+    return msgspec.defstruct(cls.__name__, spec, tag=tag, tag_field="type",
+                             forbid_unknown_fields=True)
+
+
+_MARKET_STRUCT = _mirror(model.Market, None)
+_MIRRORS = {_mirror(cls, kind): cls for kind, cls in COMMAND_TYPES.items()}
+_JSON_DECODER = msgspec.json.Decoder(typing.Union[tuple(_MIRRORS)])  # noqa: UP007
+_astuple = msgspec.structs.astuple
+
+
+def decode_command_json(payload: bytes) -> Command:
+    """The command encoded as JSON in ``payload``; :class:`CommandError` naming the first bad
+    field, exactly as ``decode_command(json.loads(payload))`` would."""
+    try:
+        struct = _JSON_DECODER.decode(payload)
+    except msgspec.DecodeError:
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            raise CommandError("", payload, f"not JSON: {exc}") from None
+        return decode_command(data)  # raises, naming the field
+    values = _astuple(struct)
+    cls = _MIRRORS[type(struct)]
+    if cls is ListMarket:
+        values = (model.Market(*_astuple(values[0])), *values[1:])
+    return cls(*values)
