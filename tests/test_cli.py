@@ -91,3 +91,38 @@ def test_bad_values_exit_2_naming_option_and_value(
 def test_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "tick", "--bogus"]) == 2
     assert "--bogus" in capsys.readouterr().err
+
+
+def _command_modules() -> list[tuple[list[str], str]]:
+    """Every command path of the full app with the module that defines it."""
+    from typer.main import get_command
+
+    found = []
+    for name, command in get_command(app).commands.items():
+        for sub, leaf in getattr(command, "commands", {None: command}).items():
+            path = [name] if sub is None else [name, sub]
+            found.append((path, leaf.callback.__module__.rsplit(".", 1)[-1]))
+    return found
+
+
+def test_each_command_loads_only_its_own_area() -> None:
+    from auctioneer.cli.app import area_of
+
+    paths = _command_modules()
+    assert len(paths) > 20
+    for path, module in paths:
+        assert area_of(path + ["--help"]) == module, path
+    assert area_of([]) is None and area_of(["--version"]) is None
+    assert area_of(["bench", "nope"]) is None
+
+
+def test_a_command_runs_without_the_other_areas() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from auctioneer.cli import main; main(['clear', '--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith('auctioneer.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "['auctioneer.cli.app', 'auctioneer.cli.clearing', " \
+        "'auctioneer.cli.options']"

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -18,8 +20,18 @@ import typer
 
 import auctioneer
 
-__all__ = ["app", "bench_app", "generate_app", "main"]
+__all__ = ["AREAS", "app", "area_of", "bench_app", "generate_app", "load_areas", "main"]
 
+AREAS = ("clearing", "clock", "docs", "incentives", "ring", "service", "sim", "thermal", "tick",
+         "exchange", "stream")
+"""The modules of :mod:`auctioneer.cli` that register commands, in help order."""
+
+_TOP = {"clear": "clearing", "clock": "clock", "docs": "docs", "experiment": "incentives",
+        "serve": "service", "load": "service", "simulate": "sim", "thermal": "thermal",
+        "stream": "stream"}
+
+# Plain help (no rich markup, inherited by every sub-app): typer's rich help
+# imports rich and markdown-it, about 60 ms of the 150 ms budget for --help.
 app = typer.Typer(
     name="auctioneer",
     help="Price and allocate compute with auctions, from one scheduler tick to a "
@@ -27,6 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 bench_app = typer.Typer(
     help="Measure auctioneer's hot paths.", no_args_is_help=True, add_completion=False
@@ -55,13 +68,39 @@ def _root(
     """Price and allocate compute with auctions, from one scheduler tick to a quarterly plan."""
 
 
+def area_of(args: Sequence[str]) -> str | None:
+    """The one module whose commands ``args`` runs, or None when it needs them all.
+
+    ``bench X`` and ``generate X`` live in the module named ``X``.
+    """
+    if not args:
+        return None
+    if args[0] in ("bench", "generate"):
+        return args[1] if len(args) > 1 and args[1] in AREAS else None
+    return _TOP.get(args[0])
+
+
+def load_areas(args: Sequence[str] = ()) -> None:
+    """Register the commands ``args`` needs (every command unless it names one area).
+
+    Typer builds every registered command's parser on each run, and the
+    area modules import their options' helpers: registering one area keeps
+    a command's startup near bare typer (``auctioneer bench startup``).
+    """
+    area = area_of(args)
+    for name in AREAS if area is None else (area,):
+        importlib.import_module(f"auctioneer.cli.{name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (the ``auctioneer`` script); return the exit status.
 
     Usage errors print as one line, ``auctioneer: error: ...``, with status 2.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    load_areas(args)
     try:
-        code = app(args=argv, prog_name="auctioneer", standalone_mode=False)
+        code = app(args=args, prog_name="auctioneer", standalone_mode=False)
     except typer.TyperException as exc:
         ctx = getattr(exc, "ctx", None)
         # Typer's own way to ask for help (no_args_is_help) arrives as an error.

@@ -132,20 +132,20 @@ def clock_command(
     alpha: Annotated[
         str | None,
         typer.Option(metavar="NUM", help="Step per unit of excess demand. Relative/normalised: "
-                     "a fraction of the price per unit of excess/free supply \\[default: 0.5]; "
-                     "absolute: currency units per unit \\[default: 0.001].",
+                     "a fraction of the price per unit of excess/free supply [default: 0.5]; "
+                     "absolute: currency units per unit [default: 0.001].",
                      show_default=False),
     ] = None,
     delta: Annotated[
         str | None,
         typer.Option(metavar="NUM", help="Largest step per round: '5%' / '0.05' of the price, "
-                     "or currency units when absolute. \\[default: 5%; absolute 0.01]",
+                     "or currency units when absolute. [default: 5%; absolute 0.01]",
                      show_default=False),
     ] = None,
     epsilon: Annotated[
         str | None,
         typer.Option(metavar="NUM", help="Smallest step of an over-demanded pool, like "
-                     "--delta. \\[default: 0.1%; absolute 0.000001]", show_default=False),
+                     "--delta. [default: 0.1%; absolute 0.000001]", show_default=False),
     ] = None,
     max_rounds: Annotated[
         str, typer.Option(metavar="INT", help="Stop after this many price updates.")

@@ -18,12 +18,12 @@ def bench_exchange(
     orders: Annotated[
         str | None,
         typer.Option(metavar="INT", help="Orders in the seeded stream. "
-                     "\\[default: 200000; --quick: 20000]", show_default=False),
+                     "[default: 200000; --quick: 20000]", show_default=False),
     ] = None,
     repeats: Annotated[
         str | None,
         typer.Option(metavar="INT", help="Runs per engine; each figure is the median. "
-                     "\\[default: 3; --quick: 1]", show_default=False),
+                     "[default: 3; --quick: 1]", show_default=False),
     ] = None,
     engines: Annotated[
         str,

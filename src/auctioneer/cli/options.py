@@ -47,12 +47,9 @@ def quick_option(run: str) -> Any:
 
 
 def quick_default(text: str, full: str, quick: str, metavar: str | None = "INT") -> Any:
-    """An option the run defaults: ``full``, or ``quick`` under ``--quick``; the help shows both.
-
-    The bracket is escaped, or rich would take ``[default: ...]`` for markup and drop it.
-    """
+    """An option the run defaults: ``full``, or ``quick`` under ``--quick``; the help shows both."""
     return typer.Option(metavar=metavar, show_default=False,
-                        help=f"{text} \\[default: {full}; --quick: {quick}]")
+                        help=f"{text} [default: {full}; --quick: {quick}]")
 
 
 def seed_option(what: str) -> Any:

@@ -54,7 +54,7 @@ def serve_command(
     db: Annotated[
         str | None,
         typer.Option(help="SQLAlchemy URL of the query tables, e.g. "
-                     "postgresql://user@host/db. \\[default: sqlite in --data-dir]",
+                     "postgresql://user@host/db. [default: sqlite in --data-dir]",
                      show_default=False),
     ] = None,
     data_dir: Annotated[
@@ -156,7 +156,7 @@ def _print(result: LoadResult) -> None:
 def load_command(
     url: Annotated[
         str | None,
-        typer.Option(help="The service to drive. \\[default: start one in a child process "
+        typer.Option(help="The service to drive. [default: start one in a child process "
                      "with a fresh data directory]", show_default=False),
     ] = None,
     admin_key: Annotated[

@@ -45,7 +45,7 @@ def simulate_command(
                            file_okay=False)
     ] = Path("out/sim"),
     seed: Annotated[
-        str | None, typer.Option(metavar="INT", help="Seed, 0..2**64-1. \\[default: the "
+        str | None, typer.Option(metavar="INT", help="Seed, 0..2**64-1. [default: the "
                                  "scenario's]", show_default=False)
     ] = None,
 ) -> None:
@@ -94,7 +94,7 @@ def simulate_command(
 
 def bench_sim(
     scenario: Annotated[
-        Path | None, typer.Option(help="Scenario to time. \\[default: examples/sim/steady.yaml,"
+        Path | None, typer.Option(help="Scenario to time. [default: examples/sim/steady.yaml,"
                                   " the target's 10 s at 10 kHz with N = 1000]",
                                   dir_okay=False, show_default=False)
     ] = None,
@@ -102,7 +102,7 @@ def bench_sim(
         str | None, quick_default("Runs per engine and workload (median).", "3", "1")
     ] = None,
     seed: Annotated[
-        str | None, typer.Option(metavar="INT", help="Seed. \\[default: the scenario's]",
+        str | None, typer.Option(metavar="INT", help="Seed. [default: the scenario's]",
                                  show_default=False)
     ] = None,
     quick: Annotated[bool, quick_option("the scenario's first second, once.")] = False,

@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -109,6 +107,9 @@ def engine_command(
                                                   low_open=True)
     spec = _spec(stream)
 
+    import asyncio
+    import signal
+
     from auctioneer.exchange.scaleout.checkpoint import CheckpointError
     from auctioneer.exchange.scaleout.node import NatsConnectError, run_engine
 
@@ -148,6 +149,8 @@ def publish_command(
     """
     pmap = partition_map(partitions, assign)
     spec = _spec(stream)
+
+    import asyncio
 
     from auctioneer.exchange.scaleout.commandfile import CommandFileError, read_commands
     from auctioneer.exchange.scaleout.node import NatsConnectError, publish_items
@@ -192,6 +195,8 @@ def status_command(
     """Each partition's newest stream sequence and, with a directory, its checkpoint."""
     count = int_in(partitions, "--partitions", 1, 10_000)
     spec = _spec(stream)
+
+    import asyncio
 
     from auctioneer.exchange.scaleout.checkpoint import CheckpointError, read_checkpoint
     from auctioneer.exchange.scaleout.node import NatsConnectError, connect
@@ -261,12 +266,12 @@ def generate_stream(
 def bench_stream(
     orders: Annotated[
         str | None, typer.Option(metavar="INT", help="Order-flow commands. "
-                                 "\\[default: 20000; --quick: 2000]", show_default=False)
+                                 "[default: 20000; --quick: 2000]", show_default=False)
     ] = None,
     partitions: PartitionsOption = "2",
     latency_samples: Annotated[
         str | None, typer.Option(metavar="INT", help="Commands timed one at a time, publish "
-                                 "to applied. \\[default: 2000; --quick: 200]",
+                                 "to applied. [default: 2000; --quick: 200]",
                                  show_default=False)
     ] = None,
     nats_url: Annotated[

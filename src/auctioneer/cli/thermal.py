@@ -38,11 +38,11 @@ app.add_typer(thermal_app, name="thermal")
 def step_response_command(
     target: Annotated[str, typer.Option(metavar="CELSIUS", help="CPU die target.")] = "85",
     kp: Annotated[str | None, typer.Option(metavar="NUM", help="Proportional gain, "
-                  "multiplier per K. \\[default: shipped]", show_default=False)] = None,
+                  "multiplier per K. [default: shipped]", show_default=False)] = None,
     ki: Annotated[str | None, typer.Option(metavar="NUM", help="Integral gain, per K*s. "
-                  "\\[default: shipped]", show_default=False)] = None,
+                  "[default: shipped]", show_default=False)] = None,
     kd: Annotated[str | None, typer.Option(metavar="NUM", help="Derivative gain, per K/s. "
-                  "\\[default: shipped]", show_default=False)] = None,
+                  "[default: shipped]", show_default=False)] = None,
     gpu_util: Annotated[str, typer.Option(metavar="SHARE", help="GPU utilisation.")] = "0.9",
     before: Annotated[str, typer.Option(metavar="SHARE", help="Offered CPU load before.")] = "0.3",
     after: Annotated[str, typer.Option(metavar="SHARE", help="Offered CPU load after.")] = "1.0",
@@ -127,7 +127,7 @@ def bench_thermal(
     bundles_per_bid: Annotated[list[str] | None, typer.Option(
         "--bundles-per-bid", metavar="INT", show_default=False,
         help="XOR bundles per bid in the bundle dispatch rows, 1..16; repeat for several. "
-        "\\[default: 2 and 4; --quick: 2]")] = None,
+        "[default: 2 and 4; --quick: 2]")] = None,
     seed: Annotated[str, typer.Option(metavar="INT", help="Input seed.")] = "0",
     quick: Annotated[bool, quick_option("a few seconds.")] = False,
     json_path: JsonOption = None,
