@@ -221,7 +221,7 @@ def bench_clearing(
     ] = None,
     no_vcg: Annotated[bool, typer.Option("--no-vcg", help="Skip the VCG measurement.")] = False,
     seed: Annotated[str, seed_option("Instance")] = "0",
-    quick: Annotated[bool, quick_option("small sizes, short limits, ~15 s.")] = False,
+    quick: Annotated[bool, quick_option("small sizes, short limits, about 10 s.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[Path, plot_option("time/memory plot")] = Path("out/bench-clearing.png"),
 ) -> None:

@@ -45,7 +45,7 @@ def bench_ring(
     producers: Annotated[
         str, typer.Option(help="Producer thread counts of the native throughput runs.")
     ] = "1,2,4",
-    quick: Annotated[bool, quick_option("fewer operations, ~5 s.")] = False,
+    quick: Annotated[bool, quick_option("fewer operations, about 10 s.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[
         Path, plot_option("latency and throughput plot")

@@ -46,7 +46,7 @@ def bench_tick(
         quick_default("Repeats; each percentile reported is its median over them.", "5", "3"),
     ] = None,
     seed: Annotated[str, seed_option("Workload")] = "0",
-    quick: Annotated[bool, quick_option("small sizes, few ops, ~15 s.")] = False,
+    quick: Annotated[bool, quick_option("small sizes, few ops, about 2 s.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[Path, plot_option("latency plot")] = Path("out/bench-tick.png"),
 ) -> None:

@@ -1,7 +1,8 @@
 """The load generator: many concurrent HTTP clients placing orders, throughput and latency.
 
 Each client is its own provider account (so it may both buy and sell), with
-money and capacity in every market, and runs a closed loop (over ``httpx``,
+money and capacity in every market (opened through :mod:`auctioneer.client`),
+and runs a closed loop (over ``httpx``,
 or the lighter :class:`~auctioneer.service.rawhttp.RawHttp`): send a request
 of ``batch`` random orders (``POST /orders/batch``, or ``POST /orders`` when
 ``batch`` is 1) around each market's price, half of them IOC, wait for the
@@ -34,6 +35,7 @@ from typing import Any
 import httpx
 import orjson
 
+from auctioneer.client import AsyncClient
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import Environment, Percentiles, environment, summarize
 from auctioneer.service.rawhttp import RawHttp
@@ -120,29 +122,22 @@ def random_batch(config: LoadConfig, rng: random.Random,
     return {"orders": orders}
 
 
-async def _setup(client: httpx.AsyncClient, config: LoadConfig
-                 ) -> tuple[list[str], list[tuple[str, int, int]]]:
+async def _setup(config: LoadConfig) -> tuple[list[str], list[tuple[str, int, int]]]:
     """Markets to trade (listing the load markets if none exist) and one key per client."""
-    admin = {"X-API-Key": config.admin_key}
-    listed = (await client.get("/markets")).raise_for_status().json()
-    if not listed:
-        for region, kind, base in _LOAD_MARKETS:
-            body = {"region": region, "instance_type": kind, "tick_size": 1_000,
-                    "base_price": base}
-            (await client.post("/admin/markets", json=body, headers=admin)).raise_for_status()
-        listed = (await client.get("/markets")).raise_for_status().json()
-    markets = [(m["id"], m["tick_size"], m["price"]) for m in listed]
-    run = uuid.uuid4().hex[:8]
-    keys = []
-    for i in range(config.clients):
-        body = {"id": f"load-{run}-{i}", "role": "provider", "deposit": _FUNDS}
-        made = (await client.post("/admin/accounts", json=body, headers=admin))
-        made.raise_for_status()
-        keys.append(made.json()["api_key"])
-        for market_id, _, _ in markets:
-            capacity = {"account": body["id"], "market": market_id, "quantity": _CAPACITY}
-            (await client.post("/admin/capacity", json=capacity, headers=admin)
-             ).raise_for_status()
+    async with AsyncClient(config.url, config.admin_key) as admin:
+        listed = await admin.markets()
+        if not listed:
+            for region, kind, base in _LOAD_MARKETS:
+                await admin.list_market(region, kind, 1_000, base)
+            listed = await admin.markets()
+        markets = [(m.id, m.tick_size, m.price) for m in listed]
+        run = uuid.uuid4().hex[:8]
+        keys = []
+        for i in range(config.clients):
+            made = await admin.open_account(f"load-{run}-{i}", "provider", _FUNDS)
+            keys.append(made.api_key)
+            for market_id, _, _ in markets:
+                await admin.add_capacity(made.id, market_id, _CAPACITY)
     return keys, markets
 
 
@@ -197,7 +192,7 @@ async def run_load(config: LoadConfig) -> LoadResult:
                           max_keepalive_connections=config.clients + 4)
     timeout = httpx.Timeout(30.0)
     async with httpx.AsyncClient(base_url=config.url, limits=limits, timeout=timeout) as client:
-        keys, markets = await _setup(client, config)
+        keys, markets = await _setup(config)
         latencies: list[float] = []
         tally: Counter[str] = Counter()
         start = time.perf_counter() + config.warmup_s
