@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import httpx
 
-from auctioneer.client.calls import Call, Endpoints
+from auctioneer.client.calls import AsyncEndpoints, Call
 from auctioneer.client.errors import error_from
 from auctioneer.client.sse import EventParser, StreamEvent
 from auctioneer.client.sync import _timeout, answer, headers_for
@@ -28,7 +28,7 @@ __all__ = ["AsyncClient"]
 T = TypeVar("T")
 
 
-class AsyncClient(Endpoints):
+class AsyncClient(AsyncEndpoints):
     """The exchange at ``url``, as ``api_key``, over one pooled ``httpx.AsyncClient``."""
 
     __slots__ = ("_http",)

@@ -3,8 +3,9 @@
 :class:`~auctioneer.client.sync.Client` and
 :class:`~auctioneer.client.aio.AsyncClient` share these: each endpoint is an
 :class:`Endpoint` (a descriptor) over a builder that returns a :class:`Call`;
-on a ``Client`` it is a method that returns the parsed answer, on an
-``AsyncClient`` a coroutine method. The transport -- sending, checking the
+on a ``Client`` (a :class:`SyncEndpoints`) it is a method that returns the
+parsed answer, on an ``AsyncClient`` (an :class:`AsyncEndpoints`) a coroutine
+method. The transport -- sending, checking the
 status, raising :class:`~auctioneer.client.errors.ApiError` -- is each
 client's ``_send``.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 from auctioneer.client.models import (
@@ -37,11 +38,7 @@ from auctioneer.client.models import (
     Trade,
 )
 
-if TYPE_CHECKING:
-    from auctioneer.client.aio import AsyncClient
-    from auctioneer.client.sync import Client
-
-__all__ = ["Call", "Endpoint", "Endpoints"]
+__all__ = ["AsyncEndpoints", "Call", "Endpoint", "Endpoints", "SyncEndpoints"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -66,10 +63,10 @@ class Endpoint(Generic[P, T]):
         self.__doc__ = build.__doc__
 
     @overload
-    def __get__(self, client: Client, owner: type | None = None) -> Callable[P, T]: ...
+    def __get__(self, client: SyncEndpoints, owner: type | None = None) -> Callable[P, T]: ...
 
     @overload
-    def __get__(self, client: AsyncClient, owner: type | None = None
+    def __get__(self, client: AsyncEndpoints, owner: type | None = None
                 ) -> Callable[P, Awaitable[T]]: ...
 
     @overload
@@ -256,7 +253,7 @@ def state() -> Call[State]:
 
 
 class Endpoints:
-    """Every endpoint as a method; the clients add ``_send`` (and the stream)."""
+    """Every endpoint as a method; a client adds ``_send`` (and the stream)."""
 
     __slots__ = ()
 
@@ -284,3 +281,15 @@ class Endpoints:
     add_capacity = Endpoint(add_capacity)
     remove_capacity = Endpoint(remove_capacity)
     state = Endpoint(state)
+
+
+class SyncEndpoints(Endpoints):
+    """The endpoints as methods that return the answer (``_send`` returns it)."""
+
+    __slots__ = ()
+
+
+class AsyncEndpoints(Endpoints):
+    """The endpoints as coroutine methods (``_send`` is a coroutine)."""
+
+    __slots__ = ()

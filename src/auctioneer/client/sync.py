@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from auctioneer.client.calls import Call, Endpoints
+from auctioneer.client.calls import Call, SyncEndpoints
 from auctioneer.client.errors import error_from
 from auctioneer.client.sse import EventParser, StreamEvent
 
@@ -39,7 +39,7 @@ def answer(call: Call[T], response: httpx.Response) -> T:
     return call.parse(response.json())
 
 
-class Client(Endpoints):
+class Client(SyncEndpoints):
     """The exchange at ``url``, as ``api_key`` (none for market data only).
 
     Every method raises :class:`~auctioneer.client.errors.ApiError` when the
