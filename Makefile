@@ -41,7 +41,7 @@ sanitize:
 	$(SAN_VENV)/bin/python -m pip install -q '.[dev]'
 	AUCTIONEER_SANITIZE=1 $(SAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps --no-build-isolation .
 	AUCTIONEER_SANITIZE=1 LD_PRELOAD="$(SAN_RT)" ASAN_OPTIONS=detect_leaks=0 \
-		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick tests/thermal -m native
+		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick tests/gpu -m native
 
 clean:
 	rm -rf $(VENV) $(SAN_VENV) build src/*.egg-info src/auctioneer/*/*.so

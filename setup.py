@@ -9,6 +9,8 @@ import os
 
 from setuptools import Extension, setup
 
+# binding.h and timer.h, shared by every binding, live in one place.
+_INCLUDE = ["src/auctioneer/native"]
 _WARNINGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wconversion", "-Werror=implicit-function-declaration"]
 
 if os.environ.get("AUCTIONEER_SANITIZE"):
@@ -30,8 +32,9 @@ setup(
         Extension(
             "auctioneer.tick._core",
             sources=["src/auctioneer/tick/_core.c", "src/auctioneer/tick/tick_core.c"],
-            depends=["src/auctioneer/tick/tick_core.h", "src/auctioneer/tick/binding.h",
-                     "src/auctioneer/tick/timer.h"],
+            depends=["src/auctioneer/tick/tick_core.h", "src/auctioneer/native/binding.h",
+                     "src/auctioneer/native/timer.h"],
+            include_dirs=_INCLUDE,
             extra_compile_args=_compile,
             extra_link_args=_link,
         ),
@@ -40,14 +43,16 @@ setup(
             sources=["src/auctioneer/tick/_ring.c", "src/auctioneer/tick/ring.c",
                      "src/auctioneer/tick/tick_core.c"],
             depends=["src/auctioneer/tick/ring.h", "src/auctioneer/tick/tick_core.h",
-                     "src/auctioneer/tick/binding.h", "src/auctioneer/tick/timer.h"],
+                     "src/auctioneer/native/binding.h", "src/auctioneer/native/timer.h"],
+            include_dirs=_INCLUDE,
             extra_compile_args=_compile,
             extra_link_args=[*_link, "-pthread"],
         ),
         Extension(
-            "auctioneer.thermal._gpu",
-            sources=["src/auctioneer/thermal/_gpu.c", "src/auctioneer/thermal/gpu_core.c"],
-            depends=["src/auctioneer/thermal/gpu_core.h", "src/auctioneer/tick/binding.h"],
+            "auctioneer.gpu._gpu",
+            sources=["src/auctioneer/gpu/_gpu.c", "src/auctioneer/gpu/gpu_core.c"],
+            depends=["src/auctioneer/gpu/gpu_core.h", "src/auctioneer/native/binding.h"],
+            include_dirs=_INCLUDE,
             extra_compile_args=_compile,
             extra_link_args=_link,
         ),

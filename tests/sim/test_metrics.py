@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auctioneer.gpu import GpuBid
 from auctioneer.sim.metrics import gini, share_percentiles, time_above, trace_hash, variance
 from auctioneer.sim.optimum import Demand, gpu_optimum, per_tick_optimum
-from auctioneer.thermal import GpuBid
 
 
 def _gini_by_definition(xs: list[int]) -> Fraction:

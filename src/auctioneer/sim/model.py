@@ -17,7 +17,7 @@ handler is exact at its instant; nothing is re-evaluated between events.
   precomputed schedule in O(1). Each winner's backlog drops by one quantum;
   a GPU-feeding winner's quantum makes ``gpu_us_per_quantum`` of GPU work.
 * **dispatch** (10-100 Hz) -- the GPU plane's batch auction
-  (:class:`~auctioneer.thermal.GpuPlane`) over agents with at least a whole
+  (:class:`~auctioneer.gpu.GpuPlane`) over agents with at least a whole
   GPU millisecond of work (GPU time sells in 1 ms slices): unit
   bids (one slice at their value) go the k-unit Vickrey way; agents needing
   GPU memory bid XOR bundles (their whole window's work or half, with their
@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from time import perf_counter_ns
 
+from auctioneer.gpu import GpuBid, GpuPlane
 from auctioneer.sim.loop import Handler, Priority
 from auctioneer.sim.optimum import Demand
 from auctioneer.sim.population import Population, draw_population
@@ -50,8 +51,6 @@ from auctioneer.sim.scenario import Scenario
 from auctioneer.thermal import (
     ONE,
     CouplingTable,
-    GpuBid,
-    GpuPlane,
     PlantConfig,
     PriceController,
     PriceSchedule,

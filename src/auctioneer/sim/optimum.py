@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from auctioneer.clearing import Auction, Bid, Bundle, Resource, Status, clear
-from auctioneer.thermal import GpuBid
+from auctioneer.gpu import GpuBid
 from auctioneer.tick import IndexedHeap
 
 __all__ = ["Demand", "Optimum", "gpu_optimum", "per_tick_optimum"]

@@ -1,10 +1,10 @@
-"""Thermal pricing: plant, sensors, PID controller, predictive schedule, coupling, GPU plane.
+"""Thermal pricing: plant, sensors, PID controller, predictive schedule, coupling.
 
 A sibling of :mod:`auctioneer.tick` rather than a part of it: the plant and
-the controller serve both planes (the CPU tick and the GPU dispatch) and the
-simulator, while the tick only reads one precomputed multiplier in O(1)
-(:meth:`PriceSchedule.multiplier_at`). ``docs/thermal.md`` has the design
-and the control analysis.
+the controller serve both planes (the CPU tick and the GPU dispatch, whose
+auction is :mod:`auctioneer.gpu`) and the simulator, while the tick only
+reads one precomputed multiplier in O(1) (:meth:`PriceSchedule.multiplier_at`).
+``docs/thermal.md`` has the design and the control analysis.
 
 * :mod:`~auctioneer.thermal.plant` -- lumped RC network (CPU die, GPU die,
   chassis) with an energy ledger.
@@ -12,7 +12,6 @@ and the control analysis.
 * :mod:`~auctioneer.thermal.controller` -- integer Q16.16 PID with anti-windup.
 * :mod:`~auctioneer.thermal.schedule` -- multipliers precomputed for the next 10 ms.
 * :mod:`~auctioneer.thermal.coupling` -- the dual-plane price tables.
-* :mod:`~auctioneer.thermal.gpu_plane` -- the GPU plane's batch auction.
 * :mod:`~auctioneer.thermal.response` -- closed-loop step response of the controller.
 
 Example:
@@ -42,7 +41,6 @@ from auctioneer.thermal.coupling import (
     cpu_formula,
     gpu_formula,
 )
-from auctioneer.thermal.gpu_plane import GpuBid, GpuDispatch, GpuPlane
 from auctioneer.thermal.plant import (
     EnergyLedger,
     Node,
@@ -65,9 +63,6 @@ __all__ = [
     "CouplingTable",
     "EnergyLedger",
     "Gains",
-    "GpuBid",
-    "GpuDispatch",
-    "GpuPlane",
     "Node",
     "PlantConfig",
     "Power",

@@ -8,16 +8,16 @@ Each hot path is timed against a named baseline in the same run:
   computed with ``**`` at every call);
 * ``controller update`` and ``schedule refresh`` (once per sensor reading);
 * ``GPU dispatch``, Vickrey on unit bids and exact bundles (the branch and
-  bound of :mod:`~auctioneer.thermal.gpu_solver` + VCG), per dispatch,
+  bound of :mod:`~auctioneer.gpu.solver` + VCG), per dispatch,
   against the seed's 100 us budget. ``vickrey`` rows dispatch ``GpuBid``
   lists (check + native tick book); ``vickrey-arrays`` rows time
-  :meth:`~auctioneer.thermal.GpuPlane.dispatch_units` on the same bids
+  :meth:`~auctioneer.gpu.GpuPlane.dispatch_units` on the same bids
   handed over as two numpy arrays (built untimed, as a caller holding
   arrays would). Bundle rows run every ``bundle_sizes``
   x ``bundles_per_bid`` shape; on the same batches they also time the
   general ``clearing`` path (``clear`` + ``vcg_payments``, the baseline)
   and the pure-Python ``reference`` solver alone
-  (:func:`~auctioneer.thermal.gpu_solver.solve_reference`, what a dispatch
+  (:func:`~auctioneer.gpu.solver.solve_reference`, what a dispatch
   would cost without the native core).
 
 Sub-microsecond operations are timed in batches (``batch`` calls per
@@ -43,20 +43,17 @@ from typing import Any
 import numpy as np
 
 from auctioneer.checks import require_int
+from auctioneer.gpu import DEFAULT_MAX_NODES, GpuBid, GpuDispatch, GpuPlane, solve_reference
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import Environment, environment, gc_paused, summarize
 from auctioneer.thermal import (
     CouplingTable,
-    GpuBid,
-    GpuDispatch,
-    GpuPlane,
     PriceController,
     PriceSchedule,
     Reading,
     cpu_formula,
 )
 from auctioneer.thermal.coupling import DEMAND_BIN_PM, HEADROOM_BIN_MC, _bin_pm, _util_bin
-from auctioneer.thermal.gpu_solver import DEFAULT_MAX_NODES, solve_reference
 
 __all__ = [
     "GPU_BUDGET_NS",

@@ -9,7 +9,7 @@
  *   PricePage(buffer, create=False).
  * Each holds its buffer export until release() or deallocation; a released
  * object raises ValueError. Arguments take a fast path in C for exact ints in
- * range; anything else goes to auctioneer.tick.ring_reference's checks, which
+ * range; anything else goes to auctioneer.tick.limits's checks, which
  * raise the reference's exact exceptions. push and publish take positional
  * arguments only, as the reference's signatures do.
  *
@@ -31,9 +31,9 @@
 #include "tick_core.h"
 #include "timer.h"
 
-static PyObject *check_bid_fn;    /* ring_reference.check_bid */
-static PyObject *check_max_fn;    /* ring_reference.check_max */
-static PyObject *check_prices_fn; /* ring_reference.check_prices */
+static PyObject *check_bid_fn;    /* limits.check_bid */
+static PyObject *check_max_fn;    /* limits.check_max */
+static PyObject *check_prices_fn; /* limits.check_prices */
 
 enum { KIND_SPSC = 0, KIND_MPSC = 1 };
 
@@ -995,9 +995,9 @@ PyMODINIT_FUNC
 PyInit__ring(void)
 {
     if (check_bid_fn == NULL) {
-        check_bid_fn = import_attr("auctioneer.tick.ring_reference", "check_bid");
-        check_max_fn = import_attr("auctioneer.tick.ring_reference", "check_max");
-        check_prices_fn = import_attr("auctioneer.tick.ring_reference", "check_prices");
+        check_bid_fn = import_attr("auctioneer.tick.limits", "check_bid");
+        check_max_fn = import_attr("auctioneer.tick.limits", "check_max");
+        check_prices_fn = import_attr("auctioneer.tick.limits", "check_prices");
         if (check_bid_fn == NULL || check_max_fn == NULL || check_prices_fn == NULL) {
             Py_CLEAR(check_bid_fn);
             Py_CLEAR(check_max_fn);

@@ -43,18 +43,17 @@ from multiprocessing.shared_memory import SharedMemory
 from typing import Any, ClassVar, Self
 
 import auctioneer.tick._ring as _ring
-from auctioneer.tick.ring_reference import (
+from auctioneer.tick.limits import (
     AGENT_MAX,
     DEFAULT_TRIES,
     MAX_RING_CAPACITY,
     MIN_RING_CAPACITY,
     MULTIPLIER_ONE,
     UNITS_MAX,
-    BidSink,
     Prices,
-    apply_bids,
     check_capacity,
 )
+from auctioneer.tick.ring_reference import BidSink, apply_bids
 
 __all__ = [
     "AGENT_MAX",

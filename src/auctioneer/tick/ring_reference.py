@@ -30,9 +30,22 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from typing import ClassVar, NamedTuple, Protocol, Self
+from typing import ClassVar, Protocol, Self
 
-from auctioneer.tick.limits import PRICE_MAX, check_count, check_price
+from auctioneer.tick.limits import (
+    AGENT_MAX,
+    DEFAULT_TRIES,
+    MAX_RING_CAPACITY,
+    MIN_RING_CAPACITY,
+    MULTIPLIER_ONE,
+    UNITS_MAX,
+    Prices,
+    check_bid,
+    check_capacity,
+    check_max,
+    check_prices,
+    check_tries,
+)
 
 __all__ = [
     "AGENT_MAX",
@@ -53,77 +66,6 @@ __all__ = [
     "check_prices",
     "check_tries",
 ]
-
-AGENT_MAX = 2**64 - 1
-"""Largest agent id a bid carries (the seed's ``uint64_t agent_id``)."""
-UNITS_MAX = 2**32 - 1
-"""Largest units count; 0 withdraws the bid."""
-MIN_RING_CAPACITY = 2
-"""Smallest ring (Vyukov's queue needs two cells)."""
-MAX_RING_CAPACITY = 2**24
-"""Largest ring."""
-MULTIPLIER_ONE = 1_000_000
-"""A multiplier of 1x in the page's fixed point (parts per million)."""
-DEFAULT_TRIES = 1_000_000
-"""How many times ``read`` retries a page a write keeps overlapping."""
-_TICK_MAX = 2**64 - 1
-
-
-def _check_int(value: object, field: str, high: int) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{field} must be an int, got {type(value).__name__} {value!r}")
-    if not 0 <= value <= high:
-        raise ValueError(f"{field} {value} is out of range 0..{high}")
-    return value
-
-
-def check_bid(agent: object, price: object, units: object) -> tuple[int, int, int]:
-    """Return ``(agent, price, units)`` if each is an int in its range, else raise."""
-    return (_check_int(agent, "agent", AGENT_MAX), check_price(price),
-            _check_int(units, "units", UNITS_MAX))
-
-
-def check_max(value: object) -> int:
-    """Return a drain's ``max`` if it is an int in 0..2**32-1."""
-    return _check_int(value, "max", UNITS_MAX)
-
-
-def check_capacity(value: object) -> int:
-    """Return a ring capacity if it is a power of two in 2..2**24."""
-    capacity = check_count(value, "capacity", MIN_RING_CAPACITY, MAX_RING_CAPACITY)
-    if capacity & (capacity - 1):
-        raise ValueError(f"capacity {capacity} is not a power of two")
-    return capacity
-
-
-def check_tries(value: object) -> int:
-    """Return ``read``'s ``tries`` if it is an int in 1..2**32-1."""
-    if type(value) is not int or not 1 <= value <= UNITS_MAX:
-        raise ValueError(f"tries must be an int in 1..{UNITS_MAX}, got {value!r}")
-    return value
-
-
-class Prices(NamedTuple):
-    """One price page snapshot; prices in micro-units, multipliers in ppm."""
-
-    tick: int
-    cpu_price: int
-    gpu_price: int
-    cpu_multiplier: int
-    gpu_multiplier: int
-
-
-def check_prices(tick: object, cpu_price: object, gpu_price: object, cpu_multiplier: object,
-                 gpu_multiplier: object) -> Prices:
-    """Return the page's fields if tick is a uint64 and the rest uint32, else raise."""
-    return Prices(
-        _check_int(tick, "tick", _TICK_MAX),
-        check_price(cpu_price, "cpu_price"),
-        check_price(gpu_price, "gpu_price"),
-        _check_int(cpu_multiplier, "cpu_multiplier", PRICE_MAX),
-        _check_int(gpu_multiplier, "gpu_multiplier", PRICE_MAX),
-    )
-
 
 class BidSink(Protocol):
     """What a drained bid is applied to: any tick book, native or reference."""

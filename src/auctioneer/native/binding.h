@@ -1,6 +1,6 @@
 /*
  * binding.h - CPython glue shared by the bindings _core.c, _ring.c and
- * thermal/_gpu.c. Private and header-only: every function is static inline,
+ * gpu/_gpu.c. Private and header-only: every function is static inline,
  * so each extension gets its own copy and nothing is exported.
  *
  * Include after <Python.h> (with PY_SSIZE_T_CLEAN defined).

@@ -13,7 +13,7 @@
  * The algorithm (depth-first branch and bound with Lagrangian knapsack
  * tables as bounds), its tie rule (the lexicographically smallest optimal
  * choice vector, "no bundle" first) and every constant are those of the
- * Python reference, auctioneer/thermal/gpu_solver.py, which documents them;
+ * Python reference, auctioneer/gpu/solver.py, which documents them;
  * this file walks exactly the same search tree (the node counts are tested
  * equal).
  *

@@ -1,6 +1,6 @@
 /*
  * gpu_core.c - see gpu_core.h; the algorithm is documented in
- * auctioneer/thermal/gpu_solver.py, whose names the comments below use.
+ * auctioneer/gpu/solver.py, whose names the comments below use.
  */
 #include "gpu_core.h"
 
@@ -134,7 +134,7 @@ stage(const struct state *s, int r, uint32_t t, int64_t lam, const int64_t *prev
     }
 }
 
-/* The multiplier of table r (gpu_solver._Search.choose). */
+/* The multiplier of table r (solver._Search.choose). */
 static int64_t
 choose(struct state *s, int r, int64_t top)
 {

@@ -22,7 +22,7 @@ are XOR lists of ``(gpu_ms, memory, price)`` bundles. Three exact paths:
   is the Vickrey path's rule: the admissible bids are those at or above
   the reserve, the top k win, VCG is the (k+1)-th admissible bid (0 if
   none), so each pays ``max(reserve, (k+1)-th bid)`` (tested). Solved by
-  :func:`auctioneer.thermal.gpu_solver.solve` (branch and bound, native),
+  :func:`auctioneer.gpu.solver.solve` (branch and bound, native),
   which fits the 100 us budget where the general clearing does not; past
   its node budget or native limits the dispatch falls back to the general
   path, reported as ``"clearing"``.
@@ -73,7 +73,7 @@ import numpy.typing as npt
 
 from auctioneer.checks import require_int
 from auctioneer.clearing import Auction, Bid, Bundle, Resource, Status, clear, vcg_payments
-from auctioneer.thermal.gpu_solver import solve
+from auctioneer.gpu.solver import solve
 from auctioneer.tick import IndexedHeap, second_price
 from auctioneer.tick.limits import PRICE_MAX, check_price
 

@@ -14,8 +14,8 @@ from auctioneer.clearing import (
     solve_brute,
     vcg_payments,
 )
-from auctioneer.thermal import GpuBid, GpuPlane
-from auctioneer.thermal.gpu_solver import GpuSolution, solve, solve_reference
+from auctioneer.gpu import GpuBid, GpuPlane
+from auctioneer.gpu.solver import GpuSolution, solve, solve_reference
 
 Bids = list[tuple[tuple[int, int, int], ...]]
 
@@ -73,7 +73,7 @@ wide = st.lists(st.lists(st.tuples(st.integers(1, 10), st.integers(0, 20),
 @given(wide, st.integers(1, 20), st.integers(0, 80), st.integers(0, 5_000))
 def test_native_walks_the_reference_tree(bids: Bids, window: int, memory: int,
                                          reserve: int) -> None:
-    pytest.importorskip("auctioneer.thermal._gpu")
+    pytest.importorskip("auctioneer.gpu._gpu")
     want = solve_reference(bids, window, memory, reserve)
     got = solve(bids, window, memory, reserve, max_nodes=None)
     assert got is not None and want is not None
@@ -84,7 +84,7 @@ def test_native_walks_the_reference_tree(bids: Bids, window: int, memory: int,
 @pytest.mark.native
 @given(small, st.integers(1, 10), st.integers(0, 8), st.integers(0, 6))
 def test_native_equals_brute_force(bids: Bids, window: int, memory: int, reserve: int) -> None:
-    pytest.importorskip("auctioneer.thermal._gpu")
+    pytest.importorskip("auctioneer.gpu._gpu")
     auction = _auction(bids, window, memory, reserve)
     _same(solve(bids, window, memory, reserve),
           _priced(auction, bids, reserve, solve_brute(auction)))
@@ -111,7 +111,7 @@ def test_ties_take_the_lexicographically_smallest_choice() -> None:
 @pytest.mark.parametrize("impl", ["reference", pytest.param("native", marks=pytest.mark.native)])
 def test_node_budget_gives_none_and_the_plane_falls_back(impl: str) -> None:
     if impl == "native":
-        pytest.importorskip("auctioneer.thermal._gpu")
+        pytest.importorskip("auctioneer.gpu._gpu")
     bids: Bids = [((1 + t % 3, t % 5, 100 + t),) for t in range(10)]
     run = solve_reference if impl == "reference" else solve
     assert run(bids, 6, 6, 0, 3) is None
@@ -122,7 +122,7 @@ def test_node_budget_gives_none_and_the_plane_falls_back(impl: str) -> None:
 
 @pytest.mark.native
 def test_native_limits_and_errors() -> None:
-    native = pytest.importorskip("auctioneer.thermal._gpu")
+    native = pytest.importorskip("auctioneer.gpu._gpu")
     too_many: Bids = [tuple((1, 0, 1) for _ in range(native.MAX_BUNDLES + 1))]
     assert native.solve(too_many, 4, 4, 0, -1) is None
     assert native.solve([((1, 0, 1),)], 1 << 25, 4, 0, -1) is None

@@ -1,5 +1,5 @@
 /*
- * _gpu.c - the CPython binding of gpu_core.h: module auctioneer.thermal._gpu.
+ * _gpu.c - the CPython binding of gpu_core.h: module auctioneer.gpu._gpu.
  *
  *   solve(bids, window_ms, memory, reserve_per_ms, max_nodes)
  *       -> (value, choice, payments, nodes) | None
@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "../tick/binding.h"
+#include "binding.h"
 #include "gpu_core.h"
 
 static void *workspace;
@@ -175,8 +175,8 @@ static PyMethodDef gpu_methods[] = {
 };
 
 static struct PyModuleDef gpu_module = {
-    PyModuleDef_HEAD_INIT, "auctioneer.thermal._gpu",
-    "Exact GPU bundle clearing with VCG payments (see gpu_solver.py).", -1, gpu_methods,
+    PyModuleDef_HEAD_INIT, "auctioneer.gpu._gpu",
+    "Exact GPU bundle clearing with VCG payments (see solver.py).", -1, gpu_methods,
     NULL, NULL, NULL, NULL,
 };
 

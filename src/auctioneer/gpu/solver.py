@@ -1,6 +1,6 @@
 """Exact GPU bundle clearing with VCG payments, small enough for the 100 us dispatch budget.
 
-The GPU plane's bundle auction (:mod:`~auctioneer.thermal.gpu_plane`) is a
+The GPU plane's bundle auction (:mod:`~auctioneer.gpu.plane`) is a
 two-resource XOR knapsack: GPU milliseconds (capacity ``window_ms``, reserve
 ``reserve_per_ms`` per millisecond) and GPU memory (capacity ``memory``, no
 reserve). At dispatch sizes (a few to a few dozen bids of up to a few
@@ -255,7 +255,7 @@ def solve_reference(bids: Bundles, window_ms: int, memory: int, reserve_per_ms: 
 
 
 def native_available() -> bool:
-    """Whether the native solver (``auctioneer.thermal._gpu``) is built."""
+    """Whether the native solver (``auctioneer.gpu._gpu``) is built."""
     return _native is not None
 
 
@@ -271,7 +271,7 @@ def solve(bids: Bundles, window_ms: int, memory: int, reserve_per_ms: int,
 
 def _load_native() -> Any:
     try:
-        return importlib.import_module("auctioneer.thermal._gpu")
+        return importlib.import_module("auctioneer.gpu._gpu")
     except ImportError:  # pragma: no cover - a checkout without the built extension
         return None
 

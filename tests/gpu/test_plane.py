@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.thermal import GpuBid, GpuPlane
+from auctioneer.gpu import GpuBid, GpuPlane
 
 PLANE = GpuPlane(dispatch_hz=100, slice_ms=2, memory=6, max_agents=64)  # 10 ms: 5 slices
 

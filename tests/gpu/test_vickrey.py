@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.thermal import GpuBid, GpuPlane
+from auctioneer.gpu import GpuBid, GpuPlane
 from auctioneer.tick.limits import PRICE_MAX
 
 # 10 ms window in 1, 2, 5 or 10 ms slices: k = 10, 5, 2, 1; max_agents 3 < k + 1 too.
