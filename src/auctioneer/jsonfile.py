@@ -106,9 +106,9 @@ Name = Annotated[str, Field(min_length=1)]
 
 
 class Strict(BaseModel):
-    """A file model: unknown fields refused, no type coercion, immutable."""
+    """A file model: unknown fields refused, no type coercion, no NaN or infinity, immutable."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 def parse_json(text: str, source: str | None, error: type[FileError]) -> Any:
@@ -215,6 +215,8 @@ def describe(error: Mapping[str, Any], money_fields: tuple[str, ...] = ()) -> st
         return f"{shown} {simple[kind]}"
     if kind == "greater_than_equal":
         return f"{shown} must be >= {ctx.get('ge')}"
+    if kind == "finite_number":
+        return f"{shown} is not a finite number"
     if kind == "less_than_equal":
         return f"{shown} must be <= {ctx.get('le')}"
     if kind == "literal_error":

@@ -297,6 +297,7 @@ def test_cli_help_lists_the_options() -> None:
         (["--repeats", "0"], "--repeats", "0"),
         (["--time-limit", "0"], "--time-limit", "0"),
         (["--time-limit", "later"], "--time-limit", "later"),
+        (["--time-limit", "1e400"], "--time-limit", "1e400"),
         (["--seed", "-1"], "--seed", "-1"),
     ],
 )

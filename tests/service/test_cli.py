@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from auctioneer.cli import main
+from auctioneer.service.process import free_port
+
+from .conftest import Live
 
 
 @pytest.mark.parametrize(("argv", "option"), [
@@ -48,3 +51,16 @@ def test_load_runs_against_a_started_server(tmp_path: Path, client: str,
     assert result["orders"] > 0 and result["errors"] == {}
     assert result["latency_ms"]["p99"] >= result["latency_ms"]["p50"] > 0
     assert "admin_key" not in result["config"]
+
+
+def test_load_against_a_dead_server_or_with_a_wrong_key_is_one_line(
+        market_live: Live, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12 #9: httpx.ConnectError and HTTPStatusError (401) were tracebacks."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    assert main(["load", "--url", dead, "--admin-key", "admin.x", "--duration", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'--url'" in err and "cannot reach the service" in err
+    assert main(["load", "--url", market_live.url, "--admin-key", "admin.wrong",
+                 "--duration", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'--admin-key'" in err and "refused the admin key (401" in err

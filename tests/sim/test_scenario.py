@@ -73,7 +73,12 @@ def _class(i: int, **fields: Any) -> dict[str, Any]:
     (_class(0, share=0.5), "agents.classes: shares add up to 1.25, not 1"),
     (_class(0, gpu=None), "agents.classes[0] 'feeder' gpu: is required when gpu_feeding"),
     (_class(1, name="feeder"), "class names repeat"),
-    ("- 1\n- 2\n", "(top level): '[1, 2]' is not a mapping"),
+    ("- 1\n- 2\n", "(top level): '[1, 2]' is a list, not a mapping of the scenario's fields"),
+    # Issue 12 #10: an empty file said "'None' is not a mapping", a NaN "nan must be <= 10.0".
+    ("\n", "(top level): the scenario is empty: write a mapping of its fields"),
+    (_class(0, value={"dist": "lognormal", "median": "0.001", "sigma": float("nan")}),
+     "agents.classes[0] 'feeder' value.sigma: nan is not a finite number"),
+    (tiny(duration_s=float("inf")), "duration_s: inf is not a finite number"),
 ])
 def test_bad_scenarios_name_the_field_and_value(data: Any, message: str) -> None:
     assert message in _error(data)

@@ -14,6 +14,7 @@ from auctioneer.cli.options import (
     float_in,
     int_in,
     one_of,
+    output_option,
     parsed,
     plot_option,
     quick_default,
@@ -65,8 +66,7 @@ def generate_clearing(
     ] = "0",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the JSON here instead of stdout.",
-                     dir_okay=False),
+        output_option("--output", "-o", text="Write the JSON here instead of stdout."),
     ] = None,
 ) -> None:
     """Write a random auction as JSON (docs/clearing-format.md): same seed, same file."""

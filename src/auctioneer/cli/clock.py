@@ -30,6 +30,7 @@ from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
     int_in,
+    output_option,
     plot_option,
     quick_default,
     quick_option,
@@ -165,7 +166,7 @@ def clock_command(
     ] = False,
     plot: Annotated[
         Path | None,
-        typer.Option(help="Write a PNG of the price clocks per pool here.", dir_okay=False),
+        output_option(text="Write a PNG of the price clocks per pool here."),
     ] = None,
 ) -> None:
     """Run an ascending clock auction with bidder proxies on a market file.
@@ -277,8 +278,7 @@ def generate_clock(
     ] = "0",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the JSON here instead of stdout.",
-                     dir_okay=False),
+        output_option("--output", "-o", text="Write the JSON here instead of stdout."),
     ] = None,
 ) -> None:
     """Write a seeded planet-wide clock market as JSON: same seed, same file."""

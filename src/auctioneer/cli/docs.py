@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption
+from auctioneer.cli.options import JsonOption, output_dir_option, output_option
 
 __all__ = ["docs_app", "docs_bpf", "docs_build"]
 
@@ -38,10 +38,10 @@ def docs_build(
     ] = None,
     template: Annotated[Path, typer.Option(help="The template.", dir_okay=False)] = Path(
         "docs/design.template.md"),
-    output: Annotated[Path, typer.Option(help="The document to write.", dir_okay=False)] = Path(
+    output: Annotated[Path, output_option(text="The document to write.")] = Path(
         "docs/design.md"),
-    out_dir: Annotated[Path, typer.Option(help="Where the commands write JSON and PNG.",
-                                          file_okay=False)] = Path("docs/design"),
+    out_dir: Annotated[Path, output_dir_option(text="Where the commands write JSON and PNG.")
+                       ] = Path("docs/design"),
 ) -> None:
     """Run every command the design document quotes, then render it from their JSON.
 

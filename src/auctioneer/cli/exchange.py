@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import bench_app
-from auctioneer.cli.options import JsonOption, int_in, parsed, user_errors
+from auctioneer.cli.options import JsonOption, int_in, parsed, plot_option, user_errors
 
 __all__ = ["bench_exchange"]
 
@@ -36,8 +36,7 @@ def bench_exchange(
     ] = False,
     json_path: JsonOption = None,
     plot: Annotated[
-        Path, typer.Option(help="Write the throughput and latency plot (PNG) here.",
-                           dir_okay=False)
+        Path, plot_option("throughput and latency plot")
     ] = Path("out/bench-exchange.png"),
 ) -> None:
     """In-process matching: orders/s and p50/p99/p99.9 latency per order, side by side with

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption, int_in, quick_default, quick_option
+from auctioneer.cli.options import JsonOption, int_in, output_option, quick_default, quick_option
 
 __all__ = ["experiment_app", "experiment_incentives"]
 
@@ -38,8 +38,7 @@ def experiment_incentives(
     json_path: JsonOption = None,
     markdown: Annotated[
         Path | None,
-        typer.Option("--markdown", help="Also write the tables as markdown here.",
-                     dir_okay=False),
+        output_option("--markdown", text="Also write the tables as markdown here."),
     ] = None,
     tick_bench: Annotated[
         Path | None,
@@ -49,9 +48,8 @@ def experiment_incentives(
     ] = None,
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Also write the curves as a PNG here: utility against "
-                     "bid factor, Sybil gain against k, ring revenue per defence.",
-                     dir_okay=False),
+        output_option("--plot", text="Also write the curves as a PNG here: utility against "
+                      "bid factor, Sybil gain against k, ring revenue per defence."),
     ] = None,
 ) -> None:
     """Best responses, Sybil identities and collusion rings on every tick mechanism.

@@ -10,7 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import math
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +26,8 @@ __all__ = [
     "int_in",
     "native_bench",
     "one_of",
+    "output_dir_option",
+    "output_option",
     "parsed",
     "plot_option",
     "quick_default",
@@ -34,9 +38,61 @@ __all__ = [
 
 _T = TypeVar("_T")
 
+def _check_writable(path: Path | None, directory: bool) -> Path | None:
+    """``path`` once a file (or, with ``directory``, files in it) could be written there.
+
+    The option callback of every output path: it runs while the command line is parsed, so
+    a path that cannot be written is a usage error (exit 2) before any work, not a traceback
+    after it. Missing directories are made (the commands would make them); a probe file
+    that did not exist is removed again.
+    """
+    if path is None:
+        return None
+    ancestor = path if directory else path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise typer.BadParameter(f"cannot write {str(path)!r}: {str(ancestor)!r} is a file, "
+                                 "not a directory")
+    try:
+        (path if directory else path.parent).mkdir(parents=True, exist_ok=True)
+        if directory:
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        elif path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
+        else:
+            existed = path.exists()
+            with path.open("ab"):
+                pass
+            if not existed:
+                path.unlink()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    return path
+
+
+# typer passes a callback's first parameter by position: one parameter each.
+def _writable_file(path: Path | None) -> Path | None:
+    return _check_writable(path, directory=False)
+
+
+def _writable_dir(path: Path | None) -> Path | None:
+    return _check_writable(path, directory=True)
+
+
+def output_option(*decls: str, text: str, **kwargs: Any) -> Any:
+    """An option naming a file the command writes, checked before the command runs."""
+    return typer.Option(*decls, help=text, dir_okay=False, callback=_writable_file, **kwargs)
+
+
+def output_dir_option(*decls: str, text: str, **kwargs: Any) -> Any:
+    """An option naming a directory the command writes into, checked before it runs."""
+    return typer.Option(*decls, help=text, file_okay=False, callback=_writable_dir, **kwargs)
+
+
 JsonOption = Annotated[
-    Path | None,
-    typer.Option("--json", help="Also write every result as JSON here.", dir_okay=False),
+    Path | None, output_option("--json", text="Also write every result as JSON here."),
 ]
 """The ``--json PATH`` option every benchmark takes."""
 
@@ -59,7 +115,7 @@ def seed_option(what: str) -> Any:
 
 def plot_option(what: str) -> Any:
     """A benchmark's ``--plot PATH`` option; ``what`` names the figure it writes."""
-    return typer.Option(help=f"Write the {what} (PNG) here.", dir_okay=False)
+    return output_option(text=f"Write the {what} (PNG) here.")
 
 
 @contextmanager
@@ -114,8 +170,10 @@ def float_in(text: str, option: str, low: float, high: float | None = None,
         value = float(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a number", param_hint=f"'{option}'") from None
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{text!r} is not a finite number", param_hint=f"'{option}'")
     too_low = value <= low if low_open else value < low
-    if not math.isfinite(value) or too_low or (high is not None and value > high):
+    if too_low or (high is not None and value > high):
         if high is not None:
             bound = f"{low:g}..{high:g}"
         else:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption, float_in, int_in, one_of, parsed
+from auctioneer.cli.options import JsonOption, float_in, int_in, one_of, output_dir_option, parsed
 
 if TYPE_CHECKING:
     from auctioneer.exchange.journal import FsyncPolicy
@@ -58,7 +58,7 @@ def serve_command(
                      show_default=False),
     ] = None,
     data_dir: Annotated[
-        Path, typer.Option(help="Journal, snapshots, secret and SQLite file.", file_okay=False)
+        Path, output_dir_option(text="Journal, snapshots, secret and SQLite file.")
     ] = Path("out/exchange"),
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Seed demo markets, providers and asks.")
@@ -187,7 +187,7 @@ def load_command(
     import asyncio
     import json
 
-    from auctioneer.service.load import LoadConfig, run_load
+    from auctioneer.service.load import LoadConfig, LoadError, run_load
     from auctioneer.service.process import free_port, spawn_server, wait_ready
 
     n_clients = int_in(clients, "--clients", 1, 10_000)
@@ -207,7 +207,10 @@ def load_command(
                           client=client_kind)
 
     if url is not None and admin_key is not None:
-        result = asyncio.run(run_load(config(url, admin_key)))
+        try:
+            result = asyncio.run(run_load(config(url, admin_key)))
+        except LoadError as exc:
+            raise typer.BadParameter(str(exc), param_hint=f"'{exc.option}'") from None
     else:
         from auctioneer.service.runtime import admin_key_of
 

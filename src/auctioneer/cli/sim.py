@@ -20,7 +20,14 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app
-from auctioneer.cli.options import JsonOption, int_in, plot_option, quick_default, quick_option
+from auctioneer.cli.options import (
+    JsonOption,
+    int_in,
+    output_dir_option,
+    plot_option,
+    quick_default,
+    quick_option,
+)
 
 __all__ = ["bench_sim", "register", "simulate_command"]
 
@@ -41,8 +48,7 @@ def simulate_command(
                              "examples in examples/sim/).", dir_okay=False)
     ],
     out: Annotated[
-        Path, typer.Option(help="Write report.md, metrics.json and the PNG plots here.",
-                           file_okay=False)
+        Path, output_dir_option(text="Write report.md, metrics.json and the PNG plots here.")
     ] = Path("out/sim"),
     seed: Annotated[
         str | None, typer.Option(metavar="INT", help="Seed, 0..2**64-1. [default: the "

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app, generate_app
-from auctioneer.cli.options import JsonOption, float_in, int_in
+from auctioneer.cli.options import (
+    JsonOption,
+    float_in,
+    int_in,
+    output_dir_option,
+    output_option,
+    plot_option,
+)
 
 if TYPE_CHECKING:
     from auctioneer.exchange.scaleout.partition import PartitionMap
@@ -81,8 +88,7 @@ def engine_command(
     stream: StreamOption = "AUCTIONEER_CMDS",
     checkpoint_dir: Annotated[
         Path | None,
-        typer.Option(metavar="DIR", help="Resume from and write partition-P.json here.",
-                     file_okay=False),
+        output_dir_option(metavar="DIR", text="Resume from and write partition-P.json here."),
     ] = None,
     checkpoint_every: Annotated[
         str, typer.Option(metavar="INT", help="Checkpoint after this many commands (0: only "
@@ -235,7 +241,7 @@ def generate_stream(
     seed: Annotated[str, typer.Option(metavar="INT", help="Generator seed, 0..2**64-1.")] = "0",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write here instead of stdout.", dir_okay=False),
+        output_option("--output", "-o", text="Write here instead of stdout."),
     ] = None,
 ) -> None:
     """Write a seeded command file for ``stream publish``: 4 regions x 2 instance types.
@@ -282,7 +288,7 @@ def bench_stream(
     quick: Annotated[bool, typer.Option("--quick", help="A smoke run: a few seconds.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[
-        Path, typer.Option(help="Write the throughput plot (PNG) here.", dir_okay=False)
+        Path, plot_option("throughput plot")
     ] = Path("out/bench-stream.png"),
 ) -> None:
     """Commands per second through JetStream per partition, against the engine in-process.

@@ -20,6 +20,8 @@ from auctioneer.cli.options import (
     JsonOption,
     float_in,
     int_in,
+    output_option,
+    plot_option,
     quick_default,
     quick_option,
     user_errors,
@@ -49,8 +51,8 @@ def step_response_command(
     duration: Annotated[str, typer.Option(metavar="SECONDS", help="Simulated time.")] = "120",
     noise: Annotated[str, typer.Option(metavar="CELSIUS", help="Sensor noise sd.")] = "0.25",
     seed: Annotated[str, typer.Option(metavar="INT", help="Sensor seed.")] = "0",
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG path; the JSON goes "
-                      "next to it (.json).", dir_okay=False)] = Path("out/step-response.png"),
+    output: Annotated[Path, output_option("--output", "-o", text="PNG path; the JSON goes "
+                      "next to it (.json).")] = Path("out/step-response.png"),
 ) -> None:
     """Simulate the closed loop through a CPU load step; write the response as PNG and JSON.
 
@@ -131,8 +133,7 @@ def bench_thermal(
     seed: Annotated[str, typer.Option(metavar="INT", help="Input seed.")] = "0",
     quick: Annotated[bool, quick_option("a few seconds.")] = False,
     json_path: JsonOption = None,
-    plot: Annotated[Path, typer.Option(help="Write the PNG here.", dir_okay=False)] = Path(
-        "out/bench-thermal.png"),
+    plot: Annotated[Path, plot_option("figure")] = Path("out/bench-thermal.png"),
 ) -> None:
     """Controller update, schedule lookup vs recompute per tick, coupling lookup vs formula,
     and GPU dispatch p50/p99 against the 100 us budget (bundle rows also time the clearing

@@ -164,8 +164,8 @@ class LedgerEntry(_Wire):
 
 @dataclass(frozen=True, slots=True)
 class Order(_Wire):
-    """One of your orders. ``quantity``, ``filled`` and ``tif`` are None for an order
-    placed a moment ago (they come from the tables, which lag the engine)."""
+    """One of your orders. ``quantity`` and ``filled`` are None while the tables that
+    remember them lag the engine by more than a second (a follower restarting)."""
 
     id: str
     account: str
@@ -197,7 +197,7 @@ class OrderResult(_Wire):
 
     order_id: str
     status: str
-    filled: int
+    filled: int | None
     remaining: int
     trades: tuple[Trade, ...]
     field: str | None

@@ -36,6 +36,7 @@ import httpx
 import orjson
 
 from auctioneer.client import AsyncClient
+from auctioneer.client.errors import ApiError
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import Environment, Percentiles, environment, summarize
 from auctioneer.service.rawhttp import RawHttp
@@ -44,6 +45,7 @@ __all__ = [
     "TARGET_ORDERS_PER_S",
     "TARGET_P99_MS",
     "LoadConfig",
+    "LoadError",
     "LoadResult",
     "random_batch",
     "run_load",
@@ -186,13 +188,31 @@ async def _client(client: httpx.AsyncClient, config: LoadConfig, key: str, seed:
             await raw.close()
 
 
+class LoadError(ValueError):
+    """The service could not be set up for the run: ``option`` is the one to fix."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 async def run_load(config: LoadConfig) -> LoadResult:
     """Set up accounts, drive the service for ``config.duration_s``, and measure."""
     limits = httpx.Limits(max_connections=config.clients + 4,
                           max_keepalive_connections=config.clients + 4)
     timeout = httpx.Timeout(30.0)
     async with httpx.AsyncClient(base_url=config.url, limits=limits, timeout=timeout) as client:
-        keys, markets = await _setup(config)
+        try:
+            keys, markets = await _setup(config)
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise LoadError("--admin-key", f"the service at {config.url} refused the admin "
+                                f"key ({exc.status}: {exc.message}): give the key in its data "
+                                "directory's admin.key") from None
+            raise LoadError("--url", f"the service at {config.url} answered {exc}") from None
+        except httpx.HTTPError as exc:
+            raise LoadError("--url", f"cannot reach the service at {config.url}: "
+                            f"{exc or type(exc).__name__}") from None
         latencies: list[float] = []
         tally: Counter[str] = Counter()
         start = time.perf_counter() + config.warmup_s

@@ -515,8 +515,12 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> Scenari
         except OSError as exc:
             raise ScenarioError("", f"cannot read the file: {exc.strerror or exc}", name) from None
         data = _parse_yaml(text, name)
+    if data is None:
+        raise ScenarioError("(top level)", "the scenario is empty: write a mapping of its "
+                            "fields (docs/sim.md)", name)
     if not isinstance(data, Mapping):
-        raise ScenarioError("(top level)", f"{str(data)[:40]!r} is not a mapping", name)
+        raise ScenarioError("(top level)", f"{str(data)[:40]!r} is a {type(data).__name__}, "
+                            "not a mapping of the scenario's fields", name)
     try:
         model = _Scenario.model_validate(data)
     except ValidationError as exc:
