@@ -27,6 +27,7 @@ from auctioneer.exchange import (
     ExecutionRule,
     ListMarket,
     Market,
+    MarketOrder,
     ModifyOrder,
     OpenAccount,
     PlaceOrder,
@@ -114,6 +115,18 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.do(PlaceOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, chosen, price,
                            quantity, tif, aon, post_only and tif is TimeInForce.GTC, self.ts))
 
+    @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), quantity=quantities,
+          budget=st.integers(0, 800), fok=st.booleans(), markets=market_lists,
+          dt=st.integers(0, 700_000_000))
+    def market(self, account: str, buy: bool, quantity: int, budget: int, fok: bool,
+               markets: list[str], dt: int) -> None:
+        self.n += 1
+        self.ts += dt
+        chosen = tuple(markets) if buy else tuple(markets[:1])
+        tif = TimeInForce.FOK if fok else TimeInForce.IOC
+        self.do(MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, chosen,
+                            quantity, budget if buy else None, tif, self.ts))
+
     @precondition(lambda self: bool(self.open_ids()))
     @rule(data=st.data(), wrong_owner=st.booleans())
     def cancel(self, data: st.DataObject, wrong_owner: bool) -> None:
@@ -177,9 +190,14 @@ places = st.tuples(
     st.booleans().flatmap(lambda buy: st.tuples(
         st.just(buy), st.sampled_from(ACCOUNTS if buy else PROVIDERS))),
     prices, quantities, tifs, rarely, rarely, market_lists)
+markets_orders = st.tuples(
+    st.just("market"),
+    st.booleans().flatmap(lambda buy: st.tuples(
+        st.just(buy), st.sampled_from(ACCOUNTS if buy else PROVIDERS))),
+    quantities, st.integers(1, 1_500), st.booleans(), market_lists)
 order_ops = st.lists(
     st.one_of(
-        places, places, places,
+        places, places, places, markets_orders,
         st.tuples(st.just("cancel"), st.integers(0, 10_000)),
         st.tuples(st.just("modify"), st.integers(0, 10_000), st.none() | prices,
                   st.none() | quantities),
@@ -212,6 +230,20 @@ def test_engine_matches_the_reference(ops: list[tuple[object, ...]]) -> None:
                 continue
             want = ref.place(f"o{n}", account, is_buy, chosen, price, quantity, tif.value,
                              bool(aon), post, n)
+        elif op[0] == "market":
+            _, (is_buy, account), quantity, budget, fok, markets = op
+            assert isinstance(account, str) and isinstance(markets, list)
+            assert isinstance(quantity, int) and isinstance(budget, int)
+            chosen = tuple(markets) if is_buy else tuple(markets[:1])
+            tif = TimeInForce.FOK if fok else TimeInForce.IOC
+            got = ex.apply(MarketOrder(f"o{n}", account, Side.BUY if is_buy else Side.SELL,
+                                       chosen, quantity, budget if is_buy else None, tif, n))
+            market_want = ref.place_market(f"o{n}", account, bool(is_buy), chosen, quantity,
+                                           budget, tif.value, n)
+            if market_want is None:
+                assert isinstance(got[0], Rejected) and got[0].field == "quantity", got
+                continue
+            want = market_want
         else:
             if not ref.orders:
                 continue

@@ -32,7 +32,8 @@ from auctioneer.money import MONEY_MAX
 
 __all__ = ["Admission", "Refusal"]
 
-_BUY, _SELL, _GTC = Side.BUY, Side.SELL, TimeInForce.GTC
+_BUY, _SELL = Side.BUY, Side.SELL
+_GTC, _IOC, _FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
 _ADMIN, _PROVIDER = Role.ADMIN, Role.PROVIDER
 
 
@@ -47,15 +48,10 @@ class Admission(State):
                 raise Refusal("price", f"{value} is not on the tick of {m!r} ({tick})")
         return value
 
-    def admit(self, cmd: c.PlaceOrder, held: bool = True) -> tuple[Account, Capacity | None]:
-        """The ordering account and (for a sell) its capacity record, if ``cmd`` may be placed.
-
-        Raises :class:`Refusal` naming the first bad field. With ``held``
-        (the engine's own call) it also checks the order id is new, the
-        timestamp, that a post-only order would not trade, and that the
-        account can reserve the bid's money or offer the sell's capacity.
-        Changes nothing.
-        """
+    def _admit_party(self, cmd: c.PlaceOrder | c.MarketOrder, held: bool
+                     ) -> tuple[Account, bool]:
+        """The checks every order shares: its id, account, side and markets. Returns the
+        account and whether it buys."""
         # Each check tests the usual value with exact types first and calls the general
         # helper, which names the field, only when that fails: this runs for every order.
         if held:
@@ -91,6 +87,23 @@ class Admission(State):
                 raise Refusal("markets", "a sell offers capacity in exactly one market")
             if len(set(markets)) != len(markets):
                 raise Refusal("markets", f"{list(markets)} lists a market twice")
+        return acct, buy
+
+    def admit(self, cmd: c.PlaceOrder | c.MarketOrder, held: bool = True
+              ) -> tuple[Account, Capacity | None]:
+        """The ordering account and (for a sell) its capacity record, if ``cmd`` may be placed.
+
+        Raises :class:`Refusal` naming the first bad field. With ``held``
+        (the engine's own call) it also checks the order id is new, the
+        timestamp, that a post-only order would not trade, and that the
+        account can reserve the bid's money or offer the sell's capacity.
+        Changes nothing.
+        """
+        acct, buy = self._admit_party(cmd, held)
+        if isinstance(cmd, c.MarketOrder):
+            return self._admit_market(cmd, acct, buy, held)
+        markets = cmd.markets
+        books = self._books
         price = cmd.price
         if type(price) is not int or not 0 < price <= PRICE_MAX:
             positive(price, "price", PRICE_MAX)
@@ -123,13 +136,49 @@ class Admission(State):
                 raise Refusal("quantity", f"{quantity} at {price} needs {cost} reserved; "
                               f"{acct.balance - acct.reserved} is available")
         else:
-            # The book's index holds the same record as _capacity[(account, market)].
-            cap = books[markets[0]].providers.get(acct.id)
-            free = cap.free if cap else 0
-            if quantity > free:
-                raise Refusal("quantity", f"{quantity} exceeds the {free} unallocated, "
-                              f"unoffered instances {acct.id!r} provides in {markets[0]!r}")
+            cap = self._offerable(acct, markets[0], quantity)
         ts = cmd.ts_ns
         if type(ts) is not int or not 0 <= ts <= MONEY_MAX:
             check_ts(ts)
+        return acct, cap
+
+    def _offerable(self, acct: Account, market: str, quantity: int) -> Capacity:
+        """``acct``'s capacity record in ``market`` if ``quantity`` more may be offered there."""
+        # The book's index holds the same record as _capacity[(account, market)].
+        cap = self._books[market].providers.get(acct.id)
+        free = cap.free if cap else 0
+        if cap is None or quantity > free:
+            raise Refusal("quantity", f"{quantity} exceeds the {free} unallocated, "
+                          f"unoffered instances {acct.id!r} provides in {market!r}")
+        return cap
+
+    def _admit_market(self, cmd: c.MarketOrder, acct: Account, buy: bool, held: bool
+                      ) -> tuple[Account, Capacity | None]:
+        """:meth:`admit`'s checks of what a market order has of its own."""
+        quantity = positive(cmd.quantity, "quantity", QUANTITY_MAX)
+        max_spend = cmd.max_spend
+        if buy:
+            if max_spend is None:
+                raise Refusal("max_spend", "a market buy gives max_spend, the most it pays "
+                              "in all")
+            positive(max_spend, "max_spend", MONEY_MAX)
+        elif max_spend is not None:
+            raise Refusal("max_spend", f"{max_spend!r}: a market sell takes any price and "
+                          "gives no max_spend")
+        tif = cmd.tif
+        if tif is not _IOC and tif is not _FOK:
+            shown = tif.value if isinstance(tif, TimeInForce) else repr(tif)
+            raise Refusal("tif", f"a market order is ioc or fok, not {shown}")
+        if not held:
+            return acct, None
+        cap = None
+        if buy:
+            assert max_spend is not None
+            available = acct.balance - acct.reserved
+            if max_spend > available:
+                raise Refusal("max_spend", f"{max_spend} exceeds the available {available} "
+                              "(balance less reservations)")
+        else:
+            cap = self._offerable(acct, cmd.markets[0], quantity)
+        check_ts(cmd.ts_ns)
         return acct, cap

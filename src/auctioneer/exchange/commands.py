@@ -29,6 +29,7 @@ __all__ = [
     "Command",
     "Deposit",
     "ListMarket",
+    "MarketOrder",
     "ModifyOrder",
     "OpenAccount",
     "PlaceOrder",
@@ -120,6 +121,28 @@ class PlaceOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketOrder:
+    """A market order: trades at once at the best prices there are, IOC or FOK only.
+
+    A BUY may list several markets and must give ``max_spend``, the most it
+    pays in all (reserved while it matches; what is left is released); a SELL
+    lists one market, gives no ``max_spend`` and takes any price. Its rest is
+    cancelled (IOC) -- or, for FOK, an order that cannot fill whole within
+    ``max_spend`` is rejected and changes nothing.
+    """
+
+    kind: ClassVar[str] = "market_order"
+    order_id: str
+    account: str
+    side: Side
+    markets: tuple[str, ...]
+    quantity: int
+    max_spend: int | None = None
+    tif: TimeInForce = TimeInForce.IOC
+    ts_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOrder:
     """Cancel the open remainder of ``order_id`` (which ``account`` must own)."""
 
@@ -154,12 +177,12 @@ class Tick:
 
 
 Command = (OpenAccount | Deposit | Withdraw | ListMarket | AddCapacity | RemoveCapacity
-           | PlaceOrder | CancelOrder | ModifyOrder | Tick)
+           | PlaceOrder | MarketOrder | CancelOrder | ModifyOrder | Tick)
 """Any command."""
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.kind: cls
     for cls in (OpenAccount, Deposit, Withdraw, ListMarket, AddCapacity, RemoveCapacity,
-                PlaceOrder, CancelOrder, ModifyOrder, Tick)
+                PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Tick)
 }
 """Each command class by its ``kind`` (the codec's ``"type"``)."""

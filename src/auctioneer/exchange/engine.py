@@ -50,13 +50,12 @@ from typing import Any
 from auctioneer.exchange import commands as c
 from auctioneer.exchange import invariants, snapshot
 from auctioneer.exchange.accounts import AccountDesk
-from auctioneer.exchange.admission import Admission
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.capacity import CapacityDesk
 from auctioneer.exchange.events import Accepted, Event, Modified, Rejected, Rested
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX, TRADE_HISTORY
-from auctioneer.exchange.matching import Matching
+from auctioneer.exchange.market import MarketOrders
 from auctioneer.exchange.model import Side, TimeInForce
 from auctioneer.exchange.pricing import SECOND
 from auctioneer.exchange.queries import NotFound, OrderView, Queries
@@ -80,7 +79,7 @@ _PLACE = c.PlaceOrder
 _GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
 
 
-class Exchange(Queries, AccountDesk, CapacityDesk, Admission, Matching):
+class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
     """Order books, accounts, capacity and prices; see the module docstring for the rules."""
 
     def __init__(self) -> None:
@@ -93,6 +92,7 @@ class Exchange(Queries, AccountDesk, CapacityDesk, Admission, Matching):
             c.AddCapacity: self._add_capacity,
             c.RemoveCapacity: self._remove_capacity,
             c.PlaceOrder: self._place_checked,
+            c.MarketOrder: self._market_order,
             c.CancelOrder: self._cancel,
             c.ModifyOrder: self._modify,
             c.Tick: self._tick,

@@ -26,10 +26,11 @@ from heapq import heappop
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.events import Cancelled, Event, Rested, Traded
 from auctioneer.exchange.ledger import Account, Capacity
+from auctioneer.exchange.limits import PRICE_MAX
 from auctioneer.exchange.model import ExecutionRule, SelfTrade, Side, TimeInForce
 from auctioneer.exchange.state import State, Venue
 
-__all__ = ["Matching"]
+__all__ = ["MarketTaker", "Matching"]
 
 _BUY, _SELL = Side.BUY, Side.SELL
 # Events are named tuples; on the matching path they are built with tuple.__new__ and every
@@ -37,6 +38,19 @@ _BUY, _SELL = Side.BUY, Side.SELL
 _new = tuple.__new__
 _GTC, _IOC, _FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
 _Step = tuple[Venue, Order, int]  # (book, resting order, quantity); 0: self-trade cancel
+
+
+class MarketTaker(Order):
+    """An incoming market order while it matches (it never rests): its price is a bound no
+    resting order passes, and ``budget`` what a buy may still spend."""
+
+    __slots__ = ("budget",)
+
+    def __init__(self, order_id: str, account: str, buy: bool, markets: tuple[str, ...],
+                 quantity: int, budget: int, seq: int, ts_ns: int) -> None:
+        super().__init__(order_id, account, buy, markets, PRICE_MAX if buy else 0, quantity,
+                         False, seq, ts_ns)
+        self.budget = budget
 
 
 class Matching(State):
@@ -212,6 +226,8 @@ class Matching(State):
         steps: list[_Step] = []
         stop = False
         account = order.account
+        # A market buy's money limits its fills; candidates come cheapest first.
+        budget = order.budget if type(order) is MarketTaker and order.buy else None
         for book, resting in self._candidates(order):
             if resting.account == account:
                 rule = book.rules.self_trade
@@ -221,9 +237,18 @@ class Matching(State):
                     stop = True
                     break
                 continue
-            if resting.aon and resting.remaining > need:
-                continue  # a resting all-or-none order trades whole or not at all
             quantity = need if need < resting.remaining else resting.remaining
+            if budget is not None:
+                affordable = budget // resting.price
+                if not affordable:
+                    break
+                if affordable < quantity:
+                    quantity = affordable
+                budget -= quantity * resting.price
+            if resting.aon and resting.remaining > quantity:
+                if budget is not None:
+                    budget += quantity * resting.price
+                continue  # a resting all-or-none order trades whole or not at all
             steps.append((book, resting, quantity))
             need -= quantity
             if not need:
@@ -237,7 +262,9 @@ class Matching(State):
             buy, sell = taker, resting
         else:
             buy, sell = resting, taker
-        price = (sell.price if venue.rules.execution is ExecutionRule.AT_ASK
+        market = type(taker) is MarketTaker
+        # A market order has no price of its own: it trades at the resting order's.
+        price = (sell.price if venue.rules.execution is ExecutionRule.AT_ASK and not market
                  else resting.price)
         if len(resting.markets) == 1:
             venue.reduce(resting, quantity)
@@ -254,7 +281,12 @@ class Matching(State):
         accounts = self._accounts
         buyer = accounts[buy.account]
         buyer.balance -= amount
-        buyer.reserved -= buy.price * quantity
+        if market and taker.buy:
+            assert isinstance(taker, MarketTaker)
+            buyer.reserved -= amount  # it reserved its budget, and spends it as it goes
+            taker.budget -= amount
+        else:
+            buyer.reserved -= buy.price * quantity
         accounts[sell.account].balance += amount
         cap = venue.providers[sell.account]
         cap.offered -= quantity

@@ -4,7 +4,8 @@
 against (a differential hypothesis test compares their events and books). It
 implements order placement, cancel and modify with the same rules --
 price-time priority, cross-market bids, execution price, GTC/IOC/FOK,
-all-or-none, post-only, self-trade prevention -- but no money or capacity:
+all-or-none, post-only, self-trade prevention, market orders (a buy's spending
+bound included) -- but no money or capacity:
 callers feed it orders the engine would accept. Every operation is O(open
 orders x log); nothing here is fast.
 
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auctioneer.exchange.events import Cancelled, Event, Modified, Rested, Traded
+from auctioneer.exchange.limits import PRICE_MAX
 from auctioneer.exchange.model import ExecutionRule, Market, SelfTrade, Side
 
 __all__ = ["RefOrder", "ReferenceMatcher"]
@@ -80,8 +82,25 @@ class ReferenceMatcher:
                          self.seq)
         return self._execute(order, tif, ts)
 
-    def _execute(self, order: RefOrder, tif: str, ts: int) -> list[Event]:
-        events: list[Event] = []
+    def place_market(self, order_id: str, account: str, buy: bool, markets: tuple[str, ...],
+                     quantity: int, budget: int, tif: str, ts: int) -> list[Event] | None:
+        """The events of this (valid) market order (``budget``: a buy's max_spend); None
+        for a FOK that cannot fill whole, which the engine rejects."""
+        order = RefOrder(order_id, account, buy, markets, PRICE_MAX if buy else 0, quantity,
+                         False, False, self.seq + 1)
+        plan, stop, need = self._plan(order, budget if buy else None)
+        if need and tif == "fok":
+            return None
+        self.seq += 1
+        events = self._carry(order, plan, ts, market=True)
+        if order.remaining:
+            events.append(self._cancel_event(order, "self_trade" if stop else "ioc", ts))
+        return events
+
+    def _plan(self, order: RefOrder, budget: int | None = None
+              ) -> tuple[list[tuple[str, RefOrder, int]], bool, int]:
+        """The fills and self-trade cancels, whether self-trade prevention stops the order,
+        and what would be left unfilled; ``budget`` bounds a market buy's spending."""
         need = order.remaining
         plan: list[tuple[str, RefOrder, int]] = []
         stop = False
@@ -94,35 +113,53 @@ class ReferenceMatcher:
                     stop = True
                     break
                 continue
-            if resting.aon and resting.remaining > need:
-                continue
             fill = min(need, resting.remaining)
+            if budget is not None:
+                fill = min(fill, budget // resting.price)
+                if fill == 0:
+                    break
+            if resting.aon and resting.remaining > fill:
+                continue
             plan.append((market, resting, fill))
             need -= fill
+            if budget is not None:
+                budget -= fill * resting.price
             if need == 0:
                 break
-        if need and (tif == "fok" or order.aon):
-            if tif == "gtc":
-                self._rest(order, ts, events)
-            else:
-                events.append(self._cancel_event(order, "fok" if tif == "fok" else "aon", ts))
-            return events
-        for market, resting, fill in plan:
+        return plan, stop, need
+
+    def _carry(self, order: RefOrder, plan: list[tuple[str, RefOrder, int]], ts: int,
+               market: bool = False) -> list[Event]:
+        """Carry out ``plan``: a market order trades at the resting order's price."""
+        events: list[Event] = []
+        for venue, resting, fill in plan:
             if fill == 0:
                 self.orders.remove(resting)
                 events.append(self._cancel_event(resting, "self_trade", ts))
                 continue
             buy, sell = (order, resting) if order.buy else (resting, order)
-            at_ask = self.markets[market].execution is ExecutionRule.AT_ASK
-            price = sell.price if at_ask else resting.price
+            at_ask = self.markets[venue].execution is ExecutionRule.AT_ASK
+            price = sell.price if at_ask and not market else resting.price
             self.trade_seq += 1
-            events.append(Traded(self.trade_seq, market, buy.id, sell.id, buy.account,
+            events.append(Traded(self.trade_seq, venue, buy.id, sell.id, buy.account,
                                  sell.account, price, fill, Side.BUY if order.buy else Side.SELL,
                                  ts))
             resting.remaining -= fill
             order.remaining -= fill
             if resting.remaining == 0:
                 self.orders.remove(resting)
+        return events
+
+    def _execute(self, order: RefOrder, tif: str, ts: int) -> list[Event]:
+        plan, stop, need = self._plan(order)
+        if need and (tif == "fok" or order.aon):
+            events: list[Event] = []
+            if tif == "gtc":
+                self._rest(order, ts, events)
+            else:
+                events.append(self._cancel_event(order, "fok" if tif == "fok" else "aon", ts))
+            return events
+        events = self._carry(order, plan, ts)
         if order.remaining:
             if stop:
                 events.append(self._cancel_event(order, "self_trade", ts))

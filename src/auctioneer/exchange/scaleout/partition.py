@@ -41,6 +41,7 @@ from auctioneer.exchange.commands import (
     Command,
     Deposit,
     ListMarket,
+    MarketOrder,
     ModifyOrder,
     OpenAccount,
     PlaceOrder,
@@ -159,7 +160,7 @@ class Router:
                 return (self.partitions.of_market(command.market.id),)
             case AddCapacity() | RemoveCapacity():
                 return (self.partitions.of_market(command.market),)
-            case PlaceOrder():
+            case PlaceOrder() | MarketOrder():
                 return (self._place(command),)
             case CancelOrder() | ModifyOrder():
                 known = self.orders.get(command.order_id, partition)
@@ -168,7 +169,7 @@ class Router:
                                        "this publisher: name its partition")
                 return (known,)
 
-    def _place(self, order: PlaceOrder) -> int:
+    def _place(self, order: PlaceOrder | MarketOrder) -> int:
         if not order.markets:
             raise RoutingError("markets", "an order needs at least one market")
         where = {m: self.partitions.of_market(m) for m in order.markets}
