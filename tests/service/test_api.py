@@ -54,6 +54,37 @@ def test_orders_trade_and_settle(market_live: Live) -> None:
     assert (done["status"], done["filled"], done["quantity"]) == ("filled", 2, 2)
 
 
+def test_market_orders_over_http(market_live: Live) -> None:
+    live = market_live
+    market, seller, buyer = fresh_market(live, "marketorders")
+    for price in (2_000_000, 2_100_000):
+        ask = live.post("/orders", {"side": "sell", "market": market, "price": price,
+                                    "quantity": 2}, seller)
+        assert ask.status_code == 201, ask.text
+    market_buy = {"type": "market", "side": "buy", "market": market, "quantity": 3}
+    bought = live.post("/orders", {**market_buy, "max_spend": 6_200_000}, buyer)
+    assert bought.status_code == 201, bought.text
+    result = bought.json()
+    assert [(t["price"], t["quantity"]) for t in result["trades"]] == [(2_000_000, 2),
+                                                                      (2_100_000, 1)]
+    assert result["status"] == "filled"
+    fok = live.post("/orders", {**market_buy, "max_spend": 9_000_000, "tif": "fok"}, buyer)
+    assert fok.status_code == 422 and fok.json()["field"] == "quantity"
+    assert fok.json()["error"].startswith("only 1 of 3 can fill now"), fok.text
+    for body, field in [({**market_buy, "max_spend": 1, "tif": "gtc"}, "tif"),
+                        ({**market_buy}, "max_spend"),
+                        ({**market_buy, "max_spend": 1, "price": 5}, "price"),
+                        ({**market_buy, "max_spend": 1, "post_only": True}, "post_only"),
+                        ({**market_buy, "max_spend": 2**63}, "max_spend"),
+                        ({**market_buy, "max_spend": 10**30}, "max_spend"),
+                        ({**market_buy, "max_spend": 1, "quantity": 10**30}, "quantity")]:
+        refused = live.post("/orders", body, buyer)
+        assert refused.status_code == 422 and refused.json()["field"] == field, refused.text
+    sell = live.post("/orders", {"type": "market", "side": "sell", "market": market,
+                                 "quantity": 1}, seller)
+    assert sell.status_code == 201 and sell.json()["status"] == "cancelled"  # no bids: ioc
+
+
 def test_accounts_see_and_cancel_only_their_own_orders(market_live: Live) -> None:
     live = market_live
     alice, bob = live.account(unique("alice")), live.account(unique("bob"))

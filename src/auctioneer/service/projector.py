@@ -49,6 +49,7 @@ from auctioneer.exchange.commands import (
     Command,
     Deposit,
     ListMarket,
+    MarketOrder,
     OpenAccount,
     PlaceOrder,
     RemoveCapacity,
@@ -208,11 +209,13 @@ class Projector:
         batch.balances[account] += amount
 
     def _command(self, batch: _Batch, seq: int, cmd: Command) -> None:
-        if isinstance(cmd, PlaceOrder):
-            self._open[cmd.order_id] = _Open(cmd.quantity, 0, cmd.price)
+        if isinstance(cmd, PlaceOrder | MarketOrder):
+            # A market order has no price of its own: its row says 0, its trades the prices.
+            price = cmd.price if isinstance(cmd, PlaceOrder) else 0
+            self._open[cmd.order_id] = _Open(cmd.quantity, 0, price)
             batch.new_orders[cmd.order_id] = {
                 "id": cmd.order_id, "account": cmd.account, "side": cmd.side.value,
-                "markets": ",".join(cmd.markets), "price": cmd.price, "quantity": cmd.quantity,
+                "markets": ",".join(cmd.markets), "price": price, "quantity": cmd.quantity,
                 "filled": 0, "status": "open", "tif": cmd.tif.value, "placed_ns": cmd.ts_ns,
                 "updated_ns": cmd.ts_ns}
         elif isinstance(cmd, OpenAccount):

@@ -62,17 +62,29 @@ class _In(BaseModel):
 
 
 class OrderIn(_In):
-    """A limit order: one ``market``, or for a buy several ``markets`` (a cross-market bid)."""
+    """An order: one ``market``, or for a buy several ``markets`` (a cross-market bid).
 
+    A ``limit`` order (the default) gives its ``price``; a ``market`` order
+    gives none -- a market buy gives ``max_spend``, the most it pays in all,
+    a market sell takes any price -- and is ``ioc`` (its default) or ``fok``.
+    """
+
+    type: Literal["limit", "market"] = "limit"
     side: Literal["buy", "sell"]
     # 'markets' is validated first so that the check of 'market', which always runs,
     # sees it and names 'market' (or 'orders[i].market') when neither is given.
     markets_: list[MarketId] | None = Field(default=None, alias="markets", min_length=1,
                                              max_length=16)
     market: MarketId | None = Field(default=None, validate_default=True)
-    price: Positive = Field(description="micro-units per instance-hour, on the market's tick")
+    price: Positive | None = Field(default=None, validate_default=True,
+                                   description="micro-units per instance-hour, on the "
+                                   "market's tick (a limit order's only)")
     quantity: Positive = Field(description="instances")
-    tif: Literal["gtc", "ioc", "fok"] = "gtc"
+    max_spend: Positive | None = Field(default=None, description="a market buy's most it "
+                                       "pays in all, micro-units (reserved while it matches)")
+    tif: Literal["gtc", "ioc", "fok"] | None = Field(default=None, description="gtc for a "
+                                                     "limit order, ioc for a market order "
+                                                     "when not given")
     all_or_none: bool = False
     post_only: bool = False
 
@@ -93,6 +105,28 @@ class OrderIn(_In):
         if (market is None) == (info.data["markets_"] is None):
             raise ValueError("give exactly one of 'market' or 'markets'")
         return market
+
+    @field_validator("price")
+    @classmethod
+    def _price_by_type(cls, price: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("type", "limit")
+        if kind == "limit" and price is None:
+            raise ValueError("a limit order gives its price")
+        if kind == "market" and price is not None:
+            raise ValueError("a market order trades at the book's prices and gives no price")
+        return price
+
+    @field_validator("all_or_none", "post_only")
+    @classmethod
+    def _limit_only(cls, flag: bool, info: ValidationInfo) -> bool:
+        if flag and info.data.get("type") == "market":
+            raise ValueError("a market order trades at once: it is never all-or-none or "
+                             "post-only")
+        return flag
+
+    def time_in_force(self) -> str:
+        """``tif``, or the default of the order's type."""
+        return self.tif or ("gtc" if self.type == "limit" else "ioc")
 
     def markets(self) -> tuple[str, ...]:
         """The markets the order trades in."""

@@ -19,7 +19,13 @@ import orjson
 from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
-from auctioneer.exchange.commands import CancelOrder, Command, ModifyOrder, PlaceOrder
+from auctioneer.exchange.commands import (
+    CancelOrder,
+    Command,
+    MarketOrder,
+    ModifyOrder,
+    PlaceOrder,
+)
 from auctioneer.exchange.engine import Exchange, OrderView, Refusal
 from auctioneer.exchange.events import Cancelled, Event, Rejected, Rested, Traded
 from auctioneer.exchange.model import Side, TimeInForce
@@ -59,8 +65,7 @@ def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str 
 
     Funds are checked by the caller (a batch's bids are judged together).
     """
-    command = PlaceOrder("", caller.account, _SIDES[order.side], order.markets(), order.price,
-                         order.quantity, _TIFS[order.tif], order.all_or_none, order.post_only)
+    command = _command(caller.account, order, "", 0)
     try:
         exchange.admit(command, held=False)
     except Refusal as exc:
@@ -74,16 +79,18 @@ def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str 
         raise ApiError(422, field, exc.reason) from None
 
 
-def _maker(account: str, order: OrderIn) -> Maker:
+def _command(account: str, order: OrderIn, oid: str, ts: int) -> PlaceOrder | MarketOrder:
     side = _SIDES[order.side]
-    markets = order.markets()
-    tif = _TIFS[order.tif]
+    tif = _TIFS[order.time_in_force()]
+    if order.price is None:
+        return MarketOrder(oid, account, side, order.markets(), order.quantity, order.max_spend,
+                           tif, ts)
+    return PlaceOrder(oid, account, side, order.markets(), order.price, order.quantity, tif,
+                      order.all_or_none, order.post_only, ts)
 
-    def make(ts: int) -> Command:
-        return PlaceOrder(order_id(ts), account, side, markets, order.price, order.quantity,
-                          tif, order.all_or_none, order.post_only, ts)
 
-    return make
+def _maker(account: str, order: OrderIn) -> Maker:
+    return lambda ts: _command(account, order, order_id(ts), ts)
 
 
 def _trade(e: Traded) -> dict[str, Any]:
@@ -145,11 +152,14 @@ def _answer(result: dict[str, Any], status: int = 200) -> Response:
              responses={422: {"description": "bad order, naming the field"},
                         429: {"description": "rate limited"}})
 async def place_order(order: OrderIn, caller: CallerDep, service: ServiceDep) -> Response:
-    """Place one limit order; the answer comes after it is journaled and matched."""
+    """Place one order, limit or market; the answer comes after it is journaled and matched.
+
+    A market FOK that cannot fill whole is refused (422 naming ``quantity``) and changes
+    nothing."""
     charge(service, caller, 1)
     check_order(service.exchange, caller, order)
     [(command, events)] = await _submit(service, [_maker(caller.account, order)])
-    assert isinstance(command, PlaceOrder)
+    assert isinstance(command, PlaceOrder | MarketOrder)
     return _answer(_result(command.order_id, order.quantity, events, order), 201)
 
 
@@ -168,7 +178,8 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     for i, order in enumerate(batch.orders):
         check_order(exchange, caller, order, f"orders[{i}].")
         if order.side == "buy":
-            cost += order.price * order.quantity
+            cost += (order.max_spend or 0 if order.price is None
+                     else order.price * order.quantity)
     view = exchange.account(caller.account)
     if cost > view.balance - view.reserved:
         raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
@@ -176,7 +187,7 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     outcomes = await _submit(service, [_maker(caller.account, o) for o in batch.orders])
     results = []
     for order, (command, events) in zip(batch.orders, outcomes, strict=True):
-        assert isinstance(command, PlaceOrder)
+        assert isinstance(command, PlaceOrder | MarketOrder)
         results.append(_result(command.order_id, order.quantity, events, order))
     return _json({"results": results})
 
