@@ -1,4 +1,4 @@
-"""Builds the tick core's C extension; everything else is in pyproject.toml.
+"""Builds the C extensions; everything else is in pyproject.toml.
 
 Set AUCTIONEER_SANITIZE=1 to build with AddressSanitizer and
 UndefinedBehaviorSanitizer (as msgspec's MSGSPEC_SANITIZE does); `make sanitize`
@@ -32,8 +32,8 @@ setup(
         Extension(
             "auctioneer.tick._core",
             sources=["src/auctioneer/tick/_core.c", "src/auctioneer/tick/tick_core.c"],
-            depends=["src/auctioneer/tick/tick_core.h", "src/auctioneer/native/binding.h",
-                     "src/auctioneer/native/timer.h"],
+            depends=["src/auctioneer/tick/tick_core.h", "src/auctioneer/tick/core_api.h",
+                     "src/auctioneer/native/binding.h"],
             include_dirs=_INCLUDE,
             extra_compile_args=_compile,
             extra_link_args=_link,
@@ -43,7 +43,19 @@ setup(
             sources=["src/auctioneer/tick/_ring.c", "src/auctioneer/tick/ring.c",
                      "src/auctioneer/tick/tick_core.c"],
             depends=["src/auctioneer/tick/ring.h", "src/auctioneer/tick/tick_core.h",
-                     "src/auctioneer/native/binding.h", "src/auctioneer/native/timer.h"],
+                     "src/auctioneer/native/binding.h"],
+            include_dirs=_INCLUDE,
+            extra_compile_args=_compile,
+            extra_link_args=[*_link, "-pthread"],
+        ),
+        Extension(
+            "auctioneer.tick._timing",
+            sources=["src/auctioneer/tick/_timing.c", "src/auctioneer/tick/timing_ring.c",
+                     "src/auctioneer/tick/ring.c", "src/auctioneer/tick/tick_core.c"],
+            depends=["src/auctioneer/tick/core_api.h", "src/auctioneer/tick/timing_ring.h",
+                     "src/auctioneer/tick/ring.h",
+                     "src/auctioneer/tick/tick_core.h", "src/auctioneer/native/binding.h",
+                     "src/auctioneer/native/timer.h"],
             include_dirs=_INCLUDE,
             extra_compile_args=_compile,
             extra_link_args=[*_link, "-pthread"],

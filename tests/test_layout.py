@@ -21,10 +21,9 @@ MAX_LINES = 600
 LONG_MODULES = {
     "tick/tick_core.c": "the tick market's C core: the four bid structures share one block "
                         "layout and inline helpers, kept in one translation unit so they inline",
-    "tick/_core.c": "the CPython binding of the four tick structures: one type object, "
-                    "method table and argument checks per structure; its timing harness is "
-                    "pending a move out (issue 13 #4)",
-    "tick/_ring.c": "pending: its timing harnesses (42 % of it) move out (issue 13 #4)",
+    "tick/_core.c": "the CPython binding of the five tick structures: their shared type, "
+                    "spec table, methods and argument checks, which must reproduce the pure-"
+                    "Python reference's errors exactly (CPython's messages included)",
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from auctioneer.tick import PRICE_MAX, STRUCTURES, TierMap, _core, reference
+from auctioneer.tick import PRICE_MAX, STRUCTURES, TierMap, _core, _timing, reference
 
 pytestmark = pytest.mark.native
 
@@ -54,10 +54,10 @@ def workload(capacity: int, length: int, seed: int = 11) -> tuple[np.ndarray, np
 
 
 def test_timer_hz_is_positive_and_cached() -> None:
-    hz = _core.timer_hz()
+    hz = _timing.timer_hz()
     assert isinstance(hz, int)
     assert 10**6 <= hz <= 10**11  # a TSC (MHz..GHz) or the 1 GHz clock_gettime fallback
-    assert _core.timer_hz() == hz
+    assert _timing.timer_hz() == hz
 
 
 @pytest.mark.parametrize("structure", STRUCTURES)
@@ -65,11 +65,11 @@ def test_timer_hz_is_positive_and_cached() -> None:
 def test_time_ops_returns_one_duration_per_operation(structure: str, op: int) -> None:
     book = full_book(structure)
     agents, prices = workload(book.capacity, 500)
-    raw = _core.time_ops(book, op, agents, prices)
+    raw = _timing.time_ops(book, op, agents, prices)
     assert isinstance(raw, bytes)
     assert len(raw) == 8 * len(agents)
     ticks = np.frombuffer(raw, dtype=np.uint64)
-    hz = _core.timer_hz()
+    hz = _timing.timer_hz()
     assert int(ticks.max()) < hz  # every operation well under a second
     assert float(np.median(ticks)) < hz / 10_000  # and typically under 100 us
     book._check()
@@ -82,8 +82,8 @@ def test_time_ops_returns_one_duration_per_operation(structure: str, op: int) ->
 def test_time_ops_empty_interval_is_the_cheapest() -> None:
     book = full_book("IndexedHeap")
     agents, prices = workload(book.capacity, 2000)
-    empty = np.median(np.frombuffer(_core.time_ops(book, EMPTY, agents, prices), np.uint64))
-    tick = np.median(np.frombuffer(_core.time_ops(book, TICK, agents, prices, 8), np.uint64))
+    empty = np.median(np.frombuffer(_timing.time_ops(book, EMPTY, agents, prices), np.uint64))
+    tick = np.median(np.frombuffer(_timing.time_ops(book, TICK, agents, prices, 8), np.uint64))
     assert empty <= tick
 
 
@@ -92,19 +92,19 @@ def test_time_ops_ticks_fit_in_the_wall_clock() -> None:
     book = full_book("IndexedHeap")
     agents, prices = workload(book.capacity, 50_000)
     start = time.perf_counter()
-    ticks = np.frombuffer(_core.time_ops(book, UPDATE, agents, prices), np.uint64)
+    ticks = np.frombuffer(_timing.time_ops(book, UPDATE, agents, prices), np.uint64)
     wall = time.perf_counter() - start
-    assert 0 < int(ticks.sum()) / _core.timer_hz() <= wall * 1.2
+    assert 0 < int(ticks.sum()) / _timing.timer_hz() <= wall * 1.2
 
 
 def test_time_ops_accepts_arrays_and_keywords() -> None:
     book = full_book("TournamentTree", capacity=16)
     agents = array.array("I", [1, 2, 3])
     prices = array.array("I", [10, PRICE_MAX, 0])
-    assert len(_core.time_ops(book, TICK, agents, prices, n=16)) == 24
-    assert len(_core.time_ops(book=book, op=UPDATE, agents=agents, prices=prices)) == 24
+    assert len(_timing.time_ops(book, TICK, agents, prices, n=16)) == 24
+    assert len(_timing.time_ops(book=book, op=UPDATE, agents=agents, prices=prices)) == 24
     assert book.bid(2) == (PRICE_MAX, 1)
-    assert _core.time_ops(book, EMPTY, array.array("I"), array.array("I")) == b""
+    assert _timing.time_ops(book, EMPTY, array.array("I"), array.array("I")) == b""
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_time_ops_rejects_bad_arguments(args: tuple[Any, ...], message: str) -> 
     book = _core.IndexedHeap(16)
     op, agents, prices = args
     with pytest.raises(ValueError, match=message):
-        _core.time_ops(book, op, array.array("I", agents), array.array("I", prices))
+        _timing.time_ops(book, op, array.array("I", agents), array.array("I", prices))
 
 
 def test_time_ops_rejects_bad_buffers_and_books() -> None:
@@ -131,13 +131,13 @@ def test_time_ops_rejects_bad_buffers_and_books() -> None:
                 np.ones(1, np.int32), np.ones(1, np.float32), np.ones((2, 2), np.uint32)[:, 0],
                 [1], None):
         with pytest.raises(ValueError, match="agents"):
-            _core.time_ops(book, UPDATE, bad, good)
+            _timing.time_ops(book, UPDATE, bad, good)
         with pytest.raises(ValueError, match="prices"):
-            _core.time_ops(book, UPDATE, good, bad)
+            _timing.time_ops(book, UPDATE, good, bad)
     with pytest.raises(ValueError, match="book"):
-        _core.time_ops(reference.LazyHeap(16), UPDATE, good, good)
+        _timing.time_ops(reference.LazyHeap(16), UPDATE, good, good)
     with pytest.raises(ValueError, match="n must be"):
-        _core.time_ops(book, TICK, good, good, 17)
+        _timing.time_ops(book, TICK, good, good, 17)
     assert len(book) == 0  # nothing ran
 
 

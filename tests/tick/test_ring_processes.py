@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from auctioneer.tick import _ring, ring
+from auctioneer.tick import _timing, ring
 
 pytestmark = pytest.mark.native
 
@@ -156,11 +156,11 @@ def test_readers_never_see_a_torn_page() -> None:
         page.unlink()
 
 
-@pytest.mark.parametrize(("kind", "producers"), [(_ring.KIND_SPSC, 1), (_ring.KIND_SPSC, 3),
-                                                 (_ring.KIND_MPSC, 1), (_ring.KIND_MPSC, 3)])
+@pytest.mark.parametrize(("kind", "producers"), [(_timing.KIND_SPSC, 1), (_timing.KIND_SPSC, 3),
+                                                 (_timing.KIND_MPSC, 1), (_timing.KIND_MPSC, 3)])
 def test_producer_threads_in_c_lose_and_duplicate_nothing(kind: int, producers: int) -> None:
     """The benchmark's C harness: threads, pinned to cores, no Python in the loop."""
-    result = _ring.run_pair(kind, 16, producers, 50_000, True)
+    result = _timing.run_pair(kind, 16, producers, 50_000, True)
     assert result["received"] == producers * 50_000
     assert result["disorder"] == 0
     latency = np.frombuffer(result["latency"], dtype=np.uint64)

@@ -20,9 +20,9 @@
  * tick_select's outputs, both allocated at construction, so a call does no C
  * allocation beyond the Python objects it returns.
  *
- * The module also holds the benchmark's native timing harness, time_ops()
- * and timer_hz(): the time stamp counter on x86-64 (serialised rdtsc /
- * rdtscp pair), clock_gettime(CLOCK_MONOTONIC) elsewhere.
+ * Nothing here times anything: the benchmark's timing harness is its own
+ * extension (_timing.c), which reaches a book's core through the capsule
+ * _C_API (core_api.h).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -32,8 +32,8 @@
 #include <string.h>
 
 #include "binding.h"
+#include "core_api.h"
 #include "tick_core.h"
-#include "timer.h"
 
 /* ------------------------------------------------------------------------ */
 /* Module state (single-phase init, static types).                         */
@@ -1033,205 +1033,35 @@ KIND_TYPE(IndexedHeap_Type, "IndexedHeap", NULL,
           "Exact indexed binary max-heap (the baseline).");
 
 /* ------------------------------------------------------------------------ */
-/* Timing harness.                                                          */
+/* The C API other extensions use (the benchmark's timing harness).         */
 
-static uint64_t timer_hz_cached;
-
-static uint64_t
-calibrate_timer(void)
-{
-#if TIMER_HAVE_TSC
-    /* Ticks over ~20 ms of CLOCK_MONOTONIC; each end reads the TSC right
-     * after the clock so the two intervals match to within a clock read. */
-    uint64_t ns0 = monotonic_ns();
-    uint64_t c0 = timer_start();
-    uint64_t ns1, c1;
-    do {
-        ns1 = monotonic_ns();
-        c1 = timer_stop();
-    } while (ns1 - ns0 < 20000000u);
-    unsigned __int128 hz = (unsigned __int128)(c1 - c0) * 1000000000u / (ns1 - ns0);
-    return (uint64_t)hz;
-#else
-    return 1000000000u;
-#endif
-}
-
-static PyObject *
-mod_timer_hz(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
-{
-    if (timer_hz_cached == 0) {
-        timer_hz_cached = calibrate_timer();
-    }
-    return PyLong_FromUnsignedLongLong(timer_hz_cached);
-}
-
-/* A contiguous buffer of uint32: native or little-endian 'I' (or 'L' where
- * that is 4 bytes), itemsize 4. */
 static int
-get_u32_buffer(PyObject *obj, const char *name, Py_buffer *view)
+book_view(PyObject *obj, struct tick_book_view *view)
 {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_ValueError, "time_ops: %s must be a contiguous uint32 buffer, got %R",
-                     name, obj);
+    if (!PyObject_TypeCheck(obj, &Book_Type)) {
         return -1;
     }
-    const char *fmt = view->format != NULL ? view->format : "B";
-    if (*fmt == '@' || *fmt == '=' || *fmt == '<') {
-        fmt++;
-    }
-    if (view->itemsize != 4 || (strcmp(fmt, "I") != 0 && strcmp(fmt, "L") != 0)) {
-        PyErr_Format(PyExc_ValueError,
-                     "time_ops: %s must hold uint32 (format 'I', itemsize 4), got format '%s' "
-                     "itemsize %zd",
-                     name, view->format != NULL ? view->format : "B", view->itemsize);
-        PyBuffer_Release(view);
-        return -1;
-    }
+    BookObject *b = (BookObject *)obj;
+    view->book = b->book;
+    view->capacity = b->capacity;
+    view->sel_agents = b->sel_agents;
+    view->sel_prices = b->sel_prices;
     return 0;
 }
 
-static const char *const names_time_ops[] = {"book", "op", "agents", "prices", "n"};
-static const argspec SPEC_TIME_OPS = {"time_ops", names_time_ops, 5, 4};
-
-static PyObject *
-mod_time_ops(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    PyObject *a[5];
-    if (parse_args(&SPEC_TIME_OPS, args, nargs, kwnames, a) < 0) {
-        return NULL;
-    }
-    if (!PyObject_TypeCheck(a[0], &Book_Type)) {
-        PyErr_Format(PyExc_ValueError, "time_ops: book must be a native tick book, got %R", a[0]);
-        return NULL;
-    }
-    BookObject *b = (BookObject *)a[0];
-    long op = PyLong_AsLong(a[1]);
-    if (op == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        op = -1;
-    }
-    if (!PyLong_Check(a[1]) || op < 0 || op > 3) {
-        PyErr_Format(PyExc_ValueError,
-                     "time_ops: op must be 0 (update), 1 (expire), 2 (tick) or 3 (empty), got %R",
-                     a[1]);
-        return NULL;
-    }
-    long n = 2;
-    if (a[4] != NULL) {
-        n = PyLong_Check(a[4]) ? PyLong_AsLong(a[4]) : -1;
-        if (n == -1 && PyErr_Occurred()) {
-            PyErr_Clear();
-        }
-        if (n < 0 || (unsigned long)n > b->capacity) {
-            PyErr_Format(PyExc_ValueError, "time_ops: n must be an int in 0..%lu, got %R",
-                         (unsigned long)b->capacity, a[4]);
-            return NULL;
-        }
-    }
-    Py_buffer va, vp;
-    if (get_u32_buffer(a[2], "agents", &va) < 0) {
-        return NULL;
-    }
-    if (get_u32_buffer(a[3], "prices", &vp) < 0) {
-        PyBuffer_Release(&va);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    Py_ssize_t len = va.len / 4;
-    const uint32_t *agents = va.buf, *prices = vp.buf;
-    if (vp.len / 4 != len) {
-        PyErr_Format(PyExc_ValueError, "time_ops: agents and prices differ in length (%zd, %zd)",
-                     len, vp.len / 4);
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < len; i++) {
-        if (agents[i] >= b->capacity) {
-            PyErr_Format(PyExc_ValueError, "time_ops: agents[%zd] = %lu is out of range 0..%lu",
-                         i, (unsigned long)agents[i], (unsigned long)b->capacity - 1);
-            goto done;
-        }
-    }
-    result = PyBytes_FromStringAndSize(NULL, len * 8);
-    if (result == NULL) {
-        goto done;
-    }
-    char *out = PyBytes_AS_STRING(result);
-    struct tick_book *book = b->book;
-    uint32_t *sa = b->sel_agents, *sp = b->sel_prices, cnt = (uint32_t)n;
-    int status = TICK_OK;
-    Py_ssize_t i = 0;
-    for (; i < len; i++) {
-        uint64_t t0, t1;
-        switch (op) {
-        case 0:
-            t0 = timer_start();
-            status = tick_update(book, agents[i], prices[i], 1);
-            t1 = timer_stop();
-            break;
-        case 1:
-            t0 = timer_start();
-            status = tick_expire(book, agents[i]);
-            t1 = timer_stop();
-            if (status == TICK_OK) {
-                status = tick_update(book, agents[i], prices[i], 1);
-            }
-            break;
-        case 2:
-            t0 = timer_start();
-            status = tick_update(book, agents[i], prices[i], 1);
-            (void)tick_select(book, cnt, sa, sp);
-            t1 = timer_stop();
-            break;
-        default:
-            t0 = timer_start();
-            t1 = timer_stop();
-            break;
-        }
-        if (status != TICK_OK) {
-            break;
-        }
-        uint64_t dt = t1 - t0;
-        memcpy(out + i * 8, &dt, sizeof dt);
-    }
-    if (status == TICK_ENOENT) {
-        PyErr_Format(PyExc_ValueError, "time_ops: agents[%zd] = %lu has no live bid to expire", i,
-                     (unsigned long)agents[i]);
-        Py_CLEAR(result);
-    } else if (status != TICK_OK) {
-        PyErr_Format(PyExc_ValueError, "time_ops: the tick core returned status %d at index %zd",
-                     status, i);
-        Py_CLEAR(result);
-    }
-done:
-    PyBuffer_Release(&va);
-    PyBuffer_Release(&vp);
-    return result;
-}
+static const struct tick_core_api CORE_API = {book_view};
 
 /* ------------------------------------------------------------------------ */
 /* Module.                                                                  */
 
 static PyMethodDef module_methods[] = {
-    {"time_ops", (PyCFunction)(void (*)(void))mod_time_ops, FASTKW,
-     "time_ops(book, op, agents, prices, n=2) -> bytes\n--\n\n"
-     "Time one core operation per element of the uint32 buffers agents and\n"
-     "prices, in timer ticks (see timer_hz), returned as native uint64 bytes.\n"
-     "op 0: update(agents[i], prices[i], 1). op 1: expire(agents[i]), then an\n"
-     "untimed update(agents[i], prices[i], 1) restoring it. op 2: update then\n"
-     "select(n), timed together. op 3: nothing (the timer's own cost)."},
-    {"timer_hz", (PyCFunction)mod_timer_hz, METH_NOARGS,
-     "timer_hz() -> int\n--\n\n"
-     "Ticks per second of time_ops's timer (the TSC, calibrated once against\n"
-     "CLOCK_MONOTONIC over ~20 ms; 1e9 where clock_gettime is the timer)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef core_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "auctioneer.tick._core",
-    .m_doc = "The tick market's native bid structures (tick_core.c) and timing harness.",
+    .m_doc = "The tick market's native bid structures (tick_core.c).",
     .m_size = -1,
     .m_methods = module_methods,
 };
@@ -1302,7 +1132,10 @@ PyInit__core(void)
             return NULL;
         }
     }
-    if (add_sanitized(m) < 0) {
+    PyObject *api = PyCapsule_New((void *)&CORE_API, TICK_CORE_API_NAME, NULL);
+    int rc = api == NULL ? -1 : PyModule_AddObjectRef(m, "_C_API", api);
+    Py_XDECREF(api);
+    if (rc < 0 || add_sanitized(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

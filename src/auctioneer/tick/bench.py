@@ -6,7 +6,7 @@ One *tick* is what a scheduler does each quantum: one agent changes its bid
 size N and every structure the benchmark fills a book with N agents (ids
 0..N-1, capacity N, bids uniform in 0.50..1.50 currency units) and measures:
 
-* **in C** -- ``_core.time_ops`` times each operation inside the extension
+* **in C** -- ``_timing.time_ops`` times each operation inside the extension
   with the time stamp counter (serialised ``rdtsc``/``rdtscp``), so no
   Python is in the interval: update, expire, and the tick. The timer's own
   cost (an empty interval) is measured too and *reported, never subtracted*.
@@ -53,7 +53,7 @@ from auctioneer.measure.timing import (
     perf_counter_overhead,
     summarize,
 )
-from auctioneer.tick import _core
+from auctioneer.tick import _core, _timing
 from auctioneer.tick.bench_baselines import BASELINES, TickBook
 from auctioneer.tick.bench_model import (
     BASELINE_NAMES,
@@ -165,7 +165,7 @@ def _select_n(book: Any) -> int:
 
 
 def _in_c(book: Any, op: int, ops: _Ops, to_ns: float) -> npt.NDArray[np.float64]:
-    raw = _core.time_ops(book, op, ops.agents, ops.prices, _select_n(book))
+    raw = _timing.time_ops(book, op, ops.agents, ops.prices, _select_n(book))
     # time_ops returns the machine's own uint64 layout (little-endian on x86).
     return np.frombuffer(raw, dtype=np.uint64).astype(np.float64) * to_ns
 
@@ -275,7 +275,7 @@ def run_tick_bench(
     started = time.perf_counter()
     report = progress or (lambda _desc: None)
     env = environment()
-    hz = int(_core.timer_hz())
+    hz = int(_timing.timer_hz())
     to_ns = 1e9 / hz
     native_timer: list[Percentiles] = []
     python_timer: list[Percentiles] = []

@@ -89,6 +89,10 @@
 #define RING_MAGIC_MPSC 0x4353504D474E4952ull  /* "RINGMPSC" in memory */
 #define RING_MAGIC_PAGE 0x45474150474E4952ull  /* "RINGPAGE" in memory */
 
+/* How many times a reader retries a page that writes keep overlapping, by
+ * default (ring.py's DEFAULT_TRIES). */
+#define PRICE_PAGE_DEFAULT_TRIES 1000000u
+
 enum ring_status {
     RING_OK = 0,
     RING_EFULL = 1,    /* push: no free slot; nothing written */

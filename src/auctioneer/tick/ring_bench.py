@@ -3,7 +3,7 @@
 Everything runs in one process tree in one run, so the ratios compare like
 with like:
 
-* **in C, one core** -- ``_ring.time_op`` times one operation at a time with
+* **in C, one core** -- ``_timing.time_op`` times one operation at a time with
   the time stamp counter (serialised ``rdtsc``/``rdtscp``, as ``bench
   tick``): SPSC push, MPSC push (the consumer drains every ``batch`` pushes,
   untimed); the same pushes timed ``batch`` at a time and divided, which
@@ -11,7 +11,7 @@ with like:
   drain straight into a 1024-agent tier book (per bid); the page's publish
   and read. An empty timer interval is measured and
   *reported, never subtracted*.
-* **in C, two cores** -- ``_ring.run_pair``: producer threads pinned to one
+* **in C, two cores** -- ``_timing.run_pair``: producer threads pinned to one
   core push tagged bids while the consumer, pinned to another, drains and
   checks them (nothing lost, duplicated or reordered). With one producer it
   also times every push, under two consumers: one *ticking* (it empties the
@@ -49,7 +49,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import auctioneer.tick._ring as _ring
 from auctioneer.checks import require_int
 from auctioneer.measure.record import fields_dict
 from auctioneer.measure.sizes import parse_int_list
@@ -63,7 +62,7 @@ from auctioneer.measure.timing import (
     perf_counter_overhead,
     summarize,
 )
-from auctioneer.tick import _core
+from auctioneer.tick import _timing
 from auctioneer.tick.ring import MpscRing, PricePage, SpscRing
 
 __all__ = [
@@ -102,16 +101,16 @@ SPINNING = "consumer spinning on another core"
 TICKING = "consumer ticking every 10 us on another core"
 
 _NATIVE_OPS = (
-    ("SPSC push", _ring.OP_SPSC_PUSH),
-    ("MPSC push", _ring.OP_MPSC_PUSH),
-    ("SPSC push, amortised over a batch", _ring.OP_SPSC_PUSH_BATCH),
-    ("MPSC push, amortised over a batch", _ring.OP_MPSC_PUSH_BATCH),
-    ("SPSC drain into book, per bid", _ring.OP_SPSC_DRAIN_BOOK),
-    ("MPSC drain into book, per bid", _ring.OP_MPSC_DRAIN_BOOK),
-    ("page publish", _ring.OP_PAGE_PUBLISH),
-    ("page read", _ring.OP_PAGE_READ),
+    ("SPSC push", _timing.OP_SPSC_PUSH),
+    ("MPSC push", _timing.OP_MPSC_PUSH),
+    ("SPSC push, amortised over a batch", _timing.OP_SPSC_PUSH_BATCH),
+    ("MPSC push, amortised over a batch", _timing.OP_MPSC_PUSH_BATCH),
+    ("SPSC drain into book, per bid", _timing.OP_SPSC_DRAIN_BOOK),
+    ("MPSC drain into book, per bid", _timing.OP_MPSC_DRAIN_BOOK),
+    ("page publish", _timing.OP_PAGE_PUBLISH),
+    ("page read", _timing.OP_PAGE_READ),
 )
-_KINDS = {"SPSC": _ring.KIND_SPSC, "MPSC": _ring.KIND_MPSC}
+_KINDS = {"SPSC": _timing.KIND_SPSC, "MPSC": _timing.KIND_MPSC}
 
 
 
@@ -402,7 +401,7 @@ def _median_rate(runs: list[Throughput]) -> Throughput:
 
 def _pair(kind: str, producers: int, bids: int, timed: bool, to_ns: float, pace_ns: int = 0
           ) -> tuple[Throughput, npt.NDArray[np.float64]]:
-    res = _ring.run_pair(_KINDS[kind], CAPACITY, producers, bids, timed, True, pace_ns)
+    res = _timing.run_pair(_KINDS[kind], CAPACITY, producers, bids, timed, True, pace_ns)
     if res["disorder"] or res["received"] != producers * bids:
         raise RuntimeError(f"run_pair {kind} x{producers}: {res['disorder']} bids out of order "
                            f"or lost, {res['received']} of {producers * bids} received")
@@ -423,7 +422,7 @@ def run_ring_bench(config: RingBenchConfig,
     started = time.perf_counter()
     report = progress or (lambda _desc: None)
     env = environment()
-    hz = int(_core.timer_hz())
+    hz = int(_timing.timer_hz())
     to_ns = 1e9 / hz
     runs: dict[tuple[str, str], list[Percentiles]] = {}
     samples: dict[str, list[npt.NDArray[np.float64]]] = {}
@@ -437,10 +436,10 @@ def run_ring_bench(config: RingBenchConfig,
     ops = config.ops
     for repeat in range(config.repeats):
         tag = f"repeat {repeat + 1}/{config.repeats}"
-        timer_c.append(summarize(_ticks(_ring.time_op(_ring.OP_EMPTY, ops), to_ns)))
+        timer_c.append(summarize(_ticks(_timing.time_op(_timing.OP_EMPTY, ops), to_ns)))
         for name, op in _NATIVE_OPS:
             report(f"{tag}  C  {name}")
-            keep(name, "C, one core", _ticks(_ring.time_op(op, ops, CAPACITY, BATCH), to_ns))
+            keep(name, "C, one core", _ticks(_timing.time_op(op, ops, CAPACITY, BATCH), to_ns))
         for kind in _KINDS:
             for label, pace in ((SPINNING, 0), (TICKING, TICK_NS)):
                 report(f"{tag}  C  {kind} push, {label}")

@@ -1,0 +1,10 @@
+# The native exact GPU bundle solver (_gpu.c, gpu_core.c); see solver.py.
+from collections.abc import Sequence
+
+MAX_BIDS: int
+MAX_BUNDLES: int
+SANITIZED: int
+
+def solve(bids: Sequence[Sequence[tuple[int, int, int]]], window_ms: int, memory: int,
+          reserve_per_ms: int, max_nodes: int, /
+          ) -> tuple[int, tuple[int | None, ...], tuple[int, ...], int] | None: ...
