@@ -64,7 +64,9 @@ def test_bad_tick_bench_json_names_the_field(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     bench = tmp_path / "b.json"
-    bench.write_text(json.dumps({"results": [{"structure": "TierBook", "n": 5}]}))
+    row = {"structure": "TierBook", "n": 5, "bytes_per_agent": 24.0,
+           "from_python_ns": {"tick": {"p50": 150.0}}}
+    bench.write_text(json.dumps({"results": [row]}))
     assert main(["experiment", "incentives", "--quick", "--tick-bench", str(bench)]) == 2
     err = capsys.readouterr().err
     assert "--tick-bench" in err and "from_python_ns.tick.p99" in err
