@@ -7,7 +7,7 @@ NATIVE := $(wildcard src/auctioneer/*/*.c src/auctioneer/*/*.h)
 SAN_VENV := .venv-sanitize
 SAN_RT := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
 
-.PHONY: run test lint bench sanitize clean docs
+.PHONY: run test lint bench sanitize clean docs fuzz
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ sanitize:
 	AUCTIONEER_SANITIZE=1 $(SAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps --no-build-isolation .
 	AUCTIONEER_SANITIZE=1 LD_PRELOAD="$(SAN_RT)" ASAN_OPTIONS=detect_leaks=0 \
 		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick tests/gpu -m native
+
+# Every fuzz target (tests/fuzz/) for FUZZ_SECONDS each, one after the other; coverage-guided
+# under atheris when it installs (else random inputs). A finding is saved under
+# tests/fuzz/findings/ and stops the run. `make test` runs each for a few examples only.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := clearing_json clock_json scenario_yaml command_codec journal_reader \
+	snapshot_reader http_api
+
+fuzz: $(VENV)/.native
+	$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q 'atheris>=2.3' \
+		|| echo "atheris did not install: random inputs instead"
+	cd tests/fuzz && for target in $(FUZZ_TARGETS); do \
+		../../$(PY) run.py $$target $(FUZZ_SECONDS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(SAN_VENV) build src/*.egg-info src/auctioneer/*/*.so

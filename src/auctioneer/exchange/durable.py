@@ -90,9 +90,11 @@ def restore_saved(saved: Saved) -> Exchange:
     to its recorded hash, or is malformed."""
     try:
         exchange = Exchange.restore(saved.state)
-    except (KeyError, TypeError, ValueError) as exc:
+        # Hashing walks the whole state: a value of the wrong type fails here, if not before.
+        digest = exchange.state_hash()
+    except (LookupError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"the state saved at {saved.seq} does not restore: {exc!r}") from None
-    if exchange.state_hash() != saved.state_hash:
+    if digest != saved.state_hash:
         raise ValueError(f"the state saved at {saved.seq} restores to a different state hash")
     return exchange
 

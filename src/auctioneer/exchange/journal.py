@@ -47,7 +47,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from auctioneer.exchange.codec import decode_command_json, encode_command
+from auctioneer.exchange.codec import CommandError, decode_command_json, encode_command
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.files import numbered_files, sync_directory
 
@@ -179,7 +179,12 @@ class JournalReader:
                     raise JournalError(f"journal resumes at {seq}, after {self.last_seq} "
                                        f"{self.last_seq + 1} was needed")
                 self.last_seq = seq
-                yield seq, decode_command_json(payload)
+                try:
+                    command = decode_command_json(payload)
+                except CommandError as exc:  # checksummed, so written so: not a torn tail
+                    raise JournalError(f"{self._current.name}: record {seq} is not a "
+                                       f"command: {exc}") from None
+                yield seq, command
 
     def records(self) -> Iterator[tuple[int, Command]]:
         """The whole records appended since the last read, in order, one segment in memory

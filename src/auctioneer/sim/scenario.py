@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -349,6 +349,10 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[An
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):
+            mark = key_node.start_mark
+            raise ScenarioError(f"line {mark.line + 1} column {mark.column + 1}",
+                                f"a {type(key).__name__} cannot be a key")
         if key in seen:
             mark = key_node.start_mark
             raise ScenarioError(f"line {mark.line + 1} column {mark.column + 1}",
@@ -369,6 +373,11 @@ def _parse_yaml(text: str, source: str | None) -> Any:
         mark = exc.problem_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise ScenarioError(where, f"malformed YAML: {exc.problem}", source) from None
+    except yaml.reader.ReaderError as exc:
+        raise ScenarioError(f"character {exc.position}", f"malformed YAML: {exc.reason} "
+                            f"(#x{exc.character:04x})", source) from None
+    except RecursionError:
+        raise ScenarioError("", "malformed YAML: nested too deeply", source) from None
 
 
 def _label(node: object) -> str | None:
