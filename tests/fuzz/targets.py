@@ -28,24 +28,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auctioneer import exchange as ex
 from auctioneer.clearing.io import AuctionFileError, loads_auction
 from auctioneer.clock.io import MarketFileError, loads_market
-from auctioneer.exchange import (
-    AddCapacity,
-    CancelOrder,
-    Deposit,
-    Exchange,
-    ListMarket,
-    Market,
-    ModifyOrder,
-    OpenAccount,
-    PlaceOrder,
-    Role,
-    Side,
-    Tick,
-    TimeInForce,
-    Withdraw,
-)
 from auctioneer.exchange.codec import (
     CommandError,
     decode_command,
@@ -164,13 +149,15 @@ def scenario_yaml(text: str) -> None:
 
 # ------------------------------------------------------------------ the codec
 
-M = Market.of("us-east-1/gpu.a100", tick_size=10, base_price=1_000)
-COMMANDS = [ListMarket(M, 1), OpenAccount("t", Role.TRADER, 2), Deposit("t", 10**9, 3),
-            OpenAccount("p", Role.PROVIDER, 4), AddCapacity("p", M.id, 10, 5),
-            PlaceOrder("s", "p", Side.SELL, (M.id,), 100, 4, TimeInForce.GTC, False, False, 6),
-            PlaceOrder("b", "t", Side.BUY, (M.id,), 120, 6, TimeInForce.IOC, True, False, 7),
-            ModifyOrder("s", "p", 110, 3, 8), CancelOrder("s", "p", 9), Withdraw("t", 5, 10),
-            Tick(11)]
+M = ex.Market.of("us-east-1/gpu.a100", tick_size=10, base_price=1_000)
+_GTC, _IOC = ex.TimeInForce.GTC, ex.TimeInForce.IOC
+COMMANDS = [ex.ListMarket(M, 1), ex.OpenAccount("t", ex.Role.TRADER, 2),
+            ex.Deposit("t", 10**9, 3), ex.OpenAccount("p", ex.Role.PROVIDER, 4),
+            ex.AddCapacity("p", M.id, 10, 5),
+            ex.PlaceOrder("s", "p", ex.Side.SELL, (M.id,), 100, 4, _GTC, False, False, 6),
+            ex.PlaceOrder("b", "t", ex.Side.BUY, (M.id,), 120, 6, _IOC, True, False, 7),
+            ex.ModifyOrder("s", "p", 110, 3, 8), ex.CancelOrder("s", "p", 9),
+            ex.Withdraw("t", 5, 10), ex.Tick(11)]
 ENCODED = [encode_command(c) for c in COMMANDS]
 
 
@@ -251,10 +238,10 @@ def journal_reader(parts: list[bytes]) -> None:
 
 
 def _snapshot_state() -> dict[str, Any]:
-    ex = Exchange()
+    exchange = ex.Exchange()
     for command in COMMANDS[:7]:
-        ex.apply(command)
-    return ex.snapshot()
+        exchange.apply(command)
+    return exchange.snapshot()
 
 
 STATE = _snapshot_state()
@@ -263,7 +250,7 @@ STATE = _snapshot_state()
 def _resealed(state: Any) -> bytes:
     """A saved state whose hash matches what it restores to, so restoring is reached."""
     try:
-        digest = Exchange.restore(state).state_hash()
+        digest = ex.Exchange.restore(state).state_hash()
     except Exception:  # noqa: BLE001 - an unrestorable state keeps any hash
         digest = "0" * 64
     return encode_saved(Saved(7, digest, state, {}))
