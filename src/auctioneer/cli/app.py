@@ -23,7 +23,7 @@ import auctioneer
 __all__ = ["AREAS", "app", "area_of", "bench_app", "generate_app", "load_areas", "main"]
 
 AREAS = ("clearing", "clock", "docs", "incentives", "ring", "service", "sim", "thermal", "tick",
-         "exchange", "stream")
+         "exchange", "stream", "startup")
 """The modules of :mod:`auctioneer.cli` that register commands, in help order."""
 
 _TOP = {"clear": "clearing", "clock": "clock", "docs": "docs", "experiment": "incentives",

@@ -14,6 +14,8 @@ Modules:
 * :mod:`auctioneer.measure.timing` -- percentiles, the Python timer's own cost
   and the environment a run records.
 * :mod:`auctioneer.measure.record` -- a result's JSON record (``write_json``).
+* :mod:`auctioneer.measure.startup` (and ``startup_report``) -- the command
+  line's start-up as whole processes (``auctioneer bench startup``).
 
 Nothing is imported here, so ``auctioneer --help`` stays fast; import the
 module you need.
