@@ -176,7 +176,7 @@ class Order(_Wire):
     filled: int | None
     remaining: int
     status: str
-    tif: str | None
+    tif: str
     ts_ns: int
 
     @classmethod
@@ -191,8 +191,11 @@ class Order(_Wire):
 class OrderResult(_Wire):
     """What placing, modifying or cancelling an order did.
 
-    In a batch, an order the engine refused is ``rejected`` with the
-    ``field`` and ``reason``; a single order's refusal raises instead.
+    ``filled`` counts the order's whole life (None only while the tables lag
+    by more than a second); ``trades`` are this request's. In a batch, an
+    order the engine refused is ``rejected`` with the ``field`` and
+    ``reason``; a single order's refusal raises instead. A cancelled order's
+    ``reason`` says why (``cancelled``, ``ioc``, ``fok``, ``aon``, ``self_trade``).
     """
 
     order_id: str

@@ -4,7 +4,9 @@
 starts the :class:`~auctioneer.service.runtime.Service` (recovery, the
 sequencer, the projection, the ticker, and with ``demo`` the demo markets
 and trader) and stops it on shutdown. The OpenAPI document is at
-``/openapi.json``, the interactive docs at ``/docs``, the dashboard at ``/``.
+``/openapi.json``, the interactive docs at ``/docs`` and ``/redoc`` (their
+scripts served from the ``fastapi-offline`` package, so they work with no
+network), the dashboard at ``/``.
 
 Example:
     >>> import tempfile
@@ -23,6 +25,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 import auctioneer
 from auctioneer.service.demo import seed_demo, start_demo_trader
@@ -54,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await service.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="auctioneer exchange",
         version=auctioneer.__version__,
         summary="A continuous double auction for compute capacity by region and instance type.",
@@ -62,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         "are instances. Authenticate with `X-API-Key`. Errors are "
         '`{"error", "field", "details"}`.',
         lifespan=lifespan,
+        favicon_url="/favicon.ico",
     )
     install_handlers(app)
     app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
@@ -73,5 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.png", media_type="image/png")
 
     return app
