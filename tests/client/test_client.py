@@ -149,3 +149,18 @@ def test_async_client_does_the_same(live: Live) -> None:
             raise AssertionError("an off-tick price was accepted")
 
     assert asyncio.run(run()) == (1, "cancelled", 422)
+
+
+def test_market_orders(live: Live) -> None:
+    buyer, seller, _, _ = _trader_and_provider(live)
+    with buyer, seller:
+        ask = seller.place("sell", MARKET, price=2_900_000, quantity=2)
+        taken = buyer.place_market("buy", MARKET, 1, max_spend=5_000_000)
+        assert taken.status == "filled" and taken.trades[0].quantity == 1
+        with pytest.raises(ApiError) as unfillable:
+            buyer.place_market("buy", MARKET, 10**6, max_spend=40_000_000, tif="fok")
+        assert (unfillable.value.status, unfillable.value.field) == (422, "quantity")
+        assert ask.order_id in {o.id for o in seller.orders()}
+        body = OrderSpec("buy", MARKET, None, 2, max_spend=7).to_json()
+        assert body == {"side": "buy", "market": MARKET, "quantity": 2, "type": "market",
+                        "max_spend": 7}

@@ -3,7 +3,7 @@
 :class:`Client` and :class:`AsyncClient` have one method per endpoint --
 market data (``markets``, ``market``, ``book``, ``trades``, ``ohlc``,
 ``prices``), your account and orders (``account``, ``capacity``, ``ledger``,
-``place``, ``place_batch``, ``orders``, ``order``, ``modify``, ``cancel``),
+``place``, ``place_market``, ``place_batch``, ``orders``, ``order``, ``modify``, ``cancel``),
 admin (``open_account``, ``deposit``, ``list_market``, ``add_capacity``,
 ...) -- and ``stream()``, the live events as an iterator. Answers are frozen
 dataclasses (:mod:`~auctioneer.client.models`) with money in integer

@@ -156,11 +156,20 @@ def ledger(limit: int = 100) -> Call[list[LedgerEntry]]:
 
 
 def place(side: Literal["buy", "sell"], market: str | Sequence[str], price: int,
-          quantity: int, *, tif: Literal["gtc", "ioc", "fok"] = "gtc",
+          quantity: int, *, tif: Literal["gtc", "ioc", "fok"] | None = None,
           all_or_none: bool = False, post_only: bool = False) -> Call[OrderResult]:
-    """Place a limit order; a refusal raises ApiError naming the field."""
+    """Place a limit order (GTC unless ``tif`` says); a refusal raises ApiError naming the
+    field."""
     where = market if isinstance(market, str) else tuple(market)
     spec = OrderSpec(side, where, price, quantity, tif, all_or_none, post_only)
+    return Call("POST", "/orders", OrderResult.from_json, body=spec.to_json())
+
+
+def place_market(side: Literal["buy", "sell"], market: str, quantity: int, *,
+                 max_spend: int | None = None,
+                 tif: Literal["ioc", "fok"] | None = None) -> Call[OrderResult]:
+    """Place a market order: IOC unless ``tif`` is FOK; a buy pays at most ``max_spend``."""
+    spec = OrderSpec(side, market, None, quantity, tif, max_spend=max_spend)
     return Call("POST", "/orders", OrderResult.from_json, body=spec.to_json())
 
 
@@ -267,6 +276,7 @@ class Endpoints:
     capacity = Endpoint(capacity)
     ledger = Endpoint(ledger)
     place = Endpoint(place)
+    place_market = Endpoint(place_market)
     place_batch = Endpoint(place_batch)
     orders = Endpoint(orders)
     order = Endpoint(order)

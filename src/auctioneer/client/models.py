@@ -218,29 +218,34 @@ class OrderResult(_Wire):
 class OrderSpec:
     """An order to place: one ``market``, or for a buy several ``markets`` (cross-market).
 
-    ``price`` is micro-units per instance-hour on the market's tick;
-    ``quantity`` instances. Market orders are not in the engine yet: every
-    order is a limit order.
+    A limit order gives ``price`` (micro-units per instance-hour, on the
+    market's tick); a market order gives ``price=None`` -- a market buy may
+    cap what it pays in all with ``max_spend`` -- and is IOC (the default)
+    or FOK. ``tif`` None takes the exchange's default: GTC for a limit
+    order, IOC for a market order. ``quantity`` is instances.
     """
 
     side: Literal["buy", "sell"]
     market: str | tuple[str, ...]
-    price: int
+    price: int | None
     quantity: int
-    tif: Literal["gtc", "ioc", "fok"] = "gtc"
+    tif: Literal["gtc", "ioc", "fok"] | None = None
     all_or_none: bool = False
     post_only: bool = False
+    max_spend: int | None = None
 
     def to_json(self) -> Json:
         """The request body of ``POST /orders``."""
         where: Json = ({"market": self.market} if isinstance(self.market, str)
                        else {"markets": list(self.market)})
-        body: Json = {"side": self.side, **where, "price": self.price,
-                      "quantity": self.quantity, "tif": self.tif}
-        if self.all_or_none:
-            body["all_or_none"] = True
-        if self.post_only:
-            body["post_only"] = True
+        body: Json = {"side": self.side, **where, "quantity": self.quantity}
+        if self.price is None:
+            body["type"] = "market"
+        else:
+            body["price"] = self.price
+        optional = {"tif": self.tif, "max_spend": self.max_spend,
+                    "all_or_none": self.all_or_none or None, "post_only": self.post_only or None}
+        body.update((k, v) for k, v in optional.items() if v is not None)
         return body
 
 
