@@ -14,11 +14,13 @@ import auctioneer.clearing
 LAYERS = {
     "model": 0, "result": 0, "limits": 0,
     "knapsack": 1, "allocation": 1, "two_sided": 1, "generate": 1,
+    "sparse": 1,
     "estimate": 2, "brute": 2, "bnb": 2, "io": 2, "report": 2,
     "dp": 3, "milp": 3,
     "solve": 4,
     "vcg": 5, "kbest": 5,
-    "bench_model": 6, "bench": 7, "bench_report": 8,
+    "core": 6,
+    "bench_model": 7, "bench": 8, "bench_report": 8,
     "__init__": 9,
 }
 PACKAGE = Path(auctioneer.clearing.__file__).parent

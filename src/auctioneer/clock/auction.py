@@ -63,7 +63,7 @@ import enum
 import hashlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +81,7 @@ __all__ = [
     "Status",
     "allocation_problems",
     "check_allocation",
+    "demand_history",
     "price_ceiling",
     "run_clock",
 ]
@@ -383,6 +384,20 @@ def run_clock(
         excess_trace=trace_z, ceiling=engine.ceiling, cycle=cycle,
         seconds=time.perf_counter() - started,
     )
+
+
+def demand_history(market: Market, result: ClockResult
+                   ) -> Iterator[tuple[IntArray, npt.NDArray[np.int32], IntArray]]:
+    """Every round's ``(prices, choice, payments)``, re-derived from ``result.price_trace``.
+
+    The proxies are deterministic, so the trace of prices is the whole record:
+    round ``t``'s choices are the proxies' answers at ``price_trace[t]``. The
+    proxy round's activity rule reads them. O(U * B * K) per round.
+    """
+    engine = _Engine(market, result.rule)
+    for prices in result.price_trace:
+        choice, payments, _ = engine.evaluate(prices)
+        yield prices, choice, payments
 
 
 def _describe_cycle(engine: _Engine, states: list[npt.NDArray[np.int32]], delta: IntArray,
