@@ -20,8 +20,8 @@ LAYERS = {
     "solve": 4,
     "vcg": 5, "kbest": 5,
     "core": 6,
-    "bench_model": 7, "bench": 8, "bench_report": 8,
-    "__init__": 9,
+    "bench_model": 7, "bench": 8, "bench_report": 9,
+    "__init__": 10,
 }
 PACKAGE = Path(auctioneer.clearing.__file__).parent
 

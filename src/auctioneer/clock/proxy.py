@@ -67,7 +67,7 @@ from auctioneer.clock.auction import ClockResult
 from auctioneer.clock.model import Market
 from auctioneer.clock.welfare import welfare
 
-__all__ = ["Outcome", "ProxyResult", "run_proxy"]
+__all__ = ["Outcome", "ProxyResult", "package_auction", "run_proxy"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -184,14 +184,12 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
     seconds["activity"] = time.perf_counter() - started
 
     t0 = time.perf_counter()
-    reserve_cost = packages.costs(market.reserves())
-    net = packages.value - reserve_cost
-    column_of_entry = np.repeat(np.arange(len(packages)), np.diff(packages.start))
+    full, reserve_cost = _net_form(market, packages)
     sells = np.zeros(len(packages), dtype=bool)
-    np.logical_or.at(sells, column_of_entry, packages.quantity < 0)
-    keep = (net > 0) | sells
-    full = SparseAuction.from_arrays(market.supply(), packages.owner, net, packages.start,
-                                     packages.pool, packages.quantity, bids=market.shape[0])
+    np.logical_or.at(sells, np.repeat(np.arange(len(packages)), np.diff(packages.start)),
+                     packages.quantity < 0)
+    # A package that only buys and is worth no more than its reserve value never helps.
+    keep = (full.price > 0) | sells
     sparse = full.select(keep)
     columns = np.flatnonzero(keep)
     first = np.searchsorted(sparse.owner, np.arange(sparse.bids + 1))
@@ -263,6 +261,25 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
         clock_revenue=clock.revenue if cleared else None,
         clock_winners=len(clock.winners), note=note, seconds=seconds,
     )
+
+
+def _net_form(market: Market, packages: Packages) -> tuple[SparseAuction, IntArray]:
+    """Every package at its net price ``value - reserve . T``, and the reserve values."""
+    reserve_cost = packages.costs(market.reserves())
+    return SparseAuction.from_arrays(
+        market.supply(), packages.owner, packages.value - reserve_cost, packages.start,
+        packages.pool, packages.quantity, bids=market.shape[0]), reserve_cost
+
+
+def package_auction(market: Market, packages: Packages | None = None) -> Auction:
+    """The proxy round's winner determination as a dense clearing auction (small markets).
+
+    One resource per pool (its free units), one bid per user whose bundles
+    are its packages in order, each at its net price ``value - reserve . T``.
+    """
+    packages = Packages.truthful(market) if packages is None else packages
+    sparse, _ = _net_form(market, packages)
+    return sparse.to_auction(market.user_names, market.pool_names)
 
 
 def _clock_start(market: Market, clock: ClockResult, packages: Packages,
