@@ -38,12 +38,17 @@ def test_tiny_run_is_well_formed(tiny: bench.ClockBenchResult) -> None:
     assert len(tiny.welfare) == 2
     for w in tiny.welfare:
         assert w.feasible and w.proven and w.clock <= w.optimum
+        assert w.proxy == w.optimum and w.proxy_ratio in (1.0, None)
+        assert w.core_certified and w.vcg_revenue is not None
+        assert w.proxy_revenue >= w.vcg_revenue
     assert [(p.users, p.pools) for p in tiny.python] == [(100, 100), (1_000, 1_000)]
     assert all(p.agree for p in tiny.python)
-    paper, big, feasible = tiny.targets
+    paper, big, feasible, proxy, core = tiny.targets
     assert paper.passed is not None and "rounds" in paper.detail
     assert big.passed is None  # 100 000 x 1 000 is not in this run
     assert feasible.passed is True
+    assert proxy.passed is True and "median 1.0000" in proxy.detail
+    assert core.passed is True
 
 
 def test_targets_fail_on_infeasible_runs(tiny: bench.ClockBenchResult) -> None:
@@ -72,7 +77,7 @@ def test_report_prints_tables_and_target_lines(tiny: bench.ClockBenchResult) -> 
     print_report(tiny, Console(file=buffer, width=200))
     text = buffer.getvalue()
     for words in ("auctioneer bench clock", "Rounds", "Per round", "Peak MiB", "Step modes",
-                  "Welfare vs the MILP optimum", "Pure Python"):
+                  "Welfare and revenue, clock vs clock + proxy", "Pure Python"):
         assert words in text, words
     for target in tiny.targets:
         assert target_line(target) in text

@@ -177,3 +177,43 @@ def test_the_auctioneer_command_line_runs_clock(capsys: pytest.CaptureFixture[st
     assert json.loads(capsys.readouterr().out)["status"] == "cleared"
     assert main(["clock", str(EXAMPLE), "--relative", "--absolute"]) == 2
     assert "choose one step mode" in capsys.readouterr().err
+
+
+def test_proxy_round_prints_the_comparison_and_writes_json_and_png(tmp_path: Path) -> None:
+    png = tmp_path / "cmp.png"
+    result = runner.invoke(APP, ["clock", str(EXAMPLE), "--proxy", "--proxy-plot", str(png)])
+    assert result.exit_code == 0, result.output
+    for words in ("clock only", "clock + proxy", "VCG", "core-selecting, certified"):
+        assert words in result.stdout, words
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    data = _json(["clock", str(EXAMPLE), "--proxy", "--json", "--method", "milp"])
+    proxy = data["proxy"]
+    assert proxy["status"] == "optimal" and proxy["core_certified"]
+    welfare = [o["welfare"] for o in proxy["outcomes"]]
+    assert welfare[1] == welfare[2]
+    revenue = [int(o["revenue"]["micros"]) for o in proxy["outcomes"]]
+    assert revenue[1] >= revenue[2]  # core revenue >= VCG revenue
+
+
+def test_a_package_bid_outside_the_activity_rule_is_exit_2_naming_it(tmp_path: Path) -> None:
+    bids = tmp_path / "bids.json"
+    # search-indexer held a bundle in a cheaper cluster; a huge value for us-east breaks the rule.
+    bids.write_text(json.dumps({"bids": [
+        {"user": "search-indexer", "bundle": {"us-east/cpu": 64, "us-east/ram": 256},
+         "value": "900"}]}))
+    result = runner.invoke(APP, ["clock", str(EXAMPLE), "--bids", str(bids)])
+    assert result.exit_code == 2
+    text = _flat(result.output)
+    assert "user 'search-indexer' bundle {'us-east/cpu': 64, 'us-east/ram': 256}" in text
+    assert "revealed-preference activity rule" in text
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"bids": [{"user": "x", "bundle": {"us-east/cpu": 1}, "value": 3}]}, "value"),
+    ({"bids": [{"user": "nobody", "bundle": {"us-east/cpu": 1}, "value": "3"}]}, "'nobody'"),
+])
+def test_bad_bids_files_are_exit_2(tmp_path: Path, body: dict[str, Any], words: str) -> None:
+    bids = tmp_path / "bids.json"
+    bids.write_text(json.dumps(body))
+    result = runner.invoke(APP, ["clock", str(EXAMPLE), "--bids", str(bids)])
+    assert result.exit_code == 2 and words in _flat(result.output), result.output

@@ -29,7 +29,9 @@ import typer
 from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
+    float_in,
     int_in,
+    one_of,
     output_option,
     plot_option,
     quick_default,
@@ -40,8 +42,10 @@ from auctioneer.cli.options import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from auctioneer.clock.activity import Packages
     from auctioneer.clock.auction import ClockResult
     from auctioneer.clock.model import Market
+    from auctioneer.clock.proxy import ProxyResult
     from auctioneer.clock.step import StepRule
 
 __all__ = [
@@ -168,6 +172,30 @@ def clock_command(
         Path | None,
         output_option(text="Write a PNG of the price clocks per pool here."),
     ] = None,
+    proxy: Annotated[
+        bool, typer.Option("--proxy", help="After the clock, run the proxy round: package "
+                           "bids under the revealed-preference activity rule, exact winner "
+                           "determination and core-selecting payments (docs/clock.md).")
+    ] = False,
+    bids: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE.json", help="The proxy round's package bids (implies "
+                     "--proxy); default: every user's servable bundles at its budget."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(metavar="METHOD", help="Clearing method of the proxy round: auto, "
+                          "dp, milp, bnb or brute (milp scales to thousands of users).")
+    ] = "auto",
+    time_limit: Annotated[
+        str | None,
+        typer.Option(metavar="SECONDS", help="Time limit of the whole proxy round; winner "
+                     "determination reports its gap when it stops.", show_default=False),
+    ] = None,
+    proxy_plot: Annotated[
+        Path | None,
+        output_option("--proxy-plot", text="Write a PNG comparing clock only, clock + proxy "
+                      "and VCG here."),
+    ] = None,
 ) -> None:
     """Run an ascending clock auction with bidder proxies on a market file.
 
@@ -185,6 +213,10 @@ def clock_command(
     rule = parse_rule(chosen[0] if chosen else "relative", alpha=alpha, delta=delta,
                       epsilon=epsilon)
     limit = int_in(max_rounds, "--max-rounds", 0, 10_000_000)
+    proxy = proxy or bids is not None or proxy_plot is not None
+    proxy_method = one_of(method, "--method", ("auto", "dp", "milp", "bnb", "brute"))
+    proxy_limit = None if time_limit is None else float_in(time_limit, "--time-limit", 0.0,
+                                                           86_400.0)
 
     from rich.console import Console
 
@@ -196,7 +228,10 @@ def clock_command(
     except MarketFileError as exc:
         raise _bad("FILE.json", str(exc)) from None
     name = "<stdin>" if file == "-" else file
+    packages = _packages(market, bids) if bids is not None else None
     result = _run_with_progress(market, rule, limit, Console(stderr=True))
+    outcome = _proxy_round(market, result, packages, proxy_method, proxy_limit) \
+        if proxy else None
     if json_output:
         import json
 
@@ -206,6 +241,10 @@ def clock_command(
         problems = allocation_problems(market, result) if result.cleared else []
         data = {"file": name, **dump_result(market, result), "feasible": result.cleared
                 and not problems, "problems": problems}
+        if outcome is not None:
+            from auctioneer.clock.proxy_report import dump_proxy
+
+            data["proxy"] = dump_proxy(market, outcome)
         typer.echo(json.dumps(data, indent=2))
     else:
         from auctioneer.clock.report import print_summary
@@ -213,13 +252,44 @@ def clock_command(
         probe = Console()
         console = probe if probe.is_terminal else Console(width=160)
         problems = print_summary(market, result, console, name)
+        if outcome is not None:
+            from auctioneer.clock.proxy_report import print_proxy
+
+            print_proxy(outcome, console)
     if plot is not None:
         from auctioneer.clock.report import write_price_plot
 
         write_price_plot(market, result, plot, title=name)
         typer.echo(f"wrote {plot}", err=True)
+    if outcome is not None and proxy_plot is not None:
+        from auctioneer.clock.proxy_report import write_comparison_plot
+
+        write_comparison_plot(outcome, proxy_plot, title=name)
+        typer.echo(f"wrote {proxy_plot}", err=True)
     if not result.cleared or problems:
         raise typer.Exit(EXIT_NOT_CLEARED)
+
+
+def _packages(market: Market, bids: Path) -> Packages:
+    """The ``--bids`` file's package bids, read before the clock runs; exit 2 naming the place."""
+    from auctioneer.clock.activity import Packages
+    from auctioneer.clock.bids_io import load_bids
+
+    try:
+        return Packages.from_bids(market, load_bids(bids))
+    except ValueError as exc:  # BidsFileError included
+        raise _bad("--bids", str(exc)) from None
+
+
+def _proxy_round(market: Market, result: ClockResult, packages: Packages | None, method: str,
+                 time_limit: float | None) -> ProxyResult:
+    """The proxy round after ``result``; a bid the activity rule refuses is exit 2."""
+    from auctioneer.clock.proxy import run_proxy
+
+    try:
+        return run_proxy(market, result, packages, method=method, time_limit=time_limit)
+    except ValueError as exc:  # ActivityError names the user and bundle
+        raise _bad("--bids", str(exc)) from None
 
 
 def _run_with_progress(market: Market, rule: StepRule, limit: int,

@@ -53,6 +53,7 @@ from auctioneer.checks import require_int
 from auctioneer.clock.auction import ClockResult, allocation_problems, run_clock
 from auctioneer.clock.generate import generate_market
 from auctioneer.clock.model import Market
+from auctioneer.clock.proxy import run_proxy
 from auctioneer.clock.reference import reference_clock
 from auctioneer.clock.step import StepMode, StepRule
 from auctioneer.clock.welfare import compare_welfare
@@ -100,6 +101,8 @@ REPEAT_BELOW_S = 1.0
 PAPER_TARGET_S = 0.1
 BIG_TARGET_S = 60.0
 WELFARE_USERS, WELFARE_CLUSTERS, WELFARE_RESOURCES, WELFARE_BUNDLES = 12, 4, 2, 3
+PROXY_MEDIAN_TARGET, PROXY_MIN_TARGET = 0.995, 0.98
+"""The proxy round's welfare-ratio targets on the small markets (issue 17)."""
 _SEED_MAX = 2**64 - 1
 
 
@@ -233,7 +236,8 @@ class ModeRun:
 
 @dataclass(frozen=True, slots=True)
 class WelfareRun:
-    """The clock's welfare against the MILP optimum on one small market."""
+    """The clock's and the proxy round's welfare against the MILP optimum on one small market,
+    and the proxy round's revenue against VCG's and the clock's (micro-units)."""
 
     seed: int
     status: str
@@ -242,6 +246,13 @@ class WelfareRun:
     optimum: int
     ratio: float | None
     proven: bool
+    proxy: int
+    proxy_ratio: float | None
+    clock_revenue: int
+    proxy_revenue: int
+    vcg_revenue: int | None
+    core_certified: bool
+    proxy_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +288,14 @@ class ClockBenchResult:
         """The welfare ratios that exist (positive optimum), in seed order."""
         return [w.ratio for w in self.welfare if w.ratio is not None]
 
+    def proxy_ratios(self) -> list[float]:
+        """The proxy round's welfare ratios that exist, in seed order."""
+        return [w.proxy_ratio for w in self.welfare if w.proxy_ratio is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready builtins."""
         ratios = self.welfare_ratios()
+        proxy = self.proxy_ratios()
         return {
             "benchmark": "auctioneer.bench.clock",
             "schema": 1,
@@ -299,6 +315,8 @@ class ClockBenchResult:
                 "instances": [fields_dict(w) for w in self.welfare],
                 "median_ratio": median(ratios) if ratios else None,
                 "min_ratio": min(ratios) if ratios else None,
+                "proxy_median_ratio": median(proxy) if proxy else None,
+                "proxy_min_ratio": min(proxy) if proxy else None,
                 "all_feasible": all(w.feasible for w in self.welfare),
             },
             "python_reference": [fields_dict(p) for p in self.python],
@@ -383,8 +401,13 @@ def _welfare(config: ClockBenchConfig, report: Callable[[str], None]) -> list[We
         result = run_clock(market)
         feasible = result.cleared and not allocation_problems(market, result)
         cmp = compare_welfare(market, result, method="milp")
+        proxy = run_proxy(market, result)
+        ratio = proxy.welfare / cmp.optimum if cmp.optimum > 0 else (
+            1.0 if proxy.welfare == cmp.optimum == 0 else None)
         out.append(WelfareRun(seed, result.status.value, feasible, cmp.clock, cmp.optimum,
-                              cmp.ratio, cmp.optimal))
+                              cmp.ratio, cmp.optimal, proxy.welfare, ratio, result.revenue,
+                              proxy.revenue, proxy.vcg_revenue, proxy.core_certified,
+                              proxy.seconds["total"]))
     return out
 
 
@@ -456,7 +479,30 @@ def evaluate_targets(result: ClockBenchResult) -> tuple[Target, ...]:
         Target("every default-rule run clears; every cleared run is feasible", not failed,
                f"{len(runs) - len(failed)} of {len(runs)} runs"
                + (f"; failed: {', '.join(failed[:6])}" if failed else "")),
+        *_proxy_targets(result),
     )
+
+
+def _proxy_targets(result: ClockBenchResult) -> tuple[Target, Target]:
+    ratios = result.proxy_ratios()
+    name = (f"proxy round welfare / optimum: median >= {PROXY_MEDIAN_TARGET} and min >= "
+            f"{PROXY_MIN_TARGET} on the small markets")
+    core = ("proxy round revenue >= VCG revenue, payments certified in the core, on every "
+            "small market")
+    if not ratios:
+        return Target(name, None, "not measured"), Target(core, None, "not measured")
+    clock = result.welfare_ratios()
+    ok = median(ratios) >= PROXY_MEDIAN_TARGET and min(ratios) >= PROXY_MIN_TARGET
+    detail = (f"median {median(ratios):.4f}, min {min(ratios):.4f} over {len(ratios)} markets "
+              f"(clock alone: median {median(clock):.3f}, min {min(clock):.3f})")
+    bad = [w.seed for w in result.welfare if not w.core_certified or w.vcg_revenue is None
+           or w.proxy_revenue < w.vcg_revenue]
+    above = sum(w.vcg_revenue is not None and w.proxy_revenue > w.vcg_revenue
+                for w in result.welfare)
+    core_detail = (f"{len(result.welfare) - len(bad)} of {len(result.welfare)} markets; "
+                   f"core revenue above VCG on {above}"
+                   + (f"; failed seeds {bad[:6]}" if bad else ""))
+    return Target(name, ok, detail), Target(core, not bad, core_detail)
 
 
 def sizes_text(sizes: Sequence[tuple[int, int]]) -> str:
