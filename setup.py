@@ -61,6 +61,14 @@ setup(
             extra_link_args=[*_link, "-pthread"],
         ),
         Extension(
+            "auctioneer.exchange._match",
+            sources=["src/auctioneer/exchange/_match.c", "src/auctioneer/exchange/match_core.c"],
+            depends=["src/auctioneer/exchange/match_core.h", "src/auctioneer/native/binding.h"],
+            include_dirs=_INCLUDE,
+            extra_compile_args=_compile,
+            extra_link_args=_link,
+        ),
+        Extension(
             "auctioneer.gpu._gpu",
             sources=["src/auctioneer/gpu/_gpu.c", "src/auctioneer/gpu/gpu_core.c"],
             depends=["src/auctioneer/gpu/gpu_core.h", "src/auctioneer/native/binding.h"],

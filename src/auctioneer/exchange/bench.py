@@ -7,6 +7,9 @@ instances) is fed, order by order, to each engine in one run:
 * **auctioneer** -- :meth:`auctioneer.exchange.Exchange.apply` of prebuilt
   :class:`~auctioneer.exchange.PlaceOrder` commands: validation, matching,
   settlement (money, reservations, capacity), events and the price index.
+* **auctioneer-native** -- the native matching core
+  (:mod:`auctioneer.exchange._match`), one ``Book.place`` call per order:
+  matching only, like the peers below (no accounts, money or capacity yet).
 * **lightmatchingengine**, **pyorderbook** -- pure-Python books from PyPI
   (matching only: no accounts, no validation).
 * **liquibook** -- the C++ engine behind a SWIG wrapper: the ceiling.
@@ -20,8 +23,17 @@ The same loop, ``submit(*args)`` per order with its arguments built
 beforehand, drives every engine. **Matched volume** checks the engines did
 the same matching (not available from liquibook without callbacks).
 
-Target: >= 300,000 orders/s with p99 <= 20 us (:data:`TARGET_RATE`,
-:data:`TARGET_P99_NS`), for auctioneer.
+Targets: >= 300,000 orders/s with p99 <= 20 us (:data:`TARGET_RATE`,
+:data:`TARGET_P99_NS`) for auctioneer; for the native core, >= 1.2x
+liquibook's orders/s in the same run with p99 <= 2 us
+(:data:`NATIVE_VS_LIQUIBOOK`, :data:`NATIVE_P99_NS`).
+
+**Memory** (:func:`memory_figures`): bytes per resting order and per market
+for the Python engine (``tracemalloc``: the growth from resting 20,000
+non-crossing orders, and from listing 200 markets, divided by their number;
+order ids are the caller's strings, not counted)
+and for the native book (its pools, allocated up front, divided by the orders
+and levels they hold).
 
 Example:
     >>> result = run_exchange_bench(ExchangeBenchConfig.build(orders=300, repeats=1,
@@ -35,6 +47,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from statistics import median
@@ -54,6 +67,7 @@ from auctioneer.exchange import (
     Role,
     Side,
 )
+from auctioneer.exchange._match import Book
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import (
     Environment,
@@ -67,6 +81,8 @@ from auctioneer.measure.timing import (
 __all__ = [
     "ENGINES",
     "MID",
+    "NATIVE_P99_NS",
+    "NATIVE_VS_LIQUIBOOK",
     "SPREAD_TICKS",
     "TARGET_P99_NS",
     "TARGET_RATE",
@@ -74,18 +90,25 @@ __all__ = [
     "EngineRun",
     "ExchangeBenchConfig",
     "ExchangeBenchResult",
+    "Memory",
     "evaluate_targets",
+    "memory_figures",
     "order_stream",
     "parse_engines",
     "run_exchange_bench",
 ]
 
-ENGINES = ("auctioneer", "lightmatchingengine", "pyorderbook", "liquibook")
+ENGINES = ("auctioneer", "auctioneer-native", "lightmatchingengine", "pyorderbook",
+           "liquibook")
 """Every engine the benchmark knows, ours first."""
 TARGET_RATE = 300_000
 """Orders per second auctioneer should sustain in process."""
 TARGET_P99_NS = 20_000
 """p99 latency per order auctioneer should stay within, ns."""
+NATIVE_VS_LIQUIBOOK = 1.2
+"""The native core's orders/s over liquibook's, at least, in the same run."""
+NATIVE_P99_NS = 2_000
+"""p99 latency per order the native core should stay within, ns."""
 MID = 2_000_000
 """The stream's mid price: $2.00 per instance-hour, in micro-units."""
 TICK = 1_000
@@ -93,6 +116,7 @@ TICK = 1_000
 SPREAD_TICKS = 20
 """Prices lie within this many ticks of the mid."""
 _MARKET = Market.of("bench/gpu", tick_size=TICK, base_price=MID)
+_LEVEL_BYTES = 32  # sizeof(mc_level) in match_core.h
 
 Order = tuple[bool, int, int]
 """``(buy, price, quantity)``."""
@@ -179,6 +203,16 @@ class EngineRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Memory:
+    """Bytes per resting order and per market, Python engine and native book."""
+
+    python_order: float
+    python_market: float
+    native_order: float
+    native_level: float
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeBenchResult:
     """Everything one benchmark run measured."""
 
@@ -189,6 +223,7 @@ class ExchangeBenchResult:
     """Median cost of one empty ``perf_counter_ns`` pair."""
     targets: tuple[Target, ...]
     elapsed_s: float
+    memory: Memory | None = None
 
     def run(self, engine: str) -> EngineRun | None:
         """The figures of ``engine``, if it ran."""
@@ -228,6 +263,18 @@ def _auctioneer(stream: Sequence[Order]) -> _Prepared:
         return _volume(stream, sum(o.remaining for o in open_orders)), len(open_orders)
 
     return ex.apply, args, figures
+
+
+def _native(stream: Sequence[Order]) -> _Prepared:
+    book = Book(len(stream) + 1, 2 * SPREAD_TICKS + 2)
+    args = [(i, 0 if buy else 1, buy, price, quantity, 0)
+            for i, (buy, price, quantity) in enumerate(stream)]
+
+    def figures() -> tuple[int, int]:
+        levels = book.depth(True, 1 << 20) + book.depth(False, 1 << 20)
+        return _volume(stream, sum(quantity for _, quantity, _ in levels)), book.open
+
+    return book.place, args, figures
 
 
 def _lightmatchingengine(stream: Sequence[Order]) -> _Prepared:
@@ -275,6 +322,7 @@ def _liquibook(stream: Sequence[Order]) -> _Prepared:
 
 _PREPARE: dict[str, Callable[[Sequence[Order]], _Prepared]] = {
     "auctioneer": _auctioneer,
+    "auctioneer-native": _native,
     "lightmatchingengine": _lightmatchingengine,
     "pyorderbook": _pyorderbook,
     "liquibook": _liquibook,
@@ -284,6 +332,8 @@ _PREPARE: dict[str, Callable[[Sequence[Order]], _Prepared]] = {
 def _version(engine: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
+    if engine == "auctioneer-native":
+        engine = "auctioneer"
     try:
         return version(engine)
     except PackageNotFoundError:  # pragma: no cover - every engine is a declared dependency
@@ -328,10 +378,52 @@ def run_exchange_bench(config: ExchangeBenchConfig,
         runs.append(EngineRun(engine, _version(engine), config.orders, float(median(rates)),
                               tuple(rates), median_percentiles(latencies), volume, resting))
     timer = float(np.median(perf_counter_overhead(10_000)))
+    step("memory")
+    memory = memory_figures()
     result = ExchangeBenchResult(config, environment(), tuple(runs), timer, (),
-                                 time.perf_counter() - started)
+                                 time.perf_counter() - started, memory)
     return ExchangeBenchResult(config, result.environment, result.runs, timer,
-                               evaluate_targets(result), result.elapsed_s)
+                               evaluate_targets(result), result.elapsed_s, memory)
+
+
+def _traced(build: Callable[[], object]) -> int:
+    """Bytes still allocated by ``build`` (what it returns is kept alive while measured)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    del kept
+    return grown
+
+
+def memory_figures(orders: int = 20_000, markets: int = 200) -> Memory:
+    """Bytes per resting order and per market (see the module docstring)."""
+    base = Exchange()
+    for cmd in (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER),
+                Deposit("buyer", 10**17)):
+        base.apply(cmd)
+    commands = [PlaceOrder(f"m{i}", "buyer", Side.BUY, (_MARKET.id,),
+                           MID - TICK * (i % 1000), 1, ts_ns=i) for i in range(orders)]
+
+    def rest() -> object:
+        for cmd in commands:
+            base.apply(cmd)  # its events are the caller's, dropped at once
+        return base
+
+    def listings() -> object:
+        ex = Exchange()
+        for i in range(markets):
+            ex.apply(ListMarket(Market.of(f"r{i}/gpu", tick_size=TICK, base_price=MID)))
+        return ex
+
+    per_order = _traced(rest) / orders  # the id strings are the caller's, made before
+    book = Book(orders, 1000)
+    levels_bytes = 2 * 1000 * _LEVEL_BYTES
+    return Memory(per_order, _traced(listings) / markets,
+                  (book.nbytes - levels_bytes) / orders, _LEVEL_BYTES)
 
 
 def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
@@ -344,6 +436,18 @@ def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
     detail = (f"{ours.rate:,.0f} orders/s ({ours.rate / TARGET_RATE:.2f}x the target), "
               f"p99 {ours.latency.p99 / 1000:.1f} us")
     targets = [Target(name, met, detail)]
+    native, liquibook = result.run("auctioneer-native"), result.run("liquibook")
+    if native is not None:
+        name = (f"native core >= {NATIVE_VS_LIQUIBOOK}x liquibook's orders/s with p99 <= "
+                f"{NATIVE_P99_NS // 1000} us")
+        if liquibook is None:
+            targets.append(Target(name, None, "liquibook did not run"))
+        else:
+            ratio = native.rate / liquibook.rate
+            targets.append(Target(name, ratio >= NATIVE_VS_LIQUIBOOK
+                                  and native.latency.p99 <= NATIVE_P99_NS,
+                                  f"{ratio:.2f}x liquibook, p99 "
+                                  f"{native.latency.p99 / 1000:.2f} us"))
     volumes = {r.engine: r.volume for r in result.runs if r.volume >= 0}
     if len(volumes) > 1:
         same = len(set(volumes.values())) == 1

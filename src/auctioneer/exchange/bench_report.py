@@ -40,8 +40,9 @@ def results_table(result: ExchangeBenchResult) -> Table:
         f"(median of {config.repeats} run{'s' if config.repeats > 1 else ''})",
         caption=f"auctioneer/engine = auctioneer's orders/s over the engine's. Latency per "
         f"order from perf_counter_ns, timer cost {result.timer_ns:.0f} ns included; GC on. "
-        "auctioneer also validates, settles money and capacity, emits events and keeps "
-        "the price index; the others only match.",
+        "auctioneer (the Python engine, the reference) also validates, settles money and "
+        "capacity, emits events and keeps the price index; auctioneer-native (the native "
+        "core, matching only so far) and the others only match.",
         caption_justify="left",
         header_style="bold",
     )
@@ -66,6 +67,13 @@ def print_report(result: ExchangeBenchResult, console: Console) -> None:
         f"{env.cpu_model} ({env.cpu_count} CPUs)  seed {result.config.seed}  "
         f"{result.elapsed_s:.1f} s", highlight=False)
     console.print(results_table(result))
+    memory = result.memory
+    if memory is not None:
+        console.print(f"Memory: Python engine {memory.python_order:,.0f} bytes per resting "
+                      f"order, {memory.python_market:,.0f} per market; native book "
+                      f"{memory.native_order:,.0f} bytes per order of capacity, "
+                      f"{memory.native_level:,.0f} per price level of capacity",
+                      highlight=False)
     for target in result.targets:
         style = {True: "green", False: "red", None: "yellow"}[target.passed]
         console.print(target_line(target), style=style, highlight=False, soft_wrap=True)

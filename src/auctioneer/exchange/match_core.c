@@ -1,0 +1,388 @@
+/*
+ * match_core.c - see match_core.h. The rules are the Python engine's
+ * (auctioneer/exchange/matching.py) for a single-market limit order, and the
+ * differential test in tests/exchange/test_native.py holds them equal.
+ */
+#include "match_core.h"
+
+#include <string.h>
+
+static size_t
+align8(size_t n)
+{
+    return (n + 7u) & ~(size_t)7u;
+}
+
+static uint32_t
+table_size(uint32_t max_orders)
+{
+    uint32_t size = 16;
+    while (size < 2u * max_orders) {
+        size <<= 1;
+    }
+    return size;
+}
+
+size_t
+mc_bytes(uint32_t max_orders, uint32_t max_levels)
+{
+    if (max_orders == 0 || max_orders > MC_MAX_ORDERS || max_levels == 0
+        || max_levels > MC_MAX_ORDERS) {
+        return 0;
+    }
+    return align8((size_t)max_orders * sizeof(mc_order))
+           + align8((size_t)table_size(max_orders) * sizeof(uint32_t))
+           + 2u * align8((size_t)max_levels * sizeof(mc_level))
+           + align8(((size_t)max_orders + 2u) * sizeof(mc_event));
+}
+
+void
+mc_init(mc_book *b, void *memory, uint32_t max_orders, uint32_t max_levels, int self_trade,
+        int at_ask)
+{
+    unsigned char *p = memory;
+    uint32_t tsize = table_size(max_orders);
+    b->orders = (mc_order *)(void *)p;
+    p += align8((size_t)max_orders * sizeof(mc_order));
+    b->table = (uint32_t *)(void *)p;
+    p += align8((size_t)tsize * sizeof(uint32_t));
+    b->bids.levels = (mc_level *)(void *)p;
+    p += align8((size_t)max_levels * sizeof(mc_level));
+    b->asks.levels = (mc_level *)(void *)p;
+    p += align8((size_t)max_levels * sizeof(mc_level));
+    b->events = (mc_event *)(void *)p;
+    b->table_mask = tsize - 1u;
+    memset(b->table, 0xff, (size_t)tsize * sizeof(uint32_t));
+    for (uint32_t i = 0; i < max_orders; i++) {
+        b->orders[i].next = i + 1u < max_orders ? i + 1u : MC_NONE;
+    }
+    b->free = 0;
+    b->max_orders = max_orders;
+    b->max_levels = max_levels;
+    b->open = 0;
+    b->bids.count = 0;
+    b->asks.count = 0;
+    b->n_events = 0;
+    b->trade_seq = 0;
+    b->self_trade = (uint8_t)self_trade;
+    b->at_ask = (uint8_t)(at_ask != 0);
+}
+
+/* ------------------------------------------------------------ id -> slot */
+
+static uint32_t
+home(const mc_book *b, uint64_t id)
+{
+    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & b->table_mask;
+}
+
+static uint32_t
+find_bucket(const mc_book *b, uint64_t id)
+{
+    uint32_t i = home(b, id);
+    while (b->table[i] != MC_NONE) {
+        if (b->orders[b->table[i]].id == id) {
+            return i;
+        }
+        i = (i + 1u) & b->table_mask;
+    }
+    return MC_NONE;
+}
+
+static void
+table_insert(mc_book *b, uint64_t id, uint32_t slot)
+{
+    uint32_t i = home(b, id);
+    while (b->table[i] != MC_NONE) {
+        i = (i + 1u) & b->table_mask;
+    }
+    b->table[i] = slot;
+}
+
+/* Backward-shift deletion: no tombstones, so probes stay short forever. */
+static void
+table_erase(mc_book *b, uint32_t i)
+{
+    uint32_t mask = b->table_mask;
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1u) & mask;
+        uint32_t slot = b->table[j];
+        if (slot == MC_NONE) {
+            break;
+        }
+        uint32_t k = home(b, b->orders[slot].id);
+        /* the entry at j may move to i unless its home lies cyclically in (i, j] */
+        int stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            b->table[i] = slot;
+            i = j;
+        }
+    }
+    b->table[i] = MC_NONE;
+}
+
+/* ---------------------------------------------------------------- levels */
+
+/* Levels are kept ascending in key: the price for bids, minus the price for asks,
+ * so the best level of either side is the last. */
+static int64_t
+key(int buy, int64_t price)
+{
+    return buy ? price : -price;
+}
+
+/* The first index whose key is >= key(buy, price). */
+static uint32_t
+lower_bound(const mc_side *side, int buy, int64_t price)
+{
+    uint32_t lo = 0, hi = side->count;
+    int64_t want = key(buy, price);
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (key(buy, side->levels[mid].price) < want) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static void
+drop_level(mc_side *side, uint32_t at)
+{
+    memmove(&side->levels[at], &side->levels[at + 1u],
+            (size_t)(side->count - at - 1u) * sizeof(mc_level));
+    side->count--;
+}
+
+/* Unlink slot `s` from the level at `at` (its open quantity already taken off the
+ * level), free it and its id; drop the level when it empties. */
+static void
+unlink_order(mc_book *b, mc_side *side, uint32_t at, uint32_t s)
+{
+    mc_level *lv = &side->levels[at];
+    mc_order *o = &b->orders[s];
+    if (o->prev != MC_NONE) {
+        b->orders[o->prev].next = o->next;
+    } else {
+        lv->head = o->next;
+    }
+    if (o->next != MC_NONE) {
+        b->orders[o->next].prev = o->prev;
+    } else {
+        lv->tail = o->prev;
+    }
+    lv->count--;
+    if (lv->count == 0) {
+        drop_level(side, at);
+    }
+    table_erase(b, find_bucket(b, o->id));
+    o->next = b->free;
+    b->free = s;
+    b->open--;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void
+emit(mc_book *b, uint8_t kind, uint8_t reason, int buy, uint64_t order, uint32_t account,
+     int64_t price, int64_t quantity)
+{
+    mc_event *e = &b->events[b->n_events++];
+    e->kind = kind;
+    e->reason = reason;
+    e->buy = (uint8_t)(buy != 0);
+    e->order = order;
+    e->taker = 0;
+    e->account = account;
+    e->taker_account = 0;
+    e->price = price;
+    e->quantity = quantity;
+    e->trade_id = 0;
+}
+
+/* -------------------------------------------------------------- matching */
+
+static int
+crosses(int buy, int64_t limit, int64_t best)
+{
+    return buy ? best <= limit : best >= limit;
+}
+
+/* What an incoming order could fill now: the engine's plan, read-only. */
+static int64_t
+fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t need,
+         uint32_t account)
+{
+    int64_t got = 0;
+    for (uint32_t at = opp->count; at-- > 0;) {
+        const mc_level *lv = &opp->levels[at];
+        if (!crosses(buy, limit, lv->price)) {
+            break;
+        }
+        for (uint32_t s = lv->head; s != MC_NONE; s = b->orders[s].next) {
+            const mc_order *o = &b->orders[s];
+            if (o->account == account) {
+                if (b->self_trade != MC_CANCEL_OLDEST) {
+                    return got;
+                }
+                continue;
+            }
+            int64_t q = need - got < o->remaining ? need - got : o->remaining;
+            got += q;
+            if (got == need) {
+                return got;
+            }
+        }
+    }
+    return got;
+}
+
+static void
+rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity)
+{
+    mc_side *side = buy ? &b->bids : &b->asks;
+    uint32_t at = lower_bound(side, buy, price);
+    if (at == side->count || side->levels[at].price != price) {
+        memmove(&side->levels[at + 1u], &side->levels[at],
+                (size_t)(side->count - at) * sizeof(mc_level));
+        side->count++;
+        mc_level *fresh = &side->levels[at];
+        fresh->price = price;
+        fresh->quantity = 0;
+        fresh->count = 0;
+        fresh->head = fresh->tail = MC_NONE;
+    }
+    mc_level *lv = &side->levels[at];
+    uint32_t s = b->free;
+    mc_order *o = &b->orders[s];
+    b->free = o->next;
+    o->id = id;
+    o->price = price;
+    o->remaining = quantity;
+    o->account = account;
+    o->buy = (uint8_t)(buy != 0);
+    o->next = MC_NONE;
+    o->prev = lv->tail;
+    if (lv->tail != MC_NONE) {
+        b->orders[lv->tail].next = s;
+    } else {
+        lv->head = s;
+    }
+    lv->tail = s;
+    lv->count++;
+    lv->quantity += quantity;
+    table_insert(b, id, s);
+    b->open++;
+    emit(b, MC_RESTED, 0, buy, id, account, price, quantity);
+}
+
+int
+mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
+         int tif)
+{
+    b->n_events = 0;
+    if (find_bucket(b, id) != MC_NONE) {
+        return MC_E_DUPLICATE;
+    }
+    mc_side *own = buy ? &b->bids : &b->asks;
+    mc_side *opp = buy ? &b->asks : &b->bids;
+    if (tif == MC_GTC) {
+        uint32_t at = lower_bound(own, buy, price);
+        int level_exists = at < own->count && own->levels[at].price == price;
+        if (b->free == MC_NONE || (!level_exists && own->count == b->max_levels)) {
+            return MC_E_FULL;
+        }
+    }
+    if (tif == MC_FOK && fillable(b, opp, buy, price, quantity, account) < quantity) {
+        emit(b, MC_CANCELLED, MC_R_FOK, buy, id, account, price, quantity);
+        return MC_OK;
+    }
+    int64_t need = quantity;
+    int stop = 0;
+    while (need && opp->count) {
+        uint32_t at = opp->count - 1u;
+        mc_level *lv = &opp->levels[at];
+        if (!crosses(buy, price, lv->price)) {
+            break;
+        }
+        uint32_t s = lv->head;
+        mc_order *o = &b->orders[s];
+        if (o->account == account) {
+            if (b->self_trade == MC_CANCEL_NEWEST) {
+                stop = 1;
+                break;
+            }
+            emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
+                 o->remaining);
+            lv->quantity -= o->remaining;
+            unlink_order(b, opp, at, s);
+            if (b->self_trade == MC_CANCEL_BOTH) {
+                stop = 1;
+                break;
+            }
+            continue;
+        }
+        int64_t q = need < o->remaining ? need : o->remaining;
+        int64_t px = (buy || !b->at_ask) ? o->price : price;
+        mc_event *e = &b->events[b->n_events++];
+        e->kind = MC_TRADED;
+        e->reason = 0;
+        e->buy = (uint8_t)(buy != 0);
+        e->order = o->id;
+        e->taker = id;
+        e->account = o->account;
+        e->taker_account = account;
+        e->price = px;
+        e->quantity = q;
+        e->trade_id = ++b->trade_seq;
+        need -= q;
+        o->remaining -= q;
+        lv->quantity -= q;
+        if (o->remaining == 0) {
+            unlink_order(b, opp, at, s);
+        }
+    }
+    if (need) {
+        if (stop) {
+            emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
+        } else if (tif == MC_GTC) {
+            rest(b, id, account, buy, price, need);
+        } else {
+            emit(b, MC_CANCELLED, tif == MC_FOK ? MC_R_FOK : MC_R_IOC, buy, id, account, price,
+                 need);
+        }
+    }
+    return MC_OK;
+}
+
+int
+mc_cancel(mc_book *b, uint64_t id)
+{
+    b->n_events = 0;
+    uint32_t bucket = find_bucket(b, id);
+    if (bucket == MC_NONE) {
+        return MC_E_UNKNOWN;
+    }
+    uint32_t s = b->table[bucket];
+    mc_order *o = &b->orders[s];
+    mc_side *side = o->buy ? &b->bids : &b->asks;
+    uint32_t at = lower_bound(side, o->buy, o->price);
+    emit(b, MC_CANCELLED, MC_R_CANCELLED, o->buy, o->id, o->account, o->price, o->remaining);
+    side->levels[at].quantity -= o->remaining;
+    unlink_order(b, side, at, s);
+    return MC_OK;
+}
+
+uint32_t
+mc_depth(const mc_book *b, int buy, mc_level *out, uint32_t limit)
+{
+    const mc_side *side = buy ? &b->bids : &b->asks;
+    uint32_t n = 0;
+    for (uint32_t at = side->count; at-- > 0 && n < limit;) {
+        out[n++] = side->levels[at];
+    }
+    return n;
+}

@@ -1,0 +1,108 @@
+/*
+ * match_core.h - the exchange's native matching core: one market's book with
+ * price-time priority, GTC/IOC/FOK, self-trade prevention and both execution
+ * rules, as the Python engine matches a single-market limit order that is
+ * neither all-or-none nor post-only.
+ *
+ * C11 and freestanding but for <stdint.h>, <stddef.h> and <string.h>: no
+ * allocation at all. The caller hands mc_init one block of mc_bytes() bytes,
+ * sized up front for `max_orders` resting orders and `max_levels` price
+ * levels per side; a command that could need more than is left is refused
+ * whole (MC_E_FULL) before anything changes.
+ *
+ * Layout: an order pool (free list), an open-addressing id -> slot table
+ * (linear probing, backward-shift deletion, twice the pool), and per side an
+ * array of levels sorted so the best price is last (new levels near the
+ * touch are O(1); a deep one moves the levels behind it). A level is a FIFO
+ * of its orders, doubly linked through the pool.
+ *
+ * Integers: prices and quantities are checked by the caller to lie in
+ * 1..MC_PRICE_MAX and 1..MC_QUANTITY_MAX; level sums are bounded by the sum
+ * of their orders' quantities (at most max_orders * MC_QUANTITY_MAX < 2^63
+ * for any pool below 9.2e9 orders, which mc_bytes refuses).
+ */
+#ifndef AUCTIONEER_MATCH_CORE_H
+#define AUCTIONEER_MATCH_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MC_PRICE_MAX INT64_C(1000000000000)
+#define MC_QUANTITY_MAX INT64_C(1000000000)
+#define MC_MAX_ORDERS UINT32_C(100000000)
+
+enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2 };
+enum mc_self_trade { MC_CANCEL_NEWEST = 0, MC_CANCEL_OLDEST = 1, MC_CANCEL_BOTH = 2 };
+enum mc_kind { MC_TRADED = 1, MC_RESTED = 2, MC_CANCELLED = 3 };
+enum mc_reason { MC_R_CANCELLED = 0, MC_R_IOC = 1, MC_R_FOK = 2, MC_R_SELF_TRADE = 3 };
+enum mc_status { MC_OK = 0, MC_E_FULL = 1, MC_E_DUPLICATE = 2, MC_E_UNKNOWN = 3 };
+
+#define MC_NONE UINT32_MAX
+
+typedef struct {
+    uint8_t kind;     /* enum mc_kind */
+    uint8_t reason;   /* enum mc_reason, for MC_CANCELLED */
+    uint8_t buy;      /* traded: the incoming order buys; else: the order's side */
+    uint64_t order;   /* traded: the resting order; else: the order cancelled or rested */
+    uint64_t taker;   /* traded: the incoming order */
+    uint32_t account; /* of `order` */
+    uint32_t taker_account;
+    int64_t price;    /* traded: the trade's price; rested: the order's price */
+    int64_t quantity; /* traded: filled; rested, cancelled: the open quantity */
+    uint64_t trade_id;
+} mc_event;
+
+typedef struct {
+    uint64_t id;
+    int64_t price;
+    int64_t remaining;
+    uint32_t account;
+    uint32_t next, prev; /* in its level's FIFO; next is the free list when unused */
+    uint8_t buy;
+} mc_order;
+
+typedef struct {
+    int64_t price;
+    int64_t quantity;
+    uint32_t count;
+    uint32_t head, tail;
+} mc_level;
+
+typedef struct {
+    mc_level *levels; /* sorted, best last */
+    uint32_t count;
+} mc_side;
+
+typedef struct {
+    mc_order *orders;
+    uint32_t *table; /* slot per hash bucket, MC_NONE when empty */
+    uint32_t table_mask;
+    uint32_t free;   /* head of the free list */
+    uint32_t max_orders, max_levels, open;
+    mc_side bids, asks;
+    mc_event *events;
+    uint32_t n_events;
+    uint64_t trade_seq;
+    uint8_t self_trade; /* enum mc_self_trade */
+    uint8_t at_ask;     /* 1: a trade is at the ask; 0: at the resting order's price */
+} mc_book;
+
+/* Bytes mc_init needs for these sizes; 0 when they are out of range. */
+size_t mc_bytes(uint32_t max_orders, uint32_t max_levels);
+
+/* Lay the book out in `memory` (mc_bytes(...) bytes, 8-byte aligned). */
+void mc_init(mc_book *b, void *memory, uint32_t max_orders, uint32_t max_levels,
+             int self_trade, int at_ask);
+
+/* Match an incoming limit order; its events in b->events[0..n_events).
+ * MC_E_DUPLICATE: `id` is open; MC_E_FULL: it might not fit. Nothing changed then. */
+int mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
+             int64_t quantity, int tif);
+
+/* Cancel open order `id` (one MC_CANCELLED event); MC_E_UNKNOWN if it is not open. */
+int mc_cancel(mc_book *b, uint64_t id);
+
+/* The best `limit` levels of one side into out[0..): the number written. */
+uint32_t mc_depth(const mc_book *b, int buy, mc_level *out, uint32_t limit);
+
+#endif

@@ -1,0 +1,124 @@
+"""The native matching core against the plain reference matcher: every event, every book.
+
+Hypothesis drives both with the same stream of single-market limit orders
+(GTC, IOC, FOK; self-trades under each rule; both execution rules) and
+cancels, and compares the events of every step and both sides of the book
+after it. Refusals carry the reference's field and message; no integer, at
+2**63 or 10**30, reaches C unchecked.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auctioneer.exchange import ExecutionRule, Market, Refusal, SelfTrade, Side
+from auctioneer.exchange._match import Book
+from auctioneer.exchange.events import Cancelled, Event, Rested, Traded
+from auctioneer.exchange.reference import ReferenceMatcher
+
+pytestmark = pytest.mark.native
+
+RULES = list(SelfTrade)
+TIFS = ("gtc", "ioc", "fok")
+REASONS = ("cancelled", "ioc", "fok", "self_trade")
+ACCOUNTS = ("a0", "a1", "a2")
+
+
+def translate(raw: list[tuple[int, int, bool, int, int, int, int, int, int, int]],
+              market: str, ts: int) -> list[Event]:
+    """The native events as the reference's named tuples."""
+    out: list[Event] = []
+    markets = (market,)
+    for kind, reason, buy, order, taker, account, taker_account, price, quantity, tid in raw:
+        if kind == 1:
+            resting, incoming = (f"o{order}", ACCOUNTS[account]), (f"o{taker}",
+                                                                   ACCOUNTS[taker_account])
+            (b, ba), (s, sa) = (incoming, resting) if buy else (resting, incoming)
+            out.append(Traded(tid, market, b, s, ba, sa, price, quantity,
+                              Side.BUY if buy else Side.SELL, ts))
+        elif kind == 2:
+            out.append(Rested(f"o{order}", ACCOUNTS[account], Side.BUY if buy else Side.SELL,
+                              markets, price, quantity, ts))
+        else:
+            out.append(Cancelled(f"o{order}", ACCOUNTS[account], markets, quantity,
+                                 REASONS[reason], ts))
+    return out
+
+
+ops = st.lists(st.one_of(
+    st.tuples(st.just("place"), st.integers(0, 2), st.booleans(), st.integers(95, 105),
+              st.integers(1, 8), st.sampled_from([0, 0, 0, 1, 2])),
+    st.tuples(st.just("cancel"), st.integers(0, 10_000)),
+), min_size=1, max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(RULES), st.sampled_from(list(ExecutionRule)), ops)
+def test_native_book_matches_the_reference(rule: SelfTrade, execution: ExecutionRule,
+                                           steps: list[tuple[object, ...]]) -> None:
+    market = Market.of("r/x", tick_size=1, base_price=100, execution=execution,
+                       self_trade=rule)
+    ref = ReferenceMatcher([market])
+    book = Book(200, 64, RULES.index(rule), execution is ExecutionRule.AT_ASK)
+    for n, step in enumerate(steps, 1):
+        if step[0] == "place":
+            _, account, buy, price, quantity, tif = step
+            assert isinstance(account, int) and isinstance(buy, bool)
+            assert isinstance(price, int) and isinstance(quantity, int)
+            assert isinstance(tif, int)
+            filled = book.place(n, account, buy, price, quantity, tif)
+            want = ref.place(f"o{n}", ACCOUNTS[account], buy, (market.id,), price, quantity,
+                             TIFS[tif], False, False, n)
+            assert filled == sum(e.quantity for e in want if isinstance(e, Traded))
+        else:
+            if not ref.orders:
+                continue
+            index = step[1]
+            assert isinstance(index, int)
+            target = ref.orders[index % len(ref.orders)]
+            assert book.cancel(int(target.id[1:])) == target.remaining
+            want = ref.cancel(target.id, n)
+        assert translate(book.events(), market.id, n) == want
+        bids, asks = ref.depth(market.id)
+        assert (book.depth(True, 1000), book.depth(False, 1000)) == (bids, asks)
+        assert book.open == len(ref.orders)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**63, 10**30, "5", 5.0, True])
+@pytest.mark.parametrize(("position", "field"), [(3, "price"), (4, "quantity")])
+def test_refusals_are_the_references(bad: object, position: int, field: str) -> None:
+    book = Book(4, 4)
+    args: list[object] = [1, 0, True, 100, 1, 0]
+    args[position] = bad
+    with pytest.raises(Refusal) as native:
+        book.place(*args)  # type: ignore[arg-type]
+    assert native.value.field == field
+    assert book.open == 0 and book.events() == []
+
+
+@pytest.mark.parametrize("bad", [-1, 2**64, 10**30, "1"])
+def test_ids_accounts_and_sizes_are_range_checked(bad: object) -> None:
+    book = Book(2, 1)
+    with pytest.raises(ValueError, match="order id"):
+        book.place(bad, 0, True, 100, 1, 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="account"):
+        book.place(1, bad if bad != -1 else 2**32, True, 100, 1, 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_orders"):
+        Book(bad, 1)  # type: ignore[arg-type]
+
+
+def test_a_full_book_refuses_before_changing_anything() -> None:
+    book = Book(2, 1)
+    assert book.place(1, 0, True, 100, 1, 0) == 0
+    with pytest.raises(MemoryError):
+        book.place(2, 0, True, 99, 1, 0)  # a second level: only one fits
+    assert book.place(3, 0, True, 100, 1, 0) == 0
+    with pytest.raises(MemoryError):
+        book.place(4, 0, True, 100, 1, 0)  # a third order: only two fit
+    assert book.place(4, 1, False, 100, 1, 1) == 1  # an IOC never needs room
+    with pytest.raises(ValueError, match="already open"):
+        book.place(3, 0, True, 100, 1, 0)
+    assert book.depth(True, 5) == [(100, 1, 1)]
+    assert book.nbytes > 0
