@@ -166,6 +166,9 @@ class ExchangeMachine(RuleBasedStateMachine):
         events = [replayed.apply(decode_command(encode_command(c))) for c in self.log]
         assert events == self.events
         assert replayed.state_hash() == self.ex.state_hash()
+        batched = Exchange()  # the batch path too
+        assert batched.apply_many(self.log) == self.events
+        assert batched.state_hash() == self.ex.state_hash()
         checked = CheckedPath()  # the fast path is a shortcut: the same events, the same state
         assert [checked.apply(c) for c in self.log] == self.events
         assert checked.state_hash() == self.ex.state_hash()

@@ -28,6 +28,11 @@ Targets: >= 300,000 orders/s with p99 <= 20 us (:data:`TARGET_RATE`,
 liquibook's orders/s in the same run with p99 <= 2 us
 (:data:`NATIVE_VS_LIQUIBOOK`, :data:`NATIVE_P99_NS`).
 
+**Replay** (:func:`replay_rate`): the stream journaled (with its accounts
+and capacity), then recovered by :func:`~auctioneer.exchange.durable.open_exchange`
+-- read, decode, apply through the batch path, check -- in commands per
+second; target >= 2,000,000 (:data:`TARGET_REPLAY`).
+
 **Memory** (:func:`memory_figures`): bytes per resting order and per market
 for the Python engine (``tracemalloc``: the growth from resting 20,000
 non-crossing orders, and from listing 200 markets, divided by their number;
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import logging
 import random
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
@@ -68,6 +74,8 @@ from auctioneer.exchange import (
     Side,
 )
 from auctioneer.exchange._match import Book
+from auctioneer.exchange.durable import open_exchange
+from auctioneer.exchange.journal import FsyncPolicy, Journal
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import (
     Environment,
@@ -86,6 +94,7 @@ __all__ = [
     "SPREAD_TICKS",
     "TARGET_P99_NS",
     "TARGET_RATE",
+    "TARGET_REPLAY",
     "TICK",
     "EngineRun",
     "ExchangeBenchConfig",
@@ -95,6 +104,7 @@ __all__ = [
     "memory_figures",
     "order_stream",
     "parse_engines",
+    "replay_rate",
     "run_exchange_bench",
 ]
 
@@ -109,6 +119,8 @@ NATIVE_VS_LIQUIBOOK = 1.2
 """The native core's orders/s over liquibook's, at least, in the same run."""
 NATIVE_P99_NS = 2_000
 """p99 latency per order the native core should stay within, ns."""
+TARGET_REPLAY = 2_000_000
+"""Journaled commands per second recovery should replay."""
 MID = 2_000_000
 """The stream's mid price: $2.00 per instance-hour, in micro-units."""
 TICK = 1_000
@@ -224,6 +236,8 @@ class ExchangeBenchResult:
     targets: tuple[Target, ...]
     elapsed_s: float
     memory: Memory | None = None
+    replay_rate: float | None = None
+    """Journaled commands per second recovered (median over the repeats)."""
 
     def run(self, engine: str) -> EngineRun | None:
         """The figures of ``engine``, if it ran."""
@@ -247,12 +261,13 @@ def _volume(stream: Sequence[Order], open_quantity: int) -> int:
 _Prepared = tuple[Callable[..., object], list[tuple[Any, ...]], Callable[[], tuple[int, int]]]
 
 
+_SETUP = (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER), Deposit("buyer", 10**17),
+          OpenAccount("seller", Role.PROVIDER), AddCapacity("seller", _MARKET.id, 10**9 - 1))
+
+
 def _auctioneer(stream: Sequence[Order]) -> _Prepared:
     ex = Exchange()
-    for cmd in (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER),
-                Deposit("buyer", 10**17), OpenAccount("seller", Role.PROVIDER),
-                AddCapacity("seller", _MARKET.id, 10**9 - 1)):
-        ex.apply(cmd)
+    ex.apply_many(_SETUP)
     markets = (_MARKET.id,)
     args = [(PlaceOrder(f"o{i}", "buyer" if buy else "seller", Side.BUY if buy else Side.SELL,
                         markets, price, quantity, ts_ns=i * 1_000),)
@@ -380,10 +395,26 @@ def run_exchange_bench(config: ExchangeBenchConfig,
     timer = float(np.median(perf_counter_overhead(10_000)))
     step("memory")
     memory = memory_figures()
+    step("replay")
+    replayed = float(median(replay_rate(stream) for _ in range(config.repeats)))
     result = ExchangeBenchResult(config, environment(), tuple(runs), timer, (),
-                                 time.perf_counter() - started, memory)
+                                 time.perf_counter() - started, memory, replayed)
     return ExchangeBenchResult(config, result.environment, result.runs, timer,
-                               evaluate_targets(result), result.elapsed_s, memory)
+                               evaluate_targets(result), result.elapsed_s, memory, replayed)
+
+
+def replay_rate(stream: Sequence[Order]) -> float:
+    """Commands per second :func:`open_exchange` recovers the journaled ``stream`` at."""
+    _, args, _ = _auctioneer(stream)
+    commands = [*_SETUP, *(a[0] for a in args)]
+    with tempfile.TemporaryDirectory() as directory:
+        with Journal(directory, FsyncPolicy.NEVER) as journal:
+            journal.append_many(commands)
+        start = time.perf_counter()
+        _, reopened = open_exchange(directory, FsyncPolicy.NEVER)
+        elapsed = time.perf_counter() - start
+        reopened.close()
+    return len(commands) / elapsed
 
 
 def _traced(build: Callable[[], object]) -> int:
@@ -448,6 +479,11 @@ def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
                                   and native.latency.p99 <= NATIVE_P99_NS,
                                   f"{ratio:.2f}x liquibook, p99 "
                                   f"{native.latency.p99 / 1000:.2f} us"))
+    if result.replay_rate is not None:
+        targets.append(Target(f"journal replay >= {TARGET_REPLAY:,} commands/s",
+                              result.replay_rate >= TARGET_REPLAY,
+                              f"{result.replay_rate:,.0f} commands/s "
+                              f"({result.replay_rate / TARGET_REPLAY:.2f}x the target)"))
     volumes = {r.engine: r.volume for r in result.runs if r.volume >= 0}
     if len(volumes) > 1:
         same = len(set(volumes.values())) == 1

@@ -196,8 +196,7 @@ class DurableExchange:
         """Journal a batch in one group commit, then apply each; the events of each."""
         batch = list(commands)
         self.journal.append_many(batch)
-        apply = self.exchange.apply
-        out = [apply(command) for command in batch]
+        out = self.exchange.apply_many(batch)
         self._since_snapshot += len(batch)
         self._since_check += len(batch)
         if self.check_every and self._since_check >= self.check_every:

@@ -44,7 +44,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from auctioneer.exchange import commands as c
@@ -174,6 +174,12 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
         mine[order_id] = order
         events.append(_new(Rested, (order_id, account, cmd.side, markets, price, quantity, ts)))
         return events
+
+    def apply_many(self, commands: Iterable[c.Command]) -> list[list[Event]]:
+        """:meth:`apply` each command in order; the events of each. The batch path journal
+        group commits and request batches take (one call, where a native core loops in C)."""
+        apply = self.apply
+        return [apply(command) for command in commands]
 
     def _dispatch(self, command: c.Command) -> list[Event]:
         """Apply any command through its checked handler."""

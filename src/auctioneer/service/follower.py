@@ -48,10 +48,11 @@ def _project(projector: Projector, exchange: Exchange, records: list[tuple[int, 
              reset: bool = False) -> None:
     """Apply ``records`` to ``exchange`` and project them, a transaction per chunk (the first
     one also emptying the tables when ``reset``)."""
-    apply = exchange.apply
     for i in range(0, len(records), _CHUNK):
         chunk = records[i:i + _CHUNK]
-        projector.project([(seq, cmd, apply(cmd)) for seq, cmd in chunk], reset=reset and not i)
+        events = exchange.apply_many(cmd for _, cmd in chunk)
+        projector.project([(seq, cmd, ev) for (seq, cmd), ev in zip(chunk, events, strict=True)],
+                          reset=reset and not i)
     if reset and not records:
         projector.project([], reset=True)
 

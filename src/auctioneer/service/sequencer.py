@@ -174,13 +174,13 @@ class Sequencer:
         """Journal, apply and answer ``requests``. An exception (the journal's, the engine's,
         the invariant check's) leaves memory and disk possibly apart: the caller stops."""
         commands = [[make(self._stamp()) for make in request.makers] for request in requests]
-        await asyncio.to_thread(self.journal.append_many,
-                                [cmd for group in commands for cmd in group])
-        apply = self.exchange.apply
-        applied: list[Outcome] = []
+        flat = [cmd for group in commands for cmd in group]
+        await asyncio.to_thread(self.journal.append_many, flat)
+        applied: list[Outcome] = list(zip(flat, self.exchange.apply_many(flat), strict=True))
+        start = 0
         for request, group in zip(requests, commands, strict=True):
-            outcomes = [(cmd, apply(cmd)) for cmd in group]
-            applied.extend(outcomes)
+            outcomes = applied[start:start + len(group)]
+            start += len(group)
             if not request.future.done():  # a request whose client went away is cancelled
                 request.future.set_result(outcomes)
         self._publish(applied)
