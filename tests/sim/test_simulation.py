@@ -113,3 +113,22 @@ def test_gpu_utilisation_is_time_weighted_across_unaligned_dispatches() -> None:
     assert gpu_util.size == 20 and gpu_util[:2].tolist() == [0.0, 0.0]
     assert gpu_util[2:].max() > 0
     assert (gpu_util[0::2] == gpu_util[1::2]).all()       # one window spans two samples
+
+
+def test_a_die_past_its_target_closes_the_loop_through_the_pid() -> None:
+    # thermal-closed in a 45 C room: the die starts near its target, so 10 s show the PID act.
+    closed = load_scenario(next(p for p in EXAMPLES if p.stem == "thermal-closed"))
+    scenario = replace(closed, duration_s=10, thermal=replace(closed.thermal, ambient_c=45))
+    m = simulate(scenario).metrics
+    assert m.target_reached_s is not None and m.pid_max > 1.2       # the feedback acts
+    assert m.multiplier_min >= 1.0 and m.multiplier_max == 8.0 and 0 < m.cap_share < 1
+    assert 0 < m.overshoot_c < 5 and m.settling_s is not None
+    feeders = next(c.share for c in closed.agents.classes if c.gpu_feeding)
+    assert m.gpu_full_ticks > 0 and m.feeder_share_gpu_full is not None
+    assert 2 * feeders < m.feeder_share_gpu_full < 1      # most, not all: see the design doc
+
+
+def test_a_die_below_its_target_leaves_the_pid_at_one() -> None:
+    m = simulate(TINY, seed=1).metrics
+    assert m.target_reached_s is None and m.settling_s is None and m.pid_max == 1.0
+    assert m.overshoot_c == 0.0

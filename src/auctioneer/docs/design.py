@@ -48,6 +48,14 @@ def _money(value: Any) -> str:
     return f"${int(value) / 1_000_000:,.2f}"
 
 
+def _seconds(value: Any) -> str:
+    return "never" if value is None else f"{float(value):.1f} s"
+
+
+def _times(value: Any) -> str:
+    return f"{float(value):.2f}×"
+
+
 def _yes(value: Any) -> str:
     return "yes" if value else "no"
 
@@ -59,7 +67,7 @@ _TARGET_COLUMNS = (
     Column("detail", "detail", align=_LEFT),
 )
 
-_SCENARIOS = ("steady", "gpu-hot", "diurnal-burst")
+_SCENARIOS = ("steady", "gpu-hot", "diurnal-burst", "thermal-closed")
 
 SOURCES = (
     Source("bench-tick", ("bench", "tick", "--json", "{json}", "--plot", "{plot}"),
@@ -233,6 +241,35 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("auction overhead p99", "overhead_p99", _pct),
     ), caption="The simulator's measures, one row per scenario"),
     Figure("sim-hot-plot", "sim-gpu-hot", "Temperatures in the gpu-hot scenario"),
+    SourceTable("sim-loop", tuple(f"sim-{n}" for n in _SCENARIOS), (
+        Column("scenario", "scenario", align=_LEFT),
+        Column("die at target from", "target_reached_s", _seconds),
+        Column("overshoot K", "overshoot_c", "{:.2f}"),
+        Column("settling", "settling_s", _seconds),
+        Column("crossings", "crossings", "{:,}"),
+        Column("reserve multiple min", "multiplier_min", _times),
+        Column("max", "multiplier_max", _times),
+        Column("PID max", "pid_max", _times),
+        Column("ticks at 8× cap", "cap_share", _pct),
+        Column("feeder share, GPU ≥ 95 %", "feeder_share_gpu_full",
+               lambda v: _pct(v) if v is not None else "–"),
+        Column("GPU s above limit", "gpu_above_s", "{:.1f}"),
+    ), caption="The thermal loop in each scenario: when the CPU die came within 1 K of its "
+       "target, overshoot and settling (band ±1 K), the CPU reserve's multiple of its base "
+       "(coupling × PID, capped at 8×), and who wins CPU quanta while the GPU is ≥ 95 % busy"),
+    Value("closed-reached", "sim-thermal-closed", "target_reached_s", _seconds),
+    Value("closed-overshoot", "sim-thermal-closed", "overshoot_c", "{:.2f}"),
+    Value("closed-settling", "sim-thermal-closed", "settling_s", _seconds),
+    Value("closed-crossings", "sim-thermal-closed", "crossings", "{:,}"),
+    Value("closed-pid-max", "sim-thermal-closed", "pid_max", "{:.2f}"),
+    Value("closed-cap", "sim-thermal-closed", "cap_share", _pct),
+    Value("closed-feeders", "sim-thermal-closed", "feeder_share_gpu_full", _pct),
+    Value("closed-cpu-max", "sim-thermal-closed", "cpu_temp_max", "{:.1f}"),
+    Value("closed-gpu-above", "sim-thermal-closed", "gpu_above_s", "{:.0f}"),
+    Value("hot-cpu-max", "sim-gpu-hot", "cpu_temp_max", "{:.1f}"),
+    Value("hot-feeders", "sim-gpu-hot", "feeder_share_gpu_full", _pct),
+    Figure("sim-closed-plot", "sim-thermal-closed",
+           "Temperatures in the thermal-closed scenario: the die reaches its 85 °C target"),
     Table("sim-engine", "bench-sim", "rows", (
         Column("engine", "engine", align=_LEFT),
         Column("workload", "workload", align=_LEFT),

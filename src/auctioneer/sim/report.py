@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from auctioneer.money import format_money
-from auctioneer.sim.run import COOL_X, HOT_X, SimResult
+from auctioneer.sim.run import COOL_X, GPU_FULL, HOT_X, LOOP_BAND_C, SimResult
 
 __all__ = ["POINTS", "binned", "markdown", "write_outputs", "write_plots"]
 
@@ -91,6 +91,17 @@ def markdown(result: SimResult) -> str:
          f"{m.gpu_temp_max:.2f} C"),
         (f"Time above {sc.thermal.limit_c:g} C: CPU / GPU", f"{m.cpu_above_s:g} s / "
          f"{m.gpu_above_s:g} s"),
+        (f"CPU die at its {sc.thermal.target_c:g} C target (within {LOOP_BAND_C:g} K) from",
+         "never: the PID stayed at 1x" if m.target_reached_s is None
+         else f"{m.target_reached_s:.1f} s"),
+        ("Overshoot / settling time / crossings",
+         f"{m.overshoot_c:.2f} K / " + ("not settled" if m.settling_s is None
+                                        else f"{m.settling_s:.1f} s") + f" / {m.crossings}"),
+        ("CPU reserve multiple (coupling x PID, capped): min / max; PID max",
+         f"{m.multiplier_min:.2f}x / {m.multiplier_max:.2f}x; {m.pid_max:.2f}x"),
+        ("Ticks at the multiplier cap", _pct(m.cap_share)),
+        (f"GPU-feeding share of CPU quanta with the GPU >= {GPU_FULL:.0%} busy "
+         f"({m.gpu_full_ticks:,} ticks)", _pct(m.feeder_share_gpu_full)),
         ("Auction overhead (tick core), share of the tick: mean / p50 / p99",
          f"{_pct(m.overhead_mean)} / {_pct(m.overhead_p50)} / {_pct(m.overhead_p99)}"),
         ("Simulator tick handler (auction + bookkeeping), share of the tick: mean / p50 / p99",

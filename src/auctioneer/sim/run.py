@@ -31,14 +31,21 @@ from auctioneer.sim.metrics import gini, share_percentiles, time_above, trace_ha
 from auctioneer.sim.model import Model
 from auctioneer.sim.optimum import gpu_optimum, per_tick_optimum
 from auctioneer.sim.scenario import Scenario
+from auctioneer.thermal import FRACTION_BITS
+from auctioneer.thermal.response import settling
 
-__all__ = ["COOL_X", "HOT_X", "Metrics", "Progress", "Series", "SimResult", "measure",
-           "simulate"]
+__all__ = ["COOL_X", "GPU_FULL", "HOT_X", "LOOP_BAND_C", "Metrics", "Progress", "Series",
+           "SimResult", "measure", "simulate"]
 
 HOT_X = 4
 """A tick is *hot* when its reserve is at least this multiple of the base reserve."""
 COOL_X = 2
 """... and *cool* below this multiple."""
+GPU_FULL = 0.95
+"""The directive's "GPU utilization: 95 %": ticks in a sensor period at least this busy."""
+LOOP_BAND_C = 1.0
+"""The CPU die is settled when it stays within this many kelvin of the target (as the
+step response, :mod:`auctioneer.thermal.response`)."""
 
 Progress = Callable[[int, int], None]
 """``progress(now_ns, end_ns)``, called as the run advances."""
@@ -82,6 +89,26 @@ class Metrics:
     gpu_temp_max: float
     cpu_above_s: float
     gpu_above_s: float
+    target_reached_s: float | None
+    """First time the true CPU die came within LOOP_BAND_C of the target; None: never, and
+    then the PID's feedback never rose above 1x and the loop did not close."""
+    overshoot_c: float
+    """Peak CPU die temperature above the target (0: never above)."""
+    settling_s: float | None
+    """First time after which the die stays within LOOP_BAND_C of the target to the end."""
+    crossings: int
+    """Target crossings after first passing it (0: no ringing)."""
+    multiplier_min: float
+    """The CPU reserve's multiple of the base over all ticks (coupling x PID, capped): min."""
+    multiplier_max: float
+    pid_max: float
+    """The PID feedback's largest value (1x unless the die passed its target)."""
+    cap_share: float
+    """Share of ticks whose reserve sat at the multiplier cap (the seed's 8x)."""
+    gpu_full_ticks: int
+    """Ticks in a sensor period with the GPU at least GPU_FULL busy."""
+    feeder_share_gpu_full: float | None
+    """Share of CPU quanta won by GPU-feeding agents on those ticks (None: no such tick)."""
     overhead_mean: float
     """Auction overhead: time inside the tick core per tick (select + mechanism, and the
     book updates and expiries since the last tick) as a share of the tick period: mean,
@@ -180,6 +207,13 @@ def measure(model: Model, loop_s: float, loop_cpu_s: float, setup_s: float,
                        [d.revenue for d in model.dispatches])
     cpu_t, gpu_t = thermal[:, 1], thermal[:, 2]
     limit = sc.thermal.limit_c
+    loop = settling(thermal[:, 0].tolist(), cpu_t.tolist(), sc.thermal.target_c, LOOP_BAND_C)
+    multiple = reserve / sc.cpu.reserve if sc.cpu.reserve else np.ones(ticks)
+    at_cap = reserve >= sc.cpu.reserve * model.coupling.max_q >> FRACTION_BITS
+    # Sample k measured the GPU over (t_{k-1}, t_k]: the period a tick falls in.
+    tick_s = np.arange(ticks, dtype=np.float64) * (model.tick_ns / 1e9)
+    period = np.minimum(np.searchsorted(thermal[:, 0], tick_s), max(len(thermal) - 1, 0))
+    full = thermal[period, 5] >= GPU_FULL if len(thermal) else np.zeros(ticks, dtype=bool)
     metrics_s = time.perf_counter() - start
     metrics = Metrics(
         ticks=ticks, quanta_sold=int(sold.sum()), quanta_supply=ticks * model.cores,
@@ -202,13 +236,21 @@ def measure(model: Model, loop_s: float, loop_cpu_s: float, setup_s: float,
         gpu_temp_mean=float(gpu_t.mean()) if gpu_t.size else 0.0, gpu_temp_var=variance(gpu_t),
         gpu_temp_max=float(gpu_t.max()) if gpu_t.size else 0.0,
         cpu_above_s=time_above(cpu_t, dt_s, limit), gpu_above_s=time_above(gpu_t, dt_s, limit),
+        target_reached_s=loop.rise_s, overshoot_c=loop.overshoot_c,
+        settling_s=loop.settling_s, crossings=loop.crossings,
+        multiplier_min=float(multiple.min()) if ticks else 1.0,
+        multiplier_max=float(multiple.max()) if ticks else 1.0,
+        pid_max=float(thermal[:, 6].max()) if len(thermal) else 1.0,
+        cap_share=float(at_cap.mean()) if ticks else 0.0,
+        gpu_full_ticks=int(full.sum()),
+        feeder_share_gpu_full=_share(int(feed[full].sum()), int(sold[full].sum())),
         overhead_mean=overhead[0], overhead_p50=overhead[1], overhead_p99=overhead[2],
         handler_mean=handler[0], handler_p50=handler[1], handler_p99=handler[2],
         events=events, loop_s=loop_s, loop_cpu_s=loop_cpu_s, setup_s=setup_s,
         metrics_s=metrics_s, trace=trace, duration_s=sc.duration_s,
     )
     series = Series(
-        tick_s=np.arange(ticks, dtype=np.float64) * (model.tick_ns / 1e9), sold=sold,
+        tick_s=tick_s, sold=sold,
         feed_sold=feed, price=price, reserve=reserve, thermal=thermal,
         dispatch_s=np.asarray([d.time_ns / 1e9 for d in model.dispatches], dtype=np.float64),
         gpu_sold_ms=gpu_sold, gpu_reserve=gpu_reserve)

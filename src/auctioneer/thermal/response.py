@@ -27,7 +27,7 @@ from auctioneer.thermal.controller import DEFAULT_GAINS, ONE, Gains, PriceContro
 from auctioneer.thermal.plant import PlantConfig, ThermalPlant
 from auctioneer.thermal.sensor import Sensor
 
-__all__ = ["StepResponse", "StepScenario", "step_response"]
+__all__ = ["Settling", "StepResponse", "StepScenario", "settling", "step_response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,24 +133,49 @@ def step_response(scenario: StepScenario | None = None, gains: Gains | None = No
     return _measured(sc, g, times, cpu, gpu, chassis, measured, mults, utils)
 
 
-def _measured(sc: StepScenario, g: Gains, times: list[float], cpu: list[float],
-              gpu: list[float], chassis: list[float], measured: list[float],
-              mults: list[float], utils: list[float]) -> StepResponse:
-    target, band = sc.target_c, sc.band_c
-    overshoot = max(0.0, max(cpu) - target)
-    outside = [i for i, t in enumerate(cpu) if abs(t - target) > band]
+@dataclass(frozen=True, slots=True)
+class Settling:
+    """How a temperature trace approaches a target: the loop's figures of merit."""
+
+    overshoot_c: float
+    """Peak above the target (0 if it never got there)."""
+    settling_s: float | None
+    """First time after which the trace stays within the band; None: it ends outside."""
+    crossings: int
+    """Crossings of the target (hysteresis a quarter band) after first passing it."""
+    rise_s: float | None
+    """First time the trace reaches the target minus the band; None: never."""
+
+
+def settling(times: list[float], temps: list[float], target: float, band: float) -> Settling:
+    """Overshoot, settling time, crossings and rise time of ``temps`` against ``target``. O(n).
+
+    A trace whose last sample is outside the band has not settled (None),
+    even if it ends steady below the target.
+
+    >>> settling([0.0, 1.0, 2.0, 3.0], [80.0, 84.5, 85.5, 85.2], 85.0, 1.0)
+    Settling(overshoot_c=0.5, settling_s=1.0, crossings=0, rise_s=1.0)
+    """
+    overshoot = max(0.0, max(temps) - target)
+    outside = [i for i, t in enumerate(temps) if abs(t - target) > band]
     settled = 0 if not outside else outside[-1] + 1
-    settling = times[settled] if settled < len(times) else None
-    rise = next((times[i] for i, t in enumerate(cpu) if t >= target - band), None)
-    # Sides of the target the die visits, with a hysteresis of a quarter band so that a
+    settling_s = times[settled] if settled < len(times) else None
+    rise = next((times[i] for i, t in enumerate(temps) if t >= target - band), None)
+    # Sides of the target the trace visits, with a hysteresis of a quarter band so that a
     # settled die's jitter does not count; the first arrival from below is not a crossing.
     sides: list[int] = []
-    for t in cpu:
+    for t in temps:
         side = 1 if t > target + band / 4 else -1 if t < target - band / 4 else 0
         if side and (not sides or sides[-1] != side):
             sides.append(side)
     first_up = sides.index(1) if 1 in sides else len(sides)
-    crossings = max(0, len(sides) - first_up - 1)
+    return Settling(overshoot, settling_s, max(0, len(sides) - first_up - 1), rise)
+
+
+def _measured(sc: StepScenario, g: Gains, times: list[float], cpu: list[float],
+              gpu: list[float], chassis: list[float], measured: list[float],
+              mults: list[float], utils: list[float]) -> StepResponse:
+    fit = settling(times, cpu, sc.target_c, sc.band_c)
     return StepResponse(sc, g, tuple(times), tuple(cpu), tuple(gpu), tuple(chassis),
-                        tuple(measured), tuple(mults), tuple(utils), overshoot, settling,
-                        crossings, rise, mults[-1])
+                        tuple(measured), tuple(mults), tuple(utils), fit.overshoot_c,
+                        fit.settling_s, fit.crossings, fit.rise_s, mults[-1])
