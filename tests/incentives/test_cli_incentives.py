@@ -30,7 +30,11 @@ def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
     assert data["sybil"] and data["collusion"] and data["thermal"]
     poa = {c["mechanism"]: c["price_of_anarchy"] for c in data["equilibrium"]}
     assert poa["second-price"] == 1.0 and len(poa) == len(data["mechanisms"])
-    assert data["matrix"][1]["price_of_anarchy"] == poa["second-price"]
+    worst = {c["mechanism"]: c["price_of_anarchy"] for c in data["worst_equilibrium"]}
+    assert data["matrix"][1]["price_of_anarchy"] == worst["second-price"] >= poa["second-price"]
+    assert all(worst[m] >= poa[m] for m in poa if poa[m] is not None)
+    assert {c["start"] for c in data["equilibrium_starts"]} == {"shaded", "inflated", "random"}
+    assert data["learning"] and data["tier_widths"] and data["sampled_fairness"]
     text = out_md.read_text()
     assert "### Mechanism comparison matrix (measured)" in text
     assert "### Equilibrium: iterated best response" in text and "price of anarchy |" in text

@@ -13,7 +13,9 @@ from auctioneer.incentives.equilibrium import (
     _step,
     equilibrium,
     optimum,
+    starting_profiles,
     vickrey_revenue,
+    worst,
 )
 from auctioneer.incentives.experiment import run_experiment
 from auctioneer.incentives.market import MECHANISMS, IncentiveConfig, mechanism
@@ -84,7 +86,7 @@ def test_config_checks_the_buckets() -> None:
 def test_matrix_price_of_anarchy_comes_from_the_result(quick: IncentiveConfig) -> None:
     config = replace(quick, rounds=40, seeds=2)
     result = run_experiment(config, tick_bench=fake_bench())
-    by_name = {c.mechanism: c for c in result.equilibrium}
+    by_name = {c.mechanism: c for c in result.worst_equilibrium}
     assert [c.mechanism for c in result.equilibrium] == [m.name for m in MECHANISMS]
     for row in result.matrix:
         assert row.equilibrium == by_name[row.mechanism]
@@ -103,6 +105,21 @@ def test_matrix_price_of_anarchy_comes_from_the_result(quick: IncentiveConfig) -
 
 
 def test_unmeasured_mechanism_has_no_price_of_anarchy() -> None:
-    cell = EquilibriumCell("x", False, 3, 0, (0, 1), (1000,), 10, 0, 0, 5, 0, 0)
+    cell = EquilibriumCell("x", "truthful", False, 3, 0, (0, 1), (1000,), 10, 0, 0, 5, 0, 0)
     assert cell.price_of_anarchy is None and cell.revenue_ratio is None
     assert cell.status == "capped" and cell.to_dict()["price_of_anarchy"] is None
+
+
+def test_every_start_is_a_profile_on_the_grid_and_the_worst_is_the_largest_poa() -> None:
+    config = IncentiveConfig.build(quick=True)
+    starts = starting_profiles(config)
+    assert list(starts) == ["truthful", "shaded", "inflated", "random"]
+    grid = len(config.factors)
+    assert all(p.shape == (config.buckets,) and p.min() >= 0 and p.max() < grid
+               for p in starts.values())
+    spec = mechanism("tier-coarse")
+    cells = tuple(equilibrium(spec, config, start) for start in starts)
+    [bad] = worst(cells)
+    ended = [c for c in cells if c.status != "capped"]
+    assert bad.price_of_anarchy == max(c.price_of_anarchy or 0 for c in ended)
+    assert {c.start for c in cells} == set(starts)

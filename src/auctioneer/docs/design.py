@@ -56,6 +56,10 @@ def _times(value: Any) -> str:
     return f"{float(value):.2f}×"
 
 
+def _money4(value: Any) -> str:
+    return f"${int(value) / 1_000_000:,.4f}"
+
+
 def _yes(value: Any) -> str:
     return "yes" if value else "no"
 
@@ -159,6 +163,9 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         for short, name in (("heapq", "heapq"), ("sorted", "SortedList"))
         for n in (1000,)
     ),
+    *(_tick_value(f"tier-{op[:3]}{metric}-1000", "TierBook", 1000, f"in_c_ns.{op}.{key}")
+      for op in ("update", "expire") for metric, key in (("50", "p50"), ("99", "p99"),
+                                                         ("999", "p999"))),
     Value("tier-bytes-1000", "bench-tick", "results[structure=TierBook,n=1000].bytes_per_agent",
           _bytes),
     Value("tier-x-heapq-1000", "bench-tick",
@@ -257,6 +264,11 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
     ), caption="The thermal loop in each scenario: when the CPU die came within 1 K of its "
        "target, overshoot and settling (band ±1 K), the CPU reserve's multiple of its base "
        "(coupling × PID, capped at 8×), and who wins CPU quanta while the GPU is ≥ 95 % busy"),
+    Value("steady-ovh50", "sim-steady", "overhead_p50", _pct),
+    Value("steady-ovh99", "sim-steady", "overhead_p99", _pct),
+    Value("steady-handler99", "sim-steady", "handler_p99", _pct),
+    Value("tier-c99-share", "bench-tick", "results[structure=TierBook,n=1000].in_c_ns.tick.p99",
+          lambda v: f"{float(v) / 100_000:.2%}".replace("%", " %")),
     Value("closed-reached", "sim-thermal-closed", "target_reached_s", _seconds),
     Value("closed-overshoot", "sim-thermal-closed", "overshoot_c", "{:.2f}"),
     Value("closed-settling", "sim-thermal-closed", "settling_s", _seconds),
@@ -311,22 +323,92 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("thermal-aware", "aware", _yes),
         Column("price at 8× / at 1×", "price_response", "{:.2f}"),
     )),
-    Table("incentives-sybil", "incentives", "sybil", (
+    Table("incentives-sybil", "incentives", "sybil_by_defence", (
         Column("mechanism", "mechanism", align=_LEFT),
-        Column("defence", "mitigation", align=_LEFT),
         Column("identities", "identities", "{:,}"),
-        Column("gain µ (mean)", "gain.mean", "{:,.0f}"),
-        Column("best strategy", "best_strategy", align=_LEFT),
-    ), where={"mitigation": "none", "identities": 4}),
+        Column("no defence", "none", "{:,.0f}"),
+        Column("reserve", "reserve", "{:,.0f}"),
+        Column("identity fee", "identity-fee", "{:,.0f}"),
+        Column("reputation", "reputation", "{:,.0f}"),
+        Column("stake-weighted", "stake", "{:,.0f}"),
+    ), caption="Sybil gain (µ per tick, mean over seeds; 95 % intervals in the JSON) with the "
+       "most identities, under each defence"),
     Figure("incentives-plot", "incentives",
            "Utility against bid factor, Sybil gain against identities, revenue under collusion"),
-    Table("incentives-collusion", "incentives", "collusion", (
+    Table("incentives-collusion", "incentives", "collusion_by_defence", (
         Column("mechanism", "mechanism", align=_LEFT),
-        Column("defence", "mitigation", align=_LEFT),
+        Column("ring size", "colluders", "{:,}"),
         Column("ring strategy", "strategy", align=_LEFT),
-        Column("revenue vs truthful", "revenue_over_undefended_truthful", "{:.2f}"),
-        Column("ring gain µ (mean)", "ring_gain.mean", "{:,.0f}"),
-    ), where={"mitigation": "none", "strategy": "rotation"}),
+        Column("ring gain µ", "gain_none", "{:,.0f}"),
+        Column("ring gain µ, reserve", "gain_reserve", "{:,.0f}"),
+        Column("revenue / truthful", "revenue_none", "{:.2f}"),
+        Column("revenue / truthful, reserve", "revenue_reserve", "{:.2f}"),
+    ), caption="Bid rotation in the one-shot analysis: the ring's gain (µ per tick, mean "
+       "over seeds) and the seller's revenue over undefended truthful revenue, without and "
+       "with the reserve (all-low rings: the JSON's collusion_by_defence)",
+       where={"strategy": "rotation"}),
+    Table("incentives-starts", "incentives", "worst_equilibrium", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("worst start", "start", align=_LEFT),
+        Column("ended", "status", align=_LEFT),
+        Column("factor per bucket (low → high)", "factors_permille",
+               lambda v: " ".join(f"{f / 1000:.2f}" for f in v), align=_LEFT),
+        Column("worst price of anarchy", "price_of_anarchy", "{:.4f}"),
+    ), caption="The worst equilibrium found from four starting profiles (truthful; every "
+       "bucket shading to 0.7; inflating to 1.3; a seeded random profile)"),
+    Table("incentives-learning", "incentives", "learning", (
+        Column("mechanism", "mechanism", align=_LEFT),
+        Column("revenue / Vickrey", "revenue_over_vickrey.mean", "{:.3f}"),
+        Column("95 % interval", "revenue_over_vickrey.ci95",
+               lambda v: f"{v[0]:.3f}–{v[1]:.3f}"),
+        Column("mean bid factor", "mean_factor_permille.mean", lambda v: f"{v / 1000:.2f}"),
+        Column("collusive games", "collusive_games", "{:,}"),
+        Column("detected", "detected", "{:,}"),
+        Column("false alarms", "false_alarms", "{:,}"),
+        Column("games", "games", "{:,}"),
+    ), caption="Q-learning bidders in the repeated game: revenue over the last rounds against "
+       "truthful Vickrey revenue on the same values, and the seller's screen"),
+    Value("sybil-sampled-none", "incentives", "sybil_by_defence[mechanism=sampled].none",
+          "{:,.0f}"),
+    Value("sybil-sampled-stake", "incentives", "sybil_by_defence[mechanism=sampled].stake",
+          "{:,.0f}"),
+    *(Value(f"col-sp-{m}-{key}", "incentives",
+            f"collusion_by_defence[mechanism=second-price,colluders={m},strategy=rotation]"
+            f".{field}", fmt)
+      for m in (3, 10)
+      for key, field, fmt in (("none", "gain_none", "{:,.0f}"),
+                              ("reserve", "gain_reserve", "{:,.0f}"),
+                              ("rev-reserve", "revenue_reserve", _pct))),
+    Value("learn-fp-revenue", "incentives",
+          "learning[mechanism=first-price].revenue_over_vickrey.mean", _pct),
+    Value("learn-sp-revenue", "incentives",
+          "learning[mechanism=second-price].revenue_over_vickrey.mean", _pct),
+    Value("learn-rounds", "incentives", "learning_config.rounds", "{:,}"),
+    Value("learn-learners", "incentives", "learning_config.learners", "{:,}"),
+    Value("learn-window", "incentives", "learning_config.window", "{:,}"),
+    Value("learn-seeds", "incentives", "learning_config.seeds", "{:,}"),
+    Table("incentives-widths", "incentives", "tier_widths", (
+        Column("tier width", "width", _money4),
+        Column("tiers", "tiers", "{:,}"),
+        Column("wrong winner", "error_rate", _pct),
+        Column("welfare / optimum", "welfare_ratio", "{:.4f}"),
+        Column("max misreport gain µ", "misreport_gain", "{:,.0f}"),
+        Column("Sybil gain µ", "sybil_gain.mean", "{:,.0f}"),
+        Column("early-mover gain µ (FIFO)", "early_gain_fifo.mean", "{:,.0f}"),
+        Column("(random order)", "early_gain_random.mean", "{:,.0f}"),
+    ), caption="Tier width: allocation error, incentives to misreport, split and arrive "
+       "early (µ per tick; Sybil gain with the most identities, no defence)"),
+    Table("incentives-fairness", "incentives", "sampled_fairness", (
+        Column("live bids L", "live", "{:,}"),
+        Column("samples s", "samples", "{:,}"),
+        Column("P(top loses)", "top_loses", "{:.4f}"),
+        Column("measured", "top_loses_measured", "{:.4f}"),
+        Column("E[rank − 1]", "mean_rank_minus_one", "{:.2f}"),
+        Column("measured", "mean_rank_minus_one_measured", "{:.2f}"),
+        Column("bound L/(s+1)", "rank_bound", "{:.2f}"),
+        Column("max deviation", "max_deviation", "{:.4f}"),
+    ), caption="The sampled book's unfairness: the closed form against sampled Vickrey "
+       "auctions of distinct bids"),
 )
 
 DESIGN_SPEC = DocSpec(sources=SOURCES, items=ITEMS)

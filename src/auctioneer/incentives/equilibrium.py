@@ -3,8 +3,11 @@
 The truthfulness test (:mod:`.truthful`) answers one agent's best reply to
 truthful opponents. Here every bidder plays the same *bid function*: a bid
 factor (per mille of value, from the run's factor grid) for each of
-``buckets`` equal slices of the value range. Starting from truthful
-bidding, each round computes every bucket's best-response factor against
+``buckets`` equal slices of the value range. Starting from a profile
+(truthful bidding, or every bucket shading, or inflating, or a random
+profile: :func:`starting_profiles`; a mechanism may have several
+equilibria, and :func:`worst` keeps the one with the largest price of
+anarchy), each round computes every bucket's best-response factor against
 opponents playing the current profile, and moves each bucket halfway
 (in grid steps, at least one) towards it. A bucket only moves when its
 best factor beats the current one by more than ``tolerance`` micro-units
@@ -58,7 +61,9 @@ __all__ = [
     "equilibrium",
     "optimum",
     "run_equilibrium",
+    "starting_profiles",
     "vickrey_revenue",
+    "worst",
 ]
 
 _STREAM = 5
@@ -72,6 +77,8 @@ class EquilibriumCell:
     """
 
     mechanism: str
+    start: str
+    """The profile iteration started from: ``truthful``, ``shaded``, ``inflated``, ``random``."""
     converged: bool
     rounds: int
     """Best-response rounds run (the last one found the fixed point or the repeat)."""
@@ -116,6 +123,7 @@ class EquilibriumCell:
 
         return {
             "mechanism": self.mechanism,
+            "start": self.start,
             "status": self.status,
             "converged": self.converged,
             "rounds": self.rounds,
@@ -244,11 +252,25 @@ def _step(totals: Ints, counts: Ints, profile: Ints, tolerance: int) -> Ints:
     return np.where(better, profile + move, profile).astype(np.int64)
 
 
-def equilibrium(spec: MechanismSpec, config: IncentiveConfig) -> EquilibriumCell:
-    """Iterated best response from truthful bidding under ``spec``; see the module doc."""
+def starting_profiles(config: IncentiveConfig) -> dict[str, Ints]:
+    """Where iteration starts: truthful; every bucket shading to the grid factor nearest
+    0.7 or inflating to the one nearest 1.3; and a seeded random profile (grid indices)."""
+    grid = np.asarray(config.factors, dtype=np.int64)
+
+    def everywhere(factor: int) -> Ints:
+        return np.full(config.buckets, int(np.argmin(np.abs(grid - factor))), dtype=np.int64)
+
+    random = rng(config, _STREAM, 10**6).integers(0, grid.size, size=config.buckets)
+    return {"truthful": everywhere(1000), "shaded": everywhere(700),
+            "inflated": everywhere(1300), "random": random.astype(np.int64)}
+
+
+def equilibrium(spec: MechanismSpec, config: IncentiveConfig, start: str = "truthful"
+                ) -> EquilibriumCell:
+    """Iterated best response from the ``start`` profile under ``spec``; see the module doc."""
     grid = np.asarray(config.factors, dtype=np.int64)
     batches = [draw_batch(spec, config, s) for s in range(config.seeds)]
-    profile = np.full(config.buckets, config.factors.index(1000), dtype=np.int64)
+    profile = starting_profiles(config)[start]
     seen = {profile.tobytes(): 0}
     converged, cycle, rounds = False, 0, 0
     while rounds < config.equilibrium_rounds:
@@ -274,7 +296,7 @@ def equilibrium(spec: MechanismSpec, config: IncentiveConfig) -> EquilibriumCell
         best += optimum(batch.values, spec.rule.k, spec.demand)
         vcg += vickrey_revenue(batch.values, spec.rule.k, spec.demand)
     return EquilibriumCell(
-        mechanism=spec.name, converged=converged, rounds=rounds, cycle=cycle,
+        mechanism=spec.name, start=start, converged=converged, rounds=rounds, cycle=cycle,
         edges=tuple(int(e) for e in bucket_edges(config)),
         factors=tuple(int(f) for f in grid[profile]),
         auctions=config.seeds * config.rounds, welfare=welfare, truthful_welfare=truthful,
@@ -283,12 +305,24 @@ def equilibrium(spec: MechanismSpec, config: IncentiveConfig) -> EquilibriumCell
 
 
 def run_equilibrium(config: IncentiveConfig, step: Callable[[str], None] | None = None,
-                    specs: tuple[MechanismSpec, ...] = MECHANISMS
+                    specs: tuple[MechanismSpec, ...] = MECHANISMS, start: str = "truthful"
                     ) -> tuple[EquilibriumCell, ...]:
-    """Every mechanism; ``step(description)`` hears each start."""
+    """Every mechanism from one ``start``; ``step(description)`` hears each start."""
     cells = []
     for spec in specs:
         if step is not None:
-            step(f"equilibrium  {spec.name}")
-        cells.append(equilibrium(spec, config))
+            step(f"equilibrium  {spec.name}  from {start}")
+        cells.append(equilibrium(spec, config, start))
     return tuple(cells)
+
+
+def worst(cells: tuple[EquilibriumCell, ...]) -> tuple[EquilibriumCell, ...]:
+    """Per mechanism (first-seen order), the end profile with the largest price of anarchy
+    among those that reached a fixed point or a cycle (a capped run found no equilibrium);
+    a mechanism whose every run was capped keeps its worst capped run."""
+    out = []
+    for name in dict.fromkeys(c.mechanism for c in cells):
+        mine = [c for c in cells if c.mechanism == name]
+        ended = [c for c in mine if c.status != "capped"] or mine
+        out.append(max(ended, key=lambda c: (c.price_of_anarchy or 0.0, c.start)))
+    return tuple(out)

@@ -27,11 +27,24 @@ from typing import Any
 
 from auctioneer.incentives.collusion import CollusionCell, run_collusion
 from auctioneer.incentives.complexity import count_lines
-from auctioneer.incentives.equilibrium import EquilibriumCell, run_equilibrium
+from auctioneer.incentives.equilibrium import (
+    EquilibriumCell,
+    run_equilibrium,
+    starting_profiles,
+    worst,
+)
+from auctioneer.incentives.fairness import SIZES, FairnessCell, run_fairness
+from auctioneer.incentives.learning import (
+    LEARNING_MECHANISMS,
+    LearningCell,
+    LearningConfig,
+    run_learning,
+)
 from auctioneer.incentives.market import MECHANISMS, IncentiveConfig
 from auctioneer.incentives.matrix import MatrixRow, build_matrix, tick_costs
 from auctioneer.incentives.sybil import SybilCell, run_sybil
 from auctioneer.incentives.thermal import ThermalCell, run_thermal
+from auctioneer.incentives.tiers import WIDTHS, WidthCell, run_widths
 from auctioneer.incentives.truthful import TruthfulCell, TruthfulSummary, run_truthful, summaries
 from auctioneer.measure.record import write_json
 
@@ -52,9 +65,47 @@ class IncentiveResult:
     collusion: tuple[CollusionCell, ...]
     thermal: tuple[ThermalCell, ...]
     equilibrium: tuple[EquilibriumCell, ...]
+    """From truthful bidding, one per mechanism."""
+    equilibrium_starts: tuple[EquilibriumCell, ...]
+    """From the other starting profiles."""
+    worst_equilibrium: tuple[EquilibriumCell, ...]
+    """Per mechanism, the end profile with the largest price of anarchy over all starts."""
+    learning: tuple[LearningCell, ...]
+    learning_config: LearningConfig
+    widths: tuple[WidthCell, ...]
+    fairness: tuple[FairnessCell, ...]
     matrix: tuple[MatrixRow, ...]
     tick_bench_source: str
     elapsed_s: float
+
+    def sybil_by_defence(self) -> list[dict[str, Any]]:
+        """Per mechanism, the mean Sybil gain at the most identities under each defence."""
+        most = max(self.config.identities)
+        rows: dict[str, dict[str, Any]] = {}
+        for c in self.sybil:
+            if c.identities == most:
+                row = rows.setdefault(c.mechanism, {"mechanism": c.mechanism,
+                                                    "identities": most})
+                row[c.mitigation] = round(c.gain.mean, 3)
+        return list(rows.values())
+
+    def collusion_by_defence(self) -> list[dict[str, Any]]:
+        """Per mechanism, ring size and ring strategy: ring gain and revenue share, without
+        and with the reserve (the defences that act on established bidders)."""
+        index = {(c.mechanism, c.mitigation, c.colluders, c.strategy): c
+                 for c in self.collusion}
+        rows = []
+        for name in dict.fromkeys(c.mechanism for c in self.collusion):
+            for m in self.config.colluders:
+                for strategy in ("rotation", "all-low"):
+                    plain = index[(name, "none", m, strategy)]
+                    guarded = index[(name, "reserve", m, strategy)]
+                    rows.append({"mechanism": name, "colluders": m, "strategy": strategy,
+                                 "gain_none": round(plain.ring_gain.mean, 3),
+                                 "gain_reserve": round(guarded.ring_gain.mean, 3),
+                                 "revenue_none": round(plain.revenue_ratio, 5),
+                                 "revenue_reserve": round(guarded.revenue_ratio, 5)})
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready builtins; money in micro-units per tick."""
@@ -79,9 +130,19 @@ class IncentiveResult:
                 for s in self.summaries
             ],
             "sybil": [c.to_dict() for c in self.sybil],
+            "sybil_by_defence": self.sybil_by_defence(),
             "collusion": [c.to_dict() for c in self.collusion],
+            "collusion_by_defence": self.collusion_by_defence(),
             "thermal": [c.to_dict() for c in self.thermal],
             "equilibrium": [c.to_dict() for c in self.equilibrium],
+            "equilibrium_starts": [c.to_dict() for c in self.equilibrium_starts],
+            "worst_equilibrium": [c.to_dict() for c in self.worst_equilibrium],
+            "learning_config": {f.name: list(v) if isinstance(v, tuple) else v
+                                for f in fields(self.learning_config)
+                                for v in (getattr(self.learning_config, f.name),)},
+            "learning": [c.to_dict() for c in self.learning],
+            "tier_widths": [c.to_dict() for c in self.widths],
+            "sampled_fairness": [c.to_dict() for c in self.fairness],
             "matrix": [r.to_dict() for r in self.matrix],
             "tick_bench_source": self.tick_bench_source,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -112,9 +173,15 @@ def _reduced_bench() -> dict[str, Any]:
 def steps(config: IncentiveConfig, bench_given: bool) -> int:
     """How many progress steps :func:`run_experiment` reports."""
     mechanisms = len(MECHANISMS)
-    return (mechanisms * len(config.values) + mechanisms * 4
-            + mechanisms * len(config.colluders) * 4 + mechanisms * 2
+    return (mechanisms * len(config.values) + mechanisms * 5
+            + mechanisms * len(config.colluders) * 4 + mechanisms
+            + mechanisms * len(starting_profiles(config))
+            + len(LEARNING_MECHANISMS) + len(WIDTHS) + len(SIZES)
             + (0 if bench_given else 1))
+
+
+FAIRNESS_AUCTIONS = (10_000, 1_000)
+"""Sampled auctions per (L, s) cell: the full run's, and ``quick``'s."""
 
 
 def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = None,
@@ -127,6 +194,13 @@ def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = 
     collusion = run_collusion(config, progress)
     thermal = run_thermal(config, progress)
     equilibria = run_equilibrium(config, progress)
+    others = tuple(cell for start in starting_profiles(config) if start != "truthful"
+                   for cell in run_equilibrium(config, progress, start=start))
+    worst_cells = worst(equilibria + others)
+    learning_config = LearningConfig.build(seed=config.seed, quick=config.quick)
+    learning = run_learning(learning_config, progress)
+    widths = run_widths(config, progress)
+    fairness = run_fairness(FAIRNESS_AUCTIONS[config.quick], config.seed, progress)
     if tick_bench is None:
         if progress is not None:
             progress("tick bench (reduced: N = 100, 1000)")
@@ -139,8 +213,9 @@ def run_experiment(config: IncentiveConfig, tick_bench: dict[str, Any] | None = 
         {s.mechanism: s for s in summary},
         {c.mechanism: c for c in sybil if c.mitigation == "none" and c.identities == most},
         {c.mechanism: c for c in thermal},
-        {c.mechanism: c for c in equilibria},
+        {c.mechanism: c for c in worst_cells},
         count_lines(),
     )
     return IncentiveResult(config, truthful, summary, sybil, collusion, thermal, equilibria,
+                           others, worst_cells, learning, learning_config, widths, fairness,
                            matrix, source, time.perf_counter() - started)

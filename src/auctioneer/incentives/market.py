@@ -114,17 +114,22 @@ def mechanism(name: str) -> MechanismSpec:
 
 @dataclass(frozen=True, slots=True)
 class Mitigation:
-    """A defence: a reserve price, a fee per identity per tick, a reputation discount.
+    """A defence: a reserve price, a fee per identity per tick, a reputation discount, stake.
 
     ``reputation`` (per mille) is the chance a new identity is let into a
     sampled book's draw; new identities also queue behind established ones
-    (FIFO last). None: no reputation.
+    (FIFO last). None: no reputation. ``stake``: every identity locks
+    capital and the book weighs it by its stake -- a sampled book draws in
+    proportion to stake, a tier orders its members by a stake-weighted
+    lottery instead of arrival -- so an agent that splits its capital over
+    k identities splits its weight too (:mod:`auctioneer.incentives.stake`).
     """
 
     name: str
     reserve: int = 0
     fee: int = 0
     reputation: int | None = None
+    stake: bool = False
 
     def rule(self, rule: Rule) -> Rule:
         """``rule`` with the reserve applied (a posted price never drops)."""

@@ -10,8 +10,8 @@ Vickrey price, :data:`~auctioneer.incentives.market.STRUCTURE_MECHANISM`):
 * **truthful** -- the share of (value, seed) cells where truthful bidding
   was a best response, and the largest gain from misreporting;
 * **Sybil** -- the gain from the most identities tried, undefended;
-* **price of anarchy** -- optimal over equilibrium welfare at the profile
-  iterated best response reached (:mod:`.equilibrium`);
+* **price of anarchy** -- optimal over equilibrium welfare at the worst profile
+  iterated best response reached from several starts (:mod:`.equilibrium`);
 * **thermal** -- whether the price rose with the thermal multiplier, and by
   how much at the largest;
 * **complexity** -- code lines of C and Python (:mod:`.complexity`).

@@ -31,12 +31,16 @@ from auctioneer.measure.progress import wide_console
 __all__ = [
     "Grid",
     "equilibrium_grid",
+    "fairness_grid",
     "grids",
+    "learning_grid",
     "markdown_report",
     "money",
     "print_report",
     "report_console",
     "run_with_progress",
+    "starts_grid",
+    "widths_grid",
     "write_markdown",
 ]
 
@@ -161,9 +165,12 @@ def mitigation_grid(result: IncentiveResult) -> Grid:
     ring = {(c.mechanism, c.mitigation): c for c in result.collusion
             if c.colluders == m and c.strategy == "all-low"}
     names = list(dict.fromkeys(c.mitigation for c in result.sybil))
+    def ring_cells(mechanism: str, name: str) -> tuple[str, str]:
+        cell = ring.get((mechanism, name))
+        return ("–", "–") if cell is None else (_pct(cell.revenue_ratio), _ci(cell.ring_gain))
+
     rows = tuple(
-        (spec.name, name, _ci(sybil[(spec.name, name)].gain),
-         _pct(ring[(spec.name, name)].revenue_ratio), _ci(ring[(spec.name, name)].ring_gain))
+        (spec.name, name, _ci(sybil[(spec.name, name)].gain), *ring_cells(spec.name, name))
         for spec in MECHANISMS for name in names
     )
     cfg = result.config
@@ -174,7 +181,9 @@ def mitigation_grid(result: IncentiveResult) -> Grid:
         rows,
         f"reserve {money(cfg.reserve)}; identity fee {money(cfg.fee)} per identity per tick; "
         f"reputation: new identities queue last and enter a sampled draw with chance "
-        f"{cfg.reputation / 10:g}%. Revenue as a share of the undefended truthful revenue.",
+        f"{cfg.reputation / 10:g}%; stake: identities split one agent's capital and the book "
+        "draws and orders by stake (not run against rings of equal-stake bidders). Revenue as "
+        "a share of the undefended truthful revenue.",
     )
 
 
@@ -228,6 +237,91 @@ def equilibrium_grid(result: IncentiveResult) -> Grid:
     )
 
 
+def starts_grid(result: IncentiveResult) -> Grid:
+    """The price of anarchy from every starting profile, and the worst per mechanism."""
+    cells = result.equilibrium + result.equilibrium_starts
+    starts = list(dict.fromkeys(c.start for c in cells))
+    index = {(c.mechanism, c.start): c for c in cells}
+    rows = []
+    for w in result.worst_equilibrium:
+        row = [w.mechanism]
+        for start in starts:
+            c = index[(w.mechanism, start)]
+            row.append(f"{_ratio(c.price_of_anarchy)} ({c.status})")
+        row += [w.start, _ratio(w.price_of_anarchy)]
+        rows.append(tuple(row))
+    return Grid(
+        "Equilibrium from several starts: the worst price of anarchy",
+        ("mechanism", *(f"PoA from {s}" for s in starts), "worst from", "worst PoA"),
+        tuple(rows),
+        "Iterated best response as in the equilibrium table from each starting profile "
+        "(shaded: every bucket at the grid factor nearest 0.7; inflated: nearest 1.3; random: "
+        "a seeded random profile). Worst: the largest PoA among runs that reached a fixed "
+        "point or a cycle.",
+    )
+
+
+def learning_grid(result: IncentiveResult) -> Grid:
+    """Learning bidders in the repeated game: revenue and detection per mechanism."""
+    lc = result.learning_config
+    rows = tuple(
+        (c.mechanism, f"{c.revenue_ratio.mean:.3f} ± {c.revenue_ratio.half_width:.3f}",
+         f"{c.mean_factor.mean / 1000:.2f}", f"{c.collusive}/{c.games}",
+         f"{c.detected}/{c.collusive}", f"{c.false_alarms}/{c.games - c.collusive}")
+        for c in result.learning
+    )
+    return Grid(
+        "Collusion as a repeated game: Q-learning bidders",
+        ("mechanism", "revenue / Vickrey", "mean bid factor", "collusive games",
+         "detected", "false alarms"),
+        rows,
+        f"{lc.learners} learners with fixed private values, {lc.rounds:,} rounds, "
+        f"{lc.seeds} games; epsilon-greedy over {len(lc.factors)} factors "
+        f"{lc.factors[0] / 1000:g}..1, step {lc.alpha_pm / 1000:g}, exploration x"
+        f"{1 - lc.decay_ppm / 1e6:.6f} per round. Revenue over the last {lc.window:,} rounds. "
+        f"Collusive: revenue more than {lc.margin_pm / 10:g}% below truthful Vickrey; the "
+        "screen flags revenue that far below the Vickrey revenue of each bidder's highest "
+        "bid so far.",
+    )
+
+
+def widths_grid(result: IncentiveResult) -> Grid:
+    """The tier-width sweep."""
+    rows = tuple(
+        (money(c.width), str(c.tiers), _pct(c.error_rate), f"{c.welfare_ratio:.5f}",
+         money(c.misreport_gain), _ci(c.sybil_gain), _ci(c.early_gain))
+        for c in result.widths
+    )
+    k = result.widths[0].identities if result.widths else 0
+    return Grid(
+        "Tier width: allocation error, misreport, Sybil and early-mover gains",
+        ("tier width", "tiers", "wrong winner", "welfare / optimum", "max misreport gain",
+         f"Sybil gain k={k}", "early-mover gain (FIFO)"),
+        rows,
+        "Vickrey on a linear tier book, FIFO within a tier; values moved to mid-tier. The "
+        "early-mover gain is zero by construction when a tier is served in random order, "
+        "whose Sybil gain equals the column shown.",
+    )
+
+
+def fairness_grid(result: IncentiveResult) -> Grid:
+    """The sampled book's unfairness: formula against measurement."""
+    rows = tuple(
+        (f"{c.live:,}", f"{c.samples:,}", f"{c.top_loses:.4f}", f"{c.top_loses_measured:.4f}",
+         f"{c.mean_rank_minus_one:.2f}", f"{c.mean_rank_measured:.2f}", f"{c.rank_bound:.2f}",
+         f"{c.max_deviation:.4f}", "yes" if c.consistent else "no")
+        for c in result.fairness
+    )
+    return Grid(
+        "Sampled book: how unfair, bound against measurement",
+        ("live bids L", "samples s", "P(top loses)", "measured", "mean rank - 1", "measured",
+         "bound L/(s+1)", "max |freq - formula|", "within 5 SE"),
+        rows,
+        "P(rank r wins) = (1-(r-1)/L)^s - (1-r/L)^s; measured over sampled Vickrey auctions "
+        "of distinct bids through the experiments' vectorised rule.",
+    )
+
+
 def matrix_grid(result: IncentiveResult) -> Grid:
     """The seed's comparison matrix, every cell measured."""
     rows = []
@@ -255,9 +349,9 @@ def matrix_grid(result: IncentiveResult) -> Grid:
         tuple(rows),
         f"Time and space: {result.tick_bench_source}. Truthful: share of (value, seed) cells "
         "where truthful bidding is a best response, and the largest mean gain from "
-        "misreporting. Price of anarchy: optimal / equilibrium welfare at the profile "
-        "iterated best response reached (see the equilibrium table). Thermal: the price "
-        "responds to the multiplier through the reserve. "
+        "misreporting. Price of anarchy: optimal / equilibrium welfare at the worst profile "
+        "iterated best response reached from several starts (see the starts table). "
+        "Thermal: the price responds to the multiplier through the reserve. "
         "Lines: code lines of the structure's C functions and their callees, and of its "
         "Python reference class.",
     )
@@ -267,7 +361,8 @@ def grids(result: IncentiveResult) -> tuple[Grid, ...]:
     """Every table of the report, in order."""
     return (matrix_grid(result), truthful_grid(result), sybil_grid(result),
             collusion_grid(result), mitigation_grid(result), thermal_grid(result),
-            equilibrium_grid(result))
+            equilibrium_grid(result), starts_grid(result), learning_grid(result),
+            widths_grid(result), fairness_grid(result))
 
 
 def report_console() -> Console:

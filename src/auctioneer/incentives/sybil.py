@@ -13,9 +13,11 @@ best with one (so a first-price agent's shading is not counted as Sybil
 gain), per seed, 95 % interval over seeds, averaged over the agent's values.
 
 Mitigations (:class:`~auctioneer.incentives.market.Mitigation`): a reserve,
-a fee per identity per tick, and reputation, under which the ``k - 1`` new
+a fee per identity per tick, reputation, under which the ``k - 1`` new
 identities queue behind every established bidder (FIFO last) and enter a
-sampled book's draw only with the given chance.
+sampled book's draw only with the given chance, and stake weighting
+(:mod:`~auctioneer.incentives.stake`), under which the k identities share
+one agent's capital and the book draws and orders by stake.
 
 Example:
     >>> from auctioneer.incentives.market import IncentiveConfig, Mitigation, mechanism
@@ -45,6 +47,7 @@ from auctioneer.incentives.market import (
     shuffled_arrival,
 )
 from auctioneer.incentives.rules import Bools, Ints, Semantics, draw_sample, outcomes
+from auctioneer.incentives.stake import split_stakes, stake_order, stake_sample
 from auctioneer.incentives.stats import Interval, interval
 
 __all__ = [
@@ -103,11 +106,12 @@ def mitigations(config: IncentiveConfig) -> tuple[Mitigation, ...]:
         Mitigation("reserve", reserve=config.reserve),
         Mitigation("identity-fee", fee=config.fee),
         Mitigation("reputation", reputation=config.reputation),
+        Mitigation("stake", stake=True),
     )
 
 
 def _setting(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation, k: int,
-             seed: int) -> tuple[Ints, Ints, Bools]:
+             seed: int, parts: int) -> tuple[Ints, Ints, Bools]:
     """Opponents' values, arrivals and presence for one seed; identities are columns 0..k-1.
 
     Opponents depend on the seed only, so every ``k`` meets the same ones.
@@ -122,7 +126,12 @@ def _setting(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation, 
         # New identities queue behind every established bidder, in their own order.
         arrival = np.argsort(np.argsort(arrival + n * new, axis=1), axis=1).astype(np.int64)
     present = everyone((rounds, n))
-    if spec.rule.semantics is Semantics.SAMPLED:
+    if defence.stake:
+        stakes = split_stakes(rounds, n, k, parts)
+        arrival = stake_order(gen, stakes)
+        if spec.rule.semantics is Semantics.SAMPLED:
+            present = stake_sample(gen, spec.rule.samples, stakes, present)
+    elif spec.rule.semantics is Semantics.SAMPLED:
         present = draw_sample(gen, spec.rule.samples, arrival, present)
         if defence.reputation is not None:
             admitted = gen.integers(0, 1000, size=present.shape) < defence.reputation
@@ -132,15 +141,33 @@ def _setting(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation, 
 
 def best_utility(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation, k: int,
                  value: int) -> tuple[npt.NDArray[np.float64], list[str]]:
-    """Utility per tick, shape (seeds, strategies), of every strategy with ``k`` identities."""
+    """Utility per tick, shape (seeds, strategies), of every strategy with ``k`` identities.
+
+    Under stake weighting one identity may also lock only part of its
+    capital (1/j for each j of ``config.identities``): what a Sybil's shill
+    split buys, a lower stake for the bidding identity, one identity can buy
+    too, and the gain from splitting is measured against that.
+    """
+    if defence.stake and k == 1:
+        parts = [_utility_locked(spec, config, defence, value, j) for j in config.identities]
+        return (np.concatenate([u for u, _ in parts], axis=1),
+                [name for _, names in parts for name in names])
+    return _utility_locked(spec, config, defence, value, k, k)
+
+
+def _utility_locked(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation,
+                        value: int, parts: int, k: int = 1
+                        ) -> tuple[npt.NDArray[np.float64], list[str]]:
+    """As :func:`best_utility`, with each identity locking 1/``parts`` of the capital."""
     factors = np.asarray(config.sybil_factors, dtype=np.int64)
     families = FAMILIES if k > 1 else FAMILIES[:1]
-    names = [f"{family}@{f}" for family in families for f in config.sybil_factors]
+    locked = f"/stake 1/{parts}" if defence.stake and k == 1 and parts > 1 else ""
+    names = [f"{family}@{f}{locked}" for family in families for f in config.sybil_factors]
     rule = defence.rule(spec.rule)
     rounds, n, width = config.rounds, config.opponents + k, len(names)
     out = np.empty((config.seeds, width))
     for s in range(config.seeds):
-        opponents, arrival, present = _setting(spec, config, defence, k, s)
+        opponents, arrival, present = _setting(spec, config, defence, k, s, parts)
         bids = np.zeros((rounds, width, n), dtype=np.int64)
         own = value * factors // 1000
         bids[:, : len(factors), :k] = own[None, :, None]
