@@ -182,7 +182,7 @@ def test_design_template_and_spec_agree() -> None:
     needed = needed_sources(template, DESIGN_SPEC)
     assert needed[0] == "bench-tick"
     assert {"bpf", "bench-ring", "bench-thermal", "incentives"} <= set(needed)
-    assert "## Quality checklist" in template
+    assert "## Appendix E. Requirements traceability" in template
 
 
 def test_make_has_a_docs_target() -> None:
