@@ -162,7 +162,7 @@ def write_price_plot(market: Market, result: ClockResult, path: Path, *,
     """A PNG: every pool's price clock (price / reserve by round), and excess demand by round."""
     from matplotlib import colormaps
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     fig = Figure(figsize=(14, 5.5), layout="constrained")
     left, right = fig.subplots(1, 2)
@@ -185,7 +185,9 @@ def write_price_plot(market: Market, result: ClockResult, path: Path, *,
     left.set_title(f"Price clocks, {count:,} pools" + (
         f" (grey: all; colour: the {len(top)} that rose most)" if count > shown else ""))
     left.grid(True, alpha=0.3)
-    left.legend(fontsize="small", loc="lower right")
+    # Below the axes: inside, it hides the pools whose price never moved.
+    left.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                ncol=3, title="pool and its final price per unit", title_fontsize="small")
 
     excess = result.excess_trace
     supply = np.maximum(market.supply(), 1).astype(np.float64)
@@ -195,15 +197,27 @@ def write_price_plot(market: Market, result: ClockResult, path: Path, *,
     right.set_ylabel("pools with positive excess demand")
     right.yaxis.set_major_locator(MaxNLocator(integer=True))
     twin = right.twinx()
-    twin.plot(rounds, relative.max(axis=1) * 100, color="tab:blue", linestyle="--",
+    largest = relative.max(axis=1) * 100
+    twin.plot(rounds, largest, color="tab:blue", linestyle="--",
               label="largest excess / free supply, %")
     twin.set_ylabel("largest excess demand, % of free supply")
-    twin.set_yscale("symlog", linthresh=1.0)
+    positive = largest[largest > 0]
+    # A log scale only when the excess spans more than two decades; linear below
+    # the smallest excess seen, so zero (cleared) stays on the axis.
+    if positive.size and positive.max() > 100 * positive.min():
+        twin.set_yscale("symlog", linthresh=float(positive.min()))
+    else:
+        twin.yaxis.set_major_locator(MaxNLocator(6))
+        twin.set_ylim(bottom=0)
+    twin.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
+    for axis in (left, right):
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_title(f"Excess demand: {result.status.value} after {result.rounds} rounds")
     right.grid(True, alpha=0.3)
     lines = right.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
-    right.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize="small", loc="upper right")
+    right.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize="small",
+                 loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     if title:
         fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)

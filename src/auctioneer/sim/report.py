@@ -29,7 +29,7 @@ import numpy.typing as npt
 from auctioneer.money import format_money
 from auctioneer.sim.run import COOL_X, GPU_FULL, HOT_X, LOOP_BAND_C, SimResult
 
-__all__ = ["POINTS", "binned", "markdown", "write_outputs", "write_plots"]
+__all__ = ["POINTS", "binned", "flat_feedback_note", "markdown", "write_outputs", "write_plots"]
 
 POINTS = 1000
 """Most points a per-tick series is drawn with."""
@@ -136,6 +136,20 @@ def markdown(result: SimResult) -> str:
     return "\n".join(lines)
 
 
+def flat_feedback_note(feedback: Any, cpu_die_c: Any, target_c: float) -> str | None:
+    """Why the PID feedback line is flat, when it never left 1.0x (else None).
+
+    The controller's floor is 1.0x: it raises the price only while the CPU
+    die is above its target, so a run that stays cool draws a flat line that
+    needs its reason on the chart.
+    """
+    if len(feedback) == 0 or not feedback.min() == feedback.max() == 1.0:
+        return None
+    return (f"PID feedback stays at 1.0x: the CPU die peaked at {cpu_die_c.max():.1f} °C, "
+            f"below its {target_c:g} °C target\n(the controller raises the price only above "
+            "the target; the couplings follow the GPU die)")
+
+
 def write_plots(result: SimResult, out_dir: Path) -> list[Path]:
     """The four PNGs over simulated time; returns their paths."""
     import matplotlib
@@ -172,6 +186,11 @@ def write_plots(result: SimResult, out_dir: Path) -> list[Path]:
     ax.set_xlabel("time (s)")
     ax.set_ylabel("multiplier (x)")
     ax.legend(loc="best")
+    note = flat_feedback_note(th[:, 6], th[:, 1], sc.thermal.target_c)
+    if note is not None:
+        ax.annotate(note, xy=(0.99, 0.2), xycoords="axes fraction", ha="right", va="bottom",
+                    fontsize="small", color="tab:blue",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "tab:blue", "alpha": 0.9})
     save(fig, "multipliers.png", "price multipliers")
 
     t = binned(s.tick_s)
