@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -42,7 +43,8 @@ def test_parse(text: object, micros: int) -> None:
         (Decimal("NaN"), "not a finite number"),
         (Decimal("-Infinity"), "not a finite number"),
         ("9" * 20, "is outside"),
-        (5, "is an int"),
+        (True, "is a bool"),
+        (1.5, "is a float"),
         (None, "not an int"),
     ],
 )
@@ -77,3 +79,34 @@ def test_format_parse_round_trip(micros: int) -> None:
 def test_parse_matches_decimal(whole: int, frac: int) -> None:
     text = f"{whole}.{frac:06d}"
     assert parse_money(text) == int(Decimal(text) * MICROS)
+
+
+def test_one_rule_int_is_micro_units_string_is_currency_units() -> None:
+    assert parse_money(18) == 18
+    assert parse_money("18") == 18_000_000
+    with pytest.raises(MoneyError, match=r"parse_money\('18'\) reads currency units"):
+        check_money("18", "price")
+
+
+def test_the_rule_is_the_same_in_python_and_in_a_json_file() -> None:
+    from auctioneer.clearing import Bundle, loads_auction
+
+    def price_of(value: object) -> int:
+        text = json.dumps({"resources": [{"name": "cpu", "capacity": 4}],
+                           "bids": [{"name": "a", "bundles": [{"quantities": {"cpu": 1},
+                                                                "price": value}]}]})
+        return loads_auction(text).bids[0].bundles[0].price
+
+    assert price_of(18) == Bundle((1,), 18).price == 18
+    assert price_of("18") == Bundle((1,), parse_money("18")).price == 18_000_000
+    assert price_of(18_250_000) == price_of("18.25")
+
+
+@pytest.mark.parametrize("huge", [2**63, 10**30, -(2**63)])
+def test_a_json_integer_past_64_bits_is_refused_naming_the_field(huge: int) -> None:
+    from auctioneer.clearing import AuctionFileError, loads_auction
+
+    text = json.dumps({"resources": [{"name": "cpu", "capacity": 4}],
+                       "bids": [{"name": "a", "bundles": [{"price": huge}]}]})
+    with pytest.raises(AuctionFileError, match=r"bundles\[0\]\.price: .*outside"):
+        loads_auction(text)

@@ -4,8 +4,10 @@ Every file format (auctions, markets) reads through here: duplicate keys,
 NaN and malformed JSON are refused with the line and column; pydantic
 validates strictly (no coercion of ``"3"`` or ``3.0`` to 3); and the first
 problem becomes one :class:`FileError` line naming the file, the place
-(``bids[3] 'alice' bundles[1].price``) and the value. Money is a decimal
-string (:func:`auctioneer.money.parse_money`), never a JSON number.
+(``bids[3] 'alice' bundles[1].price``) and the value. Money follows the
+one rule of :mod:`auctioneer.money`: a decimal string is currency units
+(``"18.25"``), a JSON integer is micro-units (``18250000``), and a JSON
+float is refused.
 
 Example:
     >>> class Item(Strict):
@@ -14,7 +16,7 @@ Example:
     >>> validate(Item, {"name": "a", "price": 1.5}, "f.json", FileError, lambda node: None)
     Traceback (most recent call last):
       ...
-    auctioneer.jsonfile.FileError: f.json: price: 1.5 is a number: write money as a string ...
+    auctioneer.jsonfile.FileError: f.json: price: 1.5 is a float: write currency units as ...
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
 
 from auctioneer.money import MoneyError, format_money, parse_money
 
@@ -82,25 +84,36 @@ def money_json(micros: int) -> dict[str, Any]:
     return {"amount": money_text(micros), "micros": micros}
 
 
-def _valid_money(text: str) -> str:
+def _valid_money(value: object) -> str | int:
+    """A file's amount as written: a string of currency units or an int of micro-units."""
+    if isinstance(value, float):
+        raise ValueError(f'{value!r} is a float: write currency units as a string such as '
+                         f'"{value}", or micro-units as an integer')
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{value!r} is not an amount: a string of currency units such as "
+                         '"18.25", or an integer of micro-units')
     try:
-        parse_money(text, field="")
+        parse_money(value, field="")
     except MoneyError as exc:
         raise ValueError(str(exc).strip()) from None
-    return text
+    return value
 
 
 MONEY_PATTERN = (
     r"^\s*[+-]?\s*\$?\s*(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)\s*$"
 )
-"""What :func:`auctioneer.money.parse_money` reads, as the schema's regular expression.
+"""What :func:`auctioneer.money.parse_money` reads from a string, as the schema's regular
+expression.
 
 Amounts finer than a micro-unit also match; the loader refuses those."""
 
 Money = Annotated[
-    str,
-    AfterValidator(_valid_money),
-    Field(json_schema_extra={"pattern": MONEY_PATTERN}, examples=["18.25", "$0.04"]),
+    str | int,
+    PlainValidator(_valid_money),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": MONEY_PATTERN},
+                              {"type": "integer"}],
+                    "description": "currency units as a decimal string, or micro-units as "
+                    "an integer", "examples": ["18.25", "$0.04", 18250000]}),
 ]
 Name = Annotated[str, Field(min_length=1)]
 
@@ -183,19 +196,16 @@ def locate(loc: Sequence[int | str], data: object, label: Label,
     return text or "(top level)"
 
 
-def describe(error: Mapping[str, Any], money_fields: tuple[str, ...] = ()) -> str:
+def describe(error: Mapping[str, Any]) -> str:
     """What is wrong with one value, in words, quoting the value."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    loc = error["loc"]
-    field = loc[-1] if loc else ""
     shown = repr(value)
     if kind == "missing":
         return "is required but missing"
     if kind == "extra_forbidden":
         return f"is not a field of this format (value {shown})"
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        what = "money" if field in money_fields else "it"
-        return f'{shown} is a number: write {what} as a string such as "{value}"'
+        return f'{shown} is a number: write it as a string such as "{value}"'
     if kind.startswith("int_"):
         if isinstance(value, float):
             return f"{shown} is not an integer: floats are not allowed here"
@@ -225,8 +235,7 @@ def describe(error: Mapping[str, Any], money_fields: tuple[str, ...] = ()) -> st
 
 
 def validate(model: type[_M], data: object, source: str | None, error: type[FileError],
-             label: Label, *, keyed_under: tuple[str, ...] = (),
-             money_fields: tuple[str, ...] = ("price", "reserve")) -> _M:
+             label: Label, *, keyed_under: tuple[str, ...] = ()) -> _M:
     """``model`` validated from ``data``, or ``error`` naming the first problem's place."""
     if not isinstance(data, Mapping):
         text = repr(data)
@@ -237,4 +246,4 @@ def validate(model: type[_M], data: object, source: str | None, error: type[File
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = locate(first["loc"], data, label, keyed_under)
-        raise error(where, describe(first, money_fields), source) from None
+        raise error(where, describe(first), source) from None

@@ -1,17 +1,26 @@
-"""Money as integer micro-units: parsing, formatting and checking.
+"""Money as integer micro-units: the one rule, parsing, formatting and checking.
 
-Every price and balance in auctioneer is an ``int`` count of **micro-units**,
-millionths of the currency unit ($0.000001). Micro-units suit the finest
-prices the project handles (CPU time by the microsecond costs fractions of a
-cent) and keep every sum exact: floats never touch money.
+**The rule, everywhere** -- Python, JSON and YAML files, the HTTP API: an
+**integer is micro-units** (millionths of the currency unit, $0.000001) and a
+**decimal string is currency units**. ``18`` is 18 micro-units ($0.000018)
+and ``"18"`` is $18 (18,000,000 micro-units), whether it is a Python argument
+(``parse_money("18")``), a JSON file (``"price": "18"`` or ``"price":
+18000000``) or a request body (which takes integers only). Floats are refused
+wherever money goes: binary floats cannot hold it exactly, and ``18.5``
+would leave the unit to guesswork. Constructors (``Bundle``, ``Pool``, ...)
+take ints; write ``parse_money("18.50")`` for an amount in dollars.
 
-Amounts span ``-MONEY_MAX..MONEY_MAX`` (signed 64-bit, about 9.2 trillion
-units). The tick core stores bids in 32 bits (``auctioneer.tick.PRICE_MAX``,
-$4294.967295), its own narrower limit.
+Micro-units suit the finest prices the project handles (CPU time by the
+microsecond costs fractions of a cent) and keep every sum exact. Amounts span
+``-MONEY_MAX..MONEY_MAX`` (signed 64-bit, about 9.2 trillion units). The tick
+core stores bids in 32 bits (``auctioneer.tick.PRICE_MAX``, $4294.967295),
+its own narrower limit.
 
 Example:
     >>> parse_money("$1.25")
     1250000
+    >>> parse_money(18), parse_money("18")    # int: micro-units; string: currency units
+    (18, 18000000)
     >>> format_money(850_000)
     '$0.85'
     >>> format_money(1_250_001)
@@ -67,6 +76,9 @@ def check_money(value: object, field: str = "amount") -> int:
     if isinstance(value, float):
         raise MoneyError(field, value, "is a float: binary floats cannot hold money exactly; "
                          f"pass a string such as '{value}'")
+    if isinstance(value, str):
+        raise MoneyError(field, value, "is a string: this takes an int of micro-units; "
+                         f"parse_money({value!r}) reads currency units")
     if type(value) is not int:
         raise MoneyError(field, value, f"is a {type(value).__name__}, not an int of micro-units")
     if not -MONEY_MAX <= value <= MONEY_MAX:
@@ -75,20 +87,19 @@ def check_money(value: object, field: str = "amount") -> int:
 
 
 def parse_money(text: object, field: str = "amount") -> int:
-    """Parse ``"0.85"``, ``"$1.25"``, ``"-3"``, ``"1,000.5"`` (or a Decimal) into micro-units.
+    """An amount in micro-units, by the rule: a string (or Decimal) of currency units --
+    ``"0.85"``, ``"$1.25"``, ``"-3"``, ``"1,000.5"`` -- or an int of micro-units as it is.
 
     At most six decimal places may be non-zero: finer amounts are refused,
-    never rounded. NaN, infinities, floats and out-of-range amounts raise
-    :class:`MoneyError` naming ``field`` and the value.
+    never rounded. NaN, infinities, floats, bools and out-of-range amounts
+    raise :class:`MoneyError` naming ``field`` and the value.
     """
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise MoneyError(field, text, "is not a finite number")
         return _from_decimal(text, text, field)
     if not isinstance(text, str):
-        check_money(text, field)  # raises for floats and other types
-        raise MoneyError(field, text, "is an int: pass a string of currency units, "
-                         "or use the int directly as micro-units")
+        return check_money(text, field)  # an int is micro-units; floats and others raise
     match = _AMOUNT.fullmatch(text)
     if match is None or not (match["whole"] or match["frac"]):
         raise MoneyError(field, text, "is not an amount like '0.85' or '$1.25'")

@@ -171,9 +171,9 @@ BAD_FILES = [
     ("bad amount", _set("bids", 3, "bundles", 1, "price", value="1.2.3"),
      ["bids[3] 'alice' bundles[1].price", "'1.2.3'", "is not an amount"]),
     ("float price", _set("bids", 3, "bundles", 1, "price", value=26.5),
-     ["bids[3] 'alice' bundles[1].price", "26.5", "string"]),
-    ("int price", _set("bids", 3, "bundles", 0, "price", value=18),
-     ["bids[3] 'alice' bundles[0].price", "18", "string"]),
+     ["bids[3] 'alice' bundles[1].price", "26.5 is a float", "micro-units as an integer"]),
+    ("bool price", _set("bids", 3, "bundles", 0, "price", value=True),
+     ["bids[3] 'alice' bundles[0].price", "True is not an amount"]),
     ("sub-micro price", _set("bids", 3, "bundles", 1, "price", value="0.0000001"),
      ["bids[3] 'alice' bundles[1].price", "'0.0000001'", "six decimal places"]),
     ("float quantity", _set("bids", 3, "bundles", 1, "quantities", "cpu", value=4.0),
@@ -339,7 +339,8 @@ def test_schema_describes_the_format() -> None:
     assert schema["$schema"].endswith("2020-12/schema")
     assert set(schema["required"]) == {"resources", "bids"}
     bundle = schema["$defs"]["BundleSpec"]
-    assert bundle["properties"]["price"]["type"] == "string"
+    price = bundle["properties"]["price"]["anyOf"]
+    assert price == [{"type": "string", "pattern": MONEY_PATTERN}, {"type": "integer"}]
     assert bundle["properties"]["quantities"]["additionalProperties"] == {"type": "integer"}
     assert bundle["additionalProperties"] is False
 

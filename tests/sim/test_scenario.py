@@ -54,7 +54,7 @@ def _class(i: int, **fields: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(("data", "message"), [
     (tiny(cpu={"tick_hz": 50}), "cpu.tick_hz: 50 must be >= 1000"),
     (tiny(cpu={"tick_hz": 1000.0}), "cpu.tick_hz: 1000.0 is not an integer"),
-    (tiny(cpu={"reserve": 0.5}), 'cpu.reserve: 0.5 is a number: write money as a string'),
+    (tiny(cpu={"reserve": 0.5}), 'cpu.reserve: 0.5 is a float: write currency units as a'),
     (tiny(cpu={"reserve": "5000"}), "cpu.reserve: '5000' is out of range"),
     (tiny(cpu={"structure": "Splay"}), "cpu.structure: 'Splay' must be"),
     (tiny(cpu={"cores": 8, "turbo": True}), "cpu.turbo: is not a field of this format"),

@@ -161,8 +161,7 @@ def _label(node: object) -> str | None:
 
 
 def _from_data(data: object, source: str | None) -> Market:
-    spec = validate(MarketFile, data, source, MarketFileError, _label, keyed_under=("bundles",),
-                    money_fields=("budget", "base_price", "reserve"))
+    spec = validate(MarketFile, data, source, MarketFileError, _label, keyed_under=("bundles",))
     return _to_market(spec, source)
 
 

@@ -4,7 +4,7 @@ A scenario says how long to simulate, the two planes, the thermal loop and
 the agent population (``docs/sim.md`` documents every field; the files in
 ``examples/sim/`` are annotated). pydantic validates strictly at this
 boundary (:mod:`auctioneer.jsonfile`'s rules: unknown fields refused, no
-coercion of ``"3"`` to 3, money as decimal strings); the simulator only
+coercion of ``"3"`` to 3, money by the rule of :mod:`auctioneer.money`); the simulator only
 ever sees the dataclasses below.
 
 Any problem raises :class:`ScenarioError`, one line naming the file, the
@@ -156,10 +156,7 @@ class Scenario:
 # --------------------------------------------------------------------------
 # The file format (pydantic, the boundary only)
 
-_MONEY_FIELDS = ("value", "low", "high", "median", "scale", "reserve")
-
-
-def _money(text: str) -> int:
+def _money(text: str | int) -> int:
     value = parse_money(text)
     if not 0 <= value <= PRICE_MAX:
         raise ValueError(f"{text!r} is out of range 0..{PRICE_MAX / 1e6:.6f} (the tick core's "
@@ -167,7 +164,7 @@ def _money(text: str) -> int:
     return value
 
 
-def _in_range(text: str) -> str:
+def _in_range(text: str | int) -> str | int:
     _money(text)
     return text
 
@@ -422,7 +419,7 @@ def _explain(error: Mapping[str, Any], loc: tuple[int | str, ...],
         sign, key = _BOUNDS[kind]
         detail = f"{value!r} must be {sign} {ctx[key]}"
     else:
-        detail = describe({**error, "loc": loc}, _MONEY_FIELDS)
+        detail = describe({**error, "loc": loc})
     return locate(loc, data, _label), detail
 
 
