@@ -59,6 +59,5 @@ def _label(node: object) -> str | None:
 def load_bids(source: str | os.PathLike[str] | Mapping[str, Any]) -> list[PackageBid]:
     """The package bids of a file path, JSON text or parsed data."""
     data, name = read_json(source, BidsFileError)
-    spec = validate(BidsFile, data, name, BidsFileError, _label, keyed_under=("bundle",),
-                    money_fields=("value",))
+    spec = validate(BidsFile, data, name, BidsFileError, _label, keyed_under=("bundle",))
     return [PackageBid(b.user, dict(b.bundle), parse_money(b.value)) for b in spec.bids]
