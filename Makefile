@@ -27,7 +27,7 @@ test: $(VENV)/.native
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.native
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -62,4 +62,4 @@ clean:
 # docs/design.md from docs/design.template.md: runs every command it quotes
 # (JSON and PNG into docs/design/) and fails naming any that is missing.
 docs: $(VENV)/.native
-	$(BIN)/auctioneer docs build
+	$(PY) -m tools.docs build

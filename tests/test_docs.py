@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from auctioneer.docs import (
+from tools.docs import (
     DESIGN_SPEC,
     Column,
     DocsError,
@@ -28,7 +27,7 @@ from auctioneer.docs import (
     render_template,
     run_sources,
 )
-from auctioneer.docs.render import needed_sources
+from tools.docs.render import needed_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -187,4 +186,4 @@ def test_design_template_and_spec_agree() -> None:
 
 def test_make_has_a_docs_target() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "\ndocs:" in makefile and "auctioneer docs build" in makefile
+    assert "\ndocs:" in makefile and "-m tools.docs build" in makefile

@@ -1,16 +1,18 @@
-"""Every docstring example in the package runs and says what it shows."""
+"""Every docstring example in the package (and in tools/) runs and says what it shows."""
 
 import doctest
 import importlib
 import pkgutil
 
 import pytest
+import tools
 
 import auctioneer
 
 MODULES = sorted(
     info.name
-    for info in pkgutil.walk_packages(auctioneer.__path__, "auctioneer.")
+    for package in (auctioneer, tools)
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
     if not info.name.rsplit(".", 1)[-1].startswith("_")
 )
 

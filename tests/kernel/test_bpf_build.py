@@ -27,8 +27,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tools.docs import count_instructions
 
-from auctioneer.docs import count_instructions
 from auctioneer.tick import TierMap
 
 ROOT = Path(__file__).resolve().parents[2]

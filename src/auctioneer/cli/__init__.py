@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from auctioneer.cli import (
         clearing,
         clock,
-        docs,
         exchange,
         incentives,
         ring,
@@ -43,7 +42,6 @@ __all__ = [
     "bench_app",
     "clearing",
     "clock",
-    "docs",
     "exchange",
     "generate_app",
     "incentives",

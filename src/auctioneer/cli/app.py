@@ -22,11 +22,11 @@ import auctioneer
 
 __all__ = ["AREAS", "app", "area_of", "bench_app", "generate_app", "load_areas", "main"]
 
-AREAS = ("clearing", "clock", "docs", "incentives", "ring", "service", "sim", "thermal", "tick",
+AREAS = ("clearing", "clock", "incentives", "ring", "service", "sim", "thermal", "tick",
          "exchange", "stream", "startup")
 """The modules of :mod:`auctioneer.cli` that register commands, in help order."""
 
-_TOP = {"clear": "clearing", "clock": "clock", "docs": "docs", "experiment": "incentives",
+_TOP = {"clear": "clearing", "clock": "clock", "experiment": "incentives",
         "serve": "service", "load": "service", "simulate": "sim", "thermal": "thermal",
         "stream": "stream"}
 

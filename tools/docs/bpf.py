@@ -20,11 +20,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from auctioneer.docs.render import DocsError
+from tools.docs.render import DocsError
 
 __all__ = ["KERNEL_DIR", "bpf_facts", "count_instructions"]
 
-KERNEL_DIR = Path(__file__).resolve().parents[3] / "kernel"
+KERNEL_DIR = Path(__file__).resolve().parents[2] / "kernel"
 """The prototype's sources in a source checkout."""
 
 _FUNC = re.compile(r"^[0-9a-f]+ <(\w+)>:")

@@ -73,10 +73,10 @@ class DocsError(ValueError):
 class Source:
     """One command of the project and the files it writes into the output folder.
 
-    ``argv`` follows ``auctioneer``; ``{json}`` and ``{plot}`` in it are
-    replaced by the paths of :attr:`json` and :attr:`plot`, ``{dir}`` by the
-    output folder (for a command that writes a folder, or reads another
-    source's output).
+    ``argv`` follows ``auctioneer`` (or, with :attr:`tool`, ``python -m
+    tools.docs``); ``{json}`` and ``{plot}`` in it are replaced by the paths
+    of :attr:`json` and :attr:`plot`, ``{dir}`` by the output folder (for a
+    command that writes a folder, or reads another source's output).
     """
 
     name: str
@@ -85,6 +85,8 @@ class Source:
     plot: str | None = None
     note: str = ""
     """Why these options (e.g. a reduced run), printed beside every item from it."""
+    tool: bool = False
+    """A command of this build tooling (it reads the checkout), not of ``auctioneer``."""
 
     def words(self, out_dir: Path) -> list[str]:
         """``argv`` with its placeholders filled in for ``out_dir``."""
@@ -94,7 +96,8 @@ class Source:
 
     def command(self, out_dir: Path | None = None) -> str:
         """The command line as a reader would type it."""
-        return "auctioneer " + " ".join(
+        program = "python -m tools.docs " if self.tool else "auctioneer "
+        return program + " ".join(
             self.words(Path("docs/design") if out_dir is None else out_dir))
 
 

@@ -1,4 +1,8 @@
-"""``auctioneer docs``: build the design document from the project's own commands."""
+"""``python -m tools.docs``: build the design document from the project's own commands.
+
+Build tooling, not part of the installed package: it reads the checkout
+(``kernel/``, ``examples/``, ``docs/``). ``make docs`` runs ``build``.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,19 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import app
 from auctioneer.cli.options import JsonOption, output_dir_option, output_option
 
 __all__ = ["docs_app", "docs_bpf", "docs_build"]
 
 docs_app = typer.Typer(
+    name="python -m tools.docs",
     help="Build the design document from the project's commands.", no_args_is_help=True,
-    add_completion=False,
+    add_completion=False, pretty_exceptions_enable=False,
 )
-app.add_typer(docs_app, name="docs")
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"auctioneer: error: {exc}", err=True)
+    typer.echo(f"tools.docs: error: {exc}", err=True)
     return typer.Exit(1)
 
 
@@ -48,7 +51,7 @@ def docs_build(
     Fails, naming the command or the file, when a command fails or an input
     is missing: the document never keeps a stale number silently.
     """
-    from auctioneer.docs import DESIGN_SPEC, DocsError, build
+    from tools.docs import DESIGN_SPEC, DocsError, build
 
     chosen = None if only is None else [s.strip() for s in only.split(",") if s.strip()]
     try:
@@ -67,7 +70,7 @@ def docs_bpf(
     import json
 
     from auctioneer.cli.options import one_of
-    from auctioneer.docs import DocsError, bpf_facts
+    from tools.docs import DocsError, bpf_facts
 
     kernel = one_of(kernel, "--kernel", ("6.12", "6.13"))
     try:
@@ -84,3 +87,7 @@ def docs_bpf(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
         typer.echo(f"wrote {json_path}")
+
+
+if __name__ == "__main__":
+    docs_app()

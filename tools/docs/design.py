@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auctioneer.docs.render import Column, DocSpec, Figure, Source, SourceTable, Table, Value
+from tools.docs.render import Column, DocSpec, Figure, Source, SourceTable, Table, Value
 
 __all__ = ["DESIGN_SPEC"]
 
@@ -78,7 +78,7 @@ SOURCES = (
            "bench-tick.json", "bench-tick.png",
            "the defaults: N = 10, 100, 1,000, 10,000; 100,000 timed operations × 5 repeats "
            "per cell, each figure the median over repeats"),
-    Source("bpf", ("docs", "bpf", "--json", "{json}"), "bpf.json",
+    Source("bpf", ("bpf", "--json", "{json}"), "bpf.json", tool=True,
            note="builds kernel/ with clang for the BPF target and counts instructions "
            "with llvm-objdump"),
     Source("bench-ring", ("bench", "ring", "--json", "{json}", "--plot", "{plot}"),
