@@ -44,6 +44,7 @@ __all__ = [
     "money_text",
     "parse_json",
     "read_json",
+    "read_text",
     "validate",
 ]
 
@@ -157,13 +158,17 @@ def read_json(source: str | os.PathLike[str] | Mapping[str, Any],
     if isinstance(source, str) and source.lstrip().startswith("{"):
         return parse_json(source, None, error), None
     path = Path(source)
+    return parse_json(read_text(path, error), str(path), error), str(path)
+
+
+def read_text(path: Path, error: type[FileError]) -> str:
+    """A file's UTF-8 text; an unreadable file or non-UTF-8 bytes raise ``error`` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"byte {exc.start}", "is not UTF-8 text", str(path)) from None
     except OSError as exc:
         raise error("", f"cannot read the file: {exc.strerror or exc}", str(path)) from None
-    return parse_json(text, str(path), error), str(path)
 
 
 def locate(loc: Sequence[int | str], data: object, label: Label,
@@ -196,6 +201,10 @@ def locate(loc: Sequence[int | str], data: object, label: Label,
     return text or "(top level)"
 
 
+_BOUNDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"),
+           "less_than": ("<", "lt"), "less_than_equal": ("<=", "le")}
+
+
 def describe(error: Mapping[str, Any]) -> str:
     """What is wrong with one value, in words, quoting the value."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
@@ -223,12 +232,13 @@ def describe(error: Mapping[str, Any]) -> str:
     }
     if kind in simple:
         return f"{shown} {simple[kind]}"
-    if kind == "greater_than_equal":
-        return f"{shown} must be >= {ctx.get('ge')}"
+    if kind in _BOUNDS:
+        sign, key = _BOUNDS[kind]
+        return f"{shown} must be {sign} {ctx.get(key)}"
     if kind == "finite_number":
         return f"{shown} is not a finite number"
-    if kind == "less_than_equal":
-        return f"{shown} must be <= {ctx.get('le')}"
+    if kind in ("float_type", "float_parsing"):
+        return f"{shown} is not a number"
     if kind == "literal_error":
         return f"{shown} must be {ctx.get('expected')}"
     return f"{shown}: {error['msg']}"
@@ -245,5 +255,31 @@ def validate(model: type[_M], data: object, source: str | None, error: type[File
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        where = locate(first["loc"], data, label, keyed_under)
-        raise error(where, describe(first), source) from None
+        loc = _strip_tags(tuple(first["loc"]), data)
+        kind, ctx = first["type"], first.get("ctx") or {}
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            # A tagged union's error sits on the union; the user wrote the tag field.
+            loc = (*loc, ctx["discriminator"].strip("'"))
+            detail = ("is required but missing" if kind == "union_tag_not_found"
+                      else f"{ctx['tag']!r} is not one of {ctx['expected_tags']}")
+        else:
+            detail = describe({**first, "loc": loc})
+        raise error(locate(loc, data, label, keyed_under), detail, source) from None
+
+
+def _strip_tags(loc: tuple[int | str, ...], data: object) -> tuple[int | str, ...]:
+    """pydantic's location without the union tags it inserts (``value.lognormal.sigma``)."""
+    out: list[int | str] = []
+    node = data
+    for i, key in enumerate(loc):
+        is_last = i == len(loc) - 1
+        if isinstance(key, str) and isinstance(node, Mapping) and key not in node and not is_last:
+            continue
+        out.append(key)
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            node = node[key]
+        elif isinstance(node, Mapping):
+            node = node.get(key)
+        else:
+            node = None
+    return tuple(out)

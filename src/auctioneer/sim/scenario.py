@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field
 
-from auctioneer.jsonfile import FileError, Money, Name, Strict, describe, locate
+from auctioneer.jsonfile import FileError, Money, Name, Strict, read_text, validate
 from auctioneer.money import parse_money
 from auctioneer.sim.distributions import (
     Constant,
@@ -381,48 +381,6 @@ def _label(node: object) -> str | None:
     return node.get("name") if isinstance(node, Mapping) else None
 
 
-def _strip_tags(loc: tuple[int | str, ...], data: object) -> tuple[int | str, ...]:
-    """pydantic's location without the union tags it inserts (``value.lognormal.sigma``)."""
-    out: list[int | str] = []
-    node = data
-    for i, key in enumerate(loc):
-        is_last = i == len(loc) - 1
-        if isinstance(key, str) and isinstance(node, Mapping) and key not in node and not is_last:
-            continue
-        out.append(key)
-        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
-            node = node[key]
-        elif isinstance(node, Mapping):
-            node = node.get(key)
-        else:
-            node = None
-    return tuple(out)
-
-
-_BOUNDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"),
-           "less_than": ("<", "lt"), "less_than_equal": ("<=", "le")}
-
-
-def _explain(error: Mapping[str, Any], loc: tuple[int | str, ...],
-             data: object) -> tuple[str, str]:
-    """``(where, detail)`` for pydantic's first error, in the words of the other file formats."""
-    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    if kind == "union_tag_invalid":
-        loc = (*loc, ctx["discriminator"].strip("'"))
-        detail = f"{ctx['tag']!r} is not one of {ctx['expected_tags']}"
-    elif kind == "union_tag_not_found":
-        loc = (*loc, ctx["discriminator"].strip("'"))
-        detail = "is required but missing"
-    elif kind in ("float_type", "float_parsing"):
-        detail = f"{value!r} is not a number"
-    elif kind in _BOUNDS:
-        sign, key = _BOUNDS[kind]
-        detail = f"{value!r} must be {sign} {ctx[key]}"
-    else:
-        detail = describe({**error, "loc": loc})
-    return locate(loc, data, _label), detail
-
-
 def _money_dist(model: _MoneyDist) -> Distribution:
     if isinstance(model, _MoneyConstant):
         return Constant(_money(model.value))
@@ -514,12 +472,7 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> Scenari
     else:
         path = Path(source)
         name = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(f"byte {exc.start}", "is not UTF-8 text", name) from None
-        except OSError as exc:
-            raise ScenarioError("", f"cannot read the file: {exc.strerror or exc}", name) from None
+        text = read_text(path, ScenarioError)
         data = _parse_yaml(text, name)
     if data is None:
         raise ScenarioError("(top level)", "the scenario is empty: write a mapping of its "
@@ -527,12 +480,7 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> Scenari
     if not isinstance(data, Mapping):
         raise ScenarioError("(top level)", f"{str(data)[:40]!r} is a {type(data).__name__}, "
                             "not a mapping of the scenario's fields", name)
-    try:
-        model = _Scenario.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        loc = _strip_tags(tuple(first["loc"]), data)
-        raise ScenarioError(*_explain(first, loc, data), name) from None
+    model = validate(_Scenario, data, name, ScenarioError, _label)
     problems = _semantic_checks(model)
     if problems:
         where, detail = problems[0]
