@@ -4,7 +4,7 @@
 document from JSON; :mod:`~tools.docs.build` runs the commands that
 write that JSON; :mod:`~tools.docs.design` says which command feeds each
 table of ``docs/design.md``; :mod:`~tools.docs.bpf` describes the
-sched_ext prototype's BPF object. ``make docs`` runs ``auctioneer docs build``.
+sched_ext prototype's BPF object. ``make docs`` runs ``python -m tools.docs build``.
 
 Example:
     >>> from tools.docs import lookup

@@ -3,7 +3,7 @@
 :func:`bpf_facts` builds ``kernel/`` with its Makefile (clang, BPF target)
 and reads the object back with ``llvm-objdump``: the instruction count of
 each callback, the sections, the kfuncs it calls. This is what
-``auctioneer docs bpf --json`` writes. It never loads the program (that
+``python -m tools.docs bpf --json`` writes. It never loads the program (that
 needs a sched_ext kernel; see ``kernel/README.md``).
 
 Example:

@@ -1,7 +1,7 @@
 """The design document's sources and items: which command produces each number.
 
 ``docs/design.template.md`` places the items defined here; ``make docs``
-(``auctioneer docs build``) runs every source's command, writing into
+(``python -m tools.docs build``) runs every source's command, writing into
 ``docs/design/``, and renders ``docs/design.md``. To quote a new figure, add
 its source (the command, with the options used and why) and an item here,
 and its marker in the template.
