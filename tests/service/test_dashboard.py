@@ -53,6 +53,11 @@ def test_dashboard_renders_and_updates_live(tmp_path: Path) -> None:
             assert page.locator("#depth path").count() >= 1
             assert page.locator("#markets tbody tr td:nth-child(2)").first.inner_text() \
                 .startswith("$")
+            # The demo trader's account in the panel (its resting bids come and go).
+            page.fill("#api-key", live.service.keys.key_for("demo-trader"))
+            page.click("#key-form button[type=submit]")
+            page.wait_for_selector("#account-body", state="visible")
+            assert page.inner_text("#account-id") == "demo-trader (trader)"
             shot = Path(os.environ.get("AUCTIONEER_SCREENSHOT", tmp_path / "dashboard.png"))
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)

@@ -307,8 +307,9 @@ function orderRow(order) {
   const market = order.markets.join(" + ");
   const row = cellRow([order.id, order.side, market, "", "", ""]);
   row.dataset.order = order.id;
-  const edit = row.cells[5];
+  const edit = document.createElement("div");
   edit.className = "edit";
+  row.cells[5].append(edit);
   edit.innerHTML = `<label>price $ <input name="price" size="7" inputmode="decimal">
       <span class="field-error" data-field="price"></span></label>
     <label>qty <input name="quantity" size="4" inputmode="numeric">
