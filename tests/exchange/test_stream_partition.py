@@ -11,6 +11,7 @@ from auctioneer.exchange.commands import (
     CancelOrder,
     Deposit,
     ListMarket,
+    MarketOrder,
     ModifyOrder,
     OpenAccount,
     PlaceOrder,
@@ -19,6 +20,7 @@ from auctioneer.exchange.commands import (
     Withdraw,
 )
 from auctioneer.exchange.model import Market, Role, Side
+from auctioneer.exchange.scaleout.commandfile import parse_line
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
 
 MAP = PartitionMap(3, {"us-east-1": 0, "us-west-2": 0, "eu-west-1": 1})
@@ -51,6 +53,16 @@ def test_market_commands_follow_their_market() -> None:
     assert router.route(ListMarket(market)) == (1,)
     assert router.route(AddCapacity("prov", "us-east-1/gpu.a100", 4)) == (0,)
     assert router.route(RemoveCapacity("prov", "eu-west-1/gpu.h100", 1)) == (1,)
+
+
+def test_market_orders_are_routed_like_limit_orders_and_read_from_command_files() -> None:
+    router = Router(MAP)
+    line = ('{"type": "market_order", "order_id": "m1", "account": "t", "side": "buy", '
+            '"markets": ["eu-west-1/gpu.h100"], "quantity": 2, "max_spend": 50}')
+    item = parse_line(line, "cmds.jsonl", 1)
+    assert item.command == MarketOrder("m1", "t", Side.BUY, ("eu-west-1/gpu.h100",), 2, 50)
+    assert router.route(item.command) == (1,)
+    assert router.route(CancelOrder("m1", "t")) == (1,)
 
 
 def test_accounts_and_ticks_go_everywhere_money_goes_where_named() -> None:

@@ -83,6 +83,12 @@ def test_market_orders_over_http(market_live: Live) -> None:
     sell = live.post("/orders", {"type": "market", "side": "sell", "market": market,
                                  "quantity": 1}, seller)
     assert sell.status_code == 201 and sell.json()["status"] == "cancelled"  # no bids: ioc
+    live.wait_projected()
+    with live.client(buyer) as c:
+        done = c.get(f"/orders/{result['order_id']}").json()
+        account = c.get("/account").json()
+    assert (done["status"], done["filled"], done["price"]) == ("filled", 3, 0)
+    assert account["reserved"] == 0 and account["balance"] == 100_000_000 - 6_100_000
 
 
 def test_accounts_see_and_cancel_only_their_own_orders(market_live: Live) -> None:
