@@ -1,12 +1,13 @@
 """The native matching core against the plain reference matcher: every event, every book.
 
 Hypothesis drives both with the same stream of single-market limit orders
-(GTC, IOC, FOK; self-trades under each rule; both execution rules) and
-cancels, and compares the events of every step and both sides of the book
-after it. The golden scenarios run on it too, as far as they use only what it
-takes (single-market limit orders that are neither all-or-none nor
-post-only, cancels). Refusals carry the reference's field and message; no integer, at
-2**63 or 10**30, reaches C unchecked.
+(GTC, IOC, FOK; self-trades under each rule; both execution rules), market
+orders (IOC and FOK, a buy's spending bound) and cancels, and compares the
+events of every step and both sides of the book after it. The golden
+scenarios run on it too, as far as they use only what it takes (single-
+market limit orders that are neither all-or-none nor post-only, cancels).
+Refusals carry the reference's field and message; no integer, at 2**63 or
+10**30, reaches C unchecked.
 """
 
 from __future__ import annotations
@@ -22,15 +23,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auctioneer.exchange import (
+    AddCapacity,
     CancelOrder,
     Deposit,
+    Exchange,
     ExecutionRule,
+    ListMarket,
     Market,
+    MarketOrder,
+    OpenAccount,
     PlaceOrder,
     Refusal,
+    Rejected,
+    Role,
     SelfTrade,
     Side,
     Tick,
+    TimeInForce,
     Withdraw,
     decode_command,
     decode_market,
@@ -80,6 +89,8 @@ def translate(raw: list[tuple[int, int, bool, int, int, int, int, int, int, int]
 ops = st.lists(st.one_of(
     st.tuples(st.just("place"), st.integers(0, 2), st.booleans(), st.integers(95, 105),
               st.integers(1, 8), st.sampled_from([0, 0, 0, 1, 2])),
+    st.tuples(st.just("market"), st.integers(0, 2), st.booleans(), st.integers(1, 8),
+              st.integers(1, 1_500), st.booleans()),
     st.tuples(st.just("cancel"), st.integers(0, 10_000)),
 ), min_size=1, max_size=80)
 
@@ -101,6 +112,21 @@ def test_native_book_matches_the_reference(rule: SelfTrade, execution: Execution
             filled = book.place(n, account, buy, price, quantity, tif)
             want = ref.place(f"o{n}", ACCOUNTS[account], buy, (market.id,), price, quantity,
                              TIFS[tif], False, False, n)
+            assert filled == sum(e.quantity for e in want if isinstance(e, Traded))
+        elif step[0] == "market":
+            _, account, buy, quantity, budget, fok = step
+            assert isinstance(account, int) and isinstance(buy, bool)
+            assert isinstance(quantity, int) and isinstance(budget, int)
+            spend = budget if buy else None
+            market_want = ref.place_market(f"o{n}", ACCOUNTS[account], buy, (market.id,),
+                                           quantity, budget, "fok" if fok else "ioc", n)
+            if market_want is None:
+                with pytest.raises(Refusal, match="can fill now") as refused:
+                    book.place_market(n, account, buy, quantity, spend, 2)
+                assert refused.value.field == "quantity" and book.events() == []
+                continue
+            want = market_want
+            filled = book.place_market(n, account, buy, quantity, spend, 2 if fok else 1)
             assert filled == sum(e.quantity for e in want if isinstance(e, Traded))
         else:
             if not ref.orders:
@@ -126,6 +152,55 @@ def test_refusals_are_the_references(bad: object, position: int, field: str) -> 
         book.place(*args)  # type: ignore[arg-type]
     assert native.value.field == field
     assert book.open == 0 and book.events() == []
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_a_market_buy_out_of_money_still_meets_its_own_orders(rule: SelfTrade) -> None:
+    """The engine plans over every candidate once: after the money runs out partway through
+    one, the buyer's own orders behind it still meet self-trade prevention."""
+    market = Market.of("r/x", tick_size=1, base_price=100, self_trade=rule)
+    ref = ReferenceMatcher([market])
+    book = Book(8, 8, RULES.index(rule))
+    for n, (account, price, quantity) in enumerate([(0, 93, 1), (2, 98, 5), (1, 98, 1),
+                                                    (1, 99, 1), (2, 99, 1)], 1):
+        book.place(n, account, False, price, quantity, 0)
+        ref.place(f"o{n}", ACCOUNTS[account], False, (market.id,), price, quantity, "gtc",
+                  False, False, 0)
+    want = ref.place_market("o9", "a1", True, (market.id,), 8, 241, "ioc", 9)
+    book.place_market(9, 1, True, 8, 241, 1)
+    assert want is not None and translate(book.events(), market.id, 9) == want
+    assert want[-1] == Cancelled("o9", "a1", (market.id,), 6,
+                                 "ioc" if rule is SelfTrade.CANCEL_OLDEST else "self_trade", 9)
+    assert (book.depth(True, 9), book.depth(False, 9)) == ref.depth(market.id)
+
+
+MARKET_REFUSALS = [
+    (True, 1, None, 1), (False, 1, 10, 1), (True, 1, 10, 0), (True, 1, 2**63, 1),
+    (True, 1, 10**30, 1), (True, 2**63, 10, 1), (True, 10**30, 10, 1), (True, 0, 10, 1),
+    (True, 2, 50, 2), (False, 5, None, 2),
+]
+
+
+@pytest.mark.parametrize(("buy", "quantity", "spend", "tif"), MARKET_REFUSALS)
+def test_market_order_refusals_are_the_engines(buy: bool, quantity: int, spend: int | None,
+                                               tif: int) -> None:
+    m = Market.of("r/x", tick_size=1, base_price=10)
+    ex = Exchange()
+    for cmd in (ListMarket(m), OpenAccount("p", Role.PROVIDER), AddCapacity("p", m.id, 20),
+                OpenAccount("t", Role.TRADER), Deposit("t", 10**15),
+                PlaceOrder("a1", "p", Side.SELL, (m.id,), 30, 1),
+                PlaceOrder("b1", "t", Side.BUY, (m.id,), 20, 1)):
+        ex.apply(cmd)
+    book = Book(8, 8)
+    book.place(1, 1, False, 30, 1, 0)
+    book.place(2, 0, True, 20, 1, 0)
+    account = "t" if buy else "p"
+    [rejected] = ex.apply(MarketOrder("x", account, Side.BUY if buy else Side.SELL, (m.id,),
+                                      quantity, spend, TimeInForce(TIFS[tif])))
+    with pytest.raises(Refusal) as native:
+        book.place_market(3, 0 if buy else 1, buy, quantity, spend, tif)
+    assert isinstance(rejected, Rejected)
+    assert (native.value.field, native.value.reason) == (rejected.field, rejected.reason)
 
 
 @pytest.mark.parametrize("bad", [-1, 2**64, 10**30, "1"])

@@ -19,7 +19,24 @@ typedef struct {
 } BookObject;
 
 static PyObject *positive_check; /* auctioneer.exchange.state.positive */
+static PyObject *refusal;        /* auctioneer.exchange.state.Refusal */
 static PyObject *price_name, *quantity_name, *price_max, *quantity_max;
+static PyObject *spend_name, *money_max;
+
+/* Raise Refusal(field, reason): the reference's refusal, built here. NULL. */
+static PyObject *
+refuse(const char *field, PyObject *reason)
+{
+    if (reason != NULL) {
+        PyObject *exc = PyObject_CallFunction(refusal, "sO", field, reason);
+        Py_DECREF(reason);
+        if (exc != NULL) {
+            PyErr_SetObject(refusal, exc);
+            Py_DECREF(exc);
+        }
+    }
+    return NULL;
+}
 
 /* value in 1..limit into *out: 0. Otherwise -1 with the reference's error. */
 static int
@@ -151,6 +168,76 @@ Book_place(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLongLong(filled);
 }
 
+/* place_market(order_id, account, buy, quantity, max_spend, tif) -> filled quantity;
+ * the checks, in the engine's order, for what a market order has of its own. */
+static PyObject *
+Book_place_market(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "place_market(order_id, account, buy, quantity, max_spend, tif)");
+        return NULL;
+    }
+    uint64_t id;
+    uint32_t account, tif;
+    int64_t quantity, budget = -1;
+    if (order_id(args[0], &id) < 0) {
+        return NULL;
+    }
+    if (!fast_u32(args[1], &account)) {
+        PyErr_Format(PyExc_ValueError, "account %R is not an int in 0..2**32-1", args[1]);
+        return NULL;
+    }
+    if (!PyBool_Check(args[2])) {
+        PyErr_Format(PyExc_TypeError, "buy %R is not true or false", args[2]);
+        return NULL;
+    }
+    int buy = args[2] == Py_True;
+    if (checked(args[3], quantity_name, quantity_max, MC_QUANTITY_MAX, &quantity) < 0) {
+        return NULL;
+    }
+    if (buy) {
+        if (args[4] == Py_None) {
+            return refuse("max_spend", PyUnicode_FromString(
+                "a market buy gives max_spend, the most it pays in all"));
+        }
+        if (checked(args[4], spend_name, money_max, INT64_MAX, &budget) < 0) {
+            return NULL;
+        }
+    } else if (args[4] != Py_None) {
+        return refuse("max_spend", PyUnicode_FromFormat(
+            "%R: a market sell takes any price and gives no max_spend", args[4]));
+    }
+    if (!fast_u32(args[5], &tif) || tif > MC_FOK) {
+        PyErr_Format(PyExc_ValueError, "tif %R is not 0 (gtc), 1 (ioc) or 2 (fok)", args[5]);
+        return NULL;
+    }
+    if (tif == MC_GTC) {
+        return refuse("tif", PyUnicode_FromString("a market order is ioc or fok, not gtc"));
+    }
+    int status = mc_place_market(&self->book, id, account, buy, quantity, budget, (int)tif);
+    if (status == MC_E_UNFILLABLE) {
+        if (buy) {
+            return refuse("quantity", PyUnicode_FromFormat(
+                "only %lld of %lld can fill now within max_spend %lld",
+                (long long)self->book.fillable, (long long)quantity, (long long)budget));
+        }
+        return refuse("quantity", PyUnicode_FromFormat("only %lld of %lld can fill now",
+                                                       (long long)self->book.fillable,
+                                                       (long long)quantity));
+    }
+    if (status != MC_OK) {
+        return status_error(status, id);
+    }
+    int64_t filled = 0;
+    for (uint32_t i = 0; i < self->book.n_events; i++) {
+        if (self->book.events[i].kind == MC_TRADED) {
+            filled += self->book.events[i].quantity;
+        }
+    }
+    return PyLong_FromLongLong(filled);
+}
+
 static PyObject *
 Book_cancel(BookObject *self, PyObject *arg)
 {
@@ -241,6 +328,8 @@ Book_get_nbytes(BookObject *self, void *Py_UNUSED(closure))
 static PyMethodDef Book_methods[] = {
     {"place", (PyCFunction)(void (*)(void))Book_place, METH_FASTCALL,
      "place(order_id, account, buy, price, quantity, tif) -> filled: match a limit order."},
+    {"place_market", (PyCFunction)(void (*)(void))Book_place_market, METH_FASTCALL,
+     "place_market(order_id, account, buy, quantity, max_spend, tif) -> filled."},
     {"cancel", (PyCFunction)Book_cancel, METH_O, "cancel(order_id) -> open quantity cancelled."},
     {"events", (PyCFunction)Book_events, METH_NOARGS, "The last command's events as tuples."},
     {"depth", (PyCFunction)Book_depth, METH_VARARGS,
@@ -279,11 +368,15 @@ PyInit__match(void)
         return NULL;
     }
     positive_check = import_attr("auctioneer.exchange.state", "positive");
+    refusal = import_attr("auctioneer.exchange.state", "Refusal");
+    spend_name = PyUnicode_InternFromString("max_spend");
+    money_max = PyLong_FromLongLong(INT64_MAX);
     price_name = PyUnicode_InternFromString("price");
     quantity_name = PyUnicode_InternFromString("quantity");
     price_max = PyLong_FromLongLong(MC_PRICE_MAX);
     quantity_max = PyLong_FromLongLong(MC_QUANTITY_MAX);
-    if (positive_check == NULL || price_name == NULL || quantity_name == NULL
+    if (positive_check == NULL || refusal == NULL || spend_name == NULL || money_max == NULL
+        || price_name == NULL || quantity_name == NULL
         || price_max == NULL || quantity_max == NULL) {
         return NULL;
     }

@@ -64,6 +64,7 @@ mc_init(mc_book *b, void *memory, uint32_t max_orders, uint32_t max_levels, int 
     b->asks.count = 0;
     b->n_events = 0;
     b->trade_seq = 0;
+    b->fillable = 0;
     b->self_trade = (uint8_t)self_trade;
     b->at_ask = (uint8_t)(at_ask != 0);
 }
@@ -211,10 +212,11 @@ crosses(int buy, int64_t limit, int64_t best)
     return buy ? best <= limit : best >= limit;
 }
 
-/* What an incoming order could fill now: the engine's plan, read-only. */
+/* What an incoming order could fill now: the engine's plan, read-only. `budget` is what a
+ * market buy may spend (each fill at the resting price), -1 for no bound. */
 static int64_t
 fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t need,
-         uint32_t account)
+         uint32_t account, int64_t budget)
 {
     int64_t got = 0;
     for (uint32_t at = opp->count; at-- > 0;) {
@@ -231,6 +233,14 @@ fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t n
                 continue;
             }
             int64_t q = need - got < o->remaining ? need - got : o->remaining;
+            if (budget >= 0) {
+                int64_t affordable = budget / o->price;
+                if (affordable == 0) {
+                    return got;
+                }
+                q = q < affordable ? q : affordable;
+                budget -= q * o->price; /* <= budget: no overflow */
+            }
             got += q;
             if (got == need) {
                 return got;
@@ -279,6 +289,110 @@ rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t 
     emit(b, MC_RESTED, 0, buy, id, account, price, quantity);
 }
 
+/* A market buy's money ran out partway through a resting order. The engine plans over
+ * every candidate in priority order, each once: those after it cost at least as much, so
+ * none fills, but self-trade prevention still meets the buyer's own orders until the first
+ * other one (which ends the plan, unaffordable). From slot `s` of level `at` on: cancel
+ * (CANCEL_OLDEST, CANCEL_BOTH) or stop at them. Returns whether it stopped. */
+static int
+after_budget(mc_book *b, mc_side *opp, uint32_t at, uint32_t s, uint32_t account)
+{
+    for (;;) {
+        while (s == MC_NONE) {
+            if (at == 0) {
+                return 0;
+            }
+            s = opp->levels[--at].head;
+        }
+        mc_order *o = &b->orders[s];
+        if (o->account != account) {
+            return 0;
+        }
+        if (b->self_trade == MC_CANCEL_NEWEST) {
+            return 1;
+        }
+        uint32_t next = o->next;
+        uint32_t level_count = opp->count;
+        emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
+             o->remaining);
+        opp->levels[at].quantity -= o->remaining;
+        unlink_order(b, opp, at, s);
+        if (b->self_trade == MC_CANCEL_BOTH) {
+            return 1;
+        }
+        if (opp->count != level_count) { /* its level emptied: go on at the next one */
+            next = MC_NONE;
+        }
+        s = next;
+    }
+}
+
+/* Match an incoming order against `opp` while prices cross: trades and self-trade cancels
+ * into the events, *need lowered by what filled. A market order (budget >= 0 for a buy,
+ * limit 0 for a sell) trades at the resting price and a buy spends at most `budget`.
+ * Returns whether self-trade prevention stopped it. */
+static int
+take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t limit,
+     int64_t *need, int64_t budget)
+{
+    int market = budget >= 0 || (!buy && limit == 0);
+    while (*need && opp->count) {
+        uint32_t at = opp->count - 1u;
+        mc_level *lv = &opp->levels[at];
+        if (!crosses(buy, limit, lv->price)) {
+            break;
+        }
+        uint32_t s = lv->head;
+        mc_order *o = &b->orders[s];
+        if (o->account == account) {
+            if (b->self_trade == MC_CANCEL_NEWEST) {
+                return 1;
+            }
+            emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
+                 o->remaining);
+            lv->quantity -= o->remaining;
+            unlink_order(b, opp, at, s);
+            if (b->self_trade == MC_CANCEL_BOTH) {
+                return 1;
+            }
+            continue;
+        }
+        int64_t q = *need < o->remaining ? *need : o->remaining;
+        int64_t px = (buy || market || !b->at_ask) ? o->price : limit;
+        int spent = 0; /* the budget stops this fill short of the resting order */
+        if (budget >= 0) {
+            int64_t affordable = budget / px;
+            if (affordable == 0) {
+                break;
+            }
+            spent = affordable < q;
+            q = spent ? affordable : q;
+            budget -= q * px;
+        }
+        mc_event *e = &b->events[b->n_events++];
+        e->kind = MC_TRADED;
+        e->reason = 0;
+        e->buy = (uint8_t)(buy != 0);
+        e->order = o->id;
+        e->taker = id;
+        e->account = o->account;
+        e->taker_account = account;
+        e->price = px;
+        e->quantity = q;
+        e->trade_id = ++b->trade_seq;
+        *need -= q;
+        o->remaining -= q;
+        lv->quantity -= q;
+        if (o->remaining == 0) {
+            unlink_order(b, opp, at, s);
+        }
+        if (spent) {
+            return after_budget(b, opp, at, o->next, account);
+        }
+    }
+    return 0;
+}
+
 int
 mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
          int tif)
@@ -296,55 +410,12 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
             return MC_E_FULL;
         }
     }
-    if (tif == MC_FOK && fillable(b, opp, buy, price, quantity, account) < quantity) {
+    if (tif == MC_FOK && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
         emit(b, MC_CANCELLED, MC_R_FOK, buy, id, account, price, quantity);
         return MC_OK;
     }
     int64_t need = quantity;
-    int stop = 0;
-    while (need && opp->count) {
-        uint32_t at = opp->count - 1u;
-        mc_level *lv = &opp->levels[at];
-        if (!crosses(buy, price, lv->price)) {
-            break;
-        }
-        uint32_t s = lv->head;
-        mc_order *o = &b->orders[s];
-        if (o->account == account) {
-            if (b->self_trade == MC_CANCEL_NEWEST) {
-                stop = 1;
-                break;
-            }
-            emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
-                 o->remaining);
-            lv->quantity -= o->remaining;
-            unlink_order(b, opp, at, s);
-            if (b->self_trade == MC_CANCEL_BOTH) {
-                stop = 1;
-                break;
-            }
-            continue;
-        }
-        int64_t q = need < o->remaining ? need : o->remaining;
-        int64_t px = (buy || !b->at_ask) ? o->price : price;
-        mc_event *e = &b->events[b->n_events++];
-        e->kind = MC_TRADED;
-        e->reason = 0;
-        e->buy = (uint8_t)(buy != 0);
-        e->order = o->id;
-        e->taker = id;
-        e->account = o->account;
-        e->taker_account = account;
-        e->price = px;
-        e->quantity = q;
-        e->trade_id = ++b->trade_seq;
-        need -= q;
-        o->remaining -= q;
-        lv->quantity -= q;
-        if (o->remaining == 0) {
-            unlink_order(b, opp, at, s);
-        }
-    }
+    int stop = take(b, opp, id, account, buy, price, &need, -1);
     if (need) {
         if (stop) {
             emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
@@ -354,6 +425,32 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
             emit(b, MC_CANCELLED, tif == MC_FOK ? MC_R_FOK : MC_R_IOC, buy, id, account, price,
                  need);
         }
+    }
+    return MC_OK;
+}
+
+int
+mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t quantity,
+                int64_t budget, int tif)
+{
+    b->n_events = 0;
+    b->fillable = 0;
+    if (find_bucket(b, id) != MC_NONE) {
+        return MC_E_DUPLICATE;
+    }
+    mc_side *opp = buy ? &b->asks : &b->bids;
+    int64_t limit = buy ? INT64_MAX : 0;
+    int64_t bound = buy ? budget : -1;
+    if (tif == MC_FOK) {
+        b->fillable = fillable(b, opp, buy, limit, quantity, account, bound);
+        if (b->fillable < quantity) {
+            return MC_E_UNFILLABLE;
+        }
+    }
+    int64_t need = quantity;
+    int stop = take(b, opp, id, account, buy, limit, &need, bound);
+    if (need) {
+        emit(b, MC_CANCELLED, stop ? MC_R_SELF_TRADE : MC_R_IOC, buy, id, account, 0, need);
     }
     return MC_OK;
 }

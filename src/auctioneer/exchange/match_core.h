@@ -2,7 +2,7 @@
  * match_core.h - the exchange's native matching core: one market's book with
  * price-time priority, GTC/IOC/FOK, self-trade prevention and both execution
  * rules, as the Python engine matches a single-market limit order that is
- * neither all-or-none nor post-only.
+ * neither all-or-none nor post-only, and market orders.
  *
  * C11 and freestanding but for <stdint.h>, <stddef.h> and <string.h>: no
  * allocation at all. The caller hands mc_init one block of mc_bytes() bytes,
@@ -35,7 +35,9 @@ enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2 };
 enum mc_self_trade { MC_CANCEL_NEWEST = 0, MC_CANCEL_OLDEST = 1, MC_CANCEL_BOTH = 2 };
 enum mc_kind { MC_TRADED = 1, MC_RESTED = 2, MC_CANCELLED = 3 };
 enum mc_reason { MC_R_CANCELLED = 0, MC_R_IOC = 1, MC_R_FOK = 2, MC_R_SELF_TRADE = 3 };
-enum mc_status { MC_OK = 0, MC_E_FULL = 1, MC_E_DUPLICATE = 2, MC_E_UNKNOWN = 3 };
+enum mc_status {
+    MC_OK = 0, MC_E_FULL = 1, MC_E_DUPLICATE = 2, MC_E_UNKNOWN = 3, MC_E_UNFILLABLE = 4
+};
 
 #define MC_NONE UINT32_MAX
 
@@ -83,6 +85,7 @@ typedef struct {
     mc_event *events;
     uint32_t n_events;
     uint64_t trade_seq;
+    int64_t fillable;   /* after MC_E_UNFILLABLE: what the FOK could have filled */
     uint8_t self_trade; /* enum mc_self_trade */
     uint8_t at_ask;     /* 1: a trade is at the ask; 0: at the resting order's price */
 } mc_book;
@@ -98,6 +101,13 @@ void mc_init(mc_book *b, void *memory, uint32_t max_orders, uint32_t max_levels,
  * MC_E_DUPLICATE: `id` is open; MC_E_FULL: it might not fit. Nothing changed then. */
 int mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
              int64_t quantity, int tif);
+
+/* Match a market order: a buy spends at most `budget` (> 0, at most INT64_MAX), a sell
+ * (budget ignored) takes any price; each fill is at the resting price. IOC cancels the
+ * rest; a FOK that cannot fill whole returns MC_E_UNFILLABLE (b->fillable says how much
+ * could) and changes nothing. Never rests, so never MC_E_FULL. */
+int mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t quantity,
+                    int64_t budget, int tif);
 
 /* Cancel open order `id` (one MC_CANCELLED event); MC_E_UNKNOWN if it is not open. */
 int mc_cancel(mc_book *b, uint64_t id);
