@@ -124,6 +124,38 @@ status_error(int status, uint64_t id)
     return NULL;
 }
 
+/* The arguments every order shares: its id, account and side. 0, or -1 with an error. */
+static int
+party(PyObject *const *args, uint64_t *id, uint32_t *account, int *buy)
+{
+    if (order_id(args[0], id) < 0) {
+        return -1;
+    }
+    if (!fast_u32(args[1], account)) {
+        PyErr_Format(PyExc_ValueError, "account %R is not an int in 0..2**32-1", args[1]);
+        return -1;
+    }
+    if (!PyBool_Check(args[2])) {
+        PyErr_Format(PyExc_TypeError, "buy %R is not true or false", args[2]);
+        return -1;
+    }
+    *buy = args[2] == Py_True;
+    return 0;
+}
+
+/* The quantity the last command's trades filled, as an int. */
+static PyObject *
+filled(const mc_book *book)
+{
+    int64_t total = 0;
+    for (uint32_t i = 0; i < book->n_events; i++) {
+        if (book->events[i].kind == MC_TRADED) {
+            total += book->events[i].quantity;
+        }
+    }
+    return PyLong_FromLongLong(total);
+}
+
 /* place(order_id, account, buy, price, quantity, tif) -> filled quantity */
 static PyObject *
 Book_place(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -135,15 +167,8 @@ Book_place(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
     uint64_t id;
     uint32_t account, tif;
     int64_t price, quantity;
-    if (order_id(args[0], &id) < 0) {
-        return NULL;
-    }
-    if (!fast_u32(args[1], &account)) {
-        PyErr_Format(PyExc_ValueError, "account %R is not an int in 0..2**32-1", args[1]);
-        return NULL;
-    }
-    if (!PyBool_Check(args[2])) {
-        PyErr_Format(PyExc_TypeError, "buy %R is not true or false", args[2]);
+    int buy;
+    if (party(args, &id, &account, &buy) < 0) {
         return NULL;
     }
     if (checked(args[3], price_name, price_max, MC_PRICE_MAX, &price) < 0
@@ -154,18 +179,11 @@ Book_place(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Format(PyExc_ValueError, "tif %R is not 0 (gtc), 1 (ioc) or 2 (fok)", args[5]);
         return NULL;
     }
-    int status = mc_place(&self->book, id, account, args[2] == Py_True, price, quantity,
-                          (int)tif);
+    int status = mc_place(&self->book, id, account, buy, price, quantity, (int)tif);
     if (status != MC_OK) {
         return status_error(status, id);
     }
-    int64_t filled = 0;
-    for (uint32_t i = 0; i < self->book.n_events; i++) {
-        if (self->book.events[i].kind == MC_TRADED) {
-            filled += self->book.events[i].quantity;
-        }
-    }
-    return PyLong_FromLongLong(filled);
+    return filled(&self->book);
 }
 
 /* place_market(order_id, account, buy, quantity, max_spend, tif) -> filled quantity;
@@ -181,18 +199,10 @@ Book_place_market(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
     uint64_t id;
     uint32_t account, tif;
     int64_t quantity, budget = -1;
-    if (order_id(args[0], &id) < 0) {
+    int buy;
+    if (party(args, &id, &account, &buy) < 0) {
         return NULL;
     }
-    if (!fast_u32(args[1], &account)) {
-        PyErr_Format(PyExc_ValueError, "account %R is not an int in 0..2**32-1", args[1]);
-        return NULL;
-    }
-    if (!PyBool_Check(args[2])) {
-        PyErr_Format(PyExc_TypeError, "buy %R is not true or false", args[2]);
-        return NULL;
-    }
-    int buy = args[2] == Py_True;
     if (checked(args[3], quantity_name, quantity_max, MC_QUANTITY_MAX, &quantity) < 0) {
         return NULL;
     }
@@ -229,13 +239,7 @@ Book_place_market(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (status != MC_OK) {
         return status_error(status, id);
     }
-    int64_t filled = 0;
-    for (uint32_t i = 0; i < self->book.n_events; i++) {
-        if (self->book.events[i].kind == MC_TRADED) {
-            filled += self->book.events[i].quantity;
-        }
-    }
-    return PyLong_FromLongLong(filled);
+    return filled(&self->book);
 }
 
 static PyObject *
