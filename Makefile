@@ -7,7 +7,7 @@ NATIVE := $(wildcard src/auctioneer/*/*.c src/auctioneer/*/*.h)
 SAN_VENV := .venv-sanitize
 SAN_RT := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
 
-.PHONY: run test lint bench sanitize clean docs fuzz
+.PHONY: run test lint bench sanitize clean docs fuzz scx-vm-test
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ fuzz: $(VENV)/.native
 		|| echo "atheris did not install: random inputs instead"
 	cd tests/fuzz && for target in $(FUZZ_TARGETS); do \
 		../../$(PY) run.py $$target $(FUZZ_SECONDS) || exit 1; done
+
+# The sched_ext scheduler on a real kernel: Debian's newest sched_ext kernel
+# booted under QEMU (root; downloads cached in /var/cache/auctioneer/scx-vm).
+scx-vm-test: $(VENV)/.native
+	kernel/vm/run.sh test
 
 clean:
 	rm -rf $(VENV) $(SAN_VENV) build src/*.egg-info src/auctioneer/*/*.so

@@ -1,76 +1,93 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * scx_auction.bpf.c - a sched_ext scheduler that runs the tick market's tier
- * book inside the kernel: the highest bid runs first, FIFO within a tier,
- * and nobody under the thermal reserve price runs while anyone above it waits.
+ * scx_auction.bpf.c - a sched_ext scheduler that sells CPU time to bids.
  *
- * The structure is TierBook's (src/auctioneer/tick/tick_core.c, TICK_TIERS):
+ * Policy: a proportional-share market (stride scheduling with money as the
+ * tickets). A task's weight is free_weight plus its agent's bid (micro-units
+ * per quantum, capped at max_bid); each CPU runs the runnable task with the
+ * smallest virtual time, and a task's virtual time advances by
+ * ran_ns * free_weight / weight. So a task's share of the CPUs it contends
+ * for is its weight over the contenders' total, and a bidder pays its bid per
+ * quantum it actually runs. A task with no bid, a bid under the thermal
+ * reserve (cpu_price x cpu_multiplier from the tick's price page), or an
+ * agent whose budget for the current window is spent, runs at free_weight
+ * and pays nothing.
  *
- *   TierBook (userspace)                  here
- *   u64 bits[65] summary + 64 words       map tier_bits (same two levels)
- *   per-tier FIFO: head/tail + links      one sched_ext dispatch queue (DSQ)
- *                                         per tier; DSQs are FIFO
- *   tick_update(agent, price)             ops.enqueue: look the task's bid up,
- *                                         insert into its tier's DSQ, set bits
- *   tick_select(2): highest tier, head    ops.dispatch: two clz on the bitmap,
- *                                         move that DSQ's head to this CPU
- *   rank price = floor of next tier       ops.running: charge the floor of the
- *                                         highest tier still waiting (the
- *                                         runner-up), never above the bid
+ * Why no task can be stranded: every queued task sits in ONE vtime-ordered
+ * dispatch queue (SHARED_DSQ). There is no side structure (the old tier
+ * bitmap) that can disagree with it: dispatch asks the DSQ itself, under
+ * its lock, for its head. A task inserted by ops.enqueue is in the DSQ when
+ * the kernel finishes the enqueue, and every later dispatch on any CPU the
+ * task may run on sees it. The old design's stall came from the bitmap: a
+ * scx_bpf_dsq_insert() from ops.enqueue only records a direct dispatch, and
+ * the kernel inserts the task after ops.enqueue returns
+ * (kernel/sched/ext.c: do_enqueue_task -> direct_dispatch), so the tier bit
+ * was set while the DSQ was still empty; a dispatch on the other CPU found
+ * it empty, cleared the bit, re-checked (still empty), and the task then
+ * landed in a DSQ whose bit was clear: invisible to every dispatch.
  *
- * Bids are written by userspace (the bid ring's consumer) into map `bids`,
- * keyed by thread-group id: one Firecracker VMM process is one agent. Prices
- * come from map `price_page`, the tick's seqlock price page, which userspace
- * writes through mmap (BPF_F_MMAPABLE) with the same protocol as
- * src/auctioneer/tick/ring.h. The effective reserve is
- * cpu_price * cpu_multiplier (parts per million): when the GPU runs hot the thermal
- * controller raises the multiplier and only bids above it are auctioned.
- * Tasks under the reserve wait in one DSQ served only when every tier is
- * empty (work conserving, so the sched_ext watchdog never fires).
+ * Why every runnable task runs within a bound: weights lie in
+ * [free_weight, free_weight + max_bid], a ratio R = 1 + max_bid/free_weight
+ * (32 by default), and one run moves a task's vtime by at most
+ * t = max_units quanta (16 ms) times free_weight/weight. When task i is
+ * queued its tag is at most vtime_now + t, and every other task's tag is at
+ * least vtime_now - bank_ns (lag_ns after a sleep) and only grows. So while
+ * i waits, each other runnable task j runs at most
+ *   (t + bank_ns) * w_j / free_weight + s_max  <=  R * (t + bank_ns) + s_max
+ * of CPU time before its tag passes i's, and i waits at most
+ *   (N - 1) * (R * (t + bank_ns) + s_max) + s_max
+ * with N runnable tasks, even on one CPU: 656 ms per competitor at the
+ * defaults (t = s_max = 16 ms, bank 4 ms); the watchdog (10 s) needs 16
+ * competitors at the highest bid on one CPU. kernel/README.md has the
+ * derivation; the VM test measures the longest wait (max_wait_ns) against it.
  *
- * The bitmap is a hint, kept without locks: a bit may be set for an empty
- * tier (a task left its DSQ without passing through dispatch: dequeue,
- * migration, exit), and dispatch clears such bits as it meets them; a
- * non-empty tier's bit is never left clear, because enqueue sets bits after
- * inserting and every clear is followed by a re-check that sets it again.
+ * Idle CPUs: ops.select_cpu sends a waking task straight to an idle CPU it
+ * found (that CPU has nobody else to run); ops.enqueue kicks an idle CPU the
+ * task may use after queueing it, so the DSQ never holds a task while a CPU
+ * that could run it sleeps.
  *
  * No floating point, no allocation after init, every loop bounded.
  */
 #include "scx_min.h"
 #include "scx_auction.h"
-#include "scx_tiermap.h"
 
 char _license[] SEC("license") = "GPL";
 
 #define ENOMEM 12
-#define DISPATCH_TRIES 8 /* stale bits skipped before giving up on the tiers */
-#define PAGE_TRIES 4     /* seqlock read attempts before using the last good page */
-#define MAX_UNITS 64     /* longest slice, in quanta */
-#define TIER_DIRECT 0xfffffffeu /* ran on an idle CPU without queueing */
-#define TIER_BELOW 0xffffffffu  /* queued under the reserve */
+#define SHARED_DSQ 0
+#define PAGE_TRIES 4 /* seqlock read attempts before using the last good page */
 
-/* Set by the loader before load (rodata). The default map is TierBook's
- * TierMap.log(7): 0.8 % price resolution over all of u32 in 3328 tiers. */
-const volatile struct scx_auction_tiermap tiermap = {
-	.kind = 1, .tiers = 3328, .base = 0, .width = 1, .sub_bits = 7,
-};
-const volatile u64 quantum_ns = 1000000;     /* slice per unit bid: 1 ms */
-const volatile u64 below_slice_ns = 250000;  /* slice under the reserve */
-const volatile bool kthreads_local = true;   /* kernel threads bypass the market */
+/* Set by the loader before load (rodata); the defaults are documented in
+ * kernel/README.md and mirrored in src/auctioneer/kernel/config.py. */
+const volatile u64 quantum_ns = 1000000;        /* billing unit and slice unit: 1 ms */
+const volatile u32 max_units = 16;              /* longest slice, in quanta */
+const volatile u64 free_weight = 10000;         /* weight of a task that pays nothing */
+const volatile u64 max_bid = 310000;            /* bids weigh at most this: R = 32 */
+const volatile u64 lag_ns = 1000000;            /* credit a sleeper keeps, vtime ns */
+const volatile u64 bank_ns = 4000000;           /* credit a runnable task keeps, vtime ns */
+const volatile u64 budget_period_ns = 1000000000; /* budget window: 1 s */
+const volatile bool kthreads_local = true;      /* kernel threads bypass the market */
+
+/* The vtime of the latest task to start running: where sleepers restart. */
+u64 vtime_now;
 
 struct task_ctx {
+	u64 vtime;     /* this task's virtual time */
 	u64 enq_ns;    /* when it last became runnable */
 	u64 run_ns;    /* when it last started running */
-	u32 tier;      /* where it was queued, or TIER_DIRECT / TIER_BELOW */
+	u64 agent;     /* bid key: tgid or AGENT_CGROUP | cgroup id, 0 = none */
+	u64 cgroup;    /* its cgroup v2 id (cpu controller's view) */
+	u64 weight;    /* its weight for this run */
 	u32 price;     /* what it pays per quantum for this run, micro-units */
+	u32 units;     /* its slice, in quanta */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SCX_AUCTION_MAX_AGENTS);
-	__type(key, u32); /* tgid */
+	__type(key, u64);
 	__type(value, struct scx_auction_bid);
-} bids SEC(".maps");
+} auc_bids SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -78,14 +95,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, u32);
 	__type(value, struct scx_price_page);
-} price_page SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct scx_auction_bits);
-} tier_bits SEC(".maps");
+} auc_price_page SEC(".maps");
 
 /* The last consistent price page this CPU read: used when the writer keeps
  * the page busy through every retry, so a reader never waits for it. */
@@ -94,109 +104,60 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, u32);
 	__type(value, struct scx_price_page);
-} last_page SEC(".maps");
+} auc_last_page SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, u32);
 	__type(value, struct scx_auction_stats);
-} stats SEC(".maps");
+} auc_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SCX_AUCTION_MAX_AGENTS);
-	__type(key, u32); /* tgid */
+	__type(key, u64);
 	__type(value, struct scx_auction_account);
-} accounts SEC(".maps");
+} auc_accounts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct scx_auction_exit);
+} auc_exit SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct task_ctx);
-} task_ctxs SEC(".maps");
+} auc_task_ctxs SEC(".maps");
 
 static const u32 zero;
 
-/* -------------------------------------------------------------- bitmap -- */
-
-/* The fetch forms of the atomics, which every JIT makes fully ordered (the
- * non-fetch forms are relaxed on arm64, and the re-check protocol below needs
- * each clear ordered before the re-read that follows it). */
-static __always_inline u64 bits_or(u64 *word, u64 mask)
+static __always_inline struct scx_auction_stats *my_stats(void)
 {
-	u64 old = __sync_fetch_and_or(word, mask);
-
-	barrier_var(old); /* keeps the fetch even when the caller drops it */
-	return old;
+	return bpf_map_lookup_elem(&auc_stats, &zero);
 }
 
-static __always_inline u64 bits_and(u64 *word, u64 mask)
+static __always_inline struct task_ctx *ctx_of(struct task_struct *p)
 {
-	u64 old = __sync_fetch_and_and(word, mask);
-
-	barrier_var(old);
-	return old;
-}
-
-static __always_inline void tier_mark(struct scx_auction_bits *b, u32 t)
-{
-	u32 w = (t >> 6) & 63;
-
-	bits_or(&b->words[w], 1ULL << (t & 63));
-	bits_or(&b->summary, 1ULL << w);
-}
-
-/* Clear a tier's bit after its DSQ was found empty, then re-check: a task
- * inserted meanwhile has set the bit before or sets it after, never lost. */
-static __always_inline void tier_unmark(struct scx_auction_bits *b, u32 t)
-{
-	u32 w = (t >> 6) & 63;
-	u64 bit = 1ULL << (t & 63);
-
-	if ((bits_and(&b->words[w], ~bit) & ~bit) == 0) {
-		bits_and(&b->summary, ~(1ULL << w));
-		if (READ_ONCE(b->words[w]))
-			bits_or(&b->summary, 1ULL << w);
-	}
-	if (scx_bpf_dsq_nr_queued(t) > 0)
-		tier_mark(b, t);
-}
-
-/* The highest tier whose bit is set, or -1. Two clz: the summary, a word. */
-static __always_inline s64 tier_top(struct scx_auction_bits *b)
-{
-	u64 sum = READ_ONCE(b->summary), word;
-	u32 w;
-
-	if (!sum)
-		return -1;
-	w = scx_top_bit(sum);
-	word = READ_ONCE(b->words[w]);
-	if (!word)
-		return -1;
-	return (s64)((w << 6) | scx_top_bit(word));
+	return bpf_task_storage_get(&auc_task_ctxs, p, 0, 0);
 }
 
 /* ---------------------------------------------------------- price page -- */
-
-static __always_inline struct scx_auction_stats *my_stats(void)
-{
-	return bpf_map_lookup_elem(&stats, &zero);
-}
 
 /* The effective CPU reserve, micro-units: cpu_price x cpu_multiplier (ppm).
  * A seqlock read: retry while the writer is inside (odd seq) or has moved
  * on (seq changed), at most PAGE_TRIES times, then fall back to this CPU's
  * last consistent copy, so a reader never waits for the writer. A page never
- * written reads as zeros: no reserve.
- * Loads are ordered by compiler barriers only: enough on x86 (TSO); a weakly
- * ordered CPU needs load-acquire on seq, which BPF gained only in 6.15. */
+ * written reads as zeros: no reserve. Loads are ordered by compiler barriers
+ * only: enough on x86 (TSO); arm64 needs BPF load-acquire (kernel >= 6.15). */
 static __always_inline u64 reserve_now(struct scx_auction_stats *st)
 {
-	struct scx_price_page *pp = bpf_map_lookup_elem(&price_page, &zero);
-	struct scx_price_page *last = bpf_map_lookup_elem(&last_page, &zero);
+	struct scx_price_page *pp = bpf_map_lookup_elem(&auc_price_page, &zero);
+	struct scx_price_page *last = bpf_map_lookup_elem(&auc_last_page, &zero);
 	u32 price, mult;
 	u64 s1;
 	int i;
@@ -231,50 +192,100 @@ have:
 
 /* --------------------------------------------------------------- bids -- */
 
-/* The task's standing bid (0 without one) and its slice. */
-static __always_inline u32 bid_of(struct task_struct *p, u64 *slice)
+static __always_inline struct scx_auction_account *account_of(u64 agent)
 {
-	u32 tgid = (u32)p->tgid, units = 1, price = 0;
-	struct scx_auction_bid *bid = bpf_map_lookup_elem(&bids, &tgid);
+	struct scx_auction_account fresh = {}, *acct;
 
-	if (bid && bid->seq) {
-		price = bid->price;
-		units = bid->units;
+	acct = bpf_map_lookup_elem(&auc_accounts, &agent);
+	if (acct)
+		return acct;
+	bpf_map_update_elem(&auc_accounts, &agent, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&auc_accounts, &agent);
+}
+
+/* Whether the agent has spent its budget in the current window. The first
+ * CPU to see a new window resets the window's spend (a compare-and-swap on
+ * the window index), so each window starts from zero once. */
+static __always_inline bool over_budget(struct scx_auction_account *acct, u64 budget, u64 now)
+{
+	u64 window = now / (budget_period_ns ? budget_period_ns : 1);
+	u64 seen = READ_ONCE(acct->period);
+
+	if (seen != window && __sync_val_compare_and_swap(&acct->period, seen, window) == seen)
+		__sync_lock_test_and_set(&acct->period_charged, 0);
+	return READ_ONCE(acct->period_charged) >= budget;
+}
+
+/* Price this task's next run: weight, price paid, slice. */
+static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
+				     struct scx_auction_stats *st, u64 now)
+{
+	struct scx_auction_bid *bid;
+	struct scx_auction_account *acct;
+	u64 key = (u32)p->tgid, price = 0;
+	u32 units = 1;
+
+	bid = bpf_map_lookup_elem(&auc_bids, &key);
+	if (!bid && tc->cgroup) {
+		key = SCX_AUCTION_AGENT_CGROUP | tc->cgroup;
+		bid = bpf_map_lookup_elem(&auc_bids, &key);
 	}
+	tc->agent = bid ? key : 0;
+	if (bid && bid->seq) {
+		units = bid->units;
+		price = bid->price;
+		if (price < reserve_now(st)) {
+			price = 0;
+		} else if (bid->budget) {
+			acct = account_of(key);
+			if (!acct || over_budget(acct, bid->budget, now)) {
+				price = 0;
+				if (st)
+					st->out_of_budget++;
+			}
+		}
+	}
+	tc->price = (u32)price;
+	tc->weight = free_weight + (price < max_bid ? price : max_bid);
+	/* A slice of at most weight/free_weight quanta: one run moves a task's
+	 * vtime by at most one quantum, which is what bounds everyone's wait. */
+	if (units > tc->weight / free_weight)
+		units = tc->weight / free_weight;
+	if (units > max_units)
+		units = max_units;
 	if (units < 1)
 		units = 1;
-	if (units > MAX_UNITS)
-		units = MAX_UNITS;
-	*slice = quantum_ns * units;
-	return price;
+	tc->units = units;
+	if (st) {
+		if (price)
+			st->bidders++;
+		else
+			st->free++;
+	}
 }
 
 /* ------------------------------------------------------------- ops ---- */
 
 s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
-	struct scx_auction_stats *st = my_stats();
+	struct scx_auction_stats *st;
 	struct task_ctx *tc;
 	bool idle = false;
-	u64 slice, reserve;
-	u32 price;
+	u64 now;
 	s32 cpu;
 
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 	if (!idle)
 		return cpu;
-	/* An idle CPU is supply nobody else wants: the market clears at the
-	 * reserve, so a bid that meets it runs at once, without queueing. */
-	price = bid_of(p, &slice);
-	reserve = reserve_now(st);
-	if (price < reserve)
+	/* An idle CPU has nobody else to run: no auction needed. */
+	tc = ctx_of(p);
+	if (!tc)
 		return cpu;
-	tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	if (tc) {
-		tc->enq_ns = bpf_ktime_get_ns();
-		tc->tier = TIER_DIRECT;
-	}
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice, 0);
+	st = my_stats();
+	now = bpf_ktime_get_ns();
+	classify(p, tc, st, now);
+	tc->enq_ns = now;
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, quantum_ns * tc->units, 0);
 	if (st)
 		st->direct++;
 	return cpu;
@@ -283,160 +294,172 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct scx_auction_stats *st = my_stats();
-	struct scx_auction_bits *b = bpf_map_lookup_elem(&tier_bits, &zero);
-	struct task_ctx *tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u64 t0 = bpf_ktime_get_ns(), slice, reserve;
-	u32 price, t;
+	struct task_ctx *tc = ctx_of(p);
+	u64 t0 = bpf_ktime_get_ns(), vtime, lo;
+	s32 cpu;
 
-	if (tc)
-		tc->enq_ns = t0;
-	if (kthreads_local && (p->flags & PF_KTHREAD)) {
+	if (!tc || (kthreads_local && (p->flags & PF_KTHREAD))) {
+		/* No context means init_task failed to allocate: such a task
+		 * still runs, on its CPU, outside the market. */
 		if (tc)
-			tc->tier = TIER_DIRECT;
+			tc->enq_ns = t0;
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, SCX_SLICE_DFL, enq_flags);
+		if (st)
+			st->kthreads++;
 		return;
 	}
-	price = bid_of(p, &slice);
-	reserve = reserve_now(st);
-	if (!b || price < reserve) {
-		if (tc)
-			tc->tier = TIER_BELOW;
-		scx_bpf_dsq_insert(p, SCX_AUCTION_DSQ_BELOW, below_slice_ns, enq_flags);
+	classify(p, tc, st, t0);
+	tc->enq_ns = t0;
+	/* Start-time fair queueing: vtime_now is the start tag of the latest
+	 * task to run, and a task's tag is its last finish tag, but no more
+	 * than lag_ns (after a sleep) or bank_ns (still runnable) behind
+	 * vtime_now: a sleeper cannot bank a burst, and a task whose fair share
+	 * exceeds one CPU (it falls behind by itself, harmlessly: it can use
+	 * only one CPU) keeps a bounded lead. */
+	vtime = tc->vtime;
+	lo = (enq_flags & SCX_ENQ_WAKEUP) ? lag_ns : bank_ns;
+	lo = vtime_now > lo ? vtime_now - lo : 0;
+	if ((s64)(vtime - lo) < 0)
+		vtime = lo;
+	tc->vtime = vtime;
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, quantum_ns * tc->units, vtime, enq_flags);
+	/* Work conservation: a CPU that may run p and sleeps is woken to take it. */
+	cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	if (cpu >= 0) {
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		if (st)
-			st->below_reserve++;
-	} else {
-		t = scx_tier_of(&tiermap, price);
-		if (tc)
-			tc->tier = t;
-		scx_bpf_dsq_insert(p, t, slice, enq_flags);
-		tier_mark(b, t); /* after the insert: see the header comment */
-		if (st)
-			st->enqueued++;
+			st->kicks++;
 	}
-	if (st)
+	if (st) {
+		st->enqueued++;
+		st->enqueue_calls++;
 		st->enqueue_ns += bpf_ktime_get_ns() - t0;
+	}
 }
 
 void BPF_STRUCT_OPS(auction_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct scx_auction_stats *st = my_stats();
-	struct scx_auction_bits *b = bpf_map_lookup_elem(&tier_bits, &zero);
 	u64 t0 = bpf_ktime_get_ns();
-	s64 top;
-	int i;
+	bool moved = scx_bpf_dsq_move_to_local(SHARED_DSQ);
 
-	if (!b)
-		return;
-	for (i = 0; i < DISPATCH_TRIES; i++) {
-		top = tier_top(b);
-		if (top < 0) {
-			/* A set summary bit over an empty word: drop it, look again. */
-			u64 sum = READ_ONCE(b->summary);
-			if (!sum)
-				break;
-			tier_unmark(b, scx_top_bit(sum) << 6);
-			continue;
-		}
-		if (scx_bpf_dsq_move_to_local((u64)top)) {
-			if (st)
-				st->dispatched++;
-			goto out;
-		}
-		if (st)
-			st->stale_bits++;
-		tier_unmark(b, (u32)top);
-	}
-	scx_bpf_dsq_move_to_local(SCX_AUCTION_DSQ_BELOW);
-out:
 	if (st) {
+		if (moved)
+			st->dispatched++;
 		st->dispatch_calls++;
 		st->dispatch_ns += bpf_ktime_get_ns() - t0;
 	}
 }
 
-/* Starting a run: record the queueing delay and fix the price of this run,
- * the floor of the best tier still waiting (the runner-up's rank price),
- * capped at the task's own tier floor and raised to the reserve. A task
- * that cleared the reserve bid at least both, so it never pays above its bid. */
 void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 {
 	struct scx_auction_stats *st = my_stats();
-	struct scx_auction_bits *b = bpf_map_lookup_elem(&tier_bits, &zero);
-	struct task_ctx *tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u64 now = bpf_ktime_get_ns(), delay, reserve, price = 0;
-	u32 bucket = 0, own;
-	s64 next;
+	struct task_ctx *tc = ctx_of(p);
+	u64 now = bpf_ktime_get_ns(), delay;
+	u32 bucket = 0;
 
 	if (!tc)
 		return;
 	tc->run_ns = now;
+	if ((s64)(tc->vtime - vtime_now) > 0)
+		vtime_now = tc->vtime;
 	delay = now > tc->enq_ns ? now - tc->enq_ns : 0;
-	if (delay)
-		bucket = scx_top_bit(delay);
-	if (st && bucket < SCX_AUCTION_DELAY_BUCKETS)
-		st->delay_hist[bucket]++;
-	if (tc->tier != TIER_BELOW) {
-		reserve = reserve_now(st);
-		price = reserve;
-		if (tc->tier != TIER_DIRECT && b) {
-			own = scx_tier_floor(&tiermap, tc->tier);
-			next = tier_top(b);
-			price = next < 0 ? 0 : scx_tier_floor(&tiermap, (u32)next);
-			if (price > own)
-				price = own;
-			if (price < reserve)
-				price = reserve;
-		}
-	}
-	tc->price = price > 0xffffffffULL ? 0xffffffffu : (u32)price;
+	if (!st)
+		return;
+	/* log2 of the delay, a bounded loop (BPF has no clz). */
+	while (bucket < SCX_AUCTION_DELAY_BUCKETS - 1 && (delay >> (bucket + 1)))
+		bucket++;
+	st->delay_hist[bucket & (SCX_AUCTION_DELAY_BUCKETS - 1)]++;
+	if (delay > st->max_wait_ns)
+		st->max_wait_ns = delay;
 }
 
-/* Stopping: bill the run, pro rata of a quantum, in micro-units. */
+/* Stopping: advance the task's vtime by its run over its weight, and bill
+ * the agent, pro rata of a quantum, in micro-units. */
 void BPF_STRUCT_OPS(auction_stopping, struct task_struct *p, bool runnable)
 {
-	struct task_ctx *tc = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	struct scx_auction_account fresh = {}, *acct;
-	u64 used, quantum_us = quantum_ns / 1000;
-	u32 tgid = (u32)p->tgid;
+	struct task_ctx *tc = ctx_of(p);
+	struct scx_auction_account *acct;
+	u64 used, charge;
 
-	if (!tc || !tc->price)
-		return;
+	if (!tc || !tc->weight || !tc->run_ns)
+		return; /* it was on a CPU when the scheduler came in: never started here */
 	used = bpf_ktime_get_ns() - tc->run_ns;
-	acct = bpf_map_lookup_elem(&accounts, &tgid);
-	if (!acct) {
-		bpf_map_update_elem(&accounts, &tgid, &fresh, BPF_NOEXIST);
-		acct = bpf_map_lookup_elem(&accounts, &tgid);
-		if (!acct)
-			return;
+	tc->run_ns = 0;
+	/* used < 2^34 ns (17 s, past the watchdog) keeps price x used/1000 in u64. */
+	if (used > (1ULL << 34))
+		used = 1ULL << 34;
+	/* One run moves the vtime by at most max_units quanta at the free
+	 * weight: a run that went long on a CPU nobody else wanted (the kernel
+	 * refills the slice of a task left alone) does not push it back for it. */
+	tc->vtime += (used < max_units * quantum_ns ? used : max_units * quantum_ns) *
+		     free_weight / tc->weight;
+	if (!tc->agent)
+		return;
+	acct = account_of(tc->agent);
+	if (!acct)
+		return;
+	if (!tc->price) {
+		__sync_fetch_and_add(&acct->free_ns, used);
+		return;
 	}
-	if (!quantum_us)
-		quantum_us = 1;
-	/* price < 2^32 and used/1000 < 2^32 for runs under an hour: no overflow. */
-	__sync_fetch_and_add(&acct->charged, (u64)tc->price * (used / 1000) / quantum_us);
-	__sync_fetch_and_add(&acct->run_ns, used);
+	/* price < 2^32 and used < 2^34 ns: price x (used / 1000) < 2^56. */
+	charge = (u64)tc->price * (used / 1000) / (quantum_ns / 1000 ? quantum_ns / 1000 : 1);
+	__sync_fetch_and_add(&acct->charged, charge);
+	__sync_fetch_and_add(&acct->period_charged, charge);
+	__sync_fetch_and_add(&acct->paid_ns, used);
+}
+
+static __always_inline u64 cgroup_id(struct cgroup *cgrp)
+{
+	return cgrp && cgrp->kn ? cgrp->kn->id : 0;
 }
 
 s32 BPF_STRUCT_OPS(auction_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
-	if (!bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
+	struct task_ctx *tc;
+
+	tc = bpf_task_storage_get(&auc_task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc)
 		return -ENOMEM;
+	tc->cgroup = cgroup_id(args->cgroup);
 	return 0;
 }
 
-/* One DSQ per tier, plus the one under the reserve. */
+/* A task joining the scheduler starts at the current virtual time. */
+void BPF_STRUCT_OPS(auction_enable, struct task_struct *p)
+{
+	struct task_ctx *tc = ctx_of(p);
+
+	if (tc)
+		tc->vtime = vtime_now;
+}
+
+void BPF_STRUCT_OPS(auction_cgroup_move, struct task_struct *p, struct cgroup *from,
+		    struct cgroup *to)
+{
+	struct task_ctx *tc = ctx_of(p);
+
+	if (tc)
+		tc->cgroup = cgroup_id(to);
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(auction_init)
 {
-	u32 tiers = tiermap.tiers, t;
-	s32 err;
+	return scx_bpf_create_dsq(SHARED_DSQ, NUMA_NO_NODE);
+}
 
-	for (t = 0; t < SCX_AUCTION_MAX_TIERS; t++) {
-		if (t >= tiers)
-			break;
-		err = scx_bpf_create_dsq(t, NUMA_NO_NODE);
-		if (err)
-			return err;
-	}
-	return scx_bpf_create_dsq(SCX_AUCTION_DSQ_BELOW, NUMA_NO_NODE);
+/* Record why the scheduler stopped, for `auctioneer kernel status`. */
+void BPF_STRUCT_OPS(auction_exit, struct scx_exit_info *ei)
+{
+	struct scx_auction_exit *ex = bpf_map_lookup_elem(&auc_exit, &zero);
+
+	if (!ex)
+		return;
+	bpf_probe_read_kernel_str(ex->reason, sizeof(ex->reason), ei->reason);
+	bpf_probe_read_kernel_str(ex->msg, sizeof(ex->msg), ei->msg);
+	ex->exit_code = ei->exit_code;
+	ex->kind = ei->kind;
 }
 
 SCX_OPS_DEFINE(auction_ops,
@@ -446,6 +469,9 @@ SCX_OPS_DEFINE(auction_ops,
 	       .running = (void *)auction_running,
 	       .stopping = (void *)auction_stopping,
 	       .init_task = (void *)auction_init_task,
+	       .enable = (void *)auction_enable,
+	       .cgroup_move = (void *)auction_cgroup_move,
 	       .init = (void *)auction_init,
-	       .timeout_ms = 5000,
+	       .exit = (void *)auction_exit,
+	       .timeout_ms = 10000,
 	       .name = "auction");

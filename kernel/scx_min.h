@@ -8,7 +8,7 @@
  * CONFIG_SCHED_CLASS_EXT, so its BTF has no struct sched_ext_ops and no
  * scx_bpf_* kfuncs. This header declares, by hand and by the upstream names
  * (linux tools/sched_ext/include/scx/common.bpf.h, sched-ext/scx), only what
- * the prototype touches. It is written from the documented API, not copied.
+ * the scheduler touches. It is written from the documented API, not copied.
  *
  * It stays correct on a real sched_ext kernel because nothing here fixes a
  * layout the kernel owns:
@@ -42,14 +42,48 @@ typedef _Bool bool;
 #define false 0
 
 /* Only the fields the scheduler reads; offsets come from the kernel (CO-RE). */
+/* Kfunc prototypes are matched against the kernel's by kind and name, so a
+ * struct passed by pointer must be in the BTF as a struct, not a forward
+ * declaration: task_struct's by-value cpus_mask (never read) puts it there. */
+struct cpumask {
+	unsigned long bits[1];
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int pid;
 	int tgid;
 	unsigned int flags;
+	int nr_cpus_allowed;
+	const struct cpumask *cpus_ptr;
+	struct cpumask cpus_mask;
 } __attribute__((preserve_access_index));
 
-/* Passed by pointer only. */
-struct scx_init_task_args;
+struct kernfs_node {
+	__u64 id; /* a cgroup v2 directory's inode number */
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct scx_init_task_args {
+	bool fork;
+	struct cgroup *cgroup;
+} __attribute__((preserve_access_index));
+
+enum scx_exit_kind { SCX_EXIT_NONE }; /* CO-RE matches an enum to an enum */
+
+struct scx_exit_info {
+	enum scx_exit_kind kind;
+	s32 exit_cpu;
+	s64 exit_code;
+	u64 flags;
+	const char *reason;
+	unsigned long *bt;
+	u32 bt_len;
+	char *msg;
+	char *dump;
+} __attribute__((preserve_access_index));
 
 #define PF_KTHREAD 0x00200000
 
@@ -58,6 +92,8 @@ struct scx_init_task_args;
 #define SCX_DSQ_GLOBAL (SCX_DSQ_FLAG_BUILTIN | 1)
 #define SCX_DSQ_LOCAL (SCX_DSQ_FLAG_BUILTIN | 2)
 #define SCX_SLICE_DFL 20000000ULL /* 20 ms, as the kernel's default */
+#define SCX_KICK_IDLE 1
+#define SCX_ENQ_WAKEUP 1ULL
 #define NUMA_NO_NODE (-1)
 
 /* kfuncs (kernel/sched/ext.c). */
@@ -65,17 +101,24 @@ s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
 s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
 s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
 			   bool *is_idle) __ksym;
+s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
+void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
 #ifdef SCX_AUCTION_KERNEL_6_12
 void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym;
+void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+			    u64 enq_flags) __ksym;
 bool scx_bpf_consume(u64 dsq_id) __ksym;
 #define scx_bpf_dsq_insert scx_bpf_dispatch
+#define scx_bpf_dsq_insert_vtime scx_bpf_dispatch_vtime
 #define scx_bpf_dsq_move_to_local scx_bpf_consume
 #else
 void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym;
+void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+			      u64 enq_flags) __ksym;
 bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
 #endif
 
-/* The callbacks the prototype implements, by the kernel's member names;
+/* The callbacks the scheduler implements, by the kernel's member names;
  * everything else in the kernel's struct keeps its default (zero). */
 struct sched_ext_ops {
 	s32 (*select_cpu)(struct task_struct *p, s32 prev_cpu, u64 wake_flags);
@@ -84,7 +127,10 @@ struct sched_ext_ops {
 	void (*running)(struct task_struct *p);
 	void (*stopping)(struct task_struct *p, bool runnable);
 	s32 (*init_task)(struct task_struct *p, struct scx_init_task_args *args);
+	void (*enable)(struct task_struct *p);
+	void (*cgroup_move)(struct task_struct *p, struct cgroup *from, struct cgroup *to);
 	s32 (*init)(void);
+	void (*exit)(struct scx_exit_info *info);
 	u64 flags;
 	u32 timeout_ms;
 	char name[128];

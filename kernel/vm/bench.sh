@@ -1,0 +1,30 @@
+# The bench suite, inside the guest: perf bench sched pipe and messaging and
+# hackbench under EEVDF, the project's scheduler, scx_simple and scx_central,
+# interleaved round by round in one boot. Every figure is from an emulated
+# (TCG) machine: a comparison between schedulers in the same boot, not a
+# hardware number. Writes bench.json into the share ($1).
+S=$1; R=${RUNS:-3}; OUT=$S/bench.txt; : > $OUT
+state() { cat /sys/kernel/sched_ext/state; }
+wait_state() { i=0; while [ "$(state)" != "$1" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done; }
+measure() { # one sample of each benchmark under scheduler $1
+  p=$(timeout 120 perf bench sched pipe -l 5000 2>&1 | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
+  m=$(timeout 120 perf bench sched messaging -g 2 -l 50 2>&1 | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
+  h=$(timeout 120 hackbench -g 2 -l 50 2>&1 | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
+  echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
+}
+ok=0
+for r in $(seq 1 "$R"); do
+  measure eevdf
+  auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || ok=1
+  measure auction
+  auctioneer kernel status --json "$S/bench-status-$r.json" > /dev/null
+  auctioneer kernel unload > /dev/null
+  for b in scx_simple scx_central; do
+    "$S/$b" > /dev/null 2>&1 & pid=$!
+    wait_state enabled
+    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${b#scx_}" ] || { echo "$b did not come up"; ok=1; }
+    measure "$b"
+    kill -INT $pid; wait $pid; wait_state disabled
+  done
+done
+exit $ok

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Boot Debian's newest sched_ext kernel under QEMU and run a guest suite
+# against the project's scheduler (kernel/scx_auction.bpf.c).
+#
+#   kernel/vm/run.sh [test|bench|accept]     (root: apt-get, dpkg-deb)
+#
+#   test    (make scx-vm-test, CI) register; mixed bid classes with budgets
+#           through `auctioneer kernel`; a starvation workload; perf bench
+#           pipe and messaging; unregister under load
+#   bench   the same scheduler against EEVDF, scx_simple and scx_central
+#           (built here at run time from Debian's linux-source for the same
+#           kernel, never kept in the project), interleaved, in one boot
+#   accept  RUNS (default 20) rounds of perf bench pipe and messaging
+#   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction
+#
+# Env: CACHE (downloads, extracted kernel, initramfs, baseline builds; default
+# /var/cache/auctioneer/scx-vm, reused between runs), ACCEL (default
+# tcg,thread=multi: real 2-vCPU parallelism; this host's KVM cannot boot a
+# stock kernel, see README.md), VM_TIMEOUT (s, default 600), RUNS.
+#
+# Exit status 0 only if the guest came back with result "ok", the verifier
+# accepted every program, and the console shows no sched_ext disable other
+# than "unregistered from user space", no Oops and no stalled task.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SUITE=${1:-test}
+case $SUITE in test|bench|accept|mix) ;; *) echo "usage: $0 [test|bench|accept|mix]" >&2; exit 2 ;; esac
+CACHE=${CACHE:-/var/cache/auctioneer/scx-vm}
+ACCEL=${ACCEL:-tcg,thread=multi}
+W=$(mktemp -d /tmp/scx-vm.XXXXXX)
+SHARE=$W/share; mkdir -p "$SHARE"
+t0=$SECONDS; lap() { echo "== [$((SECONDS - t0))s] $*"; }
+[[ $(id -u) == 0 ]] || { echo "$0: needs root (apt-get download, dpkg-deb, QEMU's 9p)" >&2; exit 2; }
+[[ -x $REPO/.venv/bin/auctioneer ]] || { echo "$0: no $REPO/.venv (run make .venv/.native)" >&2; exit 2; }
+
+lap "kernel (resolve, download, extract into $CACHE)"
+source "$HERE/kernel.sh"
+echo "kernel $KVER"
+
+lap "build scx_auction.bpf.o"
+make -s -C "$REPO/kernel" BUILD="$W/build"
+cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
+if [[ $SUITE == bench ]]; then
+    lap "baselines: scx_simple, scx_central from linux-source for $KVER"
+    source "$HERE/baselines.sh"
+    cp "$BASELINES"/scx_simple "$BASELINES"/scx_central "$SHARE/"
+fi
+cat > "$SHARE/env.sh" <<EOF
+export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
+EOF
+
+lap "initramfs"
+INITRD=$CACHE/initrd-$KVER.gz
+if [[ ! -s $INITRD || $HERE/init.sh -nt $INITRD ]]; then
+    R=$W/initrd; mkdir -p "$R"/{bin,dev,proc,sys,host,mods}
+    cp /bin/busybox "$R/bin/"
+    for a in sh mount insmod mkdir chroot poweroff cat echo; do ln -sf busybox "$R/bin/$a"; done
+    for m in fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p; do
+        xz -dc "$MOD/kernel/$m.ko.xz" > "$R/mods/${m##*/}.ko"
+    done
+    cp "$HERE/init.sh" "$R/init"; chmod +x "$R/init"
+    (cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD")
+fi
+
+lap "boot ($ACCEL, 2 vCPUs, 2 GiB), suite $SUITE"
+rc=0
+timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp 2 -m 2G \
+    -nographic -no-reboot -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
+    -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
+    -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
+    -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+    -fsdev local,id=w,path="$SHARE",security_model=none -device virtio-9p-pci,fsdev=w,mount_tag=work \
+    > "$W/console.log" 2>&1 || rc=$?
+tr -d '\r' < "$W/console.log" > "$W/console.txt"
+grep -aE '^(GUEST|init:|RESULT|verifier)|sched_ext|Oops|panic|BUG' "$W/console.txt" || true
+fail() { echo "FAIL: $*"; FAILED=1; }
+FAILED=0
+((rc == 0)) || fail "qemu exited $rc (124: the guest did not come back within ${VM_TIMEOUT:-600} s)"
+[[ $(cat "$SHARE/result" 2>/dev/null) == ok ]] || fail "guest result: $(cat "$SHARE/result" 2>/dev/null || echo none)"
+grep -aE 'sched_ext: BPF scheduler .* disabled' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
+    | grep -v 'unregistered from user space' && fail "a sched_ext disable other than unregistered"
+grep -aqE 'Oops|BUG:|Kernel panic' "$W/console.txt" && fail "guest kernel Oops/BUG/panic"
+grep -aqE 'failed to run for|runnable task stall' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
+    && fail "stalled task"
+mkdir -p "$REPO/out/scx-vm"
+cp "$W/console.txt" "$REPO/out/scx-vm/console-$SUITE.txt"
+cp "$SHARE"/*.json "$SHARE"/*.txt "$REPO/out/scx-vm/" 2>/dev/null || true
+lap "done: $( ((FAILED)) && echo FAIL || echo ok ); transcript and results in out/scx-vm/"
+rm -rf "$W"
+exit "$FAILED"

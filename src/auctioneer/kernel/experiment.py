@@ -1,0 +1,161 @@
+"""Experiments on the loaded scheduler with CPU-bound tasks: bid classes and starvation.
+
+* :func:`run_mix` -- classes of busy-loop processes, one cgroup per class with
+  the class's bid and budget (a class without a price has no bid), run for a
+  while; each class's measured share of the CPUs (``/proc/<pid>/schedstat``)
+  and payment (the ``auc_accounts`` map) against :func:`~auctioneer.kernel.predict.fluid`
+  at the reserve the published price page sets.
+* :func:`run_starve` -- hogs at the highest bid and one hog with no bid: the
+  free hog must run, and the longest wait any task saw (``max_wait_ns``)
+  must stay under :func:`~auctioneer.kernel.layout.wait_bound_ns`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from auctioneer.kernel.bids import CGROUP_ROOT, BidSpec, parse_bids
+from auctioneer.kernel.layout import MAX_BID, MAX_UNITS, Account, wait_bound_ns
+from auctioneer.kernel.predict import TaskClass, fluid
+from auctioneer.kernel.scheduler import Scheduler
+
+__all__ = ["MixRow", "load_mix", "run_mix", "run_starve"]
+
+SHARE_TOLERANCE = 0.05  # 5 percentage points per class
+SYSTEM_TASKS = 8  # slack for the guest's own runnable tasks in the wait bound
+
+
+@dataclass(frozen=True, slots=True)
+class MixRow:
+    """One class: predicted and measured share of all CPUs, and payments per second."""
+
+    name: str
+    predicted_share: float
+    measured_share: float
+    predicted_paid_per_s: float
+    measured_paid_per_s: float
+
+    @property
+    def share_error_pp(self) -> float:
+        return 100 * (self.measured_share - self.predicted_share)
+
+
+def load_mix(path: Path) -> tuple[int, list[TaskClass]]:
+    """A mix scenario: ``cpus`` and ``classes`` (name, price, tasks, units, budget)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
+        raise ValueError(f"{path}: expected 'cpus' and a 'classes' list")
+    try:
+        classes = [TaskClass(**c) for c in data["classes"]]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: classes: {exc}") from None
+    return int(data.get("cpus", os.cpu_count() or 1)), classes
+
+
+def _hog() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["sh", "-c", "while :; do :; done"])
+
+
+def _runtime_ns(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _accounts(sched: Scheduler) -> tuple[dict[int, Account], float]:
+    """The accounts, stamped with the middle of the (slow, under emulation) read."""
+    t0 = time.monotonic()
+    accounts = sched.accounts()
+    return accounts, (t0 + time.monotonic()) / 2
+
+
+@contextmanager
+def _hogs(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [_hog() for _ in range(n)]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+
+
+def _cgroup(parent: Path, name: str) -> Path:
+    for d in (parent.parent, parent):
+        (d / "cgroup.subtree_control").write_text("+cpu")  # cgroup_move sees the class's cgroup
+        if d == parent.parent:
+            parent.mkdir(exist_ok=True)
+    path = parent / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: float,
+            cgroup_root: Path = CGROUP_ROOT) -> list[MixRow]:
+    """Run the classes for ``seconds``; each class's prediction and measurement."""
+    reserve = sched.reserve()
+    parent = cgroup_root / "auctioneer-mix"
+    groups = {c.name: _cgroup(parent, c.name) for c in classes}
+    specs: list[BidSpec] = []
+    try:
+        with _hogs(sum(c.tasks for c in classes)) as procs:
+            it = iter(procs)
+            members = {c.name: [next(it) for _ in range(c.tasks)] for c in classes}
+            for c in classes:
+                for p in members[c.name]:
+                    (groups[c.name] / "cgroup.procs").write_text(str(p.pid))
+            entries = [{"cgroup": str(groups[c.name]), "price": c.price, "units": c.units,
+                        "budget": c.budget} for c in classes if c.price]
+            specs = parse_bids({"bids": entries}, "mix", cgroup_root)
+            sched.set_bids(specs)
+            time.sleep(0.5)
+            paid0, paid_t0 = _accounts(sched)
+            before = {p.pid: _runtime_ns(p.pid) for p in procs}
+            t0 = time.monotonic()
+            time.sleep(seconds)
+            ran = {p.pid: _runtime_ns(p.pid) - before[p.pid] for p in procs}
+            wall = time.monotonic() - t0
+            paid1, paid_t1 = _accounts(sched)
+    finally:
+        sched.clear_bids(specs)
+        for g in groups.values():
+            g.rmdir()
+        parent.rmdir()
+    predicted = {r.name: r for r in fluid(classes, cpus, reserve)}
+    keys = {s.target: s.key for s in specs}
+    rows = []
+    for c in classes:
+        key = keys.get(f"cgroup {groups[c.name]}")
+        paid = 0
+        if key is not None and key in paid1:
+            paid = paid1[key].charged - (paid0[key].charged if key in paid0 else 0)
+        rows.append(MixRow(c.name, predicted[c.name].share,
+                           sum(ran[p.pid] for p in members[c.name]) / (cpus * wall * 1e9),
+                           predicted[c.name].paid_per_s, paid / (paid_t1 - paid_t0)))
+    return rows
+
+
+def run_starve(sched: Scheduler, hogs: int, seconds: float) -> dict[str, float | int | bool]:
+    """``hogs`` busy loops at the highest bid plus one with no bid; did the free one run in time?"""
+    sched.reset_stats()
+    with _hogs(hogs + 1) as procs:
+        rich, free = procs[:hogs], procs[hogs]
+        specs = parse_bids({"bids": [{"pid": p.pid, "price": MAX_BID, "units": MAX_UNITS}
+                                     for p in rich]}, "starve")
+        sched.set_bids(specs)
+        start = _runtime_ns(free.pid)
+        time.sleep(seconds)
+        free_ns = _runtime_ns(free.pid) - start
+        sched.clear_bids(specs)
+    stats = sched.stats()
+    bound = wait_bound_ns(hogs + SYSTEM_TASKS)
+    max_wait = stats.counters["max_wait_ns"]
+    return {"hogs": hogs, "seconds": seconds, "free_ran_ns": free_ns, "max_wait_ns": max_wait,
+            "bound_ns": bound, "ok": free_ns > 0 and max_wait <= bound}
