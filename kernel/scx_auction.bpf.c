@@ -264,6 +264,41 @@ static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
 	}
 }
 
+/* Charge the run since run_ns: advance the task's vtime by the run over its
+ * weight, and bill the agent, pro rata of a quantum, in micro-units. */
+static __always_inline void charge(struct task_ctx *tc, u64 now)
+{
+	struct scx_auction_account *acct;
+	u64 used, charge;
+
+	if (!tc->weight || !tc->run_ns)
+		return; /* it was on a CPU when the scheduler came in: never started here */
+	used = now - tc->run_ns;
+	tc->run_ns = now;
+	/* used < 2^34 ns (17 s, past the watchdog) keeps price x used/1000 in u64. */
+	if (used > (1ULL << 34))
+		used = 1ULL << 34;
+	/* One run moves the vtime by at most max_units quanta at the free
+	 * weight: a run that went long on a CPU nobody else wanted (the kernel
+	 * refills the slice of a task left alone) does not push it back for it. */
+	tc->vtime += (used < max_units * quantum_ns ? used : max_units * quantum_ns) *
+		     free_weight / tc->weight;
+	if (!tc->agent)
+		return;
+	acct = account_of(tc->agent);
+	if (!acct)
+		return;
+	if (!tc->price) {
+		__sync_fetch_and_add(&acct->free_ns, used);
+		return;
+	}
+	/* price < 2^32 and used < 2^34 ns: price x (used / 1000) < 2^56. */
+	charge = (u64)tc->price * (used / 1000) / (quantum_ns / 1000 ? quantum_ns / 1000 : 1);
+	__sync_fetch_and_add(&acct->charged, charge);
+	__sync_fetch_and_add(&acct->period_charged, charge);
+	__sync_fetch_and_add(&acct->paid_ns, used);
+}
+
 /* ------------------------------------------------------------- ops ---- */
 
 s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -337,15 +372,47 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 }
 
+/* Whether prev, whose slice ran out but which is still runnable, should run
+ * on: the kernel calls ops.dispatch before it queues prev again, so without
+ * this check prev would always lose its CPU to the queue's head, even with
+ * the smaller tag (a task worth more than one CPU would get far less). Charge
+ * the run so far, price the next one, and compare tags with the head. */
+static __always_inline bool keep_running(struct task_struct *prev, struct scx_auction_stats *st)
+{
+	struct task_struct *head;
+	struct task_ctx *tc;
+	u64 now;
+
+	if (!bpf_ksym_exists(scx_bpf_dsq_peek) || !(prev->scx.flags & SCX_TASK_QUEUED))
+		return false;
+	tc = ctx_of(prev);
+	if (!tc || !tc->weight || !tc->run_ns)
+		return false;
+	now = bpf_ktime_get_ns();
+	charge(tc, now);
+	classify(prev, tc, st, now);
+	head = scx_bpf_dsq_peek(SHARED_DSQ);
+	if (head && (s64)(tc->vtime - head->scx.dsq_vtime) >= 0)
+		return false;
+	prev->scx.slice = quantum_ns * tc->units;
+	return true;
+}
+
 void BPF_STRUCT_OPS(auction_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct scx_auction_stats *st = my_stats();
 	u64 t0 = bpf_ktime_get_ns();
-	bool moved = scx_bpf_dsq_move_to_local(SHARED_DSQ);
+	bool moved = false, kept = false;
 
+	if (prev)
+		kept = keep_running(prev, st);
+	if (!kept)
+		moved = scx_bpf_dsq_move_to_local(SHARED_DSQ);
 	if (st) {
 		if (moved)
 			st->dispatched++;
+		if (kept)
+			st->kept++;
 		st->dispatch_calls++;
 		st->dispatch_ns += bpf_ktime_get_ns() - t0;
 	}
@@ -374,40 +441,14 @@ void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 		st->max_wait_ns = delay;
 }
 
-/* Stopping: advance the task's vtime by its run over its weight, and bill
- * the agent, pro rata of a quantum, in micro-units. */
 void BPF_STRUCT_OPS(auction_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tc = ctx_of(p);
-	struct scx_auction_account *acct;
-	u64 used, charge;
 
-	if (!tc || !tc->weight || !tc->run_ns)
-		return; /* it was on a CPU when the scheduler came in: never started here */
-	used = bpf_ktime_get_ns() - tc->run_ns;
-	tc->run_ns = 0;
-	/* used < 2^34 ns (17 s, past the watchdog) keeps price x used/1000 in u64. */
-	if (used > (1ULL << 34))
-		used = 1ULL << 34;
-	/* One run moves the vtime by at most max_units quanta at the free
-	 * weight: a run that went long on a CPU nobody else wanted (the kernel
-	 * refills the slice of a task left alone) does not push it back for it. */
-	tc->vtime += (used < max_units * quantum_ns ? used : max_units * quantum_ns) *
-		     free_weight / tc->weight;
-	if (!tc->agent)
-		return;
-	acct = account_of(tc->agent);
-	if (!acct)
-		return;
-	if (!tc->price) {
-		__sync_fetch_and_add(&acct->free_ns, used);
-		return;
+	if (tc) {
+		charge(tc, bpf_ktime_get_ns());
+		tc->run_ns = 0;
 	}
-	/* price < 2^32 and used < 2^34 ns: price x (used / 1000) < 2^56. */
-	charge = (u64)tc->price * (used / 1000) / (quantum_ns / 1000 ? quantum_ns / 1000 : 1);
-	__sync_fetch_and_add(&acct->charged, charge);
-	__sync_fetch_and_add(&acct->period_charged, charge);
-	__sync_fetch_and_add(&acct->paid_ns, used);
 }
 
 static __always_inline u64 cgroup_id(struct cgroup *cgrp)

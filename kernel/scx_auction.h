@@ -50,6 +50,7 @@ struct scx_auction_stats {
 	__u64 out_of_budget;   /* ... of which out of budget */
 	__u64 kicks;           /* idle CPUs kicked by enqueue */
 	__u64 dispatched;      /* dispatches that moved a task to the local DSQ */
+	__u64 kept;            /* dispatches that let the running task run on (smallest tag) */
 	__u64 page_retries;    /* price page reads that had to retry */
 	__u64 page_fallbacks;  /* reads that gave up and used the last good page */
 	__u64 dispatch_calls;

@@ -49,7 +49,14 @@ struct cpumask {
 	unsigned long bits[1];
 } __attribute__((preserve_access_index));
 
+struct sched_ext_entity {
+	u32 flags;      /* SCX_TASK_QUEUED: still runnable */
+	u64 slice;      /* writable from struct_ops programs */
+	u64 dsq_vtime;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	struct sched_ext_entity scx;
 	int pid;
 	int tgid;
 	unsigned int flags;
@@ -94,6 +101,7 @@ struct scx_exit_info {
 #define SCX_SLICE_DFL 20000000ULL /* 20 ms, as the kernel's default */
 #define SCX_KICK_IDLE 1
 #define SCX_ENQ_WAKEUP 1ULL
+#define SCX_TASK_QUEUED 1
 #define NUMA_NO_NODE (-1)
 
 /* kfuncs (kernel/sched/ext.c). */
@@ -116,6 +124,12 @@ void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_fl
 void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
 			      u64 enq_flags) __ksym;
 bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
+#endif
+/* The DSQ's first task without taking it (Linux >= 6.19); weak: absent on an
+ * older kernel, where bpf_ksym_exists() is false and the caller does without. */
+struct task_struct *scx_bpf_dsq_peek(u64 dsq_id) __ksym __weak;
+#ifndef bpf_ksym_exists /* libbpf >= 1.2's bpf_helpers.h has it; Debian 12's 1.1 does not */
+#define bpf_ksym_exists(sym) (!!(sym))
 #endif
 
 /* The callbacks the scheduler implements, by the kernel's member names;
