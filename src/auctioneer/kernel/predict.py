@@ -16,7 +16,7 @@ otherwise; each task at most one CPU.
 Example:
     >>> gold, free = TaskClass("gold", 90_000, 1), TaskClass("free", 0, 1)
     >>> {c.name: round(c.share, 3) for c in fluid([gold, free], cpus=1)}
-    {'gold': 0.9, 'free': 0.1}
+    {'gold': 0.909, 'free': 0.091}
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from auctioneer.kernel.layout import (
     MAX_BID,
     MAX_UNITS,
     QUANTUM_NS,
-    U32_MAX,
     U64_MAX,
+    Bid,
 )
 
 __all__ = ["ClassResult", "TaskClass", "fluid", "simulate"]
@@ -51,10 +51,9 @@ class TaskClass:
     budget: int = 0
 
     def __post_init__(self) -> None:
-        require_int(self.price, "price", 0, min(MAX_BID, U32_MAX))
+        Bid(price=self.price, units=self.units, budget=self.budget)  # the map's ranges
+        require_int(self.price, "price", 0, MAX_BID)
         require_int(self.tasks, "tasks", 1, 4096)
-        require_int(self.units, "units", 1, MAX_UNITS)
-        require_int(self.budget, "budget", 0, U64_MAX)
 
 
 @dataclass(frozen=True, slots=True)
