@@ -1,4 +1,4 @@
-"""Facts about the sched_ext prototype's BPF object, for the design document.
+"""Facts about the sched_ext scheduler's BPF object, for the design document.
 
 :func:`bpf_facts` builds ``kernel/`` with its Makefile (clang, BPF target)
 and reads the object back with ``llvm-objdump``: the instruction count of
@@ -93,5 +93,6 @@ def bpf_facts(build_dir: Path, kernel_dir: Path = KERNEL_DIR, kernel: str = "6.1
         "kfuncs": kfuncs,
         "struct_ops_section": ".struct_ops.link" in sections,
         "loaded": False,
-        "why_not_loaded": "the build machine's kernel lacks CONFIG_SCHED_CLASS_EXT",
+        "why_not_loaded": "the build machine's kernel lacks CONFIG_SCHED_CLASS_EXT; "
+                          "make scx-vm-test loads it on Debian's sched_ext kernel under QEMU",
     }

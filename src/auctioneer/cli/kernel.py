@@ -213,7 +213,9 @@ def mix_command(
 ) -> None:
     """Run bid classes of CPU-bound tasks; measured shares and payments vs the prediction.
 
-    Exits 1 when any class's share is off by more than 5 percentage points.
+    The prediction is the policy's slice-by-slice reference (the fluid model
+    alongside). Exits 1 when any class's share is off by more than 5
+    percentage points.
     """
     _check_out(json_path, "--json")
     from auctioneer.kernel import load_mix, run_mix
@@ -227,12 +229,12 @@ def mix_command(
         raise _fail("the scheduler is not loaded (auctioneer kernel load)")
     rows = run_mix(sched, cpus, classes, seconds)
     typer.echo(f"reserve {sched.reserve()} (price page)")
-    typer.echo(f"{'class':<10} {'predicted':>9} {'measured':>9} {'error pp':>9} "
+    typer.echo(f"{'class':<10} {'reference':>9} {'fluid':>7} {'measured':>9} {'error pp':>9} "
                f"{'paid/s pred':>13} {'paid/s meas':>13}")
     for r in rows:
-        typer.echo(f"{r.name:<10} {100 * r.predicted_share:>8.2f}% {100 * r.measured_share:>8.2f}%"
-                   f" {r.share_error_pp:>+9.2f} {r.predicted_paid_per_s:>13.0f}"
-                   f" {r.measured_paid_per_s:>13.0f}")
+        typer.echo(f"{r.name:<10} {100 * r.predicted_share:>8.2f}% {100 * r.fluid_share:>6.2f}%"
+                   f" {100 * r.measured_share:>8.2f}% {r.share_error_pp:>+9.2f}"
+                   f" {r.predicted_paid_per_s:>13.0f} {r.measured_paid_per_s:>13.0f}")
     worst = max(abs(r.share_error_pp) for r in rows)
     verdict = "PASS" if worst <= 5 else "MISS"
     typer.echo(f"worst share error {worst:.2f} pp (target <= 5): {verdict}")
