@@ -16,7 +16,7 @@
 # Env: CACHE (downloads, extracted kernel, initramfs, baseline builds; default
 # /var/cache/auctioneer/scx-vm, reused between runs), ACCEL (default
 # tcg,thread=multi: real 2-vCPU parallelism; this host's KVM cannot boot a
-# stock kernel, see README.md), VM_TIMEOUT (s, default 600), RUNS.
+# stock kernel, see README.md), VM_TIMEOUT (s, default 900), RUNS.
 #
 # Exit status 0 only if the guest came back with result "ok", the verifier
 # accepted every program, and the console shows no sched_ext disable other
@@ -65,7 +65,7 @@ fi
 
 lap "boot ($ACCEL, 2 vCPUs, 2 GiB), suite $SUITE"
 rc=0
-timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp 2 -m 2G \
+timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp 2 -m 2G \
     -nographic -no-reboot -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
     -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
     -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
@@ -76,7 +76,7 @@ tr -d '\r' < "$W/console.log" > "$W/console.txt"
 grep -aE '^(GUEST|init:|RESULT|verifier)|sched_ext|Oops|panic|BUG' "$W/console.txt" || true
 fail() { echo "FAIL: $*"; FAILED=1; }
 FAILED=0
-((rc == 0)) || fail "qemu exited $rc (124: the guest did not come back within ${VM_TIMEOUT:-600} s)"
+((rc == 0)) || fail "qemu exited $rc (124: the guest did not come back within ${VM_TIMEOUT:-900} s)"
 [[ $(cat "$SHARE/result" 2>/dev/null) == ok ]] || fail "guest result: $(cat "$SHARE/result" 2>/dev/null || echo none)"
 grep -aE 'sched_ext: BPF scheduler .* disabled' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
     | grep -v 'unregistered from user space' && fail "a sched_ext disable other than unregistered"
