@@ -97,6 +97,7 @@ def _controller_bid(sched: Scheduler, cgroup_root: Path) -> Iterator[None]:
     Otherwise the experiment's own reads and clean-up run at the free weight
     behind the busy loops it started, which under emulation takes minutes. It
     sleeps through the measurement, so it takes no share from the classes.
+    Enter it after starting the hogs: children inherit the cgroup.
     """
     (cgroup_root / "cgroup.subtree_control").write_text("+cpu")
     ctl = cgroup_root / "auctioneer-ctl"
@@ -131,7 +132,7 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
     groups = {c.name: _cgroup(parent, c.name) for c in classes}
     specs: list[BidSpec] = []
     try:
-        with _controller_bid(sched, cgroup_root), _hogs(sum(c.tasks for c in classes)) as procs:
+        with _hogs(sum(c.tasks for c in classes)) as procs, _controller_bid(sched, cgroup_root):
             it = iter(procs)
             members = {c.name: [next(it) for _ in range(c.tasks)] for c in classes}
             for c in classes:
@@ -176,7 +177,7 @@ def run_starve(sched: Scheduler, hogs: int, seconds: float,
                cgroup_root: Path = CGROUP_ROOT) -> dict[str, float | int | bool]:
     """``hogs`` busy loops at the highest bid plus one with no bid; did the free one run in time?"""
     sched.reset_stats()
-    with _controller_bid(sched, cgroup_root), _hogs(hogs + 1) as procs:
+    with _hogs(hogs + 1) as procs, _controller_bid(sched, cgroup_root):
         rich, free = procs[:hogs], procs[hogs]
         specs = parse_bids({"bids": [{"pid": p.pid, "price": MAX_BID, "units": MAX_UNITS}
                                      for p in rich]}, "starve")
