@@ -63,28 +63,46 @@ if [[ ! -s $INITRD || $HERE/init.sh -nt $INITRD ]]; then
     (cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD")
 fi
 
-lap "boot ($ACCEL, 2 vCPUs, 2 GiB), suite $SUITE"
-rc=0
-timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp 2 -m 2G \
-    -nographic -no-reboot -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
-    -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
-    -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
-    -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
-    -fsdev local,id=w,path="$SHARE",security_model=none -device virtio-9p-pci,fsdev=w,mount_tag=work \
-    > "$W/console.log" 2>&1 || rc=$?
-tr -d '\r' < "$W/console.log" > "$W/console.txt"
-grep -aE '^(GUEST|init:|RESULT|verifier)|sched_ext|Oops|panic|BUG' "$W/console.txt" || true
+boot() {
+    lap "boot ($ACCEL, 2 vCPUs, 2 GiB), suite $SUITE"
+    rm -f "$SHARE/result" "$SHARE/dmesg.txt"
+    rc=0
+    timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp 2 -m 2G \
+        -nographic -no-reboot -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
+        -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
+        -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
+        -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+        -fsdev local,id=w,path="$SHARE",security_model=none \
+        -device virtio-9p-pci,fsdev=w,mount_tag=work > "$W/console.log" 2>&1 || rc=$?
+    tr -d '\r' < "$W/console.log" > "$W/console.txt"
+}
+verdict() {
+    FAILED=0
+    grep -aE '^(GUEST|init:|RESULT|verifier)|sched_ext|Oops|panic|BUG' "$W/console.txt" || true
+    ((rc == 0)) || fail "qemu exited $rc (124: the guest did not come back within ${VM_TIMEOUT:-900} s)"
+    [[ $(cat "$SHARE/result" 2>/dev/null) == ok ]] || fail "guest result: $(cat "$SHARE/result" 2>/dev/null || echo none)"
+    grep -aE 'sched_ext: BPF scheduler .* disabled' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
+        | grep -v 'unregistered from user space' && fail "a sched_ext disable other than unregistered"
+    grep -aqE 'Oops|BUG:|Kernel panic' "$W/console.txt" && fail "guest kernel Oops/BUG/panic"
+    grep -aqE 'failed to run for|runnable task stall' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
+        && fail "stalled task"
+    return 0
+}
 fail() { echo "FAIL: $*"; FAILED=1; }
-FAILED=0
-((rc == 0)) || fail "qemu exited $rc (124: the guest did not come back within ${VM_TIMEOUT:-900} s)"
-[[ $(cat "$SHARE/result" 2>/dev/null) == ok ]] || fail "guest result: $(cat "$SHARE/result" 2>/dev/null || echo none)"
-grep -aE 'sched_ext: BPF scheduler .* disabled' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
-    | grep -v 'unregistered from user space' && fail "a sched_ext disable other than unregistered"
-grep -aqE 'Oops|BUG:|Kernel panic' "$W/console.txt" && fail "guest kernel Oops/BUG/panic"
-grep -aqE 'failed to run for|runnable task stall' "$W/console.txt" "$SHARE/dmesg.txt" 2>/dev/null \
-    && fail "stalled task"
+boot; verdict
+# QEMU 7.2's multi-threaded TCG mishandles the kernel patching its own text
+# across vCPUs (static keys flip when sched_ext enables or disables): an
+# "Oops: int3" at a patch site. That is the emulator's fault, so the suite
+# runs once more; a stall or an ejection is never retried.
+if ((FAILED)) && grep -aq 'Oops: int3' "$W/console.txt" \
+    && ! grep -aqE 'failed to run for|runnable task stall|disabled \((runnable|BPF|SCX)' "$W/console.txt"; then
+    echo "== int3 Oops at a text-patch site (an MTTCG artefact): running the suite once more"
+    cp "$W/console.txt" "$W/console-oops.txt"
+    boot; verdict
+fi
 mkdir -p "$REPO/out/scx-vm"
 cp "$W/console.txt" "$REPO/out/scx-vm/console-$SUITE.txt"
+[[ -f $W/console-oops.txt ]] && cp "$W/console-oops.txt" "$REPO/out/scx-vm/console-$SUITE-oops.txt"
 cp "$SHARE"/*.json "$SHARE"/*.txt "$REPO/out/scx-vm/" 2>/dev/null || true
 lap "done: $( ((FAILED)) && echo FAIL || echo ok ); transcript and results in out/scx-vm/"
 rm -rf "$W"
