@@ -33,6 +33,11 @@ and capacity), then recovered by :func:`~auctioneer.exchange.durable.open_exchan
 -- read, decode, apply through the batch path, check -- in commands per
 second; target >= 2,000,000 (:data:`TARGET_REPLAY`).
 
+**Decoding** (:func:`decode_rates`): the journal payloads of the stream
+decoded by ``json.loads`` plus the hand-written strict decoder (the
+reference) and by :func:`~auctioneer.exchange.codec.decode_command_json`
+(msgspec tagged structs), commands per second each, best of the repeats.
+
 **Memory** (:func:`memory_figures`): bytes per resting order and per market
 for the Python engine (``tracemalloc``: the growth from resting 20,000
 non-crossing orders, and from listing 200 markets, divided by their number;
@@ -49,6 +54,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import tempfile
@@ -74,8 +80,9 @@ from auctioneer.exchange import (
     Side,
 )
 from auctioneer.exchange._match import Book
+from auctioneer.exchange.codec import decode_command, decode_command_json
 from auctioneer.exchange.durable import open_exchange
-from auctioneer.exchange.journal import FsyncPolicy, Journal
+from auctioneer.exchange.journal import FsyncPolicy, Journal, encode_record
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import (
     Environment,
@@ -103,6 +110,7 @@ __all__ = [
     "evaluate_targets",
     "memory_figures",
     "order_stream",
+    "decode_rates",
     "parse_engines",
     "replay_rate",
     "run_exchange_bench",
@@ -238,6 +246,8 @@ class ExchangeBenchResult:
     memory: Memory | None = None
     replay_rate: float | None = None
     """Journaled commands per second recovered (median over the repeats)."""
+    decode: dict[str, float] | None = None
+    """Journal payloads decoded per second, by decoder."""
 
     def run(self, engine: str) -> EngineRun | None:
         """The figures of ``engine``, if it ran."""
@@ -397,10 +407,37 @@ def run_exchange_bench(config: ExchangeBenchConfig,
     memory = memory_figures()
     step("replay")
     replayed = float(median(replay_rate(stream) for _ in range(config.repeats)))
+    step("decoding")
+    decoded = decode_rates(stream, config.repeats)
     result = ExchangeBenchResult(config, environment(), tuple(runs), timer, (),
-                                 time.perf_counter() - started, memory, replayed)
+                                 time.perf_counter() - started, memory, replayed, decoded)
     return ExchangeBenchResult(config, result.environment, result.runs, timer,
-                               evaluate_targets(result), result.elapsed_s, memory, replayed)
+                               evaluate_targets(result), result.elapsed_s, memory, replayed,
+                               decoded)
+
+
+def decode_rates(stream: Sequence[Order], repeats: int) -> dict[str, float]:
+    """Journal payloads of ``stream`` decoded per second by each decoder (best of
+    ``repeats``); both must give the same commands."""
+    _, args, _ = _auctioneer(stream)
+    payloads = [encode_record(1, a[0])[16:] for a in args]
+    decoders: dict[str, Callable[[bytes], object]] = {
+        "json.loads + hand-written": lambda p: decode_command(json.loads(p)),
+        "msgspec": decode_command_json,
+    }
+    rates: dict[str, float] = {}
+    results = []
+    for name, decode in decoders.items():
+        best = 0.0
+        for _ in range(repeats):
+            start = time.perf_counter()
+            out = [decode(p) for p in payloads]
+            best = max(best, len(payloads) / (time.perf_counter() - start))
+        rates[name] = best
+        results.append(out)
+    if results[0] != results[1]:  # pragma: no cover - the differential test holds them equal
+        raise AssertionError("the decoders disagree")
+    return rates
 
 
 def replay_rate(stream: Sequence[Order]) -> float:

@@ -74,6 +74,10 @@ def print_report(result: ExchangeBenchResult, console: Console) -> None:
                       f"{memory.native_order:,.0f} bytes per order of capacity, "
                       f"{memory.native_level:,.0f} per price level of capacity",
                       highlight=False)
+    if result.decode:
+        console.print("Journal decoding: " + ", ".join(
+            f"{name} {rate:,.0f} commands/s" for name, rate in result.decode.items()),
+            highlight=False)
     for target in result.targets:
         style = {True: "green", False: "red", None: "yellow"}[target.passed]
         console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
