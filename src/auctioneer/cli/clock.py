@@ -29,6 +29,7 @@ import typer
 from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
+    bad,
     float_in,
     int_in,
     one_of,
@@ -73,18 +74,14 @@ def register(app: typer.Typer, *, generate_app: typer.Typer, bench_app: typer.Ty
 # Option parsing
 
 
-def _bad(option: str, message: str) -> typer.BadParameter:
-    return typer.BadParameter(message, param_hint=f"'{option}'")
-
-
 def _share(text: str, option: str, low: float = 0.0, high: float = 1.0) -> float:
     """A share or load (a statistic of the generator, not money): a float is fine."""
     try:
         value = float(Fraction(text.strip()))
     except (ValueError, ZeroDivisionError):
-        raise _bad(option, f"{text!r} is not a number") from None
+        raise bad(option, f"{text!r} is not a number") from None
     if not low <= value <= high:
-        raise _bad(option, f"{text!r} is out of range: it must be {low:g}..{high:g}")
+        raise bad(option, f"{text!r} is out of range: it must be {low:g}..{high:g}")
     return value
 
 
@@ -100,7 +97,7 @@ def _amount(text: str, option: str, mode: str) -> Fraction:
         else:
             value = parse_fraction(raw, option)
     except ValueError as exc:
-        raise _bad(option, str(exc)) from None
+        raise bad(option, str(exc)) from None
     return value
 
 
@@ -121,7 +118,7 @@ def parse_rule(mode: str, *, alpha: str | None, delta: str | None,
         return base.with_values(**values)
     except ValueError as exc:
         word = str(exc).split()[0]
-        raise _bad(f"--{word}" if word in values else "--alpha", str(exc)) from None
+        raise bad(f"--{word}" if word in values else "--alpha", str(exc)) from None
 
 
 # --------------------------------------------------------------------------
@@ -208,7 +205,7 @@ def clock_command(
     chosen = [name for name, flag in (("normalised", normalise), ("relative", relative),
                                       ("absolute", absolute)) if flag]
     if len(chosen) > 1:
-        raise _bad("--normalise/--relative/--absolute",
+        raise bad("--normalise/--relative/--absolute",
                    f"choose one step mode, not {' and '.join(chosen)}")
     rule = parse_rule(chosen[0] if chosen else "relative", alpha=alpha, delta=delta,
                       epsilon=epsilon)
@@ -226,7 +223,7 @@ def clock_command(
         market = (loads_market(sys.stdin.read(), "<stdin>") if file == "-"
                   else load_market(Path(file)))
     except MarketFileError as exc:
-        raise _bad("FILE.json", str(exc)) from None
+        raise bad("FILE.json", str(exc)) from None
     name = "<stdin>" if file == "-" else file
     packages = _packages(market, bids) if bids is not None else None
     result = _run_with_progress(market, rule, limit, Console(stderr=True))
@@ -278,7 +275,7 @@ def _packages(market: Market, bids: Path) -> Packages:
     try:
         return Packages.from_bids(market, load_bids(bids))
     except ValueError as exc:  # BidsFileError included
-        raise _bad("--bids", str(exc)) from None
+        raise bad("--bids", str(exc)) from None
 
 
 def _proxy_round(market: Market, result: ClockResult, packages: Packages | None, method: str,
@@ -289,7 +286,7 @@ def _proxy_round(market: Market, result: ClockResult, packages: Packages | None,
     try:
         return run_proxy(market, result, packages, method=method, time_limit=time_limit)
     except ValueError as exc:  # ActivityError names the user and bundle
-        raise _bad("--bids", str(exc)) from None
+        raise bad("--bids", str(exc)) from None
 
 
 def _run_with_progress(market: Market, rule: StepRule, limit: int,
@@ -311,7 +308,7 @@ def _run_with_progress(market: Market, rule: StepRule, limit: int,
         try:
             return run_clock(market, rule, max_rounds=limit, progress=step)
         except ValueError as exc:  # the market's money could overflow: bad input
-            raise _bad("FILE.json", str(exc)) from None
+            raise bad("FILE.json", str(exc)) from None
 
 
 # --------------------------------------------------------------------------
@@ -371,7 +368,7 @@ def generate_clock(
                                  sellers=shares["sellers"], traders=shares["traders"])
     except ValueError as exc:
         word = str(exc).split()[0]
-        raise _bad(f"--{word}", str(exc)) from None
+        raise bad(f"--{word}", str(exc)) from None
     text = dumps_market(market)
     if output is None:
         typer.echo(text, nl=False)
@@ -380,7 +377,7 @@ def generate_clock(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+        raise bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {output}: {market.shape[0]:,} users, {len(market.pools):,} pools "
                f"({n_clusters} cluster{'' if n_clusters == 1 else 's'} x {n_resources} "
                f"type{'' if n_resources == 1 else 's'})", err=True)
@@ -424,7 +421,7 @@ def bench_clock(
     try:
         parsed = None if sizes is None else bench.parse_sizes(sizes)
     except ValueError as exc:
-        raise _bad("--sizes", str(exc)) from None
+        raise bad("--sizes", str(exc)) from None
     config = bench.ClockBenchConfig.build(
         sizes=parsed,
         repeats=None if repeats is None else int_in(repeats, "--repeats", 1, 1000),

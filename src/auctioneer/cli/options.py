@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 __all__ = [
+    "bad",
     "JsonOption",
     "float_in",
     "int_in",
@@ -37,6 +38,11 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+def bad(option: str, message: str) -> typer.BadParameter:
+    """The usage error for ``option``: one line naming it, exit status 2."""
+    return typer.BadParameter(message, param_hint=f"'{option}'")
+
 
 def _check_writable(path: Path | None, directory: bool) -> Path | None:
     """``path`` once a file (or, with ``directory``, files in it) could be written there.
@@ -146,7 +152,7 @@ def parsed(parse: Callable[[str], _T], text: str, option: str) -> _T:
     try:
         return parse(text)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
+        raise bad(option, str(exc)) from None
 
 
 def int_in(text: str, option: str, low: int, high: int | None = None) -> int:
@@ -154,12 +160,10 @@ def int_in(text: str, option: str, low: int, high: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an integer", param_hint=f"'{option}'") from None
+        raise bad(option, f"{text!r} is not an integer") from None
     if value < low or (high is not None and value > high):
         bound = f"{low}..{high}" if high is not None else f"at least {low}"
-        raise typer.BadParameter(
-            f"{text!r} is out of range: it must be {bound}", param_hint=f"'{option}'"
-        )
+        raise bad(option, f"{text!r} is out of range: it must be {bound}")
     return value
 
 
@@ -169,25 +173,21 @@ def float_in(text: str, option: str, low: float, high: float | None = None,
     try:
         value = float(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a number", param_hint=f"'{option}'") from None
+        raise bad(option, f"{text!r} is not a number") from None
     if not math.isfinite(value):
-        raise typer.BadParameter(f"{text!r} is not a finite number", param_hint=f"'{option}'")
+        raise bad(option, f"{text!r} is not a finite number")
     too_low = value <= low if low_open else value < low
     if too_low or (high is not None and value > high):
         if high is not None:
             bound = f"{low:g}..{high:g}"
         else:
             bound = f"above {low:g}" if low_open else f"at least {low:g}"
-        raise typer.BadParameter(
-            f"{text!r} is out of range: it must be {bound}", param_hint=f"'{option}'"
-        )
+        raise bad(option, f"{text!r} is out of range: it must be {bound}")
     return value
 
 
 def one_of(text: str, option: str, choices: Sequence[str]) -> str:
     """``text`` if it is one of ``choices``."""
     if text not in choices:
-        raise typer.BadParameter(
-            f"{text!r} is not one of {', '.join(choices)}", param_hint=f"'{option}'"
-        )
+        raise bad(option, f"{text!r} is not one of {', '.join(choices)}")
     return text

@@ -22,6 +22,7 @@ import typer
 from auctioneer.cli.app import app, bench_app
 from auctioneer.cli.options import (
     JsonOption,
+    bad,
     int_in,
     output_dir_option,
     plot_option,
@@ -36,10 +37,6 @@ def register(app: typer.Typer, *, bench_app: typer.Typer) -> None:
     """Add ``simulate`` to ``app`` and ``sim`` to ``bench_app``."""
     app.command("simulate")(simulate_command)
     bench_app.command("sim")(bench_sim)
-
-
-def _bad(option: str, message: str) -> typer.BadParameter:
-    return typer.BadParameter(message, param_hint=f"'{option}'")
 
 
 def simulate_command(
@@ -75,7 +72,7 @@ def simulate_command(
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as exc:
-        raise _bad("SCENARIO.yaml", str(exc)) from None
+        raise bad("SCENARIO.yaml", str(exc)) from None
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -93,7 +90,7 @@ def simulate_command(
     try:
         paths = write_outputs(result, out)
     except OSError as exc:
-        raise _bad("--out", f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
+        raise bad("--out", f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
     for path in paths:
         typer.echo(f"wrote {path}", err=True)
 
@@ -128,13 +125,13 @@ def bench_sim(
     try:
         import simpy  # noqa: F401 - the baseline; a dev dependency
     except ImportError:
-        raise _bad("bench sim", "needs SimPy, its baseline: pip install simpy") from None
+        raise bad("bench sim", "needs SimPy, its baseline: pip install simpy") from None
     n_repeats = None if repeats is None else int_in(repeats, "--repeats", 1, 1000)
     n_seed = None if seed is None else int_in(seed, "--seed", 0, 2**64 - 1)
     try:
         config = bench.SimBenchConfig.build(scenario, n_repeats, n_seed, quick)
     except ScenarioError as exc:
-        raise _bad("--scenario", str(exc)) from None
+        raise bad("--scenario", str(exc)) from None
     run_benchmark(report.BENCHMARK, config, json_path, plot)
 
 

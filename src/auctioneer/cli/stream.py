@@ -20,6 +20,7 @@ import typer
 from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
+    bad,
     float_in,
     int_in,
     output_dir_option,
@@ -54,10 +55,6 @@ AssignOption = Annotated[
 _DEFAULT_URL = "nats://127.0.0.1:4222"
 
 
-def _bad(option: str, message: str) -> typer.BadParameter:
-    return typer.BadParameter(message, param_hint=f"'{option}'")
-
-
 def partition_map(count: str, assign: str) -> PartitionMap:
     """The partition map of ``--partitions`` and ``--assign``; BadParameter naming the option."""
     from auctioneer.exchange.scaleout.partition import PartitionMap
@@ -66,19 +63,19 @@ def partition_map(count: str, assign: str) -> PartitionMap:
     try:
         return PartitionMap.parse(str(n), assign)
     except ValueError as exc:
-        raise _bad("--assign", str(exc)) from None
+        raise bad("--assign", str(exc)) from None
 
 
 def _spec(stream: str) -> StreamSpec:
     from auctioneer.exchange.scaleout.stream import StreamSpec
 
     if not stream or not stream.replace("_", "").replace("-", "").isalnum():
-        raise _bad("--stream", f"{stream!r} must be letters, digits, '_' or '-'")
+        raise bad("--stream", f"{stream!r} must be letters, digits, '_' or '-'")
     return StreamSpec(stream)
 
 
 def _unreachable(url: str, exc: Exception) -> typer.BadParameter:
-    return _bad("--nats", f"{url!r}: {exc}")
+    return bad("--nats", f"{url!r}: {exc}")
 
 
 @stream_app.command("engine")
@@ -133,7 +130,7 @@ def engine_command(
     except NatsConnectError as exc:
         raise _unreachable(nats_url, exc) from None
     except CheckpointError as exc:
-        raise _bad("--checkpoint-dir", str(exc)) from None
+        raise bad("--checkpoint-dir", str(exc)) from None
     typer.echo(line)
 
 
@@ -166,21 +163,21 @@ def publish_command(
     try:
         items = read_commands(file)
     except (OSError, CommandFileError) as exc:
-        raise _bad("FILE.jsonl", str(exc)) from None
+        raise bad("FILE.jsonl", str(exc)) from None
     dry = Router(pmap)
     for number, item in enumerate(items, 1):
         try:
             dry.route(item.command, item.partition)
         except RoutingError as exc:
-            raise _bad("FILE.jsonl", f"command {number} ({item.msg_id}): {exc}") from None
+            raise bad("FILE.jsonl", f"command {number} ({item.msg_id}): {exc}") from None
     try:
         landed = asyncio.run(publish_items(nats_url, pmap, spec, items))
     except NatsConnectError as exc:
         raise _unreachable(nats_url, exc) from None
     except PartitionMapMismatch as exc:
-        raise _bad("--partitions/--assign", str(exc)) from None
+        raise bad("--partitions/--assign", str(exc)) from None
     except TimeoutError:
-        raise _bad("--nats", f"{nats_url!r} did not acknowledge every message in time; "
+        raise bad("--nats", f"{nats_url!r} did not acknowledge every message in time; "
                    "publishing the file again is safe (duplicates are ignored)") from None
     fresh = sum(not p.duplicate for p in landed)
     last = max((p.seq for p in landed), default=0)
@@ -227,7 +224,7 @@ def status_command(
             try:
                 found = read_checkpoint(checkpoint_dir, p, spec.name)
             except CheckpointError as exc:
-                raise _bad("--checkpoint-dir", str(exc)) from None
+                raise bad("--checkpoint-dir", str(exc)) from None
             line += ("; no checkpoint" if found is None else
                      f"; checkpoint at {found.seq:,} ({'behind' if found.seq < head else 'current'}"
                      f", state {found.state_hash[:16]})")
@@ -262,7 +259,7 @@ def generate_stream(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+        raise bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
     assign = ",".join(f"{r}={p}" for r, p in pmap.assignments.items())
     typer.echo(f"wrote {output}; publish with --partitions {pmap.count} --assign {assign}",
                err=True)

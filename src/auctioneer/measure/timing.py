@@ -1,7 +1,7 @@
 """What every benchmark shares: latency percentiles, the timer's own cost, the environment.
 
 Latencies are nanoseconds as floats (they are measurements, not money).
-Percentiles use the nearest-rank definition, in integer arithmetic so that
+Percentiles use the nearest-rank definition (numpy's ``inverted_cdf``), so
 p99.9 of 1000 samples is the 999th: every reported value is a latency that
 was actually observed.
 
@@ -39,7 +39,7 @@ __all__ = [
     "summarize",
 ]
 
-_PER_MILLE = (500, 990, 999)
+_LEVELS = (0.5, 0.99, 0.999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +65,8 @@ def summarize(samples_ns: Sequence[float] | npt.NDArray[np.float64]) -> Percenti
     count = data.size
     if count == 0:
         raise ValueError("no latency samples to summarize")
-    # The rank ceil(count * q) of each level q, counted from 1.
-    ranks = [-(-count * level // 1000) - 1 for level in _PER_MILLE]
-    p50, p99, p999 = np.partition(data, ranks)[ranks]
+    # inverted_cdf is the nearest rank: the ceil(count * q)-th smallest sample.
+    p50, p99, p999 = np.quantile(data, _LEVELS, method="inverted_cdf")
     return Percentiles(float(p50), float(p99), float(p999))
 
 
