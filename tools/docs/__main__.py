@@ -67,9 +67,8 @@ def docs_bpf(
     kernel: Annotated[str, typer.Option(help="Kernel API: 6.13 (and later) or 6.12.")] = "6.13",
 ) -> None:
     """Build the sched_ext prototype (kernel/) and report its programs' sizes and kfuncs."""
-    import json
-
     from auctioneer.cli.options import one_of
+    from auctioneer.measure.record import write_json
     from tools.docs import DocsError, bpf_facts
 
     kernel = one_of(kernel, "--kernel", ("6.12", "6.13"))
@@ -84,8 +83,7 @@ def docs_bpf(
     typer.echo(f"kfuncs: {', '.join(facts['kfuncs'])}")
     typer.echo(f"total: {facts['total_instructions']} instructions")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+        write_json(facts, json_path)
         typer.echo(f"wrote {json_path}")
 
 

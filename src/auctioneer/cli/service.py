@@ -185,7 +185,6 @@ def load_command(
 ) -> None:
     """Drive the service with concurrent clients; print orders/s and latency percentiles."""
     import asyncio
-    import json
 
     from auctioneer.service.load import LoadConfig, LoadError, run_load
     from auctioneer.service.process import free_port, spawn_server, wait_ready
@@ -230,6 +229,7 @@ def load_command(
                 server.wait(timeout=30)
     _print(result)
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result.as_json(), indent=2) + "\n")
+        from auctioneer.measure.record import write_json
+
+        write_json(result.as_json(), json_path)
         typer.echo(f"wrote {json_path}")

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from auctioneer.checks import require_int
 from auctioneer.tick import reference
 from auctioneer.tick.limits import PRICE_MAX
 from auctioneer.tick.mechanism import Mechanism, run
@@ -81,10 +82,8 @@ class Rule:
     samples: int = 0
 
     def __post_init__(self) -> None:
-        if type(self.k) is not int or not 1 <= self.k <= 1_000_000:
-            raise ValueError(f"k must be an int in 1..1000000, got {self.k!r}")
-        if type(self.price) is not int or not 0 <= self.price <= PRICE_MAX:
-            raise ValueError(f"price must be an int in 0..{PRICE_MAX}, got {self.price!r}")
+        require_int(self.k, "k", 1, 1_000_000)
+        require_int(self.price, "price", 0, PRICE_MAX)
         if self.semantics is Semantics.TIER and (
             self.tiermap is None or self.tiermap.kind is not MapKind.LINEAR
         ):

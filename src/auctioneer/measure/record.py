@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +37,9 @@ def fields_dict(obj: Any) -> dict[str, Any]:
     return out
 
 
-def write_json(result: Recordable, path: Path) -> None:
-    """Write ``result.to_dict()`` to ``path`` as indented JSON, creating its folder."""
+def write_json(result: Recordable | Mapping[str, Any], path: Path) -> None:
+    """Write ``result.to_dict()`` (or a mapping as it is) to ``path`` as indented JSON,
+    one trailing newline, creating its folder."""
+    data = result if isinstance(result, Mapping) else result.to_dict()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

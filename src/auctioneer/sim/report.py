@@ -19,13 +19,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from auctioneer.measure.record import write_json
 from auctioneer.money import format_money
 from auctioneer.sim.run import COOL_X, GPU_FULL, HOT_X, LOOP_BAND_C, SimResult
 
@@ -227,5 +227,5 @@ def write_outputs(result: SimResult, out_dir: Path) -> list[Path]:
     metrics = out_dir / "metrics.json"
     data = {"scenario": result.scenario.name, "seed": result.seed,
             **result.metrics.as_dict()}
-    metrics.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_json(data, metrics)
     return [report, metrics, *write_plots(result, out_dir)]

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auctioneer.checks import require_int
 from auctioneer.thermal.controller import DEFAULT_MAX_MULTIPLIER, FRACTION_BITS, ONE, to_q
 from auctioneer.tick.limits import PRICE_MAX, check_price
 
@@ -115,8 +116,7 @@ class CouplingTable:
     @classmethod
     def build(cls, max_multiplier: int = 8) -> CouplingTable:
         """Tabulate :func:`cpu_formula` and :func:`gpu_formula`; the CPU ceiling is given in x."""
-        if type(max_multiplier) is not int or not 1 <= max_multiplier <= 64:
-            raise ValueError(f"max_multiplier {max_multiplier!r} is out of range 1..64")
+        require_int(max_multiplier, "max_multiplier", 1, 64)
         max_q = max_multiplier * ONE
         cpu = tuple(cpu_formula(d, h, g, max_q)
                     for g in range(BINS) for h in range(BINS) for d in range(BINS))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from auctioneer.checks import require_int
 from auctioneer.thermal.controller import ONE, PriceController
 from auctioneer.thermal.sensor import Reading
 
@@ -41,8 +42,7 @@ class PriceSchedule:
                  horizon_s: float | None = None) -> None:
         if not isinstance(controller, PriceController):
             raise TypeError(f"controller must be a PriceController, got {controller!r}")
-        if type(tick_hz) is not int or not 1000 <= tick_hz <= 10_000:
-            raise ValueError(f"tick_hz {tick_hz!r} is out of range 1000..10000")
+        require_int(tick_hz, "tick_hz", 1000, 10_000)
         self.controller = controller
         self.tick_hz = tick_hz
         period_s = controller.period_us / 1_000_000

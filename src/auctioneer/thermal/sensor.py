@@ -20,7 +20,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
-from auctioneer.checks import require_number
+from auctioneer.checks import require_int, require_number
 
 __all__ = ["MAX_RATE_HZ", "MIN_RATE_HZ", "Reading", "Sensor"]
 
@@ -55,9 +55,7 @@ class Sensor:
         self.rate_hz = require_number(rate_hz, "rate_hz", MIN_RATE_HZ, MAX_RATE_HZ)
         self.noise_sd_c = require_number(noise_sd_c, "noise_sd_c", 0.0, 10.0)
         self.delay_s = require_number(delay_s, "delay_s", 0.0, 1.0)
-        if type(seed) is not int or seed < 0:
-            raise ValueError(f"seed {seed!r} must be an int >= 0")
-        self.seed = seed
+        self.seed = require_int(seed, "seed", 0)
         self._rng = random.Random(seed)
         self._in_flight: deque[Reading] = deque()
         self._shown: Reading | None = None
