@@ -23,7 +23,7 @@ def bench_startup(
     repeats: Annotated[
         str | None, quick_default("Timed rounds; each runs every command once.", "20", "5")
     ] = None,
-    quick: Annotated[bool, quick_option("5 rounds, about 5 s.")] = False,
+    quick: Annotated[bool, quick_option("5 rounds, about 7 s on an idle machine.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[Path, plot_option("start-up bar chart")] = Path("out/bench-startup.png"),
 ) -> None:
