@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import sys
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,6 +40,8 @@ from auctioneer.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from rich.console import Console
 
     from auctioneer.clock.activity import Packages
@@ -76,6 +77,8 @@ def register(app: typer.Typer, *, generate_app: typer.Typer, bench_app: typer.Ty
 
 def _share(text: str, option: str, low: float = 0.0, high: float = 1.0) -> float:
     """A share or load (a statistic of the generator, not money): a float is fine."""
+    from fractions import Fraction  # imported here: it costs --help 5 ms
+
     try:
         value = float(Fraction(text.strip()))
     except (ValueError, ZeroDivisionError):
