@@ -49,11 +49,12 @@ read_uint(PyObject *obj, uint64_t limit, uint64_t *out, const char *field)
 }
 
 static PyObject *
-gpu_solve_py(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+gpu_solve_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
 {
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "solve() takes 5 positional arguments but %zd were given",
-                     nargs);
+    /* The argument count is CPython's own error; each value's, one naming it. */
+    PyObject *args[5];
+    if (!PyArg_UnpackTuple(argtuple, "solve", 5, 5, &args[0], &args[1], &args[2], &args[3],
+                           &args[4])) {
         return NULL;
     }
     uint64_t window, memory, reserve;
@@ -168,7 +169,7 @@ done:
 }
 
 static PyMethodDef gpu_methods[] = {
-    {"solve", (PyCFunction)(void (*)(void))gpu_solve_py, METH_FASTCALL,
+    {"solve", gpu_solve_py, METH_VARARGS,
      "solve(bids, window_ms, memory, reserve_per_ms, max_nodes) -> "
      "(value, choice, payments, nodes) | None"},
     {NULL, NULL, 0, NULL},
