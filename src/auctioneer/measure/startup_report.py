@@ -79,7 +79,7 @@ def write_plot(result: StartupResult, path: Path) -> None:
     ax.set_title(f"auctioneer start-up as whole processes (load average "
                  f"{result.load_average[0]:.2f})")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)  # the baselines at the top are the short bars
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
