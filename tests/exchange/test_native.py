@@ -2,7 +2,7 @@
 
 Hypothesis drives both with the same stream of single-market limit orders
 (GTC, IOC, FOK; self-trades under each rule; both execution rules), market
-orders (IOC and FOK, a buy's spending bound) and cancels, and compares the
+orders (IOC and FOK, a buy's spending bound), cancels and modifications, and compares the
 events of every step and both sides of the book after it. The golden
 scenarios run on it too, as far as they use only what it takes (single-
 market limit orders that are neither all-or-none nor post-only, cancels).
@@ -31,6 +31,7 @@ from auctioneer.exchange import (
     ListMarket,
     Market,
     MarketOrder,
+    ModifyOrder,
     OpenAccount,
     PlaceOrder,
     Refusal,
@@ -46,7 +47,7 @@ from auctioneer.exchange import (
     encode_event,
 )
 from auctioneer.exchange._match import Book
-from auctioneer.exchange.events import Cancelled, Event, Rested, Traded
+from auctioneer.exchange.events import Cancelled, Event, Modified, Rested, Traded
 from auctioneer.exchange.reference import ReferenceMatcher
 
 pytestmark = pytest.mark.native
@@ -80,9 +81,12 @@ def translate(raw: list[tuple[int, int, bool, int, int, int, int, int, int, int]
         elif kind == 2:
             out.append(Rested(name(order), accounts[account], Side.BUY if buy else Side.SELL,
                               markets, price, quantity, ts))
-        else:
+        elif kind == 3:
             out.append(Cancelled(name(order), accounts[account], markets, quantity,
                                  REASONS[reason], ts))
+        else:
+            out.append(Modified(name(order), accounts[account], markets, price, quantity,
+                                bool(reason), ts))
     return out
 
 
@@ -92,6 +96,8 @@ ops = st.lists(st.one_of(
     st.tuples(st.just("market"), st.integers(0, 2), st.booleans(), st.integers(1, 8),
               st.integers(1, 1_500), st.booleans()),
     st.tuples(st.just("cancel"), st.integers(0, 10_000)),
+    st.tuples(st.just("modify"), st.integers(0, 10_000), st.none() | st.integers(95, 105),
+              st.none() | st.integers(1, 8)),
 ), min_size=1, max_size=80)
 
 
@@ -134,8 +140,20 @@ def test_native_book_matches_the_reference(rule: SelfTrade, execution: Execution
             index = step[1]
             assert isinstance(index, int)
             target = ref.orders[index % len(ref.orders)]
-            assert book.cancel(int(target.id[1:])) == target.remaining
-            want = ref.cancel(target.id, n)
+            if step[0] == "cancel":
+                assert book.cancel(int(target.id[1:])) == target.remaining
+                want = ref.cancel(target.id, n)
+            else:
+                price, quantity = step[2], step[3]
+                assert price is None or isinstance(price, int)
+                assert quantity is None or isinstance(quantity, int)
+                if price is None and quantity is None:
+                    with pytest.raises(Refusal, match="give a new price"):
+                        book.modify(int(target.id[1:]), None, None)
+                    continue
+                book.modify(int(target.id[1:]), price, quantity)
+                want = ref.modify(target.id, target.price if price is None else price,
+                                  target.remaining if quantity is None else quantity, n)
         assert translate(book.events(), market.id, n) == want
         bids, asks = ref.depth(market.id)
         assert (book.depth(True, 1000), book.depth(False, 1000)) == (bids, asks)
@@ -231,7 +249,7 @@ def test_a_full_book_refuses_before_changing_anything() -> None:
 
 GOLDEN = Path(__file__).parent / "golden"
 WHOLE = {"price_time_priority", "partial_fills", "level_sweep", "ioc_fok",
-         "cancel_after_partial", "self_trade"}
+         "cancel_after_partial", "self_trade", "modify"}
 """Golden scenarios made only of what the native core takes, run on it whole."""
 
 
@@ -253,7 +271,8 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
         if expect[0]["type"] == "rejected":
             continue  # refused by the engine's checks: nothing to match
         ts = next(e["ts_ns"] for e in expect if e["type"] == "accepted")
-        order_events = [e for e in expect if e["type"] in ("traded", "rested", "cancelled")]
+        order_events = [e for e in expect
+                        if e["type"] in ("traded", "rested", "cancelled", "modified")]
         if isinstance(command, PlaceOrder):
             if len(command.markets) != 1 or command.all_or_none or command.post_only:
                 return n, None
@@ -268,6 +287,10 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
             market = where[command.order_id]
             book = books[market]
             book.cancel(ids[command.order_id])
+        elif isinstance(command, ModifyOrder):
+            market = where[command.order_id]
+            book = books[market]
+            book.modify(ids[command.order_id], command.price, command.quantity)
         elif order_events or not isinstance(command, Tick | Deposit | Withdraw):
             return n, None
         else:
@@ -289,3 +312,17 @@ def test_golden_scenarios_on_the_native_core(path: Path) -> None:
         assert books == scenario["book"] and steps == len(scenario["steps"])
     else:
         assert books is None  # it uses what only the Python engine does (cross-market, ...)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**63, 10**30, "5", 5.0])
+@pytest.mark.parametrize("field", ["price", "quantity"])
+def test_modify_refusals_are_the_references(bad: object, field: str) -> None:
+    book = Book(4, 4)
+    book.place(1, 0, True, 100, 2, 0)
+    args = (bad, None) if field == "price" else (None, bad)
+    with pytest.raises(Refusal) as native:
+        book.modify(1, *args)  # type: ignore[arg-type]
+    assert native.value.field == field
+    assert book.depth(True, 5) == [(100, 2, 1)] and book.events() == []
+    with pytest.raises(KeyError):
+        book.modify(2, 100, 1)

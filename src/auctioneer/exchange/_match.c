@@ -160,6 +160,7 @@ filled(const mc_book *book)
 static PyObject *
 Book_place(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    self->book.n_events = 0; /* a refused command has no events */
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError, "place(order_id, account, buy, price, quantity, tif)");
         return NULL;
@@ -191,6 +192,7 @@ Book_place(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 Book_place_market(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    self->book.n_events = 0; /* a refused command has no events */
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError,
                         "place_market(order_id, account, buy, quantity, max_spend, tif)");
@@ -242,9 +244,44 @@ Book_place_market(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
     return filled(&self->book);
 }
 
+/* modify(order_id, price, quantity) -> None; None keeps the price or the open quantity. */
+static PyObject *
+Book_modify(BookObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    self->book.n_events = 0; /* a refused command has no events */
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "modify(order_id, price, quantity)");
+        return NULL;
+    }
+    uint64_t id;
+    if (order_id(args[0], &id) < 0) {
+        return NULL;
+    }
+    const mc_order *order = mc_find(&self->book, id);
+    if (order == NULL) {
+        return status_error(MC_E_UNKNOWN, id);
+    }
+    if (args[1] == Py_None && args[2] == Py_None) {
+        return refuse("price", PyUnicode_FromString("give a new price, a new quantity or both"));
+    }
+    int64_t price = order->price, quantity = order->remaining;
+    if ((args[1] != Py_None
+         && checked(args[1], price_name, price_max, MC_PRICE_MAX, &price) < 0)
+        || (args[2] != Py_None
+            && checked(args[2], quantity_name, quantity_max, MC_QUANTITY_MAX, &quantity) < 0)) {
+        return NULL;
+    }
+    int status = mc_modify(&self->book, id, price, quantity);
+    if (status != MC_OK) {
+        return status_error(status, id);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Book_cancel(BookObject *self, PyObject *arg)
 {
+    self->book.n_events = 0; /* a refused command has no events */
     uint64_t id;
     if (order_id(arg, &id) < 0) {
         return NULL;
@@ -334,6 +371,8 @@ static PyMethodDef Book_methods[] = {
      "place(order_id, account, buy, price, quantity, tif) -> filled: match a limit order."},
     {"place_market", (PyCFunction)(void (*)(void))Book_place_market, METH_FASTCALL,
      "place_market(order_id, account, buy, quantity, max_spend, tif) -> filled."},
+    {"modify", (PyCFunction)(void (*)(void))Book_modify, METH_FASTCALL,
+     "modify(order_id, price, quantity): None keeps the price or the open quantity."},
     {"cancel", (PyCFunction)Book_cancel, METH_O, "cancel(order_id) -> open quantity cancelled."},
     {"events", (PyCFunction)Book_events, METH_NOARGS, "The last command's events as tuples."},
     {"depth", (PyCFunction)Book_depth, METH_VARARGS,

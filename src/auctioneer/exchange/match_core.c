@@ -455,6 +455,55 @@ mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t quan
     return MC_OK;
 }
 
+const mc_order *
+mc_find(const mc_book *b, uint64_t id)
+{
+    uint32_t bucket = find_bucket(b, id);
+    return bucket == MC_NONE ? NULL : &b->orders[b->table[bucket]];
+}
+
+int
+mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
+{
+    b->n_events = 0;
+    uint32_t bucket = find_bucket(b, id);
+    if (bucket == MC_NONE) {
+        return MC_E_UNKNOWN;
+    }
+    uint32_t s = b->table[bucket];
+    mc_order *o = &b->orders[s];
+    int buy = o->buy;
+    uint32_t account = o->account;
+    mc_side *own = buy ? &b->bids : &b->asks;
+    uint32_t at = lower_bound(own, buy, o->price);
+    if (price == o->price && quantity <= o->remaining) {
+        own->levels[at].quantity -= o->remaining - quantity;
+        o->remaining = quantity;
+        emit(b, MC_MODIFIED, 1, buy, id, account, price, quantity);
+        return MC_OK;
+    }
+    uint32_t there = lower_bound(own, buy, price);
+    int exists = there < own->count && own->levels[there].price == price;
+    int frees = own->levels[at].count == 1; /* leaving empties its level */
+    if (!exists && !frees && own->count == b->max_levels) {
+        return MC_E_FULL;
+    }
+    emit(b, MC_MODIFIED, 0, buy, id, account, price, quantity);
+    own->levels[at].quantity -= o->remaining;
+    unlink_order(b, own, at, s);
+    mc_side *opp = buy ? &b->asks : &b->bids;
+    int64_t need = quantity;
+    int stop = take(b, opp, id, account, buy, price, &need, -1);
+    if (need) {
+        if (stop) {
+            emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
+        } else {
+            rest(b, id, account, buy, price, need);
+        }
+    }
+    return MC_OK;
+}
+
 int
 mc_cancel(mc_book *b, uint64_t id)
 {

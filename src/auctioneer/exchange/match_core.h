@@ -33,7 +33,7 @@
 
 enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2 };
 enum mc_self_trade { MC_CANCEL_NEWEST = 0, MC_CANCEL_OLDEST = 1, MC_CANCEL_BOTH = 2 };
-enum mc_kind { MC_TRADED = 1, MC_RESTED = 2, MC_CANCELLED = 3 };
+enum mc_kind { MC_TRADED = 1, MC_RESTED = 2, MC_CANCELLED = 3, MC_MODIFIED = 4 };
 enum mc_reason { MC_R_CANCELLED = 0, MC_R_IOC = 1, MC_R_FOK = 2, MC_R_SELF_TRADE = 3 };
 enum mc_status {
     MC_OK = 0, MC_E_FULL = 1, MC_E_DUPLICATE = 2, MC_E_UNKNOWN = 3, MC_E_UNFILLABLE = 4
@@ -43,7 +43,7 @@ enum mc_status {
 
 typedef struct {
     uint8_t kind;     /* enum mc_kind */
-    uint8_t reason;   /* enum mc_reason, for MC_CANCELLED */
+    uint8_t reason;   /* enum mc_reason, for MC_CANCELLED; MC_MODIFIED: 1 if it kept priority */
     uint8_t buy;      /* traded: the incoming order buys; else: the order's side */
     uint64_t order;   /* traded: the resting order; else: the order cancelled or rested */
     uint64_t taker;   /* traded: the incoming order */
@@ -108,6 +108,15 @@ int mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
  * could) and changes nothing. Never rests, so never MC_E_FULL. */
 int mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t quantity,
                     int64_t budget, int tif);
+
+/* Give open order `id` a new price and open quantity. It keeps its place when the price is
+ * the same and the quantity does not grow (one MC_MODIFIED event); otherwise it leaves the
+ * book and arrives anew, GTC, and may trade (MC_MODIFIED, then what matching did).
+ * MC_E_UNKNOWN if it is not open; MC_E_FULL if it might not fit (nothing changed). */
+int mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity);
+
+/* The open order `id`, NULL if there is none. */
+const mc_order *mc_find(const mc_book *b, uint64_t id);
 
 /* Cancel open order `id` (one MC_CANCELLED event); MC_E_UNKNOWN if it is not open. */
 int mc_cancel(mc_book *b, uint64_t id);
