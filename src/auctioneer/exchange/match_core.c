@@ -455,22 +455,29 @@ mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t quan
     return MC_OK;
 }
 
+/* The pool slot of open order `id`, MC_NONE if there is none. */
+static uint32_t
+open_slot(const mc_book *b, uint64_t id)
+{
+    uint32_t bucket = find_bucket(b, id);
+    return bucket == MC_NONE ? MC_NONE : b->table[bucket];
+}
+
 const mc_order *
 mc_find(const mc_book *b, uint64_t id)
 {
-    uint32_t bucket = find_bucket(b, id);
-    return bucket == MC_NONE ? NULL : &b->orders[b->table[bucket]];
+    uint32_t s = open_slot(b, id);
+    return s == MC_NONE ? NULL : &b->orders[s];
 }
 
 int
 mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
 {
     b->n_events = 0;
-    uint32_t bucket = find_bucket(b, id);
-    if (bucket == MC_NONE) {
+    uint32_t s = open_slot(b, id);
+    if (s == MC_NONE) {
         return MC_E_UNKNOWN;
     }
-    uint32_t s = b->table[bucket];
     mc_order *o = &b->orders[s];
     int buy = o->buy;
     uint32_t account = o->account;
@@ -508,11 +515,10 @@ int
 mc_cancel(mc_book *b, uint64_t id)
 {
     b->n_events = 0;
-    uint32_t bucket = find_bucket(b, id);
-    if (bucket == MC_NONE) {
+    uint32_t s = open_slot(b, id);
+    if (s == MC_NONE) {
         return MC_E_UNKNOWN;
     }
-    uint32_t s = b->table[bucket];
     mc_order *o = &b->orders[s];
     mc_side *side = o->buy ? &b->bids : &b->asks;
     uint32_t at = lower_bound(side, o->buy, o->price);
