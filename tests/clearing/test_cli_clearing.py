@@ -236,7 +236,7 @@ def test_bad_file_exits_2_naming_bid_bundle_and_field(
         ('{"resources": [{"name": "cpu", "capacity": 1.5}], "bids": []}',
          "resources[0] 'cpu' capacity: 1.5"),
         ('{"resources": [], "bids": [{"name": "x", "bundles": [{"price": 2.5}]}]}',
-         "bids[0] 'x' bundles[0].price: 2.5 is a number"),
+         "bids[0] 'x' bundles[0].price: 2.5 is a float"),
     ],
 )
 def test_malformed_files_exit_2(
