@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from auctioneer.measure.record import write_json
 from auctioneer.measure.timing import Percentiles, median_percentiles, summarize
 from auctioneer.tick import STRUCTURES, bench
+from auctioneer.tick.bench import TickBenchConfig, _adversarial_ops, run_tick_bench
 from auctioneer.tick.bench_baselines import BASELINES, HeapqBook, SortedListBook
 from auctioneer.tick.bench_report import print_report, target_line, write_plot
 from auctioneer.tick.reference import IndexedHeap
+from auctioneer.tick.tiermap import TierMap
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 OPS = ("tick", "update", "expire")
@@ -251,12 +253,13 @@ def test_tiny_run_writes_json(tiny: bench.TickBenchResult, tmp_path: Path) -> No
     assert data["config"]["timer_overhead_subtracted"] is False
     assert len(data["results"]) == len(tiny.rows)
     for row in data["results"]:
-        assert set(row["from_python_ns"]) == set(OPS)
+        assert set(row["from_python_ns"]) == {*OPS, "select"}
+        assert row["from_python_ns"]["select"] is None      # select alone is timed in C only
         for op in OPS:
             p = row["from_python_ns"][op]
             assert 0 < p["p50"] <= p["p99"] <= p["p999"]
         if row["native"]:
-            assert set(row["in_c_ns"]) == set(OPS)
+            assert set(row["in_c_ns"]) == {*OPS, "select"}
             assert row["python_over_in_c"]["p50"] > 0
         else:
             assert row["in_c_ns"] is None
@@ -287,3 +290,27 @@ def test_targets_are_judged_at_n_1000() -> None:
     assert all(isinstance(t.passed, bool) for t in result.targets)
     assert "TierBook" in result.targets[0].detail
     assert "heapq" in result.targets[3].detail
+
+
+def test_select_alone_and_the_adversarial_workloads() -> None:
+    config = TickBenchConfig.build(sizes=(64,), structures=("TierBook", "LazyHeap"), ops=300,
+                                   repeats=1)
+    result = run_tick_bench(config)
+    data = result.to_dict()
+    tier = next(r for r in data["results"] if r["structure"] == "TierBook")
+    assert 0 < tier["in_c_ns"]["select"]["p50"] <= tier["in_c_ns"]["select"]["p99"]
+    assert all(r["from_python_ns"].get("select") is None for r in data["results"])
+    rows = {(a["workload"], a["structure"]): a for a in data["adversarial"]}
+    assert set(rows) == {(w, s) for w in ("rescan", "crowded") for s in ("TierBook", "LazyHeap")}
+    # One agent on top re-bidding every tick makes the lazy heap recompute on every select.
+    assert rows[("rescan", "LazyHeap")]["rescans_per_tick"] == 1.0
+    assert rows[("rescan", "TierBook")]["rescans_per_tick"] is None
+    assert 0 <= rows[("crowded", "LazyHeap")]["rescans_per_tick"] < 1.0
+
+
+def test_the_crowded_workload_stays_in_one_tier() -> None:
+    fill, ops = _adversarial_ops("crowded", 1, 50, 200)
+    tiers = TierMap.log()
+    assert len({tiers.tier_of(p) for p in fill + ops.price_list}) == 1
+    fill, ops = _adversarial_ops("rescan", 1, 50, 10)
+    assert set(ops.agent_list) == {0} and min(ops.price_list) > max(fill[1:])

@@ -110,7 +110,7 @@ def test_time_ops_accepts_arrays_and_keywords() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((4, [0], [0]), "op must be"),
+        ((5, [0], [0]), "op must be"),
         ((-1, [0], [0]), "op must be"),
         ((0, [0, 1], [0]), "differ in length"),
         ((0, [16], [0]), "out of range"),

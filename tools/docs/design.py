@@ -78,6 +78,9 @@ SOURCES = (
            "bench-tick.json", "bench-tick.png",
            "the defaults: N = 10, 100, 1,000, 10,000; 100,000 timed operations × 5 repeats "
            "per cell, each figure the median over repeats"),
+    Source("bench-cache", ("bench", "cache", "--json", "{json}"), "bench-cache.json",
+           note="the defaults: TierBook, LazyHeap and IndexedHeap at N = 1,000 and 10,000, "
+           "100,000 ticks; two cachegrind runs per cell (needs valgrind)"),
     Source("bpf", ("bpf", "--json", "{json}"), "bpf.json", tool=True,
            note="builds kernel/ with clang for the BPF target and counts instructions "
            "with llvm-objdump"),
@@ -128,6 +131,51 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
     *(Table(f"tick-latency-{n}", "bench-tick", _TICK_ROWS, _TICK_COLUMNS, {"n": n},
             f"Tick latency at N = {n:,} (ns; C = timed inside the extension, Py = per call "
             "from Python)") for n in (10, 100, 1000, 10000)),
+    Table("tick-ops-1000", "bench-tick", _TICK_ROWS, (
+        Column("structure", "structure", align=_LEFT),
+        *(Column(f"{label} {name}", f"in_c_ns.{op}.{key}", _ns)
+          for op, label in (("update", "insert"), ("select", "select"), ("expire", "expire"))
+          for name, key in (("p50", "p50"), ("p99", "p99"), ("p99.9", "p999"))),
+    ), {"n": 1000, "native": True},
+       "Each operation alone at N = 1,000, timed in C (ns; insert = update of a random agent; "
+       "select = select(2) after an untimed update; expire re-inserts untimed)"),
+    Table("tick-adversarial", "bench-tick", "adversarial", (
+        Column("workload", "workload", align=_LEFT),
+        Column("structure", "structure", align=_LEFT),
+        Column("tick p50", "in_c_ns.tick.p50", _ns),
+        Column("tick p99", "in_c_ns.tick.p99", _ns),
+        Column("tick p99.9", "in_c_ns.tick.p999", _ns),
+        Column("LazyHeap rescans / tick", "rescans_per_tick",
+               lambda v: "–" if v is None else f"{float(v):.3f}"),
+    ), {"n": 1000},
+       "Adversarial workloads at N = 1,000, tick in C (ns): rescan = one agent bidding above "
+       "everyone re-bids every tick; crowded = every bid and update inside one tier"),
+    Value("lazy-rescan-c50-10000", "bench-tick",
+          "adversarial[workload=rescan,structure=LazyHeap,n=10000].in_c_ns.tick.p50", _ns),
+    Value("lazy-rescan-c50-1000", "bench-tick",
+          "adversarial[workload=rescan,structure=LazyHeap,n=1000].in_c_ns.tick.p50", _ns),
+    Value("tier-rescan-c999-10000", "bench-tick",
+          "adversarial[workload=rescan,structure=TierBook,n=10000].in_c_ns.tick.p999", _ns),
+    Value("tier-crowd-c999-1000", "bench-tick",
+          "adversarial[workload=crowded,structure=TierBook,n=1000].in_c_ns.tick.p999", _ns),
+    Value("lazy-crowd-rescans-1000", "bench-tick",
+          "adversarial[workload=crowded,structure=LazyHeap,n=1000].rescans_per_tick", "{:.3f}"),
+    Table("tick-cache", "bench-cache", "results", (
+        Column("structure", "structure", align=_LEFT),
+        Column("N", "n", "{:,}"),
+        Column("instructions", "instructions", "{:,.0f}"),
+        Column("data refs", "data_refs", "{:,.0f}"),
+        Column("L1d misses", "d1_misses", "{:.2f}"),
+        Column("last-level misses", "ll_misses", "{:.3f}"),
+        Column("L1d miss rate", "d1_miss_rate", _pct),
+    ), caption="Per tick (update + select(2)), simulated by cachegrind: the difference "
+       "between a run with 100,000 ticks and one without, over the ticks"),
+    Value("cache-tier-d1-1000", "bench-cache", "results[structure=TierBook,n=1000].d1_misses",
+          "{:.2f}"),
+    Value("cache-tier-d1-10000", "bench-cache",
+          "results[structure=TierBook,n=10000].d1_misses", "{:.2f}"),
+    Value("cache-tier-ll-10000", "bench-cache",
+          "results[structure=TierBook,n=10000].ll_misses", "{:.3f}"),
     Table("tick-targets", "bench-tick", "targets", _TARGET_COLUMNS),
     Table("tick-accuracy", "bench-tick", "sampled_accuracy", (
         Column("N", "n", "{:,}"),
@@ -164,7 +212,7 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         for n in (1000,)
     ),
     *(_tick_value(f"tier-{op[:3]}{metric}-1000", "TierBook", 1000, f"in_c_ns.{op}.{key}")
-      for op in ("update", "expire") for metric, key in (("50", "p50"), ("99", "p99"),
+      for op in ("update", "expire", "select") for metric, key in (("50", "p50"), ("99", "p99"),
                                                          ("999", "p999"))),
     Value("tier-bytes-1000", "bench-tick", "results[structure=TierBook,n=1000].bytes_per_agent",
           _bytes),

@@ -22,8 +22,8 @@ import auctioneer
 
 __all__ = ["AREAS", "app", "area_of", "bench_app", "generate_app", "load_areas", "main"]
 
-AREAS = ("clearing", "clock", "incentives", "ring", "service", "sim", "thermal", "tick",
-         "exchange", "stream", "startup", "kernel")
+AREAS = ("cache", "clearing", "clock", "incentives", "ring", "service", "sim", "thermal",
+         "tick", "exchange", "stream", "startup", "kernel")
 """The modules of :mod:`auctioneer.cli` that register commands, in help order."""
 
 _TOP = {"clear": "clearing", "clock": "clock", "experiment": "incentives",

@@ -105,9 +105,10 @@ mod_time_ops(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
         PyErr_Clear();
         op = -1;
     }
-    if (!PyLong_Check(op_obj) || op < 0 || op > 3) {
+    if (!PyLong_Check(op_obj) || op < 0 || op > 4) {
         PyErr_Format(PyExc_ValueError,
-                     "time_ops: op must be 0 (update), 1 (expire), 2 (tick) or 3 (empty), got %R",
+                     "time_ops: op must be 0 (update), 1 (expire), 2 (tick), 3 (empty) or 4 "
+                     "(select), got %R",
                      op_obj);
         return NULL;
     }
@@ -177,6 +178,13 @@ mod_time_ops(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
             (void)tick_select(book, cnt, sa, sp);
             t1 = timer_stop();
             break;
+        case 4:
+            /* select alone: the tick's update runs untimed first */
+            status = tick_update(book, agents[i], prices[i], 1);
+            t0 = timer_start();
+            (void)tick_select(book, cnt, sa, sp);
+            t1 = timer_stop();
+            break;
         default:
             t0 = timer_start();
             t1 = timer_stop();
@@ -209,7 +217,7 @@ done:
 static PyMethodDef module_methods[] = {
     {"time_ops", (PyCFunction)(void (*)(void))mod_time_ops, METH_VARARGS | METH_KEYWORDS,
      "time_ops(book, op, agents, prices, n=2) -> bytes\n--\n\n"
-     "Time op (0 update, 1 expire, 2 tick, 3 empty) on a native tick book for each\n"
+     "Time op (0 update, 1 expire, 2 tick, 3 empty, 4 select after an untimed update) on a native tick book for each\n"
      "of agents and prices (uint32 buffers), in timer ticks (see timer_hz), returned\n"
      "as native uint64 bytes. A tick is update + select(n); expire re-inserts the\n"
      "bid, untimed, to keep the book full."},

@@ -53,7 +53,7 @@ from auctioneer.measure.timing import (
     perf_counter_overhead,
     summarize,
 )
-from auctioneer.tick import _core, _timing
+from auctioneer.tick import _core, _timing, reference
 from auctioneer.tick.bench_baselines import BASELINES, TickBook
 from auctioneer.tick.bench_model import (
     BASELINE_NAMES,
@@ -67,6 +67,8 @@ from auctioneer.tick.bench_model import (
     SELECT_N,
     SPEEDUP_VS_HEAPQ,
     TARGET_N,
+    WORKLOADS,
+    AdversarialResult,
     OpLatency,
     SampledAccuracy,
     StructureResult,
@@ -77,6 +79,7 @@ from auctioneer.tick.bench_model import (
     parse_sizes,
     parse_structures,
 )
+from auctioneer.tick.tiermap import TierMap
 
 __all__ = [
     "BASELINE_NAMES",
@@ -100,7 +103,10 @@ __all__ = [
 ]
 
 _WARMUP = 1_000
-_OP_UPDATE, _OP_EXPIRE, _OP_TICK, _OP_EMPTY = 0, 1, 2, 3
+_OP_UPDATE, _OP_EXPIRE, _OP_TICK, _OP_EMPTY, _OP_SELECT = 0, 1, 2, 3, 4
+_RESCAN_COUNT_MAX_N = 1_000
+"""LazyHeap rescans are counted by the Python reference, O(N log N) a rescan: up to here."""
+_RESCAN_COUNT_TICKS = 2_000
 
 # --------------------------------------------------------------------------
 # Workload and timing loops
@@ -131,6 +137,7 @@ class _Workload:
     update: _Ops
     expire: _Ops
     tick: _Ops
+    select: _Ops
 
 
 def _workload(seed: int, n: int, repeat: int, count: int) -> _Workload:
@@ -142,7 +149,72 @@ def _workload(seed: int, n: int, repeat: int, count: int) -> _Workload:
         update=_ops(rng, n, count),
         expire=_ops(rng, n, count),
         tick=_ops(rng, n, count),
+        select=_ops(rng, n, count),
     )
+
+
+def _as_ops(agents: npt.NDArray[np.uint32], prices: npt.NDArray[np.uint32]) -> _Ops:
+    return _Ops(agents, prices, agents.tolist(), prices.tolist())
+
+
+def _adversarial_ops(workload: str, seed: int, n: int, count: int) -> tuple[list[int], _Ops]:
+    """The opening bids and tick operations of an adversarial workload.
+
+    * ``rescan`` -- agent 0 bids above every other bid and re-bids every
+      tick, alternating between two such prices: the cached winner changes
+      each tick, so LazyHeap recomputes its cache (O(N)) on every select.
+    * ``crowded`` -- every opening bid and every update falls inside one tier
+      of the default tier map: one FIFO holds the whole book.
+    """
+    rng = np.random.default_rng([seed, n, 0xAD])
+    if workload == "rescan":
+        fill = rng.integers(PRICE_LOW, PRICE_HIGH, size=n, dtype=np.uint32, endpoint=True)
+        fill[0] = PRICE_HIGH + 1
+        agents = np.zeros(count, dtype=np.uint32)
+        prices = (PRICE_HIGH + 2 + (np.arange(count) % 2)).astype(np.uint32)
+        return fill.tolist(), _as_ops(agents, prices)
+    tiers = TierMap.log()
+    tier = tiers.tier_of(PRICE_LOW)
+    low, high = tiers.floor(tier), tiers.floor(tier + 1) - 1
+    fill = rng.integers(low, high, size=n, dtype=np.uint32, endpoint=True)
+    agents = rng.integers(0, n, size=count, dtype=np.uint32)
+    prices = rng.integers(low, high, size=count, dtype=np.uint32, endpoint=True)
+    return fill.tolist(), _as_ops(agents, prices)
+
+
+def _rescans(fill: list[int], ops: _Ops) -> float:
+    """LazyHeap cache recomputes per tick on ``ops``, by the reference model."""
+    book = reference.LazyHeap(len(fill))
+    count = min(SELECT_N, len(fill))
+    for agent, price in enumerate(fill):
+        book.update(agent, price)
+    book.select(count)
+    before = book.rescans
+    ticks = min(len(ops.agent_list), _RESCAN_COUNT_TICKS)
+    for agent, price in zip(ops.agent_list[:ticks], ops.price_list[:ticks], strict=True):
+        book.update(agent, price)
+        book.select(count)
+    return (book.rescans - before) / ticks
+
+
+def _adversarial(config: TickBenchConfig, n: int, to_ns: float,
+                 report: Callable[[str], None]) -> list[AdversarialResult]:
+    """Every native book's C tick under each adversarial workload at size ``n``."""
+    out = []
+    for workload in WORKLOADS:
+        fill, ops = _adversarial_ops(workload, config.seed, n, config.ops)
+        for name in config.structures:
+            report(f"N={n:<6} {workload}  {name}")
+            runs = []
+            for _ in range(config.repeats):
+                book = _make(name, n, config.seed)
+                _fill(book, fill)
+                runs.append(summarize(_in_c(book, _OP_TICK, ops, to_ns)))
+                del book
+            rescans = (_rescans(fill, ops) if name == "LazyHeap" and n <= _RESCAN_COUNT_MAX_N
+                       else None)
+            out.append(AdversarialResult(workload, name, n, median_percentiles(runs), rescans))
+    return out
 
 
 def _make(name: str, n: int, seed: int = 1) -> Any:
@@ -281,6 +353,7 @@ def run_tick_bench(
     python_timer: list[Percentiles] = []
     rows: list[StructureResult] = []
     accuracy: list[SampledAccuracy] = []
+    adversarial: list[AdversarialResult] = []
     plot_in_c: dict[str, list[npt.NDArray[np.float64]]] = {}
     plot_py: dict[str, list[npt.NDArray[np.float64]]] = {}
 
@@ -304,6 +377,7 @@ def run_tick_bench(
                         "update": _in_c(book, _OP_UPDATE, work.update, to_ns),
                         "expire": _in_c(book, _OP_EXPIRE, work.expire, to_ns),
                         "tick": c_tick,
+                        "select": _in_c(book, _OP_SELECT, work.select, to_ns),
                     }
                     slot = in_c.setdefault(name, {})
                     for op, data in timings.items():
@@ -344,6 +418,7 @@ def run_tick_bench(
                     traced_bytes_per_agent=_traced_bytes_per_agent(name, fill),
                 )
             )
+        adversarial.extend(_adversarial(config, n, to_ns, report))
         if "SampledTopK" in config.structures:
             for samples in config.accuracy_samples:
                 report(f"N={n:<6} accuracy  SampledTopK samples={samples}")
@@ -368,6 +443,7 @@ def run_tick_bench(
             from_python={k: np.concatenate(v) for k, v in plot_py.items()},
         ),
         elapsed_s=time.perf_counter() - started,
+        adversarial=tuple(adversarial),
     )
 
 
@@ -376,6 +452,7 @@ def _op_latency(runs: dict[str, list[Percentiles]]) -> OpLatency:
         tick=median_percentiles(runs["tick"]),
         update=median_percentiles(runs["update"]),
         expire=median_percentiles(runs["expire"]),
+        select=median_percentiles(runs["select"]) if "select" in runs else None,
     )
 
 

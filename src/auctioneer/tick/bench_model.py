@@ -29,6 +29,8 @@ from auctioneer.tick.limits import MAX_CAPACITY
 
 __all__ = [
     "BASELINE_NAMES",
+    "WORKLOADS",
+    "AdversarialResult",
     "DEFAULT_ACCURACY_SAMPLES",
     "DEFAULT_OPS",
     "DEFAULT_REPEATS",
@@ -55,6 +57,9 @@ __all__ = [
     "parse_sizes",
     "parse_structures",
 ]
+
+WORKLOADS = ("rescan", "crowded")
+"""The adversarial workloads (:func:`auctioneer.tick.bench._adversarial_ops`)."""
 
 PRICE_LOW = 500_000
 """Lowest bid drawn, micro-units ($0.50)."""
@@ -181,7 +186,9 @@ class TickBenchConfig:
     @property
     def steps(self) -> int:
         """How many progress steps :func:`run_tick_bench` reports."""
-        per_size = self.repeats * len(self.books) + len(self.books)
+        # timed rounds per book, memory per book, each adversarial workload per native book
+        per_size = (self.repeats * len(self.books) + len(self.books)
+                    + len(WORKLOADS) * len(self.structures))
         if "SampledTopK" in self.structures:
             per_size += len(self.accuracy_samples)
         return len(self.sizes) * per_size
@@ -205,6 +212,23 @@ class OpLatency:
     update: Percentiles
     expire: Percentiles
     """expire alone (the re-insert that keeps the book full is not timed)."""
+    select: Percentiles | None = None
+    """select(2) alone after an untimed update; timed in C only (None from Python)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdversarialResult:
+    """A native book's tick under an adversarial workload, timed in C."""
+
+    workload: str
+    """``rescan`` (one agent, always on top, re-bids every tick) or ``crowded`` (every bid
+    and update inside one tier of the default tier map)."""
+    name: str
+    n: int
+    tick: Percentiles
+    rescans_per_tick: float | None
+    """LazyHeap only: recomputes of its cache per tick, counted by the reference model on
+    the same operations (the reference applies tick_core.c's staleness rule)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +308,7 @@ class TickBenchResult:
     accuracy: tuple[SampledAccuracy, ...]
     targets: tuple[Target, ...]
     samples: TickSamples = field(repr=False, compare=False)
+    adversarial: tuple[AdversarialResult, ...] = ()
     elapsed_s: float = 0.0
 
     def row(self, name: str, n: int) -> StructureResult | None:
@@ -319,6 +344,11 @@ class TickBenchResult:
             "sampled_accuracy": [
                 {**fields_dict(a), "exact": a.exact} for a in self.accuracy
             ],
+            "adversarial": [
+                {"workload": a.workload, "structure": a.name, "n": a.n,
+                 "in_c_ns": {"tick": a.tick.rounded()},
+                 "rescans_per_tick": a.rescans_per_tick} for a in self.adversarial
+            ],
             "targets": [fields_dict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }).to_json_dict()
@@ -331,7 +361,8 @@ class TickBenchResult:
             "n": row.n,
             "native": row.native,
             "in_c_ns": None if row.in_c is None else {
-                op: getattr(row.in_c, op).rounded() for op in ops
+                op: getattr(row.in_c, op).rounded() for op in (*ops, "select")
+                if getattr(row.in_c, op) is not None
             },
             "from_python_ns": {op: getattr(row.from_python, op).rounded() for op in ops},
             "bytes_per_agent": round(row.bytes_per_agent, 3),

@@ -48,6 +48,8 @@ class OpLatencies(_Record):
     tick: Latency
     update: Latency | None = None
     expire: Latency | None = None
+    select: Latency | None = None
+    """select(2) alone, after an untimed update (timed in C only)."""
 
 
 class Speedup(_Record):
@@ -93,6 +95,7 @@ class TickBenchRecord(_Record):
     timer: TimerRecord | None = None
     results: list[ResultRow]
     sampled_accuracy: list[dict[str, Any]] | None = None
+    adversarial: list[dict[str, Any]] | None = None
     targets: list[dict[str, Any]] | None = None
     elapsed_s: float | None = None
 

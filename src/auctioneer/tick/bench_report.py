@@ -29,6 +29,7 @@ from auctioneer.tick.bench import (
 __all__ = [
     "BENCHMARK",
     "accuracy_table",
+    "adversarial_table",
     "print_report",
     "results_table",
     "target_line",
@@ -120,6 +121,21 @@ def accuracy_table(accuracy: tuple[SampledAccuracy, ...]) -> Table:
     return table
 
 
+def adversarial_table(result: TickBenchResult) -> Table:
+    """Native ticks in C under the adversarial workloads, and LazyHeap's rescans."""
+    table = Table(title="Adversarial workloads: tick in C (ns), p50 / p99 / p99.9",
+                  caption="rescan: one agent on top re-bids every tick; crowded: every bid "
+                          "in one tier. Rescans: LazyHeap cache recomputes per tick.",
+                  caption_justify="left")
+    for header in ("Workload", "Structure", "N", "tick p50/p99/p99.9", "rescans/tick"):
+        table.add_column(header, justify="left" if header in ("Workload", "Structure")
+                         else "right")
+    for a in result.adversarial:
+        table.add_row(a.workload, a.name, f"{a.n:,}", _triple(a.tick),
+                      "" if a.rescans_per_tick is None else f"{a.rescans_per_tick:.3f}")
+    return table
+
+
 def print_report(result: TickBenchResult, console: Console) -> None:
     """The environment line, the tables and the target lines."""
     env, timer = result.environment, result.timer
@@ -133,6 +149,8 @@ def print_report(result: TickBenchResult, console: Console) -> None:
                   "native: the core block's nbytes / capacity.")
     if result.accuracy:
         console.print(accuracy_table(result.accuracy))
+    if result.adversarial:
+        console.print(adversarial_table(result))
     for target in result.targets:
         style = {True: "green", False: "red", None: "yellow"}[target.passed]
         console.print(target_line(target), style=style, highlight=False, soft_wrap=True)

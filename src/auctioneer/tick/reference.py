@@ -214,6 +214,8 @@ class LazyHeap(_Book):
         self._cache: list[int] = []
         self._stale = True
         self._since = 0
+        self.rescans = 0
+        """Cache recomputes so far (each an O(N) scan natively)."""
 
     def _on_update(self, agent: int, is_new: bool) -> None:
         # Staleness is tested first: a stale cache may name expired agents.
@@ -239,6 +241,7 @@ class LazyHeap(_Book):
             self._cache = self._ranked()[: self.depth]
             self._stale = False
             self._since = 0
+            self.rescans += 1
         self._since += 1
         return self._cache[:n] if n <= self.depth else self._ranked()[:n]
 
