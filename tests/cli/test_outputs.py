@@ -19,7 +19,7 @@ from auctioneer.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[2]
 # Paths the commands read, not write.
-INPUTS = {("docs", "build", "--template"), ("experiment", "incentives", "--tick-bench"),
+INPUTS = {("experiment", "incentives", "--tick-bench"),
           ("bench", "sim", "--scenario"), ("stream", "status", "--checkpoint-dir")}
 # What a command needs besides the option under test.
 REQUIRED = {("clear",): [str(ROOT / "examples/clearing/office.json")],

@@ -45,7 +45,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 
 from auctioneer.clearing.allocation import check_feasible
@@ -78,6 +77,7 @@ from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.clearing.solve import clear
 from auctioneer.clearing.vcg import vcg_payments
+from auctioneer.measure.memory import peak_bytes
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import environment, gc_paused
 
@@ -114,18 +114,7 @@ def _timed(auction: Auction, method: str, time_limit: float) -> Clearing:
 
 
 def _peak_bytes(auction: Auction, method: str, time_limit: float) -> int:
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    try:
-        clear(auction, method, time_limit=time_limit)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return max(0, peak - base)
+    return peak_bytes(lambda: clear(auction, method, time_limit=time_limit))
 
 
 def _run_method(auction: Auction, method: str, config: ClearingBenchConfig) -> tuple[

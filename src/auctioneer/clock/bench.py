@@ -43,7 +43,6 @@ Example:
 from __future__ import annotations
 
 import time
-import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -57,6 +56,7 @@ from auctioneer.clock.proxy import run_proxy
 from auctioneer.clock.reference import reference_clock
 from auctioneer.clock.step import StepMode, StepRule
 from auctioneer.clock.welfare import compare_welfare
+from auctioneer.measure.memory import peak_bytes
 from auctioneer.measure.record import fields_dict
 from auctioneer.measure.sizes import parse_list
 from auctioneer.measure.target import Target
@@ -340,18 +340,7 @@ def _timed(market: Market, rule: StepRule | None = None) -> ClockResult:
 
 
 def _peak_bytes(market: Market) -> int:
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    try:
-        run_clock(market)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return max(peak - base, 0)
+    return peak_bytes(lambda: run_clock(market))
 
 
 def _cell(config: ClockBenchConfig, users: int, pools: int,

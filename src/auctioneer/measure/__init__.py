@@ -1,19 +1,20 @@
-"""Benchmarks of auctioneer's hot paths, driven by ``auctioneer bench ...``.
+"""The measuring kit every ``auctioneer bench <area>`` shares.
 
-Modules:
+Each area keeps its benchmark beside its code (``auctioneer.<area>.bench``
+measures, ``auctioneer.<area>.bench_report`` shows it and declares the area's
+:class:`~auctioneer.measure.benchmark.Benchmark`); this package is what they
+have in common, and it imports no area:
 
-* :mod:`auctioneer.tick.bench` -- the tick market's bid structures: latency
-  of update, expire and one tick (update + winner + Vickrey price), timed
-  natively in C and per call from Python, memory per agent, and the sampled
-  book's miss rate.
-* :mod:`auctioneer.tick.bench_report` -- that benchmark's table, target
-  lines and plot.
-* :mod:`auctioneer.tick.bench_baselines` -- the pure-Python books everyone would
-  write first (``heapq`` with lazy deletion, ``SortedList``), with the tick
-  books' API, so the same timing loop drives them.
-* :mod:`auctioneer.measure.timing` -- percentiles, the Python timer's own cost
-  and the environment a run records.
+* :mod:`auctioneer.measure.benchmark` -- the ``Benchmark`` description and
+  ``run_benchmark``: progress, report, JSON and plot, the same for every area.
+* :mod:`auctioneer.measure.timing` -- percentiles, the timer's own cost, the
+  paused garbage collector and the environment a run records.
+* :mod:`auctioneer.measure.target` -- a target and its PASS/MISS/SKIP line.
 * :mod:`auctioneer.measure.record` -- a result's JSON record (``write_json``).
+* :mod:`auctioneer.measure.progress` -- the wide console and the progress bar.
+* :mod:`auctioneer.measure.latency_plot` -- latency against percentile, tail stretched.
+* :mod:`auctioneer.measure.sizes` -- the one parser of comma-separated size lists.
+* :mod:`auctioneer.measure.memory` -- the peak Python memory of one call.
 * :mod:`auctioneer.measure.startup` (and ``startup_report``) -- the command
   line's start-up as whole processes (``auctioneer bench startup``).
 
