@@ -19,7 +19,8 @@ handler is exact at its instant; nothing is re-evaluated between events.
 * **dispatch** (10-100 Hz) -- the GPU plane's batch auction
   (:class:`~auctioneer.gpu.GpuPlane`) over agents with at least a whole
   GPU millisecond of work (GPU time sells in 1 ms slices): unit
-  bids (one slice at their value) go the k-unit Vickrey way; agents needing
+  bids (one slice at their value) go the k-unit Vickrey way, through the
+  plane's array path (``dispatch_units``) when no bidder needs memory; agents needing
   GPU memory bid XOR bundles (their whole window's work or half, with their
   memory), cleared exactly. Reserve per ms: the coupling's GPU price.
 * **sample** (10-100 Hz) -- the plant advances over the last period at the
@@ -42,6 +43,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from time import perf_counter_ns
+
+import numpy as np
 
 from auctioneer.gpu import GpuBid, GpuPlane
 from auctioneer.sim.loop import Handler, Priority
@@ -376,11 +379,19 @@ class Model:
 
     def on_dispatch(self, now: int, _: int) -> None:
         """One GPU batch auction over the agents with GPU work."""
-        bids = tuple(self._gpu_bid(s) for s in self.gpu_waiting)
-        demand_pm = sum(self._want_ms(s) for s in self.gpu_waiting) * 1000 // self.window_ms
+        waiting = list(self.gpu_waiting)
+        bids = tuple(self._gpu_bid(s) for s in waiting)
+        demand_pm = sum(self._want_ms(s) for s in waiting) * 1000 // self.window_ms
         per_ms = self.coupling.gpu_price(self.scenario.gpu.reserve, demand_pm,
                                          self.gpu_headroom_mc)
-        result = self.gpu_plane.dispatch(bids, now / NS, per_ms) if bids else None
+        result = None
+        if bids and not any(self.gpu_mem[s] for s in waiting):
+            # Unit bids only: the plane's array path, no bid objects in the auction.
+            result = self.gpu_plane.dispatch_units(
+                np.asarray(waiting, dtype=np.int64),
+                np.asarray([b.bundles[0][2] for b in bids], dtype=np.int64), now / NS, per_ms)
+        elif bids:
+            result = self.gpu_plane.dispatch(bids, now / NS, per_ms)
         sold = welfare = revenue = 0
         if result is not None:
             gpu_value = self.pop.inc_gpu_value
