@@ -126,3 +126,31 @@ def test_a_command_runs_without_the_other_areas() -> None:
                          check=True).stdout
     assert out.splitlines()[-1] == "['auctioneer.cli.app', 'auctioneer.cli.clearing', " \
         "'auctioneer.cli.options']"
+
+
+_HEAVY = ("numpy", "pydantic", "rich", "scipy", "highspy", "matplotlib", "httpx")
+
+
+@pytest.mark.parametrize(("args", "allowed"), [
+    (["--help"], ()),
+    (["--version"], ()),
+    (["clear", "{file}", "--json"], ("numpy", "pydantic")),
+    (["clear", "{file}"], ("numpy", "pydantic", "rich")),
+])
+def test_a_command_imports_only_the_heavy_packages_it_uses(
+    tmp_path: Path, args: list[str], allowed: tuple[str, ...]
+) -> None:
+    """The start-up budget (``auctioneer bench startup``), guarded by what is imported."""
+    import subprocess
+    import sys
+
+    file = tmp_path / "ten.json"
+    main(["generate", "clearing", "--bids", "10", "--seed", "1", "-o", str(file)])
+    argv = [a.format(file=file) for a in args]
+    code = ("import sys; from auctioneer.cli import main\n"
+            f"try: main({argv!r})\nexcept SystemExit: pass\n"
+            "print(sorted({m.partition('.')[0] for m in sys.modules}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    loaded = set(json.loads(out.splitlines()[-1].replace("'", '"')))
+    assert loaded & set(_HEAVY) == set(allowed)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import math
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +62,8 @@ def _check_writable(path: Path | None, directory: bool) -> Path | None:
     try:
         (path if directory else path.parent).mkdir(parents=True, exist_ok=True)
         if directory:
+            import tempfile
+
             with tempfile.TemporaryFile(dir=path):
                 pass
         elif path.is_dir():

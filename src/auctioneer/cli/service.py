@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import importlib.util
-import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -211,6 +210,8 @@ def load_command(
         except LoadError as exc:
             raise typer.BadParameter(str(exc), param_hint=f"'{exc.option}'") from None
     else:
+        import tempfile
+
         from auctioneer.service.runtime import admin_key_of
 
         with tempfile.TemporaryDirectory(prefix="auctioneer-load-") as tmp:
