@@ -6,6 +6,7 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -111,16 +112,23 @@ def fresh_settings(root: Path, **changes: Any) -> Settings:
     return Settings(data_dir=root / "data", port=free_port(), **changes)
 
 
-@pytest.fixture(scope="module")
-def market_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """One live service per test module with two markets; tests use their own accounts."""
-    running = start_live(fresh_settings(tmp_path_factory.mktemp("service")))
+@contextmanager
+def two_markets(root: Path) -> Iterator[Live]:
+    """A live service in ``root`` with MARKET (tick 1,000) and OTHER (tick 100) listed."""
+    running = start_live(fresh_settings(root))
     try:
         running.market(MARKET, tick=1_000, base=2_000_000)
         running.market(OTHER, tick=100, base=40_000)
         yield running
     finally:
         stop_live(running)
+
+
+@pytest.fixture(scope="module")
+def market_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One live service per test module with two markets; tests use their own accounts."""
+    with two_markets(tmp_path_factory.mktemp("service")) as running:
+        yield running
 
 
 def unique(prefix: str) -> str:

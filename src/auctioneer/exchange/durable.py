@@ -37,8 +37,8 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 
+from auctioneer.exchange.closing import Closing
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
@@ -168,7 +168,7 @@ def snapshot_and_prune(exchange: Exchange, journal: Journal, keep_upto: int | No
     return path
 
 
-class DurableExchange:
+class DurableExchange(Closing):
     """An exchange whose every command is journaled before it is applied."""
 
     def __init__(self, exchange: Exchange, journal: Journal, snapshot_every: int = 100_000,
@@ -216,9 +216,3 @@ class DurableExchange:
         """Close the journal (syncing it unless the policy is NEVER)."""
         self.journal.close()
 
-    def __enter__(self) -> DurableExchange:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()

@@ -44,9 +44,9 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
+from auctioneer.exchange.closing import Closing
 from auctioneer.exchange.codec import CommandError, decode_command_json, encode_command
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.files import numbered_files, sync_directory
@@ -123,7 +123,7 @@ def _scan(data: bytes, name: str) -> Iterator[tuple[int, int, bytes]]:
         pos = end
 
 
-class JournalReader:
+class JournalReader(Closing):
     """The journal's records after ``after``, read incrementally as the journal grows.
 
     ``path`` is a journal directory or one segment file. Each :meth:`poll`
@@ -211,12 +211,6 @@ class JournalReader:
         if self._file is not None:
             self._file.close()
 
-    def __enter__(self) -> JournalReader:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
 
 def replay(path: str | os.PathLike[str], after: int = 0) -> Iterator[tuple[int, Command]]:
@@ -230,7 +224,7 @@ def replay(path: str | os.PathLike[str], after: int = 0) -> Iterator[tuple[int, 
         yield from reader.records()
 
 
-class Journal:
+class Journal(Closing):
     """Appends commands to the journal in ``directory`` (created if missing).
 
     Opening finds the last sequence number and cuts off a torn tail.
@@ -362,9 +356,3 @@ class Journal:
                     self._sync()
                 self._file.close()
 
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
