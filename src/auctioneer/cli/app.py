@@ -9,7 +9,6 @@ Example:
     0
 """
 
-from __future__ import annotations
 
 import importlib
 import sys

@@ -1,6 +1,5 @@
 """Combinatorial clearing commands: ``generate clearing``, ``clear``, ``bench clearing``."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

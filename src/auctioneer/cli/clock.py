@@ -17,7 +17,6 @@ Example:
     Fraction(200, 1)
 """
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -88,7 +87,7 @@ def _share(text: str, option: str, low: float = 0.0, high: float = 1.0) -> float
     return value
 
 
-def _amount(text: str, option: str, mode: str) -> Fraction:
+def _amount(text: str, option: str, mode: str) -> "Fraction":
     """An exact step value: currency units (absolute) or a fraction/percentage (the others)."""
     from auctioneer.clock.step import parse_fraction
     from auctioneer.money import MICROS
@@ -105,7 +104,7 @@ def _amount(text: str, option: str, mode: str) -> Fraction:
 
 
 def parse_rule(mode: str, *, alpha: str | None, delta: str | None,
-               epsilon: str | None) -> StepRule:
+               epsilon: str | None) -> "StepRule":
     """The step rule of ``mode`` ("absolute", "normalised", "relative") with values replaced.
 
     Absolute values are currency units (``alpha`` per unit of excess
@@ -270,7 +269,7 @@ def clock_command(
         raise typer.Exit(EXIT_NOT_CLEARED)
 
 
-def _packages(market: Market, bids: Path) -> Packages:
+def _packages(market: "Market", bids: Path) -> "Packages":
     """The ``--bids`` file's package bids, read before the clock runs; exit 2 naming the place."""
     from auctioneer.clock.activity import Packages
     from auctioneer.clock.bids_io import load_bids
@@ -281,8 +280,8 @@ def _packages(market: Market, bids: Path) -> Packages:
         raise bad("--bids", str(exc)) from None
 
 
-def _proxy_round(market: Market, result: ClockResult, packages: Packages | None, method: str,
-                 time_limit: float | None) -> ProxyResult:
+def _proxy_round(market: "Market", result: "ClockResult", packages: "Packages | None", method: str,
+                 time_limit: float | None) -> "ProxyResult":
     """The proxy round after ``result``; a bid the activity rule refuses is exit 2."""
     from auctioneer.clock.proxy import run_proxy
 
@@ -292,8 +291,8 @@ def _proxy_round(market: Market, result: ClockResult, packages: Packages | None,
         raise bad("--bids", str(exc)) from None
 
 
-def _run_with_progress(market: Market, rule: StepRule, limit: int,
-                       console: Console) -> ClockResult:
+def _run_with_progress(market: "Market", rule: "StepRule", limit: int,
+                       console: "Console") -> "ClockResult":
     """run_clock under a rich progress bar over rounds (out of ``limit``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -1,6 +1,5 @@
 """``auctioneer bench exchange``: the matching engine against PyPI engines, in process."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

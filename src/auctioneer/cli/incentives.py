@@ -5,7 +5,6 @@ and its ``incentives`` command. Heavy imports (numpy, the experiment, rich)
 happen inside the command, so importing this module costs the CLI nothing.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

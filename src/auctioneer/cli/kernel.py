@@ -12,7 +12,6 @@ Example:
     ['kernel']
 """
 
-from __future__ import annotations
 
 import json
 from dataclasses import asdict

@@ -1,6 +1,5 @@
 """``auctioneer bench ring``: bid submission and price-page latency and throughput."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

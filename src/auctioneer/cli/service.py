@@ -14,7 +14,6 @@ Example:
     <FsyncPolicy.BATCH: 'batch'>
 """
 
-from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
@@ -35,7 +34,7 @@ __all__ = ["load_command", "parse_fsync", "serve_command"]
 _FSYNC = ("always", "batch", "never")
 
 
-def parse_fsync(text: str, option: str = "--fsync") -> FsyncPolicy:
+def parse_fsync(text: str, option: str = "--fsync") -> "FsyncPolicy":
     """The journal fsync policy named ``text``."""
     from auctioneer.exchange.journal import FsyncPolicy
 
@@ -127,7 +126,7 @@ def serve_command(
     Server(config).run()
 
 
-def _print(result: LoadResult) -> None:
+def _print(result: "LoadResult") -> None:
     from rich.table import Table
 
     from auctioneer.measure.progress import wide_console

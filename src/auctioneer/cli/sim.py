@@ -12,7 +12,6 @@ Example:
     (['simulate'], ['sim'])
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -1,6 +1,5 @@
 """``auctioneer bench startup``: the command line's own start-up, as whole processes."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

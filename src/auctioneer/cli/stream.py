@@ -10,7 +10,6 @@ Example:
     1
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -55,7 +54,7 @@ AssignOption = Annotated[
 _DEFAULT_URL = "nats://127.0.0.1:4222"
 
 
-def partition_map(count: str, assign: str) -> PartitionMap:
+def partition_map(count: str, assign: str) -> "PartitionMap":
     """The partition map of ``--partitions`` and ``--assign``; BadParameter naming the option."""
     from auctioneer.exchange.scaleout.partition import PartitionMap
 
@@ -66,7 +65,7 @@ def partition_map(count: str, assign: str) -> PartitionMap:
         raise bad("--assign", str(exc)) from None
 
 
-def _spec(stream: str) -> StreamSpec:
+def _spec(stream: str) -> "StreamSpec":
     from auctioneer.exchange.scaleout.stream import StreamSpec
 
     if not stream or not stream.replace("_", "").replace("-", "").isalnum():

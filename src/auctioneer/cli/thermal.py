@@ -7,7 +7,6 @@ Example:
     ['step-response']
 """
 
-from __future__ import annotations
 
 import json
 from pathlib import Path

@@ -1,6 +1,5 @@
 """``auctioneer bench tick``: the tick structures' latency benchmark."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
