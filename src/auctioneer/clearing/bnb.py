@@ -74,7 +74,7 @@ import numpy as np
 from auctioneer.clearing.allocation import admissible, allocation, no_allocation
 from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
-from auctioneer.clearing.result import Clearing, Status
+from auctioneer.clearing.result import Clearing, Status, relative_gap
 
 __all__ = ["branch_and_bound", "greedy_allocation", "solve_bnb"]
 
@@ -465,7 +465,8 @@ def solve_bnb(auction: Auction, *, time_limit: float | None = None) -> Clearing:
     Stats: ``nodes`` explored, ``pruned`` by the bound, ``infeasible``
     options cut by the look-ahead, ``bound`` ("lagrangian"), ``root_bound``
     (the best bound at the root, micro-units) and ``greedy`` (the starting
-    incumbent's revenue, or "none").
+    incumbent's revenue, or "none"); on a time limit with an incumbent,
+    ``dual_bound`` (the root bound) and ``gap`` (relative, as HiGHS's).
 
     Example:
         >>> from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
@@ -485,4 +486,9 @@ def solve_bnb(auction: Auction, *, time_limit: float | None = None) -> Clearing:
     if not found:
         return no_allocation(auction, "bnb", Status.TIME_LIMIT if timed_out
                              else Status.INFEASIBLE, stats, started)
+    if timed_out and "root_bound" in stats:
+        # The root's Lagrangian bound holds for the whole tree: the best bound known.
+        bound = int(stats["root_bound"])
+        stats["dual_bound"] = bound
+        stats["gap"] = relative_gap(found[0][0], bound)
     return allocation(auction, found[0][1], "bnb", status, stats, started)

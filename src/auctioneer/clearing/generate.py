@@ -37,6 +37,17 @@ the seller: uncorrelated ``U[1, S]``, weakly ``max(0, size + U[-S/10, S/10])``,
 strongly ``max(0, size - K)``, mirroring the buyers. Buyers are named
 ``b<i>``, sellers ``s<i>``.
 
+**mmkp** -- held-out instances in the style of the multidimensional
+multiple-choice knapsack literature (Khan, Li, Manning and Akbar 2002):
+many resource types (``resources``, 6 by default), few bundles per bid, and
+**every bid must win** (one bundle from every group). Quantities are
+``U[0, R]`` with ``R = max_quantity`` or ``max(1, 2 * capacity // bids)``,
+so the bids' average demand is about the capacity and which bundle each bid
+gets decides feasibility; prices are ``size + U[0, S/10]`` units. Some
+seeds are infeasible (no choice fits), which solvers report as INFEASIBLE.
+This is the family on which the sparse DP's estimate is least reliable and
+``auto`` races the MILP first (:mod:`auctioneer.clearing.solve`).
+
 **compute** -- a cloud market for one hour of a cluster: resources ``cpu``
 (vCPU cores, ``capacity`` of them), ``mem`` (GiB, 4 per vCPU) and, with 3
 resources, ``gpu`` (one per 16 vCPU, at least 1). Each bidder has an instance
@@ -81,12 +92,13 @@ __all__ = [
     "compute",
     "generate",
     "kind_name",
+    "mmkp",
     "strongly_correlated",
     "uncorrelated",
     "weakly_correlated",
 ]
 
-KINDS = ("uncorrelated", "weakly", "strongly", "compute")
+KINDS = ("uncorrelated", "weakly", "strongly", "mmkp", "compute")
 """Instance kinds, as ``generate`` and the CLI name them."""
 _ALIASES = {
     "weakly_correlated": "weakly",
@@ -257,6 +269,39 @@ def strongly_correlated(
                      reserves=reserves, sellers=sellers, unit=unit)
 
 
+def mmkp(
+    *,
+    bids: int,
+    bundles: int = 3,
+    resources: int = 6,
+    capacity: int = 100,
+    seed: int = 0,
+    max_quantity: int | None = None,
+    reserves: bool = False,
+    sellers: float = 0.0,
+    unit: int = MICROS,
+) -> Auction:
+    """Every bid must win; quantities ``U[0, R]``, prices ``size + U[0, S/10]`` units."""
+    _check_common(bids, bundles, capacity, seed, sellers)
+    if sellers:
+        raise ValueError(f"sellers {sellers} must be 0 for mmkp: every bid must win a purchase")
+    d = require_int(resources, "resources", 1)
+    r = max(1, 2 * capacity // max(bids, 1)) if max_quantity is None else require_int(
+        max_quantity, "max_quantity", 1)
+    require_int(unit, "unit", 1)
+    rng = np.random.default_rng(seed)
+    quantities = rng.integers(0, r + 1, size=(bids, bundles, d), dtype=np.int64)
+    quantities[..., 0] = np.maximum(quantities[..., 0], 1)  # no zero bundle: it must win
+    sizes = quantities.sum(axis=2)
+    prices = sizes + rng.integers(0, max(1, d * r // 10) + 1, size=(bids, bundles))
+    reserve = unit // 2 if reserves else 0
+    return Auction(
+        tuple(Resource(f"r{i}", capacity, reserve) for i in range(d)),
+        tuple(Bid(f"b{t}", tuple(Bundle(tuple(quantities[t, j].tolist()),
+                                        int(prices[t, j]) * unit) for j in range(bundles)),
+                  must_win=True) for t in range(bids)))
+
+
 def _round_price(value: float) -> int:
     return int(round(value / _PRICE_STEP)) * _PRICE_STEP
 
@@ -337,6 +382,7 @@ _GENERATORS: dict[str, Callable[..., Auction]] = {
     "uncorrelated": uncorrelated,
     "weakly": weakly_correlated,
     "strongly": strongly_correlated,
+    "mmkp": mmkp,
 }
 
 
@@ -365,6 +411,7 @@ def generate(
         return compute(bids=bids, bundles=bundles, resources=3 if resources is None else resources,
                        capacity=capacity, seed=seed, reserves=reserves, sellers=sellers)
     return _GENERATORS[name](bids=bids, bundles=bundles,
-                             resources=2 if resources is None else resources,
+                             resources=(6 if name == "mmkp" else 2) if resources is None
+                             else resources,
                              capacity=capacity, seed=seed, max_quantity=max_quantity,
                              reserves=reserves, sellers=sellers)

@@ -61,6 +61,11 @@ def print_clearing(console: Console, file: str, auction: Auction, result: Cleari
     reason = result.stats.get("reason")
     if reason:
         rows.append(("reason", str(reason)))
+    if not ok and result.choice and "dual_bound" in result.stats:
+        bound = float(result.stats["dual_bound"])
+        rows.append(("bound", f"best bound {format_money(int(bound))}, incumbent "
+                     f"{format_money(result.revenue)}: gap "
+                     f"{float(result.stats.get('gap', 0.0)):.3%} (how far the optimum may be)"))
     if result.choice:
         rows.append(("revenue", format_money(result.revenue)))
         if rule == "vcg":

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Clearing", "Status"]
+__all__ = ["Clearing", "Status", "relative_gap"]
 
 
 class Status(enum.Enum):
@@ -60,3 +60,13 @@ class Clearing:
     def is_optimal(self) -> bool:
         """True when ``status`` is OPTIMAL."""
         return self.status is Status.OPTIMAL
+
+
+def relative_gap(incumbent: float, bound: float) -> float:
+    """``(bound - incumbent) / max(|bound|, |incumbent|, 1)``, HiGHS's relative MIP gap; >= 0.
+
+    Example:
+        >>> relative_gap(90, 100), relative_gap(5, 5)
+        (0.1, 0.0)
+    """
+    return max(0.0, bound - incumbent) / max(abs(bound), abs(incumbent), 1.0)
