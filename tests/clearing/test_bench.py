@@ -14,6 +14,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from auctioneer.clearing import bench
+from auctioneer.clearing.bench_auto import AutoRun, auto_target
 from auctioneer.clearing.bench_report import print_report, target_line, write_plot
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
@@ -26,7 +27,8 @@ runner = CliRunner()
 
 
 def _tiny(**kwargs: Any) -> bench.ClearingBenchConfig:
-    args: dict[str, Any] = {"sizes": (4, 8), "sizes_3d": (4,), "repeats": 2, "time_limit": 5.0}
+    args: dict[str, Any] = {"sizes": (4, 8), "sizes_3d": (4,), "repeats": 2, "time_limit": 5.0,
+                            "auto_instances": 2}
     args.update(kwargs)
     return bench.ClearingBenchConfig.build(**args)
 
@@ -59,7 +61,10 @@ def test_tiny_run_is_well_formed(tiny_result: bench.ClearingBenchResult) -> None
         else:
             assert cell.vcg is None
     assert result.disagreements == ()
-    dp_target, vcg_target, exact_target = result.targets
+    dp_target, vcg_target, exact_target, auto_target = result.targets
+    assert [(r.bids, r.resources) for r in result.auto] == [(16, 5), (20, 6)]
+    assert all(r.ratio is not None and r.milp_s is not None for r in result.auto)
+    assert auto_target.passed is not None and "median" in auto_target.detail
     assert dp_target.passed is None  # no 100-bid instance in this run
     assert vcg_target.passed is not None  # judged on the sizes there are
     assert exact_target.passed is True
@@ -201,10 +206,10 @@ def _cell(series: str, bids: int, dp_s: float | None, vcg_ratio: float | None) -
 @pytest.mark.parametrize(
     ("dp_s", "ratio", "verdicts"),
     [
-        (0.004, 2.0, [True, True, True]),
-        (0.02, 2.0, [False, True, True]),
-        (0.004, 3.5, [True, False, True]),
-        (None, None, [None, None, None]),
+        (0.004, 2.0, [True, True, True, None]),
+        (0.02, 2.0, [False, True, True, None]),
+        (0.004, 3.5, [True, False, True, None]),
+        (None, None, [None, None, None, None]),
     ],
 )
 def test_targets(dp_s: float | None, ratio: float | None, verdicts: list[bool | None]) -> None:
@@ -227,7 +232,7 @@ def test_config_defaults_and_steps() -> None:
     assert full.sizes == (10, 20, 50, 100, 200) and full.sizes_3d == (10, 20, 50, 100)
     assert full.methods == ("dp", "milp", "bnb")
     assert [s.name for s in full.series] == ["easy", "hard", "easy 3r", "hard 3r"]
-    assert full.steps == 2 * 5 * 4 + 2 * 4 * 3
+    assert full.steps == 2 * 5 * 4 + 2 * 4 * 3 + full.auto_instances
     quick = bench.ClearingBenchConfig.build(quick=True)
     assert quick.time_limit < full.time_limit and quick.repeats < full.repeats
     assert bench.TARGET_BIDS in quick.sizes
@@ -310,3 +315,17 @@ def test_bad_options_exit_2(
     assert captured.out == "" and "\n" not in line
     assert line.startswith("auctioneer: error: ")
     assert option in line and f"'{value}'" in line
+
+
+def _auto_run(dp_s: float | None, milp_s: float, auto_s: float) -> AutoRun:
+    return AutoRun(0, 20, 6, 3, 40, "optimal", dp_s, milp_s, auto_s, 0.5, "test")
+
+
+def test_auto_target_is_the_median_ratio_to_the_faster_method() -> None:
+    fine = (_auto_run(2.0, 0.1, 0.11), _auto_run(None, 0.2, 0.21), _auto_run(0.01, 0.1, 0.05))
+    target = auto_target(fine)
+    assert target.passed is True and "median 1.10x" in target.detail
+    assert fine[0].estimate_only_s == 2.0  # the DP alone was predicted under 5 s
+    slow = (_auto_run(2.0, 0.1, 1.0), _auto_run(2.0, 0.1, 1.0), _auto_run(0.01, 0.1, 0.01))
+    assert auto_target(slow).passed is False
+    assert auto_target(()).passed is None

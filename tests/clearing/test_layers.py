@@ -20,8 +20,8 @@ LAYERS = {
     "solve": 4,
     "vcg": 5, "kbest": 5,
     "core": 6,
-    "bench_model": 7, "bench": 8, "bench_report": 9,
-    "__init__": 10,
+    "bench_auto": 7, "bench_model": 8, "bench": 9, "bench_report": 10,
+    "__init__": 11,
 }
 PACKAGE = Path(auctioneer.clearing.__file__).parent
 

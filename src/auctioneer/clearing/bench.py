@@ -32,7 +32,8 @@ by DP in at most 10 ms (median); VCG for all bidders at most 3x one
 clearing; every method exact wherever it finishes.
 
 Example:
-    >>> config = ClearingBenchConfig.build(sizes=(4,), sizes_3d=(), repeats=1, time_limit=2.0)
+    >>> config = ClearingBenchConfig.build(sizes=(4,), sizes_3d=(), repeats=1, time_limit=2.0,
+    ...                                    auto_instances=0)
     >>> result = run_clearing_bench(config)
     >>> [(c.series, c.bids, sorted(c.methods)) for c in result.cells]
     [('easy', 4, ['bnb', 'dp', 'milp']), ('hard', 4, ['bnb', 'dp', 'milp'])]
@@ -48,6 +49,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from auctioneer.clearing.allocation import check_feasible
+from auctioneer.clearing.bench_auto import auto_target, run_auto_family
 from auctioneer.clearing.bench_model import (
     CAPACITY,
     CELL_BUDGET_S,
@@ -251,7 +253,9 @@ def run_clearing_bench(
             cells.append(Cell(series.name, series.kind, series.resources, series.capacity,
                               bids, config.bundles, seed, runs, optimum if not problems else None,
                               tuple(problems), vcg))
-    provisional = ClearingBenchResult(config, env, tuple(cells), ())
+    auto = run_auto_family(config.auto_instances, seed=config.seed,
+                           time_limit=config.time_limit, progress=step)
+    provisional = ClearingBenchResult(config, env, tuple(cells), (), auto=auto)
     return dataclasses.replace(provisional, targets=evaluate_targets(provisional),
                                elapsed_s=time.perf_counter() - started)
 
@@ -323,6 +327,7 @@ def evaluate_targets(result: ClearingBenchResult) -> tuple[Target, ...]:
     else:
         targets.append(Target(name, True, f"{finished} finished solves on {len(result.cells)} "
                                           f"instances agree; {unfinished} stopped unfinished"))
+    targets.append(auto_target(result.auto))
     return tuple(targets)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from auctioneer.checks import require_int
+from auctioneer.clearing.bench_auto import AutoRun
 from auctioneer.clearing.generate import generate
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Status
@@ -63,6 +64,8 @@ QUICK_SIZES = (10, 50, 100)
 QUICK_SIZES_3D = (10,)
 DEFAULT_METHODS = ("dp", "milp", "bnb")
 """The methods compared, in table order."""
+DEFAULT_AUTO_INSTANCES = 12
+QUICK_AUTO_INSTANCES = 3
 DEFAULT_REPEATS = 5
 QUICK_REPEATS = 3
 DEFAULT_TIME_LIMIT = 5.0
@@ -160,6 +163,8 @@ class ClearingBenchConfig:
     vcg: bool = True
     seed: int = 0
     quick: bool = False
+    auto_instances: int = DEFAULT_AUTO_INSTANCES
+    """Instances of the MMKP family on which auto is timed against DP and MILP."""
 
     def __post_init__(self) -> None:
         if not self.sizes and not self.sizes_3d:
@@ -177,6 +182,7 @@ class ClearingBenchConfig:
         require_int(self.capacity_3d, "capacity_3d", 1)
         require_int(self.repeats, "repeats", 1)
         require_int(self.seed, "seed", 0, _SEED_MAX)
+        require_int(self.auto_instances, "auto_instances", 0, 10_000)
         limit = self.time_limit
         if isinstance(limit, bool) or not isinstance(limit, int | float) or not (
             limit > 0 and math.isfinite(limit)
@@ -195,6 +201,7 @@ class ClearingBenchConfig:
         vcg: bool = True,
         seed: int = 0,
         quick: bool = False,
+        auto_instances: int | None = None,
     ) -> ClearingBenchConfig:
         """A configuration: what is given, else the full run's (or ``quick``'s) defaults."""
         return cls(
@@ -212,6 +219,8 @@ class ClearingBenchConfig:
             vcg=vcg,
             seed=seed,
             quick=quick,
+            auto_instances=auto_instances if auto_instances is not None else (
+                QUICK_AUTO_INSTANCES if quick else DEFAULT_AUTO_INSTANCES),
         )
 
     @property
@@ -227,7 +236,7 @@ class ClearingBenchConfig:
             per = len(self.methods) + (1 if self.vcg and s.resources == 2 and
                                        "dp" in self.methods else 0)
             total += per * len(s.sizes)
-        return total
+        return total + self.auto_instances
 
 
 def instance_seed(seed: int, series: Series, bids: int) -> int:
@@ -323,6 +332,8 @@ class ClearingBenchResult:
     cells: tuple[Cell, ...]
     targets: tuple[Target, ...]
     elapsed_s: float = 0.0
+    auto: tuple[AutoRun, ...] = ()
+    """auto against DP and MILP on the MMKP family."""
 
     @property
     def disagreements(self) -> tuple[str, ...]:
@@ -348,6 +359,7 @@ class ClearingBenchResult:
             },
             "results": [_cell_dict(c) for c in self.cells],
             "disagreements": list(self.disagreements),
+            "auto_family": [{**fields_dict(r), "ratio": r.ratio} for r in self.auto],
             "targets": [fields_dict(t) for t in self.targets],
             "elapsed_s": round(self.elapsed_s, 3),
         }

@@ -30,6 +30,7 @@ __all__ = [
     "BENCHMARK",
     "METHOD_LABELS",
     "format_bytes",
+    "auto_table",
     "print_report",
     "results_table",
     "target_line",
@@ -141,11 +142,28 @@ def print_report(result: ClearingBenchResult, console: Console) -> None:
         f"{env.cpu_model} ({env.cpu_count} CPUs)  {result.elapsed_s:.1f} s"
     )
     console.print(results_table(result))
+    if result.auto:
+        console.print(auto_table(result))
     for problem in result.disagreements:
         console.print(f"!! {problem}", style="bold red", highlight=False, soft_wrap=True)
     for target in result.targets:
         style = {True: "green", False: "red", None: "yellow"}[target.passed]
         console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+
+
+def auto_table(result: ClearingBenchResult) -> Table:
+    """auto against DP and MILP on the MMKP family, one row per instance."""
+    table = Table(title="auto on the MMKP family (every bid must win; median of up to 3 runs)",
+                  header_style="bold")
+    for header in ("Seed", "Bids x res x bundles", "Cap", "Status", "DP", "DP predicted",
+                   "MILP", "auto", "auto / faster", "auto chose"):
+        table.add_column(header, justify="left" if header == "auto chose" else "right")
+    for r in result.auto:
+        table.add_row(str(r.seed), f"{r.bids} x {r.resources} x {r.bundles}", str(r.capacity),
+                      r.status, "-" if r.dp_s is None else _ms(r.dp_s), _ms(r.dp_predicted_s),
+                      "-" if r.milp_s is None else _ms(r.milp_s), _ms(r.auto_s),
+                      "-" if r.ratio is None else f"{r.ratio:.2f}x", r.auto_choice[:48])
+    return table
 
 
 _STYLES = {"dp": ("tab:blue", "o"), "milp": ("tab:orange", "s"), "bnb": ("tab:green", "^")}

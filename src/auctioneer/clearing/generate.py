@@ -41,8 +41,8 @@ strongly ``max(0, size - K)``, mirroring the buyers. Buyers are named
 multiple-choice knapsack literature (Khan, Li, Manning and Akbar 2002):
 many resource types (``resources``, 6 by default), few bundles per bid, and
 **every bid must win** (one bundle from every group). Quantities are
-``U[0, R]`` with ``R = max_quantity`` or ``max(1, 2 * capacity // bids)``,
-so the bids' average demand is about the capacity and which bundle each bid
+``U[0, R]`` with ``R = max_quantity`` or ``max(1, 3 * capacity // (2 * bids))``,
+so the bids take about 3/4 of each capacity on average and which bundle each bid
 gets decides feasibility; prices are ``size + U[0, S/10]`` units. Some
 seeds are infeasible (no choice fits), which solvers report as INFEASIBLE.
 This is the family on which the sparse DP's estimate is least reliable and
@@ -286,7 +286,7 @@ def mmkp(
     if sellers:
         raise ValueError(f"sellers {sellers} must be 0 for mmkp: every bid must win a purchase")
     d = require_int(resources, "resources", 1)
-    r = max(1, 2 * capacity // max(bids, 1)) if max_quantity is None else require_int(
+    r = max(1, 3 * capacity // (2 * max(bids, 1))) if max_quantity is None else require_int(
         max_quantity, "max_quantity", 1)
     require_int(unit, "unit", 1)
     rng = np.random.default_rng(seed)

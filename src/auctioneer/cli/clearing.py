@@ -28,7 +28,7 @@ EXIT_NOT_OPTIMAL = 1
 """``auctioneer clear``'s status when the clearing is not proven optimal (infeasible,
 too large for the method, stopped at the time limit). Bad input is 2, as everywhere."""
 
-_KIND_CHOICES = ("uncorrelated", "weakly", "strongly", "compute")
+_KIND_CHOICES = ("uncorrelated", "weakly", "strongly", "mmkp", "compute")
 
 
 @generate_app.command("clearing")
@@ -37,7 +37,8 @@ def generate_clearing(
         str,
         typer.Option(
             metavar="KIND",
-            help="uncorrelated (easy), weakly, strongly (hard: price = size + R/10), or compute "
+            help="uncorrelated (easy), weakly, strongly (hard: price = size + R/10), mmkp "
+            "(6 resources, every bid must win), or compute "
             "(vCPU, GiB, GPU with cloud prices per hour)."
         ),
     ] = "uncorrelated",
@@ -45,7 +46,8 @@ def generate_clearing(
     bundles: Annotated[str, typer.Option(metavar="INT", help="Bundles per bid (XOR).")] = "3",
     resources: Annotated[
         str | None,
-        typer.Option(metavar="INT", help="Resource types. [default: 2; compute: 3 (2: no GPU)]",
+        typer.Option(metavar="INT", help="Resource types. [default: 2; mmkp: 6; compute: 3 "
+                     "(2: no GPU)]",
                      show_default=False),
     ] = None,
     capacity: Annotated[
@@ -219,6 +221,11 @@ def bench_clearing(
         quick_default("Per solve.", "5", "1", metavar="SECONDS"),
     ] = None,
     no_vcg: Annotated[bool, typer.Option("--no-vcg", help="Skip the VCG measurement.")] = False,
+    auto: Annotated[
+        str | None,
+        quick_default("Instances of the MMKP family on which auto is timed against DP and "
+                      "MILP (0: none).", "12", "3"),
+    ] = None,
     seed: Annotated[str, seed_option("Instance")] = "0",
     quick: Annotated[bool, quick_option("small sizes, short limits, about 10 s.")] = False,
     json_path: JsonOption = None,
@@ -248,5 +255,6 @@ def bench_clearing(
             vcg=not no_vcg,
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
+            auto_instances=None if auto is None else int_in(auto, "--auto", 0, 10_000),
         )
     run_benchmark(report.BENCHMARK, config, json_path, plot)
