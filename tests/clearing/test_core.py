@@ -84,3 +84,13 @@ def test_sparse_milp_agrees_with_dense_clearing(auction: Auction) -> None:
     assert sparse.violation([c for c, t in enumerate(owner)
                              if result.choice[t] is not None
                              and c - owner.index(t) == result.choice[t]]) is None
+
+
+def test_a_time_limited_sparse_solve_never_returns_less_than_its_start() -> None:
+    sparse = SparseAuction.build(capacity=[3], owner=[0, 1, 2], price=[5, 4, 4],
+                                 entries=[[(0, 3)], [(0, 1)], [(0, 2)]])
+    result = solve_sparse(sparse, time_limit=0.0, start=[0, None, None])
+    assert result.revenue >= 5
+    assert sparse.violation([c for c, j in zip((0, 1, 2), result.choice, strict=True)
+                             if j is not None]) is None
+    assert solve_sparse(sparse).revenue == 8

@@ -168,9 +168,10 @@ class Packages:
 
     def costs(self, prices: IntArray) -> IntArray:
         """``prices . T`` for every package (callers keep it below 2**61, see the module doc)."""
-        out = np.zeros(len(self.owner), dtype=np.int64)
-        column = np.repeat(np.arange(len(self.owner)), np.diff(self.start))
-        np.add.at(out, column, self.quantity * prices[self.pool])
+        if not len(self.owner):
+            return np.zeros(0, dtype=np.int64)
+        # Every package has at least one entry, so each reduceat segment is non-empty.
+        out: IntArray = np.add.reduceat(self.quantity * prices[self.pool], self.start[:-1])
         return out
 
 

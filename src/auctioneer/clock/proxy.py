@@ -17,9 +17,10 @@ always passes. Then:
    through :func:`~auctioneer.clearing.solve.clear` with any method
    (``auto`` by default); ``method="milp"`` builds the 0-1 program straight
    from the package arrays (:func:`~auctioneer.clearing.milp.solve_sparse`),
-   with the clock's allocation as the first incumbent, which is what scales
-   to thousands of users. A time limit stops it with the incumbent, and its
-   proven bound and gap are reported.
+   with the clock's allocation kept as the incumbent should HiGHS find
+   nothing better, which is what scales to thousands of users. A time
+   limit stops it with the incumbent, and its proven bound and gap are
+   reported.
 2. **VCG payments** (the floor): one re-solve per winner, or the clearing
    module's prefix/suffix DP where it applies.
 3. **Core-selecting payments**, by constraint generation from the VCG
@@ -71,8 +72,10 @@ __all__ = ["Outcome", "ProxyResult", "package_auction", "run_proxy"]
 
 IntArray = npt.NDArray[np.int64]
 
-WD_SHARE = 0.5
-"""Of a round's time limit, the share winner determination may use; payments get the rest."""
+WD_SHARE = 0.9
+"""Of what is left of a round's time limit after the activity check, the share winner
+determination may use; payments get the rest. Payments need a proven optimum, and at the
+sizes where a limit matters the time is better spent closing the winner determination's gap."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +173,9 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
     activity rule refuses raises :class:`~auctioneer.clock.activity.ActivityError`
     naming the user and bundle. ``method`` is a clearing method;
     ``time_limit`` (seconds) bounds the whole round: winner determination
-    may use half, VCG and the core search the rest. Payments need a proven
-    optimum: after a time-limited winner determination they are pay-as-bid
-    and ``note`` says so.
+    may use 90% of what the activity check leaves, VCG and the core search
+    the rest. Payments need a proven optimum: after a time-limited winner
+    determination they are pay-as-bid and ``note`` says so.
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
@@ -195,7 +198,8 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
     first = np.searchsorted(sparse.owner, np.arange(sparse.bids + 1))
     solver = _Solver(market, sparse, method)
     start = _clock_start(market, clock, packages, columns, first)
-    wd_limit = None if time_limit is None else WD_SHARE * float(time_limit)
+    left = _left(deadline)
+    wd_limit = None if left is None else WD_SHARE * left
     best = solver.solve(sparse, wd_limit, start)
     seconds["winner determination"] = time.perf_counter() - t0
     if best.status not in (Status.OPTIMAL, Status.TIME_LIMIT) or not best.choice:
@@ -293,9 +297,10 @@ def _clock_start(market: Market, clock: ClockResult, packages: Packages,
     start: list[int | None] = [None] * market.shape[0]
     for u in clock.winners.tolist():
         i = index.get((u, frozenset(market.bundle(u, int(clock.choice[u])).items())))
-        if i is None or i not in column_of:
+        if i is None:
             return None
-        start[u] = column_of[i] - int(first[u])
+        if i in column_of:  # else a package worth no more than its reserve: dropping it is fine
+            start[u] = column_of[i] - int(first[u])
     return start
 
 
