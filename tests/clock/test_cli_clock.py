@@ -209,7 +209,7 @@ def test_a_package_bid_outside_the_activity_rule_is_exit_2_naming_it(tmp_path: P
 
 
 @pytest.mark.parametrize("body, words", [
-    ({"bids": [{"user": "x", "bundle": {"us-east/cpu": 1}, "value": 3}]}, "value"),
+    ({"bids": [{"user": "batch-etl", "bundle": {"us-east/cpu": 1}, "value": 3.5}]}, "float"),
     ({"bids": [{"user": "nobody", "bundle": {"us-east/cpu": 1}, "value": "3"}]}, "'nobody'"),
 ])
 def test_bad_bids_files_are_exit_2(tmp_path: Path, body: dict[str, Any], words: str) -> None:

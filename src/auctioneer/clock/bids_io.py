@@ -5,8 +5,9 @@ Validated here by pydantic, like the market file (:mod:`auctioneer.clock.io`)::
     {"version": 1,
      "bids": [{"user": "alice", "bundle": {"us-east/cpu": 16}, "value": "12.50"}, ...]}
 
-``value`` is a decimal string of currency units (at most six decimals);
-quantities are JSON integers. Which users, pools and values are acceptable
+``value`` is money by the house rule (:mod:`auctioneer.money`): a decimal
+string of currency units, or an integer of micro-units; a float is refused.
+Quantities are JSON integers. Which users, pools and values are acceptable
 is the proxy round's business (:class:`~auctioneer.clock.activity.Packages`
 and the activity rule); this module only reads the shape, and raises
 :class:`BidsFileError` naming the place (``bids[2] 'alice' value``).
