@@ -38,9 +38,11 @@ def test_the_race_hands_a_slow_instance_to_the_milp_first() -> None:
     assert "race" in str(result.stats["auto"])
 
 
-def test_mmkp_refuses_sellers() -> None:
-    with pytest.raises(ValueError, match="sellers"):
-        generate("mmkp", bids=4, sellers=0.5)
+def test_mmkp_sellers_must_sell() -> None:
+    auction = generate("mmkp", bids=4, sellers=0.5)
+    sellers = [b for b in auction.bids if b.name.startswith("s")]
+    assert len(sellers) == 2 and all(b.must_win for b in sellers)
+    assert all(q <= 0 for b in sellers for bundle in b.bundles for q in bundle.quantities)
 
 
 def test_a_time_limited_bnb_reports_its_bound_and_gap() -> None:

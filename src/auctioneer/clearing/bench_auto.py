@@ -13,7 +13,7 @@ limit) is not a candidate for "the faster".
 Example:
     >>> runs = run_auto_family(2, seed=0, time_limit=5.0)
     >>> [(r.bids, r.resources, r.status) for r in runs]
-    [(10, 4, 'optimal'), (14, 5, 'optimal')]
+    [(16, 5, 'optimal'), (20, 6, 'optimal')]
     >>> auto_target(runs).name
     'auto within 1.25x of the faster exact method (median) on the MMKP family'
 """

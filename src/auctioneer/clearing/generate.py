@@ -281,10 +281,12 @@ def mmkp(
     sellers: float = 0.0,
     unit: int = MICROS,
 ) -> Auction:
-    """Every bid must win; quantities ``U[0, R]``, prices ``size + U[0, S/10]`` units."""
+    """Every bid must win; quantities ``U[0, R]``, prices ``size + U[0, S/10]`` units.
+
+    A ``sellers`` share of the bids must *sell* instead: quantities negated,
+    asking ``max(0, size - U[0, S/10])`` units (named ``s<i>``).
+    """
     _check_common(bids, bundles, capacity, seed, sellers)
-    if sellers:
-        raise ValueError(f"sellers {sellers} must be 0 for mmkp: every bid must win a purchase")
     d = require_int(resources, "resources", 1)
     r = max(1, 3 * capacity // (2 * max(bids, 1))) if max_quantity is None else require_int(
         max_quantity, "max_quantity", 1)
@@ -293,13 +295,18 @@ def mmkp(
     quantities = rng.integers(0, r + 1, size=(bids, bundles, d), dtype=np.int64)
     quantities[..., 0] = np.maximum(quantities[..., 0], 1)  # no zero bundle: it must win
     sizes = quantities.sum(axis=2)
-    prices = sizes + rng.integers(0, max(1, d * r // 10) + 1, size=(bids, bundles))
+    noise = rng.integers(0, max(1, d * r // 10) + 1, size=(bids, bundles))
+    selling = _seller_mask(rng, bids, sellers)
+    names = _names(bids, selling)
     reserve = unit // 2 if reserves else 0
-    return Auction(
-        tuple(Resource(f"r{i}", capacity, reserve) for i in range(d)),
-        tuple(Bid(f"b{t}", tuple(Bundle(tuple(quantities[t, j].tolist()),
-                                        int(prices[t, j]) * unit) for j in range(bundles)),
-                  must_win=True) for t in range(bids)))
+    out = []
+    for t in range(bids):
+        sign = -1 if selling[t] else 1
+        prices = (-np.maximum(0, sizes[t] - noise[t]) if selling[t] else sizes[t] + noise[t])
+        out.append(Bid(names[t], tuple(
+            Bundle(tuple(sign * q for q in quantities[t, j].tolist()), int(prices[j]) * unit)
+            for j in range(bundles)), must_win=True))
+    return Auction(tuple(Resource(f"r{i}", capacity, reserve) for i in range(d)), tuple(out))
 
 
 def _round_price(value: float) -> int:
