@@ -22,7 +22,8 @@ from auctioneer.cli import app, main
 from auctioneer.measure.record import write_json
 from auctioneer.measure.timing import environment
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from ..plots import is_png
+
 runner = CliRunner()
 
 
@@ -97,7 +98,7 @@ def test_json_and_plot(tiny_result: bench.ClearingBenchResult, tmp_path: Path) -
     assert [t["passed"] for t in data["targets"]] == [t.passed for t in tiny_result.targets]
     assert data["disagreements"] == []
     write_plot(tiny_result, out_png)
-    assert out_png.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(out_png)
 
 
 def test_report_prints_table_and_target_lines(tiny_result: bench.ClearingBenchResult) -> None:
@@ -189,7 +190,7 @@ def test_a_method_that_does_not_finish_is_skipped_at_larger_sizes(
     assert "stopped unfinished" in result.targets[2].detail
     # Stopped and refused runs are plotted (or left out) without error.
     write_plot(result, tmp_path / "partial.png")
-    assert (tmp_path / "partial.png").read_bytes()[:8] == PNG_MAGIC
+    assert is_png(tmp_path / "partial.png")
 
 
 # --------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def test_cli_quick_run_writes_json_and_png(tmp_path: Path) -> None:
     assert data["config"]["sizes"] == [4, 6] and data["config"]["sizes_3d"] == []
     assert data["config"]["quick"] is True
     assert [r["series"] for r in data["results"]] == ["easy", "easy", "hard", "hard"]
-    assert out_png.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(out_png)
 
 
 def test_cli_help_lists_the_options() -> None:

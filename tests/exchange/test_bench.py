@@ -19,6 +19,8 @@ from auctioneer.exchange.bench import (
     run_exchange_bench,
 )
 
+from ..plots import is_png
+
 
 def test_every_engine_matches_the_same_volume_on_the_same_stream() -> None:
     result = run_exchange_bench(ExchangeBenchConfig.build(orders=1_000, repeats=1))
@@ -52,7 +54,7 @@ def test_cli_writes_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "auctioneer/engine" in text and ("MISS" in text or "PASS" in text)
     data = json.loads(out.read_text())
     assert [r["engine"] for r in data["runs"]] == ["auctioneer", "lightmatchingengine"]
-    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert is_png(plot)
 
 
 def test_cli_names_a_bad_option(capsys: pytest.CaptureFixture[str]) -> None:

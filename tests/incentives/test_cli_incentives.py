@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from auctioneer.cli import app, main
 
+from ..plots import is_png
 from .test_matrix import fake_bench
 
 runner = CliRunner()
@@ -39,7 +40,7 @@ def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
     assert "### Mechanism comparison matrix (measured)" in text
     assert "### Equilibrium: iterated best response" in text and "price of anarchy |" in text
     assert "4,321" not in text and "5,321 ns p99" in text
-    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert is_png(out_png)
     assert f"wrote {out_png}" in result.stdout
 
 

@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 from auctioneer.cli.sim import register
 
+from ..plots import is_png
 from .conftest import tiny, write_yaml
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
@@ -37,7 +37,7 @@ def test_simulate_writes_the_report_metrics_and_plots(tmp_path: Path) -> None:
     assert "# Simulation: tiny (seed 7)" in result.stdout
     assert "Allocation efficiency" in result.stdout and "Gini" in result.stdout
     for name in ("temperatures", "multipliers", "prices", "allocations"):
-        assert (out / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
+        assert is_png(out / f"{name}.png")
         assert f"wrote {out / name}.png" in result.stderr
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.startswith("# Simulation: tiny (seed 7)")
@@ -66,6 +66,6 @@ def test_bench_sim_compares_with_simpy(tmp_path: Path) -> None:
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert data["same_trace"] is True and data["ratio_pattern"] > 0
     assert {r["engine"] for r in data["rows"]} == {"EventLoop", "SimPy"}
-    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(png)
     bad = runner.invoke(APP, ["bench", "sim", "--scenario", str(tmp_path / "none.yaml")])
     assert bad.exit_code == 2 and "cannot read the file" in _flat(bad.output)

@@ -13,7 +13,7 @@ from auctioneer.measure.record import write_json
 from auctioneer.thermal import bench
 from auctioneer.thermal.bench_report import BENCHMARK, print_report, write_plot
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from ..plots import is_png
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_tiny_run_is_well_formed(tiny: bench.ThermalBenchResult, tmp_path: Path)
     assert data["benchmark"] == "auctioneer.bench.thermal"
     assert data["coupling_table_bytes"] == {"cpu": 16384, "gpu": 1024}
     write_plot(tiny, tmp_path / "t.png")
-    assert (tmp_path / "t.png").read_bytes().startswith(PNG_MAGIC)
+    assert is_png(tmp_path / "t.png")
     print_report(tiny, BENCHMARK.console())
 
 
@@ -48,7 +48,7 @@ def test_step_response_command_writes_png_and_json(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sr.png"
     assert main(["thermal", "step-response", "--duration", "30", "-o", str(out)]) == 0
-    assert out.read_bytes().startswith(PNG_MAGIC)
+    assert is_png(out)
     data = json.loads(out.with_suffix(".json").read_text())
     assert len(data["series"]["t_s"]) == 3000 and "multiplier" in data["series"]
     assert "overshoot" in capsys.readouterr().out

@@ -21,7 +21,8 @@ from auctioneer.tick.bench_report import print_report, target_line, write_plot
 from auctioneer.tick.reference import IndexedHeap
 from auctioneer.tick.tiermap import TierMap
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from ..plots import is_png
+
 OPS = ("tick", "update", "expire")
 
 
@@ -269,7 +270,7 @@ def test_tiny_run_writes_json(tiny: bench.TickBenchResult, tmp_path: Path) -> No
 def test_tiny_run_writes_a_png(tiny: bench.TickBenchResult, tmp_path: Path) -> None:
     path = tmp_path / "plots" / "tick.png"
     write_plot(tiny, path)
-    assert path.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(path)
 
 
 def test_report_prints_table_and_targets(tiny: bench.TickBenchResult) -> None:
