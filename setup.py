@@ -26,55 +26,53 @@ else:
     _link = []
     _options = {}
 
+
+def _extension(name: str, sources: list[str], depends: list[str],
+               threads: bool = False) -> Extension:
+    """One extension under the shared includes and flags; ``threads`` links pthreads."""
+    return Extension(
+        name,
+        sources=sources,
+        depends=[*depends, "src/auctioneer/native/binding.h"],
+        include_dirs=_INCLUDE,
+        extra_compile_args=_compile,
+        extra_link_args=[*_link, "-pthread"] if threads else _link,
+    )
+
+
 setup(
     options=_options,
     ext_modules=[
-        Extension(
+        _extension(
             "auctioneer.tick._core",
-            sources=["src/auctioneer/tick/_core.c", "src/auctioneer/tick/tick_core.c"],
-            depends=["src/auctioneer/tick/tick_core.h", "src/auctioneer/tick/core_api.h",
-                     "src/auctioneer/native/binding.h"],
-            include_dirs=_INCLUDE,
-            extra_compile_args=_compile,
-            extra_link_args=_link,
+            ["src/auctioneer/tick/_core.c", "src/auctioneer/tick/tick_core.c"],
+            ["src/auctioneer/tick/tick_core.h", "src/auctioneer/tick/core_api.h"],
         ),
-        Extension(
+        _extension(
             "auctioneer.tick._ring",
-            sources=["src/auctioneer/tick/_ring.c", "src/auctioneer/tick/ring.c",
-                     "src/auctioneer/tick/tick_core.c"],
-            depends=["src/auctioneer/tick/ring.h", "src/auctioneer/tick/tick_core.h",
-                     "src/auctioneer/native/binding.h"],
-            include_dirs=_INCLUDE,
-            extra_compile_args=_compile,
-            extra_link_args=[*_link, "-pthread"],
+            ["src/auctioneer/tick/_ring.c", "src/auctioneer/tick/ring.c",
+             "src/auctioneer/tick/tick_core.c"],
+            ["src/auctioneer/tick/ring.h", "src/auctioneer/tick/tick_core.h"],
+            threads=True,
         ),
-        Extension(
+        _extension(
             "auctioneer.tick._timing",
-            sources=["src/auctioneer/tick/_timing.c", "src/auctioneer/tick/timing_ring.c",
-                     "src/auctioneer/tick/ring.c", "src/auctioneer/tick/tick_core.c"],
-            depends=["src/auctioneer/tick/core_api.h", "src/auctioneer/tick/timing_ring.h",
-                     "src/auctioneer/tick/ring.h",
-                     "src/auctioneer/tick/tick_core.h", "src/auctioneer/native/binding.h",
-                     "src/auctioneer/native/timer.h"],
-            include_dirs=_INCLUDE,
-            extra_compile_args=_compile,
-            extra_link_args=[*_link, "-pthread"],
+            ["src/auctioneer/tick/_timing.c", "src/auctioneer/tick/timing_ring.c",
+             "src/auctioneer/tick/ring.c", "src/auctioneer/tick/tick_core.c"],
+            ["src/auctioneer/tick/core_api.h", "src/auctioneer/tick/timing_ring.h",
+             "src/auctioneer/tick/ring.h", "src/auctioneer/tick/tick_core.h",
+             "src/auctioneer/native/timer.h"],
+            threads=True,
         ),
-        Extension(
+        _extension(
             "auctioneer.exchange._match",
-            sources=["src/auctioneer/exchange/_match.c", "src/auctioneer/exchange/match_core.c"],
-            depends=["src/auctioneer/exchange/match_core.h", "src/auctioneer/native/binding.h"],
-            include_dirs=_INCLUDE,
-            extra_compile_args=_compile,
-            extra_link_args=_link,
+            ["src/auctioneer/exchange/_match.c", "src/auctioneer/exchange/match_core.c"],
+            ["src/auctioneer/exchange/match_core.h"],
         ),
-        Extension(
+        _extension(
             "auctioneer.gpu._gpu",
-            sources=["src/auctioneer/gpu/_gpu.c", "src/auctioneer/gpu/gpu_core.c"],
-            depends=["src/auctioneer/gpu/gpu_core.h", "src/auctioneer/native/binding.h"],
-            include_dirs=_INCLUDE,
-            extra_compile_args=_compile,
-            extra_link_args=_link,
+            ["src/auctioneer/gpu/_gpu.c", "src/auctioneer/gpu/gpu_core.c"],
+            ["src/auctioneer/gpu/gpu_core.h"],
         ),
     ]
 )
