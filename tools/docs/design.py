@@ -8,7 +8,7 @@ and its marker in the template.
 
 Example:
     >>> [s.name for s in DESIGN_SPEC.sources][:2]
-    ['bench-tick', 'bpf']
+    ['bench-tick', 'bench-cache']
 """
 
 from __future__ import annotations
