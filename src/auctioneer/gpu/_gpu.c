@@ -12,6 +12,15 @@
  * caller then takes another path. A negative value, or gpu_ms 0, is a
  * ValueError; a non-int a TypeError.
  *
+ *   units(bids, slice_ms, max_agents) -> bytes | None
+ *
+ * bids is a sequence of GpuBid-like objects (.agent, .bundles). The bytes
+ * hold n native int64 agents, then n int64 prices, when every bid is a valid
+ * unit bid: an exact int agent in [0, max_agents) and one bundle
+ * (slice_ms, 0, price) of exact ints with price <= UINT32_MAX. Otherwise
+ * None, and the caller's own check raises or takes another path; repeated
+ * agents are the caller's to find.
+ *
  * The workspace is one buffer kept between calls and grown on demand (the
  * GIL serialises calls), so a dispatch allocates only its result objects.
  */
@@ -168,7 +177,70 @@ done:
     return result;
 }
 
+/* The exact int v in [0, limit], or -1 (no error left set) when it is not. */
+static long long
+exact_uint(PyObject *v, long long limit)
+{
+    if (!PyLong_CheckExact(v))
+        return -1;
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (x == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return overflow || x < 0 || x > limit ? -1 : x;
+}
+
+static PyObject *str_agent, *str_bundles;
+
+static PyObject *
+gpu_units_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
+{
+    PyObject *bids;
+    long long slice_ms, max_agents;
+    if (!PyArg_ParseTuple(argtuple, "OLL:units", &bids, &slice_ms, &max_agents))
+        return NULL;
+    PyObject *seq = PySequence_Fast(bids, "bids must be a sequence");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 2 * n * (Py_ssize_t)sizeof(int64_t));
+    if (out == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    int64_t *agents = (int64_t *)PyBytes_AS_STRING(out), *prices = agents + n;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *agent = PyObject_GetAttr(items[t], str_agent);
+        PyObject *bundles = agent ? PyObject_GetAttr(items[t], str_bundles) : NULL;
+        int ok = bundles != NULL && PyTuple_CheckExact(bundles) && PyTuple_GET_SIZE(bundles) == 1;
+        PyObject *b = ok ? PyTuple_GET_ITEM(bundles, 0) : NULL;
+        ok = ok && PyTuple_CheckExact(b) && PyTuple_GET_SIZE(b) == 3;
+        long long a = ok ? exact_uint(agent, max_agents - 1) : -1;
+        long long price = a >= 0 ? exact_uint(PyTuple_GET_ITEM(b, 2), UINT32_MAX) : -1;
+        ok = price >= 0 && exact_uint(PyTuple_GET_ITEM(b, 0), slice_ms) == slice_ms
+             && exact_uint(PyTuple_GET_ITEM(b, 1), 0) == 0;
+        Py_XDECREF(agent);
+        Py_XDECREF(bundles);
+        if (!ok) {
+            /* A missing attribute is the caller's check to report too. */
+            PyErr_Clear();
+            Py_DECREF(out);
+            Py_DECREF(seq);
+            Py_RETURN_NONE;
+        }
+        agents[t] = a;
+        prices[t] = price;
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
 static PyMethodDef gpu_methods[] = {
+    {"units", gpu_units_py, METH_VARARGS,
+     "units(bids, slice_ms, max_agents) -> int64 agents then prices as bytes | None"},
     {"solve", gpu_solve_py, METH_VARARGS,
      "solve(bids, window_ms, memory, reserve_per_ms, max_nodes) -> "
      "(value, choice, payments, nodes) | None"},
@@ -187,7 +259,9 @@ PyInit__gpu(void)
     PyObject *m = PyModule_Create(&gpu_module);
     if (m == NULL)
         return NULL;
-    if (add_sanitized(m) < 0
+    str_agent = PyUnicode_InternFromString("agent");
+    str_bundles = PyUnicode_InternFromString("bundles");
+    if (str_agent == NULL || str_bundles == NULL || add_sanitized(m) < 0
         || PyModule_AddIntConstant(m, "MAX_BIDS", GPU_MAX_BIDS) < 0
         || PyModule_AddIntConstant(m, "MAX_BUNDLES", GPU_MAX_BUNDLES) < 0) {
         Py_DECREF(m);

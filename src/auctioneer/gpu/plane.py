@@ -7,13 +7,15 @@ are XOR lists of ``(gpu_ms, memory, price)`` bundles. Three exact paths:
 * **unit bids** (every bid one slice, no memory): k-unit Vickrey, k = slices
   per window: bids rank by price, highest first, then by arrival (list
   order); the top k at or above the reserve win and every winner pays
-  ``max(reserve, (k+1)-th bid)``. ``GpuBid`` lists run on a native tick book
-  (:func:`auctioneer.tick.second_price`) after the one-pass check, which
-  costs most of the time. Bids given as two integer
-  arrays (:meth:`GpuPlane.dispatch_units`) skip all per-bid Python work:
+  ``max(reserve, (k+1)-th bid)``. Bids given as two integer arrays
+  (:meth:`GpuPlane.dispatch_units`) skip all per-bid Python work:
   vectorised checks, then one numpy ``partition`` of int64 keys that encode
-  (price desc, arrival asc) exactly, O(N + k log k); tested equal to the
-  book path.
+  (price desc, arrival asc) exactly, O(N + k log k). ``GpuBid`` lists take
+  the same path after one native pass reads and checks them into those
+  arrays (:func:`auctioneer.gpu.solver.unit_columns`); a list that pass
+  refuses takes the Python check, which names the bad bid. Both are tested
+  equal to the reference, a native tick book
+  (:func:`auctioneer.tick.second_price`) filled after the Python check.
 * **bundles** (anything else): a bundle is *admissible* when its price is
   at least its floor ``gpu_ms * reserve_per_ms``; the dispatch maximises
   the gross value (sum of prices, not prices net of floors) over
@@ -73,7 +75,7 @@ import numpy.typing as npt
 
 from auctioneer.checks import require_int
 from auctioneer.clearing import Auction, Bid, Bundle, Resource, Status, clear, vcg_payments
-from auctioneer.gpu.solver import solve
+from auctioneer.gpu.solver import solve, unit_columns
 from auctioneer.tick import IndexedHeap, second_price
 from auctioneer.tick.limits import PRICE_MAX, check_price
 
@@ -187,6 +189,10 @@ class GpuPlane:
         if path not in PATHS:
             raise ValueError(f"path {path!r} is not one of {', '.join(PATHS)}")
         check_price(reserve_per_ms, "reserve_per_ms")
+        if path in ("auto", "vickrey"):
+            fast = self._vickrey_objects(bids, now_s, reserve_per_ms)
+            if fast is not None:
+                return fast
         units = self._check_units(bids)
         if path == "vickrey" and not units:
             raise ValueError(f"path 'vickrey' needs unit bids ({self.slice_ms} ms, no memory)")
@@ -219,17 +225,34 @@ class GpuPlane:
         # Range tests on the given dtype, so a uint64 past int64 cannot wrap.
         if a.min() < 0 or a.max() >= self.max_agents or p.min() < 0 or p.max() > PRICE_MAX:
             self._explain_units(a, p)
+        if not self._unique(a):
+            self._explain_units(a, p)
+        return self._vickrey(a.astype(np.int64, copy=False), p.astype(np.int64, copy=False),
+                             now_s, reserve_per_ms)
+
+    def _unique(self, agents: npt.NDArray[np.integer]) -> bool:
+        """Whether no agent repeats in ``agents`` (all in ``[0, max_agents)``)."""
         if self._owner is None:
             self._owner = np.empty(self.max_agents, dtype=np.int32)
         # Repeats in O(N), no sort: scatter each bid's index to its agent's
         # slot; a repeated agent keeps only its last index, so an earlier
         # bid of that agent reads back another index.
-        arrival = np.arange(len(a), dtype=np.int32)
-        self._owner[a] = arrival
-        if (self._owner[a] != arrival).any():
-            self._explain_units(a, p)
-        return self._vickrey(a.astype(np.int64, copy=False), p.astype(np.int64, copy=False),
-                             now_s, reserve_per_ms)
+        arrival = np.arange(len(agents), dtype=np.int32)
+        self._owner[agents] = arrival
+        return not (self._owner[agents] != arrival).any()
+
+    def _vickrey_objects(self, bids: Sequence[GpuBid], now_s: float,
+                         reserve_per_ms: int) -> GpuDispatch | None:
+        """:meth:`_vickrey` on ``GpuBid`` unit bids; None for what the Python check must see."""
+        packed = unit_columns(bids, self.slice_ms, self.max_agents)
+        if packed is None:
+            return None
+        columns = np.frombuffer(packed, dtype=np.int64)
+        n = len(columns) // 2
+        agents = columns[:n]
+        if not self._unique(agents):
+            return None
+        return self._vickrey(agents, columns[n:], now_s, reserve_per_ms)
 
     def _explain_units(self, a: npt.NDArray[np.integer], p: npt.NDArray[np.integer]) -> None:
         seen: set[int] = set()
@@ -259,10 +282,8 @@ class GpuPlane:
                       reserve_per_ms: int) -> GpuDispatch:
         """k-unit Vickrey on a native tick book: :meth:`_vickrey`'s reference.
 
-        For ``GpuBid`` lists this beats converting to arrays: the per-bid
-        Python work (the check) dominates either way, and the book's fill
-        and ``select`` cost less than building arrays plus numpy's fixed
-        per-call costs.
+        ``dispatch`` takes it only for checked unit bids the native read
+        refused, which it would not refuse unless the extension is unbuilt.
         """
         book = self._book
         book.clear()

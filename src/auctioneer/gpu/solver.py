@@ -269,6 +269,16 @@ def solve(bids: Bundles, window_ms: int, memory: int, reserve_per_ms: int,
     return None if out is None else GpuSolution(*out)
 
 
+def unit_columns(bids: Sequence[object], slice_ms: int, max_agents: int) -> bytes | None:
+    """Native int64 agents then prices of valid unit bids (``GpuBid``-like objects).
+
+    None when the extension is not built or any bid is not a valid unit bid
+    (exact ints, agent below ``max_agents``, one ``(slice_ms, 0, price)``
+    bundle, price in range); repeated agents are not looked for.
+    """
+    return None if _native is None else _native.units(bids, slice_ms, max_agents)  # type: ignore[no-any-return]
+
+
 def _load_native() -> Any:
     try:
         return importlib.import_module("auctioneer.gpu._gpu")
