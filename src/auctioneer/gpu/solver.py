@@ -276,7 +276,7 @@ def unit_columns(bids: Sequence[object], slice_ms: int, max_agents: int) -> byte
     (exact ints, agent below ``max_agents``, one ``(slice_ms, 0, price)``
     bundle, price in range); repeated agents are not looked for.
     """
-    return None if _native is None else _native.units(bids, slice_ms, max_agents)  # type: ignore[no-any-return]
+    return None if _native is None else _native.units(bids, slice_ms, max_agents)
 
 
 def _load_native() -> Any:
