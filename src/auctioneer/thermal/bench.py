@@ -10,7 +10,8 @@ Each hot path is timed against a named baseline in the same run:
 * ``GPU dispatch``, Vickrey on unit bids and exact bundles (the branch and
   bound of :mod:`~auctioneer.gpu.solver` + VCG), per dispatch,
   against the seed's 100 us budget. ``vickrey`` rows dispatch ``GpuBid``
-  lists (check + native tick book); ``vickrey-arrays`` rows time
+  lists (a native read into arrays, then the numpy path);
+  ``vickrey-arrays`` rows time
   :meth:`~auctioneer.gpu.GpuPlane.dispatch_units` on the same bids
   handed over as two numpy arrays (built untimed, as a caller holding
   arrays would). Bundle rows run every ``bundle_sizes``
