@@ -25,6 +25,7 @@ def unit_batches(draw: st.DrawFn) -> tuple[GpuPlane, list[GpuBid], int]:
     return plane, bids, reserve
 
 
+@pytest.mark.native
 @given(unit_batches())
 def test_fast_path_equals_reference(batch: tuple[GpuPlane, list[GpuBid], int]) -> None:
     plane, bids, reserve = batch
@@ -38,6 +39,21 @@ def test_fast_path_equals_reference(batch: tuple[GpuPlane, list[GpuBid], int]) -
     prices = np.array([b.bundles[0][2] for b in bids], dtype=np.uint32)
     assert plane.dispatch_units(agents, prices, 1.5, reserve) == expected
     assert len(expected.winners) <= plane.slices
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("bid", [
+    GpuBid.unit(1, 2**63), GpuBid.unit(1, 10**30), GpuBid.unit(1, -1), GpuBid.unit(2**63, 5),
+    GpuBid.unit(10**30, 5), GpuBid.unit(64, 5), GpuBid.unit(True, 5), GpuBid.unit(1, 5, 2),
+    GpuBid(1, ((1, 1, 5),)), GpuBid(1, ((1, 0, 5), (1, 0, 6))),
+    GpuBid(1, ((1, 0, np.int64(5)),)),  # type: ignore[arg-type]
+    GpuBid(1, [(1, 0, 5)]),  # type: ignore[arg-type]
+])
+def test_native_read_refuses_all_but_valid_unit_bids(bid: GpuBid) -> None:
+    native = pytest.importorskip("auctioneer.gpu._gpu")
+    assert native.units([GpuBid.unit(0, 7), bid], 1, 64) is None
+    packed = native.units([GpuBid.unit(0, 7), GpuBid.unit(63, PRICE_MAX)], 1, 64)
+    assert np.frombuffer(packed, dtype=np.int64).tolist() == [0, 63, 7, PRICE_MAX]
 
 
 def test_ties_go_to_the_earlier_bid() -> None:
@@ -56,6 +72,8 @@ def test_fewer_agents_than_slices() -> None:
 
 @pytest.mark.parametrize(("bids", "message"), [
     ([GpuBid.unit(1, 5), GpuBid.unit(1, 6)], "bid 1: agent 1 bids twice"),
+    ([GpuBid.unit(1, 2**63)], "bid 0 bundle 0: price"),
+    ([GpuBid.unit(10**30, 5)], "bid 0: agent"),
     ([GpuBid.unit(1, 5), GpuBid.unit(64, 6)], "bid 1: agent 64 is out of range"),
     ([GpuBid.unit(1, -1)], "bid 0 bundle 0: price -1 is negative"),
     ([GpuBid.unit(1, PRICE_MAX + 1)], "bid 0 bundle 0: price 4294967296 exceeds"),
