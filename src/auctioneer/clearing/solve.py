@@ -110,22 +110,24 @@ def _auto(auction: Auction, time_limit: float | None) -> Clearing:
     norm = normalize(auction)
     chosen, why = choose_form(auction, norm, "auto", DEFAULT_MAX_BYTES, DEFAULT_MAX_OPERATIONS,
                               budget)
-    from auctioneer.clearing.milp import solve_milp
-
     if norm.infeasible is not None or (why is None and (
             not _uncertain(chosen) or chosen.seconds < RACE_FLOOR_S)):
         result = solve_chosen(auction, norm, chosen, why, DEFAULT_MAX_BYTES, start)
         reason = f"dp: {chosen.describe()}"
-    elif why is None:
-        head = max(RACE_SHARE * chosen.seconds, RACE_MIN_HEAD_S)
-        first = solve_milp(auction, time_limit=head)
-        if first.status in (Status.OPTIMAL, Status.INFEASIBLE):
-            result = first
-            reason = f"milp won the race within {head:.3g} s against {chosen.describe()}"
-        else:
-            result = solve_chosen(auction, norm, chosen, why, DEFAULT_MAX_BYTES, start)
-            reason = f"dp after the milp ran {head:.3g} s unfinished: {chosen.describe()}"
     else:
-        result = solve_milp(auction, time_limit=time_limit)
-        reason = f"milp: {why}"
+        # HiGHS is imported only when the MILP runs, so clearing a small file starts quickly.
+        from auctioneer.clearing.milp import solve_milp
+
+        if why is None:
+            head = max(RACE_SHARE * chosen.seconds, RACE_MIN_HEAD_S)
+            first = solve_milp(auction, time_limit=head)
+            if first.status in (Status.OPTIMAL, Status.INFEASIBLE):
+                result = first
+                reason = f"milp won the race within {head:.3g} s against {chosen.describe()}"
+            else:
+                result = solve_chosen(auction, norm, chosen, why, DEFAULT_MAX_BYTES, start)
+                reason = f"dp after the milp ran {head:.3g} s unfinished: {chosen.describe()}"
+        else:
+            result = solve_milp(auction, time_limit=time_limit)
+            reason = f"milp: {why}"
     return dataclasses.replace(result, stats={**result.stats, "auto": reason})
