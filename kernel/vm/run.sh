@@ -49,6 +49,9 @@ fi
 cat > "$SHARE/env.sh" <<EOF
 export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
+# The guest mounts the checkout at its own path: a checkout under /tmp or
+# /run would otherwise be hidden by the guest's tmpfs there.
+echo "$REPO" > "$SHARE/repo"
 
 lap "initramfs"
 INITRD=$CACHE/initrd-$KVER.gz
@@ -73,7 +76,9 @@ boot() {
         -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
         -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
         -fsdev local,id=w,path="$SHARE",security_model=none \
-        -device virtio-9p-pci,fsdev=w,mount_tag=work > "$W/console.log" 2>&1 || rc=$?
+        -device virtio-9p-pci,fsdev=w,mount_tag=work \
+        -fsdev local,id=p,path="$REPO",security_model=none,readonly=on,multidevs=remap \
+        -device virtio-9p-pci,fsdev=p,mount_tag=repo > "$W/console.log" 2>&1 || rc=$?
     tr -d '\r' < "$W/console.log" > "$W/console.txt"
 }
 verdict() {
