@@ -7,7 +7,7 @@ NATIVE := $(wildcard src/auctioneer/*/*.c src/auctioneer/*/*.h)
 SAN_VENV := .venv-sanitize
 SAN_RT := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
 
-.PHONY: run test lint bench sanitize clean docs fuzz scx-vm-test
+.PHONY: run test lint bench sanitize clean docs fuzz scx-vm-test cluster
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ $(VENV)/.native: $(VENV)/.installed $(NATIVE) setup.py
 
 run: $(VENV)/.native
 	$(BIN)/auctioneer serve --demo --demo-trader --host 127.0.0.1 --port 8000
+
+# A three-node NATS JetStream cluster on loopback ports, in the foreground (Ctrl-C stops it);
+# its stores under out/cluster. Then: auctioneer engine / auctioneer serve --nats <printed URLs>.
+cluster: $(VENV)/.native
+	$(BIN)/auctioneer cluster --dir out/cluster
 
 test: $(VENV)/.native
 	$(PY) -m pytest -q
@@ -58,7 +63,12 @@ fuzz: $(VENV)/.native
 
 # The sched_ext scheduler on a real kernel: Debian's newest sched_ext kernel
 # booted under QEMU (root; downloads cached in /var/cache/auctioneer/scx-vm).
-scx-vm-test: $(VENV)/.native
+scx-vm-# A three-node NATS JetStream cluster on loopback ports, in the foreground (Ctrl-C stops it);
+# its stores under out/cluster. Then: auctioneer engine / auctioneer serve --nats <printed URLs>.
+cluster: $(VENV)/.native
+	$(BIN)/auctioneer cluster --dir out/cluster
+
+test: $(VENV)/.native
 	kernel/vm/run.sh test
 
 clean:

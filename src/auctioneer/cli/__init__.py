@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from auctioneer.cli import (
         clearing,
         clock,
+        cluster,
         exchange,
         incentives,
         kernel,
@@ -43,6 +44,7 @@ __all__ = [
     "bench_app",
     "clearing",
     "clock",
+    "cluster",
     "exchange",
     "generate_app",
     "incentives",

@@ -22,12 +22,12 @@ import auctioneer
 __all__ = ["AREAS", "app", "area_of", "bench_app", "generate_app", "load_areas", "main"]
 
 AREAS = ("cache", "clearing", "clock", "incentives", "ring", "service", "sim", "thermal",
-         "tick", "exchange", "stream", "startup", "kernel")
+         "tick", "exchange", "stream", "cluster", "startup", "kernel")
 """The modules of :mod:`auctioneer.cli` that register commands, in help order."""
 
 _TOP = {"clear": "clearing", "clock": "clock", "experiment": "incentives",
         "serve": "service", "load": "service", "simulate": "sim", "thermal": "thermal",
-        "stream": "stream", "kernel": "kernel"}
+        "stream": "stream", "kernel": "kernel", "engine": "cluster", "cluster": "cluster"}
 
 # Plain help (no rich markup, inherited by every sub-app): typer's rich help
 # imports rich and markdown-it, about 60 ms of the 150 ms budget for --help.

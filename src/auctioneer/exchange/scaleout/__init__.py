@@ -8,7 +8,12 @@ with an idempotency key (:mod:`~auctioneer.exchange.scaleout.publisher`,
 its subject in stream order and checkpoints its snapshot together with the
 stream sequence it covers (:mod:`~auctioneer.exchange.scaleout.replica`,
 :mod:`~auctioneer.exchange.scaleout.checkpoint`), so replicas agree and a
-crashed engine resumes exactly where its checkpoint left off.
+crashed engine resumes exactly where its checkpoint left off. On a
+three-node cluster (:mod:`~auctioneer.exchange.scaleout.cluster`) each
+partition has a leader, chosen by a KV lease
+(:mod:`~auctioneer.exchange.scaleout.lease`), that alone appends to the
+partition's event log (:mod:`~auctioneer.exchange.scaleout.eventlog`), and
+warm replicas that take over (:mod:`~auctioneer.exchange.scaleout.leader`).
 ``docs/scale-out.md`` gives the architecture, the guarantees and the limits.
 
 Example:
@@ -24,11 +29,15 @@ from auctioneer.exchange.scaleout.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
+from auctioneer.exchange.scaleout.cluster import LocalCluster
 from auctioneer.exchange.scaleout.commandfile import (
     CommandFileError,
     dumps_commands,
     read_commands,
 )
+from auctioneer.exchange.scaleout.eventlog import Entry, EventSpec, Projection
+from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig, EngineReport
+from auctioneer.exchange.scaleout.lease import Lease
 from auctioneer.exchange.scaleout.node import (
     EngineStatus,
     NatsConnectError,
@@ -55,14 +64,22 @@ __all__ = [
     "DEFAULT_STREAM",
     "Checkpoint",
     "CheckpointError",
+    "ClusterEngine",
     "CommandFileError",
+    "EngineConfig",
+    "EngineReport",
     "EngineStatus",
+    "Entry",
+    "EventSpec",
+    "Lease",
+    "LocalCluster",
     "LocalNats",
     "NatsConnectError",
     "NatsServerError",
     "PartitionEngine",
     "PartitionMap",
     "PartitionMapMismatch",
+    "Projection",
     "Published",
     "Publisher",
     "Routed",

@@ -41,11 +41,18 @@ async def _quiet(_: Exception) -> None:
 
 
 async def connect(url: str, timeout_s: float = 5.0) -> Client:
-    """A connection to ``url`` (reconnecting if it drops later); NatsConnectError if none."""
+    """A connection to one of the servers in ``url`` (comma-separated), reconnecting to any
+    of them if it drops later; NatsConnectError if none answers.
+
+    A server that stops answering (paused, or cut off) is given up after two missed
+    pings a second apart, so a client moves to a live node within about 2 s.
+    """
+    servers = [u.strip() for u in url.split(",") if u.strip()]
     try:
         return await asyncio.wait_for(
-            nats.connect(url, error_cb=_quiet, connect_timeout=min(timeout_s, 2.0),
-                         max_reconnect_attempts=-1, reconnect_time_wait=0.25),
+            nats.connect(servers=servers, error_cb=_quiet, connect_timeout=min(timeout_s, 2.0),
+                         max_reconnect_attempts=-1, reconnect_time_wait=0.25,
+                         ping_interval=1, max_outstanding_pings=2),
             timeout_s)
     except (TimeoutError, OSError, nats.errors.Error) as exc:
         raise NatsConnectError(f"cannot connect to {url} within {timeout_s:g} s "

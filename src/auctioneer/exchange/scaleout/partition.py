@@ -27,6 +27,8 @@ Example:
     {'us-east-1': 1}
     >>> PartitionMap.spread(2, ["us-east-1", "eu-west-1", "ap-south-1"]).describe()
     'partitions=2;assign=ap-south-1=0,eu-west-1=1,us-east-1=0'
+    >>> PartitionMap.from_description(m.describe()) == m
+    True
 """
 
 from __future__ import annotations
@@ -104,6 +106,14 @@ class PartitionMap:
                 raise ValueError(f"assignment {item!r} must be REGION=PARTITION")
             pinned[region.strip()] = int(number)
         return cls(n, pinned)
+
+    @classmethod
+    def from_description(cls, text: str) -> PartitionMap:
+        """The map :meth:`describe` wrote (ValueError when ``text`` is not one)."""
+        count, sep, assign = text.partition(";assign=")
+        if not sep or not count.startswith("partitions="):
+            raise ValueError(f"{text!r} is not a partition map description")
+        return cls.parse(count.removeprefix("partitions="), assign)
 
     def of_region(self, region: str) -> int:
         """The partition of every market in ``region``."""

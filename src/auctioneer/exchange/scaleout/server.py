@@ -47,14 +47,18 @@ class LocalNats:
     restart keeps the stream); :meth:`stop` deletes it.
     """
 
-    def __init__(self, binary: str | None = None, *, ready_timeout_s: float = 10.0) -> None:
+    def __init__(self, binary: str | None = None, *, ready_timeout_s: float = 10.0,
+                 port: int = -1, store: Path | None = None,
+                 extra_args: Sequence[str] = ()) -> None:
         found = binary or find_nats_server()
         if found is None:
             raise NatsServerError("nats-server not found: install the Debian package nats-server")
         self.binary = found
         self.ready_timeout_s = ready_timeout_s
-        self.store = Path(tempfile.mkdtemp(prefix="auctioneer-nats-"))
-        self.port = -1
+        self.store = store or Path(tempfile.mkdtemp(prefix="auctioneer-nats-"))
+        self.store.mkdir(parents=True, exist_ok=True)
+        self.port = port
+        self.extra_args = tuple(extra_args)
         self._log = self.store / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -70,13 +74,13 @@ class LocalNats:
         if self._process is not None:
             return self
         args = [self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port),
-                "-sd", str(self.store / "js"), "-l", str(self._log)]
+                "-sd", str(self.store / "js"), "-l", str(self._log), *self.extra_args]
         self._log.unlink(missing_ok=True)
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + self.ready_timeout_s
         while time.monotonic() < deadline:
-            log = self._log.read_bytes() if self._log.exists() else b""
+            log = self.log_bytes()
             found = _LISTENING.search(log)
             if found and b"Server is ready" in log:
                 self.port = int(found.group(2))
@@ -88,6 +92,13 @@ class LocalNats:
         tail = self._log.read_text(errors="replace")[-2000:] if self._log.exists() else ""
         raise NatsServerError(f"nats-server did not start: {tail.strip() or 'no log'}")
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id (for signals: SIGSTOP, SIGCONT)."""
+        if self._process is None:
+            raise NatsServerError("the server is not running")
+        return self._process.pid
+
     def kill(self) -> None:
         """Stop the server abruptly (SIGKILL), keeping its store; ``start`` restarts it."""
         if self._process is not None:
@@ -95,8 +106,12 @@ class LocalNats:
             self._process.wait()
             self._process = None
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL) and delete its store."""
+    def log_bytes(self) -> bytes:
+        """The server's log so far (b"" before it wrote one)."""
+        return self._log.read_bytes() if self._log.exists() else b""
+
+    def stop(self, *, keep_store: bool = False) -> None:
+        """Stop the server (SIGTERM, then SIGKILL) and delete its store unless ``keep_store``."""
         if self._process is not None:
             self._process.terminate()
             try:
@@ -104,7 +119,8 @@ class LocalNats:
             except subprocess.TimeoutExpired:
                 self.kill()
             self._process = None
-        shutil.rmtree(self.store, ignore_errors=True)
+        if not keep_store:
+            shutil.rmtree(self.store, ignore_errors=True)
 
     def __enter__(self) -> LocalNats:
         return self.start()

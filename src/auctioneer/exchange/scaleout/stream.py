@@ -36,9 +36,12 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from auctioneer.exchange.scaleout.partition import PartitionMap
+
 __all__ = [
     "DEFAULT_STREAM",
     "MSG_ID",
+    "Feed",
     "PartitionMapMismatch",
     "StreamMessage",
     "StreamSpec",
@@ -46,6 +49,7 @@ __all__ = [
     "encode_payload",
     "ensure_stream",
     "last_sequence",
+    "recorded_map",
     "messages",
 ]
 
@@ -141,6 +145,17 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec = StreamSpec(),
     await js.update_stream(info.config)
 
 
+async def recorded_map(js: JetStreamContext, spec: StreamSpec = StreamSpec()) -> PartitionMap:
+    """The partition map the first publisher recorded on the stream (NotFoundError when the
+    stream does not exist; PartitionMapMismatch when it records none)."""
+    info = await js.stream_info(spec.name)
+    text = info.config.description
+    if not text:
+        raise PartitionMapMismatch(f"stream {spec.name} records no partition map: publish "
+                                   "with --partitions first")
+    return PartitionMap.from_description(text)
+
+
 async def last_sequence(js: JetStreamContext, partition: int,
                         spec: StreamSpec = StreamSpec()) -> int:
     """The stream sequence of ``partition``'s newest command; 0 when it has none."""
@@ -151,49 +166,81 @@ async def last_sequence(js: JetStreamContext, partition: int,
     return int(message.seq or 0)
 
 
+class Feed:
+    """An ordered consumer of one subject into a bounded buffer, drained in batches.
+
+    Ephemeral, flow controlled, no acks: the client recreates it from the
+    last delivered sequence if a message goes missing or (with
+    ``heartbeat_s``) the server hosting it stops answering for two
+    heartbeats, so the reader's own position, not the server, remembers how
+    far it got. Messages arrive through a callback: nats-py's ``next_msg``
+    costs a task per message (4x slower), and a full buffer holds the
+    callback back, which holds back the consumer's flow-control reply,
+    which stops the server: memory stays bounded however long the backlog.
+    """
+
+    def __init__(self) -> None:
+        self._buffer: deque[StreamMessage] = deque()
+        self._ready, self._room = asyncio.Event(), asyncio.Event()
+        self._room.set()
+        self._sub: Any = None
+
+    @classmethod
+    async def open(cls, js: JetStreamContext, stream: str, subject: str, after: int, *,
+                   heartbeat_s: float | None = None) -> Feed:
+        """``subject``'s messages in ``stream`` with stream sequence > ``after``."""
+        feed = cls()
+        policy = DeliverPolicy.ALL if after == 0 else DeliverPolicy.BY_START_SEQUENCE
+        config = ConsumerConfig(opt_start_seq=after + 1 if after else None)
+        feed._sub = await js.subscribe(subject, stream=stream, ordered_consumer=True,
+                                       deliver_policy=policy, config=config,
+                                       cb=feed._deliver, pending_msgs_limit=1 << 20,
+                                       idle_heartbeat=heartbeat_s)
+        return feed
+
+    async def _deliver(self, msg: Msg) -> None:
+        self._buffer.append(StreamMessage(msg.metadata.sequence.stream, msg.data))
+        self._ready.set()
+        if len(self._buffer) >= _HIGH_WATER:
+            self._room.clear()
+            await self._room.wait()
+
+    async def wait(self, timeout_s: float | None) -> bool:
+        """Whether a message is buffered, waiting up to ``timeout_s`` (None: forever)."""
+        if not self._buffer:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout_s)
+            except TimeoutError:
+                return False
+        return True
+
+    def take(self, limit: int = 1) -> list[StreamMessage]:
+        """Up to ``limit`` buffered messages, oldest first (O(limit))."""
+        out = [self._buffer.popleft() for _ in range(min(limit, len(self._buffer)))]
+        if len(self._buffer) <= _HIGH_WATER // 2:
+            self._room.set()
+        return out
+
+    async def close(self) -> None:
+        """Stop the consumer."""
+        self._room.set()
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+
+
 async def messages(js: JetStreamContext, partition: int, after: int,
                    spec: StreamSpec = StreamSpec(), *,
                    idle_s: float | None = None) -> AsyncGenerator[StreamMessage, None]:
     """``partition``'s commands with stream sequence > ``after``, in order, forever.
 
-    An ordered consumer (ephemeral, flow controlled, no acks; the client
-    recreates it from the last delivered sequence if a message goes
-    missing), so the engine's own checkpoint, not the server, remembers how
-    far it got. With ``idle_s`` the iteration ends after that many seconds
-    without a message. Messages arrive through a callback into a bounded
-    buffer: nats-py's ``next_msg`` costs a task per message (4x slower), and
-    a full buffer holds the callback back, which holds back the consumer's
-    flow-control reply, which stops the server: memory stays bounded however
-    long the backlog.
+    A :class:`Feed` of the partition's subject. With ``idle_s`` the iteration
+    ends after that many seconds without a message.
     """
-    buffer: deque[StreamMessage] = deque()
-    ready, room = asyncio.Event(), asyncio.Event()
-    room.set()
-
-    async def deliver(msg: Msg) -> None:
-        buffer.append(StreamMessage(msg.metadata.sequence.stream, msg.data))
-        ready.set()
-        if len(buffer) >= _HIGH_WATER:
-            room.clear()
-            await room.wait()
-
-    policy = DeliverPolicy.ALL if after == 0 else DeliverPolicy.BY_START_SEQUENCE
-    config = ConsumerConfig(opt_start_seq=after + 1 if after else None)
-    sub = await js.subscribe(spec.subject(partition), stream=spec.name, ordered_consumer=True,
-                             deliver_policy=policy, config=config, cb=deliver,
-                             pending_msgs_limit=1 << 20)
+    feed = await Feed.open(js, spec.name, spec.subject(partition), after)
     try:
-        while True:
-            if not buffer:
-                ready.clear()
-                try:
-                    await asyncio.wait_for(ready.wait(), idle_s)
-                except TimeoutError:
-                    return
-                continue
-            yield buffer.popleft()
-            if len(buffer) <= _HIGH_WATER // 2:
-                room.set()
+        while await feed.wait(idle_s):
+            for message in feed.take():
+                yield message
     finally:
-        room.set()
-        await sub.unsubscribe()
+        await feed.close()

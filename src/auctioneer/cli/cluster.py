@@ -1,0 +1,144 @@
+"""The served scale-out's processes: ``auctioneer engine`` and ``auctioneer cluster``.
+
+``serve --nats`` (stateless API processes) lives with ``serve`` in
+:mod:`auctioneer.cli.service`. docs/scale-out.md shows a session by hand.
+Heavy imports happen inside the commands.
+
+Example:
+    >>> replicas_for("nats://a:1,nats://b:2,nats://c:3"), replicas_for("nats://a:1")
+    (3, 1)
+"""
+
+import os
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auctioneer.cli.app import app
+from auctioneer.cli.options import bad, float_in, int_in
+
+__all__ = ["ClusterUrlOption", "cluster_command", "engine_command", "replicas_for"]
+
+ClusterUrlOption = Annotated[
+    str, typer.Option("--nats", metavar="URL[,URL...]",
+                      help="The NATS cluster's servers (any one answering is enough).")
+]
+_DEFAULT_URL = "nats://127.0.0.1:4222"
+
+
+def replicas_for(url: str) -> int:
+    """R3 streams on a cluster of three or more servers, R1 on fewer."""
+    return 3 if len([u for u in url.split(",") if u.strip()]) >= 3 else 1
+
+
+@app.command("engine")
+def engine_command(
+    partition: Annotated[str, typer.Option(metavar="INT", help="The partition to match.")],
+    nats_url: ClusterUrlOption = _DEFAULT_URL,
+    node: Annotated[
+        str | None, typer.Option(metavar="NAME", help="This engine's name in leases and "
+                                 "reports (default HOST-PID).", show_default=False)
+    ] = None,
+    lease_ttl: Annotated[
+        str, typer.Option(metavar="SECONDS", help="The leader's lease: a replica takes over "
+                          "this long after the leader stops renewing.")
+    ] = "2",
+    partitions: Annotated[
+        str | None, typer.Option(metavar="INT", help="Record this partition map if the "
+                                 "cluster has none yet (else it must match).",
+                                 show_default=False)
+    ] = None,
+    assign: Annotated[
+        str, typer.Option(metavar="REGION=P,...", help="Regions pinned, with --partitions.")
+    ] = "",
+) -> None:
+    """Run one engine of a partition: a warm replica, and the leader while it holds the lease.
+
+    Run two or more per partition; SIGKILL the leader and a replica takes
+    over once the lease expires. SIGINT/SIGTERM stops it cleanly (the lease
+    is released at once). Prints its last report as a JSON line on exit.
+    """
+    p = int_in(partition, "--partition", 0, 9_999)
+    ttl = float_in(lease_ttl, "--lease-ttl", 0.2, 3_600.0)
+    name = node or f"{socket.gethostname()}-{os.getpid()}"
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise bad("--node", f"{name!r} must be letters, digits, '-' or '_'")
+    replicas = replicas_for(nats_url)
+    pmap = None
+    if partitions is not None:
+        from auctioneer.cli.stream import partition_map
+
+        pmap = partition_map(partitions, assign)
+
+    import asyncio
+    import signal
+
+    from auctioneer.exchange.scaleout.eventlog import EventSpec
+    from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig
+    from auctioneer.exchange.scaleout.node import NatsConnectError, connect
+    from auctioneer.exchange.scaleout.stream import (
+        PartitionMapMismatch,
+        StreamSpec,
+        ensure_stream,
+    )
+
+    config = EngineConfig(p, name, StreamSpec(replicas=replicas), EventSpec(replicas=replicas),
+                          lease_ttl_s=ttl)
+
+    async def main() -> str:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        nc = await connect(nats_url)
+        try:
+            js = nc.jetstream()
+            if pmap is not None:
+                await ensure_stream(js, config.commands, pmap.describe())
+            engine = await ClusterEngine.open(js, config)
+            if p >= engine.partitions.count:
+                raise bad("--partition", f"{p} is out of range: the cluster has "
+                          f"{engine.partitions.count} partitions")
+            return (await engine.run(stop)).line()
+        finally:
+            await nc.close()
+
+    try:
+        line = asyncio.run(main())
+    except NatsConnectError as exc:
+        raise bad("--nats", f"{nats_url!r}: {exc}") from None
+    except PartitionMapMismatch as exc:
+        raise bad("--partitions", str(exc)) from None
+    typer.echo(line)
+
+
+@app.command("cluster")
+def cluster_command(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", metavar="DIR", file_okay=False,
+                                  help="Keep the nodes' stores here (default: a temporary "
+                                  "directory, deleted on exit).", show_default=False)
+    ] = None,
+) -> None:
+    """Run a three-node NATS JetStream cluster on loopback ports until Ctrl-C.
+
+    Prints the --nats value for ``auctioneer engine`` and ``auctioneer serve``.
+    """
+    import signal
+
+    from auctioneer.exchange.scaleout.cluster import LocalCluster
+    from auctioneer.exchange.scaleout.server import NatsServerError
+
+    try:
+        cluster = LocalCluster(root=directory).start()
+    except NatsServerError as exc:
+        raise bad("nats-server", str(exc)) from None
+    try:
+        typer.echo(f"three nodes, stores under {cluster.root}\n--nats {cluster.url}\n"
+                   "Ctrl-C stops them.")
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        cluster.stop()
