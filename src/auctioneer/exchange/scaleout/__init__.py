@@ -14,6 +14,9 @@ partition has a leader, chosen by a KV lease
 (:mod:`~auctioneer.exchange.scaleout.lease`), that alone appends to the
 partition's event log (:mod:`~auctioneer.exchange.scaleout.eventlog`), and
 warm replicas that take over (:mod:`~auctioneer.exchange.scaleout.leader`).
+A bid whose markets span partitions runs through the
+:mod:`~auctioneer.exchange.scaleout.coordinator` (one leg per partition, a
+saga logged on its own stream).
 ``docs/scale-out.md`` gives the architecture, the guarantees and the limits.
 
 Example:
@@ -35,6 +38,15 @@ from auctioneer.exchange.scaleout.commandfile import (
     dumps_commands,
     read_commands,
 )
+from auctioneer.exchange.scaleout.coordinator import (
+    Coordinator,
+    CrossBid,
+    CrossBidError,
+    LegOutcome,
+    drive,
+    place,
+)
+from auctioneer.exchange.scaleout.crossbid import NatsLegs, StreamLog
 from auctioneer.exchange.scaleout.eventlog import Entry, EventSpec, Projection
 from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig, EngineReport
 from auctioneer.exchange.scaleout.lease import Lease
@@ -66,14 +78,19 @@ __all__ = [
     "CheckpointError",
     "ClusterEngine",
     "CommandFileError",
+    "Coordinator",
+    "CrossBid",
+    "CrossBidError",
     "EngineConfig",
     "EngineReport",
     "EngineStatus",
     "Entry",
     "EventSpec",
     "Lease",
+    "LegOutcome",
     "LocalCluster",
     "LocalNats",
+    "NatsLegs",
     "NatsConnectError",
     "NatsServerError",
     "PartitionEngine",
@@ -85,15 +102,18 @@ __all__ = [
     "Routed",
     "Router",
     "RoutingError",
+    "StreamLog",
     "StreamMessage",
     "StreamSpec",
     "connect",
+    "drive",
     "dumps_commands",
     "ensure_stream",
     "find_nats_server",
     "last_sequence",
     "message_id",
     "messages",
+    "place",
     "publish_items",
     "read_checkpoint",
     "read_commands",
