@@ -63,12 +63,7 @@ fuzz: $(VENV)/.native
 
 # The sched_ext scheduler on a real kernel: Debian's newest sched_ext kernel
 # booted under QEMU (root; downloads cached in /var/cache/auctioneer/scx-vm).
-scx-vm-# A three-node NATS JetStream cluster on loopback ports, in the foreground (Ctrl-C stops it);
-# its stores under out/cluster. Then: auctioneer engine / auctioneer serve --nats <printed URLs>.
-cluster: $(VENV)/.native
-	$(BIN)/auctioneer cluster --dir out/cluster
-
-test: $(VENV)/.native
+scx-vm-test: $(VENV)/.native
 	kernel/vm/run.sh test
 
 clean:
