@@ -1,7 +1,8 @@
-"""The hand-written branch and bound against brute force and DP; its bound, limits, arguments."""
+"""The hand-written branch and bound: against DP, its side constraints, stats, depth and greedy
+start (against brute force and under a time limit: ``test_exact_solvers.py``)."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 from auctioneer.clearing.allocation import check_feasible, violation
 from auctioneer.clearing.bnb import greedy_allocation, solve_bnb
@@ -13,33 +14,6 @@ from auctioneer.clearing.result import Status
 
 from .conftest import assert_agrees
 from .strategies import auctions
-
-
-def _agrees_with_brute(auction: Auction) -> None:
-    reference = solve_brute(auction)
-    result = solve_bnb(auction)
-    assert_agrees(auction, result, reference)
-    if reference.is_optimal:
-        # The Lagrangian bound at the root is a valid upper bound.
-        assert int(result.stats.get("root_bound", reference.revenue)) >= reference.revenue
-
-
-@settings(max_examples=400)
-@given(auctions(side_constraints=True))
-def test_equals_brute_force_with_side_constraints(auction: Auction) -> None:
-    _agrees_with_brute(auction)
-
-
-@settings(max_examples=300)
-@given(auctions(two_sided=True, side_constraints=True, max_resources=3))
-def test_equals_brute_force_two_sided(auction: Auction) -> None:
-    _agrees_with_brute(auction)
-
-
-@settings(max_examples=100)
-@given(auctions(max_bids=7, max_bundles=3, max_resources=3, max_capacity=12))
-def test_equals_brute_force_on_larger_instances(auction: Auction) -> None:
-    _agrees_with_brute(auction)
 
 
 @pytest.mark.parametrize("kind", ["uncorrelated", "weakly", "strongly"])
@@ -89,41 +63,6 @@ def test_many_bids_do_not_recurse() -> None:
     auction = Auction((Resource("cpu", 3000),), bids)
     result = solve_bnb(auction)
     assert result.is_optimal and result.revenue == sum(1 + t % 7 for t in range(3000))
-
-
-def _hard() -> Auction:
-    return generate("strongly", bids=40, bundles=3, resources=2, capacity=120, seed=5)
-
-
-def test_time_limit_never_gives_a_wrong_optimum() -> None:
-    auction = _hard()
-    reference = solve_dp(auction)
-    for limit in (0.0, 0.005, 0.05):
-        result = solve_bnb(auction, time_limit=limit)
-        assert result.status in (Status.OPTIMAL, Status.TIME_LIMIT)
-        check_feasible(auction, result)
-        assert len(result.choice) == len(auction.bids)  # an incumbent
-        if result.is_optimal:
-            assert result.revenue == reference.revenue
-        else:
-            assert result.revenue <= reference.revenue
-
-
-def test_time_limit_with_no_incumbent() -> None:
-    # Every bid must win but they cannot all fit: there is nothing to return.
-    bids = tuple(Bid(f"b{t}", tuple(Bundle((q, 5 - q), 3 + q) for q in range(1, 4)),
-                     must_win=True) for t in range(30))
-    auction = Auction((Resource("x", 60), Resource("y", 60)), bids)
-    result = solve_bnb(auction, time_limit=0.0)
-    check_feasible(auction, result)
-    assert result.status in (Status.TIME_LIMIT, Status.INFEASIBLE) and result.choice == ()
-
-
-@pytest.mark.parametrize("bad", [-1, -1e-9, float("nan"), "1", True])
-def test_bad_time_limit_names_the_value(bad: object) -> None:
-    with pytest.raises(ValueError, match="time_limit") as info:
-        solve_bnb(Auction((Resource("cpu", 1),), ()), time_limit=bad)  # type: ignore[arg-type]
-    assert repr(bad) in str(info.value)
 
 
 @given(auctions(two_sided=True, side_constraints=True))
