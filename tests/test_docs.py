@@ -23,6 +23,7 @@ from tools.docs import (
     Table,
     Value,
     build,
+    load_inputs,
     lookup,
     render_template,
     run_sources,
@@ -173,6 +174,22 @@ def test_lookup_selects_and_reports() -> None:
         lookup(data, "rows[k=9].v")
     with pytest.raises(KeyError, match="not a list"):
         lookup({"rows": {}}, "rows[k=1].v")
+
+
+def test_the_tick_benchmark_is_read_through_its_record(tmp_path: Path) -> None:
+    tick = DESIGN_SPEC.source("bench-tick")
+    row = {"structure": "TierBook", "n": 1000, "bytes_per_agent": 24.0,
+           "from_python_ns": {"tick": {"p50": 150, "p99": 211}}}
+    (tmp_path / tick.json).write_text(json.dumps({"results": [row]}))
+    (tmp_path / str(tick.plot)).write_bytes(b"\x89PNG")
+    # Validated: ints where the record wants floats are widened, absent optionals are null.
+    record = load_inputs(DESIGN_SPEC, tmp_path, ["bench-tick"])["bench-tick"]
+    assert lookup(record, "results[n=1000].from_python_ns.tick.p99") == 211.0
+    assert lookup(record, "results[n=1000].in_c_ns.tick.p99") is None
+    (tmp_path / tick.json).write_text(json.dumps({"results": [{**row, "n": 0}]}))
+    with pytest.raises(DocsError, match=r"bench-tick\.json .*TierBook at n=0: n is 0.*"
+                                        r"`auctioneer bench tick --json"):
+        load_inputs(DESIGN_SPEC, tmp_path, ["bench-tick"])
 
 
 def test_design_template_and_spec_agree() -> None:

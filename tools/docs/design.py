@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auctioneer.tick.bench_record import TickBenchRecord
 from tools.docs.render import Column, DocSpec, Figure, Source, SourceTable, Table, Value
 
 __all__ = ["DESIGN_SPEC"]
@@ -73,11 +74,16 @@ _TARGET_COLUMNS = (
 
 _SCENARIOS = ("steady", "gpu-hot", "diurnal-burst", "thermal-closed")
 
+
+def _tick_record(data: Any) -> dict[str, Any]:
+    return TickBenchRecord.parse(data).to_json_dict()
+
+
 SOURCES = (
     Source("bench-tick", ("bench", "tick", "--json", "{json}", "--plot", "{plot}"),
            "bench-tick.json", "bench-tick.png",
            "the defaults: N = 10, 100, 1,000, 10,000; 100,000 timed operations × 5 repeats "
-           "per cell, each figure the median over repeats"),
+           "per cell, each figure the median over repeats", validate=_tick_record),
     Source("bench-cache", ("bench", "cache", "--json", "{json}"), "bench-cache.json",
            note="the defaults: TierBook, LazyHeap and IndexedHeap at N = 1,000 and 10,000, "
            "100,000 ticks; two cachegrind runs per cell (needs valgrind)"),

@@ -87,6 +87,10 @@ class Source:
     """Why these options (e.g. a reduced run), printed beside every item from it."""
     tool: bool = False
     """A command of this build tooling (it reads the checkout), not of ``auctioneer``."""
+    validate: Callable[[Any], Any] | None = None
+    """The file format's own reader (its pydantic model): parsed JSON in, the validated
+    record's builtins out, ValueError naming the field. Items then read those, so a
+    renamed or mistyped field fails at load, named by the format, not as a missing key."""
 
     def words(self, out_dir: Path) -> list[str]:
         """``argv`` with its placeholders filled in for ``out_dir``."""
@@ -248,6 +252,12 @@ def load_inputs(spec: DocSpec, out_dir: Path, needed: Sequence[str]) -> dict[str
             inputs[name] = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise DocsError(f"input {path} (source {name!r}) is not JSON: {exc}") from None
+        if source.validate is not None:
+            try:
+                inputs[name] = source.validate(inputs[name])
+            except ValueError as exc:
+                raise DocsError(f"input {path} (source {name!r}): {exc}; produce it again "
+                                f"with `{source.command(out_dir)}`") from None
         if source.plot is not None and not (out_dir / source.plot).is_file():
             raise DocsError(
                 f"missing input {out_dir / source.plot} (source {name!r}): produce it with "

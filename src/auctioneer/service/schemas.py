@@ -22,6 +22,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+# The responses the client reads are its own frozen dataclasses: one definition of each
+# shape on the wire, which pydantic validates and documents here as well as it would a
+# model of its own (and the client never imports the server).
+from auctioneer.client.models import Account as AccountOut
+from auctioneer.client.models import AccountKey as AccountCreated
+from auctioneer.client.models import Book as BookOut
+from auctioneer.client.models import Candle, LedgerEntry
+from auctioneer.client.models import Capacity as CapacityOut
+from auctioneer.client.models import Market as MarketOut
+from auctioneer.client.models import Order as OrderOut
+from auctioneer.client.models import Trade as TradeOut
+
 __all__ = [
     "MAX_BATCH",
     "AccountCreated",
@@ -185,37 +197,6 @@ class CapacityIn(_In):
     quantity: Positive
 
 
-class OrderOut(BaseModel):
-    """An order as its owner sees it.
-
-    ``quantity`` and ``filled`` of an open order come from the tables, which lag the
-    engine; the service waits up to a second for them, else they are null.
-    """
-
-    id: str
-    account: str
-    side: str
-    markets: list[str]
-    price: int
-    quantity: int | None
-    filled: int | None
-    remaining: int
-    status: str
-    tif: str
-    ts_ns: int
-
-
-class TradeOut(BaseModel):
-    """One trade, as everyone sees it."""
-
-    id: str
-    market: str
-    price: int
-    quantity: int
-    aggressor: str
-    ts_ns: int
-
-
 class OrderResult(BaseModel):
     """What placing, modifying or cancelling an order did: its id, state, trades, and why
     it was rejected or cancelled.
@@ -239,78 +220,6 @@ class BatchOut(BaseModel):
     """Each order's result, in the order sent."""
 
     results: list[OrderResult]
-
-
-class MarketOut(BaseModel):
-    """A market, its current price and best bid and ask."""
-
-    id: str
-    region: str
-    instance_type: str
-    tick_size: int
-    base_price: int
-    execution: str
-    half_life_s: int
-    price: int
-    best_bid: int | None
-    best_ask: int | None
-
-
-class BookOut(BaseModel):
-    """Depth: ``[price, quantity]`` per level, best first."""
-
-    market: str
-    bids: list[tuple[int, int]]
-    asks: list[tuple[int, int]]
-
-
-class Candle(BaseModel):
-    """One OHLC bar starting at ``ts_ns``."""
-
-    ts_ns: int
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-
-
-class AccountOut(BaseModel):
-    """An account's money: balance, what open bids reserve, and what is free."""
-
-    id: str
-    role: str
-    balance: int
-    reserved: int
-    available: int
-
-
-class AccountCreated(BaseModel):
-    """A new account and its API key (shown once; it can be derived again by the admin)."""
-
-    id: str
-    role: str
-    api_key: str
-
-
-class LedgerEntry(BaseModel):
-    """One movement of an account's money: a deposit, withdrawal, purchase or sale."""
-
-    seq: int
-    amount: int
-    kind: str
-    ref: str
-    ts_ns: int
-
-
-class CapacityOut(BaseModel):
-    """A provider's capacity in one market: provided, allocated (sold) and offered."""
-
-    account: str
-    market: str
-    provided: int
-    allocated: int
-    offered: int
 
 
 class StateOut(BaseModel):

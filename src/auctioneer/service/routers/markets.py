@@ -71,8 +71,8 @@ async def get_book(region: str, instance_type: str, service: ServiceDep,
     exchange = service.exchange
     market = _market(exchange, region, instance_type)
     bids, asks = exchange.book(market.id, depth)
-    return BookOut(market=market.id, bids=[(p, q) for p, q, _ in bids],
-                   asks=[(p, q) for p, q, _ in asks])
+    return BookOut(market=market.id, bids=tuple((p, q) for p, q, _ in bids),
+                   asks=tuple((p, q) for p, q, _ in asks))
 
 
 @router.get("/markets/{region}/{instance_type}/trades", response_model=list[TradeOut])

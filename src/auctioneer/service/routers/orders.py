@@ -195,7 +195,7 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
 def _order_out(view: OrderView, filled: int | None) -> OrderOut:
     # Only a GTC order rests, so an open order's time in force is known without the tables.
     return OrderOut(id=view.order_id, account=view.account, side=view.side.value,
-                    markets=list(view.markets), price=view.price,
+                    markets=tuple(view.markets), price=view.price,
                     quantity=None if filled is None else filled + view.remaining,
                     filled=filled, remaining=view.remaining, status="open",
                     tif=TimeInForce.GTC.value, ts_ns=view.ts_ns)
@@ -204,7 +204,7 @@ def _order_out(view: OrderView, filled: int | None) -> OrderOut:
 def _row_out(row: Any) -> OrderOut:
     open_now = row.status == "open"
     return OrderOut(id=row.id, account=row.account, side=row.side,
-                    markets=row.markets.split(","), price=int(row.price),
+                    markets=tuple(row.markets.split(",")), price=int(row.price),
                     quantity=int(row.quantity), filled=int(row.filled),
                     remaining=int(row.quantity - row.filled) if open_now else 0,
                     status=row.status, tif=row.tif, ts_ns=int(row.placed_ns))
