@@ -31,10 +31,14 @@ cluster: $(VENV)/.native
 test: $(VENV)/.native
 	$(PY) -m pytest -q
 
+# The native extensions' stubs (every src/auctioneer/**/_*.pyi) against the built modules.
+NATIVE_STUBS = $(shell cd src && find auctioneer -name '_*.pyi' | sed 's,\.pyi$$,,; s,/,.,g' | sort)
+
 lint: $(VENV)/.native
 	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(PY) -m mypy.stubtest --allowlist tools/stubtest-allowlist.txt $(NATIVE_STUBS)
 
 bench: $(VENV)/.native
 	$(BIN)/auctioneer bench tick --json out/bench-tick.json --plot out/bench-tick.png

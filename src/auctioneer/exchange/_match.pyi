@@ -1,12 +1,15 @@
 """Types of the native matching core's binding (``_match.c``)."""
 
+from typing import Self, final
+
 SANITIZED: int
 
+@final
 class Book:
     """One market's native book."""
 
-    def __init__(self, max_orders: int, max_levels: int, self_trade: int = 0,
-                 at_ask: bool = True) -> None: ...
+    def __new__(cls, max_orders: int, max_levels: int, self_trade: int = 0,
+                at_ask: bool = True) -> Self: ...
     def place(self, order_id: int, account: int, buy: bool, price: int, quantity: int,
               tif: int, /) -> int: ...
     def place_market(self, order_id: int, account: int, buy: bool, quantity: int,

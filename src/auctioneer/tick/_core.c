@@ -886,27 +886,27 @@ book_check(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
 
 static PyMethodDef book_methods[] = {
     {"bid", (PyCFunction)(void (*)(void))book_bid, FASTKW,
-     "bid(agent) -> (price, units) | None\n--\n\nThe agent's live (price, units), or None."},
+     "bid($self, agent)\n--\n\nThe agent's live (price, units), or None."},
     {"items", (PyCFunction)(void (*)(void))book_items, FASTKW,
-     "items() -> list[(agent, price, units)]\n--\n\nEvery live bid, by agent id."},
+     "items($self)\n--\n\nEvery live bid as (agent, price, units), by agent id."},
     {"update", (PyCFunction)(void (*)(void))book_update, FASTKW,
-     "update(agent, price, units=1)\n--\n\nInsert or replace agent's bid; it arrives now."},
+     "update($self, agent, price, units=1)\n--\n\nInsert or replace agent's bid; it arrives now."},
     {"expire", (PyCFunction)(void (*)(void))book_expire, FASTKW,
-     "expire(agent)\n--\n\nRemove agent's bid; ValueError if it has none."},
+     "expire($self, agent)\n--\n\nRemove agent's bid; ValueError if it has none."},
     {"clear", (PyCFunction)(void (*)(void))book_clear, FASTKW,
-     "clear()\n--\n\nRemove every bid (parameters and random state stay)."},
+     "clear($self)\n--\n\nRemove every bid (parameters and random state stay)."},
     {"select", (PyCFunction)(void (*)(void))book_select, FASTKW,
-     "select(n) -> (agents, prices)\n--\n\n"
-     "The top n agents in rank order and their rank prices, one draw."},
+     "select($self, n)\n--\n\n"
+     "The top n agents in rank order and their rank prices, one draw: (agents, prices)."},
     {"peek", (PyCFunction)(void (*)(void))book_peek, FASTKW,
-     "peek() -> int | None\n--\n\nThe winner, or None when the book is empty."},
+     "peek($self)\n--\n\nThe winner, or None when the book is empty."},
     {"top", (PyCFunction)(void (*)(void))book_top, FASTKW,
-     "top(k) -> list[int]\n--\n\nThe k highest-ranked agents."},
+     "top($self, k)\n--\n\nThe k highest-ranked agents."},
     {"price", (PyCFunction)(void (*)(void))book_price, FASTKW,
-     "price(k=1) -> int\n--\n\n"
+     "price($self, k=1)\n--\n\n"
      "Rank price of the (k+1)-th bid: what k Vickrey winners pay (0 if none)."},
     {"_check", (PyCFunction)(void (*)(void))book_check, FASTKW,
-     "_check()\n--\n\nAssert the core's invariants (tick_book_check)."},
+     "_check($self)\n--\n\nAssert the core's invariants (tick_book_check)."},
     {NULL, NULL, 0, NULL},
 };
 
