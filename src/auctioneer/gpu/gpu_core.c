@@ -63,23 +63,27 @@ carve(unsigned char **p, size_t bytes)
     return out;
 }
 
-/* p1/ms1 > p2/ms2, exactly. */
+/* p1/w1 > p2/w2, exactly: prices < 2**32 and weights < 2**50 need 128 bits. */
 static int
-denser(uint64_t p1, uint64_t ms1, uint64_t p2, uint64_t ms2)
+denser(uint64_t p1, uint64_t w1, uint64_t p2, uint64_t w2)
 {
-    return p1 * ms2 > p2 * ms1;
+    return (unsigned __int128)p1 * w2 > (unsigned __int128)p2 * w1;
 }
 
+/* The bid's best price per share of both capacities (solver._density):
+ * p / (ms * M + mem * W), M at least 1. */
 static void
-best_density(const struct state *s, uint32_t t, uint64_t *p, uint64_t *ms)
+best_density(const struct state *s, uint32_t t, uint64_t *p, uint64_t *w)
 {
     const struct option *o = s->opts + s->at[t];
+    uint64_t ms_cap = s->cap[0], mem_cap = s->cap[1] ? s->cap[1] : 1u;
     *p = 0;
-    *ms = 1;
+    *w = 1;
     for (uint32_t k = 0; k < s->count[t]; k++) {
-        if (denser((uint64_t)o[k].price, o[k].q[0], *p, *ms)) {
+        uint64_t wk = o[k].q[0] * mem_cap + o[k].q[1] * ms_cap;
+        if (denser((uint64_t)o[k].price, wk, *p, *w)) {
             *p = (uint64_t)o[k].price;
-            *ms = o[k].q[0];
+            *w = wk;
         }
     }
 }
@@ -338,19 +342,12 @@ gpu_solve(void *workspace, const struct gpu_bundle *bundles, const uint32_t *fir
         }
         s->count[t] = used - s->at[t];
         s->cur[t] = s->best[t] = 0;
-        if (s->count[t]) {
-            uint32_t i = s->m++;
-            while (i > 0 && before(s, t, s->order[i - 1])) {
-                s->order[i] = s->order[i - 1];
-                i--;
-            }
-            s->order[i] = t;
-        }
     }
     uint64_t caps[2] = {window_ms, memory}, sums[2] = {0, 0};
     int64_t top = 0;
-    for (uint32_t d = 0; d < s->m; d++) {
-        uint32_t t = s->order[d];
+    for (uint32_t t = 0; t < bids; t++) {
+        if (!s->count[t])
+            continue;
         const struct option *o = s->opts + s->at[t];
         uint64_t big[2] = {0, 0};
         for (uint32_t k = 0; k < s->count[t]; k++)
@@ -363,6 +360,16 @@ gpu_solve(void *workspace, const struct gpu_bundle *bundles, const uint32_t *fir
     for (int r = 0; r < 2; r++) {
         s->cap[r] = sums[r] < caps[r] ? sums[r] : caps[r];
         s->unit[r] = s->cap[r] ? (s->cap[r] + GPU_TABLE_CELLS - 1u) / GPU_TABLE_CELLS : 1u;
+    }
+    for (uint32_t t = 0; t < bids; t++) {
+        if (!s->count[t])
+            continue;
+        uint32_t i = s->m++;
+        while (i > 0 && before(s, t, s->order[i - 1])) {
+            s->order[i] = s->order[i - 1];
+            i--;
+        }
+        s->order[i] = t;
     }
     s->skip = -1;
     s->lam[0] = choose(s, 0, top);
