@@ -27,7 +27,6 @@ struct state {
     int64_t *store[2];     /* per resource: (m + 1) rows of ROW cells, skip = -1 */
     int64_t *scratch[2];   /* rows rebuilt without skip */
     const int64_t **rows[2];  /* the current search's row d of table r */
-    int64_t *roll[4];      /* two rows and two usage rows for the bisection */
     uint64_t cap[2];
     uint64_t unit[2];
     int64_t lam[2];
@@ -52,7 +51,7 @@ gpu_workspace_size(uint32_t bids, uint32_t bundles)
     return align8(sizeof(struct state)) + align8((size_t)bundles * sizeof(struct option))
            + 3u * align8(m1 * sizeof(uint32_t)) + 2u * align8(m1 * sizeof(uint16_t))
            + 2u * m1 * sizeof(int64_t) + 4u * m1 * ROW * sizeof(int64_t)
-           + 2u * m1 * sizeof(int64_t *) + 4u * ROW * sizeof(int64_t);
+           + 2u * m1 * sizeof(int64_t *);
 }
 
 static void *
@@ -102,43 +101,65 @@ before(const struct state *s, uint32_t a, uint32_t b)
     return a < b;
 }
 
-/* One DP stage of table r: row = prev with bid t's options added (the usage
- * rows too when `use` is given). */
+/* One DP stage of table r: row = prev with bid t's options added. */
 static void
-stage(const struct state *s, int r, uint32_t t, int64_t lam, const int64_t *prev, int64_t *row,
-      const int64_t *use, int64_t *used)
+stage(const struct state *s, int r, uint32_t t, int64_t lam, const int64_t *prev, int64_t *row)
 {
     uint32_t cells = (uint32_t)(s->cap[r] / s->unit[r]) + 1u;
     for (uint32_t c = 0; c < cells; c++)
         row[c] = prev[c];
-    if (use)
-        for (uint32_t c = 0; c < cells; c++)
-            used[c] = use[c];
     if ((int64_t)t == s->skip)
         return;
     const struct option *o = s->opts + s->at[t];
     for (uint32_t k = 0; k < s->count[t]; k++) {
         uint32_t q = (uint32_t)(o[k].q[r] / s->unit[r]);
-        int64_t other = (int64_t)o[k].q[1 - r];
-        int64_t p = o[k].price - lam * other;
-        if (use) {
-            for (uint32_t c = q; c < cells; c++) {
-                /* Branch-free: which option wins a cell is unpredictable. */
-                int64_t v = prev[c - q] + p, u = use[c - q] + other;
-                int better = v > row[c];
-                row[c] = better ? v : row[c];
-                used[c] = better ? u : used[c];
-            }
-        } else {
-            for (uint32_t c = q; c < cells; c++) {
-                int64_t v = prev[c - q] + p;
-                row[c] = v > row[c] ? v : row[c];
-            }
+        int64_t p = o[k].price - lam * (int64_t)o[k].q[1 - r];
+        for (uint32_t c = q; c < cells; c++) {
+            int64_t v = prev[c - q] + p;
+            row[c] = v > row[c] ? v : row[c];
         }
     }
 }
 
-/* The multiplier of table r (solver._Search.choose). */
+/* Table r at multiplier lam into rows (m + 1 rows of ROW cells, row d the
+ * best of bids order[d:]), and how much of the other resource the root's
+ * best uses. The reference carries a usage row beside each row; walking back
+ * from the root cell finds the same usage: at each stage, the option a usage
+ * cell takes is the first one (after "no bundle") strictly beating all
+ * before it, which is what the walk picks too. */
+static int64_t
+root_use(const struct state *s, int r, int64_t lam, int64_t *rows)
+{
+    uint32_t cells = (uint32_t)(s->cap[r] / s->unit[r]) + 1u, c = cells - 1u;
+    int64_t *last = rows + (size_t)s->m * ROW, used = 0;
+    for (uint32_t i = 0; i < cells; i++)
+        last[i] = 0;
+    for (uint32_t d = s->m; d-- > 0;)
+        stage(s, r, s->order[d], lam, rows + (size_t)(d + 1u) * ROW, rows + (size_t)d * ROW);
+    for (uint32_t d = 0; d < s->m; d++) {
+        const int64_t *prev = rows + (size_t)(d + 1u) * ROW;
+        const struct option *o = s->opts + s->at[s->order[d]];
+        int64_t best = prev[c];
+        uint32_t take = 0, pick = 0;
+        for (uint32_t k = 0; k < s->count[s->order[d]]; k++) {
+            uint32_t q = (uint32_t)(o[k].q[r] / s->unit[r]);
+            int64_t v = q <= c ? prev[c - q] + o[k].price - lam * (int64_t)o[k].q[1 - r] : 0;
+            if (q <= c && v > best) {
+                best = v;
+                take = 1;
+                pick = k;
+            }
+        }
+        if (take) {
+            used += (int64_t)o[pick].q[1 - r];
+            c -= (uint32_t)(o[pick].q[r] / s->unit[r]);
+        }
+    }
+    return used;
+}
+
+/* The multiplier of table r (solver._Search.choose); s->store[r] is its
+ * scratch, rebuilt at the chosen multiplier afterwards. */
 static int64_t
 choose(struct state *s, int r, int64_t top)
 {
@@ -147,21 +168,13 @@ choose(struct state *s, int r, int64_t top)
     uint32_t cells = (uint32_t)(s->cap[r] / s->unit[r]) + 1u;
     for (int step = 0; step < GPU_LAMBDA_STEPS; step++) {
         int64_t lam = (lo + hi) / 2;
-        int64_t *a = s->roll[0], *b = s->roll[1], *ua = s->roll[2], *ub = s->roll[3];
-        for (uint32_t c = 0; c < cells; c++)
-            a[c] = ua[c] = 0;
-        for (uint32_t d = s->m; d-- > 0;) {
-            int64_t *tmp;
-            stage(s, r, s->order[d], lam, a, b, ua, ub);
-            tmp = a, a = b, b = tmp;
-            tmp = ua, ua = ub, ub = tmp;
-        }
-        int64_t bound = a[cells - 1] + lam * cap_o;
+        int64_t used = root_use(s, r, lam, s->store[r]);
+        int64_t bound = s->store[r][cells - 1] + lam * cap_o;
         if (best < 0 || bound < best) {
             best = bound;
             best_lam = lam;
         }
-        if (ua[cells - 1] > cap_o)
+        if (used > cap_o)
             lo = lam + 1;
         else
             hi = lam;
@@ -191,7 +204,7 @@ build(struct state *s)
             s->rows[r][d] = s->store[r] + (size_t)d * ROW;
         for (uint32_t d = upto; d-- > 0;) {
             int64_t *row = s->scratch[r] + (size_t)d * ROW;
-            stage(s, r, s->order[d], s->lam[r], s->rows[r][d + 1], row, 0, 0);
+            stage(s, r, s->order[d], s->lam[r], s->rows[r][d + 1], row);
             s->rows[r][d] = row;
         }
     }
@@ -318,8 +331,6 @@ gpu_solve(void *workspace, const struct gpu_bundle *bundles, const uint32_t *fir
         s->scratch[r] = carve(&p, m1 * ROW * sizeof(int64_t));
         s->rows[r] = carve(&p, m1 * sizeof(int64_t *));
     }
-    for (int i = 0; i < 4; i++)
-        s->roll[i] = carve(&p, ROW * sizeof(int64_t));
     s->n = bids;
 
     /* Options: admissible, positive, fitting alone; price descending, index ascending. */
@@ -383,7 +394,7 @@ gpu_solve(void *workspace, const struct gpu_bundle *bundles, const uint32_t *fir
             last[c] = 0;
         for (uint32_t d = s->m; d-- > 0;)
             stage(s, r, s->order[d], s->lam[r], s->store[r] + (size_t)(d + 1u) * ROW,
-                  s->store[r] + (size_t)d * ROW, 0, 0);
+                  s->store[r] + (size_t)d * ROW);
     }
 
     s->max_nodes = max_nodes;
