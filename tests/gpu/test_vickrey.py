@@ -56,6 +56,43 @@ def test_native_read_refuses_all_but_valid_unit_bids(bid: GpuBid) -> None:
     assert np.frombuffer(packed, dtype=np.int64).tolist() == [0, 63, 7, PRICE_MAX]
 
 
+class _Plain:
+    """A GpuBid look-alike without slots: read by attribute, not from slots."""
+
+    def __init__(self, agent: object, bundles: object) -> None:
+        self.agent, self.bundles = agent, bundles
+
+
+class _Renamed(GpuBid):
+    """A subclass whose agent is a property: its slot must not be read directly."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[misc]
+    def agent(self) -> int:
+        return 5
+
+
+@pytest.mark.native
+def test_native_read_finds_repeats_and_reads_any_bid_like_object() -> None:
+    native = pytest.importorskip("auctioneer.gpu._gpu")
+    assert native.units([GpuBid.unit(3, 7), GpuBid.unit(3, 8)], 1, 64) is None
+    # A repeat is per call: the next call starts afresh.
+    assert native.units([GpuBid.unit(3, 7)], 1, 64) is not None
+    mixed = [GpuBid.unit(0, 7), _Plain(9, ((1, 0, 8),)), GpuBid.unit(2, 9)]
+    assert np.frombuffer(native.units(mixed, 1, 64), np.int64).tolist() == [0, 9, 2, 7, 8, 9]
+    assert native.units([_Plain(9, None)], 1, 64) is None
+    assert native.units([object()], 1, 64) is None
+    renamed = object.__new__(_Renamed)
+    object.__setattr__(renamed, "bundles", ((1, 0, 4),))
+    assert np.frombuffer(native.units([renamed], 1, 64), np.int64).tolist() == [5, 4]
+    for bad in (0, 2**24 + 1, 2**63 - 1):
+        with pytest.raises(ValueError, match=f"max_agents {bad} must be in"):
+            native.units([], 1, bad)
+    with pytest.raises(OverflowError):
+        native.units([], 1, 10**30)
+
+
 def test_ties_go_to_the_earlier_bid() -> None:
     plane = GpuPlane(dispatch_hz=100, slice_ms=5)                    # k = 2
     bids = [GpuBid.unit(a, p, 5) for a, p in [(7, 500), (3, 900), (9, 500), (1, 500)]]

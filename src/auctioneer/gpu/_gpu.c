@@ -16,10 +16,10 @@
  *
  * bids is a sequence of GpuBid-like objects (.agent, .bundles). The bytes
  * hold n native int64 agents, then n int64 prices, when every bid is a valid
- * unit bid: an exact int agent in [0, max_agents) and one bundle
- * (slice_ms, 0, price) of exact ints with price <= UINT32_MAX. Otherwise
- * None, and the caller's own check raises or takes another path; repeated
- * agents are the caller's to find.
+ * unit bid: an exact int agent in [0, max_agents), no agent twice, and one
+ * bundle (slice_ms, 0, price) of exact ints with price <= UINT32_MAX.
+ * Otherwise None, and the caller's own check raises or takes another path.
+ * max_agents outside [1, 2**24] is a ValueError.
  *
  * The workspace is one buffer kept between calls and grown on demand (the
  * GIL serialises calls), so a dispatch allocates only its result objects.
@@ -28,9 +28,13 @@
 #include <Python.h>
 
 #include <stdint.h>
+#include <string.h>
+#include <structmember.h>
 
 #include "binding.h"
 #include "gpu_core.h"
+
+#define GPU_MAX_AGENTS (1 << 24)  /* GpuPlane's own limit on max_agents */
 
 static void *workspace;
 static size_t workspace_bytes;
@@ -194,6 +198,86 @@ exact_uint(PyObject *v, long long limit)
 
 static PyObject *str_agent, *str_bundles;
 
+/* Where a slotted type keeps .agent and .bundles: reading the slot is what
+ * PyObject_GetAttr does for such a type, without the lookup and descriptor
+ * call (most of the per-bid cost at 1,024 bids). Keyed by the type's version
+ * tag, which changes whenever the type is modified. */
+static struct {
+    PyTypeObject *type;
+    unsigned int version;
+    Py_ssize_t agent, bundles;
+} slots;
+
+/* The offset of a plain object slot `name` of tp, or -1. */
+static Py_ssize_t
+slot_offset(PyTypeObject *tp, PyObject *name)
+{
+    PyObject *d = PyObject_GetAttr((PyObject *)tp, name);
+    Py_ssize_t off = -1;
+    if (d == NULL)
+        PyErr_Clear();
+    else if (Py_IS_TYPE(d, &PyMemberDescr_Type)
+             && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX)
+        off = ((PyMemberDescrObject *)d)->d_member->offset;
+    Py_XDECREF(d);
+    return off;
+}
+
+/* Whether bids of type tp may be read from their slots. */
+static int
+slotted(PyTypeObject *tp)
+{
+    if (tp == slots.type && tp->tp_version_tag == slots.version)
+        return 1;
+    if (tp->tp_getattro != PyObject_GenericGetAttr
+        || !PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG))
+        return 0;
+    Py_ssize_t agent = slot_offset(tp, str_agent), bundles = slot_offset(tp, str_bundles);
+    if (agent < 0 || bundles < 0)
+        return 0;
+    slots.type = tp;
+    slots.version = tp->tp_version_tag;
+    slots.agent = agent;
+    slots.bundles = bundles;
+    return 1;
+}
+
+/* A new reference to bid.<name>, from its slot when the type allows. */
+static PyObject *
+field(PyObject *bid, PyObject *name, Py_ssize_t offset, int from_slot)
+{
+    if (!from_slot)
+        return PyObject_GetAttr(bid, name);
+    PyObject *v = *(PyObject **)((char *)bid + offset);
+    return v == NULL ? PyObject_GetAttr(bid, name) : Py_NewRef(v);
+}
+
+/* Per agent, the call that last saw it: a repeated agent in one call is
+ * found in O(1) without clearing the array between calls. */
+static uint32_t *seen;
+static size_t seen_len;
+static uint32_t seen_call;
+
+static int
+next_call(long long max_agents)
+{
+    if ((size_t)max_agents > seen_len) {
+        uint32_t *grown = PyMem_Realloc(seen, (size_t)max_agents * sizeof *seen);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memset(grown + seen_len, 0, ((size_t)max_agents - seen_len) * sizeof *seen);
+        seen = grown;
+        seen_len = (size_t)max_agents;
+    }
+    if (++seen_call == 0) {  /* wrapped: old marks could collide */
+        memset(seen, 0, seen_len * sizeof *seen);
+        seen_call = 1;
+    }
+    return 0;
+}
+
 static PyObject *
 gpu_units_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
 {
@@ -201,27 +285,34 @@ gpu_units_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
     long long slice_ms, max_agents;
     if (!PyArg_ParseTuple(argtuple, "OLL:units", &bids, &slice_ms, &max_agents))
         return NULL;
+    if (max_agents < 1 || max_agents > GPU_MAX_AGENTS) {
+        PyErr_Format(PyExc_ValueError, "max_agents %lld must be in [1, %d]", max_agents,
+                     GPU_MAX_AGENTS);
+        return NULL;
+    }
     PyObject *seq = PySequence_Fast(bids, "bids must be a sequence");
     if (seq == NULL)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
-    PyObject *out = PyBytes_FromStringAndSize(NULL, 2 * n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *out = next_call(max_agents) < 0 ? NULL
+                    : PyBytes_FromStringAndSize(NULL, 2 * n * (Py_ssize_t)sizeof(int64_t));
     if (out == NULL) {
         Py_DECREF(seq);
         return NULL;
     }
     int64_t *agents = (int64_t *)PyBytes_AS_STRING(out), *prices = agents + n;
     for (Py_ssize_t t = 0; t < n; t++) {
-        PyObject *agent = PyObject_GetAttr(items[t], str_agent);
-        PyObject *bundles = agent ? PyObject_GetAttr(items[t], str_bundles) : NULL;
+        int from_slot = slotted(Py_TYPE(items[t]));
+        PyObject *agent = field(items[t], str_agent, slots.agent, from_slot);
+        PyObject *bundles = agent ? field(items[t], str_bundles, slots.bundles, from_slot) : NULL;
         int ok = bundles != NULL && PyTuple_CheckExact(bundles) && PyTuple_GET_SIZE(bundles) == 1;
         PyObject *b = ok ? PyTuple_GET_ITEM(bundles, 0) : NULL;
         ok = ok && PyTuple_CheckExact(b) && PyTuple_GET_SIZE(b) == 3;
         long long a = ok ? exact_uint(agent, max_agents - 1) : -1;
         long long price = a >= 0 ? exact_uint(PyTuple_GET_ITEM(b, 2), UINT32_MAX) : -1;
         ok = price >= 0 && exact_uint(PyTuple_GET_ITEM(b, 0), slice_ms) == slice_ms
-             && exact_uint(PyTuple_GET_ITEM(b, 1), 0) == 0;
+             && exact_uint(PyTuple_GET_ITEM(b, 1), 0) == 0 && seen[a] != seen_call;
         Py_XDECREF(agent);
         Py_XDECREF(bundles);
         if (!ok) {
@@ -231,6 +322,7 @@ gpu_units_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
             Py_DECREF(seq);
             Py_RETURN_NONE;
         }
+        seen[a] = seen_call;
         agents[t] = a;
         prices[t] = price;
     }

@@ -249,10 +249,7 @@ class GpuPlane:
             return None
         columns = np.frombuffer(packed, dtype=np.int64)
         n = len(columns) // 2
-        agents = columns[:n]
-        if not self._unique(agents):
-            return None
-        return self._vickrey(agents, columns[n:], now_s, reserve_per_ms)
+        return self._vickrey(columns[:n], columns[n:], now_s, reserve_per_ms)
 
     def _explain_units(self, a: npt.NDArray[np.integer], p: npt.NDArray[np.integer]) -> None:
         seen: set[int] = set()

@@ -283,8 +283,9 @@ def unit_columns(bids: Sequence[object], slice_ms: int, max_agents: int) -> byte
     """Native int64 agents then prices of valid unit bids (``GpuBid``-like objects).
 
     None when the extension is not built or any bid is not a valid unit bid
-    (exact ints, agent below ``max_agents``, one ``(slice_ms, 0, price)``
-    bundle, price in range); repeated agents are not looked for.
+    (exact ints, agent below ``max_agents`` and not repeated, one
+    ``(slice_ms, 0, price)`` bundle, price in range). A slotted type's
+    fields are read from their slots, anything else by attribute.
     """
     return None if _native is None else _native.units(bids, slice_ms, max_agents)
 
