@@ -1,5 +1,6 @@
 """The fast GPU bundle solver: reference vs brute force and clearing, native vs reference."""
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from auctioneer.clearing import (
     vcg_payments,
 )
 from auctioneer.gpu import GpuBid, GpuPlane
-from auctioneer.gpu.solver import GpuSolution, solve, solve_reference
+from auctioneer.gpu.solver import GpuSolution, solve, solve_bids, solve_reference
 
 Bids = list[tuple[tuple[int, int, int], ...]]
 
@@ -155,3 +156,54 @@ def test_plane_bundle_path_matches_clearing_path(bids: list[GpuBid], reserve: in
     assert revenue(fast) == revenue(slow)
     if (fast.winners, fast.gpu_ms, fast.memory) == (slow.winners, slow.gpu_ms, slow.memory):
         assert fast.payments == slow.payments
+
+
+@pytest.mark.native
+@given(wide.map(lambda bs: [GpuBid(t, b) for t, b in enumerate(bs)]), st.integers(0, 50))
+def test_native_bid_read_equals_the_checked_path(bids: list[GpuBid], reserve: int) -> None:
+    pytest.importorskip("auctioneer.gpu._gpu")
+    bids = [GpuBid(b.agent, tuple((ms, min(mem, PLANE.memory), p) for ms, mem, p in b.bundles))
+            for b in bids]
+    PLANE.check(bids)
+    want = solve([b.bundles for b in bids], PLANE.window_ms, PLANE.memory, reserve)
+    assert solve_bids(bids, PLANE.window_ms, PLANE.memory, reserve, PLANE.max_agents) == want
+
+
+@pytest.mark.native
+@pytest.mark.parametrize(("bad", "message"), [
+    (GpuBid(1, ((1, 0, 2**63),)), "bid 1 bundle 0: price"),
+    (GpuBid(1, ((1, 0, 10**30),)), "bid 1 bundle 0: price"),
+    (GpuBid(1, ((1, 0, -1),)), "bid 1 bundle 0: price -1"),
+    (GpuBid(2**63, ((1, 0, 5),)), "bid 1: agent"),
+    (GpuBid(10**30, ((1, 0, 5),)), "bid 1: agent"),
+    (GpuBid(64, ((1, 0, 5),)), "bid 1: agent 64 is out of range"),
+    (GpuBid(0, ((1, 0, 5),)), "bid 1: agent 0 bids twice"),
+    (GpuBid(1, ()), "bid 1: bundles"),
+    (GpuBid(1, ((0, 0, 5),)), "bid 1 bundle 0: gpu_ms 0"),
+    (GpuBid(1, ((21, 0, 5),)), "bid 1 bundle 0: gpu_ms 21"),
+    (GpuBid(1, ((1, 41, 5),)), "bid 1 bundle 0: memory 41"),
+    (GpuBid(1, ((True, 0, 5),)), "gpu_ms must be an int"),
+    (GpuBid(True, ((1, 0, 5),)), "agent must be an int"),
+    (GpuBid(1, ((1, 0, np.int64(5)),)), "price must be an int"),  # type: ignore[arg-type]
+])
+def test_native_bid_read_leaves_bad_bids_to_the_check(bad: GpuBid, message: str) -> None:
+    pytest.importorskip("auctioneer.gpu._gpu")
+    bids = [GpuBid(0, ((2, 1, 9), (1, 0, 3))), bad]
+    assert solve_bids(bids, PLANE.window_ms, PLANE.memory, 0, PLANE.max_agents) is None
+    with pytest.raises((ValueError, TypeError), match=message):
+        PLANE.dispatch(bids, 0.0)
+
+
+@pytest.mark.native
+def test_native_bid_read_limits() -> None:
+    pytest.importorskip("auctioneer.gpu._gpu")
+    # Bids in lists, or past the native limits, take the checked path (then clearing).
+    listed = [GpuBid(0, [(1, 0, 5)])]  # type: ignore[arg-type]
+    assert solve_bids(listed, 20, 40, 0, 64) is None
+    assert PLANE.dispatch(listed, 0.0).winners == (0,)
+    wide_bid = [GpuBid(0, tuple((1, 0, 5 + j) for j in range(17)))]
+    assert solve_bids(wide_bid, 20, 40, 0, 64) is None
+    assert PLANE.dispatch(wide_bid, 0.0, path="bundles").path == "clearing"
+    assert solve_bids([], 20, 40, 0, 64) == solve([], 20, 40, 0)
+    with pytest.raises(ValueError, match="out of range"):
+        solve_bids([], 0, 40, 0, 64)

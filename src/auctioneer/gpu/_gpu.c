@@ -12,6 +12,16 @@
  * caller then takes another path. A negative value, or gpu_ms 0, is a
  * ValueError; a non-int a TypeError.
  *
+ *   solve_bids(bids, window_ms, memory, reserve_per_ms, max_nodes, max_agents)
+ *       -> solve()'s result | None
+ *
+ * The same on GpuBid-like objects (.agent, .bundles), checked as
+ * GpuPlane.check does: None unless every agent is an exact int in
+ * [0, max_agents) bidding once and every bid a tuple of 1 to GPU_MAX_BUNDLES
+ * exact-int (gpu_ms in [1, window_ms], memory <= memory, price <=
+ * UINT32_MAX) tuples, so the caller's check can name what is wrong; None
+ * also where solve() gives None. Parameters out of range: ValueError.
+ *
  *   units(bids, slice_ms, max_agents) -> bytes | None
  *
  * bids is a sequence of GpuBid-like objects (.agent, .bundles). The bytes
@@ -61,6 +71,56 @@ read_uint(PyObject *obj, uint64_t limit, uint64_t *out, const char *field)
     return 1;
 }
 
+/* One batch as gpu_solve() takes it. */
+struct batch {
+    struct gpu_bundle bundles[GPU_MAX_BIDS * GPU_MAX_BUNDLES];
+    uint32_t first[GPU_MAX_BIDS + 1];
+};
+
+/* gpu_solve() on the batch's n bids, as solve()'s result. */
+static PyObject *
+clear_batch(const struct batch *in, Py_ssize_t n, uint64_t window, uint64_t memory,
+            uint64_t reserve, long long max_nodes)
+{
+    int32_t choice[GPU_MAX_BIDS];
+    uint64_t payments[GPU_MAX_BIDS];
+    size_t need = gpu_workspace_size((uint32_t)n, in->first[n]);
+    if (need > workspace_bytes) {
+        void *grown = PyMem_Realloc(workspace, need);
+        if (grown == NULL)
+            return PyErr_NoMemory();
+        workspace = grown;
+        workspace_bytes = need;
+    }
+    struct gpu_outcome out;
+    enum gpu_status status = gpu_solve(workspace, in->bundles, in->first, (uint32_t)n,
+                                       (uint32_t)window, (uint32_t)memory, reserve, max_nodes,
+                                       choice, payments, &out);
+    if (status != GPU_OK)
+        Py_RETURN_NONE;
+    PyObject *choices = PyTuple_New(n), *pays = PyTuple_New(n);
+    if (choices == NULL || pays == NULL) {
+        Py_XDECREF(choices);
+        Py_XDECREF(pays);
+        return NULL;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *c = choice[t] < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(choice[t]);
+        PyObject *p = PyLong_FromUnsignedLongLong(payments[t]);
+        if (c == NULL || p == NULL) {
+            Py_XDECREF(c);
+            Py_XDECREF(p);
+            Py_DECREF(choices);
+            Py_DECREF(pays);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(choices, t, c);
+        PyTuple_SET_ITEM(pays, t, p);
+    }
+    return Py_BuildValue("(KNNK)", (unsigned long long)out.value, choices, pays,
+                         (unsigned long long)out.nodes);
+}
+
 static PyObject *
 gpu_solve_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
 {
@@ -81,23 +141,19 @@ gpu_solve_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
         ok = read_uint(args[3], UINT32_MAX, &reserve, "reserve_per_ms");
     if (ok <= 0)
         return ok < 0 ? NULL : Py_NewRef(Py_None);
-
     PyObject *seq = PySequence_Fast(args[0], "bids must be a sequence");
     if (seq == NULL)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
     PyObject *result = NULL;
-    struct gpu_bundle bundles[GPU_MAX_BIDS * GPU_MAX_BUNDLES];
-    uint32_t first[GPU_MAX_BIDS + 1];
-    int32_t choice[GPU_MAX_BIDS];
-    uint64_t payments[GPU_MAX_BIDS];
+    struct batch in;
     if (n > (Py_ssize_t)GPU_MAX_BIDS) {
         result = Py_NewRef(Py_None);
         goto done;
     }
     uint32_t total = 0;
-    first[0] = 0;
+    in.first[0] = 0;
     for (Py_ssize_t t = 0; t < n; t++) {
         PyObject *bid = PySequence_Fast(items[t], "a bid must be a sequence of bundles");
         if (bid == NULL)
@@ -132,50 +188,13 @@ gpu_solve_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
                     result = Py_NewRef(Py_None);
                 goto done;
             }
-            bundles[total++] = (struct gpu_bundle){(uint32_t)ms, (uint32_t)mem, (uint32_t)price};
+            in.bundles[total++] = (struct gpu_bundle){(uint32_t)ms, (uint32_t)mem,
+                                                      (uint32_t)price};
         }
-        first[t + 1] = total;
+        in.first[t + 1] = total;
         Py_DECREF(bid);
     }
-    size_t need = gpu_workspace_size((uint32_t)n, total);
-    if (need > workspace_bytes) {
-        void *grown = PyMem_Realloc(workspace, need);
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        workspace = grown;
-        workspace_bytes = need;
-    }
-    struct gpu_outcome out;
-    enum gpu_status status = gpu_solve(workspace, bundles, first, (uint32_t)n, (uint32_t)window,
-                                       (uint32_t)memory, reserve, max_nodes, choice, payments,
-                                       &out);
-    if (status != GPU_OK) {
-        result = Py_NewRef(Py_None);
-        goto done;
-    }
-    PyObject *choices = PyTuple_New(n), *pays = PyTuple_New(n);
-    if (choices == NULL || pays == NULL) {
-        Py_XDECREF(choices);
-        Py_XDECREF(pays);
-        goto done;
-    }
-    for (Py_ssize_t t = 0; t < n; t++) {
-        PyObject *c = choice[t] < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(choice[t]);
-        PyObject *p = PyLong_FromUnsignedLongLong(payments[t]);
-        if (c == NULL || p == NULL) {
-            Py_XDECREF(c);
-            Py_XDECREF(p);
-            Py_DECREF(choices);
-            Py_DECREF(pays);
-            goto done;
-        }
-        PyTuple_SET_ITEM(choices, t, c);
-        PyTuple_SET_ITEM(pays, t, p);
-    }
-    result = Py_BuildValue("(KNNK)", (unsigned long long)out.value, choices, pays,
-                           (unsigned long long)out.nodes);
+    result = clear_batch(&in, n, window, memory, reserve, max_nodes);
 done:
     Py_DECREF(seq);
     return result;
@@ -278,6 +297,45 @@ next_call(long long max_agents)
     return 0;
 }
 
+/* PySequence_Fast(bids), its length and items, for a new call of units() or
+ * solve_bids(); NULL with an error set. */
+static PyObject *
+begin(PyObject *bids, long long max_agents, Py_ssize_t *n, PyObject ***items)
+{
+    if (max_agents < 1 || max_agents > GPU_MAX_AGENTS) {
+        PyErr_Format(PyExc_ValueError, "max_agents %lld must be in [1, %d]", max_agents,
+                     GPU_MAX_AGENTS);
+        return NULL;
+    }
+    PyObject *seq = next_call(max_agents) < 0 ? NULL
+                    : PySequence_Fast(bids, "bids must be a sequence");
+    if (seq != NULL) {
+        *n = PySequence_Fast_GET_SIZE(seq);
+        *items = PySequence_Fast_ITEMS(seq);
+    }
+    return seq;
+}
+
+/* bid's agent when it is an exact int below max_agents not seen before in
+ * this call, with a new reference to its bundles in *bundles; otherwise -1,
+ * no reference held and no error set (the caller's check reports it). */
+static long long
+read_bid(PyObject *bid, long long max_agents, PyObject **bundles)
+{
+    int from_slot = slotted(Py_TYPE(bid));
+    PyObject *agent = field(bid, str_agent, slots.agent, from_slot);
+    *bundles = agent ? field(bid, str_bundles, slots.bundles, from_slot) : NULL;
+    long long a = *bundles ? exact_uint(agent, max_agents - 1) : -1;
+    Py_XDECREF(agent);
+    if (a < 0 || seen[a] == seen_call) {
+        Py_CLEAR(*bundles);
+        PyErr_Clear();
+        return -1;
+    }
+    seen[a] = seen_call;
+    return a;
+}
+
 static PyObject *
 gpu_units_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
 {
@@ -285,49 +343,99 @@ gpu_units_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
     long long slice_ms, max_agents;
     if (!PyArg_ParseTuple(argtuple, "OLL:units", &bids, &slice_ms, &max_agents))
         return NULL;
-    if (max_agents < 1 || max_agents > GPU_MAX_AGENTS) {
-        PyErr_Format(PyExc_ValueError, "max_agents %lld must be in [1, %d]", max_agents,
-                     GPU_MAX_AGENTS);
-        return NULL;
-    }
-    PyObject *seq = PySequence_Fast(bids, "bids must be a sequence");
+    Py_ssize_t n;
+    PyObject **items, *seq = begin(bids, max_agents, &n, &items);
     if (seq == NULL)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    PyObject *out = next_call(max_agents) < 0 ? NULL
-                    : PyBytes_FromStringAndSize(NULL, 2 * n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 2 * n * (Py_ssize_t)sizeof(int64_t));
     if (out == NULL) {
         Py_DECREF(seq);
         return NULL;
     }
     int64_t *agents = (int64_t *)PyBytes_AS_STRING(out), *prices = agents + n;
     for (Py_ssize_t t = 0; t < n; t++) {
-        int from_slot = slotted(Py_TYPE(items[t]));
-        PyObject *agent = field(items[t], str_agent, slots.agent, from_slot);
-        PyObject *bundles = agent ? field(items[t], str_bundles, slots.bundles, from_slot) : NULL;
-        int ok = bundles != NULL && PyTuple_CheckExact(bundles) && PyTuple_GET_SIZE(bundles) == 1;
+        PyObject *bundles;
+        long long a = read_bid(items[t], max_agents, &bundles);
+        int ok = a >= 0 && PyTuple_CheckExact(bundles) && PyTuple_GET_SIZE(bundles) == 1;
         PyObject *b = ok ? PyTuple_GET_ITEM(bundles, 0) : NULL;
         ok = ok && PyTuple_CheckExact(b) && PyTuple_GET_SIZE(b) == 3;
-        long long a = ok ? exact_uint(agent, max_agents - 1) : -1;
-        long long price = a >= 0 ? exact_uint(PyTuple_GET_ITEM(b, 2), UINT32_MAX) : -1;
+        long long price = ok ? exact_uint(PyTuple_GET_ITEM(b, 2), UINT32_MAX) : -1;
         ok = price >= 0 && exact_uint(PyTuple_GET_ITEM(b, 0), slice_ms) == slice_ms
-             && exact_uint(PyTuple_GET_ITEM(b, 1), 0) == 0 && seen[a] != seen_call;
-        Py_XDECREF(agent);
+             && exact_uint(PyTuple_GET_ITEM(b, 1), 0) == 0;
         Py_XDECREF(bundles);
         if (!ok) {
-            /* A missing attribute is the caller's check to report too. */
-            PyErr_Clear();
             Py_DECREF(out);
             Py_DECREF(seq);
             Py_RETURN_NONE;
         }
-        seen[a] = seen_call;
         agents[t] = a;
         prices[t] = price;
     }
     Py_DECREF(seq);
     return out;
+}
+
+/* Bid t's bundles into in, when every one is an exact (gpu_ms, memory, price)
+ * tuple with gpu_ms in [1, window], memory <= the plane's and price <=
+ * UINT32_MAX, and there are 1 to GPU_MAX_BUNDLES of them. 1: read; 0: not. */
+static int
+read_bundles(PyObject *bundles, struct batch *in, Py_ssize_t t, long long window,
+             long long memory)
+{
+    if (!PyTuple_CheckExact(bundles))
+        return 0;
+    Py_ssize_t k = PyTuple_GET_SIZE(bundles);
+    if (k < 1 || k > (Py_ssize_t)GPU_MAX_BUNDLES)
+        return 0;
+    uint32_t at = in->first[t];
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *b = PyTuple_GET_ITEM(bundles, j);
+        if (!PyTuple_CheckExact(b) || PyTuple_GET_SIZE(b) != 3)
+            return 0;
+        long long ms = exact_uint(PyTuple_GET_ITEM(b, 0), window);
+        long long mem = ms >= 1 ? exact_uint(PyTuple_GET_ITEM(b, 1), memory) : -1;
+        long long price = mem >= 0 ? exact_uint(PyTuple_GET_ITEM(b, 2), UINT32_MAX) : -1;
+        if (price < 0)
+            return 0;
+        in->bundles[at++] = (struct gpu_bundle){(uint32_t)ms, (uint32_t)mem, (uint32_t)price};
+    }
+    in->first[t + 1] = at;
+    return 1;
+}
+
+static PyObject *
+gpu_bids_py(PyObject *Py_UNUSED(module), PyObject *argtuple)
+{
+    PyObject *bids;
+    long long window, memory, reserve, max_nodes, max_agents;
+    if (!PyArg_ParseTuple(argtuple, "OLLLLL:solve_bids", &bids, &window, &memory, &reserve,
+                          &max_nodes, &max_agents))
+        return NULL;
+    if (window < 1 || window > GPU_MAX_CAPACITY || memory < 0 || memory > GPU_MAX_CAPACITY
+        || reserve < 0 || reserve > UINT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "window_ms %lld, memory %lld or reserve_per_ms %lld "
+                     "is out of range", window, memory, reserve);
+        return NULL;
+    }
+    Py_ssize_t n;
+    PyObject **items, *seq = begin(bids, max_agents, &n, &items);
+    if (seq == NULL)
+        return NULL;
+    struct batch in;
+    int ok = n <= (Py_ssize_t)GPU_MAX_BIDS;
+    in.first[0] = 0;
+    for (Py_ssize_t t = 0; ok && t < n; t++) {
+        PyObject *bundles;
+        ok = read_bid(items[t], max_agents, &bundles) >= 0
+             && read_bundles(bundles, &in, t, window, memory);
+        Py_XDECREF(bundles);
+    }
+    /* A refused batch is the caller's check to name, or another path's. */
+    PyObject *result = ok ? clear_batch(&in, n, (uint64_t)window, (uint64_t)memory,
+                                        (uint64_t)reserve, max_nodes)
+                          : Py_NewRef(Py_None);
+    Py_DECREF(seq);
+    return result;
 }
 
 static PyMethodDef gpu_methods[] = {
@@ -336,6 +444,9 @@ static PyMethodDef gpu_methods[] = {
     {"solve", gpu_solve_py, METH_VARARGS,
      "solve(bids, window_ms, memory, reserve_per_ms, max_nodes) -> "
      "(value, choice, payments, nodes) | None"},
+    {"solve_bids", gpu_bids_py, METH_VARARGS,
+     "solve_bids(bids, window_ms, memory, reserve_per_ms, max_nodes, max_agents) -> "
+     "solve()'s result | None"},
     {NULL, NULL, 0, NULL},
 };
 

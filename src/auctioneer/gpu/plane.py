@@ -27,7 +27,10 @@ are XOR lists of ``(gpu_ms, memory, price)`` bundles. Three exact paths:
   :func:`auctioneer.gpu.solver.solve` (branch and bound, native),
   which fits the 100 us budget where the general clearing does not; past
   its node budget or native limits the dispatch falls back to the general
-  path, reported as ``"clearing"``.
+  path, reported as ``"clearing"``. ``GpuBid`` lists reach it through one
+  native pass that reads and checks them
+  (:func:`auctioneer.gpu.solver.solve_bids`); a list that pass refuses
+  takes the Python check, which names the bad bid (tested equal).
 * **clearing**: the same auction through :func:`auctioneer.clearing.clear`
   and :func:`auctioneer.clearing.vcg_payments` (the benchmark's baseline).
 
@@ -75,7 +78,7 @@ import numpy.typing as npt
 
 from auctioneer.checks import require_int
 from auctioneer.clearing import Auction, Bid, Bundle, Resource, Status, clear, vcg_payments
-from auctioneer.gpu.solver import solve, unit_columns
+from auctioneer.gpu.solver import GpuSolution, solve, solve_bids, unit_columns
 from auctioneer.tick import IndexedHeap, second_price
 from auctioneer.tick.limits import PRICE_MAX, check_price
 
@@ -193,6 +196,13 @@ class GpuPlane:
             fast = self._vickrey_objects(bids, now_s, reserve_per_ms)
             if fast is not None:
                 return fast
+        if path in ("auto", "bundles"):
+            # Under "auto" this is reached by valid bids only when one is not a
+            # unit bid (the unit read takes every batch of valid unit bids).
+            solution = solve_bids(bids, self.window_ms, self.memory, reserve_per_ms,
+                                  self.max_agents)
+            if solution is not None:
+                return self._bundle_dispatch(bids, now_s, solution)
         units = self._check_units(bids)
         if path == "vickrey" and not units:
             raise ValueError(f"path 'vickrey' needs unit bids ({self.slice_ms} ms, no memory)")
@@ -295,8 +305,10 @@ class GpuPlane:
     def _bundles(self, bids: Sequence[GpuBid], now_s: float,
                  reserve_per_ms: int) -> GpuDispatch | None:
         out = solve([b.bundles for b in bids], self.window_ms, self.memory, reserve_per_ms)
-        if out is None:
-            return None
+        return None if out is None else self._bundle_dispatch(bids, now_s, out)
+
+    @staticmethod
+    def _bundle_dispatch(bids: Sequence[GpuBid], now_s: float, out: GpuSolution) -> GpuDispatch:
         winners, ms, mem, pays = [], [], [], []
         for bid, j, pay in zip(bids, out.choice, out.payments, strict=True):
             if j is not None:

@@ -60,7 +60,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_NODES", "GpuSolution", "native_available", "solve", "solve_reference"]
+__all__ = ["DEFAULT_MAX_NODES", "GpuSolution", "native_available", "solve", "solve_bids",
+           "solve_reference"]
 
 DEFAULT_MAX_NODES = 1 << 20
 """Search nodes (all searches of one dispatch together) before :func:`solve` gives up."""
@@ -276,6 +277,22 @@ def solve(bids: Bundles, window_ms: int, memory: int, reserve_per_ms: int,
         return solve_reference(bids, window_ms, memory, reserve_per_ms, max_nodes)
     out = _native.solve(bids, window_ms, memory, reserve_per_ms,
                         -1 if max_nodes is None else max_nodes)
+    return None if out is None else GpuSolution(*out)
+
+
+def solve_bids(bids: Sequence[object], window_ms: int, memory: int, reserve_per_ms: int,
+               max_agents: int, max_nodes: int | None = DEFAULT_MAX_NODES) -> GpuSolution | None:
+    """:func:`solve` on ``GpuBid``-like objects, read and checked natively in one pass.
+
+    None when the extension is not built, where :func:`solve` gives None, or
+    when any bid would fail ``GpuPlane.check`` (exact ints, agent below
+    ``max_agents`` and not repeated, a tuple of 1 to 16 ``(gpu_ms, memory,
+    price)`` tuples in range), so that check can name what is wrong.
+    """
+    if _native is None:
+        return None
+    out = _native.solve_bids(bids, window_ms, memory, reserve_per_ms,
+                             -1 if max_nodes is None else max_nodes, max_agents)
     return None if out is None else GpuSolution(*out)
 
 
