@@ -70,6 +70,14 @@ setup(
             ["src/auctioneer/exchange/match_core.h"],
         ),
         _extension(
+            "auctioneer.exchange._engine",
+            ["src/auctioneer/exchange/_engine.c", "src/auctioneer/exchange/engine_commands.c",
+             "src/auctioneer/exchange/engine_events.c", "src/auctioneer/exchange/engine_load.c",
+             "src/auctioneer/exchange/engine_core.c", "src/auctioneer/exchange/match_core.c"],
+            ["src/auctioneer/exchange/engine_binding.h", "src/auctioneer/exchange/engine_core.h",
+             "src/auctioneer/exchange/match_core.h"],
+        ),
+        _extension(
             "auctioneer.gpu._gpu",
             ["src/auctioneer/gpu/_gpu.c", "src/auctioneer/gpu/gpu_core.c"],
             ["src/auctioneer/gpu/gpu_core.h"],

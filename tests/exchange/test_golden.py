@@ -22,6 +22,7 @@ from auctioneer.exchange import (
     Deposit,
     Exchange,
     ListMarket,
+    NativeExchange,
     OpenAccount,
     Role,
     decode_command,
@@ -31,6 +32,7 @@ from auctioneer.exchange import (
 
 GOLDEN = Path(__file__).parent / "golden"
 FILES = sorted(GOLDEN.glob("*.yaml"))
+ENGINES = {"python": Exchange, "native": NativeExchange}  # the reference and the C engine
 MONEY = 1_000_000_000
 CAPACITY = 100
 
@@ -52,8 +54,9 @@ def setup(ex: Exchange, scenario: dict[str, Any]) -> list[str]:
     return markets
 
 
-def run(scenario: dict[str, Any]) -> tuple[Exchange, list[list[dict[str, Any]]], dict[str, Any]]:
-    ex = Exchange()
+def run(scenario: dict[str, Any], engine: type[Exchange] = Exchange
+        ) -> tuple[Exchange, list[list[dict[str, Any]]], dict[str, Any]]:
+    ex = engine()
     markets = setup(ex, scenario)
     produced = []
     for step in scenario["steps"]:
@@ -67,11 +70,12 @@ def run(scenario: dict[str, Any]) -> tuple[Exchange, list[list[dict[str, Any]]],
     return ex, produced, books
 
 
+@pytest.mark.parametrize("engine", list(ENGINES))
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_golden(path: Path) -> None:
+def test_golden(path: Path, engine: str) -> None:
     scenario = yaml.safe_load(path.read_text())
-    ex, produced, books = run(scenario)
-    if os.environ.get("EXCHANGE_GOLDEN_UPDATE") == "1":
+    ex, produced, books = run(scenario, ENGINES[engine])
+    if os.environ.get("EXCHANGE_GOLDEN_UPDATE") == "1" and engine == "python":
         for step, events in zip(scenario["steps"], produced, strict=True):
             step["expect"] = events
         scenario["book"] = books

@@ -90,6 +90,7 @@ from auctioneer.exchange.model import (
     TimeInForce,
     split_market_id,
 )
+from auctioneer.exchange.native import NativeExchange
 
 __all__ = [
     "COMMAND_TYPES",
@@ -117,6 +118,7 @@ __all__ = [
     "MarketOrder",
     "Market",
     "Modified",
+    "NativeExchange",
     "ModifyOrder",
     "NotFound",
     "OpenAccount",

@@ -67,6 +67,8 @@ mc_init(mc_book *b, void *memory, uint32_t max_orders, uint32_t max_levels, int 
     b->fillable = 0;
     b->self_trade = (uint8_t)self_trade;
     b->at_ask = (uint8_t)(at_ask != 0);
+    b->stamp_seq = 0;
+    b->stamp_ts = 0;
 }
 
 /* ------------------------------------------------------------ id -> slot */
@@ -201,6 +203,7 @@ emit(mc_book *b, uint8_t kind, uint8_t reason, int buy, uint64_t order, uint32_t
     e->taker_account = 0;
     e->price = price;
     e->quantity = quantity;
+    e->resting_price = price;
     e->trade_id = 0;
 }
 
@@ -274,6 +277,8 @@ rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t 
     o->remaining = quantity;
     o->account = account;
     o->buy = (uint8_t)(buy != 0);
+    o->seq = b->stamp_seq;
+    o->ts = b->stamp_ts;
     o->next = MC_NONE;
     o->prev = lv->tail;
     if (lv->tail != MC_NONE) {
@@ -379,6 +384,7 @@ take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t l
         e->taker_account = account;
         e->price = px;
         e->quantity = q;
+        e->resting_price = o->price;
         e->trade_id = ++b->trade_seq;
         *need -= q;
         o->remaining -= q;
@@ -394,6 +400,30 @@ take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t l
 }
 
 int
+mc_fits(const mc_book *b, int buy, int64_t price)
+{
+    const mc_side *own = buy ? &b->bids : &b->asks;
+    uint32_t at = lower_bound(own, buy, price);
+    int level_exists = at < own->count && own->levels[at].price == price;
+    return b->free != MC_NONE && (level_exists || own->count < b->max_levels);
+}
+
+int
+mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity)
+{
+    if (find_bucket(b, id) != MC_NONE) {
+        return MC_E_DUPLICATE;
+    }
+    if (!mc_fits(b, buy, price)) {
+        return MC_E_FULL;
+    }
+    uint32_t mark = b->n_events;
+    rest(b, id, account, buy, price, quantity);
+    b->n_events = mark;
+    return MC_OK;
+}
+
+int
 mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
          int tif)
 {
@@ -401,14 +431,9 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
     if (find_bucket(b, id) != MC_NONE) {
         return MC_E_DUPLICATE;
     }
-    mc_side *own = buy ? &b->bids : &b->asks;
     mc_side *opp = buy ? &b->asks : &b->bids;
-    if (tif == MC_GTC) {
-        uint32_t at = lower_bound(own, buy, price);
-        int level_exists = at < own->count && own->levels[at].price == price;
-        if (b->free == MC_NONE || (!level_exists && own->count == b->max_levels)) {
-            return MC_E_FULL;
-        }
+    if (tif == MC_GTC && !mc_fits(b, buy, price)) {
+        return MC_E_FULL;
     }
     if (tif == MC_FOK && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
         emit(b, MC_CANCELLED, MC_R_FOK, buy, id, account, price, quantity);

@@ -51,6 +51,7 @@ typedef struct {
     uint32_t taker_account;
     int64_t price;    /* traded: the trade's price; rested: the order's price */
     int64_t quantity; /* traded: filled; rested, cancelled: the open quantity */
+    int64_t resting_price; /* traded: the resting order's own price */
     uint64_t trade_id;
 } mc_event;
 
@@ -61,6 +62,8 @@ typedef struct {
     uint32_t account;
     uint32_t next, prev; /* in its level's FIFO; next is the free list when unused */
     uint8_t buy;
+    uint64_t seq;     /* the caller's arrival stamp (b->stamp_seq when it rested) */
+    int64_t ts;       /* the caller's time of arrival (b->stamp_ts) */
 } mc_order;
 
 typedef struct {
@@ -88,6 +91,8 @@ typedef struct {
     int64_t fillable;   /* after MC_E_UNFILLABLE: what the FOK could have filled */
     uint8_t self_trade; /* enum mc_self_trade */
     uint8_t at_ask;     /* 1: a trade is at the ask; 0: at the resting order's price */
+    uint64_t stamp_seq; /* set by the caller: what an order resting now records */
+    int64_t stamp_ts;
 } mc_book;
 
 /* Bytes mc_init needs for these sizes; 0 when they are out of range. */
@@ -114,6 +119,15 @@ int mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t 
  * book and arrives anew, GTC, and may trade (MC_MODIFIED, then what matching did).
  * MC_E_UNKNOWN if it is not open; MC_E_FULL if it might not fit (nothing changed). */
 int mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity);
+
+/* Whether a new order of this side and price could rest now (a free slot, and its level
+ * exists or one more fits). */
+int mc_fits(const mc_book *b, int buy, int64_t price);
+
+/* Queue order `id` at the back of its level without matching (a state being loaded);
+ * stamped with b->stamp_seq and b->stamp_ts. MC_E_FULL / MC_E_DUPLICATE change nothing. */
+int mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
+            int64_t quantity);
 
 /* The open order `id`, NULL if there is none. */
 const mc_order *mc_find(const mc_book *b, uint64_t id);

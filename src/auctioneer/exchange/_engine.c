@@ -1,0 +1,203 @@
+/*
+ * _engine.c - the CPython binding of the native exchange engine (engine_core.c):
+ * it takes the command objects themselves and returns the reference's event
+ * objects, so auctioneer.exchange.native.NativeExchange can stand behind the
+ * Exchange interface.
+ *
+ * Core.apply(command) returns the command's events, or None when the native
+ * engine does not take it -- an unsupported shape (cross-market, all-or-none,
+ * post-only, a new account or market) or any refusal: nothing has changed
+ * then, and the caller moves the state to the reference engine, which applies
+ * it (so every refusal carries the reference's field and message). Every
+ * integer is range-checked here, where it crosses into C: anything not an
+ * exact int in its field's range is handed to the reference, which refuses it.
+ *
+ * Order ids: each order that rests gets a number (its index in `names`); the
+ * dict `order_index` maps the ids of open orders back. Prices publish through
+ * the reference's own PriceIndex objects, and trades are recorded in their
+ * pending lists and the markets' trade tapes as they happen, so those stay the
+ * reference's state throughout.
+ */
+#include "engine_binding.h"
+
+/* What the module looks up once: command and event classes, enum members, names. */
+PyTypeObject *T_place, *T_market, *T_cancel, *T_modify, *T_deposit, *T_withdraw,
+    *T_add, *T_remove, *T_tick;
+PyTypeObject *E_accepted, *E_traded, *E_rested, *E_cancelled, *E_modified,
+    *E_published;
+PyObject *BUY, *SELL, *GTC, *IOC, *FOK;
+PyObject *REASONS[4];
+PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_add,
+    *K_remove, *K_tick, *EMPTY;
+PyObject *A_order_id, *A_account, *A_side, *A_markets, *A_price, *A_quantity, *A_tif,
+    *A_aon, *A_post_only, *A_ts, *A_max_spend, *A_amount, *A_market, *A_publish, *A_append;
+
+PyObject *FALLBACK; /* Py_None: what apply returns for the reference to take */
+
+static PyMethodDef Core_methods[] = {
+    {"apply", (PyCFunction)Core_apply, METH_O,
+     "The command's events, or None when the reference engine must take it."},
+    {"apply_many", (PyCFunction)Core_apply_many, METH_VARARGS,
+     "The events of each command in turn, up to the first the reference must take."},
+    {"load_account", (PyCFunction)Core_load_account, METH_VARARGS, NULL},
+    {"load_capacity", (PyCFunction)Core_load_capacity, METH_VARARGS, NULL},
+    {"load_holding", (PyCFunction)Core_load_holding, METH_VARARGS, NULL},
+    {"load_order", (PyCFunction)Core_load_order, METH_VARARGS, NULL},
+    {"load_counters", (PyCFunction)Core_load_counters, METH_VARARGS, NULL},
+    {"dump", (PyCFunction)Core_dump, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Core_getset[] = {
+    {"nbytes", (getter)Core_get_nbytes, NULL, "Bytes the engine holds.", NULL},
+    {"open", (getter)Core_get_open, NULL, "Open orders.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "auctioneer.exchange._engine.Core",
+    .tp_basicsize = sizeof(CoreObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The native exchange engine over a loaded state: "
+              "Core(markets, accounts, used).",
+    .tp_new = Core_new,
+    .tp_dealloc = (destructor)Core_dealloc,
+    .tp_traverse = (traverseproc)Core_traverse,
+    .tp_clear = (inquiry)Core_clear,
+    .tp_methods = Core_methods,
+    .tp_getset = Core_getset,
+};
+
+/* ---------------------------------------------------------------- module */
+
+static int
+lookup(PyObject *module, const char *name, PyObject **out)
+{
+    *out = PyObject_GetAttrString(module, name);
+    return *out == NULL ? -1 : 0;
+}
+
+static int
+lookup_type(PyObject *module, const char *name, PyTypeObject **out)
+{
+    PyObject *obj;
+    if (lookup(module, name, &obj) < 0) {
+        return -1;
+    }
+    if (!PyType_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s is not a class", name);
+        Py_DECREF(obj);
+        return -1;
+    }
+    *out = (PyTypeObject *)obj;
+    return 0;
+}
+
+/* A member of an enum class: `cls.name`. */
+static int
+member(PyObject *module, const char *cls, const char *name, PyObject **out)
+{
+    PyObject *enum_cls;
+    if (lookup(module, cls, &enum_cls) < 0) {
+        return -1;
+    }
+    *out = PyObject_GetAttrString(enum_cls, name);
+    Py_DECREF(enum_cls);
+    return *out == NULL ? -1 : 0;
+}
+
+static int
+intern(PyObject **out, const char *text)
+{
+    *out = PyUnicode_InternFromString(text);
+    return *out == NULL ? -1 : 0;
+}
+
+static int
+setup(void)
+{
+    PyObject *commands = PyImport_ImportModule("auctioneer.exchange.commands");
+    PyObject *events = PyImport_ImportModule("auctioneer.exchange.events");
+    PyObject *model = PyImport_ImportModule("auctioneer.exchange.model");
+    int rc = -1;
+    if (commands == NULL || events == NULL || model == NULL) {
+        goto done;
+    }
+    if (lookup_type(commands, "PlaceOrder", &T_place) < 0
+        || lookup_type(commands, "MarketOrder", &T_market) < 0
+        || lookup_type(commands, "CancelOrder", &T_cancel) < 0
+        || lookup_type(commands, "ModifyOrder", &T_modify) < 0
+        || lookup_type(commands, "Deposit", &T_deposit) < 0
+        || lookup_type(commands, "Withdraw", &T_withdraw) < 0
+        || lookup_type(commands, "AddCapacity", &T_add) < 0
+        || lookup_type(commands, "RemoveCapacity", &T_remove) < 0
+        || lookup_type(commands, "Tick", &T_tick) < 0
+        || lookup_type(events, "Accepted", &E_accepted) < 0
+        || lookup_type(events, "Traded", &E_traded) < 0
+        || lookup_type(events, "Rested", &E_rested) < 0
+        || lookup_type(events, "Cancelled", &E_cancelled) < 0
+        || lookup_type(events, "Modified", &E_modified) < 0
+        || lookup_type(events, "PricePublished", &E_published) < 0
+        || member(model, "Side", "BUY", &BUY) < 0 || member(model, "Side", "SELL", &SELL) < 0
+        || member(model, "TimeInForce", "GTC", &GTC) < 0
+        || member(model, "TimeInForce", "IOC", &IOC) < 0
+        || member(model, "TimeInForce", "FOK", &FOK) < 0
+        || intern(&REASONS[MC_R_CANCELLED], "cancelled") < 0
+        || intern(&REASONS[MC_R_IOC], "ioc") < 0 || intern(&REASONS[MC_R_FOK], "fok") < 0
+        || intern(&REASONS[MC_R_SELF_TRADE], "self_trade") < 0
+        || intern(&K_place, "place_order") < 0 || intern(&K_market, "market_order") < 0
+        || intern(&K_cancel, "cancel_order") < 0 || intern(&K_modify, "modify_order") < 0
+        || intern(&K_deposit, "deposit") < 0 || intern(&K_withdraw, "withdraw") < 0
+        || intern(&K_add, "add_capacity") < 0 || intern(&K_remove, "remove_capacity") < 0
+        || intern(&K_tick, "tick") < 0 || intern(&EMPTY, "") < 0
+        || intern(&A_order_id, "order_id") < 0 || intern(&A_account, "account") < 0
+        || intern(&A_side, "side") < 0 || intern(&A_markets, "markets") < 0
+        || intern(&A_price, "price") < 0 || intern(&A_quantity, "quantity") < 0
+        || intern(&A_tif, "tif") < 0 || intern(&A_aon, "all_or_none") < 0
+        || intern(&A_post_only, "post_only") < 0 || intern(&A_ts, "ts_ns") < 0
+        || intern(&A_max_spend, "max_spend") < 0 || intern(&A_amount, "amount") < 0
+        || intern(&A_market, "market") < 0 || intern(&A_publish, "publish") < 0
+        || intern(&A_append, "append") < 0) {
+        goto done;
+    }
+    FALLBACK = Py_None;
+    rc = 0;
+done:
+    Py_XDECREF(commands);
+    Py_XDECREF(events);
+    Py_XDECREF(model);
+    return rc;
+}
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_engine", "The exchange's native engine.", -1, NULL,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__engine(void)
+{
+    if (PyType_Ready(&CoreType) < 0 || setup() < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&CoreType);
+    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) {
+        Py_DECREF(&CoreType);
+        Py_DECREF(m);
+        return NULL;
+    }
+#ifdef AUCTIONEER_SANITIZED
+    if (PyModule_AddIntConstant(m, "SANITIZED", 1) < 0) {
+#else
+    if (PyModule_AddIntConstant(m, "SANITIZED", 0) < 0) {
+#endif
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

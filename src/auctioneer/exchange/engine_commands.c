@@ -1,0 +1,376 @@
+/*
+ * engine_commands.c - each command the native engine takes: its fields read and
+ * range-checked (anything not an exact int in its field's range, or not the
+ * shape the core takes, goes to the reference: FALLBACK), the core called, the
+ * events built. Part of the _engine binding (see _engine.c).
+ */
+#include "engine_binding.h"
+
+/* ------------------------------------------------------------- conversion */
+
+/* An exact int in lo..hi into *out: 1. Anything else: 0, no error set. */
+static int
+int_in(PyObject *obj, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!PyLong_CheckExact(obj)) {
+        return 0;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (v < lo || v > hi) {
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* The number of `key` (an exact str) in `index`: 1; 0 when it has none; -1 on error. */
+static int
+number_of(PyObject *index, PyObject *key, uint64_t *out)
+{
+    if (!PyUnicode_CheckExact(key)) {
+        return 0;
+    }
+    PyObject *n = PyDict_GetItemWithError(index, key);
+    if (n == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    *out = (uint64_t)PyLong_AsUnsignedLongLong(n);
+    return 1;
+}
+
+/* A tuple subclass instance (an event) of the n items; steals them. NULL on error. */
+/* ------------------------------------------------------------- commands */
+
+/* The attributes of a command into out[0..n): 0, or -1 with an error (none held). */
+static int
+fields(PyObject *cmd, PyObject *const *names, int n, PyObject **out)
+{
+    for (int i = 0; i < n; i++) {
+        out[i] = PyObject_GetAttr(cmd, names[i]);
+        if (out[i] == NULL) {
+            while (i-- > 0) {
+                Py_DECREF(out[i]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+release(PyObject **values, int n)
+{
+    for (int i = 0; i < n; i++) {
+        Py_DECREF(values[i]);
+    }
+}
+
+/* The fields an order shares: a new id, an account, a side, one market. 1 when native
+ * takes them, 0 when not, -1 on error. */
+static int
+order_party(CoreObject *self, PyObject *order_id, PyObject *account, PyObject *side,
+            PyObject *markets, uint32_t *a, int *buy, uint32_t *m)
+{
+    if (!PyUnicode_CheckExact(order_id) || PyUnicode_GET_LENGTH(order_id) == 0) {
+        return 0;
+    }
+    int used = PySet_Contains(self->used, order_id);
+    if (used != 0) {
+        return used < 0 ? -1 : 0;
+    }
+    uint64_t n;
+    int found = number_of(self->account_index, account, &n);
+    if (found <= 0) {
+        return found;
+    }
+    *a = (uint32_t)n;
+    if (side == BUY || side == SELL) {
+        *buy = side == BUY;
+    } else {
+        return 0;
+    }
+    if (!PyTuple_CheckExact(markets) || PyTuple_GET_SIZE(markets) != 1) {
+        return 0;
+    }
+    found = number_of(self->market_index, PyTuple_GET_ITEM(markets, 0), &n);
+    *m = (uint32_t)n;
+    return found;
+}
+
+static int64_t
+arrival(const CoreObject *self, int64_t ts)
+{
+    return ts > self->e.clock ? ts : self->e.clock;
+}
+
+/* Release the n fields; return the command's events, NULL on error, or (for FALLBACK) a new
+ * reference to FALLBACK. */
+static PyObject *
+finish(PyObject **f, int n, PyObject *result)
+{
+    release(f, n);
+    return result == FALLBACK ? ref(FALLBACK) : result;
+}
+
+/* The events of an order the core took as number self->n_names in market m. */
+static PyObject *
+accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, uint32_t m, int64_t ts)
+{
+    PyObject *events = eb_accept(self, kind, order_id, ts);
+    if (events != NULL
+        && (PySet_Add(self->used, order_id) < 0
+            || eb_translate(self, m, self->n_names, order_id, events) < 0)) {
+        Py_CLEAR(events);
+    }
+    return events;
+}
+
+/* The events of a command the core applied to open order number n in market m. */
+static PyObject *
+accepted_open(CoreObject *self, PyObject *kind, uint64_t n, uint32_t m, int64_t ts)
+{
+    PyObject *name = ref(self->names[n]);
+    PyObject *events = eb_accept(self, kind, name, ts);
+    if (events != NULL && eb_translate(self, m, n, name, events) < 0) {
+        Py_CLEAR(events);
+    }
+    Py_DECREF(name);
+    return events;
+}
+
+static int
+tif_of(PyObject *tif)
+{
+    return tif == GTC ? MC_GTC : tif == IOC ? MC_IOC : tif == FOK ? MC_FOK : -1;
+}
+
+static PyObject *
+place(CoreObject *self, PyObject *cmd)
+{
+    PyObject *const attrs[10] = {A_order_id, A_account, A_side, A_markets, A_price,
+                                 A_quantity, A_tif, A_aon, A_post_only, A_ts};
+    PyObject *f[10];
+    if (fields(cmd, attrs, 10, f) < 0) {
+        return NULL;
+    }
+    uint32_t a, m;
+    int buy, tif = tif_of(f[6]);
+    int64_t price, quantity, ts;
+    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
+    if (party <= 0 || !int_in(f[4], 1, MC_PRICE_MAX, &price)
+        || !int_in(f[5], 1, MC_QUANTITY_MAX, &quantity) || tif < 0 || f[7] != Py_False
+        || f[8] != Py_False || !int_in(f[9], 0, EC_MONEY_MAX, &ts)) {
+        return finish(f, 10, party < 0 ? NULL : FALLBACK);
+    }
+    if (eb_reserve_name(self) < 0) {
+        return finish(f, 10, NULL);
+    }
+    if (ec_place(&self->e, m, self->n_names, a, buy, price, quantity, tif, arrival(self, ts))
+        != EC_OK) {
+        return finish(f, 10, FALLBACK);
+    }
+    return finish(f, 10, accepted_order(self, K_place, f[0], m, ts));
+}
+
+static PyObject *
+market_order(CoreObject *self, PyObject *cmd)
+{
+    PyObject *const attrs[8] = {A_order_id, A_account, A_side, A_markets, A_quantity,
+                                A_max_spend, A_tif, A_ts};
+    PyObject *f[8];
+    if (fields(cmd, attrs, 8, f) < 0) {
+        return NULL;
+    }
+    uint32_t a, m;
+    int buy, tif = tif_of(f[6]);
+    int64_t quantity, budget = 0, ts;
+    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
+    if (party <= 0 || !int_in(f[4], 1, MC_QUANTITY_MAX, &quantity)
+        || (buy ? !int_in(f[5], 1, EC_MONEY_MAX, &budget) : f[5] != Py_None)
+        || (tif != MC_IOC && tif != MC_FOK) || !int_in(f[7], 0, EC_MONEY_MAX, &ts)) {
+        return finish(f, 8, party < 0 ? NULL : FALLBACK);
+    }
+    if (eb_reserve_name(self) < 0) {
+        return finish(f, 8, NULL);
+    }
+    if (ec_market_order(&self->e, m, self->n_names, a, buy, quantity, budget, tif) != EC_OK) {
+        return finish(f, 8, FALLBACK);
+    }
+    return finish(f, 8, accepted_order(self, K_market, f[0], m, ts));
+}
+
+/* The open order `order_id` of `account`: its number and market, 1; 0 when native does not
+ * hold it so; -1 on error. */
+static int
+open_order(CoreObject *self, PyObject *order_id, PyObject *account, uint64_t *n, uint32_t *m,
+           uint32_t *a)
+{
+    uint64_t number;
+    int found = number_of(self->order_index, order_id, n);
+    if (found <= 0) {
+        return found;
+    }
+    found = number_of(self->account_index, account, &number);
+    *a = (uint32_t)number;
+    *m = self->order_market[*n];
+    return found;
+}
+
+static PyObject *
+cancel(CoreObject *self, PyObject *cmd)
+{
+    PyObject *const attrs[3] = {A_order_id, A_account, A_ts};
+    PyObject *f[3];
+    if (fields(cmd, attrs, 3, f) < 0) {
+        return NULL;
+    }
+    uint64_t n;
+    uint32_t m, a;
+    int64_t ts;
+    int found = open_order(self, f[0], f[1], &n, &m, &a);
+    if (found <= 0 || !int_in(f[2], 0, EC_MONEY_MAX, &ts) || ec_cancel(&self->e, m, n, a)) {
+        return finish(f, 3, found < 0 ? NULL : FALLBACK);
+    }
+    return finish(f, 3, accepted_open(self, K_cancel, n, m, ts));
+}
+
+static PyObject *
+modify(CoreObject *self, PyObject *cmd)
+{
+    PyObject *const attrs[5] = {A_order_id, A_account, A_price, A_quantity, A_ts};
+    PyObject *f[5];
+    if (fields(cmd, attrs, 5, f) < 0) {
+        return NULL;
+    }
+    uint64_t n;
+    uint32_t m, a;
+    int64_t price = 0, quantity = 0, ts;
+    int found = open_order(self, f[0], f[1], &n, &m, &a);
+    if (found <= 0 || (f[2] == Py_None && f[3] == Py_None)
+        || (f[2] != Py_None && !int_in(f[2], 1, MC_PRICE_MAX, &price))
+        || (f[3] != Py_None && !int_in(f[3], 1, MC_QUANTITY_MAX, &quantity))
+        || !int_in(f[4], 0, EC_MONEY_MAX, &ts)
+        || ec_modify(&self->e, m, n, a, price, quantity, arrival(self, ts))) {
+        return finish(f, 5, found < 0 ? NULL : FALLBACK);
+    }
+    return finish(f, 5, accepted_open(self, K_modify, n, m, ts));
+}
+
+/* Deposit, Withdraw: an account and an amount. */
+static PyObject *
+money(CoreObject *self, PyObject *cmd, int deposit)
+{
+    PyObject *const attrs[3] = {A_account, A_amount, A_ts};
+    PyObject *f[3];
+    if (fields(cmd, attrs, 3, f) < 0) {
+        return NULL;
+    }
+    uint64_t a;
+    int64_t amount, ts;
+    int found = number_of(self->account_index, f[0], &a);
+    if (found <= 0 || !int_in(f[1], 1, EC_MONEY_MAX, &amount)
+        || !int_in(f[2], 0, EC_MONEY_MAX, &ts)
+        || (deposit ? ec_deposit(&self->e, (uint32_t)a, amount)
+                    : ec_withdraw(&self->e, (uint32_t)a, amount))) {
+        return finish(f, 3, found < 0 ? NULL : FALLBACK);
+    }
+    return finish(f, 3, eb_accept(self, deposit ? K_deposit : K_withdraw,
+                                  PyList_GET_ITEM(self->account_ids, a), ts));
+}
+
+/* AddCapacity, RemoveCapacity: an account, a market and a quantity. */
+static PyObject *
+capacity(CoreObject *self, PyObject *cmd, int add)
+{
+    PyObject *const attrs[4] = {A_account, A_market, A_quantity, A_ts};
+    PyObject *f[4];
+    if (fields(cmd, attrs, 4, f) < 0) {
+        return NULL;
+    }
+    uint64_t a, m;
+    int64_t quantity, ts;
+    int found = number_of(self->account_index, f[0], &a);
+    if (found > 0) {
+        found = number_of(self->market_index, f[1], &m);
+    }
+    if (found <= 0 || !int_in(f[2], 1, MC_QUANTITY_MAX, &quantity)
+        || !int_in(f[3], 0, EC_MONEY_MAX, &ts)
+        || (add ? ec_add_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity)
+                : ec_remove_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity))) {
+        return finish(f, 4, found < 0 ? NULL : FALLBACK);
+    }
+    return finish(f, 4, eb_accept(self, add ? K_add : K_remove,
+                                  PyList_GET_ITEM(self->account_ids, a), ts));
+}
+
+static PyObject *
+tick(CoreObject *self, PyObject *cmd)
+{
+    PyObject *value = PyObject_GetAttr(cmd, A_ts);
+    if (value == NULL) {
+        return NULL;
+    }
+    int64_t ts;
+    int ok = int_in(value, 0, EC_MONEY_MAX, &ts);
+    Py_DECREF(value);
+    return ok ? eb_accept(self, K_tick, EMPTY, ts) : ref(FALLBACK);
+}
+
+PyObject *
+Core_apply(CoreObject *self, PyObject *cmd)
+{
+    PyTypeObject *type = Py_TYPE(cmd);
+    if (type == T_place) {
+        return place(self, cmd);
+    }
+    if (type == T_cancel) {
+        return cancel(self, cmd);
+    }
+    if (type == T_modify) {
+        return modify(self, cmd);
+    }
+    if (type == T_market) {
+        return market_order(self, cmd);
+    }
+    if (type == T_deposit || type == T_withdraw) {
+        return money(self, cmd, type == T_deposit);
+    }
+    if (type == T_add || type == T_remove) {
+        return capacity(self, cmd, type == T_add);
+    }
+    if (type == T_tick) {
+        return tick(self, cmd);
+    }
+    return ref(FALLBACK);
+}
+
+/* apply_many(commands, start): the events of commands[start:], each in turn, up to the
+ * first the reference must take (which is left unapplied). */
+PyObject *
+Core_apply_many(CoreObject *self, PyObject *args)
+{
+    PyObject *commands;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &commands, &start)) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = start < 0 ? 0 : start; out != NULL && i < PyList_GET_SIZE(commands);
+         i++) {
+        PyObject *events = Core_apply(self, PyList_GET_ITEM(commands, i));
+        if (events == NULL) {
+            Py_CLEAR(out);
+        } else if (events == FALLBACK) {
+            Py_DECREF(events);
+            break;
+        } else if (push(out, events) < 0) {
+            Py_CLEAR(out);
+        }
+    }
+    return out;
+}

@@ -1,0 +1,101 @@
+/*
+ * engine_core.h - the native exchange engine: accounts, capacity, holdings and
+ * settlement around one match_core book per market, with the Python engine's
+ * rules (auctioneer/exchange/{accounts,capacity,admission,matching,market}.py)
+ * for the commands it takes: single-market limit orders that are neither
+ * all-or-none nor post-only, market orders, cancels, modifications, deposits,
+ * withdrawals and capacity changes.
+ *
+ * Every ec_ command checks everything first and either refuses (EC_REFUSED,
+ * EC_FULL: nothing changed, the caller asks the reference engine for the
+ * refusal or takes the command there) or applies whole (EC_OK); its events
+ * are then in the market's book (b->events), settled and renumbered.
+ *
+ * Memory: accounts and markets are fixed while a state is loaded (the caller
+ * loads a new engine to add one); per market one block for its book, sized
+ * up front, and one capacity/holding record per account. Nothing is
+ * allocated by a command.
+ *
+ * Integers: prices, quantities and amounts are checked by the caller to lie
+ * in their ranges (MC_PRICE_MAX, MC_QUANTITY_MAX, EC_MONEY_MAX); a cost is
+ * compared in 128 bits before it is reserved; every balance and reservation
+ * is a part of the money deposited (at most EC_MONEY_MAX), and every holding,
+ * allocation and offer a part of a market's provided capacity (at most
+ * EC_MONEY_MAX), so nothing wraps.
+ */
+#ifndef AUCTIONEER_ENGINE_CORE_H
+#define AUCTIONEER_ENGINE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "match_core.h"
+
+#define EC_MONEY_MAX INT64_MAX
+#define EC_SECOND INT64_C(1000000000)
+
+enum ec_role { EC_TRADER = 0, EC_PROVIDER = 1, EC_ADMIN = 2 };
+enum ec_status { EC_OK = 0, EC_REFUSED = 1, EC_FULL = 2 };
+
+typedef struct {
+    int64_t balance, reserved;
+    uint8_t role;
+} ec_account;
+
+typedef struct {
+    int64_t provided, allocated, offered; /* the capacity record, when `exists` */
+    int64_t holding;                      /* instances bought here */
+    uint8_t exists;
+} ec_slot;
+
+typedef struct {
+    mc_book book;
+    void *memory;
+    int64_t tick;
+    int64_t provided; /* the sum of its records' provided capacity */
+    size_t nbytes;
+} ec_market;
+
+typedef struct {
+    ec_account *accounts;
+    uint32_t n_accounts;
+    ec_market *markets;
+    uint32_t n_markets;
+    ec_slot *slots; /* [market * n_accounts + account] */
+    uint64_t seq, trade_seq;
+    int64_t clock, second, minted;
+} ec_engine;
+
+/* Zeroed accounts and markets (each market's book still to be sized with
+ * ec_market_init); -1 when memory is short (nothing held then). */
+int ec_init(ec_engine *e, uint32_t n_accounts, uint32_t n_markets);
+
+/* Size market `m`'s book; -1 when the sizes are out of range or memory is short. */
+int ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_levels,
+                   int self_trade, int at_ask, int64_t tick);
+
+void ec_free(ec_engine *e);
+
+ec_slot *ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account);
+
+/* A limit order, seq and ts its arrival stamp. */
+int ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64_t price,
+             int64_t quantity, int tif, int64_t ts);
+
+/* A market order; a buy spends at most `budget`. A FOK that cannot fill whole: EC_REFUSED. */
+int ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy,
+                    int64_t quantity, int64_t budget, int tif);
+
+/* Cancel open order `id` of `account` in market `m`. */
+int ec_cancel(ec_engine *e, uint32_t m, uint64_t id, uint32_t account);
+
+/* Modify open order `id` of `account`: price or quantity 0 keeps the order's own. */
+int ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
+              int64_t quantity, int64_t ts);
+
+int ec_deposit(ec_engine *e, uint32_t account, int64_t amount);
+int ec_withdraw(ec_engine *e, uint32_t account, int64_t amount);
+int ec_add_capacity(ec_engine *e, uint32_t m, uint32_t account, int64_t quantity);
+int ec_remove_capacity(ec_engine *e, uint32_t m, uint32_t account, int64_t quantity);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * engine_load.c - the native engine's Core object: made from a state's markets
+ * and accounts, loaded with the rest of it (balances, capacity, holdings, open
+ * orders by arrival, counters), and dumped back for the reference's objects.
+ * Part of the _engine binding (see _engine.c).
+ */
+#include "engine_binding.h"
+
+/* ------------------------------------------------------- load and dump */
+
+PyObject *
+Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"markets", "accounts", "used", NULL};
+    PyObject *markets, *accounts, *used;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!", kwlist, &PyList_Type, &markets,
+                                     &PyList_Type, &accounts, &PySet_Type, &used)) {
+        return NULL;
+    }
+    Py_ssize_t n_markets = PyList_GET_SIZE(markets), n_accounts = PyList_GET_SIZE(accounts);
+    if (n_markets > UINT32_MAX / 2 || n_accounts > UINT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many markets or accounts");
+        return NULL;
+    }
+    CoreObject *self = (CoreObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    if (ec_init(&self->e, (uint32_t)n_accounts, (uint32_t)n_markets) < 0) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->used = ref(used);
+    self->account_ids = PyList_New(0);
+    self->account_index = PyDict_New();
+    self->market_ids = PyList_New(0);
+    self->market_index = PyDict_New();
+    self->market_tuples = PyList_New(0);
+    self->indexes = PyList_New(0);
+    self->pending = PyList_New(0);
+    self->tapes = PyList_New(0);
+    self->order_index = PyDict_New();
+    if (self->account_ids == NULL || self->account_index == NULL || self->market_ids == NULL
+        || self->market_index == NULL || self->market_tuples == NULL || self->indexes == NULL
+        || self->pending == NULL || self->tapes == NULL || self->order_index == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n_accounts; i++) {
+        PyObject *id;
+        unsigned int role;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(accounts, i), "UI", &id, &role)) {
+            goto fail;
+        }
+        if (role > EC_ADMIN) {
+            PyErr_Format(PyExc_ValueError, "role %u is not 0, 1 or 2", role);
+            goto fail;
+        }
+        PyObject *number = PyLong_FromSsize_t(i);
+        int bad = number == NULL || PyDict_SetItem(self->account_index, id, number) < 0
+                  || PyList_Append(self->account_ids, id) < 0;
+        Py_XDECREF(number);
+        if (bad) {
+            goto fail;
+        }
+        self->e.accounts[i].role = (uint8_t)role;
+    }
+    for (Py_ssize_t i = 0; i < n_markets; i++) {
+        PyObject *id, *index, *tape;
+        long long tick;
+        int at_ask, rule;
+        unsigned int max_orders, max_levels;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(markets, i), "ULpiIIOO", &id, &tick, &at_ask,
+                              &rule, &max_orders, &max_levels, &index, &tape)) {
+            goto fail;
+        }
+        if (rule < MC_CANCEL_NEWEST || rule > MC_CANCEL_BOTH
+            || ec_market_init(&self->e, (uint32_t)i, max_orders, max_levels, rule, at_ask,
+                              tick) < 0) {
+            PyErr_Format(PyExc_ValueError, "market %R: bad sizes, tick or rule", id);
+            goto fail;
+        }
+        PyObject *number = PyLong_FromSsize_t(i);
+        PyObject *single = PyTuple_Pack(1, id);
+        PyObject *pending = PyObject_GetAttrString(index, "pending");
+        int bad = number == NULL || single == NULL || pending == NULL
+                  || !PyList_CheckExact(pending)
+                  || PyDict_SetItem(self->market_index, id, number) < 0
+                  || PyList_Append(self->market_ids, id) < 0
+                  || PyList_Append(self->market_tuples, single) < 0
+                  || PyList_Append(self->indexes, index) < 0
+                  || PyList_Append(self->pending, pending) < 0
+                  || PyList_Append(self->tapes, tape) < 0;
+        Py_XDECREF(number);
+        Py_XDECREF(single);
+        Py_XDECREF(pending);
+        if (bad) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "a price index's pending is not a list");
+            }
+            goto fail;
+        }
+    }
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+int
+Core_traverse(CoreObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->account_ids);
+    Py_VISIT(self->account_index);
+    Py_VISIT(self->market_ids);
+    Py_VISIT(self->market_index);
+    Py_VISIT(self->market_tuples);
+    Py_VISIT(self->indexes);
+    Py_VISIT(self->pending);
+    Py_VISIT(self->tapes);
+    Py_VISIT(self->used);
+    Py_VISIT(self->order_index);
+    return 0;
+}
+
+int
+Core_clear(CoreObject *self)
+{
+    Py_CLEAR(self->account_ids);
+    Py_CLEAR(self->account_index);
+    Py_CLEAR(self->market_ids);
+    Py_CLEAR(self->market_index);
+    Py_CLEAR(self->market_tuples);
+    Py_CLEAR(self->indexes);
+    Py_CLEAR(self->pending);
+    Py_CLEAR(self->tapes);
+    Py_CLEAR(self->used);
+    Py_CLEAR(self->order_index);
+    return 0;
+}
+
+void
+Core_dealloc(CoreObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Core_clear(self);
+    for (uint64_t i = 0; i < self->n_names; i++) {
+        Py_XDECREF(self->names[i]);
+    }
+    PyMem_Free(self->names);
+    PyMem_Free(self->order_market);
+    ec_free(&self->e);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* An account number and a market number, range-checked: 0, or -1 with ValueError. */
+static int
+check_numbers(const CoreObject *self, unsigned int a, unsigned int m)
+{
+    if (a >= self->e.n_accounts || m >= self->e.n_markets) {
+        PyErr_Format(PyExc_ValueError, "account %u or market %u is out of range", a, m);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *
+Core_load_account(CoreObject *self, PyObject *args)
+{
+    unsigned int a;
+    long long balance, reserved;
+    if (!PyArg_ParseTuple(args, "ILL", &a, &balance, &reserved)
+        || check_numbers(self, a, 0) < 0) {
+        return NULL;
+    }
+    self->e.accounts[a].balance = balance;
+    self->e.accounts[a].reserved = reserved;
+    Py_RETURN_NONE;
+}
+
+PyObject *
+Core_load_capacity(CoreObject *self, PyObject *args)
+{
+    unsigned int a, m;
+    long long provided, allocated, offered;
+    if (!PyArg_ParseTuple(args, "IILLL", &a, &m, &provided, &allocated, &offered)
+        || check_numbers(self, a, m) < 0) {
+        return NULL;
+    }
+    ec_slot *s = ec_slot_of(&self->e, m, a);
+    s->exists = 1;
+    s->provided = provided;
+    s->allocated = allocated;
+    s->offered = offered;
+    self->e.markets[m].provided += provided;
+    Py_RETURN_NONE;
+}
+
+PyObject *
+Core_load_holding(CoreObject *self, PyObject *args)
+{
+    unsigned int a, m;
+    long long quantity;
+    if (!PyArg_ParseTuple(args, "IIL", &a, &m, &quantity) || check_numbers(self, a, m) < 0) {
+        return NULL;
+    }
+    ec_slot_of(&self->e, m, a)->holding = quantity;
+    Py_RETURN_NONE;
+}
+
+/* load_order(id, account, market, buy, price, remaining, seq, ts): False when it does not
+ * fit the market's book. Orders are loaded by arrival. */
+PyObject *
+Core_load_order(CoreObject *self, PyObject *args)
+{
+    PyObject *name;
+    unsigned int a, m;
+    int buy;
+    long long price, remaining, ts;
+    unsigned long long seq;
+    if (!PyArg_ParseTuple(args, "UIIpLLKL", &name, &a, &m, &buy, &price, &remaining, &seq,
+                          &ts)
+        || check_numbers(self, a, m) < 0 || eb_reserve_name(self) < 0) {
+        return NULL;
+    }
+    mc_book *b = &self->e.markets[m].book;
+    b->stamp_seq = seq;
+    b->stamp_ts = ts;
+    if (mc_rest(b, self->n_names, a, buy, price, remaining) != MC_OK) {
+        Py_RETURN_FALSE;
+    }
+    if (eb_register_order(self, name, m) < 0) {
+        return NULL;
+    }
+    Py_RETURN_TRUE;
+}
+
+PyObject *
+Core_load_counters(CoreObject *self, PyObject *args)
+{
+    unsigned long long seq, trade_seq;
+    long long clock, second, minted;
+    if (!PyArg_ParseTuple(args, "KKLLL", &seq, &trade_seq, &clock, &second, &minted)) {
+        return NULL;
+    }
+    self->e.seq = seq;
+    self->e.trade_seq = trade_seq;
+    self->e.clock = clock;
+    self->e.second = second;
+    self->e.minted = minted;
+    Py_RETURN_NONE;
+}
+
+static int
+dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
+{
+    const mc_book *b = &self->e.markets[m].book;
+    for (uint32_t at = side->count; at-- > 0;) {
+        for (uint32_t s = side->levels[at].head; s != MC_NONE; s = b->orders[s].next) {
+            const mc_order *o = &b->orders[s];
+            PyObject *row = Py_BuildValue("OIIOLLKL", self->names[o->id], o->account, m,
+                                          o->buy ? Py_True : Py_False, o->price,
+                                          o->remaining, o->seq, o->ts);
+            if (push(out, row) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* (accounts [(balance, reserved)], capacity [(account, market, provided, allocated,
+ * offered)], holdings [(account, market, quantity)], orders [(id, account, market, buy,
+ * price, remaining, seq, ts)], (seq, trade_seq, clock, second, minted)). */
+PyObject *
+Core_dump(CoreObject *self, PyObject *ignored)
+{
+    (void)ignored;
+    ec_engine *e = &self->e;
+    PyObject *accounts = PyList_New(0), *caps = PyList_New(0), *holdings = PyList_New(0);
+    PyObject *orders = PyList_New(0);
+    if (accounts == NULL || caps == NULL || holdings == NULL || orders == NULL) {
+        goto fail;
+    }
+    for (uint32_t a = 0; a < e->n_accounts; a++) {
+        if (push(accounts, Py_BuildValue("LL", e->accounts[a].balance,
+                                         e->accounts[a].reserved)) < 0) {
+            goto fail;
+        }
+    }
+    for (uint32_t m = 0; m < e->n_markets; m++) {
+        for (uint32_t a = 0; a < e->n_accounts; a++) {
+            const ec_slot *s = ec_slot_of(e, m, a);
+            if (s->exists && push(caps, Py_BuildValue("IILLL", a, m, s->provided, s->allocated,
+                                                      s->offered)) < 0) {
+                goto fail;
+            }
+            if (s->holding && push(holdings, Py_BuildValue("IIL", a, m, s->holding)) < 0) {
+                goto fail;
+            }
+        }
+        const mc_book *b = &e->markets[m].book;
+        if (dump_orders(self, m, &b->bids, orders) < 0
+            || dump_orders(self, m, &b->asks, orders) < 0) {
+            goto fail;
+        }
+    }
+    return Py_BuildValue("NNNN(KKLLL)", accounts, caps, holdings, orders, e->seq, e->trade_seq,
+                         e->clock, e->second, e->minted);
+fail:
+    Py_XDECREF(accounts);
+    Py_XDECREF(caps);
+    Py_XDECREF(holdings);
+    Py_XDECREF(orders);
+    return NULL;
+}
+
+PyObject *
+Core_get_nbytes(CoreObject *self, void *closure)
+{
+    (void)closure;
+    const ec_engine *e = &self->e;
+    size_t total = sizeof *self + (size_t)e->n_accounts * sizeof(ec_account)
+                   + (size_t)e->n_markets * sizeof(ec_market)
+                   + (size_t)e->n_accounts * e->n_markets * sizeof(ec_slot)
+                   + (size_t)self->cap_names * (sizeof(PyObject *) + sizeof(uint32_t));
+    for (uint32_t m = 0; m < e->n_markets; m++) {
+        total += e->markets[m].nbytes;
+    }
+    return PyLong_FromSize_t(total);
+}
+
+PyObject *
+Core_get_open(CoreObject *self, void *closure)
+{
+    (void)closure;
+    uint64_t open = 0;
+    for (uint32_t m = 0; m < self->e.n_markets; m++) {
+        open += self->e.markets[m].book.open;
+    }
+    return PyLong_FromUnsignedLongLong(open);
+}

@@ -1,0 +1,229 @@
+"""The native engine behind the :class:`~auctioneer.exchange.engine.Exchange` interface.
+
+:class:`NativeExchange` is an :class:`Exchange` whose state, while it holds
+only what the C engine (``_engine.c`` over ``engine_core.c`` and
+``match_core.c``) takes, lives in C: single-market limit orders that are
+neither all-or-none nor post-only, market orders, cancels, modifications,
+deposits, withdrawals, capacity changes and ticks run there whole --
+validation, matching, reservations, settlement and events. The Python engine
+it inherits from is the reference, and takes over -- the state moved back
+into its objects first -- for everything else: a cross-market, all-or-none
+or post-only order, a new account or market, and every refusal (so a
+refusal is the reference's, field and message). The state moves into C again
+at the next order while no open order needs the reference.
+
+A query, a snapshot or a check first copies the C state into the Python
+objects (once per change), so every read is the reference's code over the
+same state, and ``state_hash`` is comparable across engines.
+
+Example:
+    >>> from auctioneer.exchange import *
+    >>> ex = NativeExchange()
+    >>> m = Market.of("r/x", tick_size=1, base_price=10)
+    >>> for cmd in (ListMarket(m), OpenAccount("p", Role.PROVIDER), AddCapacity("p", m.id, 5),
+    ...             OpenAccount("t", Role.TRADER), Deposit("t", 100),
+    ...             PlaceOrder("a", "p", Side.SELL, (m.id,), 10, 2)):
+    ...     _ = ex.apply(cmd)
+    >>> ex.native
+    True
+    >>> [e.kind for e in ex.apply(PlaceOrder("b", "t", Side.BUY, (m.id,), 12, 3))]
+    ['accepted', 'traded', 'rested']
+    >>> ex.account("t").balance, ex.account("t").reserved
+    (80, 12)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from auctioneer.exchange import _engine
+from auctioneer.exchange import commands as c
+from auctioneer.exchange.book import Order
+from auctioneer.exchange.engine import Exchange
+from auctioneer.exchange.events import Event
+from auctioneer.exchange.ledger import Capacity
+from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
+
+__all__ = ["NativeExchange"]
+
+_ROLES = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
+_RULES = {SelfTrade.CANCEL_NEWEST: 0, SelfTrade.CANCEL_OLDEST: 1, SelfTrade.CANCEL_BOTH: 2}
+# The commands that move the state into C: the order path.
+_ORDERS = frozenset({c.PlaceOrder, c.MarketOrder, c.CancelOrder, c.ModifyOrder})
+_ROOM = 1024  # order slots per market book at least
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _synced(method: _F) -> _F:
+    """``method`` reading the Python objects after the C state was copied into them."""
+
+    @wraps(method)
+    def read(self: NativeExchange, *args: Any, **kwargs: Any) -> Any:
+        self._sync()
+        return method(self, *args, **kwargs)
+
+    return cast(_F, read)
+
+
+class NativeExchange(Exchange):
+    """:class:`Exchange` with the order path in C; see the module docstring."""
+
+    retry = 64
+    """Orders the reference takes before C is tried again, after an open order needed the
+    reference (trying scans every open order)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._core: _engine.Core | None = None
+        self._dirty = False  # the C state changed since it was copied into Python
+        self._wait = 0  # reference commands left before C is tried again
+
+    @property
+    def native(self) -> bool:
+        """Whether the state is in C now."""
+        return self._core is not None
+
+    # ------------------------------------------------------------- commands
+
+    def apply(self, command: c.Command) -> list[Event]:
+        core = self._core
+        if core is None and type(command) in _ORDERS:
+            core = self._load()
+        if core is not None:
+            events = core.apply(command)
+            if events is not None:
+                self._dirty = True
+                return events
+            self._unload()
+        return super().apply(command)
+
+    def apply_many(self, commands: Iterable[c.Command]) -> list[list[Event]]:
+        batch = commands if isinstance(commands, list) else list(commands)
+        out: list[list[Event]] = []
+        while len(out) < len(batch):
+            core = self._core
+            if core is not None:
+                done = core.apply_many(batch, len(out))
+                if done:
+                    self._dirty = True
+                    out += done
+                    continue
+            out.append(self.apply(batch[len(out)]))
+        return out
+
+    # --------------------------------------------------------- moving state
+
+    def _load(self) -> _engine.Core | None:
+        """Move the state into C; None (and the reference keeps it) when an open order needs
+        the reference."""
+        if self._wait:
+            self._wait -= 1
+            return None
+        orders = sorted(self._orders.values(), key=lambda o: o.seq)
+        if any(len(o.markets) != 1 or o.aon or o.post_only for o in orders):
+            self._wait = self.retry
+            return None
+        counts: dict[str, int] = {}
+        for o in orders:
+            counts[o.markets[0]] = counts.get(o.markets[0], 0) + 1
+        markets = []
+        for m in self._markets.values():
+            venue = self._books[m.id]
+            room = max(_ROOM, 2 * counts.get(m.id, 0))
+            markets.append((m.id, m.tick_size, m.execution is ExecutionRule.AT_ASK,
+                            _RULES[m.self_trade], room, room, venue.index, venue.trades))
+        accounts = list(self._accounts.values())
+        core = _engine.Core(markets, [(a.id, _ROLES[a.role]) for a in accounts],
+                            self._used_ids)
+        account_no = {a.id: i for i, a in enumerate(accounts)}
+        market_no = {m: i for i, m in enumerate(self._markets)}
+        for i, a in enumerate(accounts):
+            core.load_account(i, a.balance, a.reserved)
+        for (a_id, m_id), cap in self._capacity.items():
+            core.load_capacity(account_no[a_id], market_no[m_id], cap.provided,
+                               cap.allocated, cap.offered)
+        for m_id, venue in self._books.items():
+            for a_id, quantity in venue.holdings.items():
+                core.load_holding(account_no[a_id], market_no[m_id], quantity)
+        for o in orders:
+            if not core.load_order(o.id, account_no[o.account], market_no[o.markets[0]], o.buy,
+                                   o.price, o.remaining, o.seq, o.ts_ns):
+                raise AssertionError(f"order {o.id!r} does not fit a book sized for it")
+        core.load_counters(self._seq, self._trade_seq, self._clock, self._second,
+                           self._minted)
+        self._core = core
+        self._dirty = False
+        return core
+
+    def _sync(self) -> None:
+        """Copy the C state into the Python objects, if it changed since the last copy."""
+        core = self._core
+        if core is None or not self._dirty:
+            return
+        balances, capacity, holdings, orders, counters = core.dump()
+        accounts = list(self._accounts.values())
+        markets = list(self._markets)
+        for acct, (balance, reserved) in zip(accounts, balances, strict=True):
+            acct.balance, acct.reserved = balance, reserved
+        for a, m, provided, allocated, offered in capacity:
+            key = (accounts[a].id, markets[m])
+            cap = self._capacity.get(key)
+            if cap is None:
+                cap = self._capacity[key] = Capacity()
+                self._books[markets[m]].providers[key[0]] = cap
+            cap.provided, cap.allocated, cap.offered = provided, allocated, offered
+        for venue in self._books.values():
+            venue.holdings.clear()
+            venue.bids.clear()
+            venue.asks.clear()
+            venue._rebuild(True)
+            venue._rebuild(False)
+        for a, m, quantity in holdings:
+            self._books[markets[m]].holdings[accounts[a].id] = quantity
+        self._orders.clear()
+        for mine in self._by_account.values():
+            mine.clear()
+        for order_id, a, m, buy, price, remaining, seq, ts in sorted(orders,
+                                                                    key=lambda r: r[6]):
+            account = accounts[a].id
+            order = Order(order_id, account, buy, (markets[m],), price, remaining, False, seq,
+                          ts)
+            self._books[markets[m]].add(order)
+            self._orders[order_id] = order
+            self._by_account.setdefault(account, {})[order_id] = order
+        self._seq, self._trade_seq, self._clock, self._second, self._minted = counters
+        self._dirty = False
+
+    def _unload(self) -> None:
+        """Hand the state back to the reference engine."""
+        self._sync()
+        self._core = None
+
+    # ---------------------------------------------------------------- reads
+
+    @property
+    def clock(self) -> int:
+        self._sync()
+        return self._clock
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the C engine holds now (0 while the reference holds the state)."""
+        return 0 if self._core is None else self._core.nbytes
+
+    book = _synced(Exchange.book)
+    order = _synced(Exchange.order)
+    orders = _synced(Exchange.orders)
+    account = _synced(Exchange.account)
+    accounts = _synced(Exchange.accounts)
+    price = _synced(Exchange.price)
+    ohlc = _synced(Exchange.ohlc)
+    capacity = _synced(Exchange.capacity)
+    allocations = _synced(Exchange.allocations)
+    positions = allocations
+    admit = _synced(Exchange.admit)
+    check = _synced(Exchange.check)
+    snapshot = _synced(Exchange.snapshot)
+    state_hash = _synced(Exchange.state_hash)

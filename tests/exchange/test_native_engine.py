@@ -1,0 +1,176 @@
+"""The native engine (:class:`NativeExchange`) against the Python reference, command by command.
+
+A hypothesis state machine drives both with the same commands -- the
+reference's own state machine (``test_properties``), whose cross-market,
+all-or-none and post-only orders send the state back to the reference and
+in again, plus rules that stay on the native path -- and compares the
+events of every command and ``state_hash`` after it. Every field a native
+command reads is tried at 2**63 and 10**30 (and the other bad values the
+reference refuses): the same refusal, field and message, and no change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import rule
+
+from auctioneer.exchange import (
+    AddCapacity,
+    CancelOrder,
+    Command,
+    Deposit,
+    Exchange,
+    MarketOrder,
+    ModifyOrder,
+    NativeExchange,
+    PlaceOrder,
+    Rejected,
+    RemoveCapacity,
+    Side,
+    Tick,
+    TimeInForce,
+    Withdraw,
+)
+
+from .test_properties import (
+    ACCOUNTS,
+    IDS,
+    PROVIDERS,
+    ExchangeMachine,
+    prices,
+    quantities,
+    setup_commands,
+    tifs,
+)
+
+pytestmark = pytest.mark.native
+
+
+class EagerNative(NativeExchange):
+    """Tries C again at every order, so a stream moves between the engines often."""
+
+    retry = 0
+
+
+class NativeMachine(ExchangeMachine):
+    """The reference's state machine, every command also applied to the native engine."""
+
+    def __init__(self) -> None:
+        self.native = EagerNative()
+        super().__init__()
+
+    def do(self, cmd: Command) -> None:
+        super().do(cmd)
+        assert self.native.apply(cmd) == self.events[-1], cmd
+        assert self.native.state_hash() == self.ex.state_hash(), cmd
+
+    @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
+          quantity=quantities, tif=tifs, market=st.sampled_from(IDS),
+          dt=st.integers(0, 700_000_000))
+    def place_native(self, account: str, buy: bool, price: int, quantity: int,
+                     tif: TimeInForce, market: str, dt: int) -> None:
+        self.n += 1
+        self.ts += dt
+        if not buy and self.n % 8:
+            account = PROVIDERS[self.n % 2]
+        self.do(PlaceOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
+                           price, quantity, tif, ts_ns=self.ts))
+
+    @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), quantity=quantities,
+          budget=st.integers(1, 800), fok=st.booleans(), market=st.sampled_from(IDS))
+    def market_native(self, account: str, buy: bool, quantity: int, budget: int, fok: bool,
+                      market: str) -> None:
+        self.n += 1
+        tif = TimeInForce.FOK if fok else TimeInForce.IOC
+        self.do(MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
+                            quantity, budget if buy else None, tif, self.ts))
+
+    def teardown(self) -> None:
+        batched = NativeExchange()  # the batch path, from nothing
+        assert batched.apply_many(self.log) == self.events
+        assert batched.state_hash() == self.ex.state_hash()
+        restored = NativeExchange.restore(self.native.snapshot())
+        assert restored.state_hash() == self.ex.state_hash()
+        super().teardown()  # the reference's own replays (it applies more commands)
+
+
+NativeMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=40,
+                                           deadline=None)
+TestNativeMachine = NativeMachine.TestCase
+
+
+def pair(engine: type[NativeExchange] = NativeExchange) -> tuple[Exchange, NativeExchange]:
+    """Both engines set up alike, with a resting bid and ask in the first market."""
+    ex, native = Exchange(), engine()
+    for cmd in [*setup_commands(money=5_000, capacity=20),
+                PlaceOrder("bid", "t1", Side.BUY, IDS[:1], 96, 2),
+                PlaceOrder("ask", "p1", Side.SELL, IDS[:1], 104, 2)]:
+        assert native.apply(cmd) == ex.apply(cmd)
+    assert native.native
+    return ex, native
+
+
+HUGE = (2**63, 10**30, -(2**63) - 1, -1, 0, True, 1.5, "7", None)
+VALID: dict[type, dict[str, Any]] = {
+    PlaceOrder: {"order_id": "n", "account": "t1", "side": Side.BUY, "markets": IDS[:1],
+                 "price": 100, "quantity": 1, "ts_ns": 5},
+    MarketOrder: {"order_id": "m", "account": "t1", "side": Side.BUY, "markets": IDS[:1],
+                  "quantity": 1, "max_spend": 500, "tif": TimeInForce.IOC, "ts_ns": 5},
+    CancelOrder: {"order_id": "bid", "account": "t1", "ts_ns": 5},
+    ModifyOrder: {"order_id": "ask", "account": "p1", "price": 102, "quantity": 1,
+                  "ts_ns": 5},
+    Deposit: {"account": "t1", "amount": 10, "ts_ns": 5},
+    Withdraw: {"account": "t1", "amount": 10, "ts_ns": 5},
+    AddCapacity: {"account": "p1", "market": IDS[0], "quantity": 1, "ts_ns": 5},
+    RemoveCapacity: {"account": "p1", "market": IDS[0], "quantity": 1, "ts_ns": 5},
+    Tick: {"ts_ns": 5},
+}
+CASES = [(cls, name, value) for cls, fields in VALID.items() for name in fields
+         for value in HUGE]
+
+
+@pytest.mark.parametrize(("cls", "name", "value"), CASES,
+                         ids=[f"{c.__name__}.{n}={v!r}" for c, n, v in CASES])
+def test_every_field_is_range_checked_as_the_reference_does(cls: type, name: str,
+                                                            value: object) -> None:
+    ex, native = pair()
+    cmd = cls(**{**VALID[cls], name: value})
+    want = ex.apply(cmd)
+    assert native.apply(cmd) == want
+    assert native.state_hash() == ex.state_hash()
+    if isinstance(want[0], Rejected):
+        assert len(want) == 1
+
+
+def test_the_valid_commands_run_natively() -> None:
+    ex, native = pair()
+    for cls, fields in VALID.items():
+        cmd = cls(**fields)
+        assert native.apply(cmd) == ex.apply(cmd), cls
+        assert native.native, cls
+    assert native.state_hash() == ex.state_hash()
+
+
+def test_an_order_the_core_does_not_take_moves_the_state_and_back() -> None:
+    ex, native = pair(EagerNative)
+    aon = PlaceOrder("aon", "t2", Side.BUY, IDS[:1], 90, 3, all_or_none=True, ts_ns=1)
+    assert native.apply(aon) == ex.apply(aon)
+    assert not native.native
+    for cmd in (CancelOrder("aon", "t2", 2), PlaceOrder("x", "t2", Side.BUY, IDS[:1], 104, 1)):
+        assert native.apply(cmd) == ex.apply(cmd)
+    assert native.native  # it tried C again after the last order that needed the reference
+    assert native.state_hash() == ex.state_hash()
+
+
+def test_a_full_book_hands_the_order_to_the_reference() -> None:
+    ex, native = Exchange(), NativeExchange()
+    commands = [*setup_commands(money=10**9, capacity=10**6),
+                *(PlaceOrder(f"b{i}", "t1", Side.BUY, IDS[:1], 2 + 2 * i, 1)
+                  for i in range(1500))]
+    assert native.apply_many(commands) == ex.apply_many(commands)
+    assert native.state_hash() == ex.state_hash()
+    assert native.nbytes > 0 or not native.native
