@@ -1,6 +1,7 @@
 """Types of the native exchange engine's binding (``_engine.c``)."""
 
 from collections import deque
+from typing import Self, final
 
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.events import Event, Traded
@@ -8,12 +9,13 @@ from auctioneer.exchange.pricing import PriceIndex
 
 SANITIZED: int
 
+@final
 class Core:
     """The native engine over a loaded state."""
 
-    def __init__(self, markets: list[tuple[str, int, bool, int, int, int, PriceIndex,
-                                           deque[Traded]]],
-                 accounts: list[tuple[str, int]], used: set[str]) -> None: ...
+    def __new__(cls, markets: list[tuple[str, int, bool, int, int, int, PriceIndex,
+                                         deque[Traded]]],
+                accounts: list[tuple[str, int]], used: set[str]) -> Self: ...
     def apply(self, command: Command, /) -> list[Event] | None: ...
     def apply_many(self, commands: list[Command], start: int, /) -> list[list[Event]]: ...
     def load_account(self, account: int, balance: int, reserved: int, /) -> None: ...
