@@ -19,7 +19,7 @@ Example:
     >>> schema_of(3)
     'p3'
     >>> str(view("orders").c.partition)
-    'orders.partition'
+    'merged.orders.partition'
 """
 
 from __future__ import annotations
