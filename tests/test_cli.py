@@ -125,7 +125,7 @@ def test_a_command_runs_without_the_other_areas() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.splitlines()[-1] == "['auctioneer.cli.app', 'auctioneer.cli.clearing', " \
-        "'auctioneer.cli.options']"
+        "'auctioneer.cli.options', 'auctioneer.cli.plain']"
 
 
 _HEAVY = ("numpy", "pydantic", "rich", "scipy", "highspy", "matplotlib", "httpx")
@@ -134,8 +134,13 @@ _HEAVY = ("numpy", "pydantic", "rich", "scipy", "highspy", "matplotlib", "httpx"
 @pytest.mark.parametrize(("args", "allowed"), [
     (["--help"], ()),
     (["--version"], ()),
-    (["clear", "{file}", "--json"], ("numpy", "pydantic")),
-    (["clear", "{file}"], ("numpy", "pydantic", "rich")),
+    # A small file: the plain reader, the sparse DP and the plain report (stdout is a pipe).
+    (["clear", "{file}", "--json"], ()),
+    (["clear", "{file}"], ()),
+    # VCG prices from the dense tables; a bad file gets the pydantic models' error.
+    (["clear", "{file}", "--payments", "vcg"], ("numpy",)),
+    (["clear", "{file}.missing.json"], ()),
+    (["clear", "{bad}"], ("pydantic",)),
 ])
 def test_a_command_imports_only_the_heavy_packages_it_uses(
     tmp_path: Path, args: list[str], allowed: tuple[str, ...]
@@ -146,7 +151,9 @@ def test_a_command_imports_only_the_heavy_packages_it_uses(
 
     file = tmp_path / "ten.json"
     main(["generate", "clearing", "--bids", "10", "--seed", "1", "-o", str(file)])
-    argv = [a.format(file=file) for a in args]
+    bad = tmp_path / "bad.json"
+    bad.write_text(file.read_text().replace('"capacity": 100', '"capacity": 1.5', 1))
+    argv = [a.format(file=file, bad=bad) for a in args]
     code = ("import sys; from auctioneer.cli import main\n"
             f"try: main({argv!r})\nexcept SystemExit: pass\n"
             "print(sorted({m.partition('.')[0] for m in sys.modules}))")

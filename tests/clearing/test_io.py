@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from auctioneer.clearing.generate import KINDS, generate
 from auctioneer.clearing.io import (
-    MONEY_PATTERN,
     AuctionFileError,
     dump_auction,
     dump_clearing,
@@ -22,10 +21,10 @@ from auctioneer.clearing.io import (
     load_auction,
     loads_auction,
     money_text,
-    schema_text,
 )
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.result import Clearing, Status
+from auctioneer.clearing.schema import MONEY_PATTERN, schema_text
 from auctioneer.money import MoneyError, parse_money
 
 from .strategies import auctions
@@ -330,7 +329,7 @@ def test_schema_file_is_up_to_date() -> None:
     committed = (ROOT / "docs" / "clearing.schema.json").read_text()
     assert committed == schema_text(), (
         "docs/clearing.schema.json is stale: run "
-        "python -m auctioneer.clearing.io > docs/clearing.schema.json"
+        "python -m auctioneer.clearing.schema > docs/clearing.schema.json"
     )
 
 

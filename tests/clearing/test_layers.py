@@ -14,8 +14,8 @@ import auctioneer.clearing
 LAYERS = {
     "model": 0, "result": 0, "limits": 0,
     "knapsack": 1, "allocation": 1, "two_sided": 1, "generate": 1,
-    "sparse": 1,
-    "estimate": 2, "brute": 2, "bnb": 2, "io": 2, "report": 2,
+    "sparse": 1, "reader": 1, "schema": 1,
+    "estimate": 2, "brute": 2, "bnb": 2, "io": 2, "report": 2, "dense": 2,
     "dp": 3, "milp": 3,
     "solve": 4,
     "vcg": 5, "kbest": 5,

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,10 +31,13 @@ from auctioneer.clearing.model import Auction
 
 __all__ = [
     "DENSE_SAFE_MAGNITUDE",
+    "HIGHS_IMPORT_SECONDS",
+    "NUMPY_IMPORT_SECONDS",
     "DpEstimate",
     "estimate_dp",
     "estimates",
     "format_bytes",
+    "import_seconds",
 ]
 
 Form = Literal["dense", "sparse"]
@@ -62,6 +66,27 @@ SPARSE_SECONDS_PER_OPERATION = 1.2e-6
 # resources and 220 at 6.
 SPARSE_BYTES_PER_STATE = 140
 SPARSE_BYTES_PER_RESOURCE = 13
+
+# What a solver's first use costs a fresh process before it computes anything:
+# importing numpy (the dense form) and highspy (the MILP, beyond numpy). The
+# smallest of three `python -X importtime -c "import numpy"` (and highspy)
+# totals on the development machine, under load: 66 ms and 233 ms. On a small
+# instance these dwarf the solve (`auctioneer clear` on 10 bids: dense 2 ms,
+# sparse 30-45 ms), so the start-up budget of 250 ms hangs on counting them.
+NUMPY_IMPORT_SECONDS = 0.066
+HIGHS_IMPORT_SECONDS = 0.167
+
+
+def import_seconds(module: str, seconds: float) -> float:
+    """``seconds`` if ``module`` is not imported yet in this process, else 0.
+
+    The solver choice counts a first import as part of a method's cost: in a
+    fresh command-line process a tiny auction clears faster by the pure-Python
+    sparse DP than numpy imports, while a warm process (a benchmark, a
+    service) has numpy already and keeps the dense form.
+    """
+    return 0.0 if module in sys.modules else seconds
+
 
 DENSE_SAFE_MAGNITUDE = 2**60
 """Largest sum of per-bid price magnitudes the int64 tables take.

@@ -31,7 +31,7 @@ from auctioneer.clearing.dp import (
     solve_chosen,
     solve_dp,
 )
-from auctioneer.clearing.estimate import DpEstimate
+from auctioneer.clearing.estimate import HIGHS_IMPORT_SECONDS, DpEstimate, import_seconds
 from auctioneer.clearing.knapsack import normalize
 from auctioneer.clearing.limits import check_time_limit
 from auctioneer.clearing.model import Auction
@@ -110,8 +110,10 @@ def _auto(auction: Auction, time_limit: float | None) -> Clearing:
     norm = normalize(auction)
     chosen, why = choose_form(auction, norm, "auto", DEFAULT_MAX_BYTES, DEFAULT_MAX_OPERATIONS,
                               budget)
+    # A race is pointless against a DP predicted faster than HiGHS can even start.
+    floor = RACE_FLOOR_S + import_seconds("highspy", HIGHS_IMPORT_SECONDS)
     if norm.infeasible is not None or (why is None and (
-            not _uncertain(chosen) or chosen.seconds < RACE_FLOOR_S)):
+            not _uncertain(chosen) or chosen.seconds < floor)):
         result = solve_chosen(auction, norm, chosen, why, DEFAULT_MAX_BYTES, start)
         reason = f"dp: {chosen.describe()}"
     else:

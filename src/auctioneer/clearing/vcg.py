@@ -62,19 +62,22 @@ from dataclasses import replace
 import numpy as np
 
 from auctioneer.clearing.brute import solve_brute
-from auctioneer.clearing.dp import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_OPERATIONS,
+from auctioneer.clearing.dense import (
     NEG,
+    REACHABLE,
     Index,
     Table,
     all_moves,
-    clearing_from_picks,
     dense_step,
     dense_tables,
     final_cells,
     initial_table,
     read_back,
+)
+from auctioneer.clearing.dp import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_OPERATIONS,
+    clearing_from_picks,
     solve_dp,
 )
 from auctioneer.clearing.estimate import estimates
@@ -85,9 +88,9 @@ from auctioneer.clearing.solve import METHODS, clear
 
 __all__ = ["vcg_payments"]
 
-# Reachable combined values are >= -2**60 (all prices' magnitudes sum to at
-# most 2**60); a sum involving a clipped sentinel is <= -2**62 + 2**60.
-_REACHABLE = -(2**61)
+# REACHABLE also holds for combined values: reachable ones are >= -2**60 (all
+# prices' magnitudes sum to at most 2**60); a sum involving a clipped sentinel
+# is <= -2**62 + 2**60.
 
 
 def vcg_payments(
@@ -252,5 +255,5 @@ def _split(norm: Normalized, prefix: Table, suffix: Table, zero_shift: tuple[int
     a = np.maximum(prefix[box], NEG)
     b = np.maximum(suffix[flipped], NEG)
     value = int((a + b).max())
-    assert value >= _REACHABLE, "the allocation without the bid is always feasible"
+    assert value >= REACHABLE, "the allocation without the bid is always feasible"
     return value

@@ -12,14 +12,15 @@ Example:
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
 
 import auctioneer
 
-__all__ = ["AREAS", "app", "area_of", "bench_app", "generate_app", "load_areas", "main"]
+__all__ = ["AREAS", "PLAIN_COMMANDS", "app", "area_of", "bench_app", "generate_app", "load_areas",
+           "main"]
 
 AREAS = ("cache", "clearing", "clock", "incentives", "ring", "service", "sim", "thermal",
          "tick", "exchange", "stream", "cluster", "startup", "kernel")
@@ -91,6 +92,23 @@ def load_areas(args: Sequence[str] = ()) -> None:
         importlib.import_module(f"auctioneer.cli.{name}")
 
 
+PLAIN_COMMANDS = ("clear",)
+"""Commands run without typer's value coercion when their line is plain
+(:mod:`auctioneer.cli.plain`): those on the start-up budget."""
+
+
+def _plain_call(args: Sequence[str]) -> Callable[[], object] | None:
+    """The command ``args`` runs, ready to call, when its line is plain; else None."""
+    if not args or args[0] not in PLAIN_COMMANDS:
+        return None
+    from auctioneer.cli.plain import plain_arguments
+
+    command = next(c.callback for c in app.registered_commands if c.name == args[0])
+    assert command is not None
+    kwargs = plain_arguments(command, args[1:])
+    return None if kwargs is None else lambda: command(**kwargs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (the ``auctioneer`` script); return the exit status.
 
@@ -98,8 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     load_areas(args)
+    plain = _plain_call(args)
     try:
-        code = app(args=args, prog_name="auctioneer", standalone_mode=False)
+        code = plain() if plain is not None else app(
+            args=args, prog_name="auctioneer", standalone_mode=False)
+    except typer.Exit as exc:  # typer returns these itself; a plain call raises them
+        return exc.exit_code
     except typer.TyperException as exc:
         ctx = getattr(exc, "ctx", None)
         # Typer's own way to ask for help (no_args_is_help) arrives as an error.

@@ -183,16 +183,10 @@ def clear_command(
             data["k_best"] = dump_k_best(auction, ranked)
         typer.echo(json.dumps(data, indent=2))
     else:
-        from rich.console import Console
+        from auctioneer.clearing.report import print_clearing
 
-        from auctioneer.clearing import report
-
-        probe = Console()
-        console = probe if probe.is_terminal else Console(width=160)
-        report.print_clearing(console, "<stdin>" if file == "-" else file, auction, result,
-                              rule)
-        if ranked is not None:
-            console.print(report.k_best_table(auction, ranked))
+        # Boxed and coloured on a terminal, plain text into a pipe or a file.
+        print_clearing("<stdin>" if file == "-" else file, auction, result, rule, ranked)
     if code:
         raise typer.Exit(code)
 
