@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import bad, float_in, int_in
+from auctioneer.cli.options import bad, float_in, int_in, output_dir_option
 
 __all__ = ["ClusterUrlOption", "cluster_command", "engine_command", "replicas_for"]
 
@@ -117,9 +117,9 @@ def engine_command(
 @app.command("cluster")
 def cluster_command(
     directory: Annotated[
-        Path | None, typer.Option("--dir", metavar="DIR", file_okay=False,
-                                  help="Keep the nodes' stores here (default: a temporary "
-                                  "directory, deleted on exit).", show_default=False)
+        Path | None, output_dir_option("--dir", metavar="DIR", show_default=False,
+                                       text="Keep the nodes' stores here (default: a temporary "
+                                       "directory, deleted on exit).")
     ] = None,
 ) -> None:
     """Run a three-node NATS JetStream cluster on loopback ports until Ctrl-C.
