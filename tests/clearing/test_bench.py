@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 
 from auctioneer.clearing import bench
 from auctioneer.clearing.bench_auto import AutoRun, auto_target
-from auctioneer.clearing.bench_report import print_report, target_line, write_plot
+from auctioneer.clearing.bench_report import print_report, write_plot
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.cli import app, main
 from auctioneer.measure.record import write_json
+from auctioneer.measure.target import target_line
 from auctioneer.measure.timing import environment
 
 from ..plots import is_png

@@ -12,8 +12,9 @@ import pytest
 from rich.console import Console
 
 from auctioneer.clock import bench
-from auctioneer.clock.bench_report import print_report, target_line, write_plot
+from auctioneer.clock.bench_report import print_report, write_plot
 from auctioneer.measure.record import write_json
+from auctioneer.measure.target import target_line
 
 from ..plots import is_png
 

@@ -13,11 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auctioneer.measure.record import write_json
+from auctioneer.measure.target import target_line
 from auctioneer.measure.timing import Percentiles, median_percentiles, summarize
 from auctioneer.tick import STRUCTURES, bench
 from auctioneer.tick.bench import TickBenchConfig, _adversarial_ops, run_tick_bench
 from auctioneer.tick.bench_baselines import BASELINES, HeapqBook, SortedListBook
-from auctioneer.tick.bench_report import print_report, target_line, write_plot
+from auctioneer.tick.bench_report import print_report, write_plot
 from auctioneer.tick.reference import IndexedHeap
 from auctioneer.tick.tiermap import TierMap
 

@@ -1,12 +1,7 @@
 """Show a clearing benchmark: a progress bar while it runs, then a table, target lines, a plot.
 
-Kept apart from :mod:`auctioneer.clearing.bench` so the measurements can be
-run and tested without a console, and so matplotlib is imported only to plot.
-
-Example:
-    >>> from auctioneer.clearing.bench import Target
-    >>> target_line(Target("VCG <= 3x one clearing", True, "easy 100 bids 2.10x"))
-    'PASS  VCG <= 3x one clearing: easy 100 bids 2.10x'
+The measuring is :mod:`auctioneer.clearing.bench`, apart from this for the reason
+:mod:`auctioneer.measure.benchmark` gives.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ from auctioneer.clearing.bench import (
 )
 from auctioneer.clearing.estimate import format_bytes as clearing_format_bytes
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 
 __all__ = [
     "BENCHMARK",
@@ -33,7 +28,6 @@ __all__ = [
     "auto_table",
     "print_report",
     "results_table",
-    "target_line",
     "write_plot",
 ]
 
@@ -136,19 +130,13 @@ def results_table(result: ClearingBenchResult) -> Table:
 
 def print_report(result: ClearingBenchResult, console: Console) -> None:
     """The environment line, the table, any disagreements (loudly) and the target lines."""
-    env = result.environment
-    console.print(
-        f"[bold]auctioneer bench clearing[/bold]  {env.date}  Python {env.python}  "
-        f"{env.cpu_model} ({env.cpu_count} CPUs)  {result.elapsed_s:.1f} s"
-    )
+    console.print(result.environment.header("bench clearing", f"{result.elapsed_s:.1f} s"))
     console.print(results_table(result))
     if result.auto:
         console.print(auto_table(result))
     for problem in result.disagreements:
         console.print(f"!! {problem}", style="bold red", highlight=False, soft_wrap=True)
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def auto_table(result: ClearingBenchResult) -> Table:

@@ -247,9 +247,9 @@ def clock_command(
         typer.echo(json.dumps(data, indent=2))
     else:
         from auctioneer.clock.report import print_summary
+        from auctioneer.measure.progress import wide_console
 
-        probe = Console()
-        console = probe if probe.is_terminal else Console(width=160)
+        console = wide_console(160)
         problems = print_summary(market, result, console, name)
         if outcome is not None:
             from auctioneer.clock.proxy_report import print_proxy

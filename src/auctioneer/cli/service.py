@@ -130,7 +130,7 @@ def _print(result: "LoadResult") -> None:
     from rich.table import Table
 
     from auctioneer.measure.progress import wide_console
-    from auctioneer.measure.target import target_line
+    from auctioneer.measure.target import print_targets
     from auctioneer.service.load import targets
 
     console = wide_console(120)
@@ -146,8 +146,7 @@ def _print(result: "LoadResult") -> None:
                   f"{result.orders:,}", f"{result.trades:,}", f"{lat.p50:.2f}",
                   f"{lat.p99:.2f}", f"{lat.p999:.2f}", f"{result.mean_ms:.2f}", errors)
     console.print(table)
-    for target in targets(result):
-        console.print(target_line(target))
+    print_targets(console, targets(result))
 
 
 @app.command("load")

@@ -1,12 +1,7 @@
 """Show a clock benchmark: a progress bar while it runs, then tables, target lines and a plot.
 
-Kept apart from :mod:`auctioneer.clock.bench` so the measurements can be run
-and tested without a console, and so matplotlib is imported only to plot.
-
-Example:
-    >>> from auctioneer.clock.bench import Target
-    >>> target_line(Target("paper size clears in <= 0.1 s", True, "0.004 s median"))
-    'PASS  paper size clears in <= 0.1 s: 0.004 s median'
+The measuring is :mod:`auctioneer.clock.bench`, apart from this for the reason
+:mod:`auctioneer.measure.benchmark` gives.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ from auctioneer.clock.bench import (
     run_clock_bench,
 )
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 from auctioneer.money import format_money
 
 __all__ = [
@@ -32,7 +27,6 @@ __all__ = [
     "modes_table",
     "print_report",
     "results_table",
-    "target_line",
     "welfare_table",
     "write_plot",
 ]
@@ -118,10 +112,7 @@ def welfare_table(result: ClockBenchResult) -> Table:
 def print_report(result: ClockBenchResult, console: Console) -> None:
     """The environment line, the tables and the target lines."""
     env = result.environment
-    console.print(
-        f"[bold]auctioneer bench clock[/bold]  {env.date}  Python {env.python}  numpy "
-        f"{env.numpy}  {env.cpu_model} ({env.cpu_count} CPUs)  {result.elapsed_s:.1f} s"
-    )
+    console.print(env.header("bench clock", f"numpy {env.numpy}", f"{result.elapsed_s:.1f} s"))
     console.print(results_table(result))
     if result.modes:
         console.print(modes_table(result))
@@ -133,9 +124,7 @@ def print_report(result: ClockBenchResult, console: Console) -> None:
             f"{_time(p.seconds)} against {_time(p.engine_seconds)} vectorised "
             f"({p.seconds / p.engine_seconds:,.0f}x); same prices and choices: "
             + ("[green]yes[/green]" if p.agree else "[red]NO[/red]"), highlight=False)
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def write_plot(result: ClockBenchResult, path: Path) -> None:

@@ -22,7 +22,7 @@ from auctioneer.exchange.bench import (
     run_exchange_bench,
 )
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 
 __all__ = ["BENCHMARK", "print_report", "results_table",
            "write_plot"]
@@ -61,11 +61,8 @@ def results_table(result: ExchangeBenchResult) -> Table:
 
 def print_report(result: ExchangeBenchResult, console: Console) -> None:
     """The environment line, the table and the target lines."""
-    env = result.environment
-    console.print(
-        f"[bold]auctioneer bench exchange[/bold]  {env.date}  Python {env.python}  "
-        f"{env.cpu_model} ({env.cpu_count} CPUs)  seed {result.config.seed}  "
-        f"{result.elapsed_s:.1f} s", highlight=False)
+    console.print(result.environment.header("bench exchange", f"seed {result.config.seed}",
+                                             f"{result.elapsed_s:.1f} s"), highlight=False)
     console.print(results_table(result))
     memory = result.memory
     if memory is not None:
@@ -78,9 +75,7 @@ def print_report(result: ExchangeBenchResult, console: Console) -> None:
         console.print("Journal decoding: " + ", ".join(
             f"{name} {rate:,.0f} commands/s" for name, rate in result.decode.items()),
             highlight=False)
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def write_plot(result: ExchangeBenchResult, path: Path) -> None:

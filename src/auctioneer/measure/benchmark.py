@@ -6,6 +6,10 @@ two ways a result is shown (a console report, a PNG). :func:`run_benchmark`
 does the rest the same way for every area: progress on stderr, the report on
 stdout, then the JSON (when asked) and the plot.
 
+An area keeps the measuring (``bench.py``) apart from the showing
+(``bench_report.py``, which defines its ``BENCHMARK``): the measurements run
+and are tested without a console, and matplotlib is imported only to plot.
+
 Example:
     >>> from dataclasses import dataclass
     >>> @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from auctioneer.measure.startup import (
     run_startup_bench,
     targets,
 )
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 
 __all__ = ["BENCHMARK", "print_report", "write_plot"]
 
@@ -50,8 +50,7 @@ def print_report(result: StartupResult, console: Console) -> None:
             f"{case.cpu_median:.0f}", _ratio(case, bare),
             "" if limit is None else f"<= {limit:g}")
     console.print(table)
-    for target in targets(result):
-        console.print(target_line(target))
+    print_targets(console, targets(result))
 
 
 def write_plot(result: StartupResult, path: Path) -> None:

@@ -7,9 +7,16 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["Target", "target_line"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["Target", "print_targets", "target_line"]
+
+_STYLES = {True: "green", False: "red", None: "yellow"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +32,10 @@ def target_line(target: Target) -> str:
     """``PASS``, ``MISS`` or ``SKIP``, the target, and what was measured."""
     verdict = {True: "PASS", False: "MISS", None: "SKIP"}[target.passed]
     return f"{verdict}  {target.name}: {target.detail}"
+
+
+def print_targets(console: Console, targets: Iterable[Target]) -> None:
+    """One :func:`target_line` per target, PASS green, MISS red, SKIP yellow, never folded."""
+    for target in targets:
+        console.print(target_line(target), style=_STYLES[target.passed], highlight=False,
+                      soft_wrap=True)

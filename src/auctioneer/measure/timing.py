@@ -132,6 +132,11 @@ class Environment:
     numpy: str
     auctioneer: str
 
+    def header(self, title: str, *details: str) -> str:
+        """A report's first line: ``auctioneer <title>``, when, Python, CPU, then ``details``."""
+        return "  ".join((f"[bold]auctioneer {title}[/bold]", self.date, f"Python {self.python}",
+                          f"{self.cpu_model} ({self.cpu_count} CPUs)", *details))
+
 
 def environment() -> Environment:
     """Describe this machine and interpreter now."""

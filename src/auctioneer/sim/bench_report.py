@@ -1,12 +1,7 @@
 """Show the simulator benchmark: a progress bar, the table, the target line and a plot.
 
-Kept apart from :mod:`auctioneer.sim.bench` so the measurements can be run
-and tested without a console, and so matplotlib is imported only to plot.
-
-Example:
-    >>> from auctioneer.measure.target import Target
-    >>> target_line(Target("10 s at 10 kHz in <= 10 s wall", True, "2.1 s"))
-    'PASS  10 s at 10 kHz in <= 10 s wall: 2.1 s'
+The measuring is :mod:`auctioneer.sim.bench`, apart from this for the reason
+:mod:`auctioneer.measure.benchmark` gives.
 """
 
 from __future__ import annotations
@@ -17,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 from auctioneer.sim.bench import SimBenchResult, run_sim_bench
 
 __all__ = ["BENCHMARK", "print_report", "results_table",
-           "target_line", "write_plot"]
+           "write_plot"]
 
 
 def results_table(result: SimBenchResult) -> Table:
@@ -50,16 +45,12 @@ def results_table(result: SimBenchResult) -> Table:
 
 def print_report(result: SimBenchResult, console: Console) -> None:
     """The environment line, the table, the trace check and the target line."""
-    env = result.environment
-    console.print(f"[bold]auctioneer bench sim[/bold]  {env.date}  Python {env.python}  "
-                  f"{env.cpu_model} ({env.cpu_count} CPUs)  {result.elapsed_s:.1f} s")
+    console.print(result.environment.header("bench sim", f"{result.elapsed_s:.1f} s"))
     console.print(results_table(result))
     same = "[green]yes[/green]" if result.same_trace else "[red]NO[/red]"
     console.print(f"Same trace hash from both engines (same events in the same order): {same}",
                   highlight=False)
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def write_plot(result: SimBenchResult, path: Path) -> None:

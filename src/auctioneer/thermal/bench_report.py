@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 from auctioneer.thermal.bench import (
     GPU_BUDGET_NS,
     ThermalBenchResult,
@@ -56,9 +56,7 @@ def print_report(result: ThermalBenchResult, console: Console) -> None:
     console.print(same)
     sizes = result.table_bytes
     console.print(f"coupling tables: CPU {sizes['cpu']:,} B, GPU {sizes['gpu']:,} B (uint32)")
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def _us(ns: float | None) -> str:

@@ -1,12 +1,7 @@
 """Show a tick benchmark: a progress bar while it runs, then a table, target lines and a plot.
 
-Kept apart from :mod:`auctioneer.tick.bench` so the measurements can be run
-and tested without a console, and so matplotlib is imported only to plot.
-
-Example:
-    >>> from auctioneer.tick.bench import Target
-    >>> target_line(Target("tick p99 in C <= 50 ns", True, "best TierBook 31 ns"))
-    'PASS  tick p99 in C <= 50 ns: best TierBook 31 ns'
+The measuring is :mod:`auctioneer.tick.bench`, apart from this for the reason
+:mod:`auctioneer.measure.benchmark` gives.
 """
 
 from __future__ import annotations
@@ -18,7 +13,7 @@ from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
 from auctioneer.measure.latency_plot import label_percentile_axis, plot_percentiles
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 from auctioneer.measure.timing import Percentiles
 from auctioneer.tick.bench import (
     SampledAccuracy,
@@ -32,7 +27,6 @@ __all__ = [
     "adversarial_table",
     "print_report",
     "results_table",
-    "target_line",
     "write_plot",
 ]
 
@@ -151,9 +145,7 @@ def print_report(result: TickBenchResult, console: Console) -> None:
         console.print(accuracy_table(result.accuracy))
     if result.adversarial:
         console.print(adversarial_table(result))
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def write_plot(result: TickBenchResult, path: Path) -> None:

@@ -1,12 +1,7 @@
 """Show a ring benchmark: a progress bar while it runs, then tables, ratios, targets and a plot.
 
-Kept apart from :mod:`auctioneer.tick.ring_bench` so the measurements can be run
-and tested without a console, and so matplotlib is imported only to plot.
-
-Example:
-    >>> from auctioneer.measure.target import Target
-    >>> target_line(Target("SPSC push p99 < 100 ns", True, "30.0 ns raw"))
-    'PASS  SPSC push p99 < 100 ns: 30.0 ns raw'
+The measuring is :mod:`auctioneer.tick.ring_bench`, apart from this for the reason
+:mod:`auctioneer.measure.benchmark` gives.
 """
 
 from __future__ import annotations
@@ -18,7 +13,7 @@ from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
 from auctioneer.measure.latency_plot import label_percentile_axis, plot_percentiles
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 from auctioneer.measure.timing import Percentiles
 from auctioneer.tick.ring_bench import (
     SUBMIT_TARGET_NS,
@@ -30,7 +25,6 @@ __all__ = [
     "BENCHMARK",
     "latency_table",
     "print_report",
-    "target_line",
     "throughput_table",
     "write_plot",
 ]
@@ -80,19 +74,14 @@ def throughput_table(result: RingBenchResult) -> Table:
 
 def print_report(result: RingBenchResult, console: Console) -> None:
     """The environment line, the tables, the ratios and the target lines."""
-    env = result.environment
-    console.print(
-        f"[bold]auctioneer bench ring[/bold]  {env.date}  Python {env.python}  "
-        f"{env.cpu_model} ({env.cpu_count} CPUs)  timer {result.timer_hz / 1e9:.3f} GHz  "
-        f"{result.elapsed_s:.1f} s"
-    )
+    console.print(result.environment.header("bench ring",
+                                             f"timer {result.timer_hz / 1e9:.3f} GHz",
+                                             f"{result.elapsed_s:.1f} s"))
     console.print(latency_table(result))
     console.print(throughput_table(result))
     for key, ratio in result.ratios().items():
         console.print(f"ratio  {key}: {ratio:,.2f}", highlight=False)
-    for target in result.targets:
-        style = {True: "green", False: "red", None: "yellow"}[target.passed]
-        console.print(target_line(target), style=style, highlight=False, soft_wrap=True)
+    print_targets(console, result.targets)
 
 
 def write_plot(result: RingBenchResult, path: Path) -> None:

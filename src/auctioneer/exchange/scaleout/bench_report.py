@@ -21,7 +21,7 @@ from auctioneer.exchange.scaleout.bench import (
     run_stream_bench,
 )
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.target import target_line
+from auctioneer.measure.target import print_targets
 
 __all__ = ["BENCHMARK", "print_report", "write_plot"]
 
@@ -53,8 +53,7 @@ def print_report(result: StreamBenchResult, console: Console) -> None:
                                                           result.applied_ns)):
         console.print(f"{name}, one at a time: p50 {pct.p50 / 1e6:.3f} ms, p99 "
                       f"{pct.p99 / 1e6:.3f} ms, p99.9 {pct.p999 / 1e6:.3f} ms")
-    for target in result.targets:
-        console.print(target_line(target))
+    print_targets(console, result.targets)
 
 
 def write_plot(result: StreamBenchResult, path: Path) -> None:
