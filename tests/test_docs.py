@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from tools.docs import (
     DESIGN_SPEC,
+    DOCUMENTS,
     Column,
     DocsError,
     DocSpec,
@@ -23,6 +24,7 @@ from tools.docs import (
     Table,
     Value,
     build,
+    build_documents,
     load_inputs,
     lookup,
     render_template,
@@ -193,12 +195,48 @@ def test_the_tick_benchmark_is_read_through_its_record(tmp_path: Path) -> None:
 
 
 def test_design_template_and_spec_agree() -> None:
-    """Every marker in the real template is defined, and every source it needs exists."""
+    """Every marker in the real templates is defined, and every source it needs exists."""
+    for name, _ in DOCUMENTS:
+        needed_sources((ROOT / "docs" / name).read_text(encoding="utf-8"), DESIGN_SPEC)
     template = (ROOT / "docs" / "design.template.md").read_text(encoding="utf-8")
     needed = needed_sources(template, DESIGN_SPEC)
     assert needed[0] == "bench-tick"
     assert {"bpf", "bench-ring", "bench-thermal", "incentives"} <= set(needed)
     assert "## Appendix E. Requirements traceability" in template
+
+
+def test_every_document_is_rendered_from_the_committed_set(tmp_path: Path) -> None:
+    """The committed documents are what the templates render from ``docs/design/`` now:
+    one measurement set, and no document quoting another run or edited by hand."""
+    docs = ROOT / "docs"
+    outputs = [(docs / t, tmp_path / o) for t, o in DOCUMENTS]
+    build_documents(outputs, DESIGN_SPEC, docs / "design", run=False, say=lambda _: None,
+                    root=ROOT)
+    for (_, rendered), (_, committed) in zip(outputs, DOCUMENTS, strict=True):
+        # The provenance lines name the folder as seen from the document.
+        text = rendered.read_text(encoding="utf-8").replace(
+            (docs / "design").resolve().as_posix(), "design")
+        assert text == (docs / committed).read_text(encoding="utf-8"), (
+            f"docs/{committed} is stale: run `python -m tools.docs build --render-only`")
+
+
+def test_one_measurement_set() -> None:
+    """Every source's files are in docs/design/, and no measurement sits beside it."""
+    design = ROOT / "docs" / "design"
+    for source in DESIGN_SPEC.sources:
+        for name in (source.json, source.plot):
+            assert name is None or (design / name).is_file(), (source.name, name)
+    assert sorted(p.name for p in (ROOT / "docs").glob("*.json")) == ["clearing.schema.json"]
+    assert sorted(p.name for p in (ROOT / "docs").glob("*.png")) == ["dashboard.png"]
+
+
+def test_only_runs_a_source_no_template_quotes(tmp_path: Path) -> None:
+    (tmp_path / "t.md").write_text("{{best}}")
+    _write_inputs(tmp_path / "design")
+    spec = DocSpec((*SPEC.sources, Source("quiet", ("--version",), "q.json")), SPEC.items)
+    with pytest.raises(DocsError, match=r"\(source 'quiet'\) did not write"):
+        build(tmp_path / "t.md", tmp_path / "d.md", spec, tmp_path / "design",
+              only=["quiet"], say=lambda _: None)
 
 
 def test_make_has_a_docs_target() -> None:

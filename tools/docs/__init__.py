@@ -13,8 +13,8 @@ Example:
 """
 
 from tools.docs.bpf import bpf_facts, count_instructions
-from tools.docs.build import BuildReport, build, run_sources
-from tools.docs.design import DESIGN_SPEC
+from tools.docs.build import BuildReport, build, build_documents, run_sources
+from tools.docs.design import DESIGN_SPEC, DOCUMENTS
 from tools.docs.render import (
     Column,
     DocsError,
@@ -32,6 +32,7 @@ from tools.docs.render import (
 
 __all__ = [
     "DESIGN_SPEC",
+    "DOCUMENTS",
     "BuildReport",
     "Column",
     "DocSpec",
@@ -43,6 +44,7 @@ __all__ = [
     "Value",
     "bpf_facts",
     "build",
+    "build_documents",
     "count_instructions",
     "format_value",
     "load_inputs",

@@ -1,4 +1,4 @@
-"""``python -m tools.docs``: build the design document from the project's own commands.
+"""``python -m tools.docs``: build the documents from the project's own commands.
 
 Build tooling, not part of the installed package: it reads the checkout
 (``kernel/``, ``examples/``, ``docs/``). ``make docs`` runs ``build``.
@@ -39,24 +39,30 @@ def docs_build(
         typer.Option(help="Run only these sources (comma-separated); render from all.",
                      show_default=False),
     ] = None,
-    template: Annotated[Path, typer.Option(help="The template.", dir_okay=False)] = Path(
-        "docs/design.template.md"),
-    output: Annotated[Path, output_option(text="The document to write.")] = Path(
-        "docs/design.md"),
+    template: Annotated[
+        Path | None, typer.Option(help="One template to render [default: every document in "
+                                  "tools/docs/design.py's DOCUMENTS].", dir_okay=False,
+                                  show_default=False)] = None,
+    output: Annotated[Path | None, output_option(
+        text="The document to write (with --template).", show_default=False)] = None,
     out_dir: Annotated[Path, output_dir_option(text="Where the commands write JSON and PNG.")
                        ] = Path("docs/design"),
 ) -> None:
-    """Run every command the design document quotes, then render it from their JSON.
+    """Run every command the documents quote, then render them from their JSON.
 
     Fails, naming the command or the file, when a command fails or an input
-    is missing: the document never keeps a stale number silently.
+    is missing: a document never keeps a stale number silently.
     """
-    from tools.docs import DESIGN_SPEC, DocsError, build
+    from tools.docs import DESIGN_SPEC, DOCUMENTS, DocsError, build_documents
 
+    if (template is None) != (output is None):
+        raise _fail(DocsError("--template and --output go together"))
+    documents = ([(Path("docs") / t, Path("docs") / o) for t, o in DOCUMENTS]
+                 if template is None or output is None else [(template, output)])
     chosen = None if only is None else [s.strip() for s in only.split(",") if s.strip()]
     try:
-        build(template, output, DESIGN_SPEC, out_dir, run=not render_only, only=chosen,
-              say=lambda line: typer.echo(line, err=True))
+        build_documents(documents, DESIGN_SPEC, out_dir, run=not render_only, only=chosen,
+                        say=lambda line: typer.echo(line, err=True))
     except DocsError as exc:
         raise _fail(exc) from None
 

@@ -18,7 +18,7 @@ from typing import Any
 from auctioneer.tick.bench_record import TickBenchRecord
 from tools.docs.render import Column, DocSpec, Figure, Source, SourceTable, Table, Value
 
-__all__ = ["DESIGN_SPEC"]
+__all__ = ["DESIGN_SPEC", "DOCUMENTS"]
 
 
 def _ns(value: Any) -> str:
@@ -105,6 +105,17 @@ SOURCES = (
                              f"{{dir}}/sim-{name}"),
              f"sim-{name}/metrics.json", f"sim-{name}/temperatures.png",
              "the whole scenario file, its own seed") for name in _SCENARIOS),
+    # Quoted by hand in docs/clearing.md, docs/exchange.md and docs/scale-out.md (no template
+    # places them, so `make docs` leaves them as they are): regenerate one with
+    # `python -m tools.docs build --only NAME` and update its note in the same change.
+    Source("bench-clearing", ("bench", "clearing", "--json", "{json}", "--plot", "{plot}"),
+           "bench-clearing.json", "bench-clearing.png", "the defaults"),
+    Source("bench-exchange", ("bench", "exchange", "--json", "{json}", "--plot", "{plot}"),
+           "bench-exchange.json", "bench-exchange.png",
+           "the defaults: 200,000 orders, median of 3 runs, all four engines"),
+    Source("bench-stream", ("bench", "stream", "--json", "{json}", "--plot", "{plot}"),
+           "bench-stream.json", "bench-stream.png",
+           "the defaults: 20,000 orders, 2 partitions, a local nats-server"),
     Source("incentives", ("experiment", "incentives", "--tick-bench",
                           "{dir}/bench-tick.json", "--json", "{json}", "--plot", "{plot}"),
            "incentives.json", "incentives.png",
@@ -467,3 +478,9 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
 
 DESIGN_SPEC = DocSpec(sources=SOURCES, items=ITEMS)
 """Everything ``docs/design.template.md`` may place."""
+
+DOCUMENTS = tuple((f"{name}.template.md", f"{name}.md")
+                  for name in ("design", "tick", "ring", "sim", "thermal", "incentives"))
+"""The documents ``make docs`` renders from this spec, as (template, output) in ``docs/``:
+the design document and the area notes whose measurements it quotes. One run of each
+source feeds them all, so no two documents quote different runs."""
