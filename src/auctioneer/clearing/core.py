@@ -1,4 +1,12 @@
-"""Core-selecting payments: the least total payment no coalition can block (Day & Raghavan 2007).
+"""Core-selecting payments: the least total no coalition can block, closest to VCG.
+
+Day & Raghavan (2007) find the least total payment in the core; Day &
+Cramton (2012, "Quadratic core-selecting payment rules for combinatorial
+auctions", Operations Research 60(3)) pick, among the payment vectors of
+that least total, the one closest to the VCG payments in Euclidean
+distance, which is unique (a strictly convex objective over a convex set)
+and spreads the core's extra charge over the winners in proportion to
+nothing but how far the core forces each above VCG.
 
 VCG payments can be so low that the seller and some losing bidders would
 rather deal among themselves. The **core** rules that out. With winners
@@ -20,19 +28,25 @@ determination in which every winner's bids are lowered by its surplus
 (``C``) and the value of its allocation give the constraint
 ``sum over W \\ C of p_j >= w_K - sum over C of v_j``. Add it, re-solve the
 linear program *minimise sum p subject to the constraints found and
-VCG <= p <= v* (HiGHS), round up to integer micro-units (and repair any
-constraint the rounding left short), and repeat. When ``z <= sum p`` no
-coalition blocks: the payments are in the core, at the least total the
-constraints allow. Each step is exact in integers but the LP; a separation
-stopped by a time limit that has not found a violation leaves the result
-uncertified (``stats["core_certified"] == 0``).
+VCG <= p <= v* (HiGHS) for the least total ``m``, then the quadratic program
+*minimise sum (p - VCG)**2 subject to the same and sum p <= m* (HiGHS's QP
+solver) for the tie-break, round to integer micro-units (and repair any
+constraint the rounding left short), and separate again at that point. When
+``z <= sum p`` no coalition blocks: the payments are in the core; since the
+constraints found relax the core, ``m`` is at most the core's least total,
+so they are at it, and the point is the closest to VCG of all such points
+(Day & Cramton's rule), to within the rounding to micro-units. Each step is
+exact in integers but the two programs; a separation stopped by a time
+limit that has not found a violation leaves the result uncertified
+(``stats["core_certified"] == 0``).
 
 :func:`blocking_coalition` is the independent check: it enumerates every
 coalition of losers and a subset of the winners, solves each coalition's own
 winner determination, and tests the inequality directly.
 
-Example (two items; a and b want one each, c wants both; VCG charges the
-winners nothing, which c would block):
+Example (two items; a and b want one each, c wants both; VCG charges a and
+b 4 each, which c would block; any split of 10 with each at least 4 is a
+least core point, and the closest to VCG splits it evenly):
     >>> from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
     >>> auction = Auction((Resource("x", 1), Resource("y", 1)), (
     ...     Bid("a", (Bundle((1, 0), 6),)), Bid("b", (Bundle((0, 1), 6),)),
@@ -41,8 +55,8 @@ winners nothing, which c would block):
     >>> vcg_payments(auction).payments
     (4, 4, 0)
     >>> result = core_payments(auction)
-    >>> sum(result.payments), result.stats["core_certified"]
-    (10, 1)
+    >>> result.payments, result.stats["core_certified"]
+    ((5, 5, 0), 1)
     >>> blocking_coalition(auction, result) is None
     True
 """
@@ -90,38 +104,79 @@ class CorePoint:
     seconds: float
 
 
-def _lowest_payments(winners: Sequence[int], values: Mapping[int, int],
-                     floors: Mapping[int, int], rows: Sequence[tuple[frozenset[int], int]]
-                     ) -> dict[int, int]:
-    """min sum p s.t. rows (sum over W minus C of p >= rhs), floors <= p <= values; integers."""
+def _program(winners: Sequence[int], values: Mapping[int, int], floors: Mapping[int, int],
+             rows: Sequence[tuple[frozenset[int], int]], total: float | None) -> list[float]:
+    """The core program over the rows found, in VCG-relative units; returns ``p - floors``.
+
+    ``total`` None: the LP ``min sum p``. Otherwise the QP ``min sum (p_j - floor_j)**2``
+    with ``sum p <= total``: the point of least total closest to VCG (Day & Cramton
+    2012). Each payment becomes ``d_j = (p_j - floor_j) / scale`` with ``scale`` the
+    most any row asks above VCG, so the rows' bounds are at most 1 whatever the
+    currency's size (HiGHS's QP solver misjudged a row bound of 6e-5 as met at 0).
+    """
     n = len(winners)
-    if not rows:
-        return {j: floors[j] for j in winners}
     position = {j: i for i, j in enumerate(winners)}
+    outsides = [[i for j, i in position.items() if j not in coalition] for coalition, _ in rows]
+    needs = [rhs - sum(floors[winners[i]] for i in outside)
+             for (_, rhs), outside in zip(rows, outsides, strict=True)]
+    scale = float(max([1, *needs]))
     h = _highs()
     starts: list[int] = []
     index: list[int] = []
-    for coalition, _ in rows:
+    lower: list[float] = []
+    for outside, need in zip(outsides, needs, strict=True):
         starts.append(len(index))
-        index.extend(i for j, i in position.items() if j not in coalition)
+        index.extend(outside)
+        lower.append(need / scale)
+    upper = [highspy.kHighsInf] * len(rows)
+    if total is not None:
+        starts.append(len(index))
+        index.extend(range(n))
+        lower.append(-highspy.kHighsInf)
+        upper.append((total - sum(floors[j] for j in winners)) / scale + 1e-9 * n)
     h.passModel(
-        n, len(rows), len(index), int(highspy.MatrixFormat.kRowwise),
-        int(highspy.ObjSense.kMinimize), 0.0, np.ones(n),
-        np.asarray([floors[j] for j in winners], dtype=np.float64),
-        np.asarray([values[j] for j in winners], dtype=np.float64),
-        np.asarray([rhs for _, rhs in rows], dtype=np.float64),
-        np.full(len(rows), highspy.kHighsInf),
+        n, len(lower), len(index), int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize), 0.0,
+        np.ones(n) if total is None else np.zeros(n), np.zeros(n),
+        np.asarray([(values[j] - floors[j]) / scale for j in winners], dtype=np.float64),
+        np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64),
         np.asarray(starts, dtype=np.int64), np.asarray(index, dtype=np.int64),
         np.ones(len(index)), np.zeros(n, dtype=np.int64),
     )
+    if total is not None:
+        h.passHessian(n, n, int(highspy.HessianFormat.kTriangular),
+                      np.arange(n + 1, dtype=np.int32), np.arange(n, dtype=np.int32),
+                      np.full(n, 2.0))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise ArithmeticError(f"the core LP ended {h.modelStatusToString(h.getModelStatus())}; "
-                              "pay-as-bid always satisfies it, so this is a numerical failure")
-    x = h.getSolution().col_value
-    # Round up to whole micro-units (a ">=" row stays satisfied), forgiving float noise.
-    pay = {j: min(values[j], max(floors[j], math.ceil(x[position[j]] - 1e-6)))
-           for j in winners}
+        raise ArithmeticError(f"the core program ended "
+                              f"{h.modelStatusToString(h.getModelStatus())}; pay-as-bid always "
+                              "satisfies it, so this is a numerical failure")
+    return [x * scale for x in h.getSolution().col_value]
+
+
+def _lowest_payments(winners: Sequence[int], values: Mapping[int, int],
+                     floors: Mapping[int, int], rows: Sequence[tuple[frozenset[int], int]]
+                     ) -> dict[int, int]:
+    """The least total over the rows, then its point closest to VCG; whole micro-units.
+
+    min sum p s.t. rows (sum over W minus C of p >= rhs), floors <= p <= values (the LP),
+    then min sum (p - floors)**2 at that total (the QP). Rounded to whole micro-units
+    adding up to the least total (largest remainders), then any row the rounding left
+    short is repaired exactly.
+    """
+    if not rows:
+        return {j: floors[j] for j in winners}
+    least = sum(floors[j] for j in winners) + sum(_program(winners, values, floors, rows, None))
+    closest = [max(0.0, d) for d in _program(winners, values, floors, rows, least)]
+    # Largest remainders: whole micro-units adding up to the least total, rounded up.
+    pay = {j: floors[j] + math.floor(d) for j, d in zip(winners, closest, strict=True)}
+    units = math.ceil(least - 1e-6) - sum(pay.values())
+    by_remainder = sorted(zip(winners, closest, strict=True), key=lambda jd: jd[1] % 1,
+                          reverse=True)
+    for j, _ in by_remainder[:max(0, units)]:
+        pay[j] += 1
+    pay = {j: min(values[j], p) for j, p in pay.items()}
     for coalition, rhs in rows:  # repair what rounding left short, exactly
         short = rhs - sum(p for j, p in pay.items() if j not in coalition)
         for j in winners:
