@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auctioneer.clearing.estimate import format_bytes
 from auctioneer.tick.bench_record import TickBenchRecord
 from tools.docs.render import Column, DocSpec, Figure, Source, SourceTable, Table, Value
 
@@ -65,6 +66,32 @@ def _yes(value: Any) -> str:
     return "yes" if value else "no"
 
 
+def _ms(seconds: Any) -> str:
+    ms = 1000 * float(seconds)
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.3g}"
+
+
+def _solve_time(seconds: Any) -> str:
+    return "–" if seconds is None else f"{_ms(seconds)} ms"
+
+
+def _solve_ms(run: Any) -> str:
+    """One method's cell: median ms and repeats, or why there is none (as the bench prints)."""
+    if run is None:
+        return "–"
+    if run["status"] in ("skipped", "too-large"):
+        return str(run["status"])
+    if run["status"] == "time-limit":
+        return "time limit"
+    ms = _ms(run["median_s"])
+    return f"{ms} ({run['repeats']})" if run["status"] == "optimal" else f"{run['status']} {ms}"
+
+
+def _binary_bytes(value: Any) -> str:
+    return "–" if value is None else format_bytes(int(value))
+
+
+_CLEARING_METHODS = (("dp", "DP"), ("milp", "MILP"), ("bnb", "B&B"))
 _LEFT = "left"
 _TARGET_COLUMNS = (
     Column("target", "name", align=_LEFT),
@@ -105,11 +132,12 @@ SOURCES = (
                              f"{{dir}}/sim-{name}"),
              f"sim-{name}/metrics.json", f"sim-{name}/temperatures.png",
              "the whole scenario file, its own seed") for name in _SCENARIOS),
-    # Quoted by hand in docs/clearing.md, docs/exchange.md and docs/scale-out.md (no template
-    # places them, so `make docs` leaves them as they are): regenerate one with
-    # `python -m tools.docs build --only NAME` and update its note in the same change.
     Source("bench-clearing", ("bench", "clearing", "--json", "{json}", "--plot", "{plot}"),
-           "bench-clearing.json", "bench-clearing.png", "the defaults"),
+           "bench-clearing.json", "bench-clearing.png",
+           "the defaults: one seeded instance per size, 5 repeats, 5 s limit per solve"),
+    # Quoted by hand in docs/exchange.md and docs/scale-out.md (no template places them,
+    # so `make docs` leaves them as they are): regenerate one with
+    # `python -m tools.docs build --only NAME` and update its note in the same change.
     Source("bench-exchange", ("bench", "exchange", "--json", "{json}", "--plot", "{plot}"),
            "bench-exchange.json", "bench-exchange.png",
            "the defaults: 200,000 orders, median of 3 runs, all four engines"),
@@ -347,6 +375,33 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
     Value("hot-feeders", "sim-gpu-hot", "feeder_share_gpu_full", _pct),
     Figure("sim-closed-plot", "sim-thermal-closed",
            "Temperatures in the thermal-closed scenario: the die reaches its 85 °C target"),
+    # -- combinatorial clearing
+    Table("clearing-results", "bench-clearing", "results", (
+        Column("series", "series", align=_LEFT),
+        Column("bids", "bids"),
+        *(Column(f"{label} ms", f"methods.{method}", _solve_ms)
+          for method, label in _CLEARING_METHODS),
+        Column("optimum", "optimum_micros", _money),
+        Column("exact", "agree", _yes),
+        Column("VCG / DP", "vcg.median_ratio", "{:.2f}×"),
+        *(Column(f"peak {label}", f"methods.{method}.peak_bytes", _binary_bytes)
+          for method, label in _CLEARING_METHODS),
+    ), caption="Median solve time in ms (timed repeats in brackets), one seeded instance per "
+       "size; easy = uncorrelated, hard = strongly correlated prices; 2 resources of capacity "
+       "100, 3r = 3; VCG / DP = all VCG payments, clearing included, over one DP clearing; "
+       "peak = tracemalloc peak of one solve (HiGHS's C++ memory unseen)"),
+    Table("clearing-targets", "bench-clearing", "targets", _TARGET_COLUMNS),
+    Figure("clearing-plot", "bench-clearing", "Clearing time and memory against bids"),
+    *(Value(f"clearing-{method}-{series.replace(' ', '')}-{bids}", "bench-clearing",
+            f"results[series={series},bids={bids}].methods.{method}.median_s", _solve_time)
+      for method, _ in _CLEARING_METHODS for series in ("easy", "hard", "easy 3r", "hard 3r")
+      for bids in (50, 100, 200) if not (bids == 200 and "3r" in series)),
+    Value("clearing-vcg-easy-100", "bench-clearing",
+          "results[series=easy,bids=100].vcg.median_ratio", "{:.2f}×"),
+    Value("clearing-vcg-hard-100", "bench-clearing",
+          "results[series=hard,bids=100].vcg.median_ratio", "{:.2f}×"),
+    Value("clearing-dp-peak-easy3r-100", "bench-clearing",
+          "results[series=easy 3r,bids=100].methods.dp.peak_bytes", _binary_bytes),
     Table("sim-engine", "bench-sim", "rows", (
         Column("engine", "engine", align=_LEFT),
         Column("workload", "workload", align=_LEFT),
@@ -480,7 +535,8 @@ DESIGN_SPEC = DocSpec(sources=SOURCES, items=ITEMS)
 """Everything ``docs/design.template.md`` may place."""
 
 DOCUMENTS = tuple((f"{name}.template.md", f"{name}.md")
-                  for name in ("design", "tick", "ring", "sim", "thermal", "incentives"))
+                  for name in ("design", "tick", "ring", "sim", "thermal", "incentives",
+                               "clearing"))
 """The documents ``make docs`` renders from this spec, as (template, output) in ``docs/``:
 the design document and the area notes whose measurements it quotes. One run of each
 source feeds them all, so no two documents quote different runs."""
