@@ -3,10 +3,6 @@
 ``serve --nats`` (stateless API processes) lives with ``serve`` in
 :mod:`auctioneer.cli.service`. docs/scale-out.md shows a session by hand.
 Heavy imports happen inside the commands.
-
-Example:
-    >>> replicas_for("nats://a:1,nats://b:2,nats://c:3"), replicas_for("nats://a:1")
-    (3, 1)
 """
 
 import os
@@ -19,18 +15,13 @@ import typer
 from auctioneer.cli.app import app
 from auctioneer.cli.options import bad, float_in, int_in, output_dir_option
 
-__all__ = ["ClusterUrlOption", "cluster_command", "engine_command", "replicas_for"]
+__all__ = ["ClusterUrlOption", "cluster_command", "engine_command"]
 
 ClusterUrlOption = Annotated[
     str, typer.Option("--nats", metavar="URL[,URL...]",
                       help="The NATS cluster's servers (any one answering is enough).")
 ]
 _DEFAULT_URL = "nats://127.0.0.1:4222"
-
-
-def replicas_for(url: str) -> int:
-    """R3 streams on a cluster of three or more servers, R1 on fewer."""
-    return 3 if len([u for u in url.split(",") if u.strip()]) >= 3 else 1
 
 
 @app.command("engine")
@@ -65,7 +56,6 @@ def engine_command(
     name = node or f"{socket.gethostname()}-{os.getpid()}"
     if not name.replace("-", "").replace("_", "").isalnum():
         raise bad("--node", f"{name!r} must be letters, digits, '-' or '_'")
-    replicas = replicas_for(nats_url)
     pmap = None
     if partitions is not None:
         from auctioneer.cli.stream import partition_map
@@ -75,15 +65,13 @@ def engine_command(
     import asyncio
     import signal
 
+    from auctioneer.exchange.scaleout.cluster import replicas_for
     from auctioneer.exchange.scaleout.eventlog import EventSpec
     from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig
     from auctioneer.exchange.scaleout.node import NatsConnectError, connect
-    from auctioneer.exchange.scaleout.stream import (
-        PartitionMapMismatch,
-        StreamSpec,
-        ensure_stream,
-    )
+    from auctioneer.exchange.scaleout.stream import PartitionMapMismatch, StreamSpec
 
+    replicas = replicas_for(nats_url)
     config = EngineConfig(p, name, StreamSpec(replicas=replicas), EventSpec(replicas=replicas),
                           lease_ttl_s=ttl)
 
@@ -94,10 +82,7 @@ def engine_command(
             loop.add_signal_handler(sig, stop.set)
         nc = await connect(nats_url)
         try:
-            js = nc.jetstream()
-            if pmap is not None:
-                await ensure_stream(js, config.commands, pmap.describe())
-            engine = await ClusterEngine.open(js, config)
+            engine = await ClusterEngine.open(nc.jetstream(), config, pmap)
             if p >= engine.partitions.count:
                 raise bad("--partition", f"{p} is out of range: the cluster has "
                           f"{engine.partitions.count} partitions")
@@ -111,6 +96,8 @@ def engine_command(
         raise bad("--nats", f"{nats_url!r}: {exc}") from None
     except PartitionMapMismatch as exc:
         raise bad("--partitions", str(exc)) from None
+    except TimeoutError as exc:
+        raise bad("--nats", str(exc)) from None
     typer.echo(line)
 
 

@@ -23,11 +23,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption, float_in, int_in, one_of, output_dir_option, parsed
+from auctioneer.cli.options import (
+    JsonOption,
+    bad,
+    float_in,
+    int_in,
+    one_of,
+    output_dir_option,
+    parsed,
+)
 
 if TYPE_CHECKING:
     from auctioneer.exchange.journal import FsyncPolicy
     from auctioneer.service.load import LoadResult
+    from auctioneer.service.settings import ClusterSettings
 
 __all__ = ["load_command", "parse_fsync", "serve_command"]
 
@@ -83,8 +92,32 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option(help="uvicorn's log level: critical, error, warning, info.")
     ] = "warning",
+    nats_url: Annotated[
+        str | None, typer.Option("--nats", metavar="URL[,URL...]",
+                                 help="Serve as a stateless API process of this NATS "
+                                 "cluster's partition engines (docs/scale-out.md).",
+                                 show_default=False)
+    ] = None,
+    partitions: Annotated[
+        str | None, typer.Option(metavar="INT", help="With --nats: the partition count "
+                                 "expected (recorded if the cluster has no map yet).",
+                                 show_default=False)
+    ] = None,
+    assign: Annotated[
+        str, typer.Option(metavar="REGION=P,...", help="With --partitions: regions pinned.")
+    ] = "",
+    apply_timeout: Annotated[
+        str, typer.Option(metavar="SECONDS", help="With --nats: answer 503 when the "
+                          "partition's leader has not applied a command within this long.")
+    ] = "10",
 ) -> None:
-    """Serve the exchange over HTTP: the API, the event stream and the dashboard."""
+    """Serve the exchange over HTTP: the API, the event stream and the dashboard.
+
+    With --nats, a stateless API process instead: commands go to the
+    cluster's command stream and are answered from the partition leaders'
+    event log (no journal, no dashboard; only the key secret in --data-dir,
+    shared by every API process of the cluster).
+    """
     import uvicorn
 
     from auctioneer.service.main import create_app
@@ -93,6 +126,12 @@ def serve_command(
     from auctioneer.service.store import check_database
 
     port_number = int_in(port, "--port", 0, 65535)
+    if nats_url is not None:
+        _serve_cluster(nats_url, host, port_number, data_dir, partitions, assign,
+                       float_in(apply_timeout, "--apply-timeout", 0.0, 3600.0, low_open=True),
+                       one_of(log_level, "--log-level", ("critical", "error", "warning",
+                                                         "info")))
+        return
     if db is not None:
         parsed(check_database, db, "--db")
     settings = Settings(
@@ -124,6 +163,49 @@ def serve_command(
                            access_log=False, timeout_graceful_shutdown=5,
                            loop="uvloop" if _installed("uvloop") else "asyncio")
     Server(config).run()
+
+
+def _serve_cluster(nats_url: str, host: str, port: int, data_dir: Path,
+                   partitions: str | None, assign: str, apply_timeout_s: float,
+                   level: str) -> None:
+    import uvicorn
+
+    from auctioneer.cli.stream import partition_map
+    from auctioneer.service.cluster_app import create_cluster_app
+    from auctioneer.service.protocols import default_parser, server_config
+    from auctioneer.service.settings import ClusterSettings
+
+    expected = None if partitions is None else partition_map(partitions, assign).describe()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = ClusterSettings(data_dir=data_dir, nats=nats_url, host=host, port=port,
+                               partitions=expected, apply_timeout_s=apply_timeout_s)
+    _preflight(settings)
+    typer.echo(f"auctioneer exchange (stateless, cluster {nats_url}) at {settings.url}/  "
+               f"(API docs {settings.url}/docs); admin key in {data_dir / 'admin.key'}")
+    app = create_cluster_app(settings)
+    config = server_config(app, settings, default_parser(), log_level=level,
+                           access_log=False, timeout_graceful_shutdown=5,
+                           loop="uvloop" if _installed("uvloop") else "asyncio")
+    uvicorn.Server(config).run()
+
+
+def _preflight(settings: "ClusterSettings") -> None:
+    """Connect once before serving, so a wrong --nats or map is a usage error (exit 2)."""
+    import asyncio
+
+    from auctioneer.exchange.scaleout.node import NatsConnectError
+    from auctioneer.exchange.scaleout.stream import PartitionMapMismatch
+    from auctioneer.service.cluster_app import open_gateway
+
+    async def check() -> None:
+        await (await open_gateway(settings)).close()
+
+    try:
+        asyncio.run(check())
+    except NatsConnectError as exc:
+        raise bad("--nats", f"{settings.nats!r}: {exc}") from None
+    except PartitionMapMismatch as exc:
+        raise bad("--partitions", str(exc)) from None
 
 
 def _print(result: "LoadResult") -> None:

@@ -27,7 +27,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from auctioneer.service.errors import error_body
-from auctioneer.service.settings import Settings
+from auctioneer.service.settings import ClusterSettings, Settings
 
 __all__ = ["PARSERS", "Parser", "default_parser", "protocol", "server_config"]
 
@@ -102,7 +102,7 @@ def protocol(parser: Parser, max_head: int) -> type[asyncio.Protocol]:
     return type(name, (base,), {"max_head": max_head, "__doc__": base.__doc__})
 
 
-def server_config(app: Any, settings: Settings, parser: Parser,
+def server_config(app: Any, settings: Settings | ClusterSettings, parser: Parser,
                   **options: Any) -> uvicorn.Config:
     """A uvicorn config serving ``app`` at the settings' address with ``parser``, bounded."""
     return uvicorn.Config(app, host=settings.host, port=settings.port,

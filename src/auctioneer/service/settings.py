@@ -19,7 +19,7 @@ from pathlib import Path
 
 from auctioneer.exchange.journal import FsyncPolicy
 
-__all__ = ["Settings"]
+__all__ = ["ClusterSettings", "Settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +62,32 @@ class Settings:
     @property
     def url(self) -> str:
         """The address the service answers on (and the dashboard's)."""
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    """A stateless API process of ``serve --nats``: where it listens, the cluster, its waits.
+
+    ``data_dir`` holds only the API-key secret (and ``admin.key``): every API
+    process of one cluster must share the secret. ``partitions``, when given,
+    is the map this process expects (``describe()`` text); it refuses to start
+    when the cluster's differs. A command not stored within ``ack_timeout_s``
+    or not applied within ``apply_timeout_s`` is answered 503.
+    """
+
+    data_dir: Path
+    nats: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    partitions: str | None = None
+    ack_timeout_s: float = 2.0
+    apply_timeout_s: float = 10.0
+    max_body: int = 1 << 20
+    max_head: int = 32 << 10
+    max_headers: int = 100
+
+    @property
+    def url(self) -> str:
+        """The address the service answers on."""
         return f"http://{self.host}:{self.port}"

@@ -4,31 +4,34 @@ Each node is a :class:`~auctioneer.exchange.scaleout.server.LocalNats` with a
 fixed client port, a cluster port and routes to the other two; JetStream
 then keeps R3 streams (and KV buckets, which are streams) on all three and
 acknowledges a write once two of them stored it. :meth:`LocalCluster.start`
-returns once every node has seen a JetStream metadata leader, so streams can
-be created at once. ``make cluster`` (``auctioneer cluster``) runs one in
-the foreground.
+returns once every node's monitoring endpoint (``/jsz``) names a JetStream
+metadata leader and all three peers, so streams can be created at once.
+``make cluster`` (``auctioneer cluster``) runs one in the foreground.
 
 Example:
     >>> urls(["nats://127.0.0.1:1", "nats://127.0.0.1:2"])
     'nats://127.0.0.1:1,nats://127.0.0.1:2'
+    >>> replicas_for("nats://a:1,nats://b:2,nats://c:3"), replicas_for("nats://a:1")
+    (3, 1)
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Sequence
+import urllib.request
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from auctioneer.exchange.scaleout.server import LocalNats, NatsServerError, find_nats_server
 
-__all__ = ["CLUSTER_NAME", "LocalCluster", "free_ports", "urls"]
+__all__ = ["CLUSTER_NAME", "LocalCluster", "free_ports", "replicas_for", "urls"]
 
 CLUSTER_NAME = "auctioneer"
-_LEADER_SEEN = (b"JetStream cluster new metadata leader", b"new JetStream cluster metadata leader")
 
 
 def free_ports(count: int) -> list[int]:
@@ -41,6 +44,11 @@ def free_ports(count: int) -> list[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def replicas_for(url: str) -> int:
+    """Streams' replication for a ``--nats`` value: R3 on three or more servers, else R1."""
+    return 3 if len([u for u in url.split(",") if u.strip()]) >= 3 else 1
 
 
 def urls(addresses: Sequence[str]) -> str:
@@ -64,12 +72,12 @@ class LocalCluster:
         self._temporary = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="auctioneer-cluster-"))
         self.ready_timeout_s = ready_timeout_s
-        ports = free_ports(2 * size)
-        clients, routes = ports[:size], ports[size:]
+        ports = free_ports(3 * size)
+        clients, routes, self._monitors = ports[:size], ports[size:2 * size], ports[2 * size:]
         self.nodes: list[LocalNats] = []
         for i in range(size):
             others = ",".join(f"nats://127.0.0.1:{p}" for j, p in enumerate(routes) if j != i)
-            args = ["-n", f"n{i}", "--cluster_name", CLUSTER_NAME,
+            args = ["-n", f"n{i}", "--cluster_name", CLUSTER_NAME, "-m", str(self._monitors[i]),
                     "--cluster", f"nats://127.0.0.1:{routes[i]}", "--routes", others]
             self.nodes.append(LocalNats(found, port=clients[i], store=self.root / f"n{i}",
                                         extra_args=args, ready_timeout_s=ready_timeout_s))
@@ -85,10 +93,17 @@ class LocalCluster:
         return urls(self.urls)
 
     def start(self) -> LocalCluster:
-        """Start every node; wait until each has seen a JetStream metadata leader."""
-        for node in self.nodes:
-            node.start()
-        self._wait_for_leader(self.nodes)
+        """Start every node; wait until each knows the JetStream metadata leader and all peers.
+
+        NatsServerError (every node stopped again) when that takes longer than the timeout.
+        """
+        try:
+            for node in self.nodes:
+                node.start()
+            self._wait_for_leader(range(len(self.nodes)))
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def kill(self, i: int) -> None:
@@ -98,17 +113,27 @@ class LocalCluster:
     def restart(self, i: int) -> None:
         """Start node ``i`` again on its ports and store; wait until it rejoined."""
         self.nodes[i].start()
-        self._wait_for_leader([self.nodes[i]])
+        self._wait_for_leader([i])
 
-    def _wait_for_leader(self, nodes: Sequence[LocalNats]) -> None:
+    def _ready(self, i: int) -> bool:
+        """Node ``i``'s monitoring endpoint names a metadata leader and every peer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self._monitors[i]}/jsz",
+                                        timeout=1.0) as answer:
+                meta = json.load(answer).get("meta_cluster") or {}
+        except (OSError, ValueError):
+            return False
+        return bool(meta.get("leader")) and meta.get("cluster_size") == len(self.nodes)
+
+    def _wait_for_leader(self, nodes: Iterable[int]) -> None:
         deadline = time.monotonic() + self.ready_timeout_s
         waiting = list(nodes)
         while waiting and time.monotonic() < deadline:
-            waiting = [n for n in waiting
-                       if not any(s in n.log_bytes() for s in _LEADER_SEEN)]
+            waiting = [i for i in waiting if not self._ready(i)]
             time.sleep(0.05)
         if waiting:
-            tails = "; ".join(n.log_bytes()[-400:].decode(errors="replace") for n in waiting)
+            tails = "; ".join(self.nodes[i].log_bytes()[-400:].decode(errors="replace")
+                              for i in waiting)
             raise NatsServerError(f"no JetStream metadata leader within "
                                   f"{self.ready_timeout_s:g} s: {tails}")
 

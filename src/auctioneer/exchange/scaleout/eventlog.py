@@ -154,25 +154,27 @@ class Projection:
     log_seq: int = 0
     applied: int = 0
 
-    def apply_batch(self, message: StreamMessage) -> list[tuple[Entry, list[Event]]]:
-        """Apply a batch's new entries (O(their matching work)); each with its events.
+    def apply_batch(self, message: StreamMessage
+                    ) -> list[tuple[Entry, Command | None, list[Event]]]:
+        """Apply a batch's new entries (O(their matching work)); each with its decoded
+        command (None when undecodable) and events.
 
         Divergence when this exchange's events for a command differ from the batch's.
         """
-        out = []
+        out: list[tuple[Entry, Command | None, list[Event]]] = []
         for entry in decode_batch(message.data):
             if entry.seq <= self.seq:
                 continue
+            command = None if entry.command is None else decode_command(entry.command)
             events: list[Event] = []
-            if entry.command is not None:
-                events = apply_routed(self.exchange, self.partitions, self.partition,
-                                      decode_command(entry.command))
+            if command is not None:
+                events = apply_routed(self.exchange, self.partitions, self.partition, command)
                 mine = orjson.dumps([encode_event(e) for e in events])
                 if mine != orjson.dumps(entry.events):
                     raise Divergence(f"partition {self.partition}: command {entry.seq} gave "
                                      f"{mine!r} here, {entry.events!r} on the leader")
                 self.applied += 1
             self.seq = entry.seq
-            out.append((entry, events))
+            out.append((entry, command, events))
         self.log_seq = message.seq
         return out

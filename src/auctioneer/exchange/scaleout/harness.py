@@ -28,6 +28,7 @@ from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
 from auctioneer.exchange.codec import decode_command
+from auctioneer.exchange.commands import MarketOrder, PlaceOrder
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.scaleout.eventlog import (
     Entry,
@@ -81,13 +82,19 @@ async def _keys(kv: KeyValue) -> list[str]:
 
 async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str,
                    poll_s: float = 0.05) -> None:
-    """Await ``check()`` until true; TimeoutError naming ``what`` after ``timeout_s``."""
+    """Await ``check()`` until true; TimeoutError naming ``what`` (and the last error the check
+    raised: a cluster recovering from a fault answers some requests late) after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
     while True:
-        if await check():
-            return
+        try:
+            if await check():
+                return
+        except Exception as exc:  # not answered yet: try again until the deadline
+            last = exc
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what}: not within {timeout_s:g} s")
+            cause = "" if last is None else f" (last error: {type(last).__name__}: {last})"
+            raise TimeoutError(f"{what}: not within {timeout_s:g} s{cause}")
         await asyncio.sleep(poll_s)
 
 
@@ -130,7 +137,8 @@ async def audit(js: JetStreamContext, partition: int, partitions: PartitionMap,
     Checks: command sequences strictly rise (none applied twice); the log
     covers every command the partition's subject holds (none lost); the
     state rebuilt from the log reproduces every batch's events and passes
-    the exchange's full invariant check; no trade id appears twice.
+    the exchange's full invariant check (money and capacity conserved); no
+    trade id appears twice and no order fills beyond its quantity.
     """
     entries = await read_log(js, partition, events)
     seqs = tuple(e.seq for e in entries)
@@ -147,8 +155,17 @@ async def audit(js: JetStreamContext, partition: int, partitions: PartitionMap,
                      if ev["type"] == "traded")
     assert not [t for t, n in trades.items() if n > 1], f"partition {partition}: a trade twice"
     orders: Counter[str] = Counter()
+    quantity: dict[str, int] = {}
+    filled: Counter[str] = Counter()
     for entry in entries:
-        if entry.command is not None and entry.command["type"] in ("place_order",
-                                                                   "market_order"):
-            orders[decode_command(entry.command).order_id] += 1  # type: ignore[union-attr]
+        command = None if entry.command is None else decode_command(entry.command)
+        if isinstance(command, PlaceOrder | MarketOrder):
+            orders[command.order_id] += 1
+            quantity.setdefault(command.order_id, command.quantity or 0)
+        for ev in entry.events:
+            if ev["type"] == "traded":
+                filled[ev["buy_order"]] += ev["quantity"]
+                filled[ev["sell_order"]] += ev["quantity"]
+    over = [o for o, q in filled.items() if quantity.get(o) and q > quantity[o]]
+    assert not over, f"partition {partition}: orders filled beyond their quantity: {over[:5]}"
     return Audit(seqs, orders, projection.exchange.state_hash(), projection.exchange)

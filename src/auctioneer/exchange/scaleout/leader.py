@@ -55,7 +55,13 @@ from auctioneer.exchange.scaleout.eventlog import (
 )
 from auctioneer.exchange.scaleout.lease import Lease, lease_bucket, lease_key
 from auctioneer.exchange.scaleout.partition import PartitionMap
-from auctioneer.exchange.scaleout.stream import Feed, StreamSpec, ensure_stream, recorded_map
+from auctioneer.exchange.scaleout.stream import (
+    Feed,
+    PartitionMapMismatch,
+    StreamSpec,
+    ensure_stream,
+    recorded_map,
+)
 
 __all__ = ["STATUS_BUCKET", "ClusterEngine", "EngineConfig", "EngineReport", "status_bucket"]
 
@@ -137,11 +143,35 @@ class ClusterEngine:
         self._hashed: tuple[int, str] = (-1, "")
 
     @classmethod
-    async def open(cls, js: JetStreamContext, config: EngineConfig) -> ClusterEngine:
-        """An engine for the cluster's streams (created if missing) and recorded map."""
-        await ensure_stream(js, config.commands)
-        await ensure_events(js, config.events)
-        return cls(js, config, await recorded_map(js, config.commands))
+    async def open(cls, js: JetStreamContext, config: EngineConfig,
+                   partitions: PartitionMap | None = None, *,
+                   wait_s: float = 60.0) -> ClusterEngine:
+        """An engine for the cluster's recorded partition map.
+
+        With ``partitions``, records it if the cluster has none
+        (PartitionMapMismatch when it has another). Without, waits up to
+        ``wait_s`` for a map to be recorded; a cluster still electing its
+        leaders is waited for the same way (TimeoutError after ``wait_s``).
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if partitions is not None:
+                    await ensure_stream(js, config.commands, partitions.describe())
+                recorded = await recorded_map(js, config.commands)
+                if recorded is not None:
+                    await ensure_events(js, config.events)
+                    return cls(js, config, recorded)
+            except PartitionMapMismatch:
+                raise
+            except Exception as exc:  # no quorum yet, a timeout, a racing creator
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"the cluster did not answer within {wait_s:g} s: "
+                                       f"{type(exc).__name__}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"no partition map recorded within {wait_s:g} s: start "
+                                   "one engine (or serve) with --partitions")
+            await asyncio.sleep(_BACKOFF_S)
 
     def report(self) -> EngineReport:
         """The engine's status now (hashes the state only when it changed)."""
@@ -176,6 +206,7 @@ class ClusterEngine:
                     await asyncio.sleep(_BACKOFF_S)
         finally:
             await lease.release()
+            self.role, self.term = "stopped", 0
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter

@@ -145,15 +145,16 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec = StreamSpec(),
     await js.update_stream(info.config)
 
 
-async def recorded_map(js: JetStreamContext, spec: StreamSpec = StreamSpec()) -> PartitionMap:
-    """The partition map the first publisher recorded on the stream (NotFoundError when the
-    stream does not exist; PartitionMapMismatch when it records none)."""
-    info = await js.stream_info(spec.name)
+async def recorded_map(js: JetStreamContext,
+                       spec: StreamSpec = StreamSpec()) -> PartitionMap | None:
+    """The partition map the first publisher recorded on the stream; None when it records
+    none or the stream does not exist yet."""
+    try:
+        info = await js.stream_info(spec.name)
+    except NotFoundError:
+        return None
     text = info.config.description
-    if not text:
-        raise PartitionMapMismatch(f"stream {spec.name} records no partition map: publish "
-                                   "with --partitions first")
-    return PartitionMap.from_description(text)
+    return PartitionMap.from_description(text) if text else None
 
 
 async def last_sequence(js: JetStreamContext, partition: int,

@@ -44,7 +44,7 @@ from auctioneer.service.sequencer import Maker, SequencerStopped, order_id, stam
 from auctioneer.service.store import fetch
 from auctioneer.service.store import orders as orders_table
 
-__all__ = ["check_order", "router"]
+__all__ = ["answer", "check_order", "order_command", "order_result", "router"]
 
 router = APIRouter(tags=["orders"])
 
@@ -65,7 +65,7 @@ def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str 
 
     Funds are checked by the caller (a batch's bids are judged together).
     """
-    command = _command(caller.account, order, "", 0)
+    command = order_command(caller.account, order, "", 0)
     try:
         exchange.admit(command, held=False)
     except Refusal as exc:
@@ -79,7 +79,8 @@ def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str 
         raise ApiError(422, field, exc.reason) from None
 
 
-def _command(account: str, order: OrderIn, oid: str, ts: int) -> PlaceOrder | MarketOrder:
+def order_command(account: str, order: OrderIn, oid: str, ts: int) -> PlaceOrder | MarketOrder:
+    """The engine's command for ``order`` by ``account``, with its id and timestamp."""
     side = _SIDES[order.side]
     tif = _TIFS[order.time_in_force()]
     if order.price is None:
@@ -90,7 +91,7 @@ def _command(account: str, order: OrderIn, oid: str, ts: int) -> PlaceOrder | Ma
 
 
 def _maker(account: str, order: OrderIn) -> Maker:
-    return lambda ts: _command(account, order, order_id(ts), ts)
+    return lambda ts: order_command(account, order, order_id(ts), ts)
 
 
 def _trade(e: Traded) -> dict[str, Any]:
@@ -98,8 +99,8 @@ def _trade(e: Traded) -> dict[str, Any]:
             "quantity": e.quantity, "aggressor": e.aggressor.value, "ts_ns": e.ts_ns}
 
 
-def _result(oid: str, quantity: int, events: Sequence[Event], order: OrderIn | None = None,
-            before: int | None = 0) -> dict[str, Any]:
+def order_result(oid: str, quantity: int, events: Sequence[Event],
+                 order: OrderIn | None = None, before: int | None = 0) -> dict[str, Any]:
     """What the events of one place, modify or cancel did to order ``oid``: an
     :class:`OrderResult` as a dict (built by hand: this is the hot path).
 
@@ -140,7 +141,7 @@ async def _submit(service: Service, makers: list[Maker]) -> list[tuple[Command, 
         raise ApiError(503, "request", str(exc)) from None
 
 
-def _answer(result: dict[str, Any], status: int = 200) -> Response:
+def answer(result: dict[str, Any], status: int = 200) -> Response:
     """The result, or its rejection as a 4xx naming the field (404 for an unknown order)."""
     if result["status"] == "rejected":
         field = result["field"] or "body"
@@ -160,7 +161,7 @@ async def place_order(order: OrderIn, caller: CallerDep, service: ServiceDep) ->
     check_order(service.exchange, caller, order)
     [(command, events)] = await _submit(service, [_maker(caller.account, order)])
     assert isinstance(command, PlaceOrder | MarketOrder)
-    return _answer(_result(command.order_id, order.quantity, events, order), 201)
+    return answer(order_result(command.order_id, order.quantity, events, order), 201)
 
 
 @router.post("/orders/batch", response_model=BatchOut,
@@ -188,7 +189,7 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     results = []
     for order, (command, events) in zip(batch.orders, outcomes, strict=True):
         assert isinstance(command, PlaceOrder | MarketOrder)
-        results.append(_result(command.order_id, order.quantity, events, order))
+        results.append(order_result(command.order_id, order.quantity, events, order))
     return _json({"results": results})
 
 
@@ -298,7 +299,7 @@ async def cancel_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> 
     # quantity less what the cancel took away.
     cut = next((e.remaining for e in events if isinstance(e, Cancelled)), None)
     before = None if filled is None or cut is None else filled + view.remaining - cut
-    return _answer(_result(oid, 0, events, before=before))
+    return answer(order_result(oid, 0, events, before=before))
 
 
 @router.patch("/orders/{oid}", response_model=OrderResult,
@@ -321,4 +322,4 @@ async def modify_order(oid: OrderId, change: ModifyIn, caller: CallerDep,
     quantity = view.remaining if change.quantity is None else change.quantity
     [(_, events)] = await _submit(
         service, [stamped(ModifyOrder, oid, caller.account, change.price, change.quantity)])
-    return _answer(_result(oid, quantity, events, before=filled))
+    return answer(order_result(oid, quantity, events, before=filled))

@@ -1,0 +1,334 @@
+"""``serve --nats``: a stateless HTTP API in front of the partition engines of a NATS cluster.
+
+Every write is a command published through the
+:class:`~auctioneer.service.gateway.Gateway` and answered from the partition
+leader's events once they are in the event log (the acknowledgement point,
+docs/scale-out.md); reads come from the gateway's projection of the log
+(:class:`~auctioneer.service.gateway.ClusterReads`). Any number of these
+processes can serve one cluster: they share nothing but the key secret.
+
+Routes: ``POST /orders``, ``GET|DELETE /orders/{id}``, ``GET /account``,
+``GET /markets``, ``GET /cluster``, and for admins ``POST /admin/accounts``,
+``POST /admin/accounts/{id}/deposit?partition=P``, ``POST /admin/markets``,
+``POST /admin/capacity``. A write may carry ``Idempotency-Key``: retried
+with the same key it is applied once and answered with the one outcome. A
+request may carry ``X-Partition-Map`` (the map the client routes by, as
+``partitions=N;assign=...``); when it differs from the cluster's it is
+refused (409) before anything is published. A cluster that cannot store or
+apply a command in time gives 503 with ``Retry-After``.
+
+Example:
+    >>> order_key("alice", "k1") == order_key("alice", "k1") != order_key("bob", "k1")
+    True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response, Security
+from fastapi.security import APIKeyHeader
+
+import auctioneer
+from auctioneer.exchange.commands import (
+    AddCapacity,
+    CancelOrder,
+    Command,
+    Deposit,
+    ListMarket,
+    MarketOrder,
+    OpenAccount,
+    PlaceOrder,
+)
+from auctioneer.exchange.events import Rejected
+from auctioneer.exchange.model import ExecutionRule, Market, Role
+from auctioneer.exchange.scaleout.cluster import replicas_for
+from auctioneer.exchange.scaleout.eventlog import EventSpec
+from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
+from auctioneer.exchange.scaleout.stream import StreamSpec
+from auctioneer.service.deps import Caller
+from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
+from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
+from auctioneer.service.keys import KeyRing
+from auctioneer.service.routers.accounts import account_out
+from auctioneer.service.routers.orders import answer, check_order, order_command, order_result
+from auctioneer.service.schemas import (
+    AccountCreated,
+    AccountIn,
+    AmountIn,
+    CapacityIn,
+    MarketIn,
+    OrderIn,
+    OrderResult,
+    Slug,
+)
+from auctioneer.service.settings import ClusterSettings
+
+__all__ = ["ADMIN", "create_cluster_app", "open_gateway", "order_key"]
+
+ADMIN = "admin"
+_KEY = APIKeyHeader(name="X-API-Key", auto_error=False)
+_MAP_HEADER = "X-Partition-Map"
+_IDEMPOTENCY = "Idempotency-Key"
+
+
+def order_key(account: str, key: str) -> str:
+    """The order id of ``account``'s order sent with idempotency key ``key`` (a retry with the
+    same key names the same order)."""
+    return "o" + hashlib.sha256(f"{account}/{key}".encode()).hexdigest()[:16]
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(_gateway)]
+
+
+async def _caller(request: Request, gateway: GatewayDep,
+                  key: Annotated[str | None, Security(_KEY)]) -> Caller:
+    ring: KeyRing = request.app.state.keys
+    account = ring.account_of(key) if key else None
+    if account is None:
+        raise ApiError(401, "X-API-Key", "missing or invalid API key",
+                       {"WWW-Authenticate": "ApiKey"})
+    try:  # accounts are opened in every partition
+        role = gateway.exchange(0).account(account).role
+    except LookupError:
+        raise ApiError(401, "X-API-Key", f"account {account!r} is not open") from None
+    return Caller(account, role)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+async def _admin(caller: CallerDep) -> Caller:
+    if caller.role is not Role.ADMIN:
+        raise ApiError(403, "X-API-Key", f"account {caller.account!r} is not an admin")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(_admin)]
+
+
+async def _write_key(gateway: GatewayDep,
+                     key: Annotated[str | None, Header(alias=_IDEMPOTENCY)] = None,
+                     claimed: Annotated[str | None, Header(alias=_MAP_HEADER)] = None) -> str:
+    """The write's idempotency key (a fresh one when none is sent), after the map check."""
+    if claimed is not None and claimed != gateway.partitions.describe():
+        raise ApiError(409, _MAP_HEADER, f"{claimed!r} is not the cluster's partition map "
+                       f"{gateway.partitions.describe()!r}: refresh the map, then retry")
+    if key is None:
+        return uuid.uuid4().hex
+    if not 1 <= len(key) <= 128 or not key.isprintable() or any(c.isspace() for c in key):
+        raise ApiError(422, _IDEMPOTENCY, f"{key[:40]!r} must be 1..128 printable characters "
+                       "without spaces")
+    return key
+
+
+KeyDep = Annotated[str, Depends(_write_key)]
+
+
+async def _submit(gateway: Gateway, command: Command, key: str,
+                  partition: int | None = None) -> list[Applied]:
+    try:
+        return await gateway.submit(command, key, partition)
+    except RoutingError as exc:
+        raise ApiError(422, exc.field, exc.message) from None
+    except ClusterUnavailable as exc:
+        raise ApiError(503, "cluster", str(exc), {"Retry-After": exc.retry_after}) from None
+
+
+async def _run(gateway: Gateway, command: Command, key: str, partition: int | None = None,
+               rename: dict[str, str] | None = None) -> list[Applied]:
+    """Submit; the first rejection as a 4xx naming its field."""
+    applied = await _submit(gateway, command, key, partition)
+    for copy in applied:
+        first = copy.events[0] if copy.events else None
+        if isinstance(first, Rejected):
+            field = (rename or {}).get(first.field, first.field)
+            raise ApiError(404 if field == "account" else 422, field, first.reason)
+    return applied
+
+
+def _partition(gateway: Gateway, partition: int) -> int:
+    if not 0 <= partition < gateway.partitions.count:
+        raise ApiError(422, "partition", f"{partition} is out of range: the cluster has "
+                       f"{gateway.partitions.count} partitions")
+    return partition
+
+
+def create_cluster_app(settings: ClusterSettings) -> FastAPI:
+    """The API of one stateless process for ``settings`` (it connects in its lifespan)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway = await open_gateway(settings)
+        app.state.gateway = gateway
+        opener = asyncio.ensure_future(_open_admin(gateway))
+        try:
+            yield
+        finally:
+            opener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opener
+            await gateway.close()
+
+    keys = KeyRing.in_dir(settings.data_dir)
+    _write_admin_key(settings, keys)
+    app = FastAPI(title="auctioneer exchange (cluster)", version=auctioneer.__version__,
+                  lifespan=lifespan,
+                  description="Stateless API over the partition engines of a NATS cluster "
+                  "(docs/scale-out.md). Errors are `{\"error\", \"field\", \"details\"}`.")
+    app.state.keys = keys
+    install_handlers(app)
+    app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
+                       max_headers=settings.max_headers)
+    _routes(app)
+    return app
+
+
+async def open_gateway(settings: ClusterSettings) -> Gateway:
+    """The settings' gateway: R3 streams on three or more servers, R1 on fewer."""
+    replicas = replicas_for(settings.nats)
+    expected = (None if settings.partitions is None
+                else PartitionMap.from_description(settings.partitions))
+    return await Gateway.open(settings.nats, StreamSpec(replicas=replicas),
+                              EventSpec(replicas=replicas), expected=expected,
+                              ack_timeout_s=settings.ack_timeout_s,
+                              apply_timeout_s=settings.apply_timeout_s)
+
+
+def _write_admin_key(settings: ClusterSettings, keys: KeyRing) -> None:
+    path = settings.data_dir / "admin.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(keys.key_for(ADMIN) + "\n")
+
+
+async def _open_admin(gateway: Gateway) -> None:
+    """Open the admin account once (the same key from every API process: applied once)."""
+    while True:
+        try:
+            await gateway.submit(OpenAccount(ADMIN, Role.ADMIN, 0), "open-account-admin")
+            return
+        except ClusterUnavailable:
+            await asyncio.sleep(1.0)
+
+
+def _routes(app: FastAPI) -> None:
+    @app.post("/orders", response_model=OrderResult, status_code=201)
+    async def place_order(order: OrderIn, caller: CallerDep, gateway: GatewayDep,
+                          key: KeyDep) -> Response:
+        """Place an order; answered once the partition's leader applied it (or 503)."""
+        command = order_command(caller.account, order, order_key(caller.account, key),
+                                time.time_ns())
+        try:  # a throwaway router: this one must not remember orders it did not place
+            [partition] = Router(gateway.partitions).route(command)
+        except RoutingError as exc:
+            field = "market" if exc.field == "markets" and order.market else exc.field
+            raise ApiError(422, field, exc.message) from None
+        check_order(gateway.exchange(partition), caller, order)
+        [applied] = await _submit(gateway, command, key)
+        assert isinstance(applied.command, PlaceOrder | MarketOrder)
+        return answer(order_result(applied.command.order_id, order.quantity, applied.events,
+                                   order), 201)
+
+    def own_open(gateway: Gateway, caller: Caller, oid: str) -> tuple[int, Any]:
+        partition = gateway.partition_of_order(oid)
+        view = None if partition is None else gateway.exchange(partition).order(oid)
+        if partition is None or view is None or view.account != caller.account:
+            raise ApiError(404, "order_id", f"{oid!r} is not an open order of "
+                           f"{caller.account!r}")
+        return partition, view
+
+    @app.get("/orders/{oid}")
+    async def get_order(oid: str, caller: CallerDep, gateway: GatewayDep) -> dict[str, Any]:
+        """One of the caller's open orders, as the log says now."""
+        partition, view = own_open(gateway, caller, oid)
+        return {"order_id": oid, "partition": partition, "status": "open",
+                "markets": list(view.markets), "price": view.price,
+                "remaining": view.remaining, "side": view.side.value}
+
+    @app.delete("/orders/{oid}", response_model=OrderResult)
+    async def cancel_order(oid: str, caller: CallerDep, gateway: GatewayDep,
+                           key: KeyDep) -> Response:
+        """Cancel the open remainder of one of the caller's orders."""
+        partition, _ = own_open(gateway, caller, oid)
+        [applied] = await _submit(gateway, CancelOrder(oid, caller.account, time.time_ns()),
+                                  key, partition)
+        return answer(order_result(oid, 0, applied.events, before=None))
+
+    @app.get("/account")
+    async def get_account(caller: CallerDep, gateway: GatewayDep) -> list[dict[str, Any]]:
+        """The caller's money in each partition (money is per partition)."""
+        return [{"partition": p, **account_out(gateway.exchange(p), caller.account).model_dump()}
+                for p in gateway.partitions.all]
+
+    @app.get("/markets")
+    async def list_markets(gateway: GatewayDep) -> list[dict[str, Any]]:
+        """Every listed market with its partition."""
+        return [{"market": m.id, "partition": p, "tick_size": m.tick_size}
+                for p in gateway.partitions.all for m in gateway.exchange(p).markets()]
+
+    @app.get("/cluster")
+    async def cluster(gateway: GatewayDep) -> dict[str, Any]:
+        """The partition map and how far this process has read each partition's log."""
+        return {"partition_map": gateway.partitions.describe(),
+                "connected": gateway.nc.is_connected,
+                "partitions": [{"partition": p, "seq": proj.seq, "log_seq": proj.log_seq,
+                                "applied": proj.applied}
+                               for p, proj in gateway.projections.items()]}
+
+    @app.post("/admin/accounts", response_model=AccountCreated, status_code=201)
+    async def open_account(body: AccountIn, _: AdminDep, gateway: GatewayDep,
+                           key: KeyDep, request: Request) -> AccountCreated:
+        """Open an account in every partition and return its API key."""
+        if body.deposit:
+            raise ApiError(422, "deposit", "money is per partition: deposit with "
+                           "/admin/accounts/{id}/deposit?partition=P")
+        await _run(gateway, OpenAccount(body.id, Role(body.role), time.time_ns()), key,
+                   rename={"account": "id"})
+        ring: KeyRing = request.app.state.keys
+        return AccountCreated(id=body.id, role=body.role, api_key=ring.key_for(body.id))
+
+    @app.post("/admin/accounts/{account}/deposit")
+    async def deposit(account: Slug, body: AmountIn, _: AdminDep, gateway: GatewayDep,
+                      key: KeyDep, partition: Annotated[int, Query()]
+                      ) -> dict[str, Any]:
+        """Credit money to an account in one partition."""
+        p = _partition(gateway, partition)
+        await _run(gateway, Deposit(account, body.amount, time.time_ns()), key, p)
+        return {"partition": p, **account_out(gateway.exchange(p), account).model_dump()}
+
+    @app.post("/admin/markets", status_code=201)
+    async def list_market(body: MarketIn, _: AdminDep, gateway: GatewayDep,
+                          key: KeyDep) -> dict[str, Any]:
+        """List a market in its region's partition."""
+        if body.base_price % body.tick_size:
+            raise ApiError(422, "base_price", f"{body.base_price} is not on the tick "
+                           f"{body.tick_size}")
+        market = Market(body.region, body.instance_type, body.tick_size, body.base_price,
+                        ExecutionRule(body.execution), body.half_life_s)
+        [applied] = await _run(gateway, ListMarket(market, time.time_ns()), key,
+                               rename={"market": "instance_type", "market.region": "region"})
+        return {"market": market.id, "partition": applied.partition}
+
+    @app.post("/admin/capacity")
+    async def add_capacity(body: CapacityIn, _: AdminDep, gateway: GatewayDep,
+                           key: KeyDep) -> dict[str, Any]:
+        """Add capacity a provider may offer in a market."""
+        [applied] = await _run(gateway, AddCapacity(body.account, body.market, body.quantity,
+                                                    time.time_ns()), key)
+        return {"market": body.market, "partition": applied.partition,
+                "quantity": body.quantity}

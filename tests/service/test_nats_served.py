@@ -1,0 +1,125 @@
+"""``serve --nats`` end to end on a real three-node cluster with two partitions: the
+acknowledgement, idempotent retries, refusals before anything is published, and reads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from auctioneer.cli import main
+from auctioneer.exchange.scaleout.node import connect
+from auctioneer.exchange.scaleout.stream import last_sequence
+
+from .nats_served import COMMANDS, Load, Served, served_cluster
+
+_T = TypeVar("_T")
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    global _LOOP
+    _LOOP = asyncio.new_event_loop()
+    try:
+        with served_cluster(_LOOP, Path(tmp_path_factory.mktemp("api")), partitions=2,
+                            engines_per_partition=1) as setup:
+            yield setup
+    finally:
+        _LOOP.close()
+
+
+def _run(body: Awaitable[_T]) -> _T:
+    assert _LOOP is not None
+    return _LOOP.run_until_complete(body)
+
+
+async def _post(served: Served, path: str, body: dict[str, Any], account: str = "buyer",
+                **headers: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=served.urls[0], timeout=20.0) as client:
+        return await client.post(path, json=body, headers={
+            "X-API-Key": served.keys[account], **headers})
+
+
+async def _newest(served: Served) -> list[int]:
+    nc = await connect(served.cluster.url)
+    try:
+        return [await last_sequence(nc.jetstream(), p, COMMANDS) for p in range(2)]
+    finally:
+        await nc.close()
+
+
+def test_an_order_retried_with_its_key_is_applied_once_in_its_partition(
+        served: Served) -> None:
+    async def run() -> None:
+        order = {"side": "buy", "market": served.market(1), "price": 1_000_000,
+                 "quantity": 2}
+        first = await _post(served, "/orders", order, **{"Idempotency-Key": "once-1"})
+        assert first.status_code == 201, first.text
+        again = await _post(served, "/orders", order, **{"Idempotency-Key": "once-1"})
+        assert again.json() == first.json()
+        oid = first.json()["order_id"]
+        async with httpx.AsyncClient(base_url=served.urls[1], timeout=20.0,
+                                     headers={"X-API-Key": served.keys["buyer"]}) as client:
+            async def seen() -> bool:  # the other API process reads it from the log
+                return (await client.get(f"/orders/{oid}")).status_code == 200
+
+            for _ in range(100):
+                if await seen():
+                    break
+                await asyncio.sleep(0.05)
+            got = (await client.get(f"/orders/{oid}")).json()
+            assert (got["partition"], got["status"], got["remaining"]) == (1, "open", 2)
+            account = {a["partition"]: a for a in (await client.get("/account")).json()}
+            assert account[1]["reserved"] >= 2_000_000
+            cancelled = await client.delete(f"/orders/{oid}")
+            assert cancelled.json()["status"] == "cancelled"
+        await served.verify({oid: 2})
+
+    _run(run())
+
+
+def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
+    async def run() -> None:
+        before = await _newest(served)
+        order = {"side": "buy", "market": served.market(0), "price": 1_000_000, "quantity": 1}
+        stale = await _post(served, "/orders", order,
+                            **{"X-Partition-Map": "partitions=3;assign="})
+        assert (stale.status_code, stale.json()["field"]) == (409, "X-Partition-Map")
+        unknown = await _post(served, "/orders", {**order, "market": "us-east-1/none"})
+        assert (unknown.status_code, unknown.json()["field"]) == (422, "market")
+        across = await _post(served, "/orders", {
+            "side": "buy", "markets": [served.market(0), served.market(1)],
+            "price": 1_000_000, "quantity": 1})
+        assert (across.status_code, across.json()["field"]) == (422, "markets")
+        key = await _post(served, "/orders", order, **{"Idempotency-Key": "a b"})
+        assert (key.status_code, key.json()["field"]) == (422, "Idempotency-Key")
+        out_of_range = await _post(served, "/admin/accounts/buyer/deposit?partition=7",
+                                   {"amount": 5}, account="admin")
+        assert (out_of_range.status_code, out_of_range.json()["field"]) == (422, "partition")
+        assert await _newest(served) == before
+
+    served.keys.setdefault("admin", served.admin_key)
+    _run(run())
+
+
+def test_serve_refuses_a_cluster_whose_map_differs(served: Served, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--nats", served.cluster.url, "--partitions", "3",
+                 "--data-dir", str(tmp_path)]) == 2
+    assert "--partitions" in capsys.readouterr().err
+
+
+def test_orders_cross_and_trade_in_both_partitions(served: Served) -> None:
+    async def run() -> None:
+        load = Load(served, workers=2).start()
+        await load.run_for(1.5)
+        await load.stop()
+        assert len(load.acked) > 10
+        await served.verify(load.acked)
+
+    _run(run())
