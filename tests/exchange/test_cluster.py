@@ -98,9 +98,10 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
         nc = await connect(nats_cluster.url)
         js = nc.jetstream()
         publisher = await Publisher.open(js, ONE, R3)
-        engines, stops, tasks = [], [], []
+        engines, stops, tasks, conns = [], [], [], []
         for node in ("a", "b"):
             conn = await connect(nats_cluster.url)
+            conns.append(conn)
             engine = await ClusterEngine.open(conn.jetstream(), EngineConfig(
                 0, node, R3, EVENTS, lease_ttl_s=1.0))
             stop = asyncio.Event()
@@ -133,7 +134,8 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
         await tasks[1 - leader]
         checked = await audit(js, 0, ONE, R3, EVENTS)
         assert checked.state_hash == other.report().state_hash
-        await nc.close()
+        for conn in (*conns, nc):
+            await conn.close()
 
     asyncio.run(run())
 

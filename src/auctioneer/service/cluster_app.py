@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response, Security
@@ -272,7 +273,7 @@ def _routes(app: FastAPI) -> None:
     @app.get("/account")
     async def get_account(caller: CallerDep, gateway: GatewayDep) -> list[dict[str, Any]]:
         """The caller's money in each partition (money is per partition)."""
-        return [{"partition": p, **account_out(gateway.exchange(p), caller.account).model_dump()}
+        return [{"partition": p, **asdict(account_out(gateway.exchange(p), caller.account))}
                 for p in gateway.partitions.all]
 
     @app.get("/markets")
@@ -309,7 +310,7 @@ def _routes(app: FastAPI) -> None:
         """Credit money to an account in one partition."""
         p = _partition(gateway, partition)
         await _run(gateway, Deposit(account, body.amount, time.time_ns()), key, p)
-        return {"partition": p, **account_out(gateway.exchange(p), account).model_dump()}
+        return {"partition": p, **asdict(account_out(gateway.exchange(p), account))}
 
     @app.post("/admin/markets", status_code=201)
     async def list_market(body: MarketIn, _: AdminDep, gateway: GatewayDep,

@@ -26,7 +26,12 @@ from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import (
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 
 __all__ = ["LEASE_BUCKET", "Lease", "lease_bucket", "lease_key"]
@@ -74,7 +79,7 @@ class Lease:
         sent = time.monotonic()
         try:
             revision = await self.kv.create(self.key, self.holder.encode())
-        except KeyWrongLastSequenceError:
+        except (KeyWrongLastSequenceError, KeyNotFoundError):  # held, or expiring right now
             return False
         self.term = self.revision = revision
         self._sent = sent
