@@ -17,17 +17,18 @@ the hash of the state rebuilt from the log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
+import pytest
 
 from auctioneer.exchange.scaleout import PartitionMap, StreamSpec
 from auctioneer.exchange.scaleout.cluster import LocalCluster, free_ports
@@ -37,7 +38,9 @@ from auctioneer.exchange.scaleout.node import connect
 
 from ..exchange.cluster_fixture import require_nats_server
 
-__all__ = ["COMMANDS", "EVENTS", "Load", "Served", "served_cluster"]
+__all__ = ["COMMANDS", "EVENTS", "Load", "Served", "served_fixture"]
+
+_T = TypeVar("_T")
 
 COMMANDS = StreamSpec(replicas=3)
 EVENTS = EventSpec(replicas=3)
@@ -47,21 +50,29 @@ _PRICE = 2_000_000
 _RETRY_S = 30.0
 
 
-@contextlib.contextmanager
-def served_cluster(loop: asyncio.AbstractEventLoop, data_dir: Path,
-                   **options: int) -> Iterator[Served]:
-    """A started :class:`Served` on a fresh cluster, stopped on exit (``loop`` runs its setup).
+def served_fixture(**options: int) -> Callable[..., Iterator[Served]]:
+    """A module-scoped fixture: a started :class:`Served` on a fresh cluster with ``options``,
+    stopped after the module's tests; its :meth:`Served.run` runs a test's coroutine.
 
     Skips, saying why, when nats-server is not installed.
     """
-    require_nats_server()
-    with LocalCluster() as cluster:
-        served = Served(cluster, data_dir, **options)
+
+    @pytest.fixture(scope="module")
+    def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+        require_nats_server()
+        loop = asyncio.new_event_loop()
         try:
-            loop.run_until_complete(served.start())
-            yield served
+            with LocalCluster() as cluster:
+                setup = Served(cluster, Path(tmp_path_factory.mktemp("api")), loop, **options)
+                try:
+                    loop.run_until_complete(setup.start())
+                    yield setup
+                finally:
+                    setup.stop()
         finally:
-            served.stop()
+            loop.close()
+
+    return served
 
 
 @dataclass
@@ -70,12 +81,17 @@ class Served:
 
     cluster: LocalCluster
     data_dir: Path
+    loop: asyncio.AbstractEventLoop
     partitions: int = 1
     engines_per_partition: int = 2
     lease_ttl_s: float = 1.0
     engines: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     apis: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
+
+    def run(self, body: Awaitable[_T]) -> _T:
+        """Run a test's coroutine on the loop the processes were set up on."""
+        return self.loop.run_until_complete(body)
 
     @property
     def map(self) -> PartitionMap:

@@ -15,31 +15,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
-from .nats_served import Load, Served, served_cluster
+from .nats_served import Load, Served, served_fixture
 
-_LOOP: asyncio.AbstractEventLoop | None = None
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    global _LOOP
-    _LOOP = asyncio.new_event_loop()
-    try:
-        with served_cluster(_LOOP, Path(tmp_path_factory.mktemp("api"))) as setup:
-            yield setup
-    finally:
-        _LOOP.close()
-
-
-def _run(body: object) -> None:
-    assert _LOOP is not None
-    _LOOP.run_until_complete(body)  # type: ignore[arg-type]
+served = served_fixture()
 
 
 def test_a_node_killed_and_restarted_under_load(served: Served) -> None:
@@ -54,7 +35,7 @@ def test_a_node_killed_and_restarted_under_load(served: Served) -> None:
         assert len(load.acked) > 20
         await served.verify(load.acked)
 
-    _run(run())
+    served.run(run())
 
 
 def test_the_partition_leader_killed_and_restarted_under_load(served: Served) -> None:
@@ -72,7 +53,7 @@ def test_the_partition_leader_killed_and_restarted_under_load(served: Served) ->
         assert len(load.acked) > 20
         await served.verify(load.acked)
 
-    _run(run())
+    served.run(run())
 
 
 def test_an_api_process_killed_and_restarted_under_load(served: Served) -> None:
@@ -91,7 +72,7 @@ def test_an_api_process_killed_and_restarted_under_load(served: Served) -> None:
         assert len(load.acked) > 20
         await served.verify(load.acked)
 
-    _run(run())
+    served.run(run())
 
 
 def test_a_node_paused_and_resumed_under_load(served: Served) -> None:
@@ -109,7 +90,7 @@ def test_a_node_paused_and_resumed_under_load(served: Served) -> None:
         assert len(load.acked) > 20
         await served.verify(load.acked)
 
-    _run(run())
+    served.run(run())
 
 
 def test_without_a_quorum_orders_get_503_and_are_never_half_accepted(served: Served) -> None:
@@ -135,4 +116,4 @@ def test_without_a_quorum_orders_get_503_and_are_never_half_accepted(served: Ser
         assert len(load.acked) == 1
         await served.verify(load.acked)
 
-    _run(run())
+    served.run(run())

@@ -4,9 +4,8 @@ acknowledgement, idempotent retries, refusals before anything is published, and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -15,27 +14,9 @@ from auctioneer.cli import main
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.stream import last_sequence
 
-from .nats_served import COMMANDS, Load, Served, served_cluster
+from .nats_served import COMMANDS, Load, Served, served_fixture
 
-_T = TypeVar("_T")
-_LOOP: asyncio.AbstractEventLoop | None = None
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    global _LOOP
-    _LOOP = asyncio.new_event_loop()
-    try:
-        with served_cluster(_LOOP, Path(tmp_path_factory.mktemp("api")), partitions=2,
-                            engines_per_partition=1) as setup:
-            yield setup
-    finally:
-        _LOOP.close()
-
-
-def _run(body: Awaitable[_T]) -> _T:
-    assert _LOOP is not None
-    return _LOOP.run_until_complete(body)
+served = served_fixture(partitions=2, engines_per_partition=1)
 
 
 async def _post(served: Served, path: str, body: dict[str, Any], account: str = "buyer",
@@ -80,7 +61,7 @@ def test_an_order_retried_with_its_key_is_applied_once_in_its_partition(
             assert cancelled.json()["status"] == "cancelled"
         await served.verify({oid: 2})
 
-    _run(run())
+    served.run(run())
 
 
 def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
@@ -104,7 +85,7 @@ def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
         assert await _newest(served) == before
 
     served.keys.setdefault("admin", served.admin_key)
-    _run(run())
+    served.run(run())
 
 
 def test_serve_refuses_a_cluster_whose_map_differs(served: Served, tmp_path: Path,
@@ -122,4 +103,4 @@ def test_orders_cross_and_trade_in_both_partitions(served: Served) -> None:
         assert len(load.acked) > 10
         await served.verify(load.acked)
 
-    _run(run())
+    served.run(run())
