@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
 
@@ -9,6 +11,7 @@ from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.core import blocking_coalition
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.clock import Market, Pool, User, generate_market, run_clock
+from auctioneer.clock import proxy as proxy_module
 from auctioneer.clock.activity import ActivityError, PackageBid, Packages, check_activity
 from auctioneer.clock.proxy import ProxyResult, package_auction, run_proxy
 from auctioneer.clock.welfare import compare_welfare
@@ -118,3 +121,22 @@ def test_a_bundle_bid_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="twice"):
         Packages.from_bids(MARKET, [PackageBid("a", {"e/cpu": 1}, M),
                                     PackageBid("a", {"e/cpu": 1}, 2 * M)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(markets(traders=False, max_users=5))
+def test_without_vcg_the_lp_prices_charge_within_the_bids_and_in_the_core_if_integral(
+        market: Market) -> None:
+    """When VCG's re-solves do not finish, the LP relaxation's least prices price the round:
+    never above a bid, and in the core when the note says the LP is integral."""
+    clock = run_clock(market)
+    with mock.patch.object(proxy_module, "_vcg", return_value=None):
+        proxy = run_proxy(market, clock, method="milp")
+    assert proxy.vcg is None and "re-solve stopped" in proxy.note
+    for u in proxy.winners.tolist():
+        assert proxy.payments[u] <= proxy.packages.value[proxy.choice[u]]
+    if "integral: a core outcome" in proxy.note:
+        auction = package_auction(market)
+        assert blocking_coalition(auction, _net_clearing(market, proxy), method="brute") is None
+    else:
+        assert "approximate" in proxy.note

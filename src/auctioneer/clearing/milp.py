@@ -57,6 +57,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 
 from auctioneer.clearing.allocation import allocation, no_allocation, violation
 from auctioneer.clearing.bnb import greedy_allocation
@@ -65,7 +66,13 @@ from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
 from auctioneer.clearing.sparse import SparseAuction
 
-__all__ = ["MilpModel", "add_no_good", "build_milp", "solve_milp", "solve_model", "solve_sparse"]
+__all__ = [
+    "LEAST_PRICES_WEIGHT", "MilpModel", "add_no_good", "build_milp", "lp_prices", "solve_milp",
+    "solve_model", "solve_sparse",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 _EXACT = 2**53
 """Integers of at most this magnitude are exact in a double."""
@@ -318,6 +325,100 @@ def solve_milp(auction: Auction, *, time_limit: float | None = None) -> Clearing
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
+def _sparse_matrix(sparse: SparseAuction) -> tuple[IntArray, IntArray, FloatArray]:
+    """The winner determination's matrix, column-wise (``start``, ``index``, ``value``): each
+    column's bid row (coefficient 1), then its resource rows (bid rows first, then
+    resources). Read row-wise, the same arrays are the dual's constraint matrix."""
+    n, bids = sparse.columns, sparse.bids
+    lengths = np.diff(sparse.start) + 1
+    col_start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=col_start[1:])
+    index = np.empty(int(col_start[-1]), dtype=np.int64)
+    value = np.empty(int(col_start[-1]), dtype=np.float64)
+    heads = col_start[:-1]
+    index[heads] = sparse.owner
+    value[heads] = 1.0
+    body = np.ones(len(index), dtype=bool)
+    body[heads] = False
+    index[body] = bids + sparse.resource
+    value[body] = sparse.quantity.astype(np.float64)
+    return col_start, index, value
+
+
+def _sparse_model(sparse: SparseAuction, scale: int, *, integer: bool) -> highspy.Highs:
+    """HiGHS holding the winner determination of ``sparse`` (prices divided by ``scale``):
+    one row per bid (at most one column), one per resource (at most its capacity); 0-1
+    columns when ``integer``, else the LP relaxation. Built from the arrays in O(entries)."""
+    n, bids, dims = sparse.columns, sparse.bids, len(sparse.capacity)
+    col_start, index, value = _sparse_matrix(sparse)
+    h = _highs()
+    lower = np.concatenate([np.zeros(bids), np.full(dims, -highspy.kHighsInf)])
+    upper = np.concatenate([np.ones(bids), sparse.capacity.astype(np.float64)])
+    h.passModel(
+        n, bids + dims, len(index), int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMaximize), 0.0, _scaled_prices(sparse, scale), np.zeros(n),
+        np.ones(n), lower, upper, col_start, index, value,
+        np.full(n, int(integer), dtype=np.int64),
+    )
+    return h
+
+
+def _scaled_prices(sparse: SparseAuction, scale: int) -> FloatArray:
+    return np.asarray([p // scale for p in sparse.price.tolist()], dtype=np.float64)
+
+
+LEAST_PRICES_WEIGHT = 1e-6
+"""How much extra :func:`lp_prices` weighs the prices' total in the dual's objective: small
+enough to leave the dual optimal (a tie-break among optimal duals, as a lexicographic
+objective would be), large enough to be seen beside HiGHS's tolerances."""
+
+
+def lp_prices(sparse: SparseAuction, *, time_limit: float | None = None
+              ) -> tuple[list[float], float] | None:
+    """The least per-unit resource prices that support the LP relaxation, and its optimum.
+
+    The LP ``max sum v x`` over fractional bundles (each bid's at most 1,
+    each resource's use at most its capacity) has a dual in prices ``pi_r
+    >= 0`` per resource and a utility ``u_t >= 0`` per bid with ``u_t +
+    pi . q >= v`` for every bundle; at its optimum ``sum u + pi . capacity``
+    equals the LP's, a bound on welfare. One LP over the dual, minimising
+    ``sum u + (1 + w) pi . capacity`` (``w`` =
+    :data:`LEAST_PRICES_WEIGHT`), finds among the optimal duals the prices
+    of least total: linear prices at which no bidder wants more than the LP
+    gives it, charging as little as that allows. When the LP's optimum is
+    integral they are the least Walrasian prices, and charging the winners
+    ``pi . q`` is a core outcome (no coalition can do better than trade at
+    those prices). None when HiGHS does not finish within ``time_limit``.
+    """
+    limit = check_time_limit(time_limit)
+    prices = sparse.price.tolist()
+    scale = math.gcd(*prices) or 1
+    n, bids, dims = sparse.columns, sparse.bids, len(sparse.capacity)
+    if n == 0:
+        return [0.0] * dims, 0.0
+    # Variables (u per bid, pi per resource): the primal's column-wise matrix read
+    # row-wise is one row per bundle, u_t + pi . q >= v.
+    col_start, index, value = _sparse_matrix(sparse)
+    capacity = sparse.capacity.astype(np.float64)
+    h = _highs()
+    h.passModel(
+        bids + dims, n, len(index), int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize), 0.0,
+        np.concatenate([np.ones(bids), (1.0 + LEAST_PRICES_WEIGHT) * capacity]),
+        np.zeros(bids + dims), np.full(bids + dims, highspy.kHighsInf),
+        _scaled_prices(sparse, scale), np.full(n, highspy.kHighsInf),
+        col_start[:-1], index, value, np.zeros(bids + dims, dtype=np.int64),
+    )
+    h.setOptionValue("time_limit", highspy.kHighsInf if limit is None else limit)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = np.asarray(h.getSolution().col_value)
+    pi = np.maximum(x[bids:], 0.0)
+    bound = float(np.maximum(x[:bids], 0.0).sum() + pi @ capacity)
+    return [float(p) * scale for p in pi], bound * scale
+
+
 def solve_sparse(sparse: SparseAuction, *, time_limit: float | None = None,
                  start: Sequence[int | None] | None = None, rel_gap: float = 0.0) -> Clearing:
     """Clear a :class:`SparseAuction` with HiGHS, built from its arrays in O(entries).
@@ -327,7 +428,9 @@ def solve_sparse(sparse: SparseAuction, *, time_limit: float | None = None,
     model cost ``bundles x resources``. ``start`` (a bundle index or None
     per bid, feasible) replaces HiGHS's incumbent when a time-limited solve
     found nothing better, so it never returns less. (Handed to HiGHS as a
-    starting solution instead, it stalled HiGHS at the root at 10 000 bids.) ``rel_gap`` > 0 lets
+    starting solution instead, it stalled HiGHS at the root at 10 000 bids; as
+    a complete 0/1 vector through ``setSolution`` it found nothing better in
+    51 s either: issue 17's report.) ``rel_gap`` > 0 lets
     HiGHS stop once its incumbent is proven within that fraction of the
     optimum (status TIME_LIMIT then, as the result is not proven optimal).
     ``choice[t]`` indexes bid ``t``'s columns in order, as
@@ -357,31 +460,10 @@ def solve_sparse(sparse: SparseAuction, *, time_limit: float | None = None,
     if n == 0:
         return Clearing(Status.OPTIMAL, "milp", 0, tuple(choice), (0,) * dims, stats=stats,
                         seconds=time.perf_counter() - started)
-    # Column-wise: each column's bid row (coefficient 1), then its resource rows.
-    lengths = np.diff(sparse.start) + 1
-    col_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=col_start[1:])
-    index = np.empty(int(col_start[-1]), dtype=np.int64)
-    value = np.empty(int(col_start[-1]), dtype=np.float64)
-    heads = col_start[:-1]
-    index[heads] = sparse.owner
-    value[heads] = 1.0
-    body = np.ones(len(index), dtype=bool)
-    body[heads] = False
-    index[body] = bids + sparse.resource
-    value[body] = sparse.quantity.astype(np.float64)
-    h = _highs()
+    h = _sparse_model(sparse, scale, integer=True)
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("mip_abs_gap", _ABS_GAP)
     h.setOptionValue("time_limit", highspy.kHighsInf if limit is None else limit)
-    lower = np.concatenate([np.zeros(bids), np.full(dims, -highspy.kHighsInf)])
-    upper = np.concatenate([np.ones(bids), sparse.capacity.astype(np.float64)])
-    h.passModel(
-        n, bids + dims, len(index), int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMaximize), 0.0,
-        np.asarray([p // scale for p in prices], dtype=np.float64), np.zeros(n), np.ones(n),
-        lower, upper, col_start, index, value, np.ones(n, dtype=np.int64),
-    )
     h.run()
     model_status = h.getModelStatus()
     info = h.getInfo()
