@@ -19,6 +19,8 @@ from auctioneer.clearing.bench import (
 )
 from auctioneer.clearing.estimate import format_bytes as clearing_format_bytes
 from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.latency_plot import label_log_axes
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 
 __all__ = [
@@ -187,13 +189,9 @@ def write_plot(result: ClearingBenchResult, path: Path) -> None:
                                label=f"{METHOD_LABELS[method]} stopped at the limit"
                                f" ({series.resources} resources)")
         ax.axhline(limit_ms, color="grey", linestyle=":", label="time limit")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("bids (log)")
-        ax.set_ylabel("median clearing time, ms (log)")
         kind = "hard: strongly correlated" if hard else "easy: uncorrelated"
-        ax.set_title(f"{kind} ({config.bundles} bundles per bid)")
-        ax.grid(True, which="both", alpha=0.3)
+        label_log_axes(ax, "bids (log)", "median clearing time, ms (log)",
+                       f"{kind} ({config.bundles} bundles per bid)")
         ax.legend(fontsize="x-small", loc="best", framealpha=0.8)
 
     ax = axes[2]
@@ -209,16 +207,11 @@ def write_plot(result: ClearingBenchResult, path: Path) -> None:
                         linestyle="-" if series.resources == 2 else "--",
                         alpha=1.0 if series.hard else 0.5,
                         label=f"{METHOD_LABELS[method]} {series.name}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("bids (log)")
-    ax.set_ylabel("tracemalloc peak per solve, KiB (log)")
-    ax.set_title("Peak memory (dashed: 3 resources; faint: easy)")
-    ax.grid(True, which="both", alpha=0.3)
+    label_log_axes(ax, "bids (log)", "tracemalloc peak per solve, KiB (log)",
+                   "Peak memory (dashed: 3 resources; faint: easy)")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, format="png")
+    write_png(fig, path)
 
 
 BENCHMARK = Benchmark("bench clearing", 180, run_clearing_bench, print_report, write_plot)

@@ -19,6 +19,7 @@ from auctioneer.clock.bench import (
     run_clock_bench,
 )
 from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 from auctioneer.money import format_money
 
@@ -160,8 +161,7 @@ def write_plot(result: ClockBenchResult, path: Path) -> None:
         ax.legend(fontsize="small")
     per_round.set_yscale("log")
     total.set_yscale("log")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, format="png")
+    write_png(fig, path, dpi=100)
 
 
 BENCHMARK = Benchmark("bench clock", 160, run_clock_bench, print_report, write_plot)

@@ -22,6 +22,7 @@ from auctioneer.exchange.bench import (
     run_exchange_bench,
 )
 from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 
 __all__ = ["BENCHMARK", "print_report", "results_table",
@@ -108,8 +109,7 @@ def write_plot(result: ExchangeBenchResult, path: Path) -> None:
     for ax in (rate_ax, lat_ax):
         ax.grid(True, axis="y", which="both", alpha=0.3)
         ax.tick_params(axis="x", labelrotation=15)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, format="png")
+    write_png(fig, path, dpi=100)
 
 
 BENCHMARK = Benchmark("bench exchange", 140, run_exchange_bench, print_report, write_plot)

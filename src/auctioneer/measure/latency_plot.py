@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["label_percentile_axis", "plot_percentiles"]
+__all__ = ["label_log_axes", "label_percentile_axis", "plot_percentiles"]
 
 _TICKS = ((float(np.log10(2.0)), "50%"), (1.0, "90%"), (2.0, "99%"),
           (3.0, "99.9%"), (4.0, "99.99%"), (5.0, "99.999%"))
@@ -38,6 +38,16 @@ def label_percentile_axis(ax: Any, longest: int, ylabel: str, title: str) -> Non
     ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
     ax.set_yscale("log")
     ax.set_xlabel("percentile")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def label_log_axes(ax: Any, xlabel: str, ylabel: str, title: str) -> None:
+    """Both axes logarithmic (a quantity against size), labelled, with a grid on both."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)

@@ -17,7 +17,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Recordable", "fields_dict", "write_json"]
+__all__ = ["Recordable", "fields_dict", "write_json", "write_png"]
 
 
 class Recordable(Protocol):
@@ -43,3 +43,9 @@ def write_json(result: Recordable | Mapping[str, Any], path: Path) -> None:
     data = result if isinstance(result, Mapping) else result.to_dict()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def write_png(figure: Any, path: Path, dpi: int = 110) -> None:
+    """Save a matplotlib ``figure`` to ``path`` as PNG, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi, format="png")

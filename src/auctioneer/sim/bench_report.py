@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 from auctioneer.sim.bench import SimBenchResult, run_sim_bench
 
@@ -78,8 +79,7 @@ def write_plot(result: SimBenchResult, path: Path) -> None:
     fig.suptitle(f"auctioneer bench sim: {sc.name}, {sc.duration_s:g} s at {sc.cpu.tick_hz:,} Hz, "
                  f"N = {sc.agents.count:,}")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    write_png(fig, path)
     plt.close(fig)
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 from auctioneer.thermal.bench import (
     GPU_BUDGET_NS,
@@ -100,8 +101,7 @@ def write_plot(result: ThermalBenchResult, path: Path) -> None:
     for ax in (ops_ax, gpu_ax):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="small")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, format="png")
+    write_png(fig, path, dpi=100)
 
 
 BENCHMARK = Benchmark("bench thermal", 120, run_thermal_bench, print_report, write_plot)

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
-from auctioneer.measure.latency_plot import label_percentile_axis, plot_percentiles
+from auctioneer.measure.latency_plot import label_log_axes, label_percentile_axis, plot_percentiles
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 from auctioneer.measure.timing import Percentiles
 from auctioneer.tick.bench import (
@@ -182,16 +183,11 @@ def write_plot(result: TickBenchResult, path: Path) -> None:
             ax.plot(sizes, in_c, marker="o", color=colors[name], label=f"{name} in C")
         ax.plot(sizes, [r.from_python.tick.p99 for r in rows], marker="s", linestyle="--",
                 color=colors[name], label=f"{name} from Python")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("agents N (log)")
-    ax.set_ylabel("tick p99, ns (log)")
-    ax.set_title("Tick p99 against N (solid: in C, dashed: from Python)")
-    ax.grid(True, which="both", alpha=0.3)
+    label_log_axes(ax, "agents N (log)", "tick p99, ns (log)",
+                   "Tick p99 against N (solid: in C, dashed: from Python)")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, format="png")
+    write_png(fig, path)
 
 
 BENCHMARK = Benchmark("bench tick", 200, run_tick_bench, print_report, write_plot)

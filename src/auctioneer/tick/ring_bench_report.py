@@ -13,6 +13,7 @@ from rich.table import Table
 
 from auctioneer.measure.benchmark import Benchmark
 from auctioneer.measure.latency_plot import label_percentile_axis, plot_percentiles
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 from auctioneer.measure.timing import Percentiles
 from auctioneer.tick.ring_bench import (
@@ -123,8 +124,7 @@ def write_plot(result: RingBenchResult, path: Path) -> None:
     ax.set_title("Throughput, producers -> one consumer")
     ax.grid(True, which="both", axis="x", alpha=0.3)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, format="png")
+    write_png(fig, path)
 
 
 BENCHMARK = Benchmark("bench ring", 140, run_ring_bench, print_report, write_plot)

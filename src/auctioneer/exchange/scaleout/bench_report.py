@@ -21,6 +21,7 @@ from auctioneer.exchange.scaleout.bench import (
     run_stream_bench,
 )
 from auctioneer.measure.benchmark import Benchmark
+from auctioneer.measure.record import write_png
 from auctioneer.measure.target import print_targets
 
 __all__ = ["BENCHMARK", "print_report", "write_plot"]
@@ -78,8 +79,7 @@ def write_plot(result: StreamBenchResult, path: Path) -> None:
     ax.set_title(f"Commands through JetStream ({result.config.orders:,} orders)")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize="small")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, format="png")
+    write_png(fig, path, dpi=100)
 
 
 BENCHMARK = Benchmark("bench stream", 120, run_stream_bench, print_report, write_plot)
