@@ -44,6 +44,14 @@ def test_tiny_run_is_well_formed(tiny: bench.ThermalBenchResult, tmp_path: Path)
     print_report(tiny, BENCHMARK.console())
 
 
+def test_sixteen_by_four_bundles_is_judged_when_run() -> None:
+    config = bench.ThermalBenchConfig(batch=5, samples=5, vickrey_sizes=(8,), bundle_sizes=(16,),
+                                      bundles_per_bid=(4,), dispatches=2)
+    targets = {t.name: t for t in bench.run_thermal_bench(config).targets}
+    judged = targets["GPU dispatch (bundles, 16 bids x 4 bundles) p99 <= 100 us"]
+    assert judged.passed is not None and "p99" in judged.detail
+
+
 def test_step_response_command_writes_png_and_json(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sr.png"

@@ -82,6 +82,9 @@ VICKREY_PATHS = ("vickrey", "vickrey-arrays")
 """Unit-bid rows: ``dispatch`` on ``GpuBid`` lists, ``dispatch_units`` on arrays."""
 LARGE_UNIT_BIDS = (256, 1024)
 """Vickrey sizes past the judged one that also get a budget target, when in the run."""
+LARGE_BUNDLE_SHAPES = ((16, 4),)
+"""Bundle shapes (bids, bundles per bid) past the judged one that also get a budget
+target, when in the run: issue 16 asks for 16 bids x 4 bundles within the budget."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,4 +416,6 @@ def evaluate_targets(result: ThermalBenchResult) -> tuple[Target, ...]:
         *(_dispatch_target(result, path, n, 1) for path in VICKREY_PATHS
           for n in LARGE_UNIT_BIDS if n in result.config.vickrey_sizes),
         _dispatch_target(result, "bundles", TYPICAL_BUNDLE_BIDS, TYPICAL_BUNDLES_PER_BID),
+        *(_dispatch_target(result, "bundles", n, k) for n, k in LARGE_BUNDLE_SHAPES
+          if (n, k) in result.config.bundle_shapes),
     )
