@@ -228,7 +228,8 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("winner differs", "miss_rate", _pct),
         Column("Vickrey price differs", "price_miss_rate", _pct),
         Column("mean price error", "mean_rel_price_error", _pct),
-    ), caption="SampledTopK against an exact book fed the same operations"),
+    ), {"n": 1000}, caption="SampledTopK at N = 1,000 against an exact book fed the same "
+                            "operations (every N in the JSON)"),
     Figure("tick-plot", "bench-tick", "Tick latency distributions at N = 1,000"),
     Value("tick-cpu", "bench-tick", "environment.cpu_model"),
     Value("tick-cores", "bench-tick", "environment.cpu_count"),
@@ -313,6 +314,10 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
        "general clearing path (`clearing.clear` + VCG) on the same batches"),
     Table("thermal-targets", "bench-thermal", "targets", _TARGET_COLUMNS),
     Figure("thermal-plot", "bench-thermal", "Thermal hot paths and GPU dispatch latency"),
+    *(Value(f"gpu-{path}-{n}x{k}-{q}", "bench-thermal",
+            f"dispatch[path={path},bids={n},bundles_per_bid={k}].{q}_ns", _us)
+      for path, n, k in (("bundles", 16, 4), ("vickrey", 1024, 1), ("vickrey-arrays", 1024, 1))
+      for q in ("p50", "p99")),
     Value("coupling-cpu-bytes", "bench-thermal", "coupling_table_bytes.cpu", "{:,}"),
     Value("coupling-gpu-bytes", "bench-thermal", "coupling_table_bytes.gpu", "{:,}"),
     Figure("step-plot", "thermal-step", "Closed-loop step response: temperature and multiplier"),
