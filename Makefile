@@ -7,7 +7,7 @@ NATIVE := $(wildcard src/auctioneer/*/*.c src/auctioneer/*/*.h)
 SAN_VENV := .venv-sanitize
 SAN_RT := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
 
-.PHONY: run test lint bench sanitize clean docs fuzz scx-vm-test cluster
+.PHONY: run test lint bench sanitize clean docs fuzz scx-vm-test scx-vm-ivshmem cluster
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ fuzz: $(VENV)/.native
 # booted under QEMU (root; downloads cached in /var/cache/auctioneer/scx-vm).
 scx-vm-test: $(VENV)/.native
 	kernel/vm/run.sh test
+
+# Bids from a guest process through QEMU's ivshmem-plain device into the
+# host's ring (the same VM; not part of scx-vm-test, so it adds nothing there).
+scx-vm-ivshmem: $(VENV)/.native
+	kernel/vm/run.sh ivshmem
 
 clean:
 	rm -rf $(VENV) $(SAN_VENV) build src/*.egg-info src/auctioneer/*/*.so

@@ -90,6 +90,10 @@ accept)
 bench)
   sh "$REPO/kernel/vm/bench.sh" "$S" || bad "bench"
   ;;
+ivshmem)
+  python "$REPO/kernel/vm/ivshmem.py" guest --count "$IVSHMEM_COUNT" --json "$S/ivshmem-guest.json" \
+    || bad "ivshmem guest"
+  ;;
 esac
 dmesg > $S/dmesg.txt
 if grep -E 'sched_ext: BPF scheduler .* disabled' $S/dmesg.txt | grep -v 'unregistered from user space'; then

@@ -12,6 +12,8 @@
 #           kernel, never kept in the project), interleaved, in one boot
 #   accept  RUNS (default 20) rounds of perf bench pipe and messaging
 #   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction
+#   ivshmem a guest process pushes bids through QEMU's ivshmem-plain device into
+#           the host's ring, drained into a tick book (kernel/vm/ivshmem.sh)
 #
 # Env: CACHE (downloads, extracted kernel, initramfs, baseline builds; default
 # /var/cache/auctioneer/scx-vm, reused between runs), ACCEL (default
@@ -25,7 +27,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 SUITE=${1:-test}
-case $SUITE in test|bench|accept|mix) ;; *) echo "usage: $0 [test|bench|accept|mix]" >&2; exit 2 ;; esac
+case $SUITE in test|bench|accept|mix|ivshmem) ;; *) echo "usage: $0 [test|bench|accept|mix|ivshmem]" >&2; exit 2 ;; esac
 CACHE=${CACHE:-/var/cache/auctioneer/scx-vm}
 ACCEL=${ACCEL:-tcg,thread=multi}
 W=$(mktemp -d /tmp/scx-vm.XXXXXX)
@@ -52,6 +54,8 @@ EOF
 # The guest mounts the checkout at its own path: a checkout under /tmp or
 # /run would otherwise be hidden by the guest's tmpfs there.
 echo "$REPO" > "$SHARE/repo"
+QEMU_EXTRA=()
+[[ $SUITE == ivshmem ]] && source "$HERE/ivshmem.sh"
 
 lap "initramfs"
 INITRD=$CACHE/initrd-$KVER.gz
@@ -78,7 +82,7 @@ boot() {
         -fsdev local,id=w,path="$SHARE",security_model=none \
         -device virtio-9p-pci,fsdev=w,mount_tag=work \
         -fsdev local,id=p,path="$REPO",security_model=none,readonly=on,multidevs=remap \
-        -device virtio-9p-pci,fsdev=p,mount_tag=repo > "$W/console.log" 2>&1 || rc=$?
+        -device virtio-9p-pci,fsdev=p,mount_tag=repo "${QEMU_EXTRA[@]}" > "$W/console.log" 2>&1 || rc=$?
     tr -d '\r' < "$W/console.log" > "$W/console.txt"
 }
 verdict() {
@@ -95,6 +99,7 @@ verdict() {
 }
 fail() { echo "FAIL: $*"; FAILED=1; }
 boot; verdict
+[[ $SUITE == ivshmem ]] && ivshmem_check
 # QEMU 7.2's multi-threaded TCG mishandles the kernel patching its own text
 # across vCPUs (static keys flip when sched_ext enables or disables): an
 # "Oops: int3" at a patch site. That is the emulator's fault, so the suite
