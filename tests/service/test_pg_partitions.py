@@ -6,7 +6,9 @@ consumed from a real nats-server."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,15 +20,14 @@ from auctioneer.exchange.codec import encode_command, encode_event
 from auctioneer.exchange.commands import Deposit, OpenAccount
 from auctioneer.exchange.events import Accepted, Traded
 from auctioneer.exchange.model import Role
-from auctioneer.exchange.scaleout import LocalNats, PartitionMap, Router, connect, workload
+from auctioneer.exchange.scaleout import LocalNats, PartitionMap, connect, workload
 from auctioneer.exchange.scaleout.eventlog import (
     Entry,
     EventSpec,
     encode_batch,
     ensure_events,
-    entry_of,
 )
-from auctioneer.exchange.scaleout.stream import StreamMessage, encode_payload
+from auctioneer.service import pgbench
 from auctioneer.service.broadcast import Hub
 from auctioneer.service.partitionfeed import merge_partitions
 from auctioneer.service.pgprojector import PartitionProjector, ProjectorBusy, follow
@@ -51,19 +52,8 @@ MAP = PartitionMap(2, {"us-east-1": 0, "us-west-2": 1, "eu-west-1": 0, "ap-south
 
 
 def _logs(orders: int, seed: int = 3) -> tuple[dict[int, list[Entry]], dict[int, Exchange]]:
-    """Each partition's event log for a seeded workload, as its leader writes it: the
-    commands routed, given one stream sequence for all partitions, applied."""
-    router = Router(MAP)
-    exchanges = {p: Exchange() for p in MAP.all}
-    logs: dict[int, list[Entry]] = {p: [] for p in MAP.all}
-    seq = 0
-    for item in workload(MAP, orders=orders, seed=seed):
-        payload = encode_payload(encode_command(item.command))
-        for p in router.route(item.command, item.partition):
-            seq += 1
-            entry, _ = entry_of(exchanges[p], MAP, p, StreamMessage(seq, payload))
-            logs[p].append(entry)
-    return logs, exchanges
+    """Each partition's event log for a seeded workload, as its leader writes it."""
+    return pgbench.leader_logs(MAP, workload(MAP, orders=orders, seed=seed))
 
 
 def _tables(store: PartitionedStore) -> list[Any]:
@@ -238,3 +228,17 @@ def test_the_sse_feed_merges_partitions_in_stream_order(nats_server: LocalNats) 
                 for entry in log[i:i + 20] for e in entry.events if e["type"] == "traded"]
     assert [(t["partition"], t["seq"]) for t in got] == expected
     assert {t["partition"] for t in got} == {0, 1}
+
+
+def test_the_projection_benchmark_runs_and_checks_its_outputs(postgres_cluster: str,
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "pg.json"
+    assert pgbench.main(["--orders", "40", "--repeats", "1", "--url", postgres_cluster,
+                         "--json", str(out), "--plot", str(tmp_path / "pg.png")]) in (0, 1)
+    result = json.loads(out.read_text())
+    assert [r["batch"] for r in result["rows"]] == list(pgbench.BATCHES)
+    assert all(r["pg_per_s"] > 0 and r["wal_bytes"] > 0 for r in result["rows"])
+    assert (tmp_path / "pg.png").stat().st_size > 0
+    with pytest.raises(SystemExit) as caught:
+        pgbench.main(["--json", str(tmp_path / "no" / "such.json")])
+    assert caught.value.code == 2

@@ -38,7 +38,7 @@ from auctioneer.service.pgstore import PartitionedStore
 from auctioneer.service.projector import Applied, ProjectionError, Projector
 from auctioneer.service.store import meta, projected_seq
 
-__all__ = ["PartitionProjector", "ProjectorBusy", "follow", "lock_key"]
+__all__ = ["PartitionProjector", "ProjectorBusy", "follow", "lock_key", "to_applied"]
 
 
 _PROJECTED = frozenset({"traded", "cancelled", "modified", "rejected"})
@@ -53,6 +53,20 @@ def _events(raw: Sequence[dict[str, Any]]) -> list[Event]:
     if raw and raw[0].get("type") != "rejected":
         events.insert(0, _APPLIED)
     return events
+
+
+def to_applied(entries: Sequence[Entry], after: int, partition: int) -> list[Applied]:
+    """The projector's input for the entries above sequence ``after`` (decoded by the codec,
+    which checks every integer's 64-bit range); ProjectionError naming the entry it refuses."""
+    applied: list[Applied] = []
+    for e in entries:
+        if e.seq <= after or e.command is None:
+            continue
+        try:
+            applied.append((e.seq, decode_command(e.command), _events(e.events)))
+        except CommandError as exc:
+            raise ProjectionError(f"partition {partition} seq {e.seq}: {exc}") from None
+    return applied
 
 
 class ProjectorBusy(RuntimeError):
@@ -86,15 +100,7 @@ class PartitionProjector:
         ProjectionError (nothing written) for an entry the codec refuses or a value the
         tables cannot hold (an integer outside 64-bit SQL, a balance summed past it).
         """
-        applied: list[Applied] = []
-        for e in entries:
-            if e.seq <= self.seq or e.command is None:
-                continue
-            try:
-                applied.append((e.seq, decode_command(e.command), _events(e.events)))
-            except CommandError as exc:  # 64-bit range included: the codec checks every int
-                raise ProjectionError(f"partition {self.partition} seq {e.seq}: {exc}"
-                                      ) from None
+        applied = to_applied(entries, self.seq, self.partition)
         if applied:
             self.projector.project(applied)
             self.seq = applied[-1][0]
