@@ -230,10 +230,10 @@ def test_the_sse_feed_merges_partitions_in_stream_order(nats_server: LocalNats) 
     assert {t["partition"] for t in got} == {0, 1}
 
 
-def test_the_projection_benchmark_runs_and_checks_its_outputs(postgres_cluster: str,
+def test_the_projection_benchmark_runs_and_checks_its_outputs(postgres_url: str,
                                                              tmp_path: Path) -> None:
     out = tmp_path / "pg.json"
-    assert pgbench.main(["--orders", "40", "--repeats", "1", "--url", postgres_cluster,
+    assert pgbench.main(["--orders", "40", "--repeats", "1", "--url", postgres_url,
                          "--json", str(out), "--plot", str(tmp_path / "pg.png")]) in (0, 1)
     result = json.loads(out.read_text())
     assert [r["batch"] for r in result["rows"]] == list(pgbench.BATCHES)
