@@ -120,7 +120,7 @@ def _loaded(data: dict[str, Any]) -> object:
         return str(exc)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_mutated())
 def test_the_reader_accepts_exactly_what_the_models_accept(data: dict[str, Any]) -> None:
     assert _judged_alike(data)
@@ -172,6 +172,7 @@ def test_every_single_edit_of_a_file_is_judged_as_the_models_judge_it() -> None:
             assert _judged_alike(data), (path, edit)
 
 
+@settings(max_examples=50, deadline=None)
 @given(_auction())
 def test_every_valid_file_takes_the_fast_path(data: dict[str, Any]) -> None:
     assert read_fields(data) == AuctionFile.model_validate(data).model_dump()

@@ -40,7 +40,7 @@ _WORDS = ["f.json", "-", "g.json", "", "--method", "--method=milp", "milp", "dp"
           "--json=1", "--help", "--", "--no-json", "--bogus", "-k", "--METHOD"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=7))
 def test_a_plain_line_parses_as_typer_parses_it(words: list[str]) -> None:
     plain = plain_arguments(_CLEAR, words)
