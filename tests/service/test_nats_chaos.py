@@ -25,7 +25,7 @@ served = served_fixture()
 
 def test_a_node_killed_and_restarted_under_load(served: Served) -> None:
     async def run() -> None:
-        load = Load(served).start()
+        load = Load(served.endpoints).start()
         await load.run_for(1.5)
         served.cluster.kill(0)
         await load.run_for(3.0)
@@ -40,7 +40,7 @@ def test_a_node_killed_and_restarted_under_load(served: Served) -> None:
 
 def test_the_partition_leader_killed_and_restarted_under_load(served: Served) -> None:
     async def run() -> None:
-        load = Load(served).start()
+        load = Load(served.endpoints).start()
         await load.run_for(1.0)
         leader = await served.leader(0)
         served.engines[leader].kill()  # SIGKILL: its lease runs out, a replica takes over
@@ -58,7 +58,7 @@ def test_the_partition_leader_killed_and_restarted_under_load(served: Served) ->
 
 def test_an_api_process_killed_and_restarted_under_load(served: Served) -> None:
     async def run() -> None:
-        load = Load(served).start()
+        load = Load(served.endpoints).start()
         await load.run_for(1.0)
         api = served.apis[0]
         assert api is not None
@@ -77,7 +77,7 @@ def test_an_api_process_killed_and_restarted_under_load(served: Served) -> None:
 
 def test_a_node_paused_and_resumed_under_load(served: Served) -> None:
     async def run() -> None:
-        load = Load(served).start()
+        load = Load(served.endpoints).start()
         await load.run_for(1.0)
         pid = served.cluster.nodes[1].pid
         os.kill(pid, signal.SIGSTOP)  # cut off: no answers, no route traffic
@@ -96,7 +96,7 @@ def test_a_node_paused_and_resumed_under_load(served: Served) -> None:
 def test_without_a_quorum_orders_get_503_and_are_never_half_accepted(served: Served) -> None:
     async def run() -> None:
         order = {"side": "buy", "market": served.market(0), "price": 2_000_000, "quantity": 1}
-        headers = {"X-API-Key": served.keys["buyer"], "Idempotency-Key": "no-quorum-1"}
+        headers = {"X-API-Key": served.endpoints.keys["buyer"], "Idempotency-Key": "no-quorum-1"}
         served.cluster.kill(1)
         served.cluster.kill(2)
         try:
@@ -110,7 +110,7 @@ def test_without_a_quorum_orders_get_503_and_are_never_half_accepted(served: Ser
             await asyncio.to_thread(served.cluster.restart, 1)
             await asyncio.to_thread(served.cluster.restart, 2)
         # Retried with its key once the quorum is back, it is applied at most once.
-        load = Load(served, workers=1)
+        load = Load(served.endpoints, workers=1)
         async with httpx.AsyncClient(timeout=10.0) as client:
             await load.send(client, 0, "buyer", order, "no-quorum-1")
         assert len(load.acked) == 1

@@ -23,7 +23,7 @@ async def _post(served: Served, path: str, body: dict[str, Any], account: str = 
                 **headers: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=served.urls[0], timeout=20.0) as client:
         return await client.post(path, json=body, headers={
-            "X-API-Key": served.keys[account], **headers})
+            "X-API-Key": served.endpoints.keys[account], **headers})
 
 
 async def _newest(served: Served) -> list[int]:
@@ -44,8 +44,9 @@ def test_an_order_retried_with_its_key_is_applied_once_in_its_partition(
         again = await _post(served, "/orders", order, **{"Idempotency-Key": "once-1"})
         assert again.json() == first.json()
         oid = first.json()["order_id"]
+        buyer = {"X-API-Key": served.endpoints.keys["buyer"]}
         async with httpx.AsyncClient(base_url=served.urls[1], timeout=20.0,
-                                     headers={"X-API-Key": served.keys["buyer"]}) as client:
+                                     headers=buyer) as client:
             async def seen() -> bool:  # the other API process reads it from the log
                 return (await client.get(f"/orders/{oid}")).status_code == 200
 
@@ -84,8 +85,7 @@ def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
         assert (out_of_range.status_code, out_of_range.json()["field"]) == (422, "partition")
         assert await _newest(served) == before
 
-    served.keys.setdefault("admin", served.admin_key)
-    served.run(run())
+        served.run(run())
 
 
 def test_serve_refuses_a_cluster_whose_map_differs(served: Served, tmp_path: Path,
@@ -97,7 +97,7 @@ def test_serve_refuses_a_cluster_whose_map_differs(served: Served, tmp_path: Pat
 
 def test_orders_cross_and_trade_in_both_partitions(served: Served) -> None:
     async def run() -> None:
-        load = Load(served, workers=2).start()
+        load = Load(served.endpoints, workers=2).start()
         await load.run_for(1.5)
         await load.stop()
         assert len(load.acked) > 10
