@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 
-from auctioneer.cli.app import app
-from auctioneer.cli.options import bad, float_in, int_in, output_dir_option
+from auctioneer.cli.app import app, bench_app
+from auctioneer.cli.options import JsonOption, bad, float_in, int_in, output_dir_option, plot_option
 
-__all__ = ["ClusterUrlOption", "cluster_command", "engine_command"]
+__all__ = ["ClusterUrlOption", "bench_cluster", "cluster_command", "engine_command"]
 
 ClusterUrlOption = Annotated[
     str, typer.Option("--nats", metavar="URL[,URL...]",
@@ -129,3 +129,38 @@ def cluster_command(
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:
         cluster.stop()
+
+
+@bench_app.command("cluster")
+def bench_cluster(
+    clients: Annotated[
+        str | None, typer.Option(metavar="INT", help="Closed-loop HTTP clients. "
+                                 "[default: 8; --quick: 4]", show_default=False)
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option(metavar="SECONDS", help="Load per run. "
+                                 "[default: 8; --quick: 2]", show_default=False)
+    ] = None,
+    failovers: Annotated[
+        str | None, typer.Option(metavar="INT", help="Leader kills timed. "
+                                 "[default: 10; --quick: 3]", show_default=False)
+    ] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="A smoke run.")] = False,
+    json_path: JsonOption = None,
+    plot: Annotated[Path, plot_option("throughput and failover plot")
+                    ] = Path("out/bench-cluster.png"),
+) -> None:
+    """The served scale-out on this machine: orders/s and latency through `serve --nats`
+    with 1 and 2 partitions against one `serve` process, leader failover and replica
+    catch-up (a three-node cluster, engines and APIs as real processes)."""
+    import auctioneer.service.clusterbench as bench
+    import auctioneer.service.clusterbench_report as report
+    from auctioneer.measure.benchmark import run_benchmark
+
+    config = bench.ClusterBenchConfig.build(
+        clients=None if clients is None else int_in(clients, "--clients", 1, 256),
+        duration_s=None if duration is None else float_in(duration, "--duration", 0.5,
+                                                          3600.0),
+        failovers=None if failovers is None else int_in(failovers, "--failovers", 1, 1000),
+        quick=quick)
+    run_benchmark(report.BENCHMARK, config, json_path, plot)
