@@ -178,6 +178,7 @@ def test_a_command_that_raises_in_replay_is_named(tmp_path: Path,
         return apply(self, command)
 
     monkeypatch.setattr(Exchange, "apply", buggy)
+    monkeypatch.setenv("AUCTIONEER_ENGINE", "python")  # the engine whose apply is patched
     with pytest.raises(ReplayError, match=r"record 14 \(deposit\) raised ZeroDivisionError: "
                                           "a bug") as caught:
         open_exchange(tmp_path)

@@ -11,10 +11,13 @@ reference refuses): the same refusal, field and message, and no change.
 
 from __future__ import annotations
 
+import struct
+import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
@@ -24,6 +27,9 @@ from auctioneer.exchange import (
     Command,
     Deposit,
     Exchange,
+    FsyncPolicy,
+    Journal,
+    JournalError,
     MarketOrder,
     ModifyOrder,
     NativeExchange,
@@ -34,6 +40,7 @@ from auctioneer.exchange import (
     Tick,
     TimeInForce,
     Withdraw,
+    open_exchange,
 )
 
 from .test_properties import (
@@ -174,3 +181,89 @@ def test_a_full_book_hands_the_order_to_the_reference() -> None:
     assert native.apply_many(commands) == ex.apply_many(commands)
     assert native.state_hash() == ex.state_hash()
     assert native.nbytes > 0 or not native.native
+
+
+def journal_of(directory: Path, commands: list[Command]) -> None:
+    with Journal(directory, FsyncPolicy.NEVER) as journal:
+        journal.append_many(commands)
+
+
+def recovered(directory: Path, engine: str, monkeypatch: pytest.MonkeyPatch) -> Exchange:
+    monkeypatch.setenv("AUCTIONEER_ENGINE", engine)
+    exchange, journal = open_exchange(directory, FsyncPolicy.NEVER)
+    journal.close()
+    return exchange
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.booleans(), prices, quantities, tifs,
+                          st.sampled_from(IDS), st.sampled_from(["place", "cancel", "market",
+                                                                 "modify", "money"])),
+                min_size=1, max_size=60))
+def test_native_replay_reaches_the_reference_state(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+        steps: list[tuple[str, bool, int, int, TimeInForce, str, str]]) -> None:
+    commands: list[Command] = list(setup_commands(money=5_000, capacity=20))
+    for n, (account, buy, price, quantity, tif, market, kind) in enumerate(steps):
+        side = Side.BUY if buy else Side.SELL
+        seller = account if buy else PROVIDERS[n % 2]
+        if kind == "place":
+            commands.append(PlaceOrder(f"o{n}", seller, side, (market,), price, quantity, tif,
+                                       ts_ns=n * 400_000_000))
+        elif kind == "market":
+            commands.append(MarketOrder(f"o{n}", seller, side, (market,), quantity,
+                                        price * quantity if buy else None, ts_ns=n))
+        elif kind == "cancel":
+            commands.append(CancelOrder(f"o{n - 1}", seller, n))
+        elif kind == "modify":
+            commands.append(ModifyOrder(f"o{n - 2}", seller, price, None, n))
+        else:
+            commands.append((Deposit if buy else Withdraw)(account, quantity * 100, n))
+    directory = tmp_path_factory.mktemp("journal")
+    journal_of(directory, commands)
+    want = recovered(directory, "python", monkeypatch)
+    got = recovered(directory, "native", monkeypatch)
+    assert isinstance(got, NativeExchange) and not isinstance(want, NativeExchange)
+    assert got.state_hash() == want.state_hash()
+
+
+def record(seq: int, payload: bytes) -> bytes:
+    """A journal record with any payload (the journal writes only canonical JSON)."""
+    crc = zlib.crc32(payload, zlib.crc32(struct.pack("<Q", seq)))
+    return struct.pack("<IIQ", len(payload), crc, seq) + payload
+
+
+ODD = [  # not the canonical form the C path takes: the reader decodes them itself
+    b'{"account": "t1","amount":7,"ts_ns":1,"type":"deposit"}',
+    b'{"account":"t\\u0031","amount":8,"ts_ns":1,"type":"deposit"}',
+    b'{"account":"t1","amount":9.0,"ts_ns":1,"type":"deposit"}',
+    b'{"account":"t1","amount":010,"ts_ns":1,"type":"deposit"}',
+    b'{"amount":11,"account":"t1","ts_ns":1,"type":"deposit","extra":1}',
+    b'{"account":"t1","amount":12,"type":"deposit"}',
+    b'{"account":"t1","amount":9223372036854775808,"ts_ns":1,"type":"deposit"}',
+    b'{"account":"t1","all_or_none":false,"markets":["' + IDS[0].encode()
+    + b'","' + IDS[1].encode() + b'"],"order_id":"x","post_only":false,"price":100,'
+    b'"quantity":1,"side":"buy","tif":"gtc","ts_ns":2,"type":"place_order"}',
+    b'{"account":"t1","all_or_none":false,"markets":["' + IDS[0].encode()
+    + b'"],"order_id":"y","post_only":false,"price":100,"quantity":1,"side":"buy",'
+    b'"tif":"gtc","ts_ns":3,"type":"place_order"}',
+]
+
+
+@pytest.mark.parametrize("payload", ODD, ids=range(len(ODD)))
+def test_a_record_the_c_path_does_not_take_is_decoded_by_the_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes) -> None:
+    journal_of(tmp_path, list(setup_commands(money=5_000, capacity=20)))
+    last = max(int(p.stem.split("-")[1]) for p in tmp_path.glob("journal-*.log"))
+    segment = sorted(tmp_path.glob("journal-*.log"))[-1]
+    seq = sum(1 for _ in setup_commands(money=5_000, capacity=20))
+    assert last <= seq
+    with segment.open("ab") as out:
+        out.write(record(seq + 1, payload) + record(seq + 2, b'{"ts_ns":5,"type":"tick"}'))
+    outcomes = []
+    for engine in ("python", "native"):
+        try:
+            outcomes.append(recovered(tmp_path, engine, monkeypatch).state_hash())
+        except JournalError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]

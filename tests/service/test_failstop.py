@@ -16,6 +16,7 @@ from .conftest import MARKET, fresh_settings, start_live, stop_live
 
 def test_an_engine_error_stops_the_sequencer(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUCTIONEER_ENGINE", "python")  # the engine whose apply is patched
     live = start_live(fresh_settings(tmp_path, tick_interval_s=3600.0))
     try:
         live.market(MARKET)

@@ -39,6 +39,8 @@ static PyMethodDef Core_methods[] = {
      "The command's events, or None when the reference engine must take it."},
     {"apply_many", (PyCFunction)Core_apply_many, METH_VARARGS,
      "The events of each command in turn, up to the first the reference must take."},
+    {"replay", (PyCFunction)Core_replay, METH_VARARGS,
+     "replay(data, pos, last_seq) -> (pos, last_seq): apply the journal records it takes."},
     {"load_account", (PyCFunction)Core_load_account, METH_VARARGS, NULL},
     {"load_capacity", (PyCFunction)Core_load_capacity, METH_VARARGS, NULL},
     {"load_holding", (PyCFunction)Core_load_holding, METH_VARARGS, NULL},
@@ -162,6 +164,7 @@ setup(void)
         goto done;
     }
     FALLBACK = Py_None;
+    eb_setup_handlers();
     rc = 0;
 done:
     Py_XDECREF(commands);

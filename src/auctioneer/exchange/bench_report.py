@@ -70,7 +70,9 @@ def print_report(result: ExchangeBenchResult, console: Console) -> None:
         console.print(f"Memory: Python engine {memory.python_order:,.0f} bytes per resting "
                       f"order, {memory.python_market:,.0f} per market; native book "
                       f"{memory.native_order:,.0f} bytes per order of capacity, "
-                      f"{memory.native_level:,.0f} per price level of capacity",
+                      f"{memory.native_level:,.0f} per price level of capacity; native engine "
+                      f"{memory.engine_order:,.0f} bytes per resting order, "
+                      f"{memory.engine_market:,.0f} per market",
                       highlight=False)
     if result.decode:
         console.print("Journal decoding: " + ", ".join(

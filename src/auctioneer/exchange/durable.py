@@ -6,6 +6,8 @@ state hash and the sequence number; it is written to a temporary file,
 fsynced and renamed, so a crash never leaves a half snapshot under the real
 name. :func:`open_exchange` loads the newest snapshot whose hash verifies
 and replays only the journal records after it: snapshots bound replay time.
+Both run the engine :func:`~auctioneer.exchange.native.engine` picks (the native
+one unless ``AUCTIONEER_ENGINE=python``).
 
 :class:`DurableExchange` is the write path the service uses: a batch of
 commands is appended to the journal in one group commit *before* any of them
@@ -44,6 +46,7 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.files import numbered_files, write_atomic
 from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, replay
+from auctioneer.exchange.native import NativeExchange, engine
 from auctioneer.exchange.snapshot import Saved, canonical_json, decode_saved, encode_saved
 
 __all__ = [
@@ -85,11 +88,12 @@ def write_snapshot(directory: str | os.PathLike[str], seq: int, exchange: Exchan
     return write_atomic(Path(directory) / f"{_PREFIX}{seq:020d}{_SUFFIX}", data)
 
 
-def restore_saved(saved: Saved) -> Exchange:
-    """The exchange ``saved`` holds; ValueError (naming its ``seq``) when it does not restore
-    to its recorded hash, or is malformed."""
+def restore_saved(saved: Saved, engine_class: type[Exchange] | None = None) -> Exchange:
+    """The exchange ``saved`` holds (run by ``engine_class``, default
+    :func:`~auctioneer.exchange.native.engine`'s pick); ValueError (naming its ``seq``) when
+    it does not restore to its recorded hash, or is malformed."""
     try:
-        exchange = Exchange.restore(saved.state)
+        exchange = (engine_class or engine()).restore(saved.state)
         # Hashing walks the whole state: a value of the wrong type fails here, if not before.
         digest = exchange.state_hash()
     except (LookupError, TypeError, ValueError, AttributeError) as exc:
@@ -99,8 +103,8 @@ def restore_saved(saved: Saved) -> Exchange:
     return exchange
 
 
-def load_snapshot(directory: str | os.PathLike[str], upto: int | None = None
-                  ) -> tuple[int, Exchange] | None:
+def load_snapshot(directory: str | os.PathLike[str], upto: int | None = None,
+                  engine_class: type[Exchange] | None = None) -> tuple[int, Exchange] | None:
     """``(seq, exchange)`` from the newest snapshot (not after ``upto``, when given) that
     verifies; None if there is none. A damaged one is passed over for an older one, and a
     longer replay."""
@@ -111,33 +115,34 @@ def load_snapshot(directory: str | os.PathLike[str], upto: int | None = None
             saved = decode_saved(path.read_bytes())
             if saved.seq != seq:
                 continue  # renamed or copied: its name and its content disagree
-            return seq, restore_saved(saved)
+            return seq, restore_saved(saved, engine_class)
         except (OSError, ValueError):
             continue
     return None
 
 
 def open_exchange(directory: str | os.PathLike[str],
-                  fsync: FsyncPolicy = FsyncPolicy.ALWAYS) -> tuple[Exchange, Journal]:
+                  fsync: FsyncPolicy = FsyncPolicy.ALWAYS,
+                  engine_class: type[Exchange] | None = None) -> tuple[Exchange, Journal]:
     """Recover the exchange kept in ``directory``: newest snapshot plus the journal's tail.
+
+    ``engine_class`` runs it (default: :func:`~auctioneer.exchange.native.engine`'s pick).
 
     Returns the exchange and the journal, open for appending after the last
     whole record. Raises :class:`JournalError` if the journal does not reach
     back to the snapshot, :class:`ReplayError` if applying a record raises.
     """
     Path(directory).mkdir(parents=True, exist_ok=True)
-    loaded = load_snapshot(directory)
-    start, exchange = loaded if loaded else (0, Exchange())
-    expected = start + 1
-    for seq, command in replay(directory, after=start):
-        if seq != expected:
-            raise JournalError(f"journal resumes at {seq}, the snapshot needs {expected}")
+    loaded = load_snapshot(directory, engine_class=engine_class)
+    start, exchange = loaded if loaded else (0, (engine_class or engine())())
+    # The native engine applies the records it takes straight from the journal's bytes.
+    bulk = exchange.replay_bytes if isinstance(exchange, NativeExchange) else None
+    for seq, command in replay(directory, after=start, bulk=bulk):
         try:
             exchange.apply(command)
         except Exception as exc:
             raise ReplayError(seq, getattr(command, "kind", type(command).__name__),
                               exc) from exc
-        expected += 1
     exchange.check()
     journal = Journal(directory, fsync)
     if journal.last_seq < start:

@@ -29,6 +29,7 @@ typedef struct {
     PyObject **names;        /* order number -> id (NULL once closed) */
     uint32_t *order_market;
     uint64_t n_names, cap_names;
+    int quiet; /* replaying: build no events but trades (for the tape) */
 } CoreObject;
 
 /* What the module looks up once (_engine.c): command and event classes, enum members, names. */
@@ -70,9 +71,24 @@ int eb_register_order(CoreObject *self, PyObject *name, uint32_t m);
 int eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name,
                  PyObject *events);
 
-/* engine_commands.c */
+/* engine_commands.c: a handler per command class the core takes, and the fields it reads */
+#define EB_HANDLERS 9
+#define EB_MAX_FIELDS 10
+typedef struct {
+    PyTypeObject **type;
+    PyObject **kind; /* its "type" in the journal's JSON */
+    PyObject *(*run)(CoreObject *self, PyObject *const *fields, int flag);
+    int flag;
+    int n;
+    PyObject **fields[EB_MAX_FIELDS]; /* attribute names, which are also its JSON keys */
+} eb_handler;
+extern eb_handler eb_handlers[EB_HANDLERS];
+void eb_setup_handlers(void);
 PyObject *Core_apply(CoreObject *self, PyObject *cmd);
 PyObject *Core_apply_many(CoreObject *self, PyObject *args);
+
+/* engine_replay.c */
+PyObject *Core_replay(CoreObject *self, PyObject *args);
 
 /* engine_load.c */
 PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds);

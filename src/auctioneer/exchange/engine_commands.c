@@ -6,6 +6,8 @@
  */
 #include "engine_binding.h"
 
+#include <string.h>
+
 /* ------------------------------------------------------------- conversion */
 
 /* An exact int in lo..hi into *out: 1. Anything else: 0, no error set. */
@@ -44,24 +46,6 @@ number_of(PyObject *index, PyObject *key, uint64_t *out)
 }
 
 /* A tuple subclass instance (an event) of the n items; steals them. NULL on error. */
-/* ------------------------------------------------------------- commands */
-
-/* The attributes of a command into out[0..n): 0, or -1 with an error (none held). */
-static int
-fields(PyObject *cmd, PyObject *const *names, int n, PyObject **out)
-{
-    for (int i = 0; i < n; i++) {
-        out[i] = PyObject_GetAttr(cmd, names[i]);
-        if (out[i] == NULL) {
-            while (i-- > 0) {
-                Py_DECREF(out[i]);
-            }
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static void
 release(PyObject **values, int n)
 {
@@ -69,6 +53,14 @@ release(PyObject **values, int n)
         Py_DECREF(values[i]);
     }
 }
+
+static int
+tif_of(PyObject *tif)
+{
+    return tif == GTC ? MC_GTC : tif == IOC ? MC_IOC : tif == FOK ? MC_FOK : -1;
+}
+
+/* ------------------------------------------------------------- commands */
 
 /* The fields an order shares: a new id, an account, a side, one market. 1 when native
  * takes them, 0 when not, -1 on error. */
@@ -108,15 +100,6 @@ arrival(const CoreObject *self, int64_t ts)
     return ts > self->e.clock ? ts : self->e.clock;
 }
 
-/* Release the n fields; return the command's events, NULL on error, or (for FALLBACK) a new
- * reference to FALLBACK. */
-static PyObject *
-finish(PyObject **f, int n, PyObject *result)
-{
-    release(f, n);
-    return result == FALLBACK ? ref(FALLBACK) : result;
-}
-
 /* The events of an order the core took as number self->n_names in market m. */
 static PyObject *
 accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, uint32_t m, int64_t ts)
@@ -143,67 +126,6 @@ accepted_open(CoreObject *self, PyObject *kind, uint64_t n, uint32_t m, int64_t 
     return events;
 }
 
-static int
-tif_of(PyObject *tif)
-{
-    return tif == GTC ? MC_GTC : tif == IOC ? MC_IOC : tif == FOK ? MC_FOK : -1;
-}
-
-static PyObject *
-place(CoreObject *self, PyObject *cmd)
-{
-    PyObject *const attrs[10] = {A_order_id, A_account, A_side, A_markets, A_price,
-                                 A_quantity, A_tif, A_aon, A_post_only, A_ts};
-    PyObject *f[10];
-    if (fields(cmd, attrs, 10, f) < 0) {
-        return NULL;
-    }
-    uint32_t a, m;
-    int buy, tif = tif_of(f[6]);
-    int64_t price, quantity, ts;
-    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
-    if (party <= 0 || !int_in(f[4], 1, MC_PRICE_MAX, &price)
-        || !int_in(f[5], 1, MC_QUANTITY_MAX, &quantity) || tif < 0 || f[7] != Py_False
-        || f[8] != Py_False || !int_in(f[9], 0, EC_MONEY_MAX, &ts)) {
-        return finish(f, 10, party < 0 ? NULL : FALLBACK);
-    }
-    if (eb_reserve_name(self) < 0) {
-        return finish(f, 10, NULL);
-    }
-    if (ec_place(&self->e, m, self->n_names, a, buy, price, quantity, tif, arrival(self, ts))
-        != EC_OK) {
-        return finish(f, 10, FALLBACK);
-    }
-    return finish(f, 10, accepted_order(self, K_place, f[0], m, ts));
-}
-
-static PyObject *
-market_order(CoreObject *self, PyObject *cmd)
-{
-    PyObject *const attrs[8] = {A_order_id, A_account, A_side, A_markets, A_quantity,
-                                A_max_spend, A_tif, A_ts};
-    PyObject *f[8];
-    if (fields(cmd, attrs, 8, f) < 0) {
-        return NULL;
-    }
-    uint32_t a, m;
-    int buy, tif = tif_of(f[6]);
-    int64_t quantity, budget = 0, ts;
-    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
-    if (party <= 0 || !int_in(f[4], 1, MC_QUANTITY_MAX, &quantity)
-        || (buy ? !int_in(f[5], 1, EC_MONEY_MAX, &budget) : f[5] != Py_None)
-        || (tif != MC_IOC && tif != MC_FOK) || !int_in(f[7], 0, EC_MONEY_MAX, &ts)) {
-        return finish(f, 8, party < 0 ? NULL : FALLBACK);
-    }
-    if (eb_reserve_name(self) < 0) {
-        return finish(f, 8, NULL);
-    }
-    if (ec_market_order(&self->e, m, self->n_names, a, buy, quantity, budget, tif) != EC_OK) {
-        return finish(f, 8, FALLBACK);
-    }
-    return finish(f, 8, accepted_order(self, K_market, f[0], m, ts));
-}
-
 /* The open order `order_id` of `account`: its number and market, 1; 0 when native does not
  * hold it so; -1 on error. */
 static int
@@ -221,130 +143,183 @@ open_order(CoreObject *self, PyObject *order_id, PyObject *account, uint64_t *n,
     return found;
 }
 
+/* Each handler takes the command's fields (borrowed, in its table entry's order) and returns
+ * its events, FALLBACK (a new reference) when the reference must take it, or NULL on error. */
+
 static PyObject *
-cancel(CoreObject *self, PyObject *cmd)
+place(CoreObject *self, PyObject *const *f, int flag)
 {
-    PyObject *const attrs[3] = {A_order_id, A_account, A_ts};
-    PyObject *f[3];
-    if (fields(cmd, attrs, 3, f) < 0) {
+    (void)flag;
+    uint32_t a, m;
+    int buy, tif = tif_of(f[6]);
+    int64_t price, quantity, ts;
+    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
+    if (party < 0 || eb_reserve_name(self) < 0) {
         return NULL;
     }
+    if (!party || !int_in(f[4], 1, MC_PRICE_MAX, &price)
+        || !int_in(f[5], 1, MC_QUANTITY_MAX, &quantity) || tif < 0 || f[7] != Py_False
+        || f[8] != Py_False || !int_in(f[9], 0, EC_MONEY_MAX, &ts)
+        || ec_place(&self->e, m, self->n_names, a, buy, price, quantity, tif,
+                    arrival(self, ts))) {
+        return ref(FALLBACK);
+    }
+    return accepted_order(self, K_place, f[0], m, ts);
+}
+
+static PyObject *
+market_order(CoreObject *self, PyObject *const *f, int flag)
+{
+    (void)flag;
+    uint32_t a, m;
+    int buy, tif = tif_of(f[6]);
+    int64_t quantity, budget = 0, ts;
+    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
+    if (party < 0 || eb_reserve_name(self) < 0) {
+        return NULL;
+    }
+    if (!party || !int_in(f[4], 1, MC_QUANTITY_MAX, &quantity)
+        || (buy ? !int_in(f[5], 1, EC_MONEY_MAX, &budget) : f[5] != Py_None)
+        || (tif != MC_IOC && tif != MC_FOK) || !int_in(f[7], 0, EC_MONEY_MAX, &ts)
+        || ec_market_order(&self->e, m, self->n_names, a, buy, quantity, budget, tif)) {
+        return ref(FALLBACK);
+    }
+    return accepted_order(self, K_market, f[0], m, ts);
+}
+
+static PyObject *
+cancel(CoreObject *self, PyObject *const *f, int flag)
+{
+    (void)flag;
     uint64_t n;
     uint32_t m, a;
     int64_t ts;
     int found = open_order(self, f[0], f[1], &n, &m, &a);
-    if (found <= 0 || !int_in(f[2], 0, EC_MONEY_MAX, &ts) || ec_cancel(&self->e, m, n, a)) {
-        return finish(f, 3, found < 0 ? NULL : FALLBACK);
+    if (found < 0) {
+        return NULL;
     }
-    return finish(f, 3, accepted_open(self, K_cancel, n, m, ts));
+    if (!found || !int_in(f[2], 0, EC_MONEY_MAX, &ts) || ec_cancel(&self->e, m, n, a)) {
+        return ref(FALLBACK);
+    }
+    return accepted_open(self, K_cancel, n, m, ts);
 }
 
 static PyObject *
-modify(CoreObject *self, PyObject *cmd)
+modify(CoreObject *self, PyObject *const *f, int flag)
 {
-    PyObject *const attrs[5] = {A_order_id, A_account, A_price, A_quantity, A_ts};
-    PyObject *f[5];
-    if (fields(cmd, attrs, 5, f) < 0) {
-        return NULL;
-    }
+    (void)flag;
     uint64_t n;
     uint32_t m, a;
     int64_t price = 0, quantity = 0, ts;
     int found = open_order(self, f[0], f[1], &n, &m, &a);
-    if (found <= 0 || (f[2] == Py_None && f[3] == Py_None)
+    if (found < 0) {
+        return NULL;
+    }
+    if (!found || (f[2] == Py_None && f[3] == Py_None)
         || (f[2] != Py_None && !int_in(f[2], 1, MC_PRICE_MAX, &price))
         || (f[3] != Py_None && !int_in(f[3], 1, MC_QUANTITY_MAX, &quantity))
         || !int_in(f[4], 0, EC_MONEY_MAX, &ts)
         || ec_modify(&self->e, m, n, a, price, quantity, arrival(self, ts))) {
-        return finish(f, 5, found < 0 ? NULL : FALLBACK);
+        return ref(FALLBACK);
     }
-    return finish(f, 5, accepted_open(self, K_modify, n, m, ts));
+    return accepted_open(self, K_modify, n, m, ts);
 }
 
-/* Deposit, Withdraw: an account and an amount. */
+/* Deposit (flag 1), Withdraw (flag 0): an account and an amount. */
 static PyObject *
-money(CoreObject *self, PyObject *cmd, int deposit)
+money(CoreObject *self, PyObject *const *f, int deposit)
 {
-    PyObject *const attrs[3] = {A_account, A_amount, A_ts};
-    PyObject *f[3];
-    if (fields(cmd, attrs, 3, f) < 0) {
-        return NULL;
-    }
     uint64_t a;
     int64_t amount, ts;
     int found = number_of(self->account_index, f[0], &a);
-    if (found <= 0 || !int_in(f[1], 1, EC_MONEY_MAX, &amount)
-        || !int_in(f[2], 0, EC_MONEY_MAX, &ts)
-        || (deposit ? ec_deposit(&self->e, (uint32_t)a, amount)
-                    : ec_withdraw(&self->e, (uint32_t)a, amount))) {
-        return finish(f, 3, found < 0 ? NULL : FALLBACK);
-    }
-    return finish(f, 3, eb_accept(self, deposit ? K_deposit : K_withdraw,
-                                  PyList_GET_ITEM(self->account_ids, a), ts));
-}
-
-/* AddCapacity, RemoveCapacity: an account, a market and a quantity. */
-static PyObject *
-capacity(CoreObject *self, PyObject *cmd, int add)
-{
-    PyObject *const attrs[4] = {A_account, A_market, A_quantity, A_ts};
-    PyObject *f[4];
-    if (fields(cmd, attrs, 4, f) < 0) {
+    if (found < 0) {
         return NULL;
     }
+    if (!found || !int_in(f[1], 1, EC_MONEY_MAX, &amount) || !int_in(f[2], 0, EC_MONEY_MAX, &ts)
+        || (deposit ? ec_deposit(&self->e, (uint32_t)a, amount)
+                    : ec_withdraw(&self->e, (uint32_t)a, amount))) {
+        return ref(FALLBACK);
+    }
+    return eb_accept(self, deposit ? K_deposit : K_withdraw,
+                     PyList_GET_ITEM(self->account_ids, a), ts);
+}
+
+/* AddCapacity (flag 1), RemoveCapacity (flag 0): an account, a market and a quantity. */
+static PyObject *
+capacity(CoreObject *self, PyObject *const *f, int add)
+{
     uint64_t a, m;
     int64_t quantity, ts;
     int found = number_of(self->account_index, f[0], &a);
     if (found > 0) {
         found = number_of(self->market_index, f[1], &m);
     }
-    if (found <= 0 || !int_in(f[2], 1, MC_QUANTITY_MAX, &quantity)
+    if (found < 0) {
+        return NULL;
+    }
+    if (!found || !int_in(f[2], 1, MC_QUANTITY_MAX, &quantity)
         || !int_in(f[3], 0, EC_MONEY_MAX, &ts)
         || (add ? ec_add_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity)
                 : ec_remove_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity))) {
-        return finish(f, 4, found < 0 ? NULL : FALLBACK);
+        return ref(FALLBACK);
     }
-    return finish(f, 4, eb_accept(self, add ? K_add : K_remove,
-                                  PyList_GET_ITEM(self->account_ids, a), ts));
+    return eb_accept(self, add ? K_add : K_remove, PyList_GET_ITEM(self->account_ids, a), ts);
 }
 
 static PyObject *
-tick(CoreObject *self, PyObject *cmd)
+tick(CoreObject *self, PyObject *const *f, int flag)
 {
-    PyObject *value = PyObject_GetAttr(cmd, A_ts);
-    if (value == NULL) {
-        return NULL;
-    }
+    (void)flag;
     int64_t ts;
-    int ok = int_in(value, 0, EC_MONEY_MAX, &ts);
-    Py_DECREF(value);
-    return ok ? eb_accept(self, K_tick, EMPTY, ts) : ref(FALLBACK);
+    return int_in(f[0], 0, EC_MONEY_MAX, &ts) ? eb_accept(self, K_tick, EMPTY, ts)
+                                              : ref(FALLBACK);
+}
+
+eb_handler eb_handlers[EB_HANDLERS];
+
+/* Fill the handler table (after the module looked its names up). */
+void
+eb_setup_handlers(void)
+{
+    eb_handler table[EB_HANDLERS] = {
+        {&T_place, &K_place, place, 0, 10,
+         {&A_order_id, &A_account, &A_side, &A_markets, &A_price, &A_quantity, &A_tif,
+          &A_aon, &A_post_only, &A_ts}},
+        {&T_cancel, &K_cancel, cancel, 0, 3, {&A_order_id, &A_account, &A_ts}},
+        {&T_modify, &K_modify, modify, 0, 5,
+         {&A_order_id, &A_account, &A_price, &A_quantity, &A_ts}},
+        {&T_market, &K_market, market_order, 0, 8,
+         {&A_order_id, &A_account, &A_side, &A_markets, &A_quantity, &A_max_spend, &A_tif,
+          &A_ts}},
+        {&T_deposit, &K_deposit, money, 1, 3, {&A_account, &A_amount, &A_ts}},
+        {&T_withdraw, &K_withdraw, money, 0, 3, {&A_account, &A_amount, &A_ts}},
+        {&T_add, &K_add, capacity, 1, 4, {&A_account, &A_market, &A_quantity, &A_ts}},
+        {&T_remove, &K_remove, capacity, 0, 4, {&A_account, &A_market, &A_quantity, &A_ts}},
+        {&T_tick, &K_tick, tick, 0, 1, {&A_ts}},
+    };
+    memcpy(eb_handlers, table, sizeof table);
 }
 
 PyObject *
 Core_apply(CoreObject *self, PyObject *cmd)
 {
     PyTypeObject *type = Py_TYPE(cmd);
-    if (type == T_place) {
-        return place(self, cmd);
-    }
-    if (type == T_cancel) {
-        return cancel(self, cmd);
-    }
-    if (type == T_modify) {
-        return modify(self, cmd);
-    }
-    if (type == T_market) {
-        return market_order(self, cmd);
-    }
-    if (type == T_deposit || type == T_withdraw) {
-        return money(self, cmd, type == T_deposit);
-    }
-    if (type == T_add || type == T_remove) {
-        return capacity(self, cmd, type == T_add);
-    }
-    if (type == T_tick) {
-        return tick(self, cmd);
+    for (int h = 0; h < EB_HANDLERS; h++) {
+        const eb_handler *handler = &eb_handlers[h];
+        if (type != *handler->type) {
+            continue;
+        }
+        PyObject *f[EB_MAX_FIELDS];
+        for (int i = 0; i < handler->n; i++) {
+            f[i] = PyObject_GetAttr(cmd, *handler->fields[i]);
+            if (f[i] == NULL) {
+                release(f, i);
+                return NULL;
+            }
+        }
+        PyObject *events = handler->run(self, f, handler->flag);
+        release(f, handler->n);
+        return events;
     }
     return ref(FALLBACK);
 }

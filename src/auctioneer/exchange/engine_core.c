@@ -46,6 +46,41 @@ ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_level
     return 0;
 }
 
+int
+ec_grow(ec_engine *e, uint32_t m)
+{
+    ec_market *mk = &e->markets[m];
+    const mc_book *old = &mk->book;
+    uint32_t orders = old->max_orders <= MC_MAX_ORDERS / 2u ? 2u * old->max_orders
+                                                            : MC_MAX_ORDERS;
+    uint32_t levels = old->max_levels <= MC_MAX_ORDERS / 2u ? 2u * old->max_levels
+                                                            : MC_MAX_ORDERS;
+    size_t nbytes = mc_bytes(orders, levels);
+    void *memory = nbytes && orders > old->max_orders ? malloc(nbytes) : NULL;
+    if (memory == NULL) {
+        return -1;
+    }
+    mc_book fresh;
+    mc_init(&fresh, memory, orders, levels, old->self_trade, old->at_ask);
+    fresh.trade_seq = old->trade_seq;
+    const mc_side *sides[2] = {&old->bids, &old->asks};
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t at = 0; at < sides[k]->count; at++) {
+            for (uint32_t s = sides[k]->levels[at].head; s != MC_NONE; s = old->orders[s].next) {
+                const mc_order *o = &old->orders[s];
+                fresh.stamp_seq = o->seq;
+                fresh.stamp_ts = o->ts;
+                mc_rest(&fresh, o->id, o->account, o->buy, o->price, o->remaining);
+            }
+        }
+    }
+    free(mk->memory);
+    mk->memory = memory;
+    mk->nbytes = nbytes;
+    mk->book = fresh;
+    return 0;
+}
+
 void
 ec_free(ec_engine *e)
 {
@@ -153,6 +188,11 @@ ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64
     mk->book.stamp_seq = e->seq + 1u;
     mk->book.stamp_ts = ts;
     int status = mc_place(&mk->book, id, account, buy, price, quantity, tif);
+    if (status == MC_E_FULL && ec_grow(e, m) == 0) {
+        mk->book.stamp_seq = e->seq + 1u;
+        mk->book.stamp_ts = ts;
+        status = mc_place(&mk->book, id, account, buy, price, quantity, tif);
+    }
     if (status != MC_OK) {
         return status == MC_E_FULL ? EC_FULL : EC_REFUSED;
     }
@@ -234,7 +274,13 @@ ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price
     int kept = price == old_price && quantity <= old_remaining;
     mk->book.stamp_seq = e->seq + 1u;
     mk->book.stamp_ts = ts;
-    if (mc_modify(&mk->book, id, price, quantity) != MC_OK) {
+    int status = mc_modify(&mk->book, id, price, quantity);
+    if (status == MC_E_FULL && ec_grow(e, m) == 0) {
+        mk->book.stamp_seq = e->seq + 1u;
+        mk->book.stamp_ts = ts;
+        status = mc_modify(&mk->book, id, price, quantity);
+    }
+    if (status != MC_OK) {
         return EC_FULL;
     }
     if (kept) {

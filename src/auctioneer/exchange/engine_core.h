@@ -13,8 +13,10 @@
  *
  * Memory: accounts and markets are fixed while a state is loaded (the caller
  * loads a new engine to add one); per market one block for its book, sized
- * up front, and one capacity/holding record per account. Nothing is
- * allocated by a command.
+ * up front, and one capacity/holding record per account. A command allocates
+ * nothing, but for the one order that finds its book full: the book then
+ * moves to a block twice the size (ec_grow), O(open orders) once per
+ * doubling.
  *
  * Integers: prices, quantities and amounts are checked by the caller to lie
  * in their ranges (MC_PRICE_MAX, MC_QUANTITY_MAX, EC_MONEY_MAX); a cost is
@@ -73,6 +75,10 @@ int ec_init(ec_engine *e, uint32_t n_accounts, uint32_t n_markets);
 /* Size market `m`'s book; -1 when the sizes are out of range or memory is short. */
 int ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_levels,
                    int self_trade, int at_ask, int64_t tick);
+
+/* Move market `m`'s book to a block twice the size, its orders in their places; -1 (and
+ * nothing changed) when memory is short or the book is at MC_MAX_ORDERS. */
+int ec_grow(ec_engine *e, uint32_t m);
 
 void ec_free(ec_engine *e);
 

@@ -78,6 +78,9 @@ eb_accept(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts)
             return NULL;
         }
     }
+    if (self->quiet) {
+        return events;
+    }
     PyObject *items[3] = {ref(kind), ref(refobj), PyLong_FromLongLong(e->clock)};
     if (push(events, event(E_accepted, 3, items)) < 0) {
         Py_DECREF(events);
@@ -180,7 +183,7 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
                 ref(sell_order), account_name(self, buyer), account_name(self, seller),
                 ref(price), ref(quantity), ref(ev->buy ? BUY : SELL), ref(ts)};
             PyObject *traded = event(E_traded, 10, items);
-            int bad = traded == NULL || PyList_Append(events, traded) < 0
+            int bad = traded == NULL || (!self->quiet && PyList_Append(events, traded) < 0)
                       || PyList_Append(pending, price) < 0
                       || PyList_Append(pending, quantity) < 0 || PyList_Append(pending, ts) < 0;
             Py_DECREF(price);
@@ -193,6 +196,12 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
             }
             Py_XDECREF(traded);
             if (bad || (mc_find(b, ev->order) == NULL && close_order(self, ev->order) < 0)) {
+                goto done;
+            }
+        } else if (self->quiet) { /* replay: only what the state keeps */
+            if ((ev->kind == MC_RESTED && ev->order == self->n_names
+                 && eb_register_order(self, who, m) < 0)
+                || (ev->kind == MC_CANCELLED && close_order(self, ev->order) < 0)) {
                 goto done;
             }
         } else if (ev->kind == MC_RESTED) {

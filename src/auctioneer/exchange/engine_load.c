@@ -152,11 +152,12 @@ Core_dealloc(CoreObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* An account number and a market number, range-checked: 0, or -1 with ValueError. */
+/* An account number and a market number (or UINT_MAX for none), range-checked: 0, or -1
+ * with ValueError. */
 static int
 check_numbers(const CoreObject *self, unsigned int a, unsigned int m)
 {
-    if (a >= self->e.n_accounts || m >= self->e.n_markets) {
+    if (a >= self->e.n_accounts || (m != UINT_MAX && m >= self->e.n_markets)) {
         PyErr_Format(PyExc_ValueError, "account %u or market %u is out of range", a, m);
         return -1;
     }
@@ -169,7 +170,7 @@ Core_load_account(CoreObject *self, PyObject *args)
     unsigned int a;
     long long balance, reserved;
     if (!PyArg_ParseTuple(args, "ILL", &a, &balance, &reserved)
-        || check_numbers(self, a, 0) < 0) {
+        || check_numbers(self, a, UINT_MAX) < 0) {
         return NULL;
     }
     self->e.accounts[a].balance = balance;

@@ -42,7 +42,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -64,6 +64,8 @@ __all__ = [
 _HEADER = struct.Struct("<IIQ")
 _SEQ = struct.Struct("<Q")
 _MAX_RECORD = 1 << 24
+Bulk = Callable[[bytes, int, int], tuple[int, int]]
+"""What applies records in bulk for a reader: ``(data, pos, last_seq) -> (pos, last_seq)``."""
 _PREFIX, _SUFFIX = "journal-", ".log"
 # One encoder for every record (``json.dumps`` with options builds one per call); no
 # ``sort_keys``, as ``encode_command`` already returns its keys in sorted order.
@@ -101,10 +103,11 @@ def segments(directory: str | os.PathLike[str]) -> list[Path]:
     return [path for _, path in numbered_files(directory, _PREFIX, _SUFFIX)]
 
 
-def _scan(data: bytes, name: str) -> Iterator[tuple[int, int, bytes]]:
-    """``(seq, end offset, payload)`` per whole record; stops at a torn tail (a short or
-    mis-checksummed final record); raises :class:`JournalError` on damage before the end."""
-    pos, size = 0, len(data)
+def _scan(data: bytes, name: str, pos: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """``(seq, end offset, payload)`` per whole record from offset ``pos`` on; stops at a torn
+    tail (a short or mis-checksummed final record); raises :class:`JournalError` on damage
+    before the end."""
+    size = len(data)
     while pos < size:
         if size - pos < _HEADER.size:
             return  # torn header
@@ -134,10 +137,19 @@ class JournalReader(Closing):
     damage other than a torn tail raises :class:`JournalError`. Recovery
     (:func:`replay`), the journal's own opening and the SQL follower all
     read through it.
+
+    ``bulk(data, pos, last_seq) -> (pos, last_seq)``, when given, applies
+    records itself before each one the reader would decode: the whole ones
+    from offset ``pos`` of a segment's bytes that follow ``last_seq`` and that
+    it takes (the native engine's
+    :meth:`~auctioneer.exchange.native.NativeExchange.replay_bytes`); the
+    reader never returns those and goes on where it stopped.
     """
 
-    def __init__(self, path: str | os.PathLike[str], after: int = 0) -> None:
+    def __init__(self, path: str | os.PathLike[str], after: int = 0,
+                 bulk: Bulk | None = None) -> None:
         self.path = Path(path)
+        self._bulk = bulk
         self.last_seq = after
         self._previous: int | None = None  # the last record seen, returned or not
         self._current: Path | None = None
@@ -168,11 +180,20 @@ class JournalReader(Closing):
         assert self._file is not None and self._current is not None
         data = self._data = self._data[self._offset:] + self._file.read()
         self._offset = 0
-        for seq, end, payload in _scan(data, self._current.name):
+        bulk, name = self._bulk, self._current.name
+        while True:
+            if bulk is not None and self._previous in (None, self.last_seq):
+                end, last = bulk(data, self._offset, self.last_seq)
+                if end != self._offset:
+                    self._offset, self._previous, self.last_seq = end, last, last
+            record = next(_scan(data, name, self._offset), None)
+            if record is None:
+                return
+            seq, end, payload = record
             self._offset = end  # kept per record: a reader may stop between records
             previous = self._previous
             if previous is not None and seq != previous + 1:
-                raise JournalError(f"{self._current.name}: sequence {seq} follows {previous}")
+                raise JournalError(f"{name}: sequence {seq} follows {previous}")
             self._previous = seq
             if seq > self.last_seq:
                 if seq != self.last_seq + 1:
@@ -182,7 +203,7 @@ class JournalReader(Closing):
                 try:
                     command = decode_command_json(payload)
                 except CommandError as exc:  # checksummed, so written so: not a torn tail
-                    raise JournalError(f"{self._current.name}: record {seq} is not a "
+                    raise JournalError(f"{name}: record {seq} is not a "
                                        f"command: {exc}") from None
                 yield seq, command
 
@@ -213,14 +234,16 @@ class JournalReader(Closing):
 
 
 
-def replay(path: str | os.PathLike[str], after: int = 0) -> Iterator[tuple[int, Command]]:
-    """``(seq, command)`` for every whole record with ``seq > after``, in order.
+def replay(path: str | os.PathLike[str], after: int = 0, bulk: Bulk | None = None
+           ) -> Iterator[tuple[int, Command]]:
+    """``(seq, command)`` for every whole record with ``seq > after``, in order (but those
+    ``bulk`` applied, as :class:`JournalReader` says).
 
     ``path`` is a journal directory or one segment file. A torn final record
     of the last segment is skipped; other damage raises :class:`JournalError`
     (:class:`JournalReader` reads it).
     """
-    with JournalReader(path, after) as reader:
+    with JournalReader(path, after, bulk) as reader:
         yield from reader.records()
 
 

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -43,16 +44,20 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
-from auctioneer.exchange.ledger import Capacity
+from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
 
-__all__ = ["NativeExchange"]
+__all__ = ["ENGINE_VARIABLE", "NativeExchange", "engine"]
+
+ENGINE_VARIABLE = "AUCTIONEER_ENGINE"
+"""The environment variable that picks the engine recovery and the service run: ``native``
+(the default) or ``python`` (the reference)."""
 
 _ROLES = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
 _RULES = {SelfTrade.CANCEL_NEWEST: 0, SelfTrade.CANCEL_OLDEST: 1, SelfTrade.CANCEL_BOTH: 2}
 # The commands that move the state into C: the order path.
 _ORDERS = frozenset({c.PlaceOrder, c.MarketOrder, c.CancelOrder, c.ModifyOrder})
-_ROOM = 1024  # order slots per market book at least
+_ROOM = 64  # order slots per market book at first (a full book doubles in C)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -112,6 +117,20 @@ class NativeExchange(Exchange):
                     continue
             out.append(self.apply(batch[len(out)]))
         return out
+
+    def replay_bytes(self, data: bytes, pos: int, last_seq: int) -> tuple[int, int]:
+        """Apply the whole journal records of ``data`` from offset ``pos`` on, in C, while
+        each follows ``last_seq`` and is a command C takes in the journal's canonical JSON;
+        return where it stopped and the last sequence number applied. The journal reader
+        (:class:`~auctioneer.exchange.journal.JournalReader` with ``bulk``) takes the
+        record there, if any, on its own path."""
+        core = self._core or self._load()
+        if core is None:
+            return pos, last_seq
+        end, last = core.replay(data, pos, last_seq)
+        if end != pos:
+            self._dirty = True
+        return end, last
 
     # --------------------------------------------------------- moving state
 
@@ -223,7 +242,23 @@ class NativeExchange(Exchange):
     capacity = _synced(Exchange.capacity)
     allocations = _synced(Exchange.allocations)
     positions = allocations
-    admit = _synced(Exchange.admit)
+    def admit(self, cmd: c.PlaceOrder | c.MarketOrder, held: bool = True
+              ) -> tuple[Account, Capacity | None]:
+        # Without ``held`` it reads only accounts' roles, markets and the command: the C
+        # engine changes none of them, so the Python objects are current enough.
+        if held:
+            self._sync()
+        return super().admit(cmd, held)
+
     check = _synced(Exchange.check)
     snapshot = _synced(Exchange.snapshot)
     state_hash = _synced(Exchange.state_hash)
+
+
+def engine() -> type[Exchange]:
+    """The engine class :data:`ENGINE_VARIABLE` names (default :class:`NativeExchange`);
+    ValueError naming the variable for another value."""
+    choice = os.environ.get(ENGINE_VARIABLE, "native")
+    if choice not in ("native", "python"):
+        raise ValueError(f"{ENGINE_VARIABLE}={choice!r} is not 'native' or 'python'")
+    return NativeExchange if choice == "native" else Exchange
