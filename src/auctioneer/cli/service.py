@@ -61,7 +61,8 @@ def serve_command(
     db: Annotated[
         str | None,
         typer.Option(help="SQLAlchemy URL of the query tables, e.g. "
-                     "postgresql://user@host/db. [default: sqlite in --data-dir]",
+                     "postgresql://user@host/db. [default: sqlite in --data-dir]. With "
+                     "--nats: the PostgreSQL read side every API process projects into.",
                      show_default=False),
     ] = None,
     data_dir: Annotated[
@@ -127,7 +128,7 @@ def serve_command(
 
     port_number = int_in(port, "--port", 0, 65535)
     if nats_url is not None:
-        _serve_cluster(nats_url, host, port_number, data_dir, partitions, assign,
+        _serve_cluster(nats_url, host, port_number, data_dir, partitions, assign, db,
                        float_in(apply_timeout, "--apply-timeout", 0.0, 3600.0, low_open=True),
                        one_of(log_level, "--log-level", ("critical", "error", "warning",
                                                          "info")))
@@ -166,7 +167,7 @@ def serve_command(
 
 
 def _serve_cluster(nats_url: str, host: str, port: int, data_dir: Path,
-                   partitions: str | None, assign: str, apply_timeout_s: float,
+                   partitions: str | None, assign: str, db: str | None, apply_timeout_s: float,
                    level: str) -> None:
     import uvicorn
 
@@ -177,8 +178,12 @@ def _serve_cluster(nats_url: str, host: str, port: int, data_dir: Path,
 
     expected = None if partitions is None else partition_map(partitions, assign).describe()
     data_dir.mkdir(parents=True, exist_ok=True)
+    if db is not None and not db.startswith(("postgresql:", "postgresql+")):
+        raise bad("--db", f"{db!r}: with --nats the read side is PostgreSQL "
+                  "(postgresql://user@host/db)")
     settings = ClusterSettings(data_dir=data_dir, nats=nats_url, host=host, port=port,
-                               partitions=expected, apply_timeout_s=apply_timeout_s)
+                               partitions=expected, read_db=db,
+                               apply_timeout_s=apply_timeout_s)
     _preflight(settings)
     typer.echo(f"auctioneer exchange (stateless, cluster {nats_url}) at {settings.url}/  "
                f"(API docs {settings.url}/docs); admin key in {data_dir / 'admin.key'}")

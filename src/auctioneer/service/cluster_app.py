@@ -10,7 +10,9 @@ processes can serve one cluster: they share nothing but the key secret.
 Routes: ``POST /orders``, ``GET|DELETE /orders/{id}``, ``GET /account``,
 ``GET /markets``, ``GET /cluster``, and for admins ``POST /admin/accounts``,
 ``POST /admin/accounts/{id}/deposit?partition=P``, ``POST /admin/markets``,
-``POST /admin/capacity``. A write may carry ``Idempotency-Key``: retried
+``POST /admin/capacity``; the read side's routes (``GET /trades``, a book,
+``/account/orders``, ``/account/ledger``, ``/read-side``, ``/stream``:
+:mod:`~auctioneer.service.pgreads`). A write may carry ``Idempotency-Key``: retried
 with the same key it is applied once and answered with the one outcome. A
 request may carry ``X-Partition-Map`` (the map the client routes by, as
 ``partitions=N;assign=...``); when it differs from the cluster's it is
@@ -55,10 +57,13 @@ from auctioneer.exchange.scaleout.cluster import replicas_for
 from auctioneer.exchange.scaleout.eventlog import EventSpec
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
 from auctioneer.exchange.scaleout.stream import StreamSpec
+from auctioneer.service.broadcast import Hub
 from auctioneer.service.deps import Caller
 from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
 from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
 from auctioneer.service.keys import KeyRing
+from auctioneer.service.pgreads import ReadSide, install_read_routes
+from auctioneer.service.pgstore import PartitionedStore
 from auctioneer.service.routers.accounts import account_out
 from auctioneer.service.routers.orders import answer, check_order, order_command, order_result
 from auctioneer.service.schemas import (
@@ -175,6 +180,10 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway = await open_gateway(settings)
         app.state.gateway = gateway
+        store = None if settings.read_db is None else await asyncio.to_thread(
+            PartitionedStore.open, settings.read_db, gateway.partitions.count)
+        app.state.read_side = ReadSide(gateway.js, gateway.events, Hub(), store)
+        app.state.read_side.start()
         opener = asyncio.ensure_future(_open_admin(gateway))
         try:
             yield
@@ -182,6 +191,7 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
             opener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await opener
+            await app.state.read_side.stop()
             await gateway.close()
 
     keys = KeyRing.in_dir(settings.data_dir)
@@ -195,6 +205,7 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
     app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
                        max_headers=settings.max_headers)
     _routes(app)
+    install_read_routes(app, _caller)
     return app
 
 

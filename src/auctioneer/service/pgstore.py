@@ -78,9 +78,12 @@ class PartitionedStore:
         ValueError when ``url`` is not PostgreSQL (the single-process mode keeps SQLite).
         """
         require_int(count, "partitions", 1, 10_000)
-        if make_url(url).get_backend_name() != "postgresql":
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
             raise ValueError(f"{url!r}: the partitioned read side needs PostgreSQL")
-        store = cls(url, count, create_engine(url, pool_pre_ping=True))
+        if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2: use psycopg 3
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        store = cls(url, count, create_engine(parsed, pool_pre_ping=True))
         store.create()
         return store
 

@@ -59,6 +59,7 @@ class Served:
     partitions: int = 1
     engines_per_partition: int = 2
     lease_ttl_s: float = 1.0
+    read_db: str | None = None
     engines: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _endpoints: Endpoints | None = None
     apis: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
@@ -93,8 +94,9 @@ class Served:
 
     def start_api(self, i: int) -> None:
         """Start (or restart) API process ``i`` on its port."""
+        db = [] if self.read_db is None else ["--db", self.read_db]
         self.apis[i] = spawn("serve", "--nats", self.cluster.url, "--port", str(self.ports[i]),
-                             "--data-dir", str(self.data_dir), "--apply-timeout", "5")
+                             "--data-dir", str(self.data_dir), "--apply-timeout", "5", *db)
 
     async def wait_api(self, i: int, timeout_s: float = 30.0) -> None:
         """Until API ``i`` answers and has connected."""

@@ -73,7 +73,9 @@ class ClusterSettings:
     process of one cluster must share the secret. ``partitions``, when given,
     is the map this process expects (``describe()`` text); it refuses to start
     when the cluster's differs. A command not stored within ``ack_timeout_s``
-    or not applied within ``apply_timeout_s`` is answered 503.
+    or not applied within ``apply_timeout_s`` is answered 503. ``read_db``, a
+    PostgreSQL URL, is the read side every API process projects into and reads
+    (:mod:`~auctioneer.service.pgreads`).
     """
 
     data_dir: Path
@@ -81,6 +83,7 @@ class ClusterSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     partitions: str | None = None
+    read_db: str | None = None
     ack_timeout_s: float = 2.0
     apply_timeout_s: float = 10.0
     max_body: int = 1 << 20

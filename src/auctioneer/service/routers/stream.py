@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from auctioneer.service.broadcast import Hub
 from auctioneer.service.deps import ServiceDep
 
-__all__ = ["router"]
+__all__ = ["router", "sse_response"]
 
 router = APIRouter(tags=["stream"])
 
@@ -28,7 +29,13 @@ _KEEPALIVE_S = 15.0
                              "description": "events: trade, book, price"}})
 async def stream(request: Request, service: ServiceDep) -> StreamingResponse:
     """Market data as server-sent events, live until the client goes away."""
-    queue = service.hub.subscribe()
+    return sse_response(request, service.hub)
+
+
+def sse_response(request: Request, hub: Hub) -> StreamingResponse:
+    """``hub``'s events as a server-sent-event response, until the client goes away or the
+    hub drops it; a comment every 15 s keeps proxies from closing it."""
+    queue = hub.subscribe()
 
     async def events() -> AsyncIterator[bytes]:
         try:
@@ -45,7 +52,7 @@ async def stream(request: Request, service: ServiceDep) -> StreamingResponse:
                     return
                 yield message
         finally:
-            service.hub.unsubscribe(queue)
+            hub.unsubscribe(queue)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

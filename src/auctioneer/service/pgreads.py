@@ -1,0 +1,165 @@
+"""``serve --nats --db postgresql://...``: the API processes project into PostgreSQL and read it.
+
+Every API process runs a :class:`ReadSide`: for each partition it tries to
+become that partition's projector (:class:`~auctioneer.service.pgprojector.PartitionProjector`,
+one per partition across all processes by an advisory lock) and, while it
+holds the lock, follows the partition's event log into its schema; a
+process that cannot take the lock retries every ``retry_s``, so when the
+projecting process dies (its session and lock with it) another takes over
+and resumes from ``projected_seq``. :func:`install_read_routes` adds the
+routes that read the merged views and the merged SSE stream:
+
+* ``GET /trades?market=&limit=``, ``GET /markets/{region}/{instance_type}/book``
+  (public), ``GET /account/orders``, ``GET /account/ledger`` (the caller's),
+  ``GET /read-side`` (each partition's ``projected_seq``: how far the tables
+  are behind the log);
+* ``GET /stream``: every partition's trades and prices as server-sent events,
+  merged in the order the event stream stored them
+  (:mod:`~auctioneer.service.partitionfeed`).
+
+Without ``--db`` the table routes answer 404 naming ``db``; the stream works
+either way.
+
+Example:
+    >>> READ_ROUTES[0]
+    '/trades'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
+from nats.js import JetStreamContext
+
+from auctioneer.exchange.scaleout.eventlog import EventSpec
+from auctioneer.service.broadcast import Hub
+from auctioneer.service.deps import Caller
+from auctioneer.service.errors import ApiError
+from auctioneer.service.partitionfeed import merge_partitions
+from auctioneer.service.pgprojector import PartitionProjector, ProjectorBusy, follow
+from auctioneer.service.pgstore import PartitionedStore, book, ledger_of, orders_of, progress
+from auctioneer.service.pgstore import trades as trades_of
+from auctioneer.service.routers.stream import sse_response
+
+__all__ = ["READ_ROUTES", "ReadSide", "install_read_routes"]
+
+READ_ROUTES = ("/trades", "/markets/{region}/{instance_type}/book", "/account/orders",
+               "/account/ledger", "/read-side", "/stream")
+
+
+class ReadSide:
+    """The projectors this process holds, and the merged SSE feed, as background tasks."""
+
+    def __init__(self, js: JetStreamContext, events: EventSpec, hub: Hub,
+                 store: PartitionedStore | None, *, retry_s: float = 1.0) -> None:
+        self.js, self.events, self.hub, self.store = js, events, hub, store
+        self.retry_s = retry_s
+        self.projecting: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """The feed, and a projector loop per partition when there is a store."""
+        self._tasks.append(asyncio.ensure_future(
+            merge_partitions(self.js, self.hub, self.events)))
+        if self.store is not None:
+            self._tasks += [asyncio.ensure_future(self._project(p))
+                            for p in range(self.store.count)]
+
+    async def _project(self, partition: int) -> None:
+        assert self.store is not None
+        while True:
+            try:
+                projector = await asyncio.to_thread(PartitionProjector, self.store, partition)
+            except ProjectorBusy:
+                await asyncio.sleep(self.retry_s)
+                continue
+            self.projecting.add(partition)
+            try:
+                await follow(self.js, projector, self.events)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database or the log went away: let go, retry
+                print(f"auctioneer serve: projecting partition {partition}: {exc}",
+                      file=sys.stderr, flush=True)
+            finally:
+                self.projecting.discard(partition)
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(projector.close)
+            await asyncio.sleep(self.retry_s)
+
+    async def stop(self) -> None:
+        """Cancel every task; the locks go with the projectors."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.hub.close()
+        if self.store is not None:
+            self.store.dispose()
+
+
+def _store(request: Request) -> PartitionedStore:
+    store: PartitionedStore | None = request.app.state.read_side.store
+    if store is None:
+        raise ApiError(404, "db", "this API process has no read side: serve --nats "
+                       "--db postgresql://...")
+    return store
+
+
+StoreDep = Annotated[PartitionedStore, Depends(_store)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def install_read_routes(app: FastAPI, caller: Any) -> None:
+    """Add the read routes to ``app`` (``caller``: the app's dependency naming the caller)."""
+    who_calls = Depends(caller)
+
+    @app.get("/trades")
+    async def get_trades(store: StoreDep, market: str | None = None,
+                         limit: Limit = 100) -> list[dict[str, Any]]:
+        """The latest trades of every partition (or of ``market``), newest first."""
+        return await asyncio.to_thread(trades_of, store, market, limit)
+
+    @app.get("/markets/{region}/{instance_type}/book")
+    async def get_book(region: str, instance_type: str, store: StoreDep,
+                       depth: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+        """A market's depth from the projected open orders."""
+        market = f"{region}/{instance_type}"
+        bids, asks = await asyncio.to_thread(book, store, market, depth)
+        return {"market": market, "bids": [[p, q] for p, q, _ in bids],
+                "asks": [[p, q] for p, q, _ in asks]}
+
+    @app.get("/account/orders")
+    async def get_orders(store: StoreDep, limit: Limit = 100,
+                         who: Caller = who_calls) -> list[dict[str, Any]]:
+        """The caller's orders in every partition, newest first."""
+        rows = await asyncio.to_thread(orders_of, store, who.account, limit)
+        return [{"partition": r.partition, "id": r.id, "side": r.side,
+                 "markets": r.markets.split(","), "price": int(r.price),
+                 "quantity": int(r.quantity), "filled": int(r.filled), "status": r.status,
+                 "ts_ns": int(r.placed_ns)} for r in rows]
+
+    @app.get("/account/ledger")
+    async def get_ledger(store: StoreDep, limit: Limit = 100,
+                         who: Caller = who_calls) -> list[dict[str, Any]]:
+        """The caller's money movements in every partition, newest first."""
+        rows = await asyncio.to_thread(ledger_of, store, who.account, limit)
+        return [{"partition": r.partition, "seq": int(r.seq), "amount": int(r.amount),
+                 "kind": r.kind, "ref": r.ref, "ts_ns": int(r.ts_ns)} for r in rows]
+
+    @app.get("/read-side")
+    async def get_read_side(request: Request, store: StoreDep) -> dict[str, Any]:
+        """Each partition's projected command sequence; which ones this process projects."""
+        done = await asyncio.to_thread(progress, store)
+        side: ReadSide = request.app.state.read_side
+        return {"projected_seq": {str(p): s for p, s in done.items()},
+                "projecting_here": sorted(side.projecting)}
+
+    @app.get("/stream", response_class=StreamingResponse)
+    async def stream(request: Request) -> StreamingResponse:
+        """Every partition's trades and prices as server-sent events, merged."""
+        return sse_response(request, request.app.state.read_side.hub)
