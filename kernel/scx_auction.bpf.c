@@ -80,6 +80,7 @@ struct task_ctx {
 	u64 weight;    /* its weight for this run */
 	u32 price;     /* what it pays per quantum for this run, micro-units */
 	u32 units;     /* its slice, in quanta */
+	u64 nobid_gen; /* 1 + auc_bids_gen when it was last priced and had no bid; 0: look it up */
 };
 
 struct {
@@ -88,6 +89,16 @@ struct {
 	__type(key, u64);
 	__type(value, struct scx_auction_bid);
 } auc_bids SEC(".maps");
+
+/* The bids' generation: userspace writes a new value after every change to
+ * auc_bids. A task priced with no bid keeps that pricing, with no map lookup,
+ * until the generation changes (the common path: most tasks never bid). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} auc_bids_gen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -216,21 +227,46 @@ static __always_inline bool over_budget(struct scx_auction_account *acct, u64 bu
 	return READ_ONCE(acct->period_charged) >= budget;
 }
 
+/* The bids' generation, shifted and tagged so that it is never 0, which
+ * marks a task never priced (userspace writes values below 2^63). */
+static __always_inline u64 bids_gen(void)
+{
+	u64 *gen = bpf_map_lookup_elem(&auc_bids_gen, &zero);
+
+	return ((gen ? READ_ONCE(*gen) : 0) << 1) | 1;
+}
+
+/* Whether the task was priced with no bid under the current bids: then its
+ * pricing (free weight, no price, one quantum) still holds. */
+static __always_inline bool priced_free(struct task_ctx *tc)
+{
+	return tc->nobid_gen == bids_gen() && tc->weight;
+}
+
 /* Price this task's next run: weight, price paid, slice. */
 static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
 				     struct scx_auction_stats *st, u64 now)
 {
 	struct scx_auction_bid *bid;
 	struct scx_auction_account *acct;
-	u64 key = (u32)p->tgid, price = 0;
+	u64 key = (u32)p->tgid, price = 0, gen;
 	u32 units = 1;
 
+	/* The generation is read before the lookups: a bid written after
+	 * this read comes with a newer generation, so it is looked up again. */
+	gen = bids_gen();
+	if (tc->nobid_gen == gen && tc->weight) {
+		if (st)
+			st->cached++;
+		return;
+	}
 	bid = bpf_map_lookup_elem(&auc_bids, &key);
 	if (!bid && tc->cgroup) {
 		key = SCX_AUCTION_AGENT_CGROUP | tc->cgroup;
 		bid = bpf_map_lookup_elem(&auc_bids, &key);
 	}
 	tc->agent = bid ? key : 0;
+	tc->nobid_gen = bid ? 0 : gen;
 	if (bid && bid->seq) {
 		units = bid->units;
 		price = bid->price;
@@ -365,8 +401,7 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 		if (st)
 			st->kicks++;
 	}
-	if (st) {
-		st->enqueued++;
+	if (st && !(st->enqueued++ & (SCX_AUCTION_TIME_EVERY - 1))) {
 		st->enqueue_calls++;
 		st->enqueue_ns += bpf_ktime_get_ns() - t0;
 	}
@@ -375,8 +410,15 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 /* Whether prev, whose slice ran out but which is still runnable, should run
  * on: the kernel calls ops.dispatch before it queues prev again, so without
  * this check prev would always lose its CPU to the queue's head, even with
- * the smaller tag (a task worth more than one CPU would get far less). Charge
- * the run so far, price the next one, and compare tags with the head. */
+ * the smaller tag (a task worth more than one CPU would get far less).
+ *
+ * With nobody waiting and nothing to bill (no bid under the current bids),
+ * prev runs on for the longest slice without being re-priced: there is no
+ * one to compare it with, and its run is charged when it stops or when
+ * someone waits (one run moves its tag by at most max_units quanta, as any
+ * run). Otherwise charge the run so far, price the next one (a bidder's
+ * budget and the reserve are checked at every slice), and compare tags with
+ * the head. */
 static __always_inline bool keep_running(struct task_struct *prev, struct scx_auction_stats *st)
 {
 	struct task_struct *head;
@@ -388,34 +430,74 @@ static __always_inline bool keep_running(struct task_struct *prev, struct scx_au
 	tc = ctx_of(prev);
 	if (!tc || !tc->weight || !tc->run_ns)
 		return false;
+	head = scx_bpf_dsq_peek(SHARED_DSQ);
+	if (!head && priced_free(tc)) {
+		prev->scx.slice = quantum_ns * max_units;
+		return true;
+	}
 	now = bpf_ktime_get_ns();
 	charge(tc, now);
 	classify(prev, tc, st, now);
-	head = scx_bpf_dsq_peek(SHARED_DSQ);
 	if (head && (s64)(tc->vtime - head->scx.dsq_vtime) >= 0)
 		return false;
-	prev->scx.slice = quantum_ns * tc->units;
+	prev->scx.slice = quantum_ns * (head ? tc->units : max_units);
 	return true;
 }
 
 void BPF_STRUCT_OPS(auction_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct scx_auction_stats *st = my_stats();
-	u64 t0 = bpf_ktime_get_ns();
-	bool moved = false, kept = false;
+	bool moved = false, kept = false, timed;
+	u64 t0 = 0;
 
+	timed = st && !(st->dispatches++ & (SCX_AUCTION_TIME_EVERY - 1));
+	if (timed)
+		t0 = bpf_ktime_get_ns();
 	if (prev)
 		kept = keep_running(prev, st);
 	if (!kept)
 		moved = scx_bpf_dsq_move_to_local(SHARED_DSQ);
-	if (st) {
-		if (moved)
-			st->dispatched++;
-		if (kept)
-			st->kept++;
+	if (!st)
+		return;
+	if (moved)
+		st->dispatched++;
+	if (kept)
+		st->kept++;
+	if (timed) {
 		st->dispatch_calls++;
 		st->dispatch_ns += bpf_ktime_get_ns() - t0;
 	}
+}
+
+/* floor(log2(v)) capped at the last bucket (0 for v < 2), in six steps
+ * (BPF has no clz). */
+static __always_inline u32 log2_bucket(u64 v)
+{
+	u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r < SCX_AUCTION_DELAY_BUCKETS ? r : SCX_AUCTION_DELAY_BUCKETS - 1;
 }
 
 void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
@@ -423,7 +505,6 @@ void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 	struct scx_auction_stats *st = my_stats();
 	struct task_ctx *tc = ctx_of(p);
 	u64 now = bpf_ktime_get_ns(), delay;
-	u32 bucket = 0;
 
 	if (!tc)
 		return;
@@ -433,10 +514,7 @@ void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 	delay = now > tc->enq_ns ? now - tc->enq_ns : 0;
 	if (!st)
 		return;
-	/* log2 of the delay, a bounded loop (BPF has no clz). */
-	while (bucket < SCX_AUCTION_DELAY_BUCKETS - 1 && (delay >> (bucket + 1)))
-		bucket++;
-	st->delay_hist[bucket & (SCX_AUCTION_DELAY_BUCKETS - 1)]++;
+	st->delay_hist[log2_bucket(delay)]++;
 	if (delay > st->max_wait_ns)
 		st->max_wait_ns = delay;
 }
@@ -481,8 +559,10 @@ void BPF_STRUCT_OPS(auction_cgroup_move, struct task_struct *p, struct cgroup *f
 {
 	struct task_ctx *tc = ctx_of(p);
 
-	if (tc)
+	if (tc) {
 		tc->cgroup = cgroup_id(to);
+		tc->nobid_gen = 0; /* its cgroup's bid may differ: look it up again */
+	}
 }
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(auction_init)

@@ -11,6 +11,7 @@
 
 #define SCX_AUCTION_MAX_AGENTS 16384u
 #define SCX_AUCTION_PPM_ONE 1000000u /* multiplier 1x, as the price page */
+#define SCX_AUCTION_TIME_EVERY 16 /* one call in 16 is timed (a power of two) */
 #define SCX_AUCTION_DELAY_BUCKETS 32 /* log2 ns histogram: bucket b holds [2^b, 2^(b+1)) */
 /* An agent key: a thread-group id, or this bit | a cgroup v2 id (its inode). */
 #define SCX_AUCTION_AGENT_CGROUP (1ULL << 63)
@@ -53,10 +54,14 @@ struct scx_auction_stats {
 	__u64 kept;            /* dispatches that let the running task run on (smallest tag) */
 	__u64 page_retries;    /* price page reads that had to retry */
 	__u64 page_fallbacks;  /* reads that gave up and used the last good page */
+	__u64 dispatches;      /* ops.dispatch calls */
+	__u64 cached;          /* pricings served from the task's cache (no bid, same bids) */
+	/* Timing takes two clock reads, so one call in SCX_AUCTION_TIME_EVERY is timed:
+	 * *_calls counts the timed calls, *_ns their time. */
 	__u64 dispatch_calls;
-	__u64 dispatch_ns;     /* time inside ops.dispatch */
+	__u64 dispatch_ns;     /* time inside the timed ops.dispatch calls */
 	__u64 enqueue_calls;
-	__u64 enqueue_ns;      /* time inside ops.enqueue */
+	__u64 enqueue_ns;      /* time inside the timed ops.enqueue calls */
 	__u64 max_wait_ns;     /* longest runnable -> running wait seen on this CPU */
 	__u64 delay_hist[SCX_AUCTION_DELAY_BUCKETS]; /* runnable -> running, ns */
 };

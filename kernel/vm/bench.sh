@@ -1,9 +1,13 @@
 # The bench suite, inside the guest: perf bench sched pipe and messaging and
 # hackbench under EEVDF, the project's scheduler, scx_simple and scx_central,
-# interleaved round by round in one boot. Every figure is from an emulated
-# (TCG) machine: a comparison between schedulers in the same boot, not a
-# hardware number. Writes bench.json into the share ($1).
+# interleaved round by round in one boot, the order reversed every other round
+# so that a drift of the (shared, noisy) host does not favour one of them.
+# Every figure is from an emulated (TCG) machine: a comparison between
+# schedulers in the same boot, not a hardware number. Writes bench.txt into
+# the share ($1), which `auctioneer bench kernel` summarises.
+# Env: RUNS (rounds, default 3), SCHEDS (default: all four).
 S=$1; R=${RUNS:-3}; OUT=$S/bench.txt; : > $OUT
+SCHEDS=${SCHEDS:-eevdf auction scx_simple scx_central}
 state() { cat /sys/kernel/sched_ext/state; }
 wait_state() { i=0; while [ "$(state)" != "$1" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done; }
 measure() { # one sample of each benchmark under scheduler $1
@@ -13,18 +17,27 @@ measure() { # one sample of each benchmark under scheduler $1
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
 ok=0
-for r in $(seq 1 "$R"); do
-  measure eevdf
-  auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || ok=1
-  measure auction
-  auctioneer kernel status --json "$S/bench-status-$r.json" > /dev/null
-  auctioneer kernel unload > /dev/null
-  for b in scx_simple scx_central; do
-    "$S/$b" > /dev/null 2>&1 & pid=$!
+run_one() {
+  case $1 in
+  eevdf) measure eevdf ;;
+  auction)
+    auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || { ok=1; return; }
+    measure auction
+    auctioneer kernel status --json "$S/bench-status-$r.json" > /dev/null
+    auctioneer kernel unload > /dev/null
+    ;;
+  *)
+    "$S/$1" > /dev/null 2>&1 & pid=$!
     wait_state enabled
-    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${b#scx_}" ] || { echo "$b did not come up"; ok=1; }
-    measure "$b"
+    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${1#scx_}" ] || { echo "$1 did not come up"; ok=1; }
+    measure "$1"
     kill -INT $pid; wait $pid; wait_state disabled
-  done
+    ;;
+  esac
+}
+reversed=$(for s in $SCHEDS; do echo "$s"; done | tac | tr '\n' ' ')
+for r in $(seq 1 "$R"); do
+  if [ $((r % 2)) = 1 ]; then order=$SCHEDS; else order=$reversed; fi
+  for s in $order; do run_one "$s"; done
 done
 exit $ok

@@ -18,7 +18,9 @@
 # Env: CACHE (downloads, extracted kernel, initramfs, baseline builds; default
 # /var/cache/auctioneer/scx-vm, reused between runs), ACCEL (default
 # tcg,thread=multi: real 2-vCPU parallelism; this host's KVM cannot boot a
-# stock kernel, see README.md), VM_TIMEOUT (s, default 900), RUNS.
+# stock kernel, see README.md), VM_TIMEOUT (s, default 900), RUNS, SCHEDS (bench:
+# which of eevdf auction scx_simple scx_central, default all; `auctioneer bench
+# kernel out/scx-vm/bench.txt` summarises the samples).
 #
 # Exit status 0 only if the guest came back with result "ok", the verifier
 # accepted every program, and the console shows no sched_ext disable other
@@ -49,7 +51,7 @@ if [[ $SUITE == bench ]]; then
     cp "$BASELINES"/scx_simple "$BASELINES"/scx_central "$SHARE/"
 fi
 cat > "$SHARE/env.sh" <<EOF
-export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} SCHEDS="${SCHEDS:-eevdf auction scx_simple scx_central}" PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
 # The guest mounts the checkout at its own path: a checkout under /tmp or
 # /run would otherwise be hidden by the guest's tmpfs there.

@@ -42,8 +42,8 @@ LIBBPF_HEADER = Path("/usr/include/bpf/bpf_helpers.h")
 
 CALLBACKS = ("select_cpu", "enqueue", "dispatch", "running", "stopping", "init_task", "enable",
              "cgroup_move", "exit")
-MAPS = ("auc_bids", "auc_price_page", "auc_last_page", "auc_stats", "auc_accounts", "auc_exit",
-        "auc_task_ctxs")
+MAPS = ("auc_bids", "auc_bids_gen", "auc_price_page", "auc_last_page", "auc_stats",
+        "auc_accounts", "auc_exit", "auc_task_ctxs")
 KFUNCS = {
     "6.13": ("scx_bpf_dsq_insert", "scx_bpf_dsq_insert_vtime", "scx_bpf_dsq_move_to_local"),
     "6.12": ("scx_bpf_dispatch", "scx_bpf_dispatch_vtime", "scx_bpf_consume"),

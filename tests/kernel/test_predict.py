@@ -1,61 +1,58 @@
-"""The fluid prediction against the slice-by-slice reference of the scheduler's policy."""
+"""The mix as ``auctioneer simulate``'s scenario: the kernel's prediction is the simulator's."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from auctioneer.kernel import FREE_WEIGHT, MAX_BID, TaskClass, fluid, simulate
+from auctioneer.kernel import MAX_BID, TaskClass, mix_scenario, predict
+from auctioneer.kernel.layout import BUDGET_PERIOD_NS, FREE_WEIGHT
+from auctioneer.sim import load_scenario, simulate
+from auctioneer.sim.fairshare import FairSharePolicy, fluid
 
-classes = st.lists(
-    st.builds(TaskClass, name=st.just(""), price=st.sampled_from([0, 5_000, 30_000, 100_000,
-                                                                    300_000, MAX_BID]),
-              tasks=st.integers(1, 3), units=st.integers(1, 4),
-              budget=st.sampled_from([0, 0, 20_000_000, 100_000_000])),
-    min_size=1, max_size=4,
-).map(lambda cs: [TaskClass(f"c{i}", c.price, c.tasks, c.units, c.budget)
-                  for i, c in enumerate(cs)])
+MIX = [TaskClass("gold", 200_000, 1, units=4), TaskClass("silver", 100_000, 2, units=2,
+                                                       budget=30_000_000),
+       TaskClass("bronze", 30_000, 2), TaskClass("free", 0, 1)]
 
 
-# Each example simulates thousands of slices: fewer examples than the profile's.
-@settings(max_examples=40)
-@given(classes, st.integers(1, 2))
-def test_fluid_matches_the_reference(cs: list[TaskClass], cpus: int) -> None:
-    """Over 3 budget windows the reference's shares are within 3 points of the fluid model's.
-
-    The gap is the reference's granularity: whole slices, a budget overrun
-    of up to one slice per task per window, bank-clamped tags.
-    """
-    want = fluid(cs, cpus)
-    got = simulate(cs, cpus, 3 * 10**9)
-    for w, g in zip(want, got, strict=True):
-        assert abs(w.share - g.share) <= 0.03, (cs, cpus, want, got)
-    assert sum(w.share for w in want) == pytest.approx(min(1.0, sum(c.tasks for c in cs) / cpus))
+def test_the_scenario_is_the_schedulers_policy() -> None:
+    """One agent per task, the scheduler's constants, the class budget split over its tasks."""
+    sc = load_scenario(mix_scenario(MIX, cpus=2, reserve=160_000))
+    assert sc.cpu.policy == "fair-share" and not sc.cpu.coupled and sc.cpu.reserve == 160_000
+    assert sc.cpu.fair_share == FairSharePolicy(free_weight=FREE_WEIGHT, max_bid=MAX_BID,
+                                                window_ns=BUDGET_PERIOD_NS)
+    assert sc.cpu.tick_hz == 1000 and sc.cpu.cores == 2 and sc.agents.count == 6
+    assert [(c.name, c.budget, c.units) for c in sc.agents.classes] == [
+        ("gold", 0, 4), ("silver", 15_000_000, 2), ("bronze", 0, 1), ("free", 0, 1)]
 
 
-def test_shares_follow_weights() -> None:
-    """Two tasks on one CPU share it by weight: FREE_WEIGHT + bid."""
-    a, b = TaskClass("a", 90_000, 1), TaskClass("b", 0, 1)
-    got = {r.name: r.share for r in fluid([a, b], 1)}
-    assert got["a"] == pytest.approx(100_000 / (100_000 + FREE_WEIGHT))
+def test_predict_is_simulate() -> None:
+    got = predict(MIX, cpus=2, seconds=2.0)
+    m = simulate(load_scenario(mix_scenario(MIX, cpus=2, seconds=2.0))).metrics
+    assert [r.share for r in got] == list(m.class_share)
+    assert [r.paid_per_s for r in got] == [p / 2.0 for p in m.class_paid]
 
 
-def test_budget_caps_spend() -> None:
-    """A class pays at most its budget per window; past it, it runs at the free weight."""
-    rich = TaskClass("rich", 300_000, 1, budget=50_000_000)
-    got = fluid([rich, TaskClass("free", 0, 1)], 1)
-    assert got[0].paid_per_s == pytest.approx(50_000_000)
-    assert 0.5 < got[0].share < 1.0
+def test_predict_agrees_with_the_fluid_shares() -> None:
+    """The simulated policy over 5 windows gives the closed-form shares within 3 points."""
+    shares, paid = fluid([c.price for c in MIX], [c.budget // c.tasks for c in MIX],
+                         [c.tasks for c in MIX], 2, FairSharePolicy())
+    got = predict(MIX, cpus=2)
+    for r, want, pay in zip(got, shares, paid, strict=True):
+        assert r.share == pytest.approx(want, abs=0.03), r
+        assert r.paid_per_s == pytest.approx(pay, rel=0.1, abs=1), r
+    silver = got[1]
+    assert silver.paid_per_s <= 30_000_000 * 1.02  # its budget, give or take a slice
 
 
-def test_no_task_gets_nothing() -> None:
-    """The free class keeps a share against the highest bids: nobody starves."""
-    got = fluid([TaskClass("rich", MAX_BID, 8), TaskClass("free", 0, 1)], 2)
-    assert got[1].share > 0
+def test_a_reserve_leaves_only_the_bids_above_it_paying() -> None:
+    got = {r.name: r for r in predict(MIX, cpus=2, reserve=160_000, seconds=1.0)}
+    assert got["gold"].paid_per_s > 0
+    assert got["silver"].paid_per_s == got["bronze"].paid_per_s == got["free"].paid_per_s == 0
 
 
-def test_a_bid_under_the_reserve_is_free() -> None:
-    a = TaskClass("a", 50_000, 1)
-    assert fluid([a, TaskClass("b", 0, 1)], 1, reserve=60_000)[0].share == pytest.approx(0.5)
-    assert fluid([a], 1, reserve=60_000)[0].paid_per_s == 0
+@pytest.mark.parametrize("bad", [
+    {"cpus": 0}, {"reserve": -1}, {"reserve": 2**63}, {"reserve": 10**30}, {"seconds": 0.0}])
+def test_bad_arguments_are_refused(bad: dict[str, float]) -> None:
+    args: dict[str, float] = {"cpus": 2, "reserve": 0, "seconds": 1.0, **bad}
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        mix_scenario(MIX, int(args["cpus"]), int(args["reserve"]), args["seconds"])

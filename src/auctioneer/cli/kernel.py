@@ -20,8 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
-from auctioneer.cli.app import app
-from auctioneer.cli.options import JsonOption
+from auctioneer.cli.app import app, bench_app
+from auctioneer.cli.options import JsonOption, output_option
 
 __all__ = ["kernel_app", "register"]
 
@@ -188,19 +188,29 @@ def status_command(json_path: JsonOption = None) -> None:
 def predict_command(
     scenario: Annotated[Path, typer.Argument(help="A mix scenario (kernel/vm/mix.yaml).",
                                              dir_okay=False)],
+    reserve: Annotated[str, typer.Option(help="The reserve, micro-units per quantum (the "
+                                         "price page's price x multiplier).")] = "0",
+    out: Annotated[Path | None, output_option(
+        "--scenario", text="Also write the simulator's scenario here (auctioneer simulate "
+        "runs it).")] = None,
 ) -> None:
-    """The shares and payments the policy gives the scenario's classes (fluid, reference)."""
-    from auctioneer.kernel import fluid, load_mix, simulate
+    """What ``auctioneer simulate`` predicts for the mix's classes: share and payment."""
+    import yaml
 
+    from auctioneer.cli.options import int_in
+    from auctioneer.kernel import load_mix, mix_scenario, predict
+
+    at = int_in(reserve, "--reserve", 0, 2**32 - 1)
     try:
         cpus, classes = load_mix(scenario)
     except (OSError, ValueError) as exc:
         raise _bad("SCENARIO", str(exc)) from None
-    ref = {r.name: r for r in simulate(classes, cpus, 10 * 10**9)}
-    typer.echo(f"{'class':<10} {'fluid share':>12} {'reference':>10} {'paid/s (fluid)':>16}")
-    for r in fluid(classes, cpus):
-        typer.echo(f"{r.name:<10} {100 * r.share:>11.2f}% {100 * ref[r.name].share:>9.2f}% "
-                   f"{r.paid_per_s:>16.0f}")
+    if out is not None:
+        out.write_text(yaml.safe_dump(mix_scenario(classes, cpus, at), sort_keys=False))
+        typer.echo(f"wrote {out}")
+    typer.echo(f"{'class':<10} {'share':>8} {'paid/s':>14}")
+    for r in predict(classes, cpus, at):
+        typer.echo(f"{r.name:<10} {100 * r.share:>7.2f}% {r.paid_per_s:>14.0f}")
 
 
 @kernel_app.command("mix")
@@ -212,9 +222,9 @@ def mix_command(
 ) -> None:
     """Run bid classes of CPU-bound tasks; measured shares and payments vs the prediction.
 
-    The prediction is the policy's slice-by-slice reference (the fluid model
-    alongside). Exits 1 when any class's share is off by more than 5
-    percentage points.
+    The prediction is ``auctioneer simulate``'s for the same classes
+    (``auctioneer kernel predict``). Exits 1 when any class's share is off by
+    more than 5 percentage points.
     """
     _check_out(json_path, "--json")
     from auctioneer.kernel import load_mix, run_mix
@@ -228,10 +238,10 @@ def mix_command(
         raise _fail("the scheduler is not loaded (auctioneer kernel load)")
     rows = run_mix(sched, cpus, classes, seconds)
     typer.echo(f"reserve {sched.reserve()} (price page)")
-    typer.echo(f"{'class':<10} {'reference':>9} {'fluid':>7} {'measured':>9} {'error pp':>9} "
+    typer.echo(f"{'class':<10} {'simulate':>9} {'measured':>9} {'error pp':>9} "
                f"{'paid/s pred':>13} {'paid/s meas':>13}")
     for r in rows:
-        typer.echo(f"{r.name:<10} {100 * r.predicted_share:>8.2f}% {100 * r.fluid_share:>6.2f}%"
+        typer.echo(f"{r.name:<10} {100 * r.predicted_share:>8.2f}%"
                    f" {100 * r.measured_share:>8.2f}% {r.share_error_pp:>+9.2f}"
                    f" {r.predicted_paid_per_s:>13.0f} {r.measured_paid_per_s:>13.0f}")
     worst = max(abs(r.share_error_pp) for r in rows)
@@ -263,6 +273,48 @@ def starve_command(
     _write_json(json_path, result)
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+@bench_app.command("kernel")
+def bench_kernel(
+    samples: Annotated[Path, typer.Argument(
+        help="The guest's samples: out/scx-vm/bench.txt from kernel/vm/run.sh bench.",
+        dir_okay=False)] = Path("out/scx-vm/bench.txt"),
+    json_path: JsonOption = None,
+    png: Annotated[Path | None, output_option(
+        "--png", text="Also plot each workload's medians per scheduler here.")] = None,
+) -> None:
+    """scx_auction against EEVDF, scx_simple and scx_central from one VM boot (emulated).
+
+    The VM run (``sudo kernel/vm/run.sh bench``, root and QEMU) interleaves
+    the schedulers round by round; this reads its samples and prints each
+    workload's median and range per scheduler, the median over rounds of the
+    time paired with scx_simple's, and PASS/MISS for scx_auction within 10 %.
+    """
+    from auctioneer.kernel.benchreport import parse_samples, plot, summarise, targets
+    from auctioneer.measure.target import target_line
+
+    try:
+        rows = summarise(parse_samples(samples.read_text()))
+    except (OSError, ValueError) as exc:
+        raise _bad("SAMPLES", str(exc)) from None
+    if not rows:
+        raise _bad("SAMPLES", f"{samples} has no samples")
+    typer.echo("QEMU TCG, 2 vCPUs: emulated times, comparable only within one boot")
+    typer.echo(f"{'scheduler':<12} {'workload':<12} {'n':>3} {'median':>10} {'low':>10} "
+               f"{'high':>10} {'vs simple':>9}")
+    for r in rows:
+        typer.echo(f"{r.scheduler:<12} {r.workload:<12} {r.samples:>3} {r.median:>10.3f} "
+                   f"{r.low:>10.3f} {r.high:>10.3f} {r.ratio:>8.2f}x")
+    checks = targets(rows)
+    for t in checks:
+        typer.echo(target_line(t))
+    _write_json(json_path, {"benchmark": "auctioneer.bench.kernel", "source": str(samples),
+                            "emulated": True, "rows": [asdict(r) for r in rows],
+                            "targets": [asdict(t) for t in checks]})
+    if png is not None:
+        plot(rows, png)
+        typer.echo(f"wrote {png}")
 
 
 register(app)

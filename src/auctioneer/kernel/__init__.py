@@ -5,18 +5,21 @@
 * :mod:`~auctioneer.kernel.bpftool` -- bpftool as the loader and map client (why: its doc).
 * :mod:`~auctioneer.kernel.scheduler` -- load, unload, bids, accounts, counters, exit reason.
 * :mod:`~auctioneer.kernel.pricepage` -- the price page under its seqlock, thermal multiplier.
-* :mod:`~auctioneer.kernel.predict` -- the shares and payments the policy should give.
+* :mod:`~auctioneer.kernel.predict` -- a mix of bid classes as ``auctioneer simulate``'s
+  scenario, and what the simulator predicts for it.
 * :mod:`~auctioneer.kernel.experiment` -- bid classes and starvation on the loaded scheduler.
+* :mod:`~auctioneer.kernel.benchreport` -- the VM benchmark against scx_simple, summarised.
 
 Example:
-    >>> from auctioneer.kernel import TaskClass, fluid
-    >>> [round(r.share, 2) for r in fluid([TaskClass("a", 30_000, 1), TaskClass("b", 0, 1)], 1)]
+    >>> from auctioneer.kernel import TaskClass, predict
+    >>> mix = [TaskClass("a", 30_000, 1), TaskClass("b", 0, 1)]
+    >>> [round(r.share, 2) for r in predict(mix, cpus=1, seconds=1.0)]
     [0.8, 0.2]
 """
 
 from auctioneer.kernel.bids import CGROUP_ROOT, BidFileError, BidSpec, load_bids, parse_bids
 from auctioneer.kernel.bpftool import Bpftool, BpftoolError, find_bpftool
-from auctioneer.kernel.experiment import MixRow, load_mix, run_mix, run_starve
+from auctioneer.kernel.experiment import MixRow, run_mix, run_starve
 from auctioneer.kernel.layout import (
     FREE_WEIGHT,
     MAX_BID,
@@ -28,7 +31,7 @@ from auctioneer.kernel.layout import (
     Stats,
     wait_bound_ns,
 )
-from auctioneer.kernel.predict import ClassResult, TaskClass, fluid, simulate
+from auctioneer.kernel.predict import ClassResult, TaskClass, load_mix, mix_scenario, predict
 from auctioneer.kernel.pricepage import publish, thermal_multiplier_ppm
 from auctioneer.kernel.scheduler import (
     PIN_ROOT,
@@ -60,15 +63,15 @@ __all__ = [
     "TaskClass",
     "Verified",
     "find_bpftool",
-    "fluid",
     "load_bids",
     "load_mix",
+    "mix_scenario",
     "parse_bids",
+    "predict",
     "publish",
     "run_mix",
     "run_starve",
     "sched_ext_state",
-    "simulate",
     "thermal_multiplier_ppm",
     "wait_bound_ns",
 ]

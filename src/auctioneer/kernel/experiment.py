@@ -3,9 +3,9 @@
 * :func:`run_mix` -- classes of busy-loop processes, one cgroup per class with
   the class's bid and budget (a class without a price has no bid), run for a
   while; each class's measured share of the CPUs (``/proc/<pid>/schedstat``)
-  and payment (the ``auc_accounts`` map) against the policy's slice-by-slice
-  reference (:func:`~auctioneer.kernel.predict.simulate`; the fluid model
-  alongside) at the reserve the published price page sets.
+  and payment (the ``auc_accounts`` map) against what ``auctioneer simulate``
+  predicts for the same classes (:func:`~auctioneer.kernel.predict.predict`)
+  at the reserve the published price page sets.
 * :func:`run_starve` -- hogs at the highest bid and one hog with no bid: the
   free hog must run, and the longest wait any task saw (``max_wait_ns``)
   must stay under :func:`~auctioneer.kernel.layout.wait_bound_ns`.
@@ -24,14 +24,13 @@ from pathlib import Path
 
 from auctioneer.kernel.bids import CGROUP_ROOT, BidSpec, parse_bids
 from auctioneer.kernel.layout import MAX_BID, MAX_UNITS, Account, wait_bound_ns
-from auctioneer.kernel.predict import TaskClass, fluid, simulate
+from auctioneer.kernel.predict import TaskClass, predict
 from auctioneer.kernel.scheduler import Scheduler
 
-__all__ = ["MixRow", "load_mix", "run_mix", "run_starve"]
+__all__ = ["MixRow", "run_mix", "run_starve"]
 
 SHARE_TOLERANCE = 0.05  # 5 percentage points per class
 SYSTEM_TASKS = 8  # slack for the guest's own runnable tasks in the wait bound
-REFERENCE_NS = 10 * 10**9  # the reference's horizon: ten budget windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +38,7 @@ class MixRow:
     """One class: predicted and measured share of all CPUs, and payments per second."""
 
     name: str
-    predicted_share: float  # the slice-by-slice reference
-    fluid_share: float
+    predicted_share: float  # auctioneer simulate, cpu.policy fair-share
     measured_share: float
     predicted_paid_per_s: float
     measured_paid_per_s: float
@@ -48,20 +46,6 @@ class MixRow:
     @property
     def share_error_pp(self) -> float:
         return 100 * (self.measured_share - self.predicted_share)
-
-
-def load_mix(path: Path) -> tuple[int, list[TaskClass]]:
-    """A mix scenario: ``cpus`` and ``classes`` (name, price, tasks, units, budget)."""
-    import yaml
-
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
-        raise ValueError(f"{path}: expected 'cpus' and a 'classes' list")
-    try:
-        classes = [TaskClass(**c) for c in data["classes"]]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: classes: {exc}") from None
-    return int(data.get("cpus", os.cpu_count() or 1)), classes
 
 
 def _hog() -> subprocess.Popen[bytes]:
@@ -153,8 +137,7 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
         for g in groups.values():
             g.rmdir()
         parent.rmdir()
-    predicted = {r.name: r for r in simulate(classes, cpus, REFERENCE_NS, reserve)}
-    fluids = {r.name: r for r in fluid(classes, cpus, reserve)}
+    predicted = {r.name: r for r in predict(classes, cpus, reserve)}
     keys = {s.target: s.key for s in specs}
     # Shares of the hogs' own run time, scaled to the CPUs they can fill: under
     # emulation the guest's sched_clock (schedstat) and CLOCK_MONOTONIC (wall)
@@ -167,7 +150,7 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
         paid = 0
         if key is not None and key in paid1:
             paid = paid1[key].charged - (paid0[key].charged if key in paid0 else 0)
-        rows.append(MixRow(c.name, predicted[c.name].share, fluids[c.name].share,
+        rows.append(MixRow(c.name, predicted[c.name].share,
                            filled * sum(ran[p.pid] for p in members[c.name]) / busy,
                            predicted[c.name].paid_per_s, paid / (paid_t1 - paid_t0)))
     return rows

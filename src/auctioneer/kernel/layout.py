@@ -66,8 +66,8 @@ DELAY_BUCKETS = 32
 _BID = struct.Struct("<QIIQ")
 _ACCOUNT = struct.Struct("<5Q")
 _STATS_FIELDS = ("enqueued", "direct", "kthreads", "bidders", "free", "out_of_budget", "kicks",
-                 "dispatched", "kept", "page_retries", "page_fallbacks", "dispatch_calls",
-                 "dispatch_ns", "enqueue_calls", "enqueue_ns", "max_wait_ns")
+                 "dispatched", "kept", "page_retries", "page_fallbacks", "dispatches", "cached",
+                 "dispatch_calls", "dispatch_ns", "enqueue_calls", "enqueue_ns", "max_wait_ns")
 _STATS = struct.Struct(f"<{len(_STATS_FIELDS)}Q{DELAY_BUCKETS}Q")
 _EXIT = struct.Struct("<qq128s256s")
 STATS_SIZE = _STATS.size
@@ -106,6 +106,7 @@ class Stats:
     counters: dict[str, int]
     delay_hist: tuple[int, ...]
 
+    # *_calls count the timed calls only (one in SCX_AUCTION_TIME_EVERY): the mean per call.
     def cost_per_dispatch_ns(self) -> float | None:
         calls = self.counters["dispatch_calls"]
         return self.counters["dispatch_ns"] / calls if calls else None

@@ -1,43 +1,48 @@
-"""What the scheduler should give CPU-bound bid classes: a fluid model and a reference.
+"""What ``auctioneer simulate`` predicts for a mix of bid classes on the scheduler.
 
-Both model ``kernel/scx_auction.bpf.c``'s policy for tasks that never sleep:
-weight ``FREE_WEIGHT + min(price, MAX_BID)`` while the class pays (a bid at
-or above the reserve, budget left in the current window), ``FREE_WEIGHT``
-otherwise; each task at most one CPU.
-
-* :func:`fluid` -- the weighted fair share in closed form, window by window
-  (water-filling over the CPUs, advanced to each budget exhaustion): the
-  prediction the kernel is measured against.
-* :func:`simulate` -- the simple reference: the scheduler's own decisions,
-  one slice at a time (smallest vtime first, slices of ``units`` quanta capped
-  at weight/FREE_WEIGHT, enqueue's vtime clamp, budgets reset per window). The tests check the two
-  agree, and the VM test checks the kernel against :func:`fluid`.
+A mix (``kernel/vm/mix.yaml``) names classes of CPU-bound tasks: a price (0:
+no bid), a task count, a slice in quanta and a budget per 1 s window for the
+whole class. :func:`mix_scenario` writes it as the simulator's scenario, the
+one ``auctioneer simulate`` runs: one always-busy agent per task bidding the
+class's price under ``cpu.policy: fair-share``
+(:mod:`auctioneer.sim.fairshare`, the scheduler's policy) with the
+scheduler's constants (:mod:`~auctioneer.kernel.layout`), one tick per
+quantum, the class's budget split evenly over its tasks (they run at one
+weight, so they spend alike), and the reserve held at the price page's.
+:func:`predict` runs it and reads each class's share and payment.
 
 Example:
     >>> gold, free = TaskClass("gold", 90_000, 1), TaskClass("free", 0, 1)
-    >>> {c.name: round(c.share, 3) for c in fluid([gold, free], cpus=1)}
-    {'gold': 0.909, 'free': 0.091}
+    >>> [round(r.share, 2) for r in predict([gold, free], cpus=1, seconds=1.0)]
+    [0.91, 0.09]
 """
 
 from __future__ import annotations
 
-import heapq
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from auctioneer.checks import require_int
+from auctioneer.checks import require_int, require_number
 from auctioneer.kernel.layout import (
     BANK_NS,
     BUDGET_PERIOD_NS,
     FREE_WEIGHT,
+    LAG_NS,
     MAX_BID,
     MAX_UNITS,
     QUANTUM_NS,
-    U64_MAX,
+    U32_MAX,
     Bid,
 )
 
-__all__ = ["ClassResult", "TaskClass", "fluid", "simulate"]
+__all__ = ["ClassResult", "TaskClass", "load_mix", "mix_scenario", "predict"]
+
+PREDICT_S = 5.0
+"""Simulated seconds per prediction: five budget windows."""
+_NS_PER_MS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,97 +70,58 @@ class ClassResult:
     paid_per_s: float
 
 
-def _paying(c: TaskClass, reserve: int, spent: float) -> bool:
-    return c.price > 0 and c.price >= reserve and (not c.budget or spent < c.budget)
+def load_mix(path: Path) -> tuple[int, list[TaskClass]]:
+    """A mix file: ``cpus`` and ``classes`` (name, price, tasks, units, budget)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
+        raise ValueError(f"{path}: expected 'cpus' and a 'classes' list")
+    try:
+        classes = [TaskClass(**c) for c in data["classes"]]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: classes: {exc}") from None
+    return int(data.get("cpus", os.cpu_count() or 1)), classes
 
 
-def _weight(c: TaskClass, paying: bool) -> int:
-    return FREE_WEIGHT + (min(c.price, MAX_BID) if paying else 0)
+def _busy() -> dict[str, Any]:
+    """A CPU-bound agent: work from its first millisecond on, never served out."""
+    return {"arrivals": {"process": "poisson", "rate_hz": 1000},
+            "quanta": {"dist": "constant", "value": 1_000_000}}
 
 
-def _rates(weights: list[int], counts: list[int], cpus: int) -> list[float]:
-    """Per-task CPU rate by class: weighted fair share, each task capped at one CPU."""
-    rate = [0.0] * len(weights)
-    left, capacity = set(range(len(weights))), float(cpus)
-    while left:
-        lam = capacity / sum(weights[i] * counts[i] for i in left)
-        capped = [i for i in left if weights[i] * lam >= 1.0]
-        if not capped:
-            for i in left:
-                rate[i] = weights[i] * lam
-            break
-        for i in capped:
-            rate[i] = 1.0
-            capacity -= counts[i]
-            left.discard(i)
-    return rate
+def mix_scenario(classes: Sequence[TaskClass], cpus: int, reserve: int = 0,
+                 seconds: float = PREDICT_S) -> dict[str, Any]:
+    """The mix as a simulator scenario (parsed YAML: :func:`auctioneer.sim.load_scenario`)."""
+    require_int(cpus, "cpus", 1, 1024)
+    require_int(reserve, "reserve", 0, U32_MAX)
+    require_number(seconds, "seconds", 0.001, 3600)
+    count = sum(c.tasks for c in classes)
+    return {
+        "name": "kernel-mix",
+        "description": "bid classes of CPU-bound tasks on the sched_ext scheduler "
+                       "(auctioneer kernel mix)",
+        "duration_s": seconds,
+        "cpu": {"tick_hz": 1_000_000_000 // QUANTUM_NS, "cores": cpus, "policy": "fair-share",
+                "coupled": False, "reserve": reserve,
+                "fair_share": {"free_weight": FREE_WEIGHT, "max_bid": MAX_BID,
+                               "max_units": MAX_UNITS, "bank_ms": BANK_NS / _NS_PER_MS,
+                               "lag_ms": LAG_NS / _NS_PER_MS,
+                               "window_s": BUDGET_PERIOD_NS / 1e9}},
+        "agents": {"count": count, "classes": [
+            {"name": c.name, "share": c.tasks / count,
+             "value": {"dist": "constant", "value": c.price}, **_busy(), "units": c.units,
+             **({"budget": c.budget // c.tasks} if c.budget else {})}
+            for c in classes]},
+    }
 
 
-def fluid(classes: Sequence[TaskClass], cpus: int, reserve: int = 0,
-          window_ns: int = BUDGET_PERIOD_NS) -> list[ClassResult]:
-    """The fluid model over one budget window (every window repeats it)."""
-    require_int(cpus, "cpus", 1, 4096)
-    spent = [0.0] * len(classes)
-    cpu = [0.0] * len(classes)
-    counts = [c.tasks for c in classes]
-    t = 0.0
-    while t < window_ns:
-        paying = [_paying(c, reserve, s) for c, s in zip(classes, spent, strict=True)]
-        rates = _rates([_weight(c, p) for c, p in zip(classes, paying, strict=True)], counts, cpus)
-        spend = [c.price * c.tasks * r / QUANTUM_NS if p else 0.0
-                 for c, r, p in zip(classes, rates, paying, strict=True)]
-        dt = window_ns - t
-        for c, s, rate in zip(classes, spent, spend, strict=True):
-            if c.budget and rate > 0:
-                dt = min(dt, (c.budget - s) / rate)
-        for i, c in enumerate(classes):
-            cpu[i] += c.tasks * rates[i] * dt
-            spent[i] += spend[i] * dt
-        t += dt
-    scale = 1e9 / window_ns
-    return [ClassResult(c.name, cpu[i] / (cpus * window_ns), spent[i] * scale)
-            for i, c in enumerate(classes)]
+def predict(classes: Sequence[TaskClass], cpus: int, reserve: int = 0,
+            seconds: float = PREDICT_S) -> list[ClassResult]:
+    """Each class's share of all the CPUs and payment per second, by ``auctioneer simulate``."""
+    from auctioneer.sim import load_scenario, simulate
 
-
-def simulate(classes: Sequence[TaskClass], cpus: int, duration_ns: int, reserve: int = 0,
-             window_ns: int = BUDGET_PERIOD_NS) -> list[ClassResult]:
-    """The reference: the scheduler's decisions slice by slice on ``cpus`` CPUs."""
-    require_int(cpus, "cpus", 1, 4096)
-    require_int(duration_ns, "duration_ns", 1, U64_MAX)
-    owner = [k for k, c in enumerate(classes) for _ in range(c.tasks)]
-    vtime = [0] * len(owner)
-    vtime_now = 0
-    spent, window = [0] * len(classes), [0] * len(classes)
-    cpu_ns, paid = [0] * len(classes), [0] * len(classes)
-    waiting = [(0, i) for i in range(len(owner))]
-    heapq.heapify(waiting)
-    free_at = [(0, c) for c in range(cpus)]  # (time the CPU frees, cpu)
-    running: dict[int, tuple[int, int, int, int]] = {}  # cpu -> task, start, price, weight
-    while free_at:
-        now, c = heapq.heappop(free_at)
-        if c in running:  # the task on it stops: charge it, advance its vtime, queue it again
-            task, start, price, weight = running.pop(c)
-            k, used = owner[task], min(now, duration_ns) - start
-            vtime[task] += used * FREE_WEIGHT // weight
-            cpu_ns[k] += used
-            charge = price * (used // 1000) // (QUANTUM_NS // 1000)
-            spent[k] += charge
-            paid[k] += charge
-            # enqueue's clamp: no more than bank_ns behind vtime_now
-            vtime[task] = max(vtime[task], vtime_now - BANK_NS)
-            heapq.heappush(waiting, (vtime[task], task))
-        if now >= duration_ns or not waiting:
-            continue
-        _, task = heapq.heappop(waiting)
-        vtime_now = max(vtime_now, vtime[task])
-        k = owner[task]
-        cls = classes[k]
-        if now // window_ns != window[k]:
-            window[k], spent[k] = now // window_ns, 0
-        pays = _paying(cls, reserve, spent[k])
-        weight = _weight(cls, pays)
-        units = max(1, min(cls.units, weight // FREE_WEIGHT, MAX_UNITS))
-        running[c] = (task, now, cls.price if pays else 0, weight)
-        heapq.heappush(free_at, (now + units * QUANTUM_NS, c))
-    return [ClassResult(cls.name, cpu_ns[k] / (cpus * duration_ns), paid[k] * 1e9 / duration_ns)
-            for k, cls in enumerate(classes)]
+    result = simulate(load_scenario(mix_scenario(classes, cpus, reserve, seconds)))
+    m = result.metrics
+    return [ClassResult(c.name, share, paid / seconds)
+            for c, share, paid in zip(classes, m.class_share, m.class_paid, strict=True)]

@@ -8,11 +8,13 @@ so separate ``auctioneer kernel`` invocations share one loaded scheduler.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auctioneer.checks import require_int
 from auctioneer.kernel.bids import BidSpec
 from auctioneer.kernel.bpfsys import prog_info
 from auctioneer.kernel.bpftool import Bpftool
@@ -32,7 +34,7 @@ __all__ = ["PIN_ROOT", "SCHED_EXT", "SchedExtError", "Scheduler", "Verified", "s
 
 PIN_ROOT = Path("/sys/fs/bpf/auctioneer")
 SCHED_EXT = Path("/sys/kernel/sched_ext")
-MAPS = ("auc_bids", "auc_price_page", "auc_stats", "auc_accounts", "auc_exit")
+MAPS = ("auc_bids", "auc_bids_gen", "auc_price_page", "auc_stats", "auc_accounts", "auc_exit")
 _ZERO = bytes(4)
 
 
@@ -124,10 +126,18 @@ class Scheduler:
         for seq, spec in enumerate(bids, start=1):
             self.bpftool.update(self.pin("auc_bids"), spec.key.to_bytes(8, "little"),
                                 pack_bid(spec.bid, seq))
+        self._new_generation()
 
     def clear_bids(self, bids: Sequence[BidSpec]) -> None:
         for spec in bids:
             self.bpftool.delete(self.pin("auc_bids"), spec.key.to_bytes(8, "little"))
+        self._new_generation()
+
+    def _new_generation(self) -> None:
+        """Tell the scheduler the bids changed, after the change: a task priced with no bid
+        keeps that pricing until the generation moves (kernel/scx_auction.bpf.c, bids_gen)."""
+        gen = require_int(time.time_ns(), "bids generation", 1, 2**63 - 1)
+        self.bpftool.update(self.pin("auc_bids_gen"), _ZERO, gen.to_bytes(8, "little"))
 
     def reset_stats(self) -> None:
         """Zero every CPU's counters (bpftool writes one value to all CPUs)."""

@@ -14,7 +14,11 @@ handler is exact at its instant; nothing is re-evaluated between events.
   scenario's mechanism with a reserve of ``cpu.reserve`` times the coupled
   multiplier (:meth:`~auctioneer.thermal.CouplingTable.cpu_price`: CPU demand,
   CPU headroom, GPU utilisation over the last sensor period) times the PID feedback read from the
-  precomputed schedule in O(1). Each winner's backlog drops by one quantum;
+  precomputed schedule in O(1) (``cpu.coupled: false``: ``cpu.reserve`` alone).
+  With ``cpu.policy: fair-share`` the quanta go instead by the kernel
+  scheduler's fair queueing with money as the weight
+  (:class:`~auctioneer.sim.fairshare.FairShare`, reserve and budgets as there).
+  Each winner's backlog drops by one quantum;
   a GPU-feeding winner's quantum makes ``gpu_us_per_quantum`` of GPU work.
 * **dispatch** (10-100 Hz) -- the GPU plane's batch auction
   (:class:`~auctioneer.gpu.GpuPlane`) over agents with at least a whole
@@ -47,6 +51,7 @@ from time import perf_counter_ns
 import numpy as np
 
 from auctioneer.gpu import GpuBid, GpuPlane
+from auctioneer.sim.fairshare import FairShare
 from auctioneer.sim.loop import Handler, Priority
 from auctioneer.sim.optimum import Demand
 from auctioneer.sim.population import Population, draw_population
@@ -183,11 +188,18 @@ class Model:
         self.cpu_won = [0] * n_inc
         self.gpu_won = [0] * n_inc
         self.wanted = [False] * n_inc
+        self.cpu_paid = [0] * n_inc
         # CPU plane.
         # select(cores + 1) must fit the book even with fewer agents than cores.
         self.book = make_book(cpu.structure, max(slots, cpu.cores + 1), cpu.cores, seed)
         self._auction = auction(cpu.mechanism, self.value)
         self._base = cpu.reserve
+        self._coupled = cpu.coupled
+        # The kernel scheduler's policy instead of an auction per tick (sim/fairshare.py).
+        self.fair = (FairShare(slots, cpu.fair_share, NS // cpu.tick_hz)
+                     if cpu.policy == "fair-share" else None)
+        self.budget = [classes[c].budget for c in self.pop.slot_class]
+        self.units = [classes[c].units for c in self.pop.slot_class]
         self.cores = cpu.cores
         self.tick_ns = NS // cpu.tick_hz
         self.tick = 0
@@ -284,6 +296,8 @@ class Model:
             start = perf_counter_ns()
             self.book.expire(slot)
             self.book_ns += perf_counter_ns() - start
+            if self.fair:
+                self.fair.leave(slot)
             self.demand.ends[self.open[slot]] = self.tick
             self.backlog[slot] = 0
         self.gpu_backlog[slot] = 0
@@ -299,6 +313,8 @@ class Model:
             start = perf_counter_ns()
             self.book.update(slot, value)
             self.book_ns += perf_counter_ns() - start
+            if self.fair:
+                self.fair.join(slot)
             demand = self.demand
             self.open[slot] = len(demand.starts)
             demand.starts.append(self.tick)
@@ -316,10 +332,13 @@ class Model:
         book = self.book
         tick = self.tick
         cores = self.cores
-        reserve = self._cpu_price(self._base, len(book) * 1000 // cores, self.cpu_headroom_mc,
-                                  self.gpu_util_pm, self._multiplier_at(tick))
+        reserve = (self._cpu_price(self._base, len(book) * 1000 // cores, self.cpu_headroom_mc,
+                                   self.gpu_util_pm, self._multiplier_at(tick))
+                   if self._coupled else self._base)
         start = perf_counter_ns()
-        out = self._auction(book, cores, reserve)
+        fair = self.fair
+        out = (fair.tick(now, cores, reserve, self.value, self.budget, self.units) if fair
+               else self._auction(book, cores, reserve))
         core_ns = perf_counter_ns() - start + self.book_ns
         winners = out.winners
         fed = 0
@@ -327,9 +346,11 @@ class Model:
             backlog, value, inc, won = self.backlog, self.value, self.inc, self.cpu_won
             feeding, gpu_backlog = self.feeding, self.gpu_backlog
             welfare = 0
-            for w, units in zip(winners, out.units, strict=True):
+            paid = self.cpu_paid
+            for w, units, pay in zip(winners, out.units, out.payments, strict=True):
                 welfare += value[w] * units
                 won[inc[w]] += units
+                paid[inc[w]] += pay
                 if feeding[w]:
                     fed += units
                     work = gpu_backlog[w] + self.gpu_us[w] * units
@@ -342,6 +363,8 @@ class Model:
                     start = perf_counter_ns()
                     book.expire(w)
                     core_ns += perf_counter_ns() - start
+                    if fair:
+                        fair.leave(w)
                     self.demand.ends[self.open[w]] = tick + 1
                 backlog[w] = left
             self.cpu_welfare += welfare

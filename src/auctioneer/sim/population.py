@@ -102,7 +102,9 @@ def draw_population(scenario: Scenario, seed: int) -> Population:
     for slot, c in enumerate(slot_class):
         kind = agents.classes[c]
         stays = _stays(rng, end, agents.lifetime_s, agents.gap_s)
-        values = draw(kind.value, rng, len(stays))
+        # Under fair share a value of 0 is an agent with no bid, which still runs.
+        values = draw(kind.value, rng, len(stays),
+                      low=0 if scenario.cpu.policy == "fair-share" else 1)
         gpu_values = draw(kind.gpu_value, rng, len(stays), low=0)
         times = [arrivals(kind.arrivals, rng, start, stop) for start, stop in stays]
         all_times = np.concatenate(times) if times else np.empty(0, dtype=np.int64)

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from auctioneer.measure.record import write_json
 from auctioneer.money import format_money
 from auctioneer.sim.run import COOL_X, GPU_FULL, HOT_X, LOOP_BAND_C, SimResult
+from auctioneer.sim.scenario import Scenario
 
 __all__ = ["POINTS", "binned", "flat_feedback_note", "markdown", "write_outputs", "write_plots"]
 
@@ -114,7 +115,7 @@ def markdown(result: SimResult) -> str:
         f"# Simulation: {sc.name} (seed {result.seed})", "",
         sc.description or "", "",
         f"{sc.duration_s:g} s of host time. CPU: {sc.cpu.tick_hz:,} Hz tick, {sc.cpu.cores} "
-        f"cores, {sc.cpu.structure}, {sc.cpu.mechanism.value}, reserve "
+        f"cores, {sc.cpu.structure}, {_policy(sc)}, reserve "
         f"{format_money(sc.cpu.reserve)} per quantum at 1x. GPU: {sc.gpu.dispatch_hz} Hz "
         f"dispatch, {sc.gpu.memory_gib} GiB, reserve {format_money(sc.gpu.reserve)} per ms at 1x. "
         f"Sensors {sc.thermal.sensor_hz} Hz, noise {sc.thermal.noise_c:g} C, delay "
@@ -132,8 +133,20 @@ def markdown(result: SimResult) -> str:
         "period; the tick handler row is the simulator's whole tick (the auction plus its own "
         "bookkeeping), a cost of simulating, not of the auction.", "",
         "Plots: `temperatures.png`, `multipliers.png`, `prices.png`, `allocations.png`.", "",
+        "| Class | Share of CPU quanta | Paid per second |", "|---|---|---|",
+        *(f"| {c.name} | {_pct(share)} | {format_money(round(paid / sc.duration_s))} |"
+          for c, share, paid in zip(sc.agents.classes, m.class_share, m.class_paid,
+                                    strict=True)), "",
     ]
     return "\n".join(lines)
+
+
+def _policy(sc: Scenario) -> str:
+    if sc.cpu.policy != "fair-share":
+        return sc.cpu.mechanism.value
+    fs = sc.cpu.fair_share
+    return (f"fair share (weight {fs.free_weight:,} + bid up to {format_money(fs.max_bid)}, "
+            f"budget window {fs.window_ns / 1e9:g} s)")
 
 
 def flat_feedback_note(feedback: Any, cpu_die_c: Any, target_c: float) -> str | None:

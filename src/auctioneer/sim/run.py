@@ -131,6 +131,10 @@ class Metrics:
     """Hash of winners, prices, reserves and GPU sales: equal runs, equal hash."""
     duration_s: float
     """Simulated host time."""
+    class_share: tuple[float, ...]
+    """Per agent class (scenario order): its share of all the CPU quanta supplied."""
+    class_paid: tuple[int, ...]
+    """Per agent class: what its agents paid for CPU quanta, micro-units."""
 
     @property
     def revenue(self) -> int:
@@ -180,6 +184,18 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _by_class(model: Model) -> tuple[list[int], list[int]]:
+    """CPU quanta won and paid for, summed per agent class."""
+    n = len(model.scenario.agents.classes)
+    won, paid = [0] * n, [0] * n
+    pop = model.pop
+    for inc, slot in enumerate(pop.inc_slot):
+        c = pop.slot_class[slot]
+        won[c] += model.cpu_won[inc]
+        paid[c] += model.cpu_paid[inc]
+    return won, paid
+
+
 def measure(model: Model, loop_s: float, loop_cpu_s: float, setup_s: float,
             events: int) -> SimResult:
     """The metrics and series of a finished run (the offline optimum included)."""
@@ -214,6 +230,7 @@ def measure(model: Model, loop_s: float, loop_cpu_s: float, setup_s: float,
     tick_s = np.arange(ticks, dtype=np.float64) * (model.tick_ns / 1e9)
     period = np.minimum(np.searchsorted(thermal[:, 0], tick_s), max(len(thermal) - 1, 0))
     full = thermal[period, 5] >= GPU_FULL if len(thermal) else np.zeros(ticks, dtype=bool)
+    won_by_class, paid_by_class = _by_class(model)
     metrics_s = time.perf_counter() - start
     metrics = Metrics(
         ticks=ticks, quanta_sold=int(sold.sum()), quanta_supply=ticks * model.cores,
@@ -248,6 +265,8 @@ def measure(model: Model, loop_s: float, loop_cpu_s: float, setup_s: float,
         handler_mean=handler[0], handler_p50=handler[1], handler_p99=handler[2],
         events=events, loop_s=loop_s, loop_cpu_s=loop_cpu_s, setup_s=setup_s,
         metrics_s=metrics_s, trace=trace, duration_s=sc.duration_s,
+        class_share=tuple(w / (ticks * model.cores) if ticks else 0.0 for w in won_by_class),
+        class_paid=tuple(paid_by_class),
     )
     series = Series(
         tick_s=tick_s, sold=sold,

@@ -42,6 +42,7 @@ from auctioneer.sim.distributions import (
     Pareto,
     Uniform,
 )
+from auctioneer.sim.fairshare import FairSharePolicy
 from auctioneer.sim.workload import Arrivals, Bursty, Diurnal, Poisson
 from auctioneer.tick import Mechanism
 from auctioneer.tick.limits import PRICE_MAX
@@ -77,6 +78,12 @@ class CpuPlane:
     mechanism: Mechanism
     reserve: int
     """Micro-units per quantum at multiplier 1.0x; the thermal loop scales it."""
+    policy: str = "auction"
+    """``auction``: each tick's quanta go to the mechanism's winners; ``fair-share``: the
+    kernel scheduler's fair queueing with money as the weight (:mod:`auctioneer.sim.fairshare`)."""
+    fair_share: FairSharePolicy = FairSharePolicy()
+    coupled: bool = True
+    """Whether the reserve follows the thermal coupling; False: always ``reserve``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +127,10 @@ class AgentClass:
     gpu_value: Distribution
     """Micro-units per GPU millisecond."""
     gpu_memory_gib: int
+    budget: int = 0
+    """Fair-share only: micro-units each agent may pay per budget window; 0: no limit."""
+    units: int = 1
+    """Fair-share only: the slice an agent asks for, in quanta."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +180,21 @@ def _in_range(text: str | int) -> str | int:
     return text
 
 
+def _budget(text: str | int) -> int:
+    value = parse_money(text)
+    if not 0 <= value < 2**63:
+        raise ValueError(f"{text!r} is out of range 0..{(2**63 - 1) / 1e6:.6f} (a budget is "
+                         "a signed 64-bit count of micro-units)")
+    return value
+
+
+def _budget_in_range(text: str | int) -> str | int:
+    _budget(text)
+    return text
+
+
 Price = Annotated[Money, AfterValidator(_in_range)]
+Budget = Annotated[Money, AfterValidator(_budget_in_range)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 
@@ -260,6 +285,8 @@ class _Class(Strict):
     arrivals: _Arrivals
     quanta: _CountDist
     gpu: _Gpu | None = None
+    budget: Budget | None = None
+    units: Annotated[int, Field(ge=1, le=1024)] = 1
 
 
 class _Churn(Strict):
@@ -273,6 +300,15 @@ class _Agents(Strict):
     classes: Annotated[list[_Class], Field(min_length=1)]
 
 
+class _FairShare(Strict):
+    free_weight: Annotated[int, Field(ge=1, le=2**32 - 1)] = 10_000
+    max_bid: Price = 310_000
+    max_units: Annotated[int, Field(ge=1, le=1024)] = 16
+    bank_ms: Annotated[float, Field(ge=0, le=60_000)] = 4.0
+    lag_ms: Annotated[float, Field(ge=0, le=60_000)] = 1.0
+    window_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
+
+
 class _Cpu(Strict):
     tick_hz: Annotated[int, Field(ge=1000, le=10_000)] = 10_000
     cores: Annotated[int, Field(ge=1, le=1024)] = 8
@@ -281,6 +317,9 @@ class _Cpu(Strict):
     mechanism: Literal["first-price", "second-price", "gsp", "posted",
                        "proportional"] = "second-price"
     reserve: Price = "0.0001"
+    policy: Literal["auction", "fair-share"] = "auction"
+    fair_share: _FairShare = _FairShare()
+    coupled: bool = True
 
 
 class _GpuPlane(Strict):
@@ -381,6 +420,13 @@ def _label(node: object) -> str | None:
     return node.get("name") if isinstance(node, Mapping) else None
 
 
+def _policy(model: _FairShare) -> FairSharePolicy:
+    ms = 1_000_000
+    return FairSharePolicy(model.free_weight, _money(model.max_bid), model.max_units,
+                           round(model.bank_ms * ms), round(model.lag_ms * ms),
+                           round(model.window_s * 1000 * ms))
+
+
 def _money_dist(model: _MoneyDist) -> Distribution:
     if isinstance(model, _MoneyConstant):
         return Constant(_money(model.value))
@@ -422,6 +468,10 @@ def _semantic_checks(model: _Scenario) -> list[tuple[str, str]]:
                              f"{c.quanta.high} is below low {c.quanta.low}"))
         if c.gpu_feeding and c.gpu is None:
             problems.append((f"{where} gpu", "is required when gpu_feeding is true"))
+        if model.cpu.policy != "fair-share":
+            for field, given in (("budget", c.budget is not None), ("units", c.units != 1)):
+                if given:
+                    problems.append((f"{where} {field}", "needs cpu.policy fair-share"))
     total = sum(c.share for c in model.agents.classes)
     if abs(total - 1.0) > 1e-9:
         problems.append(("agents.classes", f"shares add up to {total:g}, not 1"))
@@ -441,7 +491,8 @@ def _build(model: _Scenario) -> Scenario:
             arrivals=_arrivals(c.arrivals), quanta=_count_dist(c.quanta),
             gpu_us_per_quantum=c.gpu.us_per_quantum if c.gpu and c.gpu_feeding else 0,
             gpu_value=_money_dist(c.gpu.value_per_ms) if c.gpu else Constant(0),
-            gpu_memory_gib=c.gpu.memory_gib if c.gpu else 0)
+            gpu_memory_gib=c.gpu.memory_gib if c.gpu else 0,
+            budget=0 if c.budget is None else _budget(c.budget), units=c.units)
         for c in model.agents.classes)
     churn = model.agents.churn
     cpu, gpu, th = model.cpu, model.gpu, model.thermal
@@ -449,7 +500,7 @@ def _build(model: _Scenario) -> Scenario:
         name=model.name, description=model.description, duration_s=model.duration_s,
         seed=model.seed,
         cpu=CpuPlane(cpu.tick_hz, cpu.cores, cpu.structure, Mechanism(cpu.mechanism),
-                     _money(cpu.reserve)),
+                     _money(cpu.reserve), cpu.policy, _policy(cpu.fair_share), cpu.coupled),
         gpu=GpuPlane(gpu.dispatch_hz, gpu.memory_gib, _money(gpu.reserve)),
         thermal=Thermal(th.sensor_hz, th.noise_c, th.delay_ms, th.target_c, th.limit_c,
                         th.ambient_c,

@@ -1,0 +1,140 @@
+"""The VM benchmark's samples (``kernel/vm/run.sh bench``), summarised against scx_simple.
+
+The guest writes one line per scheduler and round, ``<scheduler> pipe_us <x>
+messaging_s <y> hackbench_s <z>`` (``kernel/vm/bench.sh``), the schedulers
+interleaved round by round in one boot. Every figure is from an emulated
+(QEMU TCG) machine on a shared host: only comparisons within the boot mean
+anything. :func:`summarise` gives, per workload and scheduler, the median
+and range of the samples and the median over rounds of the time paired with
+scx_simple's in the same round, the target being ``scx_auction`` within
+:data:`TARGET` of ``scx_simple``.
+
+Example:
+    >>> rows = parse_samples("auction pipe_us 110 messaging_s 1 hackbench_s 1\\n"
+    ...                      "scx_simple pipe_us 100 messaging_s 1 hackbench_s 2\\n")
+    >>> [(r.workload, round(r.ratio, 2)) for r in summarise(rows) if r.scheduler == "auction"]
+    [('pipe_us', 1.1), ('messaging_s', 1.0), ('hackbench_s', 0.5)]
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from auctioneer.measure.target import Target
+
+__all__ = ["BASELINE", "TARGET", "WORKLOADS", "Sample", "Summary", "parse_samples", "plot",
+           "summarise", "targets"]
+
+WORKLOADS = ("pipe_us", "messaging_s", "hackbench_s")
+UNITS = {"pipe_us": "µs per op", "messaging_s": "s", "hackbench_s": "s"}
+BASELINE = "scx_simple"
+OURS = "auction"
+TARGET = 1.10
+"""scx_auction's paired median time at most this multiple of scx_simple's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One round of one scheduler: the three workloads' times (nan: the run gave none)."""
+
+    scheduler: str
+    round: int
+    times: tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One scheduler on one workload over the rounds."""
+
+    scheduler: str
+    workload: str
+    samples: int
+    median: float
+    low: float
+    high: float
+    ratio: float
+    """Median over rounds of this scheduler's time over scx_simple's in the same round."""
+
+
+def parse_samples(text: str) -> list[Sample]:
+    """The guest's lines; a scheduler's n-th line is its round n."""
+    seen: dict[str, int] = {}
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split()
+        if not words:
+            continue
+        if len(words) != 7 or tuple(words[1::2]) != WORKLOADS:
+            raise ValueError(f"line {number}: expected '<scheduler> pipe_us X messaging_s Y "
+                             f"hackbench_s Z', got {line!r}")
+        try:
+            times = tuple(float(w) for w in words[2::2])
+        except ValueError:
+            raise ValueError(f"line {number}: a time is not a number: {line!r}") from None
+        name = words[0]
+        seen[name] = seen.get(name, 0) + 1
+        out.append(Sample(name, seen[name], (times[0], times[1], times[2])))
+    return out
+
+
+def summarise(samples: Sequence[Sample]) -> list[Summary]:
+    """Per scheduler and workload: median, range and paired ratio to scx_simple."""
+    base = {s.round: s.times for s in samples if s.scheduler == BASELINE}
+    out = []
+    for name in dict.fromkeys(s.scheduler for s in samples):
+        mine = [s for s in samples if s.scheduler == name]
+        for w, workload in enumerate(WORKLOADS):
+            times = [s.times[w] for s in mine if not math.isnan(s.times[w])]
+            pairs = [s.times[w] / base[s.round][w] for s in mine
+                     if s.round in base and base[s.round][w] > 0 and not math.isnan(s.times[w])
+                     and not math.isnan(base[s.round][w])]
+            nan = float("nan")
+            out.append(Summary(name, workload, len(times),
+                               statistics.median(times) if times else nan,
+                               min(times, default=nan), max(times, default=nan),
+                               statistics.median(pairs) if pairs else nan))
+    return out
+
+
+def targets(rows: Sequence[Summary]) -> list[Target]:
+    """scx_auction within TARGET of scx_simple, per workload (paired medians)."""
+    out = []
+    for r in rows:
+        if r.scheduler != OURS:
+            continue
+        passed = None if math.isnan(r.ratio) else r.ratio <= TARGET
+        out.append(Target(f"{r.workload}: scx_auction <= {TARGET:.2f}x scx_simple", passed,
+                          f"{r.ratio:.2f}x over {r.samples} rounds (emulated, TCG)"))
+    return out
+
+
+def plot(rows: Sequence[Summary], path: Path) -> None:
+    """Each workload's medians per scheduler, the bars spanning the samples' range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(r.scheduler for r in rows))
+    fig, axes = plt.subplots(1, len(WORKLOADS), figsize=(12, 4))
+    for ax, workload in zip(axes, WORKLOADS, strict=True):
+        mine = {r.scheduler: r for r in rows if r.workload == workload}
+        xs = [n for n in names if n in mine]
+        med = [mine[n].median for n in xs]
+        err = [[m - mine[n].low for n, m in zip(xs, med, strict=True)],
+               [mine[n].high - m for n, m in zip(xs, med, strict=True)]]
+        ax.bar(xs, med, yerr=err, capsize=4, color="tab:blue")
+        ax.set_yscale("log")
+        ax.set_title(workload.rsplit("_", 1)[0])
+        ax.set_xlabel("scheduler")
+        ax.set_ylabel(f"time, {UNITS[workload]} (median, range)")
+        ax.tick_params(axis="x", rotation=30)
+    fig.suptitle("perf bench / hackbench under QEMU TCG, 2 vCPUs (emulated, not hardware)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,59 @@
+"""The VM benchmark's summary: medians, ranges, ratios paired by round, PASS/MISS."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from auctioneer.cli.app import main
+from auctioneer.kernel.benchreport import parse_samples, summarise, targets
+
+TEXT = """\
+eevdf pipe_us 120 messaging_s 0.5 hackbench_s 0.3
+auction pipe_us 210 messaging_s 0.8 hackbench_s nan
+scx_simple pipe_us 200 messaging_s 1.0 hackbench_s 0.4
+scx_simple pipe_us 400 messaging_s 1.0 hackbench_s 0.4
+auction pipe_us 420 messaging_s 1.5 hackbench_s 0.4
+"""
+
+
+def test_ratios_pair_each_round() -> None:
+    """Round 2 ran slower for both: pairing by round keeps that out of the ratio."""
+    rows = {(r.scheduler, r.workload): r for r in summarise(parse_samples(TEXT))}
+    pipe = rows["auction", "pipe_us"]
+    assert (pipe.samples, pipe.median, pipe.low, pipe.high) == (2, 315, 210, 420)
+    assert pipe.ratio == pytest.approx(1.05)
+    assert rows["auction", "messaging_s"].ratio == pytest.approx((0.8 + 1.5) / 2)
+    assert rows["auction", "hackbench_s"].samples == 1  # nan: the run gave no time
+    assert rows["scx_simple", "pipe_us"].ratio == 1.0
+    assert math.isnan(rows["eevdf", "pipe_us"].ratio) is False
+
+
+def test_targets_pass_within_ten_percent() -> None:
+    verdicts = {t.name.split(":")[0]: t.passed for t in targets(summarise(parse_samples(TEXT)))}
+    assert verdicts == {"pipe_us": True, "messaging_s": False, "hackbench_s": True}
+
+
+@pytest.mark.parametrize("line", ["auction pipe_us 1 messaging_s 2",
+                                  "auction pipe_us x messaging_s 2 hackbench_s 3",
+                                  "auction pipe 1 messaging_s 2 hackbench_s 3"])
+def test_malformed_lines_are_refused(line: str) -> None:
+    with pytest.raises(ValueError, match="line 1"):
+        parse_samples(line)
+
+
+def test_the_command_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    samples = tmp_path / "bench.txt"
+    samples.write_text(TEXT)
+    code = main(["bench", "kernel", str(samples), "--json", str(tmp_path / "b.json"),
+                 "--png", str(tmp_path / "b.png")])
+    out = capsys.readouterr().out
+    assert code == 0 and "PASS  pipe_us" in out and "MISS  messaging_s" in out
+    assert (tmp_path / "b.json").stat().st_size and (tmp_path / "b.png").stat().st_size
+
+
+def test_a_missing_file_exits_2(tmp_path: Path) -> None:
+    assert main(["bench", "kernel", str(tmp_path / "none.txt")]) == 2

@@ -1,0 +1,158 @@
+"""The kernel scheduler's policy in the simulator: heap against scan, against the fluid model,
+and as a scenario's CPU plane."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auctioneer.sim.fairshare import FairShare, FairSharePolicy, FairShareReference, fluid
+from auctioneer.sim.run import simulate
+from auctioneer.sim.scenario import ScenarioError, load_scenario
+
+from .conftest import tiny
+
+Q = 1_000_000
+POLICY = FairSharePolicy()
+BIDS = st.sampled_from([0, 1, 5_000, 30_000, 100_000, 310_000, 400_000])
+
+
+@st.composite
+def runs(draw: st.DrawFn) -> tuple[int, list[int], list[int], list[int], list[list[int]]]:
+    """Agents with bids, budgets and slices, and per tick the agents that join or leave."""
+    n = draw(st.integers(1, 6))
+    bids = draw(st.lists(BIDS, min_size=n, max_size=n))
+    budgets = draw(st.lists(st.sampled_from([0, 0, 200_000, 3_000_000]), min_size=n,
+                            max_size=n))
+    units = draw(st.lists(st.integers(1, 20), min_size=n, max_size=n))
+    toggles = draw(st.lists(st.lists(st.integers(0, n - 1), max_size=2), min_size=1,
+                            max_size=60))
+    return draw(st.integers(1, 3)), bids, budgets, units, toggles
+
+
+@settings(max_examples=200)
+@given(runs(), st.integers(0, 200_000), st.sampled_from([POLICY, FairSharePolicy(
+    free_weight=3, max_bid=50_000, max_units=3, bank_ns=0, lag_ns=0, window_ns=7 * Q)]))
+def test_heap_matches_the_scan(run: tuple[int, list[int], list[int], list[int], list[list[int]]],
+                               reserve: int, policy: FairSharePolicy) -> None:
+    """Every tick, the heap and the full scan pick the same agents at the same prices."""
+    cores, bids, budgets, units, toggles = run
+    fast, ref = FairShare(len(bids), policy, Q), FairShareReference(len(bids), policy, Q)
+    active = [False] * len(bids)
+    for tick, flips in enumerate(toggles):
+        for a in flips:
+            for model in (fast, ref):
+                if active[a]:
+                    model.leave(a)
+                else:
+                    model.join(a)
+            active[a] = not active[a]
+        now = tick * Q
+        got = fast.tick(now, cores, reserve, bids, budgets, units)
+        want = ref.tick(now, cores, reserve, bids, budgets, units)
+        assert got == want, tick
+        assert fast.tags == ref.tags
+        assert set(got.winners) <= {a for a in range(len(bids)) if active[a]}
+        assert len(got.winners) == min(cores, sum(active))  # work conserving
+
+
+@settings(max_examples=30)
+@given(st.lists(st.tuples(BIDS, st.sampled_from([0, 0, 20_000_000, 100_000_000]),
+                          st.integers(1, 3)), min_size=1, max_size=4),
+       st.integers(1, 2))
+def test_ticks_follow_the_fluid_shares(classes: list[tuple[int, int, int]], cores: int) -> None:
+    """Always-busy agents over 3 windows get the fluid model's shares within 2 points, and
+    no class pays past its budget (one slice's overrun per agent and window aside)."""
+    bids = [b for b, _, n in classes for _ in range(n)]
+    budgets = [g for _, g, n in classes for _ in range(n)]
+    owner = [k for k, (_, _, n) in enumerate(classes) for _ in range(n)]
+    fs = FairShare(len(bids), POLICY, Q)
+    for a in range(len(bids)):
+        fs.join(a)
+    ticks = 3000
+    won, paid = [0] * len(classes), [0] * len(classes)
+    for t in range(ticks):
+        out = fs.tick(t * Q, cores, 0, bids, budgets, [1] * len(bids))
+        for w, p in zip(out.winners, out.payments, strict=True):
+            won[owner[w]] += 1
+            paid[owner[w]] += p
+    shares, _ = fluid([b for b, _, _ in classes], [g for _, g, _ in classes],
+                      [n for _, _, n in classes], cores, POLICY)
+    for k, (bid, budget, n) in enumerate(classes):
+        assert won[k] / (ticks * cores) == pytest.approx(shares[k], abs=0.02), k
+        if budget:
+            assert paid[k] <= 3 * n * (budget + bid)
+
+
+def test_weights_and_budget_in_closed_form() -> None:
+    shares, paid = fluid([90_000, 0], [0, 0], [1, 1], 1, POLICY)
+    assert shares == pytest.approx([100_000 / 110_000, 10_000 / 110_000])
+    shares, paid = fluid([300_000, 0], [50_000_000, 0], [1, 1], 1, POLICY)
+    assert paid[0] == pytest.approx(50_000_000)
+    assert 0.5 < shares[0] < 1.0
+
+
+def test_a_bid_under_the_reserve_runs_free() -> None:
+    shares, paid = fluid([50_000, 0], [0, 0], [1, 1], 1, POLICY, reserve=60_000)
+    assert shares == pytest.approx([0.5, 0.5]) and paid == [0, 0]
+
+
+def test_nobody_starves_at_the_highest_bids() -> None:
+    """A free agent against eight at the highest bid still gets its weight's share."""
+    fs = FairShare(9, POLICY, Q)
+    for a in range(9):
+        fs.join(a)
+    bids = [POLICY.max_bid] * 8 + [0]
+    ran = sum(8 in fs.tick(t * Q, 2, 0, bids, [0] * 9, [16] * 9).winners for t in range(2000))
+    assert ran > 0
+
+
+def _mix(**cpu: object) -> dict[str, object]:
+    busy = {"arrivals": {"process": "poisson", "rate_hz": 1000},
+            "quanta": {"dist": "constant", "value": 1_000_000}}
+    return tiny(duration_s=2, cpu={"tick_hz": 1000, "cores": 1, "policy": "fair-share",
+                                   "coupled": False, "reserve": 0, **cpu},
+                agents={"count": 2, "classes": [
+                    {"name": "rich", "share": 0.5, "value": {"dist": "constant",
+                                                             "value": 90_000}, **busy},
+                    {"name": "free", "share": 0.5, "value": {"dist": "constant", "value": 0},
+                     **busy}]})
+
+
+def test_a_scenario_runs_the_policy() -> None:
+    """``cpu.policy: fair-share`` in a scenario: per-class shares and payments by weight."""
+    m = simulate(load_scenario(_mix())).metrics
+    assert m.class_share == pytest.approx((10 / 11, 1 / 11), abs=0.01)
+    assert m.class_paid[1] == 0
+    assert m.class_paid[0] == pytest.approx(m.class_share[0] * 2000 * 90_000, rel=0.01)
+
+
+def test_a_scenario_with_a_reserve_and_budgets() -> None:
+    data = _mix(reserve=100_000)
+    m = simulate(load_scenario(data)).metrics
+    assert m.class_share == pytest.approx((0.5, 0.5), abs=0.01) and m.class_paid == (0, 0)
+    data = _mix()
+    data["agents"]["classes"][0]["budget"] = 9_000_000  # type: ignore[index]
+    m = simulate(load_scenario(data)).metrics
+    assert m.class_paid[0] <= 2 * (9_000_000 + 90_000)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("budget", 2**63, "budget: 9223372036854775808 is outside"),
+    ("budget", 10**30, "budget: 1000000000000000000000000000000 is outside"),
+    ("budget", -1, "budget"),
+    ("units", 0, "units"),
+])
+def test_bad_class_fields_are_refused(field: str, value: int, message: str) -> None:
+    data = _mix()
+    data["agents"]["classes"][0][field] = value  # type: ignore[index]
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(data)
+
+
+def test_budgets_need_the_fair_share_policy() -> None:
+    data = _mix(policy="auction")
+    data["agents"]["classes"][0]["budget"] = 1000  # type: ignore[index]
+    with pytest.raises(ScenarioError, match="budget: needs cpu.policy fair-share"):
+        load_scenario(data)
