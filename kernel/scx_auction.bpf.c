@@ -407,6 +407,14 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 }
 
+static __always_inline void set_slice(struct task_struct *p, u64 slice)
+{
+	if (bpf_ksym_exists(scx_bpf_task_set_slice))
+		scx_bpf_task_set_slice(p, slice);
+	else
+		p->scx.slice = slice;
+}
+
 /* Whether prev, whose slice ran out but which is still runnable, should run
  * on: the kernel calls ops.dispatch before it queues prev again, so without
  * this check prev would always lose its CPU to the queue's head, even with
@@ -432,7 +440,7 @@ static __always_inline bool keep_running(struct task_struct *prev, struct scx_au
 		return false;
 	head = scx_bpf_dsq_peek(SHARED_DSQ);
 	if (!head && priced_free(tc)) {
-		prev->scx.slice = quantum_ns * max_units;
+		set_slice(prev, quantum_ns * max_units);
 		return true;
 	}
 	now = bpf_ktime_get_ns();
@@ -440,7 +448,7 @@ static __always_inline bool keep_running(struct task_struct *prev, struct scx_au
 	classify(prev, tc, st, now);
 	if (head && (s64)(tc->vtime - head->scx.dsq_vtime) >= 0)
 		return false;
-	prev->scx.slice = quantum_ns * (head ? tc->units : max_units);
+	set_slice(prev, quantum_ns * (head ? tc->units : max_units));
 	return true;
 }
 

@@ -128,6 +128,9 @@ bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
 /* The DSQ's first task without taking it (Linux >= 6.19); weak: absent on an
  * older kernel, where bpf_ksym_exists() is false and the caller does without. */
 struct task_struct *scx_bpf_dsq_peek(u64 dsq_id) __ksym __weak;
+/* Set a task's slice (Linux >= 6.19, where writing p->scx.slice is deprecated
+ * and due to be refused); weak: an older kernel gets the direct write. */
+bool scx_bpf_task_set_slice(struct task_struct *p, u64 slice) __ksym __weak;
 #ifndef bpf_ksym_exists /* libbpf >= 1.2's bpf_helpers.h has it; Debian 12's 1.1 does not */
 #define bpf_ksym_exists(sym) (!!(sym))
 #endif

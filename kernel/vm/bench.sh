@@ -5,39 +5,56 @@
 # Every figure is from an emulated (TCG) machine: a comparison between
 # schedulers in the same boot, not a hardware number. Writes bench.txt into
 # the share ($1), which `auctioneer bench kernel` summarises.
+# $2 = profile: instead, per scheduler, perf's cpu-clock samples over all CPUs
+# during perf bench sched pipe, by symbol, into profile-<scheduler>.txt.
 # Env: RUNS (rounds, default 3), SCHEDS (default: all four).
-S=$1; R=${RUNS:-3}; OUT=$S/bench.txt; : > $OUT
+S=$1; MODE=${2:-bench}; R=${RUNS:-3}; OUT=$S/bench.txt
 SCHEDS=${SCHEDS:-eevdf auction scx_simple scx_central}
 state() { cat /sys/kernel/sched_ext/state; }
 wait_state() { i=0; while [ "$(state)" != "$1" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done; }
+ok=0
+start() {
+  case $1 in
+  eevdf) ;;
+  auction) auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || ok=1 ;;
+  *)
+    "$S/$1" > /dev/null 2>&1 & pid=$!
+    wait_state enabled
+    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${1#scx_}" ] || { echo "$1 did not come up"; ok=1; }
+    ;;
+  esac
+}
+stop() {
+  case $1 in
+  eevdf) ;;
+  auction)
+    auctioneer kernel status --json "$S/bench-status-$r.json" > /dev/null
+    auctioneer kernel unload > /dev/null
+    ;;
+  *) kill -INT $pid; wait $pid; wait_state disabled ;;
+  esac
+}
 measure() { # one sample of each benchmark under scheduler $1
   p=$(timeout 120 perf bench sched pipe -l 5000 2>&1 | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
   m=$(timeout 120 perf bench sched messaging -g 2 -l 50 2>&1 | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
   h=$(timeout 120 hackbench -g 2 -l 50 2>&1 | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
-ok=0
-run_one() {
-  case $1 in
-  eevdf) measure eevdf ;;
-  auction)
-    auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || { ok=1; return; }
-    measure auction
-    auctioneer kernel status --json "$S/bench-status-$r.json" > /dev/null
-    auctioneer kernel unload > /dev/null
-    ;;
-  *)
-    "$S/$1" > /dev/null 2>&1 & pid=$!
-    wait_state enabled
-    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${1#scx_}" ] || { echo "$1 did not come up"; ok=1; }
-    measure "$1"
-    kill -INT $pid; wait $pid; wait_state disabled
-    ;;
-  esac
+profile() { # where pipe's time goes under scheduler $1
+  perf record -q -e cpu-clock -a -o "/tmp/perf-$1.data" -- \
+    perf bench sched pipe -l 20000 > /dev/null 2>&1
+  perf report -i "/tmp/perf-$1.data" --sort sym --stdio 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | head -80 > "$S/profile-$1.txt"
 }
+if [ "$MODE" = profile ]; then
+  r=profile
+  for s in $SCHEDS; do start "$s"; profile "$s"; stop "$s"; done
+  exit $ok
+fi
+: > $OUT
 reversed=$(for s in $SCHEDS; do echo "$s"; done | tac | tr '\n' ' ')
 for r in $(seq 1 "$R"); do
   if [ $((r % 2)) = 1 ]; then order=$SCHEDS; else order=$reversed; fi
-  for s in $order; do run_one "$s"; done
+  for s in $order; do start "$s"; measure "$s"; stop "$s"; done
 done
 exit $ok

@@ -87,8 +87,8 @@ accept)
   auctioneer kernel status --json "$S/status.json" > /dev/null || bad "status"
   unload
   ;;
-bench)
-  sh "$REPO/kernel/vm/bench.sh" "$S" || bad "bench"
+bench|profile)
+  sh "$REPO/kernel/vm/bench.sh" "$S" "$SUITE" || bad "$SUITE"
   ;;
 ivshmem)
   python "$REPO/kernel/vm/ivshmem.py" guest --count "$IVSHMEM_COUNT" --json "$S/ivshmem-guest.json" \

@@ -2,7 +2,7 @@
 # Boot Debian's newest sched_ext kernel under QEMU and run a guest suite
 # against the project's scheduler (kernel/scx_auction.bpf.c).
 #
-#   kernel/vm/run.sh [test|bench|accept]     (root: apt-get, dpkg-deb)
+#   kernel/vm/run.sh [test|bench|profile|accept|mix|ivshmem]     (root: apt-get, dpkg-deb)
 #
 #   test    (make scx-vm-test, CI) register; mixed bid classes with budgets
 #           through `auctioneer kernel`; a starvation workload; perf bench
@@ -10,6 +10,8 @@
 #   bench   the same scheduler against EEVDF, scx_simple and scx_central
 #           (built here at run time from Debian's linux-source for the same
 #           kernel, never kept in the project), interleaved, in one boot
+#   profile perf's cpu-clock samples by symbol during perf bench sched pipe,
+#           per scheduler in SCHEDS (profile-<scheduler>.txt)
 #   accept  RUNS (default 20) rounds of perf bench pipe and messaging
 #   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction
 #   ivshmem a guest process pushes bids through QEMU's ivshmem-plain device into
@@ -18,7 +20,8 @@
 # Env: CACHE (downloads, extracted kernel, initramfs, baseline builds; default
 # /var/cache/auctioneer/scx-vm, reused between runs), ACCEL (default
 # tcg,thread=multi: real 2-vCPU parallelism; this host's KVM cannot boot a
-# stock kernel, see README.md), VM_TIMEOUT (s, default 900), RUNS, SCHEDS (bench:
+# stock kernel, see README.md), ICOUNT (see boot below), VM_TIMEOUT (s, default 900),
+# RUNS, SCHEDS (bench:
 # which of eevdf auction scx_simple scx_central, default all; `auctioneer bench
 # kernel out/scx-vm/bench.txt` summarises the samples).
 #
@@ -29,7 +32,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 SUITE=${1:-test}
-case $SUITE in test|bench|accept|mix|ivshmem) ;; *) echo "usage: $0 [test|bench|accept|mix|ivshmem]" >&2; exit 2 ;; esac
+case $SUITE in test|bench|profile|accept|mix|ivshmem) ;; *) echo "usage: $0 [test|bench|profile|accept|mix|ivshmem]" >&2; exit 2 ;; esac
 CACHE=${CACHE:-/var/cache/auctioneer/scx-vm}
 ACCEL=${ACCEL:-tcg,thread=multi}
 W=$(mktemp -d /tmp/scx-vm.XXXXXX)
@@ -45,7 +48,7 @@ echo "kernel $KVER"
 lap "build scx_auction.bpf.o"
 make -s -C "$REPO/kernel" BUILD="$W/build"
 cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
-if [[ $SUITE == bench ]]; then
+if [[ $SUITE == bench || $SUITE == profile ]]; then
     lap "baselines: scx_simple, scx_central from linux-source for $KVER"
     source "$HERE/baselines.sh"
     cp "$BASELINES"/scx_simple "$BASELINES"/scx_central "$SHARE/"
@@ -72,11 +75,16 @@ if [[ ! -s $INITRD || $HERE/init.sh -nt $INITRD ]]; then
     (cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD")
 fi
 
+# ICOUNT=N (bench): guest time counts emulated instructions, 2^N ns each, and
+# skips idle time (-icount shift=N,sleep=off), so the shared host's load drops
+# out of the timings. It needs one TCG thread: the 2 vCPUs take turns.
+ACCEL_ARGS=(-accel "$ACCEL")
+[[ -n ${ICOUNT:-} ]] && ACCEL_ARGS=(-accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off")
 boot() {
-    lap "boot ($ACCEL, 2 vCPUs, 2 GiB), suite $SUITE"
+    lap "boot (${ACCEL_ARGS[*]}, 2 vCPUs, 2 GiB), suite $SUITE"
     rm -f "$SHARE/result" "$SHARE/dmesg.txt"
     rc=0
-    timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 -accel "$ACCEL" -cpu max -smp 2 -m 2G \
+    timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 "${ACCEL_ARGS[@]}" -cpu max -smp 2 -m 2G \
         -nographic -no-reboot -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
         -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
         -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \

@@ -46,3 +46,23 @@ def test_predict_needs_no_kernel(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kernel", "predict", str(mix)]) == 0
     out = capsys.readouterr().out
     assert "gold" in out and "free" in out
+
+
+def test_predict_writes_the_simulators_scenario(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """``--scenario`` writes what ``auctioneer simulate`` runs: the same shares come back."""
+    from auctioneer.sim import load_scenario, simulate
+
+    mix = Path(__file__).resolve().parents[2] / "kernel" / "vm" / "mix.yaml"
+    out = tmp_path / "mix-sim.yaml"
+    assert main(["kernel", "predict", str(mix), "--scenario", str(out)]) == 0
+    printed = capsys.readouterr().out
+    shares = simulate(load_scenario(out)).metrics.class_share
+    assert f"{100 * shares[0]:>7.2f}%" in printed
+
+
+@pytest.mark.parametrize("reserve", ["-1", str(2**63), str(10**30), "x"])
+def test_predict_refuses_a_bad_reserve(reserve: str, capsys: pytest.CaptureFixture[str]) -> None:
+    mix = Path(__file__).resolve().parents[2] / "kernel" / "vm" / "mix.yaml"
+    assert main(["kernel", "predict", str(mix), "--reserve", reserve]) == 2
+    assert "--reserve" in capsys.readouterr().err
