@@ -73,8 +73,9 @@ u64 vtime_now;
 
 struct task_ctx {
 	u64 vtime;     /* this task's virtual time */
-	u64 enq_ns;    /* when it last became runnable */
-	u64 run_ns;    /* when it last started running */
+	u64 enq_ns;    /* when it was last queued; 0: not queued (sent to an idle CPU) */
+	u64 exec_ns;   /* its sum_exec_runtime when last charged or started */
+	u32 on_cpu;    /* started here and not yet stopped */
 	u64 agent;     /* bid key: tgid or AGENT_CGROUP | cgroup id, 0 = none */
 	u64 cgroup;    /* its cgroup v2 id (cpu controller's view) */
 	u64 weight;    /* its weight for this run */
@@ -245,7 +246,7 @@ static __always_inline bool priced_free(struct task_ctx *tc)
 
 /* Price this task's next run: weight, price paid, slice. */
 static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
-				     struct scx_auction_stats *st, u64 now)
+				     struct scx_auction_stats *st)
 {
 	struct scx_auction_bid *bid;
 	struct scx_auction_account *acct;
@@ -274,7 +275,7 @@ static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
 			price = 0;
 		} else if (bid->budget) {
 			acct = account_of(key);
-			if (!acct || over_budget(acct, bid->budget, now)) {
+			if (!acct || over_budget(acct, bid->budget, bpf_ktime_get_ns())) {
 				price = 0;
 				if (st)
 					st->out_of_budget++;
@@ -300,17 +301,20 @@ static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
 	}
 }
 
-/* Charge the run since run_ns: advance the task's vtime by the run over its
- * weight, and bill the agent, pro rata of a quantum, in micro-units. */
-static __always_inline void charge(struct task_ctx *tc, u64 now)
+/* Charge the run since the last charge: advance the task's vtime by the run
+ * over its weight, and bill the agent, pro rata of a quantum, in micro-units.
+ * The run is the kernel's own count (se.sum_exec_runtime, brought up to date
+ * before ops.stopping and before ops.dispatch sees prev): no clock read. */
+static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
 {
 	struct scx_auction_account *acct;
-	u64 used, charge;
+	u64 used, charge, exec;
 
-	if (!tc->weight || !tc->run_ns)
+	if (!tc->weight || !tc->on_cpu)
 		return; /* it was on a CPU when the scheduler came in: never started here */
-	used = now - tc->run_ns;
-	tc->run_ns = now;
+	exec = p->se.sum_exec_runtime;
+	used = exec > tc->exec_ns ? exec - tc->exec_ns : 0;
+	tc->exec_ns = exec;
 	/* used < 2^34 ns (17 s, past the watchdog) keeps price x used/1000 in u64. */
 	if (used > (1ULL << 34))
 		used = 1ULL << 34;
@@ -342,20 +346,19 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 	struct scx_auction_stats *st;
 	struct task_ctx *tc;
 	bool idle = false;
-	u64 now;
 	s32 cpu;
 
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 	if (!idle)
 		return cpu;
-	/* An idle CPU has nobody else to run: no auction needed. */
+	/* An idle CPU has nobody else to run: no auction needed, and no wait
+	 * to time (enq_ns 0: the wait statistics cover queued tasks). */
 	tc = ctx_of(p);
 	if (!tc)
 		return cpu;
 	st = my_stats();
-	now = bpf_ktime_get_ns();
-	classify(p, tc, st, now);
-	tc->enq_ns = now;
+	classify(p, tc, st);
+	tc->enq_ns = 0;
 	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, quantum_ns * tc->units, 0);
 	if (st)
 		st->direct++;
@@ -379,7 +382,7 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 			st->kthreads++;
 		return;
 	}
-	classify(p, tc, st, t0);
+	classify(p, tc, st);
 	tc->enq_ns = t0;
 	/* Start-time fair queueing: vtime_now is the start tag of the latest
 	 * task to run, and a task's tag is its last finish tag, but no more
@@ -431,21 +434,19 @@ static __always_inline bool keep_running(struct task_struct *prev, struct scx_au
 {
 	struct task_struct *head;
 	struct task_ctx *tc;
-	u64 now;
 
 	if (!bpf_ksym_exists(scx_bpf_dsq_peek) || !(prev->scx.flags & SCX_TASK_QUEUED))
 		return false;
 	tc = ctx_of(prev);
-	if (!tc || !tc->weight || !tc->run_ns)
+	if (!tc || !tc->weight || !tc->on_cpu)
 		return false;
 	head = scx_bpf_dsq_peek(SHARED_DSQ);
 	if (!head && priced_free(tc)) {
 		set_slice(prev, quantum_ns * max_units);
 		return true;
 	}
-	now = bpf_ktime_get_ns();
-	charge(tc, now);
-	classify(prev, tc, st, now);
+	charge(prev, tc);
+	classify(prev, tc, st);
 	if (head && (s64)(tc->vtime - head->scx.dsq_vtime) >= 0)
 		return false;
 	set_slice(prev, quantum_ns * (head ? tc->units : max_units));
@@ -510,16 +511,21 @@ static __always_inline u32 log2_bucket(u64 v)
 
 void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 {
-	struct scx_auction_stats *st = my_stats();
+	struct scx_auction_stats *st;
 	struct task_ctx *tc = ctx_of(p);
-	u64 now = bpf_ktime_get_ns(), delay;
+	u64 delay;
 
 	if (!tc)
 		return;
-	tc->run_ns = now;
+	tc->exec_ns = p->se.sum_exec_runtime;
+	tc->on_cpu = 1;
 	if ((s64)(tc->vtime - vtime_now) > 0)
 		vtime_now = tc->vtime;
-	delay = now > tc->enq_ns ? now - tc->enq_ns : 0;
+	if (!tc->enq_ns)
+		return; /* sent to an idle CPU: it did not queue */
+	delay = bpf_ktime_get_ns() - tc->enq_ns;
+	tc->enq_ns = 0;
+	st = my_stats();
 	if (!st)
 		return;
 	st->delay_hist[log2_bucket(delay)]++;
@@ -532,8 +538,8 @@ void BPF_STRUCT_OPS(auction_stopping, struct task_struct *p, bool runnable)
 	struct task_ctx *tc = ctx_of(p);
 
 	if (tc) {
-		charge(tc, bpf_ktime_get_ns());
-		tc->run_ns = 0;
+		charge(p, tc);
+		tc->on_cpu = 0;
 	}
 }
 

@@ -55,8 +55,13 @@ struct sched_ext_entity {
 	u64 dsq_vtime;
 } __attribute__((preserve_access_index));
 
+struct sched_entity {
+	u64 sum_exec_runtime; /* the kernel's own count of the time run, ns */
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct sched_ext_entity scx;
+	struct sched_entity se;
 	int pid;
 	int tgid;
 	unsigned int flags;

@@ -5,8 +5,9 @@
 # Every figure is from an emulated (TCG) machine: a comparison between
 # schedulers in the same boot, not a hardware number. Writes bench.txt into
 # the share ($1), which `auctioneer bench kernel` summarises.
-# $2 = profile: instead, per scheduler, perf's cpu-clock samples over all CPUs
-# during perf bench sched pipe, by symbol, into profile-<scheduler>.txt.
+# $2 = profile: instead, per scheduler, every BPF program's run count and run
+# time (kernel.bpf_stats_enabled) during perf bench sched pipe, into
+# profile-<scheduler>.json (bpftool prog show): the callbacks' own cost.
 # Env: RUNS (rounds, default 3), SCHEDS (default: all four).
 S=$1; MODE=${2:-bench}; R=${RUNS:-3}; OUT=$S/bench.txt
 SCHEDS=${SCHEDS:-eevdf auction scx_simple scx_central}
@@ -40,11 +41,11 @@ measure() { # one sample of each benchmark under scheduler $1
   h=$(timeout 120 hackbench -g 2 -l 50 2>&1 | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
-profile() { # where pipe's time goes under scheduler $1
-  perf record -q -e cpu-clock -a -o "/tmp/perf-$1.data" -- \
-    perf bench sched pipe -l 20000 > /dev/null 2>&1
-  perf report -i "/tmp/perf-$1.data" --sort sym --stdio 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -80 > "$S/profile-$1.txt"
+profile() { # each BPF program's run count and time during pipe under scheduler $1
+  sysctl -qw kernel.bpf_stats_enabled=1
+  perf bench sched pipe -l 20000 > "$S/profile-$1-pipe.txt" 2>&1
+  "$AUCTIONEER_BPFTOOL" -j prog show > "$S/profile-$1.json"
+  sysctl -qw kernel.bpf_stats_enabled=0
 }
 if [ "$MODE" = profile ]; then
   r=profile

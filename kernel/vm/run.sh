@@ -10,8 +10,8 @@
 #   bench   the same scheduler against EEVDF, scx_simple and scx_central
 #           (built here at run time from Debian's linux-source for the same
 #           kernel, never kept in the project), interleaved, in one boot
-#   profile perf's cpu-clock samples by symbol during perf bench sched pipe,
-#           per scheduler in SCHEDS (profile-<scheduler>.txt)
+#   profile each BPF program's run count and time (bpf_stats) during perf
+#           bench sched pipe, per scheduler in SCHEDS (profile-<scheduler>.json)
 #   accept  RUNS (default 20) rounds of perf bench pipe and messaging
 #   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction
 #   ivshmem a guest process pushes bids through QEMU's ivshmem-plain device into
