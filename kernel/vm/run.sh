@@ -56,6 +56,13 @@ fi
 cat > "$SHARE/env.sh" <<EOF
 export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} SCHEDS="${SCHEDS:-eevdf auction scx_simple scx_central}" PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
+if [[ $SUITE == test ]]; then
+    lap "predictions for the bid classes (auctioneer simulate, on the host)"
+    for r in 0 160000; do  # no reserve; the 8x plant's reserve (guest.sh)
+        "$REPO/.venv/bin/auctioneer" kernel predict "$REPO/kernel/vm/mix.yaml" --reserve "$r" \
+            --json "$SHARE/predict-$r.json" > /dev/null
+    done
+fi
 # The guest mounts the checkout at its own path: a checkout under /tmp or
 # /run would otherwise be hidden by the guest's tmpfs there.
 echo "$REPO" > "$SHARE/repo"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from auctioneer.kernel import MAX_BID, TaskClass, mix_scenario, predict
+from auctioneer.kernel import MAX_BID, TaskClass, load_mix, load_prediction, mix_scenario, predict
 from auctioneer.kernel.layout import BUDGET_PERIOD_NS, FREE_WEIGHT
 from auctioneer.sim import load_scenario, simulate
 from auctioneer.sim.fairshare import FairSharePolicy, fluid
@@ -56,3 +58,25 @@ def test_bad_arguments_are_refused(bad: dict[str, float]) -> None:
     args: dict[str, float] = {"cpus": 2, "reserve": 0, "seconds": 1.0, **bad}
     with pytest.raises(ValueError, match=next(iter(bad))):
         mix_scenario(MIX, int(args["cpus"]), int(args["reserve"]), args["seconds"])
+
+
+def test_a_saved_prediction_round_trips_and_must_match_the_run(tmp_path: Path) -> None:
+    """``kernel predict --json`` is what ``kernel mix --prediction`` reads, for the same run."""
+    from auctioneer.cli.app import main
+
+    path = tmp_path / "p.json"
+    mix = Path(__file__).resolve().parents[2] / "kernel" / "vm" / "mix.yaml"
+    assert main(["kernel", "predict", str(mix), "--reserve", "160000", "--json", str(path)]) == 0
+    cpus, classes = load_mix(mix)
+    got = load_prediction(path, cpus, classes, 160_000)
+    assert [c.name for c in got.classes] == [c.name for c in classes]
+    assert got.classes[0].share == pytest.approx(0.5, abs=0.01)
+    with pytest.raises(ValueError, match="reserve is 160000, the run has 0"):
+        load_prediction(path, cpus, classes, 0)
+    with pytest.raises(ValueError, match="cpus is 2, the run has 4"):
+        load_prediction(path, 4, classes, 160_000)
+    with pytest.raises(ValueError, match="classes is"):
+        load_prediction(path, cpus, classes[:2], 160_000)
+    path.write_text("{}")
+    with pytest.raises(ValueError, match="not a prediction"):
+        load_prediction(path, cpus, classes, 160_000)

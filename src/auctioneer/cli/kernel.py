@@ -193,12 +193,16 @@ def predict_command(
     out: Annotated[Path | None, output_option(
         "--scenario", text="Also write the simulator's scenario here (auctioneer simulate "
         "runs it).")] = None,
+    json_path: JsonOption = None,
 ) -> None:
-    """What ``auctioneer simulate`` predicts for the mix's classes: share and payment."""
+    """What ``auctioneer simulate`` predicts for the mix's classes: share and payment.
+
+    ``--json`` saves it for ``auctioneer kernel mix --prediction``.
+    """
     import yaml
 
     from auctioneer.cli.options import int_in
-    from auctioneer.kernel import load_mix, mix_scenario, predict
+    from auctioneer.kernel import Prediction, load_mix, mix_scenario, predict
 
     at = int_in(reserve, "--reserve", 0, 2**32 - 1)
     try:
@@ -208,9 +212,11 @@ def predict_command(
     if out is not None:
         out.write_text(yaml.safe_dump(mix_scenario(classes, cpus, at), sort_keys=False))
         typer.echo(f"wrote {out}")
+    rows = predict(classes, cpus, at)
     typer.echo(f"{'class':<10} {'share':>8} {'paid/s':>14}")
-    for r in predict(classes, cpus, at):
+    for r in rows:
         typer.echo(f"{r.name:<10} {100 * r.share:>7.2f}% {r.paid_per_s:>14.0f}")
+    _write_json(json_path, Prediction(cpus, at, tuple(rows)).to_dict())
 
 
 @kernel_app.command("mix")
@@ -219,6 +225,9 @@ def mix_command(
                                              dir_okay=False)],
     seconds: Annotated[float, typer.Option(help="How long to measure.")] = 8.0,
     json_path: JsonOption = None,
+    prediction: Annotated[Path | None, typer.Option(
+        help="A saved prediction (kernel predict --json) for the same classes and reserve, "
+        "instead of simulating here.", dir_okay=False)] = None,
 ) -> None:
     """Run bid classes of CPU-bound tasks; measured shares and payments vs the prediction.
 
@@ -236,7 +245,14 @@ def mix_command(
     sched = _scheduler()
     if not sched.loaded():
         raise _fail("the scheduler is not loaded (auctioneer kernel load)")
-    rows = run_mix(sched, cpus, classes, seconds)
+    if prediction is not None:
+        from auctioneer.kernel import load_prediction
+
+        try:
+            load_prediction(prediction, cpus, classes, sched.reserve())
+        except ValueError as exc:
+            raise _bad("--prediction", str(exc)) from None
+    rows = run_mix(sched, cpus, classes, seconds, prediction=prediction)
     typer.echo(f"reserve {sched.reserve()} (price page)")
     typer.echo(f"{'class':<10} {'simulate':>9} {'measured':>9} {'error pp':>9} "
                f"{'paid/s pred':>13} {'paid/s meas':>13}")

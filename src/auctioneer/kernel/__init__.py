@@ -31,7 +31,15 @@ from auctioneer.kernel.layout import (
     Stats,
     wait_bound_ns,
 )
-from auctioneer.kernel.predict import ClassResult, TaskClass, load_mix, mix_scenario, predict
+from auctioneer.kernel.predict import (
+    ClassResult,
+    Prediction,
+    TaskClass,
+    load_mix,
+    load_prediction,
+    mix_scenario,
+    predict,
+)
 from auctioneer.kernel.pricepage import publish, thermal_multiplier_ppm
 from auctioneer.kernel.scheduler import (
     PIN_ROOT,
@@ -47,6 +55,7 @@ __all__ = [
     "MAX_BID",
     "MAX_UNITS",
     "PIN_ROOT",
+    "Prediction",
     "QUANTUM_NS",
     "Account",
     "Bid",
@@ -65,6 +74,7 @@ __all__ = [
     "find_bpftool",
     "load_bids",
     "load_mix",
+    "load_prediction",
     "mix_scenario",
     "parse_bids",
     "predict",

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from auctioneer.kernel.bids import CGROUP_ROOT, BidSpec, parse_bids
 from auctioneer.kernel.layout import MAX_BID, MAX_UNITS, Account, wait_bound_ns
-from auctioneer.kernel.predict import TaskClass, predict
+from auctioneer.kernel.predict import TaskClass, load_prediction, predict
 from auctioneer.kernel.scheduler import Scheduler
 
 __all__ = ["MixRow", "run_mix", "run_starve"]
@@ -109,9 +109,15 @@ def _cgroup(parent: Path, name: str) -> Path:
 
 
 def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: float,
-            cgroup_root: Path = CGROUP_ROOT) -> list[MixRow]:
-    """Run the classes for ``seconds``; each class's prediction and measurement."""
+            cgroup_root: Path = CGROUP_ROOT, prediction: Path | None = None) -> list[MixRow]:
+    """Run the classes for ``seconds``; each class's prediction and measurement.
+
+    ``prediction``: a saved ``auctioneer kernel predict --json`` for the same
+    CPUs, classes and reserve, instead of simulating here (the VM test makes
+    it on the host: the simulator's imports are slow under emulation).
+    """
     reserve = sched.reserve()
+    saved = None if prediction is None else load_prediction(prediction, cpus, classes, reserve)
     parent = cgroup_root / "auctioneer-mix"
     groups = {c.name: _cgroup(parent, c.name) for c in classes}
     specs: list[BidSpec] = []
@@ -137,7 +143,8 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
         for g in groups.values():
             g.rmdir()
         parent.rmdir()
-    predicted = {r.name: r for r in predict(classes, cpus, reserve)}
+    predicted = {r.name: r for r in (saved.classes if saved else predict(classes, cpus,
+                                                                          reserve))}
     keys = {s.target: s.key for s in specs}
     # Shares of the hogs' own run time, scaled to the CPUs they can fill: under
     # emulation the guest's sched_clock (schedstat) and CLOCK_MONOTONIC (wall)

@@ -38,7 +38,8 @@ from auctioneer.kernel.layout import (
     Bid,
 )
 
-__all__ = ["ClassResult", "TaskClass", "load_mix", "mix_scenario", "predict"]
+__all__ = ["ClassResult", "Prediction", "TaskClass", "load_mix", "load_prediction",
+           "mix_scenario", "predict"]
 
 PREDICT_S = 5.0
 """Simulated seconds per prediction: five budget windows."""
@@ -68,6 +69,41 @@ class ClassResult:
     name: str
     share: float
     paid_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What ``auctioneer simulate`` gave a mix at a reserve: the JSON of ``kernel predict``."""
+
+    cpus: int
+    reserve: int
+    classes: tuple[ClassResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cpus": self.cpus, "reserve": self.reserve,
+                "classes": [{"name": c.name, "share": c.share, "paid_per_s": c.paid_per_s}
+                            for c in self.classes]}
+
+
+def load_prediction(path: Path, cpus: int, classes: Sequence[TaskClass],
+                    reserve: int) -> Prediction:
+    """A saved prediction, refused unless it is for these CPUs, classes and reserve."""
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+        got = Prediction(int(data["cpus"]), int(data["reserve"]), tuple(
+            ClassResult(str(c["name"]), float(c["share"]), float(c["paid_per_s"]))
+            for c in data["classes"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a prediction from auctioneer kernel predict --json "
+                         f"({exc})") from None
+    for field, have, want in (("cpus", got.cpus, cpus), ("reserve", got.reserve, reserve),
+                              ("classes", [c.name for c in got.classes],
+                               [c.name for c in classes])):
+        if have != want:
+            raise ValueError(f"{path}: {field} is {have}, the run has {want}")
+    return got
 
 
 def load_mix(path: Path) -> tuple[int, list[TaskClass]]:
