@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from auctioneer.exchange import (
     MarketOrder,
     ModifyOrder,
     NativeExchange,
+    NotFound,
     PlaceOrder,
     Rejected,
     RemoveCapacity,
@@ -63,6 +65,14 @@ class EagerNative(NativeExchange):
     retry = 0
 
 
+def outcome(query: Callable[[str], object], key: str) -> object:
+    """What ``query(key)`` returns, or the message of the NotFound it raises."""
+    try:
+        return query(key)
+    except NotFound as exc:
+        return str(exc)
+
+
 class NativeMachine(ExchangeMachine):
     """The reference's state machine, every command also applied to the native engine."""
 
@@ -73,6 +83,10 @@ class NativeMachine(ExchangeMachine):
     def do(self, cmd: Command) -> None:
         super().do(cmd)
         assert self.native.apply(cmd) == self.events[-1], cmd
+        for account in ACCOUNTS:  # read from C where it holds the state
+            assert outcome(self.native.account, account) == outcome(self.ex.account, account)
+        for market in IDS:
+            assert outcome(self.native.book, market) == outcome(self.ex.book, market)
         assert self.native.state_hash() == self.ex.state_hash(), cmd
 
     @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,

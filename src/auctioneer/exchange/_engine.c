@@ -47,6 +47,9 @@ static PyMethodDef Core_methods[] = {
     {"load_order", (PyCFunction)Core_load_order, METH_VARARGS, NULL},
     {"load_counters", (PyCFunction)Core_load_counters, METH_VARARGS, NULL},
     {"dump", (PyCFunction)Core_dump, METH_NOARGS, NULL},
+    {"account", (PyCFunction)Core_account, METH_O, "account(number) -> (balance, reserved)"},
+    {"depth", (PyCFunction)Core_depth, METH_VARARGS,
+     "depth(market, buy, limit) -> [(price, quantity, orders)], best first"},
     {NULL, NULL, 0, NULL},
 };
 

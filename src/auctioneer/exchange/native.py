@@ -14,7 +14,9 @@ at the next order while no open order needs the reference.
 
 A query, a snapshot or a check first copies the C state into the Python
 objects (once per change), so every read is the reference's code over the
-same state, and ``state_hash`` is comparable across engines.
+same state, and ``state_hash`` is comparable across engines -- but for the
+reads the service makes per request, an account and a book's depth, which C
+answers itself.
 
 Example:
     >>> from auctioneer.exchange import *
@@ -35,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -44,7 +47,7 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
-from auctioneer.exchange.ledger import Account, Capacity
+from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
 
 __all__ = ["ENGINE_VARIABLE", "NativeExchange", "engine"]
@@ -84,6 +87,10 @@ class NativeExchange(Exchange):
         self._core: _engine.Core | None = None
         self._dirty = False  # the C state changed since it was copied into Python
         self._wait = 0  # reference commands left before C is tried again
+        self._account_no: dict[str, int] = {}  # the C engine's numbers, while it holds the state
+        self._market_no: dict[str, int] = {}
+        # A snapshot reads from its own thread while the service's loop reads: one copy at once.
+        self._copying = threading.Lock()
 
     @property
     def native(self) -> bool:
@@ -156,8 +163,8 @@ class NativeExchange(Exchange):
         accounts = list(self._accounts.values())
         core = _engine.Core(markets, [(a.id, _ROLES[a.role]) for a in accounts],
                             self._used_ids)
-        account_no = {a.id: i for i, a in enumerate(accounts)}
-        market_no = {m: i for i, m in enumerate(self._markets)}
+        account_no = self._account_no = {a.id: i for i, a in enumerate(accounts)}
+        market_no = self._market_no = {m: i for i, m in enumerate(self._markets)}
         for i, a in enumerate(accounts):
             core.load_account(i, a.balance, a.reserved)
         for (a_id, m_id), cap in self._capacity.items():
@@ -178,9 +185,12 @@ class NativeExchange(Exchange):
 
     def _sync(self) -> None:
         """Copy the C state into the Python objects, if it changed since the last copy."""
-        core = self._core
-        if core is None or not self._dirty:
-            return
+        with self._copying:
+            core = self._core
+            if core is not None and self._dirty:
+                self._copy(core)
+
+    def _copy(self, core: _engine.Core) -> None:
         balances, capacity, holdings, orders, counters = core.dump()
         accounts = list(self._accounts.values())
         markets = list(self._markets)
@@ -232,11 +242,27 @@ class NativeExchange(Exchange):
         """Bytes the C engine holds now (0 while the reference holds the state)."""
         return 0 if self._core is None else self._core.nbytes
 
-    book = _synced(Exchange.book)
+    def book(self, market_id: str, depth: int = 10
+             ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+        core = self._core
+        if core is None or not self._dirty or depth < 0:
+            self._sync()
+            return super().book(market_id, depth)
+        self.market(market_id)
+        number, limit = self._market_no[market_id], max(0, min(depth, 2**32 - 1))
+        return core.depth(number, True, limit), core.depth(number, False, limit)
+
+    def account(self, account: str) -> AccountView:
+        core = self._core
+        number = self._account_no.get(account) if core is not None and self._dirty else None
+        if core is None or number is None:
+            self._sync()
+            return super().account(account)
+        balance, reserved = core.account(number)
+        return AccountView(account, self._accounts[account].role, balance, reserved)
+
     order = _synced(Exchange.order)
     orders = _synced(Exchange.orders)
-    account = _synced(Exchange.account)
-    accounts = _synced(Exchange.accounts)
     price = _synced(Exchange.price)
     ohlc = _synced(Exchange.ohlc)
     capacity = _synced(Exchange.capacity)
