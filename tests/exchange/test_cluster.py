@@ -13,13 +13,16 @@ from typing import TypeVar
 import pytest
 from nats.js.errors import APIError
 
-from auctioneer.exchange import Tick
+from auctioneer.exchange import Exchange, ListMarket, Tick
+from auctioneer.exchange.events import Rejected
+from auctioneer.exchange.model import ExecutionRule, Market
 from auctioneer.exchange.scaleout import PartitionMap, Publisher, Routed, StreamSpec, workload
 from auctioneer.exchange.scaleout.cluster import LocalCluster
 from auctioneer.exchange.scaleout.eventlog import (
     EXPECTED_LAST,
     Entry,
     EventSpec,
+    apply_routed,
     encode_batch,
     ensure_events,
     last_batch,
@@ -113,7 +116,8 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
 
         async def agree() -> bool:
             now = [e.report() for e in engines]
-            return len({(r.seq, r.state_hash) for r in now}) == 1 and now[0].seq == len(items)
+            return (len({(r.hash_seq, r.state_hash) for r in now}) == 1
+                    and now[0].hash_seq == len(items))
 
         await wait_for(agree, 20, "both engines at the stream's head with one hash")
         assert sorted(e.role for e in engines) == ["leader", "replica"]
@@ -133,7 +137,7 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
         stops[1 - leader].set()
         await tasks[1 - leader]
         checked = await audit(js, 0, ONE, R3, EVENTS)
-        assert checked.state_hash == other.report().state_hash
+        assert checked.state_hash == other.report(fresh=True).state_hash
         for conn in (*conns, nc):
             await conn.close()
 
@@ -194,7 +198,8 @@ def test_killed_leader_is_replaced_and_a_paused_one_is_fenced(
                 now = await reports(js, 0)
                 old = now.get(second)
                 return (old is not None and old.role == "replica" and old.fenced >= 1
-                        and old.seq == newest and old.state_hash == now[first].state_hash)
+                        and old.hash_seq == newest == now[first].hash_seq
+                        and old.state_hash == now[first].state_hash)
 
             await wait_for(fenced, 15, "the woken leader deposed and caught up as a replica")
             checked = await audit(js, 0, ONE, R3, EVENTS)
@@ -209,3 +214,15 @@ def test_killed_leader_is_replaced_and_a_paused_one_is_fenced(
             await nc.close()
 
     asyncio.run(run())
+
+
+def test_a_command_for_another_partition_is_rejected_not_applied() -> None:
+    partitions = PartitionMap.spread(2, ["us-east-1", "eu-west-1"])
+    market = Market("eu-west-1", "gpu.a100", 10_000, 2_000_000, ExecutionRule.AT_ASK, 1800)
+    exchange = Exchange()
+    [refused] = apply_routed(exchange, partitions, 0, ListMarket(market, 1))
+    assert isinstance(refused, Rejected) and refused.field == "partition"
+    assert "sends this command to partition 1" in refused.reason
+    assert exchange.markets() == []
+    apply_routed(exchange, partitions, 1, ListMarket(market, 1))
+    assert [m.id for m in exchange.markets()] == ["eu-west-1/gpu.a100"]

@@ -196,7 +196,8 @@ class Served:
                 async def agree(p: int = p, live: set[str] = live,
                                 want: str = checked.state_hash) -> bool:
                     now = await reports(js, p)
-                    return all(n in now and now[n].state_hash == want for n in live)
+                    return all(n in now and now[n].hash_seq == now[n].seq
+                               and now[n].state_hash == want for n in live)
 
                 await wait_for(agree, 30, f"engines {sorted(live)} at the log's state hash")
             lost = [o for o in acked if o not in seen]

@@ -87,8 +87,9 @@ async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, what:
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while True:
-        try:
-            if await check():
+        try:  # a check stuck on an unanswered request is cut off at the deadline
+            left = max(deadline - time.monotonic(), poll_s)
+            if await asyncio.wait_for(check(), left):
                 return
         except Exception as exc:  # not answered yet: try again until the deadline
             last = exc

@@ -68,6 +68,7 @@ __all__ = ["STATUS_BUCKET", "ClusterEngine", "EngineConfig", "EngineReport", "st
 STATUS_BUCKET = "AUCTIONEER_ENGINES"
 _HEARTBEAT_S = 0.5
 _BACKOFF_S = 0.25
+_HASH_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,8 @@ class EngineReport:
     log_seq: int
     applied: int
     state_hash: str
+    hash_seq: int
+    """The ``seq`` at which ``state_hash`` was taken (hashing is throttled)."""
     fenced: int
     pid: int
 
@@ -141,6 +144,7 @@ class ClusterEngine:
         self.fenced = 0
         """Times this engine found itself deposed (a refused publish or a lost lease)."""
         self._hashed: tuple[int, str] = (-1, "")
+        self._hashed_at = -_HASH_EVERY_S
 
     @classmethod
     async def open(cls, js: JetStreamContext, config: EngineConfig,
@@ -173,14 +177,18 @@ class ClusterEngine:
                                    "one engine (or serve) with --partitions")
             await asyncio.sleep(_BACKOFF_S)
 
-    def report(self) -> EngineReport:
-        """The engine's status now (hashes the state only when it changed)."""
+    def report(self, *, fresh: bool = False) -> EngineReport:
+        """The engine's status now. The state is hashed (O(state), on the event loop) only
+        when it changed and at most once a second, so the lease is not starved; a quiet
+        engine's report carries the hash of its current state within a second; ``fresh``
+        hashes now."""
         p = self.projection
-        if self._hashed[0] != p.seq:
-            self._hashed = (p.seq, p.exchange.state_hash())
+        now = time.monotonic()
+        if self._hashed[0] != p.seq and (fresh or now - self._hashed_at >= _HASH_EVERY_S):
+            self._hashed, self._hashed_at = (p.seq, p.exchange.state_hash()), now
         return EngineReport(self.config.partition, self.config.node, self.role, self.term,
-                            p.seq, p.log_seq, p.applied, self._hashed[1], self.fenced,
-                            os.getpid())
+                            p.seq, p.log_seq, p.applied, self._hashed[1], self._hashed[0],
+                            self.fenced, os.getpid())
 
     async def run(self, stop: asyncio.Event) -> EngineReport:
         """Replicate, lead when the lease is free, step down when deposed; until ``stop``."""
@@ -210,7 +218,7 @@ class ClusterEngine:
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter
-        return self.report()
+        return self.report(fresh=True)
 
     def _step_down(self) -> None:
         """Back to a replica from an empty state: a leader's state may hold commands whose
