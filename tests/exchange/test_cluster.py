@@ -105,8 +105,9 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
         for node in ("a", "b"):
             conn = await connect(nats_cluster.url)
             conns.append(conn)
+            # Both engines share this test's event loop: a lease long enough for its stalls.
             engine = await ClusterEngine.open(conn.jetstream(), EngineConfig(
-                0, node, R3, EVENTS, lease_ttl_s=1.0))
+                0, node, R3, EVENTS, lease_ttl_s=3.0))
             stop = asyncio.Event()
             engines.append(engine)
             stops.append(stop)
@@ -119,7 +120,7 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
             return (len({(r.hash_seq, r.state_hash) for r in now}) == 1
                     and now[0].hash_seq == len(items))
 
-        await wait_for(agree, 20, "both engines at the stream's head with one hash")
+        await wait_for(agree, 30, "both engines at the stream's head with one hash")
         assert sorted(e.role for e in engines) == ["leader", "replica"]
         leader = next(i for i, e in enumerate(engines) if e.role == "leader")
         stops[leader].set()
