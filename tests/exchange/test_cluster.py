@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import orjson
 import pytest
 from nats.js.errors import APIError
 
@@ -23,6 +24,7 @@ from auctioneer.exchange.scaleout.eventlog import (
     Entry,
     EventSpec,
     apply_routed,
+    decode_batch,
     encode_batch,
     ensure_events,
     last_batch,
@@ -227,3 +229,12 @@ def test_a_command_for_another_partition_is_rejected_not_applied() -> None:
     assert exchange.markets() == []
     apply_routed(exchange, partitions, 1, ListMarket(market, 1))
     assert [m.id for m in exchange.markets()] == ["eu-west-1/gpu.a100"]
+
+
+@pytest.mark.parametrize("seq", [0, -1, 2**63, 10**30, "7", True, 1.5])
+def test_a_batch_with_a_sequence_out_of_range_is_not_one(seq: object) -> None:
+    with pytest.raises(ValueError, match="not an event batch"):
+        decode_batch(b'{"entries":[{"seq":%s,"cmd":null,"events":[]}]}'
+                     % (str(seq).encode() if type(seq) is int else orjson.dumps(seq)))
+    assert decode_batch(b'{"entries":[{"seq":9,"cmd":null,"events":[]}]}') == [
+        Entry(9, None, ())]

@@ -80,9 +80,12 @@ def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
         assert (across.status_code, across.json()["field"]) == (422, "markets")
         key = await _post(served, "/orders", order, **{"Idempotency-Key": "a b"})
         assert (key.status_code, key.json()["field"]) == (422, "Idempotency-Key")
-        out_of_range = await _post(served, "/admin/accounts/buyer/deposit?partition=7",
-                                   {"amount": 5}, account="admin")
-        assert (out_of_range.status_code, out_of_range.json()["field"]) == (422, "partition")
+        for partition in (7, -1, 2**63, 10**30):
+            out_of_range = await _post(served, "/admin/accounts/buyer/deposit"
+                                       f"?partition={partition}", {"amount": 5},
+                                       account="admin")
+            assert (out_of_range.status_code, out_of_range.json()["field"]) == (422,
+                                                                                "partition")
         assert await _newest(served) == before
 
         served.run(run())

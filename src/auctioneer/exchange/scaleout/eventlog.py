@@ -32,7 +32,8 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from auctioneer.exchange.codec import CommandError, decode_command, encode_event
+from auctioneer.checks import require_int
+from auctioneer.exchange.codec import INT_MAX, CommandError, decode_command, encode_event
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event, Rejected
@@ -84,12 +85,16 @@ def encode_batch(entries: Sequence[Entry]) -> bytes:
 
 
 def decode_batch(data: bytes) -> list[Entry]:
-    """The entries of a batch; ValueError when the message is not one."""
+    """The entries of a batch; ValueError when the message is not one (a sequence outside
+    1..2**63-1 included: the log is a boundary like any other)."""
     try:
-        return [Entry(int(e["seq"]), e["cmd"], tuple(e["events"]))
-                for e in orjson.loads(data)["entries"]]
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        entries = [Entry(require_int(e["seq"], "seq", 1, INT_MAX), e["cmd"],
+                         tuple(e["events"])) for e in orjson.loads(data)["entries"]]
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an event batch: {exc}") from None
+    if any(e.command is not None and not isinstance(e.command, dict) for e in entries):
+        raise ValueError("not an event batch: a command is not an object")
+    return entries
 
 
 async def ensure_events(js: JetStreamContext, spec: EventSpec = EventSpec()) -> None:
