@@ -118,7 +118,7 @@ async def _incarnation(url: str, bids: list[CrossBid], rng: random.Random) -> bo
 
         try:
             await asyncio.wait_for(work(), 30)
-        except Crash:
+        except (Crash, ConnectionError):  # killed, or its replica of a partition died
             return False
         return True
     finally:

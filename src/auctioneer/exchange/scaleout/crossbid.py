@@ -107,7 +107,7 @@ class NatsLegs:
         self.publisher = publisher
         self.books: dict[int, LegBook] = {}
         self._changed: dict[int, asyncio.Event] = {}
-        self._followers: list[asyncio.Task[int]] = []
+        self._followers: dict[int, asyncio.Task[int]] = {}
 
     @classmethod
     async def open(cls, js: JetStreamContext, partitions: PartitionMap,
@@ -127,8 +127,9 @@ class NatsLegs:
             changed.set()
 
         engine = PartitionEngine(partition, stream=self.publisher.spec.name)
-        self._followers.append(asyncio.ensure_future(
-            engine.follow(self.js, self.publisher.spec, on_events=observe)))
+        follower = self._followers[partition] = asyncio.ensure_future(
+            engine.follow(self.js, self.publisher.spec, on_events=observe))
+        follower.add_done_callback(lambda _: changed.set())
 
     async def submit(self, leg: Leg) -> int:
         """Publish ``leg`` to its partition; the stream sequence of its first stored copy."""
@@ -137,16 +138,21 @@ class NatsLegs:
         return landed[0].seq
 
     async def outcome(self, leg: Leg, seq: int) -> LegOutcome:
-        """Wait until the partition's replica applied the leg at ``seq``; its outcome."""
+        """Wait until the partition's replica applied the leg at ``seq``; its outcome.
+        ConnectionError when the replica stopped (the coordinator then restarts)."""
         book, changed = self.books[leg.partition], self._changed[leg.partition]
+        follower = self._followers[leg.partition]
         while (found := book.outcome(leg, seq)) is None:
+            if follower.done():  # the replica died (its connection, a node): so does this
+                raise ConnectionError(f"partition {leg.partition}'s replica stopped: "
+                                      f"{follower.exception()!r}")
             changed.clear()
             await changed.wait()
         return found
 
     async def close(self) -> None:
         """Stop the replicas."""
-        for task in self._followers:
+        for task in self._followers.values():
             task.cancel()
-        await asyncio.gather(*self._followers, return_exceptions=True)
+        await asyncio.gather(*self._followers.values(), return_exceptions=True)
 
