@@ -100,7 +100,7 @@ PyObject *Core_load_capacity(CoreObject *self, PyObject *args);
 PyObject *Core_load_holding(CoreObject *self, PyObject *args);
 PyObject *Core_load_order(CoreObject *self, PyObject *args);
 PyObject *Core_load_counters(CoreObject *self, PyObject *args);
-PyObject *Core_dump(CoreObject *self, PyObject *ignored);
+PyObject *Core_dump(CoreObject *self, PyObject *args);
 PyObject *Core_account(CoreObject *self, PyObject *arg);
 PyObject *Core_depth(CoreObject *self, PyObject *args);
 PyObject *Core_get_nbytes(CoreObject *self, void *closure);

@@ -269,13 +269,17 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
     return 0;
 }
 
-/* (accounts [(balance, reserved)], capacity [(account, market, provided, allocated,
- * offered)], holdings [(account, market, quantity)], orders [(id, account, market, buy,
- * price, remaining, seq, ts)], (seq, trade_seq, clock, second, minted)). */
+/* dump(orders=True) -> (accounts [(balance, reserved)], capacity [(account, market,
+ * provided, allocated, offered)], holdings [(account, market, quantity)], orders [(id,
+ * account, market, buy, price, remaining, seq, ts)] (empty without `orders`), (seq,
+ * trade_seq, clock, second, minted)). */
 PyObject *
-Core_dump(CoreObject *self, PyObject *ignored)
+Core_dump(CoreObject *self, PyObject *args)
 {
-    (void)ignored;
+    int with_orders = 1;
+    if (!PyArg_ParseTuple(args, "|p", &with_orders)) {
+        return NULL;
+    }
     ec_engine *e = &self->e;
     PyObject *accounts = PyList_New(0), *caps = PyList_New(0), *holdings = PyList_New(0);
     PyObject *orders = PyList_New(0);
@@ -300,8 +304,8 @@ Core_dump(CoreObject *self, PyObject *ignored)
             }
         }
         const mc_book *b = &e->markets[m].book;
-        if (dump_orders(self, m, &b->bids, orders) < 0
-            || dump_orders(self, m, &b->asks, orders) < 0) {
+        if (with_orders && dump_orders(self, m, &b->bids, orders) < 0
+            || (with_orders && dump_orders(self, m, &b->asks, orders) < 0)) {
             goto fail;
         }
     }

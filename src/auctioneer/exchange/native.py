@@ -190,8 +190,10 @@ class NativeExchange(Exchange):
             if core is not None and self._dirty:
                 self._copy(core)
 
-    def _copy(self, core: _engine.Core) -> None:
-        balances, capacity, holdings, orders, counters = core.dump()
+    def _copy(self, core: _engine.Core, orders_too: bool = True) -> None:
+        """Copy the C state into the Python objects; without ``orders_too`` only the ledger
+        (accounts, capacity, holdings, counters), which leaves the copy still to be made."""
+        balances, capacity, holdings, orders, counters = core.dump(orders_too)
         accounts = list(self._accounts.values())
         markets = list(self._markets)
         for acct, (balance, reserved) in zip(accounts, balances, strict=True):
@@ -205,12 +207,16 @@ class NativeExchange(Exchange):
             cap.provided, cap.allocated, cap.offered = provided, allocated, offered
         for venue in self._books.values():
             venue.holdings.clear()
+        for a, m, quantity in holdings:
+            self._books[markets[m]].holdings[accounts[a].id] = quantity
+        self._seq, self._trade_seq, self._clock, self._second, self._minted = counters
+        if not orders_too:
+            return
+        for venue in self._books.values():
             venue.bids.clear()
             venue.asks.clear()
             venue._rebuild(True)
             venue._rebuild(False)
-        for a, m, quantity in holdings:
-            self._books[markets[m]].holdings[accounts[a].id] = quantity
         self._orders.clear()
         for mine in self._by_account.values():
             mine.clear()
@@ -222,7 +228,6 @@ class NativeExchange(Exchange):
             self._books[markets[m]].add(order)
             self._orders[order_id] = order
             self._by_account.setdefault(account, {})[order_id] = order
-        self._seq, self._trade_seq, self._clock, self._second, self._minted = counters
         self._dirty = False
 
     def _unload(self) -> None:
@@ -276,7 +281,15 @@ class NativeExchange(Exchange):
             self._sync()
         return super().admit(cmd, held)
 
-    check = _synced(Exchange.check)
+    def check(self, full: bool = True) -> None:
+        core = self._core
+        if full or core is None or not self._dirty:
+            self._sync()
+        else:  # the ledger part reads no order: copy only the ledger (the service's periodic check)
+            with self._copying:
+                self._copy(core, orders_too=False)
+        super().check(full)
+
     snapshot = _synced(Exchange.snapshot)
     state_hash = _synced(Exchange.state_hash)
 
