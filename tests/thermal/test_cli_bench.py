@@ -67,6 +67,7 @@ def test_step_response_command_writes_png_and_json(tmp_path: Path,
     (["thermal", "step-response", "--gpu-util", "2"], "'--gpu-util': '2' is out of range"),
     (["bench", "thermal", "--samples", "0"], "'--samples': '0' is out of range"),
     (["bench", "thermal", "--bundles-per-bid", "17"], "'--bundles-per-bid': '17' is out of range"),
+    (["bench", "thermal", "--repeats", "0"], "'--repeats': '0' is out of range"),
 ])
 def test_bad_options_exit_2(argv: list[str], text: str,
                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,11 +77,13 @@ def test_bad_options_exit_2(argv: list[str], text: str,
 
 def test_bench_command_takes_bundles_per_bid(tmp_path: Path) -> None:
     out = tmp_path / "b.json"
-    argv = ["bench", "thermal", "--quick", "--samples", "1", "--dispatches", "1",
+    argv = ["bench", "thermal", "--quick", "--samples", "1", "--dispatches", "1", "--repeats", "2",
             "--bundles-per-bid", "3", "--bundles-per-bid", "1", "--json", str(out),
             "--plot", str(tmp_path / "b.png")]
     assert main(argv) == 0
-    rows = json.loads(out.read_text())["dispatch"]
+    data = json.loads(out.read_text())
+    assert data["config"]["repeats"] == 2
+    rows = data["dispatch"]
     assert [(r["bids"], r["bundles_per_bid"]) for r in rows if r["path"] == "bundles"] == [
         (4, 3), (8, 3), (4, 1), (8, 1)]
     assert all(r["reference_p50_ns"] is not None for r in rows if r["path"] == "bundles")

@@ -125,6 +125,10 @@ def bench_thermal(
     dispatches: Annotated[
         str | None, quick_default("Timed GPU dispatches per size.", "200", "30")
     ] = None,
+    repeats: Annotated[
+        str | None, quick_default("Runs of the dispatches per GPU row; each percentile is "
+                                  "the median over runs.", "5", "1")
+    ] = None,
     bundles_per_bid: Annotated[list[str] | None, typer.Option(
         "--bundles-per-bid", metavar="INT", show_default=False,
         help="XOR bundles per bid in the bundle dispatch rows, 1..16; repeat for several. "
@@ -145,6 +149,7 @@ def bench_thermal(
         quick=quick, seed=int_in(seed, "--seed", 0, 2**64 - 1),
         samples=None if samples is None else int_in(samples, "--samples", 1, 10**6),
         dispatches=None if dispatches is None else int_in(dispatches, "--dispatches", 1, 10**6),
+        repeats=None if repeats is None else int_in(repeats, "--repeats", 1, 100),
         bundles_per_bid=tuple(int_in(k, "--bundles-per-bid", 1, 16)
                               for k in bundles_per_bid or ()) or None,
     )
