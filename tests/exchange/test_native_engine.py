@@ -44,6 +44,9 @@ from auctioneer.exchange import (
     Withdraw,
     open_exchange,
 )
+from auctioneer.exchange._engine import scan
+from auctioneer.exchange.journal import _scan as journal_scan
+from auctioneer.exchange.journal import encode_record
 
 from .test_properties import (
     ACCOUNTS,
@@ -282,3 +285,29 @@ def test_a_record_the_c_path_does_not_take_is_decoded_by_the_reader(
         except JournalError as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+def reference_scan(data: bytes, pos: int, previous: int, upto: int) -> tuple[int, int]:
+    """What ``_engine.scan`` does, by the journal's own Python reader of records."""
+    try:
+        for seq, end, _ in journal_scan(data, "segment", pos):
+            if (previous != -1 and seq != previous + 1) or seq > upto:
+                break
+            pos, previous = end, seq
+    except JournalError:  # damage before the end: C stops there too
+        pass
+    return pos, previous
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=0, max_size=8), st.integers(0, 10),
+       st.data())
+def test_the_c_scan_passes_exactly_the_records_the_python_reader_would(
+        seqs: list[int], upto: int, data: st.DataObject) -> None:
+    blob = bytearray(b"".join(encode_record(s, Tick(s)) for s in seqs))
+    if blob and data.draw(st.booleans()):
+        blob[data.draw(st.integers(0, len(blob) - 1))] ^= data.draw(st.integers(1, 255))
+    if blob and data.draw(st.booleans()):
+        del blob[data.draw(st.integers(0, len(blob) - 1)):]
+    previous = data.draw(st.sampled_from([-1, 0, 1, 2]))
+    assert scan(bytes(blob), 0, previous, upto) == reference_scan(bytes(blob), 0, previous, upto)

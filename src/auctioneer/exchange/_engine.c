@@ -177,8 +177,15 @@ done:
     return rc;
 }
 
+static PyMethodDef module_methods[] = {
+    {"scan", (PyCFunction)eb_scan, METH_VARARGS,
+     "scan(data, pos, previous, upto) -> (pos, previous): pass over whole, in-sequence "
+     "journal records."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_engine", "The exchange's native engine.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_engine", "The exchange's native engine.", -1, module_methods,
     NULL, NULL, NULL, NULL,
 };
 

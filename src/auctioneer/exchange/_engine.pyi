@@ -9,6 +9,8 @@ from auctioneer.exchange.pricing import PriceIndex
 
 SANITIZED: int
 
+def scan(data: bytes, pos: int, previous: int, upto: int, /) -> tuple[int, int]: ...
+
 @final
 class Core:
     """The native engine over a loaded state."""

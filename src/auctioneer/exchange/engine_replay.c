@@ -314,6 +314,59 @@ apply_json(CoreObject *self, const char *payload, size_t length)
     return rc;
 }
 
+/* The record at data[pos..) when it is whole, its checksum holds and its sequence number
+ * is `next` (any when next is 0): its payload length and sequence number, 1; else 0. */
+static int
+whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint64_t next,
+             uint32_t *length, uint64_t *seq)
+{
+    if (pos < 0 || size - pos < (Py_ssize_t)HEADER) {
+        return 0;
+    }
+    const unsigned char *head = data + pos;
+    uint32_t n = (uint32_t)le(head, 4), crc = (uint32_t)le(head + 4, 4);
+    uint64_t s = le(head + 8, 8);
+    if (crc_table[1] == 0) {
+        crc_init();
+    }
+    if (n > MAX_RECORD || (Py_ssize_t)n > size - pos - (Py_ssize_t)HEADER
+        || (next != 0 && s != next)
+        || crc32_update(crc32_update(0, head + 8, 8), head + HEADER, n) != crc) {
+        return 0;
+    }
+    *length = n;
+    *seq = s;
+    return 1;
+}
+
+/* scan(data, pos, previous, upto) -> (pos, previous): pass over the whole records from
+ * offset pos on whose checksums hold, each numbered one after the one before (the first
+ * after `previous`, any when previous is -1) and none past `upto`: where it stopped, and
+ * the last number passed (`previous` when none). The journal's own checks, in C, for the
+ * records a reader skips. */
+PyObject *
+eb_scan(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer buf;
+    Py_ssize_t pos;
+    long long previous;
+    unsigned long long upto;
+    if (!PyArg_ParseTuple(args, "y*nLK", &buf, &pos, &previous, &upto)) {
+        return NULL;
+    }
+    uint32_t length;
+    uint64_t seq;
+    while (whole_record(buf.buf, buf.len, pos, previous < 0 ? 0 : (uint64_t)previous + 1u,
+                        &length, &seq)
+           && seq <= upto && seq <= (uint64_t)INT64_MAX) {
+        pos += (Py_ssize_t)(HEADER + length);
+        previous = (long long)seq;
+    }
+    PyBuffer_Release(&buf);
+    return Py_BuildValue("nL", pos, previous);
+}
+
 /* ---------------------------------------------------------------- replay */
 
 /* replay(data, pos, last_seq) -> (pos, last_seq): see the top of this file. */
@@ -326,23 +379,14 @@ Core_replay(CoreObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*nK", &buf, &pos, &last)) {
         return NULL;
     }
-    if (crc_table[1] == 0) {
-        crc_init();
-    }
     const unsigned char *data = buf.buf;
-    Py_ssize_t size = buf.len;
     int rc = 0;
+    uint32_t length;
+    uint64_t seq;
     self->quiet = 1;
-    while (pos >= 0 && size - pos >= (Py_ssize_t)HEADER) {
-        const unsigned char *head = data + pos;
-        uint32_t length = (uint32_t)le(head, 4), crc = (uint32_t)le(head + 4, 4);
-        uint64_t seq = le(head + 8, 8);
-        if (length > MAX_RECORD || (Py_ssize_t)length > size - pos - (Py_ssize_t)HEADER
-            || seq != last + 1u
-            || crc32_update(crc32_update(0, head + 8, 8), head + HEADER, length) != crc) {
-            break;
-        }
-        rc = apply_json(self, (const char *)head + HEADER, length);
+    while (last < (unsigned long long)INT64_MAX
+           && whole_record(data, buf.len, pos, last + 1u, &length, &seq)) {
+        rc = apply_json(self, (const char *)data + pos + HEADER, length);
         if (rc <= 0) {
             break;
         }

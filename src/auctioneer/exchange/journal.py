@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from auctioneer.exchange._engine import scan
 from auctioneer.exchange.closing import Closing
 from auctioneer.exchange.codec import CommandError, decode_command_json, encode_command
 from auctioneer.exchange.commands import Command
@@ -182,6 +183,12 @@ class JournalReader(Closing):
         self._offset = 0
         bulk, name = self._bulk, self._current.name
         while True:
+            # The records a reader skips (up to last_seq) pass the same checks in C.
+            skipped, passed = scan(data, self._offset,
+                                   -1 if self._previous is None else self._previous,
+                                   self.last_seq)
+            if skipped != self._offset:
+                self._offset, self._previous = skipped, passed
             if bulk is not None and self._previous in (None, self.last_seq):
                 end, last = bulk(data, self._offset, self.last_seq)
                 if end != self._offset:
@@ -281,8 +288,9 @@ class Journal(Closing):
 
     def _recover_tail(self, last_file: Path) -> int:
         data = last_file.read_bytes()
-        end, last = 0, 0
-        for seq, record_end, _ in _scan(data, last_file.name):
+        end, last = scan(data, 0, -1, 2**64 - 1)  # the whole records, in C; then the rest
+        last = max(last, 0)
+        for seq, record_end, _ in _scan(data, last_file.name, end):
             end, last = record_end, seq
         if end != len(data):
             with open(last_file, "r+b") as f:
