@@ -8,7 +8,8 @@
 # $2 = profile: instead, per scheduler, every BPF program's run count and run
 # time (kernel.bpf_stats_enabled) during perf bench sched pipe, into
 # profile-<scheduler>.json (bpftool prog show): the callbacks' own cost.
-# Env: RUNS (rounds, default 3), SCHEDS (default: all four).
+# Env: RUNS (rounds, default 3), SCHEDS (default: all four), CLOCK (the guest's
+# clock, from run.sh: the samples' first line).
 S=$1; MODE=${2:-bench}; R=${RUNS:-3}; OUT=$S/bench.txt
 SCHEDS=${SCHEDS:-eevdf auction scx_simple scx_central}
 state() { cat /sys/kernel/sched_ext/state; }
@@ -52,7 +53,7 @@ if [ "$MODE" = profile ]; then
   for s in $SCHEDS; do start "$s"; profile "$s"; stop "$s"; done
   exit $ok
 fi
-: > $OUT
+echo "# clock: ${CLOCK:-MTTCG wall clock}" > $OUT
 reversed=$(for s in $SCHEDS; do echo "$s"; done | tac | tr '\n' ' ')
 for r in $(seq 1 "$R"); do
   if [ $((r % 2)) = 1 ]; then order=$SCHEDS; else order=$reversed; fi

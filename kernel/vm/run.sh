@@ -53,7 +53,10 @@ if [[ $SUITE == bench || $SUITE == profile ]]; then
     source "$HERE/baselines.sh"
     cp "$BASELINES"/scx_simple "$BASELINES"/scx_central "$SHARE/"
 fi
+CLOCK="MTTCG wall clock"
+[[ -n ${ICOUNT:-} ]] && CLOCK="icount shift=$ICOUNT (emulated instructions)"
 cat > "$SHARE/env.sh" <<EOF
+export CLOCK="$CLOCK"
 export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} SCHEDS="${SCHEDS:-eevdf auction scx_simple scx_central}" PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
 if [[ $SUITE == test ]]; then

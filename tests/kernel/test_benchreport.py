@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from auctioneer.cli.app import main
-from auctioneer.kernel.benchreport import parse_samples, summarise, targets
+from auctioneer.kernel.benchreport import clock_of, parse_samples, summarise, targets
 
 TEXT = """\
+# clock: icount shift=0
 eevdf pipe_us 120 messaging_s 0.5 hackbench_s 0.3
 auction pipe_us 210 messaging_s 0.8 hackbench_s nan
 scx_simple pipe_us 200 messaging_s 1.0 hackbench_s 0.4
@@ -57,3 +58,10 @@ def test_the_command_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     assert main(["bench", "kernel", str(tmp_path / "none.txt")]) == 2
+
+
+def test_the_clock_line_names_the_guests_clock() -> None:
+    assert clock_of(TEXT) == "icount shift=0"
+    assert clock_of("auction pipe_us 1 messaging_s 1 hackbench_s 1") == "unknown clock"
+    assert "(emulated: icount shift=0)" in targets(summarise(parse_samples(TEXT)),
+                                                   clock_of(TEXT))[0].detail

@@ -307,29 +307,31 @@ def bench_kernel(
     workload's median and range per scheduler, the median over rounds of the
     time paired with scx_simple's, and PASS/MISS for scx_auction within 10 %.
     """
-    from auctioneer.kernel.benchreport import parse_samples, plot, summarise, targets
+    from auctioneer.kernel.benchreport import clock_of, parse_samples, plot, summarise, targets
     from auctioneer.measure.target import target_line
 
     try:
-        rows = summarise(parse_samples(samples.read_text()))
+        text = samples.read_text()
+        rows = summarise(parse_samples(text))
     except (OSError, ValueError) as exc:
         raise _bad("SAMPLES", str(exc)) from None
     if not rows:
         raise _bad("SAMPLES", f"{samples} has no samples")
-    typer.echo("QEMU TCG, 2 vCPUs: emulated times, comparable only within one boot")
+    clock = clock_of(text)
+    typer.echo(f"QEMU TCG, 2 vCPUs, {clock}: emulated times, comparable only within one boot")
     typer.echo(f"{'scheduler':<12} {'workload':<12} {'n':>3} {'median':>10} {'low':>10} "
                f"{'high':>10} {'vs simple':>9}")
     for r in rows:
         typer.echo(f"{r.scheduler:<12} {r.workload:<12} {r.samples:>3} {r.median:>10.3f} "
                    f"{r.low:>10.3f} {r.high:>10.3f} {r.ratio:>8.2f}x")
-    checks = targets(rows)
+    checks = targets(rows, clock)
     for t in checks:
         typer.echo(target_line(t))
     _write_json(json_path, {"benchmark": "auctioneer.bench.kernel", "source": str(samples),
-                            "emulated": True, "rows": [asdict(r) for r in rows],
+                            "emulated": True, "clock": clock, "rows": [asdict(r) for r in rows],
                             "targets": [asdict(t) for t in checks]})
     if png is not None:
-        plot(rows, png)
+        plot(rows, png, clock)
         typer.echo(f"wrote {png}")
 
 
