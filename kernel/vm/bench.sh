@@ -15,14 +15,16 @@ SCHEDS=${SCHEDS:-eevdf auction scx_simple scx_central}
 state() { cat /sys/kernel/sched_ext/state; }
 wait_state() { i=0; while [ "$(state)" != "$1" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done; }
 ok=0
+# A scheduler that did not come up is not measured (its sample is nan), so
+# EEVDF's time never counts as another scheduler's.
 start() {
   case $1 in
   eevdf) ;;
-  auction) auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || ok=1 ;;
+  auction) auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || { ok=1; return 1; } ;;
   *)
     "$S/$1" > /dev/null 2>&1 & pid=$!
     wait_state enabled
-    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${1#scx_}" ] || { echo "$1 did not come up"; ok=1; }
+    [ "$(cat /sys/kernel/sched_ext/root/ops)" = "${1#scx_}" ] || { echo "$1 did not come up"; ok=1; return 1; }
     ;;
   esac
 }
@@ -50,13 +52,16 @@ profile() { # each BPF program's run count and time during pipe under scheduler 
 }
 if [ "$MODE" = profile ]; then
   r=profile
-  for s in $SCHEDS; do start "$s"; profile "$s"; stop "$s"; done
+  for s in $SCHEDS; do start "$s" && profile "$s"; stop "$s"; done
   exit $ok
 fi
 echo "# clock: ${CLOCK:-MTTCG wall clock}" > $OUT
 reversed=$(for s in $SCHEDS; do echo "$s"; done | tac | tr '\n' ' ')
 for r in $(seq 1 "$R"); do
   if [ $((r % 2)) = 1 ]; then order=$SCHEDS; else order=$reversed; fi
-  for s in $order; do start "$s"; measure "$s"; stop "$s"; done
+  for s in $order; do
+    if start "$s"; then measure "$s"; else echo "$s pipe_us nan messaging_s nan hackbench_s nan" >> $OUT; fi
+    stop "$s"
+  done
 done
 exit $ok
