@@ -165,6 +165,35 @@ def _names(bids: int, mask: np.ndarray[Any, Any]) -> list[str]:
     return [f"{'s' if sell else 'b'}{t:0{width}d}" for t, sell in enumerate(mask.tolist())]
 
 
+def _signed_auction(
+    quantities: np.ndarray[Any, Any],
+    offer: np.ndarray[Any, Any],
+    ask: np.ndarray[Any, Any],
+    selling: np.ndarray[Any, Any],
+    *,
+    capacity: int,
+    reserves: bool,
+    unit: int,
+    must_win: bool = False,
+) -> Auction:
+    """Bids from ``(bids, bundles, d)`` quantities and whole-unit prices, on ``d`` resources.
+
+    A buyer offers ``offer``; a seller (``selling``) negates its quantities and
+    is paid ``ask``. Reserves are half a unit per resource unit.
+    """
+    bids, bundles, d = quantities.shape
+    names = _names(bids, selling)
+    reserve = unit // 2 if reserves else 0
+    out = []
+    for t in range(bids):
+        sign = -1 if selling[t] else 1
+        prices = (-ask[t] if selling[t] else offer[t]).tolist()
+        out.append(Bid(names[t], tuple(
+            Bundle(tuple(sign * q for q in quantities[t, j].tolist()), int(prices[j]) * unit)
+            for j in range(bundles)), must_win=must_win))
+    return Auction(tuple(Resource(f"r{i}", capacity, reserve) for i in range(d)), tuple(out))
+
+
 def _knapsack(
     rule: str,
     *,
@@ -201,18 +230,8 @@ def _knapsack(
         profit = sizes + k
         ask = np.maximum(0, sizes - k)
     selling = _seller_mask(rng, bids, sellers)
-    names = _names(bids, selling)
-    reserve = unit // 2 if reserves else 0
-    out_resources = tuple(Resource(f"r{i}", capacity, reserve) for i in range(d))
-    out_bids = []
-    for t in range(bids):
-        sign = -1 if selling[t] else 1
-        prices = (-ask[t] if selling[t] else profit[t]).tolist()
-        out_bids.append(Bid(names[t], tuple(
-            Bundle(tuple(sign * q for q in quantities[t, j].tolist()), int(prices[j]) * unit)
-            for j in range(bundles)
-        )))
-    return Auction(out_resources, tuple(out_bids))
+    return _signed_auction(quantities, profit, ask, selling, capacity=capacity,
+                           reserves=reserves, unit=unit)
 
 
 def uncorrelated(
@@ -297,16 +316,8 @@ def mmkp(
     sizes = quantities.sum(axis=2)
     noise = rng.integers(0, max(1, d * r // 10) + 1, size=(bids, bundles))
     selling = _seller_mask(rng, bids, sellers)
-    names = _names(bids, selling)
-    reserve = unit // 2 if reserves else 0
-    out = []
-    for t in range(bids):
-        sign = -1 if selling[t] else 1
-        prices = (-np.maximum(0, sizes[t] - noise[t]) if selling[t] else sizes[t] + noise[t])
-        out.append(Bid(names[t], tuple(
-            Bundle(tuple(sign * q for q in quantities[t, j].tolist()), int(prices[j]) * unit)
-            for j in range(bundles)), must_win=True))
-    return Auction(tuple(Resource(f"r{i}", capacity, reserve) for i in range(d)), tuple(out))
+    return _signed_auction(quantities, sizes + noise, np.maximum(0, sizes - noise), selling,
+                           capacity=capacity, reserves=reserves, unit=unit, must_win=True)
 
 
 def _round_price(value: float) -> int:

@@ -231,6 +231,27 @@ def add_no_good(model: MilpModel, choice: Sequence[int | None]) -> None:
                        np.arange(n, dtype=np.int64), np.array(coefficients, dtype=np.float64))
 
 
+def _run(h: highspy.Highs, limit: float | None, scale: int,
+         stats: dict[str, int | float | str]) -> tuple[highspy.HighsModelStatus, bool]:
+    """Run HiGHS within ``limit`` seconds: its status, and whether it holds a solution.
+
+    Both solvers record the same figures in ``stats``: status, nodes and, with a
+    solution, the gap and the dual bound in micro-units.
+    """
+    h.setOptionValue("time_limit", highspy.kHighsInf if limit is None else limit)
+    h.run()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    stats["solver_status"] = h.modelStatusToString(model_status)
+    stats["nodes"] = int(info.mip_node_count)
+    has_solution = bool(
+        info.primal_solution_status == int(highspy.SolutionStatus.kSolutionStatusFeasible))
+    if has_solution:
+        stats["gap"] = float(info.mip_gap)
+        stats["dual_bound"] = float(info.mip_dual_bound) * scale
+    return model_status, has_solution
+
+
 def solve_model(model: MilpModel, *, time_limit: float | None = None,
                 method: str = "milp") -> Clearing:
     """Solve a built model: the work of :func:`solve_milp`, reusable after :func:`add_no_good`."""
@@ -255,17 +276,7 @@ def solve_model(model: MilpModel, *, time_limit: float | None = None,
         if violation(auction, zero) is not None:
             return no_allocation(auction, method, Status.INFEASIBLE, stats, started)
         return allocation(auction, zero, method, Status.OPTIMAL, stats, started)
-    h.setOptionValue("time_limit", highspy.kHighsInf if limit is None else limit)
-    h.run()
-    model_status = h.getModelStatus()
-    info = h.getInfo()
-    stats["solver_status"] = h.modelStatusToString(model_status)
-    stats["nodes"] = int(info.mip_node_count)
-    feasible = int(highspy.SolutionStatus.kSolutionStatusFeasible)
-    has_solution = info.primal_solution_status == feasible
-    if has_solution:
-        stats["gap"] = float(info.mip_gap)
-        stats["dual_bound"] = float(info.mip_dual_bound) * model.scale
+    model_status, has_solution = _run(h, limit, model.scale, stats)
     S = highspy.HighsModelStatus
     if model_status == S.kOptimal:
         status = Status.OPTIMAL
@@ -463,12 +474,7 @@ def solve_sparse(sparse: SparseAuction, *, time_limit: float | None = None,
     h = _sparse_model(sparse, scale, integer=True)
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("mip_abs_gap", _ABS_GAP)
-    h.setOptionValue("time_limit", highspy.kHighsInf if limit is None else limit)
-    h.run()
-    model_status = h.getModelStatus()
-    info = h.getInfo()
-    stats["solver_status"] = h.modelStatusToString(model_status)
-    stats["nodes"] = int(info.mip_node_count)
+    model_status, has_solution = _run(h, limit, scale, stats)
     S = highspy.HighsModelStatus
     if model_status == S.kOptimal and rel_gap == 0.0:
         status = Status.OPTIMAL
@@ -476,9 +482,7 @@ def solve_sparse(sparse: SparseAuction, *, time_limit: float | None = None,
         status = Status.TIME_LIMIT
     else:
         raise RuntimeError(f"HiGHS stopped with model status {stats['solver_status']!r}")
-    if info.primal_solution_status == int(highspy.SolutionStatus.kSolutionStatusFeasible):
-        stats["gap"] = float(info.mip_gap)
-        stats["dual_bound"] = float(info.mip_dual_bound) * scale
+    if has_solution:
         chosen = np.flatnonzero(np.asarray(h.getSolution().col_value) > 0.5)
     else:
         stats["incumbent"] = "zero"
