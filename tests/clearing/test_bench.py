@@ -4,13 +4,11 @@ Behaviour only: no assertion here depends on how fast anything ran.
 """
 
 import dataclasses
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
 from auctioneer.clearing import bench
@@ -24,6 +22,7 @@ from auctioneer.measure.target import target_line
 from auctioneer.measure.timing import environment
 
 from ..plots import is_png
+from ..reports import printed
 
 runner = CliRunner()
 
@@ -103,9 +102,7 @@ def test_json_and_plot(tiny_result: bench.ClearingBenchResult, tmp_path: Path) -
 
 
 def test_report_prints_table_and_target_lines(tiny_result: bench.ClearingBenchResult) -> None:
-    buffer = io.StringIO()
-    print_report(tiny_result, Console(file=buffer, width=200))
-    text = buffer.getvalue()
+    text = printed(print_report, tiny_result)
     assert "auctioneer bench clearing" in text
     for header in ("DP ms", "MILP ms", "B&B ms", "Revenue", "VCG/DP", "Peak DP"):
         assert header in text
@@ -146,10 +143,9 @@ def test_a_wrong_revenue_is_flagged_loudly(monkeypatch: pytest.MonkeyPatch) -> N
     assert any("invalid result" in p for p in result.disagreements)
     exact = result.targets[2]
     assert exact.passed is False and "DISAGREEMENT" in exact.detail
-    buffer = io.StringIO()
-    print_report(result, Console(file=buffer, width=200))
-    assert "!! easy 8 bids: DISAGREEMENT" in buffer.getvalue()
-    assert "MISS  every method exact" in buffer.getvalue()
+    text = printed(print_report, result)
+    assert "!! easy 8 bids: DISAGREEMENT" in text
+    assert "MISS  every method exact" in text
 
 
 def test_a_time_limited_result_beating_the_optimum_is_flagged(

@@ -4,12 +4,10 @@ Behaviour only: no assertion here depends on how fast anything ran.
 """
 
 import dataclasses
-import io
 import json
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from auctioneer.clock import bench
 from auctioneer.clock.bench_report import print_report, write_plot
@@ -17,6 +15,7 @@ from auctioneer.measure.record import write_json
 from auctioneer.measure.target import target_line
 
 from ..plots import is_png
+from ..reports import printed
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +73,7 @@ def test_json_and_plot(tiny: bench.ClockBenchResult, tmp_path: Path) -> None:
 
 
 def test_report_prints_tables_and_target_lines(tiny: bench.ClockBenchResult) -> None:
-    buffer = io.StringIO()
-    print_report(tiny, Console(file=buffer, width=200))
-    text = buffer.getvalue()
+    text = printed(print_report, tiny)
     for words in ("auctioneer bench clock", "Rounds", "Per round", "Peak MiB", "Step modes",
                   "Welfare and revenue, clock vs clock + proxy", "Pure Python"):
         assert words in text, words

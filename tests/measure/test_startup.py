@@ -6,13 +6,11 @@ and a synthetic result for the report keep the test short.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from auctioneer.cli import main
 from auctioneer.measure.record import write_json
@@ -24,6 +22,8 @@ from auctioneer.measure.startup import (
     time_process,
 )
 from auctioneer.measure.startup_report import print_report, write_plot
+
+from ..reports import printed
 
 
 def _result(help_ms: float, clear_ms: float) -> StartupResult:
@@ -50,9 +50,7 @@ def test_targets_judge_the_median_wall_time() -> None:
 
 def test_report_json_and_plot(tmp_path: Path) -> None:
     result = _result(140.0, 200.0)
-    out = io.StringIO()
-    print_report(result, Console(file=out, width=140))
-    text = out.getvalue()
+    text = printed(print_report, result, width=140)
     assert "PASS  auctioneer --help <= 150 ms" in text and "14.0x" in text
     write_json(result, tmp_path / "s.json")
     record = json.loads((tmp_path / "s.json").read_text())

@@ -6,12 +6,10 @@ Behaviour only: no assertion here depends on how fast anything ran.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from auctioneer.cli import main
 from auctioneer.measure.record import write_json
@@ -20,6 +18,7 @@ from auctioneer.tick import ring_bench as bench
 from auctioneer.tick.ring_bench_report import print_report, write_plot
 
 from ..plots import is_png
+from ..reports import printed
 
 pytestmark = pytest.mark.native
 
@@ -77,10 +76,9 @@ def test_json_report_and_plot(tiny: bench.RingBenchResult, tmp_path: Path) -> No
     assert {row["name"] for row in data["latency_ns"]} >= {"SPSC push", "Queue.put"}
     write_plot(tiny, out_png)
     assert is_png(out_png)
-    text = io.StringIO()
-    print_report(tiny, Console(file=text, width=200))
-    assert "SPSC push p50 < 100 ns" in text.getvalue()
-    assert "ratio  MPSC/SPSC push p50, C, amortised" in text.getvalue()
+    text = printed(print_report, tiny)
+    assert "SPSC push p50 < 100 ns" in text
+    assert "ratio  MPSC/SPSC push p50, C, amortised" in text
 
 
 @pytest.mark.parametrize(
