@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from auctioneer.cli import main
+from auctioneer.exchange.scaleout.harness import read_log
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.stream import last_sequence
+from auctioneer.service.servedcluster import EVENTS
 
 from .nats_served import COMMANDS, Load, Served, served_fixture
 
@@ -75,8 +77,8 @@ def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
         unknown = await _post(served, "/orders", {**order, "market": "us-east-1/none"})
         assert (unknown.status_code, unknown.json()["field"]) == (422, "market")
         across = await _post(served, "/orders", {
-            "side": "buy", "markets": [served.market(0), served.market(1)],
-            "price": 1_000_000, "quantity": 1})
+            "side": "sell", "markets": [served.market(0), served.market(1)],
+            "price": 1_000_000, "quantity": 1}, account="seller")
         assert (across.status_code, across.json()["field"]) == (422, "markets")
         key = await _post(served, "/orders", order, **{"Idempotency-Key": "a b"})
         assert (key.status_code, key.json()["field"]) == (422, "Idempotency-Key")
@@ -88,7 +90,7 @@ def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
                                                                                 "partition")
         assert await _newest(served) == before
 
-        served.run(run())
+    served.run(run())
 
 
 def test_serve_refuses_a_cluster_whose_map_differs(served: Served, tmp_path: Path,
@@ -105,5 +107,52 @@ def test_orders_cross_and_trade_in_both_partitions(served: Served) -> None:
         await load.stop()
         assert len(load.acked) > 10
         await served.verify(load.acked)
+
+    served.run(run())
+
+
+def test_a_bid_across_partitions_fills_at_most_its_quantity_once(served: Served) -> None:
+    """The coordinator behind POST /orders: leg 0 fills what partition 0 offers, leg 1 the
+    rest; a retry with the key (on the other API process) is the one outcome, applied once."""
+    async def run() -> None:
+        markets = [f"{region}/xbid" for region in ("us-east-1", "eu-west-1")]
+        for market, offered in zip(markets, (3, 4), strict=True):
+            region, instance_type = market.split("/")
+            listed = await _post(served, "/admin/markets", {
+                "region": region, "instance_type": instance_type, "tick_size": 10_000,
+                "base_price": 1_000_000}, account="admin")
+            assert listed.status_code == 201, listed.text
+            capacity = await _post(served, "/admin/capacity", {
+                "account": "seller", "market": market, "quantity": offered}, account="admin")
+            assert capacity.status_code == 200, capacity.text
+            sell = await _post(served, "/orders", {"side": "sell", "market": market,
+                                                   "price": 1_000_000, "quantity": offered},
+                               account="seller")
+            assert sell.json()["status"] == "open", sell.text
+        bid = {"side": "buy", "markets": markets, "price": 1_000_000, "quantity": 5,
+               "tif": "ioc"}
+        first = await _post(served, "/orders", bid, **{"Idempotency-Key": "across-1"})
+        assert first.status_code == 201, first.text
+        got = first.json()
+        assert (got["status"], got["filled"], got["remaining"]) == ("filled", 5, 0)
+        assert [(leg["partition"], leg["filled"]) for leg in got["legs"]] == [(0, 3), (1, 2)]
+        async with httpx.AsyncClient(base_url=served.urls[1], timeout=20.0) as client:
+            again = await client.post("/orders", json=bid, headers={
+                "X-API-Key": served.endpoints.keys["buyer"], "Idempotency-Key": "across-1"})
+        assert again.json() == got
+        nc = await connect(served.cluster.url)
+        try:
+            bought: dict[str, int] = {}
+            for p in range(2):
+                for entry in await read_log(nc.jetstream(), p, EVENTS):
+                    for event in entry.events:
+                        if event["type"] == "traded" and event["buy_order"].startswith(
+                                got["order_id"]):
+                            bought[event["buy_order"]] = (bought.get(event["buy_order"], 0)
+                                                          + event["quantity"])
+        finally:
+            await nc.close()
+        assert bought == {f"{got['order_id']}#0": 3, f"{got['order_id']}#1": 2}
+        await served.verify({leg["order_id"]: 1 for leg in got["legs"]})
 
     served.run(run())

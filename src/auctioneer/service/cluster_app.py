@@ -52,12 +52,14 @@ from auctioneer.exchange.commands import (
     PlaceOrder,
 )
 from auctioneer.exchange.events import Rejected
-from auctioneer.exchange.model import ExecutionRule, Market, Role
+from auctioneer.exchange.model import ExecutionRule, Market, Role, Side
 from auctioneer.exchange.scaleout.cluster import replicas_for
+from auctioneer.exchange.scaleout.coordinator import CrossBid, CrossBidError
 from auctioneer.exchange.scaleout.eventlog import EventSpec
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
 from auctioneer.exchange.scaleout.stream import StreamSpec
 from auctioneer.service.broadcast import Hub
+from auctioneer.service.crossorders import CrossBids, bid_result
 from auctioneer.service.deps import Caller
 from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
 from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
@@ -173,6 +175,36 @@ def _partition(gateway: Gateway, partition: int) -> int:
     return partition
 
 
+async def _place_across(request: Request, caller: Caller, order: OrderIn,
+                        command: PlaceOrder | MarketOrder) -> Response:
+    """A bid over several partitions, through the coordinator (nothing stored when refused)."""
+    gateway: Gateway = request.app.state.gateway
+    if not isinstance(command, PlaceOrder) or command.side is not Side.BUY \
+            or command.all_or_none or command.post_only:
+        raise ApiError(422, "markets", "only a limit buy (not all-or-none, not post-only) "
+                       "may list markets of several partitions")
+    for p, markets in _legs(gateway.partitions, command.markets):
+        check_order(gateway.exchange(p), caller,
+                    order.model_copy(update={"markets_": list(markets), "market": None}))
+    bid = CrossBid(command.order_id, caller.account, command.markets, command.price,
+                   command.quantity, command.tif, command.ts_ns)
+    bids: CrossBids = request.app.state.cross_bids
+    try:
+        progress = await bids.place(bid)
+    except CrossBidError as exc:
+        raise ApiError(422, exc.field, exc.message) from None
+    except ClusterUnavailable as exc:
+        raise ApiError(503, "cluster", str(exc), {"Retry-After": exc.retry_after}) from None
+    return answer(bid_result(progress), 201)
+
+
+def _legs(partitions: PartitionMap, markets: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+    groups: dict[int, list[str]] = {}
+    for market in markets:
+        groups.setdefault(partitions.of_market(market), []).append(market)
+    return list(groups.items())
+
+
 def create_cluster_app(settings: ClusterSettings) -> FastAPI:
     """The API of one stateless process for ``settings`` (it connects in its lifespan)."""
 
@@ -184,13 +216,16 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
             PartitionedStore.open, settings.read_db, gateway.partitions.count)
         app.state.read_side = ReadSide(gateway.js, gateway.events, Hub(), store)
         app.state.read_side.start()
+        app.state.cross_bids = CrossBids(gateway)
+        resumer = asyncio.ensure_future(app.state.cross_bids.run())
         opener = asyncio.ensure_future(_open_admin(gateway))
         try:
             yield
         finally:
-            opener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await opener
+            for task in (opener, resumer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.read_side.stop()
             await gateway.close()
 
@@ -241,11 +276,18 @@ async def _open_admin(gateway: Gateway) -> None:
 def _routes(app: FastAPI) -> None:
     @app.post("/orders", response_model=OrderResult, status_code=201)
     async def place_order(order: OrderIn, caller: CallerDep, gateway: GatewayDep,
-                          key: KeyDep) -> Response:
-        """Place an order; answered once the partition's leader applied it (or 503)."""
+                          key: KeyDep, request: Request) -> Response:
+        """Place an order; answered once the partition's leader applied it (or 503).
+
+        A buy over markets of several partitions is run by the coordinator
+        (:mod:`~auctioneer.service.crossorders`): answered once its last leg is applied and
+        recorded, with each leg's outcome under ``legs``."""
         command = order_command(caller.account, order, order_key(caller.account, key),
                                 time.time_ns())
         try:  # a throwaway router: this one must not remember orders it did not place
+            spans = {gateway.partitions.of_market(m) for m in command.markets}
+            if len(spans) > 1:
+                return await _place_across(request, caller, order, command)
             [partition] = Router(gateway.partitions).route(command)
         except RoutingError as exc:
             field = "market" if exc.field == "markets" and order.market else exc.field

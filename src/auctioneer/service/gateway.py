@@ -47,7 +47,7 @@ from auctioneer.exchange.events import Event
 from auctioneer.exchange.scaleout.eventlog import EventSpec, Projection
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.partition import PartitionMap
-from auctioneer.exchange.scaleout.publisher import Publisher
+from auctioneer.exchange.scaleout.publisher import Published, Publisher
 from auctioneer.exchange.scaleout.stream import (
     Feed,
     PartitionMapMismatch,
@@ -181,22 +181,33 @@ class Gateway:
         RoutingError (nothing published) when the command cannot be routed;
         ClusterUnavailable when it is not stored or not applied in time.
         """
+        return [await self.applied(copy.partition, copy.seq, copy.duplicate)
+                for copy in await self.store(command, key, partition)]
+
+    async def store(self, command: Command, key: str,
+                    partition: int | None = None) -> list[Published]:
+        """Publish ``command`` under idempotency key ``key``; where each copy is stored.
+
+        RoutingError (nothing published) or ClusterUnavailable, as :meth:`submit`.
+        """
         if self.error is not None:
             raise ClusterUnavailable(f"this API process stopped following the log: "
                                      f"{self.error}", 5.0)
         if not self.nc.is_connected:
             raise ClusterUnavailable("not connected to any NATS node", 1.0)
         try:
-            landed = await self.publisher.publish(command, key, partition=partition)
+            return await self.publisher.publish(command, key, partition=partition)
         except (nats.errors.Error, TimeoutError) as exc:
             raise ClusterUnavailable(
                 f"the command stream did not acknowledge in {self.ack_timeout_s:g} s "
                 f"({type(exc).__name__}): not stored, or stored without an answer; retry "
                 "with the same Idempotency-Key", 1.0) from None
-        return [await self._applied(copy.partition, copy.seq, copy.duplicate)
-                for copy in landed]
 
-    async def _applied(self, partition: int, seq: int, duplicate: bool) -> Applied:
+    async def applied(self, partition: int, seq: int, duplicate: bool = False) -> Applied:
+        """The command stored at ``seq`` of ``partition`` once its leader applied it.
+
+        ClusterUnavailable when it is not applied within ``apply_timeout_s``.
+        """
         key = (partition, seq)
         done = self._done.get(key)
         if done is None:

@@ -1,0 +1,174 @@
+"""``serve --nats``: a bid whose markets lie in several partitions, run by the coordinator.
+
+The API process that takes the bid drives its saga
+(:mod:`~auctioneer.exchange.scaleout.coordinator`) itself: the legs go
+through the process's :class:`~auctioneer.service.gateway.Gateway` (each leg
+under its deterministic ``Nats-Msg-Id`` ``xbid/<bid>/<i>``), and each leg's
+outcome is read from the partition leader's events that the gateway already
+follows. The saga log is the R3 stream ``AUCTIONEER_COORD``.
+
+**Acknowledgement point** of a cross-partition bid: the answer (201) comes
+once its ``Begun`` record is stored on a quorum of the R3 coordinator stream
+*and* its last leg's ``Settled`` record is stored there, after that leg was
+applied by its partition's leader (so every leg is stored on the R3 command
+stream and in the R3 event log). A 503 after the ``Begun`` record was stored
+leaves the bid to be finished by a retry with the same ``Idempotency-Key``
+(any API process) or by the next API process to start, which resumes every
+unfinished bid of the log. The bid's id is derived from the caller and the
+key, and every leg's order id and message id from the bid's id, so however
+many processes drive it, each leg is applied at most once.
+
+Example:
+    >>> from auctioneer.exchange.scaleout.coordinator import CrossBid
+    >>> from auctioneer.exchange.scaleout.partition import PartitionMap
+    >>> m = PartitionMap(2, {"us-east-1": 0, "eu-west-1": 1})
+    >>> c = Coordinator(m)
+    >>> c.apply(c.begin(CrossBid("b", "a", ("us-east-1/x", "eu-west-1/x"), 10, 3)))
+    >>> bid_result(c.bids["b"])["status"], bid_result(c.bids["b"])["remaining"]
+    ('open', 3)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import nats.errors
+
+from auctioneer.exchange.scaleout.coordinator import (
+    BidProgress,
+    Coordinator,
+    CrossBid,
+    Leg,
+    LegBook,
+    LegOutcome,
+    Record,
+    drive,
+    leg_order_id,
+)
+from auctioneer.exchange.scaleout.crossbid import COORDINATOR_STREAM, StreamLog
+from auctioneer.exchange.scaleout.stream import StreamSpec, ensure_stream
+from auctioneer.service.gateway import ClusterUnavailable, Gateway
+
+__all__ = ["CrossBids", "GatewayLegs", "bid_result"]
+
+_RETRY_S = 1.0
+
+
+class GatewayLegs:
+    """The coordinator's :class:`~auctioneer.exchange.scaleout.coordinator.LegPort` on a
+    gateway: legs published to the command stream, outcomes from the leader's events."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def submit(self, leg: Leg) -> int:
+        """Store ``leg`` (once, by its message id); the sequence of its first stored copy."""
+        [copy] = await self.gateway.store(leg.command, leg.msg_id, leg.partition)
+        return copy.seq
+
+    async def outcome(self, leg: Leg, seq: int) -> LegOutcome:
+        """What the leader's events say the leg stored at ``seq`` did."""
+        applied = await self.gateway.applied(leg.partition, seq)
+        book = LegBook()
+        book.observe(seq, applied.events)
+        found = book.outcome(leg, seq)
+        if found is None:  # the entry at seq holds another command: the map moved under us
+            raise ClusterUnavailable(f"command {seq} of partition {leg.partition} is not "
+                                     f"leg {leg.command.order_id}", 5.0)
+        return found
+
+
+def bid_result(progress: BidProgress) -> dict[str, Any]:
+    """The answer for a bid: its totals and each recorded leg's outcome.
+
+    Built from the log's records alone, so every retry (on any API process)
+    gets the same answer. The legs' trades are in ``GET /trades``.
+    """
+    bid, outcomes = progress.bid, progress.outcomes
+    filled = progress.filled
+    resting = outcomes[-1].resting if outcomes and progress.done else 0
+    if filled >= bid.quantity:
+        status, remaining, reason = "filled", 0, None
+    elif not progress.done or resting:
+        status, remaining, reason = "open", bid.quantity - filled, None
+    else:
+        status, remaining, reason = "cancelled", 0, "ioc"
+    legs = [{"order_id": leg_order_id(bid.bid_id, i), "partition": progress.plan[i][0],
+             "filled": o.filled, "resting": o.resting, "rejected": o.rejected or None}
+            for i, o in enumerate(outcomes)]
+    return {"order_id": bid.bid_id, "status": status, "filled": filled,
+            "remaining": remaining, "trades": [], "field": None, "reason": reason,
+            "legs": legs}
+
+
+class CrossBids:
+    """One API process's coordinator: its log, its legs, the bids it knows.
+
+    :meth:`run` (a task for the process's life) creates the log's stream if
+    missing, rebuilds the coordinator from it and finishes the bids it holds
+    unfinished; bids are taken once it has read the log.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        spec = StreamSpec(COORDINATOR_STREAM.name, COORDINATOR_STREAM.prefix,
+                          replicas=gateway.commands.replicas)
+        self.log = StreamLog(gateway.js, spec)
+        self.legs = GatewayLegs(gateway)
+        self.coordinator = Coordinator(gateway.partitions)
+        self.wait_s = gateway.apply_timeout_s
+        self._ready = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        """Read the log (retrying while the cluster is unavailable), then finish every bid it
+        holds unfinished (a process that died mid-saga)."""
+        while True:
+            try:
+                if not self._ready.is_set():
+                    await ensure_stream(self.log.js, self.log.spec)
+                    for record in await self.records():
+                        self.coordinator.apply(record)
+                    self._ready.set()
+                await self._drive(None)
+                return
+            except (ClusterUnavailable, nats.errors.Error, TimeoutError) as exc:
+                print(f"auctioneer serve: cross-partition bids: {exc!r}", file=sys.stderr,
+                      flush=True)
+                await asyncio.sleep(_RETRY_S)
+
+    async def place(self, bid: CrossBid) -> BidProgress:
+        """Take ``bid`` (or find it, on a retry) and drive it to its end.
+
+        CrossBidError (nothing stored) when it cannot run; ClusterUnavailable
+        when the cluster did not store or apply a step in time.
+        """
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.wait_s)
+        except TimeoutError:
+            raise ClusterUnavailable("the coordinator's log could not be read yet", 1.0) from None
+        if bid.bid_id not in self.coordinator.bids:
+            record = self.coordinator.begin(bid)
+            await self.append(record)
+            self.coordinator.apply(record)
+        await self._drive(bid.bid_id)
+        return self.coordinator.bids[bid.bid_id]
+
+    async def _drive(self, bid_id: str | None) -> None:
+        async with self._lock:  # one driver per process: its records are applied in order
+            await drive(self.coordinator, self, self.legs, bid_id)
+
+    async def append(self, record: Record) -> None:
+        """:class:`~auctioneer.exchange.scaleout.coordinator.CoordinatorLog`'s append; a store
+        that failed is ClusterUnavailable."""
+        try:
+            await self.log.append(record)
+        except (nats.errors.Error, TimeoutError) as exc:
+            raise ClusterUnavailable(f"the coordinator's log did not store "
+                                     f"{type(record).__name__} ({type(exc).__name__}); "
+                                     "retry with the same Idempotency-Key", 1.0) from None
+
+    async def records(self) -> list[Record]:
+        """Every record of the log."""
+        return await self.log.records()
