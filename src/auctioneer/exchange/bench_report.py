@@ -41,9 +41,10 @@ def results_table(result: ExchangeBenchResult) -> Table:
         f"(median of {config.repeats} run{'s' if config.repeats > 1 else ''})",
         caption=f"auctioneer/engine = auctioneer's orders/s over the engine's. Latency per "
         f"order from perf_counter_ns, timer cost {result.timer_ns:.0f} ns included; GC on. "
-        "auctioneer (the Python engine, the reference) also validates, settles money and "
-        "capacity, emits events and keeps the price index; auctioneer-native (the native "
-        "core, matching only so far) and the others only match.",
+        "auctioneer (the Python engine, the reference) and auctioneer-native-engine (the "
+        "same in C) also validate, settle money and capacity, emit events and keep the "
+        "price index; auctioneer-native (the native matching core) and the others only "
+        "match.",
         caption_justify="left",
         header_style="bold",
     )
