@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -167,34 +167,31 @@ class Scenario:
 # --------------------------------------------------------------------------
 # The file format (pydantic, the boundary only)
 
-def _money(text: str | int) -> int:
+def _bounded_money(text: str | int, high: int, why: str) -> int:
     value = parse_money(text)
-    if not 0 <= value <= PRICE_MAX:
-        raise ValueError(f"{text!r} is out of range 0..{PRICE_MAX / 1e6:.6f} (the tick core's "
-                         "32-bit prices)")
+    if not 0 <= value <= high:
+        raise ValueError(f"{text!r} is out of range 0..{high / 1e6:.6f} ({why})")
     return value
 
 
-def _in_range(text: str | int) -> str | int:
-    _money(text)
-    return text
+def _money(text: str | int) -> int:
+    return _bounded_money(text, PRICE_MAX, "the tick core's 32-bit prices")
 
 
 def _budget(text: str | int) -> int:
-    value = parse_money(text)
-    if not 0 <= value < 2**63:
-        raise ValueError(f"{text!r} is out of range 0..{(2**63 - 1) / 1e6:.6f} (a budget is "
-                         "a signed 64-bit count of micro-units)")
-    return value
+    return _bounded_money(text, 2**63 - 1, "a budget is a signed 64-bit count of micro-units")
 
 
-def _budget_in_range(text: str | int) -> str | int:
-    _budget(text)
-    return text
+def _unchanged_if(check: Callable[[str | int], int]) -> Callable[[str | int], str | int]:
+    """A validator that keeps the text (parsed later) once ``check`` accepts it."""
+    def validate(text: str | int) -> str | int:
+        check(text)
+        return text
+    return validate
 
 
-Price = Annotated[Money, AfterValidator(_in_range)]
-Budget = Annotated[Money, AfterValidator(_budget_in_range)]
+Price = Annotated[Money, AfterValidator(_unchanged_if(_money))]
+Budget = Annotated[Money, AfterValidator(_unchanged_if(_budget))]
 Share = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 
