@@ -10,6 +10,7 @@ import typer
 from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
+    JsonOutputFlag,
     float_in,
     int_in,
     one_of,
@@ -136,9 +137,7 @@ def clear_command(
         typer.Option(metavar="SECONDS", help="Stop the solver after this long (status "
                      "time-limit, best allocation found).", show_default=False),
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
-    ] = False,
+    json_output: JsonOutputFlag = False,
 ) -> None:
     """Clear an auction: winners, prices, payments, resources used, status.
 

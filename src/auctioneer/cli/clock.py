@@ -27,6 +27,7 @@ import typer
 from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
     JsonOption,
+    JsonOutputFlag,
     bad,
     float_in,
     int_in,
@@ -164,9 +165,7 @@ def clock_command(
     absolute: Annotated[
         bool, typer.Option("--absolute", help="The paper's plain steps, in currency units.")
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
-    ] = False,
+    json_output: JsonOutputFlag = False,
     plot: Annotated[
         Path | None,
         output_option(text="Write a PNG of the price clocks per pool here."),

@@ -22,6 +22,7 @@ import typer
 __all__ = [
     "bad",
     "JsonOption",
+    "JsonOutputFlag",
     "float_in",
     "int_in",
     "native_bench",
@@ -102,6 +103,11 @@ JsonOption = Annotated[
     Path | None, output_option("--json", text="Also write every result as JSON here."),
 ]
 """The ``--json PATH`` option every benchmark takes."""
+
+JsonOutputFlag = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
+]
+"""The ``--json`` flag of a command that prints its result: JSON on stdout, not tables."""
 
 
 def quick_option(run: str) -> Any:
