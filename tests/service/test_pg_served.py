@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from sqlalchemy import create_engine, text
 
 from auctioneer.exchange.scaleout.cluster import LocalCluster
 from auctioneer.exchange.scaleout.eventlog import last_batch
-from auctioneer.exchange.scaleout.harness import wait_for
+from auctioneer.exchange.scaleout.harness import audit, wait_for
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.service.pgstore import PartitionedStore, order, trades
-from auctioneer.service.servedcluster import EVENTS
+from auctioneer.service.routers.accounts import account_out
+from auctioneer.service.servedcluster import COMMANDS, EVENTS
 
 from ..exchange.cluster_fixture import require_nats_server
 from .nats_served import Load, Served
@@ -73,6 +75,21 @@ async def _get(url: str, path: str, key: str | None = None) -> Any:
         return answer.json()
 
 
+async def _caught_up(setup: Served, url: str) -> None:
+    """Wait until the tables ``url`` reads reflect both partitions' logs as they are now."""
+    nc = await connect(setup.cluster.url)
+    try:
+        heads = [(await last_batch(nc.jetstream(), p, EVENTS))[1] for p in range(2)]
+    finally:
+        await nc.close()
+
+    async def caught_up() -> bool:
+        done = (await _get(url, "/read-side"))["projected_seq"]
+        return all(done[str(p)] >= heads[p] for p in range(2))
+
+    await wait_for(caught_up, 30, "the tables at the log's head")
+
+
 def test_reads_come_from_postgresql_and_survive_the_projecting_api_dying(
         served: tuple[Served, str]) -> None:
     setup, url = served
@@ -90,17 +107,7 @@ def test_reads_come_from_postgresql_and_survive_the_projecting_api_dying(
         await load.stop()
         survivor = setup.urls[1 - owner]
         await _cross(setup, survivor, "cross")
-        nc = await connect(setup.cluster.url)
-        try:
-            heads = [(await last_batch(nc.jetstream(), p, EVENTS))[1] for p in range(2)]
-        finally:
-            await nc.close()
-
-        async def caught_up() -> bool:
-            done = (await _get(survivor, "/read-side"))["projected_seq"]
-            return all(done[str(p)] >= heads[p] for p in range(2))
-
-        await wait_for(caught_up, 30, "the survivor projecting both partitions")
+        await _caught_up(setup, survivor)
         assert sorted((await _get(survivor, "/read-side"))["projecting_here"]) == [0, 1]
         store = PartitionedStore.open(url, 2)
         try:
@@ -146,5 +153,45 @@ def test_the_stream_merges_both_partitions(served: tuple[Served, str]) -> None:
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
+
+    setup.run(run())
+
+
+def test_order_account_and_markets_are_read_from_postgresql(
+        served: tuple[Served, str]) -> None:
+    """With --db, GET /orders/{id}, /account and /markets answer from the tables, and agree
+    with the state rebuilt from each partition's log."""
+    setup, url = served
+
+    async def run() -> None:
+        buyer = setup.endpoints.keys["buyer"]
+        async with httpx.AsyncClient(base_url=setup.urls[0], timeout=20.0) as client:
+            placed = await client.post("/orders", json={
+                "side": "buy", "market": setup.market(0), "price": 1_000_000, "quantity": 2},
+                headers={"X-API-Key": buyer, "Idempotency-Key": "pg-rest"})
+        assert placed.status_code == 201, placed.text
+        oid = placed.json()["order_id"]
+        await _caught_up(setup, setup.urls[0])
+        got = await _get(setup.urls[0], f"/orders/{oid}", buyer)
+        assert (got["partition"], got["status"], got["remaining"], got["filled"]) == (
+            0, "open", 2, 0)
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            other = await client.get(f"{setup.urls[0]}/orders/{oid}",
+                                     headers={"X-API-Key": setup.endpoints.keys["seller"]})
+        assert (other.status_code, other.json()["field"]) == (404, "order_id")
+        nc = await connect(setup.cluster.url)
+        try:
+            logs = [await audit(nc.jetstream(), p, setup.map, COMMANDS, EVENTS)
+                    for p in range(2)]
+        finally:
+            await nc.close()
+        accounts = await _get(setup.urls[0], "/account", buyer)
+        assert accounts == [{"partition": p, **asdict(account_out(log.exchange, "buyer"))}
+                            for p, log in enumerate(logs)]
+        assert accounts[0]["reserved"] >= 2_000_000
+        markets = await _get(setup.urls[0], "/markets")
+        assert markets == [{"market": m.id, "partition": p, "tick_size": m.tick_size}
+                           for p, log in enumerate(logs)
+                           for m in sorted(log.exchange.markets(), key=lambda m: m.id)]
 
     setup.run(run())

@@ -4,7 +4,10 @@ Every write is a command published through the
 :class:`~auctioneer.service.gateway.Gateway` and answered from the partition
 leader's events once they are in the event log (the acknowledgement point,
 docs/scale-out.md); reads come from the gateway's projection of the log
-(:class:`~auctioneer.service.gateway.ClusterReads`). Any number of these
+(:class:`~auctioneer.service.gateway.ClusterReads`), or with ``--db`` from
+PostgreSQL (``GET /orders/{id}``, ``/account``, ``/markets``). A limit buy
+whose markets span partitions is run by the coordinator
+(:mod:`~auctioneer.service.crossorders`). Any number of these
 processes can serve one cluster: they share nothing but the key secret.
 
 Routes: ``POST /orders``, ``GET|DELETE /orders/{id}``, ``GET /account``,
@@ -65,7 +68,12 @@ from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
 from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
 from auctioneer.service.keys import KeyRing
 from auctioneer.service.pgreads import ReadSide, install_read_routes
-from auctioneer.service.pgstore import PartitionedStore
+from auctioneer.service.pgstore import (
+    PartitionedStore,
+    account_in_partitions,
+    listed_markets,
+)
+from auctioneer.service.pgstore import order as pg_order
 from auctioneer.service.routers.accounts import account_out
 from auctioneer.service.routers.orders import answer, check_order, order_command, order_result
 from auctioneer.service.schemas import (
@@ -273,6 +281,12 @@ async def _open_admin(gateway: Gateway) -> None:
             await asyncio.sleep(1.0)
 
 
+def _tables(request: Request) -> PartitionedStore | None:
+    """The PostgreSQL read side when the process was given ``--db``."""
+    store: PartitionedStore | None = request.app.state.read_side.store
+    return store
+
+
 def _routes(app: FastAPI) -> None:
     @app.post("/orders", response_model=OrderResult, status_code=201)
     async def place_order(order: OrderIn, caller: CallerDep, gateway: GatewayDep,
@@ -307,8 +321,20 @@ def _routes(app: FastAPI) -> None:
         return partition, view
 
     @app.get("/orders/{oid}")
-    async def get_order(oid: str, caller: CallerDep, gateway: GatewayDep) -> dict[str, Any]:
-        """One of the caller's open orders, as the log says now."""
+    async def get_order(oid: str, caller: CallerDep, gateway: GatewayDep,
+                        request: Request) -> dict[str, Any]:
+        """One of the caller's orders: from PostgreSQL with ``--db`` (any status), else an
+        open one as this process's projection of the log says now."""
+        store = _tables(request)
+        if store is not None:
+            row = await asyncio.to_thread(pg_order, store, oid)
+            if row is None or row.account != caller.account:
+                raise ApiError(404, "order_id", f"{oid!r} is not an order of "
+                               f"{caller.account!r} (in the tables yet)")
+            remaining = int(row.quantity) - int(row.filled) if row.status == "open" else 0
+            return {"order_id": oid, "partition": int(row.partition), "status": row.status,
+                    "markets": row.markets.split(","), "price": int(row.price),
+                    "remaining": remaining, "side": row.side, "filled": int(row.filled)}
         partition, view = own_open(gateway, caller, oid)
         return {"order_id": oid, "partition": partition, "status": "open",
                 "markets": list(view.markets), "price": view.price,
@@ -324,14 +350,22 @@ def _routes(app: FastAPI) -> None:
         return answer(order_result(oid, 0, applied.events, before=None))
 
     @app.get("/account")
-    async def get_account(caller: CallerDep, gateway: GatewayDep) -> list[dict[str, Any]]:
-        """The caller's money in each partition (money is per partition)."""
+    async def get_account(caller: CallerDep, gateway: GatewayDep,
+                          request: Request) -> list[dict[str, Any]]:
+        """The caller's money in each partition (money is per partition); from PostgreSQL
+        with ``--db``."""
+        store = _tables(request)
+        if store is not None:
+            return await asyncio.to_thread(account_in_partitions, store, caller.account)
         return [{"partition": p, **asdict(account_out(gateway.exchange(p), caller.account))}
                 for p in gateway.partitions.all]
 
     @app.get("/markets")
-    async def list_markets(gateway: GatewayDep) -> list[dict[str, Any]]:
-        """Every listed market with its partition."""
+    async def list_markets(gateway: GatewayDep, request: Request) -> list[dict[str, Any]]:
+        """Every listed market with its partition; from PostgreSQL with ``--db``."""
+        store = _tables(request)
+        if store is not None:
+            return await asyncio.to_thread(listed_markets, store)
         return [{"market": m.id, "partition": p, "tick_size": m.tick_size}
                 for p in gateway.partitions.all for m in gateway.exchange(p).markets()]
 

@@ -29,7 +29,9 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
+    Numeric,
     TableClause,
+    cast,
     column,
     create_engine,
     desc,
@@ -45,8 +47,9 @@ from sqlalchemy.sql.expression import ColumnClause
 from auctioneer.checks import require_int
 from auctioneer.service.store import metadata, projected_seq
 
-__all__ = ["MERGED", "PartitionedStore", "balances", "book", "ledger_of", "order",
-           "orders_of", "progress", "schema_of", "trades", "view"]
+__all__ = ["MERGED", "PartitionedStore", "account_in_partitions", "balances", "book",
+           "ledger_of", "listed_markets", "order", "orders_of", "progress", "schema_of",
+           "trades", "view"]
 
 MERGED = "merged"
 """The schema of the views over every partition."""
@@ -180,3 +183,27 @@ def ledger_of(store: PartitionedStore, account: str, limit: int = 100) -> list[A
     v = view("ledger")
     return _rows(store, select(v).where(v.c.account == account)
                  .order_by(desc(v.c.seq), desc(v.c.id)).limit(limit))
+
+
+def account_in_partitions(store: PartitionedStore, account: str) -> list[dict[str, Any]]:
+    """``account`` in each partition where it is open: balance, what its open bids reserve
+    (limit x open quantity: only limit orders rest) and what is available."""
+    v, o = view("accounts"), view("orders")
+    held = (select(o.c.partition,
+                   func.sum(cast(o.c.price, Numeric) * (o.c.quantity - o.c.filled)))
+            .where(o.c.account == account, o.c.side == "buy", o.c.status == "open")
+            .group_by(o.c.partition))
+    reserved = {int(p): int(r) for p, r in _rows(store, held)}
+    rows = _rows(store, select(v.c.partition, v.c.role, v.c.balance)
+                 .where(v.c.id == account).order_by(v.c.partition))
+    return [{"partition": int(p), "id": account, "role": role, "balance": int(b),
+             "reserved": reserved.get(int(p), 0),
+             "available": int(b) - reserved.get(int(p), 0)} for p, role, b in rows]
+
+
+def listed_markets(store: PartitionedStore) -> list[dict[str, Any]]:
+    """Every listed market with its partition and tick, by partition then id."""
+    v = view("markets")
+    return [{"market": m, "partition": int(p), "tick_size": int(t)}
+            for p, m, t in _rows(store, select(v.c.partition, v.c.id, v.c.tick_size)
+                                 .order_by(v.c.partition, v.c.id))]
