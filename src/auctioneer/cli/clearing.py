@@ -21,6 +21,7 @@ from auctioneer.cli.options import (
     quick_option,
     seed_option,
     user_errors,
+    write_or_print,
 )
 
 __all__ = ["EXIT_NOT_OPTIMAL", "bench_clearing", "clear_command", "generate_clearing"]
@@ -90,18 +91,9 @@ def generate_clearing(
             reserves=reserves,
             sellers=float_in(sellers, "--sellers", 0.0, 1.0),
         )
-    text = dumps_auction(auction)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise typer.BadParameter(f"cannot write {str(output)!r}: {exc.strerror or exc}",
-                                 param_hint="'--output'") from None
-    typer.echo(f"wrote {output}: {chosen}, {len(auction.bids)} bids x {bundles} bundles, "
-               f"{auction.dimensions} resources", err=True)
+    if write_or_print(dumps_auction(auction), output):
+        typer.echo(f"wrote {output}: {chosen}, {len(auction.bids)} bids x {bundles} "
+                   f"bundles, {auction.dimensions} resources", err=True)
 
 
 _CLEAR_METHODS = ("auto", "dp", "brute", "milp", "bnb")

@@ -37,6 +37,7 @@ from auctioneer.cli.options import (
     quick_default,
     quick_option,
     seed_option,
+    write_or_print,
 )
 
 if TYPE_CHECKING:
@@ -370,18 +371,10 @@ def generate_clock(
     except ValueError as exc:
         word = str(exc).split()[0]
         raise bad(f"--{word}", str(exc)) from None
-    text = dumps_market(market)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
-    typer.echo(f"wrote {output}: {market.shape[0]:,} users, {len(market.pools):,} pools "
-               f"({n_clusters} cluster{'' if n_clusters == 1 else 's'} x {n_resources} "
-               f"type{'' if n_resources == 1 else 's'})", err=True)
+    if write_or_print(dumps_market(market), output):
+        typer.echo(f"wrote {output}: {market.shape[0]:,} users, {len(market.pools):,} "
+                   f"pools ({n_clusters} cluster{'' if n_clusters == 1 else 's'} x "
+                   f"{n_resources} type{'' if n_resources == 1 else 's'})", err=True)
 
 
 # --------------------------------------------------------------------------

@@ -35,6 +35,7 @@ __all__ = [
     "quick_option",
     "seed_option",
     "user_errors",
+    "write_or_print",
 ]
 
 _T = TypeVar("_T")
@@ -87,6 +88,22 @@ def _writable_file(path: Path | None) -> Path | None:
 
 def _writable_dir(path: Path | None) -> Path | None:
     return _check_writable(path, directory=True)
+
+
+def write_or_print(text: str, output: Path | None) -> bool:
+    """Write ``text`` to ``output`` (its folders made), or print it when None: True if written.
+
+    A failed write is ``--output``'s usage error, naming the path and the reason.
+    """
+    if output is None:
+        typer.echo(text, nl=False)
+        return False
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+    return True
 
 
 def output_option(*decls: str, text: str, **kwargs: Any) -> Any:

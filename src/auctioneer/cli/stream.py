@@ -25,6 +25,7 @@ from auctioneer.cli.options import (
     output_dir_option,
     output_option,
     plot_option,
+    write_or_print,
 )
 
 if TYPE_CHECKING:
@@ -252,16 +253,10 @@ def generate_stream(
     pmap = PartitionMap.spread(int_in(partitions, "--partitions", 1, 10_000), REGIONS)
     text = dumps_commands(workload(pmap, orders=int_in(orders, "--orders", 0, 10**8),
                                    seed=int_in(seed, "--seed", 0, 2**64 - 1)))
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise bad("--output", f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
-    assign = ",".join(f"{r}={p}" for r, p in pmap.assignments.items())
-    typer.echo(f"wrote {output}; publish with --partitions {pmap.count} --assign {assign}",
-               err=True)
+    if write_or_print(text, output):
+        assign = ",".join(f"{r}={p}" for r, p in pmap.assignments.items())
+        typer.echo(f"wrote {output}; publish with --partitions {pmap.count} --assign {assign}",
+                   err=True)
 
 
 @bench_app.command("stream")
