@@ -20,10 +20,12 @@ from auctioneer.cli import app, main
 ROOT = Path(__file__).resolve().parents[2]
 # Paths the commands read, not write.
 INPUTS = {("experiment", "incentives", "--tick-bench"),
-          ("bench", "sim", "--scenario"), ("stream", "status", "--checkpoint-dir")}
+          ("bench", "sim", "--scenario"), ("stream", "status", "--checkpoint-dir"),
+          ("kernel", "mix", "--prediction")}
 # What a command needs besides the option under test.
 REQUIRED = {("clear",): [str(ROOT / "examples/clearing/office.json")],
             ("clock",): [str(ROOT / "examples/clock/planet.json")],
+            ("kernel", "mix"): [str(ROOT / "kernel/vm/mix.yaml")],
             ("simulate",): [str(ROOT / "examples/sim/steady.yaml")],
             ("stream", "engine"): ["--partition", "0"],
             ("stream", "publish"): [str(ROOT / "examples/clearing/office.json")]}
