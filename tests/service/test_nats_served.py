@@ -11,9 +11,13 @@ import httpx
 import pytest
 
 from auctioneer.cli import main
+from auctioneer.exchange.scaleout.coordinator import Coordinator, CrossBid
+from auctioneer.exchange.scaleout.crossbid import COORDINATOR_STREAM, StreamLog
 from auctioneer.exchange.scaleout.harness import read_log
 from auctioneer.exchange.scaleout.node import connect
-from auctioneer.exchange.scaleout.stream import last_sequence
+from auctioneer.exchange.scaleout.publisher import Publisher
+from auctioneer.exchange.scaleout.stream import StreamSpec, last_sequence
+from auctioneer.service.cluster_app import order_key
 from auctioneer.service.servedcluster import EVENTS
 
 from .nats_served import COMMANDS, Load, Served, served_fixture
@@ -111,48 +115,95 @@ def test_orders_cross_and_trade_in_both_partitions(served: Served) -> None:
     served.run(run())
 
 
+async def _offer(served: Served, name: str) -> list[str]:
+    """Markets ``<region>/<name>`` in partitions 0 and 1, the seller offering 3 and 4 in them
+    at 1,000,000 (fresh books: other tests' orders do not meet the bids)."""
+    markets = [f"{region}/{name}" for region in ("us-east-1", "eu-west-1")]
+    for market, offered in zip(markets, (3, 4), strict=True):
+        region, instance_type = market.split("/")
+        listed = await _post(served, "/admin/markets", {
+            "region": region, "instance_type": instance_type, "tick_size": 10_000,
+            "base_price": 1_000_000}, account="admin")
+        assert listed.status_code == 201, listed.text
+        capacity = await _post(served, "/admin/capacity", {
+            "account": "seller", "market": market, "quantity": offered}, account="admin")
+        assert capacity.status_code == 200, capacity.text
+        sell = await _post(served, "/orders", {"side": "sell", "market": market,
+                                               "price": 1_000_000, "quantity": offered},
+                           account="seller")
+        assert sell.json()["status"] == "open", sell.text
+    return markets
+
+
+async def _bought(served: Served, bid_id: str) -> dict[str, int]:
+    """What each leg of ``bid_id`` bought, summed over every trade in both partitions' logs."""
+    nc = await connect(served.cluster.url)
+    try:
+        bought: dict[str, int] = {}
+        for p in range(2):
+            for entry in await read_log(nc.jetstream(), p, EVENTS):
+                for event in entry.events:
+                    order = event.get("buy_order", "")
+                    if event["type"] == "traded" and order.startswith(bid_id):
+                        bought[order] = bought.get(order, 0) + event["quantity"]
+        return bought
+    finally:
+        await nc.close()
+
+
+async def _bid(served: Served, url: str, body: dict[str, Any], key: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=url, timeout=20.0) as client:
+        return await client.post("/orders", json=body, headers={
+            "X-API-Key": served.endpoints.keys["buyer"], "Idempotency-Key": key})
+
+
 def test_a_bid_across_partitions_fills_at_most_its_quantity_once(served: Served) -> None:
     """The coordinator behind POST /orders: leg 0 fills what partition 0 offers, leg 1 the
     rest; a retry with the key (on the other API process) is the one outcome, applied once."""
     async def run() -> None:
-        markets = [f"{region}/xbid" for region in ("us-east-1", "eu-west-1")]
-        for market, offered in zip(markets, (3, 4), strict=True):
-            region, instance_type = market.split("/")
-            listed = await _post(served, "/admin/markets", {
-                "region": region, "instance_type": instance_type, "tick_size": 10_000,
-                "base_price": 1_000_000}, account="admin")
-            assert listed.status_code == 201, listed.text
-            capacity = await _post(served, "/admin/capacity", {
-                "account": "seller", "market": market, "quantity": offered}, account="admin")
-            assert capacity.status_code == 200, capacity.text
-            sell = await _post(served, "/orders", {"side": "sell", "market": market,
-                                                   "price": 1_000_000, "quantity": offered},
-                               account="seller")
-            assert sell.json()["status"] == "open", sell.text
+        markets = await _offer(served, "xbid")
         bid = {"side": "buy", "markets": markets, "price": 1_000_000, "quantity": 5,
                "tif": "ioc"}
-        first = await _post(served, "/orders", bid, **{"Idempotency-Key": "across-1"})
+        first = await _bid(served, served.urls[0], bid, "across-1")
         assert first.status_code == 201, first.text
         got = first.json()
         assert (got["status"], got["filled"], got["remaining"]) == ("filled", 5, 0)
         assert [(leg["partition"], leg["filled"]) for leg in got["legs"]] == [(0, 3), (1, 2)]
-        async with httpx.AsyncClient(base_url=served.urls[1], timeout=20.0) as client:
-            again = await client.post("/orders", json=bid, headers={
-                "X-API-Key": served.endpoints.keys["buyer"], "Idempotency-Key": "across-1"})
+        again = await _bid(served, served.urls[1], bid, "across-1")
         assert again.json() == got
+        assert await _bought(served, got["order_id"]) == {f"{got['order_id']}#0": 3,
+                                                          f"{got['order_id']}#1": 2}
+        await served.verify({leg["order_id"]: 1 for leg in got["legs"]})
+
+    served.run(run())
+
+
+def test_a_bid_whose_api_died_mid_saga_is_finished_as_first_taken(served: Served) -> None:
+    """The log holds the bid's Begun record and leg 0 is stored (the API died there): a retry
+    with the key on the other API, even with another quantity, finishes the bid as taken."""
+    async def run() -> None:
+        markets = await _offer(served, "xmid")
+        bid_id = order_key("buyer", "across-2")
+        coordinator = Coordinator(served.map)
+        begun = coordinator.begin(CrossBid(bid_id, "buyer", tuple(markets), 1_000_000, 5))
+        coordinator.apply(begun)
+        [leg] = coordinator.pending()
         nc = await connect(served.cluster.url)
         try:
-            bought: dict[str, int] = {}
-            for p in range(2):
-                for entry in await read_log(nc.jetstream(), p, EVENTS):
-                    for event in entry.events:
-                        if event["type"] == "traded" and event["buy_order"].startswith(
-                                got["order_id"]):
-                            bought[event["buy_order"]] = (bought.get(event["buy_order"], 0)
-                                                          + event["quantity"])
+            js = nc.jetstream()
+            spec = StreamSpec(COORDINATOR_STREAM.name, COORDINATOR_STREAM.prefix, replicas=3)
+            await StreamLog(js, spec).append(begun)
+            await (await Publisher.open(js, served.map, COMMANDS)).publish(
+                leg.command, leg.msg_id, partition=leg.partition)
         finally:
             await nc.close()
-        assert bought == {f"{got['order_id']}#0": 3, f"{got['order_id']}#1": 2}
-        await served.verify({leg["order_id"]: 1 for leg in got["legs"]})
+        retried = await _bid(served, served.urls[1], {
+            "side": "buy", "markets": markets, "price": 1_000_000, "quantity": 50,
+            "tif": "ioc"}, "across-2")
+        assert retried.status_code == 201, retried.text
+        got = retried.json()
+        assert (got["order_id"], got["filled"]) == (bid_id, 5)
+        assert await _bought(served, bid_id) == {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
+        await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
 
     served.run(run())

@@ -150,7 +150,9 @@ class CrossBids:
             raise ClusterUnavailable("the coordinator's log could not be read yet", 1.0) from None
         if bid.bid_id not in self.coordinator.bids:
             record = self.coordinator.begin(bid)
-            await self.append(record)
+            if await self._store(record):  # taken before (another process, or before a
+                for known in await self.records():  # crash): its records, not this copy
+                    self.coordinator.apply(known)
             self.coordinator.apply(record)
         await self._drive(bid.bid_id)
         return self.coordinator.bids[bid.bid_id]
@@ -162,8 +164,11 @@ class CrossBids:
     async def append(self, record: Record) -> None:
         """:class:`~auctioneer.exchange.scaleout.coordinator.CoordinatorLog`'s append; a store
         that failed is ClusterUnavailable."""
+        await self._store(record)
+
+    async def _store(self, record: Record) -> bool:
         try:
-            await self.log.append(record)
+            return await self.log.store(record)
         except (nats.errors.Error, TimeoutError) as exc:
             raise ClusterUnavailable(f"the coordinator's log did not store "
                                      f"{type(record).__name__} ({type(exc).__name__}); "

@@ -80,9 +80,15 @@ class StreamLog:
 
     async def append(self, record: Record) -> None:
         """Store ``record`` (stored once, however often retried within the window)."""
-        await self.js.publish(self.spec.subject(0), encode_payload(encode_record(record)),
-                              timeout=self.timeout_s, stream=self.spec.name,
-                              headers={MSG_ID: record_msg_id(record)})
+        await self.store(record)
+
+    async def store(self, record: Record) -> bool:
+        """:meth:`append`; True when the log already held ``record``'s key (a duplicate: the
+        first copy, which may differ, is the one stored)."""
+        ack = await self.js.publish(self.spec.subject(0), encode_payload(encode_record(record)),
+                                    timeout=self.timeout_s, stream=self.spec.name,
+                                    headers={MSG_ID: record_msg_id(record)})
+        return bool(ack.duplicate)
 
     async def records(self) -> list[Record]:
         """Every record stored, in order (CrossBidError on a record it cannot read)."""
