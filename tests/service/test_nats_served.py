@@ -13,7 +13,7 @@ import pytest
 from auctioneer.cli import main
 from auctioneer.exchange.scaleout.coordinator import Coordinator, CrossBid
 from auctioneer.exchange.scaleout.crossbid import COORDINATOR_STREAM, StreamLog
-from auctioneer.exchange.scaleout.harness import read_log
+from auctioneer.exchange.scaleout.harness import read_log, wait_for
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.publisher import Publisher
 from auctioneer.exchange.scaleout.stream import StreamSpec, last_sequence
@@ -178,25 +178,32 @@ def test_a_bid_across_partitions_fills_at_most_its_quantity_once(served: Served)
     served.run(run())
 
 
+async def _died_mid_saga(served: Served, markets: list[str], key: str) -> str:
+    """Store what an API that died after sending leg 0 of the buyer's bid (5 at 1,000,000
+    over ``markets``, sent with ``key``) left: its Begun record and leg 0; the bid's id."""
+    bid_id = order_key("buyer", key)
+    coordinator = Coordinator(served.map)
+    begun = coordinator.begin(CrossBid(bid_id, "buyer", tuple(markets), 1_000_000, 5))
+    coordinator.apply(begun)
+    [leg] = coordinator.pending()
+    nc = await connect(served.cluster.url)
+    try:
+        js = nc.jetstream()
+        spec = StreamSpec(COORDINATOR_STREAM.name, COORDINATOR_STREAM.prefix, replicas=3)
+        await StreamLog(js, spec).append(begun)
+        await (await Publisher.open(js, served.map, COMMANDS)).publish(
+            leg.command, leg.msg_id, partition=leg.partition)
+    finally:
+        await nc.close()
+    return bid_id
+
+
 def test_a_bid_whose_api_died_mid_saga_is_finished_as_first_taken(served: Served) -> None:
     """The log holds the bid's Begun record and leg 0 is stored (the API died there): a retry
     with the key on the other API, even with another quantity, finishes the bid as taken."""
     async def run() -> None:
         markets = await _offer(served, "xmid")
-        bid_id = order_key("buyer", "across-2")
-        coordinator = Coordinator(served.map)
-        begun = coordinator.begin(CrossBid(bid_id, "buyer", tuple(markets), 1_000_000, 5))
-        coordinator.apply(begun)
-        [leg] = coordinator.pending()
-        nc = await connect(served.cluster.url)
-        try:
-            js = nc.jetstream()
-            spec = StreamSpec(COORDINATOR_STREAM.name, COORDINATOR_STREAM.prefix, replicas=3)
-            await StreamLog(js, spec).append(begun)
-            await (await Publisher.open(js, served.map, COMMANDS)).publish(
-                leg.command, leg.msg_id, partition=leg.partition)
-        finally:
-            await nc.close()
+        bid_id = await _died_mid_saga(served, markets, "across-2")
         retried = await _bid(served, served.urls[1], {
             "side": "buy", "markets": markets, "price": 1_000_000, "quantity": 50,
             "tif": "ioc"}, "across-2")
@@ -204,6 +211,29 @@ def test_a_bid_whose_api_died_mid_saga_is_finished_as_first_taken(served: Served
         got = retried.json()
         assert (got["order_id"], got["filled"]) == (bid_id, 5)
         assert await _bought(served, bid_id) == {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
+        await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
+
+    served.run(run())
+
+
+def test_an_api_starting_finishes_the_bids_left_unfinished(served: Served) -> None:
+    """Nobody retries: the next API process to start reads the coordinator's log and finishes
+    the bid, once."""
+    async def run() -> None:
+        markets = await _offer(served, "xres")
+        bid_id = await _died_mid_saga(served, markets, "across-3")
+        api = served.apis[1]
+        assert api is not None
+        api.kill()
+        api.wait()
+        served.start_api(1)
+        await served.wait_api(1)
+        want = {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
+
+        async def finished() -> bool:
+            return await _bought(served, bid_id) == want
+
+        await wait_for(finished, 20, f"bid {bid_id} finished by the restarted API")
         await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
 
     served.run(run())
