@@ -113,6 +113,8 @@ async def read_log(js: JetStreamContext, partition: int,
             if not await feed.wait(10.0):
                 raise TimeoutError(f"the log of partition {partition} stopped at {seen}")
             for message in feed.take(1000):
+                if message.seq <= seen:  # the ordered consumer recreated (a paused node)
+                    continue             # redelivers; a command twice is two messages
                 entries.extend(decode_batch(message.data))
                 seen = message.seq
     finally:
