@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason=f"no Chromium at {CHROMIUM} (Debian package chromium)")
+
+
+def watch_faults(page: Any) -> list[str]:
+    """The page's script errors, and its requests answered 404 or 5xx, as they happen (401 and
+    422 are answers under test; a missing file or route, or a 5xx, is a fault)."""
+    faults: list[str] = []
+    page.on("pageerror", lambda exc: faults.append(str(exc)))
+    page.on("response", lambda r: faults.append(f"{r.status} {r.url}")
+            if r.status == 404 or r.status >= 500 else None)
+    return faults
 
 
 def test_dashboard_renders_and_updates_live(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .conftest import MARKET, Live, fresh_settings, start_live, stop_live
-from .test_dashboard import ARGS, CHROMIUM
+from .test_dashboard import ARGS, CHROMIUM, watch_faults
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason=f"no Chromium at {CHROMIUM} (Debian package chromium)")
@@ -60,12 +60,7 @@ def _book(live: Live) -> dict[str, Any]:
 def test_place_modify_and_cancel_from_the_page(live: Live, browser: Any) -> None:
     key = live.account("page-trader", deposit=100_000_000)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors: list[str] = []
-    failed: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # 401 and 422 are the answers under test; a missing file (404) or a 5xx is a fault.
-    page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
-            if r.status == 404 or r.status >= 500 else None)
+    faults = watch_faults(page)
     outside = _offline(page, live)
     page.goto(live.url + "/")
     page.wait_for_selector(f'#markets tr[data-market="{MARKET}"]')
@@ -131,7 +126,7 @@ def test_place_modify_and_cancel_from_the_page(live: Live, browser: Any) -> None
 
     page.wait_for_selector("#history polyline", state="attached", timeout=10_000)
     assert "time (UTC)" in (page.text_content("#history") or "")
-    assert errors == [] and failed == [] and outside == []
+    assert faults == [] and outside == []
     page.close()
 
 

@@ -62,8 +62,18 @@ def test_an_order_retried_with_its_key_is_applied_once_in_its_partition(
                 await asyncio.sleep(0.05)
             got = (await client.get(f"/orders/{oid}")).json()
             assert (got["partition"], got["status"], got["remaining"]) == (1, "open", 2)
-            account = {a["partition"]: a for a in (await client.get("/account")).json()}
-            assert account[1]["reserved"] >= 2_000_000
+            account = (await client.get("/account")).json()
+            each = {a["partition"]: a for a in account["partitions"]}
+            assert each[1]["reserved"] >= 2_000_000
+            assert account["reserved"] == sum(a["reserved"] for a in each.values())
+            # the dashboard's calls, from this process's projection without --db
+            listed = {o["id"]: o for o in (await client.get("/orders")).json()}
+            assert (listed[oid]["partition"], listed[oid]["remaining"]) == (1, 2)
+            changed = await client.patch(f"/orders/{oid}", json={"quantity": 1})
+            assert (changed.status_code, changed.json()["remaining"]) == (200, 1), changed.text
+            assert (await client.patch("/orders/nope", json={"quantity": 1})).status_code == 404
+            bars = await client.get(f"/markets/{served.market(1)}/ohlc?interval=1")
+            assert bars.status_code == 200 and isinstance(bars.json(), list)
             cancelled = await client.delete(f"/orders/{oid}")
             assert cancelled.json()["status"] == "cancelled"
         await served.verify({oid: 2})

@@ -28,6 +28,7 @@ from auctioneer.service.servedcluster import COMMANDS, EVENTS
 from ..exchange.cluster_fixture import require_nats_server
 from .nats_served import Load, Served
 from .pg_fixture import postgres_cluster
+from .test_dashboard import ARGS, CHROMIUM, watch_faults
 
 __all__ = ["postgres_cluster"]
 
@@ -185,13 +186,80 @@ def test_order_account_and_markets_are_read_from_postgresql(
                     for p in range(2)]
         finally:
             await nc.close()
-        accounts = await _get(setup.urls[0], "/account", buyer)
-        assert accounts == [{"partition": p, **asdict(account_out(log.exchange, "buyer"))}
-                            for p, log in enumerate(logs)]
-        assert accounts[0]["reserved"] >= 2_000_000
+        account = await _get(setup.urls[0], "/account", buyer)
+        each = [asdict(account_out(log.exchange, "buyer")) for log in logs]
+        assert account["partitions"] == [{"partition": p, **a} for p, a in enumerate(each)]
+        assert {k: account[k] for k in ("id", "role", "balance", "reserved", "available")} == {
+            "id": "buyer", "role": "trader", **{k: sum(a[k] for a in each)
+                                               for k in ("balance", "reserved", "available")}}
+        assert account["partitions"][0]["reserved"] >= 2_000_000
         markets = await _get(setup.urls[0], "/markets")
-        assert markets == [{"market": m.id, "partition": p, "tick_size": m.tick_size}
+        assert markets == [{"id": m.id, "market": m.id, "partition": p, "tick_size": m.tick_size}
                            for p, log in enumerate(logs)
                            for m in sorted(log.exchange.markets(), key=lambda m: m.id)]
 
     setup.run(run())
+
+
+def test_the_dashboard_trades_through_the_cluster_in_chromium(
+        served: tuple[Served, str]) -> None:
+    """The dashboard page from a ``serve --nats --db`` process, in headless Chromium: open a
+    key, place a resting buy (seen in the open orders, read from PostgreSQL), modify it (a
+    ModifyOrder to its partition) and cancel it; no request of the page 404s or fails."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package chromium)")
+    setup, _ = served
+    base = setup.urls[0]
+    trader = f"dash{os.getpid()}"
+
+    async def open_trader() -> str:
+        admin = {"X-API-Key": setup.admin_key}
+        async with httpx.AsyncClient(base_url=base, timeout=20.0, headers=admin) as client:
+            made = await client.post("/admin/accounts", json={"id": trader, "role": "trader"})
+            assert made.status_code == 201, made.text
+            paid = await client.post("/admin/accounts/" + trader + "/deposit?partition=0",
+                                     json={"amount": 100_000_000})
+            assert paid.status_code == 200, paid.text
+        return str(made.json()["api_key"])
+
+    key = setup.run(open_trader())
+    market = setup.market(0)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            faults = watch_faults(page)
+            page.goto(base + "/")
+            page.wait_for_selector(f'#markets tr[data-market="{market}"]')
+            page.fill("#api-key", key)
+            page.click("#key-form button[type=submit]")
+            page.wait_for_selector("#account-body", state="visible")
+            assert page.inner_text("#acct-balance") == "$100.00"
+            assert page.inner_text("#account-id") == f"{trader} (trader)"
+
+            form = "#order-form"
+            page.select_option(f"{form} [name=market]", market)
+            page.select_option(f"{form} [name=side]", "buy")
+            page.fill(f"{form} [name=price]", "0.05")  # far below the load's prices: it rests
+            page.fill(f"{form} [name=quantity]", "2")
+            page.click(f"{form} button[type=submit]")
+            page.wait_for_function("document.querySelector('#order-note').textContent"
+                                   ".includes('open')")
+            page.wait_for_selector("#orders tbody tr", timeout=15_000)
+            row = page.locator("#orders tbody tr").first
+            assert row.locator("td").nth(3).inner_text() == "$0.05"
+            assert row.locator("td").nth(4).inner_text() == "2"
+            page.wait_for_function("document.querySelector('#acct-reserved').textContent"
+                                   " === '$0.10'", timeout=15_000)
+
+            row.locator("[name=quantity]").fill("1")
+            row.locator("button.modify").click()
+            page.wait_for_function("document.querySelector('#orders tbody tr td:nth-child(5)')"
+                                   "?.textContent === '1'", timeout=15_000)
+            row.locator("button.cancel").click()
+            page.wait_for_selector("#orders tbody tr", state="detached", timeout=15_000)
+            assert "cancelled" in page.inner_text("#order-note")
+            assert faults == []
+        finally:
+            browser.close()

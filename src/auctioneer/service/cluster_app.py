@@ -11,7 +11,8 @@ whose markets span partitions is run by the coordinator
 processes can serve one cluster: they share nothing but the key secret.
 
 Routes: ``POST /orders``, ``GET|DELETE /orders/{id}``, ``GET /account``,
-``GET /markets``, ``GET /cluster``, and for admins ``POST /admin/accounts``,
+``GET /markets``, ``GET /cluster``, the dashboard (``/``) and its calls (``GET /orders``,
+``GET /account/capacity``, ``PATCH /orders/{id}``, a market's ``ohlc``), and for admins ``POST /admin/accounts``,
 ``POST /admin/accounts/{id}/deposit?partition=P``, ``POST /admin/markets``,
 ``POST /admin/capacity``; the read side's routes (``GET /trades``, a book,
 ``/account/orders``, ``/account/ledger``, ``/read-side``, ``/stream``:
@@ -51,6 +52,7 @@ from auctioneer.exchange.commands import (
     Deposit,
     ListMarket,
     MarketOrder,
+    ModifyOrder,
     OpenAccount,
     PlaceOrder,
 )
@@ -67,21 +69,34 @@ from auctioneer.service.deps import Caller
 from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
 from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
 from auctioneer.service.keys import KeyRing
+from auctioneer.service.main import install_dashboard
 from auctioneer.service.pgreads import ReadSide, install_read_routes
 from auctioneer.service.pgstore import (
     PartitionedStore,
     account_in_partitions,
     listed_markets,
+    open_orders_of,
 )
 from auctioneer.service.pgstore import order as pg_order
-from auctioneer.service.routers.accounts import account_out
-from auctioneer.service.routers.orders import answer, check_order, order_command, order_result
+from auctioneer.service.routers.accounts import account_out, capacity_out
+from auctioneer.service.routers.markets import BarSeconds, Limit, candles
+from auctioneer.service.routers.orders import (
+    answer,
+    check_order,
+    order_command,
+    order_out,
+    order_result,
+    row_out,
+)
 from auctioneer.service.schemas import (
     AccountCreated,
     AccountIn,
     AmountIn,
+    Candle,
     CapacityIn,
+    CapacityOut,
     MarketIn,
+    ModifyIn,
     OrderIn,
     OrderResult,
     Slug,
@@ -248,7 +263,9 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
     app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
                        max_headers=settings.max_headers)
     _routes(app)
+    _trading_routes(app)
     install_read_routes(app, _caller)
+    install_dashboard(app)
     return app
 
 
@@ -279,6 +296,15 @@ async def _open_admin(gateway: Gateway) -> None:
             return
         except ClusterUnavailable:
             await asyncio.sleep(1.0)
+
+
+def _one_account(per_partition: list[dict[str, Any]], account: str) -> dict[str, Any]:
+    """The account as the single-process ``/account`` has it (totals over the partitions),
+    plus each partition's money under ``partitions`` (money is per partition)."""
+    totals = {name: sum(row[name] for row in per_partition)
+              for name in ("balance", "reserved", "available")}
+    role = per_partition[0]["role"] if per_partition else None
+    return {"id": account, "role": role, **totals, "partitions": per_partition}
 
 
 def _tables(request: Request) -> PartitionedStore | None:
@@ -351,14 +377,17 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/account")
     async def get_account(caller: CallerDep, gateway: GatewayDep,
-                          request: Request) -> list[dict[str, Any]]:
-        """The caller's money in each partition (money is per partition); from PostgreSQL
-        with ``--db``."""
+                          request: Request) -> dict[str, Any]:
+        """The caller's money summed over the partitions, and in each under ``partitions``
+        (money is per partition); from PostgreSQL with ``--db``."""
         store = _tables(request)
         if store is not None:
-            return await asyncio.to_thread(account_in_partitions, store, caller.account)
-        return [{"partition": p, **asdict(account_out(gateway.exchange(p), caller.account))}
-                for p in gateway.partitions.all]
+            rows = await asyncio.to_thread(account_in_partitions, store, caller.account)
+        else:
+            rows = [{"partition": p, **asdict(account_out(gateway.exchange(p),
+                                                          caller.account))}
+                    for p in gateway.partitions.all]
+        return _one_account(rows, caller.account)
 
     @app.get("/markets")
     async def list_markets(gateway: GatewayDep, request: Request) -> list[dict[str, Any]]:
@@ -366,7 +395,7 @@ def _routes(app: FastAPI) -> None:
         store = _tables(request)
         if store is not None:
             return await asyncio.to_thread(listed_markets, store)
-        return [{"market": m.id, "partition": p, "tick_size": m.tick_size}
+        return [{"id": m.id, "market": m.id, "partition": p, "tick_size": m.tick_size}
                 for p in gateway.partitions.all for m in gateway.exchange(p).markets()]
 
     @app.get("/cluster")
@@ -420,3 +449,65 @@ def _routes(app: FastAPI) -> None:
                                                     time.time_ns()), key)
         return {"market": body.market, "partition": applied.partition,
                 "quantity": body.quantity}
+
+
+def _trading_routes(app: FastAPI) -> None:
+    """What the dashboard needs besides the above: the caller's open orders, capacity, a
+    modify, and a market's bars."""
+
+    @app.get("/orders")
+    async def list_orders(caller: CallerDep, gateway: GatewayDep,
+                          request: Request) -> list[dict[str, Any]]:
+        """The caller's open orders in every partition, oldest first, each with its
+        ``partition``: from PostgreSQL with ``--db`` (``filled`` known), else this process's
+        projection of the log (``filled`` and ``quantity`` null)."""
+        store = _tables(request)
+        if store is not None:
+            rows = await asyncio.to_thread(open_orders_of, store, caller.account)
+            return [{**asdict(row_out(r)), "partition": int(r.partition)} for r in rows]
+        found = [(view.ts_ns, view.order_id, p, view) for p in gateway.partitions.all
+                 for view in gateway.exchange(p).orders(caller.account)]
+        return [{**asdict(order_out(view, None)), "partition": p}
+                for _, _, p, view in sorted(found, key=lambda f: f[:2])]
+
+    @app.get("/account/capacity", response_model=list[CapacityOut])
+    async def get_capacity(caller: CallerDep, gateway: GatewayDep) -> list[CapacityOut]:
+        """The capacity the caller provides, per market (a market is in one partition), from
+        this process's projection (the tables keep no allocations)."""
+        return [c for p in gateway.partitions.all
+                for c in capacity_out(gateway.exchange(p), caller.account)]
+
+    @app.patch("/orders/{oid}", response_model=OrderResult)
+    async def modify_order(oid: str, change: ModifyIn, caller: CallerDep,
+                           gateway: GatewayDep, key: KeyDep) -> Response:
+        """Change the price and/or open quantity of one of the caller's resting orders:
+        a ModifyOrder to the order's partition, answered once its leader applied it (or 503).
+        ``filled`` is null (the projection keeps open quantities only)."""
+        partition = gateway.partition_of_order(oid)
+        view = None if partition is None else gateway.exchange(partition).order(oid)
+        if partition is None or view is None or view.account != caller.account:
+            raise ApiError(404, "order_id", f"{oid!r} is not an open order of "
+                           f"{caller.account!r}")
+        for market_id in view.markets:
+            tick = gateway.exchange(partition).market(market_id).tick_size
+            if change.price is not None and change.price % tick:
+                raise ApiError(422, "price", f"{change.price} is not on the tick of "
+                               f"{market_id!r} ({tick})")
+        quantity = view.remaining if change.quantity is None else change.quantity
+        [applied] = await _submit(gateway, ModifyOrder(oid, caller.account, change.price,
+                                                       change.quantity, time.time_ns()),
+                                  key, partition)
+        return answer(order_result(oid, quantity, applied.events, before=None))
+
+    @app.get("/markets/{region}/{instance_type}/ohlc", response_model=list[Candle])
+    async def get_ohlc(region: str, instance_type: str, gateway: GatewayDep,
+                       interval: BarSeconds = 60, limit: Limit = 100) -> list[Candle]:
+        """A market's OHLC bars of ``interval`` seconds, oldest first, from this process's
+        projection of its partition's log."""
+        market = f"{region}/{instance_type}"
+        try:
+            exchange = gateway.exchange(gateway.partitions.of_market(market))
+            exchange.market(market)
+        except (LookupError, RoutingError):
+            raise ApiError(404, "market", f"market {market!r} is not listed") from None
+        return candles(exchange, market, interval, limit)

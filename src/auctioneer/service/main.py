@@ -34,7 +34,7 @@ from auctioneer.service.routers import accounts, admin, markets, orders, stream
 from auctioneer.service.runtime import Service
 from auctioneer.service.settings import Settings
 
-__all__ = ["STATIC", "create_app"]
+__all__ = ["STATIC", "create_app", "install_dashboard"]
 
 STATIC = Path(__file__).parent / "static"
 """The dashboard's files."""
@@ -72,6 +72,12 @@ def create_app(settings: Settings) -> FastAPI:
                        max_headers=settings.max_headers)
     for module in (markets, orders, accounts, admin, stream):
         app.include_router(module.router)
+    install_dashboard(app)
+    return app
+
+
+def install_dashboard(app: FastAPI) -> None:
+    """Serve the dashboard page, its files and the favicon (also by ``serve --nats``)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -81,5 +87,3 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
         return FileResponse(STATIC / "favicon.png", media_type="image/png")
-
-    return app

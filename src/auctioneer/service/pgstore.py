@@ -48,8 +48,8 @@ from auctioneer.checks import require_int
 from auctioneer.service.store import metadata, projected_seq
 
 __all__ = ["MERGED", "PartitionedStore", "account_in_partitions", "balances", "book",
-           "ledger_of", "listed_markets", "order", "orders_of", "progress", "schema_of",
-           "trades", "view"]
+           "ledger_of", "listed_markets", "open_orders_of", "order", "orders_of", "progress",
+           "schema_of", "trades", "view"]
 
 MERGED = "merged"
 """The schema of the views over every partition."""
@@ -134,6 +134,13 @@ def orders_of(store: PartitionedStore, account: str, limit: int = 100) -> list[A
                  .order_by(desc(v.c.placed_ns), v.c.id).limit(limit))
 
 
+def open_orders_of(store: PartitionedStore, account: str) -> list[Any]:
+    """``account``'s open orders across partitions, oldest first (rows with ``partition``)."""
+    v = view("orders")
+    return _rows(store, select(v).where(v.c.account == account, v.c.status == "open")
+                 .order_by(v.c.placed_ns, v.c.id))
+
+
 def order(store: PartitionedStore, order_id: str) -> Any | None:
     """The row of ``order_id`` in whichever partition holds it, or None."""
     v = view("orders")
@@ -202,8 +209,9 @@ def account_in_partitions(store: PartitionedStore, account: str) -> list[dict[st
 
 
 def listed_markets(store: PartitionedStore) -> list[dict[str, Any]]:
-    """Every listed market with its partition and tick, by partition then id."""
+    """Every listed market (``id``, also as ``market``) with its partition and tick, by
+    partition then id."""
     v = view("markets")
-    return [{"market": m, "partition": int(p), "tick_size": int(t)}
+    return [{"id": m, "market": m, "partition": int(p), "tick_size": int(t)}
             for p, m, t in _rows(store, select(v.c.partition, v.c.id, v.c.tick_size)
                                  .order_by(v.c.partition, v.c.id))]

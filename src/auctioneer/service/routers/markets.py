@@ -17,11 +17,12 @@ from auctioneer.service.deps import ServiceDep
 from auctioneer.service.errors import ApiError
 from auctioneer.service.schemas import BookOut, Candle, MarketOut, TradeOut
 
-__all__ = ["market_out", "router", "trade_out"]
+__all__ = ["BarSeconds", "Limit", "candles", "market_out", "router", "trade_out"]
 
 router = APIRouter(tags=["markets"])
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="most items returned")]
+BarSeconds = Annotated[int, Query(ge=1, le=86_400, description="bar seconds")]
 
 
 def market_out(exchange: Exchange, market: Market) -> MarketOut:
@@ -40,6 +41,12 @@ def trade_out(trade: Traded) -> TradeOut:
     return TradeOut(id=str(trade.trade_id), market=trade.market, price=trade.price,
                     quantity=trade.quantity, aggressor=trade.aggressor.value,
                     ts_ns=trade.ts_ns)
+
+
+def candles(exchange: Exchange, market_id: str, interval: int, limit: int) -> list[Candle]:
+    """``market_id``'s OHLC bars of ``interval`` seconds, oldest first (seconds with trades)."""
+    return [Candle(ts_ns=start * 1_000_000_000, open=o, high=h, low=lo, close=cl, volume=v)
+            for start, o, h, lo, cl, v in exchange.ohlc(market_id, interval, limit)]
 
 
 def _market(exchange: Exchange, region: str, instance_type: str) -> Market:
@@ -86,13 +93,10 @@ async def get_trades(region: str, instance_type: str, service: ServiceDep,
 
 @router.get("/markets/{region}/{instance_type}/ohlc", response_model=list[Candle])
 async def get_ohlc(region: str, instance_type: str, service: ServiceDep,
-             interval: Annotated[int, Query(ge=1, le=86_400, description="bar seconds")] = 60,
-             limit: Limit = 100) -> list[Candle]:
+             interval: BarSeconds = 60, limit: Limit = 100) -> list[Candle]:
     """OHLC bars of ``interval`` seconds, oldest first (seconds with trades only)."""
     exchange = service.exchange
-    market = _market(exchange, region, instance_type)
-    return [Candle(ts_ns=start * 1_000_000_000, open=o, high=h, low=lo, close=cl, volume=v)
-            for start, o, h, lo, cl, v in exchange.ohlc(market.id, interval, limit)]
+    return candles(exchange, _market(exchange, region, instance_type).id, interval, limit)
 
 
 @router.get("/prices", response_model=dict[str, int])

@@ -44,7 +44,8 @@ from auctioneer.service.sequencer import Maker, SequencerStopped, order_id, stam
 from auctioneer.service.store import fetch
 from auctioneer.service.store import orders as orders_table
 
-__all__ = ["answer", "check_order", "order_command", "order_result", "router"]
+__all__ = ["answer", "check_order", "order_command", "order_out", "order_result", "row_out",
+           "router"]
 
 router = APIRouter(tags=["orders"])
 
@@ -193,7 +194,8 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     return _json({"results": results})
 
 
-def _order_out(view: OrderView, filled: int | None) -> OrderOut:
+def order_out(view: OrderView, filled: int | None) -> OrderOut:
+    """An open order as the engine holds it (``filled``: from the tables, None if unknown)."""
     # Only a GTC order rests, so an open order's time in force is known without the tables.
     return OrderOut(id=view.order_id, account=view.account, side=view.side.value,
                     markets=tuple(view.markets), price=view.price,
@@ -202,7 +204,8 @@ def _order_out(view: OrderView, filled: int | None) -> OrderOut:
                     tif=TimeInForce.GTC.value, ts_ns=view.ts_ns)
 
 
-def _row_out(row: Any) -> OrderOut:
+def row_out(row: Any) -> OrderOut:
+    """An order as its ``orders`` row says."""
     open_now = row.status == "open"
     return OrderOut(id=row.id, account=row.account, side=row.side,
                     markets=tuple(row.markets.split(",")), price=int(row.price),
@@ -268,7 +271,7 @@ async def _own_open_filled(service: Service, caller: Caller, oid: str
 @router.get("/orders", response_model=list[OrderOut])
 async def list_orders(caller: CallerDep, service: ServiceDep) -> list[OrderOut]:
     """The caller's open orders, oldest first."""
-    return [_order_out(v, filled) for v, filled in
+    return [order_out(v, filled) for v, filled in
             await _with_filled(service, lambda: service.exchange.orders(caller.account))]
 
 
@@ -281,11 +284,11 @@ async def get_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> Ord
     """
     opened = await _with_filled(service, _own_open_now(service, caller, oid))
     if opened:
-        return _order_out(*opened[0])
+        return order_out(*opened[0])
     row = (await _rows(service, [oid])).get(oid)
     if row is None or row.account != caller.account:
         raise ApiError(404, "order_id", f"{oid!r} is not an order of {caller.account!r}")
-    return _row_out(row)
+    return row_out(row)
 
 
 @router.delete("/orders/{oid}", response_model=OrderResult,
