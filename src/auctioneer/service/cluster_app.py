@@ -12,9 +12,9 @@ processes can serve one cluster: they share nothing but the key secret.
 
 Routes: ``POST /orders``, ``GET|DELETE /orders/{id}``, ``GET /account``,
 ``GET /markets``, ``GET /cluster``, the dashboard (``/``) and its calls (``GET /orders``,
-``GET /account/capacity``, ``PATCH /orders/{id}``, a market's ``ohlc``), and for admins ``POST /admin/accounts``,
-``POST /admin/accounts/{id}/deposit?partition=P``, ``POST /admin/markets``,
-``POST /admin/capacity``; the read side's routes (``GET /trades``, a book,
+``GET /account/capacity``, ``PATCH /orders/{id}``, a market's ``ohlc``), and for admins
+``POST /admin/accounts``, ``POST /admin/accounts/{id}/deposit?partition=P``,
+``POST /admin/markets``, ``POST /admin/capacity``; the read side's routes (``GET /trades``, a book,
 ``/account/orders``, ``/account/ledger``, ``/read-side``, ``/stream``:
 :mod:`~auctioneer.service.pgreads`). A write may carry ``Idempotency-Key``: retried
 with the same key it is applied once and answered with the one outcome. A
