@@ -20,6 +20,7 @@ from auctioneer.exchange.scaleout.stream import StreamSpec, last_sequence
 from auctioneer.service.cluster_app import order_key
 from auctioneer.service.servedcluster import EVENTS
 
+from .cluster_page import trade_on_page
 from .nats_served import COMMANDS, Load, Served, served_fixture
 
 served = served_fixture(partitions=2, engines_per_partition=1)
@@ -247,3 +248,9 @@ def test_an_api_starting_finishes_the_bids_left_unfinished(served: Served) -> No
         await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
 
     served.run(run())
+
+
+def test_the_dashboard_trades_through_the_cluster_without_a_database(served: Served) -> None:
+    """The dashboard from a ``serve --nats`` process without ``--db``: everything the page
+    reads (trades, book, open orders, money) comes from the process's projection of the log."""
+    trade_on_page(served, 1)

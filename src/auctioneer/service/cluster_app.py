@@ -70,7 +70,7 @@ from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
 from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
 from auctioneer.service.keys import KeyRing
 from auctioneer.service.main import install_dashboard
-from auctioneer.service.pgreads import ReadSide, install_read_routes
+from auctioneer.service.pgreads import ReadSide, install_read_routes, listed_in
 from auctioneer.service.pgstore import (
     PartitionedStore,
     account_in_partitions,
@@ -264,7 +264,7 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
                        max_headers=settings.max_headers)
     _routes(app)
     _trading_routes(app)
-    install_read_routes(app, _caller)
+    install_read_routes(app, _caller, _gateway)
     install_dashboard(app)
     return app
 
@@ -505,9 +505,4 @@ def _trading_routes(app: FastAPI) -> None:
         """A market's OHLC bars of ``interval`` seconds, oldest first, from this process's
         projection of its partition's log."""
         market = f"{region}/{instance_type}"
-        try:
-            exchange = gateway.exchange(gateway.partitions.of_market(market))
-            exchange.market(market)
-        except (LookupError, RoutingError):
-            raise ApiError(404, "market", f"market {market!r} is not listed") from None
-        return candles(exchange, market, interval, limit)
+        return candles(listed_in(gateway, market), market, interval, limit)

@@ -17,8 +17,9 @@ routes that read the merged views and the merged SSE stream:
   merged in the order the event stream stored them
   (:mod:`~auctioneer.service.partitionfeed`).
 
-Without ``--db`` the table routes answer 404 naming ``db``; the stream works
-either way.
+Without ``--db``, ``/trades`` and a book are read from the API process's projection of
+the log (what the dashboard needs), the caller's and ``/read-side`` routes answer 404
+naming ``db``; the stream works either way.
 
 Example:
     >>> READ_ROUTES[0]
@@ -30,23 +31,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 from nats.js import JetStreamContext
 
+from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.scaleout.eventlog import EventSpec
+from auctioneer.exchange.scaleout.partition import RoutingError
 from auctioneer.service.broadcast import Hub
 from auctioneer.service.deps import Caller
 from auctioneer.service.errors import ApiError
+from auctioneer.service.gateway import ClusterReads
 from auctioneer.service.partitionfeed import merge_partitions
 from auctioneer.service.pgprojector import PartitionProjector, ProjectorBusy, follow
 from auctioneer.service.pgstore import PartitionedStore, book, ledger_of, orders_of, progress
 from auctioneer.service.pgstore import trades as trades_of
+from auctioneer.service.routers.markets import trade_out
 from auctioneer.service.routers.stream import sse_response
 
-__all__ = ["READ_ROUTES", "ReadSide", "install_read_routes"]
+__all__ = ["READ_ROUTES", "ReadSide", "install_read_routes", "listed_in", "projected_book",
+           "projected_trades"]
 
 READ_ROUTES = ("/trades", "/markets/{region}/{instance_type}/book", "/account/orders",
                "/account/ledger", "/read-side", "/stream")
@@ -103,7 +110,7 @@ class ReadSide:
 
 
 def _store(request: Request) -> PartitionedStore:
-    store: PartitionedStore | None = request.app.state.read_side.store
+    store = _tables_or_none(request)
     if store is None:
         raise ApiError(404, "db", "this API process has no read side: serve --nats "
                        "--db postgresql://...")
@@ -114,22 +121,64 @@ StoreDep = Annotated[PartitionedStore, Depends(_store)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def install_read_routes(app: FastAPI, caller: Any) -> None:
-    """Add the read routes to ``app`` (``caller``: the app's dependency naming the caller)."""
+def _tables_or_none(request: Request) -> PartitionedStore | None:
+    store: PartitionedStore | None = request.app.state.read_side.store
+    return store
+
+
+def projected_trades(reads: ClusterReads, market: str | None, limit: int
+                     ) -> list[dict[str, Any]]:
+    """The latest trades (of ``market``, or of every market) in the projection, newest first;
+    ids ``<partition>/<trade_id>`` as in the tables."""
+    found = [(t.ts_ns, p, t) for p in reads.partitions.all
+             for m in reads.exchange(p).markets() if market in (None, m.id)
+             for t in reads.exchange(p).trades(m.id, limit)]
+    found.sort(key=lambda f: (f[0], f[1], f[2].trade_id), reverse=True)
+    return [{**asdict(trade_out(t)), "id": f"{p}/{t.trade_id}"} for _, p, t in found[:limit]]
+
+
+def listed_in(reads: ClusterReads, market: str) -> Exchange:
+    """The projection of ``market``'s partition (404 ``market`` if it is not listed there)."""
+    try:
+        exchange = reads.exchange(reads.partitions.of_market(market))
+        exchange.market(market)
+    except (LookupError, RoutingError):
+        raise ApiError(404, "market", f"market {market!r} is not listed") from None
+    return exchange
+
+
+def projected_book(reads: ClusterReads, market: str, depth: int
+                   ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """``market``'s levels in the projection of its partition."""
+    bids, asks = listed_in(reads, market).book(market, depth)
+    return list(bids), list(asks)
+
+
+def install_read_routes(app: FastAPI, caller: Any, projection: Any) -> None:
+    """Add the read routes to ``app`` (``caller``: the app's dependency naming the caller;
+    ``projection``: the one giving its :class:`ClusterReads`, read without ``--db``)."""
     who_calls = Depends(caller)
+    projected = Depends(projection)
 
     @app.get("/trades")
-    async def get_trades(store: StoreDep, market: str | None = None,
-                         limit: Limit = 100) -> list[dict[str, Any]]:
-        """The latest trades of every partition (or of ``market``), newest first."""
+    async def get_trades(request: Request, market: str | None = None, limit: Limit = 100,
+                         reads: ClusterReads = projected) -> list[dict[str, Any]]:
+        """The latest trades of every partition (or of ``market``), newest first (from the
+        projection without ``--db``)."""
+        store = _tables_or_none(request)
+        if store is None:
+            return projected_trades(reads, market, limit)
         return await asyncio.to_thread(trades_of, store, market, limit)
 
     @app.get("/markets/{region}/{instance_type}/book")
-    async def get_book(region: str, instance_type: str, store: StoreDep,
-                       depth: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
-        """A market's depth from the projected open orders."""
+    async def get_book(region: str, instance_type: str, request: Request,
+                       depth: Annotated[int, Query(ge=1, le=100)] = 10,
+                       reads: ClusterReads = projected) -> dict[str, Any]:
+        """A market's depth from the projected open orders (tables, or the projection)."""
         market = f"{region}/{instance_type}"
-        bids, asks = await asyncio.to_thread(book, store, market, depth)
+        store = _tables_or_none(request)
+        bids, asks = (projected_book(reads, market, depth) if store is None
+                      else await asyncio.to_thread(book, store, market, depth))
         return {"market": market, "bids": [[p, q] for p, q, _ in bids],
                 "asks": [[p, q] for p, q, _ in asks]}
 
