@@ -46,6 +46,8 @@ def trade_on_page(setup: Served, partition: int) -> None:
             faults = watch_faults(page)
             page.goto(base + "/")
             page.wait_for_selector(f'#markets tr[data-market="{market}"]')
+            price = page.inner_text(f'#markets tr[data-market="{market}"] td:nth-child(2)')
+            assert price.startswith("$"), price  # /markets carries the projection's prices
             page.fill("#api-key", key)
             page.click("#key-form button[type=submit]")
             page.wait_for_selector("#account-body", state="visible")

@@ -194,9 +194,12 @@ def test_order_account_and_markets_are_read_from_postgresql(
                                                for k in ("balance", "reserved", "available")}}
         assert account["partitions"][0]["reserved"] >= 2_000_000
         markets = await _get(setup.urls[0], "/markets")
-        assert markets == [{"id": m.id, "market": m.id, "partition": p, "tick_size": m.tick_size}
-                           for p, log in enumerate(logs)
-                           for m in sorted(log.exchange.markets(), key=lambda m: m.id)]
+        listed = [(p, m) for p, log in enumerate(logs)
+                  for m in sorted(log.exchange.markets(), key=lambda m: m.id)]
+        assert [{k: m[k] for k in ("id", "market", "partition", "tick_size", "price")}
+                for m in markets] == [
+            {"id": m.id, "market": m.id, "partition": p, "tick_size": m.tick_size,
+             "price": logs[p].exchange.price(m.id)} for p, m in listed]
 
     setup.run(run())
 

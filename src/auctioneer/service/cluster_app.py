@@ -56,6 +56,7 @@ from auctioneer.exchange.commands import (
     OpenAccount,
     PlaceOrder,
 )
+from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Rejected
 from auctioneer.exchange.model import ExecutionRule, Market, Role, Side
 from auctioneer.exchange.scaleout.cluster import replicas_for
@@ -79,7 +80,7 @@ from auctioneer.service.pgstore import (
 )
 from auctioneer.service.pgstore import order as pg_order
 from auctioneer.service.routers.accounts import account_out, capacity_out
-from auctioneer.service.routers.markets import BarSeconds, Limit, candles
+from auctioneer.service.routers.markets import BarSeconds, Limit, candles, market_out
 from auctioneer.service.routers.orders import (
     answer,
     check_order,
@@ -307,6 +308,14 @@ def _one_account(per_partition: list[dict[str, Any]], account: str) -> dict[str,
     return {"id": account, "role": role, **totals, "partitions": per_partition}
 
 
+def _quote(exchange: Exchange, market: str) -> dict[str, int | None]:
+    try:
+        quoted = market_out(exchange, exchange.market(market))
+    except LookupError:
+        return {"price": None, "best_bid": None, "best_ask": None}
+    return {"price": quoted.price, "best_bid": quoted.best_bid, "best_ask": quoted.best_ask}
+
+
 def _tables(request: Request) -> PartitionedStore | None:
     """The PostgreSQL read side when the process was given ``--db``."""
     store: PartitionedStore | None = request.app.state.read_side.store
@@ -391,12 +400,17 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/markets")
     async def list_markets(gateway: GatewayDep, request: Request) -> list[dict[str, Any]]:
-        """Every listed market with its partition; from PostgreSQL with ``--db``."""
+        """Every listed market with its partition; from PostgreSQL with ``--db``. Each has
+        its ``price``, ``best_bid`` and ``best_ask`` as this process's projection says (the
+        tables keep no prices), null when it does not hold the market yet."""
         store = _tables(request)
         if store is not None:
-            return await asyncio.to_thread(listed_markets, store)
-        return [{"id": m.id, "market": m.id, "partition": p, "tick_size": m.tick_size}
-                for p in gateway.partitions.all for m in gateway.exchange(p).markets()]
+            listed = await asyncio.to_thread(listed_markets, store)
+        else:
+            listed = [{"id": m.id, "market": m.id, "partition": p, "tick_size": m.tick_size}
+                      for p in gateway.partitions.all for m in gateway.exchange(p).markets()]
+        return [{**row, **_quote(gateway.exchange(row["partition"]), row["id"])}
+                for row in listed]
 
     @app.get("/cluster")
     async def cluster(gateway: GatewayDep) -> dict[str, Any]:
