@@ -44,7 +44,7 @@ from auctioneer.exchange import (
     Withdraw,
     open_exchange,
 )
-from auctioneer.exchange._engine import scan
+from auctioneer.exchange._engine import crc32, scan
 from auctioneer.exchange.journal import _scan as journal_scan
 from auctioneer.exchange.journal import encode_record
 
@@ -311,3 +311,9 @@ def test_the_c_scan_passes_exactly_the_records_the_python_reader_would(
         del blob[data.draw(st.integers(0, len(blob) - 1)):]
     previous = data.draw(st.sampled_from([-1, 0, 1, 2]))
     assert scan(bytes(blob), 0, previous, upto) == reference_scan(bytes(blob), 0, previous, upto)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=100), st.integers(0, 2**32 - 1))
+def test_the_c_crc_is_zlibs(data: bytes, crc: int) -> None:
+    assert crc32(data, crc) == zlib.crc32(data, crc)

@@ -181,6 +181,8 @@ static PyMethodDef module_methods[] = {
     {"scan", (PyCFunction)eb_scan, METH_VARARGS,
      "scan(data, pos, previous, upto) -> (pos, previous): pass over whole, in-sequence "
      "journal records."},
+    {"crc32", (PyCFunction)eb_crc32, METH_VARARGS,
+     "crc32(data, crc) -> int: zlib.crc32(data, crc), as replay computes it."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,6 +9,7 @@ from auctioneer.exchange.pricing import PriceIndex
 
 SANITIZED: int
 
+def crc32(data: bytes, crc: int, /) -> int: ...
 def scan(data: bytes, pos: int, previous: int, upto: int, /) -> tuple[int, int]: ...
 
 @final

@@ -90,6 +90,7 @@ PyObject *Core_apply_many(CoreObject *self, PyObject *args);
 /* engine_replay.c */
 PyObject *Core_replay(CoreObject *self, PyObject *args);
 PyObject *eb_scan(PyObject *module, PyObject *args);
+PyObject *eb_crc32(PyObject *module, PyObject *args);
 
 /* engine_load.c */
 PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds);
