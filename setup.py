@@ -74,6 +74,7 @@ setup(
             ["src/auctioneer/exchange/_engine.c", "src/auctioneer/exchange/engine_commands.c",
              "src/auctioneer/exchange/engine_events.c", "src/auctioneer/exchange/engine_load.c",
              "src/auctioneer/exchange/engine_replay.c",
+             "src/auctioneer/exchange/engine_check.c",
              "src/auctioneer/exchange/engine_core.c", "src/auctioneer/exchange/match_core.c"],
             ["src/auctioneer/exchange/engine_binding.h", "src/auctioneer/exchange/engine_core.h",
              "src/auctioneer/exchange/match_core.h"],

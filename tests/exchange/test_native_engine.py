@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
@@ -45,6 +45,7 @@ from auctioneer.exchange import (
     open_exchange,
 )
 from auctioneer.exchange._engine import crc32, scan
+from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.journal import _scan as journal_scan
 from auctioneer.exchange.journal import encode_record
 
@@ -90,7 +91,8 @@ class NativeMachine(ExchangeMachine):
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
         for market in IDS:
             assert outcome(self.native.book, market) == outcome(self.ex.book, market)
-        self.native.check(full=False)  # the ledger copied alone, the orders still in C
+        self.native.check(full=False)  # the ledger checked in C, the orders still there
+        self.native.check()  # and the books, in C while it holds the state
         assert self.native.state_hash() == self.ex.state_hash(), cmd
 
     @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
@@ -317,3 +319,40 @@ def test_the_c_scan_passes_exactly_the_records_the_python_reader_would(
 @given(st.binary(max_size=100), st.integers(0, 2**32 - 1))
 def test_the_c_crc_is_zlibs(data: bytes, crc: int) -> None:
     assert crc32(data, crc) == zlib.crc32(data, crc)
+
+
+int64 = st.integers(-(2**63), 2**63 - 1)
+small = st.integers(-3, 3000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["account", "capacity", "holding", "order"]),
+       st.integers(0, 3), st.integers(0, 1), st.lists(st.one_of(small, int64), min_size=3,
+                                                      max_size=3), st.booleans())
+def test_the_c_check_fails_exactly_where_the_python_check_does(
+        what: str, account: int, market: int, values: list[int], full: bool) -> None:
+    """A state corrupted in C: Core.check finds something wrong exactly when the
+    reference's check over the same state (copied out) does."""
+    _, native = pair()
+    core = native._core
+    assert core is not None and core.check() is None
+    a = min(account, len(native._accounts) - 1)
+    if what == "account":
+        core.load_account(a, values[0], values[1])
+    elif what == "capacity":  # a new record (t1 provides nothing), so C's total stays true
+        core.load_capacity(native._account_no["t1"], market, *values)
+    elif what == "holding":
+        core.load_holding(a, market, values[0])
+    else:
+        core.load_order("forged", a, market, values[0] % 2 == 0, 1 + abs(values[1]) % 200,
+                        values[2] % 5, 0, 0)
+    native._dirty = True
+    c_says = core.check(full)
+    try:
+        native._sync()
+        Exchange.check(native, full)
+        python_says = None
+    except InvariantError as exc:
+        python_says = str(exc)
+    event(f"broken: {python_says is not None}")
+    assert (c_says is None) == (python_says is None), (c_says, python_says)

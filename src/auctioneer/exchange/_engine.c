@@ -48,6 +48,8 @@ static PyMethodDef Core_methods[] = {
     {"load_counters", (PyCFunction)Core_load_counters, METH_VARARGS, NULL},
     {"dump", (PyCFunction)Core_dump, METH_VARARGS,
      "dump(orders=True): the state as tuples (orders empty without `orders`)"},
+    {"check", (PyCFunction)Core_check, METH_VARARGS,
+     "check(full=True) -> None when the invariants hold, else what does not."},
     {"account", (PyCFunction)Core_account, METH_O, "account(number) -> (balance, reserved)"},
     {"depth", (PyCFunction)Core_depth, METH_VARARGS,
      "depth(market, buy, limit) -> [(price, quantity, orders)], best first"},

@@ -92,6 +92,9 @@ PyObject *Core_replay(CoreObject *self, PyObject *args);
 PyObject *eb_scan(PyObject *module, PyObject *args);
 PyObject *eb_crc32(PyObject *module, PyObject *args);
 
+/* engine_check.c */
+PyObject *Core_check(CoreObject *self, PyObject *args);
+
 /* engine_load.c */
 PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds);
 int Core_traverse(CoreObject *self, visitproc visit, void *arg);

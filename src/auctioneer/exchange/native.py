@@ -47,6 +47,7 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
+from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
 
@@ -283,12 +284,15 @@ class NativeExchange(Exchange):
 
     def check(self, full: bool = True) -> None:
         core = self._core
-        if full or core is None or not self._dirty:
-            self._sync()
-        else:  # the ledger part reads no order: copy only the ledger (the service's periodic check)
-            with self._copying:
-                self._copy(core, orders_too=False)
-        super().check(full)
+        if core is None or not self._dirty:
+            super().check(full)
+            return
+        # The state lives in C and its copy is stale: check it there (engine_check.c holds
+        # the same invariants), instead of copying every order out first.
+        with self._copying:
+            broken = core.check(full)
+        if broken is not None:
+            raise InvariantError(broken)
 
     snapshot = _synced(Exchange.snapshot)
     state_hash = _synced(Exchange.state_hash)

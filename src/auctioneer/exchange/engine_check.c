@@ -1,0 +1,207 @@
+/*
+ * engine_check.c - Core.check(full): the invariants of auctioneer/exchange/invariants.py
+ * over the C state, so a recovered or long-running native engine is checked where its
+ * state lives instead of being copied out to Python first. Returns None when they hold,
+ * else what does not (the caller raises InvariantError with it).
+ *
+ * The ledger part (always): balances sum to the money minted; 0 <= reserved <= balance;
+ * each capacity record has allocated, offered >= 0 and allocated + offered <= provided;
+ * a market's cached provided total is the sum of its records; its holdings sum to its
+ * allocated capacity. With `full`, each book too: levels strictly ordered by price, none
+ * empty, each FIFO linked both ways with its count, quantity, side and price, in arrival
+ * order; every queued order open (remaining > 0), found by the book's id table, named
+ * (its id in the used set and the open-order index); the queued orders are all the book
+ * holds and all the index holds; no book crossed at rest; each reservation equals its
+ * account's bids' price x remaining and each offer its asks' remaining in that market.
+ * Sums are taken in 128 bits, so a check never wraps. Part of the _engine binding.
+ */
+#include "engine_binding.h"
+
+#include <stdio.h>
+
+typedef __int128 wide;
+
+#define FAIL(...)                                                                          \
+    do {                                                                                   \
+        snprintf(what, size, __VA_ARGS__);                                                 \
+        return 1;                                                                          \
+    } while (0)
+
+static int
+check_ledger(const ec_engine *e, char *what, size_t size)
+{
+    wide money = 0;
+    for (uint32_t a = 0; a < e->n_accounts; a++) {
+        const ec_account *acct = &e->accounts[a];
+        money += acct->balance;
+        if (acct->reserved < 0 || acct->reserved > acct->balance) {
+            FAIL("account %u: reserved beyond balance", a);
+        }
+    }
+    if (money != e->minted) {
+        FAIL("money is not conserved");
+    }
+    for (uint32_t m = 0; m < e->n_markets; m++) {
+        wide provided = 0, allocated = 0, held = 0;
+        for (uint32_t a = 0; a < e->n_accounts; a++) {
+            const ec_slot *s = ec_slot_of(e, m, a);
+            held += s->holding;
+            if (!s->exists) {
+                continue;
+            }
+            if (s->allocated < 0 || s->offered < 0
+                || (wide)s->allocated + s->offered > s->provided) {
+                FAIL("account %u market %u: allocated + offered > provided", a, m);
+            }
+            provided += s->provided;
+            allocated += s->allocated;
+        }
+        if (provided != e->markets[m].provided) {
+            FAIL("market %u: capacity index", m);
+        }
+        if (held != allocated) {
+            FAIL("market %u: bought instances differ from allocated capacity", m);
+        }
+    }
+    return 0;
+}
+
+/* One side of market m's book; adds each bid's price x remaining to reserved[account]
+ * and each ask's remaining to offered[account]; counts the orders queued. */
+static int
+check_side(const CoreObject *self, uint32_t m, int buy, wide *reserved, wide *offered,
+           uint64_t *queued, char *what, size_t size)
+{
+    const mc_book *b = &self->e.markets[m].book;
+    const mc_side *side = buy ? &b->bids : &b->asks;
+    for (uint32_t i = 0; i < side->count; i++) {
+        const mc_level *lv = &side->levels[i];
+        if (i > 0 && (buy ? side->levels[i - 1].price >= lv->price
+                          : side->levels[i - 1].price <= lv->price)) {
+            FAIL("market %u: price order at %lld", m, (long long)lv->price);
+        }
+        if (lv->count == 0 || lv->head == MC_NONE) {
+            FAIL("market %u: empty level %lld", m, (long long)lv->price);
+        }
+        uint32_t count = 0, prev = MC_NONE;
+        wide quantity = 0;
+        uint64_t last_seq = 0;
+        for (uint32_t s = lv->head; s != MC_NONE; prev = s, s = b->orders[s].next) {
+            const mc_order *o = &b->orders[s];
+            if (s >= b->max_orders || ++count > lv->count || o->prev != prev) {
+                FAIL("market %u: count at %lld", m, (long long)lv->price);
+            }
+            if (count > 1 && o->seq < last_seq) {
+                FAIL("market %u: time order at %lld", m, (long long)lv->price);
+            }
+            last_seq = o->seq;
+            if (!o->buy != !buy || o->price != lv->price) {
+                FAIL("order %llu: misplaced", (unsigned long long)o->id);
+            }
+            if (mc_find(b, o->id) != o) {
+                FAIL("order %llu: not indexed", (unsigned long long)o->id);
+            }
+            PyObject *name = o->id < self->n_names ? self->names[o->id] : NULL;
+            PyObject *number = name == NULL ? NULL : PyDict_GetItemWithError(self->order_index,
+                                                                            name);
+            if (number == NULL && PyErr_Occurred()) {
+                return -1;
+            }
+            int used = name == NULL ? 0 : PySet_Contains(self->used, name);
+            if (used < 0) {
+                return -1;
+            }
+            if (o->remaining <= 0 || !used || number == NULL
+                || PyLong_AsUnsignedLongLong(number) != o->id || self->order_market[o->id] != m
+                || o->account >= self->e.n_accounts) {
+                FAIL("order %llu: bad open order", (unsigned long long)o->id);
+            }
+            quantity += o->remaining;
+            if (buy) {
+                reserved[o->account] += (wide)o->price * o->remaining;
+            } else {
+                offered[o->account] += o->remaining;
+            }
+        }
+        if (count != lv->count || prev != lv->tail) {
+            FAIL("market %u: count at %lld", m, (long long)lv->price);
+        }
+        if (quantity != lv->quantity) {
+            FAIL("market %u: quantity at %lld", m, (long long)lv->price);
+        }
+        *queued += count;
+    }
+    return 0;
+}
+
+/* 0 when the books hold, 1 with `what` set when not, -1 on a Python error. */
+static int
+check_books(const CoreObject *self, char *what, size_t size)
+{
+    const ec_engine *e = &self->e;
+    wide *reserved = PyMem_Calloc(e->n_accounts + 1u, sizeof(wide));
+    wide *offered = PyMem_Calloc(e->n_accounts + 1u, sizeof(wide));
+    uint64_t queued = 0;
+    int rc = reserved == NULL || offered == NULL ? -1 : 0;
+    if (rc < 0) {
+        PyErr_NoMemory();
+    }
+    for (uint32_t m = 0; rc == 0 && m < e->n_markets; m++) {
+        const mc_book *b = &e->markets[m].book;
+        uint64_t before = queued;
+        for (uint32_t a = 0; a < e->n_accounts; a++) {
+            offered[a] = 0;
+        }
+        rc = check_side(self, m, 1, reserved, offered, &queued, what, size);
+        rc = rc ? rc : check_side(self, m, 0, reserved, offered, &queued, what, size);
+        if (rc == 0 && queued - before != b->open) {
+            snprintf(what, size, "market %u: open orders and book entries differ", m);
+            rc = 1;
+        }
+        if (rc == 0 && b->bids.count && b->asks.count
+            && b->bids.levels[b->bids.count - 1].price
+                   >= b->asks.levels[b->asks.count - 1].price) {
+            snprintf(what, size, "market %u: crossed at rest", m);
+            rc = 1;
+        }
+        for (uint32_t a = 0; rc == 0 && a < e->n_accounts; a++) {
+            const ec_slot *s = ec_slot_of(e, m, a);
+            if (offered[a] != (s->exists ? s->offered : 0)) {
+                snprintf(what, size, "account %u market %u: offered", a, m);
+                rc = 1;
+            }
+        }
+    }
+    if (rc == 0 && queued != (uint64_t)PyDict_GET_SIZE(self->order_index)) {
+        snprintf(what, size, "open orders and the order index differ");
+        rc = 1;
+    }
+    for (uint32_t a = 0; rc == 0 && a < e->n_accounts; a++) {
+        if (reserved[a] != e->accounts[a].reserved) {
+            snprintf(what, size, "account %u: reservation", a);
+            rc = 1;
+        }
+    }
+    PyMem_Free(reserved);
+    PyMem_Free(offered);
+    return rc;
+}
+
+/* check(full) -> None when the invariants hold, else what does not (a str). */
+PyObject *
+Core_check(CoreObject *self, PyObject *args)
+{
+    int full = 1;
+    if (!PyArg_ParseTuple(args, "|p", &full)) {
+        return NULL;
+    }
+    char what[160];
+    int rc = check_ledger(&self->e, what, sizeof what);
+    if (rc == 0 && full) {
+        rc = check_books(self, what, sizeof what);
+    }
+    if (rc < 0) {
+        return NULL;
+    }
+    return rc ? PyUnicode_FromString(what) : ref(Py_None);
+}
