@@ -63,8 +63,8 @@ def engine_command(
         pmap = partition_map(partitions, assign)
 
     import asyncio
-    import signal
 
+    from auctioneer.cli.stream import nats_unreachable, signalled_stop
     from auctioneer.exchange.scaleout.cluster import replicas_for
     from auctioneer.exchange.scaleout.eventlog import EventSpec
     from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig
@@ -76,10 +76,7 @@ def engine_command(
                           lease_ttl_s=ttl)
 
     async def main() -> str:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = signalled_stop()
         nc = await connect(nats_url)
         try:
             engine = await ClusterEngine.open(nc.jetstream(), config, pmap)
@@ -93,7 +90,7 @@ def engine_command(
     try:
         line = asyncio.run(main())
     except NatsConnectError as exc:
-        raise bad("--nats", f"{nats_url!r}: {exc}") from None
+        raise nats_unreachable(nats_url, exc) from None
     except PartitionMapMismatch as exc:
         raise bad("--partitions", str(exc)) from None
     except TimeoutError as exc:

@@ -198,6 +198,7 @@ def _preflight(settings: "ClusterSettings") -> None:
     """Connect once before serving, so a wrong --nats or map is a usage error (exit 2)."""
     import asyncio
 
+    from auctioneer.cli.stream import nats_unreachable
     from auctioneer.exchange.scaleout.node import NatsConnectError
     from auctioneer.exchange.scaleout.stream import PartitionMapMismatch
     from auctioneer.service.cluster_app import open_gateway
@@ -208,7 +209,7 @@ def _preflight(settings: "ClusterSettings") -> None:
     try:
         asyncio.run(check())
     except NatsConnectError as exc:
-        raise bad("--nats", f"{settings.nats!r}: {exc}") from None
+        raise nats_unreachable(settings.nats, exc) from None
     except PartitionMapMismatch as exc:
         raise bad("--partitions", str(exc)) from None
 

@@ -29,11 +29,13 @@ from auctioneer.cli.options import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from auctioneer.exchange.scaleout.partition import PartitionMap
     from auctioneer.exchange.scaleout.stream import StreamSpec
 
-__all__ = ["bench_stream", "engine_command", "generate_stream", "partition_map",
-           "publish_command", "status_command", "stream_app"]
+__all__ = ["bench_stream", "engine_command", "generate_stream", "nats_unreachable",
+           "partition_map", "publish_command", "signalled_stop", "status_command", "stream_app"]
 
 stream_app = typer.Typer(
     help="Scale-out: commands sequenced through NATS JetStream, one engine per partition "
@@ -74,8 +76,21 @@ def _spec(stream: str) -> "StreamSpec":
     return StreamSpec(stream)
 
 
-def _unreachable(url: str, exc: Exception) -> typer.BadParameter:
+def nats_unreachable(url: str, exc: Exception) -> typer.BadParameter:
+    """The ``--nats`` error for a server that could not be reached."""
     return bad("--nats", f"{url!r}: {exc}")
+
+
+def signalled_stop() -> "asyncio.Event":
+    """An event the running loop sets on SIGINT or SIGTERM: a long-running command's stop."""
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 @stream_app.command("engine")
@@ -111,24 +126,19 @@ def engine_command(
     spec = _spec(stream)
 
     import asyncio
-    import signal
 
     from auctioneer.exchange.scaleout.checkpoint import CheckpointError
     from auctioneer.exchange.scaleout.node import NatsConnectError, run_engine
 
     async def main() -> str:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         status = await run_engine(nats_url, p, spec, checkpoint_dir=checkpoint_dir,
-                                  checkpoint_every=every, idle_s=idle, stop=stop)
+                                  checkpoint_every=every, idle_s=idle, stop=signalled_stop())
         return status.line()
 
     try:
         line = asyncio.run(main())
     except NatsConnectError as exc:
-        raise _unreachable(nats_url, exc) from None
+        raise nats_unreachable(nats_url, exc) from None
     except CheckpointError as exc:
         raise bad("--checkpoint-dir", str(exc)) from None
     typer.echo(line)
@@ -173,7 +183,7 @@ def publish_command(
     try:
         landed = asyncio.run(publish_items(nats_url, pmap, spec, items))
     except NatsConnectError as exc:
-        raise _unreachable(nats_url, exc) from None
+        raise nats_unreachable(nats_url, exc) from None
     except PartitionMapMismatch as exc:
         raise bad("--partitions/--assign", str(exc)) from None
     except TimeoutError:
@@ -217,7 +227,7 @@ def status_command(
     try:
         newest = asyncio.run(heads())
     except NatsConnectError as exc:
-        raise _unreachable(nats_url, exc) from None
+        raise nats_unreachable(nats_url, exc) from None
     for p, head in enumerate(newest):
         line = f"partition {p}: {spec.subject(p)} newest sequence {head:,}"
         if checkpoint_dir is not None:
