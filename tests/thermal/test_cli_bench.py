@@ -4,6 +4,7 @@ Behaviour only: no assertion depends on how fast anything ran.
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,9 @@ def test_tiny_run_is_well_formed(tiny: bench.ThermalBenchResult, tmp_path: Path)
     data = json.loads((tmp_path / "t.json").read_text())
     assert data["benchmark"] == "auctioneer.bench.thermal"
     assert data["coupling_table_bytes"] == {"cpu": 16384, "gpu": 1024}
+    assert len(data["config"]["load_average"]) == 3
+    for row in data["dispatch"]:
+        assert 0 <= row["preempted"] <= 3 and row["scheduler"] in ("fifo", "default")
     write_plot(tiny, tmp_path / "t.png")
     assert is_png(tmp_path / "t.png")
     print_report(tiny, BENCHMARK.console())
@@ -87,3 +91,20 @@ def test_bench_command_takes_bundles_per_bid(tmp_path: Path) -> None:
     assert [(r["bids"], r["bundles_per_bid"]) for r in rows if r["path"] == "bundles"] == [
         (4, 3), (8, 3), (4, 1), (8, 1)]
     assert all(r["reference_p50_ns"] is not None for r in rows if r["path"] == "bundles")
+
+
+def test_no_realtime_times_under_the_default_policy(tmp_path: Path) -> None:
+    out = tmp_path / "d.json"
+    assert main(["bench", "thermal", "--quick", "--samples", "1", "--dispatches", "1",
+                 "--no-realtime", "--json", str(out), "--plot", str(tmp_path / "d.png")]) == 0
+    assert {r["scheduler"] for r in json.loads(out.read_text())["dispatch"]} == {"default"}
+
+
+def test_realtime_restores_the_threads_policy() -> None:
+    before = os.sched_getscheduler(0), os.sched_getparam(0)
+    with bench.realtime(True) as policy:
+        expected = os.SCHED_FIFO if policy == "fifo" else before[0]
+        assert os.sched_getscheduler(0) == expected
+    assert (os.sched_getscheduler(0), os.sched_getparam(0)) == before
+    with bench.realtime(False) as policy:
+        assert policy == "default"

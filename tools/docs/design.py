@@ -316,14 +316,19 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("p99 on-CPU µs", "cpu_p99_ns", _us),
         Column("clearing p99 µs", "baseline_p99_ns", _us),
         Column("winners", "winners", "{:,}"),
+        Column("preempted", "preempted", "{:,}"),
     ), caption="GPU plane: one batch auction (budget 100 µs); the bundle rows also time the "
-       "general clearing path (`clearing.clear` + VCG) on the same batches"),
+       "general clearing path (`clearing.clear` + VCG) on the same batches; preempted: timed "
+       "dispatches the scheduler switched out, of all runs"),
     Table("thermal-targets", "bench-thermal", "targets", _TARGET_COLUMNS),
     Figure("thermal-plot", "bench-thermal", "Thermal hot paths and GPU dispatch latency"),
     *(Value(f"gpu-{path}-{n}x{k}-{q}", "bench-thermal",
             f"dispatch[path={path},bids={n},bundles_per_bid={k}].{q}_ns", _us)
       for path, n, k in (("bundles", 16, 4), ("vickrey", 1024, 1), ("vickrey-arrays", 1024, 1))
       for q in ("p50", "p99", "cpu_p99")),
+    Value("gpu-policy", "bench-thermal",
+          "dispatch[path=bundles,bids=16,bundles_per_bid=4].scheduler", "{}"),
+    Value("gpu-load", "bench-thermal", "config.load_average", lambda v: f"{v[0]:.1f}"),
     Value("coupling-cpu-bytes", "bench-thermal", "coupling_table_bytes.cpu", "{:,}"),
     Value("coupling-gpu-bytes", "bench-thermal", "coupling_table_bytes.gpu", "{:,}"),
     Figure("step-plot", "thermal-step", "Closed-loop step response: temperature and multiplier"),

@@ -134,6 +134,10 @@ def bench_thermal(
         help="XOR bundles per bid in the bundle dispatch rows, 1..16; repeat for several. "
         "[default: 2 and 4; --quick: 2]")] = None,
     seed: Annotated[str, typer.Option(metavar="INT", help="Input seed.")] = "0",
+    realtime: Annotated[bool, typer.Option(
+        "--realtime/--no-realtime", help="Time the dispatches under SCHED_FIFO where "
+        "permitted (root or CAP_SYS_NICE), as a dispatcher thread would run; the JSON "
+        "records the policy each row got.")] = True,
     quick: Annotated[bool, quick_option("a few seconds.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[Path, plot_option("figure")] = Path("out/bench-thermal.png"),
@@ -152,5 +156,6 @@ def bench_thermal(
         repeats=None if repeats is None else int_in(repeats, "--repeats", 1, 100),
         bundles_per_bid=tuple(int_in(k, "--bundles-per-bid", 1, 16)
                               for k in bundles_per_bid or ()) or None,
+        realtime=realtime,
     )
     run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -21,6 +21,14 @@ Each hot path is timed against a named baseline in the same run:
   (:func:`~auctioneer.gpu.solver.solve_reference`, what a dispatch
   would cost without the native core).
 
+The dispatch rows run under ``SCHED_FIFO`` where the OS permits it
+(``realtime``, the default; root or ``CAP_SYS_NICE`` on Linux), as a
+dispatcher thread would, so a shared machine's other processes cannot
+preempt a timed dispatch; the JSON records the policy they ran under, the
+load average, and per row how many dispatches the scheduler still preempted
+(involuntary context switches, ``getrusage(RUSAGE_THREAD)``, counted outside
+the timed window).
+
 Sub-microsecond operations are timed in batches (``batch`` calls per
 sample, so the timer's own ~50 ns does not swamp them); dispatches one per
 sample. Latencies in ns; percentiles are nearest-rank over the samples.
@@ -35,9 +43,12 @@ Example:
 
 from __future__ import annotations
 
+import os
 import random
+import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -63,6 +74,7 @@ from auctioneer.thermal import (
 from auctioneer.thermal.coupling import DEMAND_BIN_PM, HEADROOM_BIN_MC, _bin_pm, _util_bin
 
 __all__ = [
+    "DISPATCH_PRIORITY",
     "GPU_BUDGET_NS",
     "RESERVE_PER_MS",
     "VICKREY_PATHS",
@@ -71,6 +83,7 @@ __all__ = [
     "ThermalBenchConfig",
     "ThermalBenchResult",
     "evaluate_targets",
+    "realtime",
     "run_thermal_bench",
 ]
 
@@ -88,6 +101,8 @@ VICKREY_PATHS = ("vickrey", "vickrey-arrays")
 """Unit-bid rows: ``dispatch`` on ``GpuBid`` lists, ``dispatch_units`` on arrays."""
 LARGE_UNIT_BIDS = (256, 1024)
 """Vickrey sizes past the judged one that also get a budget target, when in the run."""
+DISPATCH_PRIORITY = 10
+"""``SCHED_FIFO`` priority of the timed dispatch loops (``realtime``)."""
 LARGE_BUNDLE_SHAPES = ((16, 4),)
 """Bundle shapes (bids, bundles per bid) past the judged one that also get a budget
 target, when in the run: issue 16 asks for 16 bids x 4 bundles within the budget."""
@@ -110,6 +125,8 @@ class ThermalBenchConfig:
     tick_hz: int = 10_000
     seed: int = 0
     quick: bool = False
+    realtime: bool = True
+    """Time the dispatch rows under ``SCHED_FIFO`` where permitted (see the module doc)."""
 
     def __post_init__(self) -> None:
         require_int(self.batch, "batch", 1, 10**6)
@@ -126,15 +143,17 @@ class ThermalBenchConfig:
     @classmethod
     def build(cls, *, quick: bool = False, seed: int = 0, samples: int | None = None,
               dispatches: int | None = None, repeats: int | None = None,
-              bundles_per_bid: tuple[int, ...] | None = None) -> ThermalBenchConfig:
+              bundles_per_bid: tuple[int, ...] | None = None,
+              realtime: bool = True) -> ThermalBenchConfig:
         """The full run's defaults, or a smoke run's when ``quick``."""
         if quick:
             return cls(batch=100, samples=samples or 50, vickrey_sizes=(16, 64),
                        bundle_sizes=(4, 8), bundles_per_bid=bundles_per_bid or (2,),
                        dispatches=dispatches or 30, repeats=repeats or 1, seed=seed,
-                       quick=True)
+                       quick=True, realtime=realtime)
         return cls(samples=samples or 200, dispatches=dispatches or 200,
-                   repeats=repeats or 5, seed=seed, bundles_per_bid=bundles_per_bid or (2, 4))
+                   repeats=repeats or 5, seed=seed, bundles_per_bid=bundles_per_bid or (2, 4),
+                   realtime=realtime)
 
     @property
     def bundle_shapes(self) -> tuple[tuple[int, int], ...]:
@@ -183,6 +202,10 @@ class DispatchRow:
     """p99 of the thread's CPU time per dispatch (``time.thread_time_ns``, median over the
     runs like the others): the dispatch's own cost, without the time the (shared) machine's
     scheduler kept the thread off the CPU, which ``p99_ns`` includes."""
+    preempted: int | None = None
+    """Timed dispatches (of all runs) the scheduler preempted; None where not counted."""
+    scheduler: str = "default"
+    """The policy the timed dispatches ran under: ``fifo`` or ``default``."""
 
     @property
     def speedup(self) -> float | None:
@@ -201,6 +224,8 @@ class ThermalBenchResult:
     table_bytes: dict[str, int]
     targets: tuple[Target, ...]
     elapsed_s: float = 0.0
+    load_average: tuple[float, float, float] | None = None
+    """The 1, 5 and 15 minute load averages when the run started, where the OS has them."""
 
     def op(self, name: str) -> OpRow | None:
         """The row named ``name``."""
@@ -213,7 +238,8 @@ class ThermalBenchResult:
             "schema": 1,
             "environment": asdict(self.environment),
             "config": {**asdict(self.config), "time": "ns per call; batched for ops, "
-                       "one dispatch per sample; gc paused", "gpu_budget_ns": GPU_BUDGET_NS},
+                       "one dispatch per sample; gc paused", "gpu_budget_ns": GPU_BUDGET_NS,
+                       "load_average": self.load_average},
             "ops": [asdict(r) for r in self.ops],
             "dispatch": [asdict(r) for r in self.dispatch],
             "coupling_table_bytes": self.table_bytes,
@@ -327,24 +353,51 @@ def _caller(plane: GpuPlane, batches: list[list[GpuBid]],
     return lambda i, now: plane.dispatch(batches[i], now, RESERVE_PER_MS, path), len(batches)
 
 
+@contextmanager
+def realtime(enabled: bool) -> Iterator[str]:
+    """Run the block under ``SCHED_FIFO`` at :data:`DISPATCH_PRIORITY` where the OS permits
+    it, then restore the thread's policy; yields the policy it ran under."""
+    try:
+        if not enabled:
+            raise PermissionError
+        policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(DISPATCH_PRIORITY))
+    except (OSError, AttributeError):  # not permitted, or no such call on this OS
+        yield "default"
+        return
+    try:
+        yield "fifo"
+    finally:
+        os.sched_setscheduler(0, policy, param)
+
+
+def _switches() -> int:
+    """The thread's involuntary context switches so far (0 where not counted)."""
+    who = getattr(resource, "RUSAGE_THREAD", None)
+    return 0 if who is None else resource.getrusage(who).ru_nivcsw
+
+
 def _timed(config: ThermalBenchConfig, plane: GpuPlane, batches: list[list[GpuBid]],
-           path: str) -> tuple[list[float], list[float], int]:
-    """Wall and thread CPU time of each dispatch, and the mean winners."""
+           path: str) -> tuple[list[float], list[float], int, int]:
+    """Wall and thread CPU time of each dispatch, the mean winners and how many dispatches
+    the scheduler preempted."""
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     call, count = _caller(plane, batches, path)
     out = [0.0] * config.dispatches
     cpu = [0.0] * config.dispatches
-    winners = 0
+    winners = preempted = 0
     call(0, 0.0)  # warm up, untimed
     with gc_paused():
         for s in range(config.dispatches):
+            switches = _switches()
             c0 = cpu_clock()
             t0 = clock()
             result = call(s % count, s / 50)
             out[s] = clock() - t0
             cpu[s] = cpu_clock() - c0
+            preempted += _switches() > switches
             winners += len(result.winners)
-    return out, cpu, winners // config.dispatches
+    return out, cpu, winners // config.dispatches, preempted
 
 
 def _timed_reference(config: ThermalBenchConfig, plane: GpuPlane,
@@ -372,17 +425,21 @@ def _dispatch(config: ThermalBenchConfig, path: str, n: int, per_bid: int,
     plane = GpuPlane(dispatch_hz=50, slice_ms=1, memory=80, max_agents=4096)
     batches = [_bids(rng, path, n, per_bid, plane) for _ in range(16)]
     # One preempted dispatch is 1 % of a run: take each percentile's median over runs.
-    runs = [_timed(config, plane, batches, path) for _ in range(config.repeats)]
-    p = median_percentiles([summarize(wall) for wall, _, _ in runs])
-    on_cpu = median_percentiles([summarize(cpu) for _, cpu, _ in runs]).p99
+    with realtime(config.realtime) as scheduler:
+        runs = [_timed(config, plane, batches, path) for _ in range(config.repeats)]
+    p = median_percentiles([summarize(run[0]) for run in runs])
+    on_cpu = median_percentiles([summarize(run[1]) for run in runs]).p99
     winners = runs[0][2]
+    counted = sum(run[3] for run in runs) if hasattr(resource, "RUSAGE_THREAD") else None
     if path != "bundles":
-        return DispatchRow(path, n, per_bid, p.p50, p.p99, p.p999, winners, cpu_p99_ns=on_cpu)
+        return DispatchRow(path, n, per_bid, p.p50, p.p99, p.p999, winners, cpu_p99_ns=on_cpu,
+                           preempted=counted, scheduler=scheduler)
     base = summarize(_timed(config, plane, batches, "clearing")[0])
     ref_times, nodes = _timed_reference(config, plane, batches)
     ref = summarize(ref_times)
     return DispatchRow(path, n, per_bid, p.p50, p.p99, p.p999, winners, "clearing",
-                       base.p50, base.p99, ref.p50, ref.p99, nodes, on_cpu)
+                       base.p50, base.p99, ref.p50, ref.p99, nodes, on_cpu, counted,
+                       scheduler)
 
 
 def run_thermal_bench(config: ThermalBenchConfig,
@@ -391,6 +448,7 @@ def run_thermal_bench(config: ThermalBenchConfig,
     started = time.perf_counter()
     report = progress or (lambda _desc: None)
     env = environment()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     ops = tuple(_ops(config, report))
     dispatch = tuple([_dispatch(config, path, n, 1, report)
                       for path in VICKREY_PATHS for n in config.vickrey_sizes]
@@ -398,7 +456,7 @@ def run_thermal_bench(config: ThermalBenchConfig,
                         for n, k in config.bundle_shapes])
     partial = ThermalBenchResult(config, env, ops, dispatch, CouplingTable.build().nbytes, ())
     return ThermalBenchResult(config, env, ops, dispatch, partial.table_bytes,
-                              evaluate_targets(partial), time.perf_counter() - started)
+                              evaluate_targets(partial), time.perf_counter() - started, load)
 
 
 # --------------------------------------------------------------------------

@@ -35,11 +35,12 @@ def print_report(result: ThermalBenchResult, console: Console) -> None:
     console.print(ops)
     gpu = Table(title=f"GPU dispatch (us per dispatch; budget {GPU_BUDGET_NS // 1000} us)")
     for col in ("path", "bids", "bundles / bid", "winners", "p50", "p99", "p99.9",
-                "p99 on-CPU", "p99 / budget", "budget"):
+                "p99 on-CPU", "preempted", "p99 / budget", "budget"):
         gpu.add_column(col, justify="left" if col == "path" else "right")
     for d in result.dispatch:
         gpu.add_row(d.path, str(d.bids), str(d.bundles_per_bid), str(d.winners), _us(d.p50_ns),
                     _us(d.p99_ns), _us(d.p999_ns), _us(d.cpu_p99_ns),
+                    "" if d.preempted is None else f"{d.preempted} ({d.scheduler})",
                     f"{d.p99_ns / GPU_BUDGET_NS:.2f}",
                     "PASS" if d.p99_ns <= GPU_BUDGET_NS else "MISS")
     console.print(gpu)
