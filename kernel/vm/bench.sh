@@ -1,15 +1,17 @@
 # The bench suite, inside the guest: perf bench sched pipe and messaging and
-# hackbench under EEVDF, the project's scheduler, scx_simple and scx_central,
-# interleaved round by round in one boot, the order reversed every other round
-# so that a drift of the (shared, noisy) host does not favour one of them.
-# Every figure is from an emulated (TCG) machine: a comparison between
-# schedulers in the same boot, not a hardware number. Writes bench.txt into
-# the share ($1), which `auctioneer bench kernel` summarises.
+# hackbench under EEVDF, the project's scheduler (and its A/B variants,
+# auction:KNOB=V, built by run.sh), scx_simple and scx_central, interleaved
+# round by round in one boot, each round in a fresh random order so that a
+# drift of the (shared, noisy) host favours none of them. Every figure is from
+# an emulated (TCG) machine: a comparison between schedulers in the same boot,
+# not a hardware number. Writes bench.txt into the share ($1), which
+# `auctioneer bench kernel` summarises.
 # $2 = profile: instead, per scheduler, every BPF program's run count and run
 # time (kernel.bpf_stats_enabled) during perf bench sched pipe, into
 # profile-<scheduler>.json (bpftool prog show): the callbacks' own cost.
 # Env: RUNS (rounds, default 3), SCHEDS (default: all four), CLOCK (the guest's
-# clock, from run.sh: the samples' first line).
+# clock, from run.sh: the samples' first line), PIPE_L, MSG_L, HB_L (loops per
+# sample of pipe, messaging and hackbench).
 S=$1; MODE=${2:-bench}; R=${RUNS:-3}; OUT=$S/bench.txt
 SCHEDS=${SCHEDS:-eevdf auction scx_simple scx_central}
 state() { cat /sys/kernel/sched_ext/state; }
@@ -20,7 +22,15 @@ ok=0
 start() {
   case $1 in
   eevdf) ;;
-  auction) auctioneer kernel load "$S/scx_auction.bpf.o" > /dev/null || { ok=1; return 1; } ;;
+  auction*)
+    # bpftool itself, as `auctioneer kernel load` does, without the Python
+    # start-up (seconds under emulation) between samples; every build of the
+    # scheduler loads the same way, so the A/B compares only the builds
+    obj=$S/scx_auction.bpf.o; [ "$1" = auction ] || obj=$S/scx_auction-${1#auction:}.bpf.o
+    mkdir -p "$S/link" && "$AUCTIONEER_BPFTOOL" struct_ops register "$obj" "$S/link" > /dev/null
+    wait_state enabled
+    [ "$(cat /sys/kernel/sched_ext/root/ops)" = auction ] || { echo "$1 did not come up"; ok=1; return 1; }
+    ;;
   *)
     "$S/$1" > /dev/null 2>&1 & pid=$!
     wait_state enabled
@@ -31,17 +41,14 @@ start() {
 stop() {
   case $1 in
   eevdf) ;;
-  auction)
-    auctioneer kernel status --json "$S/bench-status-$r.json" > /dev/null
-    auctioneer kernel unload > /dev/null
-    ;;
+  auction*) rm -rf "$S/link"; wait_state disabled ;;
   *) kill -INT $pid; wait $pid; wait_state disabled ;;
   esac
 }
 measure() { # one sample of each benchmark under scheduler $1
-  p=$(timeout 120 perf bench sched pipe -l 5000 2>&1 | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
-  m=$(timeout 120 perf bench sched messaging -g 2 -l 50 2>&1 | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
-  h=$(timeout 120 hackbench -g 2 -l 50 2>&1 | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
+  p=$(timeout 120 perf bench sched pipe -l "${PIPE_L:-5000}" 2>&1 | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
+  m=$(timeout 120 perf bench sched messaging -g 2 -l "${MSG_L:-50}" 2>&1 | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
+  h=$(timeout 120 hackbench -g 2 -l "${HB_L:-50}" 2>&1 | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
 profile() { # each BPF program's run count and time during pipe under scheduler $1
@@ -55,11 +62,9 @@ if [ "$MODE" = profile ]; then
   for s in $SCHEDS; do start "$s" && profile "$s"; stop "$s"; done
   exit $ok
 fi
-echo "# clock: ${CLOCK:-MTTCG wall clock}" > $OUT
-reversed=$(for s in $SCHEDS; do echo "$s"; done | tac | tr '\n' ' ')
+echo "# clock: ${CLOCK:-MTTCG wall clock}; loops pipe ${PIPE_L:-5000} messaging ${MSG_L:-50} hackbench ${HB_L:-50}" > $OUT
 for r in $(seq 1 "$R"); do
-  if [ $((r % 2)) = 1 ]; then order=$SCHEDS; else order=$reversed; fi
-  for s in $order; do
+  for s in $(for s in $SCHEDS; do echo "$s"; done | shuf); do
     if start "$s"; then measure "$s"; else echo "$s pipe_us nan messaging_s nan hackbench_s nan" >> $OUT; fi
     stop "$s"
   done

@@ -22,8 +22,11 @@
 # tcg,thread=multi: real 2-vCPU parallelism; this host's KVM cannot boot a
 # stock kernel, see README.md), ICOUNT (see boot below), VM_TIMEOUT (s, default 900),
 # RUNS, SCHEDS (bench:
-# which of eevdf auction scx_simple scx_central, default all; `auctioneer bench
-# kernel out/scx-vm/bench.txt` summarises the samples).
+# which of eevdf auction scx_simple scx_central, default all, plus variants of
+# the scheduler built with kernel/Makefile's knobs, e.g. auction:KICK=0 or
+# auction:KICK=0,MIN_UNITS=16; `auctioneer bench kernel out/scx-vm/bench.txt`
+# summarises the samples), PIPE_L, MSG_L, HB_L (bench: the loops of pipe,
+# messaging and hackbench per sample, default 5000, 50, 50).
 #
 # Exit status 0 only if the guest came back with result "ok", the verifier
 # accepted every program, and the console shows no sched_ext disable other
@@ -48,6 +51,16 @@ echo "kernel $KVER"
 lap "build scx_auction.bpf.o"
 make -s -C "$REPO/kernel" BUILD="$W/build"
 cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
+# bench/profile A/B: a scheduler named auction:KNOB=V[,KNOB=V] in SCHEDS is
+# the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS).
+for s in ${SCHEDS:-}; do
+    [[ $s == auction:* ]] || continue
+    knobs=${s#auction:}
+    [[ $knobs =~ ^(KICK|MIN_UNITS)=[0-9]+(,(KICK|MIN_UNITS)=[0-9]+)*$ ]] \
+        || { echo "$0: $s: knobs are KICK=n and MIN_UNITS=n, comma-separated" >&2; exit 2; }
+    make -s -C "$REPO/kernel" BUILD="$W/build-$knobs" ${knobs//,/ }
+    cp "$W/build-$knobs/scx_auction.bpf.o" "$SHARE/scx_auction-$knobs.bpf.o"
+done
 if [[ $SUITE == bench || $SUITE == profile ]]; then
     lap "baselines: scx_simple, scx_central from linux-source for $KVER"
     source "$HERE/baselines.sh"
@@ -58,6 +71,7 @@ CLOCK="MTTCG wall clock"
 cat > "$SHARE/env.sh" <<EOF
 export CLOCK="$CLOCK"
 export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} SCHEDS="${SCHEDS:-eevdf auction scx_simple scx_central}" PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PIPE_L=${PIPE_L:-5000} MSG_L=${MSG_L:-50} HB_L=${HB_L:-50}
 EOF
 if [[ $SUITE == test ]]; then
     lap "predictions for the bid classes (auctioneer simulate, on the host)"

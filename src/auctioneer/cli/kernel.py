@@ -299,31 +299,39 @@ def bench_kernel(
     json_path: JsonOption = None,
     png: Annotated[Path | None, output_option(
         "--png", text="Also plot each workload's medians per scheduler here.")] = None,
+    baseline: Annotated[str, typer.Option(
+        help="Pair every scheduler's rounds with this one's (e.g. auction, for the A/B "
+        "of its variants).")] = "scx_simple",
 ) -> None:
     """scx_auction against EEVDF, scx_simple and scx_central from one VM boot (emulated).
 
     The VM run (``sudo kernel/vm/run.sh bench``, root and QEMU) interleaves
     the schedulers round by round; this reads its samples and prints each
     workload's median and range per scheduler, the median over rounds of the
-    time paired with scx_simple's, and PASS/MISS for scx_auction within 10 %.
+    time paired with the baseline's and its 95 % bootstrap interval, and
+    PASS/MISS for scx_auction within 10 % (SKIP where the interval straddles it).
     """
     from auctioneer.kernel.benchreport import clock_of, parse_samples, plot, summarise, targets
     from auctioneer.measure.target import target_line
 
     try:
         text = samples.read_text()
-        rows = summarise(parse_samples(text))
+        parsed = parse_samples(text)
     except (OSError, ValueError) as exc:
         raise _bad("SAMPLES", str(exc)) from None
-    if not rows:
+    if not parsed:
         raise _bad("SAMPLES", f"{samples} has no samples")
+    if baseline not in {s.scheduler for s in parsed}:
+        raise _bad("--baseline", f"{baseline!r} has no samples in {samples}")
+    rows = summarise(parsed, baseline)
     clock = clock_of(text)
     typer.echo(f"QEMU TCG, 2 vCPUs, {clock}: emulated times, comparable only within one boot")
-    typer.echo(f"{'scheduler':<12} {'workload':<12} {'n':>3} {'median':>10} {'low':>10} "
-               f"{'high':>10} {'vs simple':>9}")
+    typer.echo(f"{'scheduler':<22} {'workload':<12} {'n':>3} {'median':>10} {'low':>10} "
+               f"{'high':>10} {'paired ratio to ' + baseline + ' [95 % CI]':>30}")
     for r in rows:
-        typer.echo(f"{r.scheduler:<12} {r.workload:<12} {r.samples:>3} {r.median:>10.3f} "
-                   f"{r.low:>10.3f} {r.high:>10.3f} {r.ratio:>8.2f}x")
+        typer.echo(f"{r.scheduler:<22} {r.workload:<12} {r.samples:>3} {r.median:>10.3f} "
+                   f"{r.low:>10.3f} {r.high:>10.3f} {r.ratio:>8.2f}x "
+                   f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}]")
     checks = targets(rows, clock)
     for t in checks:
         typer.echo(target_line(t))

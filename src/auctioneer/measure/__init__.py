@@ -13,6 +13,7 @@ have in common, and it imports no area:
 * :mod:`auctioneer.measure.record` -- a result's JSON record (``write_json``).
 * :mod:`auctioneer.measure.progress` -- the wide console and the progress bar.
 * :mod:`auctioneer.measure.latency_plot` -- latency against percentile, tail stretched.
+* :mod:`auctioneer.measure.interval` -- a median and its bootstrap confidence interval.
 * :mod:`auctioneer.measure.sizes` -- the one parser of comma-separated size lists.
 * :mod:`auctioneer.measure.memory` -- the peak Python memory of one call.
 * :mod:`auctioneer.measure.startup` (and ``startup_report``) -- the command
