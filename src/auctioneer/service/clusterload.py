@@ -5,7 +5,12 @@
 connection is retried with the same key on the next API until acknowledged
 or the retry horizon passes. It records every acknowledged order
 (``acked``: id to quantity) and each acknowledged order's latency, from its
-first send to its answer (retries included), for the benchmark.
+first send to its answer (retries included), for the benchmark. With
+``bidders``, that many more workers send the buyer's bids across every
+market (so across partitions, run by the coordinator), IOC and GTC in turn,
+and the other workers only sell;
+``bids`` keeps each acknowledged bid's answer and ``sent_bids`` every bid
+sent (acknowledged or not) with its quantity.
 
 Example:
     >>> Load.__dataclass_fields__["workers"].default
@@ -18,6 +23,7 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -35,7 +41,12 @@ class Load:
 
     endpoints: Endpoints
     workers: int = 4
+    bidders: int = 0
     acked: dict[str, int] = field(default_factory=dict)
+    bids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each acknowledged cross-partition bid's answer, by its Idempotency-Key."""
+    sent_bids: dict[str, int] = field(default_factory=dict)
+    """Every cross-partition bid sent, by its Idempotency-Key: its quantity."""
     latencies_s: list[float] = field(default_factory=list)
     refused: int = 0
     retried: int = 0
@@ -46,6 +57,7 @@ class Load:
     def start(self) -> Load:
         """Start the workers."""
         self._tasks = [asyncio.ensure_future(self._worker(w)) for w in range(self.workers)]
+        self._tasks += [asyncio.ensure_future(self._bidder(w)) for w in range(self.bidders)]
         return self
 
     async def stop(self) -> None:
@@ -61,35 +73,56 @@ class Load:
         async with httpx.AsyncClient(timeout=10.0) as client:
             while not self._stop.is_set():
                 n = next(self._ids)
-                side, account = ("buy", "buyer") if n % 2 else ("sell", "seller")
-                market = self.endpoints.markets[n % len(self.endpoints.markets)]
+                buys = n % 2 and not self.bidders  # with bidders, they are the buyers
+                side, account = ("buy", "buyer") if buys else ("sell", "seller")
+                # n // 2: buys and sells alternate by n's parity, so each market gets both
+                market = self.endpoints.markets[n // 2 % len(self.endpoints.markets)]
                 order = {"side": side, "market": market, "price": PRICE,
                          "quantity": 1 + n % 3}
                 await self.send(client, w + n, account, order, f"load-{n}")
 
+    async def _bidder(self, w: int) -> None:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            while not self._stop.is_set():
+                n = next(self._ids)
+                key = f"bid-{n}"
+                bid = {"side": "buy", "markets": list(self.endpoints.markets), "price": PRICE,
+                       "quantity": 1 + n % 4, "tif": ("ioc", "gtc")[n % 2]}
+                self.sent_bids[key] = int(bid["quantity"])  # type: ignore[call-overload]
+                answer = await self.send(client, w + n, "buyer", bid, key)
+                if answer is not None:
+                    self.bids[key] = answer
+
     async def send(self, client: httpx.AsyncClient, start: int, account: str,
-                   order: dict[str, object], key: str) -> None:
-        """Send one order until acknowledged (recorded in ``acked``) or the retry horizon
-        passes; start with API ``start`` mod their count, then alternate."""
+                   order: dict[str, object], key: str) -> dict[str, Any] | None:
+        """Send one order until acknowledged (recorded in ``acked``, its answer returned) or
+        the retry horizon passes (None); start with API ``start`` mod their count, then
+        alternate."""
         headers = {"X-API-Key": self.endpoints.keys[account], "Idempotency-Key": key}
         began = time.perf_counter()
         deadline = time.monotonic() + _RETRY_S
-        for attempt in itertools.count(start):
+        attempt = start
+        while True:
             url = self.endpoints.urls[attempt % len(self.endpoints.urls)]
+            attempt += 1
             try:
                 answer = await client.post(f"{url}/orders", json=order, headers=headers)
             except httpx.HTTPError:
                 answer = None
             if answer is not None and answer.status_code == 201:
                 self.latencies_s.append(time.perf_counter() - began)
-                self.acked[answer.json()["order_id"]] = int(order["quantity"])  # type: ignore[call-overload]
-                return
+                got: dict[str, Any] = answer.json()
+                quantity = int(order["quantity"])  # type: ignore[call-overload]
+                # a bid across partitions: its legs are the orders the partitions' logs hold
+                for oid in [leg["order_id"] for leg in got.get("legs", [])] or [got["order_id"]]:
+                    self.acked[oid] = quantity
+                return got
             if answer is not None and answer.status_code != 503:
                 raise AssertionError(f"{answer.status_code} {answer.text}")
             if answer is not None:
                 assert answer.headers.get("Retry-After"), "a 503 without Retry-After"
                 self.refused += 1
             if time.monotonic() >= deadline:
-                return  # never acknowledged: not counted
+                return None  # never acknowledged: not counted
             self.retried += 1
             await asyncio.sleep(0.1)
