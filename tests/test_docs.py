@@ -16,6 +16,7 @@ from tools.docs import (
     DESIGN_SPEC,
     DOCUMENTS,
     Column,
+    Derived,
     DocsError,
     DocSpec,
     Figure,
@@ -85,6 +86,30 @@ def test_renders_every_kind_of_marker(tmp_path: Path) -> None:
     assert "| steady | 0.93 |" in text and "| hot | 0.80 |" in text
     assert "`auctioneer sim a --out design/a`" in text
     assert "<!--" not in text and "{{" not in text
+
+
+def test_derived_figures_source_lines_and_tables_over_several_paths() -> None:
+    """A figure computed from two sources, a source's command line under a hand-laid
+    table, and one table over a list and an object (the empty path is the whole row)."""
+    spec = DocSpec(SPEC.sources, (
+        Derived("ratio", ("a", "b"), lambda a, b: f"{a['eff'] / b['eff']:.2f}×"),
+        Derived("broken", ("a",), lambda a: a["missing"]),
+        Table("runs", "fast", ("base", "rows"), (
+            Column("name", "name", align="left"),
+            Column("p99 / base", "", lambda r: f"{r['ns']['p99'] / 40:.1f}"))),
+    ))
+    inputs = {"fast": {**FAST, "base": {"name": "base", "ns": {"p99": 40.0}}},
+              "a": {"eff": 0.9}, "b": {"eff": 0.6}}
+    text = render_template("{{ratio}}\n<!-- source: b -->\n<!-- table: runs -->\n", spec,
+                           inputs)
+    assert text.startswith("1.50×\n*Source: `auctioneer sim b --out design/b`.*\n")
+    assert "| base | 1.0 |" in text and "| heapq | 54.0 |" in text
+    with pytest.raises(DocsError, match="value 'broken'.*'missing'"):
+        render_template("{{broken}}", spec, inputs)
+    with pytest.raises(DocsError, match="source 'nope'"):
+        render_template("<!-- source: nope -->", spec, inputs)
+    assert needed_sources("{{ratio}} <!-- x -->\n<!-- source: fast -->", spec) == [
+        "fast", "a", "b"]
 
 
 def test_build_renders_from_files_and_includes(tmp_path: Path) -> None:

@@ -13,14 +13,17 @@ def test_costs_reports_every_stage(tmp_path: Path) -> None:
     if find_nats_server() is None:
         pytest.skip("nats-server is not installed (Debian package nats-server)")
     out = tmp_path / "costs.json"
-    assert main(["--orders", "60", "--json", str(out)]) == 0
-    result = json.loads(out.read_text())
+    assert main(["--orders", "60", "--runs", "2", "--json", str(out)]) == 0
+    runs = json.loads(out.read_text())["runs"]
+    assert len(runs) == 2
+    result = runs[0]
     for key in ("apply_us", "publish_client_us", "replay_client_us", "publish_per_s"):
         assert result[key] > 0
     assert result["publish_server_us"] >= 0
-    with pytest.raises(SystemExit) as caught:
-        main(["--json", str(tmp_path / "no" / "such.json")])
-    assert caught.value.code == 2
+    for bad in (["--json", str(tmp_path / "no" / "such.json")], ["--runs", "0"]):
+        with pytest.raises(SystemExit) as caught:
+            main(bad)
+        assert caught.value.code == 2
 
 
 def test_process_cpu_is_read_from_proc() -> None:

@@ -17,6 +17,7 @@ from tools.docs.build import BuildReport, build, build_documents, run_sources
 from tools.docs.design import DESIGN_SPEC, DOCUMENTS
 from tools.docs.render import (
     Column,
+    Derived,
     DocsError,
     DocSpec,
     Figure,
@@ -36,6 +37,7 @@ __all__ = [
     "BuildReport",
     "Column",
     "DocSpec",
+    "Derived",
     "DocsError",
     "Figure",
     "Source",

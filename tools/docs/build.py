@@ -76,7 +76,8 @@ def run_sources(spec: DocSpec, out_dir: Path, names: Sequence[str],
         say(f"docs: running {command}")
         started = time.perf_counter()
         try:
-            program = [sys.executable, "-m", "tools.docs"] if source.tool else auctioneer_argv()
+            program = (auctioneer_argv() if source.module is None
+                       else [sys.executable, "-m", source.module])
             done = subprocess.run([*program, *source.words(out_dir)],
                                   capture_output=True, text=True, timeout=timeout_s,
                                   check=False)

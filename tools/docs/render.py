@@ -9,7 +9,11 @@ output folder) and the *items* the template places:
   :class:`SourceTable`, one row per source;
 * ``<!-- figure: NAME -->`` on a line of its own: a :class:`Figure`, a
   source's PNG;
-* ``{{NAME}}`` anywhere: a :class:`Value`, one number from a source's JSON;
+* ``<!-- source: NAME -->`` on a line of its own: the line naming a source's
+  command, under a hand-laid table whose cells are values;
+* ``{{NAME}}`` anywhere: a :class:`Value`, one number from a source's JSON, or a
+  :class:`Derived`, a figure computed from one or more sources' JSON (a ratio,
+  a sum of measured costs);
 * ``<!-- include: PATH -->`` on a line of its own: a project file (an input
   the commands read, e.g. a scenario) as a fenced block, PATH from the root.
 
@@ -20,7 +24,8 @@ produced it, so no number in the document is typed by hand. Anything missing
 
 Paths into the JSON are dotted keys; a list step may select its first
 element whose fields equal the given values:
-``results[structure=TierBook,n=1000].in_c_ns.tick.p99``.
+``results[structure=TierBook,n=1000].in_c_ns.tick.p99``. The empty path is
+the whole object (a column or value computed from several of its fields).
 
 Example:
     >>> spec = DocSpec(
@@ -43,6 +48,7 @@ from typing import Any
 __all__ = [
     "Column",
     "DocSpec",
+    "Derived",
     "DocsError",
     "Figure",
     "Item",
@@ -59,7 +65,7 @@ __all__ = [
 Formatter = str | Callable[[Any], str]
 """A ``str.format`` pattern with one field, or a function of the value."""
 
-_TABLE = re.compile(r"^<!-- (table|figure): ([\w.-]+) -->[ \t]*$", re.MULTILINE)
+_TABLE = re.compile(r"^<!-- (table|figure|source): ([\w.-]+) -->[ \t]*$", re.MULTILINE)
 _VALUE = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 _INCLUDE = re.compile(r"^<!-- include: ([\w./-]+) -->[ \t]*$", re.MULTILINE)
 _STEP = re.compile(r"^([\w-]+)(?:\[([^\]]*)\])?$")
@@ -73,8 +79,8 @@ class DocsError(ValueError):
 class Source:
     """One command of the project and the files it writes into the output folder.
 
-    ``argv`` follows ``auctioneer`` (or, with :attr:`tool`, ``python -m
-    tools.docs``); ``{json}`` and ``{plot}`` in it are replaced by the paths
+    ``argv`` follows ``auctioneer`` (or, with :attr:`module`, ``python -m
+    MODULE``); ``{json}`` and ``{plot}`` in it are replaced by the paths
     of :attr:`json` and :attr:`plot`, ``{dir}`` by the output folder (for a
     command that writes a folder, or reads another source's output).
     """
@@ -85,8 +91,9 @@ class Source:
     plot: str | None = None
     note: str = ""
     """Why these options (e.g. a reduced run), printed beside every item from it."""
-    tool: bool = False
-    """A command of this build tooling (it reads the checkout), not of ``auctioneer``."""
+    module: str | None = None
+    """A module run as ``python -m MODULE`` instead of ``auctioneer``: this build tooling
+    (``tools.docs``, which reads the checkout) or a measurement the CLI does not offer."""
     validate: Callable[[Any], Any] | None = None
     """The file format's own reader (its pydantic model): parsed JSON in, the validated
     record's builtins out, ValueError naming the field. Items then read those, so a
@@ -100,7 +107,7 @@ class Source:
 
     def command(self, out_dir: Path | None = None) -> str:
         """The command line as a reader would type it."""
-        program = "python -m tools.docs " if self.tool else "auctioneer "
+        program = "auctioneer " if self.module is None else f"python -m {self.module} "
         return program + " ".join(
             self.words(Path("docs/design") if out_dir is None else out_dir))
 
@@ -117,11 +124,12 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """Rows from the list at ``rows`` in a source's JSON, filtered by ``where``."""
+    """Rows from the list at ``rows`` in a source's JSON, filtered by ``where``; with
+    several paths, their rows one after another (an object is one row)."""
 
     name: str
     source: str
-    rows: str
+    rows: str | tuple[str, ...]
     columns: tuple[Column, ...]
     where: Mapping[str, object] = field(default_factory=dict)
     caption: str = ""
@@ -156,7 +164,17 @@ class Value:
     fmt: Formatter = "{}"
 
 
-Item = Table | SourceTable | Figure | Value
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A figure computed from the JSON of ``sources`` (one argument each, in order),
+    formatted inline: a ratio of two measurements, or a plan's sum of measured costs."""
+
+    name: str
+    sources: tuple[str, ...]
+    compute: Callable[..., str]
+
+
+Item = Table | SourceTable | Figure | Value | Derived
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +190,8 @@ class DocSpec:
             raise DocsError(f"duplicate source names in {names}")
         items = [i.name for i in self.items]
         if len(set(items)) != len(items):
-            raise DocsError(f"duplicate item names in {items}")
+            twice = sorted({name for name in items if items.count(name) > 1})
+            raise DocsError(f"duplicate item names: {', '.join(twice)}")
         for item in self.items:
             for source in _sources_of(item):
                 if source not in names:
@@ -191,7 +210,7 @@ class DocSpec:
 
 
 def _sources_of(item: Item) -> tuple[str, ...]:
-    return item.sources if isinstance(item, SourceTable) else (item.source,)
+    return item.sources if isinstance(item, SourceTable | Derived) else (item.source,)
 
 
 def lookup(data: Any, path: str) -> Any:
@@ -202,6 +221,8 @@ def lookup(data: Any, path: str) -> Any:
     >>> lookup({"a": None}, "a.b") is None
     True
     """
+    if path == "":
+        return data
     value = data
     for step in path.split("."):
         match = _STEP.match(step)
@@ -272,12 +293,18 @@ def _provenance(source: Source, rel_dir: str) -> str:
 
 
 def _table(table: Table, source: Source, data: Any, rel_dir: str) -> str:
-    try:
-        rows = lookup(data, table.rows)
-    except KeyError as exc:
-        raise DocsError(f"table {table.name!r}: {exc.args[0]} in {source.json}") from None
-    if not isinstance(rows, list):
-        raise DocsError(f"table {table.name!r}: {table.rows!r} in {source.json} is not a list")
+    rows: list[Any] = []
+    for path in (table.rows,) if isinstance(table.rows, str) else table.rows:
+        try:
+            found = lookup(data, path)
+        except KeyError as exc:
+            raise DocsError(f"table {table.name!r}: {exc.args[0]} in {source.json}") from None
+        if isinstance(found, list):
+            rows.extend(found)
+        elif isinstance(table.rows, tuple) and isinstance(found, Mapping):
+            rows.append(found)
+        else:
+            raise DocsError(f"table {table.name!r}: {path!r} in {source.json} is not a list")
     chosen = [r for r in rows
               if all(str(r.get(k)) == str(v) for k, v in table.where.items())]
     if not chosen:
@@ -333,14 +360,34 @@ def _value(value: Value, source: Source, data: Any) -> str:
         raise DocsError(f"value {value.name!r}: {exc.args[0]} in {source.json}") from None
 
 
+def _known_source(spec: DocSpec, name: str) -> Source:
+    if name not in {s.name for s in spec.sources}:
+        raise DocsError(f"the template names source {name!r}, which the spec does not define")
+    return spec.source(name)
+
+
+def _derived(derived: Derived, inputs: Mapping[str, Any]) -> str:
+    missing = [name for name in derived.sources if name not in inputs]
+    if missing:
+        raise DocsError(f"{derived.name!r} needs source {missing[0]!r}, which was not loaded")
+    try:
+        return derived.compute(*(inputs[name] for name in derived.sources))
+    except (KeyError, IndexError, TypeError) as exc:
+        raise DocsError(f"value {derived.name!r}: {exc!r} in the JSON of "
+                        f"{', '.join(derived.sources)}") from None
+
+
 def needed_sources(template: str, spec: DocSpec) -> list[str]:
     """The sources the template's markers read, in the spec's order; DocsError on unknowns."""
     used: set[str] = set()
     for kind, name in _TABLE.findall(template):
-        used.update(_sources_of(
-            spec.item(name, (Table, SourceTable) if kind == "table" else Figure)))
+        if kind == "source":
+            used.add(_known_source(spec, name).name)
+        else:
+            used.update(_sources_of(
+                spec.item(name, (Table, SourceTable) if kind == "table" else Figure)))
     for name in _VALUE.findall(template):
-        used.update(_sources_of(spec.item(name, Value)))
+        used.update(_sources_of(spec.item(name, (Value, Derived))))
     return [s.name for s in spec.sources if s.name in used]
 
 
@@ -370,6 +417,8 @@ def render_template(template: str, spec: DocSpec, inputs: Mapping[str, Any],
 
     def block(match: re.Match[str]) -> str:
         kind, name = match.groups()
+        if kind == "source":
+            return _provenance(_known_source(spec, name), rel_dir)
         if kind == "table":
             table = spec.item(name, (Table, SourceTable))
             if isinstance(table, SourceTable):
@@ -383,7 +432,9 @@ def render_template(template: str, spec: DocSpec, inputs: Mapping[str, Any],
         return _figure(figure, source, rel_dir)
 
     def inline(match: re.Match[str]) -> str:
-        value = spec.item(match.group(1), Value)
+        value = spec.item(match.group(1), (Value, Derived))
+        if isinstance(value, Derived):
+            return _derived(value, inputs)
         assert isinstance(value, Value)
         source, data = source_data(value)
         return _value(value, source, data)

@@ -194,7 +194,8 @@ def _plot(result: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line (see the module docstring); 0 when every target passes."""
+    """The command line (see the module docstring). A MISS is reported, not an exit
+    status, as by ``auctioneer bench``: 0 once the measurement is written."""
     parser = argparse.ArgumentParser(prog="python -m auctioneer.service.pgbench")
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--partitions", type=int, default=2)
@@ -237,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.plot is not None:
         _plot(result, args.plot)
         print(f"wrote {args.plot}")
-    return 0 if ok else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """CPU cost per command of each stage of the scale-out path, for sizing a deployment.
 
-``python -m auctioneer.exchange.scaleout.costs [--orders N] [--json F]`` runs
-a seeded workload through each stage once and reports CPU microseconds per
-command (CPU time, not wall time: on a machine shared with other jobs, CPU
-time per operation moves far less than throughput does):
+``python -m auctioneer.exchange.scaleout.costs [--orders N] [--runs N] [--json F]``
+runs a seeded workload through each stage (``--runs`` times, each run's figures
+kept in the JSON's ``runs``) and reports CPU microseconds per command (CPU time,
+not wall time: on a machine shared with other jobs, CPU time per operation
+moves far less than throughput does):
 
 * **apply**: the engine applying partition 0's commands in-process;
 * **publish (client)** and **publish (nats-server)**: every message
@@ -129,24 +130,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m auctioneer.exchange.scaleout.costs")
     parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=1,
+                        help="measure this many times (each run its own nats-server)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.json is not None and not args.json.parent.is_dir():
         parser.error(f"--json: directory {str(args.json.parent)!r} does not exist")
-    with LocalNats() as server:
-        result = asyncio.run(_measure(server.url, str(server.store), args.orders))
-    load = os.getloadavg()[0]
-    print(f"costs: {args.orders:,} orders, 2 partitions; load average {load:.1f}; "
-          "CPU microseconds per command")
-    print(f"  apply in-process (engine, partition 0): {result['apply_us']:7.1f} us")
-    print(f"  publish, client:                        {result['publish_client_us']:7.1f} us"
-          f"   ({result['publish_per_s']:,.0f} messages/s wall)")
-    print(f"  publish, nats-server (R1, file store):  {result['publish_server_us']:7.1f} us")
-    print(f"  replay, client (consume+decode+apply):  {result['replay_client_us']:7.1f} us"
-          f"   ({result['replay_per_s']:,.0f} commands/s wall)")
-    print(f"  replay, nats-server:                    {result['replay_server_us']:7.1f} us")
+    if args.runs < 1:
+        parser.error(f"--runs: {args.runs} is not a whole number of at least 1")
+    runs = []
+    for _ in range(args.runs):
+        with LocalNats() as server:
+            result = asyncio.run(_measure(server.url, str(server.store), args.orders))
+        load = os.getloadavg()[0]
+        runs.append({**result, "load_average": load})
+        print(f"costs: {args.orders:,} orders, 2 partitions; load average {load:.1f}; "
+              "CPU microseconds per command")
+        print(f"  apply in-process (engine, partition 0): {result['apply_us']:7.1f} us")
+        print(f"  publish, client:                        {result['publish_client_us']:7.1f} us"
+              f"   ({result['publish_per_s']:,.0f} messages/s wall)")
+        print(f"  publish, nats-server (R1, file store):  {result['publish_server_us']:7.1f} us")
+        print(f"  replay, client (consume+decode+apply):  {result['replay_client_us']:7.1f} us"
+              f"   ({result['replay_per_s']:,.0f} commands/s wall)")
+        print(f"  replay, nats-server:                    {result['replay_server_us']:7.1f} us")
     if args.json is not None:
-        args.json.write_text(json.dumps({**result, "load_average": load}, indent=2))
+        args.json.write_text(json.dumps({"orders": args.orders, "runs": runs}, indent=2))
         print(f"wrote {args.json}")
     return 0
 
