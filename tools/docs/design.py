@@ -283,7 +283,7 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
     Value("gpu-policy", "bench-thermal",
           "dispatch[path=bundles,bids=16,bundles_per_bid=4].scheduler", "{}"),
     Value("gpu-load", "bench-thermal", "config.load_average", lambda v: f"{v[0]:.1f}"),
-    *(Value(f"op-{name.replace(' ', '-')}-p50", "bench-thermal", f"ops[name={name}].p50_ns", _ns)
+    *(Value(f"op-{name.replace(' ', '-')}-p50", "bench-thermal", f"ops[name={name}].p50_ns", ns)
       for name in ("schedule lookup", "recompute per tick", "coupling lookup",
                    "coupling formula")),
     Value("coupling-cpu-bytes", "bench-thermal", "coupling_table_bytes.cpu", "{:,}"),
