@@ -258,6 +258,32 @@ def test_an_api_starting_finishes_the_bids_left_unfinished(served: Served) -> No
     served.run(run())
 
 
+def test_a_bid_whose_api_died_is_finished_by_the_coordinator_role(served: Served) -> None:
+    """API 0 dies mid-saga (SIGKILL; it may hold the coordinator's lease), nobody retries and
+    no API process starts: the survivor takes the coordinator lease and finishes the bid,
+    once, while it keeps serving."""
+    async def run() -> None:
+        markets = await _offer(served, "xlease")
+        bid_id = await _died_mid_saga(served, markets, "across-4")
+        api = served.apis[0]
+        assert api is not None
+        api.kill()
+        api.wait()
+        try:
+            want = {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
+
+            async def finished() -> bool:
+                return await _bought(served, bid_id) == want
+
+            await wait_for(finished, 15, f"bid {bid_id} finished by the surviving API")
+            await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
+        finally:
+            served.start_api(0)
+            await served.wait_api(0)
+
+    served.run(run())
+
+
 def test_the_dashboard_trades_through_the_cluster_without_a_database(served: Served) -> None:
     """The dashboard from a ``serve --nats`` process without ``--db``: everything the page
     reads (trades, book, open orders, money) comes from the process's projection of the log."""

@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -242,11 +243,13 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
         app.state.read_side.start()
         app.state.cross_bids = CrossBids(gateway)
         resumer = asyncio.ensure_future(app.state.cross_bids.run())
+        coordinator = asyncio.ensure_future(app.state.cross_bids.coordinate(
+            f"api-{socket.gethostname()}-{os.getpid()}"))
         opener = asyncio.ensure_future(_open_admin(gateway))
         try:
             yield
         finally:
-            for task in (opener, resumer):
+            for task in (opener, coordinator, resumer):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

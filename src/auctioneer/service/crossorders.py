@@ -13,10 +13,15 @@ once its ``Begun`` record is stored on a quorum of the R3 coordinator stream
 applied by its partition's leader (so every leg is stored on the R3 command
 stream and in the R3 event log). A 503 after the ``Begun`` record was stored
 leaves the bid to be finished by a retry with the same ``Idempotency-Key``
-(any API process) or by the next API process to start, which resumes every
-unfinished bid of the log. The bid's id is derived from the caller and the
-key, and every leg's order id and message id from the bid's id, so however
-many processes drive it, each leg is applied at most once.
+(any API process), by the next API process to start, which resumes every
+unfinished bid of the log, or by the **coordinator role**: the one API
+process holding the lease ``coordinator`` (a NATS KV lease like the
+partitions') reads the log's new records every second and finishes each bid
+that made no progress since its previous look, so a bid whose API process
+died is finished within a few seconds while the other processes run on.
+The bid's id is derived from the caller and the key, and every leg's order
+id and message id from the bid's id, so however many processes drive it,
+each leg is applied at most once.
 
 Example:
     >>> from auctioneer.exchange.scaleout.coordinator import CrossBid
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import Any
 
 import nats.errors
@@ -48,12 +54,18 @@ from auctioneer.exchange.scaleout.coordinator import (
     leg_order_id,
 )
 from auctioneer.exchange.scaleout.crossbid import COORDINATOR_STREAM, StreamLog
+from auctioneer.exchange.scaleout.lease import Lease, lease_bucket
 from auctioneer.exchange.scaleout.stream import StreamSpec, ensure_stream
 from auctioneer.service.gateway import ClusterUnavailable, Gateway
 
-__all__ = ["CrossBids", "GatewayLegs", "bid_result"]
+__all__ = ["COORDINATOR_LEASE", "CrossBids", "GatewayLegs", "bid_result"]
 
+COORDINATOR_LEASE = "coordinator"
+"""The key of the coordinator role's lease in the lease bucket."""
 _RETRY_S = 1.0
+_LEASE_TTL_S = 2.0
+"""The lease bucket's TTL when this process creates it (engines usually have)."""
+_SWEEP_S = 1.0
 
 
 class GatewayLegs:
@@ -120,6 +132,8 @@ class CrossBids:
         self.wait_s = gateway.apply_timeout_s
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._cursor = 0
+        """The saga log's sequence up to which this process has read it."""
 
     async def run(self) -> None:
         """Read the log (retrying while the cluster is unavailable), then finish every bid it
@@ -128,7 +142,8 @@ class CrossBids:
             try:
                 if not self._ready.is_set():
                     await ensure_stream(self.log.js, self.log.spec)
-                    for record in await self.records():
+                    self._cursor, records = await self.log.records_after(0)
+                    for record in records:
                         self.coordinator.apply(record)
                     self._ready.set()
                 await self._drive(None)
@@ -177,3 +192,44 @@ class CrossBids:
     async def records(self) -> list[Record]:
         """Every record of the log."""
         return await self.log.records()
+
+    async def coordinate(self, holder: str) -> None:
+        """The coordinator role, for the process's life (a task): take the lease
+        :data:`COORDINATOR_LEASE` when it is free and, while holding it, finish stalled bids
+        every second (:meth:`finish_stalled`). A bid still driven by a live process moves on
+        between two looks and is left to it; a bid driven twice would still apply each leg
+        once (same order ids and message ids), only at twice the cost."""
+        await self._ready.wait()
+        kv = await lease_bucket(self.log.js, _LEASE_TTL_S, self.log.spec.replicas)
+        ttl = (await kv.status()).ttl or _LEASE_TTL_S
+        lease = Lease(kv, COORDINATOR_LEASE, holder, ttl)
+        seen: dict[str, int] = {}
+        swept = time.monotonic()
+        try:
+            while True:
+                try:
+                    if not await (lease.renew() if lease.term else lease.acquire()):
+                        seen = {}
+                    elif time.monotonic() - swept >= _SWEEP_S:
+                        swept = time.monotonic()
+                        seen = await self.finish_stalled(seen)
+                except (ClusterUnavailable, nats.errors.Error, TimeoutError) as exc:
+                    print(f"auctioneer serve: coordinator: {exc!r}", file=sys.stderr,
+                          flush=True)
+                await asyncio.sleep(ttl / 4)
+        finally:
+            await lease.release()
+
+    async def finish_stalled(self, seen: dict[str, int]) -> dict[str, int]:
+        """Read the saga log's new records, then drive to its end every unfinished bid whose
+        settled legs still number what ``seen`` (the previous look) says; the unfinished
+        bids now, with their settled legs' count, for the next look."""
+        async with self._lock:
+            self._cursor, records = await self.log.records_after(self._cursor)
+            for record in records:
+                self.coordinator.apply(record)
+            for bid_id, progress in list(self.coordinator.bids.items()):
+                if not progress.done and seen.get(bid_id) == len(progress.outcomes):
+                    await drive(self.coordinator, self, self.legs, bid_id)
+            return {bid_id: len(p.outcomes) for bid_id, p in self.coordinator.bids.items()
+                    if not p.done}

@@ -92,17 +92,24 @@ class StreamLog:
 
     async def records(self) -> list[Record]:
         """Every record stored, in order (CrossBidError on a record it cannot read)."""
+        return (await self.records_after(0))[1]
+
+    async def records_after(self, after: int) -> tuple[int, list[Record]]:
+        """The records stored after stream sequence ``after``, in order, and the sequence of
+        the last one (``after`` when there is none): a reader that keeps up reads each once."""
         target = await last_sequence(self.js, 0, self.spec)
         found: list[Record] = []
-        if not target:
-            return found
-        feed = messages(self.js, 0, 0, self.spec, idle_s=self.timeout_s)
+        if target <= after:
+            return after, found
+        last = after
+        feed = messages(self.js, 0, after, self.spec, idle_s=self.timeout_s)
         async with aclosing(feed):
             async for message in feed:
                 found.append(decode_record(decode_payload(message.data)))
-                if message.seq >= target:
+                last = message.seq
+                if last >= target:
                     break
-        return found
+        return last, found
 
 
 class NatsLegs:
