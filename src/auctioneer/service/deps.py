@@ -25,7 +25,7 @@ from auctioneer.exchange.model import Role
 from auctioneer.service.errors import ApiError
 from auctioneer.service.runtime import Service
 
-__all__ = ["Admin", "Caller", "CallerDep", "ServiceDep", "charge", "get_service"]
+__all__ = ["Admin", "Caller", "CallerDep", "ServiceDep", "caller_of", "charge", "get_service"]
 
 _KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
                     description="The account's API key: `<account>.<tag>`.")
@@ -49,7 +49,8 @@ class Caller:
     role: Role
 
 
-async def _caller(service: ServiceDep, key: Annotated[str | None, Security(_KEY)]) -> Caller:
+def caller_of(service: Service, key: str | None) -> Caller:
+    """The caller behind API key ``key``, or ApiError 401."""
     if not key:
         raise ApiError(401, _KEY_FIELD, "missing API key", {"WWW-Authenticate": "ApiKey"})
     account = service.keys.account_of(key)
@@ -60,6 +61,10 @@ async def _caller(service: ServiceDep, key: Annotated[str | None, Security(_KEY)
     except LookupError:
         raise ApiError(401, _KEY_FIELD, f"account {account!r} is not open") from None
     return Caller(account, role)
+
+
+async def _caller(service: ServiceDep, key: Annotated[str | None, Security(_KEY)]) -> Caller:
+    return caller_of(service, key)
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]

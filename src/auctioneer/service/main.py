@@ -30,6 +30,7 @@ from fastapi_offline import FastAPIOffline
 import auctioneer
 from auctioneer.service.demo import seed_demo, start_demo_trader
 from auctioneer.service.errors import RequestLimits, install_handlers
+from auctioneer.service.fastlane import OrderLane
 from auctioneer.service.routers import accounts, admin, markets, orders, stream
 from auctioneer.service.runtime import Service
 from auctioneer.service.settings import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         favicon_url="/favicon.ico",
     )
     install_handlers(app)
+    app.add_middleware(OrderLane)  # inside RequestLimits, added after it
     app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
                        max_headers=settings.max_headers)
     for module in (markets, orders, accounts, admin, stream):

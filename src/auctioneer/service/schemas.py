@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -50,6 +50,7 @@ __all__ = [
     "MarketIn",
     "MarketOut",
     "ModifyIn",
+    "OrderFields",
     "OrderIn",
     "OrderOut",
     "OrderResult",
@@ -71,6 +72,29 @@ MarketId = Annotated[str, Field(min_length=3, max_length=129,
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class OrderFields(Protocol):
+    """What the routers read of an order: :class:`OrderIn`, or the fast decoder's
+    (:mod:`~auctioneer.service.fastbody`) for a body it has found :class:`OrderIn` would
+    accept."""
+
+    @property
+    def side(self) -> str: ...
+    @property
+    def market(self) -> str | None: ...
+    @property
+    def price(self) -> int | None: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def max_spend(self) -> int | None: ...
+    @property
+    def all_or_none(self) -> bool: ...
+    @property
+    def post_only(self) -> bool: ...
+    def time_in_force(self) -> str: ...
+    def markets(self) -> tuple[str, ...]: ...
 
 
 class OrderIn(_In):

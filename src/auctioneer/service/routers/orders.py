@@ -36,6 +36,7 @@ from auctioneer.service.schemas import (
     BatchIn,
     BatchOut,
     ModifyIn,
+    OrderFields,
     OrderIn,
     OrderOut,
     OrderResult,
@@ -44,8 +45,8 @@ from auctioneer.service.sequencer import Maker, SequencerStopped, order_id, stam
 from auctioneer.service.store import fetch
 from auctioneer.service.store import orders as orders_table
 
-__all__ = ["answer", "check_order", "order_command", "order_out", "order_result", "row_out",
-           "router"]
+__all__ = ["answer", "check_order", "order_command", "order_out", "order_result", "place_many",
+           "place_one", "row_out", "router"]
 
 router = APIRouter(tags=["orders"])
 
@@ -56,11 +57,11 @@ _SIDES = {side.value: side for side in Side}
 _TIFS = {tif.value: tif for tif in TimeInForce}
 
 
-def _field(prefix: str, order: OrderIn) -> str:
+def _field(prefix: str, order: OrderFields) -> str:
     return prefix + ("market" if order.market is not None else "markets")
 
 
-def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str = "") -> None:
+def check_order(exchange: Exchange, caller: Caller, order: OrderFields, prefix: str = "") -> None:
     """Refuse ``order`` (ApiError naming ``prefix`` + the field) unless the engine's admission
     (:meth:`~auctioneer.exchange.Exchange.admit`) would take it.
 
@@ -80,7 +81,7 @@ def check_order(exchange: Exchange, caller: Caller, order: OrderIn, prefix: str 
         raise ApiError(422, field, exc.reason) from None
 
 
-def order_command(account: str, order: OrderIn, oid: str, ts: int) -> PlaceOrder | MarketOrder:
+def order_command(account: str, order: OrderFields, oid: str, ts: int) -> PlaceOrder | MarketOrder:
     """The engine's command for ``order`` by ``account``, with its id and timestamp."""
     side = _SIDES[order.side]
     tif = _TIFS[order.time_in_force()]
@@ -91,7 +92,7 @@ def order_command(account: str, order: OrderIn, oid: str, ts: int) -> PlaceOrder
                       order.all_or_none, order.post_only, ts)
 
 
-def _maker(account: str, order: OrderIn) -> Maker:
+def _maker(account: str, order: OrderFields) -> Maker:
     return lambda ts: order_command(account, order, order_id(ts), ts)
 
 
@@ -101,7 +102,7 @@ def _trade(e: Traded) -> dict[str, Any]:
 
 
 def order_result(oid: str, quantity: int, events: Sequence[Event],
-                 order: OrderIn | None = None, before: int | None = 0) -> dict[str, Any]:
+                 order: OrderFields | None = None, before: int | None = 0) -> dict[str, Any]:
     """What the events of one place, modify or cancel did to order ``oid``: an
     :class:`OrderResult` as a dict (built by hand: this is the hot path).
 
@@ -158,11 +159,7 @@ async def place_order(order: OrderIn, caller: CallerDep, service: ServiceDep) ->
 
     A market FOK that cannot fill whole is refused (422 naming ``quantity``) and changes
     nothing."""
-    charge(service, caller, 1)
-    check_order(service.exchange, caller, order)
-    [(command, events)] = await _submit(service, [_maker(caller.account, order)])
-    assert isinstance(command, PlaceOrder | MarketOrder)
-    return answer(order_result(command.order_id, order.quantity, events, order), 201)
+    return await place_one(service, caller, order)
 
 
 @router.post("/orders/batch", response_model=BatchOut,
@@ -174,10 +171,25 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     Each order's result is reported; one that matching refuses (an account
     short of funds after earlier orders of the batch traded) is ``rejected``.
     """
-    charge(service, caller, len(batch.orders))
+    return await place_many(service, caller, batch.orders)
+
+
+async def place_one(service: Service, caller: Caller, order: OrderFields) -> Response:
+    """``POST /orders`` for a validated body (the route's, or the fast lane's)."""
+    charge(service, caller, 1)
+    check_order(service.exchange, caller, order)
+    [(command, events)] = await _submit(service, [_maker(caller.account, order)])
+    assert isinstance(command, PlaceOrder | MarketOrder)
+    return answer(order_result(command.order_id, order.quantity, events, order), 201)
+
+
+async def place_many(service: Service, caller: Caller, orders: Sequence[OrderFields]
+                     ) -> Response:
+    """``POST /orders/batch`` for validated orders (the route's, or the fast lane's)."""
+    charge(service, caller, len(orders))
     exchange = service.exchange
     cost = 0
-    for i, order in enumerate(batch.orders):
+    for i, order in enumerate(orders):
         check_order(exchange, caller, order, f"orders[{i}].")
         if order.side == "buy":
             cost += (order.max_spend or 0 if order.price is None
@@ -186,9 +198,9 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
     if cost > view.balance - view.reserved:
         raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
                        f"{view.balance - view.reserved} is available")
-    outcomes = await _submit(service, [_maker(caller.account, o) for o in batch.orders])
+    outcomes = await _submit(service, [_maker(caller.account, o) for o in orders])
     results = []
-    for order, (command, events) in zip(batch.orders, outcomes, strict=True):
+    for order, (command, events) in zip(orders, outcomes, strict=True):
         assert isinstance(command, PlaceOrder | MarketOrder)
         results.append(order_result(command.order_id, order.quantity, events, order))
     return _json({"results": results})
