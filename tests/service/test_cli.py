@@ -23,6 +23,7 @@ from .conftest import Live
     (["load", "--clients", "0"], "--clients"),
     (["load", "--batch", "1001"], "--batch"),
     (["load", "--client", "curl"], "--client"),
+    (["load", "--echo", "--url", "http://127.0.0.1:9"], "--echo"),
 ])
 def test_bad_options_exit_2(argv: list[str], option: str,
                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,6 +52,24 @@ def test_load_runs_against_a_started_server(tmp_path: Path, client: str,
     assert result["orders"] > 0 and result["errors"] == {}
     assert result["latency_ms"]["p99"] >= result["latency_ms"]["p50"] > 0
     assert "admin_key" not in result["config"]
+    assert result["client_cpu_us"] > 0
+    assert set(result["server_cpu_us"]) == {"service", "follower"}
+    assert "CPU per order while measuring: service" in printed
+
+
+@pytest.mark.parametrize("batch", ["1", "20"])
+def test_load_echo_measures_the_generator_alone(batch: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "echo.json"
+    argv = ["load", "--echo", "--batch", batch, "--duration", "0.5", "--warmup", "0",
+            "--json", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["orders"] == result["requests"] * int(batch) > 0
+    assert result["errors"] == {} and result["trades"] == 0 and result["server_cpu_us"] == {}
+    target = "single orders/s" if batch == "1" else "through POST /orders/batch"
+    assert target in printed
 
 
 def test_load_against_a_dead_server_or_with_a_wrong_key_is_one_line(

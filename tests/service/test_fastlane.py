@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from auctioneer.service.fastlane import OrderLane
-from tests.service.conftest import MARKET, OTHER, Live, fresh_settings, start_live, stop_live
+
+from .conftest import MARKET, OTHER, Live, fresh_settings, start_live, stop_live
 
 _BID = {"side": "buy", "market": MARKET, "price": 2_000_000, "quantity": 2}
 _ASK = {"side": "sell", "market": MARKET, "price": 2_000_000, "quantity": 3}

@@ -214,6 +214,16 @@ def _preflight(settings: "ClusterSettings") -> None:
         raise bad("--partitions", str(exc)) from None
 
 
+def _service_pids(pid: int) -> dict[str, int]:
+    """The service's process and its SQL follower (its child), by name, for CPU figures."""
+    from auctioneer.service.process import children
+
+    pids = {"service": pid}
+    for child in children(pid)[:1]:
+        pids["follower"] = child
+    return pids
+
+
 def _print(result: "LoadResult") -> None:
     from rich.table import Table
 
@@ -226,14 +236,18 @@ def _print(result: "LoadResult") -> None:
     table = Table(title=f"auctioneer load: {cfg.clients} {cfg.client} clients x {cfg.batch} "
                         f"orders/request, {result.elapsed_s:.1f} s against {cfg.url}")
     for column in ("orders/s", "requests/s", "orders", "trades", "p50 ms", "p99 ms",
-                   "p99.9 ms", "mean ms", "errors"):
+                   "p99.9 ms", "mean ms", "client CPU µs/req", "errors"):
         table.add_column(column, justify="right")
     lat = result.latency_ms
     errors = ", ".join(f"{k} x{v}" for k, v in sorted(result.errors.items())) or "0"
     table.add_row(f"{result.orders_per_s:,.0f}", f"{result.requests_per_s:,.0f}",
                   f"{result.orders:,}", f"{result.trades:,}", f"{lat.p50:.2f}",
-                  f"{lat.p99:.2f}", f"{lat.p999:.2f}", f"{result.mean_ms:.2f}", errors)
+                  f"{lat.p99:.2f}", f"{lat.p999:.2f}", f"{result.mean_ms:.2f}",
+                  f"{result.client_cpu_us:,.0f}", errors)
     console.print(table)
+    if result.server_cpu_us:
+        console.print("CPU per order while measuring: " + ", ".join(
+            f"{name} {us:,.1f} µs" for name, us in result.server_cpu_us.items()))
     print_targets(console, targets(result))
 
 
@@ -266,6 +280,11 @@ def load_command(
         str, typer.Option(help="HTTP client of the order loop: raw (a minimal keep-alive "
                           "client that leaves the CPU to the service), or httpx.")
     ] = "raw",
+    echo: Annotated[
+        bool, typer.Option("--echo", help="Drive a trivial server that answers every order "
+                           "at once and stores nothing instead: the load generator's own "
+                           "ceiling on this machine.")
+    ] = False,
     json_path: JsonOption = None,
 ) -> None:
     """Drive the service with concurrent clients; print orders/s and latency percentiles."""
@@ -281,6 +300,9 @@ def load_command(
     seed_value = int_in(seed, "--seed", 0)
     policy = parse_fsync(fsync)
     client_kind = one_of(client, "--client", ("httpx", "raw"))
+    if url is not None and echo:
+        raise typer.BadParameter("--echo starts its own trivial server: give no --url",
+                                 param_hint="'--echo'")
     if url is not None and admin_key is None:
         raise typer.BadParameter("--url needs the service's admin key (or "
                                  "AUCTIONEER_ADMIN_KEY)", param_hint="'--admin-key'")
@@ -295,6 +317,22 @@ def load_command(
             result = asyncio.run(run_load(config(url, admin_key)))
         except LoadError as exc:
             raise typer.BadParameter(str(exc), param_hint=f"'{exc.option}'") from None
+    elif echo:
+        from auctioneer.service.load import echo_setup
+        from auctioneer.service.process import spawn_echo
+
+        port = free_port()
+        server = spawn_echo(port, n_batch)
+        try:
+            target = f"http://127.0.0.1:{port}"
+            wait_ready(target, server)
+            typer.echo(f"started the trivial echo server at {target} (pid {server.pid})",
+                       err=True)
+            echo_config = config(target, "")
+            result = asyncio.run(run_load(echo_config, echo_setup(echo_config)))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     else:
         import tempfile
 
@@ -310,7 +348,8 @@ def load_command(
                 wait_ready(target, server)
                 typer.echo(f"started auctioneer serve at {target} (pid {server.pid}, "
                            f"journal fsync {policy.value})", err=True)
-                result = asyncio.run(run_load(config(target, admin_key_of(data_dir))))
+                result = asyncio.run(run_load(config(target, admin_key_of(data_dir)),
+                                              watch=lambda: _service_pids(server.pid)))
             finally:
                 server.terminate()
                 server.wait(timeout=30)

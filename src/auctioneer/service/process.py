@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "spawn_server", "wait_ready"]
+__all__ = ["children", "free_port", "spawn_echo", "spawn_server", "wait_ready"]
 
 _MAIN = "import sys; from auctioneer.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -42,6 +42,22 @@ def spawn_server(data_dir: Path, port: int, *extra: str, log: Path | None = None
     finally:
         if log is not None:
             out.close()  # type: ignore[union-attr]
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux ``/proc``; none where it cannot tell)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def spawn_echo(port: int, batch: int) -> subprocess.Popen[bytes]:
+    """Start the trivial server of ``auctioneer load --echo`` (module ``loadecho``)."""
+    code = "from auctioneer.service.loadecho import main; main()"
+    return subprocess.Popen([sys.executable, "-c", code, str(port), str(batch)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes] | None = None,
