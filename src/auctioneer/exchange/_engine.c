@@ -170,8 +170,7 @@ setup(void)
         goto done;
     }
     FALLBACK = Py_None;
-    eb_setup_handlers();
-    rc = 0;
+    rc = eb_setup_handlers();
 done:
     Py_XDECREF(commands);
     Py_XDECREF(events);

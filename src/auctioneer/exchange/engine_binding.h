@@ -81,9 +81,10 @@ typedef struct {
     int flag;
     int n;
     PyObject **fields[EB_MAX_FIELDS]; /* attribute names, which are also its JSON keys */
+    Py_ssize_t offsets[EB_MAX_FIELDS]; /* where the class's slot holds each field */
 } eb_handler;
 extern eb_handler eb_handlers[EB_HANDLERS];
-void eb_setup_handlers(void);
+int eb_setup_handlers(void);
 PyObject *Core_apply(CoreObject *self, PyObject *cmd);
 PyObject *Core_apply_many(CoreObject *self, PyObject *args);
 

@@ -7,6 +7,7 @@
 #include "engine_binding.h"
 
 #include <string.h>
+#include <structmember.h>
 
 /* ------------------------------------------------------------- conversion */
 
@@ -43,15 +44,6 @@ number_of(PyObject *index, PyObject *key, uint64_t *out)
     }
     *out = (uint64_t)PyLong_AsUnsignedLongLong(n);
     return 1;
-}
-
-/* A tuple subclass instance (an event) of the n items; steals them. NULL on error. */
-static void
-release(PyObject **values, int n)
-{
-    for (int i = 0; i < n; i++) {
-        Py_DECREF(values[i]);
-    }
 }
 
 static int
@@ -277,27 +269,57 @@ tick(CoreObject *self, PyObject *const *f, int flag)
 
 eb_handler eb_handlers[EB_HANDLERS];
 
-/* Fill the handler table (after the module looked its names up). */
-void
+/* Where instances of `type` hold `name`: the offset of its slot (commands are slotted
+ * dataclasses, so Core.apply reads a field without a lookup by name); -1 on error. */
+static Py_ssize_t
+slot_offset(PyTypeObject *type, PyObject *name)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, name);
+    if (descr == NULL) {
+        return -1;
+    }
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)
+        && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX) {
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    } else {
+        PyErr_Format(PyExc_TypeError, "%s.%U is not a slot", type->tp_name, name);
+    }
+    Py_DECREF(descr);
+    return offset;
+}
+
+/* Fill the handler table (after the module looked its names up): 0, or -1 on error. */
+int
 eb_setup_handlers(void)
 {
     eb_handler table[EB_HANDLERS] = {
         {&T_place, &K_place, place, 0, 10,
          {&A_order_id, &A_account, &A_side, &A_markets, &A_price, &A_quantity, &A_tif,
-          &A_aon, &A_post_only, &A_ts}},
-        {&T_cancel, &K_cancel, cancel, 0, 3, {&A_order_id, &A_account, &A_ts}},
+          &A_aon, &A_post_only, &A_ts}, {0}},
+        {&T_cancel, &K_cancel, cancel, 0, 3, {&A_order_id, &A_account, &A_ts}, {0}},
         {&T_modify, &K_modify, modify, 0, 5,
-         {&A_order_id, &A_account, &A_price, &A_quantity, &A_ts}},
+         {&A_order_id, &A_account, &A_price, &A_quantity, &A_ts}, {0}},
         {&T_market, &K_market, market_order, 0, 8,
          {&A_order_id, &A_account, &A_side, &A_markets, &A_quantity, &A_max_spend, &A_tif,
-          &A_ts}},
-        {&T_deposit, &K_deposit, money, 1, 3, {&A_account, &A_amount, &A_ts}},
-        {&T_withdraw, &K_withdraw, money, 0, 3, {&A_account, &A_amount, &A_ts}},
-        {&T_add, &K_add, capacity, 1, 4, {&A_account, &A_market, &A_quantity, &A_ts}},
-        {&T_remove, &K_remove, capacity, 0, 4, {&A_account, &A_market, &A_quantity, &A_ts}},
-        {&T_tick, &K_tick, tick, 0, 1, {&A_ts}},
+          &A_ts}, {0}},
+        {&T_deposit, &K_deposit, money, 1, 3, {&A_account, &A_amount, &A_ts}, {0}},
+        {&T_withdraw, &K_withdraw, money, 0, 3, {&A_account, &A_amount, &A_ts}, {0}},
+        {&T_add, &K_add, capacity, 1, 4, {&A_account, &A_market, &A_quantity, &A_ts}, {0}},
+        {&T_remove, &K_remove, capacity, 0, 4, {&A_account, &A_market, &A_quantity, &A_ts},
+         {0}},
+        {&T_tick, &K_tick, tick, 0, 1, {&A_ts}, {0}},
     };
+    for (int h = 0; h < EB_HANDLERS; h++) {
+        for (int i = 0; i < table[h].n; i++) {
+            table[h].offsets[i] = slot_offset(*table[h].type, *table[h].fields[i]);
+            if (table[h].offsets[i] < 0) {
+                return -1;
+            }
+        }
+    }
     memcpy(eb_handlers, table, sizeof table);
+    return 0;
 }
 
 PyObject *
@@ -309,17 +331,15 @@ Core_apply(CoreObject *self, PyObject *cmd)
         if (type != *handler->type) {
             continue;
         }
+        /* borrowed from the command, which the caller holds (and a frozen one at that) */
         PyObject *f[EB_MAX_FIELDS];
         for (int i = 0; i < handler->n; i++) {
-            f[i] = PyObject_GetAttr(cmd, *handler->fields[i]);
-            if (f[i] == NULL) {
-                release(f, i);
-                return NULL;
+            f[i] = *(PyObject **)((char *)cmd + handler->offsets[i]);
+            if (f[i] == NULL) { /* an unset slot: the reference raises its AttributeError */
+                return ref(FALLBACK);
             }
         }
-        PyObject *events = handler->run(self, f, handler->flag);
-        release(f, handler->n);
-        return events;
+        return handler->run(self, f, handler->flag);
     }
     return ref(FALLBACK);
 }
