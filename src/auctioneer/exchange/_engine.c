@@ -56,7 +56,31 @@ static PyMethodDef Core_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *
+Core_get_dirty(CoreObject *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(self->dirty);
+}
+
+static int
+Core_set_dirty(CoreObject *self, PyObject *value, void *closure)
+{
+    (void)closure;
+    int truth = value == NULL ? -1 : PyObject_IsTrue(value);
+    if (truth < 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "dirty cannot be deleted");
+        }
+        return -1;
+    }
+    self->dirty = truth;
+    return 0;
+}
+
 static PyGetSetDef Core_getset[] = {
+    {"dirty", (getter)Core_get_dirty, (setter)Core_set_dirty,
+     "Whether a command changed the state since this was last set False.", NULL},
     {"nbytes", (getter)Core_get_nbytes, NULL, "Bytes the engine holds.", NULL},
     {"open", (getter)Core_get_open, NULL, "Open orders.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
@@ -75,6 +99,120 @@ static PyTypeObject CoreType = {
     .tp_clear = (inquiry)Core_clear,
     .tp_methods = Core_methods,
     .tp_getset = Core_getset,
+};
+
+/* ------------------------------------------------------------------ Gate */
+
+/* Gate(fallback): a callable taking one command, which it applies in its `core` (while one
+ * is set) and otherwise, or when the core hands it back, passes to `fallback`. An exchange
+ * keeps one as its instance's `apply`, so an order the core takes crosses into C with no
+ * Python frame on the way. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *core;     /* a Core, or None */
+    PyObject *fallback;
+    vectorcallfunc vectorcall;
+} GateObject;
+
+static PyObject *
+Gate_vectorcall(GateObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) == 1 && kwnames == NULL && self->core != Py_None) {
+        PyObject *core = ref(self->core); /* the command may run Python that resets it */
+        PyObject *events = Core_apply((CoreObject *)core, args[0]);
+        Py_DECREF(core);
+        if (events != FALLBACK) {
+            return events;
+        }
+        Py_DECREF(events);
+    }
+    return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *
+Gate_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"fallback", NULL};
+    PyObject *fallback;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O", kwlist, &fallback)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "fallback is not callable");
+        return NULL;
+    }
+    GateObject *self = (GateObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->core = ref(Py_None);
+    self->fallback = ref(fallback);
+    self->vectorcall = (vectorcallfunc)Gate_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+Gate_traverse(GateObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->core);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+Gate_clear(GateObject *self)
+{
+    Py_CLEAR(self->core);
+    Py_CLEAR(self->fallback);
+    return 0;
+}
+
+static void
+Gate_dealloc(GateObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Gate_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Gate_get_core(GateObject *self, void *closure)
+{
+    (void)closure;
+    return ref(self->core == NULL ? Py_None : self->core);
+}
+
+static int
+Gate_set_core(GateObject *self, PyObject *value, void *closure)
+{
+    (void)closure;
+    if (value == NULL || (value != Py_None && !Py_IS_TYPE(value, &CoreType))) {
+        PyErr_SetString(PyExc_TypeError, "core must be a Core or None");
+        return -1;
+    }
+    Py_XSETREF(self->core, ref(value));
+    return 0;
+}
+
+static PyGetSetDef Gate_getset[] = {
+    {"core", (getter)Gate_get_core, (setter)Gate_set_core, "The Core it applies in, or None.",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject GateType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "auctioneer.exchange._engine.Gate",
+    .tp_basicsize = sizeof(GateObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Gate(fallback): apply(command) in its core while it has one, else fallback.",
+    .tp_new = Gate_new,
+    .tp_dealloc = (destructor)Gate_dealloc,
+    .tp_traverse = (traverseproc)Gate_traverse,
+    .tp_clear = (inquiry)Gate_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(GateObject, vectorcall),
+    .tp_getset = Gate_getset,
 };
 
 /* ---------------------------------------------------------------- module */
@@ -195,16 +333,14 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__engine(void)
 {
-    if (PyType_Ready(&CoreType) < 0 || setup() < 0) {
+    if (PyType_Ready(&CoreType) < 0 || PyType_Ready(&GateType) < 0 || setup() < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) {
         return NULL;
     }
-    Py_INCREF(&CoreType);
-    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) {
-        Py_DECREF(&CoreType);
+    if (PyModule_AddType(m, &CoreType) < 0 || PyModule_AddType(m, &GateType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

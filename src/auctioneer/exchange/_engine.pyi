@@ -1,6 +1,7 @@
 """Types of the native exchange engine's binding (``_engine.c``)."""
 
 from collections import deque
+from collections.abc import Callable
 from typing import Self, final
 
 from auctioneer.exchange.commands import Command
@@ -38,7 +39,18 @@ class Core:
                         tuple[int, int, int, int, int]]: ...
     def account(self, account: int, /) -> tuple[int, int]: ...
     def depth(self, market: int, buy: bool, limit: int, /) -> list[tuple[int, int, int]]: ...
+    dirty: bool
+    """Whether a command changed the state since this was last set False."""
     @property
     def nbytes(self) -> int: ...
     @property
     def open(self) -> int: ...
+
+@final
+class Gate:
+    """``Gate(fallback)(command)``: the command's events from ``core`` while one is set and
+    takes it, else ``fallback(command)``."""
+
+    core: Core | None
+    def __new__(cls, fallback: Callable[[Command], list[Event]]) -> Self: ...
+    def __call__(self, command: Command, /) -> list[Event]: ...

@@ -30,6 +30,7 @@ typedef struct {
     uint32_t *order_market;
     uint64_t n_names, cap_names;
     int quiet; /* replaying: build no events but trades (for the tape) */
+    int dirty; /* a command changed the state since the caller last cleared it */
 } CoreObject;
 
 /* What the module looks up once (_engine.c): command and event classes, enum members, names. */

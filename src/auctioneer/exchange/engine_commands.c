@@ -339,7 +339,11 @@ Core_apply(CoreObject *self, PyObject *cmd)
                 return ref(FALLBACK);
             }
         }
-        return handler->run(self, f, handler->flag);
+        PyObject *events = handler->run(self, f, handler->flag);
+        if (events != NULL && events != FALLBACK) {
+            self->dirty = 1;
+        }
+        return events;
     }
     return ref(FALLBACK);
 }

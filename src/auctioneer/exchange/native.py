@@ -85,8 +85,10 @@ class NativeExchange(Exchange):
 
     def __init__(self) -> None:
         super().__init__()
-        self._core: _engine.Core | None = None
-        self._dirty = False  # the C state changed since it was copied into Python
+        # The instance's own ``apply`` is the gate: a command crosses into C with no Python
+        # frame on the way, and only what C hands back reaches :meth:`_fallback`.
+        self._gate = _engine.Gate(self._fallback)
+        self.__dict__["apply"] = self._gate
         self._wait = 0  # reference commands left before C is tried again
         self._account_no: dict[str, int] = {}  # the C engine's numbers, while it holds the state
         self._market_no: dict[str, int] = {}
@@ -98,17 +100,41 @@ class NativeExchange(Exchange):
         """Whether the state is in C now."""
         return self._core is not None
 
+    @property
+    def _core(self) -> _engine.Core | None:
+        return self._gate.core
+
+    @property
+    def _dirty(self) -> bool:
+        """Whether the C state changed since it was copied into Python."""
+        core = self._gate.core
+        return core is not None and core.dirty
+
+    @_dirty.setter
+    def _dirty(self, value: bool) -> None:
+        core = self._gate.core
+        if core is not None:
+            core.dirty = value
+
     # ------------------------------------------------------------- commands
 
     def apply(self, command: c.Command) -> list[Event]:
+        # Reached through the class only (``NativeExchange.apply(ex, cmd)``): an instance's
+        # ``apply`` is its gate.
+        return self._gate(command)
+
+    def _fallback(self, command: c.Command) -> list[Event]:
+        """A command the gate did not apply in C: the first order moves the state into C
+        and is tried there; anything C hands back moves it to the reference, which applies
+        it."""
         core = self._core
         if core is None and type(command) in _ORDERS:
             core = self._load()
+            if core is not None:
+                events = core.apply(command)
+                if events is not None:
+                    return events
         if core is not None:
-            events = core.apply(command)
-            if events is not None:
-                self._dirty = True
-                return events
             self._unload()
         return super().apply(command)
 
@@ -120,7 +146,6 @@ class NativeExchange(Exchange):
             if core is not None:
                 done = core.apply_many(batch, len(out))
                 if done:
-                    self._dirty = True
                     out += done
                     continue
             out.append(self.apply(batch[len(out)]))
@@ -180,8 +205,7 @@ class NativeExchange(Exchange):
                 raise AssertionError(f"order {o.id!r} does not fit a book sized for it")
         core.load_counters(self._seq, self._trade_seq, self._clock, self._second,
                            self._minted)
-        self._core = core
-        self._dirty = False
+        self._gate.core = core
         return core
 
     def _sync(self) -> None:
@@ -234,7 +258,7 @@ class NativeExchange(Exchange):
     def _unload(self) -> None:
         """Hand the state back to the reference engine."""
         self._sync()
-        self._core = None
+        self._gate.core = None
 
     # ---------------------------------------------------------------- reads
 
