@@ -20,7 +20,8 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
+
+from auctioneer.exchange.scaleout.server import LocalServer
 
 __all__ = ["LocalPostgres", "PostgresError", "find_pg_binary", "postgres_missing"]
 
@@ -53,7 +54,7 @@ def postgres_missing() -> str | None:
     return None
 
 
-class LocalPostgres:
+class LocalPostgres(LocalServer):
     """A cluster in a temp directory; ``url`` (database ``postgres``) while started."""
 
     def __init__(self) -> None:
@@ -103,10 +104,3 @@ class LocalPostgres:
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
             self._started = False
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> LocalPostgres:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()

@@ -60,7 +60,12 @@ from auctioneer.exchange.scaleout.node import (
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
 from auctioneer.exchange.scaleout.publisher import Published, Publisher, Routed, message_id
 from auctioneer.exchange.scaleout.replica import PartitionEngine
-from auctioneer.exchange.scaleout.server import LocalNats, NatsServerError, find_nats_server
+from auctioneer.exchange.scaleout.server import (
+    LocalNats,
+    LocalServer,
+    NatsServerError,
+    find_nats_server,
+)
 from auctioneer.exchange.scaleout.stream import (
     DEFAULT_STREAM,
     PartitionMapMismatch,
@@ -90,6 +95,7 @@ __all__ = [
     "LegOutcome",
     "LocalCluster",
     "LocalNats",
+    "LocalServer",
     "NatsLegs",
     "NatsConnectError",
     "NatsServerError",

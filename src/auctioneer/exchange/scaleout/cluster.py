@@ -25,9 +25,13 @@ import time
 import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 
-from auctioneer.exchange.scaleout.server import LocalNats, NatsServerError, find_nats_server
+from auctioneer.exchange.scaleout.server import (
+    LocalNats,
+    LocalServer,
+    NatsServerError,
+    find_nats_server,
+)
 
 __all__ = ["CLUSTER_NAME", "LocalCluster", "free_ports", "replicas_for", "urls"]
 
@@ -56,7 +60,7 @@ def urls(addresses: Sequence[str]) -> str:
     return ",".join(addresses)
 
 
-class LocalCluster:
+class LocalCluster(LocalServer):
     """Three JetStream nodes ``n0..n2`` routed to each other; a context manager.
 
     Stores live under ``root`` (a fresh temporary directory by default):
@@ -143,10 +147,3 @@ class LocalCluster:
             node.stop(keep_store=not self._temporary)
         if self._temporary:
             shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> LocalCluster:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()

@@ -17,11 +17,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
-__all__ = ["LocalNats", "NatsServerError", "find_nats_server"]
+__all__ = ["LocalNats", "LocalServer", "NatsServerError", "find_nats_server"]
 
 _CANDIDATES = ("/usr/sbin/nats-server", "/usr/bin/nats-server")
 _LISTENING = re.compile(rb"Listening for client connections on ([0-9.]+):(\d+)")
@@ -39,7 +41,27 @@ def find_nats_server(candidates: Sequence[str] = _CANDIDATES) -> str | None:
     return shutil.which("nats-server") if candidates == _CANDIDATES else None
 
 
-class LocalNats:
+class LocalServer(ABC):
+    """A server process a test or benchmark starts for itself: ``with`` starts it, and
+    stops it on the way out, error or not."""
+
+    @abstractmethod
+    def start(self) -> Self:
+        """Start the server; return once it answers."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop the server and remove what it wrote that is not kept."""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+
+class LocalNats(LocalServer):
     """A nats-server with JetStream on 127.0.0.1 and a random port; a context manager.
 
     ``url`` is valid between :meth:`start` and :meth:`stop`. The store
@@ -121,10 +143,3 @@ class LocalNats:
             self._process = None
         if not keep_store:
             shutil.rmtree(self.store, ignore_errors=True)
-
-    def __enter__(self) -> LocalNats:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
