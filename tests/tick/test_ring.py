@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from auctioneer.tick import reference, ring, ring_reference
+from auctioneer.tick import limits, reference, ring, ring_reference
 from auctioneer.tick.limits import PRICE_MAX
 
 IMPLS = {"reference": ring_reference, "native": ring}
@@ -70,9 +70,9 @@ def test_fifo_full_and_wraparound(make: type[ring.SpscRing]) -> None:
 
 def test_extremes_round_trip(make: type[ring.SpscRing]) -> None:
     r = make.create(2)
-    assert r.push(ring.AGENT_MAX, PRICE_MAX, ring.UNITS_MAX)
+    assert r.push(limits.AGENT_MAX, PRICE_MAX, limits.UNITS_MAX)
     assert r.push(0, 0)  # units default to 1
-    assert r.drain() == [(ring.AGENT_MAX, PRICE_MAX, ring.UNITS_MAX), (0, 0, 1)]
+    assert r.drain() == [(limits.AGENT_MAX, PRICE_MAX, limits.UNITS_MAX), (0, 0, 1)]
 
 
 @pytest.mark.parametrize("capacity", [0, 1, 3, 6, 2**24 + 1, 2**25])
@@ -155,8 +155,8 @@ def test_price_page_publishes_whole_snapshots(impl: ModuleType) -> None:
         reader = impl.PricePage.attach(page.name)
         assert reader.read() == (0, 0, 0, 0, 0)
         assert page.seq == 0
-        page.publish(7, 850_000, 3_000_000, ring.MULTIPLIER_ONE, 8 * ring.MULTIPLIER_ONE)
-        assert reader.prices() == ring.Prices(7, 850_000, 3_000_000, 1_000_000, 8_000_000)
+        page.publish(7, 850_000, 3_000_000, limits.MULTIPLIER_ONE, 8 * limits.MULTIPLIER_ONE)
+        assert reader.prices() == limits.Prices(7, 850_000, 3_000_000, 1_000_000, 8_000_000)
         assert reader.read(1) == tuple(reader.prices())
         page.publish(2**64 - 1, PRICE_MAX, 0, PRICE_MAX, 0)
         assert reader.read() == (2**64 - 1, PRICE_MAX, 0, PRICE_MAX, 0)

@@ -16,13 +16,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from auctioneer.tick import ring, ring_reference
+from auctioneer.tick import limits, ring, ring_reference
 
 pytestmark = pytest.mark.native
 
-AGENTS = st.one_of(st.integers(0, 7), st.just(ring.AGENT_MAX), st.integers(-2, 2**64 + 1))
+AGENTS = st.one_of(st.integers(0, 7), st.just(limits.AGENT_MAX), st.integers(-2, 2**64 + 1))
 PRICES = st.one_of(st.integers(0, 5), st.integers(0, 2**32 - 1), st.just(-1), st.just(2**32))
-UNITS = st.one_of(st.integers(0, 3), st.just(ring.UNITS_MAX), st.just(2**32), st.just(1.0))
+UNITS = st.one_of(st.integers(0, 3), st.just(limits.UNITS_MAX), st.just(2**32), st.just(1.0))
 
 
 def _outcome(call: Any, *args: object) -> tuple[str, Any]:

@@ -15,7 +15,7 @@ Example:
 """
 
 from auctioneer.tick._core import IndexedHeap, LazyHeap, SampledTopK, TierBook, TournamentTree
-from auctioneer.tick.limits import MAX_CAPACITY, MAX_TIERS, PRICE_MAX
+from auctioneer.tick.limits import MAX_CAPACITY, MAX_TIERS, PRICE_MAX, Prices
 from auctioneer.tick.mechanism import (
     Book,
     Mechanism,
@@ -27,7 +27,7 @@ from auctioneer.tick.mechanism import (
     run,
     second_price,
 )
-from auctioneer.tick.ring import MpscRing, PricePage, Prices, SpscRing
+from auctioneer.tick.ring import MpscRing, PricePage, SpscRing
 from auctioneer.tick.tiermap import MapKind, TierMap
 
 __all__ = [

@@ -44,28 +44,15 @@ from typing import Any, ClassVar, Self
 
 import auctioneer.tick._ring as _ring
 from auctioneer.tick.limits import (
-    AGENT_MAX,
-    DEFAULT_TRIES,
-    MAX_RING_CAPACITY,
-    MIN_RING_CAPACITY,
-    MULTIPLIER_ONE,
-    UNITS_MAX,
     Prices,
     check_capacity,
 )
 from auctioneer.tick.ring_reference import BidSink, apply_bids
 
 __all__ = [
-    "AGENT_MAX",
-    "DEFAULT_TRIES",
-    "MAX_RING_CAPACITY",
-    "MIN_RING_CAPACITY",
-    "MULTIPLIER_ONE",
-    "UNITS_MAX",
     "BidSink",
     "MpscRing",
     "PricePage",
-    "Prices",
     "SpscRing",
 ]
 

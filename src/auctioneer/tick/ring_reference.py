@@ -33,12 +33,7 @@ from collections import deque
 from typing import ClassVar, Protocol, Self
 
 from auctioneer.tick.limits import (
-    AGENT_MAX,
     DEFAULT_TRIES,
-    MAX_RING_CAPACITY,
-    MIN_RING_CAPACITY,
-    MULTIPLIER_ONE,
-    UNITS_MAX,
     Prices,
     check_bid,
     check_capacity,
@@ -48,23 +43,11 @@ from auctioneer.tick.limits import (
 )
 
 __all__ = [
-    "AGENT_MAX",
-    "DEFAULT_TRIES",
-    "MAX_RING_CAPACITY",
-    "MIN_RING_CAPACITY",
-    "MULTIPLIER_ONE",
-    "UNITS_MAX",
     "BidSink",
     "MpscRing",
     "PricePage",
-    "Prices",
     "SpscRing",
     "apply_bids",
-    "check_bid",
-    "check_capacity",
-    "check_max",
-    "check_prices",
-    "check_tries",
 ]
 
 class BidSink(Protocol):
