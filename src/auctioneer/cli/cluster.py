@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 
 from auctioneer.cli.app import app, bench_app
-from auctioneer.cli.options import JsonOption, bad, float_in, int_in, output_dir_option, plot_option
+from auctioneer.cli.options import (
+    AssignOption,
+    ClusterPartitionsOption,
+    JsonOption,
+    bad,
+    float_in,
+    int_in,
+    output_dir_option,
+    plot_option,
+)
 
 __all__ = ["ClusterUrlOption", "bench_cluster", "cluster_command", "engine_command"]
 
@@ -36,14 +45,8 @@ def engine_command(
         str, typer.Option(metavar="SECONDS", help="The leader's lease: a replica takes over "
                           "this long after the leader stops renewing.")
     ] = "2",
-    partitions: Annotated[
-        str | None, typer.Option(metavar="INT", help="Record this partition map if the "
-                                 "cluster has none yet (else it must match).",
-                                 show_default=False)
-    ] = None,
-    assign: Annotated[
-        str, typer.Option(metavar="REGION=P,...", help="Regions pinned, with --partitions.")
-    ] = "",
+    partitions: ClusterPartitionsOption = None,
+    assign: AssignOption = "",
 ) -> None:
     """Run one engine of a partition: a warm replica, and the leader while it holds the lease.
 

@@ -21,6 +21,8 @@ import typer
 
 __all__ = [
     "bad",
+    "AssignOption",
+    "ClusterPartitionsOption",
     "JsonOption",
     "JsonOutputFlag",
     "float_in",
@@ -120,6 +122,21 @@ JsonOption = Annotated[
     Path | None, output_option("--json", text="Also write every result as JSON here."),
 ]
 """The ``--json PATH`` option every benchmark takes."""
+
+AssignOption = Annotated[
+    str, typer.Option("--assign", metavar="REGION=P,...",
+                      help="Pin regions to partitions; other regions go to crc32(region) mod "
+                      "the count.")
+]
+"""``--assign``: the regions a partition map pins, beside ``--partitions``."""
+
+ClusterPartitionsOption = Annotated[
+    str | None, typer.Option("--partitions", metavar="INT", help="With a cluster (--nats): "
+                             "its partition count, recorded with --assign if it has no map "
+                             "yet, else it must match.", show_default=False)
+]
+"""``--partitions`` of a process joining a cluster (an engine, ``serve --nats``): the map it
+expects, checked against (or recorded as) the cluster's."""
 
 JsonOutputFlag = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")

@@ -24,6 +24,8 @@ import typer
 
 from auctioneer.cli.app import app
 from auctioneer.cli.options import (
+    AssignOption,
+    ClusterPartitionsOption,
     JsonOption,
     bad,
     float_in,
@@ -99,14 +101,8 @@ def serve_command(
                                  "cluster's partition engines (docs/scale-out.md).",
                                  show_default=False)
     ] = None,
-    partitions: Annotated[
-        str | None, typer.Option(metavar="INT", help="With --nats: the partition count "
-                                 "expected (recorded if the cluster has no map yet).",
-                                 show_default=False)
-    ] = None,
-    assign: Annotated[
-        str, typer.Option(metavar="REGION=P,...", help="With --partitions: regions pinned.")
-    ] = "",
+    partitions: ClusterPartitionsOption = None,
+    assign: AssignOption = "",
     apply_timeout: Annotated[
         str, typer.Option(metavar="SECONDS", help="With --nats: answer 503 when the "
                           "partition's leader has not applied a command within this long.")

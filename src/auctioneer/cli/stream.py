@@ -18,6 +18,7 @@ import typer
 
 from auctioneer.cli.app import app, bench_app, generate_app
 from auctioneer.cli.options import (
+    AssignOption,
     JsonOption,
     bad,
     float_in,
@@ -48,11 +49,6 @@ StreamOption = Annotated[
 ]
 PartitionsOption = Annotated[
     str, typer.Option("--partitions", metavar="INT", help="How many partitions there are.")
-]
-AssignOption = Annotated[
-    str, typer.Option("--assign", metavar="REGION=P,...",
-                      help="Pin regions to partitions; other regions go to crc32(region) mod "
-                      "the count.")
 ]
 _DEFAULT_URL = "nats://127.0.0.1:4222"
 
