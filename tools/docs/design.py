@@ -153,7 +153,7 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("tick p99", "in_c_ns.tick.p99", ns),
         Column("tick p99.9", "in_c_ns.tick.p999", ns),
         Column("LazyHeap rescans / tick", "rescans_per_tick",
-               lambda v: "–" if v is None else f"{float(v):.3f}"),
+               "{:.3f}"),
     ), {"n": 1000},
        "Adversarial workloads at N = 1,000, tick in C (ns): rescan = one agent bidding above "
        "everyone re-bids every tick; crowded = every bid and update inside one tier"),
@@ -307,7 +307,7 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("revenue", "revenue", money),
         Column("Gini", "gini", "{:.2f}"),
         Column("feeder share when hot", "feeder_share_hot",
-               lambda v: pct(v) if v is not None else "–"),
+               pct),
         Column("CPU temp var (K²)", "cpu_temp_var", "{:.2f}"),
         Column("CPU max °C", "cpu_temp_max", "{:.1f}"),
         Column("s above limit", "cpu_above_s", "{:.2f}"),
@@ -325,7 +325,7 @@ ITEMS: tuple[Table | SourceTable | Figure | Value, ...] = (
         Column("PID max", "pid_max", times),
         Column("ticks at 8× cap", "cap_share", pct),
         Column("feeder share, GPU ≥ 95 %", "feeder_share_gpu_full",
-               lambda v: pct(v) if v is not None else "–"),
+               pct),
         Column("GPU s above limit", "gpu_above_s", "{:.1f}"),
     ), caption="The thermal loop in each scenario: when the CPU die came within 1 K of its "
        "target, overshoot and settling (band ±1 K), the CPU reserve's multiple of its base "

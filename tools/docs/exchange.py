@@ -216,7 +216,7 @@ EXCHANGE_ITEMS: tuple[Table | Figure | Value | Derived, ...] = (
     Value("ex-replay-native", "bench-exchange", "replay_rate", _rate),
     Value("ex-replay-python", "bench-exchange", "replay_reference", _rate),
     Derived("ex-replay-x", ("bench-exchange",),
-            lambda d: x(d["replay_rate"] / d["replay_reference"])),
+            lambda d: x.format(d["replay_rate"] / d["replay_reference"])),
     Derived("ex-decoders", ("bench-exchange",), _decoders),
     *(Value(f"ex-mem-{key.replace('_', '-')}", "bench-exchange", f"memory.{key}", "{:,.0f}")
       for key in ("python_order", "python_market", "native_order", "native_level",

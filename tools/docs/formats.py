@@ -1,7 +1,9 @@
 """How the documents print numbers: one formatter per unit, shared by every spec.
 
+A formatter is a ``str.format`` pattern where that says it all, else a function.
+
 Example:
-    >>> ns(1234.4), pct(0.0512), us(41_600), pass_(None)
+    >>> ns.format(1234.4), pct(0.0512), us(41_600), pass_(None)
     ('1,234', '5.1 %', '41.6', 'not measured')
 """
 
@@ -14,25 +16,19 @@ from tools.docs.render import Column
 __all__ = ["LEFT", "TARGET_COLUMNS", "bytes_", "money", "money4", "ms", "ns", "pass_", "pct",
            "seconds", "times", "us", "when", "x", "yes"]
 
-
-def ns(value: Any) -> str:
-    return f"{float(value):,.0f}"
+ns = "{:,.0f}"
+x = "{:.1f}×"
+bytes_ = "{:,.1f}"
+times = "{:.2f}×"
+LEFT = "left"
 
 
 def pct(value: Any) -> str:
     return f"{100 * float(value):.1f} %"
 
 
-def x(value: Any) -> str:
-    return f"{float(value):.1f}×"
-
-
 def pass_(value: Any) -> str:
     return {True: "**PASS**", False: "MISS"}.get(value, "not measured")
-
-
-def bytes_(value: Any) -> str:
-    return f"{float(value):,.1f}"
 
 
 def us(value: Any) -> str:
@@ -45,10 +41,6 @@ def money(value: Any) -> str:
 
 def seconds(value: Any) -> str:
     return "never" if value is None else f"{float(value):.1f} s"
-
-
-def times(value: Any) -> str:
-    return f"{float(value):.2f}×"
 
 
 def money4(value: Any) -> str:
@@ -69,8 +61,6 @@ def ms(value: Any) -> str:
     millis = 1000 * float(value)
     return f"{millis:,.0f}" if millis >= 100 else f"{millis:.3g}"
 
-
-LEFT = "left"
 TARGET_COLUMNS = (
     Column("target", "name", align=LEFT),
     Column("result", "passed", pass_, align=LEFT),
