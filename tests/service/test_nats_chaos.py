@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -23,43 +24,42 @@ from .nats_served import Load, Served, served_fixture
 served = served_fixture()
 
 
+async def _under_load(served: Served, fault: Callable[[Load], Awaitable[None]], *,
+                      before_s: float = 1.0, after_s: float) -> None:
+    """Four clients order through both APIs for ``before_s``, while ``fault`` injects its
+    fault and restores the topology, and ``after_s`` more; then the cluster is verified."""
+    load = Load(served.endpoints).start()
+    await load.run_for(before_s)
+    await fault(load)
+    await load.run_for(after_s)
+    await load.stop()
+    assert len(load.acked) > 20
+    await served.verify(load.acked)
+
+
 def test_a_node_killed_and_restarted_under_load(served: Served) -> None:
-    async def run() -> None:
-        load = Load(served.endpoints).start()
-        await load.run_for(1.5)
+    async def fault(load: Load) -> None:
         served.cluster.kill(0)
         await load.run_for(3.0)
         await asyncio.to_thread(served.cluster.restart, 0)
-        await load.run_for(1.5)
-        await load.stop()
-        assert len(load.acked) > 20
-        await served.verify(load.acked)
 
-    served.run(run())
+    served.run(_under_load(served, fault, before_s=1.5, after_s=1.5))
 
 
 def test_the_partition_leader_killed_and_restarted_under_load(served: Served) -> None:
-    async def run() -> None:
-        load = Load(served.endpoints).start()
-        await load.run_for(1.0)
+    async def fault(load: Load) -> None:
         leader = await served.leader(0)
         served.engines[leader].kill()  # SIGKILL: its lease runs out, a replica takes over
         served.engines[leader].wait()
         await load.run_for(3.0)
         assert await served.leader(0) != leader
         served.start_engine(0, leader)
-        await load.run_for(1.5)
-        await load.stop()
-        assert len(load.acked) > 20
-        await served.verify(load.acked)
 
-    served.run(run())
+    served.run(_under_load(served, fault, after_s=1.5))
 
 
 def test_an_api_process_killed_and_restarted_under_load(served: Served) -> None:
-    async def run() -> None:
-        load = Load(served.endpoints).start()
-        await load.run_for(1.0)
+    async def fault(load: Load) -> None:
         api = served.apis[0]
         assert api is not None
         api.kill()  # requests in flight on it are lost: their clients retry on the other
@@ -67,30 +67,20 @@ def test_an_api_process_killed_and_restarted_under_load(served: Served) -> None:
         await load.run_for(2.0)
         served.start_api(0)
         await served.wait_api(0)
-        await load.run_for(1.0)
-        await load.stop()
-        assert len(load.acked) > 20
-        await served.verify(load.acked)
 
-    served.run(run())
+    served.run(_under_load(served, fault, after_s=1.0))
 
 
 def test_a_node_paused_and_resumed_under_load(served: Served) -> None:
-    async def run() -> None:
-        load = Load(served.endpoints).start()
-        await load.run_for(1.0)
+    async def fault(load: Load) -> None:
         pid = served.cluster.nodes[1].pid
         os.kill(pid, signal.SIGSTOP)  # cut off: no answers, no route traffic
         try:
             await load.run_for(4.0)
         finally:
             os.kill(pid, signal.SIGCONT)
-        await load.run_for(2.0)
-        await load.stop()
-        assert len(load.acked) > 20
-        await served.verify(load.acked)
 
-    served.run(run())
+    served.run(_under_load(served, fault, after_s=2.0))
 
 
 def test_without_a_quorum_orders_get_503_and_are_never_half_accepted(served: Served) -> None:
