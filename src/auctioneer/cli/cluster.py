@@ -65,13 +65,11 @@ def engine_command(
 
         pmap = partition_map(partitions, assign)
 
-    import asyncio
-
-    from auctioneer.cli.stream import nats_unreachable, signalled_stop
+    from auctioneer.cli.stream import run_on_nats, signalled_stop
     from auctioneer.exchange.scaleout.cluster import replicas_for
     from auctioneer.exchange.scaleout.eventlog import EventSpec
     from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig
-    from auctioneer.exchange.scaleout.node import NatsConnectError, connect
+    from auctioneer.exchange.scaleout.node import connect
     from auctioneer.exchange.scaleout.stream import PartitionMapMismatch, StreamSpec
 
     replicas = replicas_for(nats_url)
@@ -90,15 +88,8 @@ def engine_command(
         finally:
             await nc.close()
 
-    try:
-        line = asyncio.run(main())
-    except NatsConnectError as exc:
-        raise nats_unreachable(nats_url, exc) from None
-    except PartitionMapMismatch as exc:
-        raise bad("--partitions", str(exc)) from None
-    except TimeoutError as exc:
-        raise bad("--nats", str(exc)) from None
-    typer.echo(line)
+    typer.echo(run_on_nats(main(), nats_url, {PartitionMapMismatch: "--partitions",
+                                              TimeoutError: "--nats"}))
 
 
 @app.command("cluster")

@@ -192,22 +192,14 @@ def _serve_cluster(nats_url: str, host: str, port: int, data_dir: Path,
 
 def _preflight(settings: "ClusterSettings") -> None:
     """Connect once before serving, so a wrong --nats or map is a usage error (exit 2)."""
-    import asyncio
-
-    from auctioneer.cli.stream import nats_unreachable
-    from auctioneer.exchange.scaleout.node import NatsConnectError
+    from auctioneer.cli.stream import run_on_nats
     from auctioneer.exchange.scaleout.stream import PartitionMapMismatch
     from auctioneer.service.cluster_app import open_gateway
 
     async def check() -> None:
         await (await open_gateway(settings)).close()
 
-    try:
-        asyncio.run(check())
-    except NatsConnectError as exc:
-        raise nats_unreachable(settings.nats, exc) from None
-    except PartitionMapMismatch as exc:
-        raise bad("--partitions", str(exc)) from None
+    run_on_nats(check(), settings.nats, {PartitionMapMismatch: "--partitions"})
 
 
 def _service_pids(pid: int) -> dict[str, int]:

@@ -12,7 +12,7 @@ Example:
 
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -31,12 +31,15 @@ from auctioneer.cli.options import (
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Coroutine, Mapping
 
     from auctioneer.exchange.scaleout.partition import PartitionMap
     from auctioneer.exchange.scaleout.stream import StreamSpec
 
-__all__ = ["bench_stream", "engine_command", "generate_stream", "nats_unreachable",
-           "partition_map", "publish_command", "signalled_stop", "status_command", "stream_app"]
+__all__ = ["bench_stream", "engine_command", "generate_stream", "partition_map",
+           "publish_command", "run_on_nats", "signalled_stop", "status_command", "stream_app"]
+
+_T = TypeVar("_T")
 
 stream_app = typer.Typer(
     help="Scale-out: commands sequenced through NATS JetStream, one engine per partition "
@@ -72,9 +75,23 @@ def _spec(stream: str) -> "StreamSpec":
     return StreamSpec(stream)
 
 
-def nats_unreachable(url: str, exc: Exception) -> typer.BadParameter:
-    """The ``--nats`` error for a server that could not be reached."""
-    return bad("--nats", f"{url!r}: {exc}")
+def run_on_nats(main: "Coroutine[Any, Any, _T]", url: str,
+                refusals: "Mapping[type[Exception], str] | None" = None) -> _T:
+    """Run ``main``, which talks to the NATS server(s) at ``url``, to its result. An
+    unreachable server is the ``--nats`` error; an exception of a type in ``refusals`` is
+    the error of the option it maps to (a usage error, exit 2, naming the option)."""
+    import asyncio
+
+    from auctioneer.exchange.scaleout.node import NatsConnectError
+
+    refused = refusals or {}
+    try:
+        return asyncio.run(main)
+    except NatsConnectError as exc:
+        raise bad("--nats", f"{url!r}: {exc}") from None
+    except tuple(refused) as exc:
+        option = next(o for kind, o in refused.items() if isinstance(exc, kind))
+        raise bad(option, str(exc)) from None
 
 
 def signalled_stop() -> "asyncio.Event":
@@ -121,23 +138,15 @@ def engine_command(
                                                   low_open=True)
     spec = _spec(stream)
 
-    import asyncio
-
     from auctioneer.exchange.scaleout.checkpoint import CheckpointError
-    from auctioneer.exchange.scaleout.node import NatsConnectError, run_engine
+    from auctioneer.exchange.scaleout.node import run_engine
 
     async def main() -> str:
         status = await run_engine(nats_url, p, spec, checkpoint_dir=checkpoint_dir,
                                   checkpoint_every=every, idle_s=idle, stop=signalled_stop())
         return status.line()
 
-    try:
-        line = asyncio.run(main())
-    except NatsConnectError as exc:
-        raise nats_unreachable(nats_url, exc) from None
-    except CheckpointError as exc:
-        raise bad("--checkpoint-dir", str(exc)) from None
-    typer.echo(line)
+    typer.echo(run_on_nats(main(), nats_url, {CheckpointError: "--checkpoint-dir"}))
 
 
 @stream_app.command("publish")
@@ -159,10 +168,8 @@ def publish_command(
     pmap = partition_map(partitions, assign)
     spec = _spec(stream)
 
-    import asyncio
-
     from auctioneer.exchange.scaleout.commandfile import CommandFileError, read_commands
-    from auctioneer.exchange.scaleout.node import NatsConnectError, publish_items
+    from auctioneer.exchange.scaleout.node import publish_items
     from auctioneer.exchange.scaleout.partition import Router, RoutingError
     from auctioneer.exchange.scaleout.stream import PartitionMapMismatch
 
@@ -177,11 +184,8 @@ def publish_command(
         except RoutingError as exc:
             raise bad("FILE.jsonl", f"command {number} ({item.msg_id}): {exc}") from None
     try:
-        landed = asyncio.run(publish_items(nats_url, pmap, spec, items))
-    except NatsConnectError as exc:
-        raise nats_unreachable(nats_url, exc) from None
-    except PartitionMapMismatch as exc:
-        raise bad("--partitions/--assign", str(exc)) from None
+        landed = run_on_nats(publish_items(nats_url, pmap, spec, items), nats_url,
+                             {PartitionMapMismatch: "--partitions/--assign"})
     except TimeoutError:
         raise bad("--nats", f"{nats_url!r} did not acknowledge every message in time; "
                    "publishing the file again is safe (duplicates are ignored)") from None
@@ -205,10 +209,8 @@ def status_command(
     count = int_in(partitions, "--partitions", 1, 10_000)
     spec = _spec(stream)
 
-    import asyncio
-
     from auctioneer.exchange.scaleout.checkpoint import CheckpointError, read_checkpoint
-    from auctioneer.exchange.scaleout.node import NatsConnectError, connect
+    from auctioneer.exchange.scaleout.node import connect
     from auctioneer.exchange.scaleout.stream import ensure_stream, last_sequence
 
     async def heads() -> list[int]:
@@ -220,10 +222,7 @@ def status_command(
         finally:
             await nc.close()
 
-    try:
-        newest = asyncio.run(heads())
-    except NatsConnectError as exc:
-        raise nats_unreachable(nats_url, exc) from None
+    newest = run_on_nats(heads(), nats_url)
     for p, head in enumerate(newest):
         line = f"partition {p}: {spec.subject(p)} newest sequence {head:,}"
         if checkpoint_dir is not None:
