@@ -130,8 +130,8 @@ def build_documents(documents: Sequence[tuple[Path, Path]], spec: DocSpec, out_d
         if unknown:
             raise DocsError(f"unknown source(s) {', '.join(unknown)}: choose from "
                             f"{', '.join(s.name for s in spec.sources)}")
-    # --only runs exactly the sources named, quoted by a template or not (a measurement
-    # the area notes quote by hand is regenerated this way).
+    # --only runs exactly the sources named, quoted by a template or not: one measurement
+    # is refreshed without rerunning the rest.
     wanted = needed if only is None else [s.name for s in spec.sources if s.name in only]
     to_run = wanted if run else []
     ran = run_sources(spec, out_dir, to_run, say=say)
