@@ -20,7 +20,7 @@ from statistics import median
 from typing import Any
 
 from tools.docs.formats import LEFT, TARGET_COLUMNS, when, x
-from tools.docs.render import Column, Derived, Figure, Source, Table, Value
+from tools.docs.render import Column, Derived, Figure, Formatter, Source, Table, Value
 
 __all__ = ["EXCHANGE_ITEMS", "EXCHANGE_SOURCES", "HTTP_US", "PLAN_RATE", "plan"]
 
@@ -176,6 +176,12 @@ def _wall(name: str, key: str) -> Derived:
     return Derived(name, ("scaleout-costs",), span)
 
 
+def _values(source: str, prefix: str, rows: Sequence[tuple[str, str, Formatter]]
+            ) -> tuple[Value, ...]:
+    """One source's inline values, ``{{PREFIX-NAME}}``, from (name, path, format) rows."""
+    return tuple(Value(f"{prefix}-{name}", source, path, fmt) for name, path, fmt in rows)
+
+
 def _served(partitions: int) -> str:
     return f"served[partitions={partitions}]"
 
@@ -199,22 +205,20 @@ EXCHANGE_ITEMS: tuple[Table | Figure | Value | Derived, ...] = (
        "over the runs; latency per order, perf_counter_ns per call, GC on)"),
     Table("exchange-targets", "bench-exchange", "targets", TARGET_COLUMNS),
     Figure("exchange-plot", "bench-exchange", "Orders/s and latency per order, every engine"),
-    Value("ex-orders", "bench-exchange", "config.orders", "{:,}"),
-    Value("ex-repeats", "bench-exchange", "config.repeats", "{:,}"),
-    Value("ex-date", "bench-exchange", "environment.date", when),
-    Value("ex-cpu", "bench-exchange", "environment.cpu_model"),
-    Value("ex-cores", "bench-exchange", "environment.cpu_count"),
+    *_values("bench-exchange", "ex", (
+        ("orders", "config.orders", "{:,}"), ("repeats", "config.repeats", "{:,}"),
+        ("date", "environment.date", when), ("cpu", "environment.cpu_model", "{}"),
+        ("cores", "environment.cpu_count", "{}"),
+        ("volume", "runs[engine=auctioneer].volume", _count),
+        ("resting", "runs[engine=auctioneer].resting", _count),
+        ("replay-native", "replay_rate", _rate), ("replay-python", "replay_reference", _rate))),
     *(Value(f"ex-{field}-{engine}", "bench-exchange", f"runs[engine={engine}].{path}", fmt)
       for engine in _ENGINES
       for field, path, fmt in (("rate", "rate", _rate), ("p50", "latency.p50", _us2),
                                ("p99", "latency.p99", _us2))),
-    Value("ex-volume", "bench-exchange", "runs[engine=auctioneer].volume", _count),
-    Value("ex-resting", "bench-exchange", "runs[engine=auctioneer].resting", _count),
     *(_versus(engine, "liquibook") for engine in ("auctioneer", "auctioneer-native",
                                                   "auctioneer-native-engine")),
     _versus("auctioneer-native-engine", "auctioneer"),
-    Value("ex-replay-native", "bench-exchange", "replay_rate", _rate),
-    Value("ex-replay-python", "bench-exchange", "replay_reference", _rate),
     Derived("ex-replay-x", ("bench-exchange",),
             lambda d: x.format(d["replay_rate"] / d["replay_reference"])),
     Derived("ex-decoders", ("bench-exchange",), _decoders),
@@ -236,13 +240,11 @@ EXCHANGE_ITEMS: tuple[Table | Figure | Value | Derived, ...] = (
        "a fresh engine, and by a second replica"),
     Table("stream-targets", "bench-stream", "targets", TARGET_COLUMNS),
     Figure("stream-plot", "bench-stream", "Replay rate per partition and publish latency"),
-    Value("stream-date", "bench-stream", "environment.date", when),
-    Value("stream-orders", "bench-stream", "config.orders", "{:,}"),
-    Value("stream-partition-count", "bench-stream", "config.partitions", "{:,}"),
-    Value("stream-samples", "bench-stream", "config.latency_samples", "{:,}"),
-    Value("stream-messages", "bench-stream", "publish.messages", "{:,}"),
-    Value("stream-publish-s", "bench-stream", "publish.seconds", "{:.2f}"),
-    Value("stream-publish-rate", "bench-stream", "publish.per_second", _rate),
+    *_values("bench-stream", "stream", (
+        ("date", "environment.date", when), ("orders", "config.orders", "{:,}"),
+        ("partition-count", "config.partitions", "{:,}"),
+        ("samples", "config.latency_samples", "{:,}"), ("messages", "publish.messages", "{:,}"),
+        ("publish-s", "publish.seconds", "{:.2f}"), ("publish-rate", "publish.per_second", _rate))),
     *(Value(f"stream-{what}-{q}", "bench-stream", f"latency_ns.publish_to_{what}.{q}",
             lambda v: f"{float(v) / 1e6:.2f}")
       for what in ("ack", "applied") for q in ("p50", "p99", "p999")),
@@ -260,16 +262,13 @@ EXCHANGE_ITEMS: tuple[Table | Figure | Value | Derived, ...] = (
        "`serve --nats` ×2 on a three-node cluster, each partition a leader and a replica"),
     Table("cluster-targets", "bench-cluster", "targets", TARGET_COLUMNS),
     Figure("cluster-plot", "bench-cluster", "Served orders/s and latency, and failover times"),
-    Value("cluster-date", "bench-cluster", "environment.date", when),
-    Value("cluster-clients", "bench-cluster", "config.clients", "{:,}"),
-    Value("cluster-duration", "bench-cluster", "config.duration_s", "{:g}"),
-    Value("cluster-ttl", "bench-cluster", "config.lease_ttl_s", "{:g}"),
-    Value("cluster-failovers", "bench-cluster", "config.failovers", "{:,}"),
-    Value("cluster-failover-p50", "bench-cluster", "failover_s.p50", "{:.2f}"),
-    Value("cluster-failover-p99", "bench-cluster", "failover_s.p99", "{:.2f}"),
-    Value("cluster-catchup-commands", "bench-cluster", "catchup.commands", "{:,}"),
-    Value("cluster-catchup-s", "bench-cluster", "catchup.seconds", "{:.2f}"),
-    Value("cluster-catchup-rate", "bench-cluster", "catchup.per_second", _rate),
+    *_values("bench-cluster", "cluster", (
+        ("date", "environment.date", when), ("clients", "config.clients", "{:,}"),
+        ("duration", "config.duration_s", "{:g}"), ("ttl", "config.lease_ttl_s", "{:g}"),
+        ("failovers", "config.failovers", "{:,}"), ("failover-p50", "failover_s.p50", "{:.2f}"),
+        ("failover-p99", "failover_s.p99", "{:.2f}"),
+        ("catchup-commands", "catchup.commands", "{:,}"),
+        ("catchup-s", "catchup.seconds", "{:.2f}"), ("catchup-rate", "catchup.per_second", _rate))),
     *(Value(f"cluster-rate-{p}", "bench-cluster", f"{_served(p)}.rate", "{:,.0f}")
       for p in (1, 2)),
     *(Derived(f"cluster-x-{p}", ("bench-cluster",), lambda d, p=p: (

@@ -51,6 +51,7 @@ __all__ = [
     "Derived",
     "DocsError",
     "Figure",
+    "Formatter",
     "Item",
     "Source",
     "SourceTable",
