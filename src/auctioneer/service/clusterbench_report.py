@@ -30,10 +30,10 @@ def _ms(value: float) -> str:
 
 def print_report(result: ClusterBenchResult, console: Console) -> None:
     """The served runs against the single process, failover, catch-up and the targets."""
-    env, cfg = result.environment, result.config
-    console.print(f"bench cluster: {cfg.clients} closed-loop HTTP clients x "
-                  f"{cfg.duration_s:g} s per run, lease {cfg.lease_ttl_s:g} s; "
-                  f"{env.cpu_model} x{env.cpu_count}, Python {env.python}")
+    cfg = result.config
+    console.print(result.environment.header(
+        "bench cluster", f"{cfg.clients} closed-loop HTTP clients x {cfg.duration_s:g} s per "
+        f"run, lease {cfg.lease_ttl_s:g} s"))
     table = Table(title="Orders acknowledged through the whole served path "
                   "(baseline: one serve process, same clients)")
     for name in ("setup", "orders", "orders/s", "/ baseline", "p50 ms", "p99 ms",

@@ -134,11 +134,8 @@ def adversarial_table(result: TickBenchResult) -> Table:
 def print_report(result: TickBenchResult, console: Console) -> None:
     """The environment line, the tables and the target lines."""
     env, timer = result.environment, result.timer
-    console.print(
-        f"[bold]auctioneer bench tick[/bold]  {env.date}  Python {env.python}  "
-        f"{env.cpu_model} ({env.cpu_count} CPUs)  timer {timer.native_hz / 1e9:.3f} GHz  "
-        f"{result.elapsed_s:.1f} s"
-    )
+    console.print(env.header("bench tick", f"timer {timer.native_hz / 1e9:.3f} GHz",
+                             f"{result.elapsed_s:.1f} s"))
     console.print(results_table(result))
     console.print("* baselines: bytes allocated to build the book (tracemalloc) / N; "
                   "native: the core block's nbytes / capacity.")

@@ -33,10 +33,9 @@ def _rate(value: float) -> str:
 
 def print_report(result: StreamBenchResult, console: Console) -> None:
     """The per-partition table, publish and latency lines, and the target lines."""
-    env = result.environment
-    console.print(f"bench stream: {result.config.orders:,} orders, {result.config.partitions} "
-                  f"partitions, seed {result.config.seed}; {env.cpu_model} x{env.cpu_count}, "
-                  f"Python {env.python}")
+    cfg = result.config
+    console.print(result.environment.header(
+        "bench stream", f"{cfg.orders:,} orders, {cfg.partitions} partitions, seed {cfg.seed}"))
     table = Table(title="Commands per second, per partition (baseline: decode + apply "
                   "in-process, no NATS)")
     for name in ("partition", "commands", "baseline /s", "replay /s", "replay / baseline",
