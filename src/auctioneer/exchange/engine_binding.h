@@ -13,6 +13,24 @@
 #include "engine_core.h"
 
 
+/* A table of UTF-8 names, numbered as added (engine_names.c). */
+typedef struct {
+    char *bytes;              /* name k is bytes[start[k] .. start[k + 1]) */
+    size_t cap;
+    uint64_t *start, *hashes; /* room entries each */
+    uint64_t count, room;
+    uint64_t *slots;          /* per bucket: k + 1, 0 when empty */
+    uint64_t mask;
+} eb_names;
+
+/* A trade made during replay, not yet in its market's price index and tape (engine_tape.c). */
+typedef struct {
+    uint64_t trade_id, buy_order, sell_order; /* order numbers */
+    int64_t price, quantity, ts;
+    uint32_t market, buyer, seller;
+    uint8_t buy; /* the incoming order bought */
+} eb_trade;
+
 typedef struct {
     PyObject_HEAD
     ec_engine e;
@@ -24,13 +42,18 @@ typedef struct {
     PyObject *indexes;       /* list[PriceIndex] */
     PyObject *pending;       /* list[list[int]]: each PriceIndex's pending trades */
     PyObject *tapes;         /* list[deque[Traded]] */
-    PyObject *used;          /* set[str]: the engine's used order ids */
-    PyObject *order_index;   /* dict: open order id -> number */
-    PyObject **names;        /* order number -> id (NULL once closed) */
-    uint32_t *order_market;
+    PyObject *used;          /* set[str]: the engine's used order ids, filled at a dump */
+    eb_names ids;            /* every order id since the load (and of `used`), by number */
+    eb_names account_names, market_names; /* by account and market number */
+    PyObject **names;        /* order number -> id, built on first use (NULL until then) */
+    uint32_t *order_market;  /* order number -> market (UINT32_MAX: never placed here) */
     uint64_t n_names, cap_names;
-    int quiet; /* replaying: build no events but trades (for the tape) */
-    int dirty; /* a command changed the state since the caller last cleared it */
+    uint64_t flushed;        /* the order numbers below it are in `used` */
+    int used_in_c;           /* ids holds every id of `used` too */
+    eb_trade *trades;        /* replayed trades, oldest first, for eb_flush_trades */
+    size_t n_trades, cap_trades;
+    uint64_t *tape_room;     /* per market: its tape's maxlen (UINT64_MAX: none) */
+    int dirty;               /* a command changed the state since the caller last cleared it */
 } CoreObject;
 
 /* What the module looks up once (_engine.c): command and event classes, enum members, names. */
@@ -66,11 +89,38 @@ push(PyObject *out, PyObject *item)
 }
 
 /* engine_events.c */
+int eb_advance(CoreObject *self, int64_t ts, PyObject *events);
 PyObject *eb_accept(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts);
+PyObject *eb_traded(CoreObject *self, uint64_t trade_id, uint32_t m, PyObject *buy_order,
+                    PyObject *sell_order, uint32_t buyer, uint32_t seller, PyObject *price,
+                    PyObject *quantity, int buy, PyObject *ts);
 int eb_reserve_name(CoreObject *self);
-int eb_register_order(CoreObject *self, PyObject *name, uint32_t m);
 int eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name,
                  PyObject *events);
+
+/* engine_names.c: tables of names; order ids (see the top of that file) */
+uint64_t eb_hash(const char *s, size_t n);
+int eb_names_init(eb_names *t, uint64_t expected);
+void eb_names_free(eb_names *t);
+size_t eb_names_nbytes(const eb_names *t);
+const char *eb_names_get(const eb_names *t, uint64_t k, size_t *n);
+int64_t eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h); /* k or -1 */
+int64_t eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h); /* k; -1: no memory */
+/* The UTF-8 of an exact str: 1; 0 (no error) for anything else or a str without one. */
+int eb_utf8(PyObject *str, const char **s, size_t *n);
+/* Whether order id s (hash h; its str, or NULL) is used: 1, 0, or -1 on error. */
+int eb_id_used(CoreObject *self, const char *s, size_t n, uint64_t h, PyObject *str);
+/* Give id s (unused; its str, or NULL) the next number, placed in market m: 0, or -1. */
+int eb_id_add(CoreObject *self, const char *s, size_t n, uint64_t h, PyObject *str,
+              uint32_t m);
+int eb_id_open(const CoreObject *self, uint64_t k);
+PyObject *eb_id_name(CoreObject *self, uint64_t k); /* borrowed; NULL on error */
+int eb_ids_take_used(CoreObject *self);             /* every id of `used` into ids */
+int eb_flush_used(CoreObject *self);                /* every id since into `used` */
+
+/* engine_tape.c: trades of replay buffered in C */
+int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
+int eb_flush_trades(CoreObject *self);
 
 /* engine_commands.c: a handler per command class the core takes, and the fields it reads */
 #define EB_HANDLERS 9

@@ -10,8 +10,8 @@
  * allocated capacity. With `full`, each book too: levels strictly ordered by price, none
  * empty, each FIFO linked both ways with its count, quantity, side and price, in arrival
  * order; every queued order open (remaining > 0), found by the book's id table, named
- * (its id in the used set and the open-order index); the queued orders are all the book
- * holds and all the index holds; no book crossed at rest; each reservation equals its
+ * (its id in the id table, under its own number and market); the queued orders are all
+ * the book holds; no book crossed at rest; each reservation equals its
  * account's bids' price x remaining and each offer its asks' remaining in that market.
  * Sums are taken in 128 bits, so a check never wraps. Part of the _engine binding.
  */
@@ -101,19 +101,12 @@ check_side(const CoreObject *self, uint32_t m, int buy, wide *reserved, wide *of
             if (mc_find(b, o->id) != o) {
                 FAIL("order %llu: not indexed", (unsigned long long)o->id);
             }
-            PyObject *name = o->id < self->n_names ? self->names[o->id] : NULL;
-            PyObject *number = name == NULL ? NULL : PyDict_GetItemWithError(self->order_index,
-                                                                            name);
-            if (number == NULL && PyErr_Occurred()) {
-                return -1;
-            }
-            int used = name == NULL ? 0 : PySet_Contains(self->used, name);
-            if (used < 0) {
-                return -1;
-            }
-            if (o->remaining <= 0 || !used || number == NULL
-                || PyLong_AsUnsignedLongLong(number) != o->id || self->order_market[o->id] != m
-                || o->account >= self->e.n_accounts) {
+            size_t len = 0;
+            const char *name = o->id < self->n_names ? eb_names_get(&self->ids, o->id, &len)
+                                                     : NULL;
+            if (o->remaining <= 0 || name == NULL
+                || eb_names_find(&self->ids, name, len, eb_hash(name, len)) != (int64_t)o->id
+                || self->order_market[o->id] != m || o->account >= self->e.n_accounts) {
                 FAIL("order %llu: bad open order", (unsigned long long)o->id);
             }
             quantity += o->remaining;
@@ -171,10 +164,6 @@ check_books(const CoreObject *self, char *what, size_t size)
                 rc = 1;
             }
         }
-    }
-    if (rc == 0 && queued != (uint64_t)PyDict_GET_SIZE(self->order_index)) {
-        snprintf(what, size, "open orders and the order index differ");
-        rc = 1;
     }
     for (uint32_t a = 0; rc == 0 && a < e->n_accounts; a++) {
         if (reserved[a] != e->accounts[a].reserved) {

@@ -60,10 +60,12 @@ static int
 order_party(CoreObject *self, PyObject *order_id, PyObject *account, PyObject *side,
             PyObject *markets, uint32_t *a, int *buy, uint32_t *m)
 {
-    if (!PyUnicode_CheckExact(order_id) || PyUnicode_GET_LENGTH(order_id) == 0) {
+    const char *s;
+    size_t len;
+    if (!eb_utf8(order_id, &s, &len) || len == 0) {
         return 0;
     }
-    int used = PySet_Contains(self->used, order_id);
+    int used = eb_id_used(self, s, len, eb_hash(s, len), order_id);
     if (used != 0) {
         return used < 0 ? -1 : 0;
     }
@@ -96,10 +98,15 @@ arrival(const CoreObject *self, int64_t ts)
 static PyObject *
 accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, uint32_t m, int64_t ts)
 {
+    const char *s;
+    size_t len;
+    uint64_t n = self->n_names;
+    eb_utf8(order_id, &s, &len); /* order_party took it */
+    if (eb_id_add(self, s, len, eb_hash(s, len), order_id, m) < 0) {
+        return NULL;
+    }
     PyObject *events = eb_accept(self, kind, order_id, ts);
-    if (events != NULL
-        && (PySet_Add(self->used, order_id) < 0
-            || eb_translate(self, m, self->n_names, order_id, events) < 0)) {
+    if (events != NULL && eb_translate(self, m, n, order_id, events) < 0) {
         Py_CLEAR(events);
     }
     return events;
@@ -109,7 +116,11 @@ accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, uint32_t m,
 static PyObject *
 accepted_open(CoreObject *self, PyObject *kind, uint64_t n, uint32_t m, int64_t ts)
 {
-    PyObject *name = ref(self->names[n]);
+    PyObject *name = eb_id_name(self, n);
+    if (name == NULL) {
+        return NULL;
+    }
+    Py_INCREF(name);
     PyObject *events = eb_accept(self, kind, name, ts);
     if (events != NULL && eb_translate(self, m, n, name, events) < 0) {
         Py_CLEAR(events);
@@ -125,11 +136,15 @@ open_order(CoreObject *self, PyObject *order_id, PyObject *account, uint64_t *n,
            uint32_t *a)
 {
     uint64_t number;
-    int found = number_of(self->order_index, order_id, n);
-    if (found <= 0) {
-        return found;
+    const char *s;
+    size_t len;
+    int64_t k = eb_utf8(order_id, &s, &len) ? eb_names_find(&self->ids, s, len, eb_hash(s, len))
+                                            : -1;
+    if (k < 0 || !eb_id_open(self, (uint64_t)k)) {
+        return 0;
     }
-    found = number_of(self->account_index, account, &number);
+    *n = (uint64_t)k;
+    int found = number_of(self->account_index, account, &number);
     *a = (uint32_t)number;
     *m = self->order_market[*n];
     return found;

@@ -1,8 +1,8 @@
 /*
  * engine_events.c - the native engine's events as the reference's event objects:
  * the clock and price publication, Accepted, the translation of what a book call
- * did (trades recorded in the price index and the tape), and the numbering of
- * order ids. Part of the _engine binding (see _engine.c).
+ * did (trades recorded in the price index and the tape), and the room for
+ * order numbers. Part of the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"
 
@@ -38,19 +38,25 @@ account_name(CoreObject *self, uint32_t a)
 
 /* ------------------------------------------------------------ the clock */
 
-/* Publish every market's price at the whole second the clock reached. */
+/* Publish every market's price at the whole second the clock reached (the events into
+ * `events`, or nowhere when it is NULL). */
 static int
 publish(CoreObject *self, PyObject *events)
 {
     ec_engine *e = &self->e;
     e->second = e->clock / EC_SECOND;
     PyObject *at = PyLong_FromLongLong(e->second * EC_SECOND);
-    if (at == NULL) {
+    if (at == NULL || eb_flush_trades(self) < 0) {
+        Py_XDECREF(at);
         return -1;
     }
     for (uint32_t m = 0; m < e->n_markets; m++) {
         PyObject *price = PyObject_CallMethodOneArg(PyList_GET_ITEM(self->indexes, m),
                                                     A_publish, at);
+        if (events == NULL && price != NULL) { /* replay: the index published, no event */
+            Py_DECREF(price);
+            continue;
+        }
         PyObject *items[3] = {ref(PyList_GET_ITEM(self->market_ids, m)), price, ref(at)};
         if (push(events, event(E_published, 3, items)) < 0) {
             Py_DECREF(at);
@@ -61,32 +67,51 @@ publish(CoreObject *self, PyObject *events)
     return 0;
 }
 
+/* Move the clock to `ts` (never back), publishing prices at a new second: 0, or -1. */
+int
+eb_advance(CoreObject *self, int64_t ts, PyObject *events)
+{
+    ec_engine *e = &self->e;
+    if (ts > e->clock) {
+        e->clock = ts;
+        if (ts / EC_SECOND > e->second) {
+            return publish(self, events);
+        }
+    }
+    return 0;
+}
+
 /* The events of an accepted command so far: the clock moved to `ts` (prices published at
  * a new second), then Accepted(kind, ref, clock). NULL on error. */
 PyObject *
 eb_accept(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts)
 {
-    ec_engine *e = &self->e;
     PyObject *events = PyList_New(0);
     if (events == NULL) {
         return NULL;
     }
-    if (ts > e->clock) {
-        e->clock = ts;
-        if (ts / EC_SECOND > e->second && publish(self, events) < 0) {
-            Py_DECREF(events);
-            return NULL;
-        }
+    if (eb_advance(self, ts, events) < 0) {
+        Py_DECREF(events);
+        return NULL;
     }
-    if (self->quiet) {
-        return events;
-    }
-    PyObject *items[3] = {ref(kind), ref(refobj), PyLong_FromLongLong(e->clock)};
+    PyObject *items[3] = {ref(kind), ref(refobj), PyLong_FromLongLong(self->e.clock)};
     if (push(events, event(E_accepted, 3, items)) < 0) {
         Py_DECREF(events);
         return NULL;
     }
     return events;
+}
+
+PyObject *
+eb_traded(CoreObject *self, uint64_t trade_id, uint32_t m, PyObject *buy_order,
+          PyObject *sell_order, uint32_t buyer, uint32_t seller, PyObject *price,
+          PyObject *quantity, int buy, PyObject *ts)
+{
+    PyObject *items[10] = {
+        PyLong_FromUnsignedLongLong(trade_id), ref(PyList_GET_ITEM(self->market_ids, m)),
+        ref(buy_order), ref(sell_order), account_name(self, buyer), account_name(self, seller),
+        price, quantity, ref(buy ? BUY : SELL), ts};
+    return event(E_traded, 10, items);
 }
 
 /* ------------------------------------------------------------ order ids */
@@ -118,47 +143,20 @@ eb_reserve_name(CoreObject *self)
     return 0;
 }
 
-/* Give the order `name` resting in market `m` the next number. */
-int
-eb_register_order(CoreObject *self, PyObject *name, uint32_t m)
-{
-    uint64_t n = self->n_names;
-    PyObject *number = PyLong_FromUnsignedLongLong(n);
-    if (number == NULL || PyDict_SetItem(self->order_index, name, number) < 0) {
-        Py_XDECREF(number);
-        return -1;
-    }
-    Py_DECREF(number);
-    self->names[n] = ref(name);
-    self->order_market[n] = m;
-    self->n_names = n + 1u;
-    return 0;
-}
-
-static int
-close_order(CoreObject *self, uint64_t n)
-{
-    if (n >= self->n_names || self->names[n] == NULL) {
-        return 0;
-    }
-    int rc = PyDict_DelItem(self->order_index, self->names[n]);
-    Py_CLEAR(self->names[n]);
-    return rc;
-}
-
 /* -------------------------------------------------------------- events */
 
 /* Append the Python events of what the last book call in market `m` did for order number
- * `taker` (named `name`) to `events`; record its trades; number an incoming order that
- * rested and forget the numbers of orders that closed. */
+ * `taker` (named `name`) to `events`, and record its trades in the price index and tape. */
 int
 eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObject *events)
 {
     ec_engine *e = &self->e;
     mc_book *b = &e->markets[m].book;
-    PyObject *market = PyList_GET_ITEM(self->market_ids, m);
     PyObject *markets = PyList_GET_ITEM(self->market_tuples, m);
     PyObject *pending = PyList_GET_ITEM(self->pending, m);
+    if (eb_flush_trades(self) < 0) { /* a replay's trades come first */
+        return -1;
+    }
     PyObject *ts = PyLong_FromLongLong(e->clock);
     if (ts == NULL) {
         return -1;
@@ -166,11 +164,11 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
     int rc = -1;
     for (uint32_t i = 0; i < b->n_events; i++) {
         const mc_event *ev = &b->events[i];
-        PyObject *who = ev->order == taker ? name : self->names[ev->order];
+        PyObject *who = ev->order == taker ? name : eb_id_name(self, ev->order);
+        if (who == NULL) {
+            goto done;
+        }
         if (ev->kind == MC_TRADED) {
-            PyObject *buy_order = ev->buy ? name : who, *sell_order = ev->buy ? who : name;
-            uint32_t buyer = ev->buy ? ev->taker_account : ev->account;
-            uint32_t seller = ev->buy ? ev->account : ev->taker_account;
             PyObject *price = PyLong_FromLongLong(ev->price);
             PyObject *quantity = PyLong_FromLongLong(ev->quantity);
             if (price == NULL || quantity == NULL) {
@@ -178,12 +176,12 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
                 Py_XDECREF(quantity);
                 goto done;
             }
-            PyObject *items[10] = {
-                PyLong_FromUnsignedLongLong(ev->trade_id), ref(market), ref(buy_order),
-                ref(sell_order), account_name(self, buyer), account_name(self, seller),
-                ref(price), ref(quantity), ref(ev->buy ? BUY : SELL), ref(ts)};
-            PyObject *traded = event(E_traded, 10, items);
-            int bad = traded == NULL || (!self->quiet && PyList_Append(events, traded) < 0)
+            PyObject *traded = eb_traded(
+                self, ev->trade_id, m, ev->buy ? name : who, ev->buy ? who : name,
+                ev->buy ? ev->taker_account : ev->account,
+                ev->buy ? ev->account : ev->taker_account, ref(price), ref(quantity), ev->buy,
+                ref(ts));
+            int bad = traded == NULL || PyList_Append(events, traded) < 0
                       || PyList_Append(pending, price) < 0
                       || PyList_Append(pending, quantity) < 0 || PyList_Append(pending, ts) < 0;
             Py_DECREF(price);
@@ -195,13 +193,7 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
                 Py_XDECREF(r);
             }
             Py_XDECREF(traded);
-            if (bad || (mc_find(b, ev->order) == NULL && close_order(self, ev->order) < 0)) {
-                goto done;
-            }
-        } else if (self->quiet) { /* replay: only what the state keeps */
-            if ((ev->kind == MC_RESTED && ev->order == self->n_names
-                 && eb_register_order(self, who, m) < 0)
-                || (ev->kind == MC_CANCELLED && close_order(self, ev->order) < 0)) {
+            if (bad) {
                 goto done;
             }
         } else if (ev->kind == MC_RESTED) {
@@ -209,16 +201,14 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
                 ref(who), account_name(self, ev->account), ref(ev->buy ? BUY : SELL),
                 ref(markets), PyLong_FromLongLong(ev->price),
                 PyLong_FromLongLong(ev->quantity), ref(ts)};
-            if (push(events, event(E_rested, 7, items)) < 0
-                || (ev->order == self->n_names && eb_register_order(self, who, m) < 0)) {
+            if (push(events, event(E_rested, 7, items)) < 0) {
                 goto done;
             }
         } else if (ev->kind == MC_CANCELLED) {
             PyObject *items[6] = {
                 ref(who), account_name(self, ev->account), ref(markets),
                 PyLong_FromLongLong(ev->quantity), ref(REASONS[ev->reason]), ref(ts)};
-            if (push(events, event(E_cancelled, 6, items)) < 0
-                || close_order(self, ev->order) < 0) {
+            if (push(events, event(E_cancelled, 6, items)) < 0) {
                 goto done;
             }
         } else {
@@ -231,8 +221,7 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObj
             }
         }
     }
-    /* a modified order that filled whole as it arrived anew left no event saying so */
-    rc = mc_find(b, taker) == NULL ? close_order(self, taker) : 0;
+    rc = 0;
 done:
     Py_DECREF(ts);
     return rc;

@@ -6,7 +6,26 @@
  */
 #include "engine_binding.h"
 
+#include <stdlib.h>
+
 /* ------------------------------------------------------- load and dump */
+
+/* Give the str `id` the next number in `names`: 0, or -1 with an error. An id with no
+ * UTF-8 form (a lone surrogate) holds its number under a byte no UTF-8 has, so no lookup
+ * finds it and the reference takes its commands. */
+static int
+name_into(eb_names *names, PyObject *id)
+{
+    const char *s = "\xff";
+    size_t n = 1;
+    int utf8 = eb_utf8(id, &s, &n);
+    uint64_t h = eb_hash(s, n);
+    if (utf8 && eb_names_find(names, s, n, h) >= 0) {
+        PyErr_Format(PyExc_ValueError, "%R twice", id);
+        return -1;
+    }
+    return eb_names_add(names, s, n, h) < 0 ? (PyErr_NoMemory(), -1) : 0;
+}
 
 PyObject *
 Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -31,6 +50,15 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return PyErr_NoMemory();
     }
     self->used = ref(used);
+    self->used_in_c = PySet_GET_SIZE(used) == 0;
+    self->tape_room = PyMem_Calloc(n_markets ? (size_t)n_markets : 1u, sizeof(uint64_t));
+    if (self->tape_room == NULL
+        || eb_names_init(&self->ids, (uint64_t)PySet_GET_SIZE(used) + 1024u) < 0
+        || eb_names_init(&self->account_names, (uint64_t)n_accounts) < 0
+        || eb_names_init(&self->market_names, (uint64_t)n_markets) < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     self->account_ids = PyList_New(0);
     self->account_index = PyDict_New();
     self->market_ids = PyList_New(0);
@@ -39,10 +67,9 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->indexes = PyList_New(0);
     self->pending = PyList_New(0);
     self->tapes = PyList_New(0);
-    self->order_index = PyDict_New();
     if (self->account_ids == NULL || self->account_index == NULL || self->market_ids == NULL
         || self->market_index == NULL || self->market_tuples == NULL || self->indexes == NULL
-        || self->pending == NULL || self->tapes == NULL || self->order_index == NULL) {
+        || self->pending == NULL || self->tapes == NULL) {
         goto fail;
     }
     for (Py_ssize_t i = 0; i < n_accounts; i++) {
@@ -57,7 +84,8 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
         PyObject *number = PyLong_FromSsize_t(i);
         int bad = number == NULL || PyDict_SetItem(self->account_index, id, number) < 0
-                  || PyList_Append(self->account_ids, id) < 0;
+                  || PyList_Append(self->account_ids, id) < 0
+                  || name_into(&self->account_names, id) < 0;
         Py_XDECREF(number);
         if (bad) {
             goto fail;
@@ -82,8 +110,13 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyObject *number = PyLong_FromSsize_t(i);
         PyObject *single = PyTuple_Pack(1, id);
         PyObject *pending = PyObject_GetAttrString(index, "pending");
-        int bad = number == NULL || single == NULL || pending == NULL
-                  || !PyList_CheckExact(pending)
+        PyObject *maxlen = PyObject_GetAttrString(tape, "maxlen");
+        self->tape_room[i] = maxlen == NULL || maxlen == Py_None
+                                 ? UINT64_MAX
+                                 : PyLong_AsUnsignedLongLong(maxlen);
+        Py_XDECREF(maxlen);
+        int bad = number == NULL || single == NULL || pending == NULL || PyErr_Occurred()
+                  || !PyList_CheckExact(pending) || name_into(&self->market_names, id) < 0
                   || PyDict_SetItem(self->market_index, id, number) < 0
                   || PyList_Append(self->market_ids, id) < 0
                   || PyList_Append(self->market_tuples, single) < 0
@@ -118,7 +151,6 @@ Core_traverse(CoreObject *self, visitproc visit, void *arg)
     Py_VISIT(self->pending);
     Py_VISIT(self->tapes);
     Py_VISIT(self->used);
-    Py_VISIT(self->order_index);
     return 0;
 }
 
@@ -134,7 +166,6 @@ Core_clear(CoreObject *self)
     Py_CLEAR(self->pending);
     Py_CLEAR(self->tapes);
     Py_CLEAR(self->used);
-    Py_CLEAR(self->order_index);
     return 0;
 }
 
@@ -148,6 +179,11 @@ Core_dealloc(CoreObject *self)
     }
     PyMem_Free(self->names);
     PyMem_Free(self->order_market);
+    PyMem_Free(self->tape_room);
+    free(self->trades);
+    eb_names_free(&self->ids);
+    eb_names_free(&self->account_names);
+    eb_names_free(&self->market_names);
     ec_free(&self->e);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -218,18 +254,23 @@ Core_load_order(CoreObject *self, PyObject *args)
     int buy;
     long long price, remaining, ts;
     unsigned long long seq;
+    const char *s;
+    size_t len;
     if (!PyArg_ParseTuple(args, "UIIpLLKL", &name, &a, &m, &buy, &price, &remaining, &seq,
                           &ts)
         || check_numbers(self, a, m) < 0 || eb_reserve_name(self) < 0) {
         return NULL;
     }
+    int utf8 = eb_utf8(name, &s, &len);
+    uint64_t h = utf8 ? eb_hash(s, len) : 0;
     mc_book *b = &self->e.markets[m].book;
     b->stamp_seq = seq;
     b->stamp_ts = ts;
-    if (mc_rest(b, self->n_names, a, buy, price, remaining) != MC_OK) {
+    if (!utf8 || eb_names_find(&self->ids, s, len, h) >= 0
+        || mc_rest(b, self->n_names, a, buy, price, remaining) != MC_OK) {
         Py_RETURN_FALSE;
     }
-    if (eb_register_order(self, name, m) < 0) {
+    if (eb_id_add(self, s, len, h, name, m) < 0) {
         return NULL;
     }
     Py_RETURN_TRUE;
@@ -258,7 +299,10 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
     for (uint32_t at = side->count; at-- > 0;) {
         for (uint32_t s = side->levels[at].head; s != MC_NONE; s = b->orders[s].next) {
             const mc_order *o = &b->orders[s];
-            PyObject *row = Py_BuildValue("OIIOLLKL", self->names[o->id], o->account, m,
+            PyObject *name = eb_id_name(self, o->id);
+            PyObject *row = name == NULL
+                                ? NULL
+                                : Py_BuildValue("OIIOLLKL", name, o->account, m,
                                           o->buy ? Py_True : Py_False, o->price,
                                           o->remaining, o->seq, o->ts);
             if (push(out, row) < 0) {
@@ -278,6 +322,9 @@ Core_dump(CoreObject *self, PyObject *args)
 {
     int with_orders = 1;
     if (!PyArg_ParseTuple(args, "|p", &with_orders)) {
+        return NULL;
+    }
+    if (eb_flush_trades(self) < 0 || eb_flush_used(self) < 0) {
         return NULL;
     }
     ec_engine *e = &self->e;
@@ -365,7 +412,10 @@ Core_get_nbytes(CoreObject *self, void *closure)
     size_t total = sizeof *self + (size_t)e->n_accounts * sizeof(ec_account)
                    + (size_t)e->n_markets * sizeof(ec_market)
                    + (size_t)e->n_accounts * e->n_markets * sizeof(ec_slot)
-                   + (size_t)self->cap_names * (sizeof(PyObject *) + sizeof(uint32_t));
+                   + (size_t)self->cap_names * (sizeof(PyObject *) + sizeof(uint32_t))
+                   + eb_names_nbytes(&self->ids) + eb_names_nbytes(&self->account_names)
+                   + eb_names_nbytes(&self->market_names) + self->cap_trades * sizeof(eb_trade)
+                   + (size_t)e->n_markets * sizeof(uint64_t);
     for (uint32_t m = 0; m < e->n_markets; m++) {
         total += e->markets[m].nbytes;
     }

@@ -9,8 +9,12 @@
  * within 64 bits) and the core applies it. It stops before the first record
  * that is not so -- a torn tail, damage, another command, a refusal -- having
  * changed nothing for it; the journal reader takes that record on its own path.
- * Events are not built (replay discards them) but trades still reach the price
- * index and the tape. Part of the _engine binding (see _engine.c).
+ * Each command is read into C values (strings must be ASCII, ints within their
+ * fields' ranges, checked here where they cross into C) and applied by the
+ * core with no Python object made: order ids, accounts and markets are looked
+ * up in C (engine_names.c), and events are not built (replay discards them);
+ * trades wait in C for the price index and the tape (engine_tape.c). Part of
+ * the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"
 
@@ -232,120 +236,277 @@ members(const char *p, const char *end, jfield *out)
     return -1;
 }
 
-static const jfield *
-member(const jfield *fields, int n, PyObject *name)
+/* ------------------------------------------------------- typed commands */
+
+/* What a command's field must be for replay to take it. */
+enum {
+    R_ID,       /* a non-empty ASCII string: an order id */
+    R_ACCOUNT,  /* an ASCII string naming an account */
+    R_MARKET,   /* an ASCII string naming a market */
+    R_MARKETS,  /* a list of one such string */
+    R_SIDE,     /* "buy" or "sell" */
+    R_TIF,      /* "gtc", "ioc" or "fok" */
+    R_FALSE,    /* false */
+    R_PRICE,    /* an int in 1..MC_PRICE_MAX */
+    R_QUANTITY, /* an int in 1..MC_QUANTITY_MAX */
+    R_AMOUNT,   /* an int in 1..EC_MONEY_MAX */
+    R_TS,       /* an int in 0..EC_MONEY_MAX */
+    R_OR_NULL = 16, /* with one of the ints: or null */
+};
+
+typedef struct {
+    const char *id;
+    size_t id_len;
+    uint32_t account, market;
+    int buy, tif;
+    int64_t price, quantity, amount, ts; /* -1: null */
+} rcmd;
+
+typedef struct {
+    const char *type;
+    int (*run)(CoreObject *self, const rcmd *c, int flag);
+    int flag;
+    int n;
+    struct {
+        const char *key;
+        int kind;
+    } fields[EB_MAX_FIELDS];
+} rspec;
+
+static int
+text_is(const jfield *f, const char *word)
 {
-    Py_ssize_t len;
-    const char *text = PyUnicode_AsUTF8AndSize(name, &len);
-    for (int i = 0; text != NULL && i < n; i++) {
-        if (fields[i].klen == (size_t)len && memcmp(fields[i].key, text, fields[i].klen) == 0) {
-            return &fields[i];
-        }
-    }
-    return NULL;
+    return f->slen == strlen(word) && memcmp(f->s, word, f->slen) == 0;
 }
 
 static int
-is(const jfield *f, const char *word)
+ascii(const char *s, size_t n)
 {
-    return f->kind == J_STR && f->slen == strlen(word) && memcmp(f->s, word, f->slen) == 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] >= 0x80u) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
-/* The command field `name` as the decoder would make it: a new reference; Py_None (also a
- * new reference) as "not taken here" is told apart by *taken = 0; NULL on error. */
-static PyObject *
-field_object(CoreObject *self, PyObject *name, const jfield *f, int *taken)
+static int
+int_field(const jfield *f, int kind, int64_t *out)
 {
-    *taken = 1;
-    if (name == A_side || name == A_tif) {
-        PyObject *found = name == A_side ? (is(f, "buy") ? BUY : is(f, "sell") ? SELL : NULL)
-                          : is(f, "gtc") ? GTC : is(f, "ioc") ? IOC : is(f, "fok") ? FOK : NULL;
-        *taken = found != NULL;
-        return ref(found != NULL ? found : Py_None);
+    if ((kind & R_OR_NULL) && f->kind == J_NULL) {
+        *out = -1;
+        return 1;
     }
-    switch (f->kind) {
-    case J_STR: {
-        PyObject *s = PyUnicode_DecodeUTF8(f->s, (Py_ssize_t)f->slen, NULL);
-        if (s == NULL) {
-            PyErr_Clear();
-            *taken = 0;
-            return ref(Py_None);
+    int64_t lo = (kind & ~R_OR_NULL) == R_TS ? 0 : 1;
+    int64_t hi = (kind & ~R_OR_NULL) == R_PRICE      ? MC_PRICE_MAX
+                 : (kind & ~R_OR_NULL) == R_QUANTITY ? MC_QUANTITY_MAX
+                                                     : EC_MONEY_MAX;
+    if (f->kind != J_INT || f->i < lo || f->i > hi) {
+        return 0;
+    }
+    *out = f->i;
+    return 1;
+}
+
+/* Field f of kind `kind` into c: 1 when replay takes it, else 0. */
+static int
+take_field(const CoreObject *self, const jfield *f, int kind, rcmd *c)
+{
+    int base = kind & ~R_OR_NULL;
+    int text = f->kind == J_STR || f->kind == J_ONE_STR;
+    if (base == R_ID || base == R_ACCOUNT || base == R_MARKET || base == R_MARKETS) {
+        if (f->kind != (base == R_MARKETS ? J_ONE_STR : J_STR) || !ascii(f->s, f->slen)) {
+            return 0;
         }
-        return s;
-    }
-    case J_INT:
-        return PyLong_FromLongLong(f->i);
-    case J_TRUE:
-        return ref(Py_True);
-    case J_FALSE:
-        return ref(Py_False);
-    case J_NULL:
-        return ref(Py_None);
-    default: { /* one market: the core's own tuple for it */
-        PyObject *market = PyUnicode_DecodeUTF8(f->s, (Py_ssize_t)f->slen, NULL);
-        PyObject *number = market == NULL || name != A_markets
-                               ? NULL
-                               : PyDict_GetItemWithError(self->market_index, market);
-        Py_XDECREF(market);
-        if (number == NULL) {
-            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
-                return NULL;
-            }
-            PyErr_Clear();
-            *taken = 0;
-            return ref(Py_None);
+        if (base == R_ID) {
+            c->id = f->s;
+            c->id_len = f->slen;
+            return f->slen > 0;
         }
-        return ref(PyList_GET_ITEM(self->market_tuples, PyLong_AsSsize_t(number)));
+        const eb_names *names = base == R_ACCOUNT ? &self->account_names : &self->market_names;
+        int64_t k = eb_names_find(names, f->s, f->slen, eb_hash(f->s, f->slen));
+        *(base == R_ACCOUNT ? &c->account : &c->market) = (uint32_t)k;
+        return k >= 0;
     }
+    switch (base) {
+    case R_SIDE:
+        c->buy = text && text_is(f, "buy");
+        return f->kind == J_STR && (c->buy || text_is(f, "sell"));
+    case R_TIF:
+        c->tif = f->kind != J_STR ? -1
+                 : text_is(f, "gtc") ? MC_GTC
+                 : text_is(f, "ioc") ? MC_IOC
+                 : text_is(f, "fok") ? MC_FOK
+                                     : -1;
+        return c->tif >= 0;
+    case R_FALSE:
+        return f->kind == J_FALSE;
+    case R_PRICE:
+        return int_field(f, kind, &c->price);
+    case R_QUANTITY:
+        return int_field(f, kind, &c->quantity);
+    case R_AMOUNT:
+        return int_field(f, kind, &c->amount);
+    default:
+        return int_field(f, kind, &c->ts);
     }
 }
 
-/* Apply the command in `payload`: 1 when the core applied it, 0 when it was not taken here
+static int64_t
+arrival(const CoreObject *self, int64_t ts)
+{
+    return ts > self->e.clock ? ts : self->e.clock;
+}
+
+/* After the core took a command at `ts` in market m (or none, UINT32_MAX) for order number
+ * `order`: the clock moved and its trades kept: 1, or -1 on error. */
+static int
+applied(CoreObject *self, int64_t ts, uint32_t m, uint64_t order)
+{
+    if (eb_advance(self, ts, NULL) < 0
+        || (m != UINT32_MAX && eb_buffer_trades(self, m, order) < 0)) {
+        return -1;
+    }
+    return 1;
+}
+
+/* Each handler: 1 when the core applied the command, 0 when replay does not take it
  * (nothing changed), -1 on error. */
+
+/* PlaceOrder (flag 0), MarketOrder (flag 1). */
+static int
+r_order(CoreObject *self, const rcmd *c, int market)
+{
+    uint64_t h = eb_hash(c->id, c->id_len), n = self->n_names;
+    int used = eb_id_used(self, c->id, c->id_len, h, NULL);
+    if (used != 0 || eb_reserve_name(self) < 0) {
+        return used < 0 ? -1 : 0;
+    }
+    if (market) {
+        if ((c->buy ? c->amount < 0 : c->amount >= 0) || c->tif == MC_GTC
+            || ec_market_order(&self->e, c->market, n, c->account, c->buy, c->quantity,
+                               c->buy ? c->amount : 0, c->tif)) {
+            return 0;
+        }
+    } else if (ec_place(&self->e, c->market, n, c->account, c->buy, c->price, c->quantity,
+                        c->tif, arrival(self, c->ts))) {
+        return 0;
+    }
+    if (eb_id_add(self, c->id, c->id_len, h, NULL, c->market) < 0) {
+        return -1;
+    }
+    return applied(self, c->ts, c->market, n);
+}
+
+/* CancelOrder (flag 0), ModifyOrder (flag 1). */
+static int
+r_open(CoreObject *self, const rcmd *c, int modify)
+{
+    int64_t k = eb_names_find(&self->ids, c->id, c->id_len, eb_hash(c->id, c->id_len));
+    if (k < 0 || !eb_id_open(self, (uint64_t)k)) {
+        return 0;
+    }
+    uint32_t m = self->order_market[k];
+    if (modify ? (c->price < 0 && c->quantity < 0)
+                     || ec_modify(&self->e, m, (uint64_t)k, c->account,
+                                  c->price < 0 ? 0 : c->price,
+                                  c->quantity < 0 ? 0 : c->quantity, arrival(self, c->ts))
+               : ec_cancel(&self->e, m, (uint64_t)k, c->account)) {
+        return 0;
+    }
+    return applied(self, c->ts, modify ? m : UINT32_MAX, (uint64_t)k);
+}
+
+/* Deposit (flag 1), Withdraw (flag 0). */
+static int
+r_money(CoreObject *self, const rcmd *c, int deposit)
+{
+    if (deposit ? ec_deposit(&self->e, c->account, c->amount)
+                : ec_withdraw(&self->e, c->account, c->amount)) {
+        return 0;
+    }
+    return applied(self, c->ts, UINT32_MAX, 0);
+}
+
+/* AddCapacity (flag 1), RemoveCapacity (flag 0). */
+static int
+r_capacity(CoreObject *self, const rcmd *c, int add)
+{
+    if (add ? ec_add_capacity(&self->e, c->market, c->account, c->quantity)
+            : ec_remove_capacity(&self->e, c->market, c->account, c->quantity)) {
+        return 0;
+    }
+    return applied(self, c->ts, UINT32_MAX, 0);
+}
+
+static int
+r_tick(CoreObject *self, const rcmd *c, int flag)
+{
+    (void)flag;
+    return applied(self, c->ts, UINT32_MAX, 0);
+}
+
+/* The commands replay takes, with the journal's keys (commands.py, codec.py). */
+static const rspec specs[] = {
+    {"place_order", r_order, 0, 10,
+     {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"side", R_SIDE}, {"markets", R_MARKETS},
+      {"price", R_PRICE}, {"quantity", R_QUANTITY}, {"tif", R_TIF},
+      {"all_or_none", R_FALSE}, {"post_only", R_FALSE}, {"ts_ns", R_TS}}},
+    {"cancel_order", r_open, 0, 3, {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"ts_ns", R_TS}}},
+    {"modify_order", r_open, 1, 5,
+     {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"price", R_PRICE | R_OR_NULL},
+      {"quantity", R_QUANTITY | R_OR_NULL}, {"ts_ns", R_TS}}},
+    {"market_order", r_order, 1, 8,
+     {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"side", R_SIDE}, {"markets", R_MARKETS},
+      {"quantity", R_QUANTITY}, {"max_spend", R_AMOUNT | R_OR_NULL}, {"tif", R_TIF},
+      {"ts_ns", R_TS}}},
+    {"deposit", r_money, 1, 3, {{"account", R_ACCOUNT}, {"amount", R_AMOUNT}, {"ts_ns", R_TS}}},
+    {"withdraw", r_money, 0, 3, {{"account", R_ACCOUNT}, {"amount", R_AMOUNT}, {"ts_ns", R_TS}}},
+    {"add_capacity", r_capacity, 1, 4,
+     {{"account", R_ACCOUNT}, {"market", R_MARKET}, {"quantity", R_QUANTITY},
+      {"ts_ns", R_TS}}},
+    {"remove_capacity", r_capacity, 0, 4,
+     {{"account", R_ACCOUNT}, {"market", R_MARKET}, {"quantity", R_QUANTITY},
+      {"ts_ns", R_TS}}},
+    {"tick", r_tick, 0, 1, {{"ts_ns", R_TS}}},
+};
+
+/* Apply the command in `payload`: 1 when the core applied it, 0 when replay does not take
+ * it (nothing changed), -1 on error. */
 static int
 apply_json(CoreObject *self, const char *payload, size_t length)
 {
     jfield fields[MAX_KEYS];
     int n = members(payload, payload + length, fields);
-    const eb_handler *handler = NULL;
-    for (int i = 0; i < n && handler == NULL; i++) {
-        if (fields[i].klen == 4 && memcmp(fields[i].key, "type", 4) == 0) {
-            for (int h = 0; h < EB_HANDLERS; h++) {
-                Py_ssize_t len;
-                const char *kind = PyUnicode_AsUTF8AndSize(*eb_handlers[h].kind, &len);
-                if (kind != NULL && fields[i].kind == J_STR && fields[i].slen == (size_t)len
-                    && memcmp(fields[i].s, kind, fields[i].slen) == 0) {
-                    handler = &eb_handlers[h];
+    const rspec *spec = NULL;
+    for (int i = 0; i < n && spec == NULL; i++) {
+        if (fields[i].klen == 4 && memcmp(fields[i].key, "type", 4) == 0
+            && fields[i].kind == J_STR) {
+            for (size_t h = 0; h < sizeof specs / sizeof specs[0]; h++) {
+                if (text_is(&fields[i], specs[h].type)) {
+                    spec = &specs[h];
                 }
             }
         }
     }
-    if (handler == NULL || n != handler->n + 1) {
+    if (spec == NULL || n != spec->n + 1) {
         return 0;
     }
-    PyObject *values[EB_MAX_FIELDS];
-    int made = 0, taken = 1, rc = 0;
-    for (; made < handler->n && taken; made++) {
-        const jfield *f = member(fields, n, *handler->fields[made]);
-        if (f == NULL) {
-            taken = 0;
-            break;
+    rcmd c = {.amount = -1};
+    for (int k = 0; k < spec->n; k++) {
+        const char *key = spec->fields[k].key;
+        size_t klen = strlen(key);
+        const jfield *f = NULL;
+        for (int i = 0; i < n && f == NULL; i++) {
+            if (fields[i].klen == klen && memcmp(fields[i].key, key, klen) == 0) {
+                f = &fields[i];
+            }
         }
-        values[made] = field_object(self, *handler->fields[made], f, &taken);
-        if (values[made] == NULL) {
-            rc = -1;
-            break;
+        if (f == NULL || !take_field(self, f, spec->fields[k].kind, &c)) {
+            return 0;
         }
     }
-    if (rc == 0 && taken) {
-        PyObject *events = handler->run(self, values, handler->flag);
-        rc = events == NULL ? -1 : events != FALLBACK;
-        Py_XDECREF(events);
-    }
-    for (int i = 0; i < made && i < handler->n; i++) {
-        Py_XDECREF(values[i]);
-    }
-    return rc;
+    return spec->run(self, &c, spec->flag);
 }
 
 /* The record at data[pos..) when it is whole, its checksum holds and its sequence number
@@ -414,7 +575,10 @@ Core_replay(CoreObject *self, PyObject *args)
     int rc = 0;
     uint32_t length;
     uint64_t seq;
-    self->quiet = 1;
+    if (eb_ids_take_used(self) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
     while (last < (unsigned long long)INT64_MAX
            && whole_record(data, buf.len, pos, last + 1u, &length, &seq)) {
         rc = apply_json(self, (const char *)data + pos + HEADER, length);
@@ -424,7 +588,6 @@ Core_replay(CoreObject *self, PyObject *args)
         pos += (Py_ssize_t)(HEADER + length);
         last = seq;
     }
-    self->quiet = 0;
     PyBuffer_Release(&buf);
     return rc < 0 ? NULL : Py_BuildValue("nK", pos, last);
 }

@@ -111,6 +111,8 @@ def _check_books(state: State) -> None:
     for (account, market_id), cap in state._capacity.items():
         _require(cap.offered == offered.get((account, market_id), 0),
                  f"{account} {market_id}: offered")
+    stray = sorted(offered.keys() - state._capacity.keys())
+    _require(not stray, f"{stray}: offered without capacity")
 
 
 def _require(ok: bool, what: str) -> None:

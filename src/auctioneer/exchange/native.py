@@ -65,6 +65,17 @@ _ROOM = 64  # order slots per market book at first (a full book doubles in C)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def _utf8(text: str) -> bool:
+    """Whether ``text`` has a UTF-8 form (no lone surrogate), as C keeps order ids."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _synced(method: _F) -> _F:
     """``method`` reading the Python objects after the C state was copied into them."""
 
@@ -174,7 +185,7 @@ class NativeExchange(Exchange):
             self._wait -= 1
             return None
         orders = sorted(self._orders.values(), key=lambda o: o.seq)
-        if any(len(o.markets) != 1 or o.aon or o.post_only for o in orders):
+        if any(len(o.markets) != 1 or o.aon or o.post_only or not _utf8(o.id) for o in orders):
             self._wait = self.retry
             return None
         counts: dict[str, int] = {}

@@ -1,0 +1,284 @@
+/*
+ * engine_names.c - names held in C: a table of UTF-8 strings numbered in the
+ * order they were added (accounts, markets, and every order id the engine has
+ * seen since it was loaded), and the order-id bookkeeping over it.
+ *
+ * Order ids: each order the core accepts, and each open order loaded, gets the
+ * next number; the table maps its id back to that number, so "is this id used"
+ * and "which order is this" are one lookup in C, and an order is open while its
+ * market's book holds its number. The Python side of the same facts -- the
+ * engine's used-id set and each id as a str -- is built only when it is read:
+ * an id's str on first use (names[n]), the used set at a dump (eb_flush_used).
+ * While the table does not yet hold every id of the used set it was made with
+ * (`used_in_c` false), a lookup that misses asks that set too.
+ *
+ * Hashing is Python's own (_Py_HashBytes: keyed SipHash), so ids sent to the
+ * service cannot be chosen to collide. The table grows by doubling, which is
+ * amortised over the ids that filled it.
+ */
+#include "engine_binding.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t
+eb_hash(const char *s, size_t n)
+{
+    return (uint64_t)_Py_HashBytes(s, (Py_ssize_t)n);
+}
+
+int
+eb_names_init(eb_names *t, uint64_t expected)
+{
+    memset(t, 0, sizeof *t);
+    uint64_t buckets = 16;
+    while (buckets < 2u * expected + 2u) {
+        buckets *= 2u;
+    }
+    t->slots = calloc(buckets, sizeof *t->slots);
+    t->start = malloc((expected + 1u) * sizeof *t->start);
+    t->hashes = malloc((expected + 1u) * sizeof *t->hashes);
+    t->bytes = malloc(16u * expected + 16u);
+    if (t->slots == NULL || t->start == NULL || t->hashes == NULL || t->bytes == NULL) {
+        eb_names_free(t);
+        return -1;
+    }
+    t->mask = buckets - 1u;
+    t->room = expected + 1u;
+    t->cap = 16u * expected + 16u;
+    t->start[0] = 0;
+    return 0;
+}
+
+void
+eb_names_free(eb_names *t)
+{
+    free(t->slots);
+    free(t->start);
+    free(t->hashes);
+    free(t->bytes);
+    memset(t, 0, sizeof *t);
+}
+
+size_t
+eb_names_nbytes(const eb_names *t)
+{
+    return (size_t)(t->mask + 1u) * sizeof *t->slots
+           + (size_t)t->room * (sizeof *t->start + sizeof *t->hashes) + t->cap;
+}
+
+const char *
+eb_names_get(const eb_names *t, uint64_t k, size_t *n)
+{
+    *n = (size_t)(t->start[k + 1u] - t->start[k]);
+    return t->bytes + t->start[k];
+}
+
+int64_t
+eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h)
+{
+    for (uint64_t at = h & t->mask;; at = (at + 1u) & t->mask) {
+        uint64_t slot = t->slots[at];
+        if (slot == 0) {
+            return -1;
+        }
+        uint64_t k = slot - 1u;
+        if (t->hashes[k] == h && t->start[k + 1u] - t->start[k] == n
+            && memcmp(t->bytes + t->start[k], s, n) == 0) {
+            return (int64_t)k;
+        }
+    }
+}
+
+/* Double the buckets and put every name back: 0, or -1 (nothing changed) without memory. */
+static int
+rehash(eb_names *t)
+{
+    uint64_t buckets = 2u * (t->mask + 1u);
+    uint64_t *slots = calloc(buckets, sizeof *slots);
+    if (slots == NULL) {
+        return -1;
+    }
+    for (uint64_t k = 0; k < t->count; k++) {
+        uint64_t at = t->hashes[k] & (buckets - 1u);
+        while (slots[at] != 0) {
+            at = (at + 1u) & (buckets - 1u);
+        }
+        slots[at] = k + 1u;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = buckets - 1u;
+    return 0;
+}
+
+/* Room for `more` bytes and one more name: 0, or -1 (nothing changed) without memory. */
+static int
+reserve(eb_names *t, size_t more)
+{
+    if (t->count + 2u > t->room) {
+        uint64_t room = 2u * t->room;
+        uint64_t *start = realloc(t->start, room * sizeof *start);
+        if (start == NULL) {
+            return -1;
+        }
+        t->start = start;
+        uint64_t *hashes = realloc(t->hashes, room * sizeof *hashes);
+        if (hashes == NULL) {
+            return -1;
+        }
+        t->hashes = hashes;
+        t->room = room;
+    }
+    if (2u * (t->count + 1u) > t->mask + 1u && rehash(t) < 0) {
+        return -1;
+    }
+    size_t size = (size_t)t->start[t->count];
+    if (more > t->cap - size) {
+        size_t cap = t->cap;
+        while (more > cap - size) {
+            if (cap > SIZE_MAX / 2u) {
+                return -1;
+            }
+            cap *= 2u;
+        }
+        char *bytes = realloc(t->bytes, cap);
+        if (bytes == NULL) {
+            return -1;
+        }
+        t->bytes = bytes;
+        t->cap = cap;
+    }
+    return 0;
+}
+
+int64_t
+eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
+{
+    if (reserve(t, n) < 0) {
+        return -1;
+    }
+    uint64_t k = t->count++;
+    memcpy(t->bytes + t->start[k], s, n);
+    t->start[k + 1u] = t->start[k] + n;
+    t->hashes[k] = h;
+    uint64_t at = h & t->mask;
+    while (t->slots[at] != 0) {
+        at = (at + 1u) & t->mask;
+    }
+    t->slots[at] = k + 1u;
+    return (int64_t)k;
+}
+
+/* ------------------------------------------------------------ order ids */
+
+int
+eb_utf8(PyObject *str, const char **s, size_t *n)
+{
+    if (!PyUnicode_CheckExact(str)) {
+        return 0;
+    }
+    Py_ssize_t len;
+    *s = PyUnicode_AsUTF8AndSize(str, &len);
+    if (*s == NULL) { /* a lone surrogate: no UTF-8, so the reference takes it */
+        PyErr_Clear();
+        return 0;
+    }
+    *n = (size_t)len;
+    return 1;
+}
+
+int
+eb_id_used(CoreObject *self, const char *s, size_t n, uint64_t h, PyObject *str)
+{
+    if (eb_names_find(&self->ids, s, n, h) >= 0) {
+        return 1;
+    }
+    if (self->used_in_c) {
+        return 0;
+    }
+    PyObject *made = str == NULL ? PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, NULL) : NULL;
+    if (str == NULL && made == NULL) {
+        return -1;
+    }
+    int rc = PySet_Contains(self->used, str != NULL ? str : made);
+    Py_XDECREF(made);
+    return rc;
+}
+
+int
+eb_id_add(CoreObject *self, const char *s, size_t n, uint64_t h, PyObject *str, uint32_t m)
+{
+    if (eb_reserve_name(self) < 0) {
+        return -1;
+    }
+    uint64_t k = self->n_names;
+    if (eb_names_add(&self->ids, s, n, h) != (int64_t)k) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->names[k] = str == NULL ? NULL : ref(str);
+    self->order_market[k] = m;
+    self->n_names = k + 1u;
+    return 0;
+}
+
+int
+eb_id_open(const CoreObject *self, uint64_t k)
+{
+    uint32_t m = self->order_market[k];
+    return m < self->e.n_markets && mc_find(&self->e.markets[m].book, k) != NULL;
+}
+
+PyObject *
+eb_id_name(CoreObject *self, uint64_t k)
+{
+    if (self->names[k] == NULL) {
+        size_t n;
+        const char *s = eb_names_get(&self->ids, k, &n);
+        self->names[k] = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, NULL);
+    }
+    return self->names[k];
+}
+
+int
+eb_ids_take_used(CoreObject *self)
+{
+    if (self->used_in_c) {
+        return 0;
+    }
+    PyObject *it = PyObject_GetIter(self->used), *key;
+    if (it == NULL) {
+        return -1;
+    }
+    int rc = 0;
+    while (rc == 0 && (key = PyIter_Next(it)) != NULL) {
+        const char *s;
+        size_t n;
+        if (eb_utf8(key, &s, &n)) { /* one with no UTF-8 form is never looked up in C */
+            uint64_t h = eb_hash(s, n);
+            if (eb_names_find(&self->ids, s, n, h) < 0) {
+                rc = eb_id_add(self, s, n, h, key, UINT32_MAX);
+            }
+        }
+        Py_DECREF(key);
+    }
+    Py_DECREF(it);
+    if (rc < 0 || PyErr_Occurred()) {
+        return -1;
+    }
+    self->used_in_c = 1;
+    return 0;
+}
+
+int
+eb_flush_used(CoreObject *self)
+{
+    for (; self->flushed < self->n_names; self->flushed++) {
+        PyObject *name = eb_id_name(self, self->flushed);
+        if (name == NULL || PySet_Add(self->used, name) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}

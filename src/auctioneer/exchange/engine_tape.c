@@ -1,0 +1,112 @@
+/*
+ * engine_tape.c - the trades of a replay, kept in C until they are read: each
+ * market's price index takes a trade's price, quantity and time (its pending
+ * list) and its tape the trade itself, but replay discards events, so it only
+ * records the trade here (eb_buffer_trades). eb_flush_trades hands them over,
+ * oldest first, before anything else reads or adds to those lists: a price
+ * publication, a command applied with events (eb_translate) and a dump. A tape
+ * keeps its last `maxlen` trades, so only those are built as objects.
+ * Part of the _engine binding (see _engine.c).
+ */
+#include "engine_binding.h"
+
+#include <stdlib.h>
+
+int
+eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker)
+{
+    const mc_book *b = &self->e.markets[m].book;
+    for (uint32_t i = 0; i < b->n_events; i++) {
+        const mc_event *ev = &b->events[i];
+        if (ev->kind != MC_TRADED) {
+            continue;
+        }
+        if (self->n_trades == self->cap_trades) {
+            size_t cap = self->cap_trades ? 2u * self->cap_trades : 4096u;
+            eb_trade *grown = cap > SIZE_MAX / sizeof *grown
+                                  ? NULL
+                                  : realloc(self->trades, cap * sizeof *grown);
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            self->trades = grown;
+            self->cap_trades = cap;
+        }
+        self->trades[self->n_trades++] = (eb_trade){
+            .trade_id = ev->trade_id,
+            .buy_order = ev->buy ? taker : ev->order,
+            .sell_order = ev->buy ? ev->order : taker,
+            .price = ev->price,
+            .quantity = ev->quantity,
+            .ts = self->e.clock,
+            .market = m,
+            .buyer = ev->buy ? ev->taker_account : ev->account,
+            .seller = ev->buy ? ev->account : ev->taker_account,
+            .buy = ev->buy,
+        };
+    }
+    return 0;
+}
+
+static int
+append_int(PyObject *list, int64_t v)
+{
+    PyObject *obj = PyLong_FromLongLong(v);
+    int rc = obj == NULL ? -1 : PyList_Append(list, obj);
+    Py_XDECREF(obj);
+    return rc;
+}
+
+/* Trade t into its market's tape. */
+static int
+to_tape(CoreObject *self, const eb_trade *t)
+{
+    PyObject *buy_order = eb_id_name(self, t->buy_order);
+    PyObject *sell_order = buy_order == NULL ? NULL : eb_id_name(self, t->sell_order);
+    if (sell_order == NULL) {
+        return -1;
+    }
+    PyObject *traded = eb_traded(self, t->trade_id, t->market, buy_order, sell_order, t->buyer,
+                                 t->seller, PyLong_FromLongLong(t->price),
+                                 PyLong_FromLongLong(t->quantity), t->buy,
+                                 PyLong_FromLongLong(t->ts));
+    PyObject *r = traded == NULL ? NULL
+                                 : PyObject_CallMethodOneArg(
+                                       PyList_GET_ITEM(self->tapes, t->market), A_append, traded);
+    Py_XDECREF(traded);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+int
+eb_flush_trades(CoreObject *self)
+{
+    size_t n = self->n_trades;
+    if (n == 0) {
+        return 0;
+    }
+    /* left[m]: market m's trades still to come; a tape takes the last tape_room[m] */
+    uint32_t markets = self->e.n_markets;
+    uint64_t *left = calloc(markets ? markets : 1u, sizeof *left);
+    if (left == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        left[self->trades[i].market]++;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const eb_trade *t = &self->trades[i];
+        PyObject *pending = PyList_GET_ITEM(self->pending, t->market);
+        rc = append_int(pending, t->price) < 0 || append_int(pending, t->quantity) < 0
+                     || append_int(pending, t->ts) < 0
+                     || (left[t->market]-- <= self->tape_room[t->market] && to_tape(self, t) < 0)
+                 ? -1
+                 : 0;
+    }
+    free(left);
+    self->n_trades = 0;
+    return rc;
+}
