@@ -12,11 +12,13 @@
  * integer is range-checked here, where it crosses into C: anything not an
  * exact int in its field's range is handed to the reference, which refuses it.
  *
- * Order ids: each order that rests gets a number (its index in `names`); the
- * dict `order_index` maps the ids of open orders back. Prices publish through
- * the reference's own PriceIndex objects, and trades are recorded in their
- * pending lists and the markets' trade tapes as they happen, so those stay the
- * reference's state throughout.
+ * Order ids: each order the core accepts gets a number, and a C table maps
+ * its id back (engine_names.c); the engine's used-id set is filled from it
+ * when the state is dumped. Prices publish through the reference's own
+ * PriceIndex objects, and trades are recorded in their pending lists and the
+ * markets' trade tapes -- as they happen, or for a replay, which builds no
+ * objects, before anything reads them (engine_tape.c) -- so those stay the
+ * reference's state.
  */
 #include "engine_binding.h"
 

@@ -587,6 +587,7 @@ Core_replay(CoreObject *self, PyObject *args)
         }
         pos += (Py_ssize_t)(HEADER + length);
         last = seq;
+        self->dirty = 1;
     }
     PyBuffer_Release(&buf);
     return rc < 0 ? NULL : Py_BuildValue("nK", pos, last);

@@ -171,10 +171,7 @@ class NativeExchange(Exchange):
         core = self._core or self._load()
         if core is None:
             return pos, last_seq
-        end, last = core.replay(data, pos, last_seq)
-        if end != pos:
-            self._dirty = True
-        return end, last
+        return core.replay(data, pos, last_seq)
 
     # --------------------------------------------------------- moving state
 
