@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -30,7 +28,6 @@ from auctioneer.exchange import (
     Deposit,
     Exchange,
     FsyncPolicy,
-    Journal,
     MarketOrder,
     ModifyOrder,
     NativeExchange,
@@ -44,6 +41,7 @@ from auctioneer.exchange import (
 )
 from auctioneer.exchange.journal import encode_record, segments
 
+from .test_native_engine import journal_of, record
 from .test_properties import ACCOUNTS, IDS, PROVIDERS, prices, quantities, setup_commands, tifs
 
 pytestmark = pytest.mark.native
@@ -97,18 +95,13 @@ def recover(directory: Path, engine: type[Exchange]) -> Exchange | str:
     return exchange
 
 
-def journaled(directory: Path, cmds: list[Command]) -> None:
-    with Journal(directory, FsyncPolicy.NEVER) as journal:
-        journal.append_many(cmds)
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(commands(), max_size=50), st.lists(commands(), max_size=15))
 def test_replay_then_apply_gives_the_reference_events(
         tmp_path_factory: pytest.TempPathFactory, before: list[Command],
         after: list[Command]) -> None:
     directory = tmp_path_factory.mktemp("journal")
-    journaled(directory, [*setup_commands(money=5_000, capacity=20), *before])
+    journal_of(directory, [*setup_commands(money=5_000, capacity=20), *before])
     want, got = recover(directory, Exchange), recover(directory, NativeExchange)
     assert isinstance(want, Exchange) and isinstance(got, NativeExchange)
     event(f"native after replay: {got.native}")
@@ -124,12 +117,6 @@ def payload_of(cmd: Command) -> bytes:
     return encode_record(1, cmd)[16:]
 
 
-def record(seq: int, payload: bytes) -> bytes:
-    """A journal record with any payload and a good checksum."""
-    crc = zlib.crc32(payload, zlib.crc32(struct.pack("<Q", seq)))
-    return struct.pack("<IIQ", len(payload), crc, seq) + payload
-
-
 ODD_VALUES = [2**63, 2**63 - 1, 10**30, -(2**63) - 1, -1, 0, 1.5, "x", None, True, [], {},
               "é", "a\"b", "\\u0031"]
 
@@ -141,7 +128,7 @@ def test_a_rewritten_or_damaged_record_gives_both_engines_one_outcome(
         data: st.DataObject) -> None:
     directory = tmp_path_factory.mktemp("journal")
     setup = setup_commands(money=5_000, capacity=20)
-    journaled(directory, setup)
+    journal_of(directory, setup)
     payloads = [payload_of(cmd) for cmd in cmds]
     at = data.draw(st.integers(0, len(payloads) - 1))
     how = data.draw(st.sampled_from(["value", "key", "byte", "damage", "torn"]))
@@ -182,7 +169,7 @@ def test_a_replay_past_the_tape_length_keeps_the_reference_tape(tmp_path: Path) 
                            ts_ns=i * 2_000_000) for i in range(1200)]
     crossing += [PlaceOrder(f"b{i}", "t1", Side.BUY, (IDS[0],), 100, 1,
                             ts_ns=2_400_000_000 + i) for i in range(1100)]
-    journaled(tmp_path, [*setup_commands(money=10**6, capacity=2_000), *crossing])
+    journal_of(tmp_path, [*setup_commands(money=10**6, capacity=2_000), *crossing])
     want, got = recover(tmp_path, Exchange), recover(tmp_path, NativeExchange)
     assert isinstance(want, Exchange) and isinstance(got, NativeExchange) and got.native
     assert len(want._trades[IDS[0]]) == want._trades[IDS[0]].maxlen
@@ -209,7 +196,7 @@ def test_every_int_a_replayed_record_carries_is_range_checked_in_c(
     fields[key] = value
     setup = [*setup_commands(money=5_000, capacity=20),
              PlaceOrder("b", "t1", Side.BUY, (IDS[0],), 96, 2, ts_ns=1)]
-    journaled(tmp_path, setup)
+    journal_of(tmp_path, setup)
     with segments(tmp_path)[-1].open("ab") as out:
         out.write(record(len(setup) + 1,
                          json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()))
