@@ -23,9 +23,9 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar
 
 from nats.js import JetStreamContext
 from sqlalchemy import insert, select, text, update
@@ -37,6 +37,9 @@ from auctioneer.exchange.scaleout.stream import StreamSpec, messages
 from auctioneer.service.pgstore import PartitionedStore
 from auctioneer.service.projector import Applied, ProjectionError, Projector
 from auctioneer.service.store import meta, projected_seq
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 
 __all__ = ["PartitionProjector", "ProjectorBusy", "follow", "lock_key", "to_applied"]
 
@@ -139,6 +142,19 @@ async def follow(js: JetStreamContext, projector: PartitionProjector,
     async with aclosing(feed):
         async for message in feed:
             entries = decode_batch(message.data)
-            written += await asyncio.to_thread(projector.project, entries)
-            await asyncio.to_thread(projector.remember, message.seq)
+            written += await _finished(projector.project, entries)
+            await _finished(projector.remember, message.seq)
     return written
+
+
+async def _finished(fn: Callable[[_A], _R], arg: _A) -> _R:
+    """``fn(arg)`` in a worker thread. Cancelling waits for the thread to finish first:
+    a thread cannot be stopped, and a projector given up with a write still running
+    would commit it behind its successor's back (the successor, having read the older
+    position, would then write the same rows again)."""
+    work = asyncio.ensure_future(asyncio.to_thread(fn, arg))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        await asyncio.wait([work])
+        raise
