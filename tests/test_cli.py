@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 import auctioneer
 from auctioneer.cli import app, main
 
+from .usage import names_option_and_value, usage_error
+
 runner = CliRunner()
 
 TINY = ["bench", "tick", "--quick", "--sizes", "4,16", "--ops", "200", "--repeats", "1"]
@@ -79,13 +81,7 @@ def test_bad_values_exit_2_naming_option_and_value(
     assert option in result.output and value in result.output
     assert "Traceback" not in result.output
     # ...and through the script's entry point: one line on stderr, nothing on stdout.
-    assert main(["bench", "tick", *args]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    line = captured.err.strip()
-    assert "\n" not in line
-    assert line.startswith("auctioneer: error: ")
-    assert option in line and f"'{value}'" in line
+    assert names_option_and_value(usage_error(["bench", "tick", *args], capsys), option, value)
 
 
 def test_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

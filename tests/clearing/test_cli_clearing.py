@@ -13,6 +13,8 @@ from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
 from auctioneer.clearing.solve import clear
 from auctioneer.cli import EXIT_NOT_OPTIMAL, app, main
 
+from ..usage import names_option_and_value, usage_error
+
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE = ROOT / "examples" / "clearing" / "office.json"
@@ -281,12 +283,7 @@ def test_bad_options_exit_2_naming_option_and_value(
     result = runner.invoke(app, argv)
     assert result.exit_code == 2
     assert option in result.output and value in result.output
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    line = captured.err.strip()
-    assert "\n" not in line and line.startswith("auctioneer: error: ")
-    assert option in line and f"'{value}'" in line
+    assert names_option_and_value(usage_error(argv, capsys), option, value)
 
 
 def test_generator_refusals_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,6 +23,7 @@ from auctioneer.exchange.scaleout import (
 from auctioneer.exchange.scaleout.workload import REGIONS
 
 from ..plots import is_png
+from ..usage import names_option_and_value, usage_error
 from .nats_fixture import nats_server
 
 __all__ = ["nats_server"]
@@ -117,9 +118,7 @@ def test_bad_command_files_exit_2_before_publishing(
 ])
 def test_bad_options_exit_2_naming_them(args: list[str], option: str, value: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert option in err and f"'{value}'" in err
+    assert names_option_and_value(usage_error(args, capsys), option, value)
 
 
 def test_generated_command_file_is_seeded(tmp_path: Path) -> None:

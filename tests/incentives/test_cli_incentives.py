@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from auctioneer.cli import app, main
 
 from ..plots import is_png
+from ..usage import usage_error
 from .test_matrix import fake_bench
 
 runner = CliRunner()
@@ -59,10 +60,8 @@ def test_quick_run_without_a_bench_runs_a_reduced_one() -> None:
 def test_bad_options_exit_2_naming_the_option(
     capsys: pytest.CaptureFixture[str], args: list[str], option: str, value: str
 ) -> None:
-    assert main(["experiment", "incentives", "--quick", *args]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("auctioneer: error:") and err.count("\n") == 1
-    assert option in err and value in err
+    line = usage_error(["experiment", "incentives", "--quick", *args], capsys)
+    assert option in line and value in line
 
 
 def test_bad_tick_bench_json_names_the_field(

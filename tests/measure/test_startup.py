@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from auctioneer.cli import main
 from auctioneer.measure.record import write_json
 from auctioneer.measure.startup import (
     CaseResult,
@@ -24,6 +23,7 @@ from auctioneer.measure.startup import (
 from auctioneer.measure.startup_report import print_report, write_plot
 
 from ..reports import printed
+from ..usage import usage_error
 
 
 def _result(help_ms: float, clear_ms: float) -> StartupResult:
@@ -66,5 +66,4 @@ def test_config_bounds() -> None:
 
 
 def test_bad_repeats_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "startup", "--repeats", "0"]) == 2
-    assert "--repeats" in capsys.readouterr().err
+    assert "--repeats" in usage_error(["bench", "startup", "--repeats", "0"], capsys)

@@ -15,6 +15,7 @@ from auctioneer.thermal import bench
 from auctioneer.thermal.bench_report import BENCHMARK, print_report, write_plot
 
 from ..plots import is_png
+from ..usage import usage_error
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,7 @@ def test_step_response_command_writes_png_and_json(tmp_path: Path,
 ])
 def test_bad_options_exit_2(argv: list[str], text: str,
                             capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
-    assert text in capsys.readouterr().err
+    assert text in usage_error(argv, capsys)
 
 
 def test_bench_command_takes_bundles_per_bid(tmp_path: Path) -> None:
