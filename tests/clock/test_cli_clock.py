@@ -10,36 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from auctioneer.cli.clock import EXIT_NOT_CLEARED, register
 from auctioneer.clock import load_market
 
+from ..plots import is_png
+from ..usage import flat, registered_app
 from .conftest import swap_traders
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "clock" / "planet.json"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
-def _flat(text: str) -> str:
-    """Output with rich's error box and line wrapping undone."""
-    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    generate_app = typer.Typer(add_completion=False)
-    bench_app = typer.Typer(add_completion=False)
-    app.add_typer(generate_app, name="generate")
-    app.add_typer(bench_app, name="bench")
-    register(app, generate_app=generate_app, bench_app=bench_app)
-    return app
-
-
-APP = _app()
+APP = registered_app(register, "generate", "bench")
 
 
 def _json(args: list[str], code: int = 0) -> dict[str, Any]:
@@ -57,7 +42,7 @@ def test_clock_on_the_example_prints_a_summary(tmp_path: Path) -> None:
                   "Pools", "Users", "eu-west/gpu", "ads-training", "status", "cleared",
                   "feasible", "rounds"):
         assert words in result.stdout, words
-    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(png)
     assert f"wrote {png}" in result.stderr
 
 
@@ -106,7 +91,7 @@ def test_a_cycle_is_reported_with_exit_1() -> None:
 def test_bad_options_exit_2(args: list[str], words: str) -> None:
     result = runner.invoke(APP, ["clock", str(EXAMPLE), *args])
     assert result.exit_code == 2
-    assert words in _flat(result.output)
+    assert words in flat(result.output)
 
 
 def test_a_malformed_market_exits_2_naming_user_bundle_and_field(tmp_path: Path) -> None:
@@ -117,9 +102,9 @@ def test_a_malformed_market_exits_2_naming_user_bundle_and_field(tmp_path: Path)
     result = runner.invoke(APP, ["clock", str(path)])
     assert result.exit_code == 2
     assert (f"{path}: users[3] 'ml-inference' bundles[1]['eu-west/gpu']: 2.5 is not an "
-            "integer: floats are not allowed here") in _flat(result.output)
+            "integer: floats are not allowed here") in flat(result.output)
     missing = runner.invoke(APP, ["clock", str(tmp_path / "nope.json")])
-    assert missing.exit_code == 2 and "cannot read the file" in _flat(missing.output)
+    assert missing.exit_code == 2 and "cannot read the file" in flat(missing.output)
 
 
 def test_generate_then_clock_round_trip(tmp_path: Path) -> None:
@@ -146,7 +131,7 @@ def test_generate_then_clock_round_trip(tmp_path: Path) -> None:
 def test_generate_bad_options_exit_2(args: list[str], words: str) -> None:
     result = runner.invoke(APP, ["generate", "clock", *args])
     assert result.exit_code == 2
-    assert words in _flat(result.output)
+    assert words in flat(result.output)
 
 
 def test_bench_clock_command_runs_small(tmp_path: Path) -> None:
@@ -158,9 +143,9 @@ def test_bench_clock_command_runs_small(tmp_path: Path) -> None:
     assert "auctioneer bench clock" in result.stdout
     assert "SKIP  100,000 users x 1,000 pools" in result.stdout
     assert json.loads(out_json.read_text())["benchmark"] == "auctioneer.bench.clock"
-    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(png)
     bad = runner.invoke(APP, ["bench", "clock", "--sizes", "10by10"])
-    assert bad.exit_code == 2 and "USERSxPOOLS" in _flat(bad.output)
+    assert bad.exit_code == 2 and "USERSxPOOLS" in flat(bad.output)
 
 
 def _registered() -> bool:
@@ -185,7 +170,7 @@ def test_proxy_round_prints_the_comparison_and_writes_json_and_png(tmp_path: Pat
     assert result.exit_code == 0, result.output
     for words in ("clock only", "clock + proxy", "VCG", "core-selecting, certified"):
         assert words in result.stdout, words
-    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert is_png(png)
     data = _json(["clock", str(EXAMPLE), "--proxy", "--json", "--method", "milp"])
     proxy = data["proxy"]
     assert proxy["status"] == "optimal" and proxy["core_certified"]
@@ -203,7 +188,7 @@ def test_a_package_bid_outside_the_activity_rule_is_exit_2_naming_it(tmp_path: P
          "value": "900"}]}))
     result = runner.invoke(APP, ["clock", str(EXAMPLE), "--bids", str(bids)])
     assert result.exit_code == 2
-    text = _flat(result.output)
+    text = flat(result.output)
     assert "user 'search-indexer' bundle {'us-east/cpu': 64, 'us-east/ram': 256}" in text
     assert "revealed-preference activity rule" in text
 
@@ -216,4 +201,4 @@ def test_bad_bids_files_are_exit_2(tmp_path: Path, body: dict[str, Any], words: 
     bids = tmp_path / "bids.json"
     bids.write_text(json.dumps(body))
     result = runner.invoke(APP, ["clock", str(EXAMPLE), "--bids", str(bids)])
-    assert result.exit_code == 2 and words in _flat(result.output), result.output
+    assert result.exit_code == 2 and words in flat(result.output), result.output

@@ -3,30 +3,18 @@
 import json
 from pathlib import Path
 
-import typer
 from typer.testing import CliRunner
 
 from auctioneer.cli.sim import register
 
 from ..plots import is_png
+from ..usage import flat, registered_app
 from .conftest import tiny, write_yaml
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    bench_app = typer.Typer(add_completion=False)
-    app.add_typer(bench_app, name="bench")
-    register(app, bench_app=bench_app)
-    return app
-
-
-APP = _app()
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+APP = registered_app(register, "bench")
 
 
 def test_simulate_writes_the_report_metrics_and_plots(tmp_path: Path) -> None:
@@ -49,9 +37,9 @@ def test_a_bad_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:
     scenario = write_yaml(tmp_path / "bad.yaml", tiny(cpu={"tick_hz": 50}))
     result = runner.invoke(APP, ["simulate", str(scenario), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert f"{scenario}: cpu.tick_hz: 50 must be >= 1000" in _flat(result.output)
+    assert f"{scenario}: cpu.tick_hz: 50 must be >= 1000" in flat(result.output)
     result = runner.invoke(APP, ["simulate", str(scenario), "--seed", "-1"])
-    assert result.exit_code == 2 and "'-1' is out of range" in _flat(result.output)
+    assert result.exit_code == 2 and "'-1' is out of range" in flat(result.output)
 
 
 def test_bench_sim_compares_with_simpy(tmp_path: Path) -> None:
@@ -60,7 +48,7 @@ def test_bench_sim_compares_with_simpy(tmp_path: Path) -> None:
     result = runner.invoke(APP, ["bench", "sim", "--scenario", str(scenario), "--repeats", "1",
                                  "--json", str(out_json), "--plot", str(png)])
     assert result.exit_code == 0, result.output
-    text = _flat(result.stdout)
+    text = flat(result.stdout)
     assert "EventLoop" in text and "SimPy" in text and "SKIP" in text
     assert "Same trace hash from both engines" in text and "yes" in text
     data = json.loads(out_json.read_text(encoding="utf-8"))
@@ -68,4 +56,4 @@ def test_bench_sim_compares_with_simpy(tmp_path: Path) -> None:
     assert {r["engine"] for r in data["rows"]} == {"EventLoop", "SimPy"}
     assert is_png(png)
     bad = runner.invoke(APP, ["bench", "sim", "--scenario", str(tmp_path / "none.yaml")])
-    assert bad.exit_code == 2 and "cannot read the file" in _flat(bad.output)
+    assert bad.exit_code == 2 and "cannot read the file" in flat(bad.output)
