@@ -9,6 +9,7 @@ fails to start is an error, not a skip.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -19,7 +20,7 @@ from nats.js import JetStreamContext
 
 from auctioneer.exchange.scaleout.server import LocalNats, find_nats_server
 
-__all__ = ["connected", "nats_server"]
+__all__ = ["bounded", "connected", "nats_server"]
 
 _T = TypeVar("_T")
 
@@ -32,6 +33,28 @@ def nats_server() -> Iterator[LocalNats]:
                     ".ci/system-packages installs it)")
     with LocalNats() as server:
         yield server
+
+
+async def bounded(work: Awaitable[_T], seconds: float, what: str) -> _T:
+    """``work``'s result, or TimeoutError naming ``what`` and every task's stack.
+
+    Unlike ``asyncio.wait_for``, the deadline cannot be lost: on Python 3.11 an
+    inner ``wait_for`` (nats-py wraps every request in one) swallows a
+    cancellation that arrives as its own future completes, and a cancelled
+    coroutine that then waits on something that never comes would hang the
+    test run. This cancels again until ``work`` is really done.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait([task], timeout=seconds)
+    if done:
+        return task.result()
+    stacks = io.StringIO()
+    for other in asyncio.all_tasks():
+        other.print_stack(limit=8, file=stacks)
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.5)
+    raise TimeoutError(f"{what} took over {seconds:g} s; the tasks were:\n{stacks.getvalue()}")
 
 
 def connected(url: str, body: Callable[[Client, JetStreamContext], Awaitable[_T]]) -> _T:

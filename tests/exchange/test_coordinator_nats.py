@@ -42,7 +42,7 @@ from auctioneer.exchange.scaleout.coordinator import Coordinator, CrossBid, driv
 from auctioneer.exchange.scaleout.crossbid import NatsLegs, StreamLog
 from auctioneer.exchange.scaleout.partition import PartitionMap
 
-from .nats_fixture import nats_server
+from .nats_fixture import bounded, nats_server
 
 __all__ = ["nats_server"]
 
@@ -117,7 +117,7 @@ async def _incarnation(url: str, bids: list[CrossBid], rng: random.Random) -> bo
                     await place(coord, dying_log, dying_legs, bid)
 
         try:
-            await asyncio.wait_for(work(), 30)
+            await bounded(work(), 30, "a coordinator's life")
         except (Crash, ConnectionError):  # killed, or its replica of a partition died
             return False
         return True
@@ -154,7 +154,7 @@ def test_coordinator_killed_mid_saga_and_a_server_restart_never_double_fill(
             await traffic
         await nc.close()
 
-    asyncio.run(run())
+    asyncio.run(bounded(run(), 240, "the coordinators, the traffic and the restart"))
 
     async def verify() -> None:
         nc = await connect(nats_server.url)
@@ -197,4 +197,4 @@ def test_coordinator_killed_mid_saga_and_a_server_restart_never_double_fill(
         finally:
             await nc.close()
 
-    asyncio.run(verify())
+    asyncio.run(bounded(verify(), 120, "the verification"))

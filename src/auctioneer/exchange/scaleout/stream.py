@@ -210,8 +210,12 @@ class Feed:
         """Whether a message is buffered, waiting up to ``timeout_s`` (None: forever)."""
         if not self._buffer:
             self._ready.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancellation that arrives as a message does, and a follower told to
+            # stop would then run on.
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await self._ready.wait()
             except TimeoutError:
                 return False
         return True
