@@ -73,7 +73,10 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
                                             args=(url, key, side, i, acked[key], stop)))
         for t in threads:
             t.start()
-        time.sleep(1.2)
+        # Killed once the load has placed enough to test, however loaded the machine is.
+        deadline = time.monotonic() + 30
+        while sum(map(len, acked.values())) <= 100 and time.monotonic() < deadline:
+            time.sleep(0.05)
         os.kill(server.pid, signal.SIGKILL)
         server.wait(10)
         stop.set()
