@@ -109,6 +109,85 @@ def test_refusals_name_the_field_and_publish_nothing(served: Served) -> None:
     served.run(run())
 
 
+def test_a_batch_is_checked_whole_placed_in_its_partitions_and_retried_once(
+        served: Served) -> None:
+    """``POST /orders/batch`` on ``serve --nats``: orders in both partitions, answered in
+    order; the same key again is the same results with nothing stored; a bad order is a 422
+    naming ``orders[i].<field>`` with nothing stored; two accounts' equal keys are two
+    orders."""
+    async def run() -> None:
+        buy = {"side": "buy", "price": 10_000, "quantity": 1}
+        batch = {"orders": [{**buy, "market": served.market(0)},
+                            {**buy, "market": served.market(1), "quantity": 2}]}
+        first = await _post(served, "/orders/batch", batch, **{"Idempotency-Key": "batch-1"})
+        assert first.status_code == 200, first.text
+        results = first.json()["results"]
+        assert [(r["status"], r["remaining"]) for r in results] == [("open", 1), ("open", 2)]
+        before = await _newest(served)
+        again = await _post(served, "/orders/batch", batch, **{"Idempotency-Key": "batch-1"})
+        assert again.json() == first.json()
+        refused = {
+            "orders[1].market": {"orders": [batch["orders"][0],
+                                            {**buy, "market": "us-east-1/none"}]},
+            "orders[0].markets": {"orders": [{**buy, "markets": [served.market(0),
+                                                                 served.market(1)]}]},
+            "orders[0].price": {"orders": [{**buy, "market": served.market(0),
+                                            "price": 10_001}]},
+            "orders": {"orders": [{**buy, "market": served.market(1), "price": 10**12,
+                                   "quantity": 10**6}] * 2},
+        }
+        for field, body in refused.items():
+            answer = await _post(served, "/orders/batch", body)
+            assert (answer.status_code, answer.json()["field"]) == (422, field), answer.text
+        assert await _newest(served) == before
+        seller = await _post(served, "/orders", {"side": "sell", "market": served.market(1),
+                                                 "price": 10**8, "quantity": 1},
+                             account="seller", **{"Idempotency-Key": "batch-1"})
+        assert seller.status_code == 201, seller.text
+        assert seller.json()["order_id"] not in {r["order_id"] for r in results}
+        acked = {r["order_id"]: 1 for r in results} | {seller.json()["order_id"]: 1}
+        await served.verify(acked)
+
+    served.run(run())
+
+
+def test_rate_limits_per_account_are_429_with_retry_after(served: Served) -> None:
+    """An API process started with ``--rate 0.5 --burst 2``: the third order in a row is 429
+    naming ``X-API-Key`` with ``Retry-After``, a batch above the burst is 422 ``orders``,
+    admins are not limited."""
+    async def run() -> None:
+        served.start_api(2, "--rate", "0.5", "--burst", "2")
+        try:
+            await served.wait_api(2)
+            order = {"side": "buy", "market": served.market(0), "price": 10_000,
+                     "quantity": 1}
+            keys = served.endpoints.keys
+            async with httpx.AsyncClient(base_url=served.urls[2], timeout=20.0) as client:
+                answers = [await client.post("/orders", json=order,
+                                             headers={"X-API-Key": keys["buyer"]})
+                           for _ in range(3)]
+                assert [a.status_code for a in answers] == [201, 201, 429], answers[-1].text
+                assert answers[2].json()["field"] == "X-API-Key"
+                assert int(answers[2].headers["Retry-After"]) >= 1
+                big = await client.post("/orders/batch", json={"orders": [order] * 3},
+                                        headers={"X-API-Key": keys["seller"]})
+                assert (big.status_code, big.json()["field"]) == (422, "orders"), big.text
+                for _ in range(3):
+                    admin = await client.post("/admin/accounts/buyer/deposit?partition=0",
+                                              json={"amount": 1},
+                                              headers={"X-API-Key": keys["admin"]})
+                    assert admin.status_code == 200, admin.text
+            await served.verify({a.json()["order_id"]: 1 for a in answers[:2]})
+        finally:
+            api = served.apis.pop()
+            served.ports.pop()
+            assert api is not None
+            api.kill()
+            api.wait()
+
+    served.run(run())
+
+
 def test_serve_refuses_a_cluster_whose_map_differs(served: Served, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--nats", served.cluster.url, "--partitions", "3",

@@ -127,7 +127,9 @@ def serve_command(
         _serve_cluster(nats_url, host, port_number, data_dir, partitions, assign, db,
                        float_in(apply_timeout, "--apply-timeout", 0.0, 3600.0, low_open=True),
                        one_of(log_level, "--log-level", ("critical", "error", "warning",
-                                                         "info")))
+                                                         "info")),
+                       (float_in(rate, "--rate", 0.0, low_open=True),
+                        int_in(burst, "--burst", 1)))
         return
     if db is not None:
         parsed(check_database, db, "--db")
@@ -164,7 +166,7 @@ def serve_command(
 
 def _serve_cluster(nats_url: str, host: str, port: int, data_dir: Path,
                    partitions: str | None, assign: str, db: str | None, apply_timeout_s: float,
-                   level: str) -> None:
+                   level: str, limits: tuple[float, int]) -> None:
     import uvicorn
 
     from auctioneer.cli.stream import partition_map
@@ -179,7 +181,8 @@ def _serve_cluster(nats_url: str, host: str, port: int, data_dir: Path,
                   "(postgresql://user@host/db)")
     settings = ClusterSettings(data_dir=data_dir, nats=nats_url, host=host, port=port,
                                partitions=expected, read_db=db,
-                               apply_timeout_s=apply_timeout_s)
+                               apply_timeout_s=apply_timeout_s, rate=limits[0],
+                               burst=limits[1])
     _preflight(settings)
     typer.echo(f"auctioneer exchange (stateless, cluster {nats_url}) at {settings.url}/  "
                f"(API docs {settings.url}/docs); admin key in {data_dir / 'admin.key'}")

@@ -10,46 +10,45 @@ whose markets span partitions is run by the coordinator
 (:mod:`~auctioneer.service.crossorders`). Any number of these
 processes can serve one cluster: they share nothing but the key secret.
 
-Routes: ``POST /orders``, ``GET|DELETE /orders/{id}``, ``GET /account``,
+Routes: ``POST /orders``, ``POST /orders/batch``, ``GET|DELETE /orders/{id}``, ``GET /account``,
 ``GET /markets``, ``GET /cluster``, the dashboard (``/``) and its calls (``GET /orders``,
 ``GET /account/capacity``, ``PATCH /orders/{id}``, a market's ``ohlc``), and for admins
 ``POST /admin/accounts``, ``POST /admin/accounts/{id}/deposit?partition=P``,
 ``POST /admin/markets``, ``POST /admin/capacity``; the read side's routes (``GET /trades``, a book,
 ``/account/orders``, ``/account/ledger``, ``/read-side``, ``/stream``:
 :mod:`~auctioneer.service.pgreads`). A write may carry ``Idempotency-Key``: retried
-with the same key it is applied once and answered with the one outcome. A
+with the same key it is applied once and answered with the one outcome.
+Each account's orders, cancels and modifies draw on a token bucket per
+process (429 with ``Retry-After``, :mod:`~auctioneer.service.cluster_deps`). A
 request may carry ``X-Partition-Map`` (the map the client routes by, as
 ``partitions=N;assign=...``); when it differs from the cluster's it is
 refused (409) before anything is published. A cluster that cannot store or
 apply a command in time gives 503 with ``Retry-After``.
 
 Example:
-    >>> order_key("alice", "k1") == order_key("alice", "k1") != order_key("bob", "k1")
-    True
+    >>> _one_account([], "alice")["balance"]
+    0
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response, Security
-from fastapi.security import APIKeyHeader
+import orjson
+from fastapi import FastAPI, Query, Request, Response
 
 import auctioneer
 from auctioneer.exchange.commands import (
     AddCapacity,
     CancelOrder,
-    Command,
     Deposit,
     ListMarket,
     MarketOrder,
@@ -58,7 +57,6 @@ from auctioneer.exchange.commands import (
     PlaceOrder,
 )
 from auctioneer.exchange.engine import Exchange
-from auctioneer.exchange.events import Rejected
 from auctioneer.exchange.model import ExecutionRule, Market, Role, Side
 from auctioneer.exchange.scaleout.cluster import replicas_for
 from auctioneer.exchange.scaleout.coordinator import CrossBid, CrossBidError
@@ -66,10 +64,25 @@ from auctioneer.exchange.scaleout.eventlog import EventSpec
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
 from auctioneer.exchange.scaleout.stream import StreamSpec
 from auctioneer.service.broadcast import Hub
+from auctioneer.service.cluster_deps import (
+    ADMIN,
+    AccountRoles,
+    AdminDep,
+    CallerDep,
+    GatewayDep,
+    KeyDep,
+    caller,
+    charge,
+    gateway_of,
+    order_id_of,
+    order_key,
+    run_command,
+    submit,
+)
 from auctioneer.service.crossorders import CrossBids, bid_result
 from auctioneer.service.deps import Caller
 from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
-from auctioneer.service.gateway import Applied, ClusterUnavailable, Gateway
+from auctioneer.service.gateway import ClusterUnavailable, Gateway
 from auctioneer.service.keys import KeyRing
 from auctioneer.service.main import install_dashboard
 from auctioneer.service.pgreads import ReadSide, install_read_routes, listed_in
@@ -80,6 +93,7 @@ from auctioneer.service.pgstore import (
     open_orders_of,
 )
 from auctioneer.service.pgstore import order as pg_order
+from auctioneer.service.ratelimit import RateLimiter
 from auctioneer.service.routers.accounts import account_out, capacity_out
 from auctioneer.service.routers.markets import BarSeconds, Limit, candles, market_out
 from auctioneer.service.routers.orders import (
@@ -94,6 +108,8 @@ from auctioneer.service.schemas import (
     AccountCreated,
     AccountIn,
     AmountIn,
+    BatchIn,
+    BatchOut,
     Candle,
     CapacityIn,
     CapacityOut,
@@ -107,90 +123,7 @@ from auctioneer.service.settings import ClusterSettings
 
 __all__ = ["ADMIN", "create_cluster_app", "open_gateway", "order_key"]
 
-ADMIN = "admin"
-_KEY = APIKeyHeader(name="X-API-Key", auto_error=False)
-_MAP_HEADER = "X-Partition-Map"
-_IDEMPOTENCY = "Idempotency-Key"
-
-
-def order_key(account: str, key: str) -> str:
-    """The order id of ``account``'s order sent with idempotency key ``key`` (a retry with the
-    same key names the same order)."""
-    return "o" + hashlib.sha256(f"{account}/{key}".encode()).hexdigest()[:16]
-
-
-def _gateway(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway
-
-
-GatewayDep = Annotated[Gateway, Depends(_gateway)]
-
-
-async def _caller(request: Request, gateway: GatewayDep,
-                  key: Annotated[str | None, Security(_KEY)]) -> Caller:
-    ring: KeyRing = request.app.state.keys
-    account = ring.account_of(key) if key else None
-    if account is None:
-        raise ApiError(401, "X-API-Key", "missing or invalid API key",
-                       {"WWW-Authenticate": "ApiKey"})
-    try:  # accounts are opened in every partition
-        role = gateway.exchange(0).account(account).role
-    except LookupError:
-        raise ApiError(401, "X-API-Key", f"account {account!r} is not open") from None
-    return Caller(account, role)
-
-
-CallerDep = Annotated[Caller, Depends(_caller)]
-
-
-async def _admin(caller: CallerDep) -> Caller:
-    if caller.role is not Role.ADMIN:
-        raise ApiError(403, "X-API-Key", f"account {caller.account!r} is not an admin")
-    return caller
-
-
-AdminDep = Annotated[Caller, Depends(_admin)]
-
-
-async def _write_key(gateway: GatewayDep,
-                     key: Annotated[str | None, Header(alias=_IDEMPOTENCY)] = None,
-                     claimed: Annotated[str | None, Header(alias=_MAP_HEADER)] = None) -> str:
-    """The write's idempotency key (a fresh one when none is sent), after the map check."""
-    if claimed is not None and claimed != gateway.partitions.describe():
-        raise ApiError(409, _MAP_HEADER, f"{claimed!r} is not the cluster's partition map "
-                       f"{gateway.partitions.describe()!r}: refresh the map, then retry")
-    if key is None:
-        return uuid.uuid4().hex
-    if not 1 <= len(key) <= 128 or not key.isprintable() or any(c.isspace() for c in key):
-        raise ApiError(422, _IDEMPOTENCY, f"{key[:40]!r} must be 1..128 printable characters "
-                       "without spaces")
-    return key
-
-
-KeyDep = Annotated[str, Depends(_write_key)]
-
-
-async def _submit(gateway: Gateway, command: Command, key: str,
-                  partition: int | None = None) -> list[Applied]:
-    try:
-        return await gateway.submit(command, key, partition)
-    except RoutingError as exc:
-        raise ApiError(422, exc.field, exc.message) from None
-    except ClusterUnavailable as exc:
-        raise ApiError(503, "cluster", str(exc), {"Retry-After": exc.retry_after}) from None
-
-
-async def _run(gateway: Gateway, command: Command, key: str, partition: int | None = None,
-               rename: dict[str, str] | None = None) -> list[Applied]:
-    """Submit; the first rejection as a 4xx naming its field."""
-    applied = await _submit(gateway, command, key, partition)
-    for copy in applied:
-        first = copy.events[0] if copy.events else None
-        if isinstance(first, Rejected):
-            field = (rename or {}).get(first.field, first.field)
-            raise ApiError(404 if field == "account" else 422, field, first.reason)
-    return applied
+_STOP_S = 3.0
 
 
 def _partition(gateway: Gateway, partition: int) -> int:
@@ -223,6 +156,24 @@ async def _place_across(request: Request, caller: Caller, order: OrderIn,
     return answer(bid_result(progress), 201)
 
 
+def _batch_order(gateway: Gateway, caller: Caller, order: OrderIn, key: str, prefix: str
+                 ) -> tuple[int, PlaceOrder | MarketOrder]:
+    """Order ``prefix`` of a batch: its partition and command, after the checks (422 naming
+    ``prefix`` + the field)."""
+    command = order_command(caller.account, order, order_id_of(key), time.time_ns())
+    try:
+        spans = {gateway.partitions.of_market(m) for m in command.markets}
+    except RoutingError as exc:
+        field = "market" if exc.field == "markets" and order.market else exc.field
+        raise ApiError(422, prefix + field, exc.message) from None
+    if len(spans) > 1:
+        raise ApiError(422, prefix + "markets", "a batch's order lies in one partition: send "
+                       "an order across partitions alone")
+    [partition] = spans
+    check_order(gateway.exchange(partition), caller, order, prefix)
+    return partition, command
+
+
 def _legs(partitions: PartitionMap, markets: tuple[str, ...]) -> list[tuple[int, list[str]]]:
     groups: dict[int, list[str]] = {}
     for market in markets:
@@ -239,6 +190,7 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
         app.state.gateway = gateway
         store = None if settings.read_db is None else await asyncio.to_thread(
             PartitionedStore.open, settings.read_db, gateway.partitions.count)
+        app.state.roles = AccountRoles(lambda a: gateway.exchange(0).account(a).role, store)
         app.state.read_side = ReadSide(gateway.js, gateway.events, Hub(), store)
         app.state.read_side.start()
         app.state.cross_bids = CrossBids(gateway)
@@ -249,12 +201,16 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
         try:
             yield
         finally:
-            for task in (opener, coordinator, resumer):
+            tasks = (opener, coordinator, resumer)
+            for task in tasks:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await app.state.read_side.stop()
-            await gateway.close()
+            # bounded: a task stuck in a NATS call that swallows its cancellation must not
+            # keep the process from exiting on SIGTERM (seen once in a test, not explained)
+            await asyncio.wait(tasks, timeout=_STOP_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(app.state.read_side.stop(), _STOP_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gateway.close(), _STOP_S)
 
     keys = KeyRing.in_dir(settings.data_dir)
     _write_admin_key(settings, keys)
@@ -263,12 +219,13 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
                   description="Stateless API over the partition engines of a NATS cluster "
                   "(docs/scale-out.md). Errors are `{\"error\", \"field\", \"details\"}`.")
     app.state.keys = keys
+    app.state.limiter = RateLimiter(settings.rate, settings.burst)
     install_handlers(app)
     app.add_middleware(RequestLimits, max_body=settings.max_body, max_head=settings.max_head,
                        max_headers=settings.max_headers)
     _routes(app)
     _trading_routes(app)
-    install_read_routes(app, _caller, _gateway)
+    install_read_routes(app, caller, gateway_of)
     install_dashboard(app)
     return app
 
@@ -334,7 +291,8 @@ def _routes(app: FastAPI) -> None:
         A buy over markets of several partitions is run by the coordinator
         (:mod:`~auctioneer.service.crossorders`): answered once its last leg is applied and
         recorded, with each leg's outcome under ``legs``."""
-        command = order_command(caller.account, order, order_key(caller.account, key),
+        charge(request, caller, 1)
+        command = order_command(caller.account, order, order_id_of(key),
                                 time.time_ns())
         try:  # a throwaway router: this one must not remember orders it did not place
             spans = {gateway.partitions.of_market(m) for m in command.markets}
@@ -345,10 +303,46 @@ def _routes(app: FastAPI) -> None:
             field = "market" if exc.field == "markets" and order.market else exc.field
             raise ApiError(422, field, exc.message) from None
         check_order(gateway.exchange(partition), caller, order)
-        [applied] = await _submit(gateway, command, key)
+        [applied] = await submit(gateway, command, key)
         assert isinstance(applied.command, PlaceOrder | MarketOrder)
         return answer(order_result(applied.command.order_id, order.quantity, applied.events,
                                    order), 201)
+
+    @app.post("/orders/batch", response_model=BatchOut)
+    async def place_batch(batch: BatchIn, caller: CallerDep, gateway: GatewayDep,
+                          key: KeyDep, request: Request) -> Response:
+        """Several orders in one request, in order, all checked before any is published (the
+        single-process batch's checks, a partition's bids affordable together there).
+
+        Order ``i`` is published under ``<key>/<i>``, so a retry with the same
+        Idempotency-Key stores nothing new and gets the same results. Each order is
+        applied in its own partition: across partitions a batch is not atomic, and a 503
+        can leave its first orders applied (the retry completes it). An order over several
+        partitions is refused (send it alone: the coordinator runs it)."""
+        charge(request, caller, len(batch.orders))
+        commands = [_batch_order(gateway, caller, order, f"{key}/{i}", f"orders[{i}].")
+                    for i, order in enumerate(batch.orders)]
+        cost: dict[int, int] = {}
+        for order, (p, _) in zip(batch.orders, commands, strict=True):
+            if order.side == "buy":
+                cost[p] = cost.get(p, 0) + (order.max_spend or 0 if order.price is None
+                                            else order.price * order.quantity)
+        for p, reserve in sorted(cost.items()):
+            view = gateway.exchange(p).account(caller.account)
+            if reserve > view.balance - view.reserved:
+                raise ApiError(422, "orders", f"the batch's bids in partition {p} reserve "
+                               f"{reserve}; {view.balance - view.reserved} is available there")
+        try:
+            stored = await gateway.store_many([(c, f"{key}/{i}", p)
+                                               for i, (p, c) in enumerate(commands)])
+            applied = [await gateway.applied(copy.partition, copy.seq, copy.duplicate)
+                       for copy in stored]
+        except ClusterUnavailable as exc:
+            raise ApiError(503, "cluster", str(exc), {"Retry-After": exc.retry_after}) from None
+        results = [order_result(command.order_id, order.quantity, copy.events, order)
+                   for order, (_, command), copy in zip(batch.orders, commands, applied,
+                                                        strict=True)]
+        return Response(orjson.dumps({"results": results}), media_type="application/json")
 
     def own_open(gateway: Gateway, caller: Caller, oid: str) -> tuple[int, Any]:
         partition = gateway.partition_of_order(oid)
@@ -380,10 +374,11 @@ def _routes(app: FastAPI) -> None:
 
     @app.delete("/orders/{oid}", response_model=OrderResult)
     async def cancel_order(oid: str, caller: CallerDep, gateway: GatewayDep,
-                           key: KeyDep) -> Response:
+                           key: KeyDep, request: Request) -> Response:
         """Cancel the open remainder of one of the caller's orders."""
+        charge(request, caller, 1)
         partition, _ = own_open(gateway, caller, oid)
-        [applied] = await _submit(gateway, CancelOrder(oid, caller.account, time.time_ns()),
+        [applied] = await submit(gateway, CancelOrder(oid, caller.account, time.time_ns()),
                                   key, partition)
         return answer(order_result(oid, 0, applied.events, before=None))
 
@@ -431,7 +426,7 @@ def _routes(app: FastAPI) -> None:
         if body.deposit:
             raise ApiError(422, "deposit", "money is per partition: deposit with "
                            "/admin/accounts/{id}/deposit?partition=P")
-        await _run(gateway, OpenAccount(body.id, Role(body.role), time.time_ns()), key,
+        await run_command(gateway, OpenAccount(body.id, Role(body.role), time.time_ns()), key,
                    rename={"account": "id"})
         ring: KeyRing = request.app.state.keys
         return AccountCreated(id=body.id, role=body.role, api_key=ring.key_for(body.id))
@@ -442,7 +437,7 @@ def _routes(app: FastAPI) -> None:
                       ) -> dict[str, Any]:
         """Credit money to an account in one partition."""
         p = _partition(gateway, partition)
-        await _run(gateway, Deposit(account, body.amount, time.time_ns()), key, p)
+        await run_command(gateway, Deposit(account, body.amount, time.time_ns()), key, p)
         return {"partition": p, **asdict(account_out(gateway.exchange(p), account))}
 
     @app.post("/admin/markets", status_code=201)
@@ -454,7 +449,7 @@ def _routes(app: FastAPI) -> None:
                            f"{body.tick_size}")
         market = Market(body.region, body.instance_type, body.tick_size, body.base_price,
                         ExecutionRule(body.execution), body.half_life_s)
-        [applied] = await _run(gateway, ListMarket(market, time.time_ns()), key,
+        [applied] = await run_command(gateway, ListMarket(market, time.time_ns()), key,
                                rename={"market": "instance_type", "market.region": "region"})
         return {"market": market.id, "partition": applied.partition}
 
@@ -462,7 +457,7 @@ def _routes(app: FastAPI) -> None:
     async def add_capacity(body: CapacityIn, _: AdminDep, gateway: GatewayDep,
                            key: KeyDep) -> dict[str, Any]:
         """Add capacity a provider may offer in a market."""
-        [applied] = await _run(gateway, AddCapacity(body.account, body.market, body.quantity,
+        [applied] = await run_command(gateway, AddCapacity(body.account, body.market, body.quantity,
                                                     time.time_ns()), key)
         return {"market": body.market, "partition": applied.partition,
                 "quantity": body.quantity}
@@ -496,10 +491,11 @@ def _trading_routes(app: FastAPI) -> None:
 
     @app.patch("/orders/{oid}", response_model=OrderResult)
     async def modify_order(oid: str, change: ModifyIn, caller: CallerDep,
-                           gateway: GatewayDep, key: KeyDep) -> Response:
+                           gateway: GatewayDep, key: KeyDep, request: Request) -> Response:
         """Change the price and/or open quantity of one of the caller's resting orders:
         a ModifyOrder to the order's partition, answered once its leader applied it (or 503).
         ``filled`` is null (the projection keeps open quantities only)."""
+        charge(request, caller, 1)
         partition = gateway.partition_of_order(oid)
         view = None if partition is None else gateway.exchange(partition).order(oid)
         if partition is None or view is None or view.account != caller.account:
@@ -511,7 +507,7 @@ def _trading_routes(app: FastAPI) -> None:
                 raise ApiError(422, "price", f"{change.price} is not on the tick of "
                                f"{market_id!r} ({tick})")
         quantity = view.remaining if change.quantity is None else change.quantity
-        [applied] = await _submit(gateway, ModifyOrder(oid, caller.account, change.price,
+        [applied] = await submit(gateway, ModifyOrder(oid, caller.account, change.price,
                                                        change.quantity, time.time_ns()),
                                   key, partition)
         return answer(order_result(oid, quantity, applied.events, before=None))

@@ -23,9 +23,11 @@ from fastapi.security import APIKeyHeader
 
 from auctioneer.exchange.model import Role
 from auctioneer.service.errors import ApiError
+from auctioneer.service.ratelimit import RateLimiter
 from auctioneer.service.runtime import Service
 
-__all__ = ["Admin", "Caller", "CallerDep", "ServiceDep", "caller_of", "charge", "get_service"]
+__all__ = ["Admin", "Caller", "CallerDep", "ServiceDep", "caller_of", "charge", "charge_limit",
+           "get_service"]
 
 _KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
                     description="The account's API key: `<account>.<tag>`.")
@@ -81,14 +83,19 @@ Admin = Annotated[Caller, Depends(_admin)]
 
 def charge(service: Service, caller: Caller, cost: int) -> None:
     """Take ``cost`` tokens from the caller's bucket or raise 429 (admins are not limited)."""
+    charge_limit(service.limiter, caller, cost)
+
+
+def charge_limit(limiter: RateLimiter, caller: Caller, cost: int) -> None:
+    """:func:`charge` against ``limiter`` (``serve --nats`` keeps one per API process)."""
     if caller.role is Role.ADMIN:
         return
-    if cost > service.limiter.burst:
+    if cost > limiter.burst:
         raise ApiError(422, "orders", f"{cost} orders exceed the burst of "
-                       f"{service.limiter.burst} an account may send at once")
-    wait = service.limiter.take(caller.account, cost, time.monotonic())
+                       f"{limiter.burst} an account may send at once")
+    wait = limiter.take(caller.account, cost, time.monotonic())
     if wait > 0:
         raise ApiError(429, _KEY_FIELD,
-                       f"rate limit of {service.limiter.rate:g} orders/s exceeded for "
+                       f"rate limit of {limiter.rate:g} orders/s exceeded for "
                        f"{caller.account!r}; retry in {wait:.3f} s",
                        {"Retry-After": str(max(1, math.ceil(wait)))})

@@ -35,6 +35,7 @@ import contextlib
 import math
 import sys
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -47,7 +48,7 @@ from auctioneer.exchange.events import Event
 from auctioneer.exchange.scaleout.eventlog import EventSpec, Projection
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.partition import PartitionMap
-from auctioneer.exchange.scaleout.publisher import Published, Publisher
+from auctioneer.exchange.scaleout.publisher import Published, Publisher, Routed
 from auctioneer.exchange.scaleout.stream import (
     Feed,
     PartitionMapMismatch,
@@ -190,17 +191,25 @@ class Gateway:
 
         RoutingError (nothing published) or ClusterUnavailable, as :meth:`submit`.
         """
-        if self.error is not None:
-            raise ClusterUnavailable(f"this API process stopped following the log: "
-                                     f"{self.error}", 5.0)
-        if not self.nc.is_connected:
-            raise ClusterUnavailable("not connected to any NATS node", 1.0)
+        self._check_connected()
         try:
             return await self.publisher.publish(command, key, partition=partition)
         except (nats.errors.Error, TimeoutError) as exc:
             raise ClusterUnavailable(
                 f"the command stream did not acknowledge in {self.ack_timeout_s:g} s "
                 f"({type(exc).__name__}): not stored, or stored without an answer; retry "
+                "with the same Idempotency-Key", 1.0) from None
+
+    async def store_many(self, items: Sequence[tuple[Command, str, int]]) -> list[Published]:
+        """Publish ``(command, key, partition)`` items pipelined, in order; where each is
+        stored (one copy each). RoutingError (nothing published) or ClusterUnavailable."""
+        self._check_connected()
+        try:
+            return await self.publisher.publish_many([Routed(c, key, p) for c, key, p in items])
+        except (nats.errors.Error, TimeoutError) as exc:
+            raise ClusterUnavailable(
+                f"the command stream did not acknowledge {len(items)} commands in "
+                f"{self.ack_timeout_s:g} s ({type(exc).__name__}): some may be stored; retry "
                 "with the same Idempotency-Key", 1.0) from None
 
     async def applied(self, partition: int, seq: int, duplicate: bool = False) -> Applied:
@@ -225,6 +234,14 @@ class Gateway:
                     f"{self.apply_timeout_s:g} s (a leader failing over?); retry with the same "
                     "Idempotency-Key", 1.0) from None
         return Applied(partition, seq, done.command, done.events, duplicate)
+
+    def _check_connected(self) -> None:
+        """ClusterUnavailable when this process cannot store a command now."""
+        if self.error is not None:
+            raise ClusterUnavailable(f"this API process stopped following the log: "
+                                     f"{self.error}", 5.0)
+        if not self.nc.is_connected:
+            raise ClusterUnavailable("not connected to any NATS node", 1.0)
 
     async def _follow(self, partition: int, feed: Feed) -> None:
         projection = self.projections[partition]

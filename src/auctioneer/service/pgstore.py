@@ -45,11 +45,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import ColumnClause
 
 from auctioneer.checks import require_int
-from auctioneer.service.store import metadata, projected_seq
+from auctioneer.service.store import accounts, metadata, projected_seq
 
 __all__ = ["MERGED", "PartitionedStore", "account_in_partitions", "balances", "book",
            "ledger_of", "listed_markets", "open_orders_of", "order", "orders_of", "progress",
-           "schema_of", "trades", "view"]
+           "role_of", "schema_of", "trades", "view"]
 
 MERGED = "merged"
 """The schema of the views over every partition."""
@@ -183,6 +183,14 @@ def balances(store: PartitionedStore, account: str) -> dict[int, int]:
     v = view("accounts")
     rows = _rows(store, select(v.c.partition, v.c.balance).where(v.c.id == account))
     return {int(p): int(b) for p, b in rows}
+
+
+def role_of(store: PartitionedStore, account: str) -> str | None:
+    """``account``'s role as the tables say (an account is opened in every partition, so
+    partition 0's row is enough), None when it is not there (yet)."""
+    with store.partition_db(0).connect() as conn:
+        role = conn.execute(select(accounts.c.role).where(accounts.c.id == account)).scalar()
+    return None if role is None else str(role)
 
 
 def ledger_of(store: PartitionedStore, account: str, limit: int = 100) -> list[Any]:

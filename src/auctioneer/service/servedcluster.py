@@ -92,11 +92,16 @@ class Served:
             args += ["--partitions", str(self.partitions), "--assign", assign]
         self.engines[node] = spawn(*args)
 
-    def start_api(self, i: int) -> None:
-        """Start (or restart) API process ``i`` on its port."""
+    def start_api(self, i: int, *options: str) -> None:
+        """Start (or restart) API process ``i`` on its port, with more ``serve`` options; a
+        new ``i`` (one past the last) gets a free port."""
+        if i == len(self.ports):
+            self.ports += free_ports(1)
+            self.apis.append(None)
         db = [] if self.read_db is None else ["--db", self.read_db]
         self.apis[i] = spawn("serve", "--nats", self.cluster.url, "--port", str(self.ports[i]),
-                             "--data-dir", str(self.data_dir), "--apply-timeout", "5", *db)
+                             "--data-dir", str(self.data_dir), "--apply-timeout", "5", *db,
+                             *options)
 
     async def wait_api(self, i: int, timeout_s: float = 30.0) -> None:
         """Until API ``i`` answers and has connected."""

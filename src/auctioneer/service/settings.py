@@ -75,7 +75,8 @@ class ClusterSettings:
     when the cluster's differs. A command not stored within ``ack_timeout_s``
     or not applied within ``apply_timeout_s`` is answered 503. ``read_db``, a
     PostgreSQL URL, is the read side every API process projects into and reads
-    (:mod:`~auctioneer.service.pgreads`).
+    (:mod:`~auctioneer.service.pgreads`). ``rate`` and ``burst`` are each
+    account's token bucket in this process, as in :class:`Settings`.
     """
 
     data_dir: Path
@@ -86,6 +87,8 @@ class ClusterSettings:
     read_db: str | None = None
     ack_timeout_s: float = 2.0
     apply_timeout_s: float = 10.0
+    rate: float = 5_000.0
+    burst: int = 10_000
     max_body: int = 1 << 20
     max_head: int = 32 << 10
     max_headers: int = 100
