@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from auctioneer.kernel import layout
+
+from ..tick.native_build import run
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = ROOT / "kernel"
@@ -58,14 +59,9 @@ needs_build = pytest.mark.skipif(
 )
 
 
-def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
-                          **kwargs)  # type: ignore[call-overload]
-
-
 def _build(tmp_path: Path, kernel: str) -> Path:
     assert MAKE is not None
-    built = _run([MAKE, "-s", "-C", str(KERNEL), f"BUILD={tmp_path}", f"KERNEL={kernel}"])
+    built = run([MAKE, "-s", "-C", str(KERNEL), f"BUILD={tmp_path}", f"KERNEL={kernel}"])
     assert built.returncode == 0, f"BPF build failed:\n{built.stdout}\n{built.stderr}"
     obj = tmp_path / "scx_auction.bpf.o"
     assert obj.is_file()
@@ -96,7 +92,7 @@ def test_sections(bpf_object: tuple[str, Path]) -> None:
     """One program section per callback, the sleepable init, the scheduler map, maps, BTF."""
     assert OBJDUMP is not None
     _, obj = bpf_object
-    listed = _run([OBJDUMP, "-h", str(obj)])
+    listed = run([OBJDUMP, "-h", str(obj)])
     assert listed.returncode == 0, listed.stderr
     sections = set(re.findall(r"^\s*\d+\s+(\S+)", listed.stdout, re.MULTILINE))
     wanted = {f"struct_ops/auction_{name}" for name in CALLBACKS}
@@ -110,7 +106,7 @@ def test_btf_declares_the_scheduler(bpf_object: tuple[str, Path]) -> None:
     """BTF: the struct_ops type and variable, the maps, the kfuncs as .ksyms, the layouts."""
     assert BPFTOOL is not None
     kernel, obj = bpf_object
-    dumped = _run([BPFTOOL, "btf", "dump", "file", str(obj)])
+    dumped = run([BPFTOOL, "btf", "dump", "file", str(obj)])
     assert dumped.returncode == 0, dumped.stderr
     btf = dumped.stdout
     assert re.search(r"STRUCT 'sched_ext_ops' size=\d+", btf)

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from auctioneer.cli.app import app, bench_app
-from auctioneer.cli.options import JsonOption, output_option
+from auctioneer.cli.options import JsonOption, bad, output_option
 
 __all__ = ["kernel_app", "register"]
 
@@ -34,10 +34,6 @@ DEFAULT_OBJ = Path("kernel/build/scx_auction.bpf.o")
 def register(app: typer.Typer) -> None:
     """Add the ``kernel`` group to ``app``."""
     app.add_typer(kernel_app, name="kernel")
-
-
-def _bad(option: str, message: str) -> typer.BadParameter:
-    return typer.BadParameter(message, param_hint=f"'{option}'")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -64,7 +60,7 @@ def _write_json(path: Path | None, data: object) -> None:
 
 def _check_out(path: Path | None, option: str) -> None:
     if path is not None and not path.parent.is_dir():
-        raise _bad(option, f"directory {str(path.parent)!r} does not exist")
+        raise bad(option, f"directory {str(path.parent)!r} does not exist")
 
 
 def _bids(path: Path | None) -> list[Any]:
@@ -75,7 +71,7 @@ def _bids(path: Path | None) -> list[Any]:
     try:
         return load_bids(path)
     except BidFileError as exc:
-        raise _bad("--bids", str(exc)) from None
+        raise bad("--bids", str(exc)) from None
 
 
 @kernel_app.command("load")
@@ -95,7 +91,7 @@ def load_command(
     _check_out(json_path, "--json")
     specs = _bids(bids)
     if not obj.is_file():
-        raise _bad("OBJ", f"no file {str(obj)!r} (build it: make -C kernel)")
+        raise bad("OBJ", f"no file {str(obj)!r} (build it: make -C kernel)")
     from auctioneer.kernel import BpftoolError
 
     sched = _scheduler()
@@ -150,9 +146,9 @@ def price_command(
     at = int_in(tick, "--tick", 0, 2**64 - 1)
     for name, value in (("--cpu-util", cpu_util), ("--gpu-util", gpu_util)):
         if not 0 <= value <= 1:
-            raise _bad(name, f"{value} is out of range 0..1")
+            raise bad(name, f"{value} is out of range 0..1")
     if not 0 <= plant_seconds <= 3600:
-        raise _bad("--plant-seconds", f"{plant_seconds} is out of range 0..3600")
+        raise bad("--plant-seconds", f"{plant_seconds} is out of range 0..3600")
     mult = (thermal_multiplier_ppm(plant_seconds, cpu_util, gpu_util) if multiplier_ppm is None
             else int_in(multiplier_ppm, "--multiplier-ppm", 0, 2**32 - 1))
     sched = _scheduler()
@@ -208,7 +204,7 @@ def predict_command(
     try:
         cpus, classes = load_mix(scenario)
     except (OSError, ValueError) as exc:
-        raise _bad("SCENARIO", str(exc)) from None
+        raise bad("SCENARIO", str(exc)) from None
     if out is not None:
         out.write_text(yaml.safe_dump(mix_scenario(classes, cpus, at), sort_keys=False))
         typer.echo(f"wrote {out}")
@@ -241,7 +237,7 @@ def mix_command(
     try:
         cpus, classes = load_mix(scenario)
     except (OSError, ValueError) as exc:
-        raise _bad("SCENARIO", str(exc)) from None
+        raise bad("SCENARIO", str(exc)) from None
     sched = _scheduler()
     if not sched.loaded():
         raise _fail("the scheduler is not loaded (auctioneer kernel load)")
@@ -251,7 +247,7 @@ def mix_command(
         try:
             load_prediction(prediction, cpus, classes, sched.reserve())
         except ValueError as exc:
-            raise _bad("--prediction", str(exc)) from None
+            raise bad("--prediction", str(exc)) from None
     rows = run_mix(sched, cpus, classes, seconds, prediction=prediction)
     typer.echo(f"reserve {sched.reserve()} (price page)")
     typer.echo(f"{'class':<10} {'simulate':>9} {'measured':>9} {'error pp':>9} "
@@ -318,11 +314,11 @@ def bench_kernel(
         text = samples.read_text()
         parsed = parse_samples(text)
     except (OSError, ValueError) as exc:
-        raise _bad("SAMPLES", str(exc)) from None
+        raise bad("SAMPLES", str(exc)) from None
     if not parsed:
-        raise _bad("SAMPLES", f"{samples} has no samples")
+        raise bad("SAMPLES", f"{samples} has no samples")
     if baseline not in {s.scheduler for s in parsed}:
-        raise _bad("--baseline", f"{baseline!r} has no samples in {samples}")
+        raise bad("--baseline", f"{baseline!r} has no samples in {samples}")
     rows = summarise(parsed, baseline)
     clock = clock_of(text)
     typer.echo(f"QEMU TCG, 2 vCPUs, {clock}: emulated times, comparable only within one boot")

@@ -85,7 +85,7 @@ from auctioneer.service.errors import ApiError, RequestLimits, install_handlers
 from auctioneer.service.gateway import ClusterUnavailable, Gateway
 from auctioneer.service.keys import KeyRing
 from auctioneer.service.main import install_dashboard
-from auctioneer.service.pgreads import ReadSide, install_read_routes, listed_in
+from auctioneer.service.pgreads import ReadSide, install_read_routes, listed_in, tables_of
 from auctioneer.service.pgstore import (
     PartitionedStore,
     account_in_partitions,
@@ -276,12 +276,6 @@ def _quote(exchange: Exchange, market: str) -> dict[str, int | None]:
     return {"price": quoted.price, "best_bid": quoted.best_bid, "best_ask": quoted.best_ask}
 
 
-def _tables(request: Request) -> PartitionedStore | None:
-    """The PostgreSQL read side when the process was given ``--db``."""
-    store: PartitionedStore | None = request.app.state.read_side.store
-    return store
-
-
 def _routes(app: FastAPI) -> None:
     @app.post("/orders", response_model=OrderResult, status_code=201)
     async def place_order(order: OrderIn, caller: CallerDep, gateway: GatewayDep,
@@ -357,7 +351,7 @@ def _routes(app: FastAPI) -> None:
                         request: Request) -> dict[str, Any]:
         """One of the caller's orders: from PostgreSQL with ``--db`` (any status), else an
         open one as this process's projection of the log says now."""
-        store = _tables(request)
+        store = tables_of(request)
         if store is not None:
             row = await asyncio.to_thread(pg_order, store, oid)
             if row is None or row.account != caller.account:
@@ -387,7 +381,7 @@ def _routes(app: FastAPI) -> None:
                           request: Request) -> dict[str, Any]:
         """The caller's money summed over the partitions, and in each under ``partitions``
         (money is per partition); from PostgreSQL with ``--db``."""
-        store = _tables(request)
+        store = tables_of(request)
         if store is not None:
             rows = await asyncio.to_thread(account_in_partitions, store, caller.account)
         else:
@@ -401,7 +395,7 @@ def _routes(app: FastAPI) -> None:
         """Every listed market with its partition; from PostgreSQL with ``--db``. Each has
         its ``price``, ``best_bid`` and ``best_ask`` as this process's projection says (the
         tables keep no prices), null when it does not hold the market yet."""
-        store = _tables(request)
+        store = tables_of(request)
         if store is not None:
             listed = await asyncio.to_thread(listed_markets, store)
         else:
@@ -473,7 +467,7 @@ def _trading_routes(app: FastAPI) -> None:
         """The caller's open orders in every partition, oldest first, each with its
         ``partition``: from PostgreSQL with ``--db`` (``filled`` known), else this process's
         projection of the log (``filled`` and ``quantity`` null)."""
-        store = _tables(request)
+        store = tables_of(request)
         if store is not None:
             rows = await asyncio.to_thread(open_orders_of, store, caller.account)
             return [{**asdict(row_out(r)), "partition": int(r.partition)} for r in rows]

@@ -53,7 +53,7 @@ from auctioneer.service.routers.markets import trade_out
 from auctioneer.service.routers.stream import sse_response
 
 __all__ = ["READ_ROUTES", "ReadSide", "install_read_routes", "listed_in", "projected_book",
-           "projected_trades"]
+           "projected_trades", "tables_of"]
 
 READ_ROUTES = ("/trades", "/markets/{region}/{instance_type}/book", "/account/orders",
                "/account/ledger", "/read-side", "/stream")
@@ -110,7 +110,7 @@ class ReadSide:
 
 
 def _store(request: Request) -> PartitionedStore:
-    store = _tables_or_none(request)
+    store = tables_of(request)
     if store is None:
         raise ApiError(404, "db", "this API process has no read side: serve --nats "
                        "--db postgresql://...")
@@ -121,7 +121,8 @@ StoreDep = Annotated[PartitionedStore, Depends(_store)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def _tables_or_none(request: Request) -> PartitionedStore | None:
+def tables_of(request: Request) -> PartitionedStore | None:
+    """The PostgreSQL read side when the process was given ``--db``, else None."""
     store: PartitionedStore | None = request.app.state.read_side.store
     return store
 
@@ -165,7 +166,7 @@ def install_read_routes(app: FastAPI, caller: Any, projection: Any) -> None:
                          reads: ClusterReads = projected) -> list[dict[str, Any]]:
         """The latest trades of every partition (or of ``market``), newest first (from the
         projection without ``--db``)."""
-        store = _tables_or_none(request)
+        store = tables_of(request)
         if store is None:
             return projected_trades(reads, market, limit)
         return await asyncio.to_thread(trades_of, store, market, limit)
@@ -176,7 +177,7 @@ def install_read_routes(app: FastAPI, caller: Any, projection: Any) -> None:
                        reads: ClusterReads = projected) -> dict[str, Any]:
         """A market's depth from the projected open orders (tables, or the projection)."""
         market = f"{region}/{instance_type}"
-        store = _tables_or_none(request)
+        store = tables_of(request)
         bids, asks = (projected_book(reads, market, depth) if store is None
                       else await asyncio.to_thread(book, store, market, depth))
         return {"market": market, "bids": [[p, q] for p, q, _ in bids],
