@@ -12,8 +12,9 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
+from auctioneer.clearing.sparse import SparseAuction
 
-__all__ = ["auctions", "bundles"]
+__all__ = ["auctions", "bundles", "sparse_auctions"]
 
 
 def bundles(
@@ -94,3 +95,21 @@ def auctions(
         min_winners = draw(st.integers(0, n_bids + 1))
         max_winners = draw(st.one_of(st.none(), st.integers(min_winners, n_bids + 1)))
     return Auction(resources, tuple(bids), min_winners, max_winners)
+
+
+@st.composite
+def sparse_auctions(draw: st.DrawFn, unit: int = 1) -> SparseAuction:
+    """Up to 5 bids of 1-2 bundles over 1-2 resources, some selling (negative units), prices
+    in multiples of ``unit`` from -3 to 12 (the proxy round's net form: a sale can be worth
+    less than its reserve value)."""
+    dims = draw(st.integers(1, 2))
+    bids = draw(st.integers(1, 5))
+    owner, price, entries = [], [], []
+    for t in range(bids):
+        for _ in range(draw(st.integers(1, 2))):
+            column = [(r, q) for r in range(dims) if (q := draw(st.integers(-1, 2)))]
+            owner.append(t)
+            price.append(unit * draw(st.integers(-3, 12)))
+            entries.append(column or [(0, 1)])
+    capacity = [draw(st.integers(0, 3)) for _ in range(dims)]
+    return SparseAuction.build(capacity, owner, price, entries, bids=bids)

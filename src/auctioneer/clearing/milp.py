@@ -67,8 +67,8 @@ from auctioneer.clearing.result import Clearing, Status
 from auctioneer.clearing.sparse import SparseAuction
 
 __all__ = [
-    "LEAST_PRICES_WEIGHT", "MilpModel", "add_no_good", "build_milp", "lp_prices", "solve_milp",
-    "solve_model", "solve_sparse",
+    "LEAST_PRICES_WEIGHT", "LpSolution", "MilpModel", "add_no_good", "build_milp",
+    "lp_prices", "lp_relaxation", "solve_milp", "solve_model", "solve_sparse",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -384,9 +384,21 @@ enough to leave the dual optimal (a tie-break among optimal duals, as a lexicogr
 objective would be), large enough to be seen beside HiGHS's tolerances."""
 
 
-def lp_prices(sparse: SparseAuction, *, time_limit: float | None = None
-              ) -> tuple[list[float], float] | None:
-    """The least per-unit resource prices that support the LP relaxation, and its optimum.
+@dataclass(frozen=True, slots=True, eq=False)
+class LpSolution:
+    """The LP relaxation of a sparse winner determination, from one solve of its dual."""
+
+    prices: list[float]
+    """The least per-unit resource prices supporting the LP, micro-units."""
+    bound: float
+    """The dual's objective at them: an upper bound on any allocation's welfare, micro-units."""
+    fractions: FloatArray
+    """The LP's optimal fractional allocation, one entry per column, in [0, 1]."""
+
+
+def lp_relaxation(sparse: SparseAuction, *, time_limit: float | None = None
+                  ) -> LpSolution | None:
+    """Solve the LP relaxation through its dual: least supporting prices, bound, fractions.
 
     The LP ``max sum v x`` over fractional bundles (each bid's at most 1,
     each resource's use at most its capacity) has a dual in prices ``pi_r
@@ -399,14 +411,15 @@ def lp_prices(sparse: SparseAuction, *, time_limit: float | None = None
     gives it, charging as little as that allows. When the LP's optimum is
     integral they are the least Walrasian prices, and charging the winners
     ``pi . q`` is a core outcome (no coalition can do better than trade at
-    those prices). None when HiGHS does not finish within ``time_limit``.
+    those prices). The dual's row duals are the primal's fractions. None
+    when HiGHS does not finish within ``time_limit``.
     """
     limit = check_time_limit(time_limit)
     prices = sparse.price.tolist()
     scale = math.gcd(*prices) or 1
     n, bids, dims = sparse.columns, sparse.bids, len(sparse.capacity)
     if n == 0:
-        return [0.0] * dims, 0.0
+        return LpSolution([0.0] * dims, 0.0, np.zeros(0))
     # Variables (u per bid, pi per resource): the primal's column-wise matrix read
     # row-wise is one row per bundle, u_t + pi . q >= v.
     col_start, index, value = _sparse_matrix(sparse)
@@ -424,10 +437,20 @@ def lp_prices(sparse: SparseAuction, *, time_limit: float | None = None
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    x = np.asarray(h.getSolution().col_value)
+    solution = h.getSolution()
+    x = np.asarray(solution.col_value)
     pi = np.maximum(x[bids:], 0.0)
     bound = float(np.maximum(x[:bids], 0.0).sum() + pi @ capacity)
-    return [float(p) * scale for p in pi], bound * scale
+    fractions = np.clip(np.abs(np.asarray(solution.row_dual, dtype=np.float64)), 0.0, 1.0)
+    return LpSolution([float(p) * scale for p in pi], bound * scale, fractions)
+
+
+def lp_prices(sparse: SparseAuction, *, time_limit: float | None = None
+              ) -> tuple[list[float], float] | None:
+    """The least per-unit resource prices that support the LP relaxation, and its optimum
+    (:func:`lp_relaxation`); None when HiGHS does not finish within ``time_limit``."""
+    found = lp_relaxation(sparse, time_limit=time_limit)
+    return None if found is None else (found.prices, found.bound)
 
 
 def solve_sparse(sparse: SparseAuction, *, time_limit: float | None = None,

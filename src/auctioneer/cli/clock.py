@@ -229,8 +229,8 @@ def clock_command(
     name = "<stdin>" if file == "-" else file
     packages = _packages(market, bids) if bids is not None else None
     result = _run_with_progress(market, rule, limit, Console(stderr=True))
-    outcome = _proxy_round(market, result, packages, proxy_method, proxy_limit) \
-        if proxy else None
+    outcome = _proxy_round(market, result, packages, proxy_method, proxy_limit,
+                           Console(stderr=True)) if proxy else None
     if json_output:
         import json
 
@@ -281,14 +281,22 @@ def _packages(market: "Market", bids: Path) -> "Packages":
 
 
 def _proxy_round(market: "Market", result: "ClockResult", packages: "Packages | None", method: str,
-                 time_limit: float | None) -> "ProxyResult":
-    """The proxy round after ``result``; a bid the activity rule refuses is exit 2."""
+                 time_limit: float | None, console: "Console") -> "ProxyResult":
+    """The proxy round after ``result``, its phase and time on a status line; a bid the
+    activity rule refuses is exit 2."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from auctioneer.clock.proxy import run_proxy
 
-    try:
-        return run_proxy(market, result, packages, method=method, time_limit=time_limit)
-    except ValueError as exc:  # ActivityError names the user and bundle
-        raise bad("--bids", str(exc)) from None
+    columns = (SpinnerColumn(), TextColumn("proxy round: {task.description}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        try:
+            return run_proxy(market, result, packages, method=method, time_limit=time_limit,
+                             progress=lambda phase: bar.update(task, description=phase))
+        except ValueError as exc:  # ActivityError names the user and bundle
+            raise bad("--bids", str(exc)) from None
 
 
 def _run_with_progress(market: "Market", rule: "StepRule", limit: int,

@@ -17,10 +17,12 @@ always passes. Then:
    through :func:`~auctioneer.clearing.solve.clear` with any method
    (``auto`` by default); ``method="milp"`` builds the 0-1 program straight
    from the package arrays (:func:`~auctioneer.clearing.milp.solve_sparse`),
-   with the clock's allocation kept as the incumbent should HiGHS find
-   nothing better, which is what scales to thousands of users. A time
-   limit stops it with the incumbent, and its proven bound and gap are
-   reported.
+   which is what scales to thousands of users. It first solves the LP
+   relaxation (:func:`~auctioneer.clearing.milp.lp_relaxation`) and rounds
+   it (:func:`~auctioneer.clearing.rounding.round_lp`); the better of that
+   and the clock's allocation is kept as the incumbent should HiGHS find
+   nothing better. A time limit stops it with the incumbent, and the
+   proven bound (HiGHS's or the LP's, the lower) and gap are reported.
 2. **VCG payments** (the floor): one re-solve per winner, or the clearing
    module's prefix/suffix DP where it applies.
 3. **Core-selecting payments**, by constraint generation from the VCG
@@ -28,13 +30,17 @@ always passes. Then:
    towards VCG (:func:`auctioneer.clearing.core.core_point`).
 4. **At scale**, when VCG's re-solves (one MILP per winner) do not finish
    in their share of the time (:data:`VCG_SHARE`) or winner determination
-   stopped short of a proven optimum, payments are charged at the **least
-   linear prices supporting the LP relaxation** (two LPs of the winner
-   determination's size, :func:`auctioneer.clearing.milp.lp_prices`),
-   capped at each bid. Exact when the LP's optimum equals the allocation's
-   welfare (least Walrasian prices: a core outcome); otherwise an
-   approximation, and ``note`` says which and by how much the LP bound
-   exceeds the welfare. Pay-as-bid only if the LPs do not finish either.
+   stopped short of a proven optimum, payments come from one LP instead:
+   at the LP relaxation's least prices ``pi``
+   (:func:`auctioneer.clearing.milp.lp_prices`) each winner pays its bid
+   minus its utility at ``pi`` (:func:`auctioneer.clearing.certificate.dual_payments`),
+   and LP duality bounds, exactly, how much any coalition could gain by
+   blocking them (``blocking_margin``,
+   :func:`auctioneer.clearing.certificate.blocking_bound`): at most 0 is a
+   certified core outcome, otherwise ``note`` gives the bound. No payments
+   on an allocation short of the optimum can do better than its shortfall
+   (all the bidders together block by it), so the bound is the LP's excess
+   over the welfare. Pay-as-bid only if the LP does not finish either.
 
 Payments are reported gross: the reserve value of the package plus the net
 payment. Revenue is what users pay in all.
@@ -58,17 +64,20 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from auctioneer.clearing.certificate import blocking_bound, dual_payments
 from auctioneer.clearing.core import core_point
-from auctioneer.clearing.milp import lp_prices, solve_sparse
+from auctioneer.clearing.milp import LpSolution, lp_relaxation, solve_sparse
 from auctioneer.clearing.model import Auction
 from auctioneer.clearing.result import Clearing, Status
+from auctioneer.clearing.rounding import round_lp
 from auctioneer.clearing.solve import METHODS, clear
 from auctioneer.clearing.sparse import SparseAuction
 from auctioneer.clearing.vcg import vcg_payments
@@ -76,23 +85,34 @@ from auctioneer.clock.activity import Packages, check_activity
 from auctioneer.clock.auction import ClockResult
 from auctioneer.clock.model import Market
 from auctioneer.clock.welfare import welfare
+from auctioneer.money import format_money
 
 __all__ = ["VCG_SHARE", "WD_SHARE", "Outcome", "ProxyResult", "package_auction", "run_proxy"]
 
 IntArray = npt.NDArray[np.int64]
 
 WD_SHARE = 0.75
-"""Of what is left of a round's time limit after the activity check, the share winner
-determination may use; payments get the rest. At 10,000 users x 1,000 pools HiGHS found
-nothing better than the clock's allocation in 50 s, with the clock's allocation handed to it
-as a start or not, and the LP prices need about 6 s there (issue 17's report): a quarter of
-the round buys priced payments for at most the few % the MILP might find in the last 10 s."""
+"""Of what is left of a round's time limit after the activity check (and, with ``milp``, the
+LP relaxation and its rounding), the share winner determination may use; payments get the
+rest. At 10,000 users x 1,000 pools HiGHS found nothing better than the allocation it was
+handed in 50 s (issue 17's reports), so the quarter left buys the payments."""
+
+
+LP_SHARE = 0.4
+"""Of what is left after the activity check, the most the LP relaxation may use (it solves
+in 6-15 s at 10,000 users x 1,000 pools, as loaded as the machine is): it runs first with
+``method="milp"``, since it prices the round whenever exact payments do not finish."""
+
+
+ROUND_SHARE = 0.2
+"""Of what the LP leaves, the most its rounding's residual integer program may use
+(0.6 s at 10,000 users)."""
 
 
 VCG_SHARE = 0.6
 """Of what winner determination leaves, the share the exact VCG re-solves (one MILP per
-winner) may use; if they do not finish, the rest goes to the LP prices, which are two LPs
-in all (:func:`_lp_price_payments`)."""
+winner) may use; if they do not finish, the LP relaxation prices the round
+(:func:`_dual_payments`), solved already with ``milp``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +135,11 @@ class ProxyResult:
     micro-units; ``vcg`` is None and ``payments`` pay-as-bid when they could
     not be computed (``note`` says why). ``bound`` is the best proven upper
     bound on welfare and ``gap`` the relative gap (0 when optimal).
+    ``blocking_margin`` is a proven upper bound on what any coalition of
+    bidders could gain by blocking the payments with the operator,
+    micro-units: 0 when the core search certified them, the LP-duality
+    bound when they come from the LP (at most 0: certified too), None when
+    nothing bounds it (pay-as-bid, or a core search stopped short).
     """
 
     status: Status
@@ -129,6 +154,7 @@ class ProxyResult:
     core_certified: bool
     core_iterations: int
     core_constraints: int
+    blocking_margin: int | None
     clock_welfare: int | None
     clock_revenue: int | None
     clock_winners: int
@@ -178,28 +204,40 @@ class _Solver:
         return variant.to_auction(self.market.user_names, self.market.pool_names)
 
 
+def _quiet(phase: str) -> None:
+    """No progress display."""
+
+
 def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.perf_counter())
 
 
 def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = None, *,
-              method: str = "auto", time_limit: float | None = None) -> ProxyResult:
+              method: str = "auto", time_limit: float | None = None,
+              progress: Callable[[str], None] | None = None) -> ProxyResult:
     """Run the proxy round after ``clock`` (see the module doc).
 
     ``packages`` defaults to :meth:`Packages.truthful`; any package bid the
     activity rule refuses raises :class:`~auctioneer.clock.activity.ActivityError`
     naming the user and bundle. ``method`` is a clearing method;
-    ``time_limit`` (seconds) bounds the whole round: winner determination
-    may use 75% of what the activity check leaves, VCG 60% of the rest,
-    then the core search or the LP prices. Exact VCG and core payments need
-    a proven optimum; otherwise payments are at the LP relaxation's least
-    prices (or pay-as-bid if those do not finish) and ``note`` says so.
+    ``time_limit`` (seconds) bounds the whole round: with ``milp`` the LP
+    relaxation may use :data:`LP_SHARE` of what the activity check leaves
+    and its rounding :data:`ROUND_SHARE` of the rest; winner determination
+    may use :data:`WD_SHARE` of what is left then, VCG :data:`VCG_SHARE` of
+    the rest, then the core search. Exact VCG and core payments need a
+    proven optimum; otherwise payments come from the LP relaxation's least
+    prices with a proven bound on any coalition's gain from blocking them
+    (or pay-as-bid if the LP does not finish), and ``note`` says so.
+    ``progress(phase)`` is called as each phase starts (a command line's
+    status display).
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
     started = time.perf_counter()
     deadline = None if time_limit is None else started + float(time_limit)
     seconds: dict[str, float] = {}
+    say = progress or _quiet
+    say("activity rule")
     packages = Packages.truthful(market) if packages is None else packages
     check_activity(market, clock, packages)
     seconds["activity"] = time.perf_counter() - started
@@ -216,8 +254,13 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
     first = np.searchsorted(sparse.owner, np.arange(sparse.bids + 1))
     solver = _Solver(market, sparse, method)
     start = _clock_start(market, clock, packages, columns, first)
+    lp: LpSolution | None = None
+    if method == "milp":
+        lp, start = _lp_start(sparse, first, start, deadline, seconds, say)
+    t0 = time.perf_counter()
     left = _left(deadline)
     wd_limit = None if left is None else WD_SHARE * left
+    say("winner determination")
     best = solver.solve(sparse, wd_limit, start)
     seconds["winner determination"] = time.perf_counter() - t0
     if best.status not in (Status.OPTIMAL, Status.TIME_LIMIT) or not best.choice:
@@ -229,14 +272,19 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
         choice[t] = columns[c]
     values = {t: int(sparse.price[c]) for t, c in won.items()}
     bound = float(best.stats.get("dual_bound", best.revenue))
+    gap = float(best.stats.get("gap", 1.0))
     if best.status is Status.OPTIMAL:
-        bound = float(best.revenue)
-    gap = 0.0 if best.status is Status.OPTIMAL else float(best.stats.get("gap", 1.0))
+        bound, gap = float(best.revenue), 0.0
+    elif lp is not None or "dual_bound" in best.stats:
+        # The incumbent may be the start (the clock's, or the LP's rounding), not HiGHS's own.
+        bound = min(bound if "dual_bound" in best.stats else math.inf, lp.bound if lp else math.inf)
+        gap = max(0.0, bound - best.revenue) / max(1, best.revenue)
 
     t0 = time.perf_counter()
     vcg_net: dict[int, int] | None = None
     core_net = dict(values)  # pay-as-bid unless the payments below are computed
     certified, iterations, constraints = False, 0, 0
+    margin: int | None = None
     note = reason = ""
     if best.status is not Status.OPTIMAL:
         reason = (f"winner determination stopped at its time limit with gap {gap:.2%}, and "
@@ -244,6 +292,7 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
     else:
         left = _left(deadline)
         vcg_deadline = None if left is None else time.perf_counter() + VCG_SHARE * left
+        say("VCG re-solves")
         vcg_net = _vcg(solver, best, won, values, vcg_deadline)
         seconds["vcg"] = time.perf_counter() - t0
         if vcg_net is None:
@@ -257,20 +306,24 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
                 return solver.solve(sparse.select(np.ones(sparse.columns, dtype=bool), lowered),
                                     left, best.choice)
 
+            say("core constraint generation")
             point = core_point(values, vcg_net, separate, time_limit=_left(deadline))
             core_net = dict(point.payments)
             certified, iterations, constraints = (point.certified, point.iterations,
                                                   point.constraints)
+            margin = 0 if certified else None
             seconds["core"] = time.perf_counter() - t1
             if not certified:
                 note = "the core search stopped at the time limit: payments not certified"
     if vcg_net is None:
         t1 = time.perf_counter()
-        priced = _lp_price_payments(sparse, won, values, best.revenue, deadline)
-        seconds["lp prices"] = time.perf_counter() - t1
+        say("payments from the LP relaxation")
+        priced = _dual_payments(sparse, won, best.revenue, lp, deadline)
+        seconds["lp payments"] = time.perf_counter() - t1
         if priced is not None:
-            core_net, why = priced
-            note = f"{why}; exact payments not computed: {reason}"
+            core_net, margin, why = priced
+            certified = margin <= 0
+            note = f"{why}; exact core search not run: {reason}"
         else:
             note = f"payments are pay-as-bid: {reason}; the LP prices did not finish either"
     gross = {t: int(reserve_cost[choice[t]]) for t in won}
@@ -290,40 +343,72 @@ def run_proxy(market: Market, clock: ClockResult, packages: Packages | None = No
         status=best.status, method=best.method, packages=packages, choice=choice,
         payments=payments, vcg=vcg, welfare=best.revenue, bound=bound, gap=gap,
         core_certified=certified, core_iterations=iterations, core_constraints=constraints,
+        blocking_margin=margin,
         clock_welfare=welfare(market, clock) if cleared else None,
         clock_revenue=clock.revenue if cleared else None,
         clock_winners=len(clock.winners), note=note, seconds=seconds,
     )
 
 
-def _lp_price_payments(sparse: SparseAuction, won: Mapping[int, int],
-                       values: Mapping[int, int], welfare: int, deadline: float | None
-                       ) -> tuple[dict[int, int], str] | None:
-    """Each winner's net payment at the least linear prices of the LP relaxation, capped at
-    its bid, and what they are; None when the LP does not finish in the time left.
+def _dual_payments(sparse: SparseAuction, won: Mapping[int, int], welfare: int,
+                   lp: LpSolution | None, deadline: float | None
+                   ) -> tuple[dict[int, int], int, str] | None:
+    """Payments from the LP relaxation's least prices, the proven bound on any coalition's
+    blocking margin (micro-units, rounded up), and what they are; None when the LP does
+    not finish in the time left.
 
-    The scalable rule when VCG needs more exact re-solves than the time allows: two LPs
-    of the winner determination's size (:func:`~auctioneer.clearing.milp.lp_prices`)
-    instead of one MILP per winner. When the LP's optimum equals the allocation's
-    welfare the prices are Walrasian and the payments a core outcome, exactly; otherwise
-    (an LP gap, or an allocation short of the optimum) they are an approximation.
+    The scalable rule when exact core payments need more winner determinations than the
+    time allows: one LP (:func:`~auctioneer.clearing.milp.lp_relaxation`) instead of one
+    MILP per winner and per coalition, and an exact certificate
+    (:mod:`auctioneer.clearing.certificate`) of how far from the core they can be.
     """
-    found = lp_prices(sparse, time_limit=_left(deadline))
-    if found is None:
+    lp = lp_relaxation(sparse, time_limit=_left(deadline)) if lp is None else lp
+    if lp is None:
         return None
-    pi, lp_bound = found
-    pay = {}
-    for t, c in won.items():
-        lo, hi = int(sparse.start[c]), int(sparse.start[c + 1])
-        charge = sum(pi[int(r)] * int(q) for r, q in zip(
-            sparse.resource[lo:hi].tolist(), sparse.quantity[lo:hi].tolist(), strict=True))
-        pay[t] = min(values[t], round(charge))
-    exact = abs(lp_bound - welfare) <= 1e-9 * max(1.0, abs(lp_bound))
-    why = ("payments at the least Walrasian prices of the LP relaxation (integral: a core "
-           "outcome)" if exact else
-           f"payments at the least LP-relaxation prices, capped at each bid: approximate, "
-           f"the LP bound {lp_bound / max(1, welfare) - 1:.2%} above this allocation's welfare")
-    return pay, why
+    pi = lp.prices
+    pay = dual_payments(sparse, won, pi)
+    margin = math.ceil(blocking_bound(sparse, won, pay, pi))
+    if margin <= 0:
+        return pay, margin, ("payments at the LP relaxation's least prices, each winner its "
+                             "bid less its utility there: certified in the core by LP duality")
+    return pay, margin, (
+        f"payments at the LP relaxation's least prices, each winner its bid less its utility "
+        f"there: not certified core; LP duality proves no coalition gains more than "
+        f"{format_money(margin)} by blocking ({margin / max(1, welfare):.2%} of the welfare, "
+        f"the LP bound's excess over it)")
+
+
+def _lp_start(sparse: SparseAuction, first: IntArray, start: list[int | None] | None,
+              deadline: float | None, seconds: dict[str, float], say: Callable[[str], None]
+              ) -> tuple[LpSolution | None, list[int | None] | None]:
+    """The LP relaxation (its prices, bound and fractions), solved before the integer
+    program, and the better start of ``start`` (the clock's) and the LP's rounding.
+
+    The LP is what prices the round if exact payments do not finish, and its rounding
+    (:func:`~auctioneer.clearing.rounding.round_lp`) is the allocation HiGHS could not find
+    at 10,000 users in a minute; both cost a fraction of the integer program's time.
+    """
+    say("LP relaxation")
+    t0 = time.perf_counter()
+    left = _left(deadline)
+    lp = lp_relaxation(sparse, time_limit=None if left is None else LP_SHARE * left)
+    seconds["lp relaxation"] = time.perf_counter() - t0
+    if lp is None:
+        return None, start
+    say("rounding the LP relaxation")
+    t0 = time.perf_counter()
+    left = _left(deadline)
+    chosen = round_lp(sparse, lp.fractions, time_limit=None if left is None else ROUND_SHARE * left)
+    seconds["lp rounding"] = time.perf_counter() - t0
+    prices = sparse.price.tolist()
+    given = sum(prices[int(first[t]) + j] for t, j in enumerate(start or []) if j is not None)
+    if start is not None and given >= sum(prices[c] for c in chosen):
+        return lp, start
+    rounded: list[int | None] = [None] * sparse.bids
+    for c in chosen:
+        t = int(sparse.owner[c])
+        rounded[t] = c - int(first[t])
+    return lp, rounded
 
 
 def _net_form(market: Market, packages: Packages) -> tuple[SparseAuction, IntArray]:
