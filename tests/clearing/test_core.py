@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auctioneer.clearing.allocation import check_feasible
 from auctioneer.clearing.brute import solve_brute
-from auctioneer.clearing.core import blocking_coalition, core_payments
+from auctioneer.clearing.core import _lowered, blocking_coalition, core_payments, raise_to_core
 from auctioneer.clearing.milp import solve_sparse
 from auctioneer.clearing.model import Auction, Bid, Bundle, Resource
+from auctioneer.clearing.result import Clearing
 from auctioneer.clearing.solve import clear
 from auctioneer.clearing.sparse import SparseAuction
 from auctioneer.clearing.vcg import vcg_payments
@@ -203,3 +205,34 @@ def test_core_payments_are_the_least_total_closest_to_vcg(small: Auction) -> Non
     assert least <= sum(paid) <= least + n
     for got, want in zip(paid, point, strict=True):
         assert abs(got - want) <= n, (paid, point)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(auctions(max_bids=5, max_bundles=2, two_sided=True), st.data())
+def test_raising_any_payments_reaches_the_core(auction: Auction, data: st.DataObject) -> None:
+    best = solve_brute(auction)
+    values = {t: auction.bids[t].bundles[j].price for t, j in enumerate(best.choice)
+              if j is not None}
+    start = {t: data.draw(st.integers(min(0, v) - 5, v)) for t, v in values.items()}
+
+    def separate(surplus: Mapping[int, int], left: float | None) -> Clearing:
+        return solve_brute(_lowered(auction, surplus))
+
+    point, gain, proven = raise_to_core(values, start, separate)
+    assert point.certified and gain <= 0 and proven
+    assert all(start[t] <= point.payments[t] <= values[t] for t in values)
+    priced = dataclasses.replace(best, payments=tuple(
+        point.payments.get(t, 0) for t in range(len(auction.bids))))
+    assert blocking_coalition(auction, priced, method="brute") is None
+
+
+def test_raising_vcg_in_the_threshold_market_charges_the_blocked_total() -> None:
+    vcg = vcg_payments(THRESHOLD)
+    values = {0: 6, 1: 6}
+
+    def separate(surplus: Mapping[int, int], left: float | None) -> Clearing:
+        return clear(_lowered(THRESHOLD, surplus), "brute")
+
+    point, _, _ = raise_to_core(values, {0: 4, 1: 4}, separate)
+    assert vcg.payments == (4, 4, 0)
+    assert point.certified and point.iterations == 2 and point.payments == {0: 5, 1: 5}

@@ -144,6 +144,9 @@ def test_without_vcg_the_lp_payments_stay_within_the_bids_and_bound_every_blocki
         assert blocked is None and "certified in the core" in proxy.note
     else:
         assert "not certified core" in proxy.note
+    if proxy.blocking_found is not None:  # the allocation is optimal: exact separation ran
+        assert (blocked is None) == (proxy.blocking_found <= 0)
+        assert proxy.blocking_margin == max(0, proxy.blocking_found)
 
 
 def test_each_phase_is_reported_as_it_starts() -> None:

@@ -60,7 +60,7 @@ def proxy_summary(proxy: ProxyResult) -> list[tuple[str, str]]:
                      f"{format_money(int(proxy.bound))}: within {proxy.gap:.3%} of the optimum"))
     rows.append(("payments", "core-selecting, certified: no coalition blocks "
                  f"({proxy.core_iterations} separations, {proxy.core_constraints} coalition "
-                 "constraints)" if proxy.core_certified and proxy.core_iterations
+                 "constraints)" if proxy.core_certified and proxy.vcg is not None
                  else proxy.note))
     rows.append(("time", ", ".join(f"{k} {v:.2f} s" for k, v in proxy.seconds.items())))
     return rows
@@ -94,6 +94,8 @@ def dump_proxy(market: Market, proxy: ProxyResult) -> dict[str, Any]:
         "core_iterations": proxy.core_iterations, "core_constraints": proxy.core_constraints,
         "blocking_margin": None if proxy.blocking_margin is None
         else money_json(proxy.blocking_margin),
+        "blocking_found": None if proxy.blocking_found is None
+        else money_json(proxy.blocking_found),
         "note": proxy.note, "seconds": dict(proxy.seconds),
         "outcomes": [{"mechanism": o.mechanism,
                       "welfare": None if o.welfare is None else money_json(o.welfare),
