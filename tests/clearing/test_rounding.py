@@ -3,8 +3,11 @@ the optimum itself whenever the LP is integral."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 from hypothesis import given, settings
 
+from auctioneer.clearing import milp
 from auctioneer.clearing.brute import solve_brute
 from auctioneer.clearing.milp import lp_relaxation
 from auctioneer.clearing.rounding import round_lp
@@ -29,3 +32,16 @@ def test_rounding_is_feasible_and_optimal_when_the_lp_is_integral(sparse: Sparse
     if lp.bound <= best + 1e-6 * UNIT and all(x <= 1e-6 or x >= 1 - 1e-6
                                                for x in lp.fractions.tolist()):
         assert welfare == best
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(sparse_auctions(UNIT))
+def test_interior_point_and_simplex_give_the_same_lp(sparse: SparseAuction) -> None:
+    """Large programs take the interior-point path: the same optimum as simplex."""
+    simplex = lp_relaxation(sparse)
+    with mock.patch.object(milp, "IPM_COLUMNS", -1):
+        ipm = lp_relaxation(sparse)
+    assert simplex is not None and ipm is not None
+    assert abs(simplex.bound - ipm.bound) <= 1e-6 * UNIT * (1 + sparse.bids)
+    assert abs(float(simplex.fractions @ sparse.price) - float(ipm.fractions @ sparse.price)) \
+        <= 1e-6 * UNIT * (1 + sparse.bids)
