@@ -190,6 +190,17 @@ def _lowest_payments(winners: Sequence[int], values: Mapping[int, int],
     return pay
 
 
+def _separate_at(values: Mapping[int, int], pay: Mapping[int, int], separate: Separation,
+                 limit: float | None, started: float) -> tuple[Clearing, dict[int, int]] | None:
+    """The separation at payments ``pay`` and the surplus it lowered the bids by, within
+    what is left of ``limit`` seconds since ``started``; None when nothing is left."""
+    left = None if limit is None else max(0.0, limit - (time.perf_counter() - started))
+    if left == 0.0:
+        return None
+    surplus = {j: values[j] - pay[j] for j in values}
+    return separate(surplus, left), surplus
+
+
 def core_point(values: Mapping[int, int], floors: Mapping[int, int], separate: Separation, *,
                time_limit: float | None = None, max_iterations: int = 1000) -> CorePoint:
     """Constraint generation from ``floors`` (the VCG point) to the least core payments.
@@ -207,11 +218,10 @@ def core_point(values: Mapping[int, int], floors: Mapping[int, int], separate: S
     iterations = 0
     certified = False
     while iterations < max_iterations:
-        left = None if limit is None else max(0.0, limit - (time.perf_counter() - started))
-        if left == 0.0:
+        found = _separate_at(values, pay, separate, limit, started)
+        if found is None:
             break
-        surplus = {j: values[j] - pay[j] for j in winners}
-        best = separate(surplus, left)
+        best, surplus = found
         iterations += 1
         total = sum(pay.values())
         if best.revenue <= total:
@@ -250,11 +260,10 @@ def raise_to_core(values: Mapping[int, int], payments: Mapping[int, int], separa
     gain, proven = 0, False
     certified = False
     while True:
-        left = None if limit is None else max(0.0, limit - (time.perf_counter() - started))
-        if left == 0.0:
+        found = _separate_at(values, pay, separate, limit, started)
+        if found is None:
             break
-        surplus = {j: values[j] - pay[j] for j in values}
-        best = separate(surplus, left)
+        best, surplus = found
         iterations += 1
         gain, proven = best.revenue - sum(pay.values()), best.status is Status.OPTIMAL
         if gain <= 0:
