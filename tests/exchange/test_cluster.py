@@ -29,8 +29,9 @@ from auctioneer.exchange.scaleout.eventlog import (
     ensure_events,
     last_batch,
 )
-from auctioneer.exchange.scaleout.harness import audit, reports, spawn, wait_for
+from auctioneer.exchange.scaleout.harness import audit, read_log, reports, spawn, wait_for
 from auctioneer.exchange.scaleout.leader import ClusterEngine, EngineConfig
+from auctioneer.exchange.scaleout.logcheckpoint import checkpoint_store, load_checkpoint
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.stream import last_sequence, messages
 
@@ -146,6 +147,53 @@ def test_engines_elect_one_leader_and_a_clean_stop_hands_over(
 
     asyncio.run(run())
 
+
+
+def test_a_fresh_replica_starts_from_the_checkpoint_after_the_log_is_trimmed(
+        nats_cluster: LocalCluster) -> None:
+    """The leader checkpoints every 100 commands into the object store and trims the event
+    log behind the previous checkpoint; a replica started afterwards restores the newest
+    checkpoint, reads only the log's tail, and reaches the leader's state hash."""
+    async def run() -> None:
+        conns = [await connect(nats_cluster.url) for _ in range(3)]
+        js = conns[0].jetstream()
+        publisher = await Publisher.open(js, ONE, R3)
+        config = EngineConfig(0, "ck-a", R3, EVENTS, lease_ttl_s=3.0, batch=20,
+                              checkpoint_every=100, trim=True)
+        leader = await ClusterEngine.open(conns[1].jetstream(), config)
+        stops = [asyncio.Event(), asyncio.Event()]
+        tasks = [asyncio.ensure_future(leader.run(stops[0]))]
+        items = workload(ONE, orders=400, seed=5)
+        await publisher.publish_many(items)
+        newest = await last_sequence(js, 0, R3)
+
+        async def led() -> bool:
+            return leader.role == "leader" and leader.projection.seq == newest
+
+        await wait_for(led, 30, "the leader at the stream's head")
+        saved = await load_checkpoint(await checkpoint_store(js), 0, EVENTS)
+        assert saved is not None and newest - 120 <= saved.seq <= newest
+        kept = await read_log(js, 0, EVENTS)
+        assert kept[0].seq > 100 and len(kept) < newest, "the log was not trimmed"
+        replica = await ClusterEngine.open(conns[2].jetstream(), EngineConfig(
+            0, "ck-b", R3, EVENTS, lease_ttl_s=3.0))
+        tasks.append(asyncio.ensure_future(replica.run(stops[1])))
+        want = leader.report(fresh=True)
+
+        async def caught_up() -> bool:
+            now = replica.report(fresh=True)
+            return (now.seq, now.state_hash) == (want.seq, want.state_hash)
+
+        await wait_for(caught_up, 30, "the fresh replica at the leader's state hash")
+        assert replica.role == "replica"
+        assert replica.projection.applied <= newest - saved.seq < len(items)
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*tasks)
+        for conn in conns:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 def test_killed_leader_is_replaced_and_a_paused_one_is_fenced(

@@ -45,6 +45,14 @@ def engine_command(
         str, typer.Option(metavar="SECONDS", help="The leader's lease: a replica takes over "
                           "this long after the leader stops renewing.")
     ] = "2",
+    checkpoint_every: Annotated[
+        str, typer.Option(metavar="INT", help="As leader, store a checkpoint every this many "
+                          "commands (0: never); engines starting from nothing restore it.")
+    ] = "10000",
+    trim: Annotated[
+        bool, typer.Option("--trim", help="After each checkpoint, trim the event log behind "
+                           "the previous one.")
+    ] = False,
     partitions: ClusterPartitionsOption = None,
     assign: AssignOption = "",
 ) -> None:
@@ -56,6 +64,7 @@ def engine_command(
     """
     p = int_in(partition, "--partition", 0, 9_999)
     ttl = float_in(lease_ttl, "--lease-ttl", 0.2, 3_600.0)
+    every = int_in(checkpoint_every, "--checkpoint-every", 0, 10**12)
     name = node or f"{socket.gethostname()}-{os.getpid()}"
     if not name.replace("-", "").replace("_", "").isalnum():
         raise bad("--node", f"{name!r} must be letters, digits, '-' or '_'")
@@ -74,7 +83,7 @@ def engine_command(
 
     replicas = replicas_for(nats_url)
     config = EngineConfig(p, name, StreamSpec(replicas=replicas), EventSpec(replicas=replicas),
-                          lease_ttl_s=ttl)
+                          lease_ttl_s=ttl, checkpoint_every=every, trim=trim)
 
     async def main() -> str:
         stop = signalled_stop()

@@ -41,11 +41,13 @@ from typing import Protocol
 
 import nats.errors
 from nats.aio.client import Client
+from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from auctioneer.exchange.commands import Command, MarketOrder, PlaceOrder
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.scaleout.eventlog import EventSpec, Projection
+from auctioneer.exchange.scaleout.logcheckpoint import CHECKPOINT_BUCKET, load_checkpoint
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.scaleout.publisher import Published, Publisher, Routed
@@ -145,14 +147,28 @@ class Gateway:
                                            "--partitions to record one")
             gateway = cls(nc, partitions, commands, events, ack_timeout_s=ack_timeout_s,
                           apply_timeout_s=apply_timeout_s)
+            await gateway._from_checkpoints()
             for p in partitions.all:
-                feed = await Feed.open(gateway.js, events.name, events.subject(p), 0,
+                feed = await Feed.open(gateway.js, events.name, events.subject(p),
+                                       gateway.projections[p].log_seq,
                                        heartbeat_s=_HEARTBEAT_S)
                 gateway._tasks.append(asyncio.ensure_future(gateway._follow(p, feed)))
         except BaseException:
             await nc.close()
             raise
         return gateway
+
+    async def _from_checkpoints(self) -> None:
+        """Start each partition's projection from its checkpoint, when one is stored (the
+        log behind it may be trimmed)."""
+        try:
+            store = await self.js.object_store(CHECKPOINT_BUCKET)
+        except (BucketNotFoundError, NotFoundError):
+            return
+        for p in self.partitions.all:
+            found = await load_checkpoint(store, p, self.events)
+            if found is not None:
+                self.projections[p] = found.projection(self.partitions)
 
     async def close(self) -> None:
         """Stop following and disconnect."""
@@ -170,8 +186,13 @@ class Gateway:
         return self.projections[partition].exchange
 
     def partition_of_order(self, order_id: str) -> int | None:
-        """Where order ``order_id`` was placed, as the log says."""
-        return self._orders.get(order_id)
+        """Where order ``order_id`` was placed, as the log says (or, for an order placed
+        before the checkpoint this process started from, the partition holding it open)."""
+        found = self._orders.get(order_id)
+        if found is None:
+            found = next((p for p, projection in self.projections.items()
+                          if projection.exchange.order(order_id) is not None), None)
+        return found
 
     # ------------------------------------------------------------------ writes
 

@@ -11,7 +11,9 @@ the same loop:
   ``cmd.<p>`` from the first command the log does not hold, and publish
   each batch of results to ``evt.<p>`` with
   ``Nats-Expected-Last-Subject-Sequence`` = the log's tip, renewing the
-  lease every quarter TTL.
+  lease every quarter TTL, and every ``checkpoint_every`` commands storing a
+  checkpoint (:mod:`~auctioneer.exchange.scaleout.logcheckpoint`), from which
+  an engine starting from nothing restores before reading the log's tail.
 
 Fencing: the log is one chain, and a batch is stored only on top of the tip
 its publisher read. A leader that lost its lease (paused, cut off) and wakes
@@ -42,6 +44,7 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
+from nats.js.object_store import ObjectStore
 
 from auctioneer.exchange.scaleout.eventlog import (
     EXPECTED_LAST,
@@ -54,6 +57,13 @@ from auctioneer.exchange.scaleout.eventlog import (
     last_batch,
 )
 from auctioneer.exchange.scaleout.lease import Lease, lease_bucket, lease_key
+from auctioneer.exchange.scaleout.logcheckpoint import (
+    CHECKPOINT_BUCKET,
+    checkpoint_store,
+    load_checkpoint,
+    save_checkpoint,
+    trim_log,
+)
 from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.scaleout.stream import (
     Feed,
@@ -82,6 +92,10 @@ class EngineConfig:
     lease_ttl_s: float = 2.0
     batch: int = 200
     report_s: float = 0.25
+    checkpoint_every: int = 0
+    """As leader, store a checkpoint every this many commands (0: never)."""
+    trim: bool = False
+    """After each checkpoint, trim the event log behind the previous one."""
 
     @property
     def status_key(self) -> str:
@@ -145,6 +159,9 @@ class ClusterEngine:
         """Times this engine found itself deposed (a refused publish or a lost lease)."""
         self._hashed: tuple[int, str] = (-1, "")
         self._hashed_at = -_HASH_EVERY_S
+        self._store: ObjectStore | None = None
+        self._checkpointed = (0, 0)
+        """(command seq, log seq) of the newest checkpoint this engine stored or started from."""
 
     @classmethod
     async def open(cls, js: JetStreamContext, config: EngineConfig,
@@ -234,11 +251,49 @@ class ClusterEngine:
                 await kv.put(self.config.status_key, self.report().line().encode())
             await asyncio.sleep(self.config.report_s)
 
+    async def _checkpoints(self) -> ObjectStore | None:
+        """The checkpoints' store; None while there is none and this engine writes none."""
+        if self._store is None:
+            try:
+                self._store = await self.js.object_store(CHECKPOINT_BUCKET)
+            except (BucketNotFoundError, NotFoundError):
+                if self.config.checkpoint_every:
+                    self._store = await checkpoint_store(self.js, self.config.events.replicas)
+        return self._store
+
+    async def _from_checkpoint(self) -> None:
+        """An engine (re)starting to replicate behind its partition's checkpoint (with
+        nothing applied, or a checkpoint interval behind) jumps to it: it is a state of the
+        log's chain, and the batches before it may be trimmed."""
+        store = await self._checkpoints()
+        found = None if store is None else await load_checkpoint(
+            store, self.config.partition, self.config.events)
+        if found is not None and found.log_seq > self.projection.log_seq:
+            self.projection = found.projection(self.partitions)
+            self._checkpointed = (found.seq, found.log_seq)
+
+    async def _checkpoint(self) -> None:
+        """Store the state now as the partition's checkpoint; with ``trim``, drop the log's
+        batches behind the previous one. A failure is reported, not fatal: the next
+        checkpoint tries again."""
+        cfg = self.config
+        try:
+            store = await self._checkpoints()
+            assert store is not None  # checkpoint_every is set: the store was created
+            saved = await save_checkpoint(store, self.projection, cfg.events)
+            if cfg.trim:
+                await trim_log(self.js, cfg.partition, cfg.events, self._checkpointed[1])
+            self._checkpointed = (saved.seq, saved.log_seq)
+        except Exception as exc:  # no quorum, a timeout: the log stays whole meanwhile
+            print(f"engine {cfg.status_key}: checkpoint: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)
+
     async def _replicate(self, lease: Lease, stop: asyncio.Event) -> bool:
         """Follow the log, trying for the lease; True once it is held (the log read to the
         tip), False when stopped."""
         cfg = self.config
         tick = cfg.lease_ttl_s / 4
+        await self._from_checkpoint()
         feed = await Feed.open(self.js, cfg.events.name, cfg.events.subject(cfg.partition),
                                self.projection.log_seq, heartbeat_s=_HEARTBEAT_S)
         try:
@@ -286,6 +341,8 @@ class ClusterEngine:
                     p.seq = message.seq
                     p.applied += entry.command is not None
                 await self._append(subject, encode_batch(entries), entries[-1].seq, lease.term)
+                if cfg.checkpoint_every and p.seq - self._checkpointed[0] >= cfg.checkpoint_every:
+                    await self._checkpoint()
         finally:
             await feed.close()
 
