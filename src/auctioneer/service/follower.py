@@ -14,7 +14,9 @@ from there on. It also keeps SQL work off the sequencer's core. The tables
 lag the journal by the follower's poll interval plus one batch. It reads
 snapshots and the journal as recovery does
 (:func:`~auctioneer.exchange.durable.load_snapshot`,
-:class:`~auctioneer.exchange.journal.JournalReader`).
+:class:`~auctioneer.exchange.journal.JournalReader`), and its replica runs the
+service's engine (:func:`~auctioneer.exchange.native.engine`: native unless
+``AUCTIONEER_ENGINE=python``), so both produce the same events at the same cost.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from auctioneer.exchange.commands import Command
 from auctioneer.exchange.durable import load_snapshot
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.journal import JournalReader
+from auctioneer.exchange.native import engine
 from auctioneer.service.projector import Applied, Projector
 from auctioneer.service.store import connect, projected_seq
 
@@ -73,7 +76,7 @@ def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, Journa
     """
     projected = projected_seq(db)
     loaded = load_snapshot(journal_dir, upto=projected)
-    start, exchange = loaded if loaded else (0, Exchange())
+    start, exchange = loaded if loaded else (0, engine()())
     tail = JournalReader(journal_dir, start)
     projector = Projector(db)
     pending: list[Applied] = []
@@ -81,7 +84,7 @@ def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, Journa
         records = tail.poll()
         if not records:
             tail.close()
-            exchange, tail = Exchange(), JournalReader(journal_dir, 0)
+            exchange, tail = engine()(), JournalReader(journal_dir, 0)
             _project(projector, exchange, tail.poll(), reset=True)
             return exchange, projector, tail
         for seq, command in records:
