@@ -7,6 +7,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -149,6 +150,20 @@ def test_keys() -> None:
     assert ring.account_of(key[:-1] + "0") is None or key.endswith("0")
     assert ring.account_of("nodot") is None
     assert KeyRing(b"x" * 32).account_of(key) is None
+
+
+def test_keys_remembered_stay_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A good key is remembered (no HMAC the second time); forged ones never are, and the
+    memory is bounded (full, it starts again)."""
+    monkeypatch.setattr("auctioneer.service.keys._REMEMBERED", 3)
+    ring = KeyRing(b"k" * 32)
+    keys = {name: ring.key_for(name) for name in "abcd"}
+    forged = keys["a"][:-1] + ("1" if keys["a"].endswith("0") else "0")
+    assert [ring.account_of(keys[name]) for name in "abcd"] == list("abcd")
+    monkeypatch.setattr(KeyRing, "_tag", lambda self, account: "")  # no HMAC matches now
+    assert ring.account_of(keys["d"]) == "d"  # remembered
+    assert ring.account_of(keys["a"]) is None  # forgotten when the memory filled
+    assert ring.account_of(forged) is None
 
 
 @given(costs=st.lists(st.tuples(st.integers(1, 5), st.floats(0, 0.5)), max_size=40))

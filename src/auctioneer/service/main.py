@@ -67,6 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
         '`{"error", "field", "details"}`.',
         lifespan=lifespan,
         favicon_url="/favicon.ico",
+        # The service exports no telemetry; left on, FastAPI asks OpenTelemetry's global
+        # providers whether to trace on every request (a few µs of the ~45 an order costs).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_handlers(app)
     app.add_middleware(OrderLane)  # inside RequestLimits, added after it
