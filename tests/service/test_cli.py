@@ -55,6 +55,8 @@ def test_load_runs_against_a_started_server(tmp_path: Path, client: str,
     assert result["client_cpu_us"] > 0
     assert set(result["server_cpu_us"]) == {"service", "follower"}
     assert "CPU per order while measuring: service" in printed
+    assert result["fsync_ms"]["p99"] >= result["fsync_ms"]["p50"] > 0
+    assert "fsync of the data directory's disk" in printed
 
 
 @pytest.mark.parametrize("batch", ["1", "20"])

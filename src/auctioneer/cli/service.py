@@ -239,6 +239,9 @@ def _print(result: "LoadResult") -> None:
     if result.server_cpu_us:
         console.print("CPU per order while measuring: " + ", ".join(
             f"{name} {us:,.1f} µs" for name, us in result.server_cpu_us.items()))
+    if result.fsync_ms is not None:
+        console.print(f"fsync of the data directory's disk (4 KiB appends, after the run): "
+                      f"p50 {result.fsync_ms.p50:.2f} ms, p99 {result.fsync_ms.p99:.2f} ms")
     print_targets(console, targets(result))
 
 
@@ -280,8 +283,9 @@ def load_command(
 ) -> None:
     """Drive the service with concurrent clients; print orders/s and latency percentiles."""
     import asyncio
+    from dataclasses import replace
 
-    from auctioneer.service.load import LoadConfig, LoadError, run_load
+    from auctioneer.service.load import LoadConfig, LoadError, probe_fsync, run_load
     from auctioneer.service.process import free_port, spawn_server, wait_ready
 
     n_clients = int_in(clients, "--clients", 1, 10_000)
@@ -341,6 +345,7 @@ def load_command(
                            f"journal fsync {policy.value})", err=True)
                 result = asyncio.run(run_load(config(target, admin_key_of(data_dir)),
                                               watch=lambda: _service_pids(server.pid)))
+                result = replace(result, fsync_ms=probe_fsync(data_dir))
             finally:
                 server.terminate()
                 server.wait(timeout=30)

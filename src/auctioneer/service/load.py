@@ -57,6 +57,7 @@ __all__ = [
     "LoadResult",
     "cpu_seconds",
     "echo_setup",
+    "probe_fsync",
     "random_batch",
     "run_load",
     "targets",
@@ -116,6 +117,10 @@ class LoadResult:
     client_cpu_us: float = 0.0
     """The generator's own CPU (this process, all threads) per request while measuring, in
     microseconds: one core would let it send at most ``1e6 / client_cpu_us`` requests/s."""
+    fsync_ms: Percentiles | None = None
+    """fsync latency of the disk under the service's data directory, in milliseconds, when
+    ``auctioneer load`` started the service (:func:`probe_fsync`): with ``fsync always`` an
+    order waits for at least one."""
     server_cpu_us: dict[str, float] = field(default_factory=dict)
     """CPU per order while measuring, in microseconds, of each process watched (the
     service and its SQL follower when ``auctioneer load`` started them), by name."""
@@ -227,6 +232,24 @@ def echo_setup(config: LoadConfig) -> tuple[list[str], list[tuple[str, int, int]
     """Keys and markets for a server that needs none (:mod:`~auctioneer.service.loadecho`)."""
     return ([f"echo-{i}.0" for i in range(config.clients)],
             [(f"{region}/{kind}", 1_000, base) for region, kind, base in _LOAD_MARKETS])
+
+
+def probe_fsync(directory: Path, count: int = 30) -> Percentiles:
+    """fsync latency (ms) of ``count`` 4 KiB appends to a scratch file in ``directory``,
+    like the journal's group commits (the file is removed)."""
+    path = directory / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    took = []
+    try:
+        for _ in range(count):
+            os.write(fd, b"\0" * 4096)
+            began = time.perf_counter()
+            os.fsync(fd)
+            took.append((time.perf_counter() - began) * 1e3)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return summarize(took)
 
 
 def cpu_seconds(pid: int) -> float | None:
