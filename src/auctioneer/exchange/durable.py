@@ -45,7 +45,7 @@ from auctioneer.exchange.commands import Command
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.files import numbered_files, write_atomic
-from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, replay
+from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalError, JournalReader
 from auctioneer.exchange.native import NativeExchange, engine
 from auctioneer.exchange.snapshot import Saved, canonical_json, decode_saved, encode_saved
 
@@ -137,14 +137,16 @@ def open_exchange(directory: str | os.PathLike[str],
     start, exchange = loaded if loaded else (0, (engine_class or engine())())
     # The native engine applies the records it takes straight from the journal's bytes.
     bulk = exchange.replay_bytes if isinstance(exchange, NativeExchange) else None
-    for seq, command in replay(directory, after=start, bulk=bulk):
-        try:
-            exchange.apply(command)
-        except Exception as exc:
-            raise ReplayError(seq, getattr(command, "kind", type(command).__name__),
-                              exc) from exc
+    with JournalReader(directory, start, bulk) as reader:
+        for seq, command in reader.records():
+            try:
+                exchange.apply(command)
+            except Exception as exc:
+                raise ReplayError(seq, getattr(command, "kind", type(command).__name__),
+                                  exc) from exc
+        tail = reader.tail()  # what it read and checked, so the journal opens without again
     exchange.check()
-    journal = Journal(directory, fsync)
+    journal = Journal(directory, fsync, tail=tail)
     if journal.last_seq < start:
         raise JournalError(f"journal ends at {journal.last_seq}, before the snapshot {start}")
     return exchange, journal

@@ -43,6 +43,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +58,7 @@ __all__ = [
     "Journal",
     "JournalError",
     "JournalReader",
+    "Tail",
     "encode_record",
     "replay",
     "segments",
@@ -156,6 +158,7 @@ class JournalReader(Closing):
         self._current: Path | None = None
         self._file: IO[bytes] | None = None
         self._data = b""  # what was read of the current segment from the last whole record on
+        self._base = 0  # where in the segment _data starts
         self._offset = 0  # how much of it is consumed
 
     def _next_path(self) -> Path | None:
@@ -175,10 +178,11 @@ class JournalReader(Closing):
             self._file.close()
         self._current = path
         self._file = open(path, "rb")  # noqa: SIM115 - held open while reading
-        self._data, self._offset = b"", 0
+        self._data, self._base, self._offset = b"", 0, 0
 
     def _read(self) -> Iterator[tuple[int, Command]]:
         assert self._file is not None and self._current is not None
+        self._base += self._offset
         data = self._data = self._data[self._offset:] + self._file.read()
         self._offset = 0
         bulk, name = self._bulk, self._current.name
@@ -234,6 +238,14 @@ class JournalReader(Closing):
         """The whole records appended since the last call, in order."""
         return list(self.records())
 
+    def tail(self) -> Tail | None:
+        """Where this reader stopped, once :meth:`records` has read the whole journal
+        directory: the newest segment and the end of its last whole record; None before."""
+        if self._current is None or self._next_path() is not None or not self.path.is_dir():
+            return None
+        end = self._base + self._offset
+        return Tail(self._current, end, self._previous if end else None)
+
     def close(self) -> None:
         """Close the open segment."""
         if self._file is not None:
@@ -254,14 +266,28 @@ def replay(path: str | os.PathLike[str], after: int = 0, bulk: Bulk | None = Non
         yield from reader.records()
 
 
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """Where a :class:`JournalReader` that read a whole journal stopped: its newest segment,
+    the end of the last whole record there, and that record's sequence number (None when
+    the segment holds none)."""
+
+    segment: Path
+    end: int
+    last_seq: int | None
+
+
 class Journal(Closing):
     """Appends commands to the journal in ``directory`` (created if missing).
 
-    Opening finds the last sequence number and cuts off a torn tail.
+    Opening finds the last sequence number and cuts off a torn tail. Given the
+    :class:`Tail` of a reader that has just read the whole journal (recovery's
+    replay), it trusts that reader's checks instead of reading everything again.
     """
 
     def __init__(self, directory: str | os.PathLike[str],
-                 fsync: FsyncPolicy = FsyncPolicy.ALWAYS, batch_ms: float = 10.0) -> None:
+                 fsync: FsyncPolicy = FsyncPolicy.ALWAYS, batch_ms: float = 10.0,
+                 tail: Tail | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
@@ -274,10 +300,13 @@ class Journal(Closing):
         self._timer: threading.Timer | None = None
         self.last_seq = 0
         files = segments(self.directory)
-        if files:
+        if files and (tail is None or tail.segment != files[-1]):
             with JournalReader(self.directory, after=2**63) as reader:
                 reader.poll()  # checks checksums and sequence; nothing is past 2**63
-            self.last_seq = self._recover_tail(files[-1])
+                tail = reader.tail()
+        if files:
+            assert tail is not None and tail.segment == files[-1]
+            self.last_seq = self._recover_tail(tail)
         path = files[-1] if files else self._segment_path(1)
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - held open for appends
         if not files:
@@ -286,20 +315,18 @@ class Journal(Closing):
     def _segment_path(self, first_seq: int) -> Path:
         return self.directory / f"{_PREFIX}{first_seq:020d}{_SUFFIX}"
 
-    def _recover_tail(self, last_file: Path) -> int:
-        data = last_file.read_bytes()
-        end, last = scan(data, 0, -1, 2**64 - 1)  # the whole records, in C; then the rest
-        last = max(last, 0)
-        for seq, record_end, _ in _scan(data, last_file.name, end):
-            end, last = record_end, seq
-        if end != len(data):
+    def _recover_tail(self, tail: Tail) -> int:
+        """Cut the torn record after ``tail`` (the reader stopped before it); the last
+        sequence number."""
+        last_file = tail.segment
+        if last_file.stat().st_size != tail.end:
             with open(last_file, "r+b") as f:
-                f.truncate(end)
+                f.truncate(tail.end)
                 os.fsync(f.fileno())
-        if not last:
+        if tail.last_seq is None:
             first = int(last_file.name[len(_PREFIX):-len(_SUFFIX)])
             return first - 1
-        return last
+        return tail.last_seq
 
     def append(self, command: Command) -> int:
         """Append one command; return its sequence number."""
