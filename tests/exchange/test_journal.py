@@ -32,7 +32,7 @@ from auctioneer.exchange import (
     write_snapshot,
 )
 from auctioneer.exchange.durable import snapshot_files
-from auctioneer.exchange.journal import encode_record, segments
+from auctioneer.exchange.journal import JournalReader, encode_record, segments
 
 COMMANDS = [OpenAccount("a", Role.TRADER), *[Deposit("a", i + 1, ts_ns=i) for i in range(20)]]
 
@@ -212,3 +212,31 @@ def test_batch_fsyncs_the_last_group_before_a_quiet_spell(tmp_path: Path,
         journal.append(Tick(2))  # arms a timer; close cancels it and syncs itself
     assert [seq for seq, _ in replay(tmp_path)] == [1, 2]
     assert len(synced) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(count=st.integers(0, 12), rotate=st.integers(0, 12), after=st.integers(0, 14),
+       cut=st.integers(0, 60))
+def test_opening_on_a_readers_tail_is_opening_afresh(
+        tmp_path_factory: pytest.TempPathFactory, count: int, rotate: int, after: int,
+        cut: int) -> None:
+    """Recovery hands the journal its replay's :class:`Tail`: the same last sequence
+    number, the same torn tail cut, as a journal that reads everything itself."""
+    directories = [tmp_path_factory.mktemp("tail"), tmp_path_factory.mktemp("fresh")]
+    for directory in directories:
+        with Journal(directory, FsyncPolicy.NEVER) as journal:
+            journal.append_many(COMMANDS[:min(rotate, count)])
+            if rotate < count:
+                journal.rotate()
+                journal.append_many(COMMANDS[rotate:count])
+        last = segments(directory)[-1]
+        last.write_bytes(last.read_bytes()[:max(0, last.stat().st_size - cut)])
+    with JournalReader(directories[0], after) as reader:
+        reader.poll()
+        tail = reader.tail()
+    assert tail is not None
+    opened = []
+    for directory, given_tail in zip(directories, (tail, None), strict=True):
+        with Journal(directory, FsyncPolicy.NEVER, tail=given_tail) as journal:
+            opened.append((journal.last_seq, segments(directory)[-1].read_bytes()))
+    assert opened[0] == opened[1]
