@@ -106,6 +106,8 @@ size_t eb_names_nbytes(const eb_names *t);
 const char *eb_names_get(const eb_names *t, uint64_t k, size_t *n);
 int64_t eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h); /* k or -1 */
 int64_t eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h); /* k; -1: no memory */
+/* Room for `names` more names of `more` bytes in all: 0, or -1 (nothing changed). */
+int eb_names_reserve(eb_names *t, uint64_t names, size_t more);
 /* The UTF-8 of an exact str: 1; 0 (no error) for anything else or a str without one. */
 int eb_utf8(PyObject *str, const char **s, size_t *n);
 /* Whether order id s (hash h; its str, or NULL) is used: 1, 0, or -1 on error. */

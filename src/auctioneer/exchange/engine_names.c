@@ -74,6 +74,11 @@ eb_names_get(const eb_names *t, uint64_t k, size_t *n)
     return t->bytes + t->start[k];
 }
 
+/* A bucket holds k + 1 in its low half and the top half of the name's hash in its high
+ * half, so a probe that meets another name rarely reads more than the bucket. */
+#define TAG(h) ((h) & UINT64_C(0xffffffff00000000))
+#define NAMES_MAX (UINT64_C(0xffffffff) - 1u)
+
 int64_t
 eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h)
 {
@@ -82,29 +87,42 @@ eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h)
         if (slot == 0) {
             return -1;
         }
-        uint64_t k = slot - 1u;
-        if (t->hashes[k] == h && t->start[k + 1u] - t->start[k] == n
+        uint64_t k = (slot & UINT64_C(0xffffffff)) - 1u;
+        if (TAG(slot) == TAG(h) && t->start[k + 1u] - t->start[k] == n
             && memcmp(t->bytes + t->start[k], s, n) == 0) {
             return (int64_t)k;
         }
     }
 }
 
-/* Double the buckets and put every name back: 0, or -1 (nothing changed) without memory. */
-static int
-rehash(eb_names *t)
+static void
+place(uint64_t *slots, uint64_t mask, uint64_t k, uint64_t h)
 {
-    uint64_t buckets = 2u * (t->mask + 1u);
+    uint64_t at = h & mask;
+    while (slots[at] != 0) {
+        at = (at + 1u) & mask;
+    }
+    slots[at] = TAG(h) | (k + 1u);
+}
+
+/* Buckets for at least `count` names at half load: 0, or -1 (nothing changed) without
+ * memory. */
+static int
+rehash(eb_names *t, uint64_t count)
+{
+    uint64_t buckets = t->mask + 1u;
+    while (buckets < 2u * count) {
+        buckets *= 2u;
+    }
+    if (buckets == t->mask + 1u) {
+        return 0;
+    }
     uint64_t *slots = calloc(buckets, sizeof *slots);
     if (slots == NULL) {
         return -1;
     }
     for (uint64_t k = 0; k < t->count; k++) {
-        uint64_t at = t->hashes[k] & (buckets - 1u);
-        while (slots[at] != 0) {
-            at = (at + 1u) & (buckets - 1u);
-        }
-        slots[at] = k + 1u;
+        place(slots, buckets - 1u, k, t->hashes[k]);
     }
     free(t->slots);
     t->slots = slots;
@@ -112,12 +130,17 @@ rehash(eb_names *t)
     return 0;
 }
 
-/* Room for `more` bytes and one more name: 0, or -1 (nothing changed) without memory. */
-static int
-reserve(eb_names *t, size_t more)
+int
+eb_names_reserve(eb_names *t, uint64_t names, size_t more)
 {
-    if (t->count + 2u > t->room) {
-        uint64_t room = 2u * t->room;
+    if (names > NAMES_MAX - t->count) {
+        return -1;
+    }
+    if (t->count + names + 1u > t->room) {
+        uint64_t room = t->room;
+        while (t->count + names + 1u > room) {
+            room *= 2u;
+        }
         uint64_t *start = realloc(t->start, room * sizeof *start);
         if (start == NULL) {
             return -1;
@@ -130,7 +153,7 @@ reserve(eb_names *t, size_t more)
         t->hashes = hashes;
         t->room = room;
     }
-    if (2u * (t->count + 1u) > t->mask + 1u && rehash(t) < 0) {
+    if (rehash(t, t->count + names) < 0) {
         return -1;
     }
     size_t size = (size_t)t->start[t->count];
@@ -155,18 +178,14 @@ reserve(eb_names *t, size_t more)
 int64_t
 eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
 {
-    if (reserve(t, n) < 0) {
+    if (eb_names_reserve(t, 1, n) < 0) {
         return -1;
     }
     uint64_t k = t->count++;
     memcpy(t->bytes + t->start[k], s, n);
     t->start[k + 1u] = t->start[k] + n;
     t->hashes[k] = h;
-    uint64_t at = h & t->mask;
-    while (t->slots[at] != 0) {
-        at = (at + 1u) & t->mask;
-    }
-    t->slots[at] = k + 1u;
+    place(t->slots, t->mask, k, h);
     return (int64_t)k;
 }
 

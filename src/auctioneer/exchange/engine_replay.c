@@ -257,11 +257,14 @@ enum {
 typedef struct {
     const char *id;
     size_t id_len;
+    uint64_t id_hash;
     uint32_t account, market;
     int buy, tif;
     int64_t price, quantity, amount, ts; /* -1: null */
 } rcmd;
 
+/* A command replay takes: its fields in the order of their keys, as the journal's
+ * canonical JSON writes them (with "type", which sorts after them all, last). */
 typedef struct {
     const char *type;
     int (*run)(CoreObject *self, const rcmd *c, int flag);
@@ -269,9 +272,12 @@ typedef struct {
     int n;
     struct {
         const char *key;
+        size_t klen;
         int kind;
     } fields[EB_MAX_FIELDS];
 } rspec;
+
+#define F(key, kind) {key, sizeof(key) - 1u, kind}
 
 static int
 text_is(const jfield *f, const char *word)
@@ -321,6 +327,7 @@ take_field(const CoreObject *self, const jfield *f, int kind, rcmd *c)
         if (base == R_ID) {
             c->id = f->s;
             c->id_len = f->slen;
+            c->id_hash = eb_hash(f->s, f->slen);
             return f->slen > 0;
         }
         const eb_names *names = base == R_ACCOUNT ? &self->account_names : &self->market_names;
@@ -377,7 +384,7 @@ applied(CoreObject *self, int64_t ts, uint32_t m, uint64_t order)
 static int
 r_order(CoreObject *self, const rcmd *c, int market)
 {
-    uint64_t h = eb_hash(c->id, c->id_len), n = self->n_names;
+    uint64_t h = c->id_hash, n = self->n_names;
     int used = eb_id_used(self, c->id, c->id_len, h, NULL);
     if (used != 0 || eb_reserve_name(self) < 0) {
         return used < 0 ? -1 : 0;
@@ -402,7 +409,7 @@ r_order(CoreObject *self, const rcmd *c, int market)
 static int
 r_open(CoreObject *self, const rcmd *c, int modify)
 {
-    int64_t k = eb_names_find(&self->ids, c->id, c->id_len, eb_hash(c->id, c->id_len));
+    int64_t k = eb_names_find(&self->ids, c->id, c->id_len, c->id_hash);
     if (k < 0 || !eb_id_open(self, (uint64_t)k)) {
         return 0;
     }
@@ -449,39 +456,46 @@ r_tick(CoreObject *self, const rcmd *c, int flag)
 /* The commands replay takes, with the journal's keys (commands.py, codec.py). */
 static const rspec specs[] = {
     {"place_order", r_order, 0, 10,
-     {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"side", R_SIDE}, {"markets", R_MARKETS},
-      {"price", R_PRICE}, {"quantity", R_QUANTITY}, {"tif", R_TIF},
-      {"all_or_none", R_FALSE}, {"post_only", R_FALSE}, {"ts_ns", R_TS}}},
-    {"cancel_order", r_open, 0, 3, {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"ts_ns", R_TS}}},
+     {F("account", R_ACCOUNT), F("all_or_none", R_FALSE), F("markets", R_MARKETS),
+      F("order_id", R_ID), F("post_only", R_FALSE), F("price", R_PRICE),
+      F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF), F("ts_ns", R_TS)}},
+    {"cancel_order", r_open, 0, 3,
+     {F("account", R_ACCOUNT), F("order_id", R_ID), F("ts_ns", R_TS)}},
     {"modify_order", r_open, 1, 5,
-     {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"price", R_PRICE | R_OR_NULL},
-      {"quantity", R_QUANTITY | R_OR_NULL}, {"ts_ns", R_TS}}},
+     {F("account", R_ACCOUNT), F("order_id", R_ID), F("price", R_PRICE | R_OR_NULL),
+      F("quantity", R_QUANTITY | R_OR_NULL), F("ts_ns", R_TS)}},
     {"market_order", r_order, 1, 8,
-     {{"order_id", R_ID}, {"account", R_ACCOUNT}, {"side", R_SIDE}, {"markets", R_MARKETS},
-      {"quantity", R_QUANTITY}, {"max_spend", R_AMOUNT | R_OR_NULL}, {"tif", R_TIF},
-      {"ts_ns", R_TS}}},
-    {"deposit", r_money, 1, 3, {{"account", R_ACCOUNT}, {"amount", R_AMOUNT}, {"ts_ns", R_TS}}},
-    {"withdraw", r_money, 0, 3, {{"account", R_ACCOUNT}, {"amount", R_AMOUNT}, {"ts_ns", R_TS}}},
+     {F("account", R_ACCOUNT), F("markets", R_MARKETS), F("max_spend", R_AMOUNT | R_OR_NULL),
+      F("order_id", R_ID), F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF),
+      F("ts_ns", R_TS)}},
+    {"deposit", r_money, 1, 3, {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
+    {"withdraw", r_money, 0, 3,
+     {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
     {"add_capacity", r_capacity, 1, 4,
-     {{"account", R_ACCOUNT}, {"market", R_MARKET}, {"quantity", R_QUANTITY},
-      {"ts_ns", R_TS}}},
+     {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
+      F("ts_ns", R_TS)}},
     {"remove_capacity", r_capacity, 0, 4,
-     {{"account", R_ACCOUNT}, {"market", R_MARKET}, {"quantity", R_QUANTITY},
-      {"ts_ns", R_TS}}},
-    {"tick", r_tick, 0, 1, {{"ts_ns", R_TS}}},
+     {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
+      F("ts_ns", R_TS)}},
+    {"tick", r_tick, 0, 1, {F("ts_ns", R_TS)}},
 };
 
-/* Apply the command in `payload`: 1 when the core applied it, 0 when replay does not take
- * it (nothing changed), -1 on error. */
 static int
-apply_json(CoreObject *self, const char *payload, size_t length)
+key_is(const jfield *f, const char *key, size_t klen)
+{
+    return f->klen == klen && memcmp(f->key, key, klen) == 0;
+}
+
+/* The command in `payload` read into *c: its spec, or NULL when replay does not take it.
+ * Reads only what a command cannot change (the accounts' and markets' tables). */
+static const rspec *
+parse_json(const CoreObject *self, const char *payload, size_t length, rcmd *c)
 {
     jfield fields[MAX_KEYS];
     int n = members(payload, payload + length, fields);
     const rspec *spec = NULL;
-    for (int i = 0; i < n && spec == NULL; i++) {
-        if (fields[i].klen == 4 && memcmp(fields[i].key, "type", 4) == 0
-            && fields[i].kind == J_STR) {
+    for (int i = n - 1; i >= 0 && spec == NULL; i--) { /* "type" is last when canonical */
+        if (key_is(&fields[i], "type", 4) && fields[i].kind == J_STR) {
             for (size_t h = 0; h < sizeof specs / sizeof specs[0]; h++) {
                 if (text_is(&fields[i], specs[h].type)) {
                     spec = &specs[h];
@@ -490,23 +504,21 @@ apply_json(CoreObject *self, const char *payload, size_t length)
         }
     }
     if (spec == NULL || n != spec->n + 1) {
-        return 0;
+        return NULL;
     }
-    rcmd c = {.amount = -1};
+    *c = (rcmd){.amount = -1};
     for (int k = 0; k < spec->n; k++) {
         const char *key = spec->fields[k].key;
-        size_t klen = strlen(key);
-        const jfield *f = NULL;
-        for (int i = 0; i < n && f == NULL; i++) {
-            if (fields[i].klen == klen && memcmp(fields[i].key, key, klen) == 0) {
-                f = &fields[i];
-            }
+        size_t klen = spec->fields[k].klen;
+        const jfield *f = key_is(&fields[k], key, klen) ? &fields[k] : NULL;
+        for (int i = 0; i < n && f == NULL; i++) { /* keys in another order */
+            f = key_is(&fields[i], key, klen) ? &fields[i] : NULL;
         }
-        if (f == NULL || !take_field(self, f, spec->fields[k].kind, &c)) {
-            return 0;
+        if (f == NULL || !take_field(self, f, spec->fields[k].kind, c)) {
+            return NULL;
         }
     }
-    return spec->run(self, &c, spec->flag);
+    return spec;
 }
 
 /* The record at data[pos..) when it is whole, its checksum holds and its sequence number
@@ -561,6 +573,31 @@ eb_scan(PyObject *module, PyObject *args)
 
 /* ---------------------------------------------------------------- replay */
 
+/* A record read ahead of its turn. */
+typedef struct {
+    const rspec *spec;
+    rcmd c;
+    uint32_t length;
+    uint64_t seq;
+} parsed;
+
+/* The record at data[pos..) into *out when it is whole, numbered `next` and a command
+ * replay takes: 1, else 0. Its order id's bucket is fetched into the cache meanwhile, as
+ * that lookup is a miss for nearly every new id. */
+static int
+parse_record(const CoreObject *self, const unsigned char *data, Py_ssize_t size,
+             Py_ssize_t pos, uint64_t next, parsed *out)
+{
+    if (!whole_record(data, size, pos, next, &out->length, &out->seq)) {
+        return 0;
+    }
+    out->spec = parse_json(self, (const char *)data + pos + HEADER, out->length, &out->c);
+    if (out->spec != NULL && out->c.id != NULL) {
+        __builtin_prefetch(&self->ids.slots[out->c.id_hash & self->ids.mask]);
+    }
+    return out->spec != NULL;
+}
+
 /* replay(data, pos, last_seq) -> (pos, last_seq): see the top of this file. */
 PyObject *
 Core_replay(CoreObject *self, PyObject *args)
@@ -573,21 +610,29 @@ Core_replay(CoreObject *self, PyObject *args)
     }
     const unsigned char *data = buf.buf;
     int rc = 0;
-    uint32_t length;
-    uint64_t seq;
-    if (eb_ids_take_used(self) < 0) {
+    /* room for the ids of the records ahead (a place_order's record is over 128 bytes) */
+    size_t ahead = pos >= 0 && pos < buf.len ? (size_t)(buf.len - pos) : 0;
+    if (eb_ids_take_used(self) < 0 || eb_names_reserve(&self->ids, ahead / 128u, ahead / 16u) < 0) {
         PyBuffer_Release(&buf);
-        return NULL;
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
-    while (last < (unsigned long long)INT64_MAX
-           && whole_record(data, buf.len, pos, last + 1u, &length, &seq)) {
-        rc = apply_json(self, (const char *)data + pos + HEADER, length);
+    /* each record is read while the one before it is applied */
+    parsed cur, ahead_of;
+    int have = last < (unsigned long long)INT64_MAX
+               && parse_record(self, data, buf.len, pos, last + 1u, &cur);
+    while (have) {
+        Py_ssize_t end = pos + (Py_ssize_t)(HEADER + cur.length);
+        int next = cur.seq < (uint64_t)INT64_MAX
+                   && parse_record(self, data, buf.len, end, cur.seq + 1u, &ahead_of);
+        rc = cur.spec->run(self, &cur.c, cur.spec->flag);
         if (rc <= 0) {
             break;
         }
-        pos += (Py_ssize_t)(HEADER + length);
-        last = seq;
+        pos = end;
+        last = cur.seq;
         self->dirty = 1;
+        cur = ahead_of;
+        have = next;
     }
     PyBuffer_Release(&buf);
     return rc < 0 ? NULL : Py_BuildValue("nK", pos, last);
