@@ -45,10 +45,29 @@ stop() {
   *) kill -INT $pid; wait $pid; wait_state disabled ;;
   esac
 }
+# The guest's own event counts, which the host's load does not move: context
+# switches, rescheduling and function-call IPIs (each IPI to a halted vCPU
+# is a host thread wake-up under MTTCG) and idle time (USER_HZ ticks).
+counts() {
+  awk '/^ctxt/ {c = $2} /^cpu / {i = $5} END {printf "ctxt %d idle %d ", c, i}' /proc/stat
+  awk '$1 == "RES:" || $1 == "CAL:" {n = 0; for (k = 2; k <= NF && $k ~ /^[0-9]+$/; k++) n += $k;
+       printf "%s %d ", tolower(substr($1, 1, 3)), n}' /proc/interrupts
+}
+# counts.txt: per scheduler and workload, the counts' change over one run
+delta() {
+  echo "$3|$4" | awk -F'|' -v s="$1" -v w="$2" '{n = split($1, a, " "); split($2, b, " "); out = s " " w
+    for (i = 1; i < n; i += 2) out = out " " a[i] " " (b[i + 1] - a[i + 1]); print out}' >> "$S/counts.txt"
+}
+run() { # scheduler, workload, command...: the command's output; its counts into counts.txt
+  s=$1 w=$2; shift 2
+  a=$(counts); out=$("$@" 2>&1); b=$(counts)
+  delta "$s" "$w" "$a" "$b"
+  echo "$out"
+}
 measure() { # one sample of each benchmark under scheduler $1
-  p=$(timeout 120 perf bench sched pipe -l "${PIPE_L:-5000}" 2>&1 | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
-  m=$(timeout 120 perf bench sched messaging -g 2 -l "${MSG_L:-50}" 2>&1 | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
-  h=$(timeout 120 hackbench -g 2 -l "${HB_L:-50}" 2>&1 | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
+  p=$(run "$1" pipe timeout 120 perf bench sched pipe -l "${PIPE_L:-5000}" | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
+  m=$(run "$1" messaging timeout 120 perf bench sched messaging -g 2 -l "${MSG_L:-50}" | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
+  h=$(run "$1" hackbench timeout 120 hackbench -g 2 -l "${HB_L:-50}" | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
 profile() { # each BPF program's run count and time during pipe under scheduler $1

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from auctioneer.cli.app import main
-from auctioneer.kernel.benchreport import clock_of, parse_samples, summarise, targets
+from auctioneer.kernel.benchreport import (
+    clock_of,
+    event_counts,
+    parse_samples,
+    summarise,
+    targets,
+)
 
 TEXT = """\
 # clock: icount shift=0
@@ -56,6 +62,7 @@ def test_variants_pair_with_another_baseline() -> None:
             if r.workload == "pipe_us"}
     assert rows["auction:KICK=0"].ratio == pytest.approx(0.9)
     assert rows["auction:KICK=0"].baseline == "auction"
+    assert targets(list(rows.values())) == []  # the target is against scx_simple only
 
 
 @pytest.mark.parametrize("line", ["auction pipe_us 1 messaging_s 2",
@@ -94,3 +101,21 @@ def test_the_clock_line_names_the_guests_clock() -> None:
     assert clock_of("auction pipe_us 1 messaging_s 1 hackbench_s 1") == "unknown clock"
     assert "(emulated: icount shift=0)" in targets(summarise(parse_samples(TEXT)),
                                                    clock_of(TEXT))[0].detail
+
+
+def test_event_counts_are_medians_per_scheduler_and_workload(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = ("auction messaging ctxt 100 res 10\nauction messaging ctxt 300 res 30\n"
+            "auction messaging ctxt 200 res 20\nscx_simple pipe ctxt 5 res 1\n")
+    assert event_counts(text) == {("auction", "messaging"): {"ctxt": 200, "res": 20},
+                                  ("scx_simple", "pipe"): {"ctxt": 5, "res": 1}}
+    (tmp_path / "bench.txt").write_text(TEXT)
+    (tmp_path / "counts.txt").write_text(text)
+    assert main(["bench", "kernel", str(tmp_path / "bench.txt")]) == 0
+    assert "ctxt 200 res 20" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("line", ["auction pipe ctxt", "auction pipe ctxt x"])
+def test_malformed_counts_are_refused(line: str) -> None:
+    with pytest.raises(ValueError, match="line 1"):
+        event_counts(line)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.measure.interval import median_interval
+from auctioneer.measure.interval import median_interval, ratio_spread, rounds_to_resolve
 
 VALUES = st.lists(st.floats(min_value=0.01, max_value=100.0), min_size=1, max_size=40)
 
@@ -38,3 +38,19 @@ def test_no_values_give_nan() -> None:
 def test_bad_parameters_are_refused(level: float, draws: int) -> None:
     with pytest.raises(ValueError, match="level|draws"):
         median_interval([1.0], level=level, draws=draws)
+
+
+def test_the_spread_is_the_log_ratios_robust_deviation() -> None:
+    assert ratio_spread([1.0, 1.0, 1.0]) == 0.0
+    assert math.isnan(ratio_spread([1.2]))
+    wide = ratio_spread([0.5, 1.0, 2.0, 1.0, 0.5, 2.0])
+    assert wide == pytest.approx(1.4826 * math.log(2))
+
+
+def test_rounds_to_resolve_grow_with_the_square_of_the_spread() -> None:
+    """At a 10 % spread, +-5 % takes 26 rounds; twice the spread, four times as many."""
+    assert rounds_to_resolve(0.1) == 26
+    assert rounds_to_resolve(0.2) == 102
+    assert rounds_to_resolve(0.0) == 0 and math.isnan(rounds_to_resolve(math.nan))
+    with pytest.raises(ValueError, match="half_width"):
+        rounds_to_resolve(0.1, 0.0)

@@ -307,7 +307,14 @@ def bench_kernel(
     time paired with the baseline's and its 95 % bootstrap interval, and
     PASS/MISS for scx_auction within 10 % (SKIP where the interval straddles it).
     """
-    from auctioneer.kernel.benchreport import clock_of, parse_samples, plot, summarise, targets
+    from auctioneer.kernel.benchreport import (
+        clock_of,
+        event_counts,
+        parse_samples,
+        plot,
+        summarise,
+        targets,
+    )
     from auctioneer.measure.target import target_line
 
     try:
@@ -323,17 +330,29 @@ def bench_kernel(
     clock = clock_of(text)
     typer.echo(f"QEMU TCG, 2 vCPUs, {clock}: emulated times, comparable only within one boot")
     typer.echo(f"{'scheduler':<22} {'workload':<12} {'n':>3} {'median':>10} {'low':>10} "
-               f"{'high':>10} {'paired ratio to ' + baseline + ' [95 % CI]':>30}")
+               f"{'high':>10}  paired ratio to {baseline} [95 % CI], spread, rounds for +-5 %")
     for r in rows:
         typer.echo(f"{r.scheduler:<22} {r.workload:<12} {r.samples:>3} {r.median:>10.3f} "
                    f"{r.low:>10.3f} {r.high:>10.3f} {r.ratio:>8.2f}x "
-                   f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}]")
+                   f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}] {r.spread:6.2f} {r.rounds_needed:>7}")
     checks = targets(rows, clock)
     for t in checks:
         typer.echo(target_line(t))
+    counts_file = samples.with_name("counts.txt")
+    try:
+        counts = event_counts(counts_file.read_text()) if counts_file.exists() else {}
+    except (OSError, ValueError) as exc:
+        raise _bad("SAMPLES", f"{counts_file}: {exc}") from None
+    if counts:
+        typer.echo(f"guest event counts per run, medians ({counts_file.name}):")
+    for (name, workload), medians in counts.items():
+        typer.echo(f"  {name:<22} {workload:<10} "
+                   + " ".join(f"{k} {v:,.0f}" for k, v in medians.items()))
     _write_json(json_path, {"benchmark": "auctioneer.bench.kernel", "source": str(samples),
                             "emulated": True, "clock": clock, "rows": [asdict(r) for r in rows],
-                            "targets": [asdict(t) for t in checks]})
+                            "targets": [asdict(t) for t in checks],
+                            "counts": [{"scheduler": n, "workload": w, **m}
+                                       for (n, w), m in counts.items()]})
     if png is not None:
         plot(rows, png, clock)
         typer.echo(f"wrote {png}")

@@ -19,7 +19,11 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Interval", "median_interval"]
+__all__ = ["Interval", "median_interval", "ratio_spread", "rounds_to_resolve"]
+
+_Z95 = 1.959964
+_MAD_TO_SD = 1.4826  # a normal's standard deviation over its median absolute deviation
+_MEDIAN_EFFICIENCY = 1.2533  # sqrt(pi/2): the median's standard error over the mean's
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +52,29 @@ def median_interval(values: Sequence[float], level: float = 0.95, draws: int = 2
     low = medians[int(tail * (draws - 1))]
     high = medians[math.ceil((1 - tail) * (draws - 1))]
     return Interval(statistics.median(values), low, high, n)
+
+
+def ratio_spread(ratios: Sequence[float]) -> float:
+    """The spread of positive ratios: a robust standard deviation (1.4826 MAD) of their logs.
+
+    0.1 means a single round's ratio is typically off by about 10 %; nan with
+    fewer than two ratios.
+    """
+    logs = [math.log(r) for r in ratios if r > 0]
+    if len(logs) < 2:
+        return math.nan
+    mid = statistics.median(logs)
+    return _MAD_TO_SD * statistics.median(abs(v - mid) for v in logs)
+
+
+def rounds_to_resolve(spread: float, half_width: float = 0.05) -> float:
+    """Rounds whose median ratio has a 95 % interval of about +-``half_width`` at this spread.
+
+    The normal approximation for a median: ``(1.96 x 1.2533 x spread / ln(1 +
+    half_width))^2``; nan for a nan spread.
+    """
+    if not half_width > 0:
+        raise ValueError(f"half_width must be positive, got {half_width}")
+    if math.isnan(spread):
+        return math.nan
+    return math.ceil((_Z95 * _MEDIAN_EFFICIENCY * spread / math.log1p(half_width)) ** 2)
