@@ -58,9 +58,13 @@ delta() {
   echo "$3|$4" | awk -F'|' -v s="$1" -v w="$2" '{n = split($1, a, " "); split($2, b, " "); out = s " " w
     for (i = 1; i < n; i += 2) out = out " " a[i] " " (b[i + 1] - a[i + 1]); print out}' >> "$S/counts.txt"
 }
+# The markers on the console (stderr) let run.sh (CPUTIME=1) read QEMU's host
+# CPU time at each end of the run: cputime.txt.
 run() { # scheduler, workload, command...: the command's output; its counts into counts.txt
   s=$1 w=$2; shift 2
-  a=$(counts); out=$("$@" 2>&1); b=$(counts)
+  a=$(counts); echo "BENCHMARK $s $w begin" >&2
+  out=$("$@" 2>&1)
+  echo "BENCHMARK $s $w end" >&2; b=$(counts)
   delta "$s" "$w" "$a" "$b"
   echo "$out"
 }

@@ -21,7 +21,8 @@
 # /var/cache/auctioneer/scx-vm, reused between runs), ACCEL (default
 # tcg,thread=multi: real 2-vCPU parallelism; this host's KVM cannot boot a
 # stock kernel, see README.md), ICOUNT (see boot below), VM_TIMEOUT (s, default 900),
-# RUNS, SCHEDS (bench:
+# CPUTIME=1 (bench on MTTCG: also out/scx-vm/cputime.txt, QEMU's host CPU
+# time per run, see cputime.sh), RUNS, SCHEDS (bench:
 # which of eevdf auction scx_simple scx_central, default all, plus variants of
 # the scheduler built with kernel/Makefile's knobs, e.g. auction:KICK=0 or
 # auction:KICK=0,MIN_UNITS=16; `auctioneer bench kernel out/scx-vm/bench.txt`
@@ -85,6 +86,11 @@ fi
 echo "$REPO" > "$SHARE/repo"
 QEMU_EXTRA=()
 [[ $SUITE == ivshmem ]] && source "$HERE/ivshmem.sh"
+CONSOLE=cat
+if [[ -n ${CPUTIME:-} ]]; then
+    [[ $SUITE == bench && -z ${ICOUNT:-} ]] || { echo "$0: CPUTIME=1 is for bench on MTTCG" >&2; exit 2; }
+    source "$HERE/cputime.sh"; CONSOLE=stamp
+fi
 
 lap "initramfs"
 INITRD=$CACHE/initrd-$KVER.gz
@@ -109,15 +115,17 @@ boot() {
     rm -f "$SHARE/result" "$SHARE/dmesg.txt"
     rc=0
     timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 "${ACCEL_ARGS[@]}" -cpu max -smp 2 -m 2G \
-        -nographic -no-reboot -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
+        -nographic -no-reboot -pidfile "$W/qemu.pid" -kernel "$MOD/vmlinuz" -initrd "$INITRD" \
         -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" \
         -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
         -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
         -fsdev local,id=w,path="$SHARE",security_model=none \
         -device virtio-9p-pci,fsdev=w,mount_tag=work \
         -fsdev local,id=p,path="$REPO",security_model=none,readonly=on,multidevs=remap \
-        -device virtio-9p-pci,fsdev=p,mount_tag=repo "${QEMU_EXTRA[@]}" > "$W/console.log" 2>&1 || rc=$?
+        -device virtio-9p-pci,fsdev=p,mount_tag=repo "${QEMU_EXTRA[@]}" 2>&1 \
+        | "$CONSOLE" > "$W/console.log" || rc=$?
     tr -d '\r' < "$W/console.log" > "$W/console.txt"
+    [[ -z ${CPUTIME:-} ]] || cputime_samples
 }
 verdict() {
     FAILED=0

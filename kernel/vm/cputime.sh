@@ -1,0 +1,46 @@
+# Sourced by run.sh for `CPUTIME=1 run.sh bench`: QEMU's host CPU time per
+# benchmark run, a clock that the shared host's load moves far less than the
+# wall clock. Under MTTCG the two vCPUs still run in parallel and a halted
+# vCPU's thread sleeps. So the figure is the emulation work a scheduler costs,
+# IPIs and wake-ups included, but not the time spent waiting for the host.
+# bench.sh prints "BENCHMARK <scheduler> <workload> begin|end" on the console
+# around each run. stamp appends the CPU time of all of QEMU's threads
+# (/proc/PID/task/*/schedstat, ns) as each marker arrives, and
+# cputime_samples turns the pairs into cputime.txt in bench.txt's form, which
+# `auctioneer bench kernel out/scx-vm/cputime.txt` summarises. Needs W.
+
+stamp() { # the console, each bench marker stamped with QEMU's CPU ns
+    local line pid t a f
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        if [[ $line == *"BENCHMARK "* ]]; then
+            pid=$(cat "$W/qemu.pid" 2>/dev/null || true) t=0
+            for f in /proc/${pid:-none}/task/*/schedstat; do
+                { read -r a _ < "$f"; } 2>/dev/null && t=$((t + a))
+            done
+            line="$line cpu_ns $t"
+        fi
+        printf '%s\n' "$line"
+    done
+}
+
+cputime_samples() { # console.txt -> cputime.txt: one line per scheduler and round
+    awk -v pl="${PIPE_L:-5000}" -v ml="${MSG_L:-50}" -v hl="${HB_L:-50}" '
+        BEGIN { printf "# clock: QEMU host CPU time, all threads (MTTCG, not wall time); " \
+                       "loops pipe %s messaging %s hackbench %s\n", pl, ml, hl }
+        match($0, /BENCHMARK [^ ]+ [a-z]+ (begin|end) cpu_ns [0-9]+/) {
+            split(substr($0, RSTART, RLENGTH), f, " ")
+            key = f[2] " " f[3]
+            if (f[4] == "begin") { t0[key] = f[6]; next }
+            if (!(key in t0)) next
+            d = f[6] - t0[key]; delete t0[key]
+            if (f[3] == "pipe") pipe[f[2]] = d / 1000 / pl
+            else if (f[3] == "messaging") msg[f[2]] = d / 1e9
+            else {
+                p = (f[2] in pipe) ? sprintf("%.3f", pipe[f[2]]) : "nan"
+                m = (f[2] in msg) ? sprintf("%.4f", msg[f[2]]) : "nan"
+                printf "%s pipe_us %s messaging_s %s hackbench_s %.4f\n", f[2], p, m, d / 1e9
+                delete pipe[f[2]]; delete msg[f[2]]
+            }
+        }' "$W/console.txt" > "$SHARE/cputime.txt"
+}
