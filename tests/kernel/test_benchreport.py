@@ -116,6 +116,9 @@ def test_event_counts_are_medians_per_scheduler_and_workload(
 
 
 @pytest.mark.parametrize("line", ["auction pipe ctxt", "auction pipe ctxt x"])
-def test_malformed_counts_are_refused(line: str) -> None:
+def test_malformed_counts_are_refused(line: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 1"):
         event_counts(line)
+    (tmp_path / "bench.txt").write_text(TEXT)
+    (tmp_path / "counts.txt").write_text(line)
+    assert main(["bench", "kernel", str(tmp_path / "bench.txt")]) == 2

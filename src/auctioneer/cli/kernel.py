@@ -342,7 +342,7 @@ def bench_kernel(
     try:
         counts = event_counts(counts_file.read_text()) if counts_file.exists() else {}
     except (OSError, ValueError) as exc:
-        raise _bad("SAMPLES", f"{counts_file}: {exc}") from None
+        raise bad("SAMPLES", f"{counts_file}: {exc}") from None
     if counts:
         typer.echo(f"guest event counts per run, medians ({counts_file.name}):")
     for (name, workload), medians in counts.items():
