@@ -72,7 +72,8 @@ setup(
         _extension(
             "auctioneer.exchange._engine",
             ["src/auctioneer/exchange/_engine.c", "src/auctioneer/exchange/engine_commands.c",
-             "src/auctioneer/exchange/engine_events.c", "src/auctioneer/exchange/engine_load.c",
+             "src/auctioneer/exchange/engine_events.c", "src/auctioneer/exchange/engine_lazy.c",
+             "src/auctioneer/exchange/engine_load.c",
              "src/auctioneer/exchange/engine_replay.c",
              "src/auctioneer/exchange/engine_check.c", "src/auctioneer/exchange/engine_names.c",
              "src/auctioneer/exchange/engine_tape.c",

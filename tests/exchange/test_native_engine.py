@@ -11,9 +11,11 @@ reference refuses): the same refusal, field and message, and no change.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from auctioneer.exchange import (
     CancelOrder,
     Command,
     Deposit,
+    Event,
     Exchange,
     FsyncPolicy,
     Journal,
@@ -44,7 +47,7 @@ from auctioneer.exchange import (
     Withdraw,
     open_exchange,
 )
-from auctioneer.exchange._engine import crc32, scan
+from auctioneer.exchange._engine import Events, Gate, crc32, scan
 from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.journal import _scan as journal_scan
 from auctioneer.exchange.journal import encode_record
@@ -86,7 +89,9 @@ class NativeMachine(ExchangeMachine):
 
     def do(self, cmd: Command) -> None:
         super().do(cmd)
-        assert self.native.apply(cmd) == self.events[-1], cmd
+        got = self.native.apply(cmd)
+        assert len(got) == len(self.events[-1]), cmd  # counted before any event is built
+        assert got == self.events[-1], cmd
         for account in ACCOUNTS:  # read from C where it holds the state
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
         for market in IDS:
@@ -94,6 +99,8 @@ class NativeMachine(ExchangeMachine):
         self.native.check(full=False)  # the ledger checked in C, the orders still there
         self.native.check()  # and the books, in C while it holds the state
         assert self.native.state_hash() == self.ex.state_hash(), cmd
+        for market in IDS:  # the tape C held until the copy
+            assert outcome(self.native.trades, market) == outcome(self.ex.trades, market)
 
     @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
           quantity=quantities, tif=tifs, market=st.sampled_from(IDS),
@@ -139,6 +146,63 @@ def pair(engine: type[NativeExchange] = NativeExchange) -> tuple[Exchange, Nativ
         assert native.apply(cmd) == ex.apply(cmd)
     assert native.native
     return ex, native
+
+
+def test_events_are_a_sequence_equal_to_the_references_list() -> None:
+    ex, native = pair()
+    cmd = PlaceOrder("x", "t2", Side.BUY, IDS[:1], 104, 3, ts_ns=7)
+    want, got = ex.apply(cmd), native.apply(cmd)
+    assert type(got) is Events and isinstance(got, Sequence)
+    assert len(got) == len(want) == 3 and bool(got)  # Accepted, Traded, Rested
+    assert got == want and want == got and got == native_copy(got) and not got != want
+    assert got != want[:2] and got != tuple(want) and got != "x"
+    assert [got[0], got[-1], got[1:]] == [want[0], want[-1], want[1:]]
+    assert list(got) == list(reversed(list(reversed(got)))) == want
+    assert want[1] in got and got.index(want[2]) == 2 and got.count(want[0]) == 1
+    assert got + [want[0]] == [*want, want[0]] and repr(got) == repr(want)
+    assert pickle.loads(pickle.dumps(got)) == want and copy.copy(got) == want
+    with pytest.raises(TypeError):
+        hash(got)
+    with pytest.raises(IndexError):
+        got[3]
+
+
+def native_copy(events: Sequence[Event]) -> list[Event]:
+    return [*events]
+
+
+def test_the_gate_hands_over_what_the_core_does_not_take() -> None:
+    calls: list[Command] = []
+
+    def fallback(cmd: Command) -> list[Event]:
+        calls.append(cmd)
+        return []
+
+    gate = Gate(fallback)
+    assert gate.core is None and gate(Tick(1)) == [] and calls == [Tick(1)]
+    ex, native = pair()
+    gate.core = native._core
+    assert gate(Tick(9)) == ex.apply(Tick(9)) and len(calls) == 1  # the core took it
+    aon = PlaceOrder("aon", "t2", Side.BUY, IDS[:1], 90, 3, all_or_none=True, ts_ns=10)
+    assert gate(aon) == [] and calls[-1] is aon  # the core hands it back
+    with pytest.raises(TypeError):
+        gate.core = "core"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        Gate(1)  # type: ignore[arg-type]
+
+
+def test_the_trades_c_holds_reach_the_tape_and_the_price_index() -> None:
+    """More trades than C holds before it hands them over (EB_TRADES_HELD), across a
+    second of command time: the tape, the price and the state equal the reference's."""
+    ex, native = pair()
+    commands: list[Command] = [Deposit("t1", 10**9), AddCapacity("p1", IDS[0], 10**6)]
+    commands += [PlaceOrder(f"q{i}", "t1" if i % 2 else "p1", Side.BUY if i % 2 else Side.SELL,
+                            IDS[:1], 100, 1, ts_ns=10 + i * 5_000) for i in range(140_000)]
+    commands.append(Tick(2_000_000_000))
+    assert native.apply_many(commands) == ex.apply_many(commands)
+    assert native.trades(IDS[0], 1000) == ex.trades(IDS[0], 1000)
+    assert native.price(IDS[0]) == ex.price(IDS[0])
+    assert native.state_hash() == ex.state_hash()
 
 
 HUGE = (2**63, 10**30, -(2**63) - 1, -1, 0, True, 1.5, "7", None)

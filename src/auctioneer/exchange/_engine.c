@@ -335,14 +335,16 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__engine(void)
 {
-    if (PyType_Ready(&CoreType) < 0 || PyType_Ready(&GateType) < 0 || setup() < 0) {
+    if (PyType_Ready(&CoreType) < 0 || PyType_Ready(&GateType) < 0
+        || PyType_Ready(&EventsType) < 0 || setup() < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) {
         return NULL;
     }
-    if (PyModule_AddType(m, &CoreType) < 0 || PyModule_AddType(m, &GateType) < 0) {
+    if (PyModule_AddType(m, &CoreType) < 0 || PyModule_AddType(m, &GateType) < 0
+        || PyModule_AddType(m, &EventsType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

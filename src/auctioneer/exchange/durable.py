@@ -195,11 +195,12 @@ class DurableExchange(Closing):
         exchange, journal = open_exchange(directory, fsync)
         return cls(exchange, journal, snapshot_every, check_every)
 
-    def submit(self, command: Command) -> list[Event]:
+    def submit(self, command: Command) -> Sequence[Event]:
         """Journal then apply one command; its events."""
         return self.submit_many((command,))[0]
 
-    def submit_many(self, commands: Sequence[Command] | Iterable[Command]) -> list[list[Event]]:
+    def submit_many(self, commands: Sequence[Command] | Iterable[Command]
+                    ) -> list[Sequence[Event]]:
         """Journal a batch in one group commit, then apply each; the events of each."""
         batch = list(commands)
         self.journal.append_many(batch)

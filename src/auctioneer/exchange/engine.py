@@ -44,7 +44,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from auctioneer.exchange import commands as c
@@ -100,7 +100,7 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
 
     # ----------------------------------------------------------------- apply
 
-    def apply(self, command: c.Command) -> list[Event]:
+    def apply(self, command: c.Command) -> Sequence[Event]:
         """Apply ``command``; return its events (one :class:`Rejected` if refused).
 
         O(log P) per price level touched plus O(1) per order filled.
@@ -175,7 +175,7 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
         events.append(_new(Rested, (order_id, account, cmd.side, markets, price, quantity, ts)))
         return events
 
-    def apply_many(self, commands: Iterable[c.Command]) -> list[list[Event]]:
+    def apply_many(self, commands: Iterable[c.Command]) -> list[Sequence[Event]]:
         """:meth:`apply` each command in order; the events of each. The batch path journal
         group commits and request batches take (one call, where a native core loops in C)."""
         apply = self.apply

@@ -54,6 +54,8 @@ typedef struct {
     size_t n_trades, cap_trades;
     uint64_t *tape_room;     /* per market: its tape's maxlen (UINT64_MAX: none) */
     int dirty;               /* a command changed the state since the caller last cleared it */
+#define EB_HINTS 64 /* engine_commands.c takes the top 6 bits of a hash */
+    uint32_t account_hints[EB_HINTS], market_hints[EB_HINTS]; /* see engine_commands.c */
 } CoreObject;
 
 /* What the module looks up once (_engine.c): command and event classes, enum members, names. */
@@ -90,13 +92,23 @@ push(PyObject *out, PyObject *item)
 
 /* engine_events.c */
 int eb_advance(CoreObject *self, int64_t ts, PyObject *events);
-PyObject *eb_accept(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts);
+PyObject *eb_accepted(PyObject *kind, PyObject *refobj, int64_t clock);
 PyObject *eb_traded(CoreObject *self, uint64_t trade_id, uint32_t m, PyObject *buy_order,
                     PyObject *sell_order, uint32_t buyer, uint32_t seller, PyObject *price,
                     PyObject *quantity, int buy, PyObject *ts);
 int eb_reserve_name(CoreObject *self);
-int eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name,
-                 PyObject *events);
+int eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const mc_event *evs,
+                 uint32_t n, int64_t clock, PyObject *events);
+
+/* engine_lazy.c: a command's events, built as objects when first read */
+extern PyTypeObject EventsType;
+#define EB_NO_MARKET UINT32_MAX
+/* The events of a command of kind `kind` on `refobj` at `ts` (the clock moved there first):
+ * Accepted, then those of what the last book call in market m did for order number `taker`
+ * (named `name`), when m is not EB_NO_MARKET. Its trades are buffered for the price index
+ * and tape (engine_tape.c). NULL on error. */
+PyObject *eb_events(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts, uint32_t m,
+                    uint64_t taker, PyObject *name);
 
 /* engine_names.c: tables of names; order ids (see the top of that file) */
 uint64_t eb_hash(const char *s, size_t n);
@@ -120,7 +132,8 @@ PyObject *eb_id_name(CoreObject *self, uint64_t k); /* borrowed; NULL on error *
 int eb_ids_take_used(CoreObject *self);             /* every id of `used` into ids */
 int eb_flush_used(CoreObject *self);                /* every id since into `used` */
 
-/* engine_tape.c: trades of replay buffered in C */
+/* engine_tape.c: trades buffered in C */
+#define EB_TRADES_HELD 65536u /* apply hands them over beyond this many */
 int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
 int eb_flush_trades(CoreObject *self);
 

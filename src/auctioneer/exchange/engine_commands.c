@@ -31,10 +31,17 @@ int_in(PyObject *obj, int64_t lo, int64_t hi, int64_t *out)
     return 1;
 }
 
-/* The number of `key` (an exact str) in `index`: 1; 0 when it has none; -1 on error. */
+/* The number of `key` (an exact str) in `index`: 1; 0 when it has none; -1 on error. `ids`
+ * lists the ids by number: a key that is the very object listed (a command made with the
+ * state's own id, as a caller holding it does) is found by its hint, with no lookup. */
 static int
-number_of(PyObject *index, PyObject *key, uint64_t *out)
+number_of(PyObject *index, PyObject *ids, uint32_t *hints, PyObject *key, uint64_t *out)
 {
+    uint32_t *hint = &hints[(uint64_t)(uintptr_t)key * UINT64_C(0x9E3779B97F4A7C15) >> 58];
+    if ((Py_ssize_t)*hint < PyList_GET_SIZE(ids) && PyList_GET_ITEM(ids, *hint) == key) {
+        *out = *hint;
+        return 1;
+    }
     if (!PyUnicode_CheckExact(key)) {
         return 0;
     }
@@ -43,7 +50,20 @@ number_of(PyObject *index, PyObject *key, uint64_t *out)
         return PyErr_Occurred() ? -1 : 0;
     }
     *out = (uint64_t)PyLong_AsUnsignedLongLong(n);
+    *hint = (uint32_t)*out;
     return 1;
+}
+
+static int
+account_of(CoreObject *self, PyObject *key, uint64_t *out)
+{
+    return number_of(self->account_index, self->account_ids, self->account_hints, key, out);
+}
+
+static int
+market_of(CoreObject *self, PyObject *key, uint64_t *out)
+{
+    return number_of(self->market_index, self->market_ids, self->market_hints, key, out);
 }
 
 static int
@@ -54,23 +74,29 @@ tif_of(PyObject *tif)
 
 /* ------------------------------------------------------------- commands */
 
+/* An order's new id: its UTF-8 and hash. */
+typedef struct {
+    const char *s;
+    size_t len;
+    uint64_t h;
+} new_id;
+
 /* The fields an order shares: a new id, an account, a side, one market. 1 when native
  * takes them, 0 when not, -1 on error. */
 static int
 order_party(CoreObject *self, PyObject *order_id, PyObject *account, PyObject *side,
-            PyObject *markets, uint32_t *a, int *buy, uint32_t *m)
+            PyObject *markets, new_id *id, uint32_t *a, int *buy, uint32_t *m)
 {
-    const char *s;
-    size_t len;
-    if (!eb_utf8(order_id, &s, &len) || len == 0) {
+    if (!eb_utf8(order_id, &id->s, &id->len) || id->len == 0) {
         return 0;
     }
-    int used = eb_id_used(self, s, len, eb_hash(s, len), order_id);
+    id->h = eb_hash(id->s, id->len);
+    int used = eb_id_used(self, id->s, id->len, id->h, order_id);
     if (used != 0) {
         return used < 0 ? -1 : 0;
     }
     uint64_t n;
-    int found = number_of(self->account_index, account, &n);
+    int found = account_of(self, account, &n);
     if (found <= 0) {
         return found;
     }
@@ -83,7 +109,7 @@ order_party(CoreObject *self, PyObject *order_id, PyObject *account, PyObject *s
     if (!PyTuple_CheckExact(markets) || PyTuple_GET_SIZE(markets) != 1) {
         return 0;
     }
-    found = number_of(self->market_index, PyTuple_GET_ITEM(markets, 0), &n);
+    found = market_of(self, PyTuple_GET_ITEM(markets, 0), &n);
     *m = (uint32_t)n;
     return found;
 }
@@ -96,37 +122,23 @@ arrival(const CoreObject *self, int64_t ts)
 
 /* The events of an order the core took as number self->n_names in market m. */
 static PyObject *
-accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, uint32_t m, int64_t ts)
+accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, const new_id *id,
+               uint32_t m, int64_t ts)
 {
-    const char *s;
-    size_t len;
     uint64_t n = self->n_names;
-    eb_utf8(order_id, &s, &len); /* order_party took it */
-    if (eb_id_add(self, s, len, eb_hash(s, len), order_id, m) < 0) {
+    if (eb_id_add(self, id->s, id->len, id->h, order_id, m) < 0) {
         return NULL;
     }
-    PyObject *events = eb_accept(self, kind, order_id, ts);
-    if (events != NULL && eb_translate(self, m, n, order_id, events) < 0) {
-        Py_CLEAR(events);
-    }
-    return events;
+    return eb_events(self, kind, order_id, ts, m, n, order_id);
 }
 
-/* The events of a command the core applied to open order number n in market m. */
+/* The events of a command the core applied to open order number n (`order_id`) in market
+ * m. */
 static PyObject *
-accepted_open(CoreObject *self, PyObject *kind, uint64_t n, uint32_t m, int64_t ts)
+accepted_open(CoreObject *self, PyObject *kind, PyObject *order_id, uint64_t n, uint32_t m,
+              int64_t ts)
 {
-    PyObject *name = eb_id_name(self, n);
-    if (name == NULL) {
-        return NULL;
-    }
-    Py_INCREF(name);
-    PyObject *events = eb_accept(self, kind, name, ts);
-    if (events != NULL && eb_translate(self, m, n, name, events) < 0) {
-        Py_CLEAR(events);
-    }
-    Py_DECREF(name);
-    return events;
+    return eb_events(self, kind, order_id, ts, m, n, order_id);
 }
 
 /* The open order `order_id` of `account`: its number and market, 1; 0 when native does not
@@ -144,7 +156,7 @@ open_order(CoreObject *self, PyObject *order_id, PyObject *account, uint64_t *n,
         return 0;
     }
     *n = (uint64_t)k;
-    int found = number_of(self->account_index, account, &number);
+    int found = account_of(self, account, &number);
     *a = (uint32_t)number;
     *m = self->order_market[*n];
     return found;
@@ -157,10 +169,11 @@ static PyObject *
 place(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
+    new_id id;
     uint32_t a, m;
     int buy, tif = tif_of(f[6]);
     int64_t price, quantity, ts;
-    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
+    int party = order_party(self, f[0], f[1], f[2], f[3], &id, &a, &buy, &m);
     if (party < 0 || eb_reserve_name(self) < 0) {
         return NULL;
     }
@@ -171,17 +184,18 @@ place(CoreObject *self, PyObject *const *f, int flag)
                     arrival(self, ts))) {
         return ref(FALLBACK);
     }
-    return accepted_order(self, K_place, f[0], m, ts);
+    return accepted_order(self, K_place, f[0], &id, m, ts);
 }
 
 static PyObject *
 market_order(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
+    new_id id;
     uint32_t a, m;
     int buy, tif = tif_of(f[6]);
     int64_t quantity, budget = 0, ts;
-    int party = order_party(self, f[0], f[1], f[2], f[3], &a, &buy, &m);
+    int party = order_party(self, f[0], f[1], f[2], f[3], &id, &a, &buy, &m);
     if (party < 0 || eb_reserve_name(self) < 0) {
         return NULL;
     }
@@ -191,7 +205,7 @@ market_order(CoreObject *self, PyObject *const *f, int flag)
         || ec_market_order(&self->e, m, self->n_names, a, buy, quantity, budget, tif)) {
         return ref(FALLBACK);
     }
-    return accepted_order(self, K_market, f[0], m, ts);
+    return accepted_order(self, K_market, f[0], &id, m, ts);
 }
 
 static PyObject *
@@ -208,7 +222,7 @@ cancel(CoreObject *self, PyObject *const *f, int flag)
     if (!found || !int_in(f[2], 0, EC_MONEY_MAX, &ts) || ec_cancel(&self->e, m, n, a)) {
         return ref(FALLBACK);
     }
-    return accepted_open(self, K_cancel, n, m, ts);
+    return accepted_open(self, K_cancel, f[0], n, m, ts);
 }
 
 static PyObject *
@@ -229,7 +243,7 @@ modify(CoreObject *self, PyObject *const *f, int flag)
         || ec_modify(&self->e, m, n, a, price, quantity, arrival(self, ts))) {
         return ref(FALLBACK);
     }
-    return accepted_open(self, K_modify, n, m, ts);
+    return accepted_open(self, K_modify, f[0], n, m, ts);
 }
 
 /* Deposit (flag 1), Withdraw (flag 0): an account and an amount. */
@@ -238,7 +252,7 @@ money(CoreObject *self, PyObject *const *f, int deposit)
 {
     uint64_t a;
     int64_t amount, ts;
-    int found = number_of(self->account_index, f[0], &a);
+    int found = account_of(self, f[0], &a);
     if (found < 0) {
         return NULL;
     }
@@ -247,8 +261,8 @@ money(CoreObject *self, PyObject *const *f, int deposit)
                     : ec_withdraw(&self->e, (uint32_t)a, amount))) {
         return ref(FALLBACK);
     }
-    return eb_accept(self, deposit ? K_deposit : K_withdraw,
-                     PyList_GET_ITEM(self->account_ids, a), ts);
+    return eb_events(self, deposit ? K_deposit : K_withdraw,
+                     PyList_GET_ITEM(self->account_ids, a), ts, EB_NO_MARKET, 0, NULL);
 }
 
 /* AddCapacity (flag 1), RemoveCapacity (flag 0): an account, a market and a quantity. */
@@ -257,9 +271,9 @@ capacity(CoreObject *self, PyObject *const *f, int add)
 {
     uint64_t a, m;
     int64_t quantity, ts;
-    int found = number_of(self->account_index, f[0], &a);
+    int found = account_of(self, f[0], &a);
     if (found > 0) {
-        found = number_of(self->market_index, f[1], &m);
+        found = market_of(self, f[1], &m);
     }
     if (found < 0) {
         return NULL;
@@ -270,7 +284,8 @@ capacity(CoreObject *self, PyObject *const *f, int add)
                 : ec_remove_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity))) {
         return ref(FALLBACK);
     }
-    return eb_accept(self, add ? K_add : K_remove, PyList_GET_ITEM(self->account_ids, a), ts);
+    return eb_events(self, add ? K_add : K_remove, PyList_GET_ITEM(self->account_ids, a), ts,
+                     EB_NO_MARKET, 0, NULL);
 }
 
 static PyObject *
@@ -278,8 +293,9 @@ tick(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
     int64_t ts;
-    return int_in(f[0], 0, EC_MONEY_MAX, &ts) ? eb_accept(self, K_tick, EMPTY, ts)
-                                              : ref(FALLBACK);
+    return int_in(f[0], 0, EC_MONEY_MAX, &ts)
+               ? eb_events(self, K_tick, EMPTY, ts, EB_NO_MARKET, 0, NULL)
+               : ref(FALLBACK);
 }
 
 eb_handler eb_handlers[EB_HANDLERS];

@@ -1,8 +1,9 @@
 /*
  * engine_events.c - the native engine's events as the reference's event objects:
  * the clock and price publication, Accepted, the translation of what a book call
- * did (trades recorded in the price index and the tape), and the room for
- * order numbers. Part of the _engine binding (see _engine.c).
+ * did, and the room for order numbers. Part of the _engine binding (see
+ * _engine.c); engine_lazy.c builds a command's events with these when they are
+ * first read.
  */
 #include "engine_binding.h"
 
@@ -81,25 +82,12 @@ eb_advance(CoreObject *self, int64_t ts, PyObject *events)
     return 0;
 }
 
-/* The events of an accepted command so far: the clock moved to `ts` (prices published at
- * a new second), then Accepted(kind, ref, clock). NULL on error. */
+/* Accepted(kind, ref, clock): a new reference, or NULL on error. */
 PyObject *
-eb_accept(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts)
+eb_accepted(PyObject *kind, PyObject *refobj, int64_t clock)
 {
-    PyObject *events = PyList_New(0);
-    if (events == NULL) {
-        return NULL;
-    }
-    if (eb_advance(self, ts, events) < 0) {
-        Py_DECREF(events);
-        return NULL;
-    }
-    PyObject *items[3] = {ref(kind), ref(refobj), PyLong_FromLongLong(self->e.clock)};
-    if (push(events, event(E_accepted, 3, items)) < 0) {
-        Py_DECREF(events);
-        return NULL;
-    }
-    return events;
+    PyObject *items[3] = {ref(kind), ref(refobj), PyLong_FromLongLong(clock)};
+    return event(E_accepted, 3, items);
 }
 
 PyObject *
@@ -145,55 +133,31 @@ eb_reserve_name(CoreObject *self)
 
 /* -------------------------------------------------------------- events */
 
-/* Append the Python events of what the last book call in market `m` did for order number
- * `taker` (named `name`) to `events`, and record its trades in the price index and tape. */
+/* Append to `events` the Python events of the book events `evs[0..n)` of market `m` for
+ * order number `taker` (named `name`), made at time `clock`. */
 int
-eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, PyObject *events)
+eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const mc_event *evs,
+             uint32_t n, int64_t clock, PyObject *events)
 {
-    ec_engine *e = &self->e;
-    mc_book *b = &e->markets[m].book;
     PyObject *markets = PyList_GET_ITEM(self->market_tuples, m);
-    PyObject *pending = PyList_GET_ITEM(self->pending, m);
-    if (eb_flush_trades(self) < 0) { /* a replay's trades come first */
-        return -1;
-    }
-    PyObject *ts = PyLong_FromLongLong(e->clock);
+    PyObject *ts = PyLong_FromLongLong(clock);
     if (ts == NULL) {
         return -1;
     }
     int rc = -1;
-    for (uint32_t i = 0; i < b->n_events; i++) {
-        const mc_event *ev = &b->events[i];
+    for (uint32_t i = 0; i < n; i++) {
+        const mc_event *ev = &evs[i];
         PyObject *who = ev->order == taker ? name : eb_id_name(self, ev->order);
         if (who == NULL) {
             goto done;
         }
         if (ev->kind == MC_TRADED) {
-            PyObject *price = PyLong_FromLongLong(ev->price);
-            PyObject *quantity = PyLong_FromLongLong(ev->quantity);
-            if (price == NULL || quantity == NULL) {
-                Py_XDECREF(price);
-                Py_XDECREF(quantity);
-                goto done;
-            }
             PyObject *traded = eb_traded(
                 self, ev->trade_id, m, ev->buy ? name : who, ev->buy ? who : name,
                 ev->buy ? ev->taker_account : ev->account,
-                ev->buy ? ev->account : ev->taker_account, ref(price), ref(quantity), ev->buy,
-                ref(ts));
-            int bad = traded == NULL || PyList_Append(events, traded) < 0
-                      || PyList_Append(pending, price) < 0
-                      || PyList_Append(pending, quantity) < 0 || PyList_Append(pending, ts) < 0;
-            Py_DECREF(price);
-            Py_DECREF(quantity);
-            if (!bad) {
-                PyObject *r = PyObject_CallMethodOneArg(PyList_GET_ITEM(self->tapes, m),
-                                                        A_append, traded);
-                bad = r == NULL;
-                Py_XDECREF(r);
-            }
-            Py_XDECREF(traded);
-            if (bad) {
+                ev->buy ? ev->account : ev->taker_account, PyLong_FromLongLong(ev->price),
+                PyLong_FromLongLong(ev->quantity), ev->buy, ref(ts));
+            if (push(events, traded) < 0) {
                 goto done;
             }
         } else if (ev->kind == MC_RESTED) {

@@ -1,11 +1,12 @@
 /*
- * engine_tape.c - the trades of a replay, kept in C until they are read: each
- * market's price index takes a trade's price, quantity and time (its pending
- * list) and its tape the trade itself, but replay discards events, so it only
- * records the trade here (eb_buffer_trades). eb_flush_trades hands them over,
- * oldest first, before anything else reads or adds to those lists: a price
- * publication, a command applied with events (eb_translate) and a dump. A tape
- * keeps its last `maxlen` trades, so only those are built as objects.
+ * engine_tape.c - the trades of replay and apply, kept in C until they are read:
+ * each market's price index takes a trade's price, quantity and time (its
+ * pending list) and its tape the trade itself, but neither is read until the
+ * next price publication or dump, so a command only records the trade here
+ * (eb_buffer_trades). eb_flush_trades hands them over, oldest first, before
+ * anything reads those lists: a price publication and a dump (and apply when
+ * EB_TRADES_HELD are waiting). A tape keeps its last `maxlen` trades, so only
+ * those are built as objects.
  * Part of the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"

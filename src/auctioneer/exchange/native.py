@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -52,6 +52,8 @@ from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
 
 __all__ = ["ENGINE_VARIABLE", "NativeExchange", "engine"]
+
+Sequence.register(_engine.Events)  # what the native engine's apply returns
 
 ENGINE_VARIABLE = "AUCTIONEER_ENGINE"
 """The environment variable that picks the engine recovery and the service run: ``native``
@@ -129,12 +131,12 @@ class NativeExchange(Exchange):
 
     # ------------------------------------------------------------- commands
 
-    def apply(self, command: c.Command) -> list[Event]:
+    def apply(self, command: c.Command) -> Sequence[Event]:
         # Reached through the class only (``NativeExchange.apply(ex, cmd)``): an instance's
         # ``apply`` is its gate.
         return self._gate(command)
 
-    def _fallback(self, command: c.Command) -> list[Event]:
+    def _fallback(self, command: c.Command) -> Sequence[Event]:
         """A command the gate did not apply in C: the first order moves the state into C
         and is tried there; anything C hands back moves it to the reference, which applies
         it."""
@@ -149,9 +151,9 @@ class NativeExchange(Exchange):
             self._unload()
         return super().apply(command)
 
-    def apply_many(self, commands: Iterable[c.Command]) -> list[list[Event]]:
+    def apply_many(self, commands: Iterable[c.Command]) -> list[Sequence[Event]]:
         batch = commands if isinstance(commands, list) else list(commands)
-        out: list[list[Event]] = []
+        out: list[Sequence[Event]] = []
         while len(out) < len(batch):
             core = self._core
             if core is not None:
@@ -300,6 +302,7 @@ class NativeExchange(Exchange):
         return AccountView(account, self._accounts[account].role, balance, reserved)
 
     order = _synced(Exchange.order)
+    trades = _synced(Exchange.trades)  # C holds the latest trades until a copy
     orders = _synced(Exchange.orders)
     price = _synced(Exchange.price)
     ohlc = _synced(Exchange.ohlc)

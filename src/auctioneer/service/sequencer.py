@@ -52,7 +52,7 @@ __all__ = ["Maker", "Outcome", "Sequencer", "SequencerStopped", "order_id", "sta
 
 Maker = Callable[[int], Command]
 """Builds a command from its timestamp (ns)."""
-Outcome = tuple[Command, list[Event]]
+Outcome = tuple[Command, Sequence[Event]]
 """A command as applied and the events it produced."""
 
 _BOOK_DEPTH = 20

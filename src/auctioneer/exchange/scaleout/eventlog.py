@@ -132,7 +132,7 @@ def apply_routed(exchange: Exchange, partitions: PartitionMap, partition: int,
         return [Rejected(command.kind, "partition",
                          f"the cluster's map ({partitions.describe()}) sends this command to "
                          f"partition {targets[0]}, not {partition}")]
-    return exchange.apply(command)
+    return list(exchange.apply(command))  # the log encodes every event
 
 
 def entry_of(exchange: Exchange, partitions: PartitionMap, partition: int,

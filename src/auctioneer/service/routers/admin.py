@@ -50,7 +50,7 @@ _STATUS = {"account": 404, "order_id": 404}
 
 
 async def run(service: Service, makers: Sequence[Maker], rename: dict[str, str] | None = None
-              ) -> list[list[Event]]:
+              ) -> list[Sequence[Event]]:
     """Sequence ``makers``; raise the first rejection as a 4xx naming its field."""
     try:
         outcomes = await service.sequencer.submit(makers)

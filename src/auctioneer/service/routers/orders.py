@@ -136,7 +136,8 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type="application/json")
 
 
-async def _submit(service: Service, makers: list[Maker]) -> list[tuple[Command, list[Event]]]:
+async def _submit(service: Service, makers: list[Maker]
+                  ) -> list[tuple[Command, Sequence[Event]]]:
     try:
         return await service.sequencer.submit(makers)
     except SequencerStopped as exc:
