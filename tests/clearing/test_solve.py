@@ -6,17 +6,8 @@ import math
 import pytest
 from hypothesis import given, settings
 
-from auctioneer.clearing import (
-    Auction,
-    Bid,
-    Bundle,
-    Clearing,
-    Resource,
-    Status,
-    check_feasible,
-    clear,
-    solve_brute,
-)
+from auctioneer import clearing
+from auctioneer.clearing import Auction, Bid, Bundle, Clearing, Resource, Status
 
 from .conftest import assert_agrees, examples
 from .strategies import auctions
@@ -25,21 +16,21 @@ from .strategies import auctions
 @settings(max_examples=examples(400))
 @given(auctions(two_sided=True, side_constraints=True))
 def test_dp_auto_and_brute_agree(auction: Auction) -> None:
-    reference = solve_brute(auction)
+    reference = clearing.solve_brute(auction)
     for method in ("dp", "auto", "brute"):
-        result = clear(auction, method)
+        result = clearing.clear(auction, method)
         assert_agrees(auction, result, reference)
         assert result.seconds >= 0
-    auto = clear(auction)
+    auto = clearing.clear(auction)
     assert str(auto.stats["auto"]).startswith("dp: ")
 
 
 @settings(max_examples=examples(40))
 @given(auctions(max_bids=4, side_constraints=True))
 def test_integer_programming_methods_are_wired(auction: Auction) -> None:
-    reference = solve_brute(auction)
+    reference = clearing.solve_brute(auction)
     for method in ("milp", "bnb"):
-        assert_agrees(auction, clear(auction, method, time_limit=60), reference)
+        assert_agrees(auction, clearing.clear(auction, method, time_limit=60), reference)
 
 
 def test_auto_falls_back_to_milp_when_the_dp_is_too_large() -> None:
@@ -48,31 +39,31 @@ def test_auto_falls_back_to_milp_when_the_dp_is_too_large() -> None:
     auction = Auction(resources, tuple(
         Bid(f"b{t}", (Bundle((t * 10**4,) * 4, 10 + t), Bundle((t * 10**4, 0, 0, 0), t)))
         for t in range(30)))
-    result = clear(auction)
+    result = clearing.clear(auction)
     reason = str(result.stats["auto"])
     assert reason.startswith("milp: ") and "1000001^4" in reason
     assert result.status is Status.OPTIMAL
-    check_feasible(auction, result)
+    clearing.check_feasible(auction, result)
 
 
 def test_a_time_limit_turns_a_slow_dp_away() -> None:
     auction = Auction((Resource("cpu", 1000),), tuple(
         Bid(f"b{t}", (Bundle((t % 50 + 1,), t),)) for t in range(200)))
-    result = clear(auction, "dp", time_limit=0.0)
+    result = clearing.clear(auction, "dp", time_limit=0.0)
     assert result.status is Status.TOO_LARGE and "predicts" in str(result.stats["reason"])
-    check_feasible(auction, result)
+    clearing.check_feasible(auction, result)
 
 
 @pytest.mark.parametrize("method", ["best", "", "DP"])
 def test_unknown_method_is_named(method: str) -> None:
     with pytest.raises(ValueError, match=repr(method)):
-        clear(Auction((), ()), method)
+        clearing.clear(Auction((), ()), method)
 
 
 @pytest.mark.parametrize("limit", [-1, -0.5, math.nan, math.inf, True])
 def test_bad_time_limit_is_named(limit: float) -> None:
     with pytest.raises(ValueError, match="time_limit"):
-        clear(Auction((), ()), time_limit=limit)
+        clearing.clear(Auction((), ()), time_limit=limit)
 
 
 AUCTION = Auction((Resource("cpu", 4), Resource("ram", 8, reserve=1)), (
@@ -84,8 +75,8 @@ GOOD = Clearing(Status.OPTIMAL, "test", 17, (0, 0, None), (4, 8))
 
 
 def test_a_valid_clearing_passes() -> None:
-    check_feasible(AUCTION, GOOD)
-    assert clear(AUCTION).revenue == 17
+    clearing.check_feasible(AUCTION, GOOD)
+    assert clearing.clear(AUCTION).revenue == 17
 
 
 @pytest.mark.parametrize("change, message", [
@@ -103,13 +94,13 @@ def test_a_valid_clearing_passes() -> None:
 def test_broken_clearings_are_caught(change: dict[str, object], message: str) -> None:
     broken = dataclasses.replace(GOOD, **change)  # type: ignore[arg-type]
     with pytest.raises(AssertionError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        check_feasible(AUCTION, broken)
+        clearing.check_feasible(AUCTION, broken)
 
 
 def test_winner_counts_are_checked() -> None:
     few = Auction(AUCTION.resources, AUCTION.bids, min_winners=3)
     with pytest.raises(AssertionError, match="2 winners, fewer than min_winners 3"):
-        check_feasible(few, GOOD)
+        clearing.check_feasible(few, GOOD)
     many = Auction(AUCTION.resources, AUCTION.bids, max_winners=1)
     with pytest.raises(AssertionError, match="2 winners, more than max_winners 1"):
-        check_feasible(many, GOOD)
+        clearing.check_feasible(many, GOOD)

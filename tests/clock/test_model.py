@@ -3,15 +3,8 @@
 import numpy as np
 import pytest
 
-from auctioneer.clock import (
-    DEFAULT_CURVE,
-    Market,
-    Pool,
-    ReserveCurve,
-    User,
-    UserKind,
-    reserve_prices,
-)
+from auctioneer import clock
+from auctioneer.clock import DEFAULT_CURVE, Market, Pool, ReserveCurve, User, UserKind
 
 M = 1_000_000
 
@@ -47,7 +40,7 @@ def test_reserve_prices_follow_utilisation_and_overrides() -> None:
              Pool("d", "cpu", 0, 40_000),              # no capacity: full, 4x
              Pool("e", "cpu", 100, 40_000, reserve=7),  # explicit
              Pool("f", "disk", 100, 1, used=0))        # 0.5 micro-units rounds up to the floor 1
-    assert reserve_prices(pools).tolist() == [100_000, 40_000, 20_000, 160_000, 7, 1]
+    assert clock.reserve_prices(pools).tolist() == [100_000, 40_000, 20_000, 160_000, 7, 1]
 
 
 @pytest.mark.parametrize("kwargs, words", [

@@ -11,23 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.exchange import (
-    COMMAND_TYPES,
-    EVENT_TYPES,
-    CommandError,
-    ExecutionRule,
-    Market,
-    Role,
-    SelfTrade,
-    Side,
-    TimeInForce,
-    decode_command,
-    decode_command_json,
-    decode_event,
-    encode_command,
-    encode_event,
-)
-from auctioneer.exchange.commands import Command, ListMarket, ModifyOrder, PlaceOrder
+from auctioneer.exchange import ExecutionRule, Market, Role, SelfTrade, Side, TimeInForce, codec
+from auctioneer.exchange.commands import COMMAND_TYPES, Command, ListMarket, ModifyOrder, PlaceOrder
+from auctioneer.exchange.events import EVENT_TYPES
 from auctioneer.exchange.journal import encode_record
 
 names = st.text(min_size=1, max_size=8)
@@ -51,19 +37,19 @@ def instances(cls: type) -> st.SearchStrategy[Any]:
 
 @given(st.one_of([instances(cls) for cls in COMMAND_TYPES.values()]))
 def test_commands_round_trip_through_json(command: Any) -> None:
-    data = json.loads(json.dumps(encode_command(command)))
-    assert decode_command(data) == command
+    data = json.loads(json.dumps(codec.encode_command(command)))
+    assert codec.decode_command(data) == command
 
 
 def _sorted_dumps(command: Any) -> bytes:
     """The journal payload as first written: ``json.dumps`` sorting the keys itself."""
-    return json.dumps(encode_command(command), sort_keys=True, separators=(",", ":"),
+    return json.dumps(codec.encode_command(command), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
 
 
 @given(st.one_of([instances(cls) for cls in COMMAND_TYPES.values()]), st.integers(1, 2**40))
 def test_journal_records_are_byte_identical_to_sorted_dumps(command: Any, seq: int) -> None:
-    data = encode_command(command)
+    data = codec.encode_command(command)
     assert list(data) == sorted(data)
     assert encode_record(seq, command)[16:] == _sorted_dumps(command)
 
@@ -87,8 +73,8 @@ def test_journal_payloads_golden() -> None:
 
 @given(st.one_of([instances(cls) for cls in EVENT_TYPES.values()]))
 def test_events_round_trip_through_json(event: Any) -> None:
-    data = json.loads(json.dumps(encode_event(event)))
-    assert decode_event(data) == event
+    data = json.loads(json.dumps(codec.encode_event(event)))
+    assert codec.decode_event(data) == event
 
 
 PLACE = {"type": "place_order", "order_id": "o1", "account": "a", "side": "buy",
@@ -110,8 +96,8 @@ PLACE = {"type": "place_order", "order_id": "o1", "account": "a", "side": "buy",
     ({"type": "buy_now"}, "type", "is not one of"),
 ])
 def test_errors_name_the_field(change: dict[str, Any], field: str, words: str) -> None:
-    with pytest.raises(CommandError, match=words) as info:
-        decode_command({**PLACE, **change})
+    with pytest.raises(codec.CommandError, match=words) as info:
+        codec.decode_command({**PLACE, **change})
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
 
@@ -119,40 +105,40 @@ def test_errors_name_the_field(change: dict[str, Any], field: str, words: str) -
 def test_missing_fields_and_nested_market_fields_are_named() -> None:
     data = dict(PLACE)
     del data["quantity"]
-    with pytest.raises(CommandError, match="quantity: is required"):
-        decode_command(data)
-    with pytest.raises(CommandError, match="type: is required"):
-        decode_command({"account": "a"})
-    with pytest.raises(CommandError, match="is not an object"):
-        decode_command([1, 2])
+    with pytest.raises(codec.CommandError, match="quantity: is required"):
+        codec.decode_command(data)
+    with pytest.raises(codec.CommandError, match="type: is required"):
+        codec.decode_command({"account": "a"})
+    with pytest.raises(codec.CommandError, match="is not an object"):
+        codec.decode_command([1, 2])
     market = {"region": "r", "instance_type": "x", "tick_size": "1", "base_price": 1}
-    with pytest.raises(CommandError) as info:
-        decode_command({"type": "list_market", "market": market})
+    with pytest.raises(codec.CommandError) as info:
+        codec.decode_command({"type": "list_market", "market": market})
     assert info.value.field == "market.tick_size"
 
 
 def test_optional_fields_take_their_defaults() -> None:
-    cmd = decode_command(PLACE)
-    assert cmd == decode_command({**PLACE, "tif": "gtc", "all_or_none": False,
+    cmd = codec.decode_command(PLACE)
+    assert cmd == codec.decode_command({**PLACE, "tif": "gtc", "all_or_none": False,
                                   "post_only": False, "ts_ns": 0})
-    modify = decode_command({"type": "modify_order", "order_id": "o", "account": "a",
+    modify = codec.decode_command({"type": "modify_order", "order_id": "o", "account": "a",
                              "price": None})
-    assert modify == decode_command({"type": "modify_order", "order_id": "o",
+    assert modify == codec.decode_command({"type": "modify_order", "order_id": "o",
                                      "account": "a"})
 
 
 def _either(payload: bytes) -> tuple[str, object]:
     """What the reference decoder makes of ``payload``: the command, or the field it names."""
     try:
-        return "ok", decode_command(json.loads(payload))
-    except CommandError as exc:
+        return "ok", codec.decode_command(json.loads(payload))
+    except codec.CommandError as exc:
         return "error", exc.field
 
 
 def _fast(payload: bytes) -> tuple[str, object]:
     try:
-        return "ok", decode_command_json(payload)
-    except CommandError as exc:
+        return "ok", codec.decode_command_json(payload)
+    except codec.CommandError as exc:
         return "error", exc.field
 
 
@@ -164,13 +150,14 @@ junk = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floa
 @given(st.one_of([instances(cls) for cls in COMMAND_TYPES.values()]))
 def test_msgspec_decoder_agrees_with_the_reference_on_valid_commands(command: Any) -> None:
     payload = encode_record(1, command)[16:]
-    assert decode_command_json(payload) == decode_command(json.loads(payload)) == command
+    decoded = codec.decode_command_json(payload)
+    assert decoded == codec.decode_command(json.loads(payload)) == command
 
 
 @given(st.sampled_from(sorted(COMMAND_TYPES)), st.data())
 def test_msgspec_decoder_agrees_with_the_reference_on_bad_documents(kind: str,
                                                                     data: st.DataObject) -> None:
-    valid = encode_command(data.draw(instances(COMMAND_TYPES[kind])))
+    valid = codec.encode_command(data.draw(instances(COMMAND_TYPES[kind])))
     keys = [*valid, "colour"]
     changed = data.draw(st.dictionaries(st.sampled_from(keys), junk, max_size=2))
     dropped = data.draw(st.sets(st.sampled_from(keys)))

@@ -6,19 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.exchange.commands import (
-    AddCapacity,
-    CancelOrder,
-    Deposit,
-    ListMarket,
-    MarketOrder,
-    ModifyOrder,
-    OpenAccount,
-    PlaceOrder,
-    RemoveCapacity,
-    Tick,
-    Withdraw,
-)
+from auctioneer.exchange import commands
 from auctioneer.exchange.model import Market, Role, Side
 from auctioneer.exchange.scaleout.commandfile import parse_line
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
@@ -26,8 +14,8 @@ from auctioneer.exchange.scaleout.partition import PartitionMap, Router, Routing
 MAP = PartitionMap(3, {"us-east-1": 0, "us-west-2": 0, "eu-west-1": 1})
 
 
-def _buy(order_id: str, *markets: str) -> PlaceOrder:
-    return PlaceOrder(order_id, "alice", Side.BUY, markets, 1_000_000, 1)
+def _buy(order_id: str, *markets: str) -> commands.PlaceOrder:
+    return commands.PlaceOrder(order_id, "alice", Side.BUY, markets, 1_000_000, 1)
 
 
 def test_assigned_regions_go_where_told_and_others_by_crc32() -> None:
@@ -50,9 +38,9 @@ def test_every_instance_type_of_a_region_shares_its_partition(region: str, count
 def test_market_commands_follow_their_market() -> None:
     router = Router(MAP)
     market = Market.of("eu-west-1/gpu.h100", tick_size=1, base_price=1)
-    assert router.route(ListMarket(market)) == (1,)
-    assert router.route(AddCapacity("prov", "us-east-1/gpu.a100", 4)) == (0,)
-    assert router.route(RemoveCapacity("prov", "eu-west-1/gpu.h100", 1)) == (1,)
+    assert router.route(commands.ListMarket(market)) == (1,)
+    assert router.route(commands.AddCapacity("prov", "us-east-1/gpu.a100", 4)) == (0,)
+    assert router.route(commands.RemoveCapacity("prov", "eu-west-1/gpu.h100", 1)) == (1,)
 
 
 def test_market_orders_are_routed_like_limit_orders_and_read_from_command_files() -> None:
@@ -60,21 +48,21 @@ def test_market_orders_are_routed_like_limit_orders_and_read_from_command_files(
     line = ('{"type": "market_order", "order_id": "m1", "account": "t", "side": "buy", '
             '"markets": ["eu-west-1/gpu.h100"], "quantity": 2, "max_spend": 50}')
     item = parse_line(line, "cmds.jsonl", 1)
-    assert item.command == MarketOrder("m1", "t", Side.BUY, ("eu-west-1/gpu.h100",), 2, 50)
+    assert item.command == commands.MarketOrder("m1", "t", Side.BUY, ("eu-west-1/gpu.h100",), 2, 50)
     assert router.route(item.command) == (1,)
-    assert router.route(CancelOrder("m1", "t")) == (1,)
+    assert router.route(commands.CancelOrder("m1", "t")) == (1,)
 
 
 def test_accounts_and_ticks_go_everywhere_money_goes_where_named() -> None:
     router = Router(MAP)
-    assert router.route(OpenAccount("alice", Role.TRADER)) == (0, 1, 2)
-    assert router.route(Tick(5)) == (0, 1, 2)
-    assert router.route(Deposit("alice", 10), partition=2) == (2,)
+    assert router.route(commands.OpenAccount("alice", Role.TRADER)) == (0, 1, 2)
+    assert router.route(commands.Tick(5)) == (0, 1, 2)
+    assert router.route(commands.Deposit("alice", 10), partition=2) == (2,)
     with pytest.raises(RoutingError) as caught:
-        router.route(Withdraw("alice", 10))
+        router.route(commands.Withdraw("alice", 10))
     assert caught.value.field == "partition"
     with pytest.raises(RoutingError, match="out of range"):
-        router.route(Deposit("alice", 10), partition=3)
+        router.route(commands.Deposit("alice", 10), partition=3)
 
 
 def test_cross_market_bid_within_a_partition_is_routed_across_partitions_refused() -> None:
@@ -91,11 +79,11 @@ def test_cross_market_bid_within_a_partition_is_routed_across_partitions_refused
 def test_cancel_and_modify_follow_the_order_or_a_named_partition() -> None:
     router = Router(MAP)
     router.route(_buy("o1", "eu-west-1/gpu.a100"))
-    assert router.route(CancelOrder("o1", "alice")) == (1,)
-    assert router.route(ModifyOrder("o1", "alice", quantity=1)) == (1,)
-    assert router.route(CancelOrder("unknown", "alice"), partition=2) == (2,)
+    assert router.route(commands.CancelOrder("o1", "alice")) == (1,)
+    assert router.route(commands.ModifyOrder("o1", "alice", quantity=1)) == (1,)
+    assert router.route(commands.CancelOrder("unknown", "alice"), partition=2) == (2,)
     with pytest.raises(RoutingError) as caught:
-        router.route(CancelOrder("unknown", "alice"))
+        router.route(commands.CancelOrder("unknown", "alice"))
     assert caught.value.field == "order_id"
 
 

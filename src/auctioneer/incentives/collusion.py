@@ -33,16 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from auctioneer.incentives.market import (
-    MECHANISMS,
-    IncentiveConfig,
-    MechanismSpec,
-    Mitigation,
-    draw_values,
-    everyone,
-    rng,
-    shuffled_arrival,
-)
+from auctioneer.incentives import market
+from auctioneer.incentives.market import IncentiveConfig, MechanismSpec, Mitigation
 from auctioneer.incentives.rules import Bools, Ints, Rule, Semantics, draw_sample, outcomes
 from auctioneer.incentives.stats import Interval, interval
 from auctioneer.incentives.sybil import mitigations
@@ -97,7 +89,7 @@ def ring_bids(strategy: str, rule: Rule, values: Ints, m: int, tick: Ints
     ``values`` is (rounds, n); ``tick`` the tick number of each row.
     """
     bids = values.copy()
-    present = everyone(values.shape)
+    present = market.everyone(values.shape)
     if strategy == "rotation":
         present[:, :m] = np.arange(m)[None, :] == (tick % m)[:, None]
     elif strategy == "all-low":
@@ -117,9 +109,9 @@ def _play(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation, m: 
     ring = np.empty(config.seeds)
     n, rounds = config.bidders, config.rounds
     for s in range(config.seeds):
-        gen = rng(config, _STREAM, s)
-        values = draw_values(gen, config, (rounds, n))
-        arrival = shuffled_arrival(gen, rounds, n)
+        gen = market.rng(config, _STREAM, s)
+        values = market.draw_values(gen, config, (rounds, n))
+        arrival = market.shuffled_arrival(gen, rounds, n)
         bids, present = ring_bids(strategy, rule, values, m, np.arange(rounds))
         if rule.semantics is Semantics.SAMPLED:
             present = draw_sample(gen, rule.samples, arrival, present)
@@ -150,8 +142,10 @@ def collusion_cells(spec: MechanismSpec, config: IncentiveConfig, defence: Mitig
     ]
 
 
-def run_collusion(config: IncentiveConfig, step: Callable[[str], None] | None = None,
-                  specs: tuple[MechanismSpec, ...] = MECHANISMS) -> tuple[CollusionCell, ...]:
+def run_collusion(
+    config: IncentiveConfig, step: Callable[[str], None] | None = None,
+    specs: tuple[MechanismSpec, ...] = market.MECHANISMS,
+) -> tuple[CollusionCell, ...]:
     """Every mechanism, ring size and defence."""
     cells: list[CollusionCell] = []
     for spec in specs:

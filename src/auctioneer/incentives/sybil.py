@@ -36,16 +36,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from auctioneer.incentives.market import (
-    MECHANISMS,
-    IncentiveConfig,
-    MechanismSpec,
-    Mitigation,
-    draw_values,
-    everyone,
-    rng,
-    shuffled_arrival,
-)
+from auctioneer.incentives import market
+from auctioneer.incentives.market import IncentiveConfig, MechanismSpec, Mitigation
 from auctioneer.incentives.rules import Bools, Ints, Semantics, draw_sample, outcomes
 from auctioneer.incentives.stake import split_stakes, stake_order, stake_sample
 from auctioneer.incentives.stats import Interval, interval
@@ -117,15 +109,16 @@ def _setting(spec: MechanismSpec, config: IncentiveConfig, defence: Mitigation, 
     Opponents depend on the seed only, so every ``k`` meets the same ones.
     """
     rounds, n = config.rounds, config.opponents + k
-    opponents = draw_values(rng(config, _STREAM, seed), config, (rounds, config.opponents))
-    gen = rng(config, _STREAM, seed, k)
-    arrival = shuffled_arrival(gen, rounds, n)
+    opponents = market.draw_values(market.rng(config, _STREAM, seed), config,
+                                   (rounds, config.opponents))
+    gen = market.rng(config, _STREAM, seed, k)
+    arrival = market.shuffled_arrival(gen, rounds, n)
     new = np.zeros(n, dtype=bool)
     new[1:k] = True
     if defence.reputation is not None:
         # New identities queue behind every established bidder, in their own order.
         arrival = np.argsort(np.argsort(arrival + n * new, axis=1), axis=1).astype(np.int64)
-    present = everyone((rounds, n))
+    present = market.everyone((rounds, n))
     if defence.stake:
         stakes = split_stakes(rounds, n, k, parts)
         arrival = stake_order(gen, stakes)
@@ -238,7 +231,7 @@ def with_fee(cell: SybilCell, fee: int, name: str) -> SybilCell:
 
 
 def run_sybil(config: IncentiveConfig, step: Callable[[str], None] | None = None,
-              specs: tuple[MechanismSpec, ...] = MECHANISMS) -> tuple[SybilCell, ...]:
+              specs: tuple[MechanismSpec, ...] = market.MECHANISMS) -> tuple[SybilCell, ...]:
     """Every mechanism and defence, at every identity count above one."""
     cells: list[SybilCell] = []
     for spec in specs:

@@ -27,15 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from auctioneer.incentives.market import (
-    MECHANISMS,
-    IncentiveConfig,
-    MechanismSpec,
-    draw_values,
-    everyone,
-    rng,
-    shuffled_arrival,
-)
+from auctioneer.incentives import market
+from auctioneer.incentives.market import IncentiveConfig, MechanismSpec
 from auctioneer.incentives.rules import Semantics, draw_sample, outcomes
 
 __all__ = ["ThermalCell", "ThermalPoint", "run_thermal", "thermal_response"]
@@ -101,10 +94,10 @@ def thermal_response(spec: MechanismSpec, config: IncentiveConfig) -> ThermalCel
         rule = spec.rule.with_price(reserve)
         sold = paid_total = high = 0
         for s in range(config.seeds):
-            gen = rng(config, _STREAM, s)
-            values = draw_values(gen, config, (rounds, n))
-            arrival = shuffled_arrival(gen, rounds, n)
-            present = everyone((rounds, n))
+            gen = market.rng(config, _STREAM, s)
+            values = market.draw_values(gen, config, (rounds, n))
+            arrival = market.shuffled_arrival(gen, rounds, n)
+            present = market.everyone((rounds, n))
             if rule.semantics is Semantics.SAMPLED:
                 present = draw_sample(gen, rule.samples, arrival, present)
             units, paid = outcomes(rule, values, arrival, present)
@@ -122,7 +115,7 @@ def thermal_response(spec: MechanismSpec, config: IncentiveConfig) -> ThermalCel
 
 
 def run_thermal(config: IncentiveConfig, step: Callable[[str], None] | None = None,
-                specs: tuple[MechanismSpec, ...] = MECHANISMS) -> tuple[ThermalCell, ...]:
+                specs: tuple[MechanismSpec, ...] = market.MECHANISMS) -> tuple[ThermalCell, ...]:
     """Every mechanism's response to the thermal multiplier."""
     cells = []
     for spec in specs:

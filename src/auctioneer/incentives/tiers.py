@@ -38,15 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from auctioneer.incentives.market import (
-    IncentiveConfig,
-    MechanismSpec,
-    Mitigation,
-    draw_values,
-    everyone,
-    rng,
-    shuffled_arrival,
-)
+from auctioneer.incentives import market
+from auctioneer.incentives.market import IncentiveConfig, MechanismSpec, Mitigation
 from auctioneer.incentives.rules import Rule, Semantics, outcomes
 from auctioneer.incentives.stats import Interval, interval
 from auctioneer.incentives.sybil import sybil_cells
@@ -104,11 +97,11 @@ def _truthful_round(spec: MechanismSpec, config: IncentiveConfig, seed: int
                     ) -> tuple[int, int, int, int, np.ndarray, np.ndarray]:
     """Truthful auctions of one seed: wrong winners, auctions, welfare, optimum, and the
     agent's utility with random arrival and when first, per value."""
-    gen = rng(config, _STREAM, seed)
+    gen = market.rng(config, _STREAM, seed)
     rounds, n = config.rounds, config.bidders
-    values = draw_values(gen, config, (rounds, n))
-    arrival = shuffled_arrival(gen, rounds, n)
-    units, _ = outcomes(spec.rule, values, arrival, everyone((rounds, n)))
+    values = market.draw_values(gen, config, (rounds, n))
+    arrival = market.shuffled_arrival(gen, rounds, n)
+    units, _ = outcomes(spec.rule, values, arrival, market.everyone((rounds, n)))
     won = units.argmax(axis=1)
     wrong = int((values[np.arange(rounds), won] < values.max(axis=1)).sum())
     welfare = int((values * units).sum())
@@ -119,7 +112,7 @@ def _truthful_round(spec: MechanismSpec, config: IncentiveConfig, seed: int
         bids = values.copy()
         bids[:, 0] = value
         for order, out in ((arrival, random_u), (_first(arrival), first_u)):
-            got, paid = outcomes(spec.rule, bids, order, everyone((rounds, n)))
+            got, paid = outcomes(spec.rule, bids, order, market.everyone((rounds, n)))
             out[i] = (value * got[:, 0] - paid[:, 0]).sum() / rounds
     return wrong, rounds, welfare, optimum, random_u, first_u
 

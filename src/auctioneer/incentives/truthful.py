@@ -30,15 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from auctioneer.incentives.market import (
-    MECHANISMS,
-    IncentiveConfig,
-    MechanismSpec,
-    draw_values,
-    everyone,
-    rng,
-    shuffled_arrival,
-)
+from auctioneer.incentives import market
+from auctioneer.incentives.market import IncentiveConfig, MechanismSpec
 from auctioneer.incentives.rules import Semantics, draw_sample, outcomes
 from auctioneer.incentives.stats import Interval, interval
 
@@ -109,10 +102,10 @@ def utility_curves(spec: MechanismSpec, config: IncentiveConfig, value: int
     n, rounds, width = config.bidders, config.rounds, len(factors)
     out = np.empty((config.seeds, width))
     for s in range(config.seeds):
-        gen = rng(config, _STREAM, s)
-        opponents = draw_values(gen, config, (rounds, config.opponents))
-        arrival = shuffled_arrival(gen, rounds, n)
-        present = everyone((rounds, n))
+        gen = market.rng(config, _STREAM, s)
+        opponents = market.draw_values(gen, config, (rounds, config.opponents))
+        arrival = market.shuffled_arrival(gen, rounds, n)
+        present = market.everyone((rounds, n))
         if spec.rule.semantics is Semantics.SAMPLED:
             present = draw_sample(gen, spec.rule.samples, arrival, present)
         bids = np.empty((rounds, width, n), dtype=np.int64)
@@ -152,7 +145,7 @@ def summarize(spec: MechanismSpec, config: IncentiveConfig, value: int,
 
 
 def run_truthful(config: IncentiveConfig, step: Callable[[str], None] | None = None,
-                 specs: tuple[MechanismSpec, ...] = MECHANISMS) -> tuple[TruthfulCell, ...]:
+                 specs: tuple[MechanismSpec, ...] = market.MECHANISMS) -> tuple[TruthfulCell, ...]:
     """Every mechanism at every value; ``step(description)`` hears each cell start."""
     cells = []
     for spec in specs:

@@ -37,20 +37,8 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from auctioneer.exchange.commands import (
-    AddCapacity,
-    CancelOrder,
-    Command,
-    Deposit,
-    ListMarket,
-    MarketOrder,
-    ModifyOrder,
-    OpenAccount,
-    PlaceOrder,
-    RemoveCapacity,
-    Tick,
-    Withdraw,
-)
+from auctioneer.exchange import commands
+from auctioneer.exchange.commands import Command
 from auctioneer.exchange.model import split_market_id
 
 __all__ = ["PartitionMap", "Router", "RoutingError"]
@@ -159,27 +147,27 @@ class Router:
             raise RoutingError("partition", f"{partition} is out of range: it must be "
                                f"0..{self.partitions.count - 1}")
         match command:
-            case OpenAccount() | Tick():
+            case commands.OpenAccount() | commands.Tick():
                 return self.partitions.all
-            case Deposit() | Withdraw():
+            case commands.Deposit() | commands.Withdraw():
                 if partition is None:
                     raise RoutingError("partition", "money is per partition: a deposit or "
                                        "withdrawal must name its partition")
                 return (partition,)
-            case ListMarket():
+            case commands.ListMarket():
                 return (self.partitions.of_market(command.market.id),)
-            case AddCapacity() | RemoveCapacity():
+            case commands.AddCapacity() | commands.RemoveCapacity():
                 return (self.partitions.of_market(command.market),)
-            case PlaceOrder() | MarketOrder():
+            case commands.PlaceOrder() | commands.MarketOrder():
                 return (self._place(command),)
-            case CancelOrder() | ModifyOrder():
+            case commands.CancelOrder() | commands.ModifyOrder():
                 known = self.orders.get(command.order_id, partition)
                 if known is None:
                     raise RoutingError("order_id", f"{command.order_id!r} was not routed by "
                                        "this publisher: name its partition")
                 return (known,)
 
-    def _place(self, order: PlaceOrder | MarketOrder) -> int:
+    def _place(self, order: commands.PlaceOrder | commands.MarketOrder) -> int:
         if not order.markets:
             raise RoutingError("markets", "an order needs at least one market")
         where = {m: self.partitions.of_market(m) for m in order.markets}

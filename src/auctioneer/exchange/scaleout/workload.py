@@ -19,16 +19,8 @@ from __future__ import annotations
 
 import random
 
-from auctioneer.exchange.commands import (
-    AddCapacity,
-    CancelOrder,
-    Command,
-    Deposit,
-    ListMarket,
-    OpenAccount,
-    PlaceOrder,
-    Tick,
-)
+from auctioneer.exchange import commands
+from auctioneer.exchange.commands import Command
 from auctioneer.exchange.model import Market, Role, Side, TimeInForce
 from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.scaleout.publisher import Routed
@@ -50,23 +42,23 @@ def workload(partitions: PartitionMap, *, orders: int, seed: int = 0,
     markets = [Market(r, t, _TICK, _BASE) for r in regions for t in _TYPES]
     buyers = [f"trader{i}" for i in range(traders)]
     sellers = [f"provider{i}" for i in range(providers)]
-    commands: list[tuple[Command, int | None]] = []
-    commands += [(ListMarket(m), None) for m in markets]
-    commands += [(OpenAccount(a, Role.TRADER), None) for a in buyers]
-    commands += [(OpenAccount(a, Role.PROVIDER), None) for a in sellers]
-    commands += [(Deposit(a, 10**12), p) for a in buyers + sellers for p in partitions.all]
-    commands += [(AddCapacity(a, m.id, 10**6), None) for a in sellers for m in markets]
+    flow: list[tuple[Command, int | None]] = []
+    flow += [(commands.ListMarket(m), None) for m in markets]
+    flow += [(commands.OpenAccount(a, Role.TRADER), None) for a in buyers]
+    flow += [(commands.OpenAccount(a, Role.PROVIDER), None) for a in sellers]
+    flow += [(commands.Deposit(a, 10**12), p) for a in buyers + sellers for p in partitions.all]
+    flow += [(commands.AddCapacity(a, m.id, 10**6), None) for a in sellers for m in markets]
     placed: list[tuple[str, str]] = []
     ts = 0
     for n in range(orders):
         ts += rng.randrange(1, _SECOND // 50)
         roll = rng.random()
         if roll < 0.02:
-            commands.append((Tick(ts), None))
+            flow.append((commands.Tick(ts), None))
             continue
         if roll < 0.12 and placed:
             order_id, account = placed[rng.randrange(len(placed))]
-            commands.append((CancelOrder(order_id, account, ts), None))
+            flow.append((commands.CancelOrder(order_id, account, ts), None))
             continue
         market = markets[rng.randrange(len(markets))]
         order_id = f"o{seed}-{n}"
@@ -75,16 +67,16 @@ def workload(partitions: PartitionMap, *, orders: int, seed: int = 0,
         tif = TimeInForce.IOC if rng.random() < 0.1 else TimeInForce.GTC
         if roll < 0.55:
             account = sellers[rng.randrange(len(sellers))]
-            order = PlaceOrder(order_id, account, Side.SELL, (market.id,), price + 5 * _TICK,
-                               quantity, tif, ts_ns=ts)
+            order = commands.PlaceOrder(order_id, account, Side.SELL, (market.id,),
+                                        price + 5 * _TICK, quantity, tif, ts_ns=ts)
         else:
             account = buyers[rng.randrange(len(buyers))]
             ids: tuple[str, ...] = (market.id,)
             if rng.random() < 0.2:  # a cross-market bid over the region's other type
                 other = _TYPES[1] if market.instance_type == _TYPES[0] else _TYPES[0]
                 ids = (market.id, f"{market.region}/{other}")
-            order = PlaceOrder(order_id, account, Side.BUY, ids, price - 5 * _TICK, quantity, tif,
-                               ts_ns=ts)
-        commands.append((order, None))
+            order = commands.PlaceOrder(order_id, account, Side.BUY, ids, price - 5 * _TICK,
+                                        quantity, tif, ts_ns=ts)
+        flow.append((order, None))
         placed.append((order_id, account))
-    return [Routed(cmd, f"w{seed}-{i}", p) for i, (cmd, p) in enumerate(commands)]
+    return [Routed(cmd, f"w{seed}-{i}", p) for i, (cmd, p) in enumerate(flow)]
