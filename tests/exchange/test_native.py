@@ -23,25 +23,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auctioneer.exchange import (
-    AddCapacity,
-    CancelOrder,
-    Deposit,
     Exchange,
     ExecutionRule,
-    ListMarket,
     Market,
-    MarketOrder,
-    ModifyOrder,
-    OpenAccount,
-    PlaceOrder,
     Refusal,
     Rejected,
     Role,
     SelfTrade,
     Side,
-    Tick,
     TimeInForce,
-    Withdraw,
+    commands,
     decode_command,
     decode_market,
     encode_event,
@@ -204,17 +195,19 @@ def test_market_order_refusals_are_the_engines(buy: bool, quantity: int, spend: 
                                                tif: int) -> None:
     m = Market.of("r/x", tick_size=1, base_price=10)
     ex = Exchange()
-    for cmd in (ListMarket(m), OpenAccount("p", Role.PROVIDER), AddCapacity("p", m.id, 20),
-                OpenAccount("t", Role.TRADER), Deposit("t", 10**15),
-                PlaceOrder("a1", "p", Side.SELL, (m.id,), 30, 1),
-                PlaceOrder("b1", "t", Side.BUY, (m.id,), 20, 1)):
+    for cmd in (commands.ListMarket(m), commands.OpenAccount("p", Role.PROVIDER),
+                commands.AddCapacity("p", m.id, 20), commands.OpenAccount("t", Role.TRADER),
+                commands.Deposit("t", 10**15),
+                commands.PlaceOrder("a1", "p", Side.SELL, (m.id,), 30, 1),
+                commands.PlaceOrder("b1", "t", Side.BUY, (m.id,), 20, 1)):
         ex.apply(cmd)
     book = Book(8, 8)
     book.place(1, 1, False, 30, 1, 0)
     book.place(2, 0, True, 20, 1, 0)
     account = "t" if buy else "p"
-    [rejected] = ex.apply(MarketOrder("x", account, Side.BUY if buy else Side.SELL, (m.id,),
-                                      quantity, spend, TimeInForce(TIFS[tif])))
+    side = Side.BUY if buy else Side.SELL
+    [rejected] = ex.apply(commands.MarketOrder("x", account, side, (m.id,), quantity, spend,
+                                               TimeInForce(TIFS[tif])))
     with pytest.raises(Refusal) as native:
         book.place_market(3, 0 if buy else 1, buy, quantity, spend, tif)
     assert isinstance(rejected, Rejected)
@@ -273,7 +266,7 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
         ts = next(e["ts_ns"] for e in expect if e["type"] == "accepted")
         order_events = [e for e in expect
                         if e["type"] in ("traded", "rested", "cancelled", "modified")]
-        if isinstance(command, PlaceOrder):
+        if isinstance(command, commands.PlaceOrder):
             if len(command.markets) != 1 or command.all_or_none or command.post_only:
                 return n, None
             market = command.markets[0]
@@ -283,15 +276,16 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
             book.place(ids[command.order_id], accounts.index(command.account),
                        command.side is Side.BUY, command.price, command.quantity,
                        TIFS.index(command.tif.value))
-        elif isinstance(command, CancelOrder):
+        elif isinstance(command, commands.CancelOrder):
             market = where[command.order_id]
             book = books[market]
             book.cancel(ids[command.order_id])
-        elif isinstance(command, ModifyOrder):
+        elif isinstance(command, commands.ModifyOrder):
             market = where[command.order_id]
             book = books[market]
             book.modify(ids[command.order_id], command.price, command.quantity)
-        elif order_events or not isinstance(command, Tick | Deposit | Withdraw):
+        elif order_events or not isinstance(
+                command, commands.Tick | commands.Deposit | commands.Withdraw):
             return n, None
         else:
             continue

@@ -12,22 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from auctioneer.exchange import (
-    AddCapacity,
-    CancelOrder,
-    Command,
-    Deposit,
-    Exchange,
-    ListMarket,
-    Market,
-    ModifyOrder,
-    OpenAccount,
-    PlaceOrder,
-    Role,
-    Side,
-    TimeInForce,
-    Withdraw,
-)
+from auctioneer.exchange import Command, Exchange, Market, Role, Side, TimeInForce, commands
 from auctioneer.exchange.journal import FsyncPolicy, Journal, JournalReader, replay
 from auctioneer.service.broadcast import Hub
 from auctioneer.service.errors import field_name
@@ -42,11 +27,11 @@ TRADERS, PROVIDERS = ("t1", "t2"), ("p1", "p2")
 
 
 def setup() -> list[Command]:
-    out: list[Command] = [ListMarket(m) for m in MARKETS]
+    out: list[Command] = [commands.ListMarket(m) for m in MARKETS]
     for name in TRADERS + PROVIDERS:
         role = Role.TRADER if name in TRADERS else Role.PROVIDER
-        out += [OpenAccount(name, role), Deposit(name, 100_000)]
-    out += [AddCapacity(p, m, 40) for p in PROVIDERS for m in IDS]
+        out += [commands.OpenAccount(name, role), commands.Deposit(name, 100_000)]
+    out += [commands.AddCapacity(p, m, 40) for p in PROVIDERS for m in IDS]
     return out
 
 
@@ -61,17 +46,19 @@ def streams(draw: st.DrawFn) -> list[Command]:
             account = draw(st.sampled_from(TRADERS + PROVIDERS if buy else PROVIDERS))
             markets = tuple(draw(st.lists(st.sampled_from(IDS), min_size=1,
                                           max_size=2 if buy else 1, unique=True)))
-            out.append(PlaceOrder(f"o{n}", account, Side.BUY if buy else Side.SELL, markets,
-                                  draw(st.integers(95, 105)), draw(st.integers(1, 6)),
-                                  draw(st.sampled_from(list(TimeInForce))), ts_ns=n))
+            side = Side.BUY if buy else Side.SELL
+            out.append(commands.PlaceOrder(f"o{n}", account, side, markets,
+                                           draw(st.integers(95, 105)), draw(st.integers(1, 6)),
+                                           draw(st.sampled_from(list(TimeInForce))), ts_ns=n))
         elif kind == "cancel":
-            out.append(CancelOrder(oid, draw(st.sampled_from(TRADERS + PROVIDERS)), ts_ns=n))
+            account = draw(st.sampled_from(TRADERS + PROVIDERS))
+            out.append(commands.CancelOrder(oid, account, ts_ns=n))
         elif kind == "modify":
-            out.append(ModifyOrder(oid, draw(st.sampled_from(TRADERS + PROVIDERS)),
-                                   draw(st.none() | st.integers(95, 105)),
-                                   draw(st.none() | st.integers(1, 6)), ts_ns=n))
+            out.append(commands.ModifyOrder(oid, draw(st.sampled_from(TRADERS + PROVIDERS)),
+                                            draw(st.none() | st.integers(95, 105)),
+                                            draw(st.none() | st.integers(1, 6)), ts_ns=n))
         else:
-            money = Deposit if draw(st.booleans()) else Withdraw
+            money = commands.Deposit if draw(st.booleans()) else commands.Withdraw
             out.append(money(draw(st.sampled_from(TRADERS)), draw(st.integers(1, 500)),
                              ts_ns=n))
     return out
@@ -116,7 +103,7 @@ def test_journal_tail_equals_replay(batches: list[int], rotate: set[int],
         tail = JournalReader(d, after=0)
         with Journal(d, FsyncPolicy.NEVER) as journal:
             for i, size in enumerate(batches):
-                journal.append_many([Deposit("a", i * 10 + k + 1) for k in range(size)])
+                journal.append_many([commands.Deposit("a", i * 10 + k + 1) for k in range(size)])
                 if i in rotate:
                     journal.rotate()
                 if i in polls:
@@ -131,7 +118,7 @@ def test_journal_tail_equals_replay(batches: list[int], rotate: set[int],
 
 def test_torn_record_is_left_for_later(tmp_path: Path) -> None:
     with Journal(tmp_path, FsyncPolicy.NEVER) as journal:
-        journal.append_many([Deposit("a", 1), Deposit("a", 2)])
+        journal.append_many([commands.Deposit("a", 1), commands.Deposit("a", 2)])
     segment = next(tmp_path.glob("journal-*.log"))
     whole = segment.read_bytes()
     segment.write_bytes(whole[:-3])
