@@ -41,7 +41,7 @@ start() {
 stop() {
   case $1 in
   eevdf) ;;
-  auction*) rm -rf "$S/link"; wait_state disabled ;;
+  auction*) rm -f "$S/link"/*; wait_state disabled ;; # the pin; bpftool mounted a bpffs there
   *) kill -INT $pid; wait $pid; wait_state disabled ;;
   esac
 }
