@@ -6,14 +6,19 @@ consumed from a real nats-server."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 
 from auctioneer.exchange import Exchange
 from auctioneer.exchange.codec import encode_command, encode_event
@@ -30,7 +35,13 @@ from auctioneer.exchange.scaleout.eventlog import (
 from auctioneer.service import pgbench
 from auctioneer.service.broadcast import Hub
 from auctioneer.service.partitionfeed import merge_partitions
-from auctioneer.service.pgprojector import PartitionProjector, ProjectorBusy, follow
+from auctioneer.service.pgprojector import (
+    BulkProjector,
+    PartitionProjector,
+    ProjectorBusy,
+    follow,
+    to_applied,
+)
 from auctioneer.service.pgstore import (
     PartitionedStore,
     balances,
@@ -41,7 +52,7 @@ from auctioneer.service.pgstore import (
     progress,
     trades,
 )
-from auctioneer.service.projector import ProjectionError
+from auctioneer.service.projector import ProjectionError, Projector
 
 from ..exchange.nats_fixture import nats_server
 from .pg_fixture import postgres_cluster, postgres_url
@@ -107,6 +118,50 @@ def test_partitions_projected_idempotently_and_read_merged(postgres_url: str) ->
         for projector in projectors.values():
             projector.close()
         store.dispose()
+
+
+@pytest.fixture(scope="module")
+def two_schemas(postgres_cluster: str) -> Iterator[PartitionedStore]:
+    """One database with two partition schemas, for the differential below."""
+    name = f"bulk{os.getpid()}"
+    admin = create_engine(postgres_cluster, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    store = PartitionedStore.open(postgres_cluster.replace("@/postgres?", f"@/{name}?"), 2)
+    yield store
+    store.dispose()
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 50), sizes=st.lists(st.integers(1, 300), min_size=1, max_size=5))
+def test_the_bulk_projector_writes_the_rows_the_statement_per_row_one_does(
+        two_schemas: PartitionedStore, seed: int, sizes: list[int]) -> None:
+    """The fast path (COPY and set-based updates) against the reference (one statement per
+    row), batch by batch on the same log: every table equal, row for row."""
+    store = two_schemas
+    with store.engine.begin() as conn:
+        for schema in ("p0", "p1"):
+            for table in ("accounts", "markets", "capacity", "orders", "trades", "ledger",
+                          "meta"):
+                conn.execute(text(f'TRUNCATE "{schema}"."{table}" RESTART IDENTITY'))
+    log = _logs(150, seed)[0][0]
+    reference = Projector(store.partition_db(0))
+    bulk = BulkProjector(store.partition_db(1), "p1")
+    start = 0
+    for size in itertools.cycle(sizes):
+        if start >= len(log):
+            break
+        batch = to_applied(log[start:start + size], 0, 0)
+        reference.project(batch)
+        bulk.project(batch)
+        start += size
+    with store.engine.connect() as conn:
+        for table in ("accounts", "markets", "capacity", "orders", "trades", "ledger", "meta"):
+            rows = [conn.execute(text(f'SELECT * FROM "{s}"."{table}" ORDER BY 1, 2')).all()
+                    for s in ("p0", "p1")]
+            assert rows[0] == rows[1], table
 
 
 def _deposit(seq: int, amount: int) -> Entry:

@@ -28,20 +28,21 @@ from contextlib import aclosing
 from typing import Any, TypeVar
 
 from nats.js import JetStreamContext
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Engine, insert, select, text, update
 
 from auctioneer.exchange.codec import CommandError, decode_command, decode_event
 from auctioneer.exchange.events import Accepted, Event
 from auctioneer.exchange.scaleout.eventlog import Entry, EventSpec, decode_batch
 from auctioneer.exchange.scaleout.stream import StreamSpec, messages
-from auctioneer.service.pgstore import PartitionedStore
-from auctioneer.service.projector import Applied, ProjectionError, Projector
-from auctioneer.service.store import meta, projected_seq
+from auctioneer.service.pgstore import PartitionedStore, schema_of
+from auctioneer.service.projector import Applied, Batch, ProjectionError, Projector
+from auctioneer.service.store import markets, meta, projected_seq
 
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
-__all__ = ["PartitionProjector", "ProjectorBusy", "follow", "lock_key", "to_applied"]
+__all__ = ["BulkProjector", "PartitionProjector", "ProjectorBusy", "follow", "lock_key",
+           "to_applied"]
 
 
 _PROJECTED = frozenset({"traded", "cancelled", "modified", "rejected"})
@@ -72,6 +73,55 @@ def to_applied(entries: Sequence[Entry], after: int, partition: int) -> list[App
     return applied
 
 
+class BulkProjector(Projector):
+    """The projector writing each batch into PostgreSQL schema ``schema`` set-based: new
+    orders, trades and ledger entries (and accounts) by ``COPY``, the changed orders and the
+    balances by one ``UPDATE ... FROM unnest(arrays)`` each, all in the batch's transaction.
+
+    The same rows as the base class's statement per row (the tests compare them table by
+    table), in a few round trips instead of one statement per row."""
+
+    def __init__(self, db: Engine, schema: str) -> None:
+        super().__init__(db)
+        self.schema = schema
+
+    def _write_rows(self, conn: Any, batch: Batch) -> None:
+        raw = conn.connection.driver_connection  # psycopg's, in this very transaction
+        with raw.cursor() as cur:
+            self._copy(cur, "accounts", batch.new_accounts)
+            if batch.new_markets:
+                conn.execute(insert(markets), batch.new_markets)
+            for (account, market), delta in batch.capacity.items():
+                self._add_capacity(conn, account, market, delta)
+            self._copy(cur, "orders", list(batch.new_orders.values()))
+            if batch.changed:
+                rows = list(batch.changed.values())
+                cur.execute(
+                    f'UPDATE "{self.schema}".orders AS t SET filled = v.filled, '
+                    "quantity = v.quantity, price = v.price, status = v.status, "
+                    "updated_ns = v.updated_ns FROM unnest(%s::text[], %s::bigint[], "
+                    "%s::bigint[], %s::bigint[], %s::text[], %s::bigint[]) AS "
+                    "v(id, filled, quantity, price, status, updated_ns) WHERE t.id = v.id",
+                    [[r[name] for r in rows] for name in
+                     ("oid", "filled", "quantity", "price", "status", "updated_ns")])
+            self._copy(cur, "trades", batch.trades)
+            self._copy(cur, "ledger", batch.ledger)
+            if batch.balances:
+                cur.execute(
+                    f'UPDATE "{self.schema}".accounts AS t SET balance = t.balance + v.delta '
+                    "FROM unnest(%s::text[], %s::bigint[]) AS v(id, delta) WHERE t.id = v.id",
+                    [list(batch.balances), list(batch.balances.values())])
+
+    def _copy(self, cur: Any, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        names = list(rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)
+        with cur.copy(f'COPY "{self.schema}"."{table}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+
+
 class ProjectorBusy(RuntimeError):
     """Another projector already writes this partition's schema."""
 
@@ -94,7 +144,7 @@ class PartitionProjector:
         if not held:
             self._lock.close()
             raise ProjectorBusy(f"partition {partition} already has a projector")
-        self.projector = Projector(self.db)
+        self.projector = BulkProjector(self.db, schema_of(partition))
         self.seq = projected_seq(self.db)
 
     def project(self, entries: Sequence[Entry]) -> int:

@@ -68,8 +68,8 @@ from auctioneer.service.store import (
     trades,
 )
 
-__all__ = ["HALT_AFTER", "Applied", "Fault", "ProjectionError", "Projector", "clear_fault",
-           "read_fault"]
+__all__ = ["HALT_AFTER", "Applied", "Batch", "Fault", "ProjectionError", "Projector",
+           "clear_fault", "read_fault"]
 
 HALT_AFTER = 3
 """Failures at one journal seq after which the projection is halted, not retried."""
@@ -133,7 +133,7 @@ class _Open:
 
 
 @dataclass(slots=True)
-class _Batch:
+class Batch:
     """The rows one batch writes."""
 
     new_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -174,7 +174,7 @@ class Projector:
         """
         if reset:
             self._open.clear()
-        batch = _Batch()
+        batch = Batch()
         first = last = 0
         for seq, command, events in applied:
             first, last = first or seq, seq
@@ -202,13 +202,13 @@ class Projector:
                                                error=fault.error))
             self._fault = fault
 
-    def _ledger(self, batch: _Batch, seq: int, account: str, amount: int, kind: str,
+    def _ledger(self, batch: Batch, seq: int, account: str, amount: int, kind: str,
                 ref: str, ts_ns: int) -> None:
         batch.ledger.append({"seq": seq, "account": account, "amount": amount, "kind": kind,
                              "ref": ref, "ts_ns": ts_ns})
         batch.balances[account] += amount
 
-    def _command(self, batch: _Batch, seq: int, cmd: Command) -> None:
+    def _command(self, batch: Batch, seq: int, cmd: Command) -> None:
         if isinstance(cmd, PlaceOrder | MarketOrder):
             # A market order has no price of its own: its row says 0, its trades the prices.
             price = cmd.price if isinstance(cmd, PlaceOrder) else 0
@@ -237,7 +237,7 @@ class Projector:
         elif isinstance(cmd, RemoveCapacity):
             batch.capacity[(cmd.account, cmd.market)] -= cmd.quantity
 
-    def _touch(self, batch: _Batch, oid: str, ts_ns: int, status: str | None = None) -> None:
+    def _touch(self, batch: Batch, oid: str, ts_ns: int, status: str | None = None) -> None:
         state = self._open.get(oid)
         if state is None:
             return
@@ -251,7 +251,7 @@ class Projector:
         if status is not None:
             del self._open[oid]
 
-    def _event(self, batch: _Batch, seq: int, ev: Event) -> None:
+    def _event(self, batch: Batch, seq: int, ev: Event) -> None:
         if isinstance(ev, Traded):
             batch.trades.append({
                 "id": str(ev.trade_id), "market": ev.market, "buy_order": ev.buy_order,
@@ -275,7 +275,7 @@ class Projector:
                 state.price = ev.price
                 self._touch(batch, ev.order_id, ev.ts_ns)
 
-    def _write(self, batch: _Batch, last: int, reset: bool) -> None:
+    def _write(self, batch: Batch, last: int, reset: bool) -> None:
         for table, rows in (("orders", batch.new_orders.values()),
                             ("orders", batch.changed.values()), ("trades", batch.trades),
                             ("ledger", batch.ledger), ("accounts", batch.new_accounts),
@@ -289,31 +289,36 @@ class Projector:
                     conn.execute(delete(table))
             elif self._fault is not None:
                 conn.execute(delete(faults).where(faults.c.key == _KEY))
-            if batch.new_accounts:
-                conn.execute(insert(accounts), batch.new_accounts)
-            if batch.new_markets:
-                conn.execute(insert(markets), batch.new_markets)
-            for (account, market), delta in batch.capacity.items():
-                self._add_capacity(conn, account, market, delta)
-            if batch.new_orders:
-                conn.execute(insert(orders), list(batch.new_orders.values()))
-            if batch.changed:
-                conn.execute(
-                    update(orders).where(orders.c.id == bindparam("oid")),
-                    list(batch.changed.values()))
-            if batch.trades:
-                conn.execute(insert(trades), batch.trades)
-            if batch.ledger:
-                conn.execute(insert(ledger), batch.ledger)
-            if batch.balances:
-                conn.execute(
-                    update(accounts).where(accounts.c.id == bindparam("aid"))
-                    .values(balance=accounts.c.balance + bindparam("delta")),
-                    [{"aid": a, "delta": d} for a, d in batch.balances.items()])
+            self._write_rows(conn, batch)
             done = conn.execute(update(meta).where(meta.c.key == "projected_seq")
                                 .values(value=last))
             if done.rowcount == 0:
                 conn.execute(insert(meta).values(key="projected_seq", value=last))
+
+    def _write_rows(self, conn: Any, batch: Batch) -> None:
+        """The batch's rows, in the open transaction ``conn`` (one statement per table,
+        executed once per row; a database with bulk loading overrides this)."""
+        if batch.new_accounts:
+            conn.execute(insert(accounts), batch.new_accounts)
+        if batch.new_markets:
+            conn.execute(insert(markets), batch.new_markets)
+        for (account, market), delta in batch.capacity.items():
+            self._add_capacity(conn, account, market, delta)
+        if batch.new_orders:
+            conn.execute(insert(orders), list(batch.new_orders.values()))
+        if batch.changed:
+            conn.execute(
+                update(orders).where(orders.c.id == bindparam("oid")),
+                list(batch.changed.values()))
+        if batch.trades:
+            conn.execute(insert(trades), batch.trades)
+        if batch.ledger:
+            conn.execute(insert(ledger), batch.ledger)
+        if batch.balances:
+            conn.execute(
+                update(accounts).where(accounts.c.id == bindparam("aid"))
+                .values(balance=accounts.c.balance + bindparam("delta")),
+                [{"aid": a, "delta": d} for a, d in batch.balances.items()])
 
     @staticmethod
     def _add_capacity(conn: Any, account: str, market: str, delta: int) -> None:
