@@ -4,8 +4,8 @@ Keys are derived, not stored: the secret lives in the data directory (mode
 0600), so a key keeps working across restarts and checking one costs one
 HMAC, no lookup. Whoever holds the secret can mint keys; nothing else can.
 A ring remembers the last keys it found good (at most 65,536), so a client's
-later requests cost a dict lookup instead of the HMAC (a few µs of the ~45
-the service spends on one order); a key it does not know is checked in full.
+later requests cost a dict lookup instead of the HMAC (a few µs per
+request); a key it does not know is checked in full.
 
 Example:
     >>> ring = KeyRing(b"s" * 32)
