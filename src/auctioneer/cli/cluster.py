@@ -145,6 +145,9 @@ def bench_cluster(
         str | None, typer.Option(metavar="INT", help="Leader kills timed. "
                                  "[default: 10; --quick: 3]", show_default=False)
     ] = None,
+    partitions: Annotated[
+        str, typer.Option(metavar="P[,P...]", help="The partition counts of the served runs.")
+    ] = "1,2",
     quick: Annotated[bool, typer.Option("--quick", help="A smoke run.")] = False,
     json_path: JsonOption = None,
     plot: Annotated[Path, plot_option("throughput and failover plot")
@@ -162,5 +165,6 @@ def bench_cluster(
         duration_s=None if duration is None else float_in(duration, "--duration", 0.5,
                                                           3600.0),
         failovers=None if failovers is None else int_in(failovers, "--failovers", 1, 1000),
+        partitions=tuple(int_in(p, "--partitions", 1, 2) for p in partitions.split(",")),
         quick=quick)
     run_benchmark(report.BENCHMARK, config, json_path, plot)

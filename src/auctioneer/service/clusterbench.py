@@ -71,11 +71,13 @@ class ClusterBenchConfig:
 
     @classmethod
     def build(cls, *, clients: int | None = None, duration_s: float | None = None,
-              failovers: int | None = None, quick: bool = False) -> ClusterBenchConfig:
+              failovers: int | None = None, partitions: tuple[int, ...] | None = None,
+              quick: bool = False) -> ClusterBenchConfig:
         """The defaults, or a smoke run's (``quick``), with any value given overriding."""
         base = cls(clients=4, duration_s=2.0, failovers=3) if quick else cls()
-        return cls(base.partitions, clients or base.clients, duration_s or base.duration_s,
-                   failovers or base.failovers, base.lease_ttl_s)
+        return cls(partitions or base.partitions, clients or base.clients,
+                   duration_s or base.duration_s, failovers or base.failovers,
+                   base.lease_ttl_s)
 
     @property
     def steps(self) -> int:
