@@ -18,18 +18,19 @@ welfare against the clearing module's optimum in
 :mod:`~auctioneer.clock.welfare`, and the plain-Python specification in
 :mod:`~auctioneer.clock.reference`. ``docs/clock.md`` explains the design.
 
-Example:
+Example: two free GPUs and three users, each with one acceptable bundle. The
+price rises until demand fits: at 3,136,084 micro-units a's two units
+cost more than its budget and c's budget is below the price, so b alone buys.
+(A user with a choice of bundles is in :func:`~auctioneer.clock.auction.run_clock`'s example.)
+
     >>> from auctioneer.clock import Market, Pool, User, run_clock, check_allocation
-    >>> pools = (Pool("east", "cpu", capacity=10, used=9, base_price=1_000_000),
-    ...          Pool("west", "cpu", capacity=10, used=2, base_price=1_000_000))
-    >>> market = Market.from_users(pools, [
-    ...     User("a", 9_000_000, ({"east/cpu": 1},)),
-    ...     User("b", 5_000_000, ({"east/cpu": 1}, {"west/cpu": 1})),
-    ...     User("c", 3_000_000, ({"east/cpu": 1},)),
-    ... ])
+    >>> east = Pool("east", "gpu", capacity=4, used=2, base_price=1_000_000)
+    >>> wants = {"a": (6_000_000, 2), "b": (4_000_000, 1), "c": (2_500_000, 1)}
+    >>> users = [User(n, budget, ({"east/gpu": units},)) for n, (budget, units) in wants.items()]
+    >>> market = Market.from_users((east,), users)
     >>> result = run_clock(market)
     >>> result.status.value, result.choice.tolist(), result.payments.tolist()
-    ('cleared', [0, 1, -1], [3102653, 620000, 0])
+    ('cleared', [-1, 0, -1], [0, 3136084, 0])
     >>> check_allocation(market, result)  # raises InfeasibleAllocation if not feasible
 """
 

@@ -34,14 +34,8 @@ from pydantic import AfterValidator, Field
 
 from auctioneer.jsonfile import FileError, Money, Name, Strict, read_text, validate
 from auctioneer.money import parse_money
-from auctioneer.sim.distributions import (
-    Constant,
-    Distribution,
-    Geometric,
-    LogNormal,
-    Pareto,
-    Uniform,
-)
+from auctioneer.sim import distributions
+from auctioneer.sim.distributions import Distribution
 from auctioneer.sim.fairshare import FairSharePolicy
 from auctioneer.sim.workload import Arrivals, Bursty, Diurnal, Poisson
 from auctioneer.tick import Mechanism
@@ -426,20 +420,20 @@ def _policy(model: _FairShare) -> FairSharePolicy:
 
 def _money_dist(model: _MoneyDist) -> Distribution:
     if isinstance(model, _MoneyConstant):
-        return Constant(_money(model.value))
+        return distributions.Constant(_money(model.value))
     if isinstance(model, _MoneyUniform):
-        return Uniform(_money(model.low), _money(model.high))
+        return distributions.Uniform(_money(model.low), _money(model.high))
     if isinstance(model, _MoneyLogNormal):
-        return LogNormal(_money(model.median), model.sigma)
-    return Pareto(_money(model.scale), model.alpha)
+        return distributions.LogNormal(_money(model.median), model.sigma)
+    return distributions.Pareto(_money(model.scale), model.alpha)
 
 
 def _count_dist(model: _CountDist) -> Distribution:
     if isinstance(model, _CountConstant):
-        return Constant(model.value)
+        return distributions.Constant(model.value)
     if isinstance(model, _CountUniform):
-        return Uniform(model.low, model.high)
-    return Geometric(model.mean)
+        return distributions.Uniform(model.low, model.high)
+    return distributions.Geometric(model.mean)
 
 
 def _arrivals(model: _Arrivals) -> Arrivals:
@@ -487,7 +481,7 @@ def _build(model: _Scenario) -> Scenario:
             name=c.name, share=c.share, gpu_feeding=c.gpu_feeding, value=_money_dist(c.value),
             arrivals=_arrivals(c.arrivals), quanta=_count_dist(c.quanta),
             gpu_us_per_quantum=c.gpu.us_per_quantum if c.gpu and c.gpu_feeding else 0,
-            gpu_value=_money_dist(c.gpu.value_per_ms) if c.gpu else Constant(0),
+            gpu_value=_money_dist(c.gpu.value_per_ms) if c.gpu else distributions.Constant(0),
             gpu_memory_gib=c.gpu.memory_gib if c.gpu else 0,
             budget=0 if c.budget is None else _budget(c.budget), units=c.units)
         for c in model.agents.classes)

@@ -44,15 +44,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from auctioneer.measure import timing
 from auctioneer.measure.target import Target
-from auctioneer.measure.timing import (
-    Percentiles,
-    environment,
-    gc_paused,
-    median_percentiles,
-    perf_counter_overhead,
-    summarize,
-)
+from auctioneer.measure.timing import Percentiles
 from auctioneer.tick import _core, _timing, reference
 from auctioneer.tick.bench_baselines import BASELINES, TickBook
 from auctioneer.tick.bench_model import (
@@ -209,11 +203,12 @@ def _adversarial(config: TickBenchConfig, n: int, to_ns: float,
             for _ in range(config.repeats):
                 book = _make(name, n, config.seed)
                 _fill(book, fill)
-                runs.append(summarize(_in_c(book, _OP_TICK, ops, to_ns)))
+                runs.append(timing.summarize(_in_c(book, _OP_TICK, ops, to_ns)))
                 del book
             rescans = (_rescans(fill, ops) if name == "LazyHeap" and n <= _RESCAN_COUNT_MAX_N
                        else None)
-            out.append(AdversarialResult(workload, name, n, median_percentiles(runs), rescans))
+            latency = timing.median_percentiles(runs)
+            out.append(AdversarialResult(workload, name, n, latency, rescans))
     return out
 
 
@@ -245,7 +240,7 @@ def _in_c(book: Any, op: int, ops: _Ops, to_ns: float) -> npt.NDArray[np.float64
 def _py_tick(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
     clock, update, select, count = time.perf_counter_ns, book.update, book.select, _select_n(book)
     out = [0] * len(ops.agent_list)
-    with gc_paused():
+    with timing.gc_paused():
         for i, (agent, price) in enumerate(zip(ops.agent_list, ops.price_list, strict=True)):
             t0 = clock()
             update(agent, price)
@@ -258,7 +253,7 @@ def _py_tick(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
 def _py_update(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
     clock, update = time.perf_counter_ns, book.update
     out = [0] * len(ops.agent_list)
-    with gc_paused():
+    with timing.gc_paused():
         for i, (agent, price) in enumerate(zip(ops.agent_list, ops.price_list, strict=True)):
             t0 = clock()
             update(agent, price)
@@ -270,7 +265,7 @@ def _py_update(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
 def _py_expire(book: TickBook, ops: _Ops) -> npt.NDArray[np.float64]:
     clock, update, expire = time.perf_counter_ns, book.update, book.expire
     out = [0] * len(ops.agent_list)
-    with gc_paused():
+    with timing.gc_paused():
         for i, (agent, price) in enumerate(zip(ops.agent_list, ops.price_list, strict=True)):
             t0 = clock()
             expire(agent)
@@ -346,7 +341,7 @@ def run_tick_bench(
     """
     started = time.perf_counter()
     report = progress or (lambda _desc: None)
-    env = environment()
+    env = timing.environment()
     hz = int(_timing.timer_hz())
     to_ns = 1e9 / hz
     native_timer: list[Percentiles] = []
@@ -362,7 +357,7 @@ def run_tick_bench(
         from_py: dict[str, dict[str, list[Percentiles]]] = {}
         for repeat in range(config.repeats):
             work = _workload(config.seed, n, repeat, config.ops)
-            python_timer.append(summarize(perf_counter_overhead(config.ops)))
+            python_timer.append(timing.summarize(timing.perf_counter_overhead(config.ops)))
             for name in config.books:
                 report(f"N={n:<6} repeat {repeat + 1}/{config.repeats}  {name}")
                 book = _make(name, n, config.seed)
@@ -371,7 +366,7 @@ def run_tick_bench(
                 if native:
                     _in_c(book, _OP_TICK, work.warmup, to_ns)
                     empty = _in_c(book, _OP_EMPTY, work.tick, to_ns)
-                    native_timer.append(summarize(empty))
+                    native_timer.append(timing.summarize(empty))
                     c_tick = _in_c(book, _OP_TICK, work.tick, to_ns)
                     timings = {
                         "update": _in_c(book, _OP_UPDATE, work.update, to_ns),
@@ -381,7 +376,7 @@ def run_tick_bench(
                     }
                     slot = in_c.setdefault(name, {})
                     for op, data in timings.items():
-                        slot.setdefault(op, []).append(summarize(data))
+                        slot.setdefault(op, []).append(timing.summarize(data))
                     if n == config.plot_n:
                         plot_in_c.setdefault(name, []).append(c_tick)
                 _py_tick(book, work.warmup)
@@ -393,7 +388,7 @@ def run_tick_bench(
                 }
                 slot = from_py.setdefault(name, {})
                 for op, data in py_timings.items():
-                    slot.setdefault(op, []).append(summarize(data))
+                    slot.setdefault(op, []).append(timing.summarize(data))
                 if n == config.plot_n:
                     plot_py.setdefault(name, []).append(py_tick)
                 del book
@@ -426,8 +421,8 @@ def run_tick_bench(
 
     timer = TimerCost(
         native_hz=hz,
-        native=median_percentiles(native_timer),
-        python=median_percentiles(python_timer),
+        native=timing.median_percentiles(native_timer),
+        python=timing.median_percentiles(python_timer),
     )
     result_rows = tuple(rows)
     return TickBenchResult(
@@ -449,10 +444,10 @@ def run_tick_bench(
 
 def _op_latency(runs: dict[str, list[Percentiles]]) -> OpLatency:
     return OpLatency(
-        tick=median_percentiles(runs["tick"]),
-        update=median_percentiles(runs["update"]),
-        expire=median_percentiles(runs["expire"]),
-        select=median_percentiles(runs["select"]) if "select" in runs else None,
+        tick=timing.median_percentiles(runs["tick"]),
+        update=timing.median_percentiles(runs["update"]),
+        expire=timing.median_percentiles(runs["expire"]),
+        select=timing.median_percentiles(runs["select"]) if "select" in runs else None,
     )
 
 

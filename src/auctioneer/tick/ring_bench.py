@@ -50,18 +50,11 @@ import numpy as np
 import numpy.typing as npt
 
 from auctioneer.checks import require_int
+from auctioneer.measure import timing
 from auctioneer.measure.record import fields_dict
 from auctioneer.measure.sizes import parse_int_list
 from auctioneer.measure.target import Target
-from auctioneer.measure.timing import (
-    Environment,
-    Percentiles,
-    environment,
-    gc_paused,
-    median_percentiles,
-    perf_counter_overhead,
-    summarize,
-)
+from auctioneer.measure.timing import Environment, Percentiles
 from auctioneer.tick import _timing
 from auctioneer.tick.ring import MpscRing, PricePage, SpscRing
 
@@ -290,7 +283,7 @@ def _py_push(push: Callable[..., Any], drain: Callable[[], Any], ops: int
     """Time ``ops`` pushes; the consumer drains every BATCH pushes, untimed."""
     clock = time.perf_counter_ns
     out = [0] * ops
-    with gc_paused():
+    with timing.gc_paused():
         for i in range(ops):
             if i % BATCH == 0:
                 drain()
@@ -305,7 +298,7 @@ def _py_push(push: Callable[..., Any], drain: Callable[[], Any], ops: int
 def _py_read(read: Callable[[], Any], ops: int) -> npt.NDArray[np.float64]:
     clock = time.perf_counter_ns
     out = [0] * ops
-    with gc_paused():
+    with timing.gc_paused():
         for i in range(ops):
             t0 = clock()
             read()
@@ -421,7 +414,7 @@ def run_ring_bench(config: RingBenchConfig,
     """Measure everything ``config`` asks for; ``progress`` hears each step as it starts."""
     started = time.perf_counter()
     report = progress or (lambda _desc: None)
-    env = environment()
+    env = timing.environment()
     hz = int(_timing.timer_hz())
     to_ns = 1e9 / hz
     runs: dict[tuple[str, str], list[Percentiles]] = {}
@@ -430,13 +423,13 @@ def run_ring_bench(config: RingBenchConfig,
     timer_py: list[Percentiles] = []
 
     def keep(name: str, where: str, data: npt.NDArray[np.float64]) -> None:
-        runs.setdefault((name, where), []).append(summarize(data))
+        runs.setdefault((name, where), []).append(timing.summarize(data))
         samples.setdefault(name, []).append(data)
 
     ops = config.ops
     for repeat in range(config.repeats):
         tag = f"repeat {repeat + 1}/{config.repeats}"
-        timer_c.append(summarize(_ticks(_timing.time_op(_timing.OP_EMPTY, ops), to_ns)))
+        timer_c.append(timing.summarize(_ticks(_timing.time_op(_timing.OP_EMPTY, ops), to_ns)))
         for name, op in _NATIVE_OPS:
             report(f"{tag}  C  {name}")
             keep(name, "C, one core", _ticks(_timing.time_op(op, ops, CAPACITY, BATCH), to_ns))
@@ -445,7 +438,7 @@ def run_ring_bench(config: RingBenchConfig,
                 report(f"{tag}  C  {kind} push, {label}")
                 _, lat = _pair(kind, 1, ops, True, to_ns, pace)
                 keep(f"{kind} push, {label}", "C, two cores", lat)
-        timer_py.append(summarize(perf_counter_overhead(ops)))
+        timer_py.append(timing.summarize(timing.perf_counter_overhead(ops)))
         for cls in (SpscRing, MpscRing):
             report(f"{tag}  Python  {cls.__name__}.push")
             ring = cls.create(CAPACITY)
@@ -477,15 +470,15 @@ def run_ring_bench(config: RingBenchConfig,
     throughput = [_median_rate(runs) for runs in rates.values()]
 
     def rows(where: Callable[[str], bool]) -> tuple[Latency, ...]:
-        return tuple(Latency(name, w, median_percentiles(r))
+        return tuple(Latency(name, w, timing.median_percentiles(r))
                      for (name, w), r in runs.items() if where(w))
 
     result = RingBenchResult(
         config=config,
         environment=env,
         timer_hz=hz,
-        timer_c=median_percentiles(timer_c),
-        timer_python=median_percentiles(timer_py),
+        timer_c=timing.median_percentiles(timer_c),
+        timer_python=timing.median_percentiles(timer_py),
         native=rows(lambda w: w.startswith("C")),
         python=rows(lambda w: w == "Python"),
         throughput=tuple(throughput),
