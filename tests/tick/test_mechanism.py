@@ -6,16 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auctioneer.tick import (
-    Mechanism,
-    TierMap,
-    first_price,
-    generalized_second_price,
-    posted_price,
-    proportional_share,
-    run,
-    second_price,
-)
+from auctioneer import tick
+from auctioneer.tick import Mechanism, TierMap
 
 from .conftest import Factory
 
@@ -43,7 +35,7 @@ def test_no_winner_pays_more_than_its_bid(
     make: Factory, bids: list[tuple[int, int]], k: int, reserve: int, mechanism: Mechanism
 ) -> None:
     book = book_of(make, bids)
-    outcome = run(mechanism, book, k, reserve)
+    outcome = tick.run(mechanism, book, k, reserve)
     assert len(outcome.winners) == len(set(outcome.winners))
     for agent, payment, units in zip(outcome.winners, outcome.payments, outcome.units, strict=True):
         price, demand = book.bid(agent)
@@ -59,7 +51,7 @@ def test_vickrey_price_is_the_highest_losing_bid(
     impl: Any, structure: str, bids: list[tuple[int, int]], k: int
 ) -> None:
     book = book_of(getattr(impl, structure), bids, **EXACT[structure])
-    outcome = second_price(book, k)
+    outcome = tick.second_price(book, k)
     ranked = sorted(range(len(bids)), key=lambda a: (-bids[a][0], a))
     assert list(outcome.winners) == ranked[:k]
     losing = [bids[a][0] for a in ranked[k:]]
@@ -72,7 +64,7 @@ def test_tier_vickrey_price_is_the_highest_losing_bid_to_the_tier(
 ) -> None:
     tiers = TierMap.linear(width=width, tiers=4096)
     book = book_of(impl.TierBook, bids, tiermap=tiers)
-    outcome = second_price(book, k)
+    outcome = tick.second_price(book, k)
     losers = set(range(len(bids))) - set(outcome.winners)
     if losers and outcome.winners:
         highest_losing = max(bids[a][0] for a in losers)
@@ -89,19 +81,19 @@ def test_textbook_examples(impl: Any) -> None:
     book = impl.IndexedHeap(8)
     for agent, bid in enumerate([500, 900, 700, 650]):
         book.update(agent, bid)
-    assert first_price(book, 2).payments == (900, 700)
-    assert second_price(book, 2).payments == (650, 650)
-    assert second_price(book, 2, reserve=680).payments == (680, 680)
-    assert generalized_second_price(book, 3).payments == (700, 650, 500)
-    assert posted_price(book, 660, k=3).winners == (1, 2)
-    assert second_price(book, 1, reserve=950).winners == ()
+    assert tick.first_price(book, 2).payments == (900, 700)
+    assert tick.second_price(book, 2).payments == (650, 650)
+    assert tick.second_price(book, 2, reserve=680).payments == (680, 680)
+    assert tick.generalized_second_price(book, 3).payments == (700, 650, 500)
+    assert tick.posted_price(book, 660, k=3).winners == (1, 2)
+    assert tick.second_price(book, 1, reserve=950).winners == ()
 
 
 def test_proportional_share_water_fills(impl: Any) -> None:
     book = impl.IndexedHeap(8)
     for agent, (bid, units) in enumerate([(100, 5), (300, 1), (200, 10), (0, 3)]):
         book.update(agent, bid, units)
-    outcome = proportional_share(book, supply=10)
+    outcome = tick.proportional_share(book, supply=10)
     # agent 1 is capped at 1 unit; 0 and 2 split the other 9 as 1:2 at 300/9 per unit
     assert outcome.winners == (1, 2, 0)
     assert outcome.units == (1, 6, 3)
@@ -114,7 +106,7 @@ def test_proportional_share_allocates_exactly_the_supply_it_can(
     impl: Any, bids: list[tuple[int, int]], supply: int
 ) -> None:
     book = book_of(impl.IndexedHeap, bids)
-    outcome = proportional_share(book, supply)
+    outcome = tick.proportional_share(book, supply)
     demand = sum(units for price, units in bids if price > 0)
     assert sum(outcome.units) == min(supply, demand)
 
@@ -122,8 +114,8 @@ def test_proportional_share_allocates_exactly_the_supply_it_can(
 def test_mechanism_bad_arguments(impl: Any) -> None:
     book = impl.IndexedHeap(4)
     with pytest.raises(ValueError, match="reserve -1 is negative"):
-        second_price(book, 1, reserve=-1)
+        tick.second_price(book, 1, reserve=-1)
     with pytest.raises(TypeError, match="k must be an int"):
-        second_price(book, 1.0)  # type: ignore[arg-type]
+        tick.second_price(book, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="supply -2 is out of range"):
-        proportional_share(book, -2)
+        tick.proportional_share(book, -2)

@@ -12,14 +12,12 @@ from typing import Annotated
 
 import typer
 
+from auctioneer.cli import options
 from auctioneer.cli.app import app, bench_app
 from auctioneer.cli.options import (
     AssignOption,
     ClusterPartitionsOption,
     JsonOption,
-    bad,
-    float_in,
-    int_in,
     output_dir_option,
     plot_option,
 )
@@ -62,12 +60,12 @@ def engine_command(
     over once the lease expires. SIGINT/SIGTERM stops it cleanly (the lease
     is released at once). Prints its last report as a JSON line on exit.
     """
-    p = int_in(partition, "--partition", 0, 9_999)
-    ttl = float_in(lease_ttl, "--lease-ttl", 0.2, 3_600.0)
-    every = int_in(checkpoint_every, "--checkpoint-every", 0, 10**12)
+    p = options.int_in(partition, "--partition", 0, 9_999)
+    ttl = options.float_in(lease_ttl, "--lease-ttl", 0.2, 3_600.0)
+    every = options.int_in(checkpoint_every, "--checkpoint-every", 0, 10**12)
     name = node or f"{socket.gethostname()}-{os.getpid()}"
     if not name.replace("-", "").replace("_", "").isalnum():
-        raise bad("--node", f"{name!r} must be letters, digits, '-' or '_'")
+        raise options.bad("--node", f"{name!r} must be letters, digits, '-' or '_'")
     pmap = None
     if partitions is not None:
         from auctioneer.cli.stream import partition_map
@@ -91,8 +89,8 @@ def engine_command(
         try:
             engine = await ClusterEngine.open(nc.jetstream(), config, pmap)
             if p >= engine.partitions.count:
-                raise bad("--partition", f"{p} is out of range: the cluster has "
-                          f"{engine.partitions.count} partitions")
+                raise options.bad("--partition", f"{p} is out of range: the cluster has "
+                                  f"{engine.partitions.count} partitions")
             return (await engine.run(stop)).line()
         finally:
             await nc.close()
@@ -121,7 +119,7 @@ def cluster_command(
     try:
         cluster = LocalCluster(root=directory).start()
     except NatsServerError as exc:
-        raise bad("nats-server", str(exc)) from None
+        raise options.bad("nats-server", str(exc)) from None
     try:
         typer.echo(f"three nodes, stores under {cluster.root}\n--nats {cluster.url}\n"
                    "Ctrl-C stops them.")
@@ -161,10 +159,10 @@ def bench_cluster(
     from auctioneer.measure.benchmark import run_benchmark
 
     config = bench.ClusterBenchConfig.build(
-        clients=None if clients is None else int_in(clients, "--clients", 1, 256),
-        duration_s=None if duration is None else float_in(duration, "--duration", 0.5,
-                                                          3600.0),
-        failovers=None if failovers is None else int_in(failovers, "--failovers", 1, 1000),
-        partitions=tuple(int_in(p, "--partitions", 1, 2) for p in partitions.split(",")),
+        clients=None if clients is None else options.int_in(clients, "--clients", 1, 256),
+        duration_s=(None if duration is None
+                    else options.float_in(duration, "--duration", 0.5, 3600.0)),
+        failovers=None if failovers is None else options.int_in(failovers, "--failovers", 1, 1000),
+        partitions=tuple(options.int_in(p, "--partitions", 1, 2) for p in partitions.split(",")),
         quick=quick)
     run_benchmark(report.BENCHMARK, config, json_path, plot)

@@ -25,6 +25,7 @@ __all__ = [
     "ClusterPartitionsOption",
     "JsonOption",
     "JsonOutputFlag",
+    "PercentileRepeatsOption",
     "float_in",
     "int_in",
     "native_bench",
@@ -153,6 +154,13 @@ def quick_default(text: str, full: str, quick: str, metavar: str | None = "INT")
     """An option the run defaults: ``full``, or ``quick`` under ``--quick``; the help shows both."""
     return typer.Option(metavar=metavar, show_default=False,
                         help=f"{text} [default: {full}; --quick: {quick}]")
+
+
+PercentileRepeatsOption = Annotated[
+    str | None, quick_default("Repeats; each percentile reported is its median over them.",
+                              "5", "3"),
+]
+"""``--repeats`` of a latency benchmark that reports percentiles (tick, ring)."""
 
 
 def seed_option(what: str) -> Any:

@@ -9,6 +9,7 @@ import typer
 from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import (
     JsonOption,
+    PercentileRepeatsOption,
     int_in,
     native_bench,
     parsed,
@@ -27,10 +28,7 @@ def bench_ring(
         str | None,
         quick_default("Timed operations per latency measurement.", "200000", "20000"),
     ] = None,
-    repeats: Annotated[
-        str | None,
-        quick_default("Repeats; each percentile is its median over them.", "5", "3"),
-    ] = None,
+    repeats: PercentileRepeatsOption = None,
     pair_bids: Annotated[
         str | None,
         quick_default("Bids per producer thread in the native throughput runs.", "500000",

@@ -9,6 +9,7 @@ import typer
 from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import (
     JsonOption,
+    PercentileRepeatsOption,
     int_in,
     native_bench,
     parsed,
@@ -40,10 +41,7 @@ def bench_tick(
         str | None,
         quick_default("Timed operations per measurement.", "100000", "2000"),
     ] = None,
-    repeats: Annotated[
-        str | None,
-        quick_default("Repeats; each percentile reported is its median over them.", "5", "3"),
-    ] = None,
+    repeats: PercentileRepeatsOption = None,
     seed: Annotated[str, seed_option("Workload")] = "0",
     quick: Annotated[bool, quick_option("small sizes, few ops, about 2 s.")] = False,
     json_path: JsonOption = None,
