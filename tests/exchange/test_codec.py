@@ -120,11 +120,11 @@ def test_missing_fields_and_nested_market_fields_are_named() -> None:
 def test_optional_fields_take_their_defaults() -> None:
     cmd = codec.decode_command(PLACE)
     assert cmd == codec.decode_command({**PLACE, "tif": "gtc", "all_or_none": False,
-                                  "post_only": False, "ts_ns": 0})
+                                        "post_only": False, "ts_ns": 0})
     modify = codec.decode_command({"type": "modify_order", "order_id": "o", "account": "a",
-                             "price": None})
+                                   "price": None})
     assert modify == codec.decode_command({"type": "modify_order", "order_id": "o",
-                                     "account": "a"})
+                                           "account": "a"})
 
 
 def _either(payload: bytes) -> tuple[str, object]:

@@ -18,27 +18,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from auctioneer.exchange import (
-    AddCapacity,
-    CancelOrder,
     Command,
-    Deposit,
     Event,
     Exchange,
     ExecutionRule,
-    ListMarket,
     Market,
-    MarketOrder,
-    ModifyOrder,
-    OpenAccount,
-    PlaceOrder,
     Rejected,
-    RemoveCapacity,
     Role,
     SelfTrade,
     Side,
-    Tick,
     TimeInForce,
-    Withdraw,
+    commands,
     decode_command,
     encode_command,
 )
@@ -70,12 +60,12 @@ class CheckedPath(Exchange):
 
 
 def setup_commands(money: int, capacity: int) -> list[Command]:
-    out: list[Command] = [ListMarket(m) for m in MARKETS]
+    out: list[Command] = [commands.ListMarket(m) for m in MARKETS]
     for name in TRADERS:
-        out += [OpenAccount(name, Role.TRADER), Deposit(name, money)]
+        out += [commands.OpenAccount(name, Role.TRADER), commands.Deposit(name, money)]
     for name in PROVIDERS:
-        out += [OpenAccount(name, Role.PROVIDER), Deposit(name, money)]
-        out += [AddCapacity(name, m, capacity) for m in IDS]
+        out += [commands.OpenAccount(name, Role.PROVIDER), commands.Deposit(name, money)]
+        out += [commands.AddCapacity(name, m, capacity) for m in IDS]
     return out
 
 
@@ -112,8 +102,9 @@ class ExchangeMachine(RuleBasedStateMachine):
         if not buy and account in TRADERS and self.n % 8:
             account = PROVIDERS[self.n % 2]  # mostly valid sells; now and then a refused one
         chosen = tuple(markets) if buy else tuple(markets[:1])
-        self.do(PlaceOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, chosen, price,
-                           quantity, tif, aon, post_only and tif is TimeInForce.GTC, self.ts))
+        side = Side.BUY if buy else Side.SELL
+        self.do(commands.PlaceOrder(f"o{self.n}", account, side, chosen, price, quantity, tif,
+                                    aon, post_only and tif is TimeInForce.GTC, self.ts))
 
     @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), quantity=quantities,
           budget=st.integers(0, 800), fok=st.booleans(), markets=market_lists,
@@ -124,38 +115,38 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.ts += dt
         chosen = tuple(markets) if buy else tuple(markets[:1])
         tif = TimeInForce.FOK if fok else TimeInForce.IOC
-        self.do(MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, chosen,
-                            quantity, budget if buy else None, tif, self.ts))
+        self.do(commands.MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, chosen,
+                                     quantity, budget if buy else None, tif, self.ts))
 
     @precondition(lambda self: bool(self.open_ids()))
     @rule(data=st.data(), wrong_owner=st.booleans())
     def cancel(self, data: st.DataObject, wrong_owner: bool) -> None:
         order_id = data.draw(st.sampled_from(self.open_ids()))
         owner = self.ex.order(order_id).account  # type: ignore[union-attr]
-        self.do(CancelOrder(order_id, "t1" if wrong_owner and owner != "t1" else owner,
-                            self.ts))
+        self.do(commands.CancelOrder(order_id, "t1" if wrong_owner and owner != "t1" else owner,
+                                     self.ts))
 
     @precondition(lambda self: bool(self.open_ids()))
     @rule(data=st.data(), price=st.none() | prices, quantity=st.none() | quantities)
     def modify(self, data: st.DataObject, price: int | None, quantity: int | None) -> None:
         order_id = data.draw(st.sampled_from(self.open_ids()))
         owner = self.ex.order(order_id).account  # type: ignore[union-attr]
-        self.do(ModifyOrder(order_id, owner, price, quantity, self.ts))
+        self.do(commands.ModifyOrder(order_id, owner, price, quantity, self.ts))
 
     @rule(provider=st.sampled_from(PROVIDERS), market=st.sampled_from(IDS),
           quantity=st.integers(1, 8), add=st.booleans())
     def capacity(self, provider: str, market: str, quantity: int, add: bool) -> None:
-        cls = AddCapacity if add else RemoveCapacity
+        cls = commands.AddCapacity if add else commands.RemoveCapacity
         self.do(cls(provider, market, quantity, self.ts))
 
     @rule(account=st.sampled_from(ACCOUNTS), amount=st.integers(1, 3_000), deposit=st.booleans())
     def money(self, account: str, amount: int, deposit: bool) -> None:
-        self.do((Deposit if deposit else Withdraw)(account, amount, self.ts))
+        self.do((commands.Deposit if deposit else commands.Withdraw)(account, amount, self.ts))
 
     @rule(dt=st.integers(0, 3_000_000_000))
     def tick(self, dt: int) -> None:
         self.ts += dt
-        self.do(Tick(self.ts))
+        self.do(commands.Tick(self.ts))
 
     @invariant()
     def consistent(self) -> None:
@@ -176,8 +167,9 @@ class ExchangeMachine(RuleBasedStateMachine):
         restored.check()
         assert restored.state_hash() == self.ex.state_hash()
         # The restored exchange behaves the same from here on, too.
-        tail = [PlaceOrder("z1", "t1", Side.BUY, IDS, 110, 9, ts_ns=self.ts + 5_000_000_000),
-                PlaceOrder("z2", "p1", Side.SELL, IDS[:1], 90, 1, ts_ns=self.ts + 6_000_000_000)]
+        later = self.ts + 5_000_000_000
+        tail = [commands.PlaceOrder("z1", "t1", Side.BUY, IDS, 110, 9, ts_ns=later),
+                commands.PlaceOrder("z2", "p1", Side.SELL, IDS[:1], 90, 1, ts_ns=later + 10**9)]
         for cmd in tail:
             assert restored.apply(cmd) == self.ex.apply(cmd)
         assert restored.state_hash() == self.ex.state_hash()
@@ -226,8 +218,8 @@ def test_engine_matches_the_reference(ops: list[tuple[object, ...]]) -> None:
             assert isinstance(tif, TimeInForce) and isinstance(price, int)
             chosen = tuple(markets) if is_buy else tuple(markets[:1])
             post = bool(post_only) and tif is TimeInForce.GTC
-            got = ex.apply(PlaceOrder(f"o{n}", account, Side.BUY if is_buy else Side.SELL,
-                                      chosen, price, quantity, tif, bool(aon), post, n))
+            got = ex.apply(commands.PlaceOrder(f"o{n}", account, Side.BUY if is_buy else Side.SELL,
+                                               chosen, price, quantity, tif, bool(aon), post, n))
             if post and ref.crosses(is_buy, price, chosen):
                 assert isinstance(got[0], Rejected) and got[0].field == "post_only"
                 continue
@@ -239,8 +231,9 @@ def test_engine_matches_the_reference(ops: list[tuple[object, ...]]) -> None:
             assert isinstance(quantity, int) and isinstance(budget, int)
             chosen = tuple(markets) if is_buy else tuple(markets[:1])
             tif = TimeInForce.FOK if fok else TimeInForce.IOC
-            got = ex.apply(MarketOrder(f"o{n}", account, Side.BUY if is_buy else Side.SELL,
-                                       chosen, quantity, budget if is_buy else None, tif, n))
+            spend = budget if is_buy else None
+            got = ex.apply(commands.MarketOrder(f"o{n}", account, Side.BUY if is_buy else Side.SELL,
+                                                chosen, quantity, spend, tif, n))
             market_want = ref.place_market(f"o{n}", account, bool(is_buy), chosen, quantity,
                                            budget, tif.value, n)
             if market_want is None:
@@ -252,7 +245,7 @@ def test_engine_matches_the_reference(ops: list[tuple[object, ...]]) -> None:
                 continue
             target = ref.orders[op[1] % len(ref.orders)]  # type: ignore[operator]
             if op[0] == "cancel":
-                got = ex.apply(CancelOrder(target.id, target.account, n))
+                got = ex.apply(commands.CancelOrder(target.id, target.account, n))
                 want = ref.cancel(target.id, n)
             else:
                 price = target.price if op[2] is None else op[2]
@@ -261,7 +254,8 @@ def test_engine_matches_the_reference(ops: list[tuple[object, ...]]) -> None:
                 new_price, new_quantity = op[2], op[3]
                 assert new_price is None or isinstance(new_price, int)
                 assert new_quantity is None or isinstance(new_quantity, int)
-                got = ex.apply(ModifyOrder(target.id, target.account, new_price, new_quantity, n))
+                got = ex.apply(commands.ModifyOrder(target.id, target.account, new_price,
+                                                    new_quantity, n))
                 if op[2] is None and op[3] is None:
                     assert isinstance(got[0], Rejected)
                     continue
