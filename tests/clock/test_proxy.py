@@ -155,3 +155,12 @@ def test_each_phase_is_reported_as_it_starts() -> None:
     assert phases[:4] == ["activity rule", "LP relaxation", "rounding the LP relaxation",
                           "winner determination"]
     assert "VCG re-solves" in phases and proxy.core_certified
+
+
+def test_above_milp_columns_the_lp_rounding_is_the_allocation_and_the_lp_prices_it() -> None:
+    clock = run_clock(MARKET)
+    with mock.patch.object(proxy_module, "MILP_COLUMNS", 0):
+        proxy = run_proxy(MARKET, clock, method="milp")
+    assert proxy.status is Status.TIME_LIMIT and "integer program was not run" in proxy.note
+    assert proxy.blocking_margin is not None and proxy.vcg is None
+    assert proxy.welfare >= (proxy.clock_welfare or 0) and proxy.bound >= proxy.welfare
