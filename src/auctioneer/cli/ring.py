@@ -6,17 +6,14 @@ from typing import Annotated
 
 import typer
 
+from auctioneer.cli import options
 from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import (
     JsonOption,
     PercentileRepeatsOption,
-    int_in,
-    native_bench,
-    parsed,
     plot_option,
     quick_default,
     quick_option,
-    user_errors,
 )
 
 __all__ = ["bench_ring"]
@@ -55,19 +52,20 @@ def bench_ring(
     in the same run; the price page's publish and read. Prints tables,
     ratios and PASS/MISS lines for submit < 100 ns natively.
     """
-    with native_bench("ring"):
+    with options.native_bench("ring"):
         from auctioneer.measure.benchmark import run_benchmark
         from auctioneer.tick import ring_bench as bench
         from auctioneer.tick import ring_bench_report as report
 
-    counts = parsed(bench.parse_producers, producers, "--producers")
-    with user_errors():
+    counts = options.parsed(bench.parse_producers, producers, "--producers")
+    with options.user_errors():
         config = bench.RingBenchConfig.build(
-            ops=None if ops is None else int_in(ops, "--ops", 1),
-            repeats=None if repeats is None else int_in(repeats, "--repeats", 1),
-            pair_bids=None if pair_bids is None else int_in(pair_bids, "--pair-bids", 1,
-                                                            2**32 - 1),
-            python_bids=None if python_bids is None else int_in(python_bids, "--python-bids", 1),
+            ops=None if ops is None else options.int_in(ops, "--ops", 1),
+            repeats=None if repeats is None else options.int_in(repeats, "--repeats", 1),
+            pair_bids=(None if pair_bids is None
+                       else options.int_in(pair_bids, "--pair-bids", 1, 2**32 - 1)),
+            python_bids=(None if python_bids is None
+                         else options.int_in(python_bids, "--python-bids", 1)),
             producers=counts,
             quick=quick,
         )

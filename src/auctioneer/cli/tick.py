@@ -6,18 +6,15 @@ from typing import Annotated
 
 import typer
 
+from auctioneer.cli import options
 from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import (
     JsonOption,
     PercentileRepeatsOption,
-    int_in,
-    native_bench,
-    parsed,
     plot_option,
     quick_default,
     quick_option,
     seed_option,
-    user_errors,
 )
 
 __all__ = ["bench_tick"]
@@ -54,20 +51,20 @@ def bench_tick(
     miss rate. Prints a table and PASS/MISS lines for the targets.
     """
 
-    with native_bench("tick"):
+    with options.native_bench("tick"):
         from auctioneer.measure.benchmark import run_benchmark
         from auctioneer.tick import bench as bench
         from auctioneer.tick import bench_report as report
 
-    config_sizes = None if sizes is None else parsed(bench.parse_sizes, sizes, "--sizes")
-    config_structures = parsed(bench.parse_structures, structures, "--structures")
-    with user_errors():
+    config_sizes = None if sizes is None else options.parsed(bench.parse_sizes, sizes, "--sizes")
+    config_structures = options.parsed(bench.parse_structures, structures, "--structures")
+    with options.user_errors():
         config = bench.TickBenchConfig.build(
             sizes=config_sizes,
             structures=config_structures,
-            ops=None if ops is None else int_in(ops, "--ops", 1),
-            repeats=None if repeats is None else int_in(repeats, "--repeats", 1),
-            seed=int_in(seed, "--seed", 0, 2**64 - 1),
+            ops=None if ops is None else options.int_in(ops, "--ops", 1),
+            repeats=None if repeats is None else options.int_in(repeats, "--repeats", 1),
+            seed=options.int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
         )
     run_benchmark(report.BENCHMARK, config, json_path, plot)
