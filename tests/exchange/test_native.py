@@ -32,10 +32,8 @@ from auctioneer.exchange import (
     SelfTrade,
     Side,
     TimeInForce,
+    codec,
     commands,
-    decode_command,
-    decode_market,
-    encode_event,
 )
 from auctioneer.exchange._match import Book
 from auctioneer.exchange.events import Cancelled, Event, Modified, Rested, Traded
@@ -250,7 +248,7 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
     """Run ``scenario``'s order commands on native books (one per market) and check each
     step's order events against the golden expectation. Returns the steps run and the
     final books, or None for the books when a command the core does not take stopped it."""
-    markets = [decode_market(m) for m in scenario["markets"]]
+    markets = [codec.decode_market(m) for m in scenario["markets"]]
     books = {m.id: Book(100, 100, RULES.index(m.self_trade),
                         m.execution is ExecutionRule.AT_ASK) for m in markets}
     ids: dict[str, int] = {}
@@ -260,7 +258,7 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
     trades = itertools.count(1)
     for n, step in enumerate(scenario["steps"]):
         expect = step["expect"]
-        command = decode_command(step["do"])
+        command = codec.decode_command(step["do"])
         if expect[0]["type"] == "rejected":
             continue  # refused by the engine's checks: nothing to match
         ts = next(e["ts_ns"] for e in expect if e["type"] == "accepted")
@@ -290,8 +288,8 @@ def _native_golden(scenario: dict[str, Any]) -> tuple[int, dict[str, Any] | None
         else:
             continue
         names = {v: k for k, v in ids.items()}
-        got = [encode_event(e) for e in translate(book.events(), market, ts, names, accounts,
-                                                  trades)]
+        got = [codec.encode_event(e) for e in translate(book.events(), market, ts, names, accounts,
+                                                        trades)]
         assert got == order_events, f"step {n}: {step['do']}"
     final = {m: {"bids": [list(x) for x in b.depth(True, 100)],
                  "asks": [list(x) for x in b.depth(False, 100)]} for m, b in books.items()}
