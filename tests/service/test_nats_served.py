@@ -296,6 +296,24 @@ async def _died_mid_saga(served: Served, markets: list[str], key: str) -> str:
     return bid_id
 
 
+def _kill_api(served: Served, i: int) -> None:
+    api = served.apis[i]
+    assert api is not None
+    api.kill()
+    api.wait()
+
+
+async def _finished_once(served: Served, bid_id: str, by: str) -> None:
+    """Wait until the left-over bid of :func:`_died_mid_saga` bought 3 + 2, then verify."""
+    want = {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
+
+    async def finished() -> bool:
+        return await _bought(served, bid_id) == want
+
+    await wait_for(finished, 20, f"bid {bid_id} finished by {by}")
+    await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
+
+
 def test_a_bid_whose_api_died_mid_saga_is_finished_as_first_taken(served: Served) -> None:
     """The log holds the bid's Begun record and leg 0 is stored (the API died there): a retry
     with the key on the other API, even with another quantity, finishes the bid as taken."""
@@ -320,19 +338,10 @@ def test_an_api_starting_finishes_the_bids_left_unfinished(served: Served) -> No
     async def run() -> None:
         markets = await _offer(served, "xres")
         bid_id = await _died_mid_saga(served, markets, "across-3")
-        api = served.apis[1]
-        assert api is not None
-        api.kill()
-        api.wait()
+        _kill_api(served, 1)
         served.start_api(1)
         await served.wait_api(1)
-        want = {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
-
-        async def finished() -> bool:
-            return await _bought(served, bid_id) == want
-
-        await wait_for(finished, 20, f"bid {bid_id} finished by the restarted API")
-        await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
+        await _finished_once(served, bid_id, "the restarted API")
 
     served.run(run())
 
@@ -344,18 +353,9 @@ def test_a_bid_whose_api_died_is_finished_by_the_coordinator_role(served: Served
     async def run() -> None:
         markets = await _offer(served, "xlease")
         bid_id = await _died_mid_saga(served, markets, "across-4")
-        api = served.apis[0]
-        assert api is not None
-        api.kill()
-        api.wait()
+        _kill_api(served, 0)
         try:
-            want = {f"{bid_id}#0": 3, f"{bid_id}#1": 2}
-
-            async def finished() -> bool:
-                return await _bought(served, bid_id) == want
-
-            await wait_for(finished, 15, f"bid {bid_id} finished by the surviving API")
-            await served.verify({f"{bid_id}#0": 1, f"{bid_id}#1": 1})
+            await _finished_once(served, bid_id, "the surviving API")
         finally:
             served.start_api(0)
             await served.wait_api(0)
@@ -392,10 +392,7 @@ def test_bids_across_partitions_in_flight_while_a_leader_and_an_api_are_killed(
         served.engines[leader].kill()
         served.engines[leader].wait()
         await load.run_for(2.0)
-        api = served.apis[0]
-        assert api is not None
-        api.kill()
-        api.wait()
+        _kill_api(served, 0)
         served.start_engine(0, leader)
         await load.run_for(1.5)
         served.start_api(0)
