@@ -205,3 +205,20 @@ def test_every_int_a_replayed_record_carries_is_range_checked_in_c(
         assert got.state_hash() == want.state_hash()
     else:
         assert got == want
+
+
+@pytest.mark.parametrize("tail", [1, 40], ids=["set-asked", "set-copied"])
+def test_an_id_used_before_a_fallback_stays_used(tmp_path: Path, tail: int) -> None:
+    """Orders, then a refusal (the reference takes it, so the next core starts from the
+    used-id set), then orders reusing every id: each refused, whether C asks the set (few
+    records ahead) or copies it (many)."""
+    placed = [PlaceOrder(f"u{i}", "t1", Side.BUY, (IDS[0],), 60, 1, TimeInForce.IOC, ts_ns=i)
+              for i in range(8)]  # closed at once: their ids are only in the used set
+    again = [PlaceOrder(f"u{i % 8}", "t2", Side.BUY, (IDS[1],), 60, 1, ts_ns=20 + i)
+             for i in range(tail)]
+    journal_of(tmp_path, [*setup_commands(money=5_000, capacity=20), *placed,
+                          Withdraw("t3", 10**9, 9), *again])
+    want, got = recover(tmp_path, Exchange), recover(tmp_path, NativeExchange)
+    assert isinstance(want, Exchange) and isinstance(got, NativeExchange)
+    assert len(want.orders("t2")) == 0
+    assert got.state_hash() == want.state_hash()

@@ -682,9 +682,15 @@ Core_replay(CoreObject *self, PyObject *args)
     }
     const unsigned char *data = buf.buf;
     int rc = 0;
-    /* room for the ids of the records ahead (a place_order's record is over 128 bytes) */
+    /* room for the ids of the records ahead (a place_order's record is over 128 bytes); the
+     * used set's ids are copied into C only when the records ahead outnumber them, so a
+     * journal that falls back to the reference often (each fallback loads a new core) pays
+     * in proportion to what it replays, not the used ids each time: else a lookup that
+     * misses in C asks the set */
     size_t ahead = pos >= 0 && pos < buf.len ? (size_t)(buf.len - pos) : 0;
-    if (eb_ids_take_used(self) < 0 || eb_names_reserve(&self->ids, ahead / 128u, ahead / 16u) < 0) {
+    if ((!self->used_in_c && (size_t)PySet_GET_SIZE(self->used) <= ahead / 128u
+         && eb_ids_take_used(self) < 0)
+        || eb_names_reserve(&self->ids, ahead / 128u, ahead / 16u) < 0) {
         PyBuffer_Release(&buf);
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
