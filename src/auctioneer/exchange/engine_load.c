@@ -351,8 +351,8 @@ Core_dump(CoreObject *self, PyObject *args)
             }
         }
         const mc_book *b = &e->markets[m].book;
-        if (with_orders && dump_orders(self, m, &b->bids, orders) < 0
-            || (with_orders && dump_orders(self, m, &b->asks, orders) < 0)) {
+        if (with_orders && (dump_orders(self, m, &b->bids, orders) < 0
+                            || dump_orders(self, m, &b->asks, orders) < 0)) {
             goto fail;
         }
     }
