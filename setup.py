@@ -74,7 +74,7 @@ setup(
             ["src/auctioneer/exchange/_engine.c", "src/auctioneer/exchange/engine_commands.c",
              "src/auctioneer/exchange/engine_events.c", "src/auctioneer/exchange/engine_lazy.c",
              "src/auctioneer/exchange/engine_load.c",
-             "src/auctioneer/exchange/engine_replay.c",
+             "src/auctioneer/exchange/engine_replay.c", "src/auctioneer/exchange/engine_crc.c",
              "src/auctioneer/exchange/engine_check.c", "src/auctioneer/exchange/engine_names.c",
              "src/auctioneer/exchange/engine_tape.c",
              "src/auctioneer/exchange/engine_core.c", "src/auctioneer/exchange/match_core.c"],

@@ -157,6 +157,9 @@ PyObject *Core_apply_many(CoreObject *self, PyObject *args);
 /* engine_replay.c */
 PyObject *Core_replay(CoreObject *self, PyObject *args);
 PyObject *eb_scan(PyObject *module, PyObject *args);
+
+/* engine_crc.c */
+uint32_t eb_crc32_update(uint32_t crc, const unsigned char *p, size_t n);
 PyObject *eb_crc32(PyObject *module, PyObject *args);
 
 /* engine_check.c */

@@ -1,0 +1,138 @@
+/*
+ * engine_crc.c - the journal's CRC-32 (zlib's polynomial, reflection and
+ * conditioning) for replay's record check: carry-less multiplication folding
+ * where the CPU has it, slice-by-8 tables elsewhere and for the tail. Part of
+ * the _engine binding (see _engine.c).
+ */
+#include "engine_binding.h"
+
+/* Slice-by-8: crc_table[k][b] is the CRC of byte b followed by k zero bytes, so eight
+ * bytes fold in with eight independent lookups instead of a chain of eight. */
+static uint32_t crc_table[8][256];
+
+static void
+crc_init(void)
+{
+    for (uint32_t i = 0; i < 256u; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1u) ? UINT32_C(0xEDB88320) ^ (c >> 1) : c >> 1;
+        }
+        crc_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256u; i++) {
+        for (int k = 1; k < 8; k++) {
+            uint32_t c = crc_table[k - 1][i];
+            crc_table[k][i] = crc_table[0][c & 0xffu] ^ (c >> 8);
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* Carry-less multiplication folding (Intel, "Fast CRC Computation for Generic Polynomials
+ * Using PCLMULQDQ Instruction", 2009), for the CRC-32 polynomial reflected: the constants
+ * are x^(4*128+32), x^(4*128-32), x^(128+32), x^(128-32) and x^64 mod P, and the Barrett
+ * pair (floor(x^64 / P), P). `crc` is the inner (inverted) state; n >= 64, a multiple of
+ * 16. */
+static const uint64_t FOLD4[2] = {UINT64_C(0x154442bd4), UINT64_C(0x1c6e41596)};
+static const uint64_t FOLD1[2] = {UINT64_C(0x1751997d0), UINT64_C(0x0ccaa009e)};
+static const uint64_t FOLD_64 = UINT64_C(0x163cd6124);
+static const uint64_t BARRETT[2] = {UINT64_C(0x1db710641), UINT64_C(0x1f7011641)};
+
+__attribute__((target("pclmul,sse4.1"))) static inline __m128i
+fold(__m128i x, __m128i k, __m128i data)
+{
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+                                       _mm_clmulepi64_si128(x, k, 0x11)),
+                         data);
+}
+
+__attribute__((target("pclmul,sse4.1"))) static uint32_t
+crc32_clmul(uint32_t crc, const unsigned char *p, size_t n)
+{
+    const __m128i *in = (const __m128i *)(const void *)p;
+    __m128i x1 = _mm_xor_si128(_mm_loadu_si128(in), _mm_cvtsi32_si128((int)crc));
+    __m128i x2 = _mm_loadu_si128(in + 1), x3 = _mm_loadu_si128(in + 2);
+    __m128i x4 = _mm_loadu_si128(in + 3);
+    __m128i k = _mm_set_epi64x((long long)FOLD4[1], (long long)FOLD4[0]);
+    for (in += 4, n -= 64; n >= 64; in += 4, n -= 64) {
+        x1 = fold(x1, k, _mm_loadu_si128(in));
+        x2 = fold(x2, k, _mm_loadu_si128(in + 1));
+        x3 = fold(x3, k, _mm_loadu_si128(in + 2));
+        x4 = fold(x4, k, _mm_loadu_si128(in + 3));
+    }
+    k = _mm_set_epi64x((long long)FOLD1[1], (long long)FOLD1[0]);
+    x1 = fold(fold(fold(x1, k, x2), k, x3), k, x4);
+    for (; n >= 16; in++, n -= 16) {
+        x1 = fold(x1, k, _mm_loadu_si128(in));
+    }
+    /* 128 bits to 64 (appending 32 zero bits), then to 32 */
+    x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), _mm_clmulepi64_si128(k, x1, 0x01));
+    const __m128i low32 = _mm_set_epi32(0, 0, 0, -1);
+    x1 = _mm_xor_si128(_mm_srli_si128(x1, 4),
+                       _mm_clmulepi64_si128(_mm_and_si128(x1, low32),
+                                            _mm_set_epi64x(0, (long long)FOLD_64), 0x00));
+    k = _mm_set_epi64x((long long)BARRETT[1], (long long)BARRETT[0]);
+    __m128i t = _mm_and_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, low32), k, 0x10), low32);
+    x1 = _mm_xor_si128(x1, _mm_clmulepi64_si128(t, k, 0x00));
+    return (uint32_t)_mm_extract_epi32(x1, 1);
+}
+
+static int
+has_clmul(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    }
+    return known;
+}
+#endif
+
+/* zlib.crc32(data, crc): the same polynomial, reflection and conditioning. */
+uint32_t
+eb_crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    if (crc_table[0][1] == 0) {
+        crc_init();
+    }
+    crc = ~crc;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (n >= 64 && has_clmul()) {
+        size_t whole = n & ~(size_t)15u;
+        crc = crc32_clmul(crc, p, whole);
+        p += whole;
+        n -= whole;
+    }
+#endif
+    for (; n >= 8; n -= 8, p += 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+                             | (uint32_t)p[3] << 24);
+        crc = crc_table[7][lo & 0xffu] ^ crc_table[6][(lo >> 8) & 0xffu]
+              ^ crc_table[5][(lo >> 16) & 0xffu] ^ crc_table[4][lo >> 24]
+              ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]]
+              ^ crc_table[0][p[7]];
+    }
+    while (n--) {
+        crc = crc_table[0][(crc ^ *p++) & 0xffu] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+/* crc32(data, crc) -> int: zlib.crc32's value, from the replay's own code (for its test). */
+PyObject *
+eb_crc32(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer buf;
+    unsigned int crc;
+    if (!PyArg_ParseTuple(args, "y*I", &buf, &crc)) {
+        return NULL;
+    }
+    uint32_t out = eb_crc32_update(crc, buf.buf, (size_t)buf.len);
+    PyBuffer_Release(&buf);
+    return PyLong_FromUnsignedLong(out);
+}
