@@ -23,9 +23,12 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import ObjectStoreConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
@@ -98,14 +101,26 @@ async def save_checkpoint(store: ObjectStore, projection: Projection,
     return checkpoint
 
 
-async def load_checkpoint(store: ObjectStore, partition: int,
-                          spec: EventSpec) -> LogCheckpoint | None:
+async def load_checkpoint(store: ObjectStore, partition: int, spec: EventSpec, *,
+                          wait_s: float = 20.0) -> LogCheckpoint | None:
     """``partition``'s stored checkpoint, None when there is none yet; LogCheckpointError when
-    it is unreadable or belongs to another partition or stream."""
-    try:
-        found = await store.get(checkpoint_name(partition))
-    except ObjectNotFoundError:
-        return None
+    it is unreadable or belongs to another partition or stream.
+
+    A bucket just created on three nodes does not answer until its stream has
+    elected a leader (a request then times out), so timeouts are retried for
+    up to ``wait_s`` seconds before the last one is raised.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            found = await store.get(checkpoint_name(partition))
+            break
+        except ObjectNotFoundError:
+            return None
+        except NatsTimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.25)
     try:
         saved = decode_saved(found.data or b"")
         log_seq = require_int(saved.labels.get("log_seq"), "log_seq", 0, INT_MAX)
