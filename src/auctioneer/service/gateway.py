@@ -41,13 +41,12 @@ from typing import Protocol
 
 import nats.errors
 from nats.aio.client import Client
-from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from auctioneer.exchange.commands import Command, MarketOrder, PlaceOrder
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.scaleout.eventlog import EventSpec, Projection
-from auctioneer.exchange.scaleout.logcheckpoint import CHECKPOINT_BUCKET, load_checkpoint
+from auctioneer.exchange.scaleout.logcheckpoint import find_checkpoint_store, load_checkpoint
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.scaleout.publisher import Published, Publisher, Routed
@@ -161,9 +160,8 @@ class Gateway:
     async def _from_checkpoints(self) -> None:
         """Start each partition's projection from its checkpoint, when one is stored (the
         log behind it may be trimmed)."""
-        try:
-            store = await self.js.object_store(CHECKPOINT_BUCKET)
-        except (BucketNotFoundError, NotFoundError):
+        store = await find_checkpoint_store(self.js)
+        if store is None:
             return
         for p in self.partitions.all:
             found = await load_checkpoint(store, p, self.events)

@@ -58,8 +58,8 @@ from auctioneer.exchange.scaleout.eventlog import (
 )
 from auctioneer.exchange.scaleout.lease import Lease, lease_bucket, lease_key
 from auctioneer.exchange.scaleout.logcheckpoint import (
-    CHECKPOINT_BUCKET,
     checkpoint_store,
+    find_checkpoint_store,
     load_checkpoint,
     save_checkpoint,
     trim_log,
@@ -254,11 +254,9 @@ class ClusterEngine:
     async def _checkpoints(self) -> ObjectStore | None:
         """The checkpoints' store; None while there is none and this engine writes none."""
         if self._store is None:
-            try:
-                self._store = await self.js.object_store(CHECKPOINT_BUCKET)
-            except (BucketNotFoundError, NotFoundError):
-                if self.config.checkpoint_every:
-                    self._store = await checkpoint_store(self.js, self.config.events.replicas)
+            self._store = await find_checkpoint_store(self.js)
+        if self._store is None and self.config.checkpoint_every:
+            self._store = await checkpoint_store(self.js, self.config.events.replicas)
         return self._store
 
     async def _from_checkpoint(self) -> None:

@@ -42,7 +42,8 @@ from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.snapshot import Saved, decode_saved, encode_saved
 
 __all__ = ["CHECKPOINT_BUCKET", "LogCheckpoint", "LogCheckpointError", "checkpoint_name",
-           "checkpoint_store", "load_checkpoint", "save_checkpoint", "trim_log"]
+           "checkpoint_store", "find_checkpoint_store", "load_checkpoint", "save_checkpoint",
+           "trim_log"]
 
 CHECKPOINT_BUCKET = "AUCTIONEER_CKPT"
 
@@ -77,13 +78,19 @@ class LogCheckpoint:
         return Projection(self.partition, partitions, exchange, self.seq, self.log_seq)
 
 
-async def checkpoint_store(js: JetStreamContext, replicas: int = 1) -> ObjectStore:
-    """The checkpoints' object store (created if missing)."""
+async def find_checkpoint_store(js: JetStreamContext) -> ObjectStore | None:
+    """The checkpoints' object store, None while nobody has created it."""
     try:
         return await js.object_store(CHECKPOINT_BUCKET)
     except (BucketNotFoundError, NotFoundError):
-        return await js.create_object_store(CHECKPOINT_BUCKET, ObjectStoreConfig(
-            replicas=replicas, storage=StorageType.FILE))
+        return None
+
+
+async def checkpoint_store(js: JetStreamContext, replicas: int = 1) -> ObjectStore:
+    """The checkpoints' object store (created if missing)."""
+    found = await find_checkpoint_store(js)
+    return found or await js.create_object_store(CHECKPOINT_BUCKET, ObjectStoreConfig(
+        replicas=replicas, storage=StorageType.FILE))
 
 
 async def save_checkpoint(store: ObjectStore, projection: Projection,
