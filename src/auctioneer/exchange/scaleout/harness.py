@@ -143,6 +143,14 @@ async def audit(js: JetStreamContext, partition: int, partitions: PartitionMap,
     the exchange's full invariant check (money and capacity conserved); no
     trade id appears twice and no order fills beyond its quantity.
     """
+    async def answering() -> bool:
+        await last_batch(js, partition, events)
+        await last_sequence(js, partition, commands)
+        return True
+
+    # Just after a fault JetStream may still be electing leaders and answer 503
+    # ("temporarily unavailable", 10008) for a while; the audit starts once it answers.
+    await wait_for(answering, 30, f"JetStream answering for partition {partition}'s logs")
     entries = await read_log(js, partition, events)
     seqs = tuple(e.seq for e in entries)
     assert all(a < b for a, b in zip(seqs, seqs[1:], strict=False)), \
