@@ -80,9 +80,44 @@ profile() { # each BPF program's run count and time during pipe under scheduler 
   "$AUCTIONEER_BPFTOOL" -j prog show > "$S/profile-$1.json"
   sysctl -qw kernel.bpf_stats_enabled=0
 }
-if [ "$MODE" = profile ]; then
-  r=profile
-  for s in $SCHEDS; do start "$s" && profile "$s"; stop "$s"; done
+# Where the IPIs and context switches come from, per scheduler and workload:
+# tracefs histograms (in-kernel counts, no per-event output) of who sent each
+# IPI (the function that called resched_curr or queued the call, and the whole
+# stack), the switched-out task's state (R: preempted, its slice ended or a
+# kick; S/D: it blocked), migrations, and wakeups by waker and target CPU,
+# plus sched_ext's own event counters; into trace-<scheduler>-<workload>-<n>.txt,
+# n counting the scheduler's turns (SCHEDS may name one several times).
+hists='ipi/ipi_send_cpu hist:keys=callsite.sym,callback.sym:sort=hitcount.descending
+ipi/ipi_send_cpu hist:keys=common_stacktrace:sort=hitcount.descending
+ipi/ipi_send_cpumask hist:keys=callsite.sym,callback.sym:sort=hitcount.descending
+sched/sched_switch hist:keys=prev_state,next_comm:sort=hitcount.descending
+sched/sched_switch hist:keys=common_stacktrace:sort=hitcount.descending if prev_state == 0
+sched/sched_migrate_task hist:keys=comm,orig_cpu,dest_cpu:sort=hitcount.descending
+sched/sched_migrate_task hist:keys=common_stacktrace:sort=hitcount.descending if comm == "sched-pipe"
+sched/sched_wakeup hist:keys=common_cpu,target_cpu:sort=hitcount.descending'
+triggers() { # $1: "" to set, "!" to remove
+  echo "$hists" | while read -r ev t; do echo "$1$t" >> /sys/kernel/tracing/events/$ev/trigger; done
+}
+n=0
+trace() {
+  n=$((n + 1))
+  for w in pipe messaging; do
+    f=$S/trace-$1-$w-$n.txt
+    cat /sys/kernel/sched_ext/root/events > "$f.ev0" 2>/dev/null
+    triggers ""
+    case $w in
+    pipe) run "$1" pipe perf bench sched pipe -l "${PIPE_L:-5000}" > "$f" ;;
+    messaging) run "$1" messaging perf bench sched messaging -g 2 -l "${MSG_L:-50}" > "$f" ;;
+    esac
+    echo "$hists" | cut -d' ' -f1 | uniq | while read -r ev; do
+      echo "== $ev"; cat /sys/kernel/tracing/events/$ev/hist; done >> "$f"
+    triggers "!"
+    { echo "== sched_ext events before"; cat "$f.ev0"; echo "== after"
+      cat /sys/kernel/sched_ext/root/events 2>/dev/null; } >> "$f"; rm -f "$f.ev0"
+  done
+}
+if [ "$MODE" = profile ] || [ "$MODE" = trace ]; then
+  for s in $SCHEDS; do start "$s" && "$MODE" "$s"; stop "$s"; done
   exit $ok
 fi
 echo "# clock: ${CLOCK:-MTTCG wall clock}; loops pipe ${PIPE_L:-5000} messaging ${MSG_L:-50} hackbench ${HB_L:-50}" > $OUT

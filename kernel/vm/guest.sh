@@ -91,7 +91,7 @@ accept)
   auctioneer kernel status --json "$S/status.json" > /dev/null || bad "status"
   unload
   ;;
-bench|profile)
+bench|profile|trace)
   sh "$REPO/kernel/vm/bench.sh" "$S" "$SUITE" || bad "$SUITE"
   ;;
 ivshmem)

@@ -2,7 +2,7 @@
 # Boot Debian's newest sched_ext kernel under QEMU and run a guest suite
 # against the project's scheduler (kernel/scx_auction.bpf.c).
 #
-#   kernel/vm/run.sh [test|bench|profile|accept|mix|ivshmem]     (root: apt-get, dpkg-deb)
+#   kernel/vm/run.sh [test|bench|profile|trace|accept|mix|ivshmem]     (root: apt-get, dpkg-deb)
 #
 #   test    (make scx-vm-test, CI) register; mixed bid classes with budgets
 #           through `auctioneer kernel`; a starvation workload; perf bench
@@ -12,6 +12,10 @@
 #           kernel, never kept in the project), interleaved, in one boot
 #   profile each BPF program's run count and time (bpf_stats) during perf
 #           bench sched pipe, per scheduler in SCHEDS (profile-<scheduler>.json)
+#   trace   per scheduler in SCHEDS, during pipe and messaging: who sends each
+#           IPI (tracefs histograms by call site and stack), preempted against
+#           blocking context switches, migrations, wakeups by CPU and
+#           sched_ext's event counters (trace-<scheduler>-<workload>-<n>.txt)
 #   accept  RUNS (default 20) rounds of perf bench pipe and messaging
 #   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction
 #   ivshmem a guest process pushes bids through QEMU's ivshmem-plain device into
@@ -36,7 +40,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 SUITE=${1:-test}
-case $SUITE in test|bench|profile|accept|mix|ivshmem) ;; *) echo "usage: $0 [test|bench|profile|accept|mix|ivshmem]" >&2; exit 2 ;; esac
+case $SUITE in test|bench|profile|trace|accept|mix|ivshmem) ;; *) echo "usage: $0 [test|bench|profile|trace|accept|mix|ivshmem]" >&2; exit 2 ;; esac
 CACHE=${CACHE:-/var/cache/auctioneer/scx-vm}
 ACCEL=${ACCEL:-tcg,thread=multi}
 W=$(mktemp -d /tmp/scx-vm.XXXXXX)
@@ -62,7 +66,7 @@ for s in ${SCHEDS:-}; do
     make -s -C "$REPO/kernel" BUILD="$W/build-$knobs" ${knobs//,/ }
     cp "$W/build-$knobs/scx_auction.bpf.o" "$SHARE/scx_auction-$knobs.bpf.o"
 done
-if [[ $SUITE == bench || $SUITE == profile ]]; then
+if [[ $SUITE == bench || $SUITE == profile || $SUITE == trace ]]; then
     lap "baselines: scx_simple, scx_central from linux-source for $KVER"
     source "$HERE/baselines.sh"
     cp "$BASELINES"/scx_simple "$BASELINES"/scx_central "$SHARE/"
