@@ -3,7 +3,7 @@
 A journal is a directory of segment files ``journal-<first seq>.log``. Each
 record is a 16-byte header -- payload length (u32), CRC-32 of the sequence
 number and payload (u32), sequence number (u64), little-endian -- followed by
-the payload, the command's canonical JSON (:func:`~auctioneer.exchange.codec.encode_command`).
+the payload, the command's canonical JSON (:func:`~auctioneer.exchange.codec.encode_command_json`).
 Sequence numbers start at 1 and rise by one across segments.
 
 **Group commit**: :meth:`Journal.append_many` writes a batch in one ``write``
@@ -36,7 +36,6 @@ Example:
 from __future__ import annotations
 
 import enum
-import json
 import os
 import struct
 import threading
@@ -49,7 +48,7 @@ from typing import IO
 
 from auctioneer.exchange._engine import scan
 from auctioneer.exchange.closing import Closing
-from auctioneer.exchange.codec import CommandError, decode_command_json, encode_command
+from auctioneer.exchange.codec import CommandError, decode_command_json, encode_command_json
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.files import numbered_files, sync_directory
 
@@ -70,9 +69,6 @@ _MAX_RECORD = 1 << 24
 Bulk = Callable[[bytes, int, int], tuple[int, int]]
 """What applies records in bulk for a reader: ``(data, pos, last_seq) -> (pos, last_seq)``."""
 _PREFIX, _SUFFIX = "journal-", ".log"
-# One encoder for every record (``json.dumps`` with options builds one per call); no
-# ``sort_keys``, as ``encode_command`` already returns its keys in sorted order.
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class FsyncPolicy(enum.Enum):
@@ -96,7 +92,7 @@ def encode_record(seq: int, command: Command) -> bytes:
         >>> encode_record(7, Tick(5))[16:]
         b'{"ts_ns":5,"type":"tick"}'
     """
-    payload = _JSON(encode_command(command)).encode()
+    payload = encode_command_json(command)
     crc = zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq)))
     return _HEADER.pack(len(payload), crc, seq) + payload
 

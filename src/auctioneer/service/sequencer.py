@@ -1,19 +1,23 @@
 """The single writer: stamps, journals (group commit), applies, answers, publishes.
 
 Every request that changes the exchange hands the sequencer a list of
-*makers* (functions from a timestamp to a command); one asyncio task takes
-whatever requests have queued and
+*makers* (functions from a timestamp to a command), or a builder of its
+commands from the first of the stamps it is given (:meth:`Sequencer.submit_built`:
+an order's command is built once, with its id, and admitted as it will be
+journaled). The sequencer stamps them as they are submitted: ``ts_ns``
+strictly rising (the wall clock, or the last stamp plus one), and for an
+order an id derived from that stamp; stamping and queueing happen with no
+``await`` between, so the queue, and hence the journal, is in stamp order.
+One asyncio task takes whatever requests have queued and
 
-1. stamps each command: ``ts_ns`` strictly rising (the wall clock, or the
-   last stamp plus one), and for an order an id derived from that stamp;
-2. appends the whole group to the journal with one write and one fsync, in a
+1. appends the whole group to the journal with one write and one fsync, in a
    thread, so the event loop keeps reading requests, which queue up as the
    next group (journal first, as :class:`~auctioneer.exchange.durable.DurableExchange`
    does: replay applies the same commands, rejected ones included, and
    reaches the same state);
-3. applies them to the engine on the event loop's thread (so request
+2. applies them to the engine on the event loop's thread (so request
    handlers read a state no thread is changing);
-4. answers the requests and publishes trades, prices and changed books to
+3. answers the requests and publishes trades, prices and changed books to
    the stream. The SQL tables follow the journal in their own process
    (:mod:`~auctioneer.service.follower`).
 
@@ -48,10 +52,13 @@ from auctioneer.exchange.events import Event, PricePublished, Traded
 from auctioneer.exchange.journal import Journal
 from auctioneer.service.broadcast import Hub
 
-__all__ = ["Maker", "Outcome", "Sequencer", "SequencerStopped", "order_id", "stamped"]
+__all__ = ["Builder", "Maker", "Outcome", "Sequencer", "SequencerStopped", "order_id", "stamped"]
 
 Maker = Callable[[int], Command]
 """Builds a command from its timestamp (ns)."""
+Builder = Callable[[int], Sequence[Command]]
+"""Builds a request's commands from the first of its timestamps (ns); the i-th command is
+stamped first + i."""
 Outcome = tuple[Command, Sequence[Event]]
 """A command as applied and the events it produced."""
 
@@ -74,7 +81,7 @@ def order_id(ts_ns: int) -> str:
 
 @dataclass(slots=True)
 class _Request:
-    makers: Sequence[Maker]
+    commands: Sequence[Command]
     future: asyncio.Future[list[Outcome]]
 
 
@@ -118,22 +125,27 @@ class Sequencer:
 
     async def submit(self, makers: Sequence[Maker]) -> list[Outcome]:
         """Sequence ``makers``' commands in order; their outcomes once they are durable."""
+        return await self.submit_built(
+            len(makers), lambda first: [make(first + i) for i, make in enumerate(makers)])
+
+    async def submit_built(self, count: int, build: Builder) -> list[Outcome]:
+        """Sequence the ``count`` commands ``build`` makes from the first of ``count`` fresh
+        stamps; their outcomes once they are durable. What ``build`` raises (a refused
+        order) propagates and nothing is queued; its stamps are never reused."""
         if self._task is None or self.error is not None:
             raise SequencerStopped("the exchange is not accepting commands")
+        ts = self._clock()
+        if ts <= self._last_ts:
+            ts = self._last_ts + 1
+        self._last_ts = ts + count - 1
+        commands = build(ts)
         future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Request(makers, future))
+        self._queue.put_nowait(_Request(commands, future))
         return await future
 
     async def tick(self) -> None:
         """Advance the engine's clock to now (prices publish at each new second)."""
         await self.submit([Tick])
-
-    def _stamp(self) -> int:
-        ts = self._clock()
-        if ts <= self._last_ts:
-            ts = self._last_ts + 1
-        self._last_ts = ts
-        return ts
 
     async def _run(self) -> None:
         stopping = False
@@ -173,14 +185,13 @@ class Sequencer:
     async def _group(self, requests: list[_Request]) -> None:
         """Journal, apply and answer ``requests``. An exception (the journal's, the engine's,
         the invariant check's) leaves memory and disk possibly apart: the caller stops."""
-        commands = [[make(self._stamp()) for make in request.makers] for request in requests]
-        flat = [cmd for group in commands for cmd in group]
+        flat = [cmd for request in requests for cmd in request.commands]
         await asyncio.to_thread(self.journal.append_many, flat)
         applied: list[Outcome] = list(zip(flat, self.exchange.apply_many(flat), strict=True))
         start = 0
-        for request, group in zip(requests, commands, strict=True):
-            outcomes = applied[start:start + len(group)]
-            start += len(group)
+        for request in requests:
+            outcomes = applied[start:start + len(request.commands)]
+            start += len(request.commands)
             if not request.future.done():  # a request whose client went away is cancelled
                 request.future.set_result(outcomes)
         self._publish(applied)

@@ -12,7 +12,7 @@ it did not exist.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -41,12 +41,12 @@ from auctioneer.service.schemas import (
     OrderOut,
     OrderResult,
 )
-from auctioneer.service.sequencer import Maker, SequencerStopped, order_id, stamped
+from auctioneer.service.sequencer import Outcome, SequencerStopped, order_id, stamped
 from auctioneer.service.store import fetch
 from auctioneer.service.store import orders as orders_table
 
-__all__ = ["answer", "check_order", "order_command", "order_out", "order_result", "place_many",
-           "place_one", "row_out", "router"]
+__all__ = ["admit", "answer", "check_order", "order_command", "order_out", "order_result",
+           "place_many", "place_one", "row_out", "router"]
 
 router = APIRouter(tags=["orders"])
 
@@ -67,7 +67,13 @@ def check_order(exchange: Exchange, caller: Caller, order: OrderFields, prefix: 
 
     Funds are checked by the caller (a batch's bids are judged together).
     """
-    command = order_command(caller.account, order, "", 0)
+    admit(exchange, order_command(caller.account, order, "", 0), order, prefix)
+
+
+def admit(exchange: Exchange, command: PlaceOrder | MarketOrder, order: OrderFields,
+          prefix: str = "") -> None:
+    """:func:`check_order` for ``order``'s command, already built (its id and stamp are not
+    judged)."""
     try:
         exchange.admit(command, held=False)
     except Refusal as exc:
@@ -92,10 +98,6 @@ def order_command(account: str, order: OrderFields, oid: str, ts: int) -> PlaceO
                       order.all_or_none, order.post_only, ts)
 
 
-def _maker(account: str, order: OrderFields) -> Maker:
-    return lambda ts: order_command(account, order, order_id(ts), ts)
-
-
 def _trade(e: Traded) -> dict[str, Any]:
     return {"id": str(e.trade_id), "market": e.market, "price": e.price,
             "quantity": e.quantity, "aggressor": e.aggressor.value, "ts_ns": e.ts_ns}
@@ -116,17 +118,23 @@ def order_result(oid: str, quantity: int, events: Sequence[Event],
             field = "market"
         return {"order_id": oid, "status": "rejected", "filled": before, "remaining": 0,
                 "trades": [], "field": field, "reason": first.reason}
-    trades = [_trade(e) for e in events
-              if isinstance(e, Traded) and (e.buy_order == oid or e.sell_order == oid)]
-    now = sum(t["quantity"] for t in trades)
-    status = "filled" if now >= quantity else "open"
-    remaining = quantity - now
+    trades = []
+    now = 0
+    last: Rested | Cancelled | None = None  # the order's last resting or cancelling
+    for e in events:  # one pass: each event of the native engine is built when first read
+        if isinstance(e, Traded):
+            if e.buy_order == oid or e.sell_order == oid:
+                trades.append(_trade(e))
+                now += e.quantity
+        elif isinstance(e, Rested | Cancelled) and e.order_id == oid:
+            last = e
     reason = None
-    for e in events:
-        if isinstance(e, Rested) and e.order_id == oid:
-            status, remaining = "open", e.remaining
-        elif isinstance(e, Cancelled) and e.order_id == oid:
-            status, remaining, reason = "cancelled", 0, e.reason
+    if isinstance(last, Rested):
+        status, remaining = "open", last.remaining
+    elif last is not None:
+        status, remaining, reason = "cancelled", 0, last.reason
+    else:
+        status, remaining = "filled" if now >= quantity else "open", quantity - now
     return {"order_id": oid, "status": status,
             "filled": None if before is None else before + now, "remaining": remaining,
             "trades": trades, "field": None, "reason": reason}
@@ -136,10 +144,10 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type="application/json")
 
 
-async def _submit(service: Service, makers: list[Maker]
-                  ) -> list[tuple[Command, Sequence[Event]]]:
+async def _sequenced(submitted: Awaitable[list[Outcome]]) -> list[Outcome]:
+    """What a ``sequencer.submit*`` call gives; 503 once the sequencer has stopped."""
     try:
-        return await service.sequencer.submit(makers)
+        return await submitted
     except SequencerStopped as exc:
         raise ApiError(503, "request", str(exc)) from None
 
@@ -178,8 +186,14 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
 async def place_one(service: Service, caller: Caller, order: OrderFields) -> Response:
     """``POST /orders`` for a validated body (the route's, or the fast lane's)."""
     charge(service, caller, 1)
-    check_order(service.exchange, caller, order)
-    [(command, events)] = await _submit(service, [_maker(caller.account, order)])
+    exchange, account = service.exchange, caller.account
+
+    def build(ts: int) -> list[Command]:
+        command = order_command(account, order, order_id(ts), ts)
+        admit(exchange, command, order)
+        return [command]
+
+    [(command, events)] = await _sequenced(service.sequencer.submit_built(1, build))
     assert isinstance(command, PlaceOrder | MarketOrder)
     return answer(order_result(command.order_id, order.quantity, events, order), 201)
 
@@ -188,18 +202,26 @@ async def place_many(service: Service, caller: Caller, orders: Sequence[OrderFie
                      ) -> Response:
     """``POST /orders/batch`` for validated orders (the route's, or the fast lane's)."""
     charge(service, caller, len(orders))
-    exchange = service.exchange
-    cost = 0
-    for i, order in enumerate(orders):
-        check_order(exchange, caller, order, f"orders[{i}].")
-        if order.side == "buy":
-            cost += (order.max_spend or 0 if order.price is None
-                     else order.price * order.quantity)
-    view = exchange.account(caller.account)
-    if cost > view.balance - view.reserved:
-        raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
-                       f"{view.balance - view.reserved} is available")
-    outcomes = await _submit(service, [_maker(caller.account, o) for o in orders])
+    exchange, account = service.exchange, caller.account
+
+    def build(first: int) -> list[Command]:
+        commands: list[Command] = []
+        cost = 0
+        for i, order in enumerate(orders):
+            ts = first + i
+            command = order_command(account, order, order_id(ts), ts)
+            admit(exchange, command, order, f"orders[{i}].")
+            commands.append(command)
+            if order.side == "buy":
+                cost += (order.max_spend or 0 if order.price is None
+                         else order.price * order.quantity)
+        view = exchange.account(account)
+        if cost > view.balance - view.reserved:
+            raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
+                           f"{view.balance - view.reserved} is available")
+        return commands
+
+    outcomes = await _sequenced(service.sequencer.submit_built(len(orders), build))
     results = []
     for order, (command, events) in zip(orders, outcomes, strict=True):
         assert isinstance(command, PlaceOrder | MarketOrder)
@@ -310,7 +332,8 @@ async def cancel_order(oid: OrderId, caller: CallerDep, service: ServiceDep) -> 
     """Cancel the open remainder of one of the caller's orders."""
     charge(service, caller, 1)
     view, filled = await _own_open_filled(service, caller, oid)
-    [(_, events)] = await _submit(service, [stamped(CancelOrder, oid, caller.account)])
+    [(_, events)] = await _sequenced(service.sequencer.submit(
+        [stamped(CancelOrder, oid, caller.account)]))
     # Orders queued ahead of the cancel may still trade with it: what it filled is its
     # quantity less what the cancel took away.
     cut = next((e.remaining for e in events if isinstance(e, Cancelled)), None)
@@ -336,6 +359,6 @@ async def modify_order(oid: OrderId, change: ModifyIn, caller: CallerDep,
             raise ApiError(422, "price", f"{change.price} is not on the tick of "
                            f"{market_id!r} ({tick})")
     quantity = view.remaining if change.quantity is None else change.quantity
-    [(_, events)] = await _submit(
-        service, [stamped(ModifyOrder, oid, caller.account, change.price, change.quantity)])
+    [(_, events)] = await _sequenced(service.sequencer.submit(
+        [stamped(ModifyOrder, oid, caller.account, change.price, change.quantity)]))
     return answer(order_result(oid, quantity, events, before=filled))
