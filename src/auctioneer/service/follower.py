@@ -39,6 +39,7 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.journal import JournalReader
 from auctioneer.exchange.native import engine
 from auctioneer.service.projector import Applied, Projector
+from auctioneer.service.sqliteprojector import projector_for
 from auctioneer.service.store import connect, projected_seq
 
 __all__ = ["Follower", "catch_up", "follow", "main"]
@@ -79,7 +80,7 @@ def catch_up(journal_dir: Path, db: Engine) -> tuple[Exchange, Projector, Journa
     loaded = load_snapshot(journal_dir, upto=projected)
     start, exchange = loaded if loaded else (0, engine()())
     tail = JournalReader(journal_dir, start)
-    projector = Projector(db)
+    projector = projector_for(db)
     pending: list[Applied] = []
     while tail.last_seq < projected:
         records = tail.poll()

@@ -275,7 +275,9 @@ class Projector:
                 state.price = ev.price
                 self._touch(batch, ev.order_id, ev.ts_ns)
 
-    def _write(self, batch: Batch, last: int, reset: bool) -> None:
+    @staticmethod
+    def _check(batch: Batch) -> None:
+        """ProjectionError naming the first integer of ``batch`` outside 64-bit SQL."""
         for table, rows in (("orders", batch.new_orders.values()),
                             ("orders", batch.changed.values()), ("trades", batch.trades),
                             ("ledger", batch.ledger), ("accounts", batch.new_accounts),
@@ -283,6 +285,9 @@ class Projector:
             _check_ints(table, rows)
         _check_ints("accounts", ({"balance": d} for d in batch.balances.values()))
         _check_ints("capacity", ({"quantity": d} for d in batch.capacity.values()))
+
+    def _write(self, batch: Batch, last: int, reset: bool) -> None:
+        self._check(batch)
         with self.db.begin() as conn:
             if reset:
                 for table in reversed(metadata.sorted_tables):
