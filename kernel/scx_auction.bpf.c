@@ -74,15 +74,20 @@ const volatile bool kthreads_local = true;      /* kernel threads bypass the mar
  * the wait bound (a slice stays at most max_units quanta). KICK=0 drops the
  * "no CPU that could run a queued task sleeps" step of the no-stranding
  * argument: a queued task then waits for a busy CPU's next dispatch (the A/B
- * measured such waits), so it is never the shipped build. */
+ * measured such waits), so it is never the shipped build. FREE_UNITS=1 is the
+ * slice rule before 2026-12-07 (a task with no bid got one quantum). */
 #ifndef SCX_AUCTION_KICK
 #define SCX_AUCTION_KICK 1
 #endif
 #ifndef SCX_AUCTION_MIN_UNITS
 #define SCX_AUCTION_MIN_UNITS 1
 #endif
+#ifndef SCX_AUCTION_FREE_UNITS
+#define SCX_AUCTION_FREE_UNITS 16
+#endif
 const volatile bool kick_idle = SCX_AUCTION_KICK; /* enqueue wakes an idle CPU p may use */
 const volatile u32 min_units = SCX_AUCTION_MIN_UNITS; /* shortest slice, quanta (<= max_units) */
+const volatile u32 free_units = SCX_AUCTION_FREE_UNITS; /* slice of a task with no bid (<= max_units) */
 
 /* The vtime of the latest task to start running: where sleepers restart. */
 u64 vtime_now;
@@ -267,7 +272,7 @@ static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
 	struct scx_auction_bid *bid;
 	struct scx_auction_account *acct;
 	u64 key = (u32)p->tgid, price = 0, gen;
-	u32 units = 1;
+	u32 units = free_units;
 
 	/* The generation is read before the lookups: a bid written after
 	 * this read comes with a newer generation, so it is looked up again. */
@@ -300,9 +305,16 @@ static __always_inline void classify(struct task_struct *p, struct task_ctx *tc,
 	}
 	tc->price = (u32)price;
 	tc->weight = free_weight + (price < max_bid ? price : max_bid);
-	/* A slice of at most weight/free_weight quanta: one run moves a task's
-	 * vtime by at most one quantum, which is what bounds everyone's wait. */
-	if (units > tc->weight / free_weight)
+	/* A bidder's slice is at most weight/free_weight quanta: it is re-priced
+	 * (reserve, budget) when its slice ends, and one run moves its vtime by
+	 * at most one quantum. A task with no bid has nothing to re-price and
+	 * gets free_units (max_units), as long as scx_simple's 20 ms: a 1 ms
+	 * slice ended at every 4 ms tick while others queued, which tripled
+	 * messaging's preemptions, and a pipe task preempted with its partner
+	 * in the local DSQ was requeued, kicked onto the idle CPU, and split the
+	 * pair across CPUs (an IPI per message; kernel/README.md). The wait
+	 * bound holds for any slice up to max_units. */
+	if (tc->agent && units > tc->weight / free_weight)
 		units = tc->weight / free_weight;
 	if (units < min_units)
 		units = min_units;

@@ -57,12 +57,13 @@ lap "build scx_auction.bpf.o"
 make -s -C "$REPO/kernel" BUILD="$W/build"
 cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
 # bench/profile A/B: a scheduler named auction:KNOB=V[,KNOB=V] in SCHEDS is
-# the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS).
+# the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS,
+# FREE_UNITS).
 for s in ${SCHEDS:-}; do
     [[ $s == auction:* ]] || continue
     knobs=${s#auction:}
-    [[ $knobs =~ ^(KICK|MIN_UNITS)=[0-9]+(,(KICK|MIN_UNITS)=[0-9]+)*$ ]] \
-        || { echo "$0: $s: knobs are KICK=n and MIN_UNITS=n, comma-separated" >&2; exit 2; }
+    [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS)=[0-9]+)*$ ]] \
+        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n and FREE_UNITS=n, comma-separated" >&2; exit 2; }
     make -s -C "$REPO/kernel" BUILD="$W/build-$knobs" ${knobs//,/ }
     cp "$W/build-$knobs/scx_auction.bpf.o" "$SHARE/scx_auction-$knobs.bpf.o"
 done

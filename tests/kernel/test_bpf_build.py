@@ -137,3 +137,6 @@ def test_rodata_defaults_match_userspace() -> None:
     assert int(defaults["lag_ns"]) == layout.LAG_NS
     assert int(defaults["bank_ns"]) == layout.BANK_NS
     assert int(defaults["budget_period_ns"]) == layout.BUDGET_PERIOD_NS
+    # a task with no bid runs max_units quanta a slice, as the simulator's policy does
+    free_units = re.search(r"#define SCX_AUCTION_FREE_UNITS (\d+)", source)
+    assert free_units and int(free_units.group(1)) == layout.MAX_UNITS

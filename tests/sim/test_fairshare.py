@@ -98,6 +98,14 @@ def test_a_bid_under_the_reserve_runs_free() -> None:
     assert shares == pytest.approx([0.5, 0.5]) and paid == [0, 0]
 
 
+def test_slices_a_bidder_by_its_weight_and_a_task_with_no_bid_by_max_units() -> None:
+    """The kernel's rule (classify in scx_auction.bpf.c): a bidder is re-priced every slice."""
+    fw = POLICY.free_weight
+    assert POLICY.slice_units(16, fw + 30_000, 30_000) == 4
+    assert POLICY.slice_units(2, fw + 300_000, 300_000) == 2
+    assert POLICY.slice_units(1, fw, 0) == POLICY.max_units
+
+
 def test_nobody_starves_at_the_highest_bids() -> None:
     """A free agent against eight at the highest bid still gets its weight's share."""
     fs = FairShare(9, POLICY, Q)

@@ -11,6 +11,7 @@ policy at the simulator's granularity, one tick being one quantum:
   to the smallest tags, each agent at most one core (an agent is one task);
 * a winner holds its core for a slice of ``units`` quanta, capped at
   ``weight // free_weight`` and ``max_units``, priced once when it starts;
+  an agent with no bid has nothing to re-price and holds it ``max_units``;
 * each quantum run moves its tag by ``quantum x free_weight // weight``;
 * a tag is kept at least ``bank_ns`` behind the latest started tag when a
   slice ends, ``lag_ns`` after the agent was idle (the scheduler's clamps);
@@ -32,8 +33,8 @@ Example:
     ...     out = fs.tick(t * 1_000_000, 1, 0, bids=[90_000, 0], budgets=[0, 0], units=[1, 1])
     ...     for w in out.winners:
     ...         won[w] += 1
-    >>> won
-    [1000, 100]
+    >>> won  # the free agent runs max_units quanta a turn: within a slice of fluid
+    [988, 112]
     >>> [round(s, 3) for s in fluid([90_000, 0], [0, 0], [1, 1], 1, policy)[0]]
     [0.909, 0.091]
 """
@@ -76,8 +77,10 @@ class FairSharePolicy:
     def weight(self, bid: int, paying: bool) -> int:
         return self.free_weight + (min(bid, self.max_bid) if paying else 0)
 
-    def slice_units(self, units: int, weight: int) -> int:
-        """A slice moves the tag by at most a quantum's worth at the free weight."""
+    def slice_units(self, units: int, weight: int, bid: int) -> int:
+        """A bidder's slice moves its tag by at most a quantum's worth; no bid: ``max_units``."""
+        if not bid:
+            return self.max_units
         return max(1, min(units, weight // self.free_weight, self.max_units))
 
 
@@ -110,7 +113,7 @@ class _State:
         pays = p.paying(bid, reserve, budget, self.spent[agent])
         self.weight[agent] = p.weight(bid, pays)
         self.price[agent] = bid if pays else 0
-        self.slice_left[agent] = p.slice_units(units, self.weight[agent])
+        self.slice_left[agent] = p.slice_units(units, self.weight[agent], bid)
         self.running.append(agent)
 
     def run_quantum(self) -> Outcome:
