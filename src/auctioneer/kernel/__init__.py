@@ -13,7 +13,7 @@
 Example:
     >>> from auctioneer.kernel import TaskClass, predict
     >>> mix = [TaskClass("a", 30_000, 1), TaskClass("b", 0, 1)]
-    >>> [round(r.share, 2) for r in predict(mix, cpus=1, seconds=1.0)]
+    >>> [round(r.share, 2) for r in predict(mix, cpus=1, seconds=2.0)]
     [0.8, 0.2]
 """
 

@@ -13,7 +13,7 @@ weight, so they spend alike), and the reserve held at the price page's.
 
 Example:
     >>> gold, free = TaskClass("gold", 90_000, 1), TaskClass("free", 0, 1)
-    >>> [round(r.share, 2) for r in predict([gold, free], cpus=1, seconds=1.0)]
+    >>> [round(r.share, 2) for r in predict([gold, free], cpus=1, seconds=3.0)]
     [0.91, 0.09]
 """
 
