@@ -9,7 +9,7 @@ import typer
 from auctioneer.cli.app import bench_app
 from auctioneer.cli.options import JsonOption, int_in, parsed, plot_option, user_errors
 
-__all__ = ["bench_exchange"]
+__all__ = ["bench_exchange", "bench_refusals"]
 
 
 @bench_app.command("exchange")
@@ -59,3 +59,36 @@ def bench_exchange(
             quick=quick,
         )
     run_benchmark(report.BENCHMARK, config, json_path, plot)
+
+
+@bench_app.command("refusals")
+def bench_refusals(
+    resting: Annotated[
+        str, typer.Option(metavar="INT,...", help="Book sizes: resting orders, comma-separated.")
+    ] = "1000,20000,100000",
+    rounds: Annotated[
+        str, typer.Option(metavar="INT", help="Refused commands per run.")
+    ] = "50",
+    repeats: Annotated[
+        str, typer.Option(metavar="INT", help="Runs per engine and size; each figure is the "
+                          "median.")
+    ] = "3",
+    json_path: JsonOption = None,
+    plot: Annotated[Path, plot_option("refusal cost plot")] = Path("out/bench-refusals.png"),
+) -> None:
+    """What a refused command costs with many orders resting, the Python engine and the
+    native engine side by side: a refusal must not cost O(open orders).
+
+    Prints a table and a PASS/MISS line.
+    """
+    from auctioneer.exchange import bench_refusal as bench
+    from auctioneer.measure.benchmark import run_benchmark
+
+    sizes = [part.strip() for part in resting.split(",")]
+    with user_errors():
+        config = bench.RefusalBenchConfig(
+            resting=tuple(int_in(s, "--resting", 1, 1_000_000) for s in sizes),
+            rounds=int_in(rounds, "--rounds", 1, 100_000),
+            repeats=int_in(repeats, "--repeats", 1, 1000),
+        )
+    run_benchmark(bench.BENCHMARK, config, json_path, plot)
