@@ -4,9 +4,10 @@ A hypothesis state machine drives both with the same commands -- the
 reference's own state machine (``test_properties``), whose cross-market,
 all-or-none and post-only orders send the state back to the reference and
 in again, plus rules that stay on the native path -- and compares the
-events of every command and ``state_hash`` after it. Every field a native
-command reads is tried at 2**63 and 10**30 (and the other bad values the
-reference refuses): the same refusal, field and message, and no change.
+events of every command and ``state_hash`` after it; a refusal of a command
+the native engine takes leaves the state in C. Every field a native command
+reads is tried at 2**63 and 10**30 (and the other bad values the reference
+refuses): the same refusal, field and message, no change, still in C.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from auctioneer.exchange import (
     ModifyOrder,
     NativeExchange,
     NotFound,
+    OpenAccount,
     PlaceOrder,
     Rejected,
     RemoveCapacity,
+    Role,
     Side,
     Tick,
     TimeInForce,
@@ -80,18 +83,36 @@ def outcome(query: Callable[[str], object], key: str) -> object:
         return str(exc)
 
 
+NATIVE_COMMANDS = (PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Deposit, Withdraw,
+                   AddCapacity, RemoveCapacity, Tick)
+
+
+def plain(cmd: Command) -> bool:
+    """Whether the native engine takes ``cmd``'s shape: its refusal stays in C."""
+    if not isinstance(cmd, NATIVE_COMMANDS):
+        return False
+    markets = getattr(cmd, "markets", ("m",))
+    return (len(markets) == 1 and getattr(cmd, "all_or_none", False) is False
+            and getattr(cmd, "post_only", False) is False)
+
+
 class NativeMachine(ExchangeMachine):
     """The reference's state machine, every command also applied to the native engine."""
 
     def __init__(self) -> None:
         self.native = EagerNative()
         super().__init__()
+        self.do(OpenAccount("admin", Role.ADMIN))
 
     def do(self, cmd: Command) -> None:
         super().do(cmd)
+        was_native = self.native.native
         got = self.native.apply(cmd)
         assert len(got) == len(self.events[-1]), cmd  # counted before any event is built
         assert got == self.events[-1], cmd
+        if was_native and isinstance(got[0], Rejected) and plain(cmd):
+            event("refused in C")
+            assert self.native.native, cmd  # no state moved for a refusal
         for account in ACCOUNTS:  # read from C where it holds the state
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
         for market in IDS:
@@ -122,6 +143,35 @@ class NativeMachine(ExchangeMachine):
         tif = TimeInForce.FOK if fok else TimeInForce.IOC
         self.do(MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
                             quantity, budget if buy else None, tif, self.ts))
+
+    @rule(kind=st.integers(0, 11), account=st.sampled_from((*ACCOUNTS, "admin", "nobody")),
+          market=st.sampled_from((*IDS, "r9-gpu")), big=st.sampled_from((10**4, 10**6, 10**9)),
+          bad_ts=st.booleans(), data=st.data())
+    def refuse_native(self, kind: int, account: str, market: str, big: int, bad_ts: bool,
+                      data: st.DataObject) -> None:
+        """Commands the state refuses (mostly), of shapes the native engine takes."""
+        self.n += 1
+        ts = -1 if bad_ts else self.ts
+        open_ids = self.open_ids()
+        some = data.draw(st.sampled_from(open_ids)) if open_ids else "o1"
+        new = f"o{self.n}"
+        buy, sell = Side.BUY, Side.SELL
+        cmd: Command = [
+            PlaceOrder(some, account, buy, (market,), 100, 1, ts_ns=ts),  # an id used
+            PlaceOrder(new, account, buy, (market,), 100, big, ts_ns=ts),  # money short
+            PlaceOrder(new, account, sell, (market,), 100, big, ts_ns=ts),  # capacity short
+            PlaceOrder(new, account, buy, (market,), 101, 1, ts_ns=ts),  # off r2's tick
+            MarketOrder(new, account, buy, (market,), 1, big * 10, ts_ns=ts),
+            MarketOrder(new, account, sell, (market,), big, None, TimeInForce.FOK, ts),
+            CancelOrder(data.draw(st.sampled_from((some, "nope"))), account, ts),
+            ModifyOrder(some, account, data.draw(st.sampled_from((None, 101, 100))),
+                        data.draw(st.sampled_from((None, big, 1))), ts),
+            Withdraw(account, big * 10, ts),
+            Deposit(account, 2**63 - 1, ts),
+            AddCapacity(account, market, data.draw(st.sampled_from((big, 10**9))), ts),
+            RemoveCapacity(account, market, big, ts),
+        ][kind]
+        self.do(cmd)
 
     def teardown(self) -> None:
         batched = NativeExchange()  # the batch path, from nothing
@@ -228,6 +278,7 @@ def test_every_field_is_range_checked_as_the_reference_does(cls: type, name: str
     cmd = cls(**{**VALID[cls], name: value})
     want = ex.apply(cmd)
     assert native.apply(cmd) == want
+    assert native.native  # refused or not, in C
     assert native.state_hash() == ex.state_hash()
     if isinstance(want[0], Rejected):
         assert len(want) == 1

@@ -4,13 +4,14 @@
  * objects, so auctioneer.exchange.native.NativeExchange can stand behind the
  * Exchange interface.
  *
- * Core.apply(command) returns the command's events, or None when the native
- * engine does not take it -- an unsupported shape (cross-market, all-or-none,
- * post-only, a new account or market) or any refusal: nothing has changed
- * then, and the caller moves the state to the reference engine, which applies
- * it (so every refusal carries the reference's field and message). Every
- * integer is range-checked here, where it crosses into C: anything not an
- * exact int in its field's range is handed to the reference, which refuses it.
+ * Core.apply(command) returns the command's events; its refusal, the
+ * reference's Rejected event (engine_refuse.c formats the reference's own
+ * message templates); or None when the native engine does not take it -- an
+ * unsupported shape (cross-market, all-or-none, post-only, a new account or
+ * market, a str subclass for an id): nothing has changed then, and the caller
+ * moves the state to the reference engine, which applies it. Every integer is
+ * range-checked here, where it crosses into C, and refused as the reference
+ * refuses it when it is not an exact int in its field's range.
  *
  * Order ids: each order the core accepts gets a number, and a C table maps
  * its id back (engine_names.c); the engine's used-id set is filled from it
@@ -310,7 +311,7 @@ setup(void)
         goto done;
     }
     FALLBACK = Py_None;
-    rc = eb_setup_handlers();
+    rc = eb_setup_handlers() < 0 ? -1 : eb_setup_refusals();
 done:
     Py_XDECREF(commands);
     Py_XDECREF(events);

@@ -21,7 +21,7 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.ledger import Account
 from auctioneer.exchange.model import Role
-from auctioneer.exchange.state import Refusal, State, positive, text
+from auctioneer.exchange.state import Refusal, State, Why, positive, refused, text
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["AccountDesk"]
@@ -47,9 +47,7 @@ class AccountDesk(State):
         # a sale can never credit a balance past 2**63 - 1.
         amount = positive(cmd.amount, "amount", MONEY_MAX)
         if amount > MONEY_MAX - self._minted:
-            raise Refusal("amount", f"{amount} would take the money held on the exchange "
-                          f"past {MONEY_MAX}: at most {MONEY_MAX - self._minted} more "
-                          "can be deposited")
+            raise refused("amount", Why.MINTED, amount, MONEY_MAX, MONEY_MAX - self._minted)
         events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         acct.balance += amount
         self._minted += amount
@@ -60,8 +58,7 @@ class AccountDesk(State):
         amount = positive(cmd.amount, "amount", MONEY_MAX)
         available = acct.balance - acct.reserved
         if amount > available:
-            raise Refusal("amount", f"{amount} exceeds the available {available} "
-                          "(balance less reservations)")
+            raise refused("amount", Why.AVAILABLE, amount, available)
         events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         acct.balance -= amount
         self._minted -= amount

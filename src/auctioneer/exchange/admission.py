@@ -27,7 +27,7 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
 from auctioneer.exchange.model import Role, Side, TimeInForce
-from auctioneer.exchange.state import Refusal, State, check_ts, positive, text
+from auctioneer.exchange.state import Refusal, State, Why, check_ts, positive, refused, text
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["Admission", "Refusal"]
@@ -45,7 +45,7 @@ class Admission(State):
         for m in markets:
             tick = self._markets[m].tick_size
             if value % tick:
-                raise Refusal("price", f"{value} is not on the tick of {m!r} ({tick})")
+                raise refused("price", Why.OFF_TICK, value, m, tick)
         return value
 
     def _admit_party(self, cmd: c.PlaceOrder | c.MarketOrder, held: bool
@@ -59,7 +59,7 @@ class Admission(State):
             if type(order_id) is not str or not order_id:
                 order_id = text(order_id, "order_id")
             if order_id in self._used_ids:
-                raise Refusal("order_id", f"{order_id!r} was already used")
+                raise refused("order_id", Why.USED, order_id)
         account = cmd.account
         acct = self._accounts.get(account) if type(account) is str else None
         if acct is None:
@@ -68,25 +68,25 @@ class Admission(State):
         if side is _BUY:
             buy = True
             if acct.role is _ADMIN:
-                raise Refusal("account", f"{acct.id!r} is an admin account: admins do not trade")
+                raise refused("account", Why.ADMIN_TRADES, acct.id)
         elif side is _SELL:
             buy = False
             if acct.role is not _PROVIDER:
-                raise Refusal("side", f"{acct.id!r} is a {acct.role.value}: only providers sell")
+                raise refused("side", Why.NOT_SELLER, acct.id, acct.role.value)
         else:
-            raise Refusal("side", f"{side!r} is not buy or sell")
+            raise refused("side", Why.NOT_SIDE, side)
         markets = cmd.markets
         if not isinstance(markets, tuple) or not markets:
-            raise Refusal("markets", f"{markets!r} is not a non-empty tuple of market ids")
+            raise refused("markets", Why.NOT_MARKETS, markets)
         books = self._books
         for i, m in enumerate(markets):
             if type(m) is not str or m not in books:
                 self._market_of(m, "markets", i)
         if len(markets) > 1:
             if not buy:
-                raise Refusal("markets", "a sell offers capacity in exactly one market")
+                raise refused("markets", Why.SELL_MARKETS)
             if len(set(markets)) != len(markets):
-                raise Refusal("markets", f"{list(markets)} lists a market twice")
+                raise refused("markets", Why.MARKET_TWICE, list(markets))
         return acct, buy
 
     def admit(self, cmd: c.PlaceOrder | c.MarketOrder, held: bool = True
@@ -110,31 +110,30 @@ class Admission(State):
         for m in markets:
             tick = books[m].tick
             if price % tick:
-                raise Refusal("price", f"{price} is not on the tick of {m!r} ({tick})")
+                raise refused("price", Why.OFF_TICK, price, m, tick)
         quantity = cmd.quantity
         if type(quantity) is not int or not 0 < quantity <= QUANTITY_MAX:
             positive(quantity, "quantity", QUANTITY_MAX)
         tif = cmd.tif
         if not isinstance(tif, TimeInForce):
-            raise Refusal("tif", f"{tif!r} is not gtc, ioc or fok")
+            raise refused("tif", Why.NOT_TIF, tif)
         aon, post_only = cmd.all_or_none, cmd.post_only
         if aon is not False and aon is not True:
-            raise Refusal("all_or_none", f"{aon!r} is not true or false")
+            raise refused("all_or_none", Why.NOT_BOOL, aon)
         if post_only is not False and post_only is not True:
-            raise Refusal("post_only", f"{post_only!r} is not true or false")
+            raise refused("post_only", Why.NOT_BOOL, post_only)
         if post_only and tif is not _GTC:
-            raise Refusal("post_only", f"a post-only order rests: tif {tif.value} "
-                          "cannot be post-only")
+            raise refused("post_only", Why.POST_ONLY_TIF, tif.value)
         if not held:
             return acct, None
         if post_only and self._crosses(buy, price, markets):
-            raise Refusal("post_only", f"a post-only order at {price} would trade")
+            raise refused("post_only", Why.POST_ONLY_TRADES, price)
         cap = None
         if buy:
             cost = price * quantity
             if cost > acct.balance - acct.reserved:
-                raise Refusal("quantity", f"{quantity} at {price} needs {cost} reserved; "
-                              f"{acct.balance - acct.reserved} is available")
+                raise refused("quantity", Why.COST, quantity, price, cost,
+                              acct.balance - acct.reserved)
         else:
             cap = self._offerable(acct, markets[0], quantity)
         ts = cmd.ts_ns
@@ -148,8 +147,7 @@ class Admission(State):
         cap = self._books[market].providers.get(acct.id)
         free = cap.free if cap else 0
         if cap is None or quantity > free:
-            raise Refusal("quantity", f"{quantity} exceeds the {free} unallocated, "
-                          f"unoffered instances {acct.id!r} provides in {market!r}")
+            raise refused("quantity", Why.NOT_OFFERABLE, quantity, free, acct.id, market)
         return cap
 
     def _admit_market(self, cmd: c.MarketOrder, acct: Account, buy: bool, held: bool
@@ -159,16 +157,14 @@ class Admission(State):
         max_spend = cmd.max_spend
         if buy:
             if max_spend is None:
-                raise Refusal("max_spend", "a market buy gives max_spend, the most it pays "
-                              "in all")
+                raise refused("max_spend", Why.NO_SPEND)
             positive(max_spend, "max_spend", MONEY_MAX)
         elif max_spend is not None:
-            raise Refusal("max_spend", f"{max_spend!r}: a market sell takes any price and "
-                          "gives no max_spend")
+            raise refused("max_spend", Why.SELL_SPEND, max_spend)
         tif = cmd.tif
         if tif is not _IOC and tif is not _FOK:
             shown = tif.value if isinstance(tif, TimeInForce) else repr(tif)
-            raise Refusal("tif", f"a market order is ioc or fok, not {shown}")
+            raise refused("tif", Why.MARKET_TIF, shown)
         if not held:
             return acct, None
         cap = None
@@ -176,8 +172,7 @@ class Admission(State):
             assert max_spend is not None
             available = acct.balance - acct.reserved
             if max_spend > available:
-                raise Refusal("max_spend", f"{max_spend} exceeds the available {available} "
-                              "(balance less reservations)")
+                raise refused("max_spend", Why.AVAILABLE, max_spend, available)
         else:
             cap = self._offerable(acct, cmd.markets[0], quantity)
         check_ts(cmd.ts_ns)

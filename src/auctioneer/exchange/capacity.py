@@ -19,7 +19,7 @@ from auctioneer.exchange.events import Event
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
 from auctioneer.exchange.model import ExecutionRule, Market, Role, SelfTrade, split_market_id
-from auctioneer.exchange.state import Refusal, State, positive
+from auctioneer.exchange.state import Refusal, State, Why, positive, refused
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["CapacityDesk"]
@@ -52,7 +52,7 @@ class CapacityDesk(State):
     def _provider(self, account: object) -> Account:
         acct = self._account_of(account)
         if acct.role is not Role.PROVIDER:
-            raise Refusal("account", f"{acct.id!r} is a {acct.role.value}, not a provider")
+            raise refused("account", Why.NOT_PROVIDER, acct.id, acct.role.value)
         return acct
 
     def _add_capacity(self, cmd: c.AddCapacity) -> list[Event]:
@@ -66,8 +66,7 @@ class CapacityDesk(State):
         # every holding and volume.
         provided = sum(p.provided for p in self._books[market.id].providers.values())
         if quantity > MONEY_MAX - provided:
-            raise Refusal("quantity", f"{quantity} would take the capacity provided in "
-                          f"{market.id!r} past {MONEY_MAX}")
+            raise refused("quantity", Why.PROVIDED, quantity, market.id, MONEY_MAX)
         events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         if cap is None:
             cap = self._capacity[(acct.id, market.id)] = Capacity()
@@ -82,9 +81,7 @@ class CapacityDesk(State):
         cap = self._capacity.get((acct.id, market.id))
         free = cap.free if cap else 0
         if cap is None or quantity > free:
-            raise Refusal("quantity", f"{quantity} exceeds the {free} instances neither "
-                          "allocated nor offered: cancel sells first; allocated capacity "
-                          "is never revoked")
+            raise refused("quantity", Why.NOT_FREE, quantity, free)
         events = self._accept(cmd.kind, acct.id, cmd.ts_ns)
         cap.provided -= quantity
         return events

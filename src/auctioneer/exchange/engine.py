@@ -59,7 +59,7 @@ from auctioneer.exchange.market import MarketOrders
 from auctioneer.exchange.model import Side, TimeInForce
 from auctioneer.exchange.pricing import SECOND
 from auctioneer.exchange.queries import NotFound, OrderView, Queries
-from auctioneer.exchange.state import Refusal, positive
+from auctioneer.exchange.state import Refusal, Why, positive, refused
 
 __all__ = [
     "PRICE_MAX",
@@ -220,9 +220,9 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
     def _owned(self, order_id: object, account: object) -> Order:
         order = self._orders.get(order_id) if isinstance(order_id, str) else None
         if order is None:
-            raise Refusal("order_id", f"{order_id!r} is not an open order")
+            raise refused("order_id", Why.NOT_OPEN, order_id)
         if order.account != account:
-            raise Refusal("account", f"order {order.id!r} belongs to another account")
+            raise refused("account", Why.FOREIGN, order.id)
         return order
 
     def _cancel(self, cmd: c.CancelOrder) -> list[Event]:
@@ -234,7 +234,7 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
     def _modify(self, cmd: c.ModifyOrder) -> list[Event]:
         order = self._owned(cmd.order_id, cmd.account)
         if cmd.price is None and cmd.quantity is None:
-            raise Refusal("price", "give a new price, a new quantity or both")
+            raise refused("price", Why.NO_CHANGE)
         price = order.price if cmd.price is None else self._check_price(cmd.price,
                                                                         order.markets)
         quantity = (order.remaining if cmd.quantity is None
@@ -243,16 +243,15 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
         if order.buy:
             extra = price * quantity - order.price * order.remaining
             if extra > acct.balance - acct.reserved:
-                raise Refusal("quantity", f"{quantity} at {price} needs {extra} more reserved; "
-                              f"{acct.balance - acct.reserved} is available")
+                raise refused("quantity", Why.MORE_COST, quantity, price, extra,
+                              acct.balance - acct.reserved)
         else:
             cap = self._capacity[(order.account, order.markets[0])]
             if quantity - order.remaining > cap.free:
-                raise Refusal("quantity", f"{quantity} exceeds the open {order.remaining} plus "
-                              f"the {cap.free} free instances")
+                raise refused("quantity", Why.MORE_CAPACITY, quantity, order.remaining, cap.free)
         kept = price == order.price and quantity <= order.remaining
         if order.post_only and not kept and self._crosses(order.buy, price, order.markets):
-            raise Refusal("price", f"the post-only order at {price} would trade")
+            raise refused("price", Why.MODIFY_TRADES, price)
         events = self._accept(cmd.kind, order.id, cmd.ts_ns)
         ts = self._clock
         if kept:

@@ -158,6 +158,30 @@ PyObject *Core_apply_many(CoreObject *self, PyObject *args);
 PyObject *Core_replay(CoreObject *self, PyObject *args);
 PyObject *eb_scan(PyObject *module, PyObject *args);
 
+/* engine_refuse.c: refusals as the reference's Rejected events */
+extern PyTypeObject *E_rejected;
+/* What a refusal's message may quote: the command's fields (borrowed; NULL where it has
+ * none), their values where checked, and whose command it is (UINT32_MAX: not known). */
+typedef struct {
+    PyObject *kind, *order_id, *price, *quantity, *amount, *ts;
+    PyObject *amount_field; /* EC_WHY_AVAILABLE's field: max_spend or amount */
+    int64_t price_value, quantity_value; /* 0: the open order's own (a modification) */
+    int64_t budget;                      /* a market buy's max_spend; 0 for a sell */
+    uint32_t a, m;
+    uint64_t n; /* the open order's number */
+} eb_ctx;
+int eb_setup_refusals(void);
+/* [Rejected(kind, field, REASONS[why].format(*args))]; `args` a tuple, stolen (NULL: an
+ * error is set, returns NULL). */
+PyObject *eb_rejected(PyObject *kind, PyObject *field, int why, PyObject *args);
+/* An exact int in 1..hi into *out: EC_WHY_NONE; else EC_WHY_NOT_INT or EC_WHY_RANGE, the
+ * reference's positive(), whose refusal eb_not_positive builds. */
+int eb_positive(PyObject *value, int64_t hi, int64_t *out);
+PyObject *eb_not_positive(PyObject *kind, PyObject *field, int why, PyObject *value,
+                          int64_t hi);
+/* The refusal the core decided (self->e.why, or a check's result) for the command `c`. */
+PyObject *eb_core_refused(CoreObject *self, const eb_ctx *c, int why);
+
 /* engine_crc.c */
 uint32_t eb_crc32_update(uint32_t crc, const unsigned char *p, size_t n);
 PyObject *eb_crc32(PyObject *module, PyObject *args);

@@ -1,8 +1,10 @@
 /*
  * engine_commands.c - each command the native engine takes: its fields read and
- * range-checked (anything not an exact int in its field's range, or not the
- * shape the core takes, goes to the reference: FALLBACK), the core called, the
- * events built. Part of the _engine binding (see _engine.c).
+ * checked in the reference engine's order (a refusal is decided here or by the
+ * core and built by engine_refuse.c: a list holding one Rejected, the state
+ * unchanged and still clean; a shape the core does not take goes to the
+ * reference: FALLBACK), the core called, the events built (an Events). Part of
+ * the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"
 
@@ -74,6 +76,10 @@ tif_of(PyObject *tif)
 
 /* ------------------------------------------------------------- commands */
 
+/* Each handler takes the command's fields (borrowed, in its table entry's order) and returns
+ * its events, its refusal ([Rejected], the reference's: the checks run in the reference's
+ * order), FALLBACK (a new reference) when the reference must take it, or NULL on error. */
+
 /* An order's new id: its UTF-8 and hash. */
 typedef struct {
     const char *s;
@@ -81,37 +87,129 @@ typedef struct {
     uint64_t h;
 } new_id;
 
-/* The fields an order shares: a new id, an account, a side, one market. 1 when native
- * takes them, 0 when not, -1 on error. */
+/* Whether `key` is a str of a subclass: the reference compares it by value, the binding's
+ * lookups by exact type, so such a command goes to the reference. */
 static int
-order_party(CoreObject *self, PyObject *order_id, PyObject *account, PyObject *side,
-            PyObject *markets, new_id *id, uint32_t *a, int *buy, uint32_t *m)
+str_subclass(PyObject *key)
 {
-    if (!eb_utf8(order_id, &id->s, &id->len) || id->len == 0) {
+    return PyUnicode_Check(key) && !PyUnicode_CheckExact(key);
+}
+
+/* An account's number into c->a: 1; 0 when it has none (`key` is not an open account), -1 on
+ * error. */
+static int
+account_in(CoreObject *self, PyObject *key, eb_ctx *c)
+{
+    uint64_t n;
+    int found = account_of(self, key, &n);
+    c->a = found > 0 ? (uint32_t)n : UINT32_MAX;
+    return found;
+}
+
+/* The end of a command whose own checks passed: with a timestamp that is not an int in
+ * range, the core's checks (`why`) first, then the timestamp's; the refusal. */
+static PyObject *
+late_ts(CoreObject *self, const eb_ctx *c, int why)
+{
+    return eb_core_refused(self, c, why ? why : EC_WHY_BAD_TS);
+}
+
+/* The core did not apply the command: its refusal, or FALLBACK for the reference. */
+static PyObject *
+not_applied(CoreObject *self, const eb_ctx *c, int status)
+{
+    return status == EC_REFUSED ? eb_core_refused(self, c, self->e.why) : ref(FALLBACK);
+}
+
+#define REFUSE(field, why, args) eb_rejected(c->kind, (field), (why), (args))
+
+/* The checks every order shares (admission's _admit_party): a new id, an open account that
+ * may trade on this side, one or more listed markets (c->m the first). 1 when they pass, 0
+ * when the reference must take the order (a cross-market bid, an id with no UTF-8, a str
+ * subclass), 2 with the refusal in *out, -1 on error. */
+static int
+order_party(CoreObject *self, PyObject *const *f, eb_ctx *c, new_id *id, int *buy,
+            PyObject **out)
+{
+    PyObject *order_id = f[0], *side = f[2], *markets = f[3];
+    if (!PyUnicode_Check(order_id) || PyUnicode_GET_LENGTH(order_id) == 0) {
+        *out = REFUSE(A_order_id, EC_WHY_NOT_TEXT, Py_BuildValue("(O)", order_id));
+        return *out ? 2 : -1;
+    }
+    if (!eb_utf8(order_id, &id->s, &id->len)) {
         return 0;
     }
     id->h = eb_hash(id->s, id->len);
     int used = eb_id_used(self, id->s, id->len, id->h, order_id);
     if (used != 0) {
-        return used < 0 ? -1 : 0;
+        *out = used < 0 ? NULL : REFUSE(A_order_id, EC_WHY_USED, Py_BuildValue("(O)", order_id));
+        return *out ? 2 : -1;
     }
-    uint64_t n;
-    int found = account_of(self, account, &n);
+    int found = account_in(self, f[1], c);
     if (found <= 0) {
-        return found;
+        if (found == 0 && str_subclass(f[1])) {
+            return 0;
+        }
+        *out = found < 0 ? NULL : REFUSE(A_account, EC_WHY_NO_ACCOUNT, Py_BuildValue("(O)", f[1]));
+        return *out ? 2 : -1;
     }
-    *a = (uint32_t)n;
+    int why = EC_WHY_NONE;
     if (side == BUY || side == SELL) {
         *buy = side == BUY;
+        uint8_t role = self->e.accounts[c->a].role;
+        why = *buy ? (role == EC_ADMIN ? EC_WHY_ADMIN_TRADES : EC_WHY_NONE)
+                   : (role != EC_PROVIDER ? EC_WHY_NOT_SELLER : EC_WHY_NONE);
     } else {
-        return 0;
+        *out = REFUSE(A_side, EC_WHY_NOT_SIDE, Py_BuildValue("(O)", side));
+        return *out ? 2 : -1;
     }
-    if (!PyTuple_CheckExact(markets) || PyTuple_GET_SIZE(markets) != 1) {
-        return 0;
+    if (why) {
+        *out = eb_core_refused(self, c, why);
+        return *out ? 2 : -1;
     }
-    found = market_of(self, PyTuple_GET_ITEM(markets, 0), &n);
-    *m = (uint32_t)n;
-    return found;
+    Py_ssize_t k = PyTuple_Check(markets) ? PyTuple_GET_SIZE(markets) : 0;
+    if (k == 0) {
+        *out = REFUSE(A_markets, EC_WHY_NOT_MARKETS, Py_BuildValue("(O)", markets));
+        return *out ? 2 : -1;
+    }
+    uint64_t first = 0;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        PyObject *m = PyTuple_GET_ITEM(markets, i);
+        uint64_t n;
+        found = market_of(self, m, &n);
+        if (found < 0) {
+            return -1;
+        }
+        if (found == 0) {
+            if (str_subclass(m)) {
+                return 0;
+            }
+            *out = REFUSE(A_markets, EC_WHY_NO_MARKET, Py_BuildValue("(O)", m));
+            return *out ? 2 : -1;
+        }
+        first = i == 0 ? n : first;
+    }
+    c->m = (uint32_t)first;
+    if (k == 1) {
+        return 1;
+    }
+    if (!*buy) {
+        *out = REFUSE(A_markets, EC_WHY_SELL_MARKETS, PyTuple_New(0));
+        return *out ? 2 : -1;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        for (Py_ssize_t j = 0; j < i; j++) {
+            int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(markets, i),
+                                                PyTuple_GET_ITEM(markets, j), Py_EQ);
+            if (same) {
+                *out = same < 0 ? NULL
+                                : REFUSE(A_markets, EC_WHY_MARKET_TWICE,
+                                         Py_BuildValue("(N)", PySequence_List(markets)));
+                return *out ? 2 : -1;
+            }
+        }
+    }
+    return 0; /* a cross-market bid */
 }
 
 static int64_t
@@ -132,170 +230,295 @@ accepted_order(CoreObject *self, PyObject *kind, PyObject *order_id, const new_i
     return eb_events(self, kind, order_id, ts, m, n, order_id);
 }
 
-/* The events of a command the core applied to open order number n (`order_id`) in market
- * m. */
-static PyObject *
-accepted_open(CoreObject *self, PyObject *kind, PyObject *order_id, uint64_t n, uint32_t m,
-              int64_t ts)
-{
-    return eb_events(self, kind, order_id, ts, m, n, order_id);
-}
-
-/* The open order `order_id` of `account`: its number and market, 1; 0 when native does not
- * hold it so; -1 on error. */
+/* The open order `order_id` of the command's account (c->n, c->m, c->a): 1; 2 with the
+ * refusal in *out (not open, or another account's); 0 when the reference must take it; -1 on
+ * error. */
 static int
-open_order(CoreObject *self, PyObject *order_id, PyObject *account, uint64_t *n, uint32_t *m,
-           uint32_t *a)
+open_order(CoreObject *self, PyObject *order_id, PyObject *account, eb_ctx *c, PyObject **out)
 {
-    uint64_t number;
     const char *s;
     size_t len;
+    if (str_subclass(order_id) || str_subclass(account)) {
+        return 0;
+    }
     int64_t k = eb_utf8(order_id, &s, &len) ? eb_names_find(&self->ids, s, len, eb_hash(s, len))
                                             : -1;
     if (k < 0 || !eb_id_open(self, (uint64_t)k)) {
-        return 0;
+        *out = REFUSE(A_order_id, EC_WHY_NOT_OPEN, Py_BuildValue("(O)", order_id));
+        return *out ? 2 : -1;
     }
-    *n = (uint64_t)k;
-    int found = account_of(self, account, &number);
-    *a = (uint32_t)number;
-    *m = self->order_market[*n];
-    return found;
+    c->n = (uint64_t)k;
+    c->m = self->order_market[k];
+    int found = account_in(self, account, c);
+    if (found < 0) {
+        return -1;
+    }
+    if (found == 0 || ec_check_open(&self->e, c->m, c->n, c->a)) {
+        *out = REFUSE(A_account, EC_WHY_FOREIGN, Py_BuildValue("(O)", order_id));
+        return *out ? 2 : -1;
+    }
+    return 1;
 }
 
-/* Each handler takes the command's fields (borrowed, in its table entry's order) and returns
- * its events, FALLBACK (a new reference) when the reference must take it, or NULL on error. */
+#define CTX(kind_) {.kind = (kind_), .a = UINT32_MAX, .m = UINT32_MAX}
+/* A positive int field, or its refusal. */
+#define POSITIVE(field, obj, hi, out)                                                         \
+    do {                                                                                      \
+        int why_ = eb_positive((obj), (hi), (out));                                           \
+        if (why_) {                                                                           \
+            return eb_not_positive(c->kind, (field), why_, (obj), (hi));                      \
+        }                                                                                     \
+    } while (0)
 
 static PyObject *
 place(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
+    eb_ctx ctx = CTX(K_place), *c = &ctx;
     new_id id;
-    uint32_t a, m;
     int buy, tif = tif_of(f[6]);
-    int64_t price, quantity, ts;
-    int party = order_party(self, f[0], f[1], f[2], f[3], &id, &a, &buy, &m);
-    if (party < 0 || eb_reserve_name(self) < 0) {
-        return NULL;
+    int64_t ts;
+    PyObject *out = NULL;
+    int party = order_party(self, f, c, &id, &buy, &out);
+    if (party != 1) {
+        return party == 2 ? out : party == 0 ? ref(FALLBACK) : NULL;
     }
-    if (!party || !int_in(f[4], 1, MC_PRICE_MAX, &price)
-        || !int_in(f[5], 1, MC_QUANTITY_MAX, &quantity) || tif < 0 || f[7] != Py_False
-        || f[8] != Py_False || !int_in(f[9], 0, EC_MONEY_MAX, &ts)
-        || ec_place(&self->e, m, self->n_names, a, buy, price, quantity, tif,
-                    arrival(self, ts))) {
+    c->order_id = f[0];
+    c->price = f[4];
+    c->quantity = f[5];
+    c->ts = f[9];
+    POSITIVE(A_price, f[4], MC_PRICE_MAX, &c->price_value);
+    if (!ec_on_tick(&self->e, c->m, c->price_value)) {
+        return eb_core_refused(self, c, EC_WHY_OFF_TICK);
+    }
+    POSITIVE(A_quantity, f[5], MC_QUANTITY_MAX, &c->quantity_value);
+    if (tif < 0) {
+        return REFUSE(A_tif, EC_WHY_NOT_TIF, Py_BuildValue("(O)", f[6]));
+    }
+    for (int i = 7; i <= 8; i++) {
+        if (f[i] != Py_True && f[i] != Py_False) {
+            return REFUSE(i == 7 ? A_aon : A_post_only, EC_WHY_NOT_BOOL,
+                          Py_BuildValue("(O)", f[i]));
+        }
+    }
+    if (f[8] == Py_True && tif != MC_GTC) {
+        return REFUSE(A_post_only, EC_WHY_POST_ONLY_TIF,
+                      Py_BuildValue("(N)", PyObject_GetAttrString(f[6], "value")));
+    }
+    if (f[7] == Py_True || f[8] == Py_True) {
         return ref(FALLBACK);
     }
-    return accepted_order(self, K_place, f[0], &id, m, ts);
+    if (eb_reserve_name(self) < 0) {
+        return NULL;
+    }
+    if (!int_in(f[9], 0, EC_MONEY_MAX, &ts)) {
+        return late_ts(self, c, ec_check_place(&self->e, c->m, c->a, buy, c->price_value,
+                                               c->quantity_value));
+    }
+    int status = ec_place(&self->e, c->m, self->n_names, c->a, buy, c->price_value,
+                          c->quantity_value, tif, arrival(self, ts));
+    return status == EC_OK ? accepted_order(self, K_place, f[0], &id, c->m, ts)
+                           : not_applied(self, c, status);
 }
 
 static PyObject *
 market_order(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
+    eb_ctx ctx = CTX(K_market), *c = &ctx;
     new_id id;
-    uint32_t a, m;
     int buy, tif = tif_of(f[6]);
-    int64_t quantity, budget = 0, ts;
-    int party = order_party(self, f[0], f[1], f[2], f[3], &id, &a, &buy, &m);
-    if (party < 0 || eb_reserve_name(self) < 0) {
+    int64_t ts;
+    PyObject *out = NULL;
+    int party = order_party(self, f, c, &id, &buy, &out);
+    if (party != 1) {
+        return party == 2 ? out : party == 0 ? ref(FALLBACK) : NULL;
+    }
+    c->order_id = f[0];
+    c->quantity = f[4];
+    c->amount = f[5];
+    c->amount_field = A_max_spend;
+    c->ts = f[7];
+    POSITIVE(A_quantity, f[4], MC_QUANTITY_MAX, &c->quantity_value);
+    if (buy && f[5] == Py_None) {
+        return REFUSE(A_max_spend, EC_WHY_NO_SPEND, PyTuple_New(0));
+    }
+    if (buy) {
+        POSITIVE(A_max_spend, f[5], EC_MONEY_MAX, &c->budget);
+    } else if (f[5] != Py_None) {
+        return REFUSE(A_max_spend, EC_WHY_SELL_SPEND, Py_BuildValue("(O)", f[5]));
+    }
+    if (tif != MC_IOC && tif != MC_FOK) {
+        return REFUSE(A_tif, EC_WHY_MARKET_TIF,
+                      Py_BuildValue("(N)", tif == MC_GTC ? PyObject_GetAttrString(f[6], "value")
+                                                         : PyObject_Repr(f[6])));
+    }
+    if (eb_reserve_name(self) < 0) {
         return NULL;
     }
-    if (!party || !int_in(f[4], 1, MC_QUANTITY_MAX, &quantity)
-        || (buy ? !int_in(f[5], 1, EC_MONEY_MAX, &budget) : f[5] != Py_None)
-        || (tif != MC_IOC && tif != MC_FOK) || !int_in(f[7], 0, EC_MONEY_MAX, &ts)
-        || ec_market_order(&self->e, m, self->n_names, a, buy, quantity, budget, tif)) {
-        return ref(FALLBACK);
+    if (!int_in(f[7], 0, EC_MONEY_MAX, &ts)) {
+        return late_ts(self, c, ec_check_market(&self->e, c->m, c->a, buy, c->quantity_value,
+                                                c->budget));
     }
-    return accepted_order(self, K_market, f[0], &id, m, ts);
+    int status = ec_market_order(&self->e, c->m, self->n_names, c->a, buy, c->quantity_value,
+                                 c->budget, tif);
+    return status == EC_OK ? accepted_order(self, K_market, f[0], &id, c->m, ts)
+                           : not_applied(self, c, status);
 }
 
 static PyObject *
 cancel(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
-    uint64_t n;
-    uint32_t m, a;
+    eb_ctx ctx = CTX(K_cancel), *c = &ctx;
     int64_t ts;
-    int found = open_order(self, f[0], f[1], &n, &m, &a);
-    if (found < 0) {
-        return NULL;
+    PyObject *out = NULL;
+    c->order_id = f[0];
+    c->ts = f[2];
+    int found = open_order(self, f[0], f[1], c, &out);
+    if (found != 1) {
+        return found == 2 ? out : found == 0 ? ref(FALLBACK) : NULL;
     }
-    if (!found || !int_in(f[2], 0, EC_MONEY_MAX, &ts) || ec_cancel(&self->e, m, n, a)) {
-        return ref(FALLBACK);
+    if (!int_in(f[2], 0, EC_MONEY_MAX, &ts)) {
+        return late_ts(self, c, EC_WHY_NONE);
     }
-    return accepted_open(self, K_cancel, f[0], n, m, ts);
+    int status = ec_cancel(&self->e, c->m, c->n, c->a);
+    return status == EC_OK ? eb_events(self, K_cancel, f[0], ts, c->m, c->n, f[0])
+                           : not_applied(self, c, status);
 }
 
 static PyObject *
 modify(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
-    uint64_t n;
-    uint32_t m, a;
-    int64_t price = 0, quantity = 0, ts;
-    int found = open_order(self, f[0], f[1], &n, &m, &a);
-    if (found < 0) {
-        return NULL;
+    eb_ctx ctx = CTX(K_modify), *c = &ctx;
+    int64_t ts;
+    PyObject *out = NULL;
+    c->order_id = f[0];
+    c->price = f[2];
+    c->quantity = f[3];
+    c->ts = f[4];
+    int found = open_order(self, f[0], f[1], c, &out);
+    if (found != 1) {
+        return found == 2 ? out : found == 0 ? ref(FALLBACK) : NULL;
     }
-    if (!found || (f[2] == Py_None && f[3] == Py_None)
-        || (f[2] != Py_None && !int_in(f[2], 1, MC_PRICE_MAX, &price))
-        || (f[3] != Py_None && !int_in(f[3], 1, MC_QUANTITY_MAX, &quantity))
-        || !int_in(f[4], 0, EC_MONEY_MAX, &ts)
-        || ec_modify(&self->e, m, n, a, price, quantity, arrival(self, ts))) {
-        return ref(FALLBACK);
+    if (f[2] == Py_None && f[3] == Py_None) {
+        return REFUSE(A_price, EC_WHY_NO_CHANGE, PyTuple_New(0));
     }
-    return accepted_open(self, K_modify, f[0], n, m, ts);
+    if (f[2] != Py_None) {
+        POSITIVE(A_price, f[2], MC_PRICE_MAX, &c->price_value);
+        if (!ec_on_tick(&self->e, c->m, c->price_value)) {
+            return eb_core_refused(self, c, EC_WHY_OFF_TICK);
+        }
+    }
+    if (f[3] != Py_None) {
+        POSITIVE(A_quantity, f[3], MC_QUANTITY_MAX, &c->quantity_value);
+    }
+    if (!int_in(f[4], 0, EC_MONEY_MAX, &ts)) {
+        return late_ts(self, c, ec_check_modify(&self->e, c->m, c->n, c->a, c->price_value,
+                                                c->quantity_value));
+    }
+    int status = ec_modify(&self->e, c->m, c->n, c->a, c->price_value, c->quantity_value,
+                           arrival(self, ts));
+    return status == EC_OK ? eb_events(self, K_modify, f[0], ts, c->m, c->n, f[0])
+                           : not_applied(self, c, status);
+}
+
+/* The account of a command that names one (c->a): 1; 2 with the refusal in *out; 0 for the
+ * reference; -1 on error. */
+static int
+named_account(CoreObject *self, PyObject *account, eb_ctx *c, PyObject **out)
+{
+    int found = account_in(self, account, c);
+    if (found != 0) {
+        return found;
+    }
+    if (str_subclass(account)) {
+        return 0;
+    }
+    *out = REFUSE(A_account, EC_WHY_NO_ACCOUNT, Py_BuildValue("(O)", account));
+    return *out ? 2 : -1;
 }
 
 /* Deposit (flag 1), Withdraw (flag 0): an account and an amount. */
 static PyObject *
 money(CoreObject *self, PyObject *const *f, int deposit)
 {
-    uint64_t a;
+    eb_ctx ctx = CTX(deposit ? K_deposit : K_withdraw), *c = &ctx;
     int64_t amount, ts;
-    int found = account_of(self, f[0], &a);
-    if (found < 0) {
-        return NULL;
+    PyObject *out = NULL;
+    c->amount = f[1];
+    c->amount_field = A_amount;
+    c->ts = f[2];
+    int found = named_account(self, f[0], c, &out);
+    if (found != 1) {
+        return found == 2 ? out : found == 0 ? ref(FALLBACK) : NULL;
     }
-    if (!found || !int_in(f[1], 1, EC_MONEY_MAX, &amount) || !int_in(f[2], 0, EC_MONEY_MAX, &ts)
-        || (deposit ? ec_deposit(&self->e, (uint32_t)a, amount)
-                    : ec_withdraw(&self->e, (uint32_t)a, amount))) {
-        return ref(FALLBACK);
+    POSITIVE(A_amount, f[1], EC_MONEY_MAX, &amount);
+    if (!int_in(f[2], 0, EC_MONEY_MAX, &ts)) {
+        return late_ts(self, c, deposit ? ec_check_deposit(&self->e, amount)
+                                        : ec_check_withdraw(&self->e, c->a, amount));
     }
-    return eb_events(self, deposit ? K_deposit : K_withdraw,
-                     PyList_GET_ITEM(self->account_ids, a), ts, EB_NO_MARKET, 0, NULL);
+    int status = deposit ? ec_deposit(&self->e, c->a, amount)
+                         : ec_withdraw(&self->e, c->a, amount);
+    return status == EC_OK ? eb_events(self, c->kind, PyList_GET_ITEM(self->account_ids, c->a),
+                                       ts, EB_NO_MARKET, 0, NULL)
+                           : not_applied(self, c, status);
 }
 
 /* AddCapacity (flag 1), RemoveCapacity (flag 0): an account, a market and a quantity. */
 static PyObject *
 capacity(CoreObject *self, PyObject *const *f, int add)
 {
-    uint64_t a, m;
+    eb_ctx ctx = CTX(add ? K_add : K_remove), *c = &ctx;
+    uint64_t m;
     int64_t quantity, ts;
-    int found = account_of(self, f[0], &a);
-    if (found > 0) {
-        found = market_of(self, f[1], &m);
+    PyObject *out = NULL;
+    c->quantity = f[2];
+    c->ts = f[3];
+    int found = named_account(self, f[0], c, &out);
+    if (found != 1) {
+        return found == 2 ? out : found == 0 ? ref(FALLBACK) : NULL;
     }
-    if (found < 0) {
-        return NULL;
+    if (self->e.accounts[c->a].role != EC_PROVIDER) {
+        return eb_core_refused(self, c, EC_WHY_NOT_PROVIDER);
     }
-    if (!found || !int_in(f[2], 1, MC_QUANTITY_MAX, &quantity)
-        || !int_in(f[3], 0, EC_MONEY_MAX, &ts)
-        || (add ? ec_add_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity)
-                : ec_remove_capacity(&self->e, (uint32_t)m, (uint32_t)a, quantity))) {
-        return ref(FALLBACK);
+    found = market_of(self, f[1], &m);
+    if (found <= 0) {
+        return found < 0 ? NULL
+               : str_subclass(f[1])
+                   ? ref(FALLBACK)
+                   : REFUSE(A_market, EC_WHY_NO_MARKET, Py_BuildValue("(O)", f[1]));
     }
-    return eb_events(self, add ? K_add : K_remove, PyList_GET_ITEM(self->account_ids, a), ts,
-                     EB_NO_MARKET, 0, NULL);
+    c->m = (uint32_t)m;
+    int why = eb_positive(f[2], MC_QUANTITY_MAX, &quantity);
+    if (why == EC_WHY_NOT_INT || (why && !add)) {
+        return eb_not_positive(c->kind, A_quantity, why, f[2], MC_QUANTITY_MAX);
+    }
+    if (why) { /* the bound AddCapacity refuses on is what the record may still take */
+        return eb_core_refused(self, c, why);
+    }
+    if (!int_in(f[3], 0, EC_MONEY_MAX, &ts)) {
+        return late_ts(self, c, add ? ec_check_add(&self->e, c->m, c->a, quantity)
+                                    : ec_check_remove(&self->e, c->m, c->a, quantity));
+    }
+    int status = add ? ec_add_capacity(&self->e, c->m, c->a, quantity)
+                     : ec_remove_capacity(&self->e, c->m, c->a, quantity);
+    return status == EC_OK ? eb_events(self, c->kind, PyList_GET_ITEM(self->account_ids, c->a),
+                                       ts, EB_NO_MARKET, 0, NULL)
+                           : not_applied(self, c, status);
 }
 
 static PyObject *
 tick(CoreObject *self, PyObject *const *f, int flag)
 {
     (void)flag;
+    eb_ctx ctx = CTX(K_tick), *c = &ctx;
     int64_t ts;
+    c->ts = f[0];
     return int_in(f[0], 0, EC_MONEY_MAX, &ts)
                ? eb_events(self, K_tick, EMPTY, ts, EB_NO_MARKET, 0, NULL)
-               : ref(FALLBACK);
+               : late_ts(self, c, EC_WHY_NONE);
 }
 
 eb_handler eb_handlers[EB_HANDLERS];
@@ -371,7 +594,7 @@ Core_apply(CoreObject *self, PyObject *cmd)
             }
         }
         PyObject *events = handler->run(self, f, handler->flag);
-        if (events != NULL && events != FALLBACK) {
+        if (events != NULL && events != FALLBACK && !PyList_CheckExact(events)) {
             self->dirty = 1;
         }
         return events;

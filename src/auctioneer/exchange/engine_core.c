@@ -113,14 +113,145 @@ free_capacity(const ec_slot *s)
     return s->provided - s->allocated - s->offered;
 }
 
-/* Whether `account` may offer `quantity` more in market `m` (a provider with that much
- * capacity neither allocated nor offered). */
+int64_t
+ec_available(const ec_engine *e, uint32_t account)
+{
+    return available(&e->accounts[account]);
+}
+
+int64_t
+ec_free_capacity(const ec_engine *e, uint32_t m, uint32_t account)
+{
+    const ec_slot *s = ec_slot_of(e, m, account);
+    return s->exists ? free_capacity(s) : 0;
+}
+
+int
+ec_on_tick(const ec_engine *e, uint32_t m, int64_t price)
+{
+    return price % e->markets[m].tick == 0;
+}
+
+/* Whether `account` may trade on this side: an admin never, a seller only as a provider. */
+static int
+may_trade(const ec_engine *e, uint32_t account, int buy)
+{
+    uint8_t role = e->accounts[account].role;
+    return buy ? (role == EC_ADMIN ? EC_WHY_ADMIN_TRADES : EC_WHY_NONE)
+               : (role != EC_PROVIDER ? EC_WHY_NOT_SELLER : EC_WHY_NONE);
+}
+
+/* Whether `account` may offer `quantity` more in market `m` (capacity neither allocated nor
+ * offered): EC_WHY_NONE, or why not. */
 static int
 offerable(const ec_engine *e, uint32_t m, uint32_t account, int64_t quantity)
 {
     const ec_slot *s = ec_slot_of(e, m, account);
-    return e->accounts[account].role == EC_PROVIDER && s->exists
-           && quantity <= free_capacity(s);
+    return s->exists && quantity <= free_capacity(s) ? EC_WHY_NONE : EC_WHY_NOT_OFFERABLE;
+}
+
+/* EC_REFUSED, recording `why` as its reason. */
+static int
+refuse(ec_engine *e, int why)
+{
+    e->why = (uint8_t)why;
+    return EC_REFUSED;
+}
+
+int
+ec_check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
+               int64_t quantity)
+{
+    int why = may_trade(e, account, buy);
+    if (why || !ec_on_tick(e, m, price)) {
+        return why ? why : EC_WHY_OFF_TICK;
+    }
+    if (buy) {
+        return (wide)price * quantity > ec_available(e, account) ? EC_WHY_COST : EC_WHY_NONE;
+    }
+    return offerable(e, m, account, quantity);
+}
+
+int
+ec_check_market(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t quantity,
+                int64_t budget)
+{
+    int why = may_trade(e, account, buy);
+    if (why || !buy) {
+        return why ? why : offerable(e, m, account, quantity);
+    }
+    return budget > ec_available(e, account) ? EC_WHY_AVAILABLE : EC_WHY_NONE;
+}
+
+int
+ec_check_open(const ec_engine *e, uint32_t m, uint64_t id, uint32_t account)
+{
+    const mc_order *o = mc_find(&e->markets[m].book, id);
+    return o == NULL ? EC_WHY_NOT_OPEN : o->account != account ? EC_WHY_FOREIGN : EC_WHY_NONE;
+}
+
+int
+ec_check_modify(const ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
+                int64_t quantity)
+{
+    int why = ec_check_open(e, m, id, account);
+    if (why) {
+        return why;
+    }
+    const mc_order *o = mc_find(&e->markets[m].book, id);
+    if (price == 0) {
+        price = o->price;
+    } else if (!ec_on_tick(e, m, price)) {
+        return EC_WHY_OFF_TICK;
+    }
+    if (quantity == 0) {
+        quantity = o->remaining;
+    }
+    if (o->buy) {
+        return (wide)price * quantity - (wide)o->price * o->remaining
+                       > available(&e->accounts[account])
+                   ? EC_WHY_MORE_COST
+                   : EC_WHY_NONE;
+    }
+    return quantity - o->remaining > free_capacity(ec_slot_of(e, m, account))
+               ? EC_WHY_MORE_CAPACITY
+               : EC_WHY_NONE;
+}
+
+int
+ec_check_deposit(const ec_engine *e, int64_t amount)
+{
+    return amount > EC_MONEY_MAX - e->minted ? EC_WHY_MINTED : EC_WHY_NONE;
+}
+
+int
+ec_check_withdraw(const ec_engine *e, uint32_t account, int64_t amount)
+{
+    return amount > ec_available(e, account) ? EC_WHY_AVAILABLE : EC_WHY_NONE;
+}
+
+int
+ec_check_add(const ec_engine *e, uint32_t m, uint32_t account, int64_t quantity)
+{
+    const ec_slot *s = ec_slot_of(e, m, account);
+    if (e->accounts[account].role != EC_PROVIDER) {
+        return EC_WHY_NOT_PROVIDER;
+    }
+    if (quantity > MC_QUANTITY_MAX - (s->exists ? s->provided : 0)) {
+        return EC_WHY_RANGE;
+    }
+    return quantity > EC_MONEY_MAX - e->markets[m].provided ? EC_WHY_PROVIDED : EC_WHY_NONE;
+}
+
+int
+ec_check_remove(const ec_engine *e, uint32_t m, uint32_t account, int64_t quantity)
+{
+    if (e->accounts[account].role != EC_PROVIDER) {
+        return EC_WHY_NOT_PROVIDER;
+    }
+    return quantity > ec_free_capacity(e, m, account) || !ec_slot_of(e, m, account)->exists
+               ? EC_WHY_NOT_FREE
+               : EC_WHY_NONE;
 }
 
 /* Settle what the last book call in market `m` did for the incoming order `taker` of
@@ -173,18 +304,11 @@ int
 ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64_t price,
          int64_t quantity, int tif, int64_t ts)
 {
+    int why = ec_check_place(e, m, account, buy, price, quantity);
+    if (why) {
+        return refuse(e, why);
+    }
     ec_market *mk = &e->markets[m];
-    ec_account *a = &e->accounts[account];
-    if (price % mk->tick) {
-        return EC_REFUSED;
-    }
-    if (buy) {
-        if (a->role == EC_ADMIN || (wide)price * quantity > available(a)) {
-            return EC_REFUSED;
-        }
-    } else if (!offerable(e, m, account, quantity)) {
-        return EC_REFUSED;
-    }
     mk->book.stamp_seq = e->seq + 1u;
     mk->book.stamp_ts = ts;
     int status = mc_place(&mk->book, id, account, buy, price, quantity, tif);
@@ -194,11 +318,11 @@ ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64
         status = mc_place(&mk->book, id, account, buy, price, quantity, tif);
     }
     if (status != MC_OK) {
-        return status == MC_E_FULL ? EC_FULL : EC_REFUSED;
+        return status == MC_E_FULL ? EC_FULL : EC_OTHER;
     }
     e->seq++;
     if (buy) {
-        a->reserved += price * quantity; /* fits: at most what is available */
+        e->accounts[account].reserved += price * quantity; /* fits: at most what is available */
     } else {
         ec_slot_of(e, m, account)->offered += quantity;
     }
@@ -210,17 +334,13 @@ int
 ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy,
                 int64_t quantity, int64_t budget, int tif)
 {
-    ec_account *a = &e->accounts[account];
-    if (buy) {
-        if (a->role == EC_ADMIN || budget > available(a)) {
-            return EC_REFUSED;
-        }
-    } else if (!offerable(e, m, account, quantity)) {
-        return EC_REFUSED;
+    int why = ec_check_market(e, m, account, buy, quantity, budget);
+    if (why) {
+        return refuse(e, why);
     }
     int status = mc_place_market(&e->markets[m].book, id, account, buy, quantity, budget, tif);
     if (status != MC_OK) {
-        return EC_REFUSED;
+        return status == MC_E_UNFILLABLE ? refuse(e, EC_WHY_FOK_SHORT) : EC_OTHER;
     }
     e->seq++;
     if (!buy) {
@@ -233,12 +353,11 @@ ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy
 int
 ec_cancel(ec_engine *e, uint32_t m, uint64_t id, uint32_t account)
 {
-    mc_book *b = &e->markets[m].book;
-    const mc_order *o = mc_find(b, id);
-    if (o == NULL || o->account != account) {
-        return EC_REFUSED;
+    int why = ec_check_open(e, m, id, account);
+    if (why) {
+        return refuse(e, why);
     }
-    mc_cancel(b, id);
+    mc_cancel(&e->markets[m].book, id);
     settle(e, m, id, account, 0, 0);
     return EC_OK;
 }
@@ -247,30 +366,18 @@ int
 ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
           int64_t quantity, int64_t ts)
 {
+    int why = ec_check_modify(e, m, id, account, price, quantity);
+    if (why) {
+        return refuse(e, why);
+    }
     ec_market *mk = &e->markets[m];
     const mc_order *o = mc_find(&mk->book, id);
-    if (o == NULL || o->account != account) {
-        return EC_REFUSED;
-    }
-    if (price == 0) {
-        price = o->price;
-    } else if (price % mk->tick) {
-        return EC_REFUSED;
-    }
-    if (quantity == 0) {
-        quantity = o->remaining;
-    }
+    price = price ? price : o->price;
+    quantity = quantity ? quantity : o->remaining;
     ec_account *a = &e->accounts[account];
     int buy = o->buy;
     int64_t old_price = o->price, old_remaining = o->remaining;
     ec_slot *s = ec_slot_of(e, m, account);
-    if (buy) {
-        if ((wide)price * quantity - (wide)old_price * old_remaining > available(a)) {
-            return EC_REFUSED;
-        }
-    } else if (quantity - old_remaining > free_capacity(s)) {
-        return EC_REFUSED;
-    }
     int kept = price == old_price && quantity <= old_remaining;
     mk->book.stamp_seq = e->seq + 1u;
     mk->book.stamp_ts = ts;
@@ -305,8 +412,9 @@ ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price
 int
 ec_deposit(ec_engine *e, uint32_t account, int64_t amount)
 {
-    if (amount > EC_MONEY_MAX - e->minted) {
-        return EC_REFUSED;
+    int why = ec_check_deposit(e, amount);
+    if (why) {
+        return refuse(e, why);
     }
     e->accounts[account].balance += amount;
     e->minted += amount;
@@ -316,11 +424,11 @@ ec_deposit(ec_engine *e, uint32_t account, int64_t amount)
 int
 ec_withdraw(ec_engine *e, uint32_t account, int64_t amount)
 {
-    ec_account *a = &e->accounts[account];
-    if (amount > available(a)) {
-        return EC_REFUSED;
+    int why = ec_check_withdraw(e, account, amount);
+    if (why) {
+        return refuse(e, why);
     }
-    a->balance -= amount;
+    e->accounts[account].balance -= amount;
     e->minted -= amount;
     return EC_OK;
 }
@@ -328,28 +436,25 @@ ec_withdraw(ec_engine *e, uint32_t account, int64_t amount)
 int
 ec_add_capacity(ec_engine *e, uint32_t m, uint32_t account, int64_t quantity)
 {
-    ec_market *mk = &e->markets[m];
-    ec_slot *s = ec_slot_of(e, m, account);
-    int64_t held = s->exists ? s->provided : 0;
-    if (e->accounts[account].role != EC_PROVIDER || quantity > MC_QUANTITY_MAX - held
-        || quantity > EC_MONEY_MAX - mk->provided) {
-        return EC_REFUSED;
+    int why = ec_check_add(e, m, account, quantity);
+    if (why) {
+        return refuse(e, why);
     }
+    ec_slot *s = ec_slot_of(e, m, account);
     s->exists = 1;
     s->provided += quantity;
-    mk->provided += quantity;
+    e->markets[m].provided += quantity;
     return EC_OK;
 }
 
 int
 ec_remove_capacity(ec_engine *e, uint32_t m, uint32_t account, int64_t quantity)
 {
-    ec_slot *s = ec_slot_of(e, m, account);
-    if (e->accounts[account].role != EC_PROVIDER || !s->exists
-        || quantity > free_capacity(s)) {
-        return EC_REFUSED;
+    int why = ec_check_remove(e, m, account, quantity);
+    if (why) {
+        return refuse(e, why);
     }
-    s->provided -= quantity;
+    ec_slot_of(e, m, account)->provided -= quantity;
     e->markets[m].provided -= quantity;
     return EC_OK;
 }

@@ -6,10 +6,14 @@
  * all-or-none nor post-only, market orders, cancels, modifications, deposits,
  * withdrawals and capacity changes.
  *
- * Every ec_ command checks everything first and either refuses (EC_REFUSED,
- * EC_FULL: nothing changed, the caller asks the reference engine for the
- * refusal or takes the command there) or applies whole (EC_OK); its events
- * are then in the market's book (b->events), settled and renumbered.
+ * Every ec_ command checks everything first, in the reference engine's order,
+ * and either refuses (EC_REFUSED, its reason in e->why: an ec_why, numbered as
+ * auctioneer/exchange/refusals.py's Why, whose message the caller formats from
+ * the state, which is unchanged), hands the command back (EC_FULL, EC_OTHER:
+ * nothing changed, the reference engine takes it) or applies whole (EC_OK);
+ * its events are then in the market's book (b->events), settled and
+ * renumbered. Each ec_check_ is a command's checks alone, for a caller that
+ * has a later check of its own (the timestamp) to make only if they pass.
  *
  * Memory: accounts and markets are fixed while a state is loaded (the caller
  * loads a new engine to add one); per market one block for its book, sized
@@ -37,7 +41,22 @@
 #define EC_SECOND INT64_C(1000000000)
 
 enum ec_role { EC_TRADER = 0, EC_PROVIDER = 1, EC_ADMIN = 2 };
-enum ec_status { EC_OK = 0, EC_REFUSED = 1, EC_FULL = 2 };
+enum ec_status { EC_OK = 0, EC_REFUSED = 1, EC_FULL = 2, EC_OTHER = 3 };
+
+/* Why a command was refused: the values of auctioneer.exchange.refusals.Why (the binding
+ * checks the names when it loads). */
+enum ec_why {
+    EC_WHY_NONE = 0,
+    EC_WHY_NOT_TEXT, EC_WHY_USED, EC_WHY_NO_ACCOUNT, EC_WHY_ADMIN_TRADES, EC_WHY_NOT_SELLER,
+    EC_WHY_NOT_SIDE, EC_WHY_NOT_MARKETS, EC_WHY_NO_MARKET, EC_WHY_SELL_MARKETS,
+    EC_WHY_MARKET_TWICE, EC_WHY_NOT_INT, EC_WHY_RANGE, EC_WHY_OFF_TICK, EC_WHY_NOT_TIF,
+    EC_WHY_NOT_BOOL, EC_WHY_POST_ONLY_TIF, EC_WHY_POST_ONLY_TRADES, EC_WHY_COST,
+    EC_WHY_NOT_OFFERABLE, EC_WHY_BAD_TS, EC_WHY_NO_SPEND, EC_WHY_SELL_SPEND, EC_WHY_MARKET_TIF,
+    EC_WHY_AVAILABLE, EC_WHY_FOK_SHORT, EC_WHY_NOT_OPEN, EC_WHY_FOREIGN, EC_WHY_NO_CHANGE,
+    EC_WHY_MORE_COST, EC_WHY_MORE_CAPACITY, EC_WHY_MODIFY_TRADES, EC_WHY_MINTED,
+    EC_WHY_NOT_PROVIDER, EC_WHY_PROVIDED, EC_WHY_NOT_FREE,
+    EC_WHY_COUNT /* one past the last */
+};
 
 typedef struct {
     int64_t balance, reserved;
@@ -66,6 +85,7 @@ typedef struct {
     ec_slot *slots; /* [market * n_accounts + account] */
     uint64_t seq, trade_seq;
     int64_t clock, second, minted;
+    uint8_t why; /* enum ec_why: the last EC_REFUSED's reason */
 } ec_engine;
 
 /* Zeroed accounts and markets (each market's book still to be sized with
@@ -84,11 +104,35 @@ void ec_free(ec_engine *e);
 
 ec_slot *ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account);
 
+/* Whether `price` is on market m's tick. */
+int ec_on_tick(const ec_engine *e, uint32_t m, int64_t price);
+
+/* The checks of ec_place, ec_market_order, ec_cancel, ec_modify, ec_deposit, ec_withdraw,
+ * ec_add_capacity and ec_remove_capacity (same arguments): EC_WHY_NONE, or why the command
+ * would be refused. */
+int ec_check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
+                   int64_t quantity);
+int ec_check_market(const ec_engine *e, uint32_t m, uint32_t account, int buy,
+                    int64_t quantity, int64_t budget);
+int ec_check_open(const ec_engine *e, uint32_t m, uint64_t id, uint32_t account);
+int ec_check_modify(const ec_engine *e, uint32_t m, uint64_t id, uint32_t account,
+                    int64_t price, int64_t quantity);
+int ec_check_deposit(const ec_engine *e, int64_t amount);
+int ec_check_withdraw(const ec_engine *e, uint32_t account, int64_t amount);
+int ec_check_add(const ec_engine *e, uint32_t m, uint32_t account, int64_t quantity);
+int ec_check_remove(const ec_engine *e, uint32_t m, uint32_t account, int64_t quantity);
+
+/* What `account` has available (balance less reservations), and what its capacity record
+ * in market m has free (0 without one). */
+int64_t ec_available(const ec_engine *e, uint32_t account);
+int64_t ec_free_capacity(const ec_engine *e, uint32_t m, uint32_t account);
+
 /* A limit order, seq and ts its arrival stamp. */
 int ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64_t price,
              int64_t quantity, int tif, int64_t ts);
 
-/* A market order; a buy spends at most `budget`. A FOK that cannot fill whole: EC_REFUSED. */
+/* A market order; a buy spends at most `budget`. A FOK that cannot fill whole: EC_REFUSED
+ * (EC_WHY_FOK_SHORT; the book's `fillable` says how much could). */
 int ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy,
                     int64_t quantity, int64_t budget, int tif);
 

@@ -37,7 +37,7 @@ from auctioneer.exchange.admission import Admission
 from auctioneer.exchange.events import Cancelled, Event
 from auctioneer.exchange.matching import MarketTaker, Matching
 from auctioneer.exchange.model import TimeInForce
-from auctioneer.exchange.state import Refusal
+from auctioneer.exchange.state import Why, refused
 
 __all__ = ["MarketOrders"]
 
@@ -57,7 +57,7 @@ class MarketOrders(Admission, Matching):
         steps, stop, fillable = self._plan(order)  # read-only: a refusal changes nothing
         if cmd.tif is _FOK and fillable < quantity:
             within = f" within max_spend {budget}" if buy else ""
-            raise Refusal("quantity", f"only {fillable} of {quantity} can fill now{within}")
+            raise refused("quantity", Why.FOK_SHORT, fillable, quantity, within)
         events = self._accept(cmd.kind, cmd.order_id, cmd.ts_ns)
         ts = order.ts_ns = self._clock
         self._used_ids.add(cmd.order_id)

@@ -29,9 +29,10 @@ from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import TRADE_HISTORY
 from auctioneer.exchange.model import ExecutionRule, Market
 from auctioneer.exchange.pricing import SECOND, PriceIndex
+from auctioneer.exchange.refusals import REASONS, Why
 from auctioneer.money import MONEY_MAX
 
-__all__ = ["Refusal", "State", "Venue", "check_ts", "positive", "text"]
+__all__ = ["Refusal", "State", "Venue", "Why", "check_ts", "positive", "refused", "text"]
 
 
 class Refusal(Exception):
@@ -46,6 +47,11 @@ class Refusal(Exception):
         self.field = field
         self.reason = reason
         self.index = index
+
+
+def refused(field: str, why: Why, *args: object, index: int | None = None) -> Refusal:
+    """The :class:`Refusal` of ``field`` for ``why``, its message formatted from ``args``."""
+    return Refusal(field, REASONS[why].format(*args), index)
 
 
 class Venue(Book):
@@ -69,23 +75,23 @@ class Venue(Book):
 def positive(value: object, field: str, limit: int) -> int:
     """``value`` if it is an int in ``1..limit``; else :class:`Refusal` naming ``field``."""
     if type(value) is not int:
-        raise Refusal(field, f"{value!r} is not an integer")
+        raise refused(field, Why.NOT_INT, value)
     if not 0 < value <= limit:
-        raise Refusal(field, f"{value} must be between 1 and {limit}")
+        raise refused(field, Why.RANGE, value, limit)
     return value
 
 
 def text(value: object, field: str) -> str:
     """``value`` if it is a non-empty string; else :class:`Refusal` naming ``field``."""
     if not isinstance(value, str) or not value:
-        raise Refusal(field, f"{value!r} is not a non-empty string")
+        raise refused(field, Why.NOT_TEXT, value)
     return value
 
 
 def check_ts(ts_ns: object) -> None:
     """Refuse a ``ts_ns`` that is not a non-negative 64-bit int."""
     if type(ts_ns) is not int or not 0 <= ts_ns <= MONEY_MAX:
-        raise Refusal("ts_ns", f"{ts_ns!r} is not a non-negative 64-bit integer")
+        raise refused("ts_ns", Why.BAD_TS, ts_ns)
 
 
 class State:
@@ -135,14 +141,14 @@ class State:
     def _account_of(self, account: object) -> Account:
         found = self._accounts.get(account) if isinstance(account, str) else None
         if found is None:
-            raise Refusal("account", f"{account!r} is not an open account")
+            raise refused("account", Why.NO_ACCOUNT, account)
         return found
 
     def _market_of(self, market: object, field: str = "market",
                    index: int | None = None) -> Market:
         found = self._markets.get(market) if isinstance(market, str) else None
         if found is None:
-            raise Refusal(field, f"{market!r} is not a listed market", index)
+            raise refused(field, Why.NO_MARKET, market, index=index)
         return found
 
     def _add_venue(self, market: Market) -> Venue:
