@@ -58,6 +58,17 @@ typedef struct {
     uint32_t account_hints[EB_HINTS], market_hints[EB_HINTS]; /* see engine_commands.c */
 } CoreObject;
 
+/* What a refusal's message may quote: the command's fields (borrowed; NULL where it has
+ * none), their values where checked, and whose command it is (UINT32_MAX: not known). */
+typedef struct {
+    PyObject *kind, *order_id, *price, *quantity, *amount, *ts;
+    PyObject *amount_field; /* EC_WHY_AVAILABLE's field: max_spend or amount */
+    int64_t price_value, quantity_value; /* 0: the open order's own (a modification) */
+    int64_t budget;                      /* a market buy's max_spend; 0 for a sell */
+    uint32_t a, m;
+    uint64_t n; /* the open order's number */
+} eb_ctx;
+
 /* What the module looks up once (_engine.c): command and event classes, enum members, names. */
 extern PyTypeObject *T_place, *T_market, *T_cancel, *T_modify, *T_deposit, *T_withdraw,
     *T_add, *T_remove, *T_tick;
@@ -138,6 +149,20 @@ int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
 int eb_flush_trades(CoreObject *self);
 
 /* engine_commands.c: a handler per command class the core takes, and the fields it reads */
+/* An exact int in lo..hi into *out: 1. Anything else: 0, no error set. */
+int eb_int_in(PyObject *obj, int64_t lo, int64_t hi, int64_t *out);
+/* The number of an account or market id: 1; 0 when it has none; -1 on error. */
+int eb_account_of(CoreObject *self, PyObject *key, uint64_t *out);
+int eb_market_of(CoreObject *self, PyObject *key, uint64_t *out);
+/* An account's number into c->a: 1; 0 when it has none (`key` is not an open account), -1
+ * on error. */
+int eb_account_in(CoreObject *self, PyObject *key, eb_ctx *c);
+#define EB_REFUSE(field, why, args) eb_rejected(c->kind, (field), (why), (args))
+#define EB_CTX(kind_) {.kind = (kind_), .a = UINT32_MAX, .m = UINT32_MAX}
+/* engine_orders.c: the handlers of PlaceOrder (flag 0) and MarketOrder (flag 1), and of
+ * CancelOrder (flag 0) and ModifyOrder (flag 1) */
+PyObject *eb_order(CoreObject *self, PyObject *const *f, int market);
+PyObject *eb_open(CoreObject *self, PyObject *const *f, int modify);
 #define EB_HANDLERS 9
 #define EB_MAX_FIELDS 10
 typedef struct {
@@ -160,16 +185,6 @@ PyObject *eb_scan(PyObject *module, PyObject *args);
 
 /* engine_refuse.c: refusals as the reference's Rejected events */
 extern PyTypeObject *E_rejected;
-/* What a refusal's message may quote: the command's fields (borrowed; NULL where it has
- * none), their values where checked, and whose command it is (UINT32_MAX: not known). */
-typedef struct {
-    PyObject *kind, *order_id, *price, *quantity, *amount, *ts;
-    PyObject *amount_field; /* EC_WHY_AVAILABLE's field: max_spend or amount */
-    int64_t price_value, quantity_value; /* 0: the open order's own (a modification) */
-    int64_t budget;                      /* a market buy's max_spend; 0 for a sell */
-    uint32_t a, m;
-    uint64_t n; /* the open order's number */
-} eb_ctx;
 int eb_setup_refusals(void);
 /* [Rejected(kind, field, REASONS[why].format(*args))]; `args` a tuple, stolen (NULL: an
  * error is set, returns NULL). */
@@ -179,8 +194,19 @@ PyObject *eb_rejected(PyObject *kind, PyObject *field, int why, PyObject *args);
 int eb_positive(PyObject *value, int64_t hi, int64_t *out);
 PyObject *eb_not_positive(PyObject *kind, PyObject *field, int why, PyObject *value,
                           int64_t hi);
+/* A positive int field into *value: 1; else 0 with its refusal (or NULL) in *out. */
+int eb_positive_field(const eb_ctx *c, PyObject *field, PyObject *obj, int64_t hi,
+                      int64_t *value, PyObject **out);
 /* The refusal the core decided (self->e.why, or a check's result) for the command `c`. */
 PyObject *eb_core_refused(CoreObject *self, const eb_ctx *c, int why);
+/* The end of a command whose own checks passed, with a timestamp that is not an int in
+ * range: the core's refusal `why` if any, else the timestamp's. */
+PyObject *eb_late_ts(CoreObject *self, const eb_ctx *c, int why);
+/* The core did not apply the command (`status`): its refusal, or FALLBACK. */
+PyObject *eb_not_applied(CoreObject *self, const eb_ctx *c, int status);
+/* Whether `key` is a str of a subclass: the reference compares it by value, the binding's
+ * lookups by exact type, so such a command goes to the reference. */
+int eb_str_subclass(PyObject *key);
 
 /* engine_crc.c */
 uint32_t eb_crc32_update(uint32_t crc, const unsigned char *p, size_t n);

@@ -122,6 +122,35 @@ eb_not_positive(PyObject *kind, PyObject *field, int why, PyObject *value, int64
                                                Py_BuildValue("(OL)", value, (long long)hi));
 }
 
+int
+eb_str_subclass(PyObject *key)
+{
+    return PyUnicode_Check(key) && !PyUnicode_CheckExact(key);
+}
+
+PyObject *
+eb_late_ts(CoreObject *self, const eb_ctx *c, int why)
+{
+    return eb_core_refused(self, c, why ? why : EC_WHY_BAD_TS);
+}
+
+PyObject *
+eb_not_applied(CoreObject *self, const eb_ctx *c, int status)
+{
+    return status == EC_REFUSED ? eb_core_refused(self, c, self->e.why) : ref(FALLBACK);
+}
+
+int
+eb_positive_field(const eb_ctx *c, PyObject *field, PyObject *obj, int64_t hi, int64_t *value,
+                  PyObject **out)
+{
+    int why = eb_positive(obj, hi, value);
+    if (why) {
+        *out = eb_not_positive(c->kind, field, why, obj, hi);
+    }
+    return !why;
+}
+
 /* a x b - c x d, as a Python int (it may pass 64 bits). */
 static PyObject *
 wide_long(int64_t a, int64_t b, int64_t c, int64_t d)

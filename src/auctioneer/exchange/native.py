@@ -5,12 +5,14 @@ only what the C engine (``_engine.c`` over ``engine_core.c`` and
 ``match_core.c``) takes, lives in C: single-market limit orders that are
 neither all-or-none nor post-only, market orders, cancels, modifications,
 deposits, withdrawals, capacity changes and ticks run there whole --
-validation, matching, reservations, settlement and events. The Python engine
-it inherits from is the reference, and takes over -- the state moved back
-into its objects first -- for everything else: a cross-market, all-or-none
-or post-only order, a new account or market, and every refusal (so a
-refusal is the reference's, field and message). The state moves into C again
-at the next order while no open order needs the reference.
+validation, matching, reservations, settlement and events -- and so do their
+refusals: C decides why, and formats the reference's own message
+(:mod:`~auctioneer.exchange.refusals`), with no state moved. The Python
+engine it inherits from is the reference, and takes over -- the state moved
+back into its objects first -- for everything else: a cross-market,
+all-or-none or post-only order and a new account or market (and their
+refusals, but for those of their shape). The state moves into C again at the
+next order while no open order needs the reference.
 
 A query, a snapshot or a check first copies the C state into the Python
 objects (once per change), so every read is the reference's code over the
