@@ -451,7 +451,11 @@ def test_the_c_check_fails_exactly_where_the_python_check_does(
     if what == "account":
         core.load_account(a, values[0], values[1])
     elif what == "capacity":  # a new record (t1 provides nothing), so C's total stays true
-        core.load_capacity(native._account_no["t1"], market, *values)
+        try:
+            core.load_capacity(native._account_no["t1"], market, *values)
+        except OverflowError:  # past what a market's total holds: refused, nothing loaded
+            assert core.check() is None
+            return
     elif what == "holding":
         core.load_holding(a, market, values[0])
     else:

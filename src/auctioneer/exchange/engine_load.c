@@ -223,6 +223,11 @@ Core_load_capacity(CoreObject *self, PyObject *args)
         || check_numbers(self, a, m) < 0) {
         return NULL;
     }
+    __int128 total = (__int128)self->e.markets[m].provided + provided;
+    if (total > INT64_MAX || total < INT64_MIN) { /* the market's total must not wrap */
+        PyErr_Format(PyExc_OverflowError, "market %u: capacity provided past 64 bits", m);
+        return NULL;
+    }
     ec_slot *s = ec_slot_of(&self->e, m, a);
     s->exists = 1;
     s->provided = provided;
