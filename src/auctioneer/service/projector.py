@@ -174,6 +174,17 @@ class Projector:
         """
         if reset:
             self._open.clear()
+        batch, first, last = self._batch(applied)
+        if last or reset:
+            try:
+                self._write(batch, last, reset)
+            except Exception as exc:
+                self._record(first, exc)
+                raise
+            self._fault = None
+
+    def _batch(self, applied: Iterable[Applied]) -> tuple[Batch, int, int]:
+        """The rows ``applied`` writes, and its first and last seq (0 and 0 when empty)."""
         batch = Batch()
         first = last = 0
         for seq, command, events in applied:
@@ -182,13 +193,7 @@ class Projector:
                 self._command(batch, seq, command)
             for ev in events:
                 self._event(batch, seq, ev)
-        if last or reset:
-            try:
-                self._write(batch, last, reset)
-            except Exception as exc:
-                self._record(first, exc)
-                raise
-            self._fault = None
+        return batch, first, last
 
     def _record(self, seq: int, exc: Exception) -> None:
         """Count the failure of the batch starting at ``seq`` (best effort: a database that
