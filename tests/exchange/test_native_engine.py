@@ -88,12 +88,12 @@ NATIVE_COMMANDS = (PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Deposit, W
 
 
 def plain(cmd: Command) -> bool:
-    """Whether the native engine takes ``cmd``'s shape: its refusal stays in C."""
+    """Whether the native engine takes ``cmd``'s shape (post-only orders included): it stays
+    in C, refused or not."""
     if not isinstance(cmd, NATIVE_COMMANDS):
         return False
     markets = getattr(cmd, "markets", ("m",))
-    return (len(markets) == 1 and getattr(cmd, "all_or_none", False) is False
-            and getattr(cmd, "post_only", False) is False)
+    return len(markets) == 1 and getattr(cmd, "all_or_none", False) is False
 
 
 class NativeMachine(ExchangeMachine):
@@ -110,9 +110,9 @@ class NativeMachine(ExchangeMachine):
         got = self.native.apply(cmd)
         assert len(got) == len(self.events[-1]), cmd  # counted before any event is built
         assert got == self.events[-1], cmd
-        if was_native and isinstance(got[0], Rejected) and plain(cmd):
-            event("refused in C")
-            assert self.native.native, cmd  # no state moved for a refusal
+        if was_native and plain(cmd):
+            event(f"{'refused' if isinstance(got[0], Rejected) else 'applied'} in C")
+            assert self.native.native, cmd  # no state moved
         for account in ACCOUNTS:  # read from C where it holds the state
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
         for market in IDS:
@@ -143,6 +143,18 @@ class NativeMachine(ExchangeMachine):
         tif = TimeInForce.FOK if fok else TimeInForce.IOC
         self.do(MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
                             quantity, budget if buy else None, tif, self.ts))
+
+    @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
+          quantity=quantities, market=st.sampled_from(IDS))
+    def post_only_native(self, account: str, buy: bool, price: int, quantity: int,
+                         market: str) -> None:
+        """A post-only order, refused when it would trade; its modifications come from
+        ``modify``."""
+        self.n += 1
+        if not buy and self.n % 8:
+            account = PROVIDERS[self.n % 2]
+        self.do(PlaceOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
+                           price, quantity, post_only=True, ts_ns=self.ts))
 
     @rule(kind=st.integers(0, 11), account=st.sampled_from((*ACCOUNTS, "admin", "nobody")),
           market=st.sampled_from((*IDS, "r9-gpu")), big=st.sampled_from((10**4, 10**6, 10**9)),
@@ -291,6 +303,22 @@ def test_the_valid_commands_run_natively() -> None:
         assert native.apply(cmd) == ex.apply(cmd), cls
         assert native.native, cls
     assert native.state_hash() == ex.state_hash()
+
+
+def test_post_only_orders_run_natively() -> None:
+    ex, native = pair()
+    commands = [PlaceOrder("po", "t1", Side.BUY, IDS[:1], 104, 1, post_only=True, ts_ns=1),
+                PlaceOrder("po", "t1", Side.BUY, IDS[:1], 98, 2, post_only=True, ts_ns=2),
+                ModifyOrder("po", "t1", 104, None, 3),  # would trade: refused
+                ModifyOrder("po", "t1", None, 1, 4),  # keeps its place
+                ModifyOrder("po", "t1", 100, 2, 5),  # arrives anew, post-only still
+                PlaceOrder("x", "p1", Side.SELL, IDS[:1], 100, 1, ts_ns=6)]
+    for cmd in commands:
+        assert native.apply(cmd) == ex.apply(cmd), cmd
+        assert native.native, cmd
+    assert [type(e) for e in ex.apply(commands[2])] == [Rejected]
+    assert native.state_hash() == ex.state_hash()
+    assert NativeExchange.restore(native.snapshot()).state_hash() == ex.state_hash()
 
 
 def test_an_order_the_core_does_not_take_moves_the_state_and_back() -> None:
@@ -460,7 +488,7 @@ def test_the_c_check_fails_exactly_where_the_python_check_does(
         core.load_holding(a, market, values[0])
     else:
         core.load_order("forged", a, market, values[0] % 2 == 0, 1 + abs(values[1]) % 200,
-                        values[2] % 5, 0, 0)
+                        values[2] % 5, 0, 0, False)
     native._dirty = True
     c_says = core.check(full)
     try:

@@ -47,6 +47,7 @@ typedef struct {
     eb_names account_names, market_names; /* by account and market number */
     PyObject **names;        /* order number -> id, built on first use (NULL until then) */
     uint32_t *order_market;  /* order number -> market (UINT32_MAX: never placed here) */
+    uint8_t *order_post;     /* order number -> 1 for a post-only order, else 0 */
     uint64_t n_names, cap_names;
     uint64_t flushed;        /* the order numbers below it are in `used` */
     int used_in_c;           /* ids holds every id of `used` too */

@@ -127,6 +127,18 @@ ec_free_capacity(const ec_engine *e, uint32_t m, uint32_t account)
 }
 
 int
+ec_crosses(const ec_engine *e, uint32_t m, int buy, int64_t price)
+{
+    const mc_book *b = &e->markets[m].book;
+    const mc_side *side = buy ? &b->asks : &b->bids;
+    if (side->count == 0) {
+        return 0;
+    }
+    int64_t best = side->levels[side->count - 1].price; /* levels sorted, best last */
+    return buy ? best <= price : best >= price;
+}
+
+int
 ec_on_tick(const ec_engine *e, uint32_t m, int64_t price)
 {
     return price % e->markets[m].tick == 0;

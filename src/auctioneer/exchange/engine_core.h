@@ -2,9 +2,11 @@
  * engine_core.h - the native exchange engine: accounts, capacity, holdings and
  * settlement around one match_core book per market, with the Python engine's
  * rules (auctioneer/exchange/{accounts,capacity,admission,matching,market}.py)
- * for the commands it takes: single-market limit orders that are neither
- * all-or-none nor post-only, market orders, cancels, modifications, deposits,
- * withdrawals and capacity changes.
+ * for the commands it takes: single-market limit orders that are not
+ * all-or-none, market orders, cancels, modifications, deposits, withdrawals and
+ * capacity changes. (A post-only order is one the binding refused if it would
+ * trade, so it rests whole: the core needs no flag for it; the binding keeps
+ * one per order, for its modifications.)
  *
  * Every ec_ command checks everything first, in the reference engine's order,
  * and either refuses (EC_REFUSED, its reason in e->why: an ec_why, numbered as
@@ -103,6 +105,10 @@ int ec_grow(ec_engine *e, uint32_t m);
 void ec_free(ec_engine *e);
 
 ec_slot *ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account);
+
+/* Whether an order at `price` on this side would trade in market m now (the best opposite
+ * price reaches it). */
+int ec_crosses(const ec_engine *e, uint32_t m, int buy, int64_t price);
 
 /* Whether `price` is on market m's tick. */
 int ec_on_tick(const ec_engine *e, uint32_t m, int64_t price);

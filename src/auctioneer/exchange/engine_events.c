@@ -7,6 +7,8 @@
  */
 #include "engine_binding.h"
 
+#include <string.h>
+
 static PyObject *
 event(PyTypeObject *type, Py_ssize_t n, PyObject **items)
 {
@@ -127,6 +129,13 @@ eb_reserve_name(CoreObject *self)
         return -1;
     }
     self->order_market = markets;
+    uint8_t *post = PyMem_Realloc(self->order_post, (size_t)cap);
+    if (post == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(post + self->cap_names, 0, (size_t)(cap - self->cap_names)); /* numbers are new */
+    self->order_post = post;
     self->cap_names = cap;
     return 0;
 }

@@ -179,6 +179,7 @@ Core_dealloc(CoreObject *self)
     }
     PyMem_Free(self->names);
     PyMem_Free(self->order_market);
+    PyMem_Free(self->order_post);
     PyMem_Free(self->tape_room);
     free(self->trades);
     eb_names_free(&self->ids);
@@ -249,20 +250,20 @@ Core_load_holding(CoreObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* load_order(id, account, market, buy, price, remaining, seq, ts): False when it does not
- * fit the market's book. Orders are loaded by arrival. */
+/* load_order(id, account, market, buy, price, remaining, seq, ts, post_only): False when it
+ * does not fit the market's book. Orders are loaded by arrival. */
 PyObject *
 Core_load_order(CoreObject *self, PyObject *args)
 {
     PyObject *name;
     unsigned int a, m;
-    int buy;
+    int buy, post_only;
     long long price, remaining, ts;
     unsigned long long seq;
     const char *s;
     size_t len;
-    if (!PyArg_ParseTuple(args, "UIIpLLKL", &name, &a, &m, &buy, &price, &remaining, &seq,
-                          &ts)
+    if (!PyArg_ParseTuple(args, "UIIpLLKLp", &name, &a, &m, &buy, &price, &remaining, &seq,
+                          &ts, &post_only)
         || check_numbers(self, a, m) < 0 || eb_reserve_name(self) < 0) {
         return NULL;
     }
@@ -275,6 +276,7 @@ Core_load_order(CoreObject *self, PyObject *args)
         || mc_rest(b, self->n_names, a, buy, price, remaining) != MC_OK) {
         Py_RETURN_FALSE;
     }
+    self->order_post[self->n_names] = (uint8_t)post_only;
     if (eb_id_add(self, s, len, h, name, m) < 0) {
         return NULL;
     }
@@ -307,9 +309,10 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
             PyObject *name = eb_id_name(self, o->id);
             PyObject *row = name == NULL
                                 ? NULL
-                                : Py_BuildValue("OIIOLLKL", name, o->account, m,
+                                : Py_BuildValue("OIIOLLKLO", name, o->account, m,
                                           o->buy ? Py_True : Py_False, o->price,
-                                          o->remaining, o->seq, o->ts);
+                                          o->remaining, o->seq, o->ts,
+                                          self->order_post[o->id] ? Py_True : Py_False);
             if (push(out, row) < 0) {
                 return -1;
             }
@@ -320,7 +323,7 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
 
 /* dump(orders=True) -> (accounts [(balance, reserved)], capacity [(account, market,
  * provided, allocated, offered)], holdings [(account, market, quantity)], orders [(id,
- * account, market, buy, price, remaining, seq, ts)] (empty without `orders`), (seq,
+ * account, market, buy, price, remaining, seq, ts, post_only)] (empty without `orders`), (seq,
  * trade_seq, clock, second, minted)). */
 PyObject *
 Core_dump(CoreObject *self, PyObject *args)

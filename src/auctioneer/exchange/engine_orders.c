@@ -157,10 +157,12 @@ open_order(CoreObject *self, PyObject *order_id, PyObject *account, eb_ctx *c, P
     return 1;
 }
 
-/* A limit order's own fields (price, quantity, tif, all_or_none, post_only), checked: 1 when
- * they pass, else 0 with its refusal, FALLBACK or NULL (an error) in *out. */
+/* A limit order's own fields (price, quantity, tif, all_or_none, post_only: one that would
+ * trade is refused), checked: 1 when they pass, else 0 with its refusal, FALLBACK (an
+ * all-or-none order) or NULL (an error) in *out. */
 static int
-limit_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, int tif, PyObject **out)
+limit_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, int buy, int tif,
+             PyObject **out)
 {
     c->price = f[4];
     c->quantity = f[5];
@@ -190,8 +192,12 @@ limit_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, int tif, PyObject 
                       Py_BuildValue("(N)", PyObject_GetAttrString(f[6], "value")));
         return 0;
     }
-    if (f[7] == Py_True || f[8] == Py_True) {
+    if (f[7] == Py_True) {
         *out = ref(FALLBACK);
+        return 0;
+    }
+    if (f[8] == Py_True && ec_crosses(&self->e, c->m, buy, c->price_value)) {
+        *out = EB_REFUSE(A_post_only, EC_WHY_POST_ONLY_TRADES, Py_BuildValue("(O)", f[4]));
         return 0;
     }
     return 1;
@@ -240,7 +246,8 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
     }
     c->order_id = f[0];
     c->ts = f[market ? 7 : 9];
-    if (!(market ? market_fields(c, f, buy, tif, &out) : limit_fields(self, c, f, tif, &out))) {
+    if (!(market ? market_fields(c, f, buy, tif, &out)
+                 : limit_fields(self, c, f, buy, tif, &out))) {
         return out;
     }
     if (eb_reserve_name(self) < 0) {
@@ -257,8 +264,11 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
                                           c->quantity_value, c->budget, tif)
                         : ec_place(&self->e, c->m, self->n_names, c->a, buy, c->price_value,
                                    c->quantity_value, tif, arrival(self, ts));
-    return status == EC_OK ? accepted_order(self, c->kind, f[0], &id, c->m, ts)
-                           : eb_not_applied(self, c, status);
+    if (status != EC_OK) {
+        return eb_not_applied(self, c, status);
+    }
+    self->order_post[self->n_names] = !market && f[8] == Py_True; /* it rests whole */
+    return accepted_order(self, c->kind, f[0], &id, c->m, ts);
 }
 
 /* A modification's own fields (price, quantity), as limit_fields. */
@@ -298,6 +308,19 @@ eb_open(CoreObject *self, PyObject *const *f, int modify)
     }
     if (modify && !modify_fields(self, c, f, &out)) {
         return out;
+    }
+    if (modify && self->order_post[c->n]) { /* a post-only order may not trade */
+        int why = ec_check_modify(&self->e, c->m, c->n, c->a, c->price_value,
+                                  c->quantity_value);
+        const mc_order *o = mc_find(&self->e.markets[c->m].book, c->n);
+        int64_t price = c->price_value ? c->price_value : o->price;
+        int kept = price == o->price && (c->quantity_value ? c->quantity_value : o->remaining)
+                                            <= o->remaining;
+        if (why || (!kept && ec_crosses(&self->e, c->m, o->buy, price))) {
+            return why ? eb_core_refused(self, c, why)
+                       : EB_REFUSE(A_price, EC_WHY_MODIFY_TRADES,
+                                   Py_BuildValue("(L)", (long long)price));
+        }
     }
     if (!eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts)) {
         return eb_late_ts(self, c,

@@ -352,6 +352,9 @@ r_open(CoreObject *self, const rcmd *c, int modify)
     if (k < 0 || !eb_id_open(self, (uint64_t)k)) {
         return 0;
     }
+    if (modify && self->order_post[k]) {
+        return 0; /* a post-only order's modification: the gate checks it may not trade */
+    }
     uint32_t m = self->order_market[k];
     if (modify ? (c->price < 0 && c->quantity < 0)
                      || ec_modify(&self->e, m, (uint64_t)k, c->account,
