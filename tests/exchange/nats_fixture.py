@@ -18,6 +18,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from auctioneer.exchange.scaleout.deadline import within
 from auctioneer.exchange.scaleout.server import LocalNats, find_nats_server
 
 __all__ = ["bounded", "connected", "nats_server"]
@@ -36,25 +37,16 @@ def nats_server() -> Iterator[LocalNats]:
 
 
 async def bounded(work: Awaitable[_T], seconds: float, what: str) -> _T:
-    """``work``'s result, or TimeoutError naming ``what`` and every task's stack.
-
-    Unlike ``asyncio.wait_for``, the deadline cannot be lost: on Python 3.11 an
-    inner ``wait_for`` (nats-py wraps every request in one) swallows a
-    cancellation that arrives as its own future completes, and a cancelled
-    coroutine that then waits on something that never comes would hang the
-    test run. This cancels again until ``work`` is really done.
-    """
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait([task], timeout=seconds)
-    if done:
-        return task.result()
-    stacks = io.StringIO()
-    for other in asyncio.all_tasks():
-        other.print_stack(limit=8, file=stacks)
-    while not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=0.5)
-    raise TimeoutError(f"{what} took over {seconds:g} s; the tasks were:\n{stacks.getvalue()}")
+    """``work``'s result, or TimeoutError naming ``what`` and every task's stack: the
+    deadline of :func:`~auctioneer.exchange.scaleout.deadline.within`, which cannot be lost,
+    with what the test's tasks were doing when it passed."""
+    try:
+        return await within(work, seconds, what)
+    except TimeoutError as exc:
+        stacks = io.StringIO()
+        for other in asyncio.all_tasks():
+            other.print_stack(limit=8, file=stacks)
+        raise TimeoutError(f"{exc}; the tasks were:\n{stacks.getvalue()}") from exc
 
 
 def connected(url: str, body: Callable[[Client, JetStreamContext], Awaitable[_T]]) -> _T:

@@ -30,6 +30,7 @@ from nats.js.kv import KeyValue
 from auctioneer.exchange.codec import decode_command
 from auctioneer.exchange.commands import MarketOrder, PlaceOrder
 from auctioneer.exchange.engine import Exchange
+from auctioneer.exchange.scaleout.deadline import within
 from auctioneer.exchange.scaleout.eventlog import (
     Entry,
     EventSpec,
@@ -89,7 +90,7 @@ async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, what:
     while True:
         try:  # a check stuck on an unanswered request is cut off at the deadline
             left = max(deadline - time.monotonic(), poll_s)
-            if await asyncio.wait_for(check(), left):
+            if await within(check(), left, what):
                 return
         except Exception as exc:  # not answered yet: try again until the deadline
             last = exc

@@ -24,6 +24,7 @@ import nats
 from nats.aio.client import Client
 
 from auctioneer.exchange.scaleout.checkpoint import write_checkpoint
+from auctioneer.exchange.scaleout.deadline import within
 from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.scaleout.publisher import Published, Publisher, Routed
 from auctioneer.exchange.scaleout.replica import PartitionEngine
@@ -49,11 +50,11 @@ async def connect(url: str, timeout_s: float = 5.0) -> Client:
     """
     servers = [u.strip() for u in url.split(",") if u.strip()]
     try:
-        return await asyncio.wait_for(
+        return await within(
             nats.connect(servers=servers, error_cb=_quiet, connect_timeout=min(timeout_s, 2.0),
                          max_reconnect_attempts=-1, reconnect_time_wait=0.25,
                          ping_interval=1, max_outstanding_pings=2),
-            timeout_s)
+            timeout_s, f"connecting to {url}")
     except (TimeoutError, OSError, nats.errors.Error) as exc:
         raise NatsConnectError(f"cannot connect to {url} within {timeout_s:g} s "
                                f"({type(exc).__name__})") from None
