@@ -28,7 +28,10 @@ def test_a_tiny_bench_cluster_measures_and_reports(tmp_path: Path,
     assert served["partitions"] == 1 and served["orders"] > 0
     assert 0 < served["latency_ms"]["p50"] <= served["latency_ms"]["p99"]
     [failover] = data["failover_s"]["samples"]
-    assert data["config"]["lease_ttl_s"] <= failover == data["failover_s"]["p99"] < 30
+    # Not >= the lease's TTL: the lease runs out TTL after its last renewal, which came up to
+    # a renewal period (TTL/4, later under load) before the kill (0.81 s with a 1 s lease,
+    # in a loaded full run). No split brain is what "problems" above checks.
+    assert 0 < failover == data["failover_s"]["p99"] < 30
     assert data["catchup"]["commands"] > 0 and data["catchup"]["per_second"] > 0
     printed = capsys.readouterr().out
     assert len(data["targets"]) == 3
