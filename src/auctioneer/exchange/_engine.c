@@ -7,8 +7,8 @@
  * Core.apply(command) returns the command's events; its refusal, the
  * reference's Rejected event (engine_refuse.c formats the reference's own
  * message templates); or None when the native engine does not take it -- an
- * unsupported shape (cross-market, all-or-none, a new account or market, a str
- * subclass for an id): nothing has changed then, and the caller
+ * unsupported shape (a cross-market or all-or-none order once its checks pass,
+ * a new account or market, a str subclass for an id): nothing has changed then, and the caller
  * moves the state to the reference engine, which applies it. Every integer is
  * range-checked here, where it crosses into C, and refused as the reference
  * refuses it when it is not an exact int in its field's range.

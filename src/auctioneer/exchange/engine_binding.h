@@ -64,6 +64,7 @@ typedef struct {
 typedef struct {
     PyObject *kind, *order_id, *price, *quantity, *amount, *ts;
     PyObject *amount_field; /* EC_WHY_AVAILABLE's field: max_spend or amount */
+    PyObject *markets;      /* a cross-market bid's markets (NULL for one market) */
     int64_t price_value, quantity_value; /* 0: the open order's own (a modification) */
     int64_t budget;                      /* a market buy's max_spend; 0 for a sell */
     uint32_t a, m;

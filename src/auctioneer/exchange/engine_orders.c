@@ -106,7 +106,25 @@ order_party(CoreObject *self, PyObject *const *f, eb_ctx *c, new_id *id, int *bu
             }
         }
     }
-    return 0; /* a cross-market bid */
+    c->markets = markets; /* a cross-market bid: checked here, applied by the reference */
+    return 1;
+}
+
+/* How many markets the order lists, and the number of the i-th. */
+static Py_ssize_t
+listed(const eb_ctx *c)
+{
+    return c->markets == NULL ? 1 : PyTuple_GET_SIZE(c->markets);
+}
+
+static uint32_t
+market_at(CoreObject *self, const eb_ctx *c, Py_ssize_t i)
+{
+    uint64_t n = c->m;
+    if (c->markets != NULL) { /* listed: order_party found every one */
+        eb_market_of(self, PyTuple_GET_ITEM(c->markets, i), &n);
+    }
+    return (uint32_t)n;
 }
 
 static int64_t
@@ -158,8 +176,8 @@ open_order(CoreObject *self, PyObject *order_id, PyObject *account, eb_ctx *c, P
 }
 
 /* A limit order's own fields (price, quantity, tif, all_or_none, post_only: one that would
- * trade is refused), checked: 1 when they pass, else 0 with its refusal, FALLBACK (an
- * all-or-none order) or NULL (an error) in *out. */
+ * trade is refused), checked: 1 when they pass, else 0 with its refusal or NULL (an error)
+ * in *out. */
 static int
 limit_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, int buy, int tif,
              PyObject **out)
@@ -169,9 +187,13 @@ limit_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, int buy, int tif,
     if (!eb_positive_field(c, A_price, f[4], MC_PRICE_MAX, &c->price_value, out)) {
         return 0;
     }
-    if (!ec_on_tick(&self->e, c->m, c->price_value)) {
-        *out = eb_core_refused(self, c, EC_WHY_OFF_TICK);
-        return 0;
+    for (Py_ssize_t i = 0; i < listed(c); i++) {
+        uint32_t m = market_at(self, c, i);
+        if (!ec_on_tick(&self->e, m, c->price_value)) {
+            c->m = m; /* the market the message names */
+            *out = eb_core_refused(self, c, EC_WHY_OFF_TICK);
+            return 0;
+        }
     }
     if (!eb_positive_field(c, A_quantity, f[5], MC_QUANTITY_MAX, &c->quantity_value, out)) {
         return 0;
@@ -192,13 +214,11 @@ limit_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, int buy, int tif,
                       Py_BuildValue("(N)", PyObject_GetAttrString(f[6], "value")));
         return 0;
     }
-    if (f[7] == Py_True) {
-        *out = ref(FALLBACK);
-        return 0;
-    }
-    if (f[8] == Py_True && ec_crosses(&self->e, c->m, buy, c->price_value)) {
-        *out = EB_REFUSE(A_post_only, EC_WHY_POST_ONLY_TRADES, Py_BuildValue("(O)", f[4]));
-        return 0;
+    for (Py_ssize_t i = 0; f[8] == Py_True && i < listed(c); i++) {
+        if (ec_crosses(&self->e, market_at(self, c, i), buy, c->price_value)) {
+            *out = EB_REFUSE(A_post_only, EC_WHY_POST_ONLY_TRADES, Py_BuildValue("(O)", f[4]));
+            return 0;
+        }
     }
     return 1;
 }
@@ -253,12 +273,16 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
     if (eb_reserve_name(self) < 0) {
         return NULL;
     }
-    if (!eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts)) {
-        return eb_late_ts(self, c,
-                       market ? ec_check_market(&self->e, c->m, c->a, buy, c->quantity_value,
-                                                c->budget)
-                              : ec_check_place(&self->e, c->m, c->a, buy, c->price_value,
-                                               c->quantity_value));
+    /* A cross-market bid or an all-or-none order: every check here, the rest by the
+     * reference (a cross-market FOK market order's fill is planned there too). */
+    int deferred = c->markets != NULL || (!market && f[7] == Py_True);
+    int ts_ok = eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts);
+    if (!ts_ok || deferred) {
+        int why = market ? ec_check_market(&self->e, c->m, c->a, buy, c->quantity_value,
+                                           c->budget)
+                         : ec_check_place(&self->e, c->m, c->a, buy, c->price_value,
+                                          c->quantity_value);
+        return why || !ts_ok ? eb_late_ts(self, c, why) : ref(FALLBACK);
     }
     int status = market ? ec_market_order(&self->e, c->m, self->n_names, c->a, buy,
                                           c->quantity_value, c->budget, tif)

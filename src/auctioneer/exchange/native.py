@@ -10,8 +10,8 @@ refusals: C decides why, and formats the reference's own message
 (:mod:`~auctioneer.exchange.refusals`), with no state moved. The Python
 engine it inherits from is the reference, and takes over -- the state moved
 back into its objects first -- for everything else: a cross-market or
-all-or-none order and a new account or market (and their refusals, but for
-those of their shape). The state moves into C again at the
+all-or-none order that passed C's checks (C refuses those that fail them),
+and a new account or market. The state moves into C again at the
 next order while no open order needs the reference.
 
 A query, a snapshot or a check first copies the C state into the Python
