@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import random
 import struct
 import zlib
 from collections.abc import Callable, Sequence
@@ -273,6 +274,31 @@ def test_the_trades_c_holds_reach_the_tape_and_the_price_index() -> None:
     assert native.apply_many(commands) == ex.apply_many(commands)
     assert native.trades(IDS[0], 1000) == ex.trades(IDS[0], 1000)
     assert native.price(IDS[0]) == ex.price(IDS[0])
+    assert native.state_hash() == ex.state_hash()
+
+
+def test_many_orders_rest_grow_the_book_and_leave_in_any_order() -> None:
+    """Thousands of resting orders (the book and the id table grow many times, and ids share
+    hash tags), a used id refused, then every order cancelled in a shuffled order: each
+    event and the state equal the reference's."""
+    ex, native = pair()
+    commands: list[Command] = [Deposit("t1", 10**12), AddCapacity("p1", IDS[0], 10**6)]
+    n = 5_000
+    commands += [PlaceOrder(f"r{i}", "t1" if i % 2 else "p1",
+                            Side.BUY if i % 2 else Side.SELL, IDS[:1],
+                            95 - i % 40 if i % 2 else 105 + i % 40, 1 + i % 3, ts_ns=10 + i)
+                 for i in range(n)]
+    assert native.apply_many(commands) == ex.apply_many(commands)
+    for cmd in (PlaceOrder("r77", "t1", Side.BUY, IDS[:1], 90, 1),
+                PlaceOrder("r4998", "p1", Side.SELL, IDS[:1], 110, 1)):
+        refused = ex.apply(cmd)
+        assert isinstance(refused[0], Rejected)
+        assert native.apply(cmd) == refused
+    order = list(range(n))
+    random.Random(7).shuffle(order)
+    cancels = [CancelOrder(f"r{i}", "t1" if i % 2 else "p1", ts_ns=10 + n) for i in order]
+    assert native.apply_many(cancels) == ex.apply_many(cancels)
+    assert native.native
     assert native.state_hash() == ex.state_hash()
 
 

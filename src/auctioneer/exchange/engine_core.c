@@ -43,6 +43,7 @@ ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_level
     mk->tick = tick;
     mk->provided = 0;
     mc_init(&mk->book, mk->memory, max_orders, max_levels, self_trade, at_ask);
+    mk->book.dense_ids = 1; /* the binding's order numbers: each new order takes the next */
     return 0;
 }
 
@@ -63,6 +64,7 @@ ec_grow(ec_engine *e, uint32_t m)
     mc_book fresh;
     mc_init(&fresh, memory, orders, levels, old->self_trade, old->at_ask);
     fresh.trade_seq = old->trade_seq;
+    fresh.dense_ids = old->dense_ids;
     const mc_side *sides[2] = {&old->bids, &old->asks};
     for (int k = 0; k < 2; k++) {
         for (uint32_t at = 0; at < sides[k]->count; at++) {

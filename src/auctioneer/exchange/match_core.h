@@ -93,6 +93,11 @@ typedef struct {
     uint8_t at_ask;     /* 1: a trade is at the ask; 0: at the resting order's price */
     uint64_t stamp_seq; /* set by the caller: what an order resting now records */
     int64_t stamp_ts;
+    /* Set by the caller before the first order (mc_init clears it): ids are its own
+     * numbers, counted up, and mc_place / mc_place_market never see an id that is open.
+     * They then skip the duplicate check, and the id table hashes an id to itself, so the
+     * ids of orders placed close in time share cache lines instead of one miss each. */
+    uint8_t dense_ids;
 } mc_book;
 
 /* Bytes mc_init needs for these sizes; 0 when they are out of range. */
@@ -103,7 +108,8 @@ void mc_init(mc_book *b, void *memory, uint32_t max_orders, uint32_t max_levels,
              int self_trade, int at_ask);
 
 /* Match an incoming limit order; its events in b->events[0..n_events).
- * MC_E_DUPLICATE: `id` is open; MC_E_FULL: it might not fit. Nothing changed then. */
+ * MC_E_DUPLICATE: `id` is open (not checked with dense_ids); MC_E_FULL: it might not fit.
+ * Nothing changed then. */
 int mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
              int64_t quantity, int tif);
 
