@@ -19,7 +19,8 @@ typedef struct {
     size_t cap;
     uint64_t *start, *hashes; /* room entries each */
     uint64_t count, room;
-    uint64_t *slots;          /* per bucket: k + 1, 0 when empty */
+    uint8_t *tags;            /* per bucket: 0 when empty, else 7 bits of the name's hash */
+    uint32_t *keys;           /* per bucket: k, when its tag is not 0 */
     uint64_t mask;
 } eb_names;
 

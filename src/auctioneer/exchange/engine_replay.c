@@ -535,7 +535,7 @@ parse_record(const CoreObject *self, const unsigned char *data, Py_ssize_t size,
     }
     out->spec = parse_json(self, (const char *)data + pos + HEADER, out->length, &out->c);
     if (out->spec != NULL && out->c.id != NULL) {
-        __builtin_prefetch(&self->ids.slots[out->c.id_hash & self->ids.mask]);
+        __builtin_prefetch(&self->ids.tags[out->c.id_hash & self->ids.mask]);
     }
     return out->spec != NULL;
 }
