@@ -50,13 +50,19 @@ eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker)
     return 0;
 }
 
-static int
-append_int(PyObject *list, int64_t v)
+/* The int v: the one made last for a field when it holds v (a command's trades share
+ * their time and often their price and quantity), else a new one. */
+static PyObject *
+int_of(PyObject **last, int64_t v)
 {
-    PyObject *obj = PyLong_FromLongLong(v);
-    int rc = obj == NULL ? -1 : PyList_Append(list, obj);
-    Py_XDECREF(obj);
-    return rc;
+    if (*last == NULL || PyLong_AsLongLong(*last) != v) {
+        Py_XDECREF(*last);
+        *last = PyLong_FromLongLong(v);
+        if (*last == NULL) {
+            return NULL;
+        }
+    }
+    return ref(*last);
 }
 
 /* Trade t into its market's tape. */
@@ -80,6 +86,8 @@ to_tape(CoreObject *self, const eb_trade *t)
     return r == NULL ? -1 : 0;
 }
 
+/* Each market's pending trades go in as one slice of a list filled in place (no growth of
+ * pending per trade), and a value repeated from the trade before is the same int. */
 int
 eb_flush_trades(CoreObject *self)
 {
@@ -87,27 +95,57 @@ eb_flush_trades(CoreObject *self)
     if (n == 0) {
         return 0;
     }
-    /* left[m]: market m's trades still to come; a tape takes the last tape_room[m] */
-    uint32_t markets = self->e.n_markets;
-    uint64_t *left = calloc(markets ? markets : 1u, sizeof *left);
-    if (left == NULL) {
+    /* left[m]: market m's trades still to come; a tape takes the last tape_room[m];
+     * chunk[m]: what goes on the end of market m's pending list */
+    uint32_t markets = self->e.n_markets ? self->e.n_markets : 1u;
+    uint64_t *left = calloc(markets, sizeof *left);
+    Py_ssize_t *filled = calloc(markets, sizeof *filled);
+    PyObject **chunk = calloc(markets, sizeof *chunk);
+    int rc = left == NULL || filled == NULL || chunk == NULL ? -1 : 0;
+    if (rc < 0) {
         PyErr_NoMemory();
-        return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         left[self->trades[i].market]++;
     }
-    int rc = 0;
+    for (uint32_t m = 0; rc == 0 && m < self->e.n_markets; m++) {
+        if (left[m] > 0 && (chunk[m] = PyList_New(3 * (Py_ssize_t)left[m])) == NULL) {
+            rc = -1;
+        }
+    }
+    PyObject *last[3] = {NULL, NULL, NULL}; /* price, quantity, time */
     for (size_t i = 0; i < n && rc == 0; i++) {
         const eb_trade *t = &self->trades[i];
-        PyObject *pending = PyList_GET_ITEM(self->pending, t->market);
-        rc = append_int(pending, t->price) < 0 || append_int(pending, t->quantity) < 0
-                     || append_int(pending, t->ts) < 0
-                     || (left[t->market]-- <= self->tape_room[t->market] && to_tape(self, t) < 0)
-                 ? -1
-                 : 0;
+        int64_t values[3] = {t->price, t->quantity, t->ts};
+        for (int k = 0; k < 3 && rc == 0; k++) {
+            PyObject *v = int_of(&last[k], values[k]);
+            if (v == NULL) {
+                rc = -1;
+            } else {
+                PyList_SET_ITEM(chunk[t->market], filled[t->market]++, v);
+            }
+        }
+        if (rc == 0 && left[t->market]-- <= self->tape_room[t->market] && to_tape(self, t) < 0) {
+            rc = -1;
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        Py_XDECREF(last[k]);
+    }
+    for (uint32_t m = 0; chunk != NULL && m < self->e.n_markets; m++) {
+        if (chunk[m] == NULL) {
+            continue;
+        }
+        PyObject *pending = PyList_GET_ITEM(self->pending, m);
+        if (rc == 0) {
+            rc = PyList_SetSlice(pending, PyList_GET_SIZE(pending), PyList_GET_SIZE(pending),
+                                 chunk[m]);
+        }
+        Py_DECREF(chunk[m]);
     }
     free(left);
+    free(filled);
+    free(chunk);
     self->n_trades = 0;
     return rc;
 }
