@@ -5,10 +5,11 @@
 statements, executed once per row; the tests compare the tables row by row
 on random command streams), but each table's rows go to ``sqlite3``'s
 ``executemany`` on the batch's own connection, each row's values taken from
-its dict by one ``itemgetter`` and bound by position. SQLAlchemy's per-row parameter processing was most of
-the follower's CPU per order. The rows of placed orders and trades are also
-built inline (dispatch by exact type, events unpacked as the tuples they
-are) rather than through the reference's chain of ``isinstance`` calls.
+its dict by one ``itemgetter`` and bound by position. SQLAlchemy's per-row
+parameter processing was most of the follower's CPU per order. The rows of
+placed orders and trades are also built inline (dispatch by exact type,
+events unpacked as the tuples they are) rather than through the reference's
+chain of ``isinstance`` calls.
 
 Integers are range-checked where they cross into SQLite by the driver
 itself: ``sqlite3`` refuses to bind an int outside 64 bits (OverflowError)
