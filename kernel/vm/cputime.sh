@@ -24,23 +24,37 @@ stamp() { # the console, each bench marker stamped with QEMU's CPU ns
     done
 }
 
-cputime_samples() { # console.txt -> cputime.txt: one line per scheduler and round
-    awk -v pl="${PIPE_L:-5000}" -v ml="${MSG_L:-50}" -v hl="${HB_L:-50}" '
-        BEGIN { printf "# clock: QEMU host CPU time, all threads (MTTCG, not wall time); " \
-                       "loops pipe %s messaging %s hackbench %s\n", pl, ml, hl }
-        match($0, /BENCHMARK [^ ]+ [a-z]+ (begin|end) cpu_ns [0-9]+/) {
-            split(substr($0, RSTART, RLENGTH), f, " ")
-            key = f[2] " " f[3]
-            if (f[4] == "begin") { t0[key] = f[6]; next }
-            if (!(key in t0)) next
-            d = f[6] - t0[key]; delete t0[key]
-            if (f[3] == "pipe") pipe[f[2]] = d / 1000 / pl
-            else if (f[3] == "messaging") msg[f[2]] = d / 1e9
-            else {
-                p = (f[2] in pipe) ? sprintf("%.3f", pipe[f[2]]) : "nan"
-                m = (f[2] in msg) ? sprintf("%.4f", msg[f[2]]) : "nan"
-                printf "%s pipe_us %s messaging_s %s hackbench_s %.4f\n", f[2], p, m, d / 1e9
-                delete pipe[f[2]]; delete msg[f[2]]
+cputime_samples() { # the consoles -> cputime.txt: one line per scheduler and round
+    # Each boot's complete rounds: a boot cut short by QEMU's int3 Oops (run.sh
+    # keeps its console as console-oops-N.txt and boots again) still gives the
+    # rounds it finished, and a scheduler's n-th line stays paired with the
+    # others' n-th, from the same boot and round.
+    local c
+    printf '# clock: QEMU host CPU time, all threads (MTTCG, not wall time); loops pipe %s messaging %s hackbench %s\n' \
+        "${PIPE_L:-5000}" "${MSG_L:-50}" "${HB_L:-50}" > "$SHARE/cputime.txt"
+    for c in "$W"/console-oops-*.txt "$W/console.txt"; do
+        [[ -f $c ]] || continue
+        awk -v pl="${PIPE_L:-5000}" -v ml="${MSG_L:-50}" -v hl="${HB_L:-50}" '
+            match($0, /BENCHMARK [^ ]+ [a-z]+ (begin|end) cpu_ns [0-9]+/) {
+                split(substr($0, RSTART, RLENGTH), f, " ")
+                key = f[2] " " f[3]
+                if (f[4] == "begin") { t0[key] = f[6]; next }
+                if (!(key in t0)) next
+                d = f[6] - t0[key]; delete t0[key]
+                if (f[3] == "pipe") pipe[f[2]] = d / 1000 / pl
+                else if (f[3] == "messaging") msg[f[2]] = d / 1e9
+                else {
+                    p = (f[2] in pipe) ? sprintf("%.3f", pipe[f[2]]) : "nan"
+                    m = (f[2] in msg) ? sprintf("%.4f", msg[f[2]]) : "nan"
+                    line[f[2], ++n[f[2]]] = sprintf("%s pipe_us %s messaging_s %s hackbench_s %.4f",
+                                                    f[2], p, m, d / 1e9)
+                    delete pipe[f[2]]; delete msg[f[2]]
+                }
             }
-        }' "$W/console.txt" > "$SHARE/cputime.txt"
+            END {
+                rounds = -1
+                for (s in n) if (rounds < 0 || n[s] < rounds) rounds = n[s]
+                for (r = 1; r <= rounds; r++) for (s in n) print line[s, r]
+            }' "$c" >> "$SHARE/cputime.txt"
+    done
 }
