@@ -151,15 +151,74 @@ int eb_flush_used(CoreObject *self);                /* every id since into `used
 int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
 int eb_flush_trades(CoreObject *self);
 
-/* engine_commands.c: a handler per command class the core takes, and the fields it reads */
+/* engine_commands.c: a handler per command class the core takes, and the fields it reads;
+ * the conversions every command crosses, inline here. */
+
 /* An exact int in lo..hi into *out: 1. Anything else: 0, no error set. */
-int eb_int_in(PyObject *obj, int64_t lo, int64_t hi, int64_t *out);
-/* The number of an account or market id: 1; 0 when it has none; -1 on error. */
-int eb_account_of(CoreObject *self, PyObject *key, uint64_t *out);
-int eb_market_of(CoreObject *self, PyObject *key, uint64_t *out);
+static inline int
+eb_int_in(PyObject *obj, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!PyLong_CheckExact(obj)) {
+        return 0;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (v < lo || v > hi) {
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* The number of `key` (an exact str) in `index`: 1; 0 when it has none; -1 on error. `ids`
+ * lists the ids by number: a key that is the very object listed (a command made with the
+ * state's own id, as a caller holding it does) is found by its hint, with no lookup. */
+static inline int
+eb_number_of(PyObject *index, PyObject *ids, uint32_t *hints, PyObject *key, uint64_t *out)
+{
+    uint32_t *hint = &hints[(uint64_t)(uintptr_t)key * UINT64_C(0x9E3779B97F4A7C15) >> 58];
+    if ((Py_ssize_t)*hint < PyList_GET_SIZE(ids) && PyList_GET_ITEM(ids, *hint) == key) {
+        *out = *hint;
+        return 1;
+    }
+    if (!PyUnicode_CheckExact(key)) {
+        return 0;
+    }
+    PyObject *n = PyDict_GetItemWithError(index, key);
+    if (n == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    *out = (uint64_t)PyLong_AsUnsignedLongLong(n);
+    *hint = (uint32_t)*out;
+    return 1;
+}
+
+static inline int
+eb_account_of(CoreObject *self, PyObject *key, uint64_t *out)
+{
+    return eb_number_of(self->account_index, self->account_ids, self->account_hints, key, out);
+}
+
+static inline int
+eb_market_of(CoreObject *self, PyObject *key, uint64_t *out)
+{
+    return eb_number_of(self->market_index, self->market_ids, self->market_hints, key, out);
+}
+
 /* An account's number into c->a: 1; 0 when it has none (`key` is not an open account), -1
  * on error. */
-int eb_account_in(CoreObject *self, PyObject *key, eb_ctx *c);
+static inline int
+eb_account_in(CoreObject *self, PyObject *key, eb_ctx *c)
+{
+    uint64_t n;
+    int found = eb_account_of(self, key, &n);
+    c->a = found > 0 ? (uint32_t)n : UINT32_MAX;
+    return found;
+}
 #define EB_REFUSE(field, why, args) eb_rejected(c->kind, (field), (why), (args))
 #define EB_CTX(kind_) {.kind = (kind_), .a = UINT32_MAX, .m = UINT32_MAX}
 /* engine_orders.c: the handlers of PlaceOrder (flag 0) and MarketOrder (flag 1), and of
@@ -194,12 +253,38 @@ int eb_setup_refusals(void);
 PyObject *eb_rejected(PyObject *kind, PyObject *field, int why, PyObject *args);
 /* An exact int in 1..hi into *out: EC_WHY_NONE; else EC_WHY_NOT_INT or EC_WHY_RANGE, the
  * reference's positive(), whose refusal eb_not_positive builds. */
-int eb_positive(PyObject *value, int64_t hi, int64_t *out);
 PyObject *eb_not_positive(PyObject *kind, PyObject *field, int why, PyObject *value,
                           int64_t hi);
+static inline int
+eb_positive(PyObject *value, int64_t hi, int64_t *out)
+{
+    if (!PyLong_CheckExact(value)) {
+        return EC_WHY_NOT_INT;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        overflow = 1;
+    }
+    if (overflow || v < 1 || v > hi) {
+        return EC_WHY_RANGE;
+    }
+    *out = (int64_t)v;
+    return EC_WHY_NONE;
+}
+
 /* A positive int field into *value: 1; else 0 with its refusal (or NULL) in *out. */
-int eb_positive_field(const eb_ctx *c, PyObject *field, PyObject *obj, int64_t hi,
-                      int64_t *value, PyObject **out);
+static inline int
+eb_positive_field(const eb_ctx *c, PyObject *field, PyObject *obj, int64_t hi, int64_t *value,
+                  PyObject **out)
+{
+    int why = eb_positive(obj, hi, value);
+    if (why) {
+        *out = eb_not_positive(c->kind, field, why, obj, hi);
+    }
+    return !why;
+}
 /* The refusal the core decided (self->e.why, or a check's result) for the command `c`. */
 PyObject *eb_core_refused(CoreObject *self, const eb_ctx *c, int why);
 /* The end of a command whose own checks passed, with a timestamp that is not an int in

@@ -140,12 +140,6 @@ ec_crosses(const ec_engine *e, uint32_t m, int buy, int64_t price)
     return buy ? best <= price : best >= price;
 }
 
-int
-ec_on_tick(const ec_engine *e, uint32_t m, int64_t price)
-{
-    return price % e->markets[m].tick == 0;
-}
-
 /* Whether `account` may trade on this side: an admin never, a seller only as a provider. */
 static int
 may_trade(const ec_engine *e, uint32_t account, int buy)
@@ -172,9 +166,10 @@ refuse(ec_engine *e, int why)
     return EC_REFUSED;
 }
 
-int
-ec_check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
-               int64_t quantity)
+/* ec_check_place, inline in ec_place (every limit order's path). */
+static inline int
+check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
+            int64_t quantity)
 {
     int why = may_trade(e, account, buy);
     if (why || !ec_on_tick(e, m, price)) {
@@ -184,6 +179,13 @@ ec_check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_
         return (wide)price * quantity > ec_available(e, account) ? EC_WHY_COST : EC_WHY_NONE;
     }
     return offerable(e, m, account, quantity);
+}
+
+int
+ec_check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
+               int64_t quantity)
+{
+    return check_place(e, m, account, buy, price, quantity);
 }
 
 int
@@ -318,7 +320,7 @@ int
 ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64_t price,
          int64_t quantity, int tif, int64_t ts)
 {
-    int why = ec_check_place(e, m, account, buy, price, quantity);
+    int why = check_place(e, m, account, buy, price, quantity);
     if (why) {
         return refuse(e, why);
     }

@@ -111,7 +111,11 @@ ec_slot *ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account);
 int ec_crosses(const ec_engine *e, uint32_t m, int buy, int64_t price);
 
 /* Whether `price` is on market m's tick. */
-int ec_on_tick(const ec_engine *e, uint32_t m, int64_t price);
+static inline int
+ec_on_tick(const ec_engine *e, uint32_t m, int64_t price)
+{
+    return price % e->markets[m].tick == 0;
+}
 
 /* The checks of ec_place, ec_market_order, ec_cancel, ec_modify, ec_deposit, ec_withdraw,
  * ec_add_capacity and ec_remove_capacity (same arguments): EC_WHY_NONE, or why the command

@@ -95,25 +95,6 @@ eb_rejected(PyObject *kind, PyObject *field, int why, PyObject *args)
     return event == NULL ? NULL : Py_BuildValue("[N]", event);
 }
 
-int
-eb_positive(PyObject *value, int64_t hi, int64_t *out)
-{
-    if (!PyLong_CheckExact(value)) {
-        return EC_WHY_NOT_INT;
-    }
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
-    if (v == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        overflow = 1;
-    }
-    if (overflow || v < 1 || v > hi) {
-        return EC_WHY_RANGE;
-    }
-    *out = (int64_t)v;
-    return EC_WHY_NONE;
-}
-
 PyObject *
 eb_not_positive(PyObject *kind, PyObject *field, int why, PyObject *value, int64_t hi)
 {
@@ -140,16 +121,6 @@ eb_not_applied(CoreObject *self, const eb_ctx *c, int status)
     return status == EC_REFUSED ? eb_core_refused(self, c, self->e.why) : ref(FALLBACK);
 }
 
-int
-eb_positive_field(const eb_ctx *c, PyObject *field, PyObject *obj, int64_t hi, int64_t *value,
-                  PyObject **out)
-{
-    int why = eb_positive(obj, hi, value);
-    if (why) {
-        *out = eb_not_positive(c->kind, field, why, obj, hi);
-    }
-    return !why;
-}
 
 /* a x b - c x d, as a Python int (it may pass 64 bits). */
 static PyObject *
