@@ -60,6 +60,12 @@ def _auction(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
+def _odd(draw: st.DrawFn) -> Any:
+    """One of :data:`_ODD`, copied: the same list put in twice (or edited, then put into
+    itself) would make the file a cycle and change the constant for later examples."""
+    return copy.deepcopy(draw(st.sampled_from(_ODD)))
+
+
 def _nodes(data: Any) -> list[Any]:
     """Every dict and list in ``data``, the top included."""
     out = [data]
@@ -79,9 +85,9 @@ def _mutated(draw: st.DrawFn) -> dict[str, Any]:
         edit = draw(st.sampled_from(["replace", "drop", "add"]))
         if isinstance(node, list):
             if node and edit != "add":
-                node[draw(st.integers(0, len(node) - 1))] = draw(st.sampled_from(_ODD))
+                node[draw(st.integers(0, len(node) - 1))] = _odd(draw)
             else:
-                node.append(draw(st.sampled_from(_ODD)))
+                node.append(_odd(draw))
         elif edit == "add":
             node[draw(st.sampled_from(["extra", "name", "price", "capacity"]))] = draw(
                 st.sampled_from(_ODD))
@@ -90,7 +96,7 @@ def _mutated(draw: st.DrawFn) -> dict[str, Any]:
             if edit == "drop":
                 del node[key]
             else:
-                node[key] = draw(st.sampled_from(_ODD))
+                node[key] = _odd(draw)
     return data
 
 
