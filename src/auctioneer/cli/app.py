@@ -29,6 +29,7 @@ AREAS = ("cache", "clearing", "clock", "incentives", "ring", "service", "sim", "
 _TOP = {"clear": "clearing", "clock": "clock", "experiment": "incentives",
         "serve": "service", "load": "service", "simulate": "sim", "thermal": "thermal",
         "stream": "stream", "kernel": "kernel", "engine": "cluster", "cluster": "cluster"}
+_SECOND = {"refusals": "exchange"}
 
 # Plain help (no rich markup, inherited by every sub-app): typer's rich help
 # imports rich and markdown-it, about 60 ms of the 150 ms budget for --help.
@@ -71,12 +72,14 @@ def _root(
 def area_of(args: Sequence[str]) -> str | None:
     """The one module whose commands ``args`` runs, or None when it needs them all.
 
-    ``bench X`` and ``generate X`` live in the module named ``X``.
+    ``bench X`` and ``generate X`` live in the module named ``X``, or in the one
+    :data:`_SECOND` names for an area's second benchmark.
     """
     if not args:
         return None
     if args[0] in ("bench", "generate"):
-        return args[1] if len(args) > 1 and args[1] in AREAS else None
+        name = _SECOND.get(args[1], args[1]) if len(args) > 1 else None
+        return name if name in AREAS else None
     return _TOP.get(args[0])
 
 
