@@ -57,6 +57,10 @@ char _license[] SEC("license") = "GPL";
 #define SHARED_DSQ 0
 #define PAGE_TRIES 4 /* seqlock read attempts before using the last good page */
 
+#ifndef SCX_AUCTION_KTHREADS
+#define SCX_AUCTION_KTHREADS 1 /* KTHREADS=0: kernel threads queue like any task (A/B) */
+#endif
+
 /* Set by the loader before load (rodata); the defaults are documented in
  * kernel/README.md and mirrored in src/auctioneer/kernel/config.py. */
 const volatile u64 quantum_ns = 1000000;        /* billing unit and slice unit: 1 ms */
@@ -66,7 +70,7 @@ const volatile u64 max_bid = 310000;            /* bids weigh at most this: R = 
 const volatile u64 lag_ns = 1000000;            /* credit a sleeper keeps, vtime ns */
 const volatile u64 bank_ns = 4000000;           /* credit a runnable task keeps, vtime ns */
 const volatile u64 budget_period_ns = 1000000000; /* budget window: 1 s */
-const volatile bool kthreads_local = true;      /* kernel threads bypass the market */
+const volatile bool kthreads_local = SCX_AUCTION_KTHREADS; /* kernel threads bypass the market */
 
 /* Build-time knobs, for A/B runs of the bench only (`make -C kernel KICK=0
  * MIN_UNITS=16`, or `auction:KICK=0` in run.sh's SCHEDS); the defaults are

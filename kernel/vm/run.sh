@@ -58,12 +58,12 @@ make -s -C "$REPO/kernel" BUILD="$W/build"
 cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
 # bench/profile A/B: a scheduler named auction:KNOB=V[,KNOB=V] in SCHEDS is
 # the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS,
-# FREE_UNITS).
+# FREE_UNITS, KTHREADS).
 for s in ${SCHEDS:-}; do
     [[ $s == auction:* ]] || continue
     knobs=${s#auction:}
-    [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS)=[0-9]+)*$ ]] \
-        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n and FREE_UNITS=n, comma-separated" >&2; exit 2; }
+    [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS)=[0-9]+)*$ ]] \
+        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n, FREE_UNITS=n and KTHREADS=n, comma-separated" >&2; exit 2; }
     make -s -C "$REPO/kernel" BUILD="$W/build-$knobs" ${knobs//,/ }
     cp "$W/build-$knobs/scx_auction.bpf.o" "$SHARE/scx_auction-$knobs.bpf.o"
 done
