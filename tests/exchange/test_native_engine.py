@@ -302,6 +302,30 @@ def test_many_orders_rest_grow_the_book_and_leave_in_any_order() -> None:
     assert native.state_hash() == ex.state_hash()
 
 
+def _hint_slot(name: str) -> int:
+    """The slot of the C binding's account and market hints that ``name`` takes."""
+    return (hash(name) % 2**64 * 0x9E3779B97F4A7C15 % 2**64) >> 58
+
+
+def test_ids_named_by_equal_copies_are_found_in_c_past_shared_hints() -> None:
+    """Commands naming an account and a market by equal strs that are not the state's own
+    objects (as every order over HTTP does), for two accounts whose hints share a slot: each
+    is found in C, as the reference finds it."""
+    ex, native = pair()
+    first = "acct0"
+    second = next(name for name in (f"acct{i}" for i in range(1, 10_000))
+                  if _hint_slot(name) == _hint_slot(first))
+    setup: list[Command] = []
+    for name in (first, second):
+        setup += [OpenAccount(name, Role.TRADER), Deposit(name, 10**6)]
+    assert native.apply_many(setup) == ex.apply_many(setup)
+    orders = [PlaceOrder(f"h{i}", "".join(list((first, second)[i % 3 % 2])), Side.BUY,
+                         ("".join(list(IDS[0])),), 90, 1, ts_ns=10 + i) for i in range(30)]
+    assert native.apply_many(orders) == ex.apply_many(orders)
+    assert native.native
+    assert native.state_hash() == ex.state_hash()
+
+
 HUGE = (2**63, 10**30, -(2**63) - 1, -1, 0, True, 1.5, "7", None)
 VALID: dict[type, dict[str, Any]] = {
     PlaceOrder: {"order_id": "n", "account": "t1", "side": Side.BUY, "markets": IDS[:1],

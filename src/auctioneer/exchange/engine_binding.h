@@ -12,6 +12,8 @@
 
 #include "engine_core.h"
 
+#include <string.h>
+
 
 /* A table of UTF-8 names, numbered as added (engine_names.c). */
 typedef struct {
@@ -175,18 +177,31 @@ eb_int_in(PyObject *obj, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* The number of `key` (an exact str) in `index`: 1; 0 when it has none; -1 on error. `ids`
- * lists the ids by number: a key that is the very object listed (a command made with the
- * state's own id, as a caller holding it does) is found by its hint, with no lookup. */
+ * lists the ids by number. A hint per hash remembers the number last found for it, so a key
+ * equal to that id -- the same object, or a copy, as every order over HTTP brings -- is found
+ * with one comparison instead of a dict lookup. */
 static inline int
 eb_number_of(PyObject *index, PyObject *ids, uint32_t *hints, PyObject *key, uint64_t *out)
 {
-    uint32_t *hint = &hints[(uint64_t)(uintptr_t)key * UINT64_C(0x9E3779B97F4A7C15) >> 58];
-    if ((Py_ssize_t)*hint < PyList_GET_SIZE(ids) && PyList_GET_ITEM(ids, *hint) == key) {
-        *out = *hint;
-        return 1;
-    }
     if (!PyUnicode_CheckExact(key)) {
         return 0;
+    }
+    Py_hash_t hash = ((PyASCIIObject *)key)->hash; /* every str caches its own */
+    hash = hash != -1 ? hash : PyObject_Hash(key);
+    if (hash == -1) {
+        return -1;
+    }
+    uint32_t *hint = &hints[(uint64_t)hash * UINT64_C(0x9E3779B97F4A7C15) >> 58];
+    if ((Py_ssize_t)*hint < PyList_GET_SIZE(ids)) {
+        PyObject *id = PyList_GET_ITEM(ids, *hint);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        if (id == key
+            || (PyUnicode_GET_LENGTH(id) == len && PyUnicode_KIND(id) == PyUnicode_KIND(key)
+                && memcmp(PyUnicode_DATA(id), PyUnicode_DATA(key),
+                          (size_t)len * PyUnicode_KIND(key)) == 0)) {
+            *out = *hint;
+            return 1;
+        }
     }
     PyObject *n = PyDict_GetItemWithError(index, key);
     if (n == NULL) {
