@@ -85,7 +85,7 @@ def outcome(query: Callable[[str], object], key: str) -> object:
 
 
 NATIVE_COMMANDS = (PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Deposit, Withdraw,
-                   AddCapacity, RemoveCapacity, Tick)
+                   AddCapacity, RemoveCapacity, Tick, OpenAccount)
 
 
 def plain(cmd: Command) -> bool:
@@ -198,6 +198,26 @@ class NativeMachine(ExchangeMachine):
                        post_only=True, ts_ns=ts),
         ][kind]
         self.do(cmd)
+
+    @rule(kind=st.integers(0, 2), role=st.sampled_from(Role), dt=st.integers(0, 10**9),
+          market=st.sampled_from(IDS), price=prices)
+    def open_account_native(self, kind: int, role: Role, dt: int, market: str,
+                            price: int) -> None:
+        """An account opened in C (then trading there: its records were added in place), or
+        refused there: an id taken, a bad ts (the other shapes, which the journal's codec
+        does not take, are in test_every_field_is_range_checked_as_the_reference_does)."""
+        self.n += 1
+        self.ts += dt
+        new = f"n{self.n}"
+        self.do([OpenAccount(new, role, self.ts),
+                 OpenAccount(ACCOUNTS[self.n % len(ACCOUNTS)], role, self.ts),
+                 OpenAccount(new, role, -1)][kind])
+        if kind == 0 and role is Role.PROVIDER:
+            self.do(AddCapacity(new, market, 3, self.ts))
+            self.do(PlaceOrder(f"{new}s", new, Side.SELL, (market,), price, 2, ts_ns=self.ts))
+        elif kind == 0:
+            self.do(Deposit(new, 1_000, self.ts))
+            self.do(PlaceOrder(f"{new}b", new, Side.BUY, (market,), price, 2, ts_ns=self.ts))
 
     def teardown(self) -> None:
         batched = NativeExchange()  # the batch path, from nothing
@@ -340,6 +360,7 @@ VALID: dict[type, dict[str, Any]] = {
     AddCapacity: {"account": "p1", "market": IDS[0], "quantity": 1, "ts_ns": 5},
     RemoveCapacity: {"account": "p1", "market": IDS[0], "quantity": 1, "ts_ns": 5},
     Tick: {"ts_ns": 5},
+    OpenAccount: {"account": "new", "role": Role.TRADER, "ts_ns": 5},
 }
 CASES = [(cls, name, value) for cls, fields in VALID.items() for name in fields
          for value in HUGE]

@@ -44,6 +44,8 @@ static PyMethodDef Core_methods[] = {
      "The events of each command in turn, up to the first the reference must take."},
     {"replay", (PyCFunction)Core_replay, METH_VARARGS,
      "replay(data, pos, last_seq) -> (pos, last_seq): apply the journal records it takes."},
+    {"open_account", (PyCFunction)Core_open_account, METH_VARARGS,
+     "open_account(kind, account, role, ts): the events of a new account (checked)"},
     {"load_account", (PyCFunction)Core_load_account, METH_VARARGS, NULL},
     {"load_capacity", (PyCFunction)Core_load_capacity, METH_VARARGS, NULL},
     {"load_holding", (PyCFunction)Core_load_holding, METH_VARARGS, NULL},

@@ -21,7 +21,7 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.events import Event
 from auctioneer.exchange.ledger import Account
 from auctioneer.exchange.model import Role
-from auctioneer.exchange.state import Refusal, State, Why, positive, refused, text
+from auctioneer.exchange.state import State, Why, positive, refused, text
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["AccountDesk"]
@@ -31,14 +31,20 @@ class AccountDesk(State):
     """The handlers of OpenAccount, Deposit and Withdraw."""
 
     def _open_account(self, cmd: c.OpenAccount) -> list[Event]:
+        account, role = self._check_open(cmd)
+        events = self._accept(cmd.kind, account, cmd.ts_ns)
+        self._accounts[account] = Account(account, role)
+        return events
+
+    def _check_open(self, cmd: c.OpenAccount) -> tuple[str, Role]:
+        """The new account's id and role; :class:`Refusal` for every check but the
+        timestamp's (``_accept`` makes that one last)."""
         account = text(cmd.account, "account")
         if account in self._accounts:
-            raise Refusal("account", f"{account!r} already exists")
+            raise refused("account", Why.EXISTS, account)
         if not isinstance(cmd.role, Role):
-            raise Refusal("role", f"{cmd.role!r} is not a role")
-        events = self._accept(cmd.kind, account, cmd.ts_ns)
-        self._accounts[account] = Account(account, cmd.role)
-        return events
+            raise refused("role", Why.NOT_ROLE, cmd.role)
+        return account, cmd.role
 
     def _deposit(self, cmd: c.Deposit) -> list[Event]:
         acct = self._account_of(cmd.account)

@@ -10,11 +10,14 @@ before, a cancel of an unknown id, a sell past the seller's capacity and a
 withdrawal past the balance) followed by one ordinary resting buy, each timed
 with ``perf_counter_ns``; and as many ordinary buys alone. **Cost of a
 refusal** = median(refused + the next order) - median(ordinary order): it
-counts any work the refusal leaves for the next order. Figures are medians
-over ``repeats``.
+counts any work the refusal leaves for the next order. **Cost of opening an
+account** is measured alike, ``rounds`` times: an OpenAccount (a new account,
+then one already open, in turn) and the next order. Figures are medians over
+``repeats``.
 
-Target: on the native engine a refusal costs at most :data:`TARGET_NS` with
-:data:`TARGET_RESTING` orders resting, and the state stays in C.
+Target: on the native engine a refusal, and an account opened or refused,
+costs at most :data:`TARGET_NS` with :data:`TARGET_RESTING` orders resting,
+and the state stays in C.
 
 Example:
     >>> result = run_refusal_bench(RefusalBenchConfig(resting=(100,), rounds=5, repeats=1))
@@ -90,8 +93,11 @@ class EngineRefusals:
     """What a refused command costs, its work left for the next order included."""
     ordinary_ns: float
     """An ordinary resting buy."""
+    opened_ns: float
+    """An OpenAccount (accepted or refused), its work left for the next order included."""
     native: bool | None
-    """Whether the state was still in C after the last refusal (None: the reference)."""
+    """Whether the state was still in C after the last refusal and the last OpenAccount
+    (None: the reference)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,11 @@ def _refused(i: int) -> c.Command:
     return c.Withdraw("buyer", 10**9)
 
 
+def _opened(i: int) -> c.OpenAccount:
+    """The ``i``-th OpenAccount: a new account, then one already open."""
+    return c.OpenAccount(f"t{i // 2}" if i % 2 == 0 else "buyer", Role.TRADER, ts_ns=i)
+
+
 def _exchange(engine: type[Exchange], resting: int) -> Exchange:
     """An exchange with ``resting`` sells above every buy the bench places."""
     ex = engine()
@@ -144,15 +155,20 @@ def _measure(name: str, resting: int, rounds: int) -> EngineRefusals:
     apply = ex.apply
     ordinary = [_timed(apply, c.PlaceOrder(f"a{i}", "buyer", Side.BUY, _M, 900, 1))
                 for i in range(rounds)]
-    pairs = []
     native: bool | None = None
-    for i in range(rounds):
-        t = _timed(apply, _refused(i))
-        if isinstance(ex, NativeExchange):
-            native = ex.native
-        pairs.append(t + _timed(apply, c.PlaceOrder(f"b{i}", "buyer", Side.BUY, _M, 900, 1)))
+    costs: list[float] = []
+    for commands in (_refused, _opened):
+        pairs = []
+        for i in range(rounds):
+            t = _timed(apply, commands(i))
+            if isinstance(ex, NativeExchange):
+                native = ex.native and native is not False
+            pairs.append(t + _timed(apply, c.PlaceOrder(f"b{len(costs)}.{i}", "buyer",
+                                                        Side.BUY, _M, 900, 1)))
+        costs.append(median(pairs))
     ordinary_ns = median(ordinary)
-    return EngineRefusals(name, resting, median(pairs) - ordinary_ns, ordinary_ns, native)
+    return EngineRefusals(name, resting, costs[0] - ordinary_ns, ordinary_ns,
+                          costs[1] - ordinary_ns, native)
 
 
 def run_refusal_bench(config: RefusalBenchConfig, step: Step = lambda _: None
@@ -167,15 +183,19 @@ def run_refusal_bench(config: RefusalBenchConfig, step: Step = lambda _: None
                 got.append(_measure(name, resting, config.rounds))
             runs.append(EngineRefusals(name, resting, median(g.refused_ns for g in got),
                                        median(g.ordinary_ns for g in got),
-                                       got[-1].native))
+                                       median(g.opened_ns for g in got),
+                                       None if got[-1].native is None
+                                       else all(g.native for g in got)))
     judged = [r for r in runs if r.engine == "auctioneer-native-engine"
               and r.resting == TARGET_RESTING]
-    target = Target(f"a refusal on the native engine with {TARGET_RESTING:,} resting costs "
-                    f"<= {TARGET_NS / 1000:.0f} us and the state stays in C",
-                    None if not judged else judged[0].refused_ns <= TARGET_NS
-                    and bool(judged[0].native),
+    target = Target(f"a refusal, and an account opened or refused, on the native engine with "
+                    f"{TARGET_RESTING:,} resting costs <= {TARGET_NS / 1000:.0f} us and the "
+                    "state stays in C",
+                    None if not judged else max(judged[0].refused_ns, judged[0].opened_ns)
+                    <= TARGET_NS and bool(judged[0].native),
                     "not measured at that size" if not judged else
-                    f"{judged[0].refused_ns / 1000:,.1f} us, native {judged[0].native}")
+                    f"refusal {judged[0].refused_ns / 1000:,.1f} us, account "
+                    f"{judged[0].opened_ns / 1000:,.1f} us, native {judged[0].native}")
     return RefusalBenchResult(config, environment(), tuple(runs), (target,))
 
 
@@ -188,11 +208,12 @@ def print_report(result: RefusalBenchResult, console: Console) -> None:
                   caption="refused = median(refused + next order) - median(ordinary order)",
                   caption_justify="left")
     for header in ("Engine", "Resting", "Refused us", "Ordinary us", "Refused/ordinary",
-                   "Still native"):
+                   "Open account us", "Still native"):
         table.add_column(header, justify="left" if header == "Engine" else "right")
     for r in result.runs:
         table.add_row(r.engine, f"{r.resting:,}", f"{r.refused_ns / 1000:,.2f}",
                       f"{r.ordinary_ns / 1000:,.2f}", f"{r.refused_ns / r.ordinary_ns:,.1f}x",
+                      f"{r.opened_ns / 1000:,.2f}",
                       "-" if r.native is None else str(r.native))
     console.print(table)
     print_targets(console, result.targets)
@@ -207,14 +228,16 @@ def write_plot(result: RefusalBenchResult, path: Path) -> None:
     for name in ENGINES:
         rows = [r for r in result.runs if r.engine == name]
         ax.plot([r.resting for r in rows], [max(r.refused_ns, 1) / 1000 for r in rows],
-                marker="o", label=name)
+                marker="o", label=f"{name}: refusal")
+        ax.plot([r.resting for r in rows], [max(r.opened_ns, 1) / 1000 for r in rows],
+                marker="s", linestyle="--", label=f"{name}: OpenAccount")
     ax.axhline(TARGET_NS / 1000, color="tab:red", linestyle=":",
                label=f"target {TARGET_NS / 1000:.0f} us")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("resting orders")
-    ax.set_ylabel("microseconds per refused command (log)")
-    ax.set_title("Cost of a refusal")
+    ax.set_ylabel("microseconds per command (log)")
+    ax.set_title("Cost of a refusal and of an OpenAccount")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     write_png(fig, path, dpi=100)

@@ -324,6 +324,7 @@ int Core_traverse(CoreObject *self, visitproc visit, void *arg);
 int Core_clear(CoreObject *self);
 void Core_dealloc(CoreObject *self);
 PyObject *Core_load_account(CoreObject *self, PyObject *args);
+PyObject *Core_open_account(CoreObject *self, PyObject *args);
 PyObject *Core_load_capacity(CoreObject *self, PyObject *args);
 PyObject *Core_load_holding(CoreObject *self, PyObject *args);
 PyObject *Core_load_order(CoreObject *self, PyObject *args);

@@ -21,8 +21,40 @@ ec_init(ec_engine *e, uint32_t n_accounts, uint32_t n_markets)
         ec_free(e);
         return -1;
     }
-    e->n_accounts = n_accounts;
+    e->n_accounts = e->room = n_accounts;
     e->n_markets = n_markets;
+    return 0;
+}
+
+int
+ec_add_account(ec_engine *e, int role)
+{
+    if (e->n_accounts == e->room) {
+        if (e->room > UINT32_MAX / 4u) {
+            return -1;
+        }
+        uint32_t room = e->room < 8u ? 16u : 2u * e->room;
+        ec_account *accounts = realloc(e->accounts, room * sizeof *accounts);
+        if (accounts == NULL) {
+            return -1;
+        }
+        e->accounts = accounts;
+        ec_slot *slots = calloc((size_t)room * (e->n_markets ? e->n_markets : 1u),
+                                sizeof *slots);
+        if (slots == NULL) {
+            return -1;
+        }
+        for (uint32_t m = 0; m < e->n_markets; m++) {
+            memcpy(&slots[(size_t)m * room], &e->slots[(size_t)m * e->room],
+                   e->n_accounts * sizeof *slots);
+        }
+        free(e->slots);
+        e->slots = slots;
+        e->room = room;
+    }
+    ec_account *a = &e->accounts[e->n_accounts++];
+    memset(a, 0, sizeof *a);
+    a->role = (uint8_t)role;
     return 0;
 }
 
@@ -100,7 +132,7 @@ ec_free(ec_engine *e)
 ec_slot *
 ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account)
 {
-    return &e->slots[(size_t)m * e->n_accounts + account];
+    return &e->slots[(size_t)m * e->room + account];
 }
 
 static int64_t

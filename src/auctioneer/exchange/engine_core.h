@@ -17,8 +17,8 @@
  * renumbered. Each ec_check_ is a command's checks alone, for a caller that
  * has a later check of its own (the timestamp) to make only if they pass.
  *
- * Memory: accounts and markets are fixed while a state is loaded (the caller
- * loads a new engine to add one); per market one block for its book, sized
+ * Memory: markets are fixed while a state is loaded (the caller loads a new
+ * engine to add one); accounts are added in place (ec_add_account); per market one block for its book, sized
  * up front, and one capacity/holding record per account. A command allocates
  * nothing, but for the one order that finds its book full: the book then
  * moves to a block twice the size (ec_grow), O(open orders) once per
@@ -56,7 +56,7 @@ enum ec_why {
     EC_WHY_NOT_OFFERABLE, EC_WHY_BAD_TS, EC_WHY_NO_SPEND, EC_WHY_SELL_SPEND, EC_WHY_MARKET_TIF,
     EC_WHY_AVAILABLE, EC_WHY_FOK_SHORT, EC_WHY_NOT_OPEN, EC_WHY_FOREIGN, EC_WHY_NO_CHANGE,
     EC_WHY_MORE_COST, EC_WHY_MORE_CAPACITY, EC_WHY_MODIFY_TRADES, EC_WHY_MINTED,
-    EC_WHY_NOT_PROVIDER, EC_WHY_PROVIDED, EC_WHY_NOT_FREE,
+    EC_WHY_NOT_PROVIDER, EC_WHY_PROVIDED, EC_WHY_NOT_FREE, EC_WHY_EXISTS, EC_WHY_NOT_ROLE,
     EC_WHY_COUNT /* one past the last */
 };
 
@@ -82,9 +82,10 @@ typedef struct {
 typedef struct {
     ec_account *accounts;
     uint32_t n_accounts;
+    uint32_t room; /* accounts the tables have room for (n_accounts <= room) */
     ec_market *markets;
     uint32_t n_markets;
-    ec_slot *slots; /* [market * n_accounts + account] */
+    ec_slot *slots; /* [market * room + account] */
     uint64_t seq, trade_seq;
     int64_t clock, second, minted;
     uint8_t why; /* enum ec_why: the last EC_REFUSED's reason */
@@ -101,6 +102,11 @@ int ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_l
 /* Move market `m`'s book to a block twice the size, its orders in their places; -1 (and
  * nothing changed) when memory is short or the book is at MC_MAX_ORDERS. */
 int ec_grow(ec_engine *e, uint32_t m);
+
+/* Open account number n_accounts with `role` (no money, no records): 0, or -1 (nothing
+ * changed) when memory is short. Room doubles when full, so the O(markets x accounts) move
+ * of the records is amortised over the accounts that filled it. */
+int ec_add_account(ec_engine *e, int role);
 
 void ec_free(ec_engine *e);
 

@@ -215,6 +215,65 @@ Core_load_account(CoreObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* open_account(kind, account, role, ts): the events of opening `account` (an exact str no
+ * account has; the caller made the reference's checks) at `ts`, which it gets the next
+ * number; nothing changed on error. */
+PyObject *
+Core_open_account(CoreObject *self, PyObject *args)
+{
+    PyObject *kind, *id;
+    unsigned int role;
+    long long ts;
+    if (!PyArg_ParseTuple(args, "OUIL", &kind, &id, &role, &ts)) {
+        return NULL;
+    }
+    if (role > EC_ADMIN || ts < 0 || !PyUnicode_CheckExact(id)) {
+        PyErr_Format(PyExc_ValueError, "open_account(%R, %u, %lld): bad role, ts or id", id,
+                     role, ts);
+        return NULL;
+    }
+    uint32_t a = self->e.n_accounts;
+    PyObject *number = PyLong_FromUnsignedLong(a);
+    if (number == NULL) {
+        return NULL;
+    }
+    int found = PyDict_Contains(self->account_index, id);
+    /* room for the name first, so that once the account is in no step can fail */
+    if (found != 0 || a >= UINT32_MAX / 2 || PyList_Append(self->account_ids, id) < 0) {
+        Py_DECREF(number);
+        if (found > 0 || (found == 0 && !PyErr_Occurred())) {
+            PyErr_Format(PyExc_ValueError, "account %R is open already, or one too many", id);
+        }
+        return NULL;
+    }
+    if (PyDict_SetItem(self->account_index, id, number) < 0
+        || eb_names_reserve(&self->account_names, 1, (size_t)PyUnicode_GET_LENGTH(id) * 4u)
+               < 0
+        || ec_add_account(&self->e, (int)role) < 0) {
+        Py_DECREF(number);
+        PyObject *type, *value, *trace;
+        PyErr_Fetch(&type, &value, &trace);
+        if (PyDict_DelItem(self->account_index, id) < 0) {
+            PyErr_Clear(); /* not added */
+        }
+        if (PyList_SetSlice(self->account_ids, a, a + 1, NULL) < 0) {
+            PyErr_Clear();
+        }
+        if (type != NULL) {
+            PyErr_Restore(type, value, trace);
+        } else {
+            PyErr_NoMemory();
+        }
+        return NULL;
+    }
+    Py_DECREF(number);
+    if (name_into(&self->account_names, id) < 0) { /* reserved: cannot fail */
+        return NULL;
+    }
+    self->dirty = 1;
+    return eb_events(self, kind, id, (int64_t)ts, EB_NO_MARKET, 0, NULL);
+}
+
 PyObject *
 Core_load_capacity(CoreObject *self, PyObject *args)
 {

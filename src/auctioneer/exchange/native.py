@@ -11,8 +11,9 @@ refusals: C decides why, and formats the reference's own message
 engine it inherits from is the reference, and takes over -- the state moved
 back into its objects first -- for everything else: a cross-market or
 all-or-none order that passed C's checks (C refuses those that fail them),
-and a new account or market. The state moves into C again at the
-next order while no open order needs the reference.
+and a new market. (A new account is opened in C, after the reference's
+checks.) The state moves into C again at the next order while no open order
+needs the reference.
 
 A query, a snapshot or a check first copies the C state into the Python
 objects (once per change), so every read is the reference's code over the
@@ -48,10 +49,11 @@ from auctioneer.exchange import _engine
 from auctioneer.exchange import commands as c
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.engine import Exchange
-from auctioneer.exchange.events import Event
+from auctioneer.exchange.events import Event, Rejected
 from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
+from auctioneer.exchange.state import Refusal, check_ts
 
 __all__ = ["ENGINE_VARIABLE", "NativeExchange", "engine"]
 
@@ -143,6 +145,10 @@ class NativeExchange(Exchange):
         and is tried there; anything C hands back moves it to the reference, which applies
         it."""
         core = self._core
+        if core is not None and type(command) is c.OpenAccount:
+            opened = self._open_account_in(core, command)
+            if opened is not None:
+                return opened
         if core is None and type(command) in _ORDERS:
             core = self._load()
             if core is not None:
@@ -152,6 +158,24 @@ class NativeExchange(Exchange):
         if core is not None:
             self._unload()
         return super().apply(command)
+
+    def _open_account_in(self, core: _engine.Core, cmd: c.OpenAccount
+                         ) -> Sequence[Event] | None:
+        """OpenAccount with the state kept in C: the reference's checks (O(1): they read
+        only the accounts' ids, which C never changes), then C opens it; None (the reference
+        takes it) for an id C keeps no name of: a str subclass or one with no UTF-8 form."""
+        if isinstance(cmd.account, str) and (type(cmd.account) is not str
+                                             or not _utf8(cmd.account)):
+            return None
+        try:
+            account, role = self._check_open(cmd)
+            check_ts(cmd.ts_ns)
+        except Refusal as exc:
+            return [Rejected(cmd.kind, exc.field, exc.reason)]
+        events = core.open_account(cmd.kind, account, _ROLES[role], cmd.ts_ns)
+        self._accounts[account] = Account(account, role)
+        self._account_no[account] = len(self._account_no)
+        return events
 
     def apply_many(self, commands: Iterable[c.Command]) -> list[Sequence[Event]]:
         batch = commands if isinstance(commands, list) else list(commands)

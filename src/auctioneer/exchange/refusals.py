@@ -58,6 +58,8 @@ class Why(IntEnum):
     NOT_PROVIDER = 33
     PROVIDED = 34
     NOT_FREE = 35
+    EXISTS = 36
+    NOT_ROLE = 37
 
 
 REASONS: dict[Why, str] = dict(zip(Why, (
@@ -97,5 +99,7 @@ REASONS: dict[Why, str] = dict(zip(Why, (
     "{} would take the capacity provided in {!r} past {}",
     "{} exceeds the {} instances neither allocated nor offered: cancel sells first; "
     "allocated capacity is never revoked",
+    "{!r} already exists",
+    "{!r} is not a role",
 ), strict=True))
 """The message of each :class:`Why`."""
