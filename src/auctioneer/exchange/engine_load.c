@@ -238,7 +238,6 @@ Core_open_account(CoreObject *self, PyObject *args)
         return NULL;
     }
     int found = PyDict_Contains(self->account_index, id);
-    /* room for the name first, so that once the account is in no step can fail */
     if (found != 0 || a >= UINT32_MAX / 2 || PyList_Append(self->account_ids, id) < 0) {
         Py_DECREF(number);
         if (found > 0 || (found == 0 && !PyErr_Occurred())) {
@@ -246,6 +245,7 @@ Core_open_account(CoreObject *self, PyObject *args)
         }
         return NULL;
     }
+    /* every step that can fail before the core's account, and each undone if one does */
     if (PyDict_SetItem(self->account_index, id, number) < 0
         || eb_names_reserve(&self->account_names, 1, (size_t)PyUnicode_GET_LENGTH(id) * 4u)
                < 0
