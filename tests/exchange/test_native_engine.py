@@ -36,6 +36,8 @@ from auctioneer.exchange import (
     FsyncPolicy,
     Journal,
     JournalError,
+    ListMarket,
+    Market,
     MarketOrder,
     ModifyOrder,
     NativeExchange,
@@ -45,6 +47,7 @@ from auctioneer.exchange import (
     Rejected,
     RemoveCapacity,
     Role,
+    SelfTrade,
     Side,
     Tick,
     TimeInForce,
@@ -85,7 +88,7 @@ def outcome(query: Callable[[str], object], key: str) -> object:
 
 
 NATIVE_COMMANDS = (PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Deposit, Withdraw,
-                   AddCapacity, RemoveCapacity, Tick, OpenAccount)
+                   AddCapacity, RemoveCapacity, Tick, OpenAccount, ListMarket)
 
 
 def plain(cmd: Command) -> bool:
@@ -218,6 +221,24 @@ class NativeMachine(ExchangeMachine):
         elif kind == 0:
             self.do(Deposit(new, 1_000, self.ts))
             self.do(PlaceOrder(f"{new}b", new, Side.BUY, (market,), price, 2, ts_ns=self.ts))
+
+    @rule(kind=st.integers(0, 2), dt=st.integers(0, 10**9), price=prices,
+          rule=st.sampled_from(SelfTrade))
+    def list_market_native(self, kind: int, dt: int, price: int, rule: SelfTrade) -> None:
+        """A market listed in C (then traded there: its book and records were added in
+        place), or refused there: listed already, a bad ts."""
+        self.n += 1
+        self.ts += dt
+        new = Market.of(f"n{self.n}/gpu", tick_size=2, base_price=100, self_trade=rule)
+        self.do([ListMarket(new, self.ts), ListMarket(Market.of(IDS[0], tick_size=1,
+                                                                base_price=5), self.ts),
+                 ListMarket(new, -1)][kind])
+        if kind == 0:
+            self.do(AddCapacity(PROVIDERS[0], new.id, 4, self.ts))
+            self.do(PlaceOrder(f"{new.id}s", PROVIDERS[0], Side.SELL, (new.id,), price, 2,
+                               ts_ns=self.ts))
+            self.do(PlaceOrder(f"{new.id}b", ACCOUNTS[0], Side.BUY, (new.id,), price, 1,
+                               ts_ns=self.ts))
 
     def teardown(self) -> None:
         batched = NativeExchange()  # the batch path, from nothing
@@ -361,6 +382,7 @@ VALID: dict[type, dict[str, Any]] = {
     RemoveCapacity: {"account": "p1", "market": IDS[0], "quantity": 1, "ts_ns": 5},
     Tick: {"ts_ns": 5},
     OpenAccount: {"account": "new", "role": Role.TRADER, "ts_ns": 5},
+    ListMarket: {"market": Market.of("r9/gpu", tick_size=1, base_price=10), "ts_ns": 5},
 }
 CASES = [(cls, name, value) for cls, fields in VALID.items() for name in fields
          for value in HUGE]

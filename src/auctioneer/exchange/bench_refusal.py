@@ -10,13 +10,14 @@ before, a cancel of an unknown id, a sell past the seller's capacity and a
 withdrawal past the balance) followed by one ordinary resting buy, each timed
 with ``perf_counter_ns``; and as many ordinary buys alone. **Cost of a
 refusal** = median(refused + the next order) - median(ordinary order): it
-counts any work the refusal leaves for the next order. **Cost of opening an
-account** is measured alike, ``rounds`` times: an OpenAccount (a new account,
-then one already open, in turn) and the next order. Figures are medians over
+counts any work the refusal leaves for the next order. **Cost of adding an
+account or a market** is measured alike, ``rounds`` times: an OpenAccount or a
+ListMarket (a new account, one already open, a new market, one already
+listed, in turn) and the next order. Figures are medians over
 ``repeats``.
 
-Target: on the native engine a refusal, and an account opened or refused,
-costs at most :data:`TARGET_NS` with :data:`TARGET_RESTING` orders resting,
+Target: on the native engine a refusal, and an account or market added or
+refused, costs at most :data:`TARGET_NS` with :data:`TARGET_RESTING` orders resting,
 and the state stays in C.
 
 Example:
@@ -94,7 +95,8 @@ class EngineRefusals:
     ordinary_ns: float
     """An ordinary resting buy."""
     opened_ns: float
-    """An OpenAccount (accepted or refused), its work left for the next order included."""
+    """An OpenAccount or ListMarket (accepted or refused), its work left for the next order
+    included."""
     native: bool | None
     """Whether the state was still in C after the last refusal and the last OpenAccount
     (None: the reference)."""
@@ -128,9 +130,14 @@ def _refused(i: int) -> c.Command:
     return c.Withdraw("buyer", 10**9)
 
 
-def _opened(i: int) -> c.OpenAccount:
-    """The ``i``-th OpenAccount: a new account, then one already open."""
-    return c.OpenAccount(f"t{i // 2}" if i % 2 == 0 else "buyer", Role.TRADER, ts_ns=i)
+def _opened(i: int) -> c.OpenAccount | c.ListMarket:
+    """The ``i``-th OpenAccount or ListMarket: a new account, one already open, a new
+    market, one already listed."""
+    kind = i % 4
+    if kind < 2:
+        return c.OpenAccount(f"t{i}" if kind == 0 else "buyer", Role.TRADER, ts_ns=i)
+    return c.ListMarket(Market.of(f"m{i}/gpu", tick_size=1, base_price=1_000)
+                        if kind == 2 else _MARKET, ts_ns=i)
 
 
 def _exchange(engine: type[Exchange], resting: int) -> Exchange:
@@ -188,13 +195,14 @@ def run_refusal_bench(config: RefusalBenchConfig, step: Step = lambda _: None
                                        else all(g.native for g in got)))
     judged = [r for r in runs if r.engine == "auctioneer-native-engine"
               and r.resting == TARGET_RESTING]
-    target = Target(f"a refusal, and an account opened or refused, on the native engine with "
+    target = Target(f"a refusal, and an account or market added or refused, on the native "
+                    f"engine with "
                     f"{TARGET_RESTING:,} resting costs <= {TARGET_NS / 1000:.0f} us and the "
                     "state stays in C",
                     None if not judged else max(judged[0].refused_ns, judged[0].opened_ns)
                     <= TARGET_NS and bool(judged[0].native),
                     "not measured at that size" if not judged else
-                    f"refusal {judged[0].refused_ns / 1000:,.1f} us, account "
+                    f"refusal {judged[0].refused_ns / 1000:,.1f} us, account or market "
                     f"{judged[0].opened_ns / 1000:,.1f} us, native {judged[0].native}")
     return RefusalBenchResult(config, environment(), tuple(runs), (target,))
 
@@ -208,7 +216,7 @@ def print_report(result: RefusalBenchResult, console: Console) -> None:
                   caption="refused = median(refused + next order) - median(ordinary order)",
                   caption_justify="left")
     for header in ("Engine", "Resting", "Refused us", "Ordinary us", "Refused/ordinary",
-                   "Open account us", "Still native"):
+                   "Add account/market us", "Still native"):
         table.add_column(header, justify="left" if header == "Engine" else "right")
     for r in result.runs:
         table.add_row(r.engine, f"{r.resting:,}", f"{r.refused_ns / 1000:,.2f}",
@@ -230,14 +238,14 @@ def write_plot(result: RefusalBenchResult, path: Path) -> None:
         ax.plot([r.resting for r in rows], [max(r.refused_ns, 1) / 1000 for r in rows],
                 marker="o", label=f"{name}: refusal")
         ax.plot([r.resting for r in rows], [max(r.opened_ns, 1) / 1000 for r in rows],
-                marker="s", linestyle="--", label=f"{name}: OpenAccount")
+                marker="s", linestyle="--", label=f"{name}: OpenAccount/ListMarket")
     ax.axhline(TARGET_NS / 1000, color="tab:red", linestyle=":",
                label=f"target {TARGET_NS / 1000:.0f} us")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("resting orders")
     ax.set_ylabel("microseconds per command (log)")
-    ax.set_title("Cost of a refusal and of an OpenAccount")
+    ax.set_title("Cost of a refusal and of an OpenAccount or ListMarket")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     write_png(fig, path, dpi=100)

@@ -29,6 +29,14 @@ class CapacityDesk(State):
     """The handlers of ListMarket, AddCapacity and RemoveCapacity."""
 
     def _list_market(self, cmd: c.ListMarket) -> list[Event]:
+        m = self._check_list(cmd)
+        events = self._accept(cmd.kind, m.id, cmd.ts_ns)
+        self._add_venue(m)
+        return events
+
+    def _check_list(self, cmd: c.ListMarket) -> Market:
+        """The market to list; :class:`Refusal` for every check but the timestamp's
+        (``_accept`` makes that one last)."""
         m = cmd.market
         if not isinstance(m, Market):
             raise Refusal("market", f"{m!r} is not a Market")
@@ -45,9 +53,7 @@ class CapacityDesk(State):
             raise Refusal("market.execution", f"{m.execution!r} is not an execution rule")
         if not isinstance(m.self_trade, SelfTrade):
             raise Refusal("market.self_trade", f"{m.self_trade!r} is not a self-trade rule")
-        events = self._accept(cmd.kind, m.id, cmd.ts_ns)
-        self._add_venue(m)
-        return events
+        return m
 
     def _provider(self, account: object) -> Account:
         acct = self._account_of(account)

@@ -325,6 +325,7 @@ int Core_clear(CoreObject *self);
 void Core_dealloc(CoreObject *self);
 PyObject *Core_load_account(CoreObject *self, PyObject *args);
 PyObject *Core_open_account(CoreObject *self, PyObject *args);
+PyObject *Core_list_market(CoreObject *self, PyObject *args);
 PyObject *Core_load_capacity(CoreObject *self, PyObject *args);
 PyObject *Core_load_holding(CoreObject *self, PyObject *args);
 PyObject *Core_load_order(CoreObject *self, PyObject *args);

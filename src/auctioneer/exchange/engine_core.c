@@ -80,6 +80,37 @@ ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_level
 }
 
 int
+ec_add_market(ec_engine *e, uint32_t max_orders, uint32_t max_levels, int self_trade,
+              int at_ask, int64_t tick)
+{
+    uint32_t m = e->n_markets;
+    if (m >= UINT32_MAX / 2u) {
+        return -1;
+    }
+    ec_market *markets = realloc(e->markets, (m + 1u) * sizeof *markets);
+    if (markets == NULL) {
+        return -1;
+    }
+    e->markets = markets;
+    memset(&markets[m], 0, sizeof *markets);
+    size_t room = e->room ? e->room : 1u;
+    ec_slot *slots = realloc(e->slots, (m + 1u) * room * sizeof *slots);
+    if (slots == NULL) {
+        return -1;
+    }
+    e->slots = slots;
+    memset(&slots[(size_t)m * room], 0, room * sizeof *slots);
+    return ec_market_init(e, m, max_orders, max_levels, self_trade, at_ask, tick);
+}
+
+void
+ec_market_drop(ec_engine *e)
+{
+    free(e->markets[e->n_markets].memory);
+    e->markets[e->n_markets].memory = NULL;
+}
+
+int
 ec_grow(ec_engine *e, uint32_t m)
 {
     ec_market *mk = &e->markets[m];

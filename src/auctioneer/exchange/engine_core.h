@@ -17,8 +17,8 @@
  * renumbered. Each ec_check_ is a command's checks alone, for a caller that
  * has a later check of its own (the timestamp) to make only if they pass.
  *
- * Memory: markets are fixed while a state is loaded (the caller loads a new
- * engine to add one); accounts are added in place (ec_add_account); per market one block for its book, sized
+ * Memory: accounts and markets are added in place (ec_add_account,
+ * ec_add_market); per market one block for its book, sized
  * up front, and one capacity/holding record per account. A command allocates
  * nothing, but for the one order that finds its book full: the book then
  * moves to a block twice the size (ec_grow), O(open orders) once per
@@ -107,6 +107,14 @@ int ec_grow(ec_engine *e, uint32_t m);
  * changed) when memory is short. Room doubles when full, so the O(markets x accounts) move
  * of the records is amortised over the accounts that filled it. */
 int ec_add_account(ec_engine *e, int role);
+
+/* Make room for market number n_markets and size its book (ec_market_init's arguments), with
+ * no records: 0, or -1 (nothing changed but room) when memory is short or the sizes are out
+ * of range. The caller counts it (n_markets++) once the prices of the command that lists it
+ * are published, which leave it out; until then it may free it with ec_market_drop. */
+int ec_add_market(ec_engine *e, uint32_t max_orders, uint32_t max_levels, int self_trade,
+                  int at_ask, int64_t tick);
+void ec_market_drop(ec_engine *e);
 
 void ec_free(ec_engine *e);
 

@@ -27,6 +27,36 @@ name_into(eb_names *names, PyObject *id)
     return eb_names_add(names, s, n, h) < 0 ? (PyErr_NoMemory(), -1) : 0;
 }
 
+/* Number market `id` m (its book made) in the binding's tables: its name, its price index's
+ * pending list, its tape and its room (tape_room has room for it): 0, or -1 with an error. */
+static int
+market_into(CoreObject *self, uint32_t m, PyObject *id, PyObject *index, PyObject *tape)
+{
+    PyObject *number = PyLong_FromUnsignedLong(m);
+    PyObject *single = PyTuple_Pack(1, id);
+    PyObject *pending = PyObject_GetAttrString(index, "pending");
+    PyObject *maxlen = PyObject_GetAttrString(tape, "maxlen");
+    self->tape_room[m] = maxlen == NULL || maxlen == Py_None
+                             ? UINT64_MAX
+                             : PyLong_AsUnsignedLongLong(maxlen);
+    Py_XDECREF(maxlen);
+    int bad = number == NULL || single == NULL || pending == NULL || PyErr_Occurred()
+              || !PyList_CheckExact(pending) || name_into(&self->market_names, id) < 0
+              || PyDict_SetItem(self->market_index, id, number) < 0
+              || PyList_Append(self->market_ids, id) < 0
+              || PyList_Append(self->market_tuples, single) < 0
+              || PyList_Append(self->indexes, index) < 0
+              || PyList_Append(self->pending, pending) < 0
+              || PyList_Append(self->tapes, tape) < 0;
+    Py_XDECREF(number);
+    Py_XDECREF(single);
+    Py_XDECREF(pending);
+    if (bad && !PyErr_Occurred()) {
+        PyErr_SetString(PyExc_TypeError, "a price index's pending is not a list");
+    }
+    return bad ? -1 : 0;
+}
+
 PyObject *
 Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -107,29 +137,7 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             PyErr_Format(PyExc_ValueError, "market %R: bad sizes, tick or rule", id);
             goto fail;
         }
-        PyObject *number = PyLong_FromSsize_t(i);
-        PyObject *single = PyTuple_Pack(1, id);
-        PyObject *pending = PyObject_GetAttrString(index, "pending");
-        PyObject *maxlen = PyObject_GetAttrString(tape, "maxlen");
-        self->tape_room[i] = maxlen == NULL || maxlen == Py_None
-                                 ? UINT64_MAX
-                                 : PyLong_AsUnsignedLongLong(maxlen);
-        Py_XDECREF(maxlen);
-        int bad = number == NULL || single == NULL || pending == NULL || PyErr_Occurred()
-                  || !PyList_CheckExact(pending) || name_into(&self->market_names, id) < 0
-                  || PyDict_SetItem(self->market_index, id, number) < 0
-                  || PyList_Append(self->market_ids, id) < 0
-                  || PyList_Append(self->market_tuples, single) < 0
-                  || PyList_Append(self->indexes, index) < 0
-                  || PyList_Append(self->pending, pending) < 0
-                  || PyList_Append(self->tapes, tape) < 0;
-        Py_XDECREF(number);
-        Py_XDECREF(single);
-        Py_XDECREF(pending);
-        if (bad) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_TypeError, "a price index's pending is not a list");
-            }
+        if (market_into(self, (uint32_t)i, id, index, tape) < 0) {
             goto fail;
         }
     }
@@ -272,6 +280,50 @@ Core_open_account(CoreObject *self, PyObject *args)
     }
     self->dirty = 1;
     return eb_events(self, kind, id, (int64_t)ts, EB_NO_MARKET, 0, NULL);
+}
+
+/* list_market(kind, id, tick, at_ask, rule, max_orders, max_levels, index, tape, ts): the
+ * events of listing market `id` (an exact str no market has; the caller made the
+ * reference's checks) at `ts`, which it gets the next number, its prices published from
+ * the next second on. A failure (memory short) leaves the core unusable: drop it. */
+PyObject *
+Core_list_market(CoreObject *self, PyObject *args)
+{
+    PyObject *kind, *id, *index, *tape;
+    long long tick, ts;
+    int at_ask, rule;
+    unsigned int max_orders, max_levels;
+    if (!PyArg_ParseTuple(args, "OULpiIIOOL", &kind, &id, &tick, &at_ask, &rule, &max_orders,
+                          &max_levels, &index, &tape, &ts)) {
+        return NULL;
+    }
+    int found = PyDict_Contains(self->market_index, id);
+    if (found != 0 || ts < 0 || rule < MC_CANCEL_NEWEST || rule > MC_CANCEL_BOTH
+        || !PyUnicode_CheckExact(id)) {
+        if (found >= 0) {
+            PyErr_Format(PyExc_ValueError, "list_market(%R): listed, or a bad ts or rule", id);
+        }
+        return NULL;
+    }
+    uint32_t m = self->e.n_markets;
+    uint64_t *room = PyMem_Realloc(self->tape_room, ((size_t)m + 1u) * sizeof *room);
+    if (room == NULL) {
+        return PyErr_NoMemory();
+    }
+    self->tape_room = room;
+    if (ec_add_market(&self->e, max_orders, max_levels, rule, at_ask, tick) < 0) {
+        return PyErr_NoMemory(); /* the caller checked the sizes and the tick */
+    }
+    PyObject *events = market_into(self, m, id, index, tape) < 0
+                           ? NULL
+                           : eb_events(self, kind, id, (int64_t)ts, EB_NO_MARKET, 0, NULL);
+    if (events == NULL) {
+        ec_market_drop(&self->e);
+        return NULL;
+    }
+    self->e.n_markets = m + 1u;
+    self->dirty = 1;
+    return events;
 }
 
 PyObject *

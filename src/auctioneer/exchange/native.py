@@ -10,10 +10,10 @@ refusals: C decides why, and formats the reference's own message
 (:mod:`~auctioneer.exchange.refusals`), with no state moved. The Python
 engine it inherits from is the reference, and takes over -- the state moved
 back into its objects first -- for everything else: a cross-market or
-all-or-none order that passed C's checks (C refuses those that fail them),
-and a new market. (A new account is opened in C, after the reference's
-checks.) The state moves into C again at the next order while no open order
-needs the reference.
+all-or-none order that passed C's checks (C refuses those that fail them).
+(A new account or market is added in C, after the reference's checks.) The
+state moves into C again at the next order while no open order needs the
+reference.
 
 A query, a snapshot or a check first copies the C state into the Python
 objects (once per change), so every read is the reference's code over the
@@ -145,10 +145,10 @@ class NativeExchange(Exchange):
         and is tried there; anything C hands back moves it to the reference, which applies
         it."""
         core = self._core
-        if core is not None and type(command) is c.OpenAccount:
-            opened = self._open_account_in(core, command)
-            if opened is not None:
-                return opened
+        if core is not None and isinstance(command, c.OpenAccount | c.ListMarket):
+            added = self._add_in(core, command)
+            if added is not None:
+                return added
         if core is None and type(command) in _ORDERS:
             core = self._load()
             if core is not None:
@@ -159,22 +159,39 @@ class NativeExchange(Exchange):
             self._unload()
         return super().apply(command)
 
-    def _open_account_in(self, core: _engine.Core, cmd: c.OpenAccount
-                         ) -> Sequence[Event] | None:
-        """OpenAccount with the state kept in C: the reference's checks (O(1): they read
-        only the accounts' ids, which C never changes), then C opens it; None (the reference
-        takes it) for an id C keeps no name of: a str subclass or one with no UTF-8 form."""
-        if isinstance(cmd.account, str) and (type(cmd.account) is not str
-                                             or not _utf8(cmd.account)):
+    def _add_in(self, core: _engine.Core, cmd: c.OpenAccount | c.ListMarket
+                ) -> Sequence[Event] | None:
+        """OpenAccount or ListMarket with the state kept in C: the reference's checks (O(1):
+        they read only the accounts' and markets' ids, which C never changes), then C adds
+        it; None (the reference takes it) for an id C keeps no name of: a str subclass or
+        one with no UTF-8 form."""
+        key = cmd.account if isinstance(cmd, c.OpenAccount) else getattr(cmd.market, "id", None)
+        if isinstance(key, str) and (type(key) is not str or not _utf8(key)):
             return None
         try:
-            account, role = self._check_open(cmd)
+            added = self._check_open(cmd) if isinstance(cmd, c.OpenAccount) else (
+                self._check_list(cmd))
             check_ts(cmd.ts_ns)
         except Refusal as exc:
             return [Rejected(cmd.kind, exc.field, exc.reason)]
-        events = core.open_account(cmd.kind, account, _ROLES[role], cmd.ts_ns)
-        self._accounts[account] = Account(account, role)
-        self._account_no[account] = len(self._account_no)
+        if isinstance(added, tuple):
+            account, role = added
+            events = core.open_account(cmd.kind, account, _ROLES[role], cmd.ts_ns)
+            self._accounts[account] = Account(account, role)
+            self._account_no[account] = len(self._account_no)
+            return events
+        m = added
+        venue = self._add_venue(m)
+        try:
+            events = core.list_market(cmd.kind, m.id, m.tick_size,
+                                      m.execution is ExecutionRule.AT_ASK, _RULES[m.self_trade],
+                                      _ROOM, _ROOM, venue.index, venue.trades, cmd.ts_ns)
+        except MemoryError:  # the core is unusable: the reference keeps the state, unlisted
+            for table in (self._books, self._markets, self._prices, self._trades):
+                del table[m.id]
+            self._unload()
+            raise
+        self._market_no[m.id] = len(self._market_no)
         return events
 
     def apply_many(self, commands: Iterable[c.Command]) -> list[Sequence[Event]]:
