@@ -40,7 +40,8 @@ def results_table(result: ExchangeBenchResult) -> Table:
         title=f"In-process matching: {config.orders:,} seeded limit orders, one book "
         f"(median of {config.repeats} run{'s' if config.repeats > 1 else ''})",
         caption=f"auctioneer/engine = auctioneer's orders/s over the engine's. Latency per "
-        f"order from perf_counter_ns, timer cost {result.timer_ns:.0f} ns included; GC on. "
+        f"order from perf_counter_ns, timer cost {result.timer_ns:.0f} ns included; GC on, the "
+        "pre-built inputs frozen (gc.freeze). "
         "auctioneer (the Python engine, the reference) and auctioneer-native-engine (the "
         "same in C) also validate, settle money and capacity, emit events and keep the "
         "price index; auctioneer-native (the native matching core) and the others only "
