@@ -89,9 +89,13 @@ const volatile bool kthreads_local = SCX_AUCTION_KTHREADS; /* kernel threads byp
 #ifndef SCX_AUCTION_FREE_UNITS
 #define SCX_AUCTION_FREE_UNITS 16
 #endif
+#ifndef SCX_AUCTION_HANDOFF
+#define SCX_AUCTION_HANDOFF 0
+#endif
 const volatile bool kick_idle = SCX_AUCTION_KICK; /* enqueue wakes an idle CPU p may use */
 const volatile u32 min_units = SCX_AUCTION_MIN_UNITS; /* shortest slice, quanta (<= max_units) */
 const volatile u32 free_units = SCX_AUCTION_FREE_UNITS; /* slice of a task with no bid (<= max_units) */
+const volatile bool handoff = SCX_AUCTION_HANDOFF; /* a sync wakee waits for its waker's CPU */
 
 /* The vtime of the latest task to start running: where sleepers restart. */
 u64 vtime_now;
@@ -107,7 +111,18 @@ struct task_ctx {
 	u32 price;     /* what it pays per quantum for this run, micro-units */
 	u32 units;     /* its slice, in quanta */
 	u64 nobid_gen; /* 1 + auc_bids_gen when it was last priced and had no bid; 0: look it up */
+	u32 handoff;   /* 1 + the waker's CPU: select_cpu handed this wakeup to it */
 };
+
+/* Per CPU: whether this CPU holds a handed-off wakee back from the idle CPUs
+ * (no kick at its enqueue). Its next ops.dispatch or ops.tick settles that:
+ * if work is still queued then, it kicks an idle CPU for the queue's head. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} auc_owed SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -375,6 +390,84 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
 
 /* ------------------------------------------------------------- ops ---- */
 
+/* A sync wakeup (the waker is about to sleep) that found no idle CPU: queue
+ * the wakee from the waker's CPU w and let w take it when the waker blocks,
+ * rather than kick a CPU that went idle since (that kick split a pipe pair
+ * across the CPUs: the wakee's previous CPU, just going idle, was woken to
+ * take it, and each message then cost an IPI; kernel/README.md). Only when
+ * the waker is one of this scheduler's tasks running on w, so that w calls
+ * ops.tick every tick and ops.dispatch when it stops, and only with
+ * scx_bpf_dsq_peek, which the settling needs. */
+static __always_inline s32 handoff_cpu(struct task_struct *p, struct task_ctx *tc, u64 wake_flags,
+				       s32 cpu)
+{
+	struct task_ctx *wc;
+	u32 self;
+
+	tc->handoff = 0;
+	if (!handoff || !(wake_flags & SCX_WAKE_SYNC) || !bpf_ksym_exists(scx_bpf_dsq_peek))
+		return cpu;
+	self = bpf_get_smp_processor_id();
+	wc = ctx_of(bpf_get_current_task_btf());
+	if (!wc || !wc->on_cpu || !bpf_cpumask_test_cpu(self, p->cpus_ptr))
+		return cpu;
+	tc->handoff = self + 1;
+	return self;
+}
+
+/* Kick an idle CPU that may run the queue's head, if any. */
+static __always_inline bool kick_for_head(void)
+{
+	struct task_struct *head;
+	s32 cpu;
+
+	if (!bpf_ksym_exists(scx_bpf_dsq_peek))
+		return false;
+	head = scx_bpf_dsq_peek(SHARED_DSQ);
+	cpu = head ? scx_bpf_pick_idle_cpu(head->cpus_ptr, 0) : -1;
+	if (cpu < 0)
+		return false;
+	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	return true;
+}
+
+/* This CPU's dispatch or tick: a wakee it held back is either taken by now
+ * (this CPU's dispatch moved the head) or still queued; if any task is still
+ * queued, wake an idle CPU for the head, as the enqueue would have. */
+static __always_inline void settle_handoff(struct scx_auction_stats *st)
+{
+	u32 *owed;
+
+	if (!handoff)
+		return;
+	owed = bpf_map_lookup_elem(&auc_owed, &zero);
+	if (!owed || !*owed)
+		return;
+	*owed = 0;
+	if (scx_bpf_dsq_nr_queued(SHARED_DSQ) > 0 && kick_for_head() && st)
+		st->handoff_kicks++;
+}
+
+/* Whether enqueue may skip the kick for p: a handoff to this very CPU, which
+ * holds no other handed-off wakee (a waker that wakes a second task before it
+ * blocks is not about to sleep: that one is kicked for as usual). */
+static __always_inline bool held_back(struct task_ctx *tc, u64 enq_flags,
+				      struct scx_auction_stats *st)
+{
+	u32 mark = tc->handoff, *owed;
+
+	tc->handoff = 0;
+	if (!mark || !(enq_flags & SCX_ENQ_WAKEUP) || mark != bpf_get_smp_processor_id() + 1)
+		return false;
+	owed = bpf_map_lookup_elem(&auc_owed, &zero);
+	if (!owed || *owed)
+		return false;
+	*owed = 1;
+	if (st)
+		st->handoffs++;
+	return true;
+}
+
 s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct scx_auction_stats *st;
@@ -383,13 +476,13 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 	s32 cpu;
 
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
-	if (!idle)
-		return cpu;
-	/* An idle CPU has nobody else to run: no auction needed, and no wait
-	 * to time (enq_ns 0: the wait statistics cover queued tasks). */
 	tc = ctx_of(p);
 	if (!tc)
 		return cpu;
+	if (!idle)
+		return handoff_cpu(p, tc, wake_flags, cpu);
+	/* An idle CPU has nobody else to run: no auction needed, and no wait
+	 * to time (enq_ns 0: the wait statistics cover queued tasks). */
 	st = my_stats();
 	classify(p, tc, st);
 	tc->enq_ns = 0;
@@ -431,8 +524,9 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 		vtime = lo;
 	tc->vtime = vtime;
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, quantum_ns * tc->units, vtime, enq_flags);
-	/* Work conservation: a CPU that may run p and sleeps is woken to take it. */
-	cpu = kick_idle ? scx_bpf_pick_idle_cpu(p->cpus_ptr, 0) : -1;
+	/* Work conservation: a CPU that may run p and sleeps is woken to take
+	 * it, now, or (a handoff) at this CPU's next dispatch or tick. */
+	cpu = kick_idle && !held_back(tc, enq_flags, st) ? scx_bpf_pick_idle_cpu(p->cpus_ptr, 0) : -1;
 	if (cpu >= 0) {
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		if (st)
@@ -500,6 +594,7 @@ void BPF_STRUCT_OPS(auction_dispatch, s32 cpu, struct task_struct *prev)
 		kept = keep_running(prev, st);
 	if (!kept)
 		moved = scx_bpf_dsq_move_to_local(SHARED_DSQ);
+	settle_handoff(st);
 	if (!st)
 		return;
 	if (moved)
@@ -565,6 +660,11 @@ void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 	st->delay_hist[log2_bucket(delay)]++;
 	if (delay > st->max_wait_ns)
 		st->max_wait_ns = delay;
+}
+
+void BPF_STRUCT_OPS(auction_tick, struct task_struct *p)
+{
+	settle_handoff(my_stats());
 }
 
 void BPF_STRUCT_OPS(auction_stopping, struct task_struct *p, bool runnable)
@@ -636,6 +736,7 @@ SCX_OPS_DEFINE(auction_ops,
 	       .enqueue = (void *)auction_enqueue,
 	       .dispatch = (void *)auction_dispatch,
 	       .running = (void *)auction_running,
+	       .tick = (void *)auction_tick,
 	       .stopping = (void *)auction_stopping,
 	       .init_task = (void *)auction_init_task,
 	       .enable = (void *)auction_enable,

@@ -106,6 +106,7 @@ struct scx_exit_info {
 #define SCX_SLICE_DFL 20000000ULL /* 20 ms, as the kernel's default */
 #define SCX_KICK_IDLE 1
 #define SCX_ENQ_WAKEUP 1ULL
+#define SCX_WAKE_SYNC 0x10 /* WF_SYNC: the waker is about to sleep */
 #define SCX_TASK_QUEUED 1
 #define NUMA_NO_NODE (-1)
 
@@ -116,6 +117,7 @@ s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
 			   bool *is_idle) __ksym;
 s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
 void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
+bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 #ifdef SCX_AUCTION_KERNEL_6_12
 void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym;
 void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
@@ -147,6 +149,7 @@ struct sched_ext_ops {
 	void (*enqueue)(struct task_struct *p, u64 enq_flags);
 	void (*dispatch)(s32 cpu, struct task_struct *prev);
 	void (*running)(struct task_struct *p);
+	void (*tick)(struct task_struct *p);
 	void (*stopping)(struct task_struct *p, bool runnable);
 	s32 (*init_task)(struct task_struct *p, struct scx_init_task_args *args);
 	void (*enable)(struct task_struct *p);

@@ -98,12 +98,17 @@ sched/sched_wakeup hist:keys=common_cpu,target_cpu:sort=hitcount.descending'
 triggers() { # $1: "" to set, "!" to remove
   echo "$hists" | while read -r ev t; do echo "$1$t" >> /sys/kernel/tracing/events/$ev/trigger; done
 }
+# the scheduler's own per-CPU counters (kicks, handoffs, ...), as JSON; none
+# for the baselines
+stats() { case $SCHED_NOW in auction*) "$AUCTIONEER_BPFTOOL" -j map dump name auc_stats 2>/dev/null ;; esac; echo; }
 n=0
 trace() {
+  SCHED_NOW=$1
   n=$((n + 1))
   for w in pipe messaging; do
     f=$S/trace-$1-$w-$n.txt
     cat /sys/kernel/sched_ext/root/events > "$f.ev0" 2>/dev/null
+    stats > "$f.st0"
     triggers ""
     case $w in
     pipe) run "$1" pipe perf bench sched pipe -l "${PIPE_L:-5000}" > "$f" ;;
@@ -113,7 +118,8 @@ trace() {
       echo "== $ev"; cat /sys/kernel/tracing/events/$ev/hist; done >> "$f"
     triggers "!"
     { echo "== sched_ext events before"; cat "$f.ev0"; echo "== after"
-      cat /sys/kernel/sched_ext/root/events 2>/dev/null; } >> "$f"; rm -f "$f.ev0"
+      cat /sys/kernel/sched_ext/root/events 2>/dev/null
+      echo "== auc_stats before"; cat "$f.st0"; echo "== after"; stats; } >> "$f"; rm -f "$f.ev0" "$f.st0"
   done
 }
 if [ "$MODE" = profile ] || [ "$MODE" = trace ]; then

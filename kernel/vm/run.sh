@@ -62,8 +62,8 @@ cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
 for s in ${SCHEDS:-}; do
     [[ $s == auction:* ]] || continue
     knobs=${s#auction:}
-    [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS)=[0-9]+)*$ ]] \
-        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n, FREE_UNITS=n and KTHREADS=n, comma-separated" >&2; exit 2; }
+    [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+)*$ ]] \
+        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n, FREE_UNITS=n, KTHREADS=n and HANDOFF=n, comma-separated" >&2; exit 2; }
     make -s -C "$REPO/kernel" BUILD="$W/build-$knobs" ${knobs//,/ }
     cp "$W/build-$knobs/scx_auction.bpf.o" "$SHARE/scx_auction-$knobs.bpf.o"
 done

@@ -41,8 +41,8 @@ BPFTOOL = shutil.which("bpftool") or next(
 )
 LIBBPF_HEADER = Path("/usr/include/bpf/bpf_helpers.h")
 
-CALLBACKS = ("select_cpu", "enqueue", "dispatch", "running", "stopping", "init_task", "enable",
-             "cgroup_move", "exit")
+CALLBACKS = ("select_cpu", "enqueue", "dispatch", "running", "tick", "stopping", "init_task",
+             "enable", "cgroup_move", "exit")
 MAPS = ("auc_bids", "auc_bids_gen", "auc_price_page", "auc_last_page", "auc_stats",
         "auc_accounts", "auc_exit", "auc_task_ctxs")
 KFUNCS = {
