@@ -67,17 +67,17 @@ def test_tables_ahead_of_the_journal_are_rebuilt_in_place(tmp_path: Path) -> Non
     other, mine = tmp_path / "other", tmp_path / "mine"
     _journal(other, [OpenAccount("x", Role.TRADER, 1), Deposit("x", 5, 2), Deposit("x", 6, 3)])
     _journal(mine, [OpenAccount("y", Role.TRADER, 1), Deposit("y", 7, 2)])
-    exchange, projector, tail = catch_up(other, db)
-    projector.project([(seq, cmd, exchange.apply(cmd)) for seq, cmd in tail.poll()])
-    tail.close()
+    source, projector = catch_up(other, db)
+    projector.project_changes(*source.poll())
+    source.close()
     assert projected_seq(db) == 3
-    exchange, projector, tail = catch_up(mine, db)
+    source, projector = catch_up(mine, db)
     assert projected_seq(db) == 2
     assert [tuple(r) for r in fetch(db, select(accounts.c.id, accounts.c.balance))] == [("y", 7)]
-    assert exchange.account("y").balance == 7
+    assert source.exchange.account("y").balance == 7
     # The replica continues: a record appended later is projected on top.
     _journal(mine, [Deposit("y", 1, 3)])
-    projector.project([(seq, cmd, exchange.apply(cmd)) for seq, cmd in tail.poll()])
+    projector.project_changes(*source.poll())
     assert projector.balance("y") == 8
-    tail.close()
+    source.close()
     db.dispose()

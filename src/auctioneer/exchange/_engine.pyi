@@ -2,7 +2,7 @@
 
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Self, final, overload
+from typing import Any, Self, final, overload
 
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.events import Event, Traded
@@ -23,7 +23,8 @@ class Core:
     def apply(self, command: Command, /) -> Events | list[Event] | None: ...
     def apply_many(self, commands: list[Command], start: int, /
                    ) -> list[Events | list[Event]]: ...
-    def replay(self, data: bytes, pos: int, last_seq: int, /) -> tuple[int, int]: ...
+    def replay(self, data: bytes, pos: int, last_seq: int,
+               log: list[tuple[Any, ...]] = ..., /) -> tuple[int, int]: ...
     def check(self, full: bool = True, /) -> str | None: ...
     def list_market(self, kind: str, market: str, tick: int, at_ask: bool, rule: int,
                     max_orders: int, max_levels: int, index: PriceIndex,

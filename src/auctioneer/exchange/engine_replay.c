@@ -17,6 +17,7 @@
  * the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"
+#include "engine_changes.h"
 
 #include <string.h>
 
@@ -192,15 +193,6 @@ enum {
     R_TS,       /* an int in 0..EC_MONEY_MAX */
     R_OR_NULL = 16, /* with one of the ints: or null */
 };
-
-typedef struct {
-    const char *id;
-    size_t id_len;
-    uint64_t id_hash;
-    uint32_t account, market;
-    int buy, tif;
-    int64_t price, quantity, amount, ts; /* -1: null */
-} rcmd;
 
 /* A command replay takes: its fields in the order of their keys, as the journal's
  * canonical JSON writes them (with "type", which sorts after them all, last). */
@@ -540,14 +532,16 @@ parse_record(const CoreObject *self, const unsigned char *data, Py_ssize_t size,
     return out->spec != NULL;
 }
 
-/* replay(data, pos, last_seq) -> (pos, last_seq): see the top of this file. */
+/* replay(data, pos, last_seq[, log]) -> (pos, last_seq): see the top of this file; with a
+ * list `log`, each command's changes to the projection appended to it (engine_changes.c). */
 PyObject *
 Core_replay(CoreObject *self, PyObject *args)
 {
     Py_buffer buf;
     Py_ssize_t pos;
     unsigned long long last;
-    if (!PyArg_ParseTuple(args, "y*nK", &buf, &pos, &last)) {
+    PyObject *log = NULL;
+    if (!PyArg_ParseTuple(args, "y*nK|O!", &buf, &pos, &last, &PyList_Type, &log)) {
         return NULL;
     }
     const unsigned char *data = buf.buf;
@@ -573,6 +567,9 @@ Core_replay(CoreObject *self, PyObject *args)
         int next = cur.seq < (uint64_t)INT64_MAX
                    && parse_record(self, data, buf.len, end, cur.seq + 1u, &ahead_of);
         rc = cur.spec->run(self, &cur.c, cur.spec->flag);
+        if (rc > 0 && log != NULL) {
+            rc = eb_log_changes(self, cur.spec->type, &cur.c, cur.seq, log);
+        }
         if (rc <= 0) {
             break;
         }

@@ -207,16 +207,19 @@ class NativeExchange(Exchange):
             out.append(self.apply(batch[len(out)]))
         return out
 
-    def replay_bytes(self, data: bytes, pos: int, last_seq: int) -> tuple[int, int]:
+    def replay_bytes(self, data: bytes, pos: int, last_seq: int,
+                     log: list[tuple[Any, ...]] | None = None) -> tuple[int, int]:
         """Apply the whole journal records of ``data`` from offset ``pos`` on, in C, while
         each follows ``last_seq`` and is a command C takes in the journal's canonical JSON;
         return where it stopped and the last sequence number applied. The journal reader
         (:class:`~auctioneer.exchange.journal.JournalReader` with ``bulk``) takes the
-        record there, if any, on its own path."""
+        record there, if any, on its own path. With ``log``, each applied command's changes
+        to the SQL projection are appended to it (``engine_changes.c``)."""
         core = self._core or self._load()
         if core is None:
             return pos, last_seq
-        return core.replay(data, pos, last_seq)
+        return core.replay(data, pos, last_seq) if log is None else (
+            core.replay(data, pos, last_seq, log))
 
     # --------------------------------------------------------- moving state
 

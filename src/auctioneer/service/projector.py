@@ -56,6 +56,7 @@ from auctioneer.exchange.commands import (
     Withdraw,
 )
 from auctioneer.exchange.events import Cancelled, Event, Modified, Rejected, Traded
+from auctioneer.service.changes import CANCEL, CAPACITY, MODIFY, MONEY, ORDER, TRADE, Change
 from auctioneer.service.store import (
     accounts,
     capacity,
@@ -176,12 +177,27 @@ class Projector:
             self._open.clear()
         batch, first, last = self._batch(applied)
         if last or reset:
-            try:
-                self._write(batch, last, reset)
-            except Exception as exc:
-                self._record(first, exc)
-                raise
-            self._fault = None
+            self._commit(batch, first, last, reset)
+
+    def project_changes(self, log: Iterable[Change], first: int, last: int,
+                        reset: bool = False) -> None:
+        """:meth:`project` for journal records ``first..last`` (none when ``last < first``)
+        given as their changes (:mod:`~auctioneer.service.changes`): the same rows, built
+        with less work per order (the tests compare the tables with :meth:`project`'s)."""
+        if reset:
+            self._open.clear()
+        batch = self._changes_batch(log)
+        if last >= first or reset:
+            self._commit(batch, first, max(last, 0), reset)
+
+    def _commit(self, batch: Batch, first: int, last: int, reset: bool) -> None:
+        """Write ``batch`` of records ``first..last``, recording a failure."""
+        try:
+            self._write(batch, last, reset)
+        except Exception as exc:
+            self._record(first, exc)
+            raise
+        self._fault = None
 
     def _batch(self, applied: Iterable[Applied]) -> tuple[Batch, int, int]:
         """The rows ``applied`` writes, and its first and last seq (0 and 0 when empty)."""
@@ -194,6 +210,60 @@ class Projector:
             for ev in events:
                 self._event(batch, seq, ev)
         return batch, first, last
+
+    def _changes_batch(self, log: Iterable[Change]) -> Batch:
+        """The rows of the changes ``log``: :meth:`_batch`'s, dispatched by each change's
+        kind inline (placed orders, trades and cancels are nearly every change)."""
+        batch = Batch()
+        opened, new_orders, trades, ledger = self._open, batch.new_orders, batch.trades, \
+            batch.ledger
+        balances, touch = batch.balances, self._touch
+        for change in log:
+            kind = change[0]
+            if kind == ORDER:
+                _, _, oid, account, side, markets, price, quantity, tif, ts_ns = change
+                opened[oid] = _Open(quantity, 0, price)
+                new_orders[oid] = {
+                    "id": oid, "account": account, "side": side, "markets": markets,
+                    "price": price, "quantity": quantity, "filled": 0, "status": "open",
+                    "tif": tif, "placed_ns": ts_ns, "updated_ns": ts_ns}
+            elif kind == CANCEL:
+                touch(batch, change[2], change[3], "cancelled")
+            elif kind == TRADE:
+                _, seq, trade_id, market, buy_order, sell_order, buyer, seller, price, \
+                    quantity, ts_ns = change
+                ref = str(trade_id)
+                trades.append({
+                    "id": ref, "market": market, "buy_order": buy_order,
+                    "sell_order": sell_order, "buyer": buyer, "seller": seller,
+                    "price": price, "quantity": quantity, "ts_ns": ts_ns, "seq": seq})
+                cost = price * quantity
+                ledger.append({"seq": seq, "account": buyer, "amount": -cost, "kind": "buy",
+                               "ref": ref, "ts_ns": ts_ns})
+                ledger.append({"seq": seq, "account": seller, "amount": cost, "kind": "sell",
+                               "ref": ref, "ts_ns": ts_ns})
+                balances[buyer] -= cost
+                balances[seller] += cost
+                for oid in (buy_order, sell_order):
+                    state = opened.get(oid)
+                    if state is not None:
+                        state.filled += quantity
+                        touch(batch, oid, ts_ns)
+            elif kind == MODIFY:
+                _, _, oid, remaining, price, ts_ns = change
+                state = opened.get(oid)
+                if state is not None:
+                    state.quantity = state.filled + remaining
+                    state.price = price
+                    touch(batch, oid, ts_ns)
+            elif kind == MONEY:
+                _, seq, account, amount, what, ts_ns = change
+                self._ledger(batch, seq, account, amount, what, "", ts_ns)
+            elif kind == CAPACITY:
+                batch.capacity[(change[2], change[3])] += change[4]
+            else:
+                self._command(batch, change[1], change[2])
+        return batch
 
     def _record(self, seq: int, exc: Exception) -> None:
         """Count the failure of the batch starting at ``seq`` (best effort: a database that

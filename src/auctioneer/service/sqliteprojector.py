@@ -6,10 +6,7 @@ statements, executed once per row; the tests compare the tables row by row
 on random command streams), but each table's rows go to ``sqlite3``'s
 ``executemany`` on the batch's own connection, each row's values taken from
 its dict by one ``itemgetter`` and bound by position. SQLAlchemy's per-row
-parameter processing was most of the follower's CPU per order. The rows of
-placed orders and trades are also built inline (dispatch by exact type,
-events unpacked as the tuples they are) rather than through the reference's
-chain of ``isinstance`` calls.
+parameter processing was most of the follower's CPU per order.
 
 Integers are range-checked where they cross into SQLite by the driver
 itself: ``sqlite3`` refuses to bind an int outside 64 bits (OverflowError)
@@ -35,21 +32,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Engine
 
-from auctioneer.exchange import commands as c
-from auctioneer.exchange.events import Cancelled, Modified, Rejected, Traded
-from auctioneer.service.projector import Applied, Batch, Projector, _Open
+from auctioneer.service.projector import Batch, Projector
 
 __all__ = ["SqliteProjector", "projector_for"]
 
-_OTHER_COMMANDS = frozenset({c.OpenAccount, c.Deposit, c.Withdraw, c.ListMarket,
-                             c.AddCapacity, c.RemoveCapacity})
-"""The commands other than orders that write rows (by the reference's code)."""
 _ORDER_CHANGE = ("UPDATE orders SET filled = ?, quantity = ?, price = ?, status = ?, "
                  "updated_ns = ? WHERE id = ?")
 _CHANGED = itemgetter("filled", "quantity", "price", "status", "updated_ns", "oid")
@@ -72,61 +64,6 @@ def _insert(cur: Any, table: str, rows: Sequence[dict[str, Any]]) -> None:
 
 class SqliteProjector(Projector):
     """The projector for SQLite: the reference's rows, by the driver's ``executemany``."""
-
-    def _batch(self, applied: Iterable[Applied]) -> tuple[Batch, int, int]:
-        """The reference's rows, built with less work per order: placed orders and the
-        events that move rows (trades, cancels, modifications) dispatched by exact type
-        inline, the other commands by the reference's own code."""
-        batch = Batch()
-        opened, new_orders, trades, ledger = self._open, batch.new_orders, batch.trades, \
-            batch.ledger
-        balances = batch.balances
-        first = last = 0
-        for seq, command, events in applied:
-            first, last = first or seq, seq
-            if not events:
-                continue
-            kind = type(command)
-            if type(events[0]) is Rejected:
-                pass
-            elif kind is c.PlaceOrder or kind is c.MarketOrder:
-                order = cast(c.PlaceOrder | c.MarketOrder, command)
-                # A market order has no price of its own: its row says 0, its trades the prices.
-                price = cast(c.PlaceOrder, order).price if kind is c.PlaceOrder else 0
-                oid, ts_ns = order.order_id, order.ts_ns
-                opened[oid] = _Open(order.quantity, 0, price)
-                new_orders[oid] = {
-                    "id": oid, "account": order.account, "side": order.side._value_,
-                    "markets": ",".join(order.markets), "price": price,
-                    "quantity": order.quantity, "filled": 0, "status": "open",
-                    "tif": order.tif._value_, "placed_ns": ts_ns, "updated_ns": ts_ns}
-            elif kind in _OTHER_COMMANDS:
-                self._command(batch, seq, command)
-            for ev in events:
-                event = type(ev)
-                if event is Traded:
-                    trade_id, market, buy_order, sell_order, buyer, seller, price, quantity, \
-                        _, ts_ns = cast(Traded, ev)
-                    ref = str(trade_id)
-                    trades.append({
-                        "id": ref, "market": market, "buy_order": buy_order,
-                        "sell_order": sell_order, "buyer": buyer, "seller": seller,
-                        "price": price, "quantity": quantity, "ts_ns": ts_ns, "seq": seq})
-                    cost = price * quantity
-                    ledger.append({"seq": seq, "account": buyer, "amount": -cost,
-                                   "kind": "buy", "ref": ref, "ts_ns": ts_ns})
-                    ledger.append({"seq": seq, "account": seller, "amount": cost,
-                                   "kind": "sell", "ref": ref, "ts_ns": ts_ns})
-                    balances[buyer] -= cost
-                    balances[seller] += cost
-                    for oid in (buy_order, sell_order):
-                        state = opened.get(oid)
-                        if state is not None:
-                            state.filled += quantity
-                            self._touch(batch, oid, ts_ns)
-                elif event is Cancelled or event is Modified:
-                    self._event(batch, seq, ev)
-        return batch, first, last
 
     @staticmethod
     def _check(batch: Batch) -> None:

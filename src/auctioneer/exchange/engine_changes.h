@@ -1,0 +1,27 @@
+/*
+ * engine_changes.h - a journal command as replay reads it (engine_replay.c), and the
+ * changes to the SQL projection that engine_changes.c logs for it. Private to the _engine
+ * binding.
+ */
+#ifndef AUCTIONEER_ENGINE_CHANGES_H
+#define AUCTIONEER_ENGINE_CHANGES_H
+
+#include "engine_binding.h"
+
+/* A command's fields, checked and looked up (which fields a command has: its spec in
+ * engine_replay.c). */
+typedef struct {
+    const char *id;
+    size_t id_len;
+    uint64_t id_hash;
+    uint32_t account, market;
+    int buy, tif;
+    int64_t price, quantity, amount, ts; /* -1: null */
+} rcmd;
+
+/* Append to `log` the changes of command `c` of journal type `type` (record `seq`), which
+ * the core has just applied: 1, or -1 on error (the command stays applied). */
+int eb_log_changes(CoreObject *self, const char *type, const rcmd *c, uint64_t seq,
+                   PyObject *log);
+
+#endif
