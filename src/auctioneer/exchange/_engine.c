@@ -315,7 +315,7 @@ setup(void)
         goto done;
     }
     FALLBACK = Py_None;
-    rc = eb_setup_handlers() < 0 ? -1 : eb_setup_refusals();
+    rc = eb_setup_handlers() < 0 || eb_setup_batch() < 0 ? -1 : eb_setup_refusals();
 done:
     Py_XDECREF(commands);
     Py_XDECREF(events);
@@ -329,6 +329,12 @@ static PyMethodDef module_methods[] = {
      "journal records."},
     {"crc32", (PyCFunction)eb_crc32, METH_VARARGS,
      "crc32(data, crc) -> int: zlib.crc32(data, crc), as replay computes it."},
+    {"place_orders", (PyCFunction)eb_place_orders, METH_VARARGS,
+     "place_orders(orders, start, out, account, role, ticks, first_ts) -> (stop, cost): "
+     "a batch's orders as admitted PlaceOrders, up to the first it does not take."},
+    {"order_summary", (PyCFunction)eb_order_summary, METH_VARARGS,
+     "order_summary(oid, quantity, events) -> dict | None: a place's result, from its "
+     "Events."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -125,6 +125,15 @@ extern PyTypeObject EventsType;
  * and tape (engine_tape.c). NULL on error. */
 PyObject *eb_events(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts, uint32_t m,
                     uint64_t taker, PyObject *name);
+/* What an Events holds of its book call (NULL when `obj` is not an Events): its core,
+ * the n book events returned (market m, order number `taker`), and the clock then. */
+const mc_event *eb_events_book(PyObject *obj, CoreObject **core, uint32_t *n, uint32_t *market,
+                               uint64_t *taker, int64_t *clock);
+
+/* engine_batch.c: the service's batches (place_orders, order_summary) */
+int eb_setup_batch(void);
+PyObject *eb_place_orders(PyObject *module, PyObject *args);
+PyObject *eb_order_summary(PyObject *module, PyObject *args);
 
 /* engine_names.c: tables of names; order ids (see the top of that file) */
 uint64_t eb_hash(const char *s, size_t n);

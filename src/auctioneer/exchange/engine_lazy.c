@@ -258,3 +258,19 @@ PyTypeObject EventsType = {
     .tp_iter = (getiterfunc)Events_iter,
     .tp_methods = Events_methods,
 };
+
+const mc_event *
+eb_events_book(PyObject *obj, CoreObject **core, uint32_t *n, uint32_t *market,
+               uint64_t *taker, int64_t *clock)
+{
+    if (!Py_IS_TYPE(obj, &EventsType)) {
+        return NULL;
+    }
+    EventsObject *self = (EventsObject *)obj;
+    *core = self->core;
+    *n = (uint32_t)Py_SIZE(self);
+    *market = self->market;
+    *taker = self->taker;
+    *clock = self->clock;
+    return self->book;
+}

@@ -12,6 +12,7 @@ it did not exist.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
@@ -28,7 +29,9 @@ from auctioneer.exchange.commands import (
 )
 from auctioneer.exchange.engine import Exchange, OrderView, Refusal
 from auctioneer.exchange.events import Cancelled, Event, Rejected, Rested, Traded
-from auctioneer.exchange.model import Side, TimeInForce
+from auctioneer.exchange.model import Role, Side, TimeInForce
+from auctioneer.exchange.orderbatch import order_summary, place_orders
+from auctioneer.exchange.queries import NotFound
 from auctioneer.service.deps import Caller, CallerDep, ServiceDep, charge
 from auctioneer.service.errors import ApiError
 from auctioneer.service.runtime import Service
@@ -45,8 +48,8 @@ from auctioneer.service.sequencer import Outcome, SequencerStopped, order_id, st
 from auctioneer.service.store import fetch
 from auctioneer.service.store import orders as orders_table
 
-__all__ = ["admit", "answer", "check_order", "order_command", "order_out", "order_result",
-           "place_many", "place_one", "row_out", "router"]
+__all__ = ["admit", "answer", "batch_commands", "batch_results", "check_order", "order_command",
+           "order_out", "order_result", "place_many", "place_one", "row_out", "router"]
 
 router = APIRouter(tags=["orders"])
 
@@ -54,6 +57,9 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 _SIDES = {side.value: side for side in Side}
+# Each exchange's listed markets' ticks, as far as batch_commands has seen them: a market is
+# never delisted and its tick never changes, so this is never stale, only incomplete.
+_ticks: weakref.WeakKeyDictionary[Exchange, dict[str, int]] = weakref.WeakKeyDictionary()
 _TIFS = {tif.value: tif for tif in TimeInForce}
 
 
@@ -195,7 +201,9 @@ async def place_one(service: Service, caller: Caller, order: OrderFields) -> Res
 
     [(command, events)] = await _sequenced(service.sequencer.submit_built(1, build))
     assert isinstance(command, PlaceOrder | MarketOrder)
-    return answer(order_result(command.order_id, order.quantity, events, order), 201)
+    oid = command.order_id
+    return answer(order_summary(oid, order.quantity, events)
+                  or order_result(oid, order.quantity, events, order), 201)
 
 
 async def place_many(service: Service, caller: Caller, orders: Sequence[OrderFields]
@@ -203,30 +211,62 @@ async def place_many(service: Service, caller: Caller, orders: Sequence[OrderFie
     """``POST /orders/batch`` for validated orders (the route's, or the fast lane's)."""
     charge(service, caller, len(orders))
     exchange, account = service.exchange, caller.account
+    outcomes = await _sequenced(service.sequencer.submit_built(
+        len(orders), lambda first: batch_commands(exchange, account, list(orders), first)))
+    return _json({"results": batch_results(orders, outcomes)})
 
-    def build(first: int) -> list[Command]:
-        commands: list[Command] = []
-        cost = 0
-        for i, order in enumerate(orders):
-            ts = first + i
-            command = order_command(account, order, order_id(ts), ts)
-            admit(exchange, command, order, f"orders[{i}].")
-            commands.append(command)
-            if order.side == "buy":
-                cost += (order.max_spend or 0 if order.price is None
-                         else order.price * order.quantity)
-        view = exchange.account(account)
-        if cost > view.balance - view.reserved:
-            raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
-                           f"{view.balance - view.reserved} is available")
-        return commands
 
-    outcomes = await _sequenced(service.sequencer.submit_built(len(orders), build))
+def batch_results(orders: Sequence[OrderFields], outcomes: Sequence[Outcome], fast: bool = True
+                  ) -> list[dict[str, Any]]:
+    """Each order's :func:`order_result`; read from the native engine's events in C
+    (:func:`~auctioneer.exchange.orderbatch.order_summary`) where it can, with ``fast``."""
     results = []
     for order, (command, events) in zip(orders, outcomes, strict=True):
         assert isinstance(command, PlaceOrder | MarketOrder)
-        results.append(order_result(command.order_id, order.quantity, events, order))
-    return _json({"results": results})
+        oid = command.order_id
+        results.append(fast and order_summary(oid, order.quantity, events)
+                       or order_result(oid, order.quantity, events, order))
+    return results
+
+
+def batch_commands(exchange: Exchange, account: str, orders: list[OrderFields], first: int,
+                   fast: bool = True) -> list[Command]:
+    """The commands of a batch of ``orders`` by ``account`` stamped from ``first``, each
+    admitted (the first refused raises an :class:`ApiError` naming ``orders[i].<field>``), and
+    the bids' total checked against the account's available money.
+
+    C builds and admits the plain limit orders
+    (:func:`~auctioneer.exchange.orderbatch.place_orders`); each other order, and all of
+    them without ``fast`` (the reference), is built and admitted here.
+    """
+    commands: list[Command] = []
+    cost, i = 0, 0
+    try:
+        role: Role | None = exchange.account(account).role
+    except NotFound:
+        role = None
+    ticks = _ticks.setdefault(exchange, {}) if fast else {}
+    while True:
+        if fast:
+            i, more = place_orders(orders, i, commands, account, role, ticks, first)  # type: ignore[arg-type]
+            cost += more
+        if i == len(orders):
+            break
+        order, ts = orders[i], first + i
+        command = order_command(account, order, order_id(ts), ts)
+        admit(exchange, command, order, f"orders[{i}].")
+        commands.append(command)
+        if order.side == "buy":
+            cost += (order.max_spend or 0 if order.price is None
+                     else order.price * order.quantity)
+        for market in command.markets:  # listed, and never delisted: C may judge it now
+            ticks[market] = exchange.market(market).tick_size
+        i += 1
+    view = exchange.account(account)
+    if cost > view.balance - view.reserved:
+        raise ApiError(422, "orders", f"the batch's bids reserve {cost}; "
+                       f"{view.balance - view.reserved} is available")
+    return commands
 
 
 def order_out(view: OrderView, filled: int | None) -> OrderOut:

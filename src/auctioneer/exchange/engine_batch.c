@@ -1,0 +1,369 @@
+/*
+ * engine_batch.c - the service's order batches at C speed, at both ends of the
+ * sequencer (auctioneer.service.routers.orders):
+ *
+ *  - place_orders: an HTTP batch's decoded orders to PlaceOrder commands, each
+ *    admitted as Exchange.admit(held=False) would (account role, listed market,
+ *    price and quantity ranges, the tick, post-only's time in force), the bids'
+ *    cost summed. It stops at the first order it does not take whole, which the
+ *    caller builds and admits in Python: that path words every refusal, so this
+ *    one never needs to.
+ *  - order_summary: what a place's Events did to its order (status, fills, trades),
+ *    read from the book events the Events holds, without building an event object.
+ *
+ * Both are fast paths of Python code that stays as their reference (order_command +
+ * admit, order_result); tests/service/test_batchpath.py holds them equal. Part of
+ * the _engine binding (see _engine.c).
+ */
+#include "engine_binding.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define QUANTITY_MAX 1000000000LL    /* auctioneer.exchange.limits */
+#define PRICE_MAX 1000000000000LL
+
+enum { ROLE_TRADER = 0, ROLE_PROVIDER = 1, ROLE_ADMIN = 2 };
+
+/* The fields of a decoded order (service.fastbody.FastOrder) and a PlaceOrder's slots. */
+static PyObject *S_type, *S_limit, *S_markets_, *S_tif, *S_gtc, *S_ioc, *S_fok, *S_buy,
+    *S_sell, *S_ts;
+static PyObject *S_status, *S_filled, *S_remaining, *S_trades, *S_field, *S_reason, *S_id,
+    *S_aggressor, *S_open, *S_cancelled, *S_filled_status, *S_buy_value, *S_sell_value;
+
+/* PlaceOrder's slot descriptors, in the order of its fields. */
+#define N_SLOTS 10
+static PyObject *place_slots[N_SLOTS];
+
+static int
+intern_all(void)
+{
+    struct {
+        PyObject **out;
+        const char *text;
+    } names[] = {
+        {&S_type, "type"}, {&S_limit, "limit"}, {&S_markets_, "markets_"}, {&S_tif, "tif"},
+        {&S_gtc, "gtc"}, {&S_ioc, "ioc"}, {&S_fok, "fok"}, {&S_buy, "buy"}, {&S_sell, "sell"},
+        {&S_ts, "ts_ns"}, {&S_status, "status"}, {&S_filled, "filled"},
+        {&S_remaining, "remaining"}, {&S_trades, "trades"}, {&S_field, "field"},
+        {&S_reason, "reason"}, {&S_id, "id"}, {&S_aggressor, "aggressor"}, {&S_open, "open"},
+        {&S_cancelled, "cancelled"}, {&S_filled_status, "filled"}, {&S_buy_value, "buy"},
+        {&S_sell_value, "sell"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        *names[i].out = PyUnicode_InternFromString(names[i].text);
+        if (*names[i].out == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+eb_setup_batch(void)
+{
+    if (intern_all() < 0) {
+        return -1;
+    }
+    /* A frozen dataclass refuses setattr; its slots' own descriptors set them, as
+     * object.__setattr__ (what its generated __init__ calls) does. */
+    PyObject *fields[N_SLOTS] = {A_order_id, A_account, A_side, A_markets, A_price,
+                                 A_quantity, A_tif, A_aon, A_post_only, A_ts};
+    for (int i = 0; i < N_SLOTS; i++) {
+        PyObject *descr = PyDict_GetItemWithError(T_place->tp_dict, fields[i]);
+        if (descr == NULL || Py_TYPE(descr)->tp_descr_set == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_TypeError, "PlaceOrder.%U is not a slot", fields[i]);
+            }
+            return -1;
+        }
+        place_slots[i] = ref(descr);
+    }
+    return 0;
+}
+
+/* A positive int up to `max` (exact int): its value, else 0. */
+static int64_t
+bounded(PyObject *obj, int64_t max)
+{
+    if (!PyLong_CheckExact(obj)) {
+        return 0;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || v <= 0 || v > max) {
+        PyErr_Clear();
+        return 0;
+    }
+    return (int64_t)v;
+}
+
+/* A new PlaceOrder with these fields (stolen: each may be NULL after a failed
+ * allocation, and the call then fails); NULL on error. */
+static PyObject *
+place(PyObject *values[N_SLOTS])
+{
+    PyObject *cmd = NULL;
+    for (int i = 0; i < N_SLOTS; i++) {
+        if (values[i] == NULL) {
+            goto done;
+        }
+    }
+    cmd = T_place->tp_alloc(T_place, 0);
+    for (int i = 0; cmd != NULL && i < N_SLOTS; i++) {
+        if (Py_TYPE(place_slots[i])->tp_descr_set(place_slots[i], cmd, values[i]) < 0) {
+            Py_CLEAR(cmd);
+        }
+    }
+done:
+    for (int i = 0; i < N_SLOTS; i++) {
+        Py_XDECREF(values[i]);
+    }
+    return cmd;
+}
+
+/* Whether `order` is a single-market limit order place_orders takes whole: 1 (and its
+ * fields in `out`, borrowed, its price and quantity), 0, or -1 on error. */
+static int
+takes(PyObject *order, int role, PyObject *ticks, PyObject **side, PyObject **market,
+      PyObject **tif, PyObject **aon, PyObject **post_only, int64_t *price, int64_t *quantity)
+{
+    PyObject *got[9] = {NULL};
+    PyObject *names[9] = {S_type, S_markets_, A_market, A_side, A_price, A_quantity, S_tif,
+                          A_aon, A_post_only};
+    int rc = -1;
+    for (int i = 0; i < 9; i++) {
+        got[i] = PyObject_GetAttr(order, names[i]);
+        if (got[i] == NULL) { /* not an order as decoded: the caller's path judges it */
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
+                rc = 0;
+            }
+            goto done;
+        }
+    }
+    rc = 0;
+    PyObject *type = got[0], *many = got[1], *m = got[2], *s = got[3], *t = got[6];
+    if (!PyUnicode_CheckExact(type) || PyUnicode_Compare(type, S_limit) != 0
+        || many != Py_None || !PyUnicode_CheckExact(m) || !PyUnicode_CheckExact(s)
+        || (t != Py_None && !PyUnicode_CheckExact(t))) {
+        goto done;
+    }
+    PyObject *tick_obj = PyDict_GetItemWithError(ticks, m);
+    if (tick_obj == NULL) {
+        rc = PyErr_Occurred() ? -1 : 0;
+        goto done;
+    }
+    int64_t tick = bounded(tick_obj, INT64_MAX);
+    if (PyUnicode_Compare(s, S_buy) == 0) {
+        *side = BUY;
+        if (role != ROLE_TRADER && role != ROLE_PROVIDER) {
+            goto done;
+        }
+    } else if (PyUnicode_Compare(s, S_sell) == 0) {
+        *side = SELL;
+        if (role != ROLE_PROVIDER) {
+            goto done;
+        }
+    } else {
+        goto done;
+    }
+    if (t == Py_None || PyUnicode_Compare(t, S_gtc) == 0) {
+        *tif = GTC;
+    } else if (PyUnicode_Compare(t, S_ioc) == 0) {
+        *tif = IOC;
+    } else if (PyUnicode_Compare(t, S_fok) == 0) {
+        *tif = FOK;
+    } else {
+        goto done;
+    }
+    *price = bounded(got[4], PRICE_MAX);
+    *quantity = bounded(got[5], QUANTITY_MAX);
+    *aon = got[7];
+    *post_only = got[8];
+    if (tick <= 0 || *price == 0 || *quantity == 0 || *price % tick != 0
+        || (*aon != Py_True && *aon != Py_False)
+        || (*post_only != Py_True && *post_only != Py_False)
+        || (*post_only == Py_True && *tif != GTC)) {
+        goto done;
+    }
+    *market = m;
+    rc = 1;
+done:
+    for (int i = 0; i < 9; i++) {
+        Py_XDECREF(got[i]);
+    }
+    return rc;
+}
+
+/* place_orders(orders, start, out, account, role, ticks, first_ts) -> (stop, cost)
+ *
+ * For orders[start:] while each is one place_orders takes (see takes()): append its
+ * PlaceOrder to `out` (id "o<ts in hex>", stamped first_ts + its index), and add a bid's
+ * price x quantity to `cost`. Stops at the first other order (or at the end): `stop` is
+ * its index. `role` is the account's (0 trader, 1 provider, 2 admin; -1: none, so no
+ * order is taken); `ticks` maps each listed market to its tick. */
+PyObject *
+eb_place_orders(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *orders, *out, *account, *ticks;
+    Py_ssize_t start;
+    int role;
+    long long first_ts;
+    if (!PyArg_ParseTuple(args, "O!nO!UiO!L", &PyList_Type, &orders, &start, &PyList_Type,
+                          &out, &account, &role, &PyDict_Type, &ticks, &first_ts)) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(orders);
+    if (start < 0 || first_ts < 0 || n > INT32_MAX || first_ts > INT64_MAX - n) {
+        PyErr_SetString(PyExc_ValueError, "place_orders: start or first_ts out of range");
+        return NULL;
+    }
+    unsigned __int128 cost = 0;
+    Py_ssize_t i = start;
+    for (; i < n; i++) {
+        PyObject *side = NULL, *market = NULL, *tif = NULL, *aon = NULL, *post = NULL;
+        int64_t price = 0, quantity = 0;
+        int ok = takes(PyList_GET_ITEM(orders, i), role, ticks, &side, &market, &tif, &aon,
+                       &post, &price, &quantity);
+        if (ok < 0) {
+            return NULL;
+        }
+        if (!ok) {
+            break;
+        }
+        long long ts = first_ts + (long long)i;
+        char id[24]; /* sequencer.order_id */
+        int len = snprintf(id, sizeof id, "o%llx", ts);
+        PyObject *values[N_SLOTS] = {
+            PyUnicode_FromStringAndSize(id, len), ref(account), ref(side),
+            PyTuple_Pack(1, market),
+            PyLong_FromLongLong(price), PyLong_FromLongLong(quantity), ref(tif), ref(aon),
+            ref(post), PyLong_FromLongLong(ts)};
+        if (push(out, place(values)) < 0) {
+            return NULL;
+        }
+        if (side == BUY) {
+            cost += (unsigned __int128)price * (unsigned __int128)quantity;
+        }
+    }
+    /* The sum can pass 64 bits (PRICE_MAX x QUANTITY_MAX already does): built in halves. */
+    PyObject *hi = PyLong_FromUnsignedLongLong((unsigned long long)(cost >> 64));
+    PyObject *lo = PyLong_FromUnsignedLongLong((unsigned long long)cost);
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *top = hi && shift ? PyNumber_Lshift(hi, shift) : NULL;
+    PyObject *total = top && lo ? PyNumber_Or(top, lo) : NULL;
+    Py_XDECREF(hi);
+    Py_XDECREF(lo);
+    Py_XDECREF(shift);
+    Py_XDECREF(top);
+    if (total == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(nN)", i, total);
+}
+
+/* A trade as the answer lists it (routers.orders._trade). */
+static PyObject *
+trade(PyObject *market, const mc_event *ev, PyObject *ts)
+{
+    PyObject *id = PyUnicode_FromFormat("%llu", (unsigned long long)ev->trade_id);
+    PyObject *price = PyLong_FromLongLong(ev->price);
+    PyObject *quantity = PyLong_FromLongLong(ev->quantity);
+    PyObject *out = NULL;
+    if (id != NULL && price != NULL && quantity != NULL) {
+        out = PyDict_New();
+        if (out != NULL
+            && (PyDict_SetItem(out, S_id, id) < 0 || PyDict_SetItem(out, A_market, market) < 0
+                || PyDict_SetItem(out, A_price, price) < 0
+                || PyDict_SetItem(out, A_quantity, quantity) < 0
+                || PyDict_SetItem(out, S_aggressor, ev->buy ? S_buy_value : S_sell_value) < 0
+                || PyDict_SetItem(out, A_ts, ts) < 0)) {
+            Py_CLEAR(out);
+        }
+    }
+    Py_XDECREF(id);
+    Py_XDECREF(price);
+    Py_XDECREF(quantity);
+    return out;
+}
+
+/* order_summary(oid, quantity, events) -> dict | None
+ *
+ * routers.orders.order_result(oid, quantity, events) for a place's events as the native
+ * engine returns them (an Events): None for anything else, which the caller hands to
+ * order_result. */
+PyObject *
+eb_order_summary(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *oid, *events;
+    long long quantity;
+    if (!PyArg_ParseTuple(args, "ULO", &oid, &quantity, &events)) {
+        return NULL;
+    }
+    uint32_t n, m;
+    uint64_t taker;
+    int64_t clock;
+    CoreObject *core;
+    const mc_event *book = eb_events_book(events, &core, &n, &m, &taker, &clock);
+    if (book == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *trades = PyList_New(0);
+    PyObject *ts = PyLong_FromLongLong(clock);
+    PyObject *market = n > 0 ? PyList_GET_ITEM(core->market_ids, m) : NULL;
+    PyObject *out = NULL, *status = NULL, *remaining = NULL, *filled = NULL;
+    PyObject *reason = Py_None;
+    if (trades == NULL || ts == NULL) {
+        goto done;
+    }
+    long long now = 0;
+    const mc_event *last = NULL; /* the order's last resting or cancelling */
+    for (uint32_t i = 0; i < n; i++) {
+        const mc_event *ev = &book[i];
+        if (ev->kind == MC_TRADED) {
+            if (ev->taker == taker) { /* every trade of a place is its order's */
+                if (push(trades, trade(market, ev, ts)) < 0) {
+                    goto done;
+                }
+                now += ev->quantity;
+            }
+        } else if ((ev->kind == MC_RESTED || ev->kind == MC_CANCELLED) && ev->order == taker) {
+            last = ev;
+        }
+    }
+    if (last != NULL && last->kind == MC_RESTED) {
+        status = ref(S_open);
+        remaining = PyLong_FromLongLong(last->quantity);
+    } else if (last != NULL) {
+        status = ref(S_cancelled);
+        remaining = PyLong_FromLong(0);
+        reason = REASONS[last->reason];
+    } else {
+        status = ref(now >= quantity ? S_filled_status : S_open);
+        remaining = PyLong_FromLongLong(quantity - now);
+    }
+    filled = PyLong_FromLongLong(now);
+    if (remaining == NULL || filled == NULL) {
+        goto done;
+    }
+    out = PyDict_New();
+    if (out != NULL
+        && (PyDict_SetItem(out, A_order_id, oid) < 0 || PyDict_SetItem(out, S_status, status) < 0
+            || PyDict_SetItem(out, S_filled, filled) < 0
+            || PyDict_SetItem(out, S_remaining, remaining) < 0
+            || PyDict_SetItem(out, S_trades, trades) < 0
+            || PyDict_SetItem(out, S_field, Py_None) < 0
+            || PyDict_SetItem(out, S_reason, reason) < 0)) {
+        Py_CLEAR(out);
+    }
+done:
+    Py_XDECREF(trades);
+    Py_XDECREF(ts);
+    Py_XDECREF(status);
+    Py_XDECREF(remaining);
+    Py_XDECREF(filled);
+    return out;
+}

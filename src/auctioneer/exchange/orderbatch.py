@@ -1,0 +1,52 @@
+"""Orders in bulk at C speed, for the service's ``POST /orders/batch`` (``engine_batch.c``).
+
+Two fast paths, each with Python code as its reference (the service's
+``tests/service/test_batchpath.py`` holds them equal):
+
+- :func:`place_orders` turns decoded orders into :class:`~auctioneer.exchange.commands.PlaceOrder`
+  commands, each admitted as :meth:`~auctioneer.exchange.Exchange.admit` with
+  ``held=False`` would, and sums the bids' cost. It takes only single-market
+  limit orders it can judge whole and stops at the first other one, which the
+  caller builds and admits itself: refusals are always worded by the reference.
+- :func:`order_summary` reads what a place's events did to its order straight from
+  the native engine's events, without building an event object; None for events
+  it does not hold (the reference engine's list, a refusal).
+
+Example:
+    >>> from auctioneer.exchange import Exchange, ListMarket, Market, OpenAccount, Role
+    >>> from types import SimpleNamespace as Order
+    >>> order = Order(type="limit", markets_=None, market="r/x", side="buy", price=10,
+    ...               quantity=2, tif=None, all_or_none=False, post_only=False)
+    >>> out = []
+    >>> place_orders([order, order], 0, out, "t", Role.TRADER, {"r/x": 5}, 16)
+    (2, 40)
+    >>> [(c.order_id, c.price, c.ts_ns) for c in out]
+    [('o10', 10, 16), ('o11', 10, 17)]
+"""
+
+from __future__ import annotations
+
+from auctioneer.exchange import _engine
+from auctioneer.exchange.commands import Command
+from auctioneer.exchange.model import Role
+
+__all__ = ["order_summary", "place_orders"]
+
+_ROLES = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
+
+order_summary = _engine.order_summary
+"""``order_summary(oid, quantity, events)``: what the service's ``order_result(oid, quantity,
+events)`` answers, for a place's events as the native engine returns them; else None."""
+
+
+def place_orders(orders: list[object], start: int, out: list[Command], account: str,
+                 role: Role | None, ticks: dict[str, int], first_ts: int) -> tuple[int, int]:
+    """Append to ``out`` the :class:`~auctioneer.exchange.commands.PlaceOrder` of each of
+    ``orders[start:]`` (decoded orders: ``type``, ``markets_``, ``market``, ``side``,
+    ``price``, ``quantity``, ``tif``, ``all_or_none``, ``post_only``) by ``account`` (whose
+    role is ``role``; None: it has none, and no order is taken), while each is a
+    single-market limit order in a market of ``ticks`` (market id -> tick) that admission
+    takes. The i-th order is stamped ``first_ts + i`` with the sequencer's id for that
+    stamp. Return where it stopped (``len(orders)`` at the end) and the bids' total cost."""
+    return _engine.place_orders(orders, start, out, account,
+                                -1 if role is None else _ROLES[role], ticks, first_ts)
