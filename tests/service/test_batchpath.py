@@ -31,6 +31,8 @@ from auctioneer.service.fastbody import FastOrder
 from auctioneer.service.routers.orders import batch_commands, batch_results, order_result
 from auctioneer.service.schemas import OrderIn
 
+pytestmark = pytest.mark.native
+
 _MARKETS = (("r/a", 5, 100), ("r/b", 1, 50), ("r/c", 1000, 40_000))
 _ACCOUNTS = (("t", Role.TRADER), ("p", Role.PROVIDER), ("q", Role.PROVIDER), ("admin", Role.ADMIN))
 _HUGE = (2**63, 2**63 - 1, 10**30, 10**12 + 5, 10**9 + 1)

@@ -25,11 +25,11 @@
 
 enum { ROLE_TRADER = 0, ROLE_PROVIDER = 1, ROLE_ADMIN = 2 };
 
-/* The fields of a decoded order (service.fastbody.FastOrder) and a PlaceOrder's slots. */
+/* What a decoded order (service.fastbody.FastOrder) and an answer hold: names, values. */
 static PyObject *S_type, *S_limit, *S_markets_, *S_tif, *S_gtc, *S_ioc, *S_fok, *S_buy,
-    *S_sell, *S_ts;
+    *S_sell;
 static PyObject *S_status, *S_filled, *S_remaining, *S_trades, *S_field, *S_reason, *S_id,
-    *S_aggressor, *S_open, *S_cancelled, *S_filled_status, *S_buy_value, *S_sell_value;
+    *S_aggressor, *S_open, *S_cancelled;
 
 /* PlaceOrder's slot descriptors, in the order of its fields. */
 #define N_SLOTS 10
@@ -44,11 +44,10 @@ intern_all(void)
     } names[] = {
         {&S_type, "type"}, {&S_limit, "limit"}, {&S_markets_, "markets_"}, {&S_tif, "tif"},
         {&S_gtc, "gtc"}, {&S_ioc, "ioc"}, {&S_fok, "fok"}, {&S_buy, "buy"}, {&S_sell, "sell"},
-        {&S_ts, "ts_ns"}, {&S_status, "status"}, {&S_filled, "filled"},
+        {&S_status, "status"}, {&S_filled, "filled"},
         {&S_remaining, "remaining"}, {&S_trades, "trades"}, {&S_field, "field"},
         {&S_reason, "reason"}, {&S_id, "id"}, {&S_aggressor, "aggressor"}, {&S_open, "open"},
-        {&S_cancelled, "cancelled"}, {&S_filled_status, "filled"}, {&S_buy_value, "buy"},
-        {&S_sell_value, "sell"},
+        {&S_cancelled, "cancelled"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         *names[i].out = PyUnicode_InternFromString(names[i].text);
@@ -248,45 +247,39 @@ eb_place_orders(PyObject *module, PyObject *args)
             cost += (unsigned __int128)price * (unsigned __int128)quantity;
         }
     }
-    /* The sum can pass 64 bits (PRICE_MAX x QUANTITY_MAX already does): built in halves. */
-    PyObject *hi = PyLong_FromUnsignedLongLong((unsigned long long)(cost >> 64));
-    PyObject *lo = PyLong_FromUnsignedLongLong((unsigned long long)cost);
-    PyObject *shift = PyLong_FromLong(64);
-    PyObject *top = hi && shift ? PyNumber_Lshift(hi, shift) : NULL;
-    PyObject *total = top && lo ? PyNumber_Or(top, lo) : NULL;
-    Py_XDECREF(hi);
-    Py_XDECREF(lo);
-    Py_XDECREF(shift);
-    Py_XDECREF(top);
+    /* The sum can pass 64 bits (PRICE_MAX x QUANTITY_MAX already does). */
+    PyObject *total = _PyLong_FromByteArray((const unsigned char *)&cost, sizeof cost, 1, 0);
     if (total == NULL) {
         return NULL;
     }
     return Py_BuildValue("(nN)", i, total);
 }
 
+/* A dict of n keys and values (the values stolen; NULL after a failed allocation, and
+ * the call then fails); NULL on error. */
+static PyObject *
+dict_of(Py_ssize_t n, PyObject *const keys[], PyObject *values[])
+{
+    PyObject *out = PyDict_New();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (out != NULL && (values[i] == NULL || PyDict_SetItem(out, keys[i], values[i]) < 0)) {
+            Py_CLEAR(out);
+        }
+        Py_XDECREF(values[i]);
+    }
+    return out;
+}
+
 /* A trade as the answer lists it (routers.orders._trade). */
 static PyObject *
 trade(PyObject *market, const mc_event *ev, PyObject *ts)
 {
-    PyObject *id = PyUnicode_FromFormat("%llu", (unsigned long long)ev->trade_id);
-    PyObject *price = PyLong_FromLongLong(ev->price);
-    PyObject *quantity = PyLong_FromLongLong(ev->quantity);
-    PyObject *out = NULL;
-    if (id != NULL && price != NULL && quantity != NULL) {
-        out = PyDict_New();
-        if (out != NULL
-            && (PyDict_SetItem(out, S_id, id) < 0 || PyDict_SetItem(out, A_market, market) < 0
-                || PyDict_SetItem(out, A_price, price) < 0
-                || PyDict_SetItem(out, A_quantity, quantity) < 0
-                || PyDict_SetItem(out, S_aggressor, ev->buy ? S_buy_value : S_sell_value) < 0
-                || PyDict_SetItem(out, A_ts, ts) < 0)) {
-            Py_CLEAR(out);
-        }
-    }
-    Py_XDECREF(id);
-    Py_XDECREF(price);
-    Py_XDECREF(quantity);
-    return out;
+    PyObject *keys[6] = {S_id, A_market, A_price, A_quantity, S_aggressor, A_ts};
+    PyObject *values[6] = {
+        PyUnicode_FromFormat("%llu", (unsigned long long)ev->trade_id), ref(market),
+        PyLong_FromLongLong(ev->price), PyLong_FromLongLong(ev->quantity),
+        ref(ev->buy ? S_buy : S_sell), ref(ts)};
+    return dict_of(6, keys, values);
 }
 
 /* order_summary(oid, quantity, events) -> dict | None
@@ -308,13 +301,13 @@ eb_order_summary(PyObject *module, PyObject *args)
     int64_t clock;
     CoreObject *core;
     const mc_event *book = eb_events_book(events, &core, &n, &m, &taker, &clock);
-    if (book == NULL) {
+    if (book == NULL || quantity < 0) {
         Py_RETURN_NONE;
     }
     PyObject *trades = PyList_New(0);
     PyObject *ts = PyLong_FromLongLong(clock);
     PyObject *market = n > 0 ? PyList_GET_ITEM(core->market_ids, m) : NULL;
-    PyObject *out = NULL, *status = NULL, *remaining = NULL, *filled = NULL;
+    PyObject *out = NULL, *status, *remaining;
     PyObject *reason = Py_None;
     if (trades == NULL || ts == NULL) {
         goto done;
@@ -342,28 +335,16 @@ eb_order_summary(PyObject *module, PyObject *args)
         remaining = PyLong_FromLong(0);
         reason = REASONS[last->reason];
     } else {
-        status = ref(now >= quantity ? S_filled_status : S_open);
+        status = ref(now >= quantity ? S_filled : S_open);
         remaining = PyLong_FromLongLong(quantity - now);
     }
-    filled = PyLong_FromLongLong(now);
-    if (remaining == NULL || filled == NULL) {
-        goto done;
-    }
-    out = PyDict_New();
-    if (out != NULL
-        && (PyDict_SetItem(out, A_order_id, oid) < 0 || PyDict_SetItem(out, S_status, status) < 0
-            || PyDict_SetItem(out, S_filled, filled) < 0
-            || PyDict_SetItem(out, S_remaining, remaining) < 0
-            || PyDict_SetItem(out, S_trades, trades) < 0
-            || PyDict_SetItem(out, S_field, Py_None) < 0
-            || PyDict_SetItem(out, S_reason, reason) < 0)) {
-        Py_CLEAR(out);
-    }
+    PyObject *keys[7] = {A_order_id, S_status, S_filled, S_remaining, S_trades, S_field,
+                         S_reason};
+    PyObject *values[7] = {ref(oid), status, PyLong_FromLongLong(now), remaining, ref(trades),
+                           ref(Py_None), ref(reason)};
+    out = dict_of(7, keys, values);
 done:
     Py_XDECREF(trades);
     Py_XDECREF(ts);
-    Py_XDECREF(status);
-    Py_XDECREF(remaining);
-    Py_XDECREF(filled);
     return out;
 }
