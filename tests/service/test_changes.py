@@ -23,6 +23,8 @@ from auctioneer.service.store import connect, metadata, projected_seq
 
 from .test_projection import IDS, PROVIDERS, TRADERS, setup, streams
 
+pytestmark = pytest.mark.native
+
 
 def _journal(directory: Path, stream: list[Command]) -> None:
     with Journal(directory, FsyncPolicy.NEVER) as journal:

@@ -3,7 +3,9 @@
 The service's process only journals and matches; a second process (the
 *follower*) reads the journal as it grows, applies each command to its own
 replica of the exchange -- the engine is deterministic, so the replica
-produces exactly the events the service saw -- and projects them into the
+produces exactly the events the service saw -- and projects what they change
+(:mod:`~auctioneer.service.changes`, logged in C for the commands the native
+engine replays from the journal's bytes: :class:`JournalChanges`) into the
 tables (:class:`~auctioneer.service.projector.Projector`), one transaction per
 batch, each recording its last sequence number (``meta.projected_seq``).
 
