@@ -332,6 +332,9 @@ static PyMethodDef module_methods[] = {
     {"place_orders", (PyCFunction)eb_place_orders, METH_VARARGS,
      "place_orders(orders, start, out, account, role, ticks, first_ts) -> (stop, cost): "
      "a batch's orders as admitted PlaceOrders, up to the first it does not take."},
+    {"place_records", (PyCFunction)eb_place_records, METH_VARARGS,
+     "place_records(commands, start, seq) -> (records, stop): journal records of a run of "
+     "PlaceOrders, numbered from seq."},
     {"order_summary", (PyCFunction)eb_order_summary, METH_VARARGS,
      "order_summary(oid, quantity, events) -> dict | None: a place's result, from its "
      "Events."},

@@ -8,12 +8,15 @@
  *    cost summed. It stops at the first order it does not take whole, which the
  *    caller builds and admits in Python: that path words every refusal, so this
  *    one never needs to.
+ *  - place_records: the journal records of a run of PlaceOrders, byte for byte what
+ *    journal.encode_record writes, for those whose values it can write plainly.
  *  - order_summary: what a place's Events did to its order (status, fills, trades),
  *    read from the book events the Events holds, without building an event object.
  *
- * Both are fast paths of Python code that stays as their reference (order_command +
- * admit, order_result); tests/service/test_batchpath.py holds them equal. Part of
- * the _engine binding (see _engine.c).
+ * Each is a fast path of Python code that stays as its reference (order_command +
+ * admit, encode_record, order_result); tests/service/test_batchpath.py and
+ * tests/exchange/test_journal_fast.py hold them equal. Part of the _engine binding
+ * (see _engine.c).
  */
 #include "engine_binding.h"
 
@@ -253,6 +256,208 @@ eb_place_orders(PyObject *module, PyObject *args)
         return NULL;
     }
     return Py_BuildValue("(nN)", i, total);
+}
+
+/* ------------------------------------------------------------ journal records */
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} buffer;
+
+/* Room for `more` bytes: 0, or -1 (MemoryError). */
+static int
+room(buffer *b, size_t more)
+{
+    if (b->n + more <= b->cap) {
+        return 0;
+    }
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + more) {
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static void
+put(buffer *b, const char *s, size_t n)
+{
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+/* Text known to need no escaping: 1 (room was made for it). */
+static int
+put_s(buffer *b, const char *s)
+{
+    put(b, s, strlen(s));
+    return 1;
+}
+
+/* `str` as a JSON string, when JSON writes it unescaped (an exact str of printable ASCII
+ * but '"' and '\\'): 1; else 0, and nothing is written. */
+static int
+put_plain(buffer *b, PyObject *str)
+{
+    if (!PyUnicode_CheckExact(str) || !PyUnicode_IS_ASCII(str)) {
+        return 0;
+    }
+    const char *s = (const char *)PyUnicode_DATA(str);
+    size_t n = (size_t)PyUnicode_GET_LENGTH(str);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\') {
+            return 0;
+        }
+    }
+    put(b, "\"", 1);
+    put(b, s, n);
+    return put_s(b, "\"");
+}
+
+/* An exact int within 64 bits, in decimal: 1; else 0 (nothing written). */
+static int
+put_int(buffer *b, PyObject *obj)
+{
+    if (!PyLong_CheckExact(obj)) {
+        return 0;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%lld", v);
+    put(b, digits, (size_t)len);
+    return 1;
+}
+
+/* PlaceOrder `cmd`'s canonical JSON (codec.encode_command_json): 1; 0 when one of its
+ * values is not written plainly here (b->n is then where it was); -1 on error. */
+static int
+place_json(buffer *b, PyObject *cmd)
+{
+    PyObject *v[N_SLOTS];
+    for (int i = 0; i < N_SLOTS; i++) {
+        v[i] = Py_TYPE(place_slots[i])->tp_descr_get(place_slots[i], cmd, (PyObject *)T_place);
+        if (v[i] == NULL) {
+            for (int k = 0; k < i; k++) {
+                Py_DECREF(v[k]);
+            }
+            return -1;
+        }
+    }
+    PyObject *oid = v[0], *account = v[1], *side = v[2], *markets = v[3], *price = v[4],
+             *quantity = v[5], *tif = v[6], *aon = v[7], *post = v[8], *ts = v[9];
+    size_t start = b->n, need = 256;
+    int ok = PyTuple_CheckExact(markets);
+    for (Py_ssize_t k = 0; ok && k < PyTuple_GET_SIZE(markets); k++) {
+        PyObject *m = PyTuple_GET_ITEM(markets, k);
+        ok = PyUnicode_CheckExact(m);
+        need += ok ? (size_t)PyUnicode_GET_LENGTH(m) + 3 : 0;
+    }
+    ok = ok && PyUnicode_CheckExact(oid) && PyUnicode_CheckExact(account)
+         && (side == BUY || side == SELL) && (tif == GTC || tif == IOC || tif == FOK)
+         && (aon == Py_True || aon == Py_False) && (post == Py_True || post == Py_False);
+    if (ok) {
+        need += (size_t)PyUnicode_GET_LENGTH(oid) + (size_t)PyUnicode_GET_LENGTH(account);
+        if (room(b, need) < 0) {
+            ok = -1;
+            goto done;
+        }
+        /* The fields sorted by name, then "type" (codec: it sorts after every one). */
+        ok = put_s(b, "{\"account\":") && put_plain(b, account)
+             && put_s(b, aon == Py_True ? ",\"all_or_none\":true,\"markets\":["
+                                        : ",\"all_or_none\":false,\"markets\":[");
+        for (Py_ssize_t k = 0; ok && k < PyTuple_GET_SIZE(markets); k++) {
+            ok = (k == 0 || put_s(b, ",")) && put_plain(b, PyTuple_GET_ITEM(markets, k));
+        }
+        ok = ok && put_s(b, "],\"order_id\":") && put_plain(b, oid)
+             && put_s(b, post == Py_True ? ",\"post_only\":true,\"price\":"
+                                         : ",\"post_only\":false,\"price\":")
+             && put_int(b, price) && put_s(b, ",\"quantity\":") && put_int(b, quantity)
+             && put_s(b, side == BUY ? ",\"side\":\"buy\",\"tif\":\""
+                                     : ",\"side\":\"sell\",\"tif\":\"")
+             && put_s(b, tif == GTC ? "gtc" : tif == IOC ? "ioc" : "fok")
+             && put_s(b, "\",\"ts_ns\":") && put_int(b, ts)
+             && put_s(b, ",\"type\":\"place_order\"}");
+    }
+done:
+    if (ok == 0) {
+        b->n = start;
+    }
+    for (int i = 0; i < N_SLOTS; i++) {
+        Py_DECREF(v[i]);
+    }
+    return ok;
+}
+
+/* place_records(commands, start, seq) -> (records, stop)
+ *
+ * The journal records (journal.encode_record) of commands[start:], numbered from `seq`,
+ * while each is an exact PlaceOrder place_json writes; `stop` is the index of the first
+ * other command (or the end). */
+PyObject *
+eb_place_records(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *commands;
+    Py_ssize_t start;
+    unsigned long long seq;
+    if (!PyArg_ParseTuple(args, "O!nK", &PyList_Type, &commands, &start, &seq)) {
+        return NULL;
+    }
+    if (start < 0 || start > PyList_GET_SIZE(commands)) {
+        PyErr_SetString(PyExc_ValueError, "place_records: start is out of range");
+        return NULL;
+    }
+    buffer b = {NULL, 0, 0};
+    Py_ssize_t i = start;
+    for (; i < PyList_GET_SIZE(commands); i++, seq++) {
+        PyObject *cmd = PyList_GET_ITEM(commands, i);
+        if (!Py_IS_TYPE(cmd, T_place) || room(&b, 16) < 0) {
+            if (PyErr_Occurred()) {
+                PyMem_Free(b.p);
+                return NULL;
+            }
+            break;
+        }
+        size_t header = b.n;
+        b.n += 16; /* <IIQ: payload length, crc, seq */
+        int ok = place_json(&b, cmd);
+        if (ok <= 0) {
+            b.n = header;
+            if (ok < 0) {
+                PyMem_Free(b.p);
+                return NULL;
+            }
+            break;
+        }
+        uint32_t len = (uint32_t)(b.n - header - 16);
+        unsigned char le[8];
+        for (int k = 0; k < 8; k++) {
+            le[k] = (unsigned char)(seq >> (8 * k));
+        }
+        uint32_t crc = eb_crc32_update(eb_crc32_update(0, le, 8),
+                                       (const unsigned char *)b.p + header + 16, len);
+        unsigned char *h = (unsigned char *)b.p + header;
+        for (int k = 0; k < 4; k++) {
+            h[k] = (unsigned char)(len >> (8 * k));
+            h[4 + k] = (unsigned char)(crc >> (8 * k));
+        }
+        memcpy(h + 8, le, 8);
+    }
+    PyObject *records = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
+    PyMem_Free(b.p);
+    return records == NULL ? NULL : Py_BuildValue("(Nn)", records, i);
 }
 
 /* A dict of n keys and values (the values stolen; NULL after a failed allocation, and

@@ -130,9 +130,10 @@ PyObject *eb_events(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t 
 const mc_event *eb_events_book(PyObject *obj, CoreObject **core, uint32_t *n, uint32_t *market,
                                uint64_t *taker, int64_t *clock);
 
-/* engine_batch.c: the service's batches (place_orders, order_summary) */
+/* engine_batch.c: the service's batches (place_orders, place_records, order_summary) */
 int eb_setup_batch(void);
 PyObject *eb_place_orders(PyObject *module, PyObject *args);
+PyObject *eb_place_records(PyObject *module, PyObject *args);
 PyObject *eb_order_summary(PyObject *module, PyObject *args);
 
 /* engine_names.c: tables of names; order ids (see the top of that file) */
