@@ -25,6 +25,14 @@
  * was set while the DSQ was still empty; a dispatch on the other CPU found
  * it empty, cleared the bit, re-checked (still empty), and the task then
  * landed in a DSQ whose bit was clear: invisible to every dispatch.
+ * And a dispatch is always coming: ops.enqueue runs with the run queue of a
+ * CPU r the task may use locked (select_cpu's pick, or the task's own CPU),
+ * and the task is queued before that lock is dropped. A CPU's last dispatch
+ * and its idle bit are set under its own lock, so r is then running a task
+ * (it dispatches when that stops), not yet past its next dispatch, or idle
+ * with its bit set, and the enqueue's idle pick finds it or another idle
+ * CPU (the kick is sent after the insert). The kick is work conservation;
+ * r's own dispatch is the guarantee (kernel/README.md).
  *
  * Why every runnable task runs within a bound: weights lie in
  * [free_weight, free_weight + max_bid], a ratio R = 1 + max_bid/free_weight
@@ -43,8 +51,11 @@
  *
  * Idle CPUs: ops.select_cpu sends a waking task straight to an idle CPU it
  * found (that CPU has nobody else to run); ops.enqueue kicks an idle CPU the
- * task may use after queueing it, so the DSQ never holds a task while a CPU
- * that could run it sleeps.
+ * task may use after queueing it. A HANDOFF=1 build (an A/B, not the
+ * default) makes one exception (handoff_cpu): a sync wakeup that found no
+ * idle CPU is queued from the waker's CPU, which takes it when the waker
+ * sleeps, and whose next dispatch or tick (within 1/HZ) kicks an idle CPU
+ * if work is still queued then.
  *
  * No floating point, no allocation after init, every loop bounded.
  */
@@ -75,11 +86,13 @@ const volatile bool kthreads_local = SCX_AUCTION_KTHREADS; /* kernel threads byp
 /* Build-time knobs, for A/B runs of the bench only (`make -C kernel KICK=0
  * MIN_UNITS=16`, or `auction:KICK=0` in run.sh's SCHEDS); the defaults are
  * the scheduler kernel/README.md describes and the A/B kept. MIN_UNITS keeps
- * the wait bound (a slice stays at most max_units quanta). KICK=0 drops the
- * "no CPU that could run a queued task sleeps" step of the no-stranding
- * argument: a queued task then waits for a busy CPU's next dispatch (the A/B
- * measured such waits), so it is never the shipped build. FREE_UNITS=1 is the
- * slice rule before 2026-12-07 (a task with no bid got one quantum). */
+ * the wait bound (a slice stays at most max_units quanta). KICK=0 drops work
+ * conservation (a queued task then waits for a busy CPU's next dispatch while
+ * an idle one sleeps; the A/B measured such waits), so it is never the
+ * shipped build. FREE_UNITS=1 is the slice rule before 2026-12-07 (a task
+ * with no bid got one quantum). HANDOFF=1 holds a sync wakee back for its
+ * waker's CPU (handoff_cpu); its A/B cut pipe's IPIs by a third, not its
+ * CPU time, so it is not the default. */
 #ifndef SCX_AUCTION_KICK
 #define SCX_AUCTION_KICK 1
 #endif
@@ -89,13 +102,14 @@ const volatile bool kthreads_local = SCX_AUCTION_KTHREADS; /* kernel threads byp
 #ifndef SCX_AUCTION_FREE_UNITS
 #define SCX_AUCTION_FREE_UNITS 16
 #endif
+/* HANDOFF is compile-time only (no rodata): the default build compiles the
+ * handoff out and registers no ops.tick, so it is the scheduler it was. */
 #ifndef SCX_AUCTION_HANDOFF
 #define SCX_AUCTION_HANDOFF 0
 #endif
 const volatile bool kick_idle = SCX_AUCTION_KICK; /* enqueue wakes an idle CPU p may use */
 const volatile u32 min_units = SCX_AUCTION_MIN_UNITS; /* shortest slice, quanta (<= max_units) */
 const volatile u32 free_units = SCX_AUCTION_FREE_UNITS; /* slice of a task with no bid (<= max_units) */
-const volatile bool handoff = SCX_AUCTION_HANDOFF; /* a sync wakee waits for its waker's CPU */
 
 /* The vtime of the latest task to start running: where sleepers restart. */
 u64 vtime_now;
@@ -398,19 +412,20 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
  * the waker is one of this scheduler's tasks running on w, so that w calls
  * ops.tick every tick and ops.dispatch when it stops, and only with
  * scx_bpf_dsq_peek, which the settling needs. */
-static __always_inline s32 handoff_cpu(struct task_struct *p, struct task_ctx *tc, u64 wake_flags,
-				       s32 cpu)
+static __always_inline s32 handoff_cpu(struct task_struct *p, u64 wake_flags, s32 cpu)
 {
-	struct task_ctx *wc;
+	struct task_ctx *tc, *wc;
 	u32 self;
 
-	tc->handoff = 0;
-	if (!handoff || !(wake_flags & SCX_WAKE_SYNC) || !bpf_ksym_exists(scx_bpf_dsq_peek))
+	if (!SCX_AUCTION_HANDOFF || !(wake_flags & SCX_WAKE_SYNC) ||
+	    !bpf_ksym_exists(scx_bpf_dsq_peek))
 		return cpu;
+	tc = ctx_of(p);
 	self = bpf_get_smp_processor_id();
 	wc = ctx_of(bpf_get_current_task_btf());
-	if (!wc || !wc->on_cpu || !bpf_cpumask_test_cpu(self, p->cpus_ptr))
+	if (!tc || !wc || !wc->on_cpu || !bpf_cpumask_test_cpu(self, p->cpus_ptr))
 		return cpu;
+	/* The mark is cleared by the enqueue that always follows. */
 	tc->handoff = self + 1;
 	return self;
 }
@@ -438,7 +453,7 @@ static __always_inline void settle_handoff(struct scx_auction_stats *st)
 {
 	u32 *owed;
 
-	if (!handoff)
+	if (!SCX_AUCTION_HANDOFF)
 		return;
 	owed = bpf_map_lookup_elem(&auc_owed, &zero);
 	if (!owed || !*owed)
@@ -456,6 +471,8 @@ static __always_inline bool held_back(struct task_ctx *tc, u64 enq_flags,
 {
 	u32 mark = tc->handoff, *owed;
 
+	if (!SCX_AUCTION_HANDOFF)
+		return false;
 	tc->handoff = 0;
 	if (!mark || !(enq_flags & SCX_ENQ_WAKEUP) || mark != bpf_get_smp_processor_id() + 1)
 		return false;
@@ -476,13 +493,13 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 	s32 cpu;
 
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+	if (!idle)
+		return handoff_cpu(p, wake_flags, cpu);
+	/* An idle CPU has nobody else to run: no auction needed, and no wait
+	 * to time (enq_ns 0: the wait statistics cover queued tasks). */
 	tc = ctx_of(p);
 	if (!tc)
 		return cpu;
-	if (!idle)
-		return handoff_cpu(p, tc, wake_flags, cpu);
-	/* An idle CPU has nobody else to run: no auction needed, and no wait
-	 * to time (enq_ns 0: the wait statistics cover queued tasks). */
 	st = my_stats();
 	classify(p, tc, st);
 	tc->enq_ns = 0;
@@ -662,10 +679,14 @@ void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 		st->max_wait_ns = delay;
 }
 
+#if SCX_AUCTION_HANDOFF
+/* Only a handoff build has anything to do at a tick: the default registers
+ * no ops.tick, so it runs nothing per tick, as before the knob. */
 void BPF_STRUCT_OPS(auction_tick, struct task_struct *p)
 {
 	settle_handoff(my_stats());
 }
+#endif
 
 void BPF_STRUCT_OPS(auction_stopping, struct task_struct *p, bool runnable)
 {
@@ -736,7 +757,9 @@ SCX_OPS_DEFINE(auction_ops,
 	       .enqueue = (void *)auction_enqueue,
 	       .dispatch = (void *)auction_dispatch,
 	       .running = (void *)auction_running,
+#if SCX_AUCTION_HANDOFF
 	       .tick = (void *)auction_tick,
+#endif
 	       .stopping = (void *)auction_stopping,
 	       .init_task = (void *)auction_init_task,
 	       .enable = (void *)auction_enable,

@@ -41,8 +41,8 @@ BPFTOOL = shutil.which("bpftool") or next(
 )
 LIBBPF_HEADER = Path("/usr/include/bpf/bpf_helpers.h")
 
-CALLBACKS = ("select_cpu", "enqueue", "dispatch", "running", "tick", "stopping", "init_task",
-             "enable", "cgroup_move", "exit")
+CALLBACKS = ("select_cpu", "enqueue", "dispatch", "running", "stopping", "init_task", "enable",
+             "cgroup_move", "exit")
 MAPS = ("auc_bids", "auc_bids_gen", "auc_price_page", "auc_last_page", "auc_stats",
         "auc_accounts", "auc_exit", "auc_task_ctxs")
 KFUNCS = {
@@ -140,3 +140,18 @@ def test_rodata_defaults_match_userspace() -> None:
     # a task with no bid runs max_units quanta a slice, as the simulator's policy does
     free_units = re.search(r"#define SCX_AUCTION_FREE_UNITS (\d+)", source)
     assert free_units and int(free_units.group(1)) == layout.MAX_UNITS
+
+
+def test_knob_defaults_agree() -> None:
+    """The Makefile passes every A/B knob, so its defaults are what ships: they must be the
+    source's own fallbacks, which a build without the Makefile (and the README) describes."""
+    source = (KERNEL / "scx_auction.bpf.c").read_text()
+    makefile = (KERNEL / "Makefile").read_text()
+    knobs = dict(re.findall(r"^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF) \?= (\d+)$", makefile,
+                            re.M))
+    assert set(knobs) == {"KICK", "MIN_UNITS", "FREE_UNITS", "KTHREADS", "HANDOFF"}
+    for knob, value in knobs.items():
+        fallback = re.search(rf"#define SCX_AUCTION_{knob} (\d+)", source)
+        assert fallback, knob
+        assert fallback.group(1) == value, knob
+        assert f"-DSCX_AUCTION_{knob}=$({knob})" in makefile, knob
