@@ -15,6 +15,12 @@
  * up in C (engine_names.c), and events are not built (replay discards them);
  * trades wait in C for the price index and the tape (engine_tape.c). Part of
  * the _engine binding (see _engine.c).
+ *
+ * Reading: a record as the journal writes it (its type's keys in order) is read in one
+ * pass against that type's field list (canonical()), strings scanned and digits counted
+ * 8 bytes at a time, and accounts and markets found in a small cache of the names this
+ * replay saw (find_name()); any other form falls to the general reader (members()),
+ * which takes exactly the same commands.
  */
 #include "engine_binding.h"
 #include "engine_changes.h"
@@ -46,21 +52,69 @@ typedef struct {
     int64_t i;
 } jfield;
 
-/* A string without escapes or control characters at *p (past its opening quote): its end
- * (the closing quote), or NULL. */
+/* The high bit of each byte of w (8 bytes of a string, first in memory lowest) that is
+ * below 0x20, '"', '\\' or 0x80 and up. The lowest set bit is exact: a borrow can flag a
+ * byte only above one that is flagged itself. */
+static inline uint64_t
+stops(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80u;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    return (((w - ones * 0x20u) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | w)
+           & highs;
+}
+
+/* A string of ASCII without escapes or control characters at *p (past its opening quote):
+ * its end (the closing quote), or NULL. Replay takes no other string (a key or a value
+ * that is not ASCII names nothing it takes), so it is refused here, as early as it can be. */
 static const char *
 string_end(const char *p, const char *end)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - p >= 8; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t hit = stops(w);
+        if (hit) {
+            p += __builtin_ctzll(hit) / 8;
+            return *p == '"' ? p : NULL;
+        }
+    }
+#endif
     for (; p < end; p++) {
         unsigned char ch = (unsigned char)*p;
         if (ch == '"') {
             return p;
         }
-        if (ch == '\\' || ch < 0x20u) {
+        if (ch == '\\' || ch < 0x20u || ch >= 0x80u) {
             return NULL;
         }
     }
     return NULL;
+}
+
+/* How many decimal digits start at p (before end). */
+static inline size_t
+digits(const char *p, const char *end)
+{
+    const char *start = p;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0xf0u;
+    for (; end - p >= 8; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        /* a byte is a digit when it and it plus 6 are both 0x3_; a carry reaches a byte
+         * only from one below that is not a digit, so the lowest flagged byte is exact */
+        uint64_t other = ((w & highs) ^ ones * 0x30u) | (((w + ones * 6u) & highs) ^ ones * 0x30u);
+        if (other) {
+            return (size_t)(p - start) + (size_t)__builtin_ctzll(other) / 8u;
+        }
+    }
+#endif
+    while (p < end && *p >= '0' && *p <= '9') {
+        p++;
+    }
+    return (size_t)(p - start);
 }
 
 /* An int as JSON writes one (no leading zeros, no fraction or exponent) within int64. */
@@ -69,30 +123,61 @@ parse_int(const char *p, const char *end, int64_t *out)
 {
     int negative = p < end && *p == '-';
     p += negative;
-    if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end && p[1] >= '0'
-                                               && p[1] <= '9')) {
+    size_t n = digits(p, end);
+    if (n == 0 || n > 19 || (n > 1 && *p == '0')) {
         return NULL;
     }
-    int64_t v = 0;
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        int64_t digit = *p - '0';
-        if (__builtin_mul_overflow(v, 10, &v)
-            || __builtin_add_overflow(v, negative ? -digit : digit, &v)) {
-            return NULL;
+    uint64_t v = 0; /* 19 digits fit in 64 bits, unsigned */
+    for (const char *last = p + n; p < last; p++) {
+        v = v * 10u + (uint64_t)(*p - '0');
+    }
+    if (v > (uint64_t)INT64_MAX + (uint64_t)negative
+        || (p < end && (*p == '.' || *p == 'e' || *p == 'E'))) {
+        return NULL;
+    }
+    *out = negative ? (int64_t)(0u - v) : (int64_t)v;
+    return p;
+}
+
+/* Whether a[0..n) and b[0..n) are the same bytes: inline, in at most a few word loads for
+ * the short keys and names replay compares. */
+static inline int
+same(const char *a, const char *b, size_t n)
+{
+    if (n < 8) {
+        uint32_t x, y, u, v;
+        if (n < 4) {
+            for (size_t i = 0; i < n; i++) {
+                if (a[i] != b[i]) {
+                    return 0;
+                }
+            }
+            return 1;
+        }
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    uint64_t x, y;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+            return 0;
         }
     }
-    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) {
-        return NULL;
-    }
-    *out = v;
-    return p;
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
 }
 
 static const char *
 literal(const char *p, const char *end, const char *word, int kind, jfield *f)
 {
     size_t n = strlen(word);
-    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0) {
+    if ((size_t)(end - p) < n || !same(p, word, n)) {
         return NULL;
     }
     f->kind = kind;
@@ -198,77 +283,106 @@ enum {
  * canonical JSON writes them (with "type", which sorts after them all, last). */
 typedef struct {
     const char *type;
+    const char *tail; /* how its canonical JSON ends: ,"type":"<type>"} */
+    size_t tail_len;
     int (*run)(CoreObject *self, const rcmd *c, int flag);
     int flag;
     int n;
     struct {
-        const char *key;
+        const char *quoted; /* "<key>": -- the key is quoted + 1, klen bytes */
         size_t klen;
         int kind;
     } fields[EB_MAX_FIELDS];
 } rspec;
 
-#define F(key, kind) {key, sizeof(key) - 1u, kind}
+#define T(type) type, ",\"type\":\"" type "\"}", sizeof(",\"type\":\"" type "\"}") - 1u
+#define F(key, kind) {"\"" key "\":", sizeof(key) - 1u, kind}
+
+/* Accounts and markets a replay named lately, keyed by their text, which stays in the
+ * journal's buffer for the whole replay: a hit skips hashing the name. Neither table loses
+ * a name while a replay runs. */
+enum { RECENT = 16 };
+typedef struct {
+    struct {
+        const char *s;
+        size_t n;
+        int64_t k;
+    } slot[2][RECENT]; /* accounts, markets */
+} recent;
+
+/* Name s[0..n) in `names` (accounts: which 0, markets: 1): its number, or -1. */
+static int64_t
+find_name(const eb_names *names, recent *r, int which, const char *s, size_t n)
+{
+    if (n == 0) {
+        return eb_names_find(names, s, n, eb_hash(s, n));
+    }
+    size_t at = (n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1u]) % RECENT;
+    __typeof__(r->slot[0][0]) *slot = &r->slot[which][at];
+    if (slot->n == n && slot->s != NULL && same(slot->s, s, n)) {
+        return slot->k;
+    }
+    int64_t k = eb_names_find(names, s, n, eb_hash(s, n));
+    if (k >= 0) {
+        *slot = (__typeof__(*slot)){s, n, k};
+    }
+    return k;
+}
 
 static int
 text_is(const jfield *f, const char *word)
 {
-    return f->slen == strlen(word) && memcmp(f->s, word, f->slen) == 0;
+    return f->slen == strlen(word) && same(f->s, word, f->slen);
 }
 
-static int
-ascii(const char *s, size_t n)
+/* Whether v is within the range of int field `kind`. */
+static inline int
+in_range(int kind, int64_t v)
 {
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] >= 0x80u) {
-            return 0;
-        }
-    }
-    return 1;
+    int base = kind & ~R_OR_NULL;
+    int64_t hi = base == R_PRICE ? MC_PRICE_MAX : base == R_QUANTITY ? MC_QUANTITY_MAX
+                                                                       : EC_MONEY_MAX;
+    return v >= (base == R_TS ? 0 : 1) && v <= hi;
 }
 
-static int
-int_field(const jfield *f, int kind, int64_t *out)
+/* Where c keeps int field `base`. */
+static inline int64_t *
+int_slot(rcmd *c, int base)
 {
-    if ((kind & R_OR_NULL) && f->kind == J_NULL) {
-        *out = -1;
-        return 1;
+    return base == R_PRICE ? &c->price : base == R_QUANTITY ? &c->quantity
+                                     : base == R_AMOUNT   ? &c->amount
+                                                          : &c->ts;
+}
+
+/* A string field (an id, account, market or the one market of a list), s[0..n) of ASCII,
+ * into c: 1 when replay takes it, else 0. */
+static inline __attribute__((always_inline)) int
+take_text(const CoreObject *self, recent *r, int base, const char *s, size_t n, rcmd *c)
+{
+    if (base == R_ID) {
+        c->id = s;
+        c->id_len = n;
+        c->id_hash = eb_hash(s, n);
+        return n > 0;
     }
-    int64_t lo = (kind & ~R_OR_NULL) == R_TS ? 0 : 1;
-    int64_t hi = (kind & ~R_OR_NULL) == R_PRICE      ? MC_PRICE_MAX
-                 : (kind & ~R_OR_NULL) == R_QUANTITY ? MC_QUANTITY_MAX
-                                                     : EC_MONEY_MAX;
-    if (f->kind != J_INT || f->i < lo || f->i > hi) {
-        return 0;
-    }
-    *out = f->i;
-    return 1;
+    int market = base != R_ACCOUNT;
+    int64_t k = find_name(market ? &self->market_names : &self->account_names, r, market, s, n);
+    *(market ? &c->market : &c->account) = (uint32_t)k;
+    return k >= 0;
 }
 
 /* Field f of kind `kind` into c: 1 when replay takes it, else 0. */
 static int
-take_field(const CoreObject *self, const jfield *f, int kind, rcmd *c)
+take_field(const CoreObject *self, recent *r, const jfield *f, int kind, rcmd *c)
 {
     int base = kind & ~R_OR_NULL;
-    int text = f->kind == J_STR || f->kind == J_ONE_STR;
-    if (base == R_ID || base == R_ACCOUNT || base == R_MARKET || base == R_MARKETS) {
-        if (f->kind != (base == R_MARKETS ? J_ONE_STR : J_STR) || !ascii(f->s, f->slen)) {
-            return 0;
-        }
-        if (base == R_ID) {
-            c->id = f->s;
-            c->id_len = f->slen;
-            c->id_hash = eb_hash(f->s, f->slen);
-            return f->slen > 0;
-        }
-        const eb_names *names = base == R_ACCOUNT ? &self->account_names : &self->market_names;
-        int64_t k = eb_names_find(names, f->s, f->slen, eb_hash(f->s, f->slen));
-        *(base == R_ACCOUNT ? &c->account : &c->market) = (uint32_t)k;
-        return k >= 0;
+    if (base <= R_MARKETS) {
+        return f->kind == (base == R_MARKETS ? J_ONE_STR : J_STR)
+               && take_text(self, r, base, f->s, f->slen, c);
     }
     switch (base) {
     case R_SIDE:
-        c->buy = text && text_is(f, "buy");
+        c->buy = f->kind == J_STR && text_is(f, "buy");
         return f->kind == J_STR && (c->buy || text_is(f, "sell"));
     case R_TIF:
         c->tif = f->kind != J_STR ? -1
@@ -279,14 +393,62 @@ take_field(const CoreObject *self, const jfield *f, int kind, rcmd *c)
         return c->tif >= 0;
     case R_FALSE:
         return f->kind == J_FALSE;
-    case R_PRICE:
-        return int_field(f, kind, &c->price);
-    case R_QUANTITY:
-        return int_field(f, kind, &c->quantity);
-    case R_AMOUNT:
-        return int_field(f, kind, &c->amount);
     default:
-        return int_field(f, kind, &c->ts);
+        if ((kind & R_OR_NULL) && f->kind == J_NULL) {
+            *int_slot(c, base) = -1;
+            return 1;
+        }
+        if (f->kind != J_INT || !in_range(kind, f->i)) {
+            return 0;
+        }
+        *int_slot(c, base) = f->i;
+        return 1;
+    }
+}
+
+/* Field `kind` of a canonical record, its value at p, into c: past the value, or NULL when
+ * replay does not take it. Each value is read by what its field must be, not by what its
+ * first byte says, and only as value() and take_field() would read it too. */
+static inline __attribute__((always_inline)) const char *
+canonical_value(const CoreObject *self, recent *r, int kind, const char *p, const char *end,
+                rcmd *c)
+{
+    int base = kind & ~R_OR_NULL;
+    size_t left = (size_t)(end - p);
+    if (base <= R_MARKETS) {
+        size_t list = base == R_MARKETS;
+        if (left < 3u + 2u * list || p[0] != (list ? '[' : '"') || p[list] != '"') {
+            return NULL;
+        }
+        const char *s = p + 1 + list, *close = string_end(s, end);
+        if (close == NULL || (list && (close + 1 >= end || close[1] != ']'))) {
+            return NULL;
+        }
+        return take_text(self, r, base, s, (size_t)(close - s), c) ? close + 1 + list : NULL;
+    }
+    switch (base) {
+    case R_SIDE:
+        c->buy = left >= 5 && same(p, "\"buy\"", 5);
+        return c->buy ? p + 5 : left >= 6 && same(p, "\"sell\"", 6) ? p + 6 : NULL;
+    case R_TIF:
+        c->tif = left < 5                    ? -1
+                 : same(p, "\"gtc\"", 5) ? MC_GTC
+                 : same(p, "\"ioc\"", 5) ? MC_IOC
+                 : same(p, "\"fok\"", 5) ? MC_FOK
+                                           : -1;
+        return c->tif >= 0 ? p + 5 : NULL;
+    case R_FALSE:
+        return left >= 5 && same(p, "false", 5) ? p + 5 : NULL;
+    default: {
+        int64_t v = -1;
+        if ((kind & R_OR_NULL) && left >= 4 && same(p, "null", 4)) {
+            p += 4;
+        } else if ((p = parse_int(p, end, &v)) == NULL || !in_range(kind, v)) {
+            return NULL;
+        }
+        *int_slot(c, base) = v;
+        return p;
+    }
     }
 }
 
@@ -389,29 +551,29 @@ r_tick(CoreObject *self, const rcmd *c, int flag)
 
 /* The commands replay takes, with the journal's keys (commands.py, codec.py). */
 static const rspec specs[] = {
-    {"place_order", r_order, 0, 10,
+    {T("place_order"), r_order, 0, 10,
      {F("account", R_ACCOUNT), F("all_or_none", R_FALSE), F("markets", R_MARKETS),
       F("order_id", R_ID), F("post_only", R_FALSE), F("price", R_PRICE),
       F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF), F("ts_ns", R_TS)}},
-    {"cancel_order", r_open, 0, 3,
+    {T("cancel_order"), r_open, 0, 3,
      {F("account", R_ACCOUNT), F("order_id", R_ID), F("ts_ns", R_TS)}},
-    {"modify_order", r_open, 1, 5,
+    {T("modify_order"), r_open, 1, 5,
      {F("account", R_ACCOUNT), F("order_id", R_ID), F("price", R_PRICE | R_OR_NULL),
       F("quantity", R_QUANTITY | R_OR_NULL), F("ts_ns", R_TS)}},
-    {"market_order", r_order, 1, 8,
+    {T("market_order"), r_order, 1, 8,
      {F("account", R_ACCOUNT), F("markets", R_MARKETS), F("max_spend", R_AMOUNT | R_OR_NULL),
       F("order_id", R_ID), F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF),
       F("ts_ns", R_TS)}},
-    {"deposit", r_money, 1, 3, {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
-    {"withdraw", r_money, 0, 3,
+    {T("deposit"), r_money, 1, 3, {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
+    {T("withdraw"), r_money, 0, 3,
      {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
-    {"add_capacity", r_capacity, 1, 4,
+    {T("add_capacity"), r_capacity, 1, 4,
      {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
       F("ts_ns", R_TS)}},
-    {"remove_capacity", r_capacity, 0, 4,
+    {T("remove_capacity"), r_capacity, 0, 4,
      {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
       F("ts_ns", R_TS)}},
-    {"tick", r_tick, 0, 1, {F("ts_ns", R_TS)}},
+    {T("tick"), r_tick, 0, 1, {F("ts_ns", R_TS)}},
 };
 
 static int
@@ -420,13 +582,48 @@ key_is(const jfield *f, const char *key, size_t klen)
     return f->klen == klen && memcmp(f->key, key, klen) == 0;
 }
 
+/* The command in [p, end) when it is exactly the canonical JSON of spec's command (its
+ * keys sorted, "type" last, no spaces) and replay takes it: into *c, 1; else 0. A record
+ * the journal wrote is read here, in one pass with no search for keys. */
+static int
+canonical(const CoreObject *self, recent *r, const rspec *spec, const char *p,
+          const char *end, rcmd *c)
+{
+    *c = (rcmd){.amount = -1};
+    char before = '{';
+    for (int k = 0; k < spec->n; k++) {
+        size_t klen = spec->fields[k].klen + 3u;
+        if ((size_t)(end - p) <= klen || *p != before
+            || !same(p + 1, spec->fields[k].quoted, klen)) {
+            return 0;
+        }
+        p = canonical_value(self, r, spec->fields[k].kind, p + 1 + klen, end, c);
+        if (p == NULL) {
+            return 0;
+        }
+        before = ',';
+    }
+    return (size_t)(end - p) == spec->tail_len && same(p, spec->tail, spec->tail_len);
+}
+
 /* The command in `payload` read into *c: its spec, or NULL when replay does not take it.
  * Reads only what a command cannot change (the accounts' and markets' tables). */
 static const rspec *
-parse_json(const CoreObject *self, const char *payload, size_t length, rcmd *c)
+parse_json(const CoreObject *self, recent *r, const char *payload, size_t length, rcmd *c)
 {
+    const char *end = payload + length;
+    for (size_t h = 0; h < sizeof specs / sizeof specs[0]; h++) {
+        size_t tail = specs[h].tail_len;
+        if (length > tail && same(end - tail, specs[h].tail, tail)) {
+            if (canonical(self, r, &specs[h], payload, end, c)) {
+                return &specs[h];
+            }
+            break;
+        }
+    }
+    /* any other form of a command replay takes: keys in another order, say */
     jfield fields[MAX_KEYS];
-    int n = members(payload, payload + length, fields);
+    int n = members(payload, end, fields);
     const rspec *spec = NULL;
     for (int i = n - 1; i >= 0 && spec == NULL; i--) { /* "type" is last when canonical */
         if (key_is(&fields[i], "type", 4) && fields[i].kind == J_STR) {
@@ -442,13 +639,13 @@ parse_json(const CoreObject *self, const char *payload, size_t length, rcmd *c)
     }
     *c = (rcmd){.amount = -1};
     for (int k = 0; k < spec->n; k++) {
-        const char *key = spec->fields[k].key;
+        const char *key = spec->fields[k].quoted + 1;
         size_t klen = spec->fields[k].klen;
         const jfield *f = key_is(&fields[k], key, klen) ? &fields[k] : NULL;
         for (int i = 0; i < n && f == NULL; i++) { /* keys in another order */
             f = key_is(&fields[i], key, klen) ? &fields[i] : NULL;
         }
-        if (f == NULL || !take_field(self, f, spec->fields[k].kind, c)) {
+        if (f == NULL || !take_field(self, r, f, spec->fields[k].kind, c)) {
             return NULL;
         }
     }
@@ -519,13 +716,13 @@ typedef struct {
  * replay takes: 1, else 0. Its order id's bucket is fetched into the cache meanwhile, as
  * that lookup is a miss for nearly every new id. */
 static int
-parse_record(const CoreObject *self, const unsigned char *data, Py_ssize_t size,
+parse_record(const CoreObject *self, recent *r, const unsigned char *data, Py_ssize_t size,
              Py_ssize_t pos, uint64_t next, parsed *out)
 {
     if (!whole_record(data, size, pos, next, &out->length, &out->seq)) {
         return 0;
     }
-    out->spec = parse_json(self, (const char *)data + pos + HEADER, out->length, &out->c);
+    out->spec = parse_json(self, r, (const char *)data + pos + HEADER, out->length, &out->c);
     if (out->spec != NULL && out->c.id != NULL) {
         __builtin_prefetch(&self->ids.tags[out->c.id_hash & self->ids.mask]);
     }
@@ -560,12 +757,13 @@ Core_replay(CoreObject *self, PyObject *args)
     }
     /* each record is read while the one before it is applied */
     parsed cur, ahead_of;
+    recent names = {0};
     int have = last < (unsigned long long)INT64_MAX
-               && parse_record(self, data, buf.len, pos, last + 1u, &cur);
+               && parse_record(self, &names, data, buf.len, pos, last + 1u, &cur);
     while (have) {
         Py_ssize_t end = pos + (Py_ssize_t)(HEADER + cur.length);
         int next = cur.seq < (uint64_t)INT64_MAX
-                   && parse_record(self, data, buf.len, end, cur.seq + 1u, &ahead_of);
+                   && parse_record(self, &names, data, buf.len, end, cur.seq + 1u, &ahead_of);
         rc = cur.spec->run(self, &cur.c, cur.spec->flag);
         if (rc > 0 && log != NULL) {
             rc = eb_log_changes(self, cur.spec->type, &cur.c, cur.seq, log);
