@@ -46,6 +46,7 @@ from auctioneer.exchange import (
     PlaceOrder,
     Rejected,
     RemoveCapacity,
+    Rested,
     Role,
     SelfTrade,
     Side,
@@ -100,6 +101,13 @@ def plain(cmd: Command) -> bool:
     return len(markets) == 1 and getattr(cmd, "all_or_none", False) is False
 
 
+def immediate_aon(cmd: Command, events: Sequence[Event]) -> bool:
+    """Whether ``cmd`` is an all-or-none order in one market that did not rest (the reference's
+    ``events`` say): it filled whole or was cancelled whole, in C."""
+    return (isinstance(cmd, PlaceOrder) and cmd.all_or_none is True and len(cmd.markets) == 1
+            and not any(isinstance(e, Rested) for e in events))
+
+
 def checked(cmd: Command) -> bool:
     """Whether the native engine makes every check of ``cmd`` (all-or-none and cross-market
     orders too, which the reference applies): its refusal stays in C."""
@@ -122,8 +130,11 @@ class NativeMachine(ExchangeMachine):
         assert len(got) == len(self.events[-1]), cmd  # counted before any event is built
         assert got == self.events[-1], cmd
         refused = isinstance(got[0], Rejected)
-        if was_native and (plain(cmd) or refused and checked(cmd)):
+        aon = immediate_aon(cmd, got)
+        if was_native and (plain(cmd) or refused and checked(cmd) or aon):
             event(f"{'refused' if refused else 'applied'} in C")
+            if aon and not refused:
+                event(f"all-or-none {cmd.tif.value} applied in C")  # type: ignore[attr-defined]
             assert self.native.native, cmd  # no state moved
         for account in ACCOUNTS:  # read from C where it holds the state
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
@@ -155,6 +166,21 @@ class NativeMachine(ExchangeMachine):
         tif = TimeInForce.FOK if fok else TimeInForce.IOC
         self.do(MarketOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
                             quantity, budget if buy else None, tif, self.ts))
+
+    @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
+          quantity=quantities, tif=tifs, market=st.sampled_from(IDS), sweep=st.booleans())
+    def aon_native(self, account: str, buy: bool, price: int, quantity: int,
+                   tif: TimeInForce, market: str, sweep: bool) -> None:
+        """An all-or-none order: IOC, FOK, or GTC that fills whole, in C; GTC that cannot
+        rests whole in the reference. ``sweep``: one unit at the far price, so it mostly
+        fills."""
+        self.n += 1
+        if not buy and self.n % 8:
+            account = PROVIDERS[self.n % 2]
+        if sweep:
+            price, quantity = (106 if buy else 94), 1
+        self.do(PlaceOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
+                           price, quantity, tif, all_or_none=True, ts_ns=self.ts))
 
     @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
           quantity=quantities, market=st.sampled_from(IDS))

@@ -65,7 +65,7 @@ def commands(draw: st.DrawFn) -> Command:
     quantity = draw(quantities)
     if kind == "place":
         return PlaceOrder(order_id, seller, side, (market,), draw(prices), quantity,
-                          draw(tifs), ts_ns=ts)
+                          draw(tifs), all_or_none=draw(st.integers(0, 3)) == 0, ts_ns=ts)
     if kind == "market":
         return MarketOrder(order_id, seller, side, (market,), quantity,
                            draw(st.integers(1, 800)) if buy else None,

@@ -29,7 +29,7 @@ PyTypeObject *T_place, *T_market, *T_cancel, *T_modify, *T_deposit, *T_withdraw,
 PyTypeObject *E_accepted, *E_traded, *E_rested, *E_cancelled, *E_modified,
     *E_published;
 PyObject *BUY, *SELL, *GTC, *IOC, *FOK;
-PyObject *REASONS[4];
+PyObject *REASONS[MC_R_AON + 1];
 PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_add,
     *K_remove, *K_tick, *EMPTY;
 PyObject *A_order_id, *A_account, *A_side, *A_markets, *A_price, *A_quantity, *A_tif,
@@ -299,6 +299,7 @@ setup(void)
         || intern(&REASONS[MC_R_CANCELLED], "cancelled") < 0
         || intern(&REASONS[MC_R_IOC], "ioc") < 0 || intern(&REASONS[MC_R_FOK], "fok") < 0
         || intern(&REASONS[MC_R_SELF_TRADE], "self_trade") < 0
+        || intern(&REASONS[MC_R_AON], "aon") < 0
         || intern(&K_place, "place_order") < 0 || intern(&K_market, "market_order") < 0
         || intern(&K_cancel, "cancel_order") < 0 || intern(&K_modify, "modify_order") < 0
         || intern(&K_deposit, "deposit") < 0 || intern(&K_withdraw, "withdraw") < 0

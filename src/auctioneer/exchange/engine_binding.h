@@ -80,7 +80,7 @@ extern PyTypeObject *T_place, *T_market, *T_cancel, *T_modify, *T_deposit, *T_wi
 extern PyTypeObject *E_accepted, *E_traded, *E_rested, *E_cancelled, *E_modified,
     *E_published;
 extern PyObject *BUY, *SELL, *GTC, *IOC, *FOK;
-extern PyObject *REASONS[4];
+extern PyObject *REASONS[MC_R_AON + 1];
 extern PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_add,
     *K_remove, *K_tick, *EMPTY;
 extern PyObject *A_order_id, *A_account, *A_side, *A_markets, *A_price, *A_quantity, *A_tif,

@@ -15,7 +15,7 @@ typedef struct {
     size_t id_len;
     uint64_t id_hash;
     uint32_t account, market;
-    int buy, tif;
+    int buy, tif, aon;
     int64_t price, quantity, amount, ts; /* -1: null */
 } rcmd;
 

@@ -131,6 +131,21 @@ ec_on_tick(const ec_engine *e, uint32_t m, int64_t price)
     return price % e->markets[m].tick == 0;
 }
 
+/* The time in force ec_place takes an all-or-none limit order in market m with: MC_AON for
+ * IOC (whole or cancelled, reason "aon"), MC_FOK for FOK, and for GTC MC_FOK when the book
+ * can fill it whole now; else MC_GTC, which the core does not take (such an order rests
+ * whole, all-or-none, which only the reference's books hold). */
+static inline int
+ec_aon_tif(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
+           int64_t quantity, int tif)
+{
+    if (tif != MC_GTC) {
+        return tif == MC_IOC ? MC_AON : tif;
+    }
+    return mc_fillable(&e->markets[m].book, account, buy, price, quantity) >= quantity ? MC_FOK
+                                                                                      : MC_GTC;
+}
+
 /* The checks of ec_place, ec_market_order, ec_cancel, ec_modify, ec_deposit, ec_withdraw,
  * ec_add_capacity and ec_remove_capacity (same arguments): EC_WHY_NONE, or why the command
  * would be refused. */

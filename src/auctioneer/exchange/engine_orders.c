@@ -273,9 +273,15 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
     if (eb_reserve_name(self) < 0) {
         return NULL;
     }
-    /* A cross-market bid or an all-or-none order: every check here, the rest by the
-     * reference (a cross-market FOK market order's fill is planned there too). */
-    int deferred = c->markets != NULL || (!market && f[7] == Py_True);
+    /* An all-or-none order fills whole now (IOC, FOK, or GTC where the book has enough for
+     * it: all as a FOK, an IOC's cancel with reason "aon"), or, GTC, rests whole. A resting
+     * all-or-none order and a cross-market bid: every check here, the rest by the reference
+     * (a cross-market FOK market order's fill is planned there too). */
+    int aon = !market && f[7] == Py_True;
+    if (aon && c->markets == NULL) {
+        tif = ec_aon_tif(&self->e, c->m, c->a, buy, c->price_value, c->quantity_value, tif);
+    }
+    int deferred = c->markets != NULL || (aon && tif == MC_GTC);
     int ts_ok = eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts);
     if (!ts_ok || deferred) {
         int why = market ? ec_check_market(&self->e, c->m, c->a, buy, c->quantity_value,

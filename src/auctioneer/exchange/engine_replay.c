@@ -31,14 +31,26 @@
 #define MAX_RECORD (UINT32_C(1) << 24)
 #define MAX_KEYS 12
 
-static uint64_t
+/* The little-endian int of n bytes (4 or 8) at p. */
+static inline uint64_t
 le(const unsigned char *p, int n)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n == 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; i--) {
         v = (v << 8) | p[i];
     }
     return v;
+#endif
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -272,6 +284,7 @@ enum {
     R_SIDE,     /* "buy" or "sell" */
     R_TIF,      /* "gtc", "ioc" or "fok" */
     R_FALSE,    /* false */
+    R_BOOL,     /* true or false */
     R_PRICE,    /* an int in 1..MC_PRICE_MAX */
     R_QUANTITY, /* an int in 1..MC_QUANTITY_MAX */
     R_AMOUNT,   /* an int in 1..EC_MONEY_MAX */
@@ -393,6 +406,9 @@ take_field(const CoreObject *self, recent *r, const jfield *f, int kind, rcmd *c
         return c->tif >= 0;
     case R_FALSE:
         return f->kind == J_FALSE;
+    case R_BOOL:
+        c->aon = f->kind == J_TRUE;
+        return c->aon || f->kind == J_FALSE;
     default:
         if ((kind & R_OR_NULL) && f->kind == J_NULL) {
             *int_slot(c, base) = -1;
@@ -439,6 +455,9 @@ canonical_value(const CoreObject *self, recent *r, int kind, const char *p, cons
         return c->tif >= 0 ? p + 5 : NULL;
     case R_FALSE:
         return left >= 5 && same(p, "false", 5) ? p + 5 : NULL;
+    case R_BOOL:
+        c->aon = left >= 4 && same(p, "true", 4);
+        return c->aon ? p + 4 : left >= 5 && same(p, "false", 5) ? p + 5 : NULL;
     default: {
         int64_t v = -1;
         if ((kind & R_OR_NULL) && left >= 4 && same(p, "null", 4)) {
@@ -488,9 +507,15 @@ r_order(CoreObject *self, const rcmd *c, int market)
                                c->buy ? c->amount : 0, c->tif)) {
             return 0;
         }
-    } else if (ec_place(&self->e, c->market, n, c->account, c->buy, c->price, c->quantity,
-                        c->tif, arrival(self, c->ts))) {
-        return 0;
+    } else {
+        int tif = c->aon ? ec_aon_tif(&self->e, c->market, c->account, c->buy, c->price,
+                                      c->quantity, c->tif)
+                         : c->tif;
+        if ((c->aon && tif == MC_GTC) /* it would rest all-or-none: the reference's */
+            || ec_place(&self->e, c->market, n, c->account, c->buy, c->price, c->quantity, tif,
+                        arrival(self, c->ts))) {
+            return 0;
+        }
     }
     if (eb_id_add(self, c->id, c->id_len, h, NULL, c->market) < 0) {
         return -1;
@@ -552,7 +577,7 @@ r_tick(CoreObject *self, const rcmd *c, int flag)
 /* The commands replay takes, with the journal's keys (commands.py, codec.py). */
 static const rspec specs[] = {
     {T("place_order"), r_order, 0, 10,
-     {F("account", R_ACCOUNT), F("all_or_none", R_FALSE), F("markets", R_MARKETS),
+     {F("account", R_ACCOUNT), F("all_or_none", R_BOOL), F("markets", R_MARKETS),
       F("order_id", R_ID), F("post_only", R_FALSE), F("price", R_PRICE),
       F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF), F("ts_ns", R_TS)}},
     {T("cancel_order"), r_open, 0, 3,

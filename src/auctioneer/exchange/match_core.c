@@ -411,6 +411,12 @@ take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t l
     return 0;
 }
 
+int64_t
+mc_fillable(const mc_book *b, uint32_t account, int buy, int64_t price, int64_t quantity)
+{
+    return fillable(b, buy ? &b->asks : &b->bids, buy, price, quantity, account, -1);
+}
+
 int
 mc_fits(const mc_book *b, int buy, int64_t price)
 {
@@ -450,8 +456,10 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
     if (tif == MC_GTC && !mc_fits(b, buy, price)) {
         return MC_E_FULL;
     }
-    if (tif == MC_FOK && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
-        emit(b, MC_CANCELLED, MC_R_FOK, buy, id, account, price, quantity);
+    int whole = tif == MC_FOK || tif == MC_AON; /* fills whole or not at all */
+    int reason = tif == MC_FOK ? MC_R_FOK : tif == MC_AON ? MC_R_AON : MC_R_IOC;
+    if (whole && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
+        emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, quantity);
         return MC_OK;
     }
     int64_t need = quantity;
@@ -462,8 +470,7 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
         } else if (tif == MC_GTC) {
             rest(b, id, account, buy, price, need);
         } else {
-            emit(b, MC_CANCELLED, tif == MC_FOK ? MC_R_FOK : MC_R_IOC, buy, id, account, price,
-                 need);
+            emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, need);
         }
     }
     return MC_OK;

@@ -1,8 +1,9 @@
 /*
  * match_core.h - the exchange's native matching core: one market's book with
  * price-time priority, GTC/IOC/FOK, self-trade prevention and both execution
- * rules, as the Python engine matches a single-market limit order that is
- * neither all-or-none nor post-only, and market orders.
+ * rules, as the Python engine matches a single-market limit order, and market
+ * orders. No order rests all-or-none here: an incoming all-or-none order either
+ * fills whole now (MC_AON, MC_FOK) or, GTC, is the caller's to rest elsewhere.
  *
  * C11 and freestanding but for <stdint.h>, <stddef.h> and <string.h>: no
  * allocation at all. The caller hands mc_init one block of mc_bytes() bytes,
@@ -31,10 +32,14 @@
 #define MC_QUANTITY_MAX INT64_C(1000000000)
 #define MC_MAX_ORDERS UINT32_C(100000000)
 
-enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2 };
+/* MC_AON: an immediate all-or-none order (IOC and all-or-none), which fills whole now or is
+ * cancelled whole, as MC_FOK, but with reason MC_R_AON. */
+enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2, MC_AON = 3 };
 enum mc_self_trade { MC_CANCEL_NEWEST = 0, MC_CANCEL_OLDEST = 1, MC_CANCEL_BOTH = 2 };
 enum mc_kind { MC_TRADED = 1, MC_RESTED = 2, MC_CANCELLED = 3, MC_MODIFIED = 4 };
-enum mc_reason { MC_R_CANCELLED = 0, MC_R_IOC = 1, MC_R_FOK = 2, MC_R_SELF_TRADE = 3 };
+enum mc_reason {
+    MC_R_CANCELLED = 0, MC_R_IOC = 1, MC_R_FOK = 2, MC_R_SELF_TRADE = 3, MC_R_AON = 4
+};
 enum mc_status {
     MC_OK = 0, MC_E_FULL = 1, MC_E_DUPLICATE = 2, MC_E_UNKNOWN = 3, MC_E_UNFILLABLE = 4
 };
@@ -125,6 +130,11 @@ int mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t 
  * book and arrives anew, GTC, and may trade (MC_MODIFIED, then what matching did).
  * MC_E_UNKNOWN if it is not open; MC_E_FULL if it might not fit (nothing changed). */
 int mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity);
+
+/* How much of an incoming limit order (the engine's plan, read-only) could fill now, self-trade
+ * prevention included. */
+int64_t mc_fillable(const mc_book *b, uint32_t account, int buy, int64_t price,
+                    int64_t quantity);
 
 /* Whether a new order of this side and price could rest now (a free slot, and its level
  * exists or one more fits). */
