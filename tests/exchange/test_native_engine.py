@@ -59,6 +59,7 @@ from auctioneer.exchange._engine import Events, Gate, crc32, scan
 from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.journal import _scan as journal_scan
 from auctioneer.exchange.journal import encode_record
+from auctioneer.exchange.refusals import REASONS, Why
 
 from .test_properties import (
     ACCOUNTS,
@@ -308,6 +309,23 @@ def test_events_are_a_sequence_equal_to_the_references_list() -> None:
         hash(got)
     with pytest.raises(IndexError):
         got[3]
+
+
+@pytest.mark.parametrize(("market", "field", "why", "value"), [
+    ("r9/gpu", "market", Why.NOT_MARKET, "r9/gpu"),
+    (Market("r9/x", "gpu", 1, 100), "market.region", Why.MARKET_ID, "r9/x/gpu"),
+    (Market("r1", "gpu", 1, 100), "market", Why.LISTED, "r1/gpu"),
+    (Market("r9", "gpu", 1, 100, "at_ask"), "market.execution", Why.NOT_EXECUTION, "at_ask"),
+    (Market("r9", "gpu", 1, 100, self_trade="both"), "market.self_trade", Why.NOT_SELF_TRADE,
+     "both"),
+])
+def test_a_refused_listing_reads_the_shared_template_and_stays_in_c(
+        market: object, field: str, why: Why, value: object) -> None:
+    ex, native = pair()
+    cmd = ListMarket(market)  # type: ignore[arg-type]
+    want = [Rejected(cmd.kind, field, REASONS[why].format(value))]
+    assert native.apply(cmd) == ex.apply(cmd) == want
+    assert native.native
 
 
 def test_the_gate_hands_over_what_the_core_does_not_take() -> None:

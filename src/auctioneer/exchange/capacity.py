@@ -19,7 +19,7 @@ from auctioneer.exchange.events import Event
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX
 from auctioneer.exchange.model import ExecutionRule, Market, Role, SelfTrade, split_market_id
-from auctioneer.exchange.state import Refusal, State, Why, positive, refused
+from auctioneer.exchange.state import State, Why, positive, refused
 from auctioneer.money import MONEY_MAX
 
 __all__ = ["CapacityDesk"]
@@ -39,20 +39,20 @@ class CapacityDesk(State):
         (``_accept`` makes that one last)."""
         m = cmd.market
         if not isinstance(m, Market):
-            raise Refusal("market", f"{m!r} is not a Market")
+            raise refused("market", Why.NOT_MARKET, m)
         try:
             split_market_id(m.id)
-        except ValueError as exc:
-            raise Refusal("market.region", str(exc)) from None
+        except ValueError:
+            raise refused("market.region", Why.MARKET_ID, m.id) from None
         if m.id in self._markets:
-            raise Refusal("market", f"{m.id!r} is already listed")
+            raise refused("market", Why.LISTED, m.id)
         positive(m.tick_size, "market.tick_size", PRICE_MAX)
         positive(m.base_price, "market.base_price", PRICE_MAX)
         positive(m.half_life_s, "market.half_life_s", 10 * 365 * 86_400)
         if not isinstance(m.execution, ExecutionRule):
-            raise Refusal("market.execution", f"{m.execution!r} is not an execution rule")
+            raise refused("market.execution", Why.NOT_EXECUTION, m.execution)
         if not isinstance(m.self_trade, SelfTrade):
-            raise Refusal("market.self_trade", f"{m.self_trade!r} is not a self-trade rule")
+            raise refused("market.self_trade", Why.NOT_SELF_TRADE, m.self_trade)
         return m
 
     def _provider(self, account: object) -> Account:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from auctioneer.exchange.refusals import REASONS, Why
+
 __all__ = [
     "ExecutionRule",
     "Market",
@@ -90,7 +92,7 @@ def split_market_id(market_id: str) -> tuple[str, str]:
     """
     region, sep, kind = market_id.partition("/")
     if not sep or not region or not kind or "/" in kind or market_id != market_id.strip():
-        raise ValueError(f"market id {market_id!r} is not '<region>/<instance_type>'")
+        raise ValueError(REASONS[Why.MARKET_ID].format(market_id))
     return region, kind
 
 

@@ -60,6 +60,11 @@ class Why(IntEnum):
     NOT_FREE = 35
     EXISTS = 36
     NOT_ROLE = 37
+    NOT_MARKET = 38
+    MARKET_ID = 39
+    LISTED = 40
+    NOT_EXECUTION = 41
+    NOT_SELF_TRADE = 42
 
 
 REASONS: dict[Why, str] = dict(zip(Why, (
@@ -101,5 +106,10 @@ REASONS: dict[Why, str] = dict(zip(Why, (
     "allocated capacity is never revoked",
     "{!r} already exists",
     "{!r} is not a role",
+    "{!r} is not a Market",
+    "market id {!r} is not '<region>/<instance_type>'",
+    "{!r} is already listed",
+    "{!r} is not an execution rule",
+    "{!r} is not a self-trade rule",
 ), strict=True))
 """The message of each :class:`Why`."""
