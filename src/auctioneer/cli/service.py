@@ -139,7 +139,7 @@ def serve_command(
         rate=float_in(rate, "--rate", 0.0, low_open=True),
         burst=int_in(burst, "--burst", 1),
         snapshot_every=int_in(snapshot_every, "--snapshot-every", 1),
-        keep_journal=keep_journal,
+        keep_journal=keep_journal, own_process=True,
     )
     level = one_of(log_level, "--log-level", ("critical", "error", "warning", "info"))
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,10 +36,26 @@ from auctioneer.service.routers import accounts, admin, markets, orders, stream
 from auctioneer.service.runtime import Service
 from auctioneer.service.settings import Settings
 
-__all__ = ["STATIC", "create_app", "install_dashboard"]
+__all__ = ["STATIC", "create_app", "install_dashboard", "quiet_collector"]
 
 STATIC = Path(__file__).parent / "static"
 """The dashboard's files."""
+
+
+def quiet_collector() -> None:
+    """Keep the cyclic garbage collector off what is loaded now, and run it less often.
+
+    A batch of orders allocates thousands of short-lived, acyclic objects; at the default
+    thresholds that set off a full collection every few dozen batches, each walking every
+    module, SQLAlchemy and FastAPI object loaded: the app driven in process with
+    ``auctioneer load``'s batches of 200 took 10.2-10.8 µs of CPU per order, 7.4-8.1 with
+    this. What is loaded by now lives as long as the process, so it is frozen out of the
+    collector's walks. For the serving process only: frozen objects that later
+    become cyclic garbage are never freed.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -49,6 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
         service = Service(settings)
         await service.start()
         app.state.service = service
+        if settings.own_process:
+            quiet_collector()
         try:
             if settings.demo:
                 await seed_demo(service)

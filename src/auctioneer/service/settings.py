@@ -35,7 +35,9 @@ class Settings:
     journaled commands and when the service stops; the journal before it is
     then pruned (as far as the SQL tables have passed it) unless
     ``keep_journal``, which keeps every record so the tables can be rebuilt
-    from nothing.
+    from nothing. ``own_process``: the service is all its process runs (``auctioneer
+    serve``), so once started it may tune the process's garbage collector
+    (:func:`~auctioneer.service.main.quiet_collector`).
     """
 
     data_dir: Path
@@ -53,6 +55,7 @@ class Settings:
     tick_interval_s: float = 1.0
     snapshot_every: int = 100_000
     keep_journal: bool = False
+    own_process: bool = False
 
     @property
     def db_url(self) -> str:
