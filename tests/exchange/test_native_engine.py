@@ -267,6 +267,12 @@ class NativeMachine(ExchangeMachine):
             self.do(PlaceOrder(f"{new.id}b", ACCOUNTS[0], Side.BUY, (new.id,), price, 1,
                                ts_ns=self.ts))
 
+    @rule(orders=st.integers(0, 300))
+    def reserve(self, orders: int) -> None:
+        """A sizing hint, the state in C or not (the books regrow with their orders)."""
+        self.ex.reserve(orders)
+        self.native.reserve(orders)
+
     def teardown(self) -> None:
         batched = NativeExchange()  # the batch path, from nothing
         assert batched.apply_many(self.log) == self.events

@@ -44,6 +44,8 @@ static PyMethodDef Core_methods[] = {
      "The events of each command in turn, up to the first the reference must take."},
     {"replay", (PyCFunction)Core_replay, METH_VARARGS,
      "replay(data, pos, last_seq) -> (pos, last_seq): apply the journal records it takes."},
+    {"reserve", (PyCFunction)Core_reserve, METH_O,
+     "reserve(orders): room for that many more orders' ids and trades, made now."},
     {"list_market", (PyCFunction)Core_list_market, METH_VARARGS,
      "list_market(kind, id, tick, at_ask, rule, orders, levels, index, tape, ts): its events"},
     {"open_account", (PyCFunction)Core_open_account, METH_VARARGS,

@@ -47,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from auctioneer.checks import require_int
 from auctioneer.exchange import commands as c
 from auctioneer.exchange import invariants, snapshot
 from auctioneer.exchange.accounts import AccountDesk
@@ -54,7 +55,7 @@ from auctioneer.exchange.book import Order
 from auctioneer.exchange.capacity import CapacityDesk
 from auctioneer.exchange.events import Accepted, Event, Modified, Rejected, Rested
 from auctioneer.exchange.ledger import Account, Capacity
-from auctioneer.exchange.limits import PRICE_MAX, QUANTITY_MAX, TRADE_HISTORY
+from auctioneer.exchange.limits import EXPECT_MAX, PRICE_MAX, QUANTITY_MAX, TRADE_HISTORY
 from auctioneer.exchange.market import MarketOrders
 from auctioneer.exchange.model import Side, TimeInForce
 from auctioneer.exchange.pricing import SECOND
@@ -82,8 +83,9 @@ _GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
 class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
     """Order books, accounts, capacity and prices; see the module docstring for the rules."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, expect_orders: int = 0) -> None:
         super().__init__()
+        require_int(expect_orders, "expect_orders", 0, EXPECT_MAX)
         self._handlers: dict[type, Callable[[Any], list[Event]]] = {
             c.OpenAccount: self._open_account,
             c.Deposit: self._deposit,
@@ -292,6 +294,15 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
     def _tick(self, cmd: c.Tick) -> list[Event]:
         return self._accept(cmd.kind, "", cmd.ts_ns)
 
+    def reserve(self, orders: int) -> None:
+        """A sizing hint: about ``orders`` more orders are coming than it has taken. An
+        engine whose tables are sized up front (:class:`~auctioneer.exchange.NativeExchange`)
+        makes room for them now, so the order path does not grow them; this one, whose
+        tables are Python's, only checks the number (ValueError naming ``orders`` unless an
+        int in 0..:data:`~auctioneer.exchange.limits.EXPECT_MAX`). ``expect_orders`` in the
+        constructor is the same hint. It changes no state, so nothing journals it."""
+        require_int(orders, "orders", 0, EXPECT_MAX)
+
     # ------------------------------------------------------ invariants, state
 
     def check(self, full: bool = True) -> None:
@@ -305,8 +316,12 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
 
     @classmethod
     def restore(cls, state: dict[str, Any]) -> Exchange:
-        """The exchange whose :meth:`snapshot` was ``state``."""
-        return snapshot.restore_into(cls(), state)
+        """The exchange whose :meth:`snapshot` was ``state``, expecting as many orders again
+        as it has taken (:meth:`reserve`): the tables would double to that at their next
+        growth anyway, so it happens here instead of on the order path."""
+        exchange = snapshot.restore_into(cls(), state)
+        exchange.reserve(min(len(exchange._used_ids), EXPECT_MAX))
+        return exchange
 
     def state_hash(self) -> str:
         """sha256 hex of the canonical JSON of :meth:`snapshot`: equal states, equal hashes."""

@@ -106,13 +106,34 @@ push(PyObject *out, PyObject *item)
     return rc;
 }
 
+/* What a table of `cap` entries (`first` when 0), `n` of them used, doubles to for `more`
+ * more, or 0 when that would pass `max`. */
+static inline uint64_t
+eb_doubled(uint64_t cap, uint64_t n, uint64_t more, uint64_t first, uint64_t max)
+{
+    for (cap = cap ? cap : first; more > cap - n; cap *= 2u) {
+        if (cap > max / 2u) {
+            return 0;
+        }
+    }
+    return cap;
+}
+
 /* engine_events.c */
 int eb_advance(CoreObject *self, int64_t ts, PyObject *events);
 PyObject *eb_accepted(PyObject *kind, PyObject *refobj, int64_t clock);
 PyObject *eb_traded(CoreObject *self, uint64_t trade_id, uint32_t m, PyObject *buy_order,
                     PyObject *sell_order, uint32_t buyer, uint32_t seller, PyObject *price,
                     PyObject *quantity, int buy, PyObject *ts);
-int eb_reserve_name(CoreObject *self);
+/* Room for `more` more order numbers (names, order_market, order_post): 0, or -1 with an
+ * error. */
+int eb_reserve_names(CoreObject *self, uint64_t more);
+/* Room for the next order number: 0, or -1 with an error. */
+static inline int
+eb_reserve_name(CoreObject *self)
+{
+    return self->n_names < self->cap_names ? 0 : eb_reserve_names(self, 1);
+}
 int eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const mc_event *evs,
                  uint32_t n, int64_t clock, PyObject *events);
 
@@ -157,9 +178,13 @@ int eb_id_open(const CoreObject *self, uint64_t k);
 PyObject *eb_id_name(CoreObject *self, uint64_t k); /* borrowed; NULL on error */
 int eb_ids_take_used(CoreObject *self);             /* every id of `used` into ids */
 int eb_flush_used(CoreObject *self);                /* every id since into `used` */
+/* Core.reserve(orders): room for that many more orders' ids and numbers, and their trades. */
+PyObject *Core_reserve(CoreObject *self, PyObject *arg);
 
 /* engine_tape.c: trades buffered in C */
 #define EB_TRADES_HELD 65536u /* apply hands them over beyond this many */
+/* Room for `more` more buffered trades: 0, or -1 with an error. */
+int eb_reserve_trades(CoreObject *self, size_t more);
 int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
 int eb_flush_trades(CoreObject *self);
 

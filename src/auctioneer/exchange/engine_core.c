@@ -110,15 +110,13 @@ ec_market_drop(ec_engine *e)
     e->markets[e->n_markets].memory = NULL;
 }
 
-int
-ec_grow(ec_engine *e, uint32_t m)
+/* Move market m's book to a block of `orders` order slots (more than it has) and `levels`
+ * levels a side, its orders in their places: 0, or -1 (nothing changed). */
+static int
+regrow(ec_engine *e, uint32_t m, uint32_t orders, uint32_t levels)
 {
     ec_market *mk = &e->markets[m];
     const mc_book *old = &mk->book;
-    uint32_t orders = old->max_orders <= MC_MAX_ORDERS / 2u ? 2u * old->max_orders
-                                                            : MC_MAX_ORDERS;
-    uint32_t levels = old->max_levels <= MC_MAX_ORDERS / 2u ? 2u * old->max_levels
-                                                            : MC_MAX_ORDERS;
     size_t nbytes = mc_bytes(orders, levels);
     void *memory = nbytes && orders > old->max_orders ? malloc(nbytes) : NULL;
     if (memory == NULL) {
@@ -144,6 +142,35 @@ ec_grow(ec_engine *e, uint32_t m)
     mk->nbytes = nbytes;
     mk->book = fresh;
     return 0;
+}
+
+static uint32_t
+doubled(uint32_t n)
+{
+    return n <= MC_MAX_ORDERS / 2u ? 2u * n : MC_MAX_ORDERS;
+}
+
+int
+ec_grow(ec_engine *e, uint32_t m)
+{
+    const mc_book *b = &e->markets[m].book;
+    return regrow(e, m, doubled(b->max_orders), doubled(b->max_levels));
+}
+
+int
+ec_reserve(ec_engine *e, uint32_t m, uint32_t orders)
+{
+    const mc_book *b = &e->markets[m].book;
+    uint64_t want = (uint64_t)b->open + orders;
+    want = want < MC_MAX_ORDERS ? want : MC_MAX_ORDERS;
+    if (want <= b->max_orders) {
+        return 0;
+    }
+    uint32_t room = b->max_orders;
+    while (room < want) {
+        room = doubled(room);
+    }
+    return regrow(e, m, room, b->max_levels);
 }
 
 void

@@ -106,6 +106,11 @@ int ec_market_init(ec_engine *e, uint32_t m, uint32_t max_orders, uint32_t max_l
  * nothing changed) when memory is short or the book is at MC_MAX_ORDERS. */
 int ec_grow(ec_engine *e, uint32_t m);
 
+/* Move market `m`'s book, as ec_grow does, to a block with room for `orders` more resting
+ * orders than it holds (at most MC_MAX_ORDERS in all), if it has less: 0, or -1 (nothing
+ * changed) when memory is short. */
+int ec_reserve(ec_engine *e, uint32_t m, uint32_t orders);
+
 /* Open account number n_accounts with `role` (no money, no records): 0, or -1 (nothing
  * changed) when memory is short. Room doubles when full, so the O(markets x accounts) move
  * of the records is amortised over the accounts that filled it. */

@@ -107,13 +107,14 @@ eb_traded(CoreObject *self, uint64_t trade_id, uint32_t m, PyObject *buy_order,
 /* ------------------------------------------------------------ order ids */
 
 int
-eb_reserve_name(CoreObject *self)
+eb_reserve_names(CoreObject *self, uint64_t more)
 {
-    if (self->n_names < self->cap_names) {
+    if (more <= self->cap_names - self->n_names) {
         return 0;
     }
-    uint64_t cap = self->cap_names ? 2u * self->cap_names : 1024u;
-    if (cap > (uint64_t)PY_SSIZE_T_MAX / sizeof(PyObject *)) {
+    uint64_t cap = eb_doubled(self->cap_names, self->n_names, more, 1024u,
+                              (uint64_t)PY_SSIZE_T_MAX / sizeof(PyObject *));
+    if (cap == 0) {
         PyErr_NoMemory();
         return -1;
     }

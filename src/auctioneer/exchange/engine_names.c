@@ -14,7 +14,8 @@
  *
  * Hashing is Python's own (_Py_HashBytes: keyed SipHash), so ids sent to the
  * service cannot be chosen to collide. The table grows by doubling, which is
- * amortised over the ids that filled it.
+ * amortised over the ids that filled it; Core.reserve, the caller's sizing hint,
+ * makes the room up front instead (with the other tables an order fills).
  */
 #include "engine_binding.h"
 
@@ -314,4 +315,35 @@ eb_flush_used(CoreObject *self)
         }
     }
     return 0;
+}
+
+PyObject *
+Core_reserve(CoreObject *self, PyObject *arg)
+{
+    uint64_t orders = PyLong_AsUnsignedLongLong(arg);
+    if (orders == (uint64_t)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (orders > NAMES_MAX) {
+        PyErr_Format(PyExc_OverflowError, "orders %llu is over %llu", (unsigned long long)orders,
+                     (unsigned long long)NAMES_MAX);
+        return NULL;
+    }
+    /* an id's bytes: 16 a name, as eb_names_init guesses */
+    if (eb_names_reserve(&self->ids, orders, (size_t)orders * 16u) < 0) {
+        return PyErr_NoMemory();
+    }
+    if (eb_reserve_names(self, orders) < 0
+        || eb_reserve_trades(self, orders < EB_TRADES_HELD ? (size_t)orders : EB_TRADES_HELD)
+               < 0) {
+        return NULL;
+    }
+    /* the markets' books: a share each, as if none of them matched */
+    uint32_t n = self->e.n_markets, share = n ? (uint32_t)((orders + n - 1u) / n) : 0;
+    for (uint32_t m = 0; m < n; m++) {
+        if (ec_reserve(&self->e, m, share) < 0) {
+            return PyErr_NoMemory();
+        }
+    }
+    Py_RETURN_NONE;
 }

@@ -14,6 +14,24 @@
 #include <stdlib.h>
 
 int
+eb_reserve_trades(CoreObject *self, size_t more)
+{
+    if (more <= self->cap_trades - self->n_trades) {
+        return 0;
+    }
+    size_t cap = (size_t)eb_doubled(self->cap_trades, self->n_trades, more, 4096u,
+                                    SIZE_MAX / sizeof(eb_trade));
+    eb_trade *grown = cap == 0 ? NULL : realloc(self->trades, cap * sizeof *grown);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->trades = grown;
+    self->cap_trades = cap;
+    return 0;
+}
+
+int
 eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker)
 {
     const mc_book *b = &self->e.markets[m].book;
@@ -22,17 +40,8 @@ eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker)
         if (ev->kind != MC_TRADED) {
             continue;
         }
-        if (self->n_trades == self->cap_trades) {
-            size_t cap = self->cap_trades ? 2u * self->cap_trades : 4096u;
-            eb_trade *grown = cap > SIZE_MAX / sizeof *grown
-                                  ? NULL
-                                  : realloc(self->trades, cap * sizeof *grown);
-            if (grown == NULL) {
-                PyErr_NoMemory();
-                return -1;
-            }
-            self->trades = grown;
-            self->cap_trades = cap;
+        if (self->n_trades == self->cap_trades && eb_reserve_trades(self, 1) < 0) {
+            return -1;
         }
         self->trades[self->n_trades++] = (eb_trade){
             .trade_id = ev->trade_id,

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["PRICE_MAX", "QUANTITY_MAX", "TRADE_HISTORY"]
+__all__ = ["EXPECT_MAX", "PRICE_MAX", "QUANTITY_MAX", "TRADE_HISTORY"]
 
 QUANTITY_MAX = 1_000_000_000
 """Most instances in one order or capacity change."""
@@ -20,3 +20,6 @@ PRICE_MAX = 1_000_000_000_000
 """Highest price, micro-units per instance-hour ($1,000,000)."""
 TRADE_HISTORY = 1000
 """Recent trades kept per market for queries."""
+EXPECT_MAX = 2**32 - 2
+"""Most orders a sizing hint (:meth:`~auctioneer.exchange.Exchange.reserve`) may name: what
+the native engine can number."""

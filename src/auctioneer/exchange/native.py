@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -52,6 +53,7 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event, Rejected
 from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
+from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
 from auctioneer.exchange.state import Refusal, check_ts
 
@@ -100,8 +102,8 @@ class NativeExchange(Exchange):
     """Orders the reference takes before C is tried again, after an open order needed the
     reference (trying scans every open order)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, expect_orders: int = 0) -> None:
+        super().__init__(expect_orders=expect_orders)
         # The instance's own ``apply`` is the gate: a command crosses into C with no Python
         # frame on the way, and only what C hands back reaches :meth:`_fallback`.
         self._gate = _engine.Gate(self._fallback)
@@ -111,6 +113,7 @@ class NativeExchange(Exchange):
         self._market_no: dict[str, int] = {}
         # A snapshot reads from its own thread while the service's loop reads: one copy at once.
         self._copying = threading.Lock()
+        self._expect = expect_orders  # hinted orders, for when the state next moves into C
 
     @property
     def native(self) -> bool:
@@ -207,6 +210,18 @@ class NativeExchange(Exchange):
             out.append(self.apply(batch[len(out)]))
         return out
 
+    def reserve(self, orders: int) -> None:
+        """Room for about ``orders`` more orders, made now where the state is in C (else
+        when it moves there; hints given before that add up): more order ids in the id
+        table, their numbers' tables and the trade buffer, and each market's book a share of
+        them as if none matched. MemoryError when C cannot have it now."""
+        super().reserve(orders)
+        core = self._core
+        if core is None:
+            self._expect = min(self._expect + orders, EXPECT_MAX)
+        else:
+            core.reserve(orders)
+
     def replay_bytes(self, data: bytes, pos: int, last_seq: int,
                      log: list[tuple[Any, ...]] | None = None) -> tuple[int, int]:
         """Apply the whole journal records of ``data`` from offset ``pos`` on, in C, while
@@ -261,6 +276,10 @@ class NativeExchange(Exchange):
                 raise AssertionError(f"order {o.id!r} does not fit a book sized for it")
         core.load_counters(self._seq, self._trade_seq, self._clock, self._second,
                            self._minted)
+        if self._expect:
+            with suppress(MemoryError):  # a hint: without its room the tables grow as needed
+                core.reserve(self._expect)
+            self._expect = 0
         self._gate.core = core
         return core
 
