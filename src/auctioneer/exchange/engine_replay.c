@@ -610,12 +610,13 @@ key_is(const jfield *f, const char *key, size_t klen)
 /* The command in [p, end) when it is exactly the canonical JSON of spec's command (its
  * keys sorted, "type" last, no spaces) and replay takes it: into *c, 1; else 0. A record
  * the journal wrote is read here, in one pass with no search for keys. */
-static int
+static inline __attribute__((always_inline)) int
 canonical(const CoreObject *self, recent *r, const rspec *spec, const char *p,
           const char *end, rcmd *c)
 {
     *c = (rcmd){.amount = -1};
     char before = '{';
+#pragma GCC unroll 10
     for (int k = 0; k < spec->n; k++) {
         size_t klen = spec->fields[k].klen + 3u;
         if ((size_t)(end - p) <= klen || *p != before
@@ -631,6 +632,24 @@ canonical(const CoreObject *self, recent *r, const rspec *spec, const char *p,
     return (size_t)(end - p) == spec->tail_len && same(p, spec->tail, spec->tail_len);
 }
 
+/* canonical() for specs[h], its field list a constant in each case: the compiler unrolls
+ * the loop and compares each key as immediates, a third of the work per record. */
+static int
+canonical_of(const CoreObject *self, recent *r, size_t h, const char *p, const char *end,
+             rcmd *c)
+{
+    _Static_assert(sizeof specs / sizeof specs[0] == 9, "a case for each spec");
+    switch (h) {
+#define CASE(k)                                                                              \
+    case k:                                                                                  \
+        return canonical(self, r, &specs[k], p, end, c);
+        CASE(0) CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    default:
+        return canonical(self, r, &specs[h], p, end, c);
+    }
+}
+
 /* The command in `payload` read into *c: its spec, or NULL when replay does not take it.
  * Reads only what a command cannot change (the accounts' and markets' tables). */
 static const rspec *
@@ -640,7 +659,7 @@ parse_json(const CoreObject *self, recent *r, const char *payload, size_t length
     for (size_t h = 0; h < sizeof specs / sizeof specs[0]; h++) {
         size_t tail = specs[h].tail_len;
         if (length > tail && same(end - tail, specs[h].tail, tail)) {
-            if (canonical(self, r, &specs[h], payload, end, c)) {
+            if (canonical_of(self, r, h, payload, end, c)) {
                 return &specs[h];
             }
             break;
