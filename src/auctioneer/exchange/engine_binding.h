@@ -84,7 +84,8 @@ extern PyObject *REASONS[MC_R_AON + 1];
 extern PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_add,
     *K_remove, *K_tick, *EMPTY;
 extern PyObject *A_order_id, *A_account, *A_side, *A_markets, *A_price, *A_quantity, *A_tif,
-    *A_aon, *A_post_only, *A_ts, *A_max_spend, *A_amount, *A_market, *A_publish, *A_append;
+    *A_aon, *A_post_only, *A_ts, *A_max_spend, *A_amount, *A_market, *A_publish, *A_append,
+    *A_pending;
 extern PyObject *FALLBACK; /* Py_None: what apply returns for the reference to take */
 
 static inline PyObject *

@@ -95,8 +95,11 @@ to_tape(CoreObject *self, const eb_trade *t)
     return r == NULL ? -1 : 0;
 }
 
-/* Each market's pending trades go in as one slice of a list filled in place (no growth of
- * pending per trade), and a value repeated from the trade before is the same int. */
+/* Each market's pending trades go in as one list filled in place, a value repeated from the
+ * trade before as the same int: it becomes the price index's list when that is empty (as
+ * after every publication), with nothing copied, else a slice on its end. That list holds
+ * ints alone, so it can never be part of a cycle: it stays out of the collector, which would
+ * otherwise walk it whole at each collection the tape's new events set off. */
 int
 eb_flush_trades(CoreObject *self)
 {
@@ -105,7 +108,7 @@ eb_flush_trades(CoreObject *self)
         return 0;
     }
     /* left[m]: market m's trades still to come; a tape takes the last tape_room[m];
-     * chunk[m]: what goes on the end of market m's pending list */
+     * chunk[m]: market m's new pending trades */
     uint32_t markets = self->e.n_markets ? self->e.n_markets : 1u;
     uint64_t *left = calloc(markets, sizeof *left);
     Py_ssize_t *filled = calloc(markets, sizeof *filled);
@@ -113,13 +116,17 @@ eb_flush_trades(CoreObject *self)
     int rc = left == NULL || filled == NULL || chunk == NULL ? -1 : 0;
     if (rc < 0) {
         PyErr_NoMemory();
+    } else if (markets == 1) {
+        left[0] = n;
     }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && markets > 1 && i < n; i++) {
         left[self->trades[i].market]++;
     }
     for (uint32_t m = 0; rc == 0 && m < self->e.n_markets; m++) {
         if (left[m] > 0 && (chunk[m] = PyList_New(3 * (Py_ssize_t)left[m])) == NULL) {
             rc = -1;
+        } else if (left[m] > 0) {
+            PyObject_GC_UnTrack(chunk[m]);
         }
     }
     PyObject *last[3] = {NULL, NULL, NULL}; /* price, quantity, time */
@@ -146,7 +153,12 @@ eb_flush_trades(CoreObject *self)
             continue;
         }
         PyObject *pending = PyList_GET_ITEM(self->pending, m);
-        if (rc == 0) {
+        if (rc == 0 && PyList_GET_SIZE(pending) == 0) {
+            rc = PyObject_SetAttr(PyList_GET_ITEM(self->indexes, m), A_pending, chunk[m]);
+            if (rc == 0) {
+                rc = PyList_SetItem(self->pending, m, ref(chunk[m]));
+            }
+        } else if (rc == 0) {
             rc = PyList_SetSlice(pending, PyList_GET_SIZE(pending), PyList_GET_SIZE(pending),
                                  chunk[m]);
         }
