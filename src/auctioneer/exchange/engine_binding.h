@@ -107,6 +107,11 @@ push(PyObject *out, PyObject *item)
     return rc;
 }
 
+/* Zero entries [from, to) of the array p, just grown: every page of a table is written when
+ * it grows (or is reserved), off the order path, since the first touch of a page faults --
+ * about a microsecond each, which presized tables would otherwise spread over the orders. */
+#define EB_TOUCH(p, from, to) memset((p) + (from), 0, (size_t)((to) - (from)) * sizeof *(p))
+
 /* What a table of `cap` entries (`first` when 0), `n` of them used, doubles to for `more`
  * more, or 0 when that would pass `max`. */
 static inline uint64_t

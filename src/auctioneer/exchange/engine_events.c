@@ -135,7 +135,9 @@ eb_reserve_names(CoreObject *self, uint64_t more)
         PyErr_NoMemory();
         return -1;
     }
-    memset(post + self->cap_names, 0, (size_t)(cap - self->cap_names)); /* numbers are new */
+    EB_TOUCH(post, self->cap_names, cap); /* numbers are new */
+    EB_TOUCH(names, self->cap_names, cap);
+    EB_TOUCH(markets, self->cap_names, cap);
     self->order_post = post;
     self->cap_names = cap;
     return 0;

@@ -127,13 +127,16 @@ rehash(eb_names *t, uint64_t count)
     if (buckets == t->mask + 1u) {
         return 0;
     }
-    uint8_t *tags = calloc(buckets, sizeof *tags);
+    uint8_t *tags = malloc(buckets * sizeof *tags);
     uint32_t *keys = malloc(buckets * sizeof *keys);
     if (tags == NULL || keys == NULL) {
         free(tags);
         free(keys);
         return -1;
     }
+    /* Both written whole now (EB_TOUCH), not only the tags: a page's first touch faults. */
+    memset(tags, 0, buckets * sizeof *tags);
+    memset(keys, 0, buckets * sizeof *keys);
     for (uint64_t k = 0; k < t->count; k++) {
         place(tags, keys, buckets - 1u, k, t->hashes[k]);
     }
@@ -166,6 +169,8 @@ eb_names_reserve(eb_names *t, uint64_t names, size_t more)
             return -1;
         }
         t->hashes = hashes;
+        EB_TOUCH(t->start, t->count + 1u, room);
+        EB_TOUCH(t->hashes, t->count, room);
         t->room = room;
     }
     if (rehash(t, t->count + names) < 0) {
@@ -185,6 +190,7 @@ eb_names_reserve(eb_names *t, uint64_t names, size_t more)
             return -1;
         }
         t->bytes = bytes;
+        EB_TOUCH(t->bytes, size, cap);
         t->cap = cap;
     }
     return 0;
