@@ -9,10 +9,11 @@ instances) is fed, order by order, to each engine in one run:
   settlement (money, reservations, capacity), events and the price index.
 * **auctioneer-native-engine** -- :meth:`auctioneer.exchange.NativeExchange.apply` of
   the same commands: the same work as **auctioneer** (validation, matching,
-  settlement, events, the price index), in C. The exchange is made with the
-  public sizing hint ``NativeExchange(expect_orders=len(stream))``
-  (:meth:`~auctioneer.exchange.Exchange.reserve`), as a service restored from a
-  snapshot or a journal sizes itself, so its tables do not grow in the run.
+  settlement, events, the price index), in C. After its setup the exchange
+  is given the public sizing hint ``reserve(len(stream))``
+  (:meth:`~auctioneer.exchange.Exchange.reserve`; the Python engine only
+  checks it), as a service restored from a snapshot or a journal sizes
+  itself, so its tables do not grow in the run.
 * **auctioneer-native** -- the native matching core
   (:mod:`auctioneer.exchange._match`), one ``Book.place`` call per order:
   matching only, like the peers below (no accounts, money or capacity yet).
@@ -298,9 +299,10 @@ _SETUP = (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER), Deposit("buyer
           OpenAccount("seller", Role.PROVIDER), AddCapacity("seller", _MARKET.id, 10**9 - 1))
 
 
-def _auctioneer(stream: Sequence[Order], engine: Callable[[], Exchange] = Exchange) -> _Prepared:
+def _auctioneer(stream: Sequence[Order], engine: type[Exchange] = Exchange) -> _Prepared:
     ex = engine()
     ex.apply_many(_SETUP)
+    ex.reserve(len(stream))  # the public sizing hint (the reference only checks it)
     markets = (_MARKET.id,)
     args = [(PlaceOrder(f"o{i}", "buyer" if buy else "seller", Side.BUY if buy else Side.SELL,
                         markets, price, quantity, ts_ns=i * 1_000),)
@@ -369,7 +371,7 @@ def _liquibook(stream: Sequence[Order]) -> _Prepared:
 
 
 def _native_engine(stream: Sequence[Order]) -> _Prepared:
-    return _auctioneer(stream, lambda: NativeExchange(expect_orders=len(stream)))
+    return _auctioneer(stream, NativeExchange)
 
 
 _PREPARE: dict[str, Callable[[Sequence[Order]], _Prepared]] = {

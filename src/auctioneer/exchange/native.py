@@ -211,16 +211,19 @@ class NativeExchange(Exchange):
         return out
 
     def reserve(self, orders: int) -> None:
-        """Room for about ``orders`` more orders, made now where the state is in C (else
-        when it moves there; hints given before that add up): more order ids in the id
-        table, their numbers' tables and the trade buffer, and each market's book a share of
-        them as if none matched. MemoryError when C cannot have it now."""
+        """Room for about ``orders`` more orders: more order ids in the id table, their
+        numbers' tables and the trade buffer, and each market's book a share of them as if
+        none matched. It is made now where the state is in C or can move there (it has a
+        market, and no open order needs the reference), else when it next moves there
+        (hints given before that add up). MemoryError when C cannot have it now."""
         super().reserve(orders)
         core = self._core
-        if core is None:
-            self._expect = min(self._expect + orders, EXPECT_MAX)
-        else:
+        if core is not None:
             core.reserve(orders)
+            return
+        self._expect = min(self._expect + orders, EXPECT_MAX)
+        if self._markets and not self._wait:
+            self._load()  # which makes the room, off the order path
 
     def replay_bytes(self, data: bytes, pos: int, last_seq: int,
                      log: list[tuple[Any, ...]] | None = None) -> tuple[int, int]:
