@@ -83,7 +83,8 @@ setup(
              "src/auctioneer/exchange/engine_orders.c",
              "src/auctioneer/exchange/engine_core.c", "src/auctioneer/exchange/match_core.c"],
             ["src/auctioneer/exchange/engine_binding.h", "src/auctioneer/exchange/engine_core.h",
-             "src/auctioneer/exchange/engine_changes.h", "src/auctioneer/exchange/match_core.h"],
+             "src/auctioneer/exchange/engine_changes.h", "src/auctioneer/exchange/engine_json.h",
+             "src/auctioneer/exchange/match_core.h"],
         ),
         _extension(
             "auctioneer.gpu._gpu",

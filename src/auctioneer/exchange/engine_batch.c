@@ -423,7 +423,7 @@ eb_place_records(PyObject *module, PyObject *args)
     Py_ssize_t i = start;
     for (; i < PyList_GET_SIZE(commands); i++, seq++) {
         PyObject *cmd = PyList_GET_ITEM(commands, i);
-        if (!Py_IS_TYPE(cmd, T_place) || room(&b, 16) < 0) {
+        if (!Py_IS_TYPE(cmd, T_place) || room(&b, EB_RECORD_HEADER) < 0) {
             if (PyErr_Occurred()) {
                 PyMem_Free(b.p);
                 return NULL;
@@ -431,7 +431,7 @@ eb_place_records(PyObject *module, PyObject *args)
             break;
         }
         size_t header = b.n;
-        b.n += 16; /* <IIQ: payload length, crc, seq */
+        b.n += EB_RECORD_HEADER;
         int ok = place_json(&b, cmd);
         if (ok <= 0) {
             b.n = header;
@@ -441,13 +441,13 @@ eb_place_records(PyObject *module, PyObject *args)
             }
             break;
         }
-        uint32_t len = (uint32_t)(b.n - header - 16);
+        uint32_t len = (uint32_t)(b.n - header - EB_RECORD_HEADER);
         unsigned char le[8];
         for (int k = 0; k < 8; k++) {
             le[k] = (unsigned char)(seq >> (8 * k));
         }
         uint32_t crc = eb_crc32_update(eb_crc32_update(0, le, 8),
-                                       (const unsigned char *)b.p + header + 16, len);
+                                       (const unsigned char *)b.p + header + EB_RECORD_HEADER, len);
         unsigned char *h = (unsigned char *)b.p + header;
         for (int k = 0; k < 4; k++) {
             h[k] = (unsigned char)(len >> (8 * k));

@@ -353,8 +353,11 @@ PyObject *eb_not_applied(CoreObject *self, const eb_ctx *c, int status);
 int eb_str_subclass(PyObject *key);
 
 /* engine_crc.c */
+#define EB_RECORD_HEADER 16u /* <IIQ: payload length, crc, sequence number */
 uint32_t eb_crc32_update(uint32_t crc, const unsigned char *p, size_t n);
 PyObject *eb_crc32(PyObject *module, PyObject *args);
+int eb_whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint64_t next,
+                    uint32_t *length, uint64_t *seq);
 
 /* engine_check.c */
 PyObject *Core_check(CoreObject *self, PyObject *args);

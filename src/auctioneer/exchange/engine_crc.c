@@ -1,10 +1,16 @@
 /*
- * engine_crc.c - the journal's CRC-32 (zlib's polynomial, reflection and
- * conditioning) for replay's record check: carry-less multiplication folding
- * where the CPU has it, slice-by-8 tables elsewhere and for the tail. Part of
- * the _engine binding (see _engine.c).
+ * engine_crc.c - a journal record's frame, checked in C: the CRC-32 (zlib's
+ * polynomial, reflection and conditioning; carry-less multiplication folding
+ * where the CPU has it, slice-by-8 tables elsewhere and for the tail) and the
+ * whole-record check replay and the reader's scan share (journal.py's header:
+ * payload length, CRC-32 of the sequence number then the payload, sequence
+ * number, little-endian). Part of the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"
+
+#include <string.h>
+
+#define MAX_RECORD (UINT32_C(1) << 24)
 
 /* Slice-by-8: crc_table[k][b] is the CRC of byte b followed by k zero bytes, so eight
  * bytes fold in with eight independent lookups instead of a chain of eight. */
@@ -135,4 +141,76 @@ eb_crc32(PyObject *module, PyObject *args)
     uint32_t out = eb_crc32_update(crc, buf.buf, (size_t)buf.len);
     PyBuffer_Release(&buf);
     return PyLong_FromUnsignedLong(out);
+}
+
+/* The little-endian int of n bytes (4 or 8) at p. */
+static inline uint64_t
+le(const unsigned char *p, int n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n == 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+#endif
+}
+
+/* The record at data[pos..) when it is whole, its checksum holds and its sequence number
+ * is `next` (any when next is 0): its payload length and sequence number, 1; else 0. */
+int
+eb_whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint64_t next,
+             uint32_t *length, uint64_t *seq)
+{
+    if (pos < 0 || size - pos < (Py_ssize_t)EB_RECORD_HEADER) {
+        return 0;
+    }
+    const unsigned char *head = data + pos;
+    uint32_t n = (uint32_t)le(head, 4), crc = (uint32_t)le(head + 4, 4);
+    uint64_t s = le(head + 8, 8);
+    if (n > MAX_RECORD || (Py_ssize_t)n > size - pos - (Py_ssize_t)EB_RECORD_HEADER
+        || (next != 0 && s != next)
+        || eb_crc32_update(eb_crc32_update(0, head + 8, 8), head + EB_RECORD_HEADER, n) != crc) {
+        return 0;
+    }
+    *length = n;
+    *seq = s;
+    return 1;
+}
+
+/* scan(data, pos, previous, upto) -> (pos, previous): pass over the whole records from
+ * offset pos on whose checksums hold, each numbered one after the one before (the first
+ * after `previous`, any when previous is -1) and none past `upto`: where it stopped, and
+ * the last number passed (`previous` when none). The journal's own checks, in C, for the
+ * records a reader skips. */
+PyObject *
+eb_scan(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer buf;
+    Py_ssize_t pos;
+    long long previous;
+    unsigned long long upto;
+    if (!PyArg_ParseTuple(args, "y*nLK", &buf, &pos, &previous, &upto)) {
+        return NULL;
+    }
+    uint32_t length;
+    uint64_t seq;
+    while (eb_whole_record(buf.buf, buf.len, pos, previous < 0 ? 0 : (uint64_t)previous + 1u,
+                        &length, &seq)
+           && seq <= upto && seq <= (uint64_t)INT64_MAX) {
+        pos += (Py_ssize_t)(EB_RECORD_HEADER + length);
+        previous = (long long)seq;
+    }
+    PyBuffer_Release(&buf);
+    return Py_BuildValue("nL", pos, previous);
 }

@@ -17,261 +17,15 @@
  * the _engine binding (see _engine.c).
  *
  * Reading: a record as the journal writes it (its type's keys in order) is read in one
- * pass against that type's field list (canonical()), strings scanned and digits counted
- * 8 bytes at a time, and accounts and markets found in a small cache of the names this
- * replay saw (find_name()); any other form falls to the general reader (members()),
- * which takes exactly the same commands.
+ * pass against that type's field list (canonical()), with engine_json.h's scanners and a
+ * small cache of the names this replay saw (find_name()); any other form falls to the
+ * general reader (members()), which takes exactly the same commands.
  */
 #include "engine_binding.h"
 #include "engine_changes.h"
+#include "engine_json.h"
 
 #include <string.h>
-
-#define HEADER 16u
-#define MAX_RECORD (UINT32_C(1) << 24)
-#define MAX_KEYS 12
-
-/* The little-endian int of n bytes (4 or 8) at p. */
-static inline uint64_t
-le(const unsigned char *p, int n)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n == 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        return v;
-    }
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-#else
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-#endif
-}
-
-/* ------------------------------------------------------------------ JSON */
-
-enum { J_STR, J_INT, J_TRUE, J_FALSE, J_NULL, J_ONE_STR };
-
-typedef struct {
-    const char *key, *s;
-    size_t klen, slen;
-    int kind;
-    int64_t i;
-} jfield;
-
-/* The high bit of each byte of w (8 bytes of a string, first in memory lowest) that is
- * below 0x20, '"', '\\' or 0x80 and up. The lowest set bit is exact: a borrow can flag a
- * byte only above one that is flagged itself. */
-static inline uint64_t
-stops(uint64_t w)
-{
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80u;
-    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
-    return (((w - ones * 0x20u) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | w)
-           & highs;
-}
-
-/* A string of ASCII without escapes or control characters at *p (past its opening quote):
- * its end (the closing quote), or NULL. Replay takes no other string (a key or a value
- * that is not ASCII names nothing it takes), so it is refused here, as early as it can be. */
-static const char *
-string_end(const char *p, const char *end)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; end - p >= 8; p += 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t hit = stops(w);
-        if (hit) {
-            p += __builtin_ctzll(hit) / 8;
-            return *p == '"' ? p : NULL;
-        }
-    }
-#endif
-    for (; p < end; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"') {
-            return p;
-        }
-        if (ch == '\\' || ch < 0x20u || ch >= 0x80u) {
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-/* How many decimal digits start at p (before end). */
-static inline size_t
-digits(const char *p, const char *end)
-{
-    const char *start = p;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0xf0u;
-    for (; end - p >= 8; p += 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        /* a byte is a digit when it and it plus 6 are both 0x3_; a carry reaches a byte
-         * only from one below that is not a digit, so the lowest flagged byte is exact */
-        uint64_t other = ((w & highs) ^ ones * 0x30u) | (((w + ones * 6u) & highs) ^ ones * 0x30u);
-        if (other) {
-            return (size_t)(p - start) + (size_t)__builtin_ctzll(other) / 8u;
-        }
-    }
-#endif
-    while (p < end && *p >= '0' && *p <= '9') {
-        p++;
-    }
-    return (size_t)(p - start);
-}
-
-/* An int as JSON writes one (no leading zeros, no fraction or exponent) within int64. */
-static const char *
-parse_int(const char *p, const char *end, int64_t *out)
-{
-    int negative = p < end && *p == '-';
-    p += negative;
-    size_t n = digits(p, end);
-    if (n == 0 || n > 19 || (n > 1 && *p == '0')) {
-        return NULL;
-    }
-    uint64_t v = 0; /* 19 digits fit in 64 bits, unsigned */
-    for (const char *last = p + n; p < last; p++) {
-        v = v * 10u + (uint64_t)(*p - '0');
-    }
-    if (v > (uint64_t)INT64_MAX + (uint64_t)negative
-        || (p < end && (*p == '.' || *p == 'e' || *p == 'E'))) {
-        return NULL;
-    }
-    *out = negative ? (int64_t)(0u - v) : (int64_t)v;
-    return p;
-}
-
-/* Whether a[0..n) and b[0..n) are the same bytes: inline, in at most a few word loads for
- * the short keys and names replay compares. */
-static inline int
-same(const char *a, const char *b, size_t n)
-{
-    if (n < 8) {
-        uint32_t x, y, u, v;
-        if (n < 4) {
-            for (size_t i = 0; i < n; i++) {
-                if (a[i] != b[i]) {
-                    return 0;
-                }
-            }
-            return 1;
-        }
-        memcpy(&x, a, 4);
-        memcpy(&y, b, 4);
-        memcpy(&u, a + n - 4, 4);
-        memcpy(&v, b + n - 4, 4);
-        return ((x ^ y) | (u ^ v)) == 0;
-    }
-    uint64_t x, y;
-    for (size_t i = 0; i + 8 < n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y) {
-            return 0;
-        }
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-}
-
-static const char *
-literal(const char *p, const char *end, const char *word, int kind, jfield *f)
-{
-    size_t n = strlen(word);
-    if ((size_t)(end - p) < n || !same(p, word, n)) {
-        return NULL;
-    }
-    f->kind = kind;
-    return p + n;
-}
-
-/* One value into f: its end, or NULL when it is not one this parser takes. */
-static const char *
-value(const char *p, const char *end, jfield *f)
-{
-    if (p == end) {
-        return NULL;
-    }
-    if (*p == '"') {
-        const char *close = string_end(p + 1, end);
-        if (close == NULL) {
-            return NULL;
-        }
-        f->kind = J_STR;
-        f->s = p + 1;
-        f->slen = (size_t)(close - p - 1);
-        return close + 1;
-    }
-    if (*p == '[') { /* exactly one string */
-        if (end - p < 2 || p[1] != '"') {
-            return NULL;
-        }
-        const char *close = string_end(p + 2, end);
-        if (close == NULL || close + 1 >= end || close[1] != ']') {
-            return NULL;
-        }
-        f->kind = J_ONE_STR;
-        f->s = p + 2;
-        f->slen = (size_t)(close - p - 2);
-        return close + 2;
-    }
-    if (*p == 't') {
-        return literal(p, end, "true", J_TRUE, f);
-    }
-    if (*p == 'f') {
-        return literal(p, end, "false", J_FALSE, f);
-    }
-    if (*p == 'n') {
-        return literal(p, end, "null", J_NULL, f);
-    }
-    f->kind = J_INT;
-    return parse_int(p, end, &f->i);
-}
-
-/* The members of a compact JSON object: how many, or -1 when it is not one this parser
- * takes (whitespace, escapes, nesting, floats, more than MAX_KEYS members...). */
-static int
-members(const char *p, const char *end, jfield *out)
-{
-    if (p == end || *p++ != '{') {
-        return -1;
-    }
-    int n = 0;
-    while (p < end && n < MAX_KEYS) {
-        jfield *f = &out[n++];
-        if (*p++ != '"') {
-            return -1;
-        }
-        const char *close = string_end(p, end);
-        if (close == NULL || close + 1 >= end || close[1] != ':') {
-            return -1;
-        }
-        f->key = p;
-        f->klen = (size_t)(close - p);
-        p = value(close + 2, end, f);
-        if (p == NULL || p == end) {
-            return -1;
-        }
-        if (*p == '}') {
-            return p + 1 == end ? n : -1;
-        }
-        if (*p++ != ',') {
-            return -1;
-        }
-    }
-    return -1;
-}
 
 /* ------------------------------------------------------- typed commands */
 
@@ -696,56 +450,6 @@ parse_json(const CoreObject *self, recent *r, const char *payload, size_t length
     return spec;
 }
 
-/* The record at data[pos..) when it is whole, its checksum holds and its sequence number
- * is `next` (any when next is 0): its payload length and sequence number, 1; else 0. */
-static int
-whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint64_t next,
-             uint32_t *length, uint64_t *seq)
-{
-    if (pos < 0 || size - pos < (Py_ssize_t)HEADER) {
-        return 0;
-    }
-    const unsigned char *head = data + pos;
-    uint32_t n = (uint32_t)le(head, 4), crc = (uint32_t)le(head + 4, 4);
-    uint64_t s = le(head + 8, 8);
-    if (n > MAX_RECORD || (Py_ssize_t)n > size - pos - (Py_ssize_t)HEADER
-        || (next != 0 && s != next)
-        || eb_crc32_update(eb_crc32_update(0, head + 8, 8), head + HEADER, n) != crc) {
-        return 0;
-    }
-    *length = n;
-    *seq = s;
-    return 1;
-}
-
-/* scan(data, pos, previous, upto) -> (pos, previous): pass over the whole records from
- * offset pos on whose checksums hold, each numbered one after the one before (the first
- * after `previous`, any when previous is -1) and none past `upto`: where it stopped, and
- * the last number passed (`previous` when none). The journal's own checks, in C, for the
- * records a reader skips. */
-PyObject *
-eb_scan(PyObject *module, PyObject *args)
-{
-    (void)module;
-    Py_buffer buf;
-    Py_ssize_t pos;
-    long long previous;
-    unsigned long long upto;
-    if (!PyArg_ParseTuple(args, "y*nLK", &buf, &pos, &previous, &upto)) {
-        return NULL;
-    }
-    uint32_t length;
-    uint64_t seq;
-    while (whole_record(buf.buf, buf.len, pos, previous < 0 ? 0 : (uint64_t)previous + 1u,
-                        &length, &seq)
-           && seq <= upto && seq <= (uint64_t)INT64_MAX) {
-        pos += (Py_ssize_t)(HEADER + length);
-        previous = (long long)seq;
-    }
-    PyBuffer_Release(&buf);
-    return Py_BuildValue("nL", pos, previous);
-}
-
 /* ---------------------------------------------------------------- replay */
 
 /* A record read ahead of its turn. */
@@ -763,10 +467,11 @@ static int
 parse_record(const CoreObject *self, recent *r, const unsigned char *data, Py_ssize_t size,
              Py_ssize_t pos, uint64_t next, parsed *out)
 {
-    if (!whole_record(data, size, pos, next, &out->length, &out->seq)) {
+    if (!eb_whole_record(data, size, pos, next, &out->length, &out->seq)) {
         return 0;
     }
-    out->spec = parse_json(self, r, (const char *)data + pos + HEADER, out->length, &out->c);
+    out->spec = parse_json(self, r, (const char *)data + pos + EB_RECORD_HEADER, out->length,
+                           &out->c);
     if (out->spec != NULL && out->c.id != NULL) {
         __builtin_prefetch(&self->ids.tags[out->c.id_hash & self->ids.mask]);
     }
@@ -805,7 +510,7 @@ Core_replay(CoreObject *self, PyObject *args)
     int have = last < (unsigned long long)INT64_MAX
                && parse_record(self, &names, data, buf.len, pos, last + 1u, &cur);
     while (have) {
-        Py_ssize_t end = pos + (Py_ssize_t)(HEADER + cur.length);
+        Py_ssize_t end = pos + (Py_ssize_t)(EB_RECORD_HEADER + cur.length);
         int next = cur.seq < (uint64_t)INT64_MAX
                    && parse_record(self, &names, data, buf.len, end, cur.seq + 1u, &ahead_of);
         rc = cur.spec->run(self, &cur.c, cur.spec->flag);
