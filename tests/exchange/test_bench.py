@@ -32,7 +32,9 @@ def test_every_engine_matches_the_same_volume_on_the_same_stream() -> None:
     assert all(r.rate > 0 and r.latency.p50 > 0 for r in result.runs)
     names = [t.name for t in result.targets]
     assert names[0].startswith("in-process matching >= 300,000 orders/s")
-    assert result.targets[1].passed is True
+    # Timing targets may say MISS on a loaded machine; agreement on volume may not.
+    agreed = {t.name: t.passed for t in result.targets}["every engine matched the same volume"]
+    assert agreed is True
 
 
 def test_the_stream_is_seeded() -> None:

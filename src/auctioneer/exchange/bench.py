@@ -52,13 +52,8 @@ decoded by ``json.loads`` plus the hand-written strict decoder (the
 reference) and by :func:`~auctioneer.exchange.codec.decode_command_json`
 (msgspec tagged structs), commands per second each, best of the repeats.
 
-**Memory** (:func:`memory_figures`): bytes per resting order and per market
-for the Python engine (``tracemalloc``: the growth from resting 20,000
-non-crossing orders, and from listing 200 markets, divided by their number;
-order ids are the caller's strings, not counted), for the native engine
-(the same, plus the C engine's own blocks, which ``tracemalloc`` does not see)
-and for the native book (its pools, allocated up front, divided by the orders
-and levels they hold).
+**Memory**: bytes per resting order and per market, from
+:mod:`auctioneer.exchange.bench_memory`.
 
 Example:
     >>> result = run_exchange_bench(ExchangeBenchConfig.build(orders=300, repeats=1,
@@ -75,7 +70,6 @@ import logging
 import random
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -98,6 +92,7 @@ from auctioneer.exchange import (
     Side,
 )
 from auctioneer.exchange._match import Book
+from auctioneer.exchange.bench_memory import Memory, memory_figures
 from auctioneer.exchange.codec import decode_command, decode_command_json
 from auctioneer.exchange.durable import open_exchange
 from auctioneer.exchange.journal import FsyncPolicy, Journal, encode_record
@@ -124,9 +119,7 @@ __all__ = [
     "EngineRun",
     "ExchangeBenchConfig",
     "ExchangeBenchResult",
-    "Memory",
     "evaluate_targets",
-    "memory_figures",
     "order_stream",
     "decode_rates",
     "parse_engines",
@@ -154,7 +147,6 @@ TICK = 1_000
 SPREAD_TICKS = 20
 """Prices lie within this many ticks of the mid."""
 _MARKET = Market.of("bench/gpu", tick_size=TICK, base_price=MID)
-_LEVEL_BYTES = 32  # sizeof(mc_level) in match_core.h
 
 Order = tuple[bool, int, int]
 """``(buy, price, quantity)``."""
@@ -238,20 +230,6 @@ class EngineRun:
     """Instances matched; -1 where the engine does not report it."""
     resting: int
     """Orders left in the book; -1 where not reported."""
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """Bytes per resting order and per market, Python engine and native book."""
-
-    python_order: float
-    python_market: float
-    native_order: float
-    native_level: float
-    engine_order: float = 0.0
-    """The native engine (:class:`~auctioneer.exchange.NativeExchange`), per resting order."""
-    engine_market: float = 0.0
-    """The native engine, per market."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,7 +425,7 @@ def run_exchange_bench(config: ExchangeBenchConfig,
                               tuple(rates), median_percentiles(latencies), volume, resting))
     timer = float(np.median(perf_counter_overhead(10_000)))
     step("memory")
-    memory = memory_figures()
+    memory = memory_figures(_MARKET)
     step("replay")
     replayed = float(median(replay_rate(stream) for _ in range(config.repeats)))
     reference = float(median(replay_rate(stream, Exchange) for _ in range(config.repeats)))
@@ -498,70 +476,6 @@ def replay_rate(stream: Sequence[Order], engine: type[Exchange] = NativeExchange
         elapsed = time.perf_counter() - start
         reopened.close()
     return len(commands) / elapsed
-
-
-def _traced(build: Callable[[], object]) -> int:
-    """Bytes still allocated by ``build`` (what it returns is kept alive while measured)."""
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        kept = build()
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    del kept
-    return grown
-
-
-def memory_figures(orders: int = 20_000, markets: int = 200) -> Memory:
-    """Bytes per resting order and per market (see the module docstring)."""
-    base = Exchange()
-    for cmd in (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER),
-                Deposit("buyer", 10**17)):
-        base.apply(cmd)
-    commands = [PlaceOrder(f"m{i}", "buyer", Side.BUY, (_MARKET.id,),
-                           MID - TICK * (i % 1000), 1, ts_ns=i) for i in range(orders)]
-
-    def rest() -> object:
-        for cmd in commands:
-            base.apply(cmd)  # its events are the caller's, dropped at once
-        return base
-
-    def listings() -> object:
-        ex = Exchange()
-        for i in range(markets):
-            ex.apply(ListMarket(Market.of(f"r{i}/gpu", tick_size=TICK, base_price=MID)))
-        return ex
-
-    per_order = _traced(rest) / orders  # the id strings are the caller's, made before
-    book = Book(orders, 1000)
-    levels_bytes = 2 * 1000 * _LEVEL_BYTES
-    engine_order, engine_market = _engine_memory(commands, markets)
-    return Memory(per_order, _traced(listings) / markets,
-                  (book.nbytes - levels_bytes) / orders, _LEVEL_BYTES, engine_order,
-                  engine_market)
-
-
-def _engine_memory(commands: Sequence[PlaceOrder], markets: int) -> tuple[float, float]:
-    """The native engine's bytes per resting order (``commands`` rest) and per market."""
-    ex = NativeExchange()
-    ex.apply_many([ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER),
-                   Deposit("buyer", 10**17), commands[0]])
-    before = ex.nbytes
-
-    def rest() -> object:
-        ex.apply_many(commands[1:])
-        return ex
-
-    per_order = (_traced(rest) + ex.nbytes - before) / (len(commands) - 1)
-    listed = NativeExchange()
-    for i in range(markets):
-        listed.apply(ListMarket(Market.of(f"r{i}/gpu", tick_size=TICK, base_price=MID)))
-    listed.apply_many([OpenAccount("t", Role.TRADER), Deposit("t", 10**12)])
-    listed.apply(PlaceOrder("x", "t", Side.BUY, ("r0/gpu",), MID, 1))  # the state moves to C
-    if not listed.native:  # pragma: no cover - the test of this module holds it
-        raise AssertionError("the native engine did not take the order")
-    return per_order, listed.nbytes / markets
 
 
 def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
