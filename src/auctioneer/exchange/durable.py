@@ -50,9 +50,7 @@ from auctioneer.exchange.journal import (
     Journal,
     JournalError,
     JournalReader,
-    bytes_after,
 )
-from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.native import NativeExchange, engine
 from auctioneer.exchange.snapshot import Saved, canonical_json, decode_saved, encode_saved
 
@@ -68,9 +66,6 @@ __all__ = [
 ]
 
 _PREFIX, _SUFFIX = "snapshot-", ".json"
-_ORDER_RECORD = 160
-"""Bytes of the shortest usual order record in the journal (a place order with short ids
-takes about 200): the journal's bytes over this bound the orders it holds."""
 
 
 class ReplayError(JournalError):
@@ -145,7 +140,6 @@ def open_exchange(directory: str | os.PathLike[str],
     Path(directory).mkdir(parents=True, exist_ok=True)
     loaded = load_snapshot(directory, engine_class=engine_class)
     start, exchange = loaded if loaded else (0, (engine_class or engine())())
-    exchange.reserve(min(bytes_after(directory, start) // _ORDER_RECORD, EXPECT_MAX))
     # The native engine applies the records it takes straight from the journal's bytes.
     bulk = exchange.replay_bytes if isinstance(exchange, NativeExchange) else None
     with JournalReader(directory, start, bulk) as reader:

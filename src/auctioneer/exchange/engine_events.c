@@ -135,9 +135,7 @@ eb_reserve_names(CoreObject *self, uint64_t more)
         PyErr_NoMemory();
         return -1;
     }
-    EB_TOUCH(post, self->cap_names, cap); /* numbers are new */
-    EB_TOUCH(names, self->cap_names, cap);
-    EB_TOUCH(markets, self->cap_names, cap);
+    memset(post + self->cap_names, 0, (size_t)(cap - self->cap_names)); /* numbers are new */
     self->order_post = post;
     self->cap_names = cap;
     return 0;

@@ -127,16 +127,13 @@ rehash(eb_names *t, uint64_t count)
     if (buckets == t->mask + 1u) {
         return 0;
     }
-    uint8_t *tags = malloc(buckets * sizeof *tags);
+    uint8_t *tags = calloc(buckets, sizeof *tags);
     uint32_t *keys = malloc(buckets * sizeof *keys);
     if (tags == NULL || keys == NULL) {
         free(tags);
         free(keys);
         return -1;
     }
-    /* Both written whole now (EB_TOUCH), not only the tags: a page's first touch faults. */
-    memset(tags, 0, buckets * sizeof *tags);
-    memset(keys, 0, buckets * sizeof *keys);
     for (uint64_t k = 0; k < t->count; k++) {
         place(tags, keys, buckets - 1u, k, t->hashes[k]);
     }
@@ -169,8 +166,6 @@ eb_names_reserve(eb_names *t, uint64_t names, size_t more)
             return -1;
         }
         t->hashes = hashes;
-        EB_TOUCH(t->start, t->count + 1u, room);
-        EB_TOUCH(t->hashes, t->count, room);
         t->room = room;
     }
     if (rehash(t, t->count + names) < 0) {
@@ -190,7 +185,6 @@ eb_names_reserve(eb_names *t, uint64_t names, size_t more)
             return -1;
         }
         t->bytes = bytes;
-        EB_TOUCH(t->bytes, size, cap);
         t->cap = cap;
     }
     return 0;
@@ -344,6 +338,15 @@ Core_reserve(CoreObject *self, PyObject *arg)
                < 0) {
         return NULL;
     }
+    eb_prefault(self->ids.bytes, self->ids.cap);
+    eb_prefault(self->ids.start, (size_t)self->ids.room * sizeof *self->ids.start);
+    eb_prefault(self->ids.hashes, (size_t)self->ids.room * sizeof *self->ids.hashes);
+    eb_prefault(self->ids.tags, (size_t)(self->ids.mask + 1u) * sizeof *self->ids.tags);
+    eb_prefault(self->ids.keys, (size_t)(self->ids.mask + 1u) * sizeof *self->ids.keys);
+    eb_prefault(self->names, (size_t)self->cap_names * sizeof *self->names);
+    eb_prefault(self->order_market, (size_t)self->cap_names * sizeof *self->order_market);
+    eb_prefault(self->order_post, (size_t)self->cap_names);
+    eb_prefault(self->trades, self->cap_trades * sizeof *self->trades);
     /* the markets' books: a share each, as if none of them matched */
     uint32_t n = self->e.n_markets, share = n ? (uint32_t)((orders + n - 1u) / n) : 0;
     for (uint32_t m = 0; m < n; m++) {

@@ -26,7 +26,6 @@ eb_reserve_trades(CoreObject *self, size_t more)
         PyErr_NoMemory();
         return -1;
     }
-    EB_TOUCH(grown, self->cap_trades, cap);
     self->trades = grown;
     self->cap_trades = cap;
     return 0;

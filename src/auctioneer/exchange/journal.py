@@ -59,7 +59,6 @@ __all__ = [
     "JournalReader",
     "Tail",
     "encode_record",
-    "bytes_after",
     "replay",
     "segments",
 ]
@@ -104,14 +103,6 @@ def encode_record(seq: int, command: Command) -> bytes:
 def segments(directory: str | os.PathLike[str]) -> list[Path]:
     """The segment files of the journal in ``directory``, oldest first."""
     return [path for _, path in numbered_files(directory, _PREFIX, _SUFFIX)]
-
-
-def bytes_after(directory: str | os.PathLike[str], seq: int) -> int:
-    """Bytes of the segments in ``directory`` that may hold records after ``seq``: the
-    newest one starting at or before ``seq + 1``, and every later one."""
-    files = numbered_files(directory, _PREFIX, _SUFFIX)
-    first = max((i for i, (start, _) in enumerate(files) if start <= seq + 1), default=0)
-    return sum(path.stat().st_size for _, path in files[first:])
 
 
 def _scan(data: bytes, name: str, pos: int = 0) -> Iterator[tuple[int, int, bytes]]:
