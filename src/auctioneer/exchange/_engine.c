@@ -29,6 +29,7 @@ PyTypeObject *T_place, *T_market, *T_cancel, *T_modify, *T_deposit, *T_withdraw,
 PyTypeObject *E_accepted, *E_traded, *E_rested, *E_cancelled, *E_modified,
     *E_published;
 PyObject *BUY, *SELL, *GTC, *IOC, *FOK;
+PyObject *W_buy, *W_sell, *W_tif[MC_FOK + 1];
 PyObject *REASONS[MC_R_AON + 1];
 PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_add,
     *K_remove, *K_tick, *EMPTY;
@@ -308,6 +309,9 @@ setup(void)
         || intern(&K_deposit, "deposit") < 0 || intern(&K_withdraw, "withdraw") < 0
         || intern(&K_add, "add_capacity") < 0 || intern(&K_remove, "remove_capacity") < 0
         || intern(&K_tick, "tick") < 0 || intern(&EMPTY, "") < 0
+        || intern(&W_buy, "buy") < 0 || intern(&W_sell, "sell") < 0
+        || intern(&W_tif[MC_GTC], "gtc") < 0 || intern(&W_tif[MC_IOC], "ioc") < 0
+        || intern(&W_tif[MC_FOK], "fok") < 0
         || intern(&A_order_id, "order_id") < 0 || intern(&A_account, "account") < 0
         || intern(&A_side, "side") < 0 || intern(&A_markets, "markets") < 0
         || intern(&A_price, "price") < 0 || intern(&A_quantity, "quantity") < 0

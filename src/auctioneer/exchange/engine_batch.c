@@ -15,7 +15,7 @@
  *
  * Each is a fast path of Python code that stays as its reference (order_command +
  * admit, encode_record, order_result); tests/service/test_batchpath.py and
- * tests/exchange/test_journal_fast.py hold them equal. Part of the _engine binding
+ * tests/exchange/test_place_records.py hold them equal. Part of the _engine binding
  * (see _engine.c).
  */
 #include "engine_binding.h"
@@ -23,14 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define QUANTITY_MAX 1000000000LL    /* auctioneer.exchange.limits */
-#define PRICE_MAX 1000000000000LL
-
-enum { ROLE_TRADER = 0, ROLE_PROVIDER = 1, ROLE_ADMIN = 2 };
-
 /* What a decoded order (service.fastbody.FastOrder) and an answer hold: names, values. */
-static PyObject *S_type, *S_limit, *S_markets_, *S_tif, *S_gtc, *S_ioc, *S_fok, *S_buy,
-    *S_sell;
+static PyObject *S_type, *S_limit, *S_markets_;
 static PyObject *S_status, *S_filled, *S_remaining, *S_trades, *S_field, *S_reason, *S_id,
     *S_aggressor, *S_open, *S_cancelled;
 
@@ -45,8 +39,7 @@ intern_all(void)
         PyObject **out;
         const char *text;
     } names[] = {
-        {&S_type, "type"}, {&S_limit, "limit"}, {&S_markets_, "markets_"}, {&S_tif, "tif"},
-        {&S_gtc, "gtc"}, {&S_ioc, "ioc"}, {&S_fok, "fok"}, {&S_buy, "buy"}, {&S_sell, "sell"},
+        {&S_type, "type"}, {&S_limit, "limit"}, {&S_markets_, "markets_"},
         {&S_status, "status"}, {&S_filled, "filled"},
         {&S_remaining, "remaining"}, {&S_trades, "trades"}, {&S_field, "field"},
         {&S_reason, "reason"}, {&S_id, "id"}, {&S_aggressor, "aggressor"}, {&S_open, "open"},
@@ -131,7 +124,7 @@ takes(PyObject *order, int role, PyObject *ticks, PyObject **side, PyObject **ma
       PyObject **tif, PyObject **aon, PyObject **post_only, int64_t *price, int64_t *quantity)
 {
     PyObject *got[9] = {NULL};
-    PyObject *names[9] = {S_type, S_markets_, A_market, A_side, A_price, A_quantity, S_tif,
+    PyObject *names[9] = {S_type, S_markets_, A_market, A_side, A_price, A_quantity, A_tif,
                           A_aon, A_post_only};
     int rc = -1;
     for (int i = 0; i < 9; i++) {
@@ -157,30 +150,30 @@ takes(PyObject *order, int role, PyObject *ticks, PyObject **side, PyObject **ma
         goto done;
     }
     int64_t tick = bounded(tick_obj, INT64_MAX);
-    if (PyUnicode_Compare(s, S_buy) == 0) {
+    if (PyUnicode_Compare(s, W_buy) == 0) {
         *side = BUY;
-        if (role != ROLE_TRADER && role != ROLE_PROVIDER) {
+        if (role != EC_TRADER && role != EC_PROVIDER) {
             goto done;
         }
-    } else if (PyUnicode_Compare(s, S_sell) == 0) {
+    } else if (PyUnicode_Compare(s, W_sell) == 0) {
         *side = SELL;
-        if (role != ROLE_PROVIDER) {
+        if (role != EC_PROVIDER) {
             goto done;
         }
     } else {
         goto done;
     }
-    if (t == Py_None || PyUnicode_Compare(t, S_gtc) == 0) {
+    if (t == Py_None || PyUnicode_Compare(t, W_tif[MC_GTC]) == 0) {
         *tif = GTC;
-    } else if (PyUnicode_Compare(t, S_ioc) == 0) {
+    } else if (PyUnicode_Compare(t, W_tif[MC_IOC]) == 0) {
         *tif = IOC;
-    } else if (PyUnicode_Compare(t, S_fok) == 0) {
+    } else if (PyUnicode_Compare(t, W_tif[MC_FOK]) == 0) {
         *tif = FOK;
     } else {
         goto done;
     }
-    *price = bounded(got[4], PRICE_MAX);
-    *quantity = bounded(got[5], QUANTITY_MAX);
+    *price = bounded(got[4], MC_PRICE_MAX);
+    *quantity = bounded(got[5], MC_QUANTITY_MAX);
     *aon = got[7];
     *post_only = got[8];
     if (tick <= 0 || *price == 0 || *quantity == 0 || *price % tick != 0
@@ -250,7 +243,7 @@ eb_place_orders(PyObject *module, PyObject *args)
             cost += (unsigned __int128)price * (unsigned __int128)quantity;
         }
     }
-    /* The sum can pass 64 bits (PRICE_MAX x QUANTITY_MAX already does). */
+    /* The sum can pass 64 bits (MC_PRICE_MAX x MC_QUANTITY_MAX already does). */
     PyObject *total = _PyLong_FromByteArray((const unsigned char *)&cost, sizeof cost, 1, 0);
     if (total == NULL) {
         return NULL;
@@ -269,14 +262,11 @@ typedef struct {
 static int
 room(buffer *b, size_t more)
 {
-    if (b->n + more <= b->cap) {
+    if (more <= b->cap - b->n) {
         return 0;
     }
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->n + more) {
-        cap *= 2;
-    }
-    char *p = PyMem_Realloc(b->p, cap);
+    size_t cap = (size_t)eb_doubled(b->cap, b->n, more, 4096u, PY_SSIZE_T_MAX);
+    char *p = cap == 0 ? NULL : PyMem_Realloc(b->p, cap);
     if (p == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -441,19 +431,8 @@ eb_place_records(PyObject *module, PyObject *args)
             }
             break;
         }
-        uint32_t len = (uint32_t)(b.n - header - EB_RECORD_HEADER);
-        unsigned char le[8];
-        for (int k = 0; k < 8; k++) {
-            le[k] = (unsigned char)(seq >> (8 * k));
-        }
-        uint32_t crc = eb_crc32_update(eb_crc32_update(0, le, 8),
-                                       (const unsigned char *)b.p + header + EB_RECORD_HEADER, len);
-        unsigned char *h = (unsigned char *)b.p + header;
-        for (int k = 0; k < 4; k++) {
-            h[k] = (unsigned char)(len >> (8 * k));
-            h[4 + k] = (unsigned char)(crc >> (8 * k));
-        }
-        memcpy(h + 8, le, 8);
+        eb_frame_record((unsigned char *)b.p + header,
+                        (uint32_t)(b.n - header - EB_RECORD_HEADER), seq);
     }
     PyObject *records = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
     PyMem_Free(b.p);
@@ -483,7 +462,7 @@ trade(PyObject *market, const mc_event *ev, PyObject *ts)
     PyObject *values[6] = {
         PyUnicode_FromFormat("%llu", (unsigned long long)ev->trade_id), ref(market),
         PyLong_FromLongLong(ev->price), PyLong_FromLongLong(ev->quantity),
-        ref(ev->buy ? S_buy : S_sell), ref(ts)};
+        ref(ev->buy ? W_buy : W_sell), ref(ts)};
     return dict_of(6, keys, values);
 }
 

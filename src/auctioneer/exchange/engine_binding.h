@@ -80,6 +80,8 @@ extern PyTypeObject *T_place, *T_market, *T_cancel, *T_modify, *T_deposit, *T_wi
 extern PyTypeObject *E_accepted, *E_traded, *E_rested, *E_cancelled, *E_modified,
     *E_published;
 extern PyObject *BUY, *SELL, *GTC, *IOC, *FOK;
+/* The words a projection row or an answer holds for a side and a time in force. */
+extern PyObject *W_buy, *W_sell, *W_tif[MC_FOK + 1];
 extern PyObject *REASONS[MC_R_AON + 1];
 extern PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_add,
     *K_remove, *K_tick, *EMPTY;
@@ -366,6 +368,7 @@ uint32_t eb_crc32_update(uint32_t crc, const unsigned char *p, size_t n);
 PyObject *eb_crc32(PyObject *module, PyObject *args);
 int eb_whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint64_t next,
                     uint32_t *length, uint64_t *seq);
+void eb_frame_record(unsigned char *record, uint32_t length, uint64_t seq);
 
 /* engine_check.c */
 PyObject *Core_check(CoreObject *self, PyObject *args);

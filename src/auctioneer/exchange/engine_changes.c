@@ -25,27 +25,6 @@
 /* The kinds of change, numbered as auctioneer/service/changes.py numbers them. */
 enum { CH_ORDER, CH_TRADE, CH_CANCEL, CH_MODIFY, CH_MONEY, CH_CAPACITY };
 
-/* The strings the rows hold, made once. */
-static PyObject *S_buy, *S_sell, *S_deposit, *S_withdraw, *S_tif[3];
-
-static int
-strings(void)
-{
-    if (S_buy != NULL) {
-        return 0;
-    }
-    const char *words[7] = {"buy", "sell", "deposit", "withdraw", "gtc", "ioc", "fok"};
-    PyObject **slots[7] = {&S_buy, &S_sell, &S_deposit, &S_withdraw,
-                           &S_tif[MC_GTC], &S_tif[MC_IOC], &S_tif[MC_FOK]};
-    for (int i = 0; i < 7; i++) {
-        *slots[i] = PyUnicode_InternFromString(words[i]);
-        if (*slots[i] == NULL) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static PyObject *
 account_id(const CoreObject *self, uint32_t a)
 {
@@ -97,9 +76,6 @@ book_changes(CoreObject *self, uint32_t m, uint64_t taker, uint64_t seq, PyObjec
 int
 eb_log_changes(CoreObject *self, const char *type, const rcmd *c, uint64_t seq, PyObject *log)
 {
-    if (strings() < 0) {
-        return -1;
-    }
     unsigned long long s = (unsigned long long)seq;
     int market_order = strcmp(type, "market_order") == 0;
     if (market_order || strcmp(type, "place_order") == 0) {
@@ -107,10 +83,10 @@ eb_log_changes(CoreObject *self, const char *type, const rcmd *c, uint64_t seq, 
         PyObject *name = eb_id_name(self, n);
         if (name == NULL
             || push(log, Py_BuildValue("(iKOOOOLLOL)", CH_ORDER, s, name,
-                                       account_id(self, c->account), c->buy ? S_buy : S_sell,
+                                       account_id(self, c->account), c->buy ? W_buy : W_sell,
                                        PyList_GET_ITEM(self->market_ids, c->market),
                                        (long long)(market_order ? 0 : c->price),
-                                       (long long)c->quantity, S_tif[c->tif],
+                                       (long long)c->quantity, W_tif[c->tif],
                                        (long long)c->ts)) < 0) {
             return -1;
         }
@@ -122,9 +98,10 @@ eb_log_changes(CoreObject *self, const char *type, const rcmd *c, uint64_t seq, 
     }
     int deposit = strcmp(type, "deposit") == 0;
     if (deposit || strcmp(type, "withdraw") == 0) {
+        /* The ledger's kinds are the commands' own names. */
         return push(log, Py_BuildValue("(iKOLOL)", CH_MONEY, s, account_id(self, c->account),
                                        (long long)(deposit ? c->amount : -c->amount),
-                                       deposit ? S_deposit : S_withdraw, (long long)c->ts))
+                                       deposit ? K_deposit : K_withdraw, (long long)c->ts))
                < 0 ? -1 : 1;
     }
     int add = strcmp(type, "add_capacity") == 0;

@@ -187,6 +187,22 @@ eb_whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint
     return 1;
 }
 
+/* Write the header of the record at `record` whose payload of `length` bytes follows it
+ * and whose sequence number is `seq`: what eb_whole_record checks. */
+void
+eb_frame_record(unsigned char *record, uint32_t length, uint64_t seq)
+{
+    for (int k = 0; k < 8; k++) {
+        record[8 + k] = (unsigned char)(seq >> (8 * k));
+    }
+    uint32_t crc = eb_crc32_update(eb_crc32_update(0, record + 8, 8), record + EB_RECORD_HEADER,
+                                   length);
+    for (int k = 0; k < 4; k++) {
+        record[k] = (unsigned char)(length >> (8 * k));
+        record[4 + k] = (unsigned char)(crc >> (8 * k));
+    }
+}
+
 /* scan(data, pos, previous, upto) -> (pos, previous): pass over the whole records from
  * offset pos on whose checksums hold, each numbered one after the one before (the first
  * after `previous`, any when previous is -1) and none past `upto`: where it stopped, and
