@@ -57,7 +57,7 @@ from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
 from auctioneer.exchange.state import Refusal, check_ts
 
-__all__ = ["ENGINE_VARIABLE", "NativeExchange", "engine"]
+__all__ = ["ENGINE_VARIABLE", "ROLE_NUMBERS", "NativeExchange", "engine"]
 
 Sequence.register(_engine.Events)  # what the native engine's apply returns
 
@@ -65,7 +65,8 @@ ENGINE_VARIABLE = "AUCTIONEER_ENGINE"
 """The environment variable that picks the engine recovery and the service run: ``native``
 (the default) or ``python`` (the reference)."""
 
-_ROLES = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
+ROLE_NUMBERS = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
+"""Each role as the C core numbers it (``enum ec_role`` in ``engine_core.h``)."""
 _RULES = {SelfTrade.CANCEL_NEWEST: 0, SelfTrade.CANCEL_OLDEST: 1, SelfTrade.CANCEL_BOTH: 2}
 # The commands that move the state into C: the order path.
 _ORDERS = frozenset({c.PlaceOrder, c.MarketOrder, c.CancelOrder, c.ModifyOrder})
@@ -179,7 +180,7 @@ class NativeExchange(Exchange):
             return [Rejected(cmd.kind, exc.field, exc.reason)]
         if isinstance(added, tuple):
             account, role = added
-            events = core.open_account(cmd.kind, account, _ROLES[role], cmd.ts_ns)
+            events = core.open_account(cmd.kind, account, ROLE_NUMBERS[role], cmd.ts_ns)
             self._accounts[account] = Account(account, role)
             self._account_no[account] = len(self._account_no)
             return events
@@ -261,7 +262,7 @@ class NativeExchange(Exchange):
             markets.append((m.id, m.tick_size, m.execution is ExecutionRule.AT_ASK,
                             _RULES[m.self_trade], room, room, venue.index, venue.trades))
         accounts = list(self._accounts.values())
-        core = _engine.Core(markets, [(a.id, _ROLES[a.role]) for a in accounts],
+        core = _engine.Core(markets, [(a.id, ROLE_NUMBERS[a.role]) for a in accounts],
                             self._used_ids)
         account_no = self._account_no = {a.id: i for i, a in enumerate(accounts)}
         market_no = self._market_no = {m: i for i, m in enumerate(self._markets)}

@@ -29,10 +29,9 @@ from __future__ import annotations
 from auctioneer.exchange import _engine
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.model import Role
+from auctioneer.exchange.native import ROLE_NUMBERS
 
 __all__ = ["order_summary", "place_orders"]
-
-_ROLES = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
 
 order_summary = _engine.order_summary
 """``order_summary(oid, quantity, events)``: what the service's ``order_result(oid, quantity,
@@ -49,4 +48,4 @@ def place_orders(orders: list[object], start: int, out: list[Command], account: 
     takes. The i-th order is stamped ``first_ts + i`` with the sequencer's id for that
     stamp. Return where it stopped (``len(orders)`` at the end) and the bids' total cost."""
     return _engine.place_orders(orders, start, out, account,
-                                -1 if role is None else _ROLES[role], ticks, first_ts)
+                                -1 if role is None else ROLE_NUMBERS[role], ticks, first_ts)

@@ -250,12 +250,7 @@ class Projector:
                         state.filled += quantity
                         touch(batch, oid, ts_ns)
             elif kind == MODIFY:
-                _, _, oid, remaining, price, ts_ns = change
-                state = opened.get(oid)
-                if state is not None:
-                    state.quantity = state.filled + remaining
-                    state.price = price
-                    touch(batch, oid, ts_ns)
+                self._modify(batch, *change[2:])
             elif kind == MONEY:
                 _, seq, account, amount, what, ts_ns = change
                 self._ledger(batch, seq, account, amount, what, "", ts_ns)
@@ -344,11 +339,14 @@ class Projector:
         elif isinstance(ev, Cancelled):
             self._touch(batch, ev.order_id, ev.ts_ns, "cancelled")
         elif isinstance(ev, Modified):
-            state = self._open.get(ev.order_id)
-            if state is not None:
-                state.quantity = state.filled + ev.remaining
-                state.price = ev.price
-                self._touch(batch, ev.order_id, ev.ts_ns)
+            self._modify(batch, ev.order_id, ev.remaining, ev.price, ev.ts_ns)
+
+    def _modify(self, batch: Batch, oid: str, remaining: int, price: int, ts_ns: int) -> None:
+        state = self._open.get(oid)
+        if state is not None:
+            state.quantity = state.filled + remaining
+            state.price = price
+            self._touch(batch, oid, ts_ns)
 
     @staticmethod
     def _check(batch: Batch) -> None:
