@@ -1,9 +1,11 @@
-"""The batch path in C (``exchange/engine_batch.c`` through ``routers.orders.batch_commands`` and
-``batch_results``) against the Python path it stands in for (the reference: ``fast=False``).
+"""The batch path in C (``exchange/engine_batch.c`` and ``engine_answer.c`` through
+``routers.orders.batch_commands``, ``batch_results`` and ``batch_body``) against the Python
+path it stands in for (the reference: ``fast=False``).
 
 For random batches of orders, valid and not, on two engines in the same state, both paths
 must build the same commands (same journal bytes) or refuse with the same status, field and
-message; applied, they must answer the same and leave the same ``state_hash``.
+message; applied, they must answer the same (the same results, the same body's bytes) and
+leave the same ``state_hash``.
 """
 
 from __future__ import annotations
@@ -25,10 +27,15 @@ from auctioneer.exchange import (
 )
 from auctioneer.exchange.journal import encode_record
 from auctioneer.exchange.native import NativeExchange
-from auctioneer.exchange.orderbatch import order_summary, place_orders
+from auctioneer.exchange.orderbatch import batch_answer, order_summary, place_orders
 from auctioneer.service.errors import ApiError
 from auctioneer.service.fastbody import FastOrder
-from auctioneer.service.routers.orders import batch_commands, batch_results, order_result
+from auctioneer.service.routers.orders import (
+    batch_body,
+    batch_commands,
+    batch_results,
+    order_result,
+)
 from auctioneer.service.schemas import OrderIn
 
 pytestmark = pytest.mark.native
@@ -127,10 +134,12 @@ def test_the_c_path_builds_refuses_answers_and_ends_as_the_reference(
                      _built(ref_ex, account, orders, first, False))
         assert fast == ref
         if fast[0] == "built":
-            answers = [batch_results(orders, list(zip(fast[1], ex.apply_many(fast[1]),
-                                                       strict=True)), mode)
-                       for ex, mode in ((fast_ex, True), (ref_ex, False))]
-            assert answers[0] == answers[1]
+            outcomes = [list(zip(fast[1], ex.apply_many(fast[1]), strict=True))
+                        for ex in (fast_ex, ref_ex)]
+            assert (batch_results(orders, outcomes[0], True)
+                    == batch_results(orders, outcomes[1], False))
+            assert (batch_body(orders, outcomes[0], True)
+                    == batch_body(orders, outcomes[1], False))
         first += 100
     assert fast_ex.state_hash() == ref_ex.state_hash()
 
@@ -178,3 +187,30 @@ def test_a_batch_cost_past_64_bits_is_summed_exactly() -> None:
     with pytest.raises(ApiError) as caught:
         batch_commands(_exchange(True), "t", orders, 1)
     assert caught.value.message == f"the batch's bids reserve {20 * 10**21}; 10000000 is available"
+
+
+def test_c_writes_the_batch_body_or_declines() -> None:
+    """batch_answer writes the reference's bytes for native events (trades included), and
+    declines (None) for what it does not write: the reference engine's events, an id JSON
+    would escape, a quantity past 64 bits."""
+    ex, ref_ex = _exchange(True), _exchange(False)
+    bids = [FastOrder(side="buy", quantity=2, market="r/b", price=p) for p in (40, 60, 70)]
+    sell = [FastOrder(side="sell", quantity=5, market="r/b", price=50, tif="ioc")]
+    for account, orders, first in (("t", bids, 7), ("p", sell, 20)):
+        commands = batch_commands(ex, account, orders, first)
+        outcomes = list(zip(commands, ex.apply_many(commands), strict=True))
+        body = batch_answer(orders, outcomes)
+        assert body is not None and body == batch_body(orders, outcomes, False)
+        ref_commands = batch_commands(ref_ex, account, orders, first, False)
+        ref_outcomes = list(zip(ref_commands, ref_ex.apply_many(ref_commands), strict=True))
+        assert batch_answer(orders, ref_outcomes) is None
+        assert batch_body(orders, ref_outcomes) == body
+    assert b'"trades":[{"id":"1"' in body and b'"status":"cancelled"' in body  # IOC remainder
+    [(command, events)] = outcomes
+    quoted = type("Cmd", (), {"order_id": 'o"1'})()
+    assert batch_answer(sell, [(quoted, events)]) is None
+    for quantity in (2**63, 10**30):
+        huge = [FastOrder(side="sell", quantity=quantity, market="r/b", price=50)]
+        assert batch_answer(huge, [(command, events)]) is None
+    with pytest.raises(ValueError, match="as many outcomes"):
+        batch_answer(sell, [])

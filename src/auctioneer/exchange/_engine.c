@@ -323,7 +323,8 @@ setup(void)
         goto done;
     }
     FALLBACK = Py_None;
-    rc = eb_setup_handlers() < 0 || eb_setup_batch() < 0 ? -1 : eb_setup_refusals();
+    rc = eb_setup_handlers() < 0 || eb_setup_batch() < 0 || eb_setup_answers() < 0
+             ? -1 : eb_setup_refusals();
 done:
     Py_XDECREF(commands);
     Py_XDECREF(events);
@@ -346,6 +347,9 @@ static PyMethodDef module_methods[] = {
     {"order_summary", (PyCFunction)eb_order_summary, METH_VARARGS,
      "order_summary(oid, quantity, events) -> dict | None: a place's result, from its "
      "Events."},
+    {"batch_answer", (PyCFunction)eb_batch_answer, METH_VARARGS,
+     "batch_answer(orders, outcomes) -> bytes | None: a batch's answer body, from its "
+     "places' Events."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,54 +10,25 @@
  *    one never needs to.
  *  - place_records: the journal records of a run of PlaceOrders, byte for byte what
  *    journal.encode_record writes, for those whose values it can write plainly.
- *  - order_summary: what a place's Events did to its order (status, fills, trades),
- *    read from the book events the Events holds, without building an event object.
- *
  * Each is a fast path of Python code that stays as its reference (order_command +
- * admit, encode_record, order_result); tests/service/test_batchpath.py and
+ * admit, encode_record); tests/service/test_batchpath.py and
  * tests/exchange/test_place_records.py hold them equal. Part of the _engine binding
  * (see _engine.c).
  */
-#include "engine_binding.h"
+#include "engine_buffer.h"
 
-#include <stdint.h>
-#include <stdio.h>
-
-/* What a decoded order (service.fastbody.FastOrder) and an answer hold: names, values. */
+/* What a decoded order (service.fastbody.FastOrder) holds: names, values. */
 static PyObject *S_type, *S_limit, *S_markets_;
-static PyObject *S_status, *S_filled, *S_remaining, *S_trades, *S_field, *S_reason, *S_id,
-    *S_aggressor, *S_open, *S_cancelled;
 
 /* PlaceOrder's slot descriptors, in the order of its fields. */
 #define N_SLOTS 10
 static PyObject *place_slots[N_SLOTS];
 
-static int
-intern_all(void)
-{
-    struct {
-        PyObject **out;
-        const char *text;
-    } names[] = {
-        {&S_type, "type"}, {&S_limit, "limit"}, {&S_markets_, "markets_"},
-        {&S_status, "status"}, {&S_filled, "filled"},
-        {&S_remaining, "remaining"}, {&S_trades, "trades"}, {&S_field, "field"},
-        {&S_reason, "reason"}, {&S_id, "id"}, {&S_aggressor, "aggressor"}, {&S_open, "open"},
-        {&S_cancelled, "cancelled"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        *names[i].out = PyUnicode_InternFromString(names[i].text);
-        if (*names[i].out == NULL) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 int
 eb_setup_batch(void)
 {
-    if (intern_all() < 0) {
+    const eb_name names[] = {{&S_type, "type"}, {&S_limit, "limit"}, {&S_markets_, "markets_"}};
+    if (eb_intern_all(names, sizeof names / sizeof names[0]) < 0) {
         return -1;
     }
     /* A frozen dataclass refuses setattr; its slots' own descriptors set them, as
@@ -253,83 +224,6 @@ eb_place_orders(PyObject *module, PyObject *args)
 
 /* ------------------------------------------------------------ journal records */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} buffer;
-
-/* Room for `more` bytes: 0, or -1 (MemoryError). */
-static int
-room(buffer *b, size_t more)
-{
-    if (more <= b->cap - b->n) {
-        return 0;
-    }
-    size_t cap = (size_t)eb_doubled(b->cap, b->n, more, 4096u, PY_SSIZE_T_MAX);
-    char *p = cap == 0 ? NULL : PyMem_Realloc(b->p, cap);
-    if (p == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static void
-put(buffer *b, const char *s, size_t n)
-{
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-}
-
-/* Text known to need no escaping: 1 (room was made for it). */
-static int
-put_s(buffer *b, const char *s)
-{
-    put(b, s, strlen(s));
-    return 1;
-}
-
-/* `str` as a JSON string, when JSON writes it unescaped (an exact str of printable ASCII
- * but '"' and '\\'): 1; else 0, and nothing is written. */
-static int
-put_plain(buffer *b, PyObject *str)
-{
-    if (!PyUnicode_CheckExact(str) || !PyUnicode_IS_ASCII(str)) {
-        return 0;
-    }
-    const char *s = (const char *)PyUnicode_DATA(str);
-    size_t n = (size_t)PyUnicode_GET_LENGTH(str);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\') {
-            return 0;
-        }
-    }
-    put(b, "\"", 1);
-    put(b, s, n);
-    return put_s(b, "\"");
-}
-
-/* An exact int within 64 bits, in decimal: 1; else 0 (nothing written). */
-static int
-put_int(buffer *b, PyObject *obj)
-{
-    if (!PyLong_CheckExact(obj)) {
-        return 0;
-    }
-    int overflow;
-    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (overflow || (v == -1 && PyErr_Occurred())) {
-        PyErr_Clear();
-        return 0;
-    }
-    char digits[24];
-    int len = snprintf(digits, sizeof digits, "%lld", v);
-    put(b, digits, (size_t)len);
-    return 1;
-}
-
 /* PlaceOrder `cmd`'s canonical JSON (codec.encode_command_json): 1; 0 when one of its
  * values is not written plainly here (b->n is then where it was); -1 on error. */
 static int
@@ -437,98 +331,4 @@ eb_place_records(PyObject *module, PyObject *args)
     PyObject *records = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
     PyMem_Free(b.p);
     return records == NULL ? NULL : Py_BuildValue("(Nn)", records, i);
-}
-
-/* A dict of n keys and values (the values stolen; NULL after a failed allocation, and
- * the call then fails); NULL on error. */
-static PyObject *
-dict_of(Py_ssize_t n, PyObject *const keys[], PyObject *values[])
-{
-    PyObject *out = PyDict_New();
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (out != NULL && (values[i] == NULL || PyDict_SetItem(out, keys[i], values[i]) < 0)) {
-            Py_CLEAR(out);
-        }
-        Py_XDECREF(values[i]);
-    }
-    return out;
-}
-
-/* A trade as the answer lists it (routers.orders._trade). */
-static PyObject *
-trade(PyObject *market, const mc_event *ev, PyObject *ts)
-{
-    PyObject *keys[6] = {S_id, A_market, A_price, A_quantity, S_aggressor, A_ts};
-    PyObject *values[6] = {
-        PyUnicode_FromFormat("%llu", (unsigned long long)ev->trade_id), ref(market),
-        PyLong_FromLongLong(ev->price), PyLong_FromLongLong(ev->quantity),
-        ref(ev->buy ? W_buy : W_sell), ref(ts)};
-    return dict_of(6, keys, values);
-}
-
-/* order_summary(oid, quantity, events) -> dict | None
- *
- * routers.orders.order_result(oid, quantity, events) for a place's events as the native
- * engine returns them (an Events): None for anything else, which the caller hands to
- * order_result. */
-PyObject *
-eb_order_summary(PyObject *module, PyObject *args)
-{
-    (void)module;
-    PyObject *oid, *events;
-    long long quantity;
-    if (!PyArg_ParseTuple(args, "ULO", &oid, &quantity, &events)) {
-        return NULL;
-    }
-    uint32_t n, m;
-    uint64_t taker;
-    int64_t clock;
-    CoreObject *core;
-    const mc_event *book = eb_events_book(events, &core, &n, &m, &taker, &clock);
-    if (book == NULL || quantity < 0) {
-        Py_RETURN_NONE;
-    }
-    PyObject *trades = PyList_New(0);
-    PyObject *ts = PyLong_FromLongLong(clock);
-    PyObject *market = n > 0 ? PyList_GET_ITEM(core->market_ids, m) : NULL;
-    PyObject *out = NULL, *status, *remaining;
-    PyObject *reason = Py_None;
-    if (trades == NULL || ts == NULL) {
-        goto done;
-    }
-    long long now = 0;
-    const mc_event *last = NULL; /* the order's last resting or cancelling */
-    for (uint32_t i = 0; i < n; i++) {
-        const mc_event *ev = &book[i];
-        if (ev->kind == MC_TRADED) {
-            if (ev->taker == taker) { /* every trade of a place is its order's */
-                if (push(trades, trade(market, ev, ts)) < 0) {
-                    goto done;
-                }
-                now += ev->quantity;
-            }
-        } else if ((ev->kind == MC_RESTED || ev->kind == MC_CANCELLED) && ev->order == taker) {
-            last = ev;
-        }
-    }
-    if (last != NULL && last->kind == MC_RESTED) {
-        status = ref(S_open);
-        remaining = PyLong_FromLongLong(last->quantity);
-    } else if (last != NULL) {
-        status = ref(S_cancelled);
-        remaining = PyLong_FromLong(0);
-        reason = REASONS[last->reason];
-    } else {
-        status = ref(now >= quantity ? S_filled : S_open);
-        remaining = PyLong_FromLongLong(quantity - now);
-    }
-    PyObject *keys[7] = {A_order_id, S_status, S_filled, S_remaining, S_trades, S_field,
-                         S_reason};
-    PyObject *values[7] = {ref(oid), status, PyLong_FromLongLong(now), remaining, ref(trades),
-                           ref(Py_None), ref(reason)};
-    out = dict_of(7, keys, values);
-done:
-    Py_XDECREF(trades);
-    Py_XDECREF(ts);
-    return out;
 }

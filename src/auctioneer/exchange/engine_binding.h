@@ -167,11 +167,14 @@ PyObject *eb_events(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t 
 const mc_event *eb_events_book(PyObject *obj, CoreObject **core, uint32_t *n, uint32_t *market,
                                uint64_t *taker, int64_t *clock);
 
-/* engine_batch.c: the service's batches (place_orders, place_records, order_summary) */
+/* engine_batch.c: the service's batches (place_orders, place_records) */
 int eb_setup_batch(void);
 PyObject *eb_place_orders(PyObject *module, PyObject *args);
 PyObject *eb_place_records(PyObject *module, PyObject *args);
+/* engine_answer.c: the service's answers to places (order_summary, batch_answer) */
+int eb_setup_answers(void);
 PyObject *eb_order_summary(PyObject *module, PyObject *args);
+PyObject *eb_batch_answer(PyObject *module, PyObject *args);
 
 /* engine_names.c: tables of names; order ids (see the top of that file) */
 uint64_t eb_hash(const char *s, size_t n);

@@ -11,6 +11,10 @@ Two fast paths, each with Python code as its reference (the service's
 - :func:`order_summary` reads what a place's events did to its order straight from
   the native engine's events, without building an event object; None for events
   it does not hold (the reference engine's list, a refusal).
+- :func:`batch_answer` writes a whole batch's answer body from those events in one
+  call (``engine_answer.c``): the bytes orjson writes for the service's result
+  dicts; None where any order's would not come from :func:`order_summary`, or a
+  text in it would need escaping.
 
 Example:
     >>> from auctioneer.exchange import Exchange, ListMarket, Market, OpenAccount, Role
@@ -31,11 +35,16 @@ from auctioneer.exchange.commands import Command
 from auctioneer.exchange.model import Role
 from auctioneer.exchange.native import ROLE_NUMBERS
 
-__all__ = ["order_summary", "place_orders"]
+__all__ = ["batch_answer", "order_summary", "place_orders"]
 
 order_summary = _engine.order_summary
 """``order_summary(oid, quantity, events)``: what the service's ``order_result(oid, quantity,
 events)`` answers, for a place's events as the native engine returns them; else None."""
+
+batch_answer = _engine.batch_answer
+"""``batch_answer(orders, outcomes)``: ``orjson.dumps({"results": [...]})`` of each order's
+:func:`order_summary` (its ``quantity``, its command's ``order_id`` and events, from
+``outcomes``' ``(command, events)``); None unless each has one and every text is plain."""
 
 
 def place_orders(orders: list[object], start: int, out: list[Command], account: str,
