@@ -10,9 +10,10 @@ order an id derived from that stamp; stamping and queueing happen with no
 ``await`` between, so the queue, and hence the journal, is in stamp order.
 One asyncio task takes whatever requests have queued and
 
-1. appends the whole group to the journal with one write and one fsync, in a
-   thread, so the event loop keeps reading requests, which queue up as the
-   next group (journal first, as :class:`~auctioneer.exchange.durable.DurableExchange`
+1. appends the whole group to the journal with one write and one fsync, in the
+   journal's own thread (:class:`~auctioneer.service.writer.JournalWriter`), so the
+   event loop keeps reading requests, which queue up as the next group
+   (journal first, as :class:`~auctioneer.exchange.durable.DurableExchange`
    does: replay applies the same commands, rejected ones included, and
    reaches the same state);
 2. applies them to the engine on the event loop's thread (so request
@@ -51,6 +52,7 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event, PricePublished, Traded
 from auctioneer.exchange.journal import Journal
 from auctioneer.service.broadcast import Hub
+from auctioneer.service.writer import JournalWriter
 
 __all__ = ["Builder", "Maker", "Outcome", "Sequencer", "SequencerStopped", "order_id", "stamped"]
 
@@ -102,11 +104,14 @@ class Sequencer:
         self._since_snapshot = 0
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._writer: JournalWriter | None = None
         self._dirty_books: set[str] = set()
         self._book_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start the writer task (and the book-update publisher) on the running loop."""
+        """Start the writer task, its journal thread and the book-update publisher on the
+        running loop."""
+        self._writer = JournalWriter(self.journal)
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name="sequencer")
         self._book_task = loop.create_task(self._books(), name="books")
@@ -118,6 +123,9 @@ class Sequencer:
         self._queue.put_nowait(None)
         await self._task
         self._task = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self._book_task is not None:
             self._book_task.cancel()
         if self.error is None and self._since_snapshot:
@@ -186,7 +194,8 @@ class Sequencer:
         """Journal, apply and answer ``requests``. An exception (the journal's, the engine's,
         the invariant check's) leaves memory and disk possibly apart: the caller stops."""
         flat = [cmd for request in requests for cmd in request.commands]
-        await asyncio.to_thread(self.journal.append_many, flat)
+        assert self._writer is not None  # started with the task that calls this
+        await self._writer.append(flat)
         applied: list[Outcome] = list(zip(flat, self.exchange.apply_many(flat), strict=True))
         start = 0
         for request in requests:
