@@ -465,7 +465,9 @@ static __always_inline void settle_handoff(struct scx_auction_stats *st)
 
 /* Whether enqueue may skip the kick for p: a handoff to this very CPU, which
  * holds no other handed-off wakee (a waker that wakes a second task before it
- * blocks is not about to sleep: that one is kicked for as usual). */
+ * blocks is not about to sleep: that one is kicked for as usual). Every
+ * enqueue calls it, so the mark never outlives its wakeup; a build without
+ * the kick (KICK=0) has nothing to hold back and owes no settling kick. */
 static __always_inline bool held_back(struct task_ctx *tc, u64 enq_flags,
 				      struct scx_auction_stats *st)
 {
@@ -474,7 +476,8 @@ static __always_inline bool held_back(struct task_ctx *tc, u64 enq_flags,
 	if (!SCX_AUCTION_HANDOFF)
 		return false;
 	tc->handoff = 0;
-	if (!mark || !(enq_flags & SCX_ENQ_WAKEUP) || mark != bpf_get_smp_processor_id() + 1)
+	if (!kick_idle || !mark || !(enq_flags & SCX_ENQ_WAKEUP) ||
+	    mark != bpf_get_smp_processor_id() + 1)
 		return false;
 	owed = bpf_map_lookup_elem(&auc_owed, &zero);
 	if (!owed || *owed)
@@ -543,7 +546,7 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, quantum_ns * tc->units, vtime, enq_flags);
 	/* Work conservation: a CPU that may run p and sleeps is woken to take
 	 * it, now, or (a handoff) at this CPU's next dispatch or tick. */
-	cpu = kick_idle && !held_back(tc, enq_flags, st) ? scx_bpf_pick_idle_cpu(p->cpus_ptr, 0) : -1;
+	cpu = !held_back(tc, enq_flags, st) && kick_idle ? scx_bpf_pick_idle_cpu(p->cpus_ptr, 0) : -1;
 	if (cpu >= 0) {
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		if (st)

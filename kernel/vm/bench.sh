@@ -53,10 +53,12 @@ counts() {
   awk '$1 == "RES:" || $1 == "CAL:" {n = 0; for (k = 2; k <= NF && $k ~ /^[0-9]+$/; k++) n += $k;
        printf "%s %d ", tolower(substr($1, 1, 3)), n}' /proc/interrupts
 }
-# counts.txt: per scheduler and workload, the counts' change over one run
+# counts.txt: per scheduler and workload, the counts' change over one run;
+# also on the console (BENCHCOUNTS), where it sits beside that run's CPU time
 delta() {
   echo "$3|$4" | awk -F'|' -v s="$1" -v w="$2" '{n = split($1, a, " "); split($2, b, " "); out = s " " w
-    for (i = 1; i < n; i += 2) out = out " " a[i] " " (b[i + 1] - a[i + 1]); print out}' >> "$S/counts.txt"
+    for (i = 1; i < n; i += 2) out = out " " a[i] " " (b[i + 1] - a[i + 1]); print out}' | tee -a "$S/counts.txt" \
+    | sed 's/^/BENCHCOUNTS /' >&2
 }
 # The markers on the console (stderr) let run.sh (CPUTIME=1) read QEMU's host
 # CPU time at each end of the run: cputime.txt.
@@ -70,13 +72,29 @@ run() { # scheduler, workload, command...: the command's output; its counts into
 }
 measure() { # one sample of each benchmark under scheduler $1
   p=$(run "$1" pipe timeout 120 perf bench sched pipe -l "${PIPE_L:-5000}" | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p')
+  # PIPE2=1: pipe once more, at once: the same scheduler past its first
+  # minutes (code freshly translated by the emulator, caches), on the
+  # console only (BENCHMARK <scheduler> pipe2)
+  [ -z "${PIPE2:-}" ] || run "$1" pipe2 timeout 120 perf bench sched pipe -l "${PIPE_L:-5000}" > /dev/null
   m=$(run "$1" messaging timeout 120 perf bench sched messaging -g 2 -l "${MSG_L:-50}" | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p')
   h=$(run "$1" hackbench timeout 120 hackbench -g 2 -l "${HB_L:-50}" | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
+# GPERF=1: also the guest kernel's own profile of that pipe run (perf record
+# -a, cpu-clock: where the vCPUs' busy time goes, the emulator's CPU time
+# following it), with the kernel's symbols, BPF programs included
 profile() { # each BPF program's run count and time during pipe under scheduler $1
   sysctl -qw kernel.bpf_stats_enabled=1
-  perf bench sched pipe -l 20000 > "$S/profile-$1-pipe.txt" 2>&1
+  if [ -n "${GPERF:-}" ]; then
+    cat /proc/kallsyms > "$S/kallsyms-$1.txt"
+    # recorded on the guest's tmpfs, then copied: perf's output file is
+    # rewritten at the end, which over 9p left only its header
+    perf record -a -g -F 499 -o /tmp/gperf.data -- perf bench sched pipe -l 20000 \
+      > "$S/profile-$1-pipe.txt" 2>&1
+    cp /tmp/gperf.data "$S/gperf-$1-$n.data"
+  else
+    perf bench sched pipe -l 20000 > "$S/profile-$1-pipe.txt" 2>&1
+  fi
   "$AUCTIONEER_BPFTOOL" -j prog show > "$S/profile-$1.json"
   sysctl -qw kernel.bpf_stats_enabled=0
 }
@@ -104,7 +122,6 @@ stats() { case $SCHED_NOW in auction*) "$AUCTIONEER_BPFTOOL" -j map dump name au
 n=0
 trace() {
   SCHED_NOW=$1
-  n=$((n + 1))
   for w in pipe messaging; do
     f=$S/trace-$1-$w-$n.txt
     cat /sys/kernel/sched_ext/root/events > "$f.ev0" 2>/dev/null
@@ -123,7 +140,8 @@ trace() {
   done
 }
 if [ "$MODE" = profile ] || [ "$MODE" = trace ]; then
-  for s in $SCHEDS; do start "$s" && "$MODE" "$s"; stop "$s"; done
+  [ -z "${GPERF:-}" ] || sysctl -qw net.core.bpf_jit_kallsyms=1 # before the loads
+  for s in $SCHEDS; do n=$((n + 1)); start "$s" && "$MODE" "$s"; stop "$s"; done
   exit $ok
 fi
 echo "# clock: ${CLOCK:-MTTCG wall clock}; loops pipe ${PIPE_L:-5000} messaging ${MSG_L:-50} hackbench ${HB_L:-50}" > $OUT

@@ -10,15 +10,21 @@
 # `auctioneer bench kernel out/scx-vm/cputime.txt` summarises. Needs W.
 
 stamp() { # the console, each bench marker stamped with QEMU's CPU ns
-    local line pid t a f
+    local line pid t a f each
     while IFS= read -r line; do
         line=${line%$'\r'}
         if [[ $line == *"BENCHMARK "* ]]; then
-            pid=$(cat "$W/qemu.pid" 2>/dev/null || true) t=0
+            pid=$(cat "$W/qemu.pid" 2>/dev/null || true) t=0 each=
             for f in /proc/${pid:-none}/task/*/schedstat; do
-                { read -r a _ < "$f"; } 2>/dev/null && t=$((t + a))
+                { read -r a _ < "$f"; } 2>/dev/null && t=$((t + a)) && each="$each ${f%/schedstat}:$a"
             done
-            line="$line cpu_ns $t"
+            # and each thread's (vCPUs against QEMU's I/O thread), with the
+            # host's clock (a host profile's time slices) and the host's busy
+            # time, all CPUs, USER_HZ ticks: less QEMU's, the other load the
+            # run shared the host with
+            each=${each//\/proc\/$pid\/task\//}
+            read -r _ u n s _ _ i q st _ < /proc/stat
+            each=${each# }; line="$line cpu_ns $t host_us ${EPOCHREALTIME/./} host_busy $((u + n + s + i + q + st)) threads ${each// /,}"
         fi
         printf '%s\n' "$line"
     done
@@ -43,7 +49,7 @@ cputime_samples() { # the consoles -> cputime.txt: one line per scheduler and ro
                 d = f[6] - t0[key]; delete t0[key]
                 if (f[3] == "pipe") pipe[f[2]] = d / 1000 / pl
                 else if (f[3] == "messaging") msg[f[2]] = d / 1e9
-                else {
+                else if (f[3] == "hackbench") {
                     p = (f[2] in pipe) ? sprintf("%.3f", pipe[f[2]]) : "nan"
                     m = (f[2] in msg) ? sprintf("%.4f", msg[f[2]]) : "nan"
                     line[f[2], ++n[f[2]]] = sprintf("%s pipe_us %s messaging_s %s hackbench_s %.4f",

@@ -77,7 +77,7 @@ CLOCK="MTTCG wall clock"
 cat > "$SHARE/env.sh" <<EOF
 export CLOCK="$CLOCK"
 export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} SCHEDS="${SCHEDS:-eevdf auction scx_simple scx_central}" PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export PIPE_L=${PIPE_L:-5000} MSG_L=${MSG_L:-50} HB_L=${HB_L:-50}
+export PIPE_L=${PIPE_L:-5000} MSG_L=${MSG_L:-50} HB_L=${HB_L:-50} PIPE2=${PIPE2:-} GPERF=${GPERF:-}
 EOF
 if [[ $SUITE == test ]]; then
     lap "predictions for the bid classes (auctioneer simulate, on the host)"
@@ -166,7 +166,7 @@ cp "$W/console.txt" "$REPO/out/scx-vm/console-$SUITE.txt"
 for oops in "$W"/console-oops-*.txt; do
     [[ -f $oops ]] && cp "$oops" "$REPO/out/scx-vm/console-$SUITE-${oops##*/console-}"
 done
-cp "$SHARE"/*.json "$SHARE"/*.txt "$REPO/out/scx-vm/" 2>/dev/null || true
+cp "$SHARE"/*.json "$SHARE"/*.txt "$SHARE"/*.data "$REPO/out/scx-vm/" 2>/dev/null || true
 lap "done: $( ((FAILED)) && echo FAIL || echo ok ); transcript and results in out/scx-vm/"
 rm -rf "$W"
 exit "$FAILED"
