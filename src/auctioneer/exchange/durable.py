@@ -142,7 +142,7 @@ def open_exchange(directory: str | os.PathLike[str],
     start, exchange = loaded if loaded else (0, (engine_class or engine())())
     # The native engine applies the records it takes straight from the journal's bytes.
     bulk = exchange.replay_bytes if isinstance(exchange, NativeExchange) else None
-    with JournalReader(directory, start, bulk) as reader:
+    with JournalReader(directory, start, bulk, exclusive=True) as reader:
         for seq, command in reader.records():
             try:
                 exchange.apply(command)

@@ -52,6 +52,7 @@ from auctioneer.exchange.book import Order
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event, Rejected
 from auctioneer.exchange.invariants import InvariantError
+from auctioneer.exchange.journal import Segment
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
@@ -226,7 +227,7 @@ class NativeExchange(Exchange):
         if self._markets and not self._wait:
             self._load()  # which makes the room, off the order path
 
-    def replay_bytes(self, data: bytes, pos: int, last_seq: int,
+    def replay_bytes(self, data: Segment, pos: int, last_seq: int,
                      log: list[tuple[Any, ...]] | None = None) -> tuple[int, int]:
         """Apply the whole journal records of ``data`` from offset ``pos`` on, in C, while
         each follows ``last_seq`` and is a command C takes in the journal's canonical JSON;

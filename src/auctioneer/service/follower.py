@@ -39,7 +39,7 @@ from sqlalchemy import Engine
 from auctioneer.exchange.closing import Closing
 from auctioneer.exchange.durable import load_snapshot
 from auctioneer.exchange.engine import Exchange
-from auctioneer.exchange.journal import JournalReader
+from auctioneer.exchange.journal import JournalReader, Segment
 from auctioneer.exchange.native import NativeExchange, engine
 from auctioneer.service.changes import Change, changes
 from auctioneer.service.projector import Projector
@@ -70,7 +70,7 @@ class JournalChanges(Closing):
         bulk = self._replay if isinstance(exchange, NativeExchange) else None
         self._reader = JournalReader(journal_dir, after, bulk)
 
-    def _replay(self, data: bytes, pos: int, last_seq: int) -> tuple[int, int]:
+    def _replay(self, data: Segment, pos: int, last_seq: int) -> tuple[int, int]:
         assert isinstance(self.exchange, NativeExchange)
         return self.exchange.replay_bytes(data, pos, last_seq, self._log)
 
