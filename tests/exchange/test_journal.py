@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import subprocess
 import sys
@@ -240,3 +241,38 @@ def test_opening_on_a_readers_tail_is_opening_afresh(
         with Journal(directory, FsyncPolicy.NEVER, tail=given_tail) as journal:
             opened.append((journal.last_seq, segments(directory)[-1].read_bytes()))
     assert opened[0] == opened[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(count=st.integers(0, 12), rotate=st.integers(0, 12), after=st.integers(0, 14),
+       cut=st.integers(0, 60), polls=st.integers(1, 3))
+def test_a_mapping_reader_reads_what_a_copying_one_does(
+        tmp_path_factory: pytest.TempPathFactory, count: int, rotate: int, after: int,
+        cut: int, polls: int) -> None:
+    """An ``exclusive`` reader maps its segments instead of copying them: the same records,
+    the same errors and the same :class:`Tail`, over rotations, a torn tail and polls that
+    find nothing new; closing it unmaps."""
+    directory = tmp_path_factory.mktemp("mapped")
+    with Journal(directory, FsyncPolicy.NEVER) as journal:
+        journal.append_many(COMMANDS[:min(rotate, count)])
+        if rotate < count:
+            journal.rotate()
+            journal.append_many(COMMANDS[rotate:count])
+    last = segments(directory)[-1]
+    last.write_bytes(last.read_bytes()[:max(0, last.stat().st_size - cut)])
+    read = []
+    for exclusive in (False, True):
+        held = []
+        with JournalReader(directory, after, exclusive=exclusive) as reader:
+            try:
+                records = []
+                for _ in range(polls):
+                    records.append(reader.poll())
+                    held.append((reader._data, len(reader._data) > 0))
+            except JournalError as exc:
+                records = [str(exc)]  # type: ignore[list-item]
+            read.append((records, reader.tail()))
+        maps = [data for data, _ in held if isinstance(data, mmap.mmap)]
+        assert all(data.closed for data in maps)
+        assert bool(maps) == (exclusive and any(full for _, full in held))
+    assert read[0] == read[1]
