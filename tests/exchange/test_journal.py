@@ -215,6 +215,18 @@ def test_batch_fsyncs_the_last_group_before_a_quiet_spell(tmp_path: Path,
     assert len(synced) == 2
 
 
+def write_rotated(directory: Path, count: int, rotate: int, cut: int) -> None:
+    """The first ``count`` commands, a new segment after ``rotate`` of them, and the last
+    ``cut`` bytes of the journal torn off."""
+    with Journal(directory, FsyncPolicy.NEVER) as journal:
+        journal.append_many(COMMANDS[:min(rotate, count)])
+        if rotate < count:
+            journal.rotate()
+            journal.append_many(COMMANDS[rotate:count])
+    last = segments(directory)[-1]
+    last.write_bytes(last.read_bytes()[:max(0, last.stat().st_size - cut)])
+
+
 @settings(max_examples=40, deadline=None)
 @given(count=st.integers(0, 12), rotate=st.integers(0, 12), after=st.integers(0, 14),
        cut=st.integers(0, 60))
@@ -225,13 +237,7 @@ def test_opening_on_a_readers_tail_is_opening_afresh(
     number, the same torn tail cut, as a journal that reads everything itself."""
     directories = [tmp_path_factory.mktemp("tail"), tmp_path_factory.mktemp("fresh")]
     for directory in directories:
-        with Journal(directory, FsyncPolicy.NEVER) as journal:
-            journal.append_many(COMMANDS[:min(rotate, count)])
-            if rotate < count:
-                journal.rotate()
-                journal.append_many(COMMANDS[rotate:count])
-        last = segments(directory)[-1]
-        last.write_bytes(last.read_bytes()[:max(0, last.stat().st_size - cut)])
+        write_rotated(directory, count, rotate, cut)
     with JournalReader(directories[0], after) as reader:
         reader.poll()
         tail = reader.tail()
@@ -253,13 +259,7 @@ def test_a_mapping_reader_reads_what_a_copying_one_does(
     the same errors and the same :class:`Tail`, over rotations, a torn tail and polls that
     find nothing new; closing it unmaps."""
     directory = tmp_path_factory.mktemp("mapped")
-    with Journal(directory, FsyncPolicy.NEVER) as journal:
-        journal.append_many(COMMANDS[:min(rotate, count)])
-        if rotate < count:
-            journal.rotate()
-            journal.append_many(COMMANDS[rotate:count])
-    last = segments(directory)[-1]
-    last.write_bytes(last.read_bytes()[:max(0, last.stat().st_size - cut)])
+    write_rotated(directory, count, rotate, cut)
     read = []
     for exclusive in (False, True):
         held = []
