@@ -216,6 +216,34 @@ def test_every_int_a_replayed_record_carries_is_range_checked_in_c(
         assert got == want
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(INT_FIELDS), st.integers(1, 21), st.integers(0, 10**21),
+       st.booleans(), st.booleans())
+def test_an_int_of_every_length_reads_as_the_reference_reads_it(
+        tmp_path_factory: pytest.TempPathFactory, field: tuple[Command, str], length: int,
+        digits: int, negative: bool, last: bool) -> None:
+    """An int field of 1 to 21 digits (C counts them eight bytes at a time), either sign, in
+    the journal's key order or last of all (the few bytes after it are read one at a time):
+    the reference's outcome, state or error."""
+    cmd, key = field
+    value = digits % 10**length * (-1 if negative else 1)
+    fields = json.loads(payload_of(cmd))
+    fields[key] = value
+    keys = sorted(fields, key=lambda k: (last and k == key, k))
+    directory = tmp_path_factory.mktemp("ints")
+    setup = [*setup_commands(money=5_000, capacity=20),
+             PlaceOrder("b", "t1", Side.BUY, (IDS[0],), 96, 2, ts_ns=1)]
+    journal_of(directory, setup)
+    with segments(directory)[-1].open("ab") as out:
+        out.write(record(len(setup) + 1, json.dumps({k: fields[k] for k in keys},
+                                                    separators=(",", ":")).encode()))
+    want, got = recover(directory, Exchange), recover(directory, NativeExchange)
+    if isinstance(want, Exchange) and isinstance(got, Exchange):
+        assert got.state_hash() == want.state_hash()
+    else:
+        assert got == want
+
+
 @pytest.mark.parametrize("tail", [1, 40], ids=["set-asked", "set-copied"])
 def test_an_id_used_before_a_fallback_stays_used(tmp_path: Path, tail: int) -> None:
     """Orders, then a refusal (the reference takes it, so the next core starts from the
