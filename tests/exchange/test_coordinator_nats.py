@@ -122,9 +122,11 @@ async def _incarnation(url: str, bids: list[CrossBid], rng: random.Random) -> bo
             return False
         return True
     finally:
-        if legs is not None:
-            await legs.close()
-        await nc.close()
+        try:
+            if legs is not None:
+                await legs.close()
+        finally:
+            await nc.close()
 
 
 def test_coordinator_killed_mid_saga_and_a_server_restart_never_double_fill(
@@ -136,23 +138,25 @@ def test_coordinator_killed_mid_saga_and_a_server_restart_never_double_fill(
 
     async def run() -> None:
         nc = await connect(nats_server.url)
-        js = nc.jetstream()
-        publisher = await Publisher.open(js, MAP)
-        for i, (command, partition) in enumerate(_setup()):
-            await publisher.publish(command, f"setup/{i}", partition=partition)
-        traffic = asyncio.ensure_future(_traffic(js, rng, 150))
-        crashes = 0
-        while not await _incarnation(nats_server.url, bids, rng):
-            crashes += 1
-            if crashes == 3:  # the server dies too; its file store keeps every stream
+        try:
+            js = nc.jetstream()
+            publisher = await Publisher.open(js, MAP)
+            for i, (command, partition) in enumerate(_setup()):
+                await publisher.publish(command, f"setup/{i}", partition=partition)
+            traffic = asyncio.ensure_future(_traffic(js, rng, 150))
+            crashes = 0
+            while not await _incarnation(nats_server.url, bids, rng):
+                crashes += 1
+                if crashes == 3:  # the server dies too; its file store keeps every stream
+                    await traffic
+                    await nc.close()
+                    nats_server.kill()
+                    nats_server.start()
+            assert crashes >= 3
+            if not traffic.done():
                 await traffic
-                await nc.close()
-                nats_server.kill()
-                nats_server.start()
-        assert crashes >= 3
-        if not traffic.done():
-            await traffic
-        await nc.close()
+        finally:  # also when the deadline cancels the run: no client outlives its loop
+            await nc.close()
 
     asyncio.run(bounded(run(), 240, "the coordinators, the traffic and the restart"))
 

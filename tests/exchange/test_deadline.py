@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
 
 from auctioneer.exchange.scaleout import deadline
-from auctioneer.exchange.scaleout.deadline import within
+from auctioneer.exchange.scaleout.deadline import stopped, within
 
 
 async def _stubborn(forever: asyncio.Event) -> None:
@@ -55,5 +56,43 @@ def test_cancelled_work_that_ends_is_not_left_behind() -> None:
         with pytest.raises(TimeoutError):
             await within(asyncio.sleep(10), 0.05, "a long nap")
         assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+    asyncio.run(run())
+
+
+async def _swallows_once(forever: asyncio.Event) -> None:
+    """Takes its first cancellation as a nats-py request can, then waits on."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.sleep(10)
+    await forever.wait()
+
+
+def test_stopped_cancels_again_until_a_swallowing_task_ends() -> None:
+    async def run() -> None:
+        forever = asyncio.Event()
+        tasks = [asyncio.ensure_future(_swallows_once(forever)),
+                 asyncio.ensure_future(asyncio.sleep(10))]
+        await asyncio.sleep(0)
+        started = time.monotonic()
+        await stopped(tasks, "the replicas")
+        assert time.monotonic() - started < 1
+        assert all(t.cancelled() for t in tasks)
+
+    asyncio.run(run())
+
+
+def test_stopped_names_what_would_not_stop_and_leaves_it_behind(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deadline, "GRACE_S", 0.3)
+
+    async def run() -> None:
+        forever = asyncio.Event()
+        stubborn = asyncio.ensure_future(_stubborn(forever))
+        await asyncio.sleep(0)
+        with pytest.raises(TimeoutError, match=r"the replicas: 1 of 1 still running 0\.3 s"):
+            await stopped([stubborn], "the replicas")
+        assert not stubborn.done()
+        forever.set()
+        await asyncio.wait([stubborn], timeout=1)
 
     asyncio.run(run())

@@ -60,6 +60,7 @@ from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.model import ExecutionRule, Market, Role, Side
 from auctioneer.exchange.scaleout.cluster import replicas_for
 from auctioneer.exchange.scaleout.coordinator import CrossBid, CrossBidError
+from auctioneer.exchange.scaleout.deadline import stopped
 from auctioneer.exchange.scaleout.eventlog import EventSpec
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router, RoutingError
 from auctioneer.exchange.scaleout.stream import StreamSpec
@@ -201,12 +202,10 @@ def create_cluster_app(settings: ClusterSettings) -> FastAPI:
         try:
             yield
         finally:
-            tasks = (opener, coordinator, resumer)
-            for task in tasks:
-                task.cancel()
             # bounded: a task stuck in a NATS call that swallows its cancellation must not
-            # keep the process from exiting on SIGTERM (seen once in a test, not explained)
-            await asyncio.wait(tasks, timeout=_STOP_S)
+            # keep the process from exiting on SIGTERM
+            with contextlib.suppress(TimeoutError):
+                await stopped((opener, coordinator, resumer), "the API's background tasks")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(app.state.read_side.stop(), _STOP_S)
             with contextlib.suppress(TimeoutError):

@@ -31,7 +31,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import sys
 from collections import OrderedDict
@@ -45,6 +44,7 @@ from nats.aio.client import Client
 from auctioneer.exchange.commands import Command, MarketOrder, PlaceOrder
 from auctioneer.exchange.engine import Exchange
 from auctioneer.exchange.events import Event
+from auctioneer.exchange.scaleout.deadline import stopped
 from auctioneer.exchange.scaleout.eventlog import EventSpec, Projection
 from auctioneer.exchange.scaleout.logcheckpoint import find_checkpoint_store, load_checkpoint
 from auctioneer.exchange.scaleout.node import connect
@@ -169,13 +169,12 @@ class Gateway:
                 self.projections[p] = found.projection(self.partitions)
 
     async def close(self) -> None:
-        """Stop following and disconnect."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.nc.close()
+        """Stop following and disconnect (TimeoutError, still disconnected, if a follower
+        will not stop: see :func:`~auctioneer.exchange.scaleout.deadline.stopped`)."""
+        try:
+            await stopped(self._tasks, "the gateway's followers")
+        finally:
+            await self.nc.close()
 
     # ------------------------------------------------------------------- reads
 

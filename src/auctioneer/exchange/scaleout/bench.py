@@ -38,6 +38,7 @@ from typing import Any
 from auctioneer.exchange.codec import decode_command, encode_command
 from auctioneer.exchange.commands import Deposit
 from auctioneer.exchange.engine import Exchange
+from auctioneer.exchange.scaleout.deadline import stopped
 from auctioneer.exchange.scaleout.node import connect
 from auctioneer.exchange.scaleout.partition import PartitionMap, Router
 from auctioneer.exchange.scaleout.publisher import Publisher, Routed
@@ -205,8 +206,7 @@ async def _latency(js: Any, publisher: Publisher, spec: StreamSpec,
             to_ack.append(float(acked - started))
             to_applied.append(float(applied[ack[0].seq] - started))
     finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
+        await stopped([follower], "the latency run's follower")
     return to_ack, to_applied
 
 

@@ -36,6 +36,7 @@ from auctioneer.exchange.scaleout.coordinator import (
     decode_record,
     encode_record,
 )
+from auctioneer.exchange.scaleout.deadline import stopped
 from auctioneer.exchange.scaleout.partition import PartitionMap
 from auctioneer.exchange.scaleout.publisher import Publisher
 from auctioneer.exchange.scaleout.replica import PartitionEngine
@@ -164,8 +165,6 @@ class NatsLegs:
         return found
 
     async def close(self) -> None:
-        """Stop the replicas."""
-        for task in self._followers.values():
-            task.cancel()
-        await asyncio.gather(*self._followers.values(), return_exceptions=True)
+        """Stop the replicas (TimeoutError if one will not: see :func:`stopped`)."""
+        await stopped(self._followers.values(), "the coordinator's replicas")
 

@@ -11,6 +11,10 @@ benchmark's test in a loaded full-suite run.
 :func:`within` gives up instead: at the deadline it cancels the work again and
 again for a short grace period and, if the work still has not ended, leaves it
 behind (its result or error is consumed, so nothing is logged) and raises.
+:func:`stopped` is that grace period alone, for tasks being shut down: one
+``cancel()`` and a ``gather`` hang a close on the same swallowed cancellation
+(the coordinator test, after a NATS server restart: a replica's feed took the
+cancel while it subscribed, then waited for messages that never came).
 
 Example:
     >>> import asyncio
@@ -21,10 +25,11 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["within"]
+__all__ = ["stopped", "within"]
 
 _T = TypeVar("_T")
 
@@ -42,14 +47,31 @@ async def within(work: Awaitable[_T], seconds: float, what: str) -> _T:
     done, _ = await asyncio.wait([task], timeout=seconds)
     if done:
         return task.result()
+    # Ended by the cancellation or left behind: its outcome is not this caller's any more.
+    with contextlib.suppress(TimeoutError):
+        await stopped([task], what)
+    raise TimeoutError(f"{what}: not within {seconds:g} s")
+
+
+async def stopped(tasks: Iterable[asyncio.Future[Any]], what: str) -> None:
+    """Cancel ``tasks`` and wait until they end, cancelling again every 0.1 s.
+
+    Their results and errors are consumed. TimeoutError naming ``what`` when some
+    are still running after :data:`GRACE_S`; those are left behind.
+    """
+    tasks = list(tasks)
     loop = asyncio.get_running_loop()
     give_up = loop.time() + GRACE_S
-    while not task.done() and loop.time() < give_up:
-        task.cancel()
-        await asyncio.wait([task], timeout=0.1)
-    # Left behind or ended by the cancellation: its outcome is not this caller's any more.
-    task.add_done_callback(_consume)
-    raise TimeoutError(f"{what}: not within {seconds:g} s")
+    running = {task for task in tasks if not task.done()}
+    while running and loop.time() < give_up:
+        for task in running:
+            task.cancel()
+        _, running = await asyncio.wait(running, timeout=0.1)
+    for task in tasks:
+        task.add_done_callback(_consume)
+    if running:
+        raise TimeoutError(f"{what}: {len(running)} of {len(tasks)} still running "
+                           f"{GRACE_S:g} s after being cancelled")
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
