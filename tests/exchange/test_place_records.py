@@ -4,6 +4,7 @@ the command to the reference."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,15 @@ def test_plain_orders_are_all_written_in_c() -> None:
                                    TimeInForce.FOK, True, False, 0), _PLAIN]
     records, stop = place_records(commands, 0, 2**63)
     assert stop == 3 and records == _reference(commands, 2**63)
+
+
+def test_every_digit_count_is_written_as_the_reference() -> None:
+    """The ints' writer (two digits a step) at each power of ten and one below, signed."""
+    edges = [v for k in range(19) for v in (10**k - 1, 10**k)] + [2**63 - 1]
+    commands = [replace(_PLAIN, price=v, quantity=-v, ts_ns=v // 7) for v in edges]
+    commands.append(replace(_PLAIN, quantity=-(2**63)))
+    records, stop = place_records(commands, 0, 1)
+    assert stop == len(commands) and records == _reference(commands, 1)
 
 
 def test_a_journal_of_mixed_commands_reads_back_and_holds_the_reference_bytes(

@@ -171,9 +171,7 @@ result_json(buffer *b, int comma, PyObject *oid, const summary *s)
         if (room(b, 200 + (size_t)PyUnicode_GET_LENGTH(s->market)) < 0) {
             return -1;
         }
-        char id[24];
-        snprintf(id, sizeof id, "%llu", (unsigned long long)ev->trade_id);
-        ok = (first || put_s(b, ",")) && put_s(b, "{\"id\":\"") && put_s(b, id)
+        ok = (first || put_s(b, ",")) && put_s(b, "{\"id\":\"") && put_u64(b, ev->trade_id)
              && put_s(b, "\",\"market\":") && put_plain(b, s->market)
              && put_s(b, ",\"price\":") && put_ll(b, ev->price)
              && put_s(b, ",\"quantity\":") && put_ll(b, ev->quantity)

@@ -72,14 +72,42 @@ put_plain(buffer *b, PyObject *str)
     return put_s(b, "\"");
 }
 
+/* `v` in decimal (room was made for it): 1. Two digits a step from a table: snprintf
+ * took about a third of a journal record's time. */
+static inline int
+put_u64(buffer *b, uint64_t v)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    char digits[20];
+    size_t at = sizeof digits;
+    while (v >= 100) {
+        size_t pair = (size_t)(v % 100) * 2;
+        v /= 100;
+        digits[--at] = pairs[pair + 1];
+        digits[--at] = pairs[pair];
+    }
+    if (v >= 10) {
+        digits[--at] = pairs[v * 2 + 1];
+        digits[--at] = pairs[v * 2];
+    } else {
+        digits[--at] = (char)('0' + v);
+    }
+    put(b, digits + at, sizeof digits - at);
+    return 1;
+}
+
 /* `v` in decimal (room was made for it): 1. */
 static inline int
 put_ll(buffer *b, long long v)
 {
-    char digits[24];
-    int len = snprintf(digits, sizeof digits, "%lld", v);
-    put(b, digits, (size_t)len);
-    return 1;
+    if (v < 0) {
+        put(b, "-", 1);
+        return put_u64(b, 0 - (uint64_t)v); /* LLONG_MIN's magnitude too */
+    }
+    return put_u64(b, (uint64_t)v);
 }
 
 /* An exact int within 64 bits, in decimal: 1; else 0 (nothing written). */

@@ -108,4 +108,4 @@ def decode_batch(body: bytes) -> list[FastOrder] | None:
         orders = _BATCH.decode(body).orders
     except msgspec.DecodeError:
         return None
-    return orders if all(order.valid() for order in orders) else None
+    return orders if all(map(FastOrder.valid, orders)) else None  # no generator frame per order
