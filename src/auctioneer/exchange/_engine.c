@@ -336,6 +336,8 @@ static PyMethodDef module_methods[] = {
     {"scan", (PyCFunction)eb_scan, METH_VARARGS,
      "scan(data, pos, previous, upto) -> (pos, previous): pass over whole, in-sequence "
      "journal records."},
+    {"id_hash", (PyCFunction)eb_id_hash, METH_O,
+     "id_hash(id) -> int: the order-id table's keyed hash of the id's UTF-8."},
     {"crc32", (PyCFunction)eb_crc32, METH_VARARGS,
      "crc32(data, crc) -> int: zlib.crc32(data, crc), as replay computes it."},
     {"place_orders", (PyCFunction)eb_place_orders, METH_VARARGS,
@@ -365,6 +367,7 @@ PyInit__engine(void)
         || PyType_Ready(&EventsType) < 0 || setup() < 0) {
         return NULL;
     }
+    eb_hash_init();
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) {
         return NULL;

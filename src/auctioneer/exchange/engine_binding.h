@@ -177,7 +177,9 @@ PyObject *eb_order_summary(PyObject *module, PyObject *args);
 PyObject *eb_batch_answer(PyObject *module, PyObject *args);
 
 /* engine_names.c: tables of names; order ids (see the top of that file) */
+void eb_hash_init(void); /* keys from the interpreter's hash secret, at import */
 uint64_t eb_hash(const char *s, size_t n);
+PyObject *eb_id_hash(PyObject *module, PyObject *arg);
 int eb_names_init(eb_names *t, uint64_t expected);
 void eb_names_free(eb_names *t);
 size_t eb_names_nbytes(const eb_names *t);
