@@ -232,8 +232,9 @@ eb_batch_answer(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "batch_answer: as many outcomes as orders");
         return NULL;
     }
-    buffer b = {NULL, 0, 0};
-    int ok = room(&b, 16) < 0 ? -1 : put_s(&b, "{\"results\":[");
+    buffer b = {NULL, 0, 0}; /* room up front for a result of one trade each */
+    int ok = room(&b, 16 + (size_t)Py_MIN(n, 1024) * 256u) < 0 ? -1
+                                                               : put_s(&b, "{\"results\":[");
     for (Py_ssize_t i = 0; ok > 0 && i < n; i++) {
         PyObject *oid, *outcome = PyList_GET_ITEM(outcomes, i);
         long long quantity;

@@ -304,6 +304,11 @@ eb_place_records(PyObject *module, PyObject *args)
         return NULL;
     }
     buffer b = {NULL, 0, 0};
+    /* Room for a batch's records at once (an order's is about 250 bytes): growing as it
+     * went copied the buffer over and again. */
+    if (room(&b, (size_t)Py_MIN(PyList_GET_SIZE(commands) - start, 1024) * 256u) < 0) {
+        return NULL;
+    }
     Py_ssize_t i = start;
     for (; i < PyList_GET_SIZE(commands); i++, seq++) {
         PyObject *cmd = PyList_GET_ITEM(commands, i);
