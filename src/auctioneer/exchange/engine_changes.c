@@ -74,42 +74,49 @@ book_changes(CoreObject *self, uint32_t m, uint64_t taker, uint64_t seq, PyObjec
 }
 
 int
-eb_log_changes(CoreObject *self, const char *type, const rcmd *c, uint64_t seq, PyObject *log)
+eb_log_changes(CoreObject *self, enum rkind kind, const rcmd *c, uint64_t seq, PyObject *log)
 {
     unsigned long long s = (unsigned long long)seq;
-    int market_order = strcmp(type, "market_order") == 0;
-    if (market_order || strcmp(type, "place_order") == 0) {
+    switch (kind) {
+    case RK_PLACE:
+    case RK_MARKET: {
         uint64_t n = self->n_names - 1u; /* the number the order was given */
         PyObject *name = eb_id_name(self, n);
         if (name == NULL
             || push(log, Py_BuildValue("(iKOOOOLLOL)", CH_ORDER, s, name,
                                        account_id(self, c->account), c->buy ? W_buy : W_sell,
                                        PyList_GET_ITEM(self->market_ids, c->market),
-                                       (long long)(market_order ? 0 : c->price),
+                                       (long long)(kind == RK_MARKET ? 0 : c->price),
                                        (long long)c->quantity, W_tif[c->tif],
                                        (long long)c->ts)) < 0) {
             return -1;
         }
         return book_changes(self, c->market, n, seq, log);
     }
-    if (strcmp(type, "cancel_order") == 0 || strcmp(type, "modify_order") == 0) {
+    case RK_CANCEL:
+    case RK_MODIFY: {
         int64_t k = eb_names_find(&self->ids, c->id, c->id_len, c->id_hash);
         return book_changes(self, self->order_market[k], (uint64_t)k, seq, log);
     }
-    int deposit = strcmp(type, "deposit") == 0;
-    if (deposit || strcmp(type, "withdraw") == 0) {
+    case RK_DEPOSIT:
+    case RK_WITHDRAW: {
         /* The ledger's kinds are the commands' own names. */
+        int deposit = kind == RK_DEPOSIT;
         return push(log, Py_BuildValue("(iKOLOL)", CH_MONEY, s, account_id(self, c->account),
                                        (long long)(deposit ? c->amount : -c->amount),
                                        deposit ? K_deposit : K_withdraw, (long long)c->ts))
                < 0 ? -1 : 1;
     }
-    int add = strcmp(type, "add_capacity") == 0;
-    if (add || strcmp(type, "remove_capacity") == 0) {
+    case RK_ADD_CAPACITY:
+    case RK_REMOVE_CAPACITY:
         return push(log, Py_BuildValue("(iKOOL)", CH_CAPACITY, s, account_id(self, c->account),
                                        PyList_GET_ITEM(self->market_ids, c->market),
-                                       (long long)(add ? c->quantity : -c->quantity)))
+                                       (long long)(kind == RK_ADD_CAPACITY ? c->quantity
+                                                                           : -c->quantity)))
                < 0 ? -1 : 1;
+    case RK_TICK:
+    case RK_KINDS:
+        break;
     }
     return 1; /* a tick changes no row */
 }

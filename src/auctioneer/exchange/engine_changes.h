@@ -19,9 +19,23 @@ typedef struct {
     int64_t price, quantity, amount, ts; /* -1: null */
 } rcmd;
 
-/* Append to `log` the changes of command `c` of journal type `type` (record `seq`), which
- * the core has just applied: 1, or -1 on error (the command stays applied). */
-int eb_log_changes(CoreObject *self, const char *type, const rcmd *c, uint64_t seq,
+/* The commands replay takes: the index of each one's spec in engine_replay.c. */
+enum rkind {
+    RK_PLACE,
+    RK_CANCEL,
+    RK_MODIFY,
+    RK_MARKET,
+    RK_DEPOSIT,
+    RK_WITHDRAW,
+    RK_ADD_CAPACITY,
+    RK_REMOVE_CAPACITY,
+    RK_TICK,
+    RK_KINDS
+};
+
+/* Append to `log` the changes of command `c` of kind `kind` (record `seq`), which the core
+ * has just applied: 1, or -1 on error (the command stays applied). */
+int eb_log_changes(CoreObject *self, enum rkind kind, const rcmd *c, uint64_t seq,
                    PyObject *log);
 
 #endif

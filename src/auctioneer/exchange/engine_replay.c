@@ -328,31 +328,33 @@ r_tick(CoreObject *self, const rcmd *c, int flag)
     return applied(self, c->ts, UINT32_MAX, 0);
 }
 
-/* The commands replay takes, with the journal's keys (commands.py, codec.py). */
-static const rspec specs[] = {
-    {T("place_order"), r_order, 0, 10,
+/* The commands replay takes, with the journal's keys (commands.py, codec.py), each at its
+ * kind's index (the change log dispatches on it). */
+static const rspec specs[RK_KINDS] = {
+    [RK_PLACE] = {T("place_order"), r_order, 0, 10,
      {F("account", R_ACCOUNT), F("all_or_none", R_BOOL), F("markets", R_MARKETS),
       F("order_id", R_ID), F("post_only", R_FALSE), F("price", R_PRICE),
       F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF), F("ts_ns", R_TS)}},
-    {T("cancel_order"), r_open, 0, 3,
+    [RK_CANCEL] = {T("cancel_order"), r_open, 0, 3,
      {F("account", R_ACCOUNT), F("order_id", R_ID), F("ts_ns", R_TS)}},
-    {T("modify_order"), r_open, 1, 5,
+    [RK_MODIFY] = {T("modify_order"), r_open, 1, 5,
      {F("account", R_ACCOUNT), F("order_id", R_ID), F("price", R_PRICE | R_OR_NULL),
       F("quantity", R_QUANTITY | R_OR_NULL), F("ts_ns", R_TS)}},
-    {T("market_order"), r_order, 1, 8,
+    [RK_MARKET] = {T("market_order"), r_order, 1, 8,
      {F("account", R_ACCOUNT), F("markets", R_MARKETS), F("max_spend", R_AMOUNT | R_OR_NULL),
       F("order_id", R_ID), F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF),
       F("ts_ns", R_TS)}},
-    {T("deposit"), r_money, 1, 3, {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
-    {T("withdraw"), r_money, 0, 3,
+    [RK_DEPOSIT] = {T("deposit"), r_money, 1, 3,
+                    {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
+    [RK_WITHDRAW] = {T("withdraw"), r_money, 0, 3,
      {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
-    {T("add_capacity"), r_capacity, 1, 4,
+    [RK_ADD_CAPACITY] = {T("add_capacity"), r_capacity, 1, 4,
      {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
       F("ts_ns", R_TS)}},
-    {T("remove_capacity"), r_capacity, 0, 4,
+    [RK_REMOVE_CAPACITY] = {T("remove_capacity"), r_capacity, 0, 4,
      {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
       F("ts_ns", R_TS)}},
-    {T("tick"), r_tick, 0, 1, {F("ts_ns", R_TS)}},
+    [RK_TICK] = {T("tick"), r_tick, 0, 1, {F("ts_ns", R_TS)}},
 };
 
 static int
@@ -392,7 +394,7 @@ static int
 canonical_of(const CoreObject *self, recent *r, size_t h, const char *p, const char *end,
              rcmd *c)
 {
-    _Static_assert(sizeof specs / sizeof specs[0] == 9, "a case for each spec");
+    _Static_assert(RK_KINDS == 9, "a case for each spec");
     switch (h) {
 #define CASE(k)                                                                              \
     case k:                                                                                  \
@@ -515,7 +517,7 @@ Core_replay(CoreObject *self, PyObject *args)
                    && parse_record(self, &names, data, buf.len, end, cur.seq + 1u, &ahead_of);
         rc = cur.spec->run(self, &cur.c, cur.spec->flag);
         if (rc > 0 && log != NULL) {
-            rc = eb_log_changes(self, cur.spec->type, &cur.c, cur.seq, log);
+            rc = eb_log_changes(self, (enum rkind)(cur.spec - specs), &cur.c, cur.seq, log);
         }
         if (rc <= 0) {
             break;
