@@ -31,8 +31,10 @@ from auctioneer.exchange import (
     MarketOrder,
     ModifyOrder,
     NativeExchange,
+    OpenAccount,
     PlaceOrder,
     RemoveCapacity,
+    Role,
     Side,
     Tick,
     TimeInForce,
@@ -242,6 +244,39 @@ def test_an_int_of_every_length_reads_as_the_reference_reads_it(
         assert got.state_hash() == want.state_hash()
     else:
         assert got == want
+
+
+PREFIXED = {"a": Role.TRADER, "ab": Role.TRADER, "abc": Role.TRADER, "b": Role.TRADER,
+            "p": Role.PROVIDER, "pq": Role.PROVIDER}
+"""Accounts whose names are prefixes of one another."""
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(PREFIXED)), st.sampled_from(IDS),
+                          st.booleans(), prices, quantities), min_size=1, max_size=40))
+def test_names_that_prefix_one_another_are_each_found_as_themselves(
+        tmp_path_factory: pytest.TempPathFactory,
+        steps: list[tuple[str, str, bool, int, int]]) -> None:
+    """Replay takes a record's account or market as one of the last two it found by their
+    bytes and the closing quote after them: names that are prefixes of one another, in any
+    order, each reach the reference's state, all of it replayed in C."""
+    directory = tmp_path_factory.mktemp("prefixed")
+    setup = setup_commands(money=5_000, capacity=20)
+    for name, role in PREFIXED.items():
+        setup += [OpenAccount(name, role), Deposit(name, 10_000)]
+        setup += [AddCapacity(name, m, 30) for m in IDS if role is Role.PROVIDER]
+    cmds: list[Command] = []
+    for i, (name, market, money, price, quantity) in enumerate(steps):
+        if money:
+            cmds.append(Deposit(name, quantity * 100 + i, ts_ns=i))
+        else:
+            sell = PREFIXED[name] is Role.PROVIDER
+            cmds.append(PlaceOrder(f"o{i}", name, Side.SELL if sell else Side.BUY, (market,),
+                                   price, quantity, ts_ns=i))
+    journal_of(directory, [*setup, *cmds])
+    want, got = recover(directory, Exchange), recover(directory, NativeExchange)
+    assert isinstance(want, Exchange) and isinstance(got, NativeExchange) and got.native
+    assert got.state_hash() == want.state_hash()
 
 
 @pytest.mark.parametrize("tail", [1, 40], ids=["set-asked", "set-copied"])

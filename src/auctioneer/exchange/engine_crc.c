@@ -165,6 +165,15 @@ le(const unsigned char *p, int n)
 #endif
 }
 
+/* The checksum of the record at `head` with a payload of n bytes: the sequence number and
+ * the payload follow each other there, so one pass covers both (whole 16-byte blocks fold
+ * by carry-less multiplication, not the sequence number alone by table). */
+static uint32_t
+record_crc(const unsigned char *head, uint32_t n)
+{
+    return eb_crc32_update(0, head + 8, 8u + (size_t)n);
+}
+
 /* The record at data[pos..) when it is whole, its checksum holds and its sequence number
  * is `next` (any when next is 0): its payload length and sequence number, 1; else 0. */
 int
@@ -179,7 +188,7 @@ eb_whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint
     uint64_t s = le(head + 8, 8);
     if (n > MAX_RECORD || (Py_ssize_t)n > size - pos - (Py_ssize_t)EB_RECORD_HEADER
         || (next != 0 && s != next)
-        || eb_crc32_update(eb_crc32_update(0, head + 8, 8), head + EB_RECORD_HEADER, n) != crc) {
+        || record_crc(head, n) != crc) {
         return 0;
     }
     *length = n;
@@ -195,8 +204,7 @@ eb_frame_record(unsigned char *record, uint32_t length, uint64_t seq)
     for (int k = 0; k < 8; k++) {
         record[8 + k] = (unsigned char)(seq >> (8 * k));
     }
-    uint32_t crc = eb_crc32_update(eb_crc32_update(0, record + 8, 8), record + EB_RECORD_HEADER,
-                                   length);
+    uint32_t crc = record_crc(record, length);
     for (int k = 0; k < 4; k++) {
         record[k] = (unsigned char)(length >> (8 * k));
         record[4 + k] = (unsigned char)(crc >> (8 * k));

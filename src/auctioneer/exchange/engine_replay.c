@@ -75,7 +75,18 @@ typedef struct {
         size_t n;
         int64_t k;
     } slot[2][RECENT]; /* accounts, markets */
+    uint8_t latest[2][2]; /* of each, the slots of the last two names found, the last first */
 } recent;
+
+/* Slot `at` of `which` just named a name: the latest of the two. */
+static inline void
+named(recent *r, int which, size_t at)
+{
+    if (r->latest[which][0] != at) {
+        r->latest[which][1] = r->latest[which][0];
+        r->latest[which][0] = (uint8_t)at;
+    }
+}
 
 /* Name s[0..n) in `names` (accounts: which 0, markets: 1): its number, or -1. */
 static int64_t
@@ -87,13 +98,32 @@ find_name(const eb_names *names, recent *r, int which, const char *s, size_t n)
     size_t at = (n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1u]) % RECENT;
     __typeof__(r->slot[0][0]) *slot = &r->slot[which][at];
     if (slot->n == n && slot->s != NULL && same(slot->s, s, n)) {
+        named(r, which, at);
         return slot->k;
     }
     int64_t k = eb_names_find(names, s, n, eb_hash(s, n));
     if (k >= 0) {
         *slot = (__typeof__(*slot)){s, n, k};
+        named(r, which, at);
     }
     return k;
+}
+
+/* The string at s (past its opening quote, before end) when it is one of the last two names
+ * of `which` found (their bytes, then the closing quote; they were checked as strings when
+ * first found): its closing quote, its number in *k; else NULL. */
+static inline const char *
+latest_name(const recent *r, int which, const char *s, const char *end, int64_t *k)
+{
+    for (int i = 0; i < 2; i++) {
+        const __typeof__(r->slot[0][0]) *slot = &r->slot[which][r->latest[which][i]];
+        if (slot->s != NULL && (size_t)(end - s) > slot->n && s[slot->n] == '"'
+            && same(s, slot->s, slot->n)) {
+            *k = slot->k;
+            return s + slot->n;
+        }
+    }
+    return NULL;
 }
 
 static int
@@ -190,9 +220,18 @@ canonical_value(const CoreObject *self, recent *r, int kind, const char *p, cons
         if (left < 3u + 2u * list || p[0] != (list ? '[' : '"') || p[list] != '"') {
             return NULL;
         }
-        const char *s = p + 1 + list, *close = string_end(s, end);
+        const char *s = p + 1 + list, *close;
+        int64_t k;
+        int latest = base != R_ID && (close = latest_name(r, base != R_ACCOUNT, s, end, &k));
+        if (!latest) {
+            close = string_end(s, end);
+        }
         if (close == NULL || (list && (close + 1 >= end || close[1] != ']'))) {
             return NULL;
+        }
+        if (latest) { /* what take_text would find for it */
+            *(base != R_ACCOUNT ? &c->market : &c->account) = (uint32_t)k;
+            return close + 1 + list;
         }
         return take_text(self, r, base, s, (size_t)(close - s), c) ? close + 1 + list : NULL;
     }
