@@ -10,6 +10,23 @@ state() { cat /sys/kernel/sched_ext/state; }
 perf_pipe() { timeout 120 perf bench sched pipe -l "${1:-5000}" 2>&1 | sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p'; }
 perf_msg() { timeout 120 perf bench sched messaging -g 2 -l "${1:-50}" 2>&1 | sed -n 's/.*Total time: \([0-9.]*\).*/\1/p'; }
 
+# Every `auctioneer` command of a suite goes to one interpreter
+# (cli_server.py): a start of the command line costs some 15-20 s under
+# emulation. Same entry point, arguments, output and exit status; a server
+# that died fails the command.
+CLI=/tmp/cli CLI_PID=
+auctioneer() {
+  if [ -z "$CLI_PID" ]; then
+    mkdir -p $CLI && mkfifo $CLI/cli.in $CLI/cli.out
+    python "$REPO/kernel/vm/cli_server.py" $CLI & CLI_PID=$!
+  fi
+  kill -0 "$CLI_PID" 2>/dev/null || { echo "auctioneer: the command server has exited" >&2; return 1; }
+  printf '%s\n' "$@" > $CLI/cli.in
+  read -r rc < $CLI/cli.out
+  cat $CLI/stdout; cat $CLI/stderr >&2
+  return "$rc"
+}
+
 load() { # the project's scheduler through its CLI; fails the run if it does not come up
   auctioneer kernel load "$OBJ" "$@" || { bad "auctioneer kernel load"; return 1; }
   [ "$(state)" = enabled ] || { bad "state $(state) after load"; return 1; }
@@ -49,6 +66,7 @@ starvation() {
 
 # Unregister while CPU hogs and messaging run: the tasks go back to EEVDF.
 unload_under_load() {
+  st "unload under load: load"
   load || return
   pids=""
   for i in 1 2 3; do sh -c 'while :; do :; done' & pids="$pids $!"; done
@@ -58,25 +76,31 @@ unload_under_load() {
   # weight behind 4 busy tasks takes minutes under emulation
   rm -r /sys/fs/bpf/auctioneer; sleep 1
   [ "$(state)" = disabled ] || bad "state $(state) after unload under load"
-  kill $pids 2>/dev/null; wait
+  kill $pids 2>/dev/null; wait $pids
   st "unloaded under load: $(state)"
 }
 
 st "uname -r = $(uname -r); nproc = $(nproc); sched_ext $(state)"
 case $SUITE in
 test)
+  # the stamps (GUEST: [uptime]) say where the suite's minutes go
+  st "load"
   load --json "$S/verifier.json" || { echo fail > $S/result; exit 1; }
   $AUCTIONEER_BPFTOOL -j prog show > $S/progs.json
   mixed_bids 6 "" "$S/predict-0.json"
   # the thermal controller after 300 simulated seconds at full load: 8x, so the
   # reserve (20000 x 8) leaves only gold paying; the others run free
+  st "price page"
   auctioneer kernel price --cpu-price 20000 --plant-seconds 300 || bad "price page"
   mixed_bids 6 -reserve "$S/predict-160000.json"
+  st "price page"
   auctioneer kernel price --cpu-price 0 --multiplier-ppm 1000000 || bad "price page"
   st "starvation"
   starvation 6
   pipe_and_messaging 2
+  st "status"
   auctioneer kernel status --json "$S/status.json" > /dev/null || bad "status"
+  st "unload"
   unload
   unload_under_load
   ;;
