@@ -79,6 +79,7 @@ setup(
              "src/auctioneer/exchange/engine_check.c", "src/auctioneer/exchange/engine_names.c",
              "src/auctioneer/exchange/engine_tape.c",
              "src/auctioneer/exchange/engine_batch.c", "src/auctioneer/exchange/engine_answer.c",
+             "src/auctioneer/exchange/engine_snapshot.c",
              "src/auctioneer/exchange/engine_refuse.c",
              "src/auctioneer/exchange/engine_orders.c",
              "src/auctioneer/exchange/engine_core.c", "src/auctioneer/exchange/match_core.c"],

@@ -59,6 +59,8 @@ static PyMethodDef Core_methods[] = {
     {"load_counters", (PyCFunction)Core_load_counters, METH_VARARGS, NULL},
     {"dump", (PyCFunction)Core_dump, METH_VARARGS,
      "dump(orders=True): the state as tuples (orders empty without `orders`)"},
+    {"snapshot_parts", (PyCFunction)Core_snapshot_parts, METH_O,
+     "snapshot_parts(roles) -> {key: JSON bytes or int} of the snapshot's growing parts, or None"},
     {"check", (PyCFunction)Core_check, METH_VARARGS,
      "check(full=True) -> None when the invariants hold, else what does not."},
     {"account", (PyCFunction)Core_account, METH_O, "account(number) -> (balance, reserved)"},

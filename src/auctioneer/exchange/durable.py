@@ -52,7 +52,7 @@ from auctioneer.exchange.journal import (
     JournalReader,
 )
 from auctioneer.exchange.native import NativeExchange, engine
-from auctioneer.exchange.snapshot import Saved, canonical_json, decode_saved, encode_saved
+from auctioneer.exchange.snapshot import Saved, decode_saved, saved_json
 
 __all__ = [
     "DurableExchange",
@@ -88,8 +88,8 @@ def snapshot_files(directory: str | os.PathLike[str]) -> list[tuple[int, Path]]:
 
 def write_snapshot(directory: str | os.PathLike[str], seq: int, exchange: Exchange) -> Path:
     """Write ``exchange``'s state after command ``seq`` atomically; return the file."""
-    state = exchange.snapshot()
-    data = encode_saved(Saved(seq, hashlib.sha256(canonical_json(state)).hexdigest(), state))
+    state = exchange.snapshot_json()  # encoded once: hashed, then written as it is
+    data = saved_json(seq, hashlib.sha256(state).hexdigest(), state)
     return write_atomic(Path(directory) / f"{_PREFIX}{seq:020d}{_SUFFIX}", data)
 
 

@@ -44,6 +44,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -323,6 +324,11 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
         exchange.reserve(min(len(exchange._used_ids), EXPECT_MAX))
         return exchange
 
+    def snapshot_json(self) -> bytes:
+        """The canonical JSON of :meth:`snapshot`, which :meth:`state_hash` hashes and a
+        snapshot file holds."""
+        return snapshot.snapshot_json(self)
+
     def state_hash(self) -> str:
         """sha256 hex of the canonical JSON of :meth:`snapshot`: equal states, equal hashes."""
-        return snapshot.state_hash(self)
+        return hashlib.sha256(self.snapshot_json()).hexdigest()

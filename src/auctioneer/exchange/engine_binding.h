@@ -54,6 +54,9 @@ typedef struct {
     uint64_t n_names, cap_names;
     uint64_t flushed;        /* the order numbers below it are in `used` */
     int used_in_c;           /* ids holds every id of `used` too */
+    int odd_used;            /* `used` has an id with no UTF-8 form, which ids cannot hold */
+    uint32_t *id_order;      /* the first n_ordered ids, by number, in sorted order */
+    uint64_t n_ordered;      /* (engine_snapshot.c keeps them for the next snapshot) */
     eb_trade *trades;        /* replayed trades, oldest first, for eb_flush_trades */
     size_t n_trades, cap_trades;
     uint64_t *tape_room;     /* per market: its tape's maxlen (UINT64_MAX: none) */
@@ -374,6 +377,9 @@ PyObject *eb_crc32(PyObject *module, PyObject *args);
 int eb_whole_record(const unsigned char *data, Py_ssize_t size, Py_ssize_t pos, uint64_t next,
                     uint32_t *length, uint64_t *seq);
 void eb_frame_record(unsigned char *record, uint32_t length, uint64_t seq);
+
+/* engine_snapshot.c */
+PyObject *Core_snapshot_parts(CoreObject *self, PyObject *roles);
 
 /* engine_check.c */
 PyObject *Core_check(CoreObject *self, PyObject *args);

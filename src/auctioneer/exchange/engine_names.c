@@ -377,6 +377,8 @@ eb_ids_take_used(CoreObject *self)
             if (eb_names_find(&self->ids, s, n, h) < 0) {
                 rc = eb_id_add(self, s, n, h, key, UINT32_MAX);
             }
+        } else {
+            self->odd_used = 1;
         }
         Py_DECREF(key);
     }

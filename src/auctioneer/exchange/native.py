@@ -56,6 +56,7 @@ from auctioneer.exchange.journal import Segment
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
+from auctioneer.exchange.snapshot import snapshot_json
 from auctioneer.exchange.state import Refusal, check_ts
 
 __all__ = ["ENGINE_VARIABLE", "ROLE_NUMBERS", "NativeExchange", "engine"]
@@ -68,6 +69,7 @@ ENGINE_VARIABLE = "AUCTIONEER_ENGINE"
 
 ROLE_NUMBERS = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
 """Each role as the C core numbers it (``enum ec_role`` in ``engine_core.h``)."""
+_ROLE_WORDS = tuple(role.value for role in sorted(ROLE_NUMBERS, key=ROLE_NUMBERS.__getitem__))
 _RULES = {SelfTrade.CANCEL_NEWEST: 0, SelfTrade.CANCEL_OLDEST: 1, SelfTrade.CANCEL_BOTH: 2}
 # The commands that move the state into C: the order path.
 _ORDERS = frozenset({c.PlaceOrder, c.MarketOrder, c.CancelOrder, c.ModifyOrder})
@@ -400,7 +402,20 @@ class NativeExchange(Exchange):
             raise InvariantError(broken)
 
     snapshot = _synced(Exchange.snapshot)
-    state_hash = _synced(Exchange.state_hash)
+
+    def snapshot_json(self) -> bytes:
+        # While C holds the state it writes the parts that grow with it (engine_snapshot.c),
+        # and nothing is copied into the Python objects.
+        core = self._core
+        if core is None:
+            self._sync()
+            return super().snapshot_json()
+        with self._copying:
+            ledger = core.snapshot_parts(_ROLE_WORDS)
+        if ledger is None:  # an id only the reference keeps
+            self._sync()
+            return super().snapshot_json()
+        return snapshot_json(self, ledger)
 
 
 def engine() -> type[Exchange]:

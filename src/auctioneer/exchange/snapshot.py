@@ -39,6 +39,8 @@ __all__ = [
     "decode_saved",
     "encode_saved",
     "restore_into",
+    "saved_json",
+    "snapshot_json",
     "snapshot_of",
     "state_hash",
 ]
@@ -52,15 +54,45 @@ def snapshot_of(state: State) -> dict[str, Any]:
 
     Open orders are listed by arrival, which rebuilds every queue in order.
     """
-    orders = sorted(state._orders.values(), key=lambda o: o.seq)
+    return {**_markets_of(state), **_ledger_of(state)}
+
+
+def snapshot_json(state: State, ledger: dict[str, bytes | int] | None = None) -> bytes:
+    """``canonical_json(snapshot_of(state))``, or the same with the parts that grow with the
+    state -- accounts, capacity, holdings, orders, used ids, counters -- given in ``ledger``
+    (bytes already canonical JSON, or ints), as the native engine writes them
+    (``engine_snapshot.c``)."""
+    parts = {**_markets_of(state), **(_ledger_of(state) if ledger is None else ledger)}
+    return _joined({key: value if isinstance(value, bytes) else canonical_json(value)
+                    for key, value in parts.items()})
+
+
+def _joined(parts: dict[str, bytes]) -> bytes:
+    """The canonical JSON of an object whose values' canonical JSON is ``parts``."""
+    return b"{" + b",".join(canonical_json(key) + b":" + parts[key]
+                            for key in sorted(parts)) + b"}"
+
+
+def _markets_of(state: State) -> dict[str, Any]:
+    """The parts of :func:`snapshot_of` that the Python objects hold in either engine."""
     return {
         "version": SNAPSHOT_VERSION,
+        "markets": [encode_market(m) for m in state._markets.values()],
+        "trades": {m: [encode_event(t) for t in ts] for m, ts in state._trades.items()},
+        "prices": {m: index.state() for m, index in state._prices.items()},
+    }
+
+
+def _ledger_of(state: State) -> dict[str, Any]:
+    """The parts of :func:`snapshot_of` that grow with the state (``ledger`` of
+    :func:`snapshot_json`)."""
+    orders = sorted(state._orders.values(), key=lambda o: o.seq)
+    return {
         "clock": state._clock,
         "second": state._second,
         "seq": state._seq,
         "trade_seq": state._trade_seq,
         "minted": state._minted,
-        "markets": [encode_market(m) for m in state._markets.values()],
         "accounts": [[a.id, a.role.value, a.balance, a.reserved]
                      for a in sorted(state._accounts.values(), key=lambda a: a.id)],
         "capacity": [[a, m, cap.provided, cap.allocated, cap.offered]
@@ -70,8 +102,6 @@ def snapshot_of(state: State) -> dict[str, Any]:
         "orders": [[o.id, o.account, o.buy, list(o.markets), o.price, o.remaining, o.aon,
                     o.post_only, o.seq, o.ts_ns] for o in orders],
         "used_ids": sorted(state._used_ids),
-        "trades": {m: [encode_event(t) for t in ts] for m, ts in state._trades.items()},
-        "prices": {m: index.state() for m, index in state._prices.items()},
     }
 
 
@@ -114,7 +144,7 @@ def restore_into(ex: _S, snapshot: dict[str, Any]) -> _S:
 
 def state_hash(state: State) -> str:
     """sha256 hex of the canonical JSON of :func:`snapshot_of`: equal states, equal hashes."""
-    return hashlib.sha256(canonical_json(snapshot_of(state))).hexdigest()
+    return hashlib.sha256(snapshot_json(state)).hexdigest()
 
 
 def canonical_json(data: Any) -> bytes:
@@ -138,8 +168,16 @@ _KEYS = ("hash", "seq", "state")
 
 def encode_saved(saved: Saved) -> bytes:
     """``saved`` as canonical JSON bytes."""
-    return canonical_json({**saved.labels, "hash": saved.state_hash, "seq": saved.seq,
-                           "state": saved.state})
+    return saved_json(saved.seq, saved.state_hash, canonical_json(saved.state), saved.labels)
+
+
+def saved_json(seq: int, digest: str, state: bytes, labels: dict[str, Any] | None = None
+               ) -> bytes:
+    """What :func:`encode_saved` writes for a state whose canonical JSON is ``state``
+    (:func:`snapshot_json`), without decoding it."""
+    parts = {key: canonical_json(value) for key, value in (labels or {}).items()}
+    return _joined({**parts, "hash": canonical_json(digest), "seq": canonical_json(seq),
+                    "state": state})
 
 
 def decode_saved(data: bytes) -> Saved:

@@ -1,0 +1,405 @@
+/*
+ * engine_snapshot.c - the parts of a snapshot that grow with the state, written
+ * as canonical JSON straight from the C tables: accounts, capacity, holdings,
+ * open orders, used order ids and the counters, byte for byte what
+ * snapshot.snapshot_of and canonical_json make of the same state (the reference;
+ * tests/exchange/test_native_snapshot.py compares them). No Python object is
+ * built for an order or an id, and the Python copy of the state stays as stale as
+ * it was (Core.dump is not called).
+ *
+ * Used ids are listed sorted by their UTF-8 bytes (which is Python's order of the
+ * strs). The order is kept between snapshots (id_order, by id number): a snapshot
+ * sorts only the ids added since the last one and merges them in, so its cost
+ * beyond writing the bytes is O(new ids log new ids), and when the new ids all sort
+ * after the old ones -- the service's ids are its rising stamps in hex, of one
+ * length for years -- the merge is an append.
+ */
+#include "engine_binding.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static int
+room(sbuf *b, size_t more)
+{
+    if (more <= b->cap - b->n) {
+        return 0;
+    }
+    size_t cap = b->cap ? b->cap : 4096u;
+    while (more > cap - b->n) {
+        if (cap > SIZE_MAX / 2u) {
+            return -1;
+        }
+        cap *= 2u;
+    }
+    char *p = realloc(b->p, cap);
+    if (p == NULL) {
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+put(sbuf *b, const char *s, size_t n)
+{
+    if (room(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+static int
+put_int(sbuf *b, int64_t v)
+{
+    if (room(b, 24u) < 0) {
+        return -1;
+    }
+    b->n += (size_t)snprintf(b->p + b->n, 24u, "%lld", (long long)v);
+    return 0;
+}
+
+static int
+put_uint(sbuf *b, uint64_t v)
+{
+    if (room(b, 24u) < 0) {
+        return -1;
+    }
+    b->n += (size_t)snprintf(b->p + b->n, 24u, "%llu", (unsigned long long)v);
+    return 0;
+}
+
+/* A JSON string as json.dumps(ensure_ascii=False) writes it: '"', '\' and the control
+ * characters escaped, everything else (UTF-8) as it is. */
+static int
+put_str(sbuf *b, const char *s, size_t n)
+{
+    /* 6 bytes per byte at worst (\u00XX), and the quotes */
+    if (n > (SIZE_MAX - 2u) / 6u || room(b, 6u * n + 2u) < 0) {
+        return -1;
+    }
+    char *out = b->p + b->n;
+    *out++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20u && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\r': *out++ = 'r'; break;
+        case '\t': *out++ = 't'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\f': *out++ = 'f'; break;
+        default:
+            out += snprintf(out, 6u, "u%04x", c);
+        }
+    }
+    *out++ = '"';
+    b->n = (size_t)(out - b->p);
+    return 0;
+}
+
+static int
+put_name(sbuf *b, const eb_names *t, uint64_t k)
+{
+    size_t n;
+    const char *s = eb_names_get(t, k, &n);
+    return put_str(b, s, n);
+}
+
+/* ----------------------------------------------------------- sorting */
+
+/* Names k of table t compared as Python compares their strs (UTF-8 keeps code point order). */
+static int
+name_cmp(const eb_names *t, uint64_t i, uint64_t j)
+{
+    size_t n, m;
+    const char *a = eb_names_get(t, i, &n), *c = eb_names_get(t, j, &m);
+    int r = memcmp(a, c, n < m ? n : m);
+    return r ? r : (n > m) - (n < m);
+}
+
+/* Sort keys[0..n) by name (a stable merge sort through tmp, n entries). */
+static void
+sort_names(const eb_names *t, uint32_t *keys, uint32_t *tmp, size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2u) {
+        for (size_t lo = 0; lo < n; lo += 2u * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2u * width < n ? lo + 2u * width : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi) {
+                tmp[o++] = name_cmp(t, keys[j], keys[i]) < 0 ? keys[j++] : keys[i++];
+            }
+            while (i < mid) {
+                tmp[o++] = keys[i++];
+            }
+            while (j < hi) {
+                tmp[o++] = keys[j++];
+            }
+        }
+        memcpy(keys, tmp, n * sizeof *keys);
+    }
+}
+
+/* Every name of t sorted, in a new array (NULL when out of memory). */
+static uint32_t *
+sorted_all(const eb_names *t, uint32_t count)
+{
+    uint32_t *keys = malloc(((size_t)count + 1u) * sizeof *keys);
+    uint32_t *tmp = malloc(((size_t)count + 1u) * sizeof *tmp);
+    if (keys == NULL || tmp == NULL) {
+        free(keys);
+        free(tmp);
+        return NULL;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        keys[k] = k;
+    }
+    sort_names(t, keys, tmp, count);
+    free(tmp);
+    return keys;
+}
+
+/* Bring self->id_order up to every used id: the ids numbered since the last call sorted,
+ * then merged in. 0, or -1 out of memory (the order kept so far stays valid). */
+static int
+order_ids(CoreObject *self)
+{
+    const eb_names *t = &self->ids;
+    size_t old = (size_t)self->n_ordered, n = (size_t)self->n_names, fresh = n - old;
+    if (fresh == 0) {
+        return 0;
+    }
+    uint32_t *all = malloc(n * sizeof *all), *tmp = malloc(fresh * sizeof *tmp);
+    if (all == NULL || tmp == NULL) {
+        free(all);
+        free(tmp);
+        return -1;
+    }
+    uint32_t *added = all + old; /* sorted in place, then merged from the back */
+    for (size_t i = 0; i < fresh; i++) {
+        added[i] = (uint32_t)(old + i);
+    }
+    int in_order = 1;
+    for (size_t i = 1; in_order && i < fresh; i++) {
+        in_order = name_cmp(t, added[i - 1u], added[i]) < 0;
+    }
+    if (!in_order) {
+        sort_names(t, added, tmp, fresh);
+    }
+    if (old && name_cmp(t, self->id_order[old - 1u], added[0]) > 0) {
+        /* merge: the fresh ones are moved out of the way, then both written front to back */
+        memcpy(tmp, added, fresh * sizeof *tmp);
+        size_t i = 0, j = 0, o = 0;
+        while (i < old && j < fresh) {
+            all[o++] = name_cmp(t, tmp[j], self->id_order[i]) < 0 ? tmp[j++] : self->id_order[i++];
+        }
+        while (i < old) {
+            all[o++] = self->id_order[i++];
+        }
+        while (j < fresh) {
+            all[o++] = tmp[j++];
+        }
+    } else if (old) {
+        memcpy(all, self->id_order, old * sizeof *all);
+    }
+    free(tmp);
+    free(self->id_order);
+    self->id_order = all;
+    self->n_ordered = n;
+    return 0;
+}
+
+/* ----------------------------------------------------------- the parts */
+
+typedef struct {
+    uint64_t seq;
+    uint32_t m, slot;
+} open_order;
+
+static int
+by_seq(const void *x, const void *y)
+{
+    uint64_t a = ((const open_order *)x)->seq, b = ((const open_order *)y)->seq;
+    return (a > b) - (a < b);
+}
+
+/* "orders": every open order by arrival, as snapshot_of lists them. */
+static int
+write_orders(CoreObject *self, sbuf *b)
+{
+    const ec_engine *e = &self->e;
+    size_t count = 0;
+    for (uint32_t m = 0; m < e->n_markets; m++) {
+        count += e->markets[m].book.open;
+    }
+    open_order *all = malloc((count + 1u) * sizeof *all);
+    if (all == NULL) {
+        return -1;
+    }
+    size_t n = 0;
+    for (uint32_t m = 0; m < e->n_markets; m++) {
+        const mc_book *book = &e->markets[m].book;
+        const mc_side *sides[2] = {&book->bids, &book->asks};
+        for (int s = 0; s < 2; s++) {
+            for (uint32_t at = 0; at < sides[s]->count; at++) {
+                for (uint32_t o = sides[s]->levels[at].head; o != MC_NONE && n < count;
+                     o = book->orders[o].next) {
+                    all[n++] = (open_order){book->orders[o].seq, m, o};
+                }
+            }
+        }
+    }
+    qsort(all, n, sizeof *all, by_seq);
+    int rc = put(b, "[", 1);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const mc_order *o = &e->markets[all[i].m].book.orders[all[i].slot];
+        rc = put(b, i ? ",[" : "[", i ? 2u : 1u) || put_name(b, &self->ids, o->id)
+             || put(b, ",", 1) || put_name(b, &self->account_names, o->account)
+             || put(b, o->buy ? ",true,[" : ",false,[", o->buy ? 7u : 8u)
+             || put_name(b, &self->market_names, all[i].m) || put(b, "],", 2)
+             || put_int(b, o->price) || put(b, ",", 1) || put_int(b, o->remaining)
+             || put(b, self->order_post[o->id] ? ",false,true," : ",false,false,",
+                    self->order_post[o->id] ? 12u : 13u)
+             || put_uint(b, o->seq) || put(b, ",", 1) || put_int(b, o->ts) || put(b, "]", 1)
+                 ? -1 : 0;
+    }
+    free(all);
+    return rc || put(b, "]", 1) ? -1 : 0;
+}
+
+/* "accounts", "capacity" and "holdings", each in its own buffer: accounts by id, the
+ * others by (account id, market id). */
+static int
+write_ledger(CoreObject *self, PyObject *roles, sbuf *accounts, sbuf *caps, sbuf *holdings)
+{
+    const ec_engine *e = &self->e;
+    uint32_t *by_id = sorted_all(&self->account_names, e->n_accounts);
+    uint32_t *markets = sorted_all(&self->market_names, e->n_markets);
+    int rc = by_id == NULL || markets == NULL ? -1 : 0;
+    rc = rc || put(accounts, "[", 1) || put(caps, "[", 1) || put(holdings, "[", 1) ? -1 : 0;
+    for (uint32_t i = 0; rc == 0 && i < e->n_accounts; i++) {
+        uint32_t a = by_id[i];
+        const ec_account *acct = &e->accounts[a];
+        Py_ssize_t len;
+        const char *role = acct->role < PyTuple_GET_SIZE(roles)
+                               ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(roles, acct->role), &len)
+                               : NULL;
+        if (role == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_ValueError, "no role word for role %d", acct->role);
+            }
+            rc = -2;
+            break;
+        }
+        rc = put(accounts, i ? ",[" : "[", i ? 2u : 1u) || put_name(accounts, &self->account_names, a)
+             || put(accounts, ",", 1) || put_str(accounts, role, (size_t)len)
+             || put(accounts, ",", 1) || put_int(accounts, acct->balance)
+             || put(accounts, ",", 1) || put_int(accounts, acct->reserved) || put(accounts, "]", 1)
+                 ? -1 : 0;
+        for (uint32_t j = 0; rc == 0 && j < e->n_markets; j++) {
+            uint32_t m = markets[j];
+            const ec_slot *s = ec_slot_of(e, m, a);
+            if (s->exists) {
+                rc = put(caps, caps->n > 1 ? ",[" : "[", caps->n > 1 ? 2u : 1u)
+                     || put_name(caps, &self->account_names, a) || put(caps, ",", 1)
+                     || put_name(caps, &self->market_names, m) || put(caps, ",", 1)
+                     || put_int(caps, s->provided) || put(caps, ",", 1)
+                     || put_int(caps, s->allocated) || put(caps, ",", 1)
+                     || put_int(caps, s->offered) || put(caps, "]", 1)
+                         ? -1 : 0;
+            }
+            if (rc == 0 && s->holding) {
+                rc = put(holdings, holdings->n > 1 ? ",[" : "[", holdings->n > 1 ? 2u : 1u)
+                     || put_name(holdings, &self->account_names, a) || put(holdings, ",", 1)
+                     || put_name(holdings, &self->market_names, m) || put(holdings, ",", 1)
+                     || put_int(holdings, s->holding) || put(holdings, "]", 1)
+                         ? -1 : 0;
+            }
+        }
+    }
+    free(by_id);
+    free(markets);
+    if (rc == 0 && (put(accounts, "]", 1) || put(caps, "]", 1) || put(holdings, "]", 1))) {
+        rc = -1;
+    }
+    return rc;
+}
+
+/* "used_ids": every used order id, sorted. */
+static int
+write_used(CoreObject *self, sbuf *b)
+{
+    if (order_ids(self) < 0 || put(b, "[", 1) < 0) {
+        return -1;
+    }
+    for (uint64_t i = 0; i < self->n_ordered; i++) {
+        if ((i && put(b, ",", 1) < 0) || put_name(b, &self->ids, self->id_order[i]) < 0) {
+            return -1;
+        }
+    }
+    return put(b, "]", 1);
+}
+
+static PyObject *
+taken(sbuf *b)
+{
+    PyObject *out = PyBytes_FromStringAndSize(b->p, (Py_ssize_t)b->n);
+    free(b->p);
+    b->p = NULL;
+    return out;
+}
+
+/* snapshot_parts(roles) -> {key: canonical JSON bytes} for the keys "accounts", "capacity",
+ * "clock", "holdings", "minted", "orders", "second", "seq", "trade_seq" and "used_ids", or
+ * None when C does not hold every used id (one with no UTF-8 form, which only the reference
+ * keeps). `roles`: the role words, by the core's role number. Trades buffered in C are
+ * handed to the price indexes and tapes first, as a dump does, so the caller can write
+ * those parts from them. */
+PyObject *
+Core_snapshot_parts(CoreObject *self, PyObject *roles)
+{
+    if (!PyTuple_Check(roles)) {
+        PyErr_SetString(PyExc_TypeError, "roles must be a tuple of str");
+        return NULL;
+    }
+    if (eb_flush_trades(self) < 0 || eb_ids_take_used(self) < 0) {
+        return NULL;
+    }
+    if (self->odd_used) {
+        Py_RETURN_NONE;
+    }
+    sbuf parts[5] = {{0}};
+    int rc = write_ledger(self, roles, &parts[0], &parts[1], &parts[2]);
+    if (rc == 0) {
+        rc = write_orders(self, &parts[3]) || write_used(self, &parts[4]) ? -1 : 0;
+    }
+    if (rc < 0) {
+        for (int i = 0; i < 5; i++) {
+            free(parts[i].p);
+        }
+        return rc == -1 ? PyErr_NoMemory() : NULL;
+    }
+    const ec_engine *e = &self->e;
+    return Py_BuildValue("{sNsNsLsNsLsNsLsKsKsN}", "accounts", taken(&parts[0]),
+                         "capacity", taken(&parts[1]), "clock", (long long)e->clock,
+                         "holdings", taken(&parts[2]), "minted", (long long)e->minted,
+                         "orders", taken(&parts[3]), "second", (long long)e->second,
+                         "seq", (unsigned long long)e->seq, "trade_seq",
+                         (unsigned long long)e->trade_seq, "used_ids", taken(&parts[4]));
+}
