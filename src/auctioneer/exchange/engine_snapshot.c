@@ -12,64 +12,33 @@
  * sorts only the ids added since the last one and merges them in, so its cost
  * beyond writing the bytes is O(new ids log new ids), and when the new ids all sort
  * after the old ones -- the service's ids are its rising stamps in hex, of one
- * length for years -- the merge is an append.
+ * length for years -- the merge is a copy.
  */
-#include "engine_binding.h"
+#include "engine_buffer.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
+/* Every writer here makes its own room (engine_buffer.h's put does not): 0, or -1 with
+ * MemoryError, as every function below that returns an int. */
 static int
-room(sbuf *b, size_t more)
-{
-    if (more <= b->cap - b->n) {
-        return 0;
-    }
-    size_t cap = b->cap ? b->cap : 4096u;
-    while (more > cap - b->n) {
-        if (cap > SIZE_MAX / 2u) {
-            return -1;
-        }
-        cap *= 2u;
-    }
-    char *p = realloc(b->p, cap);
-    if (p == NULL) {
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int
-put(sbuf *b, const char *s, size_t n)
+add(buffer *b, const char *s, size_t n)
 {
     if (room(b, n) < 0) {
         return -1;
     }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
+    put(b, s, n);
     return 0;
 }
 
 static int
-put_int(sbuf *b, int64_t v)
+add_int(buffer *b, long long v)
 {
-    if (room(b, 24u) < 0) {
-        return -1;
-    }
-    b->n += (size_t)snprintf(b->p + b->n, 24u, "%lld", (long long)v);
-    return 0;
+    return room(b, 24u) < 0 ? -1 : (put_ll(b, v), 0);
 }
 
 static int
-put_uint(sbuf *b, uint64_t v)
+add_uint(buffer *b, uint64_t v)
 {
     if (room(b, 24u) < 0) {
         return -1;
@@ -78,13 +47,12 @@ put_uint(sbuf *b, uint64_t v)
     return 0;
 }
 
-/* A JSON string as json.dumps(ensure_ascii=False) writes it: '"', '\' and the control
- * characters escaped, everything else (UTF-8) as it is. */
+/* UTF-8 text as json.dumps(ensure_ascii=False) writes a str: '"', '\' and the control
+ * characters escaped, everything else as it is. */
 static int
-put_str(sbuf *b, const char *s, size_t n)
+add_str(buffer *b, const char *s, size_t n)
 {
-    /* 6 bytes per byte at worst (\u00XX), and the quotes */
-    if (n > (SIZE_MAX - 2u) / 6u || room(b, 6u * n + 2u) < 0) {
+    if (n > (SIZE_MAX - 2u) / 6u || room(b, 6u * n + 2u) < 0) { /* \u00XX at worst */
         return -1;
     }
     char *out = b->p + b->n;
@@ -114,11 +82,11 @@ put_str(sbuf *b, const char *s, size_t n)
 }
 
 static int
-put_name(sbuf *b, const eb_names *t, uint64_t k)
+add_name(buffer *b, const eb_names *t, uint64_t k)
 {
     size_t n;
     const char *s = eb_names_get(t, k, &n);
-    return put_str(b, s, n);
+    return add_str(b, s, n);
 }
 
 /* ----------------------------------------------------------- sorting */
@@ -165,6 +133,7 @@ sorted_all(const eb_names *t, uint32_t count)
     if (keys == NULL || tmp == NULL) {
         free(keys);
         free(tmp);
+        PyErr_NoMemory();
         return NULL;
     }
     for (uint32_t k = 0; k < count; k++) {
@@ -189,9 +158,10 @@ order_ids(CoreObject *self)
     if (all == NULL || tmp == NULL) {
         free(all);
         free(tmp);
+        PyErr_NoMemory();
         return -1;
     }
-    uint32_t *added = all + old; /* sorted in place, then merged from the back */
+    uint32_t *added = all + old; /* sorted where they are, then merged if they must be */
     for (size_t i = 0; i < fresh; i++) {
         added[i] = (uint32_t)(old + i);
     }
@@ -241,7 +211,7 @@ by_seq(const void *x, const void *y)
 
 /* "orders": every open order by arrival, as snapshot_of lists them. */
 static int
-write_orders(CoreObject *self, sbuf *b)
+write_orders(CoreObject *self, buffer *b)
 {
     const ec_engine *e = &self->e;
     size_t count = 0;
@@ -250,6 +220,7 @@ write_orders(CoreObject *self, sbuf *b)
     }
     open_order *all = malloc((count + 1u) * sizeof *all);
     if (all == NULL) {
+        PyErr_NoMemory();
         return -1;
     }
     size_t n = 0;
@@ -266,33 +237,33 @@ write_orders(CoreObject *self, sbuf *b)
         }
     }
     qsort(all, n, sizeof *all, by_seq);
-    int rc = put(b, "[", 1);
+    int rc = add(b, "[", 1);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const mc_order *o = &e->markets[all[i].m].book.orders[all[i].slot];
-        rc = put(b, i ? ",[" : "[", i ? 2u : 1u) || put_name(b, &self->ids, o->id)
-             || put(b, ",", 1) || put_name(b, &self->account_names, o->account)
-             || put(b, o->buy ? ",true,[" : ",false,[", o->buy ? 7u : 8u)
-             || put_name(b, &self->market_names, all[i].m) || put(b, "],", 2)
-             || put_int(b, o->price) || put(b, ",", 1) || put_int(b, o->remaining)
-             || put(b, self->order_post[o->id] ? ",false,true," : ",false,false,",
+        rc = add(b, i ? ",[" : "[", i ? 2u : 1u) || add_name(b, &self->ids, o->id)
+             || add(b, ",", 1) || add_name(b, &self->account_names, o->account)
+             || add(b, o->buy ? ",true,[" : ",false,[", o->buy ? 7u : 8u)
+             || add_name(b, &self->market_names, all[i].m) || add(b, "],", 2)
+             || add_int(b, o->price) || add(b, ",", 1) || add_int(b, o->remaining)
+             || add(b, self->order_post[o->id] ? ",false,true," : ",false,false,",
                     self->order_post[o->id] ? 12u : 13u)
-             || put_uint(b, o->seq) || put(b, ",", 1) || put_int(b, o->ts) || put(b, "]", 1)
+             || add_uint(b, o->seq) || add(b, ",", 1) || add_int(b, o->ts) || add(b, "]", 1)
                  ? -1 : 0;
     }
     free(all);
-    return rc || put(b, "]", 1) ? -1 : 0;
+    return rc || add(b, "]", 1) ? -1 : 0;
 }
 
 /* "accounts", "capacity" and "holdings", each in its own buffer: accounts by id, the
  * others by (account id, market id). */
 static int
-write_ledger(CoreObject *self, PyObject *roles, sbuf *accounts, sbuf *caps, sbuf *holdings)
+write_ledger(CoreObject *self, PyObject *roles, buffer *accounts, buffer *caps, buffer *holdings)
 {
     const ec_engine *e = &self->e;
     uint32_t *by_id = sorted_all(&self->account_names, e->n_accounts);
     uint32_t *markets = sorted_all(&self->market_names, e->n_markets);
     int rc = by_id == NULL || markets == NULL ? -1 : 0;
-    rc = rc || put(accounts, "[", 1) || put(caps, "[", 1) || put(holdings, "[", 1) ? -1 : 0;
+    rc = rc || add(accounts, "[", 1) || add(caps, "[", 1) || add(holdings, "[", 1) ? -1 : 0;
     for (uint32_t i = 0; rc == 0 && i < e->n_accounts; i++) {
         uint32_t a = by_id[i];
         const ec_account *acct = &e->accounts[a];
@@ -304,38 +275,38 @@ write_ledger(CoreObject *self, PyObject *roles, sbuf *accounts, sbuf *caps, sbuf
             if (!PyErr_Occurred()) {
                 PyErr_Format(PyExc_ValueError, "no role word for role %d", acct->role);
             }
-            rc = -2;
+            rc = -1;
             break;
         }
-        rc = put(accounts, i ? ",[" : "[", i ? 2u : 1u) || put_name(accounts, &self->account_names, a)
-             || put(accounts, ",", 1) || put_str(accounts, role, (size_t)len)
-             || put(accounts, ",", 1) || put_int(accounts, acct->balance)
-             || put(accounts, ",", 1) || put_int(accounts, acct->reserved) || put(accounts, "]", 1)
+        rc = add(accounts, i ? ",[" : "[", i ? 2u : 1u) || add_name(accounts, &self->account_names, a)
+             || add(accounts, ",", 1) || add_str(accounts, role, (size_t)len)
+             || add(accounts, ",", 1) || add_int(accounts, acct->balance)
+             || add(accounts, ",", 1) || add_int(accounts, acct->reserved) || add(accounts, "]", 1)
                  ? -1 : 0;
         for (uint32_t j = 0; rc == 0 && j < e->n_markets; j++) {
             uint32_t m = markets[j];
             const ec_slot *s = ec_slot_of(e, m, a);
             if (s->exists) {
-                rc = put(caps, caps->n > 1 ? ",[" : "[", caps->n > 1 ? 2u : 1u)
-                     || put_name(caps, &self->account_names, a) || put(caps, ",", 1)
-                     || put_name(caps, &self->market_names, m) || put(caps, ",", 1)
-                     || put_int(caps, s->provided) || put(caps, ",", 1)
-                     || put_int(caps, s->allocated) || put(caps, ",", 1)
-                     || put_int(caps, s->offered) || put(caps, "]", 1)
+                rc = add(caps, caps->n > 1 ? ",[" : "[", caps->n > 1 ? 2u : 1u)
+                     || add_name(caps, &self->account_names, a) || add(caps, ",", 1)
+                     || add_name(caps, &self->market_names, m) || add(caps, ",", 1)
+                     || add_int(caps, s->provided) || add(caps, ",", 1)
+                     || add_int(caps, s->allocated) || add(caps, ",", 1)
+                     || add_int(caps, s->offered) || add(caps, "]", 1)
                          ? -1 : 0;
             }
             if (rc == 0 && s->holding) {
-                rc = put(holdings, holdings->n > 1 ? ",[" : "[", holdings->n > 1 ? 2u : 1u)
-                     || put_name(holdings, &self->account_names, a) || put(holdings, ",", 1)
-                     || put_name(holdings, &self->market_names, m) || put(holdings, ",", 1)
-                     || put_int(holdings, s->holding) || put(holdings, "]", 1)
+                rc = add(holdings, holdings->n > 1 ? ",[" : "[", holdings->n > 1 ? 2u : 1u)
+                     || add_name(holdings, &self->account_names, a) || add(holdings, ",", 1)
+                     || add_name(holdings, &self->market_names, m) || add(holdings, ",", 1)
+                     || add_int(holdings, s->holding) || add(holdings, "]", 1)
                          ? -1 : 0;
             }
         }
     }
     free(by_id);
     free(markets);
-    if (rc == 0 && (put(accounts, "]", 1) || put(caps, "]", 1) || put(holdings, "]", 1))) {
+    if (rc == 0 && (add(accounts, "]", 1) || add(caps, "]", 1) || add(holdings, "]", 1))) {
         rc = -1;
     }
     return rc;
@@ -343,24 +314,24 @@ write_ledger(CoreObject *self, PyObject *roles, sbuf *accounts, sbuf *caps, sbuf
 
 /* "used_ids": every used order id, sorted. */
 static int
-write_used(CoreObject *self, sbuf *b)
+write_used(CoreObject *self, buffer *b)
 {
-    if (order_ids(self) < 0 || put(b, "[", 1) < 0) {
+    if (order_ids(self) < 0 || add(b, "[", 1) < 0) {
         return -1;
     }
     for (uint64_t i = 0; i < self->n_ordered; i++) {
-        if ((i && put(b, ",", 1) < 0) || put_name(b, &self->ids, self->id_order[i]) < 0) {
+        if ((i && add(b, ",", 1) < 0) || add_name(b, &self->ids, self->id_order[i]) < 0) {
             return -1;
         }
     }
-    return put(b, "]", 1);
+    return add(b, "]", 1);
 }
 
 static PyObject *
-taken(sbuf *b)
+taken(buffer *b)
 {
     PyObject *out = PyBytes_FromStringAndSize(b->p, (Py_ssize_t)b->n);
-    free(b->p);
+    PyMem_Free(b->p);
     b->p = NULL;
     return out;
 }
@@ -384,16 +355,16 @@ Core_snapshot_parts(CoreObject *self, PyObject *roles)
     if (self->odd_used) {
         Py_RETURN_NONE;
     }
-    sbuf parts[5] = {{0}};
+    buffer parts[5] = {{0}};
     int rc = write_ledger(self, roles, &parts[0], &parts[1], &parts[2]);
     if (rc == 0) {
         rc = write_orders(self, &parts[3]) || write_used(self, &parts[4]) ? -1 : 0;
     }
     if (rc < 0) {
         for (int i = 0; i < 5; i++) {
-            free(parts[i].p);
+            PyMem_Free(parts[i].p);
         }
-        return rc == -1 ? PyErr_NoMemory() : NULL;
+        return NULL;
     }
     const ec_engine *e = &self->e;
     return Py_BuildValue("{sNsNsLsNsLsNsLsKsKsN}", "accounts", taken(&parts[0]),
