@@ -17,45 +17,39 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auctioneer.exchange import (
-    AddCapacity,
-    CancelOrder,
-    Command,
-    Deposit,
-    Exchange,
-    ListMarket,
-    Market,
-    NativeExchange,
-    OpenAccount,
-    PlaceOrder,
-    Role,
-    Side,
-    TimeInForce,
-)
+from auctioneer.exchange import Exchange, NativeExchange
+from auctioneer.exchange import commands as c
 from auctioneer.exchange.durable import load_snapshot, write_snapshot
+from auctioneer.exchange.model import Market, Role, Side, TimeInForce
 from auctioneer.exchange.snapshot import canonical_json, snapshot_of
 
 pytestmark = pytest.mark.native
 
 NAME = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=5)
 MARKETS = ("r/b", "r/a\u00e9")  # listed out of sorted order, one with non-ASCII
-ORDER = st.tuples(NAME, st.booleans(), st.integers(1, 12), st.integers(1, 4), st.booleans())
+# Counters (hex and decimal, some with leading zeros), which the used ids' runs join, and
+# any text.
+ORDER_ID = st.one_of(NAME, st.integers(0, 300).map(lambda n: f"o{n:x}"),
+                     st.integers(0, 40).map(lambda n: f"c-{n}"),
+                     st.integers(0, 60).map(lambda n: f"z{n:03x}"))
+ORDER = st.tuples(ORDER_ID, st.booleans(), st.integers(1, 12), st.integers(1, 4), st.booleans())
 
 
-def setup(provider: str, trader: str) -> list[Command]:
+def setup(provider: str, trader: str) -> list[c.Command]:
     """Two markets, a provider with capacity in each and a funded trader."""
-    out: list[Command] = [OpenAccount(trader, Role.TRADER), OpenAccount(provider, Role.PROVIDER),
-                          Deposit(trader, 10**9), Deposit(provider, 10**9)]
+    out: list[c.Command] = [c.OpenAccount(trader, Role.TRADER),
+                            c.OpenAccount(provider, Role.PROVIDER),
+                            c.Deposit(trader, 10**9), c.Deposit(provider, 10**9)]
     for m in MARKETS:
-        out += [ListMarket(Market.of(m, tick_size=1, base_price=5)),
-                AddCapacity(provider, m, 10**6)]
+        out += [c.ListMarket(Market.of(m, tick_size=1, base_price=5)),
+                c.AddCapacity(provider, m, 10**6)]
     return out
 
 
 def orders(batch: list[tuple[str, bool, int, int, bool]], provider: str, trader: str,
-           start: int) -> list[Command]:
+           start: int) -> list[c.Command]:
     """Limit orders (some IOC), each in one of the markets; a seller is the provider."""
-    return [PlaceOrder(oid, trader if buy else provider, Side.BUY if buy else Side.SELL,
+    return [c.PlaceOrder(oid, trader if buy else provider, Side.BUY if buy else Side.SELL,
                        (MARKETS[(start + i) % 2],), price, quantity,
                        tif=TimeInForce.IOC if ioc else TimeInForce.GTC, ts_ns=start + i)
             for i, (oid, buy, price, quantity, ioc) in enumerate(batch)]
@@ -98,8 +92,8 @@ def test_ids_restored_from_a_snapshot_are_listed_with_the_new_ones(
     ex = Exchange.restore(first.snapshot())
     commands = orders(after, "p", "t", len(before))
     ex.apply_many(commands)
-    native.apply_many(commands + [CancelOrder(oid, "t") for oid, *_ in after[:3]])
-    ex.apply_many([CancelOrder(oid, "t") for oid, *_ in after[:3]])
+    native.apply_many(commands + [c.CancelOrder(oid, "t") for oid, *_ in after[:3]])
+    ex.apply_many([c.CancelOrder(oid, "t") for oid, *_ in after[:3]])
     assert native.native
     assert native.snapshot_json() == reference_json(native) == ex.snapshot_json()
 
@@ -126,7 +120,7 @@ def test_an_id_c_cannot_hold_leaves_the_snapshot_to_the_reference() -> None:
     # An id with no UTF-8 form is taken by the reference only; C must not write a used-id
     # list without it, so the reference writes the snapshot, and fails as it does.
     native, ex = NativeExchange(), Exchange()
-    odd = PlaceOrder("\ud800", "t", Side.BUY, (MARKETS[0],), 5, 1, tif=TimeInForce.IOC)
+    odd = c.PlaceOrder("\ud800", "t", Side.BUY, (MARKETS[0],), 5, 1, tif=TimeInForce.IOC)
     for engine in (native, ex):
         engine.apply_many(setup("p", "t") + [odd] + orders([("x", True, 5, 1, False)],
                                                            "p", "t", 1))

@@ -52,7 +52,14 @@ from auctioneer.exchange.journal import (
     JournalReader,
 )
 from auctioneer.exchange.native import NativeExchange, engine
-from auctioneer.exchange.snapshot import Saved, decode_saved, saved_json
+from auctioneer.exchange.snapshot import (
+    SNAPSHOT_VERSION,
+    Saved,
+    canonical_json,
+    decode_saved,
+    saved_json,
+    upgraded,
+)
 
 __all__ = [
     "DurableExchange",
@@ -97,13 +104,19 @@ def restore_saved(saved: Saved, engine_class: type[Exchange] | None = None) -> E
     """The exchange ``saved`` holds (run by ``engine_class``, default
     :func:`~auctioneer.exchange.native.engine`'s pick); ValueError (naming its ``seq``) when
     it does not restore to its recorded hash, or is malformed."""
+    state, want = saved.state, saved.state_hash
     try:
-        exchange = (engine_class or engine()).restore(saved.state)
+        if state.get("version") != SNAPSHOT_VERSION:  # an older form: checked as it was written
+            if hashlib.sha256(canonical_json(state)).hexdigest() != want:
+                raise ValueError("its state hash is not that of the state it holds")
+            state = upgraded(state)
+            want = hashlib.sha256(canonical_json(state)).hexdigest()
+        exchange = (engine_class or engine()).restore(state)
         # Hashing walks the whole state: a value of the wrong type fails here, if not before.
         digest = exchange.state_hash()
     except (LookupError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"the state saved at {saved.seq} does not restore: {exc!r}") from None
-    if digest != saved.state_hash:
+    if digest != want:
         raise ValueError(f"the state saved at {saved.seq} restores to a different state hash")
     return exchange
 

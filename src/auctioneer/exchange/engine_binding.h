@@ -55,8 +55,8 @@ typedef struct {
     uint64_t flushed;        /* the order numbers below it are in `used` */
     int used_in_c;           /* ids holds every id of `used` too */
     int odd_used;            /* `used` has an id with no UTF-8 form, which ids cannot hold */
-    uint32_t *id_order;      /* the first n_ordered ids, by number, in sorted order */
-    uint64_t n_ordered;      /* (engine_snapshot.c keeps them for the next snapshot) */
+    struct eb_run *runs;     /* the ids numbered below n_compacted, compacted (n_runs of */
+    uint64_t n_runs, n_compacted; /* them), kept by engine_snapshot.c for the next snapshot */
     eb_trade *trades;        /* replayed trades, oldest first, for eb_flush_trades */
     size_t n_trades, cap_trades;
     uint64_t *tape_room;     /* per market: its tape's maxlen (UINT64_MAX: none) */

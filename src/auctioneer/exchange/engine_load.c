@@ -190,7 +190,7 @@ Core_dealloc(CoreObject *self)
     PyMem_Free(self->order_post);
     PyMem_Free(self->tape_room);
     free(self->trades);
-    free(self->id_order);
+    free(self->runs);
     eb_names_free(&self->ids);
     eb_names_free(&self->account_names);
     eb_names_free(&self->market_names);

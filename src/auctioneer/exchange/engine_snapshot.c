@@ -7,12 +7,13 @@
  * built for an order or an id, and the Python copy of the state stays as stale as
  * it was (Core.dump is not called).
  *
- * Used ids are listed sorted by their UTF-8 bytes (which is Python's order of the
- * strs). The order is kept between snapshots (id_order, by id number): a snapshot
- * sorts only the ids added since the last one and merges them in, so its cost
- * beyond writing the bytes is O(new ids log new ids), and when the new ids all sort
- * after the old ones -- the service's ids are its rising stamps in hex, of one
- * length for years -- the merge is a copy.
+ * Used ids are written in usedids.py's compact form: each stem's runs of consecutive
+ * numbers, and the ids with no hex tail, each sorted as Python sorts strs (UTF-8 keeps
+ * code point order). The runs are kept between snapshots (self->runs): a snapshot splits
+ * and sorts only the ids numbered since the last one and merges them in, joining runs, so
+ * its cost is O(new ids log new ids + runs). The service's ids are its rising stamps in
+ * hex, consecutive within a batch: a snapshot holds about one run per batch, not one id
+ * per order.
  */
 #include "engine_buffer.h"
 
@@ -91,19 +92,61 @@ add_name(buffer *b, const eb_names *t, uint64_t k)
 
 /* ----------------------------------------------------------- sorting */
 
-/* Names k of table t compared as Python compares their strs (UTF-8 keeps code point order). */
+/* A name of a table, or a run of used ids in usedids.py's compact form: the ids
+ * stem + hex(first) .. stem + hex(first + count - 1), whose stem is the first `stem` bytes
+ * of id k; with count 0, the whole name k (stem its length, first 0). */
+struct eb_run {
+    uint64_t first, stem;
+    uint32_t k, count;
+};
+typedef struct eb_run eb_run;
+
+#define TAIL_DIGITS 15u /* usedids.TAIL_DIGITS */
+
 static int
-name_cmp(const eb_names *t, uint64_t i, uint64_t j)
+hex_digit(char c)
 {
-    size_t n, m;
-    const char *a = eb_names_get(t, i, &n), *c = eb_names_get(t, j, &m);
-    int r = memcmp(a, c, n < m ? n : m);
-    return r ? r : (n > m) - (n < m);
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Sort keys[0..n) by name (a stable merge sort through tmp, n entries). */
+/* Id k split as usedids.split_id splits it: a run of one, or the whole id. */
+static eb_run
+split_id(const eb_names *t, uint32_t k)
+{
+    size_t n, tail = 0;
+    const char *s = eb_names_get(t, k, &n);
+    while (tail < n && tail < TAIL_DIGITS && hex_digit(s[n - 1u - tail]) >= 0) {
+        tail++;
+    }
+    if (tail == 0) {
+        return (eb_run){0, n, k, 0};
+    }
+    size_t at = n - tail;
+    while (at < n - 1u && s[at] == '0') {
+        at++;
+    }
+    uint64_t v = 0;
+    for (size_t i = at; i < n; i++) {
+        v = v * 16u + (uint64_t)hex_digit(s[i]);
+    }
+    return (eb_run){v, at, k, 1};
+}
+
+/* By stem as Python compares strs (UTF-8 keeps code point order), then by first number. */
+static int
+run_cmp(const eb_names *t, const eb_run *x, const eb_run *y)
+{
+    size_t ignored;
+    const char *a = eb_names_get(t, x->k, &ignored), *b = eb_names_get(t, y->k, &ignored);
+    size_t n = (size_t)x->stem, m = (size_t)y->stem;
+    int r = memcmp(a, b, n < m ? n : m);
+    r = r ? r : (n > m) - (n < m);
+    return r ? r : (x->first > y->first) - (x->first < y->first);
+}
+
+/* Sort runs[0..n) by run_cmp (a merge sort through tmp, n entries). */
 static void
-sort_names(const eb_names *t, uint32_t *keys, uint32_t *tmp, size_t n)
+sort_runs(const eb_names *t, eb_run *runs, eb_run *tmp, size_t n)
 {
     for (size_t width = 1; width < n; width *= 2u) {
         for (size_t lo = 0; lo < n; lo += 2u * width) {
@@ -111,87 +154,95 @@ sort_names(const eb_names *t, uint32_t *keys, uint32_t *tmp, size_t n)
             size_t hi = lo + 2u * width < n ? lo + 2u * width : n;
             size_t i = lo, j = mid, o = lo;
             while (i < mid && j < hi) {
-                tmp[o++] = name_cmp(t, keys[j], keys[i]) < 0 ? keys[j++] : keys[i++];
+                tmp[o++] = run_cmp(t, &runs[j], &runs[i]) < 0 ? runs[j++] : runs[i++];
             }
             while (i < mid) {
-                tmp[o++] = keys[i++];
+                tmp[o++] = runs[i++];
             }
             while (j < hi) {
-                tmp[o++] = keys[j++];
+                tmp[o++] = runs[j++];
             }
         }
-        memcpy(keys, tmp, n * sizeof *keys);
+        memcpy(runs, tmp, n * sizeof *runs);
     }
 }
 
-/* Every name of t sorted, in a new array (NULL when out of memory). */
-static uint32_t *
+/* Every name of t, sorted, as whole-name runs in a new array (NULL when out of memory). */
+static eb_run *
 sorted_all(const eb_names *t, uint32_t count)
 {
-    uint32_t *keys = malloc(((size_t)count + 1u) * sizeof *keys);
-    uint32_t *tmp = malloc(((size_t)count + 1u) * sizeof *tmp);
-    if (keys == NULL || tmp == NULL) {
-        free(keys);
+    eb_run *runs = malloc(((size_t)count + 1u) * sizeof *runs);
+    eb_run *tmp = malloc(((size_t)count + 1u) * sizeof *tmp);
+    if (runs == NULL || tmp == NULL) {
+        free(runs);
         free(tmp);
         PyErr_NoMemory();
         return NULL;
     }
     for (uint32_t k = 0; k < count; k++) {
-        keys[k] = k;
+        size_t n;
+        eb_names_get(t, k, &n);
+        runs[k] = (eb_run){0, n, k, 0};
     }
-    sort_names(t, keys, tmp, count);
+    sort_runs(t, runs, tmp, count);
     free(tmp);
-    return keys;
+    return runs;
 }
 
-/* Bring self->id_order up to every used id: the ids numbered since the last call sorted,
- * then merged in. 0, or -1 out of memory (the order kept so far stays valid). */
+/* Append r to out[0..*n), joined to the run before it when r continues it. */
+static void
+push_run(const eb_names *t, eb_run *out, size_t *n, eb_run r)
+{
+    eb_run *last = *n ? &out[*n - 1u] : NULL;
+    size_t ignored;
+    if (last != NULL && r.count && last->count && last->first + last->count == r.first
+        && last->stem == r.stem
+        && memcmp(eb_names_get(t, last->k, &ignored), eb_names_get(t, r.k, &ignored),
+                  (size_t)r.stem) == 0) {
+        last->count += r.count;
+    } else {
+        out[(*n)++] = r;
+    }
+}
+
+/* Bring self->runs up to every used id: the ids numbered since the last call split, sorted
+ * and merged in, joining runs. 0, or -1 (the runs kept so far stay valid). */
 static int
-order_ids(CoreObject *self)
+compact_ids(CoreObject *self)
 {
     const eb_names *t = &self->ids;
-    size_t old = (size_t)self->n_ordered, n = (size_t)self->n_names, fresh = n - old;
+    size_t old = (size_t)self->n_runs, fresh = (size_t)(self->n_names - self->n_compacted);
     if (fresh == 0) {
         return 0;
     }
-    uint32_t *all = malloc(n * sizeof *all), *tmp = malloc(fresh * sizeof *tmp);
-    if (all == NULL || tmp == NULL) {
-        free(all);
+    eb_run *added = malloc(fresh * sizeof *added), *tmp = malloc(fresh * sizeof *tmp);
+    eb_run *all = malloc((old + fresh) * sizeof *all);
+    if (added == NULL || tmp == NULL || all == NULL) {
+        free(added);
         free(tmp);
+        free(all);
         PyErr_NoMemory();
         return -1;
     }
-    uint32_t *added = all + old; /* sorted where they are, then merged if they must be */
-    for (size_t i = 0; i < fresh; i++) {
-        added[i] = (uint32_t)(old + i);
-    }
     int in_order = 1;
-    for (size_t i = 1; in_order && i < fresh; i++) {
-        in_order = name_cmp(t, added[i - 1u], added[i]) < 0;
+    for (size_t i = 0; i < fresh; i++) {
+        added[i] = split_id(t, (uint32_t)(self->n_compacted + i));
+        in_order = in_order && (i == 0 || run_cmp(t, &added[i - 1u], &added[i]) < 0);
     }
     if (!in_order) {
-        sort_names(t, added, tmp, fresh);
+        sort_runs(t, added, tmp, fresh);
     }
-    if (old && name_cmp(t, self->id_order[old - 1u], added[0]) > 0) {
-        /* merge: the fresh ones are moved out of the way, then both written front to back */
-        memcpy(tmp, added, fresh * sizeof *tmp);
-        size_t i = 0, j = 0, o = 0;
-        while (i < old && j < fresh) {
-            all[o++] = name_cmp(t, tmp[j], self->id_order[i]) < 0 ? tmp[j++] : self->id_order[i++];
-        }
-        while (i < old) {
-            all[o++] = self->id_order[i++];
-        }
-        while (j < fresh) {
-            all[o++] = tmp[j++];
-        }
-    } else if (old) {
-        memcpy(all, self->id_order, old * sizeof *all);
+    size_t i = 0, j = 0, n = 0;
+    while (i < old || j < fresh) {
+        int older = j == fresh || (i < old && run_cmp(t, &self->runs[i], &added[j]) < 0);
+        push_run(t, all, &n, older ? self->runs[i++] : added[j++]);
     }
+    free(added);
     free(tmp);
-    free(self->id_order);
-    self->id_order = all;
-    self->n_ordered = n;
+    free(self->runs);
+    self->runs = all;
+    self->n_runs = n;
+    self->n_compacted = self->n_names;
     return 0;
 }
 
@@ -260,12 +311,12 @@ static int
 write_ledger(CoreObject *self, PyObject *roles, buffer *accounts, buffer *caps, buffer *holdings)
 {
     const ec_engine *e = &self->e;
-    uint32_t *by_id = sorted_all(&self->account_names, e->n_accounts);
-    uint32_t *markets = sorted_all(&self->market_names, e->n_markets);
+    eb_run *by_id = sorted_all(&self->account_names, e->n_accounts);
+    eb_run *markets = sorted_all(&self->market_names, e->n_markets);
     int rc = by_id == NULL || markets == NULL ? -1 : 0;
     rc = rc || add(accounts, "[", 1) || add(caps, "[", 1) || add(holdings, "[", 1) ? -1 : 0;
     for (uint32_t i = 0; rc == 0 && i < e->n_accounts; i++) {
-        uint32_t a = by_id[i];
+        uint32_t a = by_id[i].k;
         const ec_account *acct = &e->accounts[a];
         Py_ssize_t len;
         const char *role = acct->role < PyTuple_GET_SIZE(roles)
@@ -284,7 +335,7 @@ write_ledger(CoreObject *self, PyObject *roles, buffer *accounts, buffer *caps, 
              || add(accounts, ",", 1) || add_int(accounts, acct->reserved) || add(accounts, "]", 1)
                  ? -1 : 0;
         for (uint32_t j = 0; rc == 0 && j < e->n_markets; j++) {
-            uint32_t m = markets[j];
+            uint32_t m = markets[j].k;
             const ec_slot *s = ec_slot_of(e, m, a);
             if (s->exists) {
                 rc = add(caps, caps->n > 1 ? ",[" : "[", caps->n > 1 ? 2u : 1u)
@@ -312,19 +363,37 @@ write_ledger(CoreObject *self, PyObject *roles, buffer *accounts, buffer *caps, 
     return rc;
 }
 
-/* "used_ids": every used order id, sorted. */
+/* "used_ids": every used order id, in usedids.compact_ids's form. */
 static int
 write_used(CoreObject *self, buffer *b)
 {
-    if (order_ids(self) < 0 || add(b, "[", 1) < 0) {
+    if (compact_ids(self) < 0 || add(b, "{\"ids\":[", 8) < 0) {
         return -1;
     }
-    for (uint64_t i = 0; i < self->n_ordered; i++) {
-        if ((i && add(b, ",", 1) < 0) || add_name(b, &self->ids, self->id_order[i]) < 0) {
-            return -1;
+    const eb_names *t = &self->ids;
+    int rc = 0, first = 1;
+    for (uint64_t i = 0; rc == 0 && i < self->n_runs; i++) {
+        const eb_run *r = &self->runs[i];
+        if (r->count == 0) {
+            rc = (!first && add(b, ",", 1)) || add_name(b, t, r->k) ? -1 : 0;
+            first = 0;
         }
     }
-    return add(b, "]", 1);
+    rc = rc || add(b, "],\"runs\":[", 10) ? -1 : 0;
+    first = 1;
+    for (uint64_t i = 0; rc == 0 && i < self->n_runs; i++) {
+        const eb_run *r = &self->runs[i];
+        if (r->count) {
+            size_t ignored;
+            rc = add(b, first ? "[" : ",[", first ? 1u : 2u)
+                 || add_str(b, eb_names_get(t, r->k, &ignored), (size_t)r->stem)
+                 || add(b, ",", 1) || add_uint(b, r->first) || add(b, ",", 1)
+                 || add_uint(b, r->count) || add(b, "]", 1)
+                     ? -1 : 0;
+            first = 0;
+        }
+    }
+    return rc || add(b, "]}", 2) ? -1 : 0;
 }
 
 static PyObject *

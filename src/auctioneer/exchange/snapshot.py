@@ -31,6 +31,7 @@ from auctioneer.exchange.events import Traded
 from auctioneer.exchange.ledger import Account, Capacity
 from auctioneer.exchange.model import Role
 from auctioneer.exchange.state import State
+from auctioneer.exchange.usedids import compact_ids, expand_ids
 
 __all__ = [
     "SNAPSHOT_VERSION",
@@ -43,9 +44,12 @@ __all__ = [
     "snapshot_json",
     "snapshot_of",
     "state_hash",
+    "upgraded",
 ]
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+"""2: used ids in :mod:`~auctioneer.exchange.usedids`' compact form (1 listed each; read by
+:func:`upgraded`)."""
 _S = TypeVar("_S", bound=State)
 
 
@@ -101,7 +105,7 @@ def _ledger_of(state: State) -> dict[str, Any]:
                            for a, q in book.holdings.items()),
         "orders": [[o.id, o.account, o.buy, list(o.markets), o.price, o.remaining, o.aon,
                     o.post_only, o.seq, o.ts_ns] for o in orders],
-        "used_ids": sorted(state._used_ids),
+        "used_ids": compact_ids(state._used_ids),
     }
 
 
@@ -125,7 +129,7 @@ def restore_into(ex: _S, snapshot: dict[str, Any]) -> _S:
         ex._books[market_id].providers[account] = cap
     for account, market_id, quantity in snapshot["holdings"]:
         ex._books[market_id].holdings[account] = quantity
-    ex._used_ids = set(snapshot["used_ids"])
+    ex._used_ids = expand_ids(snapshot["used_ids"])
     for (order_id, account, buy, markets, price, remaining, aon, post_only, seq,
          ts_ns) in snapshot["orders"]:
         order = Order(order_id, account, buy, tuple(markets), price, remaining, aon, seq,
@@ -140,6 +144,14 @@ def restore_into(ex: _S, snapshot: dict[str, Any]) -> _S:
     ex._trade_seq = snapshot["trade_seq"]
     ex._minted = snapshot["minted"]
     return ex
+
+
+def upgraded(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """``snapshot`` in the current version's form: version 1's used ids compacted."""
+    if snapshot.get("version") != 1:
+        return snapshot
+    return {**snapshot, "version": SNAPSHOT_VERSION,
+            "used_ids": compact_ids(snapshot["used_ids"])}
 
 
 def state_hash(state: State) -> str:
