@@ -97,6 +97,7 @@ add_name(buffer *b, const eb_names *t, uint64_t k)
  * of id k; with count 0, the whole name k (stem its length, first 0). */
 struct eb_run {
     uint64_t first, stem;
+    uint64_t head; /* the stem's first 8 bytes, big-endian, 0-padded: most compares end here */
     uint32_t k, count;
 };
 typedef struct eb_run eb_run;
@@ -109,6 +110,19 @@ hex_digit(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* The run of name k with a stem of `stem` bytes. */
+static eb_run
+run_of(const eb_names *t, uint32_t k, size_t stem, uint64_t first, uint32_t count)
+{
+    size_t n;
+    const char *s = eb_names_get(t, k, &n);
+    uint64_t head = 0;
+    for (size_t i = 0; i < 8u; i++) {
+        head = head << 8u | (i < stem ? (unsigned char)s[i] : 0u);
+    }
+    return (eb_run){first, stem, head, k, count};
+}
+
 /* Id k split as usedids.split_id splits it: a run of one, or the whole id. */
 static eb_run
 split_id(const eb_names *t, uint32_t k)
@@ -119,7 +133,7 @@ split_id(const eb_names *t, uint32_t k)
         tail++;
     }
     if (tail == 0) {
-        return (eb_run){0, n, k, 0};
+        return run_of(t, k, n, 0, 0);
     }
     size_t at = n - tail;
     while (at < n - 1u && s[at] == '0') {
@@ -129,17 +143,21 @@ split_id(const eb_names *t, uint32_t k)
     for (size_t i = at; i < n; i++) {
         v = v * 16u + (uint64_t)hex_digit(s[i]);
     }
-    return (eb_run){v, at, k, 1};
+    return run_of(t, k, at, v, 1);
 }
 
 /* By stem as Python compares strs (UTF-8 keeps code point order), then by first number. */
 static int
 run_cmp(const eb_names *t, const eb_run *x, const eb_run *y)
 {
-    size_t ignored;
-    const char *a = eb_names_get(t, x->k, &ignored), *b = eb_names_get(t, y->k, &ignored);
     size_t n = (size_t)x->stem, m = (size_t)y->stem;
-    int r = memcmp(a, b, n < m ? n : m);
+    int r = (x->head > y->head) - (x->head < y->head);
+    if (r == 0 && n > 8u && m > 8u) {
+        size_t ignored;
+        const char *a = eb_names_get(t, x->k, &ignored), *b = eb_names_get(t, y->k, &ignored);
+        r = memcmp(a + 8, b + 8, (n < m ? n : m) - 8u);
+    }
+    /* equal heads of stems within 8 bytes (or equal so far): the shorter one is a prefix */
     r = r ? r : (n > m) - (n < m);
     return r ? r : (x->first > y->first) - (x->first < y->first);
 }
@@ -182,7 +200,7 @@ sorted_all(const eb_names *t, uint32_t count)
     for (uint32_t k = 0; k < count; k++) {
         size_t n;
         eb_names_get(t, k, &n);
-        runs[k] = (eb_run){0, n, k, 0};
+        runs[k] = run_of(t, k, n, 0, 0);
     }
     sort_runs(t, runs, tmp, count);
     free(tmp);
@@ -196,9 +214,10 @@ push_run(const eb_names *t, eb_run *out, size_t *n, eb_run r)
     eb_run *last = *n ? &out[*n - 1u] : NULL;
     size_t ignored;
     if (last != NULL && r.count && last->count && last->first + last->count == r.first
-        && last->stem == r.stem
-        && memcmp(eb_names_get(t, last->k, &ignored), eb_names_get(t, r.k, &ignored),
-                  (size_t)r.stem) == 0) {
+        && last->stem == r.stem && last->head == r.head
+        && (r.stem <= 8u
+            || memcmp(eb_names_get(t, last->k, &ignored), eb_names_get(t, r.k, &ignored),
+                      (size_t)r.stem) == 0)) {
         last->count += r.count;
     } else {
         out[(*n)++] = r;

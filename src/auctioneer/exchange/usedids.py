@@ -75,12 +75,14 @@ def compact_ids(ids: Any) -> dict[str, list[Any]]:
 def expand_ids(compact: dict[str, Any]) -> set[str]:
     """The ids :func:`compact_ids` listed as ``compact``; ValueError when it is malformed (a
     stem whose ids would split otherwise shows as a different state hash instead)."""
-    out = set(compact["ids"])
+    whole = compact["ids"]
+    if not all(type(i) is str for i in whole):
+        raise ValueError("a used id is not a str")
+    out = set(whole)
     for stem, first, count in compact["runs"]:
         if (type(stem) is not str or type(first) is not int or type(count) is not int
                 or first < 0 or count < 1 or first + count > 16**TAIL_DIGITS):
             raise ValueError(f"bad run of used ids {[stem, first, count]!r}")
-        out.update(stem + format(n, "x") for n in range(first, first + count))
-    if not all(type(i) is str for i in out):
-        raise ValueError("a used id is not a str")
+        # printf-style formatting in C, not a Python call per id
+        out.update(map((stem.replace("%", "%%") + "%x").__mod__, range(first, first + count)))
     return out
