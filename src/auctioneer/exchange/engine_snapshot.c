@@ -41,11 +41,7 @@ add_int(buffer *b, long long v)
 static int
 add_uint(buffer *b, uint64_t v)
 {
-    if (room(b, 24u) < 0) {
-        return -1;
-    }
-    b->n += (size_t)snprintf(b->p + b->n, 24u, "%llu", (unsigned long long)v);
-    return 0;
+    return room(b, 24u) < 0 ? -1 : (put_u64(b, v), 0);
 }
 
 /* UTF-8 text as json.dumps(ensure_ascii=False) writes a str: '"', '\' and the control
