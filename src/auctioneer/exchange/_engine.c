@@ -35,7 +35,7 @@ PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdraw, *K_
     *K_remove, *K_tick, *EMPTY;
 PyObject *A_order_id, *A_account, *A_side, *A_markets, *A_price, *A_quantity, *A_tif,
     *A_aon, *A_post_only, *A_ts, *A_max_spend, *A_amount, *A_market, *A_publish, *A_append,
-    *A_pending;
+    *A_frombytes;
 
 PyObject *FALLBACK; /* Py_None: what apply returns for the reference to take */
 
@@ -321,7 +321,7 @@ setup(void)
         || intern(&A_post_only, "post_only") < 0 || intern(&A_ts, "ts_ns") < 0
         || intern(&A_max_spend, "max_spend") < 0 || intern(&A_amount, "amount") < 0
         || intern(&A_market, "market") < 0 || intern(&A_publish, "publish") < 0
-        || intern(&A_append, "append") < 0 || intern(&A_pending, "pending") < 0) {
+        || intern(&A_append, "append") < 0 || intern(&A_frombytes, "frombytes") < 0) {
         goto done;
     }
     FALLBACK = Py_None;

@@ -43,7 +43,7 @@ typedef struct {
     PyObject *market_index;  /* dict: market id -> number */
     PyObject *market_tuples; /* list[tuple[str]]: an event's markets */
     PyObject *indexes;       /* list[PriceIndex] */
-    PyObject *pending;       /* list[list[int]]: each PriceIndex's pending trades */
+    PyObject *pending;       /* list[array('q')]: each PriceIndex's pending trades */
     PyObject *tapes;         /* list[deque[Traded]] */
     PyObject *used;          /* set[str]: the engine's used order ids, filled at a dump */
     eb_names ids;            /* every order id since the load (and of `used`), by number */
@@ -90,7 +90,7 @@ extern PyObject *K_place, *K_market, *K_cancel, *K_modify, *K_deposit, *K_withdr
     *K_remove, *K_tick, *EMPTY;
 extern PyObject *A_order_id, *A_account, *A_side, *A_markets, *A_price, *A_quantity, *A_tif,
     *A_aon, *A_post_only, *A_ts, *A_max_spend, *A_amount, *A_market, *A_publish, *A_append,
-    *A_pending;
+    *A_frombytes;
 extern PyObject *FALLBACK; /* Py_None: what apply returns for the reference to take */
 
 static inline PyObject *

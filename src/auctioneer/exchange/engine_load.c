@@ -27,8 +27,23 @@ name_into(eb_names *names, PyObject *id)
     return eb_names_add(names, s, n, h) < 0 ? (PyErr_NoMemory(), -1) : 0;
 }
 
+/* Whether a price index's pending trades are an array of 64-bit ints, which eb_flush_trades
+ * writes its trades into (1), or not (0). */
+static int
+int64_array(PyObject *pending)
+{
+    PyObject *code = PyObject_GetAttrString(pending, "typecode");
+    if (code == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int yes = PyUnicode_Check(code) && PyUnicode_CompareWithASCIIString(code, "q") == 0;
+    Py_DECREF(code);
+    return yes;
+}
+
 /* Number market `id` m (its book made) in the binding's tables: its name, its price index's
- * pending list, its tape and its room (tape_room has room for it): 0, or -1 with an error. */
+ * pending array, its tape and its room (tape_room has room for it): 0, or -1 with an error. */
 static int
 market_into(CoreObject *self, uint32_t m, PyObject *id, PyObject *index, PyObject *tape)
 {
@@ -41,7 +56,7 @@ market_into(CoreObject *self, uint32_t m, PyObject *id, PyObject *index, PyObjec
                              : PyLong_AsUnsignedLongLong(maxlen);
     Py_XDECREF(maxlen);
     int bad = number == NULL || single == NULL || pending == NULL || PyErr_Occurred()
-              || !PyList_CheckExact(pending) || name_into(&self->market_names, id) < 0
+              || !int64_array(pending) || name_into(&self->market_names, id) < 0
               || PyDict_SetItem(self->market_index, id, number) < 0
               || PyList_Append(self->market_ids, id) < 0
               || PyList_Append(self->market_tuples, single) < 0
@@ -52,7 +67,7 @@ market_into(CoreObject *self, uint32_t m, PyObject *id, PyObject *index, PyObjec
     Py_XDECREF(single);
     Py_XDECREF(pending);
     if (bad && !PyErr_Occurred()) {
-        PyErr_SetString(PyExc_TypeError, "a price index's pending is not a list");
+        PyErr_SetString(PyExc_TypeError, "a price index's pending is not an array('q')");
     }
     return bad ? -1 : 0;
 }

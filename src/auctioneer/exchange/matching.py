@@ -185,7 +185,7 @@ class Matching(State):
                           price, quantity, _SELL, ts))
             events.append(event)
             tape.append(event)
-            pending += price, quantity, ts  # PriceIndex.record, inlined
+            pending.extend((price, quantity, ts))  # PriceIndex.record, inlined
             need -= quantity
             if not need:
                 return
@@ -298,7 +298,7 @@ class Matching(State):
                               sell.account, price, quantity, _BUY if taker.buy else _SELL, ts))
         events.append(event)
         venue.trades.append(event)
-        venue.index.pending += price, quantity, ts  # PriceIndex.record, inlined
+        venue.index.pending.extend((price, quantity, ts))  # PriceIndex.record, inlined
 
     def _rest(self, order: Order, ts: int, events: list[Event]) -> None:
         books = self._books

@@ -50,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import decimal
+from array import array
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -130,14 +131,15 @@ class PriceIndex:
         self.weighted = 0  # sum of price * quantity * weight, as of ref_ns
         self.weight = 0  # sum of quantity * weight, as of ref_ns
         self.ref_ns = 0  # the newest folded trade's time
-        # Trades not yet folded, flat: price, quantity, ts_ns, price, ... (a tuple per trade
-        # would be one more object for the collector to track on the matching path).
-        self.pending: list[int] = []
+        # Trades not yet folded, flat: price, quantity, ts_ns, price, ... as 64-bit ints (each
+        # fits: limits.py and the clock's check bound them), so a trade is no int objects: the
+        # native engine writes its trades in as bytes, and the collector never sees them.
+        self.pending = array("q")
         self.bars: deque[Bar] = deque(maxlen=BAR_HISTORY)
 
     def record(self, price: int, quantity: int, ts_ns: int) -> None:
         """Note a trade (bars and sums take it in at the next :meth:`publish`). O(1)."""
-        self.pending += price, quantity, ts_ns
+        self.pending.extend((price, quantity, ts_ns))
 
     def _pending(self) -> Iterator[tuple[int, int, int]]:
         """The unfolded trades as ``(price, quantity, ts_ns)``."""
@@ -201,7 +203,7 @@ class PriceIndex:
             self.weighted, self.weight, self.ref_ns = self._folded()
             for price, quantity, ts in self._pending():
                 self._bar_in(self.bars, price, quantity, ts)
-            self.pending.clear()
+            del self.pending[:]
         return self._ratio(self.weighted, self.weight)
 
     def ohlc(self, interval_s: int, limit: int) -> list[list[int]]:
@@ -238,7 +240,7 @@ class PriceIndex:
         self.weighted = state["weighted"]
         self.weight = state["weight"]
         self.ref_ns = state["ref_ns"]
-        self.pending = [n for trade in state["pending"] for n in trade]
+        self.pending = array("q", [n for trade in state["pending"] for n in trade])
         self.bars.clear()
         for second, o, h, low, c, v in state["bars"]:
             bar = Bar(second, o, v)
