@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,3 +65,23 @@ def test_long_idle_publication_series_stay_on_the_exact_ewma(
             assert abs(index.publish(s * SECOND) - exact) <= 1, (s, exact)
         assert abs(index.price((second + idle_s + 10**6) * SECOND) - exact) <= 1
         second += 1 + idle_s
+
+
+@pytest.mark.parametrize("value", [2**63, 10**30, -(2**63) - 1])
+def test_a_pending_trade_past_64_bits_is_refused_not_wrapped(value: int) -> None:
+    index = PriceIndex(base_price=1_000, half_life_ns=SECOND)
+    state = {**index.state(), "pending": [[1_000, 1, value]]}
+    with pytest.raises(OverflowError):
+        index.load(state)
+    with pytest.raises(OverflowError):
+        index.record(1_000, 1, value)
+    assert not index.pending and index.price(0) == 1_000  # nothing half-recorded
+
+
+def test_pending_trades_round_trip_through_state_at_the_64_bit_edges() -> None:
+    index = PriceIndex(base_price=1_000, half_life_ns=SECOND)
+    index.record(2**63 - 1, 1, 2**63 - 1)
+    again = PriceIndex(base_price=1_000, half_life_ns=SECOND)
+    again.load(index.state())
+    assert again.state() == index.state()
+    assert list(again.pending) == [2**63 - 1, 1, 2**63 - 1]

@@ -16,7 +16,7 @@
  * Order ids: each order the core accepts gets a number, and a C table maps
  * its id back (engine_names.c); the engine's used-id set is filled from it
  * when the state is dumped. Prices publish through the reference's own
- * PriceIndex objects, and trades are recorded in their pending lists and the
+ * PriceIndex objects, and trades are recorded in their pending arrays and the
  * markets' trade tapes -- as they happen, or for a replay, which builds no
  * objects, before anything reads them (engine_tape.c) -- so those stay the
  * reference's state.

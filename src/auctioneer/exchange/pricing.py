@@ -139,7 +139,7 @@ class PriceIndex:
 
     def record(self, price: int, quantity: int, ts_ns: int) -> None:
         """Note a trade (bars and sums take it in at the next :meth:`publish`). O(1)."""
-        self.pending.extend((price, quantity, ts_ns))
+        self.pending += array("q", (price, quantity, ts_ns))  # whole, or OverflowError
 
     def _pending(self) -> Iterator[tuple[int, int, int]]:
         """The unfolded trades as ``(price, quantity, ts_ns)``."""
