@@ -59,6 +59,19 @@ def test_cli_writes_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert is_png(plot)
 
 
+def test_the_other_targets_are_judged_without_the_python_engine(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Leaving the Python engine out skips its own target only: replay and the native engine
+    against liquibook are still judged."""
+    code = main(["bench", "exchange", "--orders", "500", "--repeats", "1", "--engines",
+                 "auctioneer-native-engine,liquibook", "--plot", str(tmp_path / "b.png")])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "SKIP  in-process matching" in text
+    for target in ("journal replay >=", "native engine (settling too) >="):
+        assert target in text
+
+
 def test_cli_names_a_bad_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "exchange", "--engines", "kdb"]) == 2
     assert "--engines" in capsys.readouterr().err
