@@ -1,10 +1,12 @@
 """What one periodic snapshot of the native engine costs, by how many order ids it has used.
 
-``python -m tools.snapshot_cost [--used 100000,1000000] [--every 100000] [--rounds 3]``
+``python -m tools.snapshot_cost [--used 100000,1000000] [--every 100000] [--rounds 3]
+[--ids stamps|uuids]``
 
 For each count of used ids, a native exchange is filled with that many orders (15,000 of
 them resting, the rest trading in pairs; ids ``o<stamp in hex>`` as the service makes
-them, a batch of 200 consecutive stamps every 10 ms), then ``rounds`` times: ``every``
+them, a batch of 200 consecutive stamps every 10 ms; or, with ``--ids uuids``, random
+UUIDs, which hold no counter), then ``rounds`` times: ``every``
 more orders are applied (what the service applies between snapshots) and
 :func:`~auctioneer.exchange.durable.write_snapshot` writes the snapshot, measured in CPU
 seconds of this process (``time.process_time``: the fsync's wait is not CPU) and wall
@@ -17,9 +19,11 @@ baseline.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -35,25 +39,27 @@ BATCH, BATCH_NS = 200, 10_000_000
 MARKET = Market.of("r/x", tick_size=1, base_price=1_000)
 
 
-def commands(first: int, count: int) -> list[c.Command]:
+def commands(first: int, count: int, uuids: bool) -> list[c.Command]:
     """Orders ``first`` .. ``first + count``: the first RESTING bids rest, the rest trade."""
     out: list[c.Command] = []
+    rng = random.Random(first)
     for i in range(first, first + count):
         ts = START_NS + i // BATCH * BATCH_NS + i % BATCH
+        oid = str(uuid.UUID(int=rng.getrandbits(128), version=4)) if uuids else f"o{ts:x}"
         if i < RESTING:
-            out.append(c.PlaceOrder(f"o{ts:x}", "t", Side.BUY, (MARKET.id,), 500 + i % 100, 1,
+            out.append(c.PlaceOrder(oid, "t", Side.BUY, (MARKET.id,), 500 + i % 100, 1,
                                   ts_ns=ts))
         else:
             sell = i % 2 == 0
-            out.append(c.PlaceOrder(f"o{ts:x}", "p" if sell else "t",
+            out.append(c.PlaceOrder(oid, "p" if sell else "t",
                                   Side.SELL if sell else Side.BUY, (MARKET.id,), 1_000, 1,
                                   ts_ns=ts))
     return out
 
 
-def fill(ex: Exchange, first: int, count: int) -> None:
+def fill(ex: Exchange, first: int, count: int, uuids: bool) -> None:
     for start in range(first, first + count, 50_000):
-        ex.apply_many(commands(start, min(50_000, first + count - start)))
+        ex.apply_many(commands(start, min(50_000, first + count - start), uuids))
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:
@@ -67,6 +73,7 @@ def main() -> None:
     parser.add_argument("--used", default="100000,1000000")
     parser.add_argument("--every", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ids", choices=("stamps", "uuids"), default="stamps")
     args = parser.parse_args()
     for used in (int(n) for n in args.used.split(",")):
         ex = NativeExchange()
@@ -74,22 +81,22 @@ def main() -> None:
                        c.AddCapacity("p", MARKET.id, 10**9), c.OpenAccount("t", Role.TRADER),
                        c.Deposit("t", 10**15)])
         placed = used - args.every
-        fill(ex, 0, placed)
+        fill(ex, 0, placed, args.ids == "uuids")
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
             write_snapshot(directory, 0, ex)  # as the service's previous snapshot
             times = []
             for _ in range(args.rounds):
-                fill(ex, placed, args.every)
+                fill(ex, placed, args.every, args.ids == "uuids")
                 placed += args.every
                 times.append(timed(partial(write_snapshot, directory, placed, ex)))
             size = max(directory.iterdir()).stat().st_size
             restore = timed(partial(load_snapshot, directory, engine_class=NativeExchange))
-        print(f"used ids {used:>9,} ({used:,}..{placed:,}): snapshot "
+        print(f"{args.ids}: used ids {used:>9,} ({used:,}..{placed:,}): snapshot "
               f"cpu {statistics.median(cpu for cpu, _ in times) * 1e3:8.1f} ms, "
               f"wall {statistics.median(wall for _, wall in times) * 1e3:8.1f} ms "
               f"(median of {len(times)})")
-        print(f"used ids {used:>9,}: file {size / 1e6:.1f} MB; restore (load_snapshot, "
+        print(f"{args.ids}: used ids {used:>9,}: file {size / 1e6:.1f} MB; restore (load_snapshot, "
               f"native) cpu {restore[0] * 1e3:.0f} ms, wall {restore[1] * 1e3:.0f} ms")
 
 
