@@ -27,11 +27,12 @@ pytestmark = pytest.mark.native
 
 NAME = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=5)
 MARKETS = ("r/b", "r/a\u00e9")  # listed out of sorted order, one with non-ASCII
-# Counters (hex and decimal, some with leading zeros), which the used ids' runs join, long
-# ids sharing long prefixes (C compares 8 bytes at once, then the rest), and any text.
+# Counters (hex and decimal, some with leading zeros), which the used ids' runs join, their
+# stems as ids, long ids sharing long prefixes (C compares 8 bytes at once, then the rest),
+# and any text.
 LONG_ID = st.tuples(st.text("xy\x00\u00e9", max_size=3), st.sampled_from(["g", "-1", "-2", "x0"])
                     ).map(lambda parts: "long-prefix-" + "".join(parts))
-ORDER_ID = st.one_of(NAME, LONG_ID,
+ORDER_ID = st.one_of(NAME, LONG_ID, st.sampled_from(["o", "c-", "z", "zg"]),  # the stems, whole
                      st.integers(0, 300).map(lambda n: f"o{n:x}"),
                      st.integers(0, 40).map(lambda n: f"c-{n}"),
                      st.integers(0, 60).map(lambda n: f"z{n:03x}"))

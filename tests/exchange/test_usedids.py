@@ -42,9 +42,12 @@ def test_the_compact_form_is_one_per_set_and_expands_to_it(ids: set[str], rng: o
     assert compact == compact_ids(sorted(ids))
     assert expand_ids(compact) == ids
     runs = compact["runs"]
-    assert runs == sorted(runs)
-    for (stem, first, count), (stem2, first2, _) in zip(runs, runs[1:], strict=False):
-        assert stem != stem2 or first + count < first2  # maximal: no two runs touch
+    assert runs == sorted(runs) and all(count > 1 for *_, count in runs)
+    singles = [split for split in map(split_id, compact["ids"]) if split is not None]
+    spans = sorted([(stem, first, first + count) for stem, first, count in runs]
+                   + [(stem, n, n + 1) for stem, n in singles])
+    for (stem, _, end), (stem2, start, _) in zip(spans, spans[1:], strict=False):
+        assert stem != stem2 or end < start  # maximal: no two runs (or ids) touch
 
 
 def test_the_services_ids_make_a_run_per_batch() -> None:

@@ -8,8 +8,8 @@
  * it was (Core.dump is not called).
  *
  * Used ids are written in usedids.py's compact form: each stem's runs of consecutive
- * numbers, and the ids with no hex tail, each sorted as Python sorts strs (UTF-8 keeps
- * code point order). The runs are kept between snapshots (self->runs): a snapshot splits
+ * numbers, and the ids with no hex tail or no neighbour, in its order (stems compared as
+ * Python compares strs: UTF-8 keeps code point order). The runs are kept between snapshots (self->runs): a snapshot splits
  * and sorts only the ids numbered since the last one and merges them in, joining runs, so
  * its cost is O(new ids log new ids + runs). The service's ids are its rising stamps in
  * hex, consecutive within a batch: a snapshot holds about one run per batch, not one id
@@ -142,7 +142,8 @@ split_id(const eb_names *t, uint32_t k)
     return run_of(t, k, at, v, 1);
 }
 
-/* By stem as Python compares strs (UTF-8 keeps code point order), then by first number. */
+/* By stem as Python compares strs (UTF-8 keeps code point order), then a whole id first,
+ * then by first number: usedids.compact_ids's order. */
 static int
 run_cmp(const eb_names *t, const eb_run *x, const eb_run *y)
 {
@@ -155,6 +156,7 @@ run_cmp(const eb_names *t, const eb_run *x, const eb_run *y)
     }
     /* equal heads of stems within 8 bytes (or equal so far): the shorter one is a prefix */
     r = r ? r : (n > m) - (n < m);
+    r = r ? r : (x->count != 0) - (y->count != 0); /* a whole id before the stem's numbers */
     return r ? r : (x->first > y->first) - (x->first < y->first);
 }
 
@@ -389,7 +391,7 @@ write_used(CoreObject *self, buffer *b)
     int rc = 0, first = 1;
     for (uint64_t i = 0; rc == 0 && i < self->n_runs; i++) {
         const eb_run *r = &self->runs[i];
-        if (r->count == 0) {
+        if (r->count <= 1u) { /* a run of one is its id k: listed whole */
             rc = (!first && add(b, ",", 1)) || add_name(b, t, r->k) ? -1 : 0;
             first = 0;
         }
@@ -398,7 +400,7 @@ write_used(CoreObject *self, buffer *b)
     first = 1;
     for (uint64_t i = 0; rc == 0 && i < self->n_runs; i++) {
         const eb_run *r = &self->runs[i];
-        if (r->count) {
+        if (r->count > 1u) {
             size_t ignored;
             rc = add(b, first ? "[" : ",[", first ? 1u : 2u)
                  || add_str(b, eb_names_get(t, r->k, &ignored), (size_t)r->stem)

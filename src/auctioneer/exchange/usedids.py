@@ -12,17 +12,18 @@ runs of consecutive numbers as ``[stem, first, count]``:
   lowercase hex digits, less its leading zeros (but a last ``0``); the stem is
   what precedes it, so ``stem + format(number, "x")`` is the id again, and
   each id has exactly one split;
-* an id with no such tail (it ends in anything else) is listed whole.
+* an id with no such tail (it ends in anything else), and a number with no
+  neighbour, is listed whole (a run of one would be longer).
 
-``{"ids": [...], "runs": [[stem, first, count], ...]}``, both sorted (the runs
-by stem, then first number), is then one canonical form per set of ids, so
-the state hash stays a function of the state. Decimal counters compress
+``{"ids": [...], "runs": [[stem, first, count], ...]}``, both sorted by stem,
+then (for ``ids``, an id with no tail first) by number, is then one canonical
+form per set of ids, so the state hash stays a function of the state. Decimal counters compress
 too, in runs of up to ten (``9`` and ``10`` are not neighbours in hex).
 ``engine_snapshot.c`` writes the same form from the C engine's id table.
 
 Example:
-    >>> compact_ids(["o1f", "o20", "o21", "x", "o9", "b-007"])
-    {'ids': ['x'], 'runs': [['b-00', 7, 1], ['o', 9, 1], ['o', 31, 3]]}
+    >>> compact_ids(["o1f", "o20", "o21", "x", "o9", "o8", "b-007", "o"])
+    {'ids': ['b-007', 'o', 'x'], 'runs': [['o', 8, 2], ['o', 31, 3]]}
     >>> sorted(expand_ids(compact_ids(["o1f", "o20", "a00"])))
     ['a00', 'o1f', 'o20']
 """
@@ -52,24 +53,26 @@ def split_id(order_id: str) -> tuple[str, int] | None:
 def compact_ids(ids: Any) -> dict[str, list[Any]]:
     """The canonical compact form of the set of ids ``ids`` (an iterable of str)."""
     numbered: dict[str, list[int]] = {}
-    whole: list[str] = []
+    whole: list[tuple[str, int, int, str]] = []  # (stem, 0, 0, id) or (stem, 1, number, id)
     for order_id in ids:
         split = split_id(order_id)
         if split is None:
-            whole.append(order_id)
+            whole.append((order_id, 0, 0, order_id))
         else:
             numbered.setdefault(split[0], []).append(split[1])
     runs: list[list[Any]] = []
-    for stem in sorted(numbered):
+    for stem in numbered:
         numbers = sorted(numbered[stem])
         first = previous = numbers[0]
-        for n in numbers[1:]:
+        for n in [*numbers[1:], -1]:
             if n != previous + 1:
-                runs.append([stem, first, previous - first + 1])
+                if previous == first:  # no neighbour: listed whole, as long as a run of one
+                    whole.append((stem, 1, first, stem + format(first, "x")))
+                else:
+                    runs.append([stem, first, previous - first + 1])
                 first = n
             previous = n
-        runs.append([stem, first, previous - first + 1])
-    return {"ids": sorted(whole), "runs": runs}
+    return {"ids": [order_id for *_, order_id in sorted(whole)], "runs": sorted(runs)}
 
 
 def expand_ids(compact: dict[str, Any]) -> set[str]:
