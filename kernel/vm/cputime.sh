@@ -40,7 +40,7 @@ cputime_samples() { # the consoles -> cputime.txt: one line per scheduler and ro
         "${PIPE_L:-5000}" "${MSG_L:-50}" "${HB_L:-50}" > "$SHARE/cputime.txt"
     for c in "$W"/console-oops-*.txt "$W/console.txt"; do
         [[ -f $c ]] || continue
-        awk -v pl="${PIPE_L:-5000}" -v ml="${MSG_L:-50}" -v hl="${HB_L:-50}" '
+        awk -v pl="${PIPE_L:-5000}" -v ml="${MSG_L:-50}" -v hl="${HB_L:-50}" -v scheds="${SCHEDS:-}" '
             match($0, /BENCHMARK [^ ]+ [a-z]+ (begin|end) cpu_ns [0-9]+/) {
                 split(substr($0, RSTART, RLENGTH), f, " ")
                 key = f[2] " " f[3]
@@ -58,6 +58,10 @@ cputime_samples() { # the consoles -> cputime.txt: one line per scheduler and ro
                 }
             }
             END {
+                # a scheduler of SCHEDS with no complete run in this boot
+                # leaves it no complete round
+                k = split(scheds, named, " ")
+                for (i = 1; i <= k; i++) if (!(named[i] in n)) n[named[i]] = 0
                 rounds = -1
                 for (s in n) if (rounds < 0 || n[s] < rounds) rounds = n[s]
                 for (r = 1; r <= rounds; r++) for (s in n) print line[s, r]
