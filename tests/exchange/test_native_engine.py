@@ -94,19 +94,17 @@ NATIVE_COMMANDS = (PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Deposit, W
 
 
 def plain(cmd: Command) -> bool:
-    """Whether the native engine takes ``cmd``'s shape (post-only orders included): it stays
-    in C, refused or not."""
-    if not isinstance(cmd, NATIVE_COMMANDS):
-        return False
-    markets = getattr(cmd, "markets", ("m",))
-    return len(markets) == 1 and getattr(cmd, "all_or_none", False) is False
+    """Whether the native engine takes ``cmd``'s shape (post-only and all-or-none orders
+    included): it stays in C, refused or not."""
+    return isinstance(cmd, NATIVE_COMMANDS) and len(getattr(cmd, "markets", ("m",))) == 1
 
 
-def immediate_aon(cmd: Command, events: Sequence[Event]) -> bool:
-    """Whether ``cmd`` is an all-or-none order in one market that did not rest (the reference's
-    ``events`` say): it filled whole or was cancelled whole, in C."""
-    return (isinstance(cmd, PlaceOrder) and cmd.all_or_none is True and len(cmd.markets) == 1
-            and not any(isinstance(e, Rested) for e in events))
+def aon_kind(cmd: Command, events: Sequence[Event]) -> str | None:
+    """For an all-or-none order in one market, what it did (the reference's ``events`` say):
+    rested whole, or filled or was cancelled whole; else None."""
+    if not (isinstance(cmd, PlaceOrder) and cmd.all_or_none is True and len(cmd.markets) == 1):
+        return None
+    return "rested" if any(isinstance(e, Rested) for e in events) else "did not rest"
 
 
 def checked(cmd: Command) -> bool:
@@ -131,11 +129,11 @@ class NativeMachine(ExchangeMachine):
         assert len(got) == len(self.events[-1]), cmd  # counted before any event is built
         assert got == self.events[-1], cmd
         refused = isinstance(got[0], Rejected)
-        aon = immediate_aon(cmd, got)
-        if was_native and (plain(cmd) or refused and checked(cmd) or aon):
+        aon = aon_kind(cmd, got)
+        if was_native and (plain(cmd) or refused and checked(cmd)):
             event(f"{'refused' if refused else 'applied'} in C")
             if aon and not refused:
-                event(f"all-or-none {cmd.tif.value} applied in C")  # type: ignore[attr-defined]
+                event(f"all-or-none {cmd.tif.value} {aon} in C")  # type: ignore[attr-defined]
             assert self.native.native, cmd  # no state moved
         for account in ACCOUNTS:  # read from C where it holds the state
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
@@ -346,8 +344,8 @@ def test_the_gate_hands_over_what_the_core_does_not_take() -> None:
     ex, native = pair()
     gate.core = native._core
     assert gate(Tick(9)) == ex.apply(Tick(9)) and len(calls) == 1  # the core took it
-    aon = PlaceOrder("aon", "t2", Side.BUY, IDS[:1], 90, 3, all_or_none=True, ts_ns=10)
-    assert gate(aon) == [] and calls[-1] is aon  # the core hands it back
+    bid = PlaceOrder("x", "t2", Side.BUY, IDS[:2], 90, 3, ts_ns=10)  # a cross-market bid
+    assert gate(bid) == [] and calls[-1] is bid  # the core hands it back
     with pytest.raises(TypeError):
         gate.core = "core"  # type: ignore[assignment]
     with pytest.raises(TypeError):
@@ -479,10 +477,10 @@ def test_post_only_orders_run_natively() -> None:
 
 def test_an_order_the_core_does_not_take_moves_the_state_and_back() -> None:
     ex, native = pair(EagerNative)
-    aon = PlaceOrder("aon", "t2", Side.BUY, IDS[:1], 90, 3, all_or_none=True, ts_ns=1)
-    assert native.apply(aon) == ex.apply(aon)
+    bid = PlaceOrder("xb", "t2", Side.BUY, IDS[:2], 90, 3, ts_ns=1)  # a cross-market bid
+    assert native.apply(bid) == ex.apply(bid)
     assert not native.native
-    for cmd in (CancelOrder("aon", "t2", 2), PlaceOrder("x", "t2", Side.BUY, IDS[:1], 104, 1)):
+    for cmd in (CancelOrder("xb", "t2", 2), PlaceOrder("x", "t2", Side.BUY, IDS[:1], 104, 1)):
         assert native.apply(cmd) == ex.apply(cmd)
     assert native.native  # it tried C again after the last order that needed the reference
     assert native.state_hash() == ex.state_hash()
@@ -644,7 +642,7 @@ def test_the_c_check_fails_exactly_where_the_python_check_does(
         core.load_holding(a, market, values[0])
     else:
         core.load_order("forged", a, market, values[0] % 2 == 0, 1 + abs(values[1]) % 200,
-                        values[2] % 5, 0, 0, False)
+                        values[2] % 5, 0, 0, False, values[0] % 3 == 0)
     native._dirty = True
     c_says = core.check(full)
     try:

@@ -11,7 +11,8 @@
  * empty, each FIFO linked both ways with its count, quantity, side and price, in arrival
  * order; every queued order open (remaining > 0), found by the book's id table, named
  * (its id in the id table, under its own number and market); the queued orders are all
- * the book holds; no book crossed at rest; each reservation equals its
+ * the book holds; no book crossed at rest (all-or-none orders aside, as in the
+ * reference: a level of only those may cross); each reservation equals its
  * account's bids' price x remaining and each offer its asks' remaining in that market.
  * Sums are taken in 128 bits, so a check never wraps. Part of the _engine binding.
  */
@@ -67,11 +68,13 @@ check_ledger(const ec_engine *e, char *what, size_t size)
 }
 
 /* One side of market m's book; adds each bid's price x remaining to reserved[account]
- * and each ask's remaining to offered[account]; counts the orders queued. */
+ * and each ask's remaining to offered[account]; counts the orders queued; *best: the best
+ * price with an order that is not all-or-none (0: none). */
 static int
 check_side(const CoreObject *self, uint32_t m, int buy, wide *reserved, wide *offered,
-           uint64_t *queued, char *what, size_t size)
+           uint64_t *queued, int64_t *best, char *what, size_t size)
 {
+    *best = 0;
     const mc_book *b = &self->e.markets[m].book;
     const mc_side *side = buy ? &b->bids : &b->asks;
     for (uint32_t i = 0; i < side->count; i++) {
@@ -110,6 +113,7 @@ check_side(const CoreObject *self, uint32_t m, int buy, wide *reserved, wide *of
                 FAIL("order %llu: bad open order", (unsigned long long)o->id);
             }
             quantity += o->remaining;
+            *best = o->aon ? *best : lv->price; /* levels come worst first */
             if (buy) {
                 reserved[o->account] += (wide)o->price * o->remaining;
             } else {
@@ -142,18 +146,17 @@ check_books(const CoreObject *self, char *what, size_t size)
     for (uint32_t m = 0; rc == 0 && m < e->n_markets; m++) {
         const mc_book *b = &e->markets[m].book;
         uint64_t before = queued;
+        int64_t bid, ask;
         for (uint32_t a = 0; a < e->n_accounts; a++) {
             offered[a] = 0;
         }
-        rc = check_side(self, m, 1, reserved, offered, &queued, what, size);
-        rc = rc ? rc : check_side(self, m, 0, reserved, offered, &queued, what, size);
+        rc = check_side(self, m, 1, reserved, offered, &queued, &bid, what, size);
+        rc = rc ? rc : check_side(self, m, 0, reserved, offered, &queued, &ask, what, size);
         if (rc == 0 && queued - before != b->open) {
             snprintf(what, size, "market %u: open orders and book entries differ", m);
             rc = 1;
         }
-        if (rc == 0 && b->bids.count && b->asks.count
-            && b->bids.levels[b->bids.count - 1].price
-                   >= b->asks.levels[b->asks.count - 1].price) {
+        if (rc == 0 && bid && ask && bid >= ask) {
             snprintf(what, size, "market %u: crossed at rest", m);
             rc = 1;
         }

@@ -133,7 +133,7 @@ regrow(ec_engine *e, uint32_t m, uint32_t orders, uint32_t levels)
                 const mc_order *o = &old->orders[s];
                 fresh.stamp_seq = o->seq;
                 fresh.stamp_ts = o->ts;
-                mc_rest(&fresh, o->id, o->account, o->buy, o->price, o->remaining);
+                mc_rest(&fresh, o->id, o->account, o->buy, o->price, o->remaining, o->aon);
             }
         }
     }

@@ -2,8 +2,8 @@
  * engine_core.h - the native exchange engine: accounts, capacity, holdings and
  * settlement around one match_core book per market, with the Python engine's
  * rules (auctioneer/exchange/{accounts,capacity,admission,matching,market}.py)
- * for the commands it takes: single-market limit orders that are not
- * all-or-none, market orders, cancels, modifications, deposits, withdrawals and
+ * for the commands it takes: single-market limit orders (all-or-none ones
+ * too), market orders, cancels, modifications, deposits, withdrawals and
  * capacity changes. (A post-only order is one the binding refused if it would
  * trade, so it rests whole: the core needs no flag for it; the binding keeps
  * one per order, for its modifications.)
@@ -139,19 +139,13 @@ ec_on_tick(const ec_engine *e, uint32_t m, int64_t price)
     return price % e->markets[m].tick == 0;
 }
 
-/* The time in force ec_place takes an all-or-none limit order in market m with: MC_AON for
- * IOC (whole or cancelled, reason "aon"), MC_FOK for FOK, and for GTC MC_FOK when the book
- * can fill it whole now; else MC_GTC, which the core does not take (such an order rests
- * whole, all-or-none, which only the reference's books hold). */
+/* The time in force ec_place takes an all-or-none limit order with: MC_AON for IOC (whole
+ * or cancelled, reason "aon"), MC_FOK for FOK, MC_AON_GTC for GTC (whole now, or it rests
+ * whole). */
 static inline int
-ec_aon_tif(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
-           int64_t quantity, int tif)
+ec_aon_tif(int tif)
 {
-    if (tif != MC_GTC) {
-        return tif == MC_IOC ? MC_AON : tif;
-    }
-    return mc_fillable(&e->markets[m].book, account, buy, price, quantity) >= quantity ? MC_FOK
-                                                                                      : MC_GTC;
+    return tif == MC_IOC ? MC_AON : tif == MC_GTC ? MC_AON_GTC : tif;
 }
 
 /* The checks of ec_place, ec_market_order, ec_cancel, ec_modify, ec_deposit, ec_withdraw,

@@ -377,20 +377,20 @@ Core_load_holding(CoreObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* load_order(id, account, market, buy, price, remaining, seq, ts, post_only): False when it
- * does not fit the market's book. Orders are loaded by arrival. */
+/* load_order(id, account, market, buy, price, remaining, seq, ts, post_only, aon): False
+ * when it does not fit the market's book. Orders are loaded by arrival. */
 PyObject *
 Core_load_order(CoreObject *self, PyObject *args)
 {
     PyObject *name;
     unsigned int a, m;
-    int buy, post_only;
+    int buy, post_only, aon;
     long long price, remaining, ts;
     unsigned long long seq;
     const char *s;
     size_t len;
-    if (!PyArg_ParseTuple(args, "UIIpLLKLp", &name, &a, &m, &buy, &price, &remaining, &seq,
-                          &ts, &post_only)
+    if (!PyArg_ParseTuple(args, "UIIpLLKLpp", &name, &a, &m, &buy, &price, &remaining, &seq,
+                          &ts, &post_only, &aon)
         || check_numbers(self, a, m) < 0 || eb_reserve_name(self) < 0) {
         return NULL;
     }
@@ -400,7 +400,7 @@ Core_load_order(CoreObject *self, PyObject *args)
     b->stamp_seq = seq;
     b->stamp_ts = ts;
     if (!utf8 || eb_names_find(&self->ids, s, len, h) >= 0
-        || mc_rest(b, self->n_names, a, buy, price, remaining) != MC_OK) {
+        || mc_rest(b, self->n_names, a, buy, price, remaining, aon) != MC_OK) {
         Py_RETURN_FALSE;
     }
     self->order_post[self->n_names] = (uint8_t)post_only;
@@ -436,10 +436,11 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
             PyObject *name = eb_id_name(self, o->id);
             PyObject *row = name == NULL
                                 ? NULL
-                                : Py_BuildValue("OIIOLLKLO", name, o->account, m,
+                                : Py_BuildValue("OIIOLLKLOO", name, o->account, m,
                                           o->buy ? Py_True : Py_False, o->price,
                                           o->remaining, o->seq, o->ts,
-                                          self->order_post[o->id] ? Py_True : Py_False);
+                                          self->order_post[o->id] ? Py_True : Py_False,
+                                          o->aon ? Py_True : Py_False);
             if (push(out, row) < 0) {
                 return -1;
             }
@@ -450,7 +451,7 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
 
 /* dump(orders=True) -> (accounts [(balance, reserved)], capacity [(account, market,
  * provided, allocated, offered)], holdings [(account, market, quantity)], orders [(id,
- * account, market, buy, price, remaining, seq, ts, post_only)] (empty without `orders`), (seq,
+ * account, market, buy, price, remaining, seq, ts, post_only, aon)] (empty without `orders`), (seq,
  * trade_seq, clock, second, minted)). */
 PyObject *
 Core_dump(CoreObject *self, PyObject *args)

@@ -273,15 +273,12 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
     if (eb_reserve_name(self) < 0) {
         return NULL;
     }
-    /* An all-or-none order fills whole now (IOC, FOK, or GTC where the book has enough for
-     * it: all as a FOK, an IOC's cancel with reason "aon"), or, GTC, rests whole. A resting
-     * all-or-none order and a cross-market bid: every check here, the rest by the reference
-     * (a cross-market FOK market order's fill is planned there too). */
-    int aon = !market && f[7] == Py_True;
-    if (aon && c->markets == NULL) {
-        tif = ec_aon_tif(&self->e, c->m, c->a, buy, c->price_value, c->quantity_value, tif);
+    /* An all-or-none order fills whole now or (IOC, FOK) is cancelled whole or (GTC) rests
+     * whole. A cross-market bid: every check here, the rest by the reference. */
+    if (!market && f[7] == Py_True) {
+        tif = ec_aon_tif(tif);
     }
-    int deferred = c->markets != NULL || (aon && tif == MC_GTC);
+    int deferred = c->markets != NULL;
     int ts_ok = eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts);
     if (!ts_ok || deferred) {
         int why = market ? ec_check_market(&self->e, c->m, c->a, buy, c->quantity_value,

@@ -301,12 +301,8 @@ r_order(CoreObject *self, const rcmd *c, int market)
             return 0;
         }
     } else {
-        int tif = c->aon ? ec_aon_tif(&self->e, c->market, c->account, c->buy, c->price,
-                                      c->quantity, c->tif)
-                         : c->tif;
-        if ((c->aon && tif == MC_GTC) /* it would rest all-or-none: the reference's */
-            || ec_place(&self->e, c->market, n, c->account, c->buy, c->price, c->quantity, tif,
-                        arrival(self, c->ts))) {
+        if (ec_place(&self->e, c->market, n, c->account, c->buy, c->price, c->quantity,
+                     c->aon ? ec_aon_tif(c->tif) : c->tif, arrival(self, c->ts))) {
             return 0;
         }
     }

@@ -2,6 +2,12 @@
  * match_core.c - see match_core.h. The rules are the Python engine's
  * (auctioneer/exchange/matching.py) for a single-market limit order, and the
  * differential test in tests/exchange/test_native.py holds them equal.
+ *
+ * A resting all-or-none order trades whole or not at all: the engine plans a fill over
+ * every candidate in priority order and passes over one it cannot fill whole. The plan's
+ * need only falls, so an order passed over once stays passed over for the rest of that
+ * fill, and one walk over the levels, best first, each FIFO in order, does what the plan
+ * does. So a level's head is not always takeable, and the walk goes on behind it.
  */
 #include "match_core.h"
 
@@ -254,6 +260,11 @@ fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t n
                     return got;
                 }
                 q = q < affordable ? q : affordable;
+            }
+            if (o->aon && o->remaining > q) {
+                continue; /* it trades whole or not at all */
+            }
+            if (budget >= 0) {
                 budget -= q * o->price; /* <= budget: no overflow */
             }
             got += q;
@@ -266,7 +277,8 @@ fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t n
 }
 
 static void
-rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity)
+rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
+     int aon)
 {
     mc_side *side = buy ? &b->bids : &b->asks;
     uint32_t at = lower_bound(side, buy, price);
@@ -289,6 +301,7 @@ rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t 
     o->remaining = quantity;
     o->account = account;
     o->buy = (uint8_t)(buy != 0);
+    o->aon = (uint8_t)(aon != 0);
     o->seq = b->stamp_seq;
     o->ts = b->stamp_ts;
     o->next = MC_NONE;
@@ -345,67 +358,80 @@ after_budget(mc_book *b, mc_side *opp, uint32_t at, uint32_t s, uint32_t account
 }
 
 /* Match an incoming order against `opp` while prices cross: trades and self-trade cancels
- * into the events, *need lowered by what filled. A market order (budget >= 0 for a buy,
- * limit 0 for a sell) trades at the resting price and a buy spends at most `budget`.
- * Returns whether self-trade prevention stopped it. */
+ * into the events, *need lowered by what filled, passing over a resting all-or-none order it
+ * cannot fill whole. A market order (budget >= 0 for a buy, limit 0 for a sell) trades at
+ * the resting price and a buy spends at most `budget`. Returns whether self-trade
+ * prevention stopped it. */
 static int
 take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t limit,
      int64_t *need, int64_t budget)
 {
     int market = budget >= 0 || (!buy && limit == 0);
-    while (*need && opp->count) {
-        uint32_t at = opp->count - 1u;
-        mc_level *lv = &opp->levels[at];
-        if (!crosses(buy, limit, lv->price)) {
+    for (uint32_t at = opp->count; *need && at-- > 0;) {
+        if (!crosses(buy, limit, opp->levels[at].price)) {
             break;
         }
-        uint32_t s = lv->head;
-        mc_order *o = &b->orders[s];
-        if (o->account == account) {
-            if (b->self_trade == MC_CANCEL_NEWEST) {
-                return 1;
+        /* An emptied level leaves the array and the better levels behind it (holding only
+         * orders passed over) move down into `at`: the walk then goes on at at - 1. */
+        uint32_t levels = opp->count;
+        for (uint32_t s = opp->levels[at].head; s != MC_NONE && *need && opp->count == levels;) {
+            mc_level *lv = &opp->levels[at];
+            mc_order *o = &b->orders[s];
+            uint32_t next = o->next;
+            if (o->account == account) {
+                if (b->self_trade == MC_CANCEL_NEWEST) {
+                    return 1;
+                }
+                emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
+                     o->remaining);
+                lv->quantity -= o->remaining;
+                unlink_order(b, opp, at, s);
+                if (b->self_trade == MC_CANCEL_BOTH) {
+                    return 1;
+                }
+                s = next;
+                continue;
             }
-            emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
-                 o->remaining);
-            lv->quantity -= o->remaining;
-            unlink_order(b, opp, at, s);
-            if (b->self_trade == MC_CANCEL_BOTH) {
-                return 1;
+            int64_t q = *need < o->remaining ? *need : o->remaining;
+            int64_t px = (buy || market || !b->at_ask) ? o->price : limit;
+            int spent = 0; /* the budget stops this fill short of the resting order */
+            if (budget >= 0) {
+                int64_t affordable = budget / px;
+                if (affordable == 0) {
+                    return 0;
+                }
+                spent = affordable < q;
+                q = spent ? affordable : q;
             }
-            continue;
-        }
-        int64_t q = *need < o->remaining ? *need : o->remaining;
-        int64_t px = (buy || market || !b->at_ask) ? o->price : limit;
-        int spent = 0; /* the budget stops this fill short of the resting order */
-        if (budget >= 0) {
-            int64_t affordable = budget / px;
-            if (affordable == 0) {
-                break;
+            if (o->aon && o->remaining > q) {
+                s = next; /* it trades whole or not at all */
+                continue;
             }
-            spent = affordable < q;
-            q = spent ? affordable : q;
-            budget -= q * px;
-        }
-        mc_event *e = &b->events[b->n_events++];
-        e->kind = MC_TRADED;
-        e->reason = 0;
-        e->buy = (uint8_t)(buy != 0);
-        e->order = o->id;
-        e->taker = id;
-        e->account = o->account;
-        e->taker_account = account;
-        e->price = px;
-        e->quantity = q;
-        e->resting_price = o->price;
-        e->trade_id = ++b->trade_seq;
-        *need -= q;
-        o->remaining -= q;
-        lv->quantity -= q;
-        if (o->remaining == 0) {
-            unlink_order(b, opp, at, s);
-        }
-        if (spent) {
-            return after_budget(b, opp, at, o->next, account);
+            if (budget >= 0) {
+                budget -= q * px;
+            }
+            mc_event *e = &b->events[b->n_events++];
+            e->kind = MC_TRADED;
+            e->reason = 0;
+            e->buy = (uint8_t)(buy != 0);
+            e->order = o->id;
+            e->taker = id;
+            e->account = o->account;
+            e->taker_account = account;
+            e->price = px;
+            e->quantity = q;
+            e->resting_price = o->price;
+            e->trade_id = ++b->trade_seq;
+            *need -= q;
+            o->remaining -= q;
+            lv->quantity -= q;
+            if (o->remaining == 0) {
+                unlink_order(b, opp, at, s);
+            }
+            if (spent) {
+                return after_budget(b, opp, at, next, account);
+            }
+            s = next;
         }
     }
     return 0;
@@ -430,7 +456,8 @@ mc_fits(const mc_book *b, int buy, int64_t price)
 }
 
 int
-mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity)
+mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
+        int aon)
 {
     if (find_bucket(b, id) != MC_NONE) {
         return MC_E_DUPLICATE;
@@ -439,7 +466,7 @@ mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64
         return MC_E_FULL;
     }
     uint32_t mark = b->n_events;
-    rest(b, id, account, buy, price, quantity);
+    rest(b, id, account, buy, price, quantity, aon);
     b->n_events = mark;
     return MC_OK;
 }
@@ -453,13 +480,17 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
         return MC_E_DUPLICATE;
     }
     mc_side *opp = buy ? &b->asks : &b->bids;
-    if (tif == MC_GTC && !mc_fits(b, buy, price)) {
+    if ((tif == MC_GTC || tif == MC_AON_GTC) && !mc_fits(b, buy, price)) {
         return MC_E_FULL;
     }
-    int whole = tif == MC_FOK || tif == MC_AON; /* fills whole or not at all */
+    int whole = tif != MC_GTC && tif != MC_IOC; /* fills whole or not at all */
     int reason = tif == MC_FOK ? MC_R_FOK : tif == MC_AON ? MC_R_AON : MC_R_IOC;
     if (whole && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
-        emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, quantity);
+        if (tif == MC_AON_GTC) {
+            rest(b, id, account, buy, price, quantity, 1); /* it waits, whole */
+        } else {
+            emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, quantity);
+        }
         return MC_OK;
     }
     int64_t need = quantity;
@@ -468,7 +499,7 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
         if (stop) {
             emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
         } else if (tif == MC_GTC) {
-            rest(b, id, account, buy, price, need);
+            rest(b, id, account, buy, price, need, 0);
         } else {
             emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, need);
         }
@@ -526,7 +557,7 @@ mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
         return MC_E_UNKNOWN;
     }
     mc_order *o = &b->orders[s];
-    int buy = o->buy;
+    int buy = o->buy, aon = o->aon;
     uint32_t account = o->account;
     mc_side *own = buy ? &b->bids : &b->asks;
     uint32_t at = lower_bound(own, buy, o->price);
@@ -546,13 +577,17 @@ mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
     own->levels[at].quantity -= o->remaining;
     unlink_order(b, own, at, s);
     mc_side *opp = buy ? &b->asks : &b->bids;
+    if (aon && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
+        rest(b, id, account, buy, price, quantity, 1); /* it waits, whole */
+        return MC_OK;
+    }
     int64_t need = quantity;
     int stop = take(b, opp, id, account, buy, price, &need, -1);
-    if (need) {
+    if (need) { /* not all-or-none: that one filled whole */
         if (stop) {
             emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
         } else {
-            rest(b, id, account, buy, price, need);
+            rest(b, id, account, buy, price, need, 0);
         }
     }
     return MC_OK;

@@ -2,8 +2,10 @@
  * match_core.h - the exchange's native matching core: one market's book with
  * price-time priority, GTC/IOC/FOK, self-trade prevention and both execution
  * rules, as the Python engine matches a single-market limit order, and market
- * orders. No order rests all-or-none here: an incoming all-or-none order either
- * fills whole now (MC_AON, MC_FOK) or, GTC, is the caller's to rest elsewhere.
+ * orders, and all-or-none orders: an incoming one fills whole now or not at all
+ * (MC_AON, MC_FOK) or, GTC (MC_AON_GTC), rests whole; a resting one trades whole
+ * or not at all, so an incoming order passes over one it cannot fill whole (as
+ * the engine's plan skips it) and takes the orders behind it.
  *
  * C11 and freestanding but for <stdint.h>, <stddef.h> and <string.h>: no
  * allocation at all. The caller hands mc_init one block of mc_bytes() bytes,
@@ -33,8 +35,9 @@
 #define MC_MAX_ORDERS UINT32_C(100000000)
 
 /* MC_AON: an immediate all-or-none order (IOC and all-or-none), which fills whole now or is
- * cancelled whole, as MC_FOK, but with reason MC_R_AON. */
-enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2, MC_AON = 3 };
+ * cancelled whole, as MC_FOK, but with reason MC_R_AON. MC_AON_GTC: a GTC all-or-none order,
+ * which fills whole now or rests whole, all-or-none. */
+enum mc_tif { MC_GTC = 0, MC_IOC = 1, MC_FOK = 2, MC_AON = 3, MC_AON_GTC = 4 };
 enum mc_self_trade { MC_CANCEL_NEWEST = 0, MC_CANCEL_OLDEST = 1, MC_CANCEL_BOTH = 2 };
 enum mc_kind { MC_TRADED = 1, MC_RESTED = 2, MC_CANCELLED = 3, MC_MODIFIED = 4 };
 enum mc_reason {
@@ -67,6 +70,7 @@ typedef struct {
     uint32_t account;
     uint32_t next, prev; /* in its level's FIFO; next is the free list when unused */
     uint8_t buy;
+    uint8_t aon;      /* all-or-none: it trades whole or not at all */
     uint64_t seq;     /* the caller's arrival stamp (b->stamp_seq when it rested) */
     int64_t ts;       /* the caller's time of arrival (b->stamp_ts) */
 } mc_order;
@@ -127,7 +131,8 @@ int mc_place_market(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t 
 
 /* Give open order `id` a new price and open quantity. It keeps its place when the price is
  * the same and the quantity does not grow (one MC_MODIFIED event); otherwise it leaves the
- * book and arrives anew, GTC, and may trade (MC_MODIFIED, then what matching did).
+ * book and arrives anew, GTC (all-or-none still, if it was), and may trade (MC_MODIFIED,
+ * then what matching did).
  * MC_E_UNKNOWN if it is not open; MC_E_FULL if it might not fit (nothing changed). */
 int mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity);
 
@@ -140,10 +145,11 @@ int64_t mc_fillable(const mc_book *b, uint32_t account, int buy, int64_t price,
  * exists or one more fits). */
 int mc_fits(const mc_book *b, int buy, int64_t price);
 
-/* Queue order `id` at the back of its level without matching (a state being loaded);
- * stamped with b->stamp_seq and b->stamp_ts. MC_E_FULL / MC_E_DUPLICATE change nothing. */
+/* Queue order `id` (all-or-none if `aon`) at the back of its level without matching (a state
+ * being loaded); stamped with b->stamp_seq and b->stamp_ts. MC_E_FULL / MC_E_DUPLICATE
+ * change nothing. */
 int mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
-            int64_t quantity);
+            int64_t quantity, int aon);
 
 /* The open order `id`, NULL if there is none. */
 const mc_order *mc_find(const mc_book *b, uint64_t id);

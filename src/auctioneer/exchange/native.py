@@ -2,15 +2,15 @@
 
 :class:`NativeExchange` is an :class:`Exchange` whose state, while it holds
 only what the C engine (``_engine.c`` over ``engine_core.c`` and
-``match_core.c``) takes, lives in C: single-market limit orders that are
-not all-or-none (post-only ones too), market orders, cancels, modifications,
+``match_core.c``) takes, lives in C: single-market limit orders (all-or-none
+and post-only ones too), market orders, cancels, modifications,
 deposits, withdrawals, capacity changes and ticks run there whole --
 validation, matching, reservations, settlement and events -- and so do their
 refusals: C decides why, and formats the reference's own message
 (:mod:`~auctioneer.exchange.refusals`), with no state moved. The Python
 engine it inherits from is the reference, and takes over -- the state moved
-back into its objects first -- for everything else: a cross-market or
-all-or-none order that passed C's checks (C refuses those that fail them).
+back into its objects first -- for everything else: a cross-market bid
+that passed C's checks (C refuses those that fail them).
 (A new account or market is added in C, after the reference's checks.) The
 state moves into C again at the next order while no open order needs the
 reference.
@@ -252,7 +252,7 @@ class NativeExchange(Exchange):
             self._wait -= 1
             return None
         orders = sorted(self._orders.values(), key=lambda o: o.seq)
-        if any(len(o.markets) != 1 or o.aon or not _utf8(o.id) for o in orders):
+        if any(len(o.markets) != 1 or not _utf8(o.id) for o in orders):
             self._wait = self.retry
             return None
         counts: dict[str, int] = {}
@@ -279,7 +279,7 @@ class NativeExchange(Exchange):
                 core.load_holding(account_no[a_id], market_no[m_id], quantity)
         for o in orders:
             if not core.load_order(o.id, account_no[o.account], market_no[o.markets[0]], o.buy,
-                                   o.price, o.remaining, o.seq, o.ts_ns, o.post_only):
+                                   o.price, o.remaining, o.seq, o.ts_ns, o.post_only, o.aon):
                 raise AssertionError(f"order {o.id!r} does not fit a book sized for it")
         core.load_counters(self._seq, self._trade_seq, self._clock, self._second,
                            self._minted)
@@ -327,10 +327,10 @@ class NativeExchange(Exchange):
         self._orders.clear()
         for mine in self._by_account.values():
             mine.clear()
-        for order_id, a, m, buy, price, remaining, seq, ts, post_only in sorted(
+        for order_id, a, m, buy, price, remaining, seq, ts, post_only, aon in sorted(
                 orders, key=lambda r: r[6]):
             account = accounts[a].id
-            order = Order(order_id, account, buy, (markets[m],), price, remaining, False, seq,
+            order = Order(order_id, account, buy, (markets[m],), price, remaining, aon, seq,
                           ts, post_only)
             self._books[markets[m]].add(order)
             self._orders[order_id] = order
