@@ -1,9 +1,9 @@
 """The native engine (:class:`NativeExchange`) against the Python reference, command by command.
 
 A hypothesis state machine drives both with the same commands -- the
-reference's own state machine (``test_properties``), whose cross-market,
-all-or-none and post-only orders send the state back to the reference and
-in again, plus rules that stay on the native path -- and compares the
+reference's own state machine (``test_properties``) plus rules for the
+native path (all-or-none, post-only and cross-market orders among them,
+which stay in C too) -- and compares the
 events of every command and ``state_hash`` after it; a refusal of a command
 the native engine takes leaves the state in C. Every field a native command
 reads is tried at 2**63 and 10**30 (and the other bad values the reference
@@ -94,9 +94,9 @@ NATIVE_COMMANDS = (PlaceOrder, MarketOrder, CancelOrder, ModifyOrder, Deposit, W
 
 
 def plain(cmd: Command) -> bool:
-    """Whether the native engine takes ``cmd``'s shape (post-only and all-or-none orders
-    included): it stays in C, refused or not."""
-    return isinstance(cmd, NATIVE_COMMANDS) and len(getattr(cmd, "markets", ("m",))) == 1
+    """Whether the native engine takes ``cmd``'s shape (post-only, all-or-none and
+    cross-market orders included): it stays in C, refused or not."""
+    return isinstance(cmd, NATIVE_COMMANDS)
 
 
 def aon_kind(cmd: Command, events: Sequence[Event]) -> str | None:
@@ -105,13 +105,6 @@ def aon_kind(cmd: Command, events: Sequence[Event]) -> str | None:
     if not (isinstance(cmd, PlaceOrder) and cmd.all_or_none is True and len(cmd.markets) == 1):
         return None
     return "rested" if any(isinstance(e, Rested) for e in events) else "did not rest"
-
-
-def checked(cmd: Command) -> bool:
-    """Whether the native engine makes every check of ``cmd`` (all-or-none and cross-market
-    orders too, which the reference applies): its refusal stays in C."""
-    return isinstance(cmd, NATIVE_COMMANDS) and not (
-        isinstance(cmd, MarketOrder) and len(cmd.markets) > 1)  # a FOK's fill is planned there
 
 
 class NativeMachine(ExchangeMachine):
@@ -130,10 +123,12 @@ class NativeMachine(ExchangeMachine):
         assert got == self.events[-1], cmd
         refused = isinstance(got[0], Rejected)
         aon = aon_kind(cmd, got)
-        if was_native and (plain(cmd) or refused and checked(cmd)):
+        if was_native and plain(cmd):
             event(f"{'refused' if refused else 'applied'} in C")
             if aon and not refused:
                 event(f"all-or-none {cmd.tif.value} {aon} in C")  # type: ignore[attr-defined]
+            if len(getattr(cmd, "markets", ())) > 1 and not refused:
+                event(f"cross-market {cmd.kind} in C")
             assert self.native.native, cmd  # no state moved
         for account in ACCOUNTS:  # read from C where it holds the state
             assert outcome(self.native.account, account) == outcome(self.ex.account, account)
@@ -180,6 +175,23 @@ class NativeMachine(ExchangeMachine):
             price, quantity = (106 if buy else 94), 1
         self.do(PlaceOrder(f"o{self.n}", account, Side.BUY if buy else Side.SELL, (market,),
                            price, quantity, tif, all_or_none=True, ts_ns=self.ts))
+
+    @rule(account=st.sampled_from(ACCOUNTS), price=prices, quantity=quantities, tif=tifs,
+          markets=st.lists(st.sampled_from(IDS), min_size=2, max_size=3, unique=True),
+          aon=st.integers(0, 3), budget=st.none() | st.integers(1, 800))
+    def cross_native(self, account: str, price: int, quantity: int, tif: TimeInForce,
+                     markets: list[str], aon: int, budget: int | None) -> None:
+        """A cross-market bid (a quarter all-or-none), or with ``budget`` a market buy over
+        several markets, in C: it rests in each of its books, and sells in any of them fill
+        it."""
+        self.n += 1
+        if budget is None:
+            self.do(PlaceOrder(f"o{self.n}", account, Side.BUY, tuple(markets), price,
+                               quantity, tif, all_or_none=aon == 0, ts_ns=self.ts))
+        else:
+            self.do(MarketOrder(f"o{self.n}", account, Side.BUY, tuple(markets), quantity,
+                                budget, TimeInForce.FOK if aon == 0 else TimeInForce.IOC,
+                                self.ts))
 
     @rule(account=st.sampled_from(ACCOUNTS), buy=st.booleans(), price=prices,
           quantity=quantities, market=st.sampled_from(IDS))
@@ -344,8 +356,8 @@ def test_the_gate_hands_over_what_the_core_does_not_take() -> None:
     ex, native = pair()
     gate.core = native._core
     assert gate(Tick(9)) == ex.apply(Tick(9)) and len(calls) == 1  # the core took it
-    bid = PlaceOrder("x", "t2", Side.BUY, IDS[:2], 90, 3, ts_ns=10)  # a cross-market bid
-    assert gate(bid) == [] and calls[-1] is bid  # the core hands it back
+    odd = PlaceOrder("\ud800", "t2", Side.BUY, IDS[:1], 90, 3, ts_ns=10)  # an id with no UTF-8
+    assert gate(odd) == [] and calls[-1] is odd  # the core hands it back
     with pytest.raises(TypeError):
         gate.core = "core"  # type: ignore[assignment]
     with pytest.raises(TypeError):
@@ -475,10 +487,16 @@ def test_post_only_orders_run_natively() -> None:
     assert NativeExchange.restore(native.snapshot()).state_hash() == ex.state_hash()
 
 
+class Name(str):
+    """A str subclass: the reference compares it by value, so C hands its command over."""
+
+    __slots__ = ()
+
+
 def test_an_order_the_core_does_not_take_moves_the_state_and_back() -> None:
     ex, native = pair(EagerNative)
-    bid = PlaceOrder("xb", "t2", Side.BUY, IDS[:2], 90, 3, ts_ns=1)  # a cross-market bid
-    assert native.apply(bid) == ex.apply(bid)
+    odd = PlaceOrder("xb", Name("t2"), Side.BUY, IDS[:2], 90, 3, ts_ns=1)  # a str subclass
+    assert native.apply(odd) == ex.apply(odd)
     assert not native.native
     for cmd in (CancelOrder("xb", "t2", 2), PlaceOrder("x", "t2", Side.BUY, IDS[:1], 104, 1)):
         assert native.apply(cmd) == ex.apply(cmd)

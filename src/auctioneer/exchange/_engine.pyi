@@ -45,7 +45,8 @@ class Core:
     def load_capacity(self, account: int, market: int, provided: int, allocated: int,
                       offered: int, /) -> None: ...
     def load_holding(self, account: int, market: int, quantity: int, /) -> None: ...
-    def load_order(self, order_id: str, account: int, market: int, buy: bool, price: int,
+    def load_order(self, order_id: str, account: int, market: int | tuple[int, ...], buy: bool,
+                   price: int,
                    remaining: int, seq: int, ts_ns: int, post_only: bool, aon: bool, /
                    ) -> bool: ...
     def load_counters(self, seq: int, trade_seq: int, clock: int, second: int, minted: int,
@@ -53,7 +54,8 @@ class Core:
     def dump(self, orders: bool = True, /
              ) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int, int]],
                         list[tuple[int, int, int]],
-                        list[tuple[str, int, int, bool, int, int, int, int, bool, bool]],
+                        list[tuple[str, int, int | tuple[int, ...], bool, int, int, int, int,
+                                   bool, bool]],
                         tuple[int, int, int, int, int]]: ...
     def account(self, account: int, /) -> tuple[int, int]: ...
     def depth(self, market: int, buy: bool, limit: int, /) -> list[tuple[int, int, int]]: ...

@@ -42,6 +42,7 @@ typedef struct {
     PyObject *market_ids;    /* list[str], by number */
     PyObject *market_index;  /* dict: market id -> number */
     PyObject *market_tuples; /* list[tuple[str]]: an event's markets */
+    PyObject *cross;         /* dict: order number -> markets, of each cross-market bid */
     PyObject *indexes;       /* list[PriceIndex] */
     PyObject *pending;       /* list[array('q')]: each PriceIndex's pending trades */
     PyObject *tapes;         /* list[deque[Traded]] */
@@ -155,6 +156,10 @@ eb_reserve_name(CoreObject *self)
 }
 int eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const mc_event *evs,
                  uint32_t n, int64_t clock, PyObject *events);
+/* The events of a command of kind `kind` on order number `n` (named `name`) at `ts` whose
+ * book events are the engine's xev (a cross-market bid's), as a list: NULL on error. */
+PyObject *eb_cross_events(CoreObject *self, PyObject *kind, PyObject *name, int64_t ts,
+                          uint64_t n);
 
 /* engine_lazy.c: a command's events, built as objects when first read */
 extern PyTypeObject EventsType;

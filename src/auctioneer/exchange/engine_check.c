@@ -11,8 +11,9 @@
  * empty, each FIFO linked both ways with its count, quantity, side and price, in arrival
  * order; every queued order open (remaining > 0), found by the book's id table, named
  * (its id in the id table, under its own number and market); the queued orders are all
- * the book holds; no book crossed at rest (all-or-none orders aside, as in the
- * reference: a level of only those may cross); each reservation equals its
+ * the book holds; a cross-market bid's copy (outside its first market) the same
+ * as its first, and counted once; no book crossed at rest (all-or-none orders
+ * aside, as in the reference: a level of only those may cross); each reservation equals its
  * account's bids' price x remaining and each offer its asks' remaining in that market.
  * Sums are taken in 128 bits, so a check never wraps. Part of the _engine binding.
  */
@@ -109,11 +110,23 @@ check_side(const CoreObject *self, uint32_t m, int buy, wide *reserved, wide *of
                                                      : NULL;
             if (o->remaining <= 0 || name == NULL
                 || eb_names_find(&self->ids, name, len, eb_hash(name, len)) != (int64_t)o->id
-                || self->order_market[o->id] != m || o->account >= self->e.n_accounts) {
+                || (self->order_market[o->id] != m && o->link == MC_NONE)
+                || o->account >= self->e.n_accounts) {
                 FAIL("order %llu: bad open order", (unsigned long long)o->id);
             }
             quantity += o->remaining;
             *best = o->aon ? *best : lv->price; /* levels come worst first */
+            if (self->order_market[o->id] != m) { /* a cross-market bid's copy */
+                uint32_t first = self->order_market[o->id];
+                const mc_order *f = first < self->e.n_markets
+                                        ? mc_find(&self->e.markets[first].book, o->id)
+                                        : NULL;
+                if (f == NULL || f->remaining != o->remaining || f->price != o->price
+                    || f->seq != o->seq || f->aon != o->aon || !buy) {
+                    FAIL("order %llu: copies differ", (unsigned long long)o->id);
+                }
+                continue;
+            }
             if (buy) {
                 reserved[o->account] += (wide)o->price * o->remaining;
             } else {

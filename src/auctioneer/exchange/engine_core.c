@@ -133,7 +133,7 @@ regrow(ec_engine *e, uint32_t m, uint32_t orders, uint32_t levels)
                 const mc_order *o = &old->orders[s];
                 fresh.stamp_seq = o->seq;
                 fresh.stamp_ts = o->ts;
-                mc_rest(&fresh, o->id, o->account, o->buy, o->price, o->remaining, o->aon);
+                mc_rest(&fresh, o->id, o->account, o->buy, o->price, o->remaining, o->aon, o->link);
             }
         }
     }
@@ -184,6 +184,10 @@ ec_free(ec_engine *e)
     free(e->accounts);
     free(e->markets);
     free(e->slots);
+    free(e->xmarkets);
+    free(e->xbooks);
+    free(e->trail);
+    free(e->xev);
     memset(e, 0, sizeof *e);
 }
 
@@ -360,50 +364,76 @@ ec_check_remove(const ec_engine *e, uint32_t m, uint32_t account, int64_t quanti
                : EC_WHY_NONE;
 }
 
-/* Settle what the last book call in market `m` did for the incoming order `taker` of
- * `account`: trades move money and capacity once (and are numbered across markets),
- * cancels release what their order held. `market_buy`: the taker is a market buy, whose
- * money was never reserved. Modifications and rests move nothing. */
+/* Settle event `ev` of a book call in market `m` for the incoming order `taker` of
+ * `account`: a trade moves money and capacity once (and is numbered across markets), a
+ * cancel releases what its order held. `market_buy`: the taker is a market buy, whose money
+ * was never reserved. Modifications and rests move nothing. */
+static void
+settle_one(ec_engine *e, uint32_t m, mc_event *ev, uint64_t taker, uint32_t account,
+           int64_t limit, int market_buy)
+{
+    if (ev->kind == MC_TRADED) {
+        int64_t q = ev->quantity;
+        int64_t amount = ev->price * q; /* at most the buyer's reservation */
+        uint32_t buyer, seller;
+        int64_t release;
+        if (ev->buy) {
+            buyer = account;
+            seller = ev->account;
+            release = market_buy ? 0 : limit * q;
+        } else {
+            buyer = ev->account;
+            seller = account;
+            release = ev->resting_price * q;
+        }
+        e->accounts[buyer].balance -= amount;
+        e->accounts[buyer].reserved -= release;
+        e->accounts[seller].balance += amount;
+        ec_slot *sold = ec_slot_of(e, m, seller);
+        sold->offered -= q;
+        sold->allocated += q;
+        ec_slot_of(e, m, buyer)->holding += q;
+        ev->trade_id = ++e->trade_seq;
+    } else if (ev->kind == MC_CANCELLED && !(ev->order == taker && market_buy)) {
+        if (ev->buy) { /* (a market buy's money was never reserved) */
+            e->accounts[ev->account].reserved -= ev->price * ev->quantity;
+        } else {
+            ec_slot_of(e, m, ev->account)->offered -= ev->quantity;
+        }
+    }
+}
+
+/* The copies in other books of the cross-market bids that the last book call in market m
+ * filled, cancelled or cut (their events carry a link) follow them there. */
+static void
+follow_copies(ec_engine *e, uint32_t m)
+{
+    const mc_book *b = &e->markets[m].book;
+    for (uint32_t i = 0; i < b->n_events; i++) {
+        const mc_event *ev = &b->events[i];
+        if (ev->link == MC_NONE || ev->kind == MC_RESTED) {
+            continue;
+        }
+        for (uint32_t at = ev->link; at != m;) {
+            mc_book *copy = &e->markets[at].book;
+            const mc_order *o = mc_find(copy, ev->order);
+            at = o->link;
+            mc_reduce(copy, ev->order,
+                      ev->kind == MC_MODIFIED ? o->remaining - ev->quantity : ev->quantity);
+        }
+    }
+}
+
+/* settle_one for each event of the last book call in market m; the copies follow. */
 static void
 settle(ec_engine *e, uint32_t m, uint64_t taker, uint32_t account, int64_t limit,
        int market_buy)
 {
     mc_book *b = &e->markets[m].book;
     for (uint32_t i = 0; i < b->n_events; i++) {
-        mc_event *ev = &b->events[i];
-        if (ev->kind == MC_TRADED) {
-            int64_t q = ev->quantity;
-            int64_t amount = ev->price * q; /* at most the buyer's reservation */
-            uint32_t buyer, seller;
-            int64_t release;
-            if (ev->buy) {
-                buyer = account;
-                seller = ev->account;
-                release = market_buy ? 0 : limit * q;
-            } else {
-                buyer = ev->account;
-                seller = account;
-                release = ev->resting_price * q;
-            }
-            e->accounts[buyer].balance -= amount;
-            e->accounts[buyer].reserved -= release;
-            e->accounts[seller].balance += amount;
-            ec_slot *sold = ec_slot_of(e, m, seller);
-            sold->offered -= q;
-            sold->allocated += q;
-            ec_slot_of(e, m, buyer)->holding += q;
-            ev->trade_id = ++e->trade_seq;
-        } else if (ev->kind == MC_CANCELLED) {
-            if (ev->order == taker && market_buy) {
-                continue; /* its money was never reserved */
-            }
-            if (ev->buy) {
-                e->accounts[ev->account].reserved -= ev->price * ev->quantity;
-            } else {
-                ec_slot_of(e, m, ev->account)->offered -= ev->quantity;
-            }
-        }
+        settle_one(e, m, &b->events[i], taker, account, limit, market_buy);
     }
+    follow_copies(e, m);
 }
 
 int
@@ -434,6 +464,127 @@ ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64
     }
     settle(e, m, id, account, price, 0);
     return EC_OK;
+}
+
+int
+ec_cross_room(ec_engine *e)
+{
+    if (e->cap_markets >= e->n_markets) {
+        return 0;
+    }
+    uint32_t *markets = realloc(e->xmarkets, e->n_markets * sizeof *markets);
+    e->xmarkets = markets != NULL ? markets : e->xmarkets;
+    mc_book **books = markets == NULL ? NULL : realloc(e->xbooks, e->n_markets * sizeof *books);
+    if (books == NULL) {
+        return -1;
+    }
+    e->xbooks = books;
+    e->cap_markets = e->n_markets;
+    return 0;
+}
+
+/* Room in trail and xev for a cross-market walk over e->xbooks[0..k) after `first` events:
+ * every book's events, and `first`. 0, or -1 when memory is short (nothing changed). */
+static int
+cross_events_room(ec_engine *e, uint32_t k, uint32_t first)
+{
+    size_t want = first;
+    for (uint32_t i = 0; i < k; i++) {
+        want += (size_t)e->xbooks[i]->max_orders + 2u;
+    }
+    if (want <= e->cap_xev) {
+        return 0;
+    }
+    uint32_t *trail = realloc(e->trail, want * sizeof *trail);
+    e->trail = trail != NULL ? trail : e->trail;
+    ec_xevent *xev = trail == NULL ? NULL : realloc(e->xev, want * sizeof *xev);
+    if (xev == NULL) {
+        return -1;
+    }
+    e->xev = xev;
+    e->cap_xev = want;
+    return 0;
+}
+
+/* The books of e->xmarkets[0..k) into e->xbooks, with room for a cross-market walk's events
+ * after `first`, and each a free slot and room for a level at `price` (grown if not, so the
+ * walk does not find one full): 0, or -1 when memory is short. */
+static int
+cross_books(ec_engine *e, uint32_t k, int64_t price, uint32_t first)
+{
+    for (uint32_t i = 0; i < k; i++) {
+        mc_book *b = &e->markets[e->xmarkets[i]].book;
+        if (!mc_fits(b, 1, price) && ec_grow(e, e->xmarkets[i]) < 0) {
+            return -1;
+        }
+        e->xbooks[i] = &e->markets[e->xmarkets[i]].book;
+    }
+    return cross_events_room(e, k, first);
+}
+
+/* The walk of ec_place_cross (its books ready: cross_books), its events into e->xev after
+ * the `first` there: EC_OK or EC_REFUSED (an unfillable FOK market buy). */
+static int
+cross(ec_engine *e, uint32_t k, uint64_t id, uint32_t account, int64_t price,
+      int64_t quantity, int tif, int64_t budget, int64_t ts, uint32_t first)
+{
+    for (uint32_t i = 0; i < k; i++) {
+        e->xbooks[i]->stamp_seq = e->seq + 1u;
+        e->xbooks[i]->stamp_ts = ts;
+    }
+    uint32_t n;
+    int status = mc_cross_place(e->xbooks, e->xmarkets, k, id, account, price, quantity, tif,
+                                budget, e->trail, &n);
+    if (status != MC_OK) { /* MC_E_UNFILLABLE: MC_E_FULL is ruled out by cross_books */
+        return refuse(e, EC_WHY_FOK_SHORT);
+    }
+    e->seq++;
+    e->n_xbooks = k;
+    int market_buy = budget >= 0;
+    if (!market_buy) {
+        e->accounts[account].reserved += price * quantity; /* fits: checked as available */
+    }
+    uint32_t read[MC_CROSS_MAX] = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = e->trail[i];
+        mc_event *ev = &e->xbooks[j]->events[read[j]++];
+        settle_one(e, e->xmarkets[j], ev, id, account, price, market_buy);
+        e->xev[first + i] = (ec_xevent){*ev, e->xmarkets[j]};
+    }
+    e->n_xev = first + n;
+    return EC_OK;
+}
+
+int
+ec_place_cross(ec_engine *e, uint32_t k, uint64_t id, uint32_t account, int64_t price,
+               int64_t quantity, int tif, int64_t budget, int64_t ts)
+{
+    uint32_t m = e->xmarkets[0];
+    int why = budget < 0 ? check_place(e, m, account, 1, price, quantity)
+                         : ec_check_market(e, m, account, 1, quantity, budget);
+    if (why) {
+        return refuse(e, why);
+    }
+    if (k > MC_CROSS_MAX) {
+        return EC_OTHER;
+    }
+    if (cross_books(e, k, budget < 0 ? price : 1, 0) < 0) {
+        return EC_FULL;
+    }
+    return cross(e, k, id, account, price, quantity, tif, budget, ts, 0);
+}
+
+uint32_t
+ec_copies(ec_engine *e, uint32_t m, uint64_t id)
+{
+    const mc_order *o = mc_find(&e->markets[m].book, id);
+    uint32_t k = 0;
+    e->xmarkets[k++] = m;
+    for (uint32_t at = o->link; at != MC_NONE && at != m; at = o->link) {
+        e->xmarkets[k++] = at;
+        o = mc_find(&e->markets[at].book, id);
+    }
+    return k;
 }
 
 int
@@ -468,6 +619,31 @@ ec_cancel(ec_engine *e, uint32_t m, uint64_t id, uint32_t account)
     return EC_OK;
 }
 
+/* ec_modify of a cross-market bid that loses its place: out of every book, then it arrives
+ * anew over the same markets (its events after its Modified in e->xev). */
+static int
+modify_cross(ec_engine *e, uint32_t m, const mc_order *o, int64_t price, int64_t quantity,
+             int64_t ts)
+{
+    uint64_t id = o->id;
+    uint32_t account = o->account;
+    int aon = o->aon;
+    uint32_t k = ec_copies(e, m, id); /* the order's own markets: at most MC_CROSS_MAX */
+    if (cross_books(e, k, price, 1) < 0) {
+        return EC_FULL;
+    }
+    o = mc_find(e->xbooks[0], id); /* a book may have moved */
+    e->accounts[account].reserved -= o->price * o->remaining;
+    e->xev[0] = (ec_xevent){{.kind = MC_MODIFIED, .buy = 1, .link = o->link, .order = id,
+                             .account = account, .price = price, .quantity = quantity},
+                            m};
+    int64_t remaining = o->remaining;
+    for (uint32_t i = 0; i < k; i++) {
+        mc_reduce(e->xbooks[i], id, remaining);
+    }
+    return cross(e, k, id, account, price, quantity, aon ? MC_AON_GTC : MC_GTC, -1, ts, 1);
+}
+
 int
 ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
           int64_t quantity, int64_t ts)
@@ -485,6 +661,10 @@ ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price
     int64_t old_price = o->price, old_remaining = o->remaining;
     ec_slot *s = ec_slot_of(e, m, account);
     int kept = price == old_price && quantity <= old_remaining;
+    e->n_xev = 0;
+    if (o->link != MC_NONE && !kept) {
+        return modify_cross(e, m, o, price, quantity, ts);
+    }
     mk->book.stamp_seq = e->seq + 1u;
     mk->book.stamp_ts = ts;
     int status = mc_modify(&mk->book, id, price, quantity);
@@ -502,6 +682,7 @@ ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price
         } else {
             s->offered -= old_remaining - quantity;
         }
+        follow_copies(e, m);
         return EC_OK;
     }
     e->seq++;

@@ -82,6 +82,12 @@ typedef struct {
     size_t nbytes;
 } ec_market;
 
+/* A book event of a cross-market bid's command, and the market it happened in. */
+typedef struct {
+    mc_event ev;
+    uint32_t market;
+} ec_xevent;
+
 typedef struct {
     ec_account *accounts;
     uint32_t n_accounts;
@@ -92,6 +98,16 @@ typedef struct {
     uint64_t seq, trade_seq;
     int64_t clock, second, minted;
     uint8_t why; /* enum ec_why: the last EC_REFUSED's reason */
+    /* A cross-market bid's command: its markets (xmarkets[0..k), set by the caller; room
+     * for n_markets after ec_cross_room), their books, and its events across them in order
+     * (xev[0..n_xev)); trail is mc_cross_place's. */
+    uint32_t *xmarkets;
+    mc_book **xbooks;
+    uint32_t cap_markets;
+    uint32_t *trail;
+    ec_xevent *xev;
+    size_t cap_xev;
+    uint32_t n_xev, n_xbooks;
 } ec_engine;
 
 /* Zeroed accounts and markets (each market's book still to be sized with
@@ -172,6 +188,20 @@ int64_t ec_free_capacity(const ec_engine *e, uint32_t m, uint32_t account);
 int ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64_t price,
              int64_t quantity, int tif, int64_t ts);
 
+/* Room for a cross-market bid's markets in e->xmarkets: 0, or -1 when memory is short. */
+int ec_cross_room(ec_engine *e);
+
+/* A cross-market bid over markets e->xmarkets[0..k) (distinct; ticks checked by the caller):
+ * a limit order as ec_place (budget -1), or a market buy (price INT64_MAX, budget its
+ * max_spend) as ec_market_order. Its events, settled, in e->xev. EC_OTHER: more markets than
+ * the core walks at once (MC_CROSS_MAX), for the reference. */
+int ec_place_cross(ec_engine *e, uint32_t k, uint64_t id, uint32_t account, int64_t price,
+                   int64_t quantity, int tif, int64_t budget, int64_t ts);
+
+/* Whether open order `id` of market m (its first) rests in other books too; their market
+ * numbers, m first, into e->xmarkets (room from ec_cross_room), their count returned. */
+uint32_t ec_copies(ec_engine *e, uint32_t m, uint64_t id);
+
 /* A market order; a buy spends at most `budget`. A FOK that cannot fill whole: EC_REFUSED
  * (EC_WHY_FOK_SHORT; the book's `fillable` says how much could). */
 int ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy,
@@ -180,7 +210,9 @@ int ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int
 /* Cancel open order `id` of `account` in market `m`. */
 int ec_cancel(ec_engine *e, uint32_t m, uint64_t id, uint32_t account);
 
-/* Modify open order `id` of `account`: price or quantity 0 keeps the order's own. */
+/* Modify open order `id` of `account`: price or quantity 0 keeps the order's own. A
+ * cross-market bid that arrives anew: its events in e->xev (e->n_xev > 0), as
+ * ec_place_cross's. */
 int ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
               int64_t quantity, int64_t ts);
 

@@ -149,7 +149,6 @@ int
 eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const mc_event *evs,
              uint32_t n, int64_t clock, PyObject *events)
 {
-    PyObject *markets = PyList_GET_ITEM(self->market_tuples, m);
     PyObject *ts = PyLong_FromLongLong(clock);
     if (ts == NULL) {
         return -1;
@@ -158,6 +157,16 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const
     for (uint32_t i = 0; i < n; i++) {
         const mc_event *ev = &evs[i];
         PyObject *who = ev->order == taker ? name : eb_id_name(self, ev->order);
+        PyObject *markets = PyList_GET_ITEM(self->market_tuples, m);
+        if (ev->link != MC_NONE && ev->kind != MC_TRADED) { /* a cross-market bid's own */
+            PyObject *number = PyLong_FromUnsignedLongLong(ev->order);
+            markets = number == NULL ? NULL : PyDict_GetItemWithError(self->cross, number);
+            Py_XDECREF(number);
+            if (markets == NULL && !PyErr_Occurred()) {
+                PyErr_SetString(PyExc_SystemError, "a cross-market bid without its markets");
+            }
+            who = markets == NULL ? NULL : who;
+        }
         if (who == NULL) {
             goto done;
         }
@@ -199,4 +208,29 @@ eb_translate(CoreObject *self, uint32_t m, uint64_t taker, PyObject *name, const
 done:
     Py_DECREF(ts);
     return rc;
+}
+
+PyObject *
+eb_cross_events(CoreObject *self, PyObject *kind, PyObject *name, int64_t ts, uint64_t n)
+{
+    PyObject *head = eb_events(self, kind, name, ts, EB_NO_MARKET, n, name);
+    PyObject *out = head == NULL ? NULL : PySequence_List(head);
+    Py_XDECREF(head);
+    if (out == NULL) {
+        return NULL;
+    }
+    const ec_engine *e = &self->e;
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < e->n_xbooks; i++) { /* each book's trades */
+        rc = eb_buffer_trades(self, e->xmarkets[i], n);
+    }
+    rc = rc == 0 && self->n_trades >= EB_TRADES_HELD ? eb_flush_trades(self) : rc;
+    for (uint32_t i = 0; rc == 0 && i < e->n_xev; i++) {
+        rc = eb_translate(self, e->xev[i].market, n, name, &e->xev[i].ev, 1, e->clock, out);
+    }
+    if (rc < 0) {
+        Py_CLEAR(out);
+    }
+    self->dirty = 1; /* (a list is no change to Core_apply: a refusal) */
+    return out;
 }

@@ -112,7 +112,8 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->indexes = PyList_New(0);
     self->pending = PyList_New(0);
     self->tapes = PyList_New(0);
-    if (self->account_ids == NULL || self->account_index == NULL || self->market_ids == NULL
+    self->cross = PyDict_New();
+    if (self->cross == NULL || self->account_ids == NULL || self->account_index == NULL || self->market_ids == NULL
         || self->market_index == NULL || self->market_tuples == NULL || self->indexes == NULL
         || self->pending == NULL || self->tapes == NULL) {
         goto fail;
@@ -173,6 +174,7 @@ Core_traverse(CoreObject *self, visitproc visit, void *arg)
     Py_VISIT(self->indexes);
     Py_VISIT(self->pending);
     Py_VISIT(self->tapes);
+    Py_VISIT(self->cross);
     Py_VISIT(self->used);
     return 0;
 }
@@ -188,6 +190,7 @@ Core_clear(CoreObject *self)
     Py_CLEAR(self->indexes);
     Py_CLEAR(self->pending);
     Py_CLEAR(self->tapes);
+    Py_CLEAR(self->cross);
     Py_CLEAR(self->used);
     return 0;
 }
@@ -377,34 +380,88 @@ Core_load_holding(CoreObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* The market numbers `markets` names (an int, or a tuple of distinct ints: a cross-market
+ * bid's) into e->xmarkets: their count, or 0 with an error. */
+static uint32_t
+markets_of(CoreObject *self, PyObject *markets)
+{
+    int one = !PyTuple_Check(markets);
+    Py_ssize_t k = one ? 1 : PyTuple_GET_SIZE(markets);
+    if (k < 1 || k > (Py_ssize_t)MC_CROSS_MAX || ec_cross_room(&self->e) < 0) {
+        PyErr_SetString(PyExc_ValueError, "an order's markets: 1 to MC_CROSS_MAX of them");
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        unsigned long m = PyLong_AsUnsignedLong(one ? markets : PyTuple_GET_ITEM(markets, i));
+        if (PyErr_Occurred() || check_numbers(self, UINT_MAX, m > UINT_MAX ? UINT_MAX - 1u
+                                                                            : (unsigned)m) < 0) {
+            return 0;
+        }
+        for (Py_ssize_t j = 0; j < i; j++) {
+            if (self->e.xmarkets[j] == m) {
+                PyErr_Format(PyExc_ValueError, "market %lu twice", m);
+                return 0;
+            }
+        }
+        self->e.xmarkets[i] = (uint32_t)m;
+    }
+    return (uint32_t)k;
+}
+
 /* load_order(id, account, market, buy, price, remaining, seq, ts, post_only, aon): False
- * when it does not fit the market's book. Orders are loaded by arrival. */
+ * when it does not fit the market's book. `market` is a number, or a tuple of them for a
+ * cross-market bid (which buys), which rests in each. Orders are loaded by arrival. */
 PyObject *
 Core_load_order(CoreObject *self, PyObject *args)
 {
-    PyObject *name;
-    unsigned int a, m;
+    PyObject *name, *markets;
+    unsigned int a;
     int buy, post_only, aon;
     long long price, remaining, ts;
     unsigned long long seq;
     const char *s;
     size_t len;
-    if (!PyArg_ParseTuple(args, "UIIpLLKLpp", &name, &a, &m, &buy, &price, &remaining, &seq,
-                          &ts, &post_only, &aon)
-        || check_numbers(self, a, m) < 0 || eb_reserve_name(self) < 0) {
+    if (!PyArg_ParseTuple(args, "UIOpLLKLpp", &name, &a, &markets, &buy, &price, &remaining,
+                          &seq, &ts, &post_only, &aon)
+        || check_numbers(self, a, UINT_MAX) < 0 || eb_reserve_name(self) < 0) {
+        return NULL;
+    }
+    uint32_t k = markets_of(self, markets);
+    if (k == 0) {
         return NULL;
     }
     int utf8 = eb_utf8(name, &s, &len);
     uint64_t h = utf8 ? eb_hash(s, len) : 0;
-    mc_book *b = &self->e.markets[m].book;
-    b->stamp_seq = seq;
-    b->stamp_ts = ts;
-    if (!utf8 || eb_names_find(&self->ids, s, len, h) >= 0
-        || mc_rest(b, self->n_names, a, buy, price, remaining, aon) != MC_OK) {
+    uint64_t n = self->n_names;
+    int fits = utf8 && eb_names_find(&self->ids, s, len, h) < 0 && (k == 1 || buy);
+    for (uint32_t i = 0; fits && i < k; i++) {
+        const mc_book *b = &self->e.markets[self->e.xmarkets[i]].book;
+        fits = mc_find(b, n) == NULL && mc_fits(b, buy, price);
+    }
+    if (!fits) {
         Py_RETURN_FALSE;
     }
-    self->order_post[self->n_names] = (uint8_t)post_only;
-    if (eb_id_add(self, s, len, h, name, m) < 0) {
+    PyObject *tuple = k == 1 ? NULL : PyTuple_New(k);
+    for (uint32_t i = 0; tuple != NULL && i < k; i++) {
+        PyTuple_SET_ITEM(tuple, i, ref(PyList_GET_ITEM(self->market_ids, self->e.xmarkets[i])));
+    }
+    PyObject *number = k == 1 ? NULL : PyLong_FromUnsignedLongLong(n);
+    int bad = k > 1 && (number == NULL || tuple == NULL
+                        || PyDict_SetItem(self->cross, number, tuple) < 0);
+    Py_XDECREF(number);
+    Py_XDECREF(tuple);
+    if (bad) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        mc_book *b = &self->e.markets[self->e.xmarkets[i]].book;
+        b->stamp_seq = seq;
+        b->stamp_ts = ts;
+        mc_rest(b, n, a, buy, price, remaining, aon,
+                k == 1 ? MC_NONE : self->e.xmarkets[(i + 1u) % k]);
+    }
+    self->order_post[n] = (uint8_t)post_only;
+    if (eb_id_add(self, s, len, h, name, self->e.xmarkets[0]) < 0) {
         return NULL;
     }
     Py_RETURN_TRUE;
@@ -426,6 +483,23 @@ Core_load_counters(CoreObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* A cross-market bid's market numbers, its first market m first, as a tuple. */
+static PyObject *
+cross_numbers(CoreObject *self, uint32_t m, uint64_t id)
+{
+    uint32_t k = ec_copies(&self->e, m, id); /* xmarkets has room: the bid was placed */
+    PyObject *out = PyTuple_New(k);
+    for (uint32_t i = 0; out != NULL && i < k; i++) {
+        PyObject *number = PyLong_FromUnsignedLong(self->e.xmarkets[i]);
+        if (number == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, number);
+    }
+    return out;
+}
+
 static int
 dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
 {
@@ -433,14 +507,20 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
     for (uint32_t at = side->count; at-- > 0;) {
         for (uint32_t s = side->levels[at].head; s != MC_NONE; s = b->orders[s].next) {
             const mc_order *o = &b->orders[s];
+            if (o->link != MC_NONE && self->order_market[o->id] != m) {
+                continue; /* a cross-market bid's copy: its row is its first market's */
+            }
             PyObject *name = eb_id_name(self, o->id);
-            PyObject *row = name == NULL
+            PyObject *markets = o->link == MC_NONE ? PyLong_FromUnsignedLong(m)
+                                                   : cross_numbers(self, m, o->id);
+            PyObject *row = name == NULL || markets == NULL
                                 ? NULL
-                                : Py_BuildValue("OIIOLLKLOO", name, o->account, m,
+                                : Py_BuildValue("OIOOLLKLOO", name, o->account, markets,
                                           o->buy ? Py_True : Py_False, o->price,
                                           o->remaining, o->seq, o->ts,
                                           self->order_post[o->id] ? Py_True : Py_False,
                                           o->aon ? Py_True : Py_False);
+            Py_XDECREF(markets);
             if (push(out, row) < 0) {
                 return -1;
             }
@@ -451,7 +531,8 @@ dump_orders(CoreObject *self, uint32_t m, const mc_side *side, PyObject *out)
 
 /* dump(orders=True) -> (accounts [(balance, reserved)], capacity [(account, market,
  * provided, allocated, offered)], holdings [(account, market, quantity)], orders [(id,
- * account, market, buy, price, remaining, seq, ts, post_only, aon)] (empty without `orders`), (seq,
+ * account, market (a tuple of them for a cross-market bid), buy, price, remaining, seq, ts,
+ * post_only, aon)] (empty without `orders`), (seq,
  * trade_seq, clock, second, minted)). */
 PyObject *
 Core_dump(CoreObject *self, PyObject *args)

@@ -106,7 +106,7 @@ order_party(CoreObject *self, PyObject *const *f, eb_ctx *c, new_id *id, int *bu
             }
         }
     }
-    c->markets = markets; /* a cross-market bid: checked here, applied by the reference */
+    c->markets = markets; /* a cross-market bid */
     return 1;
 }
 
@@ -251,6 +251,42 @@ market_fields(eb_ctx *c, PyObject *const *f, int buy, int tif, PyObject **out)
     return 1;
 }
 
+/* A cross-market bid (c->markets) whose checks passed, as order number self->n_names: its
+ * events, its refusal, or FALLBACK (more markets than the core walks at once). */
+static PyObject *
+cross_order(CoreObject *self, eb_ctx *c, PyObject *const *f, const new_id *id, int market,
+            int tif, int64_t ts)
+{
+    ec_engine *e = &self->e;
+    if (ec_cross_room(e) < 0) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t k = listed(c);
+    for (Py_ssize_t i = 0; i < k; i++) {
+        e->xmarkets[i] = market_at(self, c, i);
+    }
+    uint64_t n = self->n_names;
+    PyObject *number = PyLong_FromUnsignedLongLong(n);
+    if (number == NULL || PyDict_SetItem(self->cross, number, c->markets) < 0) {
+        Py_XDECREF(number);
+        return NULL;
+    }
+    int status = ec_place_cross(e, (uint32_t)k, n, c->a, market ? INT64_MAX : c->price_value,
+                                c->quantity_value, tif, market ? c->budget : -1,
+                                arrival(self, ts));
+    if (status != EC_OK) {
+        PyDict_DelItem(self->cross, number); /* it was just set: no error */
+        Py_DECREF(number);
+        return eb_not_applied(self, c, status);
+    }
+    Py_DECREF(number);
+    self->order_post[n] = !market && f[8] == Py_True;
+    if (eb_id_add(self, id->s, id->len, id->h, f[0], c->m) < 0) {
+        return NULL;
+    }
+    return eb_cross_events(self, c->kind, f[0], ts, n);
+}
+
 /* PlaceOrder (flag 0), MarketOrder (flag 1). */
 PyObject *
 eb_order(CoreObject *self, PyObject *const *f, int market)
@@ -274,18 +310,19 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
         return NULL;
     }
     /* An all-or-none order fills whole now or (IOC, FOK) is cancelled whole or (GTC) rests
-     * whole. A cross-market bid: every check here, the rest by the reference. */
+     * whole. */
     if (!market && f[7] == Py_True) {
         tif = ec_aon_tif(tif);
     }
-    int deferred = c->markets != NULL;
-    int ts_ok = eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts);
-    if (!ts_ok || deferred) {
+    if (!eb_int_in(c->ts, 0, EC_MONEY_MAX, &ts)) {
         int why = market ? ec_check_market(&self->e, c->m, c->a, buy, c->quantity_value,
                                            c->budget)
                          : ec_check_place(&self->e, c->m, c->a, buy, c->price_value,
                                           c->quantity_value);
-        return why || !ts_ok ? eb_late_ts(self, c, why) : ref(FALLBACK);
+        return eb_late_ts(self, c, why);
+    }
+    if (c->markets != NULL) {
+        return cross_order(self, c, f, &id, market, tif, ts);
     }
     int status = market ? ec_market_order(&self->e, c->m, self->n_names, c->a, buy,
                                           c->quantity_value, c->budget, tif)
@@ -298,9 +335,10 @@ eb_order(CoreObject *self, PyObject *const *f, int market)
     return accepted_order(self, c->kind, f[0], &id, c->m, ts);
 }
 
-/* A modification's own fields (price, quantity), as limit_fields. */
+/* A modification's own fields (price, quantity), as limit_fields; the markets of the order
+ * (k of them) in e->xmarkets. */
 static int
-modify_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, PyObject **out)
+modify_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, uint32_t k, PyObject **out)
 {
     c->price = f[2];
     c->quantity = f[3];
@@ -312,9 +350,12 @@ modify_fields(CoreObject *self, eb_ctx *c, PyObject *const *f, PyObject **out)
         if (!eb_positive_field(c, A_price, f[2], MC_PRICE_MAX, &c->price_value, out)) {
             return 0;
         }
-        if (!ec_on_tick(&self->e, c->m, c->price_value)) {
-            *out = eb_core_refused(self, c, EC_WHY_OFF_TICK);
-            return 0;
+        for (uint32_t i = 0; i < k; i++) {
+            if (!ec_on_tick(&self->e, self->e.xmarkets[i], c->price_value)) {
+                c->m = self->e.xmarkets[i]; /* the market the message names */
+                *out = eb_core_refused(self, c, EC_WHY_OFF_TICK);
+                return 0;
+            }
         }
     }
     return f[3] == Py_None
@@ -333,9 +374,15 @@ eb_open(CoreObject *self, PyObject *const *f, int modify)
     if (found != 1) {
         return found == 2 ? out : found == 0 ? ref(FALLBACK) : NULL;
     }
-    if (modify && !modify_fields(self, c, f, &out)) {
+    uint32_t first = c->m, k = 0; /* the order's markets, for a modification */
+    if (modify && ec_cross_room(&self->e) < 0) {
+        return PyErr_NoMemory();
+    }
+    k = modify ? ec_copies(&self->e, first, c->n) : 0;
+    if (modify && !modify_fields(self, c, f, k, &out)) {
         return out;
     }
+    c->m = first;
     if (modify && self->order_post[c->n]) { /* a post-only order may not trade */
         int why = ec_check_modify(&self->e, c->m, c->n, c->a, c->price_value,
                                   c->quantity_value);
@@ -343,7 +390,11 @@ eb_open(CoreObject *self, PyObject *const *f, int modify)
         int64_t price = c->price_value ? c->price_value : o->price;
         int kept = price == o->price && (c->quantity_value ? c->quantity_value : o->remaining)
                                             <= o->remaining;
-        if (why || (!kept && ec_crosses(&self->e, c->m, o->buy, price))) {
+        int crosses = 0;
+        for (uint32_t i = 0; !kept && i < k; i++) {
+            crosses = crosses || ec_crosses(&self->e, self->e.xmarkets[i], o->buy, price);
+        }
+        if (why || crosses) {
             return why ? eb_core_refused(self, c, why)
                        : EB_REFUSE(A_price, EC_WHY_MODIFY_TRADES,
                                    Py_BuildValue("(L)", (long long)price));
@@ -358,6 +409,9 @@ eb_open(CoreObject *self, PyObject *const *f, int modify)
     int status = modify ? ec_modify(&self->e, c->m, c->n, c->a, c->price_value,
                                     c->quantity_value, arrival(self, ts))
                         : ec_cancel(&self->e, c->m, c->n, c->a);
-    return status == EC_OK ? eb_events(self, c->kind, f[0], ts, c->m, c->n, f[0])
-                           : eb_not_applied(self, c, status);
+    if (status != EC_OK) {
+        return eb_not_applied(self, c, status);
+    }
+    return modify && self->e.n_xev ? eb_cross_events(self, c->kind, f[0], ts, c->n)
+                                   : eb_events(self, c->kind, f[0], ts, c->m, c->n, f[0]);
 }

@@ -324,6 +324,9 @@ r_open(CoreObject *self, const rcmd *c, int modify)
         return 0; /* a post-only order's modification: the gate checks it may not trade */
     }
     uint32_t m = self->order_market[k];
+    if (modify && mc_find(&self->e.markets[m].book, (uint64_t)k)->link != MC_NONE) {
+        return 0; /* a cross-market bid's: the gate checks its ticks and builds its events */
+    }
     if (modify ? (c->price < 0 && c->quantity < 0)
                      || ec_modify(&self->e, m, (uint64_t)k, c->account,
                                   c->price < 0 ? 0 : c->price,

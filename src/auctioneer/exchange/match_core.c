@@ -215,6 +215,7 @@ emit(mc_book *b, uint8_t kind, uint8_t reason, int buy, uint64_t order, uint32_t
     e->kind = kind;
     e->reason = reason;
     e->buy = (uint8_t)(buy != 0);
+    e->link = MC_NONE;
     e->order = order;
     e->taker = 0;
     e->account = account;
@@ -223,6 +224,15 @@ emit(mc_book *b, uint8_t kind, uint8_t reason, int buy, uint64_t order, uint32_t
     e->quantity = quantity;
     e->resting_price = price;
     e->trade_id = 0;
+}
+
+/* An event of open order `o`, which carries its link. */
+static void
+emit_open(mc_book *b, uint8_t kind, uint8_t reason, const mc_order *o, int64_t price,
+          int64_t quantity)
+{
+    emit(b, kind, reason, o->buy, o->id, o->account, price, quantity);
+    b->events[b->n_events - 1u].link = o->link;
 }
 
 /* -------------------------------------------------------------- matching */
@@ -278,7 +288,7 @@ fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t n
 
 static void
 rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
-     int aon)
+     int aon, uint32_t link)
 {
     mc_side *side = buy ? &b->bids : &b->asks;
     uint32_t at = lower_bound(side, buy, price);
@@ -302,6 +312,7 @@ rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t 
     o->account = account;
     o->buy = (uint8_t)(buy != 0);
     o->aon = (uint8_t)(aon != 0);
+    o->link = link;
     o->seq = b->stamp_seq;
     o->ts = b->stamp_ts;
     o->next = MC_NONE;
@@ -316,7 +327,7 @@ rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t 
     lv->quantity += quantity;
     table_insert(b, id, s);
     b->open++;
-    emit(b, MC_RESTED, 0, buy, id, account, price, quantity);
+    emit_open(b, MC_RESTED, 0, o, price, quantity);
 }
 
 /* A market buy's money ran out partway through a resting order. The engine plans over
@@ -343,8 +354,7 @@ after_budget(mc_book *b, mc_side *opp, uint32_t at, uint32_t s, uint32_t account
         }
         uint32_t next = o->next;
         uint32_t level_count = opp->count;
-        emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
-             o->remaining);
+        emit_open(b, MC_CANCELLED, MC_R_SELF_TRADE, o, o->price, o->remaining);
         opp->levels[at].quantity -= o->remaining;
         unlink_order(b, opp, at, s);
         if (b->self_trade == MC_CANCEL_BOTH) {
@@ -382,8 +392,7 @@ take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t l
                 if (b->self_trade == MC_CANCEL_NEWEST) {
                     return 1;
                 }
-                emit(b, MC_CANCELLED, MC_R_SELF_TRADE, o->buy, o->id, o->account, o->price,
-                     o->remaining);
+                emit_open(b, MC_CANCELLED, MC_R_SELF_TRADE, o, o->price, o->remaining);
                 lv->quantity -= o->remaining;
                 unlink_order(b, opp, at, s);
                 if (b->self_trade == MC_CANCEL_BOTH) {
@@ -414,6 +423,7 @@ take(mc_book *b, mc_side *opp, uint64_t id, uint32_t account, int buy, int64_t l
             e->kind = MC_TRADED;
             e->reason = 0;
             e->buy = (uint8_t)(buy != 0);
+            e->link = o->link;
             e->order = o->id;
             e->taker = id;
             e->account = o->account;
@@ -457,7 +467,7 @@ mc_fits(const mc_book *b, int buy, int64_t price)
 
 int
 mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64_t quantity,
-        int aon)
+        int aon, uint32_t link)
 {
     if (find_bucket(b, id) != MC_NONE) {
         return MC_E_DUPLICATE;
@@ -466,7 +476,7 @@ mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int64
         return MC_E_FULL;
     }
     uint32_t mark = b->n_events;
-    rest(b, id, account, buy, price, quantity, aon);
+    rest(b, id, account, buy, price, quantity, aon, link);
     b->n_events = mark;
     return MC_OK;
 }
@@ -487,7 +497,7 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
     int reason = tif == MC_FOK ? MC_R_FOK : tif == MC_AON ? MC_R_AON : MC_R_IOC;
     if (whole && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
         if (tif == MC_AON_GTC) {
-            rest(b, id, account, buy, price, quantity, 1); /* it waits, whole */
+            rest(b, id, account, buy, price, quantity, 1, MC_NONE); /* it waits, whole */
         } else {
             emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, quantity);
         }
@@ -499,7 +509,7 @@ mc_place(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price, int6
         if (stop) {
             emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
         } else if (tif == MC_GTC) {
-            rest(b, id, account, buy, price, need, 0);
+            rest(b, id, account, buy, price, need, 0, MC_NONE);
         } else {
             emit(b, MC_CANCELLED, (uint8_t)reason, buy, id, account, price, need);
         }
@@ -564,7 +574,7 @@ mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
     if (price == o->price && quantity <= o->remaining) {
         own->levels[at].quantity -= o->remaining - quantity;
         o->remaining = quantity;
-        emit(b, MC_MODIFIED, 1, buy, id, account, price, quantity);
+        emit_open(b, MC_MODIFIED, 1, o, price, quantity);
         return MC_OK;
     }
     uint32_t there = lower_bound(own, buy, price);
@@ -578,7 +588,7 @@ mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
     unlink_order(b, own, at, s);
     mc_side *opp = buy ? &b->asks : &b->bids;
     if (aon && fillable(b, opp, buy, price, quantity, account, -1) < quantity) {
-        rest(b, id, account, buy, price, quantity, 1); /* it waits, whole */
+        rest(b, id, account, buy, price, quantity, 1, MC_NONE); /* it waits, whole */
         return MC_OK;
     }
     int64_t need = quantity;
@@ -587,7 +597,7 @@ mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
         if (stop) {
             emit(b, MC_CANCELLED, MC_R_SELF_TRADE, buy, id, account, price, need);
         } else {
-            rest(b, id, account, buy, price, need, 0);
+            rest(b, id, account, buy, price, need, 0, MC_NONE);
         }
     }
     return MC_OK;
@@ -604,9 +614,219 @@ mc_cancel(mc_book *b, uint64_t id)
     mc_order *o = &b->orders[s];
     mc_side *side = o->buy ? &b->bids : &b->asks;
     uint32_t at = lower_bound(side, o->buy, o->price);
-    emit(b, MC_CANCELLED, MC_R_CANCELLED, o->buy, o->id, o->account, o->price, o->remaining);
+    emit_open(b, MC_CANCELLED, MC_R_CANCELLED, o, o->price, o->remaining);
     side->levels[at].quantity -= o->remaining;
     unlink_order(b, side, at, s);
+    return MC_OK;
+}
+
+int
+mc_reduce(mc_book *b, uint64_t id, int64_t quantity)
+{
+    uint32_t s = open_slot(b, id);
+    if (s == MC_NONE) {
+        return MC_E_UNKNOWN;
+    }
+    mc_order *o = &b->orders[s];
+    mc_side *side = o->buy ? &b->bids : &b->asks;
+    uint32_t at = lower_bound(side, o->buy, o->price);
+    side->levels[at].quantity -= quantity;
+    o->remaining -= quantity;
+    if (o->remaining == 0) {
+        unlink_order(b, side, at, s);
+    }
+    return MC_OK;
+}
+
+/* ------------------------------------------------------ cross-market bids */
+
+/* Where a cross-market walk stands in one book's asks: level `at`, order `s` there (MC_NONE
+ * when the book has nothing more the bid's `limit` reaches). */
+typedef struct {
+    uint32_t at, s;
+} cursor;
+
+/* The head of the next (worse) level below `at`, if the limit reaches it. */
+static void
+next_level(const mc_book *b, cursor *c, int64_t limit)
+{
+    c->s = MC_NONE;
+    if (c->at > 0 && b->asks.levels[c->at - 1u].price <= limit) {
+        c->at--;
+        c->s = b->asks.levels[c->at].head;
+    }
+}
+
+/* The book whose candidate comes first (cheapest, then earliest, then first listed), or k
+ * when none is left. */
+static uint32_t
+first_candidate(mc_book *const *books, const cursor *at, uint32_t k)
+{
+    uint32_t best = k;
+    const mc_order *o = NULL;
+    for (uint32_t i = 0; i < k; i++) {
+        if (at[i].s == MC_NONE) {
+            continue;
+        }
+        const mc_order *c = &books[i]->orders[at[i].s];
+        if (o == NULL || c->price < o->price || (c->price == o->price && c->seq < o->seq)) {
+            best = i;
+            o = c;
+        }
+    }
+    return best;
+}
+
+/* What a cross-market bid could fill now (the engine's plan, read-only); budget -1: none. */
+static int64_t
+cross_fillable(mc_book *const *books, uint32_t k, uint32_t account, int64_t limit,
+               int64_t need, int64_t budget)
+{
+    cursor at[MC_CROSS_MAX];
+    for (uint32_t i = 0; i < k; i++) {
+        at[i].at = books[i]->asks.count;
+        next_level(books[i], &at[i], limit);
+    }
+    int64_t got = 0;
+    for (uint32_t i; got < need && (i = first_candidate(books, at, k)) < k;) {
+        const mc_book *b = books[i];
+        const mc_order *o = &b->orders[at[i].s];
+        if (o->next != MC_NONE) {
+            at[i].s = o->next;
+        } else {
+            next_level(b, &at[i], limit);
+        }
+        if (o->account == account) {
+            if (b->self_trade != MC_CANCEL_OLDEST) {
+                return got;
+            }
+            continue;
+        }
+        int64_t q = need - got < o->remaining ? need - got : o->remaining;
+        if (budget >= 0) {
+            int64_t affordable = budget / o->price;
+            if (affordable == 0) {
+                return got;
+            }
+            q = q < affordable ? q : affordable;
+        }
+        if (o->aon && o->remaining > q) {
+            continue;
+        }
+        budget -= budget >= 0 ? q * o->price : 0;
+        got += q;
+    }
+    return got;
+}
+
+int
+mc_cross_place(mc_book *const *books, const uint32_t *links, uint32_t k, uint64_t id,
+               uint32_t account, int64_t price, int64_t quantity, int tif, int64_t budget,
+               uint32_t *trail, uint32_t *n)
+{
+    *n = 0;
+    mc_book *first = books[0];
+    first->fillable = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        books[i]->n_events = 0;
+        if ((tif == MC_GTC || tif == MC_AON_GTC) && !mc_fits(books[i], 1, price)) {
+            return MC_E_FULL;
+        }
+    }
+    if (k > MC_CROSS_MAX) {
+        return MC_E_FULL;
+    }
+    int whole = tif != MC_GTC && tif != MC_IOC;
+    int64_t can = whole ? cross_fillable(books, k, account, price, quantity, budget) : 0;
+    if (whole && can < quantity) {
+        if (budget >= 0) {
+            first->fillable = can;
+            return MC_E_UNFILLABLE;
+        }
+        trail[(*n)++] = 0;
+        if (tif == MC_AON_GTC) {
+            goto rest_whole;
+        }
+        emit(first, MC_CANCELLED, tif == MC_FOK ? MC_R_FOK : MC_R_AON, 1, id, account, price,
+             quantity);
+        first->events[first->n_events - 1u].link = links[1 % k];
+        return MC_OK;
+    }
+    cursor at[MC_CROSS_MAX];
+    for (uint32_t i = 0; i < k; i++) {
+        at[i].at = books[i]->asks.count;
+        next_level(books[i], &at[i], price);
+    }
+    int64_t need = quantity;
+    int stop = 0;
+    for (uint32_t i; need && (i = first_candidate(books, at, k)) < k;) {
+        mc_book *b = books[i];
+        uint32_t s = at[i].s, levels = b->asks.count;
+        mc_order *o = &b->orders[s];
+        uint32_t next = o->next;
+        int64_t q = need < o->remaining ? need : o->remaining;
+        int own = o->account == account, fill = !own;
+        if (own && b->self_trade == MC_CANCEL_NEWEST) {
+            stop = 1;
+            break;
+        }
+        if (fill && budget >= 0) {
+            int64_t affordable = budget / o->price;
+            if (affordable == 0) {
+                break;
+            }
+            q = q < affordable ? q : affordable;
+        }
+        fill = fill && !(o->aon && o->remaining > q); /* whole or not at all */
+        if (own) {
+            trail[(*n)++] = i;
+            emit_open(b, MC_CANCELLED, MC_R_SELF_TRADE, o, o->price, o->remaining);
+            b->asks.levels[at[i].at].quantity -= o->remaining;
+            unlink_order(b, &b->asks, at[i].at, s);
+        } else if (fill) {
+            budget -= budget >= 0 ? q * o->price : 0;
+            trail[(*n)++] = i;
+            mc_event *e = &b->events[b->n_events++];
+            *e = (mc_event){.kind = MC_TRADED, .buy = 1, .link = o->link, .order = o->id,
+                            .taker = id, .account = o->account, .taker_account = account,
+                            .price = o->price, .quantity = q, .resting_price = o->price};
+            need -= q;
+            o->remaining -= q;
+            b->asks.levels[at[i].at].quantity -= q;
+            if (o->remaining == 0) {
+                unlink_order(b, &b->asks, at[i].at, s);
+            }
+        }
+        if (own && b->self_trade == MC_CANCEL_BOTH) {
+            stop = 1;
+            break;
+        }
+        if (b->asks.count != levels) { /* its level emptied: the walk goes on below it */
+            next_level(b, &at[i], price);
+        } else if (next != MC_NONE) {
+            at[i].s = next;
+        } else {
+            next_level(b, &at[i], price);
+        }
+    }
+    if (need == 0) {
+        return MC_OK;
+    }
+    trail[(*n)++] = 0;
+    if (stop || tif != MC_GTC) {
+        emit(first, MC_CANCELLED, stop ? MC_R_SELF_TRADE : MC_R_IOC, 1, id, account,
+             budget >= 0 ? 0 : price, need);
+        first->events[first->n_events - 1u].link = links[1 % k];
+        return MC_OK;
+    }
+    quantity = need;
+rest_whole:
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t mark = books[i]->n_events;
+        rest(books[i], id, account, 1, price, quantity, tif == MC_AON_GTC,
+             links[(i + 1u) % k]);
+        books[i]->n_events = i == 0 ? mark + 1u : mark; /* one event: the first book's */
+    }
     return MC_OK;
 }
 

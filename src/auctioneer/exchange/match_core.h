@@ -7,6 +7,12 @@
  * or not at all, so an incoming order passes over one it cannot fill whole (as
  * the engine's plan skips it) and takes the orders behind it.
  *
+ * A cross-market bid rests in several books at once, one copy in each, the
+ * copies linked in a ring through the caller's market numbers (`link`); the
+ * caller keeps their open quantities equal (mc_reduce). An incoming one meets
+ * the asks of all its books merged, as the engine's plan does: cheapest first,
+ * then earliest arrival, then its own order of markets (mc_cross_place).
+ *
  * C11 and freestanding but for <stdint.h>, <stddef.h> and <string.h>: no
  * allocation at all. The caller hands mc_init one block of mc_bytes() bytes,
  * sized up front for `max_orders` resting orders and `max_levels` price
@@ -48,11 +54,13 @@ enum mc_status {
 };
 
 #define MC_NONE UINT32_MAX
+#define MC_CROSS_MAX 64u /* books a cross-market walk keeps cursors for on the stack */
 
 typedef struct {
     uint8_t kind;     /* enum mc_kind */
     uint8_t reason;   /* enum mc_reason, for MC_CANCELLED; MC_MODIFIED: 1 if it kept priority */
     uint8_t buy;      /* traded: the incoming order buys; else: the order's side */
+    uint32_t link;    /* `order`'s link (MC_NONE: it rests in this book alone) */
     uint64_t order;   /* traded: the resting order; else: the order cancelled or rested */
     uint64_t taker;   /* traded: the incoming order */
     uint32_t account; /* of `order` */
@@ -71,6 +79,7 @@ typedef struct {
     uint32_t next, prev; /* in its level's FIFO; next is the free list when unused */
     uint8_t buy;
     uint8_t aon;      /* all-or-none: it trades whole or not at all */
+    uint32_t link;    /* the caller's: where its next copy rests (MC_NONE: in this book alone) */
     uint64_t seq;     /* the caller's arrival stamp (b->stamp_seq when it rested) */
     int64_t ts;       /* the caller's time of arrival (b->stamp_ts) */
 } mc_order;
@@ -145,11 +154,27 @@ int64_t mc_fillable(const mc_book *b, uint32_t account, int buy, int64_t price,
  * exists or one more fits). */
 int mc_fits(const mc_book *b, int buy, int64_t price);
 
-/* Queue order `id` (all-or-none if `aon`) at the back of its level without matching (a state
- * being loaded); stamped with b->stamp_seq and b->stamp_ts. MC_E_FULL / MC_E_DUPLICATE
- * change nothing. */
+/* Queue order `id` (all-or-none if `aon`; `link` its link) at the back of its level without
+ * matching (a state being loaded); stamped with b->stamp_seq and b->stamp_ts. MC_E_FULL /
+ * MC_E_DUPLICATE change nothing. */
 int mc_rest(mc_book *b, uint64_t id, uint32_t account, int buy, int64_t price,
-            int64_t quantity, int aon);
+            int64_t quantity, int aon, uint32_t link);
+
+/* Take `quantity` (at most its open quantity) off open order `id`, with no event: it leaves
+ * the book when nothing is left. MC_E_UNKNOWN if it is not open. */
+int mc_reduce(mc_book *b, uint64_t id, int64_t quantity);
+
+/* A cross-market bid (a buy) over books[0..k) (distinct, each stamped by the caller), as
+ * mc_place (tif, all-or-none as MC_AON / MC_AON_GTC) or, budget >= 0 and price INT64_MAX,
+ * as mc_place_market's buy (IOC, FOK). Each event goes to the book it happened in, and
+ * trail[0..*n) says which book (its index) each came from, in order: the bid's own events
+ * (rested: flagged in books[0] only, its copies linked books[i] -> links[i + 1], the last
+ * to links[0]; cancelled) are books[0]'s. `trail` has room for every book's events.
+ * MC_E_FULL (it might not fit in some book), MC_E_UNFILLABLE (a FOK market buy, fillable
+ * in books[0]): nothing changed. */
+int mc_cross_place(mc_book *const *books, const uint32_t *links, uint32_t k, uint64_t id,
+                   uint32_t account, int64_t price, int64_t quantity, int tif, int64_t budget,
+                   uint32_t *trail, uint32_t *n);
 
 /* The open order `id`, NULL if there is none. */
 const mc_order *mc_find(const mc_book *b, uint64_t id);

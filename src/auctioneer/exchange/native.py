@@ -2,15 +2,15 @@
 
 :class:`NativeExchange` is an :class:`Exchange` whose state, while it holds
 only what the C engine (``_engine.c`` over ``engine_core.c`` and
-``match_core.c``) takes, lives in C: single-market limit orders (all-or-none
-and post-only ones too), market orders, cancels, modifications,
+``match_core.c``) takes, lives in C: limit orders (all-or-none, post-only and
+cross-market ones too), market orders, cancels, modifications,
 deposits, withdrawals, capacity changes and ticks run there whole --
 validation, matching, reservations, settlement and events -- and so do their
 refusals: C decides why, and formats the reference's own message
 (:mod:`~auctioneer.exchange.refusals`), with no state moved. The Python
 engine it inherits from is the reference, and takes over -- the state moved
-back into its objects first -- for everything else: a cross-market bid
-that passed C's checks (C refuses those that fail them).
+back into its objects first -- for what C does not take: an order over more
+than 64 markets, an order id with no UTF-8 form, a str subclass for an id.
 (A new account or market is added in C, after the reference's checks.) The
 state moves into C again at the next order while no open order needs the
 reference.
@@ -74,6 +74,7 @@ _RULES = {SelfTrade.CANCEL_NEWEST: 0, SelfTrade.CANCEL_OLDEST: 1, SelfTrade.CANC
 # The commands that move the state into C: the order path.
 _ORDERS = frozenset({c.PlaceOrder, c.MarketOrder, c.CancelOrder, c.ModifyOrder})
 _ROOM = 64  # order slots per market book at first (a full book doubles in C)
+_CROSS_MAX = 64  # markets a cross-market bid in C may list (MC_CROSS_MAX in match_core.h)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -252,12 +253,13 @@ class NativeExchange(Exchange):
             self._wait -= 1
             return None
         orders = sorted(self._orders.values(), key=lambda o: o.seq)
-        if any(len(o.markets) != 1 or not _utf8(o.id) for o in orders):
+        if any(len(o.markets) > _CROSS_MAX or not _utf8(o.id) for o in orders):
             self._wait = self.retry
             return None
         counts: dict[str, int] = {}
         for o in orders:
-            counts[o.markets[0]] = counts.get(o.markets[0], 0) + 1
+            for m in o.markets:
+                counts[m] = counts.get(m, 0) + 1
         markets = []
         for m in self._markets.values():
             venue = self._books[m.id]
@@ -278,8 +280,10 @@ class NativeExchange(Exchange):
             for a_id, quantity in venue.holdings.items():
                 core.load_holding(account_no[a_id], market_no[m_id], quantity)
         for o in orders:
-            if not core.load_order(o.id, account_no[o.account], market_no[o.markets[0]], o.buy,
-                                   o.price, o.remaining, o.seq, o.ts_ns, o.post_only, o.aon):
+            numbers = (market_no[o.markets[0]] if len(o.markets) == 1
+                       else tuple(market_no[m] for m in o.markets))
+            if not core.load_order(o.id, account_no[o.account], numbers, o.buy, o.price,
+                                   o.remaining, o.seq, o.ts_ns, o.post_only, o.aon):
                 raise AssertionError(f"order {o.id!r} does not fit a book sized for it")
         core.load_counters(self._seq, self._trade_seq, self._clock, self._second,
                            self._minted)
@@ -330,9 +334,11 @@ class NativeExchange(Exchange):
         for order_id, a, m, buy, price, remaining, seq, ts, post_only, aon in sorted(
                 orders, key=lambda r: r[6]):
             account = accounts[a].id
-            order = Order(order_id, account, buy, (markets[m],), price, remaining, aon, seq,
-                          ts, post_only)
-            self._books[markets[m]].add(order)
+            listed = (markets[m],) if isinstance(m, int) else tuple(markets[i] for i in m)
+            order = Order(order_id, account, buy, listed, price, remaining, aon, seq, ts,
+                          post_only)
+            for market in listed:
+                self._books[market].add(order)
             self._orders[order_id] = order
             self._by_account.setdefault(account, {})[order_id] = order
         self._dirty = False
