@@ -15,29 +15,23 @@ from pathlib import Path
 
 import pytest
 
-from auctioneer.exchange import (
-    CancelOrder,
-    Command,
-    MarketOrder,
-    ModifyOrder,
-    NativeExchange,
-    PlaceOrder,
-    Side,
-    TimeInForce,
-)
-from .test_native_aon import both, order
+from auctioneer.exchange import CancelOrder, Command, MarketOrder, ModifyOrder, NativeExchange
+from auctioneer.exchange import PlaceOrder as Place
+from auctioneer.exchange import TimeInForce as Tif
+
+from .test_native_aon import BUY, IOC, SELL, both, order
 from .test_native_engine import HUGE, journal_of, pair, recovered
 from .test_properties import IDS, MARKETS, setup_commands
 
 pytestmark = pytest.mark.native
 
-BUY, SELL, IOC, FOK = Side.BUY, Side.SELL, TimeInForce.IOC, TimeInForce.FOK
+FOK = Tif.FOK
 R1, R2, R3 = IDS
 
 
 def bid(order_id: str, account: str, markets: tuple[str, ...], price: int, quantity: int,
-        tif: TimeInForce = TimeInForce.GTC, aon: bool = False) -> PlaceOrder:
-    return PlaceOrder(order_id, account, BUY, markets, price, quantity, tif, aon)
+        tif: Tif = Tif.GTC, aon: bool = False) -> Place:
+    return Place(order_id, account, BUY, markets, price, quantity, tif, aon)
 
 
 def asks() -> list[Command]:
@@ -124,7 +118,7 @@ def test_markets_are_the_ones_the_scenarios_assume() -> None:
 
 
 CROSS = [(cls, name, value) for cls, name in [
-    (PlaceOrder, "price"), (PlaceOrder, "quantity"), (PlaceOrder, "ts_ns"),
+    (Place, "price"), (Place, "quantity"), (Place, "ts_ns"),
     (MarketOrder, "quantity"), (MarketOrder, "max_spend"), (MarketOrder, "ts_ns")]
     for value in HUGE]
 
@@ -134,7 +128,7 @@ CROSS = [(cls, name, value) for cls, name in [
 def test_a_cross_market_bids_fields_are_range_checked_as_the_reference_does(
         cls: type, name: str, value: object) -> None:
     ex, native = pair()
-    fields = ({"price": 100, "quantity": 1} if cls is PlaceOrder
+    fields = ({"price": 100, "quantity": 1} if cls is Place
               else {"quantity": 1, "max_spend": 500, "tif": IOC})
     cmd = cls(**{"order_id": "n", "account": "t1", "side": BUY, "markets": (R2, R1),
                  **fields, "ts_ns": 5, name: value})

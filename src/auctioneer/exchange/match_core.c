@@ -243,6 +243,34 @@ crosses(int buy, int64_t limit, int64_t best)
     return buy ? best <= limit : best >= limit;
 }
 
+/* One candidate `o` of book b in a read-only plan for an incoming order of `account` that
+ * still needs `need`, with *budget (-1: none) to spend: what it fills (0: passed over, an
+ * all-or-none order it cannot fill whole, or its own order cancelled), *budget lowered by
+ * its cost; -1 when the plan ends there (self-trade prevention, or the money ran out). */
+static int64_t
+plan_step(const mc_book *b, const mc_order *o, uint32_t account, int64_t need,
+          int64_t *budget)
+{
+    if (o->account == account) {
+        return b->self_trade != MC_CANCEL_OLDEST ? -1 : 0;
+    }
+    int64_t q = need < o->remaining ? need : o->remaining;
+    if (*budget >= 0) {
+        int64_t affordable = *budget / o->price;
+        if (affordable == 0) {
+            return -1;
+        }
+        q = q < affordable ? q : affordable;
+    }
+    if (o->aon && o->remaining > q) {
+        return 0; /* it trades whole or not at all */
+    }
+    if (*budget >= 0) {
+        *budget -= q * o->price; /* <= budget: no overflow */
+    }
+    return q;
+}
+
 /* What an incoming order could fill now: the engine's plan, read-only. `budget` is what a
  * market buy may spend (each fill at the resting price), -1 for no bound. */
 static int64_t
@@ -256,26 +284,9 @@ fillable(const mc_book *b, const mc_side *opp, int buy, int64_t limit, int64_t n
             break;
         }
         for (uint32_t s = lv->head; s != MC_NONE; s = b->orders[s].next) {
-            const mc_order *o = &b->orders[s];
-            if (o->account == account) {
-                if (b->self_trade != MC_CANCEL_OLDEST) {
-                    return got;
-                }
-                continue;
-            }
-            int64_t q = need - got < o->remaining ? need - got : o->remaining;
-            if (budget >= 0) {
-                int64_t affordable = budget / o->price;
-                if (affordable == 0) {
-                    return got;
-                }
-                q = q < affordable ? q : affordable;
-            }
-            if (o->aon && o->remaining > q) {
-                continue; /* it trades whole or not at all */
-            }
-            if (budget >= 0) {
-                budget -= q * o->price; /* <= budget: no overflow */
+            int64_t q = plan_step(b, &b->orders[s], account, need - got, &budget);
+            if (q < 0) {
+                return got;
             }
             got += q;
             if (got == need) {
@@ -603,6 +614,20 @@ mc_modify(mc_book *b, uint64_t id, int64_t price, int64_t quantity)
     return MC_OK;
 }
 
+/* Take `quantity` off the open order in slot s; it leaves the book when nothing is left. */
+static void
+reduce_slot(mc_book *b, uint32_t s, int64_t quantity)
+{
+    mc_order *o = &b->orders[s];
+    mc_side *side = o->buy ? &b->bids : &b->asks;
+    uint32_t at = lower_bound(side, o->buy, o->price);
+    side->levels[at].quantity -= quantity;
+    o->remaining -= quantity;
+    if (o->remaining == 0) {
+        unlink_order(b, side, at, s);
+    }
+}
+
 int
 mc_cancel(mc_book *b, uint64_t id)
 {
@@ -611,12 +636,9 @@ mc_cancel(mc_book *b, uint64_t id)
     if (s == MC_NONE) {
         return MC_E_UNKNOWN;
     }
-    mc_order *o = &b->orders[s];
-    mc_side *side = o->buy ? &b->bids : &b->asks;
-    uint32_t at = lower_bound(side, o->buy, o->price);
+    const mc_order *o = &b->orders[s];
     emit_open(b, MC_CANCELLED, MC_R_CANCELLED, o, o->price, o->remaining);
-    side->levels[at].quantity -= o->remaining;
-    unlink_order(b, side, at, s);
+    reduce_slot(b, s, o->remaining);
     return MC_OK;
 }
 
@@ -627,14 +649,7 @@ mc_reduce(mc_book *b, uint64_t id, int64_t quantity)
     if (s == MC_NONE) {
         return MC_E_UNKNOWN;
     }
-    mc_order *o = &b->orders[s];
-    mc_side *side = o->buy ? &b->bids : &b->asks;
-    uint32_t at = lower_bound(side, o->buy, o->price);
-    side->levels[at].quantity -= quantity;
-    o->remaining -= quantity;
-    if (o->remaining == 0) {
-        unlink_order(b, side, at, s);
-    }
+    reduce_slot(b, s, quantity);
     return MC_OK;
 }
 
@@ -696,24 +711,10 @@ cross_fillable(mc_book *const *books, uint32_t k, uint32_t account, int64_t limi
         } else {
             next_level(b, &at[i], limit);
         }
-        if (o->account == account) {
-            if (b->self_trade != MC_CANCEL_OLDEST) {
-                return got;
-            }
-            continue;
+        int64_t q = plan_step(b, o, account, need - got, &budget);
+        if (q < 0) {
+            return got;
         }
-        int64_t q = need - got < o->remaining ? need - got : o->remaining;
-        if (budget >= 0) {
-            int64_t affordable = budget / o->price;
-            if (affordable == 0) {
-                return got;
-            }
-            q = q < affordable ? q : affordable;
-        }
-        if (o->aon && o->remaining > q) {
-            continue;
-        }
-        budget -= budget >= 0 ? q * o->price : 0;
         got += q;
     }
     return got;

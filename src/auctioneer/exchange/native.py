@@ -258,8 +258,8 @@ class NativeExchange(Exchange):
             return None
         counts: dict[str, int] = {}
         for o in orders:
-            for m in o.markets:
-                counts[m] = counts.get(m, 0) + 1
+            for market_id in o.markets:
+                counts[market_id] = counts.get(market_id, 0) + 1
         markets = []
         for m in self._markets.values():
             venue = self._books[m.id]
@@ -331,10 +331,11 @@ class NativeExchange(Exchange):
         self._orders.clear()
         for mine in self._by_account.values():
             mine.clear()
-        for order_id, a, m, buy, price, remaining, seq, ts, post_only, aon in sorted(
+        for order_id, a, where, buy, price, remaining, seq, ts, post_only, aon in sorted(
                 orders, key=lambda r: r[6]):
             account = accounts[a].id
-            listed = (markets[m],) if isinstance(m, int) else tuple(markets[i] for i in m)
+            listed = ((markets[where],) if isinstance(where, int)
+                      else tuple(markets[i] for i in where))
             order = Order(order_id, account, buy, listed, price, remaining, aon, seq, ts,
                           post_only)
             for market in listed:
