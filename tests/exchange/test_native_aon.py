@@ -59,6 +59,7 @@ def both(commands: list[Command]) -> tuple[Exchange, NativeExchange, list[list[s
         assert native.native, cmd  # in C from the first order on
         native.check()
         kinds.append([e.kind for e in want])
+    assert native.snapshot_json() == ex.snapshot_json()  # written in C while C holds it
     assert native.state_hash() == ex.state_hash()
     return ex, native, kinds
 

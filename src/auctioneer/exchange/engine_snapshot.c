@@ -277,7 +277,21 @@ by_seq(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* "orders": every open order by arrival, as snapshot_of lists them. */
+/* The markets of open order `o` of market m: its own, or a cross-market bid's all, in its
+ * order (it is listed from its first market: the ring of its copies starts there). */
+static int
+add_markets(CoreObject *self, buffer *b, uint32_t m, const mc_order *o)
+{
+    int rc = add_name(b, &self->market_names, m);
+    for (uint32_t at = o->link; rc == 0 && at != MC_NONE && at != m; at = o->link) {
+        o = mc_find(&self->e.markets[at].book, o->id);
+        rc = add(b, ",", 1) || add_name(b, &self->market_names, at);
+    }
+    return rc;
+}
+
+/* "orders": every open order by arrival, as snapshot_of lists them (a cross-market bid once,
+ * from the copy in its first market). */
 static int
 write_orders(CoreObject *self, buffer *b)
 {
@@ -299,7 +313,10 @@ write_orders(CoreObject *self, buffer *b)
             for (uint32_t at = 0; at < sides[s]->count; at++) {
                 for (uint32_t o = sides[s]->levels[at].head; o != MC_NONE && n < count;
                      o = book->orders[o].next) {
-                    all[n++] = (open_order){book->orders[o].seq, m, o};
+                    const mc_order *order = &book->orders[o];
+                    if (order->link == MC_NONE || self->order_market[order->id] == m) {
+                        all[n++] = (open_order){order->seq, m, o};
+                    }
                 }
             }
         }
@@ -311,10 +328,11 @@ write_orders(CoreObject *self, buffer *b)
         rc = add(b, i ? ",[" : "[", i ? 2u : 1u) || add_name(b, &self->ids, o->id)
              || add(b, ",", 1) || add_name(b, &self->account_names, o->account)
              || add(b, o->buy ? ",true,[" : ",false,[", o->buy ? 7u : 8u)
-             || add_name(b, &self->market_names, all[i].m) || add(b, "],", 2)
+             || add_markets(self, b, all[i].m, o) || add(b, "],", 2)
              || add_int(b, o->price) || add(b, ",", 1) || add_int(b, o->remaining)
-             || add(b, self->order_post[o->id] ? ",false,true," : ",false,false,",
-                    self->order_post[o->id] ? 12u : 13u)
+             || add(b, o->aon ? ",true," : ",false,", o->aon ? 6u : 7u)
+             || add(b, self->order_post[o->id] ? "true," : "false,",
+                    self->order_post[o->id] ? 5u : 6u)
              || add_uint(b, o->seq) || add(b, ",", 1) || add_int(b, o->ts) || add(b, "]", 1)
                  ? -1 : 0;
     }
