@@ -14,6 +14,7 @@ from auctioneer.cli import main
 from auctioneer.exchange.bench import (
     ENGINES,
     ExchangeBenchConfig,
+    mixed_stream,
     order_stream,
     parse_engines,
     run_exchange_bench,
@@ -76,3 +77,28 @@ def test_cli_names_a_bad_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "exchange", "--engines", "kdb"]) == 2
     assert "--engines" in capsys.readouterr().err
     assert main(["bench", "exchange", "--orders", "0"]) == 2
+    assert main(["bench", "exchange", "--mix", "51"]) == 2
+    assert main(["bench", "exchange", "--engines", "liquibook", "--mix", "10"]) == 2
+    assert "--mix needs one of the engines" in capsys.readouterr().err
+
+
+def test_the_mixed_stream_runs_on_both_engines_in_c(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--mix 10``: the Python and native engines match the same volume, the native engine's
+    state stays in C throughout, and every other engine is skipped with its reason."""
+    out = tmp_path / "b.json"
+    code = main(["bench", "exchange", "--orders", "400", "--repeats", "1", "--mix", "10",
+                 "--json", str(out), "--plot", str(tmp_path / "b.png")])
+    assert code == 0
+    text = capsys.readouterr().out
+    for engine in ("auctioneer-native", "lightmatchingengine", "pyorderbook", "liquibook"):
+        assert f"Skipped {engine}: takes no all-or-none orders" in text
+    assert "x the Python engine, 0 of 400 commands with the state outside C" in text
+    runs = {r["engine"]: r for r in json.loads(out.read_text())["runs"]}
+    assert list(runs) == ["auctioneer", "auctioneer-native-engine"]
+    python, native = runs["auctioneer"], runs["auctioneer-native-engine"]
+    assert python["volume"] == native["volume"] > 0
+    assert python["resting"] == native["resting"]
+    assert native["outside_c"] == 0
+    stream = mixed_stream(400, 0, 10)
+    assert any(o.all_or_none for o in stream) and any(len(o.markets) > 1 for o in stream)

@@ -34,6 +34,11 @@ def bench_exchange(
     quick: Annotated[
         bool, typer.Option("--quick", help="A smoke run: 20,000 orders once, a few seconds.")
     ] = False,
+    mix: Annotated[
+        str, typer.Option(metavar="PCT", help="Make about PCT % of the orders resting "
+                          "all-or-none and PCT % cross-market bids over 2-3 markets, 0..50; "
+                          "only the Python and native engines run, the others are skipped.")
+    ] = "0",
     json_path: JsonOption = None,
     plot: Annotated[
         Path, plot_option("throughput and latency plot")
@@ -57,6 +62,7 @@ def bench_exchange(
             engines=chosen,
             seed=int_in(seed, "--seed", 0, 2**64 - 1),
             quick=quick,
+            mix=int_in(mix, "--mix", 0, 50),
         )
     run_benchmark(report.BENCHMARK, config, json_path, plot)
 

@@ -41,6 +41,15 @@ Targets: >= 300,000 orders/s with p99 <= 20 us (:data:`TARGET_RATE`,
 liquibook's orders/s in the same run with p99 <= 2 us
 (:data:`NATIVE_VS_LIQUIBOOK`, :data:`NATIVE_P99_NS`).
 
+**Mixed stream** (``mix`` > 0, :func:`mixed_stream`): about ``mix`` % of the orders
+are resting GTC all-or-none orders (four ticks off the mid, five times the size) and
+``mix`` % cross-market bids over 2-3 markets (five ticks under the mid), the rest the
+plain stream's limit orders spread over three markets. Only the Python and the native
+engine take it (the others are skipped, with the reason in
+:attr:`ExchangeBenchResult.skipped`); the native engine's untimed extra pass counts the
+commands after which its state was outside C (:attr:`EngineRun.outside_c`). Replay,
+decoding and memory use the plain stream either way.
+
 **Replay** (:func:`replay_rate`): the stream journaled (with its accounts
 and capacity), then recovered by :func:`~auctioneer.exchange.durable.open_exchange`
 -- read, decode, apply, check, open the journal for appending -- in commands
@@ -74,7 +83,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from statistics import median
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -119,7 +128,9 @@ __all__ = [
     "EngineRun",
     "ExchangeBenchConfig",
     "ExchangeBenchResult",
+    "MIX_ENGINES",
     "evaluate_targets",
+    "mixed_stream",
     "order_stream",
     "decode_rates",
     "parse_engines",
@@ -130,6 +141,8 @@ __all__ = [
 ENGINES = ("auctioneer", "auctioneer-native-engine", "auctioneer-native",
            "lightmatchingengine", "pyorderbook", "liquibook")
 """Every engine the benchmark knows, ours first."""
+MIX_ENGINES = ("auctioneer", "auctioneer-native-engine")
+"""The engines that take the mixed stream's all-or-none orders and cross-market bids."""
 TARGET_RATE = 300_000
 """Orders per second auctioneer should sustain in process."""
 TARGET_P99_NS = 20_000
@@ -147,6 +160,8 @@ TICK = 1_000
 SPREAD_TICKS = 20
 """Prices lie within this many ticks of the mid."""
 _MARKET = Market.of("bench/gpu", tick_size=TICK, base_price=MID)
+_MIX_MARKETS = (_MARKET, *(Market.of(f"bench{i}/gpu", tick_size=TICK, base_price=MID)
+                           for i in (2, 3)))
 
 Order = tuple[bool, int, int]
 """``(buy, price, quantity)``."""
@@ -162,6 +177,37 @@ def order_stream(count: int, seed: int) -> list[Order]:
     rng = random.Random(seed)
     return [(rng.random() < 0.5, MID + TICK * rng.randint(-SPREAD_TICKS, SPREAD_TICKS),
              rng.randint(1, 10)) for _ in range(count)]
+
+
+def mixed_stream(count: int, seed: int, mix: int) -> list[PlaceOrder]:
+    """The seeded mixed stream: ``mix`` % all-or-none orders, ``mix`` % cross-market bids.
+
+    Example:
+        >>> [(o.side.name, len(o.markets), o.all_or_none) for o in mixed_stream(3, 1, 40)]
+        [('BUY', 2, False), ('BUY', 1, True), ('BUY', 2, False)]
+    """
+    rng = random.Random(seed)
+    ids = tuple(m.id for m in _MIX_MARKETS)
+    out = []
+    for i in range(count):
+        kind = rng.random() * 100
+        buy = rng.random() < 0.5
+        price = MID + TICK * rng.randint(-SPREAD_TICKS, SPREAD_TICKS)
+        quantity = rng.randint(1, 10)
+        if kind < mix:  # a cross-market bid, mostly resting under the asks
+            markets = tuple(rng.sample(ids, rng.choice((2, 3))))
+            out.append(PlaceOrder(f"x{i}", "buyer", Side.BUY, markets, price - 5 * TICK,
+                                  quantity, ts_ns=i * 1_000))
+            continue
+        account, side = ("buyer", Side.BUY) if buy else ("seller", Side.SELL)
+        if kind < 2 * mix:  # an all-or-none order that mostly rests: large, off the mid
+            out.append(PlaceOrder(f"a{i}", account, side, (rng.choice(ids),),
+                                  price + (-4 if buy else 4) * TICK, 5 * quantity,
+                                  all_or_none=True, ts_ns=i * 1_000))
+        else:
+            out.append(PlaceOrder(f"o{i}", account, side, (rng.choice(ids),), price, quantity,
+                                  ts_ns=i * 1_000))
+    return out
 
 
 def parse_engines(text: str) -> tuple[str, ...]:
@@ -190,9 +236,14 @@ class ExchangeBenchConfig:
     engines: tuple[str, ...] = ENGINES
     seed: int = 0
     quick: bool = False
+    mix: int = 0
+    """Percent of all-or-none orders, and again of cross-market bids; 0: the plain stream."""
 
     def __post_init__(self) -> None:
         require_int(self.orders, "orders", 1, 10_000_000)
+        require_int(self.mix, "mix", 0, 50)
+        if self.mix and not set(self.engines) & set(MIX_ENGINES):
+            raise ValueError(f"--mix needs one of the engines {', '.join(MIX_ENGINES)}")
         require_int(self.repeats, "repeats", 1, 1000)
         require_int(self.seed, "seed", 0, 2**64 - 1)
         if not self.engines:
@@ -201,17 +252,22 @@ class ExchangeBenchConfig:
     @classmethod
     def build(cls, *, orders: int | None = None, repeats: int | None = None,
               engines: Iterable[str] | None = None, seed: int = 0,
-              quick: bool = False) -> ExchangeBenchConfig:
+              quick: bool = False, mix: int = 0) -> ExchangeBenchConfig:
         """A configuration: what is given, else the full run's (or ``quick``'s) defaults."""
         return cls(orders=orders if orders is not None else (20_000 if quick else 200_000),
                    repeats=repeats if repeats is not None else (1 if quick else 3),
                    engines=tuple(engines) if engines is not None else ENGINES,
-                   seed=seed, quick=quick)
+                   seed=seed, quick=quick, mix=mix)
 
     @property
     def steps(self) -> int:
         """Progress steps: a throughput and a latency run per engine and repeat."""
-        return 2 * self.repeats * len(self.engines)
+        return 2 * self.repeats * len(self.runnable)
+
+    @property
+    def runnable(self) -> tuple[str, ...]:
+        """The engines that take the stream: all of them, or with ``mix`` :data:`MIX_ENGINES`."""
+        return tuple(e for e in self.engines if not self.mix or e in MIX_ENGINES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +286,8 @@ class EngineRun:
     """Instances matched; -1 where the engine does not report it."""
     resting: int
     """Orders left in the book; -1 where not reported."""
+    outside_c: int = -1
+    """Native engine, mixed stream: commands after which its state was outside C; else -1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +308,8 @@ class ExchangeBenchResult:
     """The same by the Python reference engine."""
     decode: dict[str, float] | None = None
     """Journal payloads decoded per second, by decoder."""
+    skipped: tuple[str, ...] = ()
+    """Engines left out of this run, each with the reason."""
 
     def run(self, engine: str) -> EngineRun | None:
         """The figures of ``engine``, if it ran."""
@@ -277,20 +337,45 @@ _SETUP = (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER), Deposit("buyer
           OpenAccount("seller", Role.PROVIDER), AddCapacity("seller", _MARKET.id, 10**9 - 1))
 
 
-def _auctioneer(stream: Sequence[Order], engine: type[Exchange] = Exchange) -> _Prepared:
+_MIX_SETUP = (*(ListMarket(m) for m in _MIX_MARKETS), *_SETUP[1:],
+              *(AddCapacity("seller", m.id, 10**9 - 1) for m in _MIX_MARKETS[1:]))
+
+
+def _place_all(commands: Sequence[PlaceOrder], engine: type[Exchange],
+               setup: Sequence[Any] = _SETUP) -> tuple[Exchange, _Prepared]:
+    """An exchange after ``setup`` and the sizing hint, and the commands to place on it."""
     ex = engine()
-    ex.apply_many(_SETUP)
-    ex.reserve(len(stream))  # the public sizing hint (the reference only checks it)
-    markets = (_MARKET.id,)
-    args = [(PlaceOrder(f"o{i}", "buyer" if buy else "seller", Side.BUY if buy else Side.SELL,
-                        markets, price, quantity, ts_ns=i * 1_000),)
-            for i, (buy, price, quantity) in enumerate(stream)]
+    ex.apply_many(setup)
+    ex.reserve(len(commands))  # the public sizing hint (the reference only checks it)
+    placed = sum(c.quantity for c in commands)
 
     def figures() -> tuple[int, int]:
         open_orders = ex.orders("buyer") + ex.orders("seller")
-        return _volume(stream, sum(o.remaining for o in open_orders)), len(open_orders)
+        return (placed - sum(o.remaining for o in open_orders)) // 2, len(open_orders)
 
-    return ex.apply, args, figures
+    return ex, (ex.apply, [(c,) for c in commands], figures)
+
+
+def _commands(stream: Sequence[Order]) -> list[PlaceOrder]:
+    markets = (_MARKET.id,)
+    return [PlaceOrder(f"o{i}", "buyer" if buy else "seller", Side.BUY if buy else Side.SELL,
+                       markets, price, quantity, ts_ns=i * 1_000)
+            for i, (buy, price, quantity) in enumerate(stream)]
+
+
+def _auctioneer(stream: Sequence[Order], engine: type[Exchange] = Exchange) -> _Prepared:
+    return _place_all(_commands(stream), engine)[1]
+
+
+def _outside_c(commands: Sequence[PlaceOrder]) -> int:
+    """Commands of the mixed stream after which the native engine's state was outside C."""
+    ex, (apply, args, _) = _place_all(commands, NativeExchange, _MIX_SETUP)
+    native = cast(NativeExchange, ex)
+    outside = 0
+    for a in args:
+        apply(*a)
+        outside += not native.native
+    return outside
 
 
 def _native(stream: Sequence[Order]) -> _Prepared:
@@ -408,9 +493,15 @@ def run_exchange_bench(config: ExchangeBenchConfig,
     """Measure every configured engine on the same stream; see the module docstring."""
     started = time.perf_counter()
     stream = order_stream(config.orders, config.seed)
+    mixed = mixed_stream(config.orders, config.seed, config.mix) if config.mix else []
     runs = []
-    for engine in config.engines:
+    for engine in config.runnable:
         prepare = _PREPARE[engine]
+        if mixed:
+            kind = NativeExchange if engine == "auctioneer-native-engine" else Exchange
+
+            def prepare(_: Sequence[Order], kind: type[Exchange] = kind) -> _Prepared:
+                return _place_all(mixed, kind, _MIX_SETUP)[1]
         rates, latencies = [], []
         volume = resting = -1
         for r in range(config.repeats):
@@ -421,8 +512,12 @@ def run_exchange_bench(config: ExchangeBenchConfig,
             step(f"{engine}: latency {r + 1}/{config.repeats}")
             submit, args, _ = prepare(stream)
             latencies.append(_latencies(submit, args))
+        outside = _outside_c(mixed) if mixed and engine == "auctioneer-native-engine" else -1
         runs.append(EngineRun(engine, _version(engine), config.orders, float(median(rates)),
-                              tuple(rates), median_percentiles(latencies), volume, resting))
+                              tuple(rates), median_percentiles(latencies), volume, resting,
+                              outside))
+    skipped = tuple(f"{e}: takes no all-or-none orders or cross-market bids"
+                    for e in config.engines if e not in config.runnable)
     timer = float(np.median(perf_counter_overhead(10_000)))
     step("memory")
     memory = memory_figures(_MARKET)
@@ -433,10 +528,10 @@ def run_exchange_bench(config: ExchangeBenchConfig,
     decoded = decode_rates(stream, config.repeats)
     result = ExchangeBenchResult(config, environment(), tuple(runs), timer, (),
                                  time.perf_counter() - started, memory, replayed, reference,
-                                 decoded)
+                                 decoded, skipped)
     return ExchangeBenchResult(config, result.environment, result.runs, timer,
                                evaluate_targets(result), result.elapsed_s, memory, replayed,
-                               reference, decoded)
+                               reference, decoded, skipped)
 
 
 def decode_rates(stream: Sequence[Order], repeats: int) -> dict[str, float]:
@@ -512,6 +607,12 @@ def evaluate_targets(result: ExchangeBenchResult) -> tuple[Target, ...]:
                               result.replay_rate >= TARGET_REPLAY,
                               f"{result.replay_rate:,.0f} commands/s "
                               f"({result.replay_rate / TARGET_REPLAY:.2f}x the target{versus})"))
+    native = result.run("auctioneer-native-engine")
+    if native is not None and native.outside_c >= 0:
+        targets.append(Target("native engine kept the mixed stream's state in C",
+                              native.outside_c == 0,
+                              f"{native.outside_c:,} of {native.orders:,} commands left the "
+                              "state outside C"))
     volumes = {r.engine: r.volume for r in result.runs if r.volume >= 0}
     if len(volumes) > 1:
         same = len(set(volumes.values())) == 1

@@ -36,8 +36,10 @@ def _ratio(ours: float, theirs: float) -> str:
 def results_table(result: ExchangeBenchResult) -> Table:
     """One row per engine: orders/s, auctioneer's ratio to it, latency percentiles, volume."""
     config = result.config
+    books = (f"three books, {config.mix} % resting all-or-none, {config.mix} % cross-market "
+             "bids" if config.mix else "one book")
     table = Table(
-        title=f"In-process matching: {config.orders:,} seeded limit orders, one book "
+        title=f"In-process matching: {config.orders:,} seeded limit orders, {books} "
         f"(median of {config.repeats} run{'s' if config.repeats > 1 else ''})",
         caption=f"auctioneer/engine = auctioneer's orders/s over the engine's. Latency per "
         f"order from perf_counter_ns, timer cost {result.timer_ns:.0f} ns included; GC on, the "
@@ -67,6 +69,14 @@ def print_report(result: ExchangeBenchResult, console: Console) -> None:
     console.print(result.environment.header("bench exchange", f"seed {result.config.seed}",
                                              f"{result.elapsed_s:.1f} s"), highlight=False)
     console.print(results_table(result))
+    for skipped in result.skipped:
+        console.print(f"Skipped {skipped}", highlight=False)
+    ours, native = result.run("auctioneer"), result.run("auctioneer-native-engine")
+    if result.config.mix and native is not None:
+        versus = "" if ours is None else f"{native.rate / ours.rate:.2f}x the Python engine, "
+        console.print(f"Mixed stream: native engine {native.rate:,.0f} orders/s, {versus}"
+                      f"{native.outside_c:,} of {native.orders:,} commands with the state "
+                      "outside C", highlight=False)
     memory = result.memory
     if memory is not None:
         console.print(f"Memory: Python engine {memory.python_order:,.0f} bytes per resting "
