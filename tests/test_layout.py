@@ -24,17 +24,6 @@ LONG_MODULES = {
     "tick/_core.c": "the CPython binding of the five tick structures: their shared type, "
                     "spec table, methods and argument checks, which must reproduce the pure-"
                     "Python reference's errors exactly (CPython's messages included)",
-    "exchange/match_core.c": "the exchange's matching core: the single-book walk and the "
-                             "cross-market bid's merged walk over several books share the "
-                             "static event, rest, unlink and plan helpers, which must inline "
-                             "on the order path (a split into match_cross.c is due)",
-    "exchange/engine_core.c": "the native engine's commands over the books: a cross-market "
-                              "bid's settlement shares settle_one, follow_copies and the "
-                              "inline checks with the single-market commands (a split into "
-                              "engine_cross.c is due)",
-    "exchange/engine_load.c": "the Core object's making, loading and dumping, a cross-market "
-                              "bid's market tuple among them (its load and dump helpers are "
-                              "due to move out)",
 }
 
 

@@ -2,12 +2,10 @@
  * engine_core.c - see engine_core.h. The differential tests in
  * tests/exchange/test_native_engine.py hold it equal to the Python engine.
  */
-#include "engine_core.h"
+#include "engine_inline.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef __int128 wide;
 
 int
 ec_init(ec_engine *e, uint32_t n_accounts, uint32_t n_markets)
@@ -203,12 +201,6 @@ available(const ec_account *a)
     return a->balance - a->reserved;
 }
 
-static int64_t
-free_capacity(const ec_slot *s)
-{
-    return s->provided - s->allocated - s->offered;
-}
-
 int64_t
 ec_available(const ec_engine *e, uint32_t account)
 {
@@ -232,47 +224,6 @@ ec_crosses(const ec_engine *e, uint32_t m, int buy, int64_t price)
     }
     int64_t best = side->levels[side->count - 1].price; /* levels sorted, best last */
     return buy ? best <= price : best >= price;
-}
-
-/* Whether `account` may trade on this side: an admin never, a seller only as a provider. */
-static int
-may_trade(const ec_engine *e, uint32_t account, int buy)
-{
-    uint8_t role = e->accounts[account].role;
-    return buy ? (role == EC_ADMIN ? EC_WHY_ADMIN_TRADES : EC_WHY_NONE)
-               : (role != EC_PROVIDER ? EC_WHY_NOT_SELLER : EC_WHY_NONE);
-}
-
-/* Whether `account` may offer `quantity` more in market `m` (capacity neither allocated nor
- * offered): EC_WHY_NONE, or why not. */
-static int
-offerable(const ec_engine *e, uint32_t m, uint32_t account, int64_t quantity)
-{
-    const ec_slot *s = ec_slot_of(e, m, account);
-    return s->exists && quantity <= free_capacity(s) ? EC_WHY_NONE : EC_WHY_NOT_OFFERABLE;
-}
-
-/* EC_REFUSED, recording `why` as its reason. */
-static int
-refuse(ec_engine *e, int why)
-{
-    e->why = (uint8_t)why;
-    return EC_REFUSED;
-}
-
-/* ec_check_place, inline in ec_place (every limit order's path). */
-static inline int
-check_place(const ec_engine *e, uint32_t m, uint32_t account, int buy, int64_t price,
-            int64_t quantity)
-{
-    int why = may_trade(e, account, buy);
-    if (why || !ec_on_tick(e, m, price)) {
-        return why ? why : EC_WHY_OFF_TICK;
-    }
-    if (buy) {
-        return (wide)price * quantity > ec_available(e, account) ? EC_WHY_COST : EC_WHY_NONE;
-    }
-    return offerable(e, m, account, quantity);
 }
 
 int
@@ -364,44 +315,6 @@ ec_check_remove(const ec_engine *e, uint32_t m, uint32_t account, int64_t quanti
                : EC_WHY_NONE;
 }
 
-/* Settle event `ev` of a book call in market `m` for the incoming order `taker` of
- * `account`: a trade moves money and capacity once (and is numbered across markets), a
- * cancel releases what its order held. `market_buy`: the taker is a market buy, whose money
- * was never reserved. Modifications and rests move nothing. */
-static void
-settle_one(ec_engine *e, uint32_t m, mc_event *ev, uint64_t taker, uint32_t account,
-           int64_t limit, int market_buy)
-{
-    if (ev->kind == MC_TRADED) {
-        int64_t q = ev->quantity;
-        int64_t amount = ev->price * q; /* at most the buyer's reservation */
-        uint32_t buyer, seller;
-        int64_t release;
-        if (ev->buy) {
-            buyer = account;
-            seller = ev->account;
-            release = market_buy ? 0 : limit * q;
-        } else {
-            buyer = ev->account;
-            seller = account;
-            release = ev->resting_price * q;
-        }
-        e->accounts[buyer].balance -= amount;
-        e->accounts[buyer].reserved -= release;
-        e->accounts[seller].balance += amount;
-        ec_slot *sold = ec_slot_of(e, m, seller);
-        sold->offered -= q;
-        sold->allocated += q;
-        ec_slot_of(e, m, buyer)->holding += q;
-        ev->trade_id = ++e->trade_seq;
-    } else if (ev->kind == MC_CANCELLED && !(ev->order == taker && market_buy)) {
-        if (ev->buy) { /* (a market buy's money was never reserved) */
-            e->accounts[ev->account].reserved -= ev->price * ev->quantity;
-        } else {
-            ec_slot_of(e, m, ev->account)->offered -= ev->quantity;
-        }
-    }
-}
 
 /* The copies in other books of the cross-market bids that the last book call in market m
  * filled, cancelled or cut (their events carry a link) follow them there. */
@@ -466,126 +379,6 @@ ec_place(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy, int64
     return EC_OK;
 }
 
-int
-ec_cross_room(ec_engine *e)
-{
-    if (e->cap_markets >= e->n_markets) {
-        return 0;
-    }
-    uint32_t *markets = realloc(e->xmarkets, e->n_markets * sizeof *markets);
-    e->xmarkets = markets != NULL ? markets : e->xmarkets;
-    mc_book **books = markets == NULL ? NULL : realloc(e->xbooks, e->n_markets * sizeof *books);
-    if (books == NULL) {
-        return -1;
-    }
-    e->xbooks = books;
-    e->cap_markets = e->n_markets;
-    return 0;
-}
-
-/* Room in trail and xev for a cross-market walk over e->xbooks[0..k) after `first` events:
- * every book's events, and `first`. 0, or -1 when memory is short (nothing changed). */
-static int
-cross_events_room(ec_engine *e, uint32_t k, uint32_t first)
-{
-    size_t want = first;
-    for (uint32_t i = 0; i < k; i++) {
-        want += (size_t)e->xbooks[i]->max_orders + 2u;
-    }
-    if (want <= e->cap_xev) {
-        return 0;
-    }
-    uint32_t *trail = realloc(e->trail, want * sizeof *trail);
-    e->trail = trail != NULL ? trail : e->trail;
-    ec_xevent *xev = trail == NULL ? NULL : realloc(e->xev, want * sizeof *xev);
-    if (xev == NULL) {
-        return -1;
-    }
-    e->xev = xev;
-    e->cap_xev = want;
-    return 0;
-}
-
-/* The books of e->xmarkets[0..k) into e->xbooks, with room for a cross-market walk's events
- * after `first`, and each a free slot and room for a level at `price` (grown if not, so the
- * walk does not find one full): 0, or -1 when memory is short. */
-static int
-cross_books(ec_engine *e, uint32_t k, int64_t price, uint32_t first)
-{
-    for (uint32_t i = 0; i < k; i++) {
-        mc_book *b = &e->markets[e->xmarkets[i]].book;
-        if (!mc_fits(b, 1, price) && ec_grow(e, e->xmarkets[i]) < 0) {
-            return -1;
-        }
-        e->xbooks[i] = &e->markets[e->xmarkets[i]].book;
-    }
-    return cross_events_room(e, k, first);
-}
-
-/* The walk of ec_place_cross (its books ready: cross_books), its events into e->xev after
- * the `first` there: EC_OK or EC_REFUSED (an unfillable FOK market buy). */
-static int
-cross(ec_engine *e, uint32_t k, uint64_t id, uint32_t account, int64_t price,
-      int64_t quantity, int tif, int64_t budget, int64_t ts, uint32_t first)
-{
-    for (uint32_t i = 0; i < k; i++) {
-        e->xbooks[i]->stamp_seq = e->seq + 1u;
-        e->xbooks[i]->stamp_ts = ts;
-    }
-    uint32_t n;
-    int status = mc_cross_place(e->xbooks, e->xmarkets, k, id, account, price, quantity, tif,
-                                budget, e->trail, &n);
-    if (status != MC_OK) { /* MC_E_UNFILLABLE: MC_E_FULL is ruled out by cross_books */
-        return refuse(e, EC_WHY_FOK_SHORT);
-    }
-    e->seq++;
-    e->n_xbooks = k;
-    int market_buy = budget >= 0;
-    if (!market_buy) {
-        e->accounts[account].reserved += price * quantity; /* fits: checked as available */
-    }
-    uint32_t read[MC_CROSS_MAX] = {0};
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t j = e->trail[i];
-        mc_event *ev = &e->xbooks[j]->events[read[j]++];
-        settle_one(e, e->xmarkets[j], ev, id, account, price, market_buy);
-        e->xev[first + i] = (ec_xevent){*ev, e->xmarkets[j]};
-    }
-    e->n_xev = first + n;
-    return EC_OK;
-}
-
-int
-ec_place_cross(ec_engine *e, uint32_t k, uint64_t id, uint32_t account, int64_t price,
-               int64_t quantity, int tif, int64_t budget, int64_t ts)
-{
-    uint32_t m = e->xmarkets[0];
-    int why = budget < 0 ? check_place(e, m, account, 1, price, quantity)
-                         : ec_check_market(e, m, account, 1, quantity, budget);
-    if (why) {
-        return refuse(e, why);
-    }
-    if (k > MC_CROSS_MAX) {
-        return EC_OTHER;
-    }
-    if (cross_books(e, k, budget < 0 ? price : 1, 0) < 0) {
-        return EC_FULL;
-    }
-    return cross(e, k, id, account, price, quantity, tif, budget, ts, 0);
-}
-
-uint32_t
-ec_copies(ec_engine *e, uint32_t m, uint64_t id)
-{
-    const mc_order *o = mc_find(&e->markets[m].book, id);
-    uint32_t k = 0;
-    e->xmarkets[k++] = m;
-    for (uint32_t at = o->link; at != MC_NONE && at != m; at = o->link) {
-        e->xmarkets[k++] = at;
-        o = mc_find(&e->markets[at].book, id);
-    }
-    return k;
-}
 
 int
 ec_market_order(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int buy,
@@ -619,31 +412,6 @@ ec_cancel(ec_engine *e, uint32_t m, uint64_t id, uint32_t account)
     return EC_OK;
 }
 
-/* ec_modify of a cross-market bid that loses its place: out of every book, then it arrives
- * anew over the same markets (its events after its Modified in e->xev). */
-static int
-modify_cross(ec_engine *e, uint32_t m, const mc_order *o, int64_t price, int64_t quantity,
-             int64_t ts)
-{
-    uint64_t id = o->id;
-    uint32_t account = o->account;
-    int aon = o->aon;
-    uint32_t k = ec_copies(e, m, id); /* the order's own markets: at most MC_CROSS_MAX */
-    if (cross_books(e, k, price, 1) < 0) {
-        return EC_FULL;
-    }
-    o = mc_find(e->xbooks[0], id); /* a book may have moved */
-    e->accounts[account].reserved -= o->price * o->remaining;
-    e->xev[0] = (ec_xevent){{.kind = MC_MODIFIED, .buy = 1, .link = o->link, .order = id,
-                             .account = account, .price = price, .quantity = quantity},
-                            m};
-    int64_t remaining = o->remaining;
-    for (uint32_t i = 0; i < k; i++) {
-        mc_reduce(e->xbooks[i], id, remaining);
-    }
-    return cross(e, k, id, account, price, quantity, aon ? MC_AON_GTC : MC_GTC, -1, ts, 1);
-}
-
 int
 ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
           int64_t quantity, int64_t ts)
@@ -663,7 +431,7 @@ ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price
     int kept = price == old_price && quantity <= old_remaining;
     e->n_xev = 0;
     if (o->link != MC_NONE && !kept) {
-        return modify_cross(e, m, o, price, quantity, ts);
+        return ec_modify_cross(e, m, o, price, quantity, ts);
     }
     mk->book.stamp_seq = e->seq + 1u;
     mk->book.stamp_ts = ts;

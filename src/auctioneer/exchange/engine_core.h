@@ -216,6 +216,12 @@ int ec_cancel(ec_engine *e, uint32_t m, uint64_t id, uint32_t account);
 int ec_modify(ec_engine *e, uint32_t m, uint64_t id, uint32_t account, int64_t price,
               int64_t quantity, int64_t ts);
 
+/* ec_modify of a cross-market bid (open order o of market m) that loses its place: out of
+ * every book, then it arrives anew over the same markets (its events after its Modified in
+ * e->xev). */
+int ec_modify_cross(ec_engine *e, uint32_t m, const mc_order *o, int64_t price,
+                    int64_t quantity, int64_t ts);
+
 int ec_deposit(ec_engine *e, uint32_t account, int64_t amount);
 int ec_withdraw(ec_engine *e, uint32_t account, int64_t amount);
 int ec_add_capacity(ec_engine *e, uint32_t m, uint32_t account, int64_t quantity);
