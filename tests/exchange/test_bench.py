@@ -14,11 +14,10 @@ from auctioneer.cli import main
 from auctioneer.exchange.bench import (
     ENGINES,
     ExchangeBenchConfig,
-    mixed_stream,
-    order_stream,
     parse_engines,
     run_exchange_bench,
 )
+from auctioneer.exchange.bench_stream import mixed_stream, order_stream
 
 from ..plots import is_png
 

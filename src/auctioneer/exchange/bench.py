@@ -76,7 +76,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import random
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -89,19 +88,22 @@ import numpy as np
 
 from auctioneer.checks import require_int
 from auctioneer.exchange import (
-    AddCapacity,
-    Deposit,
     Exchange,
-    ListMarket,
-    Market,
     NativeExchange,
-    OpenAccount,
     PlaceOrder,
-    Role,
-    Side,
 )
 from auctioneer.exchange._match import Book
 from auctioneer.exchange.bench_memory import Memory, memory_figures
+from auctioneer.exchange.bench_stream import (
+    MARKET,
+    MIX_SETUP,
+    SETUP,
+    SPREAD_TICKS,
+    Order,
+    mixed_stream,
+    order_stream,
+    place_commands,
+)
 from auctioneer.exchange.codec import decode_command, decode_command_json
 from auctioneer.exchange.durable import open_exchange
 from auctioneer.exchange.journal import FsyncPolicy, Journal, encode_record
@@ -117,21 +119,16 @@ from auctioneer.measure.timing import (
 
 __all__ = [
     "ENGINES",
-    "MID",
     "NATIVE_P99_NS",
     "NATIVE_VS_LIQUIBOOK",
-    "SPREAD_TICKS",
     "TARGET_P99_NS",
     "TARGET_RATE",
     "TARGET_REPLAY",
-    "TICK",
     "EngineRun",
     "ExchangeBenchConfig",
     "ExchangeBenchResult",
     "MIX_ENGINES",
     "evaluate_targets",
-    "mixed_stream",
-    "order_stream",
     "decode_rates",
     "parse_engines",
     "replay_rate",
@@ -153,63 +150,6 @@ NATIVE_P99_NS = 2_000
 """p99 latency per order the native core should stay within, ns."""
 TARGET_REPLAY = 2_000_000
 """Journaled commands per second recovery should replay."""
-MID = 2_000_000
-"""The stream's mid price: $2.00 per instance-hour, in micro-units."""
-TICK = 1_000
-"""Price tick: a tenth of a cent."""
-SPREAD_TICKS = 20
-"""Prices lie within this many ticks of the mid."""
-_MARKET = Market.of("bench/gpu", tick_size=TICK, base_price=MID)
-_MIX_MARKETS = (_MARKET, *(Market.of(f"bench{i}/gpu", tick_size=TICK, base_price=MID)
-                           for i in (2, 3)))
-
-Order = tuple[bool, int, int]
-"""``(buy, price, quantity)``."""
-
-
-def order_stream(count: int, seed: int) -> list[Order]:
-    """The seeded stream of ``count`` orders.
-
-    Example:
-        >>> order_stream(2, seed=1)
-        [(True, 1984000, 5), (True, 2008000, 8)]
-    """
-    rng = random.Random(seed)
-    return [(rng.random() < 0.5, MID + TICK * rng.randint(-SPREAD_TICKS, SPREAD_TICKS),
-             rng.randint(1, 10)) for _ in range(count)]
-
-
-def mixed_stream(count: int, seed: int, mix: int) -> list[PlaceOrder]:
-    """The seeded mixed stream: ``mix`` % all-or-none orders, ``mix`` % cross-market bids.
-
-    Example:
-        >>> [(o.side.name, len(o.markets), o.all_or_none) for o in mixed_stream(3, 1, 40)]
-        [('BUY', 2, False), ('BUY', 1, True), ('BUY', 2, False)]
-    """
-    rng = random.Random(seed)
-    ids = tuple(m.id for m in _MIX_MARKETS)
-    out = []
-    for i in range(count):
-        kind = rng.random() * 100
-        buy = rng.random() < 0.5
-        price = MID + TICK * rng.randint(-SPREAD_TICKS, SPREAD_TICKS)
-        quantity = rng.randint(1, 10)
-        if kind < mix:  # a cross-market bid, mostly resting under the asks
-            markets = tuple(rng.sample(ids, rng.choice((2, 3))))
-            out.append(PlaceOrder(f"x{i}", "buyer", Side.BUY, markets, price - 5 * TICK,
-                                  quantity, ts_ns=i * 1_000))
-            continue
-        account, side = ("buyer", Side.BUY) if buy else ("seller", Side.SELL)
-        if kind < 2 * mix:  # an all-or-none order that mostly rests: large, off the mid
-            out.append(PlaceOrder(f"a{i}", account, side, (rng.choice(ids),),
-                                  price + (-4 if buy else 4) * TICK, 5 * quantity,
-                                  all_or_none=True, ts_ns=i * 1_000))
-        else:
-            out.append(PlaceOrder(f"o{i}", account, side, (rng.choice(ids),), price, quantity,
-                                  ts_ns=i * 1_000))
-    return out
-
-
 def parse_engines(text: str) -> tuple[str, ...]:
     """Engines from ``"all"`` or a comma-separated list; ValueError naming an unknown one.
 
@@ -333,16 +273,8 @@ def _volume(stream: Sequence[Order], open_quantity: int) -> int:
 _Prepared = tuple[Callable[..., object], list[tuple[Any, ...]], Callable[[], tuple[int, int]]]
 
 
-_SETUP = (ListMarket(_MARKET), OpenAccount("buyer", Role.TRADER), Deposit("buyer", 10**17),
-          OpenAccount("seller", Role.PROVIDER), AddCapacity("seller", _MARKET.id, 10**9 - 1))
-
-
-_MIX_SETUP = (*(ListMarket(m) for m in _MIX_MARKETS), *_SETUP[1:],
-              *(AddCapacity("seller", m.id, 10**9 - 1) for m in _MIX_MARKETS[1:]))
-
-
 def _place_all(commands: Sequence[PlaceOrder], engine: type[Exchange],
-               setup: Sequence[Any] = _SETUP) -> tuple[Exchange, _Prepared]:
+               setup: Sequence[Any] = SETUP) -> tuple[Exchange, _Prepared]:
     """An exchange after ``setup`` and the sizing hint, and the commands to place on it."""
     ex = engine()
     ex.apply_many(setup)
@@ -356,20 +288,13 @@ def _place_all(commands: Sequence[PlaceOrder], engine: type[Exchange],
     return ex, (ex.apply, [(c,) for c in commands], figures)
 
 
-def _commands(stream: Sequence[Order]) -> list[PlaceOrder]:
-    markets = (_MARKET.id,)
-    return [PlaceOrder(f"o{i}", "buyer" if buy else "seller", Side.BUY if buy else Side.SELL,
-                       markets, price, quantity, ts_ns=i * 1_000)
-            for i, (buy, price, quantity) in enumerate(stream)]
-
-
 def _auctioneer(stream: Sequence[Order], engine: type[Exchange] = Exchange) -> _Prepared:
-    return _place_all(_commands(stream), engine)[1]
+    return _place_all(place_commands(stream), engine)[1]
 
 
 def _outside_c(commands: Sequence[PlaceOrder]) -> int:
     """Commands of the mixed stream after which the native engine's state was outside C."""
-    ex, (apply, args, _) = _place_all(commands, NativeExchange, _MIX_SETUP)
+    ex, (apply, args, _) = _place_all(commands, NativeExchange, MIX_SETUP)
     native = cast(NativeExchange, ex)
     outside = 0
     for a in args:
@@ -501,7 +426,7 @@ def run_exchange_bench(config: ExchangeBenchConfig,
             kind = NativeExchange if engine == "auctioneer-native-engine" else Exchange
 
             def prepare(_: Sequence[Order], kind: type[Exchange] = kind) -> _Prepared:
-                return _place_all(mixed, kind, _MIX_SETUP)[1]
+                return _place_all(mixed, kind, MIX_SETUP)[1]
         rates, latencies = [], []
         volume = resting = -1
         for r in range(config.repeats):
@@ -520,7 +445,7 @@ def run_exchange_bench(config: ExchangeBenchConfig,
                     for e in config.engines if e not in config.runnable)
     timer = float(np.median(perf_counter_overhead(10_000)))
     step("memory")
-    memory = memory_figures(_MARKET)
+    memory = memory_figures(MARKET)
     step("replay")
     replayed = float(median(replay_rate(stream) for _ in range(config.repeats)))
     reference = float(median(replay_rate(stream, Exchange) for _ in range(config.repeats)))
@@ -562,7 +487,7 @@ def replay_rate(stream: Sequence[Order], engine: type[Exchange] = NativeExchange
     """Commands per second :func:`open_exchange` recovers the journaled ``stream`` at, with
     ``engine``."""
     _, args, _ = _auctioneer(stream)
-    commands = [*_SETUP, *(a[0] for a in args)]
+    commands = [*SETUP, *(a[0] for a in args)]
     with tempfile.TemporaryDirectory() as directory:
         with Journal(directory, FsyncPolicy.NEVER) as journal:
             journal.append_many(commands)
