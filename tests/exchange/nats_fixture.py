@@ -9,7 +9,6 @@ fails to start is an error, not a skip.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -19,7 +18,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from auctioneer.exchange.scaleout.deadline import stopped
+from auctioneer.exchange.scaleout.deadline import within
 from auctioneer.exchange.scaleout.server import LocalNats, find_nats_server
 
 __all__ = ["bounded", "connected", "nats_server"]
@@ -42,17 +41,18 @@ async def bounded(work: Awaitable[_T], seconds: float, what: str) -> _T:
     deadline of :func:`~auctioneer.exchange.scaleout.deadline.within`, which cannot be lost,
     with what the test's tasks were doing when it passed (taken before they are cancelled,
     which unwinds the stuck one)."""
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait([task], timeout=seconds)
-    if done:
-        return task.result()
     stacks = io.StringIO()
-    for other in asyncio.all_tasks():
-        other.print_stack(limit=12, file=stacks)
-    with contextlib.suppress(TimeoutError):
-        await stopped([task], what)
-    raise TimeoutError(f"{what}: not within {seconds:g} s; the tasks were:\n"
-                       f"{stacks.getvalue()}")
+
+    def take_stacks() -> None:
+        for other in asyncio.all_tasks():
+            other.print_stack(limit=12, file=stacks)
+
+    try:
+        return await within(work, seconds, what, at_deadline=take_stacks)
+    except TimeoutError as exc:
+        if not stacks.getvalue():  # the work's own TimeoutError, not this deadline's
+            raise
+        raise TimeoutError(f"{exc}; the tasks were:\n{stacks.getvalue()}") from exc
 
 
 def connected(url: str, body: Callable[[Client, JetStreamContext], Awaitable[_T]]) -> _T:

@@ -96,3 +96,16 @@ def test_stopped_names_what_would_not_stop_and_leaves_it_behind(
         await asyncio.wait([stubborn], timeout=1)
 
     asyncio.run(run())
+
+
+def test_at_deadline_runs_before_the_work_is_cancelled() -> None:
+    seen: list[bool] = []
+
+    async def run() -> None:
+        napping = asyncio.ensure_future(asyncio.sleep(10))
+        with pytest.raises(TimeoutError, match=r"a long nap: not within 0\.05 s"):
+            await within(napping, 0.05, "a long nap",
+                         at_deadline=lambda: seen.append(napping.cancelled()))
+        assert seen == [False] and napping.cancelled()
+
+    asyncio.run(run())

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 __all__ = ["stopped", "within"]
@@ -37,16 +37,21 @@ GRACE_S = 2.0
 """How long cancelled work gets to end before it is left behind."""
 
 
-async def within(work: Awaitable[_T], seconds: float, what: str) -> _T:
+async def within(work: Awaitable[_T], seconds: float, what: str, *,
+                 at_deadline: Callable[[], object] | None = None) -> _T:
     """``work``'s result, or TimeoutError naming ``what`` once ``seconds`` pass.
 
     Returns or raises within ``seconds`` plus :data:`GRACE_S`, whatever ``work``
-    does with its cancellation. Cost: one task.
+    does with its cancellation. ``at_deadline`` runs when the deadline passes,
+    before the work is cancelled (so it still sees where the work is stuck).
+    Cost: one task.
     """
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait([task], timeout=seconds)
     if done:
         return task.result()
+    if at_deadline is not None:
+        at_deadline()
     # Ended by the cancellation or left behind: its outcome is not this caller's any more.
     with contextlib.suppress(TimeoutError):
         await stopped([task], what)
