@@ -90,6 +90,7 @@ setup(
              "src/auctioneer/exchange/engine_changes.h", "src/auctioneer/exchange/engine_json.h",
              "src/auctioneer/exchange/engine_buffer.h", "src/auctioneer/exchange/match_core.h"],
         ),
+        _extension("auctioneer.exchange._price", ["src/auctioneer/exchange/_price.c"], []),
         _extension(
             "auctioneer.gpu._gpu",
             ["src/auctioneer/gpu/_gpu.c", "src/auctioneer/gpu/gpu_core.c"],

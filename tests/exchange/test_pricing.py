@@ -1,4 +1,6 @@
-"""The price index over long idle spells: no drift, no snap back to the base price."""
+"""The price index over long idle spells: no drift, no snap back to the base price.
+
+Each test runs on the C fold (``_price.fold``) and on the reference's Python loop."""
 
 from __future__ import annotations
 
@@ -9,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auctioneer.exchange import pricing
 from auctioneer.exchange.pricing import SECOND, PriceIndex
+
+
+@pytest.fixture(autouse=True, params=["c", "reference"])
+def _fold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param == "reference":
+        monkeypatch.setattr(pricing, "_fold", lambda *args: None)
 
 
 def _exact(trades: list[tuple[int, int, int]], half_life_ns: int) -> Fraction:

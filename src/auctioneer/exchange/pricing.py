@@ -16,6 +16,11 @@ and replicas publish bit-identical prices.
 The engine folds the trades of the past second into the running sums and the
 bars once per published second (:meth:`PriceIndex.publish`), not per trade,
 which keeps decimal arithmetic and bar updates off the matching path;
+the weights and sums of a fold are computed in C (:mod:`auctioneer.exchange._price`:
+128-bit fixed point, which asks the decimal reference only where its value is too
+near a rounding tie to decide it, so every weight is the reference's; a loop in
+Python over the decimal weights is the reference, and ``_price``'s own
+hypothesis tests hold the two equal);
 :meth:`PriceIndex.price` and :meth:`PriceIndex.ohlc` include unpublished
 trades without changing the state.
 
@@ -52,8 +57,10 @@ from __future__ import annotations
 import decimal
 from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from auctioneer.exchange import _price
 
 __all__ = ["BAR_HISTORY", "SECOND", "WEIGHT_BITS", "Bar", "PriceIndex", "decay"]
 
@@ -68,6 +75,9 @@ _ONE = 1 << WEIGHT_BITS
 _CONTEXT = decimal.Context(prec=40, rounding=decimal.ROUND_HALF_EVEN)
 _LN2 = decimal.Decimal("0.6931471805599453094172321214581765680755")
 _CACHE: dict[tuple[int, int], int] = {}
+# The C weights defer to the decimal ones within 2^32 units of 2^-127 of a rounding tie;
+# their own error is below 2^14 units (_price.c), and a weight defers with odds of 2^-32.
+_TIE_BITS = 32
 
 
 def decay(age_ns: int, half_life_ns: int) -> int:
@@ -77,12 +87,23 @@ def decay(age_ns: int, half_life_ns: int) -> int:
         >>> decay(0, 5), decay(3 * SECOND, SECOND) == _ONE >> 3
         (4611686018427387904, True)
     """
+    return _decay(age_ns, half_life_ns, _fraction)
+
+
+def _decay(age_ns: int, half_life_ns: int, fraction: Callable[[int, int], int]) -> int:
     whole, part = divmod(age_ns, half_life_ns)
-    return _fraction(part, half_life_ns) >> whole if whole <= WEIGHT_BITS else 0
+    return fraction(part, half_life_ns) >> whole if whole <= WEIGHT_BITS else 0
 
 
 def _fraction(part_ns: int, half_life_ns: int) -> int:
-    """``2^(-part/half_life)`` for ``0 <= part < half_life``, fixed-point, rounded half even."""
+    """``2^(-part/half_life)`` for ``0 <= part < half_life``, fixed-point, rounded half even:
+    :func:`_fraction_decimal`'s value, computed in C where it can be."""
+    fast = _price.fraction(part_ns, half_life_ns, _fraction_decimal, _TIE_BITS)
+    return _fraction_decimal(part_ns, half_life_ns) if fast is None else fast
+
+
+def _fraction_decimal(part_ns: int, half_life_ns: int) -> int:
+    """:func:`_fraction` at 40 decimal digits: the reference."""
     key = (part_ns, half_life_ns)
     hit = _CACHE.get(key)
     if hit is not None:
@@ -96,6 +117,22 @@ def _fraction(part_ns: int, half_life_ns: int) -> int:
         _CACHE.clear()
     _CACHE[key] = value
     return value
+
+
+def _fold_python(pending: array[int], ref: int, half_life_ns: int) -> tuple[int, int]:
+    """``(sum of price * w, sum of w)`` over the pending trades, ``w = quantity *
+    decay(ref - ts)``: the reference for :func:`auctioneer.exchange._price.fold`."""
+    weighted = weight = 0
+    flat = iter(pending)
+    for price, quantity, ts in zip(flat, flat, flat, strict=True):
+        w = quantity * _decay(ref - ts, half_life_ns, _fraction_decimal)
+        weighted += price * w
+        weight += w
+    return weighted, weight
+
+
+_fold = _price.fold
+"""The fold the index uses (tests swap in the reference to run each test on both)."""
 
 
 class Bar:
@@ -178,11 +215,10 @@ class PriceIndex:
             half = 1 << (shift - 1)
             weighted = (self.weighted * fraction + half) >> shift
             weight = (self.weight * fraction + half) >> shift
-        for price, quantity, ts in self._pending():
-            w = quantity * decay(ref - ts, h)
-            weighted += price * w
-            weight += w
-        return weighted, weight, ref
+        sums = _fold(pending, ref, h, _fraction_decimal, _TIE_BITS)
+        if sums is None:  # a value C leaves to the reference (a negative price, say)
+            sums = _fold_python(pending, ref, h)
+        return weighted + sums[0], weight + sums[1], ref
 
     def _ratio(self, weighted: int, weight: int) -> int:
         if not weight:
