@@ -65,6 +65,7 @@ from .test_properties import (
     ACCOUNTS,
     IDS,
     PROVIDERS,
+    TRADERS,
     ExchangeMachine,
     prices,
     quantities,
@@ -327,6 +328,27 @@ def test_events_are_a_sequence_equal_to_the_references_list() -> None:
         got[3]
 
 
+def test_events_held_past_later_commands_stay_their_own() -> None:
+    """engine_lazy.c reuses a released Events for a later command: ones still held, read
+    only after many later commands (some of them sweeps of more book events than a reused
+    one has room for) were applied and dropped, are still the reference's events."""
+    ex, native = pair()
+    held = []
+    for i in range(240):
+        if i % 40 == 39:  # a sell that takes up to 10 bids: more events than are kept
+            cmd = PlaceOrder(f"s{i}", PROVIDERS[i // 40 % 2], Side.SELL, IDS[:1], 90, 10,
+                             ts_ns=10 + i)
+        else:
+            cmd = PlaceOrder(f"b{i}", TRADERS[i % 3], Side.BUY, IDS[:1], 90 + i % 5, 1,
+                             ts_ns=10 + i)
+        want, got = ex.apply(cmd), native.apply(cmd)
+        if i % 3 == 0 or i % 40 == 39:
+            held.append((want, got))
+    assert native.native
+    assert [got for _, got in held] == [want for want, _ in held]
+    assert any(len(got) > 9 for _, got in held)
+
+
 @pytest.mark.parametrize(("market", "field", "why", "value"), [
     ("r9/gpu", "market", Why.NOT_MARKET, "r9/gpu"),
     (Market("r9/x", "gpu", 1, 100), "market.region", Why.MARKET_ID, "r9/x/gpu"),
@@ -427,7 +449,9 @@ def test_ids_named_by_equal_copies_are_found_in_c_past_shared_hints() -> None:
     assert native.state_hash() == ex.state_hash()
 
 
-HUGE = (2**63, 10**30, -(2**63) - 1, -1, 0, True, 1.5, "7", None)
+# with the edges of the ints of one and two 30-bit digits, which C reads from their digits
+HUGE = (2**63, 10**30, -(2**63) - 1, -1, 0, True, 1.5, "7", None, 2**30 - 1, 2**30,
+        2**60 - 1, 2**60, -(2**30), -(2**60))
 VALID: dict[type, dict[str, Any]] = {
     PlaceOrder: {"order_id": "n", "account": "t1", "side": Side.BUY, "markets": IDS[:1],
                  "price": 100, "quantity": 1, "ts_ns": 5},

@@ -189,12 +189,6 @@ ec_free(ec_engine *e)
     memset(e, 0, sizeof *e);
 }
 
-ec_slot *
-ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account)
-{
-    return &e->slots[(size_t)m * e->room + account];
-}
-
 static int64_t
 available(const ec_account *a)
 {
@@ -316,28 +310,35 @@ ec_check_remove(const ec_engine *e, uint32_t m, uint32_t account, int64_t quanti
 }
 
 
-/* The copies in other books of the cross-market bids that the last book call in market m
- * filled, cancelled or cut (their events carry a link) follow them there. */
+/* The copies in other books of a cross-market bid that event `ev` of a book call in market m
+ * filled, cancelled or cut (its event carries a link) follow it there. */
+static inline void
+follow(ec_engine *e, uint32_t m, const mc_event *ev)
+{
+    if (ev->link == MC_NONE || ev->kind == MC_RESTED) {
+        return;
+    }
+    for (uint32_t at = ev->link; at != m;) {
+        mc_book *copy = &e->markets[at].book;
+        const mc_order *o = mc_find(copy, ev->order);
+        at = o->link;
+        mc_reduce(copy, ev->order,
+                  ev->kind == MC_MODIFIED ? o->remaining - ev->quantity : ev->quantity);
+    }
+}
+
+/* follow for each event of the last book call in market m. */
 static void
 follow_copies(ec_engine *e, uint32_t m)
 {
     const mc_book *b = &e->markets[m].book;
     for (uint32_t i = 0; i < b->n_events; i++) {
-        const mc_event *ev = &b->events[i];
-        if (ev->link == MC_NONE || ev->kind == MC_RESTED) {
-            continue;
-        }
-        for (uint32_t at = ev->link; at != m;) {
-            mc_book *copy = &e->markets[at].book;
-            const mc_order *o = mc_find(copy, ev->order);
-            at = o->link;
-            mc_reduce(copy, ev->order,
-                      ev->kind == MC_MODIFIED ? o->remaining - ev->quantity : ev->quantity);
-        }
+        follow(e, m, &b->events[i]);
     }
 }
 
-/* settle_one for each event of the last book call in market m; the copies follow. */
+/* settle_one for each event of the last book call in market m, and its copies follow (in
+ * the same pass: every order crosses it). */
 static void
 settle(ec_engine *e, uint32_t m, uint64_t taker, uint32_t account, int64_t limit,
        int market_buy)
@@ -345,8 +346,8 @@ settle(ec_engine *e, uint32_t m, uint64_t taker, uint32_t account, int64_t limit
     mc_book *b = &e->markets[m].book;
     for (uint32_t i = 0; i < b->n_events; i++) {
         settle_one(e, m, &b->events[i], taker, account, limit, market_buy);
+        follow(e, m, &b->events[i]);
     }
-    follow_copies(e, m);
 }
 
 int

@@ -142,7 +142,12 @@ void ec_market_drop(ec_engine *e);
 
 void ec_free(ec_engine *e);
 
-ec_slot *ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account);
+/* Account `account`'s record in market m (inline: a trade reaches two). */
+static inline ec_slot *
+ec_slot_of(const ec_engine *e, uint32_t m, uint32_t account)
+{
+    return &e->slots[(size_t)m * e->room + account];
+}
 
 /* Whether an order at `price` on this side would trade in market m now (the best opposite
  * price reaches it). */

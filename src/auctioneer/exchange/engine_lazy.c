@@ -21,9 +21,41 @@ typedef struct {
     int64_t clock;
     uint64_t taker;
     uint32_t market;
+    uint32_t room;     /* book events it has room for */
     int whole;         /* `list` holds every event */
     mc_event book[1];
 } EventsObject;
+
+/* Every command returns an Events, which the caller mostly drops at once: one of up to
+ * KEPT_ROOM book events is made with room for that many, and when released is kept (up to
+ * KEPT_MAX of them) for the next command instead of freed, so a command allocates nothing
+ * (an allocation and its free cost about 115 instructions, 6% of an order). */
+#define KEPT_ROOM 8u
+#define KEPT_MAX 64
+static EventsObject *kept[KEPT_MAX];
+static int n_kept;
+
+/* An Events of n book events, its fields unset: NULL on error. */
+static EventsObject *
+new_events(Py_ssize_t n)
+{
+    if (n > (Py_ssize_t)KEPT_ROOM) {
+        EventsObject *out = PyObject_NewVar(EventsObject, &EventsType, n);
+        if (out != NULL) {
+            out->room = (uint32_t)n;
+        }
+        return out;
+    }
+    if (n_kept > 0) {
+        return (EventsObject *)PyObject_InitVar((PyVarObject *)kept[--n_kept], &EventsType, n);
+    }
+    EventsObject *out = PyObject_NewVar(EventsObject, &EventsType, KEPT_ROOM);
+    if (out != NULL) {
+        out->room = KEPT_ROOM;
+        Py_SET_SIZE(out, n);
+    }
+    return out;
+}
 
 /* Every event as a list (built on first use): borrowed; NULL on error. */
 static PyObject *
@@ -76,7 +108,7 @@ eb_events(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts, uint32
         Py_XDECREF(published);
         return NULL;
     }
-    EventsObject *out = PyObject_NewVar(EventsObject, &EventsType, n);
+    EventsObject *out = new_events(n);
     if (out == NULL) {
         Py_XDECREF(published);
         return NULL;
@@ -109,7 +141,11 @@ Events_dealloc(EventsObject *self)
     Py_XDECREF(self->kind);
     Py_XDECREF(self->refobj);
     Py_XDECREF(self->name);
-    PyObject_Free(self);
+    if (self->room == KEPT_ROOM && n_kept < KEPT_MAX) {
+        kept[n_kept++] = self;
+    } else {
+        PyObject_Free(self);
+    }
 }
 
 static Py_ssize_t

@@ -276,7 +276,11 @@ eb_names_reserve(eb_names *t, uint64_t names, size_t more)
 int64_t
 eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
 {
-    if (eb_names_reserve(t, 1, n) < 0) {
+    /* the room a presized table has (Core.reserve) is seen here without a call: a name, its
+     * start and a bucket at half load (as eb_names_reserve and rehash count them), its bytes */
+    int room = t->count < NAMES_MAX && t->count + 2u <= t->room
+               && 2u * (t->count + 1u) <= t->mask + 1u && n <= t->cap - t->start[t->count];
+    if (!room && eb_names_reserve(t, 1, n) < 0) {
         return -1;
     }
     uint64_t k = t->count++;
@@ -290,7 +294,7 @@ eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
 /* ------------------------------------------------------------ order ids */
 
 int
-eb_utf8(PyObject *str, const char **s, size_t *n)
+eb_utf8_encoded(PyObject *str, const char **s, size_t *n)
 {
     if (!PyUnicode_CheckExact(str)) {
         return 0;
