@@ -15,7 +15,6 @@ import httpx
 import pytest
 import uvicorn
 
-from auctioneer.service.fastlane import OrderLane
 from auctioneer.service.main import create_app
 from auctioneer.service.process import free_port
 from auctioneer.service.protocols import Parser, server_config
@@ -88,9 +87,7 @@ class Live:
 
 def start_live(settings: Settings, parser: Parser = "h11", lane: bool = True) -> Live:
     """A service in a thread; ``lane=False`` leaves the orders' fast lane out (the reference)."""
-    app = create_app(settings)
-    if not lane:
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not OrderLane]
+    app = create_app(settings, lane)
     config = server_config(app, settings, parser, loop="asyncio", ws="none", lifespan="on",
                            log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -81,7 +81,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[Live, 
 
 
 def test_the_lane_is_in_one_app_only(both: list[tuple[Live, dict[str, str]]]) -> None:
-    lanes = [any(m.cls is OrderLane for m in live.server.config.app.user_middleware)
+    lanes = [isinstance(live.server.config.app.middleware_stack.app, OrderLane)
              for live, _ in both]
     assert lanes == [True, False]
 

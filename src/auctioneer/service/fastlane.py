@@ -4,7 +4,8 @@ Placing orders is nearly all of the service's traffic, and for one order
 FastAPI's routing, dependency solving and pydantic took about three quarters
 of the server's CPU (py-spy, ``auctioneer load --batch 1``). :class:`OrderLane`
 is ASGI middleware, inside :class:`~auctioneer.service.errors.RequestLimits`
-(so the size limits hold), that answers those two requests itself: it reads
+(so the size limits hold) and in front of FastAPI's own middleware
+(:func:`~auctioneer.service.main.create_app`), that answers those two requests itself: it reads
 the body, decodes it with :mod:`~auctioneer.service.fastbody`, finds the
 caller (:func:`~auctioneer.service.deps.caller_of`) and calls the routes' own
 :func:`~auctioneer.service.routers.orders.place_one` and
