@@ -88,7 +88,8 @@ setup(
             ["src/auctioneer/exchange/engine_binding.h", "src/auctioneer/exchange/engine_core.h",
              "src/auctioneer/exchange/engine_inline.h", "src/auctioneer/exchange/match_inline.h",
              "src/auctioneer/exchange/engine_changes.h", "src/auctioneer/exchange/engine_json.h",
-             "src/auctioneer/exchange/engine_buffer.h", "src/auctioneer/exchange/match_core.h"],
+             "src/auctioneer/exchange/engine_buffer.h", "src/auctioneer/exchange/engine_fields.h",
+             "src/auctioneer/exchange/match_core.h"],
         ),
         _extension("auctioneer.exchange._price", ["src/auctioneer/exchange/_price.c"], []),
         _extension(

@@ -4,13 +4,16 @@ accepts (bar the field's Python name ``markets_``), with the same values."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from auctioneer.exchange.orderbatch import valid_orders
 from auctioneer.service.fastbody import FastOrder, decode_batch, decode_order
 from auctioneer.service.schemas import MAX_BATCH, BatchIn, OrderIn
 
@@ -125,3 +128,61 @@ def test_a_batch_is_bounded() -> None:
     one = {"side": "buy", "market": "a/b", "price": 1, "quantity": 1}
     assert decode_batch(json.dumps({"orders": [one] * MAX_BATCH}).encode()) is not None
     assert decode_batch(json.dumps({"orders": [one] * (MAX_BATCH + 1)}).encode()) is None
+
+
+_TEXT_IDS = st.text(alphabet="ab09._-/Z\né", max_size=8).filter(lambda t: 3 <= len(t) <= 129)
+_UNCHECKED = msgspec.json.Decoder(FastOrder)  # the decoder without valid()
+
+
+def _unchecked(data: dict[str, Any]) -> FastOrder | None:
+    try:
+        return _UNCHECKED.decode(json.dumps(data).encode())
+    except msgspec.DecodeError:
+        return None
+
+
+@pytest.mark.native
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(_ANY_ORDER, st.fixed_dictionaries(
+    {"side": st.just("buy"), "quantity": st.just(1), "price": st.just(1),
+     "market": st.one_of(_TEXT_IDS, st.none()),
+     "markets": st.one_of(st.lists(_TEXT_IDS, max_size=4), st.none())})), max_size=5))
+def test_the_c_check_of_a_batch_is_fast_orders_valid(orders: list[dict[str, Any]]) -> None:
+    decoded = [o for o in map(_unchecked, orders) if o is not None]
+    for order in decoded:
+        assert valid_orders([order]) == order.valid(), order
+    assert valid_orders(decoded) == all(order.valid() for order in decoded)
+
+
+class _Sub(FastOrder, frozen=True):
+    """A subclass: the same slots, learnt again for its own type."""
+
+
+class _Overridden:
+    """An order whose market is a property: read by getattr, not from a slot."""
+
+    markets_ = None
+    type = "limit"
+    price = 1
+    all_or_none = post_only = False
+
+    @property
+    def market(self) -> str:
+        return "a/b/c"
+
+
+@pytest.mark.native
+def test_orders_of_other_types_are_read_as_their_attributes_say() -> None:
+    fast = FastOrder(side="buy", quantity=1, market="a/b", price=1)
+    plain = SimpleNamespace(markets_=["a/b", "c/d"], market=None, type="market", price=None,
+                            all_or_none=False, post_only=True)
+    kinds = [fast, _Sub(side="buy", quantity=1, market="x/y", price=2), plain, _Overridden(),
+             fast]
+    for order in kinds:
+        assert valid_orders([order]) == FastOrder.valid(order)  # type: ignore[arg-type]
+    assert valid_orders([fast, kinds[1], fast, kinds[1]]) is True
+    assert valid_orders([fast, plain]) is valid_orders([plain, fast]) is False
+    with pytest.raises(AttributeError):
+        valid_orders([SimpleNamespace(markets_=None)])
+    with pytest.raises(TypeError):
+        valid_orders((fast,))  # type: ignore[arg-type]

@@ -345,6 +345,8 @@ static PyMethodDef module_methods[] = {
     {"place_orders", (PyCFunction)eb_place_orders, METH_VARARGS,
      "place_orders(orders, start, out, account, role, ticks, first_ts) -> (stop, cost): "
      "a batch's orders as admitted PlaceOrders, up to the first it does not take."},
+    {"valid_orders", (PyCFunction)eb_valid_orders, METH_O,
+     "valid_orders(orders) -> bool: every decoded order holds FastOrder.valid's rules."},
     {"place_records", (PyCFunction)eb_place_records, METH_VARARGS,
      "place_records(commands, start, seq) -> (records, stop): journal records of a run of "
      "PlaceOrders, numbered from seq."},

@@ -12,6 +12,12 @@
  * holds them equal. Part of the _engine binding (see _engine.c).
  */
 #include "engine_buffer.h"
+#include "engine_fields.h"
+
+/* An order's quantity and its command's id, as batch_answer reads them. */
+static PyObject *quantity_name[1], *id_name[1];
+static eb_fields order_quantity = {NULL, 1, quantity_name, {0}, {0}};
+static eb_fields command_id = {NULL, 1, id_name, {0}, {0}};
 
 static PyObject *S_status, *S_filled, *S_remaining, *S_trades, *S_field, *S_reason, *S_id,
     *S_aggressor, *S_open, *S_cancelled;
@@ -24,6 +30,8 @@ eb_setup_answers(void)
         {&S_trades, "trades"}, {&S_field, "field"}, {&S_reason, "reason"}, {&S_id, "id"},
         {&S_aggressor, "aggressor"}, {&S_open, "open"}, {&S_cancelled, "cancelled"},
     };
+    quantity_name[0] = A_quantity;
+    id_name[0] = A_order_id;
     return eb_intern_all(names, sizeof names / sizeof names[0]);
 }
 
@@ -197,8 +205,8 @@ order_of(PyObject *order, PyObject *outcome, PyObject **oid, long long *quantity
     if (!PyTuple_CheckExact(outcome) || PyTuple_GET_SIZE(outcome) != 2) {
         return 0;
     }
-    PyObject *q = PyObject_GetAttr(order, A_quantity);
-    if (q == NULL) {
+    PyObject *q;
+    if (eb_fields_read(&order_quantity, order, &q) < 0) {
         return -1;
     }
     int overflow = 0;
@@ -207,8 +215,7 @@ order_of(PyObject *order, PyObject *outcome, PyObject **oid, long long *quantity
     if (PyErr_Occurred()) {
         return -1;
     }
-    *oid = PyObject_GetAttr(PyTuple_GET_ITEM(outcome, 0), A_order_id);
-    if (*oid == NULL) {
+    if (eb_fields_read(&command_id, PyTuple_GET_ITEM(outcome, 0), oid) < 0) {
         return -1;
     }
     return !overflow && PyUnicode_CheckExact(*oid);

@@ -10,15 +10,25 @@
  *    one never needs to.
  *  - place_records: the journal records of a run of PlaceOrders, byte for byte what
  *    journal.encode_record writes, for those whose values it can write plainly.
+ *  - valid_orders: whether every decoded order of a batch holds the rules its
+ *    FastOrder.valid checks (one of market/markets, each an id, distinct; a price
+ *    exactly for a limit order; no all-or-none or post-only for a market order).
  * Each is a fast path of Python code that stays as its reference (order_command +
- * admit, encode_record); tests/service/test_batchpath.py and
- * tests/exchange/test_place_records.py hold them equal. Part of the _engine binding
+ * admit, encode_record, FastOrder.valid); tests/service/test_batchpath.py,
+ * tests/exchange/test_place_records.py and tests/service/test_fastbody.py hold them
+ * equal. Part of the _engine binding
  * (see _engine.c).
  */
 #include "engine_buffer.h"
+#include "engine_fields.h"
 
 /* What a decoded order (service.fastbody.FastOrder) holds: names, values. */
 static PyObject *S_type, *S_limit, *S_markets_;
+
+/* The fields of a decoded order that place_orders and valid_orders read. */
+static PyObject *taken_names[9], *valid_names[6];
+static eb_fields taken = {NULL, 9, taken_names, {0}, {0}};
+static eb_fields checked = {NULL, 6, valid_names, {0}, {0}};
 
 /* PlaceOrder's slot descriptors, in the order of its fields. */
 #define N_SLOTS 10
@@ -31,6 +41,11 @@ eb_setup_batch(void)
     if (eb_intern_all(names, sizeof names / sizeof names[0]) < 0) {
         return -1;
     }
+    PyObject *take[9] = {S_type, S_markets_, A_market, A_side, A_price, A_quantity, A_tif,
+                         A_aon, A_post_only};
+    PyObject *check[6] = {S_markets_, A_market, S_type, A_price, A_aon, A_post_only};
+    memcpy(taken_names, take, sizeof take);
+    memcpy(valid_names, check, sizeof check);
     /* A frozen dataclass refuses setattr; its slots' own descriptors set them, as
      * object.__setattr__ (what its generated __init__ calls) does. */
     PyObject *fields[N_SLOTS] = {A_order_id, A_account, A_side, A_markets, A_price,
@@ -95,18 +110,14 @@ takes(PyObject *order, int role, PyObject *ticks, PyObject **side, PyObject **ma
       PyObject **tif, PyObject **aon, PyObject **post_only, int64_t *price, int64_t *quantity)
 {
     PyObject *got[9] = {NULL};
-    PyObject *names[9] = {S_type, S_markets_, A_market, A_side, A_price, A_quantity, A_tif,
-                          A_aon, A_post_only};
     int rc = -1;
-    for (int i = 0; i < 9; i++) {
-        got[i] = PyObject_GetAttr(order, names[i]);
-        if (got[i] == NULL) { /* not an order as decoded: the caller's path judges it */
-            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                PyErr_Clear();
-                rc = 0;
-            }
-            goto done;
+    if (eb_fields_read(&taken, order, got) < 0) { /* not an order as decoded: the caller's
+                                                     path judges it */
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            rc = 0;
         }
+        goto done;
     }
     rc = 0;
     PyObject *type = got[0], *many = got[1], *m = got[2], *s = got[3], *t = got[6];
@@ -220,6 +231,99 @@ eb_place_orders(PyObject *module, PyObject *args)
         return NULL;
     }
     return Py_BuildValue("(nN)", i, total);
+}
+
+/* ------------------------------------------------------------ validity */
+
+static inline int
+id_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* Whether `text` is an exact str matching fastbody's market id pattern,
+ * [a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\Z (one slash; each part starts with a letter or
+ * digit). */
+static int
+market_id(PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text)) {
+        return 0;
+    }
+    const unsigned char *c = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), slash = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (c[i] == '/' && slash < 0) {
+            slash = i;
+        } else if (!id_char(c[i])) {
+            return 0;
+        }
+    }
+    return slash > 0 && slash + 1 < n && c[0] != '.' && c[0] != '_' && c[0] != '-'
+           && c[slash + 1] != '.' && c[slash + 1] != '_' && c[slash + 1] != '-';
+}
+
+/* FastOrder.valid for one order: 1, 0, or -1 on error. */
+static int
+valid_order(PyObject *order)
+{
+    PyObject *got[6] = {NULL};
+    int rc = -1;
+    if (eb_fields_read(&checked, order, got) < 0) {
+        goto done;
+    }
+    PyObject *many = got[0], *one = got[1], *type = got[2], *price = got[3];
+    rc = 0;
+    if (many == Py_None) {
+        if (!market_id(one)) {
+            goto done;
+        }
+    } else {
+        if (one != Py_None || !PyList_CheckExact(many)) {
+            goto done;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(many);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *m = PyList_GET_ITEM(many, i);
+            if (!market_id(m)) {
+                goto done;
+            }
+            for (Py_ssize_t k = 0; k < i; k++) { /* at most 16 (the decoder's bound) */
+                if (PyUnicode_Compare(m, PyList_GET_ITEM(many, k)) == 0) {
+                    goto done;
+                }
+            }
+        }
+    }
+    if (PyUnicode_CheckExact(type) && PyUnicode_Compare(type, S_limit) == 0) {
+        rc = price != Py_None;
+        goto done;
+    }
+    int aon = PyObject_IsTrue(got[4]), post = aon < 0 ? -1 : PyObject_IsTrue(got[5]);
+    rc = aon < 0 || post < 0 ? -1 : price == Py_None && !aon && !post;
+done:
+    for (int i = 0; i < 6; i++) {
+        Py_XDECREF(got[i]);
+    }
+    return rc;
+}
+
+/* valid_orders(orders) -> bool: FastOrder.valid of each (a list), all true. */
+PyObject *
+eb_valid_orders(PyObject *module, PyObject *orders)
+{
+    (void)module;
+    if (!PyList_CheckExact(orders)) {
+        PyErr_SetString(PyExc_TypeError, "valid_orders takes a list of decoded orders");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(orders); i++) {
+        int ok = valid_order(PyList_GET_ITEM(orders, i));
+        if (ok <= 0) {
+            return ok < 0 ? NULL : ref(Py_False);
+        }
+    }
+    return ref(Py_True);
 }
 
 /* ------------------------------------------------------------ journal records */

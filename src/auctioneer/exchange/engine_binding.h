@@ -191,6 +191,7 @@ const mc_event *eb_events_book(PyObject *obj, CoreObject **core, uint32_t *n, ui
 int eb_setup_batch(void);
 PyObject *eb_place_orders(PyObject *module, PyObject *args);
 PyObject *eb_place_records(PyObject *module, PyObject *args);
+PyObject *eb_valid_orders(PyObject *module, PyObject *orders);
 /* engine_answer.c: the service's answers to places (order_summary, batch_answer) */
 int eb_setup_answers(void);
 PyObject *eb_order_summary(PyObject *module, PyObject *args);

@@ -11,6 +11,8 @@ Two fast paths, each with Python code as its reference (the service's
 - :func:`order_summary` reads what a place's events did to its order straight from
   the native engine's events, without building an event object; None for events
   it does not hold (the reference engine's list, a refusal).
+- :func:`valid_orders` checks a decoded batch's orders against the rules of the
+  service's ``FastOrder.valid`` (its reference) in one call.
 - :func:`batch_answer` writes a whole batch's answer body from those events in one
   call (``engine_answer.c``): the bytes orjson writes for the service's result
   dicts; None where any order's would not come from :func:`order_summary`, or a
@@ -35,7 +37,7 @@ from auctioneer.exchange.commands import Command
 from auctioneer.exchange.model import Role
 from auctioneer.exchange.native import ROLE_NUMBERS
 
-__all__ = ["batch_answer", "order_summary", "place_orders"]
+__all__ = ["batch_answer", "order_summary", "place_orders", "valid_orders"]
 
 order_summary = _engine.order_summary
 """``order_summary(oid, quantity, events)``: what the service's ``order_result(oid, quantity,
@@ -45,6 +47,13 @@ batch_answer = _engine.batch_answer
 """``batch_answer(orders, outcomes)``: ``orjson.dumps({"results": [...]})`` of each order's
 :func:`order_summary` (its ``quantity``, its command's ``order_id`` and events, from
 ``outcomes``' ``(command, events)``); None unless each has one and every text is plain."""
+
+
+valid_orders = _engine.valid_orders
+"""``valid_orders(orders)``: whether each decoded order (``markets_``, ``market``, ``type``,
+``price``, ``all_or_none``, ``post_only``) holds what ``FastOrder.valid`` checks: one of
+``market``/``markets`` (distinct, each a market id), a price exactly for a limit order, no
+all-or-none or post-only for a market order."""
 
 
 def place_orders(orders: list[object], start: int, out: list[Command], account: str,
