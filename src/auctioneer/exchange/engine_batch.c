@@ -30,9 +30,15 @@ static PyObject *taken_names[9], *valid_names[6];
 static eb_fields taken = {NULL, 9, taken_names, {0}, {0}};
 static eb_fields checked = {NULL, 6, valid_names, {0}, {0}};
 
-/* PlaceOrder's slot descriptors, in the order of its fields. */
+/* Where PlaceOrder's slots lie, in the order of its fields. */
 #define N_SLOTS 10
-static PyObject *place_slots[N_SLOTS];
+static Py_ssize_t place_offset[N_SLOTS];
+
+static inline PyObject **
+place_slot(PyObject *cmd, int i)
+{
+    return (PyObject **)((char *)cmd + place_offset[i]);
+}
 
 int
 eb_setup_batch(void)
@@ -46,19 +52,21 @@ eb_setup_batch(void)
     PyObject *check[6] = {S_markets_, A_market, S_type, A_price, A_aon, A_post_only};
     memcpy(taken_names, take, sizeof take);
     memcpy(valid_names, check, sizeof check);
-    /* A frozen dataclass refuses setattr; its slots' own descriptors set them, as
-     * object.__setattr__ (what its generated __init__ calls) does. */
+    /* A frozen dataclass refuses setattr: its generated __init__ sets each slot through
+     * object.__setattr__. Here each is written at its member's offset in a fresh object
+     * (every slot still empty), which is what the slot's descriptor would do. */
     PyObject *fields[N_SLOTS] = {A_order_id, A_account, A_side, A_markets, A_price,
                                  A_quantity, A_tif, A_aon, A_post_only, A_ts};
     for (int i = 0; i < N_SLOTS; i++) {
         PyObject *descr = PyDict_GetItemWithError(T_place->tp_dict, fields[i]);
-        if (descr == NULL || Py_TYPE(descr)->tp_descr_set == NULL) {
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
+            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
             if (!PyErr_Occurred()) {
                 PyErr_Format(PyExc_TypeError, "PlaceOrder.%U is not a slot", fields[i]);
             }
             return -1;
         }
-        place_slots[i] = ref(descr);
+        place_offset[i] = ((PyMemberDescrObject *)descr)->d_member->offset;
     }
     return 0;
 }
@@ -91,10 +99,11 @@ place(PyObject *values[N_SLOTS])
         }
     }
     cmd = T_place->tp_alloc(T_place, 0);
-    for (int i = 0; cmd != NULL && i < N_SLOTS; i++) {
-        if (Py_TYPE(place_slots[i])->tp_descr_set(place_slots[i], cmd, values[i]) < 0) {
-            Py_CLEAR(cmd);
+    if (cmd != NULL) {
+        for (int i = 0; i < N_SLOTS; i++) {
+            *place_slot(cmd, i) = values[i]; /* stolen */
         }
+        return cmd;
     }
 done:
     for (int i = 0; i < N_SLOTS; i++) {
@@ -173,6 +182,28 @@ done:
     return rc;
 }
 
+/* sequencer.order_id(ts): "o" and ts in lower-case hex (ts >= 0); NULL on error. */
+static PyObject *
+order_id(long long ts)
+{
+    char hex[16];
+    int n = 0;
+    unsigned long long v = (unsigned long long)ts;
+    do {
+        hex[n++] = "0123456789abcdef"[v & 15u];
+        v >>= 4;
+    } while (v != 0);
+    PyObject *id = PyUnicode_New(n + 1, 127);
+    if (id != NULL) {
+        Py_UCS1 *out = PyUnicode_1BYTE_DATA(id);
+        out[0] = 'o';
+        for (int k = 0; k < n; k++) {
+            out[1 + k] = (Py_UCS1)hex[n - 1 - k];
+        }
+    }
+    return id;
+}
+
 /* place_orders(orders, start, out, account, role, ticks, first_ts) -> (stop, cost)
  *
  * For orders[start:] while each is one place_orders takes (see takes()): append its
@@ -211,10 +242,8 @@ eb_place_orders(PyObject *module, PyObject *args)
             break;
         }
         long long ts = first_ts + (long long)i;
-        char id[24]; /* sequencer.order_id */
-        int len = snprintf(id, sizeof id, "o%llx", ts);
         PyObject *values[N_SLOTS] = {
-            PyUnicode_FromStringAndSize(id, len), ref(account), ref(side),
+            order_id(ts), ref(account), ref(side),
             PyTuple_Pack(1, market),
             PyLong_FromLongLong(price), PyLong_FromLongLong(quantity), ref(tif), ref(aon),
             ref(post), PyLong_FromLongLong(ts)};
@@ -333,14 +362,10 @@ eb_valid_orders(PyObject *module, PyObject *orders)
 static int
 place_json(buffer *b, PyObject *cmd)
 {
-    PyObject *v[N_SLOTS];
+    PyObject *v[N_SLOTS]; /* borrowed: cmd holds them */
     for (int i = 0; i < N_SLOTS; i++) {
-        v[i] = Py_TYPE(place_slots[i])->tp_descr_get(place_slots[i], cmd, (PyObject *)T_place);
-        if (v[i] == NULL) {
-            for (int k = 0; k < i; k++) {
-                Py_DECREF(v[k]);
-            }
-            return -1;
+        if ((v[i] = *place_slot(cmd, i)) == NULL) {
+            return 0; /* an empty slot: encode_record says what is missing */
         }
     }
     PyObject *oid = v[0], *account = v[1], *side = v[2], *markets = v[3], *price = v[4],
@@ -381,9 +406,6 @@ place_json(buffer *b, PyObject *cmd)
 done:
     if (ok == 0) {
         b->n = start;
-    }
-    for (int i = 0; i < N_SLOTS; i++) {
-        Py_DECREF(v[i]);
     }
     return ok;
 }
