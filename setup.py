@@ -80,7 +80,8 @@ setup(
              "src/auctioneer/exchange/engine_check.c", "src/auctioneer/exchange/engine_names.c",
              "src/auctioneer/exchange/engine_tape.c",
              "src/auctioneer/exchange/engine_batch.c", "src/auctioneer/exchange/engine_answer.c",
-             "src/auctioneer/exchange/engine_snapshot.c",
+             "src/auctioneer/exchange/engine_snapshot.c", "src/auctioneer/exchange/engine_runs.c",
+             "src/auctioneer/exchange/engine_restore.c",
              "src/auctioneer/exchange/engine_refuse.c",
              "src/auctioneer/exchange/engine_orders.c",
              "src/auctioneer/exchange/engine_core.c", "src/auctioneer/exchange/engine_cross.c",
@@ -89,7 +90,7 @@ setup(
              "src/auctioneer/exchange/engine_inline.h", "src/auctioneer/exchange/match_inline.h",
              "src/auctioneer/exchange/engine_changes.h", "src/auctioneer/exchange/engine_json.h",
              "src/auctioneer/exchange/engine_buffer.h", "src/auctioneer/exchange/engine_fields.h",
-             "src/auctioneer/exchange/match_core.h"],
+             "src/auctioneer/exchange/match_core.h", "src/auctioneer/exchange/engine_runs.h"],
         ),
         _extension("auctioneer.exchange._price", ["src/auctioneer/exchange/_price.c"], []),
         _extension(

@@ -1,7 +1,8 @@
 """What one periodic snapshot of the native engine costs, by how many order ids it has used.
 
 ``python -m tools.snapshot_cost [--used 100000,1000000] [--every 100000] [--rounds 3]
-[--ids stamps|uuids]``
+[--ids stamps|uuids] [--keep DIR]``; ``python -m tools.snapshot_cost --restore DIR
+[--rounds 5]``
 
 For each count of used ids, a native exchange is filled with that many orders (15,000 of
 them resting, the rest trading in pairs; ids ``o<stamp in hex>`` as the service makes
@@ -13,13 +14,16 @@ seconds of this process (``time.process_time``: the fsync's wait is not CPU) and
 seconds. Restoring the newest file (:func:`~auctioneer.exchange.durable.load_snapshot`)
 is timed last. Prints medians. It uses only what the code before ``engine_snapshot.c``
 had, so the same file run against a checkout of that code (``PYTHONPATH``) gives the
-baseline.
+baseline. ``--keep DIR`` leaves the newest snapshot of each count in ``DIR/<used>``;
+``--restore DIR`` only restores the newest snapshot there, ``rounds`` times, so checkouts
+can be compared on the same file, interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -74,7 +78,16 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ids", choices=("stamps", "uuids"), default="stamps")
+    parser.add_argument("--keep", type=Path)
+    parser.add_argument("--restore", type=Path)
     args = parser.parse_args()
+    if args.restore:
+        times = [timed(partial(load_snapshot, args.restore, engine_class=NativeExchange))
+                 for _ in range(args.rounds)]
+        print(f"restore {args.restore}: cpu {statistics.median(t[0] for t in times) * 1e3:.0f} "
+              f"ms, wall {statistics.median(t[1] for t in times) * 1e3:.0f} ms "
+              f"(median of {len(times)})")
+        return
     for used in (int(n) for n in args.used.split(",")):
         ex = NativeExchange()
         ex.apply_many([c.ListMarket(MARKET), c.OpenAccount("p", Role.PROVIDER),
@@ -90,7 +103,11 @@ def main() -> None:
                 fill(ex, placed, args.every, args.ids == "uuids")
                 placed += args.every
                 times.append(timed(partial(write_snapshot, directory, placed, ex)))
-            size = max(directory.iterdir()).stat().st_size
+            newest = max(directory.iterdir())
+            size = newest.stat().st_size
+            if args.keep:
+                (args.keep / str(used)).mkdir(parents=True, exist_ok=True)
+                shutil.copy(newest, args.keep / str(used) / newest.name)
             restore = timed(partial(load_snapshot, directory, engine_class=NativeExchange))
         print(f"{args.ids}: used ids {used:>9,} ({used:,}..{placed:,}): snapshot "
               f"cpu {statistics.median(cpu for cpu, _ in times) * 1e3:8.1f} ms, "

@@ -37,7 +37,7 @@ from auctioneer.exchange.codec import (
     decode_command_json,
     encode_command,
 )
-from auctioneer.exchange.durable import restore_saved
+from auctioneer.exchange.durable import restore_saved, split_saved
 from auctioneer.exchange.journal import JournalError, encode_record, replay
 from auctioneer.exchange.snapshot import Saved, decode_saved, encode_saved
 from auctioneer.sim.scenario import ScenarioError, load_scenario
@@ -263,9 +263,19 @@ def _resealed(state: Any) -> bytes:
                            st.just(encode_saved(Saved(7, "0" * 64, STATE, {}))),
                            st.integers(0, 400), st.binary(max_size=4))))
 def snapshot_reader(data: bytes) -> None:
-    """Decoding and restoring a saved state raises only ValueError."""
-    with contextlib.suppress(ValueError):
-        restore_saved(decode_saved(data))
+    """Decoding and restoring a saved state raises only ValueError; read whole, or with its
+    open orders and used ids read from the bytes in C (``split_saved``), it restores to the
+    same state or fails alike."""
+    hashes = []
+    for split in (None, split_saved):
+        try:
+            parts = None if split is None else split(data)
+            saved = decode_saved(data) if parts is None else parts[0]
+            hashes.append(restore_saved(saved, None, None if parts is None else parts[1])
+                          .state_hash())
+        except ValueError:
+            hashes.append("ValueError")
+    assert hashes[0] == hashes[1]
 
 
 TARGETS: dict[str, Callable[..., None]] = {

@@ -59,6 +59,8 @@ static PyMethodDef Core_methods[] = {
     {"load_counters", (PyCFunction)Core_load_counters, METH_VARARGS, NULL},
     {"dump", (PyCFunction)Core_dump, METH_VARARGS,
      "dump(orders=True): the state as tuples (orders empty without `orders`)"},
+    {"restore", (PyCFunction)Core_restore, METH_VARARGS,
+     "restore(data, orders, used) -> used ids, or None: a snapshot's orders and used ids"},
     {"snapshot_parts", (PyCFunction)Core_snapshot_parts, METH_O,
      "snapshot_parts(roles) -> {key: JSON bytes or int} of the snapshot's growing parts, or None"},
     {"check", (PyCFunction)Core_check, METH_VARARGS,
@@ -338,6 +340,8 @@ static PyMethodDef module_methods[] = {
     {"scan", (PyCFunction)eb_scan, METH_VARARGS,
      "scan(data, pos, previous, upto) -> (pos, previous): pass over whole, in-sequence "
      "journal records."},
+    {"spans", (PyCFunction)eb_spans, METH_VARARGS,
+     "spans(data, start, end) -> {key: (start, end)} of a compact JSON object, or None"},
     {"id_hash", (PyCFunction)eb_id_hash, METH_O,
      "id_hash(id) -> int: the order-id table's keyed hash of the id's UTF-8."},
     {"crc32", (PyCFunction)eb_crc32, METH_VARARGS,

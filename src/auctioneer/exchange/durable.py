@@ -36,10 +36,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from auctioneer.exchange import _engine
 from auctioneer.exchange.closing import Closing
 from auctioneer.exchange.commands import Command
 from auctioneer.exchange.engine import Exchange
@@ -58,6 +60,7 @@ from auctioneer.exchange.snapshot import (
     canonical_json,
     decode_saved,
     saved_json,
+    saved_of,
     upgraded,
 )
 
@@ -69,6 +72,7 @@ __all__ = [
     "restore_saved",
     "snapshot_and_prune",
     "snapshot_files",
+    "split_saved",
     "write_snapshot",
 ]
 
@@ -100,40 +104,82 @@ def write_snapshot(directory: str | os.PathLike[str], seq: int, exchange: Exchan
     return write_atomic(Path(directory) / f"{_PREFIX}{seq:020d}{_SUFFIX}", data)
 
 
-def restore_saved(saved: Saved, engine_class: type[Exchange] | None = None) -> Exchange:
+Spans = tuple[bytes, tuple[int, int], tuple[int, int]]
+"""A saved file's bytes, and where in them its state's open orders and used ids are."""
+
+
+def split_saved(data: bytes) -> tuple[Saved, Spans] | None:
+    """What :func:`~auctioneer.exchange.snapshot.decode_saved` reads from ``data``, but for the
+    state's open orders and used ids, which the native engine reads from ``data`` itself
+    (:meth:`~auctioneer.exchange.native.NativeExchange.restore_parts`): the state without
+    them, and where they are. None unless ``data`` is canonical JSON of the current version
+    (``decode_saved`` reads any form); ValueError when a part is not JSON."""
+    top = _engine.spans(data, 0, len(data))
+    parts = None if top is None or "state" not in top else _engine.spans(data, *top["state"])
+    if top is None or parts is None or not {"orders", "used_ids", "version"} <= parts.keys():
+        return None
+    orders, used = parts.pop("orders"), parts.pop("used_ids")
+    state = {key: json.loads(data[a:b]) for key, (a, b) in parts.items()}
+    if state["version"] != SNAPSHOT_VERSION:
+        return None
+    body = {key: json.loads(data[a:b]) for key, (a, b) in top.items() if key != "state"}
+    return saved_of({**body, "state": state}), (data, orders, used)
+
+
+def restore_saved(saved: Saved, engine_class: type[Exchange] | None = None,
+                  spans: Spans | None = None) -> Exchange:
     """The exchange ``saved`` holds (run by ``engine_class``, default
     :func:`~auctioneer.exchange.native.engine`'s pick); ValueError (naming its ``seq``) when
-    it does not restore to its recorded hash, or is malformed."""
-    state, want = saved.state, saved.state_hash
+    it does not restore to its recorded hash, or is malformed. With ``spans``, ``saved`` is
+    what :func:`split_saved` split off them."""
     try:
-        if state.get("version") != SNAPSHOT_VERSION:  # an older form: checked as it was written
-            if hashlib.sha256(canonical_json(state)).hexdigest() != want:
-                raise ValueError("its state hash is not that of the state it holds")
-            state = upgraded(state)
-            want = hashlib.sha256(canonical_json(state)).hexdigest()
-        exchange = (engine_class or engine()).restore(state)
+        exchange, want = _restored(saved, engine_class or engine(), spans)
         # Hashing walks the whole state: a value of the wrong type fails here, if not before.
         digest = exchange.state_hash()
-    except (LookupError, TypeError, ValueError, AttributeError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        # OverflowError: an int past 64 bits where C takes one (a price of 2**64, say)
         raise ValueError(f"the state saved at {saved.seq} does not restore: {exc!r}") from None
     if digest != want:
         raise ValueError(f"the state saved at {saved.seq} restores to a different state hash")
     return exchange
 
 
+def _restored(saved: Saved, engine_class: type[Exchange], spans: Spans | None
+              ) -> tuple[Exchange, str]:
+    """The exchange ``saved`` holds, and the state hash it must have."""
+    state, want = saved.state, saved.state_hash
+    if spans is not None:
+        if issubclass(engine_class, NativeExchange):
+            exchange = engine_class.restore_parts(state, *spans)
+            if exchange is not None:
+                return exchange, want
+        state = decode_saved(spans[0]).state  # C does not take its parts: read it whole
+    if state.get("version") != SNAPSHOT_VERSION:  # an older form: checked as it was written
+        if hashlib.sha256(canonical_json(state)).hexdigest() != want:
+            raise ValueError("its state hash is not that of the state it holds")
+        state = upgraded(state)
+        want = hashlib.sha256(canonical_json(state)).hexdigest()
+    return engine_class.restore(state), want
+
+
 def load_snapshot(directory: str | os.PathLike[str], upto: int | None = None,
                   engine_class: type[Exchange] | None = None) -> tuple[int, Exchange] | None:
     """``(seq, exchange)`` from the newest snapshot (not after ``upto``, when given) that
     verifies; None if there is none. A damaged one is passed over for an older one, and a
-    longer replay."""
+    longer replay. The native engine reads the open orders and used ids in C
+    (:func:`split_saved`)."""
+    run = engine_class or engine()
+    native = issubclass(run, NativeExchange)
     for seq, path in reversed(snapshot_files(directory)):
         if upto is not None and seq > upto:
             continue
         try:
-            saved = decode_saved(path.read_bytes())
+            data = path.read_bytes()
+            split = split_saved(data) if native else None
+            saved = decode_saved(data) if split is None else split[0]
             if saved.seq != seq:
                 continue  # renamed or copied: its name and its content disagree
-            return seq, restore_saved(saved, engine_class)
+            return seq, restore_saved(saved, run, None if split is None else split[1])
         except (OSError, ValueError):
             continue
     return None

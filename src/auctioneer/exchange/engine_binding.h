@@ -197,7 +197,15 @@ int eb_setup_answers(void);
 PyObject *eb_order_summary(PyObject *module, PyObject *args);
 PyObject *eb_batch_answer(PyObject *module, PyObject *args);
 
+/* engine_load.c: order number n rested as loaded in each of its k books (e->xmarkets[0..k),
+ * a cross-market bid's copies linked and its markets kept in self->cross; a full book
+ * grows): 1; 0 when it cannot rest (its number is in a book, or it sells over several
+ * markets); -1 with an error. */
+int eb_load_rest(CoreObject *self, uint64_t n, uint32_t k, uint32_t a, int buy, int64_t price,
+                 int64_t remaining, uint64_t seq, int64_t ts, int post_only, int aon);
+
 /* engine_names.c: tables of names; order ids (see the top of that file) */
+#define NAMES_MAX (UINT64_C(0xffffffff) - 1u) /* names a table holds at most */
 void eb_hash_init(void); /* keys from the interpreter's hash secret, at import */
 uint64_t eb_hash(const char *s, size_t n);
 PyObject *eb_id_hash(PyObject *module, PyObject *arg);
@@ -459,6 +467,10 @@ void eb_frame_record(unsigned char *record, uint32_t length, uint64_t seq);
 
 /* engine_snapshot.c */
 PyObject *Core_snapshot_parts(CoreObject *self, PyObject *roles);
+
+/* engine_restore.c */
+PyObject *Core_restore(CoreObject *self, PyObject *args);
+PyObject *eb_spans(PyObject *module, PyObject *args);
 
 /* engine_check.c */
 PyObject *Core_check(CoreObject *self, PyObject *args);

@@ -396,9 +396,52 @@ markets_of(CoreObject *self, PyObject *markets)
     return (uint32_t)k;
 }
 
+int
+eb_load_rest(CoreObject *self, uint64_t n, uint32_t k, uint32_t a, int buy, int64_t price,
+             int64_t remaining, uint64_t seq, int64_t ts, int post_only, int aon)
+{
+    if (k > 1 && !buy) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t m = self->e.xmarkets[i];
+        if (mc_find(&self->e.markets[m].book, n) != NULL) {
+            return 0;
+        }
+        while (!mc_fits(&self->e.markets[m].book, buy, price)) {
+            if (ec_grow(&self->e, m) < 0) {
+                PyErr_NoMemory();
+                return -1;
+            }
+        }
+    }
+    PyObject *tuple = k == 1 ? NULL : PyTuple_New(k);
+    for (uint32_t i = 0; tuple != NULL && i < k; i++) {
+        PyTuple_SET_ITEM(tuple, i, ref(PyList_GET_ITEM(self->market_ids, self->e.xmarkets[i])));
+    }
+    PyObject *number = k == 1 ? NULL : PyLong_FromUnsignedLongLong(n);
+    int bad = k > 1 && (number == NULL || tuple == NULL
+                        || PyDict_SetItem(self->cross, number, tuple) < 0);
+    Py_XDECREF(number);
+    Py_XDECREF(tuple);
+    if (bad) {
+        return -1;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        mc_book *b = &self->e.markets[self->e.xmarkets[i]].book;
+        b->stamp_seq = seq;
+        b->stamp_ts = ts;
+        mc_rest(b, n, a, buy, price, remaining, aon,
+                k == 1 ? MC_NONE : self->e.xmarkets[(i + 1u) % k]);
+    }
+    self->order_post[n] = (uint8_t)post_only;
+    return 1;
+}
+
 /* load_order(id, account, market, buy, price, remaining, seq, ts, post_only, aon): False
- * when it does not fit the market's book. `market` is a number, or a tuple of them for a
- * cross-market bid (which buys), which rests in each. Orders are loaded by arrival. */
+ * when its id is loaded already or it cannot rest (eb_load_rest). `market` is a number, or
+ * a tuple of them for a cross-market bid (which buys), which rests in each. Orders are
+ * loaded by arrival. */
 PyObject *
 Core_load_order(CoreObject *self, PyObject *args)
 {
@@ -420,35 +463,16 @@ Core_load_order(CoreObject *self, PyObject *args)
     }
     int utf8 = eb_utf8(name, &s, &len);
     uint64_t h = utf8 ? eb_hash(s, len) : 0;
-    uint64_t n = self->n_names;
-    int fits = utf8 && eb_names_find(&self->ids, s, len, h) < 0 && (k == 1 || buy);
-    for (uint32_t i = 0; fits && i < k; i++) {
-        const mc_book *b = &self->e.markets[self->e.xmarkets[i]].book;
-        fits = mc_find(b, n) == NULL && mc_fits(b, buy, price);
-    }
-    if (!fits) {
-        Py_RETURN_FALSE;
-    }
-    PyObject *tuple = k == 1 ? NULL : PyTuple_New(k);
-    for (uint32_t i = 0; tuple != NULL && i < k; i++) {
-        PyTuple_SET_ITEM(tuple, i, ref(PyList_GET_ITEM(self->market_ids, self->e.xmarkets[i])));
-    }
-    PyObject *number = k == 1 ? NULL : PyLong_FromUnsignedLongLong(n);
-    int bad = k > 1 && (number == NULL || tuple == NULL
-                        || PyDict_SetItem(self->cross, number, tuple) < 0);
-    Py_XDECREF(number);
-    Py_XDECREF(tuple);
-    if (bad) {
+    int rested = utf8 && eb_names_find(&self->ids, s, len, h) < 0
+                     ? eb_load_rest(self, self->n_names, k, a, buy, price, remaining, seq, ts,
+                                    post_only, aon)
+                     : 0;
+    if (rested < 0) {
         return NULL;
     }
-    for (uint32_t i = 0; i < k; i++) {
-        mc_book *b = &self->e.markets[self->e.xmarkets[i]].book;
-        b->stamp_seq = seq;
-        b->stamp_ts = ts;
-        mc_rest(b, n, a, buy, price, remaining, aon,
-                k == 1 ? MC_NONE : self->e.xmarkets[(i + 1u) % k]);
+    if (rested == 0) {
+        Py_RETURN_FALSE;
     }
-    self->order_post[n] = (uint8_t)post_only;
     if (eb_id_add(self, s, len, h, name, self->e.xmarkets[0]) < 0) {
         return NULL;
     }

@@ -166,7 +166,6 @@ eb_names_get(const eb_names *t, uint64_t k, size_t *n)
  * probe reads the tags alone until one matches, so a new id -- every order's -- costs no
  * miss on the keys or the names, and a tag that matches another name (1 in 128) costs one. */
 #define TAG(h) ((uint8_t)(((h) >> 57) | 0x80u))
-#define NAMES_MAX (UINT64_C(0xffffffff) - 1u)
 
 int64_t
 eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h)

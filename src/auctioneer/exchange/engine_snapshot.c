@@ -7,15 +7,10 @@
  * built for an order or an id, and the Python copy of the state stays as stale as
  * it was (Core.dump is not called).
  *
- * Used ids are written in usedids.py's compact form: each stem's runs of consecutive
- * numbers, and the ids with no hex tail or no neighbour, in its order (stems compared as
- * Python compares strs: UTF-8 keeps code point order). The runs are kept between snapshots (self->runs): a snapshot splits
- * and sorts only the ids numbered since the last one and merges them in, joining runs, so
- * its cost is O(new ids log new ids + runs). The service's ids are its rising stamps in
- * hex, consecutive within a batch: a snapshot holds about one run per batch, not one id
- * per order.
+ * Used ids are written in usedids.py's compact form from the runs engine_runs.c keeps.
  */
 #include "engine_buffer.h"
+#include "engine_runs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,183 +79,6 @@ add_name(buffer *b, const eb_names *t, uint64_t k)
     size_t n;
     const char *s = eb_names_get(t, k, &n);
     return add_str(b, s, n);
-}
-
-/* ----------------------------------------------------------- sorting */
-
-/* A name of a table, or a run of used ids in usedids.py's compact form: the ids
- * stem + hex(first) .. stem + hex(first + count - 1), whose stem is the first `stem` bytes
- * of id k; with count 0, the whole name k (stem its length, first 0). */
-struct eb_run {
-    uint64_t first, stem;
-    uint64_t head; /* the stem's first 8 bytes, big-endian, 0-padded: most compares end here */
-    uint32_t k, count;
-};
-typedef struct eb_run eb_run;
-
-#define TAIL_DIGITS 15u /* usedids.TAIL_DIGITS */
-
-static int
-hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* The run of name k with a stem of `stem` bytes. */
-static eb_run
-run_of(const eb_names *t, uint32_t k, size_t stem, uint64_t first, uint32_t count)
-{
-    size_t n;
-    const char *s = eb_names_get(t, k, &n);
-    uint64_t head = 0;
-    for (size_t i = 0; i < 8u; i++) {
-        head = head << 8u | (i < stem ? (unsigned char)s[i] : 0u);
-    }
-    return (eb_run){first, stem, head, k, count};
-}
-
-/* Id k split as usedids.split_id splits it: a run of one, or the whole id. */
-static eb_run
-split_id(const eb_names *t, uint32_t k)
-{
-    size_t n, tail = 0;
-    const char *s = eb_names_get(t, k, &n);
-    while (tail < n && tail < TAIL_DIGITS && hex_digit(s[n - 1u - tail]) >= 0) {
-        tail++;
-    }
-    if (tail == 0) {
-        return run_of(t, k, n, 0, 0);
-    }
-    size_t at = n - tail;
-    while (at < n - 1u && s[at] == '0') {
-        at++;
-    }
-    uint64_t v = 0;
-    for (size_t i = at; i < n; i++) {
-        v = v * 16u + (uint64_t)hex_digit(s[i]);
-    }
-    return run_of(t, k, at, v, 1);
-}
-
-/* By stem as Python compares strs (UTF-8 keeps code point order), then a whole id first,
- * then by first number: usedids.compact_ids's order. */
-static int
-run_cmp(const eb_names *t, const eb_run *x, const eb_run *y)
-{
-    size_t n = (size_t)x->stem, m = (size_t)y->stem;
-    int r = (x->head > y->head) - (x->head < y->head);
-    if (r == 0 && n > 8u && m > 8u) {
-        size_t ignored;
-        const char *a = eb_names_get(t, x->k, &ignored), *b = eb_names_get(t, y->k, &ignored);
-        r = memcmp(a + 8, b + 8, (n < m ? n : m) - 8u);
-    }
-    /* equal heads of stems within 8 bytes (or equal so far): the shorter one is a prefix */
-    r = r ? r : (n > m) - (n < m);
-    r = r ? r : (x->count != 0) - (y->count != 0); /* a whole id before the stem's numbers */
-    return r ? r : (x->first > y->first) - (x->first < y->first);
-}
-
-/* Sort runs[0..n) by run_cmp (a merge sort through tmp, n entries). */
-static void
-sort_runs(const eb_names *t, eb_run *runs, eb_run *tmp, size_t n)
-{
-    for (size_t width = 1; width < n; width *= 2u) {
-        for (size_t lo = 0; lo < n; lo += 2u * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2u * width < n ? lo + 2u * width : n;
-            size_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi) {
-                tmp[o++] = run_cmp(t, &runs[j], &runs[i]) < 0 ? runs[j++] : runs[i++];
-            }
-            while (i < mid) {
-                tmp[o++] = runs[i++];
-            }
-            while (j < hi) {
-                tmp[o++] = runs[j++];
-            }
-        }
-        memcpy(runs, tmp, n * sizeof *runs);
-    }
-}
-
-/* Every name of t, sorted, as whole-name runs in a new array (NULL when out of memory). */
-static eb_run *
-sorted_all(const eb_names *t, uint32_t count)
-{
-    eb_run *runs = malloc(((size_t)count + 1u) * sizeof *runs);
-    eb_run *tmp = malloc(((size_t)count + 1u) * sizeof *tmp);
-    if (runs == NULL || tmp == NULL) {
-        free(runs);
-        free(tmp);
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (uint32_t k = 0; k < count; k++) {
-        size_t n;
-        eb_names_get(t, k, &n);
-        runs[k] = run_of(t, k, n, 0, 0);
-    }
-    sort_runs(t, runs, tmp, count);
-    free(tmp);
-    return runs;
-}
-
-/* Append r to out[0..*n), joined to the run before it when r continues it. */
-static void
-push_run(const eb_names *t, eb_run *out, size_t *n, eb_run r)
-{
-    eb_run *last = *n ? &out[*n - 1u] : NULL;
-    size_t ignored;
-    if (last != NULL && r.count && last->count && last->first + last->count == r.first
-        && last->stem == r.stem && last->head == r.head
-        && (r.stem <= 8u
-            || memcmp(eb_names_get(t, last->k, &ignored), eb_names_get(t, r.k, &ignored),
-                      (size_t)r.stem) == 0)) {
-        last->count += r.count;
-    } else {
-        out[(*n)++] = r;
-    }
-}
-
-/* Bring self->runs up to every used id: the ids numbered since the last call split, sorted
- * and merged in, joining runs. 0, or -1 (the runs kept so far stay valid). */
-static int
-compact_ids(CoreObject *self)
-{
-    const eb_names *t = &self->ids;
-    size_t old = (size_t)self->n_runs, fresh = (size_t)(self->n_names - self->n_compacted);
-    if (fresh == 0) {
-        return 0;
-    }
-    eb_run *added = malloc(fresh * sizeof *added), *tmp = malloc(fresh * sizeof *tmp);
-    eb_run *all = malloc((old + fresh) * sizeof *all);
-    if (added == NULL || tmp == NULL || all == NULL) {
-        free(added);
-        free(tmp);
-        free(all);
-        PyErr_NoMemory();
-        return -1;
-    }
-    int in_order = 1;
-    for (size_t i = 0; i < fresh; i++) {
-        added[i] = split_id(t, (uint32_t)(self->n_compacted + i));
-        in_order = in_order && (i == 0 || run_cmp(t, &added[i - 1u], &added[i]) < 0);
-    }
-    if (!in_order) {
-        sort_runs(t, added, tmp, fresh);
-    }
-    size_t i = 0, j = 0, n = 0;
-    while (i < old || j < fresh) {
-        int older = j == fresh || (i < old && run_cmp(t, &self->runs[i], &added[j]) < 0);
-        push_run(t, all, &n, older ? self->runs[i++] : added[j++]);
-    }
-    free(added);
-    free(tmp);
-    free(self->runs);
-    self->runs = all;
-    self->n_runs = n;
-    self->n_compacted = self->n_names;
-    return 0;
 }
 
 /* ----------------------------------------------------------- the parts */
@@ -346,8 +164,8 @@ static int
 write_ledger(CoreObject *self, PyObject *roles, buffer *accounts, buffer *caps, buffer *holdings)
 {
     const ec_engine *e = &self->e;
-    eb_run *by_id = sorted_all(&self->account_names, e->n_accounts);
-    eb_run *markets = sorted_all(&self->market_names, e->n_markets);
+    eb_run *by_id = eb_sorted_names(&self->account_names, e->n_accounts);
+    eb_run *markets = eb_sorted_names(&self->market_names, e->n_markets);
     int rc = by_id == NULL || markets == NULL ? -1 : 0;
     rc = rc || add(accounts, "[", 1) || add(caps, "[", 1) || add(holdings, "[", 1) ? -1 : 0;
     for (uint32_t i = 0; rc == 0 && i < e->n_accounts; i++) {
@@ -402,7 +220,7 @@ write_ledger(CoreObject *self, PyObject *roles, buffer *accounts, buffer *caps, 
 static int
 write_used(CoreObject *self, buffer *b)
 {
-    if (compact_ids(self) < 0 || add(b, "{\"ids\":[", 8) < 0) {
+    if (eb_compact_ids(self) < 0 || add(b, "{\"ids\":[", 8) < 0) {
         return -1;
     }
     const eb_names *t = &self->ids;

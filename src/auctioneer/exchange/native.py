@@ -56,7 +56,7 @@ from auctioneer.exchange.journal import Segment
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
-from auctioneer.exchange.snapshot import snapshot_json
+from auctioneer.exchange.snapshot import restore_into, snapshot_json
 from auctioneer.exchange.state import Refusal, check_ts
 
 __all__ = ["ENGINE_VARIABLE", "ROLE_NUMBERS", "NativeExchange", "engine"]
@@ -243,6 +243,23 @@ class NativeExchange(Exchange):
             return pos, last_seq
         return core.replay(data, pos, last_seq) if log is None else (
             core.replay(data, pos, last_seq, log))
+
+    @classmethod
+    def restore_parts(cls, state: dict[str, Any], data: bytes, orders: tuple[int, int],
+                      used: tuple[int, int]) -> NativeExchange | None:
+        """The exchange whose snapshot is ``state`` but for its open orders and used ids,
+        whose JSON is ``data[orders[0]:orders[1]]`` and ``data[used[0]:used[1]]``: they are
+        read straight into C (``engine_restore.c``), with no Python object per order or id,
+        and the rest by :func:`~auctioneer.exchange.snapshot.restore_into`. None when C does
+        not take them as they are (:meth:`restore` takes the whole state). Like
+        :meth:`restore`, it expects as many orders again as it has taken."""
+        ex = restore_into(cls(), {**state, "orders": [], "used_ids": {"ids": [], "runs": []}})
+        core = ex._load()  # holds no order yet, so C takes it
+        used_ids = None if core is None else core.restore(data, orders, used)
+        if used_ids is None:
+            return None
+        ex.reserve(min(used_ids, EXPECT_MAX))
+        return ex
 
     # --------------------------------------------------------- moving state
 

@@ -41,6 +41,7 @@ __all__ = [
     "encode_saved",
     "restore_into",
     "saved_json",
+    "saved_of",
     "snapshot_json",
     "snapshot_of",
     "state_hash",
@@ -195,7 +196,11 @@ def saved_json(seq: int, digest: str, state: bytes, labels: dict[str, Any] | Non
 def decode_saved(data: bytes) -> Saved:
     """What :func:`encode_saved` wrote; ValueError when it is not that (its state is checked
     only by restoring it)."""
-    body = json.loads(data)
+    return saved_of(json.loads(data))
+
+
+def saved_of(body: Any) -> Saved:
+    """The :class:`Saved` whose encoding decodes to ``body``; ValueError when it is not one."""
     if not isinstance(body, dict) or any(key not in body for key in _KEYS):
         raise ValueError(f"not a saved state: it lacks one of {list(_KEYS)}")
     seq, digest, state = body["seq"], body["hash"], body["state"]
