@@ -597,7 +597,7 @@ ODD = [  # not the canonical form the C path takes: the reader decodes them itse
     b'{"account":"t1","amount":12,"type":"deposit"}',
     b'{"account":"t1","amount":9223372036854775808,"ts_ns":1,"type":"deposit"}',
     b'{"account":"t1","all_or_none":false,"markets":["' + IDS[0].encode()
-    + b'","' + IDS[1].encode() + b'"],"order_id":"x","post_only":false,"price":100,'
+    + b'","' + IDS[0].encode() + b'"],"order_id":"x","post_only":false,"price":100,'
     b'"quantity":1,"side":"buy","tif":"gtc","ts_ns":2,"type":"place_order"}',
     b'{"account":"t1","all_or_none":false,"markets":["' + IDS[0].encode()
     + b'"],"order_id":"y","post_only":false,"price":100,"quantity":1,"side":"buy",'

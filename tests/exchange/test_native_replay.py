@@ -44,7 +44,16 @@ from auctioneer.exchange import (
 from auctioneer.exchange.journal import encode_record, segments
 
 from .test_native_engine import journal_of, record
-from .test_properties import ACCOUNTS, IDS, PROVIDERS, prices, quantities, setup_commands, tifs
+from .test_properties import (
+    ACCOUNTS,
+    IDS,
+    PROVIDERS,
+    market_lists,
+    prices,
+    quantities,
+    setup_commands,
+    tifs,
+)
 
 pytestmark = pytest.mark.native
 
@@ -65,11 +74,12 @@ def commands(draw: st.DrawFn) -> Command:
     seller = account if buy else draw(st.sampled_from(PROVIDERS))
     ts = draw(st.integers(0, 3_000_000_000))  # prices publish at each new second
     quantity = draw(quantities)
+    markets = tuple(draw(market_lists)) if buy else (market,)  # a bid may be cross-market
     if kind == "place":
-        return PlaceOrder(order_id, seller, side, (market,), draw(prices), quantity,
+        return PlaceOrder(order_id, seller, side, markets, draw(prices), quantity,
                           draw(tifs), all_or_none=draw(st.integers(0, 3)) == 0, ts_ns=ts)
     if kind == "market":
-        return MarketOrder(order_id, seller, side, (market,), quantity,
+        return MarketOrder(order_id, seller, side, markets, quantity,
                            draw(st.integers(1, 800)) if buy else None,
                            draw(st.sampled_from([TimeInForce.IOC, TimeInForce.FOK])), ts)
     if kind == "cancel":

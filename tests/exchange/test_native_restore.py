@@ -232,8 +232,8 @@ def test_spans_finds_each_member_of_a_compact_object() -> None:
     assert {k: json.loads(data[a:b]) for k, (a, b) in spans.items()} == {
         "a": [1, {"b": "]}"}], "c": '"}', "d": -4, "e": {}}
     assert _engine.spans(b"{}", 0, 2) == {}
-    for bad in (b'{"a":1,"a":2}', b'{"a":1,"a":2,"b":3}', b'{"a": 1}', b'{"a":1', b'{"a":"1}', b'["a"]', b'{"\\u0061":1}',
-                b'{"a":1}x', b'{"a":}', b""):
+    for bad in (b'{"a":1,"a":2}', b'{"a":1,"a":2,"b":3}', b'{"a": 1}', b'{"a":1', b'{"a":"1}',
+                b'["a"]', b'{"\\u0061":1}', b'{"a":1}x', b'{"a":}', b""):
         assert _engine.spans(bad, 0, len(bad)) is None, bad
     with pytest.raises(ValueError, match="spans"):
         _engine.spans(b"{}", 1, 3)

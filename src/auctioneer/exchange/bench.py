@@ -47,7 +47,8 @@ are resting GTC all-or-none orders (four ticks off the mid, five times the size)
 plain stream's limit orders spread over three markets. Only the Python and the native
 engine take it (the others are skipped, with the reason in
 :attr:`ExchangeBenchResult.skipped`); the native engine's untimed extra pass counts the
-commands after which its state was outside C (:attr:`EngineRun.outside_c`). Replay,
+commands after which its state was outside C (:attr:`EngineRun.outside_c`). Replay
+recovers the mixed stream's journal too (its cross-market bids' records are read in C);
 decoding and memory use the plain stream either way.
 
 **Replay** (:func:`replay_rate`): the stream journaled (with its accounts
@@ -88,6 +89,7 @@ import numpy as np
 
 from auctioneer.checks import require_int
 from auctioneer.exchange import (
+    Command,
     Exchange,
     NativeExchange,
     PlaceOrder,
@@ -447,8 +449,9 @@ def run_exchange_bench(config: ExchangeBenchConfig,
     step("memory")
     memory = memory_figures(MARKET)
     step("replay")
-    replayed = float(median(replay_rate(stream) for _ in range(config.repeats)))
-    reference = float(median(replay_rate(stream, Exchange) for _ in range(config.repeats)))
+    replayed = float(median(replay_rate(stream, mixed=mixed) for _ in range(config.repeats)))
+    reference = float(median(replay_rate(stream, Exchange, mixed)
+                             for _ in range(config.repeats)))
     step("decoding")
     decoded = decode_rates(stream, config.repeats)
     result = ExchangeBenchResult(config, environment(), tuple(runs), timer, (),
@@ -483,11 +486,12 @@ def decode_rates(stream: Sequence[Order], repeats: int) -> dict[str, float]:
     return rates
 
 
-def replay_rate(stream: Sequence[Order], engine: type[Exchange] = NativeExchange) -> float:
+def replay_rate(stream: Sequence[Order], engine: type[Exchange] = NativeExchange,
+                mixed: Sequence[PlaceOrder] = ()) -> float:
     """Commands per second :func:`open_exchange` recovers the journaled ``stream`` at, with
-    ``engine``."""
-    _, args, _ = _auctioneer(stream)
-    commands = [*SETUP, *(a[0] for a in args)]
+    ``engine``; with ``mixed`` (``--mix``'s stream), that stream instead."""
+    setup: Sequence[Any] = MIX_SETUP if mixed else SETUP
+    commands: list[Command] = [*setup, *(mixed or (a[0] for a in _auctioneer(stream)[1]))]
     with tempfile.TemporaryDirectory() as directory:
         with Journal(directory, FsyncPolicy.NEVER) as journal:
             journal.append_many(commands)

@@ -19,7 +19,8 @@
  * Reading: a record as the journal writes it (its type's keys in order) is read in one
  * pass against that type's field list (canonical()), with engine_json.h's scanners and a
  * small cache of the names this replay saw (find_name()); any other form falls to the
- * general reader (members()), which takes exactly the same commands.
+ * general reader (members()), which takes exactly the same commands. Applying: each
+ * command's handler in engine_rapply.c.
  */
 #include "engine_binding.h"
 #include "engine_changes.h"
@@ -34,7 +35,7 @@ enum {
     R_ID,       /* a non-empty ASCII string: an order id */
     R_ACCOUNT,  /* an ASCII string naming an account */
     R_MARKET,   /* an ASCII string naming a market */
-    R_MARKETS,  /* a list of one such string */
+    R_MARKETS,  /* a list of such strings: one, or 2..MC_CROSS_MAX for a cross-market bid */
     R_SIDE,     /* "buy" or "sell" */
     R_TIF,      /* "gtc", "ioc" or "fok" */
     R_FALSE,    /* false */
@@ -206,6 +207,34 @@ take_field(const CoreObject *self, recent *r, const jfield *f, int kind, rcmd *c
     }
 }
 
+/* The list of markets at p whose first name closes at `close`, followed by more: a
+ * cross-market bid's (from MC_CROSS_MAX on, the gate's). Its first market's number into
+ * c->market (k, when `latest` found it), its names' span and count into c (each name a
+ * string, looked up when it is applied): past the list, or NULL. */
+static __attribute__((noinline)) const char *
+cross_markets(const CoreObject *self, recent *r, const char *p, const char *close,
+              const char *end, int latest, int64_t k, rcmd *c)
+{
+    if (!latest && !take_text(self, r, R_MARKETS, p + 2, (size_t)(close - p - 2), c)) {
+        return NULL;
+    }
+    c->market = latest ? (uint32_t)k : c->market;
+    uint32_t n = 1;
+    const char *q = close + 1;
+    while (q != NULL && end - q > 1 && q[0] == ',' && q[1] == '"' && n < MC_CROSS_MAX) {
+        q = string_end(q + 2, end);
+        q = q == NULL ? NULL : q + 1;
+        n++;
+    }
+    if (q == NULL || q == end || *q != ']') {
+        return NULL;
+    }
+    c->markets = p + 1;
+    c->markets_len = (size_t)(q - p - 1);
+    c->n_markets = n;
+    return q + 1;
+}
+
 /* Field `kind` of a canonical record, its value at p, into c: past the value, or NULL when
  * replay does not take it. Each value is read by what its field must be, not by what its
  * first byte says, and only as value() and take_field() would read it too. */
@@ -225,6 +254,9 @@ canonical_value(const CoreObject *self, recent *r, int kind, const char *p, cons
         int latest = base != R_ID && (close = latest_name(r, base != R_ACCOUNT, s, end, &k));
         if (!latest) {
             close = string_end(s, end);
+        }
+        if (close != NULL && list && close + 1 < end && close[1] == ',') {
+            return cross_markets(self, r, p, close, end, latest, k, c);
         }
         if (close == NULL || (list && (close + 1 >= end || close[1] != ']'))) {
             return NULL;
@@ -264,135 +296,33 @@ canonical_value(const CoreObject *self, recent *r, int kind, const char *p, cons
     }
 }
 
-static int64_t
-arrival(const CoreObject *self, int64_t ts)
-{
-    return ts > self->e.clock ? ts : self->e.clock;
-}
-
-/* After the core took a command at `ts` in market m (or none, UINT32_MAX) for order number
- * `order`: the clock moved and its trades kept: 1, or -1 on error. */
-static int
-applied(CoreObject *self, int64_t ts, uint32_t m, uint64_t order)
-{
-    if (eb_advance(self, ts, NULL) < 0
-        || (m != UINT32_MAX && eb_buffer_trades(self, m, order) < 0)) {
-        return -1;
-    }
-    return 1;
-}
-
-/* Each handler: 1 when the core applied the command, 0 when replay does not take it
- * (nothing changed), -1 on error. */
-
-/* PlaceOrder (flag 0), MarketOrder (flag 1). */
-static int
-r_order(CoreObject *self, const rcmd *c, int market)
-{
-    uint64_t h = c->id_hash, n = self->n_names;
-    int used = eb_id_used(self, c->id, c->id_len, h, NULL);
-    if (used != 0 || eb_reserve_name(self) < 0) {
-        return used < 0 ? -1 : 0;
-    }
-    if (market) {
-        if ((c->buy ? c->amount < 0 : c->amount >= 0) || c->tif == MC_GTC
-            || ec_market_order(&self->e, c->market, n, c->account, c->buy, c->quantity,
-                               c->buy ? c->amount : 0, c->tif)) {
-            return 0;
-        }
-    } else {
-        if (ec_place(&self->e, c->market, n, c->account, c->buy, c->price, c->quantity,
-                     c->aon ? ec_aon_tif(c->tif) : c->tif, arrival(self, c->ts))) {
-            return 0;
-        }
-    }
-    if (eb_id_add(self, c->id, c->id_len, h, NULL, c->market) < 0) {
-        return -1;
-    }
-    return applied(self, c->ts, c->market, n);
-}
-
-/* CancelOrder (flag 0), ModifyOrder (flag 1). */
-static int
-r_open(CoreObject *self, const rcmd *c, int modify)
-{
-    int64_t k = eb_names_find(&self->ids, c->id, c->id_len, c->id_hash);
-    if (k < 0 || !eb_id_open(self, (uint64_t)k)) {
-        return 0;
-    }
-    if (modify && self->order_post[k]) {
-        return 0; /* a post-only order's modification: the gate checks it may not trade */
-    }
-    uint32_t m = self->order_market[k];
-    if (modify && mc_find(&self->e.markets[m].book, (uint64_t)k)->link != MC_NONE) {
-        return 0; /* a cross-market bid's: the gate checks its ticks and builds its events */
-    }
-    if (modify ? (c->price < 0 && c->quantity < 0)
-                     || ec_modify(&self->e, m, (uint64_t)k, c->account,
-                                  c->price < 0 ? 0 : c->price,
-                                  c->quantity < 0 ? 0 : c->quantity, arrival(self, c->ts))
-               : ec_cancel(&self->e, m, (uint64_t)k, c->account)) {
-        return 0;
-    }
-    return applied(self, c->ts, modify ? m : UINT32_MAX, (uint64_t)k);
-}
-
-/* Deposit (flag 1), Withdraw (flag 0). */
-static int
-r_money(CoreObject *self, const rcmd *c, int deposit)
-{
-    if (deposit ? ec_deposit(&self->e, c->account, c->amount)
-                : ec_withdraw(&self->e, c->account, c->amount)) {
-        return 0;
-    }
-    return applied(self, c->ts, UINT32_MAX, 0);
-}
-
-/* AddCapacity (flag 1), RemoveCapacity (flag 0). */
-static int
-r_capacity(CoreObject *self, const rcmd *c, int add)
-{
-    if (add ? ec_add_capacity(&self->e, c->market, c->account, c->quantity)
-            : ec_remove_capacity(&self->e, c->market, c->account, c->quantity)) {
-        return 0;
-    }
-    return applied(self, c->ts, UINT32_MAX, 0);
-}
-
-static int
-r_tick(CoreObject *self, const rcmd *c, int flag)
-{
-    (void)flag;
-    return applied(self, c->ts, UINT32_MAX, 0);
-}
-
 /* The commands replay takes, with the journal's keys (commands.py, codec.py), each at its
  * kind's index (the change log dispatches on it). */
 static const rspec specs[RK_KINDS] = {
-    [RK_PLACE] = {T("place_order"), r_order, 0, 10,
+    [RK_PLACE] = {T("place_order"), eb_replay_order, 0, 10,
      {F("account", R_ACCOUNT), F("all_or_none", R_BOOL), F("markets", R_MARKETS),
       F("order_id", R_ID), F("post_only", R_FALSE), F("price", R_PRICE),
       F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF), F("ts_ns", R_TS)}},
-    [RK_CANCEL] = {T("cancel_order"), r_open, 0, 3,
+    [RK_CANCEL] = {T("cancel_order"), eb_replay_open, 0, 3,
      {F("account", R_ACCOUNT), F("order_id", R_ID), F("ts_ns", R_TS)}},
-    [RK_MODIFY] = {T("modify_order"), r_open, 1, 5,
+    [RK_MODIFY] = {T("modify_order"), eb_replay_open, 1, 5,
      {F("account", R_ACCOUNT), F("order_id", R_ID), F("price", R_PRICE | R_OR_NULL),
       F("quantity", R_QUANTITY | R_OR_NULL), F("ts_ns", R_TS)}},
-    [RK_MARKET] = {T("market_order"), r_order, 1, 8,
+    [RK_MARKET] = {T("market_order"), eb_replay_order, 1, 8,
      {F("account", R_ACCOUNT), F("markets", R_MARKETS), F("max_spend", R_AMOUNT | R_OR_NULL),
       F("order_id", R_ID), F("quantity", R_QUANTITY), F("side", R_SIDE), F("tif", R_TIF),
       F("ts_ns", R_TS)}},
-    [RK_DEPOSIT] = {T("deposit"), r_money, 1, 3,
+    [RK_DEPOSIT] = {T("deposit"), eb_replay_money, 1, 3,
                     {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
-    [RK_WITHDRAW] = {T("withdraw"), r_money, 0, 3,
+    [RK_WITHDRAW] = {T("withdraw"), eb_replay_money, 0, 3,
      {F("account", R_ACCOUNT), F("amount", R_AMOUNT), F("ts_ns", R_TS)}},
-    [RK_ADD_CAPACITY] = {T("add_capacity"), r_capacity, 1, 4,
+    [RK_ADD_CAPACITY] = {T("add_capacity"), eb_replay_capacity, 1, 4,
      {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
       F("ts_ns", R_TS)}},
-    [RK_REMOVE_CAPACITY] = {T("remove_capacity"), r_capacity, 0, 4,
+    [RK_REMOVE_CAPACITY] = {T("remove_capacity"), eb_replay_capacity, 0, 4,
      {F("account", R_ACCOUNT), F("market", R_MARKET), F("quantity", R_QUANTITY),
       F("ts_ns", R_TS)}},
-    [RK_TICK] = {T("tick"), r_tick, 0, 1, {F("ts_ns", R_TS)}},
+    [RK_TICK] = {T("tick"), eb_replay_tick, 0, 1, {F("ts_ns", R_TS)}},
 };
 
 static int
@@ -553,7 +483,8 @@ Core_replay(CoreObject *self, PyObject *args)
         Py_ssize_t end = pos + (Py_ssize_t)(EB_RECORD_HEADER + cur.length);
         int next = cur.seq < (uint64_t)INT64_MAX
                    && parse_record(self, &names, data, buf.len, end, cur.seq + 1u, &ahead_of);
-        rc = cur.spec->run(self, &cur.c, cur.spec->flag);
+        /* a cross-market bid's changes to the projection are the gate's to log */
+        rc = log != NULL && cur.c.n_markets ? 0 : cur.spec->run(self, &cur.c, cur.spec->flag);
         if (rc > 0 && log != NULL) {
             rc = eb_log_changes(self, (enum rkind)(cur.spec - specs), &cur.c, cur.seq, log);
         }
