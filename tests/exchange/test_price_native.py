@@ -1,4 +1,4 @@
-"""The price index's C weights and fold (``_price.c``) against the decimal reference."""
+"""The price index's C weights, fold and bars (``_price.c``) against the reference."""
 
 from __future__ import annotations
 
@@ -131,6 +131,8 @@ def test_a_fold_leaves_what_it_does_not_handle_to_the_reference(
 def test_a_fold_takes_only_an_array_of_trade_triples(pending: object) -> None:
     with pytest.raises(TypeError):
         _price.fold(pending, 5, 5, _Counted(), 32)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _price.bars(pending)  # type: ignore[arg-type]
 
 
 def test_the_largest_terms_carry_across_every_word() -> None:
@@ -156,6 +158,42 @@ def test_an_index_publishes_the_same_on_the_c_fold_and_the_reference(
             with pytest.MonkeyPatch.context() as patch:
                 if fold is None:
                     patch.setattr(pricing, "_fold", lambda *args: None)
-                prices.append((index.price(ts), index.publish(ts + gap // 2)))
+                    patch.setattr(pricing, "_bars", lambda pending: None)
+                prices.append((index.price(ts), index.ohlc(2, 10), index.publish(ts + gap // 2),
+                               index.ohlc(3, 5)))
         assert prices[0] == prices[1]
         assert indexes[0].state() == indexes[1].state()
+
+
+def _runs_by_trade(trades: list[tuple[int, int, int]]) -> list[tuple[int, ...]]:
+    """What bars() should give: each run of trades in one second, a trade at a time."""
+    runs: list[list[int]] = []
+    for price, quantity, ts in trades:
+        if runs and runs[-1][0] == ts // SECOND:
+            run = runs[-1]
+            run[2], run[3], run[4] = max(run[2], price), min(run[3], price), price
+            run[5] += quantity
+        else:
+            runs.append([ts // SECOND, price, price, price, price, quantity])
+    return [tuple(run) for run in runs]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, _I64), st.integers(0, _I64),
+                          st.one_of(st.integers(0, 4 * SECOND), st.integers(0, _I64))),
+                max_size=30))
+def test_bars_are_each_seconds_run_of_trades(trades: list[tuple[int, int, int]]) -> None:
+    pending = array("q", [n for trade in trades for n in trade])
+    assert _price.bars(pending) == _runs_by_trade(trades)
+
+
+def test_a_seconds_volume_passes_64_bits_whole() -> None:
+    trades = [(5, _I64, 7)] * 5
+    assert _price.bars(array("q", [n for t in trades for n in t])) == \
+        [(0, 5, 5, 5, 5, 5 * _I64)]
+
+
+@pytest.mark.parametrize("trades", [[-1, 1, 0], [1, -1, 0], [1, 1, -1], [1, 1, 0, 1, 1, -5],
+                                    [1, 1, 0, -1, 1, 2 * SECOND]])
+def test_bars_leave_negative_values_to_the_reference(trades: list[int]) -> None:
+    assert _price.bars(array("q", trades)) is None

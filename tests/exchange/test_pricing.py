@@ -1,6 +1,6 @@
 """The price index over long idle spells: no drift, no snap back to the base price.
 
-Each test runs on the C fold (``_price.fold``) and on the reference's Python loop."""
+Each test runs on the C fold and bars (``_price``) and on the reference's Python loops."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from auctioneer.exchange.pricing import SECOND, PriceIndex
 def _fold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.param == "reference":
         monkeypatch.setattr(pricing, "_fold", lambda *args: None)
+        monkeypatch.setattr(pricing, "_bars", lambda pending: None)
 
 
 def _exact(trades: list[tuple[int, int, int]], half_life_ns: int) -> Fraction:

@@ -37,6 +37,7 @@
 typedef unsigned __int128 u128;
 
 #define WEIGHT_BITS 62
+#define SECOND 1000000000
 #define MIN_TIE_BITS 20
 #define MAX_TIE_BITS 64
 #define Q_ONE ((u128)1 << 127)
@@ -268,6 +269,24 @@ fraction(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromUnsignedLongLong(out);
 }
 
+/* A pending array('q') of (price, quantity, ts) triples as a buffer: 0, or -1 with a
+ * TypeError naming `name` (the buffer then released). */
+static int
+trades_view(PyObject *pending, const char *name, Py_buffer *view)
+{
+    if (PyObject_GetBuffer(pending, view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        return -1;
+    }
+    if (view->itemsize != (Py_ssize_t)sizeof(int64_t) || view->format == NULL
+        || (view->format[0] != 'q' && view->format[0] != 'l') || view->format[1] != '\0'
+        || view->len % (Py_ssize_t)(3 * sizeof(int64_t)) != 0) {
+        PyErr_Format(PyExc_TypeError, "%s() takes an array('q') of trade triples", name);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(fold_doc,
 "fold(pending, ref, half_life, fallback, tie_bits, /)\n--\n\n"
 "(sum of price * w, sum of w) over a pending array('q') of (price, quantity, ts) trades,\n"
@@ -286,16 +305,10 @@ fold(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE;
     }
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+    if (trades_view(args[0], "fold", &view) < 0) {
         return NULL;
     }
     PyObject *result = NULL;
-    if (view.itemsize != (Py_ssize_t)sizeof(int64_t) || view.format == NULL
-        || (view.format[0] != 'q' && view.format[0] != 'l') || view.format[1] != '\0'
-        || view.len % (Py_ssize_t)(3 * sizeof(int64_t)) != 0) {
-        PyErr_SetString(PyExc_TypeError, "fold() takes an array('q') of trade triples");
-        goto done;
-    }
     const int64_t *t = view.buf;
     Py_ssize_t n = view.len / (Py_ssize_t)sizeof(int64_t);
     u256 weighted = {{0}}, weight = {{0}};
@@ -327,7 +340,55 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(bars_doc,
+"bars(pending, /)\n--\n\n"
+"The pending (price, quantity, ts) trades as one-second bars: (second, open, high, low,\n"
+"close, volume) for each run of consecutive trades in the same second (ts // 10^9), in\n"
+"order. None when a value is negative (the caller's Python loop, the reference, then\n"
+"runs).");
+
+static PyObject *
+bars(PyObject *Py_UNUSED(module), PyObject *pending)
+{
+    Py_buffer view;
+    if (trades_view(pending, "bars", &view) < 0) {
+        return NULL;
+    }
+    const int64_t *t = view.buf;
+    Py_ssize_t n = view.len / (Py_ssize_t)sizeof(int64_t);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out != NULL && i < n;) {
+        int64_t second = t[i + 2] / SECOND, open = t[i], high = open, low = open, close = open;
+        u128 volume = 0;
+        for (; i < n && t[i + 2] >= 0 && t[i + 2] / SECOND == second; i += 3) {
+            if (t[i] < 0 || t[i + 1] < 0) {
+                break;
+            }
+            close = t[i];
+            high = close > high ? close : high;
+            low = close < low ? close : low;
+            volume += (uint64_t)t[i + 1];
+        }
+        if (i < n && (t[i] < 0 || t[i + 1] < 0 || t[i + 2] < 0)) {
+            Py_SETREF(out, Py_NewRef(Py_None));
+            break;
+        }
+        u256 wide = {{(uint64_t)volume, (uint64_t)(volume >> 64), 0, 0}};
+        PyObject *v = int_of(&wide);
+        PyObject *bar = v == NULL ? NULL : Py_BuildValue("(LLLLLN)", (long long)second,
+                                                        (long long)open, (long long)high,
+                                                        (long long)low, (long long)close, v);
+        if (bar == NULL || PyList_Append(out, bar) < 0) {
+            Py_CLEAR(out);
+        }
+        Py_XDECREF(bar);
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"bars", (PyCFunction)bars, METH_O, bars_doc},
     {"exp2_q127", (PyCFunction)(void (*)(void))exp2_q127, METH_FASTCALL, exp2_q127_doc},
     {"fraction", (PyCFunction)(void (*)(void))fraction, METH_FASTCALL, fraction_doc},
     {"fold", (PyCFunction)(void (*)(void))fold, METH_FASTCALL, fold_doc},

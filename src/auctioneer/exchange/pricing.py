@@ -16,7 +16,8 @@ and replicas publish bit-identical prices.
 The engine folds the trades of the past second into the running sums and the
 bars once per published second (:meth:`PriceIndex.publish`), not per trade,
 which keeps decimal arithmetic and bar updates off the matching path;
-the weights and sums of a fold are computed in C (:mod:`auctioneer.exchange._price`:
+the weights and sums of a fold, and each second's bar of the pending trades, are
+computed in C (:mod:`auctioneer.exchange._price`:
 128-bit fixed point, which asks the decimal reference only where its value is too
 near a rounding tie to decide it, so every weight is the reference's; a loop in
 Python over the decimal weights is the reference, and ``_price``'s own
@@ -133,6 +134,8 @@ def _fold_python(pending: array[int], ref: int, half_life_ns: int) -> tuple[int,
 
 _fold = _price.fold
 """The fold the index uses (tests swap in the reference to run each test on both)."""
+_bars = _price.bars
+"""The pending trades' one-second runs (tests swap in the reference, a trade at a time)."""
 
 
 class Bar:
@@ -183,19 +186,24 @@ class PriceIndex:
         flat = iter(self.pending)
         return zip(flat, flat, flat, strict=True)
 
-    @staticmethod
-    def _bar_in(bars: deque[Bar], price: int, quantity: int, ts_ns: int) -> None:
-        second = ts_ns // SECOND
-        if bars and bars[-1].second == second:
-            bar = bars[-1]
-            bar.close = price
-            if price > bar.high:
-                bar.high = price
-            elif price < bar.low:
-                bar.low = price
-            bar.volume += quantity
-        else:
-            bars.append(Bar(second, price, quantity))
+    def _bars_in(self, bars: deque[Bar]) -> None:
+        """The pending trades into ``bars``: each second's run from C (:func:`_bars`), or
+        trade by trade (the reference) for what C leaves to it."""
+        runs = _bars(self.pending)
+        if runs is None:
+            runs = [(ts // SECOND, price, price, price, price, quantity)
+                    for price, quantity, ts in self._pending()]
+        for second, first, high, low, close, volume in runs:
+            if bars and bars[-1].second == second:
+                bar = bars[-1]
+                bar.high = max(bar.high, high)
+                bar.low = min(bar.low, low)
+                bar.close = close
+                bar.volume += volume
+            else:
+                bar = Bar(second, first, volume)
+                bar.high, bar.low, bar.close = high, low, close
+                bars.append(bar)
 
     def _folded(self) -> tuple[int, int, int]:
         """The sums with the pending trades folded in, and the time they are as of."""
@@ -237,8 +245,7 @@ class PriceIndex:
         """Fold the pending trades into the sums and bars; return the price at ``at_ns``."""
         if self.pending:
             self.weighted, self.weight, self.ref_ns = self._folded()
-            for price, quantity, ts in self._pending():
-                self._bar_in(self.bars, price, quantity, ts)
+            self._bars_in(self.bars)
             del self.pending[:]
         return self._ratio(self.weighted, self.weight)
 
@@ -250,8 +257,7 @@ class PriceIndex:
             bars = deque(bars, maxlen=BAR_HISTORY)
             if bars:  # trades come in time order: only the last bar can change
                 bars[-1] = _copy(bars[-1])
-            for price, quantity, ts in self._pending():
-                self._bar_in(bars, price, quantity, ts)
+            self._bars_in(bars)
         out: list[list[int]] = []
         for bar in bars:
             start = bar.second - bar.second % interval_s
