@@ -1,8 +1,9 @@
 # The bench suite, inside the guest: perf bench sched pipe and messaging and
 # hackbench under EEVDF, the project's scheduler (and its A/B variants,
-# auction:KNOB=V, built by run.sh), scx_simple and scx_central, interleaved
-# round by round in one boot, each round in a fresh random order so that a
-# drift of the (shared, noisy) host favours none of them. Every figure is from
+# auction:KNOB=V, or auction@REV as committed at REV, built by run.sh),
+# scx_simple and scx_central, interleaved round by round in one boot, each
+# round in a fresh random order so that a drift of the (shared, noisy) host
+# favours none of them. Every figure is from
 # an emulated (TCG) machine: a comparison between schedulers in the same boot,
 # not a hardware number. Writes bench.txt into the share ($1), which
 # `auctioneer bench kernel` summarises.
@@ -26,7 +27,7 @@ start() {
     # bpftool itself, as `auctioneer kernel load` does, without the Python
     # start-up (seconds under emulation) between samples; every build of the
     # scheduler loads the same way, so the A/B compares only the builds
-    obj=$S/scx_auction.bpf.o; [ "$1" = auction ] || obj=$S/scx_auction-${1#auction:}.bpf.o
+    obj=$S/scx_auction.bpf.o; [ "$1" = auction ] || obj=$S/scx_auction-${1#auction[:@]}.bpf.o
     mkdir -p "$S/link" && "$AUCTIONEER_BPFTOOL" struct_ops register "$obj" "$S/link" > /dev/null
     wait_state enabled
     [ "$(cat /sys/kernel/sched_ext/root/ops)" = auction ] || { echo "$1 did not come up"; ok=1; return 1; }

@@ -29,7 +29,7 @@
 # time per run, see cputime.sh), RUNS, SCHEDS (bench:
 # which of eevdf auction scx_simple scx_central, default all, plus variants of
 # the scheduler built with kernel/Makefile's knobs, e.g. auction:KICK=0 or
-# auction:KICK=0,MIN_UNITS=16; `auctioneer bench kernel out/scx-vm/bench.txt`
+# auction:KICK=0,MIN_UNITS=16, or as committed at a revision, auction@main; `auctioneer bench kernel out/scx-vm/bench.txt`
 # summarises the samples), PIPE_L, MSG_L, HB_L (bench: the loops of pipe,
 # messaging and hackbench per sample, default 5000, 50, 50).
 #
@@ -60,6 +60,18 @@ cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
 # the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS,
 # FREE_UNITS, KTHREADS).
 for s in ${SCHEDS:-}; do
+    # auction@REV: the scheduler as committed at REV (a branch or commit),
+    # for an A/B of a change to the default build against the build before it
+    if [[ $s == auction@* ]]; then
+        rev=${s#auction@}
+        [[ $rev =~ ^[A-Za-z0-9._-]+$ ]] && git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null \
+            || { echo "$0: $s: no commit $rev" >&2; exit 2; }
+        mkdir -p "$W/src-$rev"
+        git -C "$REPO" archive "$rev" kernel | tar -x -C "$W/src-$rev"
+        make -s -C "$W/src-$rev/kernel" BUILD="$W/build-$rev"
+        cp "$W/build-$rev/scx_auction.bpf.o" "$SHARE/scx_auction-$rev.bpf.o"
+        continue
+    fi
     [[ $s == auction:* ]] || continue
     knobs=${s#auction:}
     [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+)*$ ]] \
