@@ -212,16 +212,6 @@ static __always_inline struct task_ctx *ctx_of(struct task_struct *p)
 	return bpf_task_storage_get(&auc_task_ctxs, p, 0, 0);
 }
 
-/* The clock of the wait statistics (enq_ns, delay_hist, max_wait_ns): the run
- * queue's clock, which the core has just read on the enqueue and switch paths,
- * rather than a clocksource read of our own on each of them. It stands still
- * within a callback, so the callbacks' own cost is timed with
- * bpf_ktime_get_ns. */
-static __always_inline u64 wait_clock(void)
-{
-	return bpf_ksym_exists(scx_bpf_now) ? scx_bpf_now() : bpf_ktime_get_ns();
-}
-
 /* ---------------------------------------------------------- price page -- */
 
 /* The effective CPU reserve, micro-units: cpu_price x cpu_multiplier (ppm).
@@ -525,24 +515,22 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct scx_auction_stats *st = my_stats();
-	/* The queued tasks' count picks the calls to time: one in 16. */
-	bool timed = st && !(st->enqueued & (SCX_AUCTION_TIME_EVERY - 1));
-	u64 t0 = timed ? bpf_ktime_get_ns() : 0, vtime, lo;
 	struct task_ctx *tc = ctx_of(p);
+	u64 t0 = bpf_ktime_get_ns(), vtime, lo;
 	s32 cpu;
 
 	if (!tc || (kthreads_local && (p->flags & PF_KTHREAD))) {
 		/* No context means init_task failed to allocate: such a task
 		 * still runs, on its CPU, outside the market. */
 		if (tc)
-			tc->enq_ns = wait_clock();
+			tc->enq_ns = t0;
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, SCX_SLICE_DFL, enq_flags);
 		if (st)
 			st->kthreads++;
 		return;
 	}
 	classify(p, tc, st);
-	tc->enq_ns = wait_clock();
+	tc->enq_ns = t0;
 	/* Start-time fair queueing: vtime_now is the start tag of the latest
 	 * task to run, and a task's tag is its last finish tag, but no more
 	 * than lag_ns (after a sleep) or bank_ns (still runnable) behind
@@ -564,10 +552,7 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 		if (st)
 			st->kicks++;
 	}
-	if (!st)
-		return;
-	st->enqueued++;
-	if (timed) {
+	if (st && !(st->enqueued++ & (SCX_AUCTION_TIME_EVERY - 1))) {
 		st->enqueue_calls++;
 		st->enqueue_ns += bpf_ktime_get_ns() - t0;
 	}
@@ -687,10 +672,7 @@ void BPF_STRUCT_OPS(auction_running, struct task_struct *p)
 		vtime_now = tc->vtime;
 	if (!tc->enq_ns)
 		return; /* sent to an idle CPU: it did not queue */
-	delay = wait_clock();
-	/* Another CPU's run queue clock may read a little behind the one that
-	 * stamped enq_ns. */
-	delay = delay > tc->enq_ns ? delay - tc->enq_ns : 0;
+	delay = bpf_ktime_get_ns() - tc->enq_ns;
 	tc->enq_ns = 0;
 	st = my_stats();
 	if (!st)

@@ -138,9 +138,6 @@ struct task_struct *scx_bpf_dsq_peek(u64 dsq_id) __ksym __weak;
 /* Set a task's slice (Linux >= 6.19, where writing p->scx.slice is deprecated
  * and due to be refused); weak: an older kernel gets the direct write. */
 bool scx_bpf_task_set_slice(struct task_struct *p, u64 slice) __ksym __weak;
-/* The run queue's clock, already read by the scheduler core (Linux >= 6.14);
- * weak: an older kernel reads the clocksource instead (bpf_ktime_get_ns). */
-u64 scx_bpf_now(void) __ksym __weak;
 #ifndef bpf_ksym_exists /* libbpf >= 1.2's bpf_helpers.h has it; Debian 12's 1.1 does not */
 #define bpf_ksym_exists(sym) (!!(sym))
 #endif

@@ -51,8 +51,8 @@ KFUNCS = {
 }
 COMMON_KFUNCS = ("scx_bpf_create_dsq", "scx_bpf_select_cpu_dfl", "scx_bpf_pick_idle_cpu",
                  "scx_bpf_kick_cpu")
-# Optional: the queue's head (6.19), a task's slice (6.19), the run queue's clock (6.14).
-WEAK_KFUNCS = ("scx_bpf_dsq_peek", "scx_bpf_task_set_slice", "scx_bpf_now")
+# Optional: the queue's head and a task's slice (both 6.19).
+WEAK_KFUNCS = ("scx_bpf_dsq_peek", "scx_bpf_task_set_slice")
 
 needs_build = pytest.mark.skipif(
     CLANG is None or MAKE is None or not LIBBPF_HEADER.exists(),
@@ -130,7 +130,7 @@ def test_btf_declares_the_scheduler(bpf_object: tuple[str, Path]) -> None:
 
 @pytest.mark.skipif(OBJDUMP is None, reason="llvm-objdump is not installed (Debian: llvm)")
 def test_newer_kfuncs_are_weak(bpf_object: tuple[str, Path]) -> None:
-    """The kfuncs newer than 6.12 are weak symbols, so the object still loads on a kernel
+    """The kfuncs newer than 6.13 are weak symbols, so the object still loads on a kernel
     without them (each call site checks bpf_ksym_exists), and the others are strong."""
     assert OBJDUMP is not None
     kernel, obj = bpf_object
