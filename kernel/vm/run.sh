@@ -29,7 +29,8 @@
 # time per run, see cputime.sh), RUNS, SCHEDS (bench:
 # which of eevdf auction scx_simple scx_central, default all, plus variants of
 # the scheduler built with kernel/Makefile's knobs, e.g. auction:KICK=0 or
-# auction:KICK=0,MIN_UNITS=16, or as committed at a revision, auction@main; `auctioneer bench kernel out/scx-vm/bench.txt`
+# auction:KICK=0,MIN_UNITS=16, or as committed at a revision, auction@main or
+# auction@main:HANDOFF=1; `auctioneer bench kernel out/scx-vm/bench.txt`
 # summarises the samples), PIPE_L, MSG_L, HB_L (bench: the loops of pipe,
 # messaging and hackbench per sample, default 5000, 50, 50).
 #
@@ -58,26 +59,27 @@ make -s -C "$REPO/kernel" BUILD="$W/build"
 cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
 # bench/profile A/B: a scheduler named auction:KNOB=V[,KNOB=V] in SCHEDS is
 # the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS,
-# FREE_UNITS, KTHREADS).
+# FREE_UNITS, KTHREADS, HANDOFF); auction@REV[:KNOB=V,...] is the scheduler
+# as committed at REV (a branch or commit), with or without knobs: the build
+# before a change to the default, or a candidate measured earlier, rebuilt
+# exactly to pool more rounds of it.
 for s in ${SCHEDS:-}; do
-    # auction@REV: the scheduler as committed at REV (a branch or commit),
-    # for an A/B of a change to the default build against the build before it
+    [[ $s == auction[:@]* ]] || continue
+    spec=${s#auction?} src=$REPO rev= knobs=
     if [[ $s == auction@* ]]; then
-        rev=${s#auction@}
+        rev=${spec%%:*}; [[ $spec == *:* ]] && knobs=${spec#*:}
         [[ $rev =~ ^[A-Za-z0-9._-]+$ ]] && git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null \
             || { echo "$0: $s: no commit $rev" >&2; exit 2; }
-        mkdir -p "$W/src-$rev"
-        git -C "$REPO" archive "$rev" kernel | tar -x -C "$W/src-$rev"
-        make -s -C "$W/src-$rev/kernel" BUILD="$W/build-$rev"
-        cp "$W/build-$rev/scx_auction.bpf.o" "$SHARE/scx_auction-$rev.bpf.o"
-        continue
+        src=$W/src-$rev; mkdir -p "$src"
+        git -C "$REPO" archive "$rev" kernel | tar -x -C "$src"
+    else
+        knobs=$spec
     fi
-    [[ $s == auction:* ]] || continue
-    knobs=${s#auction:}
-    [[ $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+)*$ ]] \
+    [[ -z $knobs || $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+)*$ ]] \
         || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n, FREE_UNITS=n, KTHREADS=n and HANDOFF=n, comma-separated" >&2; exit 2; }
-    make -s -C "$REPO/kernel" BUILD="$W/build-$knobs" ${knobs//,/ }
-    cp "$W/build-$knobs/scx_auction.bpf.o" "$SHARE/scx_auction-$knobs.bpf.o"
+    build=$W/build-${spec//:/_}  # make takes a ':' in a target for a rule
+    make -s -C "$src/kernel" BUILD="$build" ${knobs//,/ }
+    cp "$build/scx_auction.bpf.o" "$SHARE/scx_auction-$spec.bpf.o"
 done
 if [[ $SUITE == bench || $SUITE == profile || $SUITE == trace ]]; then
     lap "baselines: scx_simple, scx_central from linux-source for $KVER"
