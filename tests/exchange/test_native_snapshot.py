@@ -17,10 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auctioneer.exchange import Exchange, NativeExchange
+from auctioneer.exchange import Exchange, NativeExchange, _engine
 from auctioneer.exchange import commands as c
 from auctioneer.exchange.durable import load_snapshot, write_snapshot
 from auctioneer.exchange.model import Market, Role, Side, TimeInForce
+from auctioneer.exchange.native import _SIDE_WORDS, _TRADED_KEYS
 from auctioneer.exchange.snapshot import canonical_json, snapshot_of
 
 pytestmark = pytest.mark.native
@@ -132,3 +133,18 @@ def test_an_id_c_cannot_hold_leaves_the_snapshot_to_the_reference() -> None:
     for engine in (native, ex):
         with pytest.raises(UnicodeEncodeError):
             engine.snapshot_json()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(ORDER, min_size=1, max_size=40),
+       st.tuples(NAME, NAME).filter(lambda names: names[0] != names[1]))
+def test_c_writes_the_trade_tapes_as_the_reference_does(
+        batch: list[tuple[str, bool, int, int, bool]], names: tuple[str, str]) -> None:
+    native = NativeExchange()
+    native.apply_many(setup(*names) + orders(batch, *names, 0))
+    native.snapshot_json()  # the trades C buffered, handed to the tapes
+    tapes = _engine.tapes_json(sorted(native._trades.items()), _TRADED_KEYS, "traded",
+                               _SIDE_WORDS)
+    assert tapes == canonical_json(snapshot_of(native)["trades"])  # not None: C wrote them
+    assert _engine.tapes_json([("m", [(1, 2**63)])], (("a", 1),), "t", ()) is None
+    assert _engine.tapes_json([("m", [(1, "\ud800")])], (("a", 1),), "t", ()) is None

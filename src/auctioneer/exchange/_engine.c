@@ -340,6 +340,8 @@ static PyMethodDef module_methods[] = {
     {"scan", (PyCFunction)eb_scan, METH_VARARGS,
      "scan(data, pos, previous, upto) -> (pos, previous): pass over whole, in-sequence "
      "journal records."},
+    {"tapes_json", (PyCFunction)eb_tapes_json, METH_VARARGS,
+     "tapes_json(tapes, keys, kind, words) -> bytes, or None: a snapshot's trade tapes"},
     {"spans", (PyCFunction)eb_spans, METH_VARARGS,
      "spans(data, start, end) -> {key: (start, end)} of a compact JSON object, or None"},
     {"id_hash", (PyCFunction)eb_id_hash, METH_O,

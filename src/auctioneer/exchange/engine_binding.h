@@ -467,6 +467,7 @@ void eb_frame_record(unsigned char *record, uint32_t length, uint64_t seq);
 
 /* engine_snapshot.c */
 PyObject *Core_snapshot_parts(CoreObject *self, PyObject *roles);
+PyObject *eb_tapes_json(PyObject *module, PyObject *args);
 
 /* engine_restore.c */
 PyObject *Core_restore(CoreObject *self, PyObject *args);

@@ -258,6 +258,110 @@ taken(buffer *b)
     return out;
 }
 
+/* One value of an event's field as encode_event writes it: a str, an int within 64 bits, or
+ * a member of `words` (pairs of an enum member and its value's text); 0, or 1 when it is none
+ * of those (the caller then leaves the part to the reference), or -1 with MemoryError. */
+static int
+add_value(buffer *b, PyObject *value, PyObject *words)
+{
+    if (PyUnicode_CheckExact(value)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(value, &n);
+        if (s == NULL) {
+            PyErr_Clear(); /* no UTF-8 form: the reference fails on it as it will */
+            return 1;
+        }
+        return add_str(b, s, (size_t)n);
+    }
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        return overflow ? 1 : add_int(b, v);
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(words, i);
+        if (PyTuple_GET_ITEM(pair, 0) == value) {
+            Py_ssize_t n;
+            const char *s = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 1), &n);
+            return s == NULL ? -1 : add_str(b, s, (size_t)n);
+        }
+    }
+    return 1;
+}
+
+/* The events of `tape` (an iterable of one event class's tuples) into b as a JSON list of
+ * what encode_event makes of each: the keys (key, index into the tuple; -1: the literal
+ * `kind`) in their sorted order. 0; 1 when a value is not one add_value writes; -1. */
+static int
+add_events(buffer *b, PyObject *tape, PyObject *keys, PyObject *kind, PyObject *words)
+{
+    PyObject *it = PyObject_GetIter(tape), *event;
+    int rc = it == NULL ? -1 : add(b, "[", 1);
+    Py_ssize_t n_keys = PyTuple_GET_SIZE(keys);
+    for (int first = 1; rc == 0 && (event = PyIter_Next(it)) != NULL; first = 0) {
+        rc = add(b, first ? "{" : ",{", first ? 1u : 2u);
+        for (Py_ssize_t k = 0; rc == 0 && k < n_keys; k++) {
+            PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(keys, k), 0);
+            Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyTuple_GET_ITEM(keys, k), 1));
+            Py_ssize_t len;
+            const char *name = PyUnicode_AsUTF8AndSize(key, &len);
+            if (name == NULL
+                || (at >= 0 && (!PyTuple_Check(event) || at >= PyTuple_GET_SIZE(event)))) {
+                rc = name == NULL ? -1 : 1;
+                break;
+            }
+            rc = (k && add(b, ",", 1)) || add_str(b, name, (size_t)len) || add(b, ":", 1) ? -1
+                                                                                         : 0;
+            rc = rc ? rc : add_value(b, at < 0 ? kind : PyTuple_GET_ITEM(event, at), words);
+        }
+        rc = rc ? rc : add(b, "}", 1);
+        Py_DECREF(event);
+    }
+    Py_XDECREF(it);
+    if (PyErr_Occurred()) {
+        rc = -1;
+    }
+    return rc ? rc : add(b, "]", 1);
+}
+
+/* tapes_json(tapes, keys, kind, words) -> bytes | None: the snapshot's "trades", {market:
+ * [each trade as encode_event writes it]} in canonical JSON, from `tapes` (the (market,
+ * tape) pairs sorted by market); `keys`, `kind` and `words` as add_events takes them. None
+ * when a value is not one this writer takes (the reference then writes the part). */
+PyObject *
+eb_tapes_json(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *tapes, *keys, *kind, *words;
+    if (!PyArg_ParseTuple(args, "O!O!UO!", &PyList_Type, &tapes, &PyTuple_Type, &keys, &kind,
+                          &PyTuple_Type, &words)) {
+        return NULL;
+    }
+    buffer b = {0};
+    int rc = add(&b, "{", 1);
+    for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(tapes); i++) {
+        PyObject *market, *tape;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(tapes, i), "UO", &market, &tape)) {
+            rc = -1;
+            break;
+        }
+        rc = add_value(&b, market, words);
+        rc = rc ? rc : add(&b, ":", 1);
+        rc = rc ? rc : add_events(&b, tape, keys, kind, words);
+        rc = rc ? rc : i + 1 < PyList_GET_SIZE(tapes) ? add(&b, ",", 1) : 0;
+    }
+    rc = rc ? rc : add(&b, "}", 1);
+    if (rc != 0) {
+        PyMem_Free(b.p);
+        if (rc < 0) {
+            return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+        }
+        Py_RETURN_NONE;
+    }
+    return taken(&b);
+}
+
+
 /* snapshot_parts(roles) -> {key: canonical JSON bytes} for the keys "accounts", "capacity",
  * "clock", "holdings", "minted", "orders", "second", "seq", "trade_seq" and "used_ids", or
  * None when C does not hold every used id (one with no UTF-8 form, which only the reference

@@ -50,12 +50,12 @@ from auctioneer.exchange import _engine
 from auctioneer.exchange import commands as c
 from auctioneer.exchange.book import Order
 from auctioneer.exchange.engine import Exchange
-from auctioneer.exchange.events import Event, Rejected
+from auctioneer.exchange.events import Event, Rejected, Traded
 from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.journal import Segment
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.limits import EXPECT_MAX
-from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade
+from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade, Side
 from auctioneer.exchange.snapshot import restore_into, snapshot_json
 from auctioneer.exchange.state import Refusal, check_ts
 
@@ -70,6 +70,10 @@ ENGINE_VARIABLE = "AUCTIONEER_ENGINE"
 ROLE_NUMBERS = {Role.TRADER: 0, Role.PROVIDER: 1, Role.ADMIN: 2}
 """Each role as the C core numbers it (``enum ec_role`` in ``engine_core.h``)."""
 _ROLE_WORDS = tuple(role.value for role in sorted(ROLE_NUMBERS, key=ROLE_NUMBERS.__getitem__))
+# A trade as encode_event writes it: its keys sorted, each with its field's place ("type": -1),
+# and the side's word.
+_TRADED_KEYS = tuple(sorted([*((f, i) for i, f in enumerate(Traded._fields)), ("type", -1)]))
+_SIDE_WORDS = tuple((side, side.value) for side in Side)
 _RULES = {SelfTrade.CANCEL_NEWEST: 0, SelfTrade.CANCEL_OLDEST: 1, SelfTrade.CANCEL_BOTH: 2}
 # The commands that move the state into C: the order path.
 _ORDERS = frozenset({c.PlaceOrder, c.MarketOrder, c.CancelOrder, c.ModifyOrder})
@@ -435,10 +439,14 @@ class NativeExchange(Exchange):
             self._sync()
             return super().snapshot_json()
         with self._copying:
-            ledger = core.snapshot_parts(_ROLE_WORDS)
+            ledger = core.snapshot_parts(_ROLE_WORDS)  # the tapes are current after it
+            tapes = None if ledger is None else _engine.tapes_json(
+                sorted(self._trades.items()), _TRADED_KEYS, Traded.kind, _SIDE_WORDS)
         if ledger is None:  # an id only the reference keeps
             self._sync()
             return super().snapshot_json()
+        if tapes is not None:  # else a value C does not write: the reference writes them
+            ledger["trades"] = tapes
         return snapshot_json(self, ledger)
 
 

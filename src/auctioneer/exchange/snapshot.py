@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -64,10 +65,11 @@ def snapshot_of(state: State) -> dict[str, Any]:
 
 def snapshot_json(state: State, ledger: dict[str, bytes | int] | None = None) -> bytes:
     """``canonical_json(snapshot_of(state))``, or the same with the parts that grow with the
-    state -- accounts, capacity, holdings, orders, used ids, counters -- given in ``ledger``
-    (bytes already canonical JSON, or ints), as the native engine writes them
-    (``engine_snapshot.c``)."""
-    parts = {**_markets_of(state), **(_ledger_of(state) if ledger is None else ledger)}
+    state -- accounts, capacity, holdings, orders, used ids, counters, and perhaps the trade
+    tapes -- given in ``ledger`` (bytes already canonical JSON, or ints), as the native engine
+    writes them (``engine_snapshot.c``)."""
+    given = _ledger_of(state) if ledger is None else ledger
+    parts = {**_markets_of(state, given), **given}
     return _joined({key: value if isinstance(value, bytes) else canonical_json(value)
                     for key, value in parts.items()})
 
@@ -78,14 +80,17 @@ def _joined(parts: dict[str, bytes]) -> bytes:
                             for key in sorted(parts)) + b"}"
 
 
-def _markets_of(state: State) -> dict[str, Any]:
-    """The parts of :func:`snapshot_of` that the Python objects hold in either engine."""
-    return {
+def _markets_of(state: State, given: Container[str] = ()) -> dict[str, Any]:
+    """The parts of :func:`snapshot_of` that the Python objects hold in either engine, but
+    the trade tapes when ``given`` has them (the native engine writes them in C)."""
+    out = {
         "version": SNAPSHOT_VERSION,
         "markets": [encode_market(m) for m in state._markets.values()],
-        "trades": {m: [encode_event(t) for t in ts] for m, ts in state._trades.items()},
         "prices": {m: index.state() for m, index in state._prices.items()},
     }
+    if "trades" not in given:
+        out["trades"] = {m: [encode_event(t) for t in ts] for m, ts in state._trades.items()}
+    return out
 
 
 def _ledger_of(state: State) -> dict[str, Any]:
