@@ -245,6 +245,19 @@ def _print(result: "LoadResult") -> None:
     print_targets(console, targets(result))
 
 
+def _check_wrk(seconds: float, warm: float) -> None:
+    """Before any work: ``wrk`` is installed and runs whole seconds."""
+    from auctioneer.service.load import WRK_MISSING
+    from auctioneer.service.loadwrk import wrk_program
+
+    if wrk_program() is None:
+        raise typer.BadParameter(WRK_MISSING, param_hint="'--client'")
+    for value, option in ((seconds, "--duration"), (warm, "--warmup")):
+        if value != int(value):
+            raise typer.BadParameter(f"{value:g}: --client wrk runs whole seconds",
+                                     param_hint=f"'{option}'")
+
+
 @app.command("load")
 def load_command(
     url: Annotated[
@@ -272,7 +285,8 @@ def load_command(
     seed: Annotated[str, typer.Option(metavar="INT", help="Order stream seed.")] = "0",
     client: Annotated[
         str, typer.Option(help="HTTP client of the order loop: raw (a minimal keep-alive "
-                          "client that leaves the CPU to the service), or httpx.")
+                          "client that leaves the CPU to the service), httpx, or wrk (the "
+                          "C program, Debian package wrk: whole seconds only).")
     ] = "raw",
     echo: Annotated[
         bool, typer.Option("--echo", help="Drive a trivial server that answers every order "
@@ -294,7 +308,9 @@ def load_command(
     warm = float_in(warmup, "--warmup", 0.0)
     seed_value = int_in(seed, "--seed", 0)
     policy = parse_fsync(fsync)
-    client_kind = one_of(client, "--client", ("httpx", "raw"))
+    client_kind = one_of(client, "--client", ("httpx", "raw", "wrk"))
+    if client_kind == "wrk":
+        _check_wrk(seconds, warm)
     if url is not None and echo:
         raise typer.BadParameter("--echo starts its own trivial server: give no --url",
                                  param_hint="'--echo'")

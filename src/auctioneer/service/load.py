@@ -29,6 +29,7 @@ import asyncio
 import itertools
 import os
 import random
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -44,6 +45,7 @@ from auctioneer.client import AsyncClient
 from auctioneer.client.errors import ApiError
 from auctioneer.measure.target import Target
 from auctioneer.measure.timing import Environment, Percentiles, environment, summarize
+from auctioneer.service.loadwrk import run_wrk, wrk_program
 from auctioneer.service.rawhttp import RawHttp
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "TARGET_P99_MS",
     "TARGET_SINGLE_P99_MS",
     "TARGET_SINGLE_PER_S",
+    "WRK_MISSING",
     "LoadConfig",
     "LoadError",
     "LoadResult",
@@ -74,6 +77,10 @@ TARGET_SINGLE_P99_MS = 10.0
 TARGET_BATCH_PER_S = 200_000
 """Issue 14: orders per second through ``POST /orders/batch``, durable (fsync always)."""
 
+WRK_MISSING = ("--client wrk runs the wrk program, which is not on PATH: install the Debian "
+               "package wrk (apt-get install wrk)")
+"""Why ``--client wrk`` cannot run here."""
+
 _LOAD_MARKETS = (("load-1", "cpu.small", 40_000), ("load-1", "gpu.a100", 3_200_000),
                  ("load-2", "cpu.small", 42_000), ("load-2", "gpu.a100", 3_300_000))
 _FUNDS = 10**15
@@ -85,9 +92,10 @@ _CAPACITY = 10**9 // 2
 class LoadConfig:
     """What to drive: the service's ``url``, an admin key, clients, duration, orders per request.
 
-    ``client`` is the hot loop's HTTP client: ``httpx`` (the default) or ``raw``
+    ``client`` is the hot loop's HTTP client: ``httpx`` (the default), ``raw``
     (:class:`~auctioneer.service.rawhttp.RawHttp`, light enough not to compete
-    with the service for the CPU).
+    with the service for the CPU) or ``wrk`` (the C program sends the same bodies:
+    :mod:`~auctioneer.service.loadwrk`; whole seconds of warm-up and duration).
     """
 
     url: str
@@ -171,23 +179,31 @@ async def _setup(config: LoadConfig) -> tuple[list[str], list[tuple[str, int, in
     return keys, markets
 
 
-async def _client(client: httpx.AsyncClient, config: LoadConfig, key: str, seed: int,
-                  markets: list[tuple[str, int, int]], start: float, stop: float,
-                  latencies: list[float], tally: Counter[str]) -> None:
+def _path(config: LoadConfig) -> str:
+    return "/orders" if config.batch == 1 else "/orders/batch"
+
+
+def _payloads(config: LoadConfig, seed: int, markets: list[tuple[str, int, int]]) -> list[bytes]:
+    """One client's request bodies, sent in turn: made before the clock starts, since making
+    200 random orders took the generator longer than sending them."""
     rng = random.Random(seed)
-    headers = {"X-API-Key": key, "Content-Type": "application/json"}
-    single = config.batch == 1
-    path = "/orders" if single else "/orders/batch"
-    clock = time.perf_counter
-    raw = RawHttp(config.url) if config.client == "raw" else None
-    # Bodies made before the clock starts, then sent in turn: making 200 random orders took
-    # the generator longer than sending them.
     payloads = []
     for _ in range(_BODIES):
         body = random_batch(config, rng, markets)
-        payloads.append(orjson.dumps(body["orders"][0] if single else body))
+        payloads.append(orjson.dumps(body["orders"][0] if config.batch == 1 else body))
+    return payloads
+
+
+async def _client(client: httpx.AsyncClient, config: LoadConfig, key: str, seed: int,
+                  markets: list[tuple[str, int, int]], start: float, stop: float,
+                  latencies: list[float], tally: Counter[str]) -> None:
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    single = config.batch == 1
+    path = _path(config)
+    clock = time.perf_counter
+    raw = RawHttp(config.url) if config.client == "raw" else None
     try:
-        for payload in itertools.cycle(payloads):
+        for payload in itertools.cycle(_payloads(config, seed, markets)):
             sent = clock()
             if sent >= stop:
                 return
@@ -294,6 +310,8 @@ async def run_load(config: LoadConfig,
             cpu.append(time.process_time())
             servers.append({name: cpu_seconds(pid) for name, pid in pids.items()})
 
+        if config.client == "wrk":
+            return await asyncio.to_thread(_wrk_load, config, keys, markets, pids)
         asyncio.get_running_loop().call_later(config.warmup_s, sample)
         stop = start + config.duration_s
         await asyncio.gather(*(
@@ -313,6 +331,32 @@ async def run_load(config: LoadConfig,
         mean_ms=sum(latencies) / len(latencies),
         client_cpu_us=(cpu[-1] - cpu[0]) * 1e6 / len(latencies),
         server_cpu_us=_per_order(servers[0], servers[-1], orders))
+
+
+def _wrk_load(config: LoadConfig, keys: list[str], markets: list[tuple[str, int, int]],
+              pids: dict[str, int]) -> LoadResult:
+    """The run of ``--client wrk``: wrk for the warm-up, then wrk again measured."""
+    program = wrk_program()
+    if program is None:
+        raise LoadError("--client", WRK_MISSING)
+    clients = [(key, _payloads(config, config.seed * 10_007 + i, markets))
+               for i, key in enumerate(keys)]
+    with tempfile.TemporaryDirectory(prefix="auctioneer-wrk-") as tmp:
+        if config.warmup_s > 0:
+            run_wrk(program, config.url, clients, _path(config), round(config.warmup_s),
+                    Path(tmp))
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        run = run_wrk(program, config.url, clients, _path(config), round(config.duration_s),
+                      Path(tmp))
+        after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    if not run.requests:
+        raise RuntimeError("no request completed inside the measured window")
+    return LoadResult(
+        config=config, requests=run.requests, orders=run.orders, trades=run.trades,
+        errors=run.errors, elapsed_s=run.elapsed_s, orders_per_s=run.orders / run.elapsed_s,
+        requests_per_s=run.requests / run.elapsed_s, latency_ms=run.latency_ms,
+        mean_ms=run.mean_ms, client_cpu_us=run.cpu_s * 1e6 / run.requests,
+        server_cpu_us=_per_order(before, after, run.orders))
 
 
 def _per_order(before: dict[str, float | None], after: dict[str, float | None],
