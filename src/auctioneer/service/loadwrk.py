@@ -9,9 +9,10 @@ cycles through the prepared requests of its share of the clients (their
 keys, their bodies), counts orders and trades in the answers (``order_id``
 and ``aggressor`` keys, as :mod:`~auctioneer.service.load` does with the
 parsed JSON), and ``done()`` prints one JSON line with the counts and wrk's
-latency percentiles. :func:`run_wrk` runs wrk and reads that line and wrk's
-own CPU time (``wait4``); the cost is one wrk process start per call, so the
-loop of a run is wrk's, never Python's.
+latency percentiles (p90 and the maximum too, for whoever runs the script by
+hand; :class:`WrkRun` keeps what ``LoadResult`` holds). :func:`run_wrk` runs
+wrk and reads that line and wrk's own CPU time (``wait4``); the cost is one wrk
+process start per call, so the loop of a run is wrk's, never Python's.
 
 Example:
     >>> script = lua_script([[("k.1", b'{"side":"buy"}')]], "/orders", single=True)
@@ -135,8 +136,6 @@ class WrkRun:
     errors: dict[str, int]
     elapsed_s: float
     latency_ms: Percentiles
-    p90_ms: float
-    max_ms: float
     mean_ms: float
     cpu_s: float
     """wrk's own CPU, user and system, all its threads."""
@@ -181,5 +180,4 @@ def run_wrk(program: str, url: str, clients: list[tuple[str, list[bytes]]], path
         errors=data["errors"], elapsed_s=data["duration_us"] / 1e6,
         latency_ms=Percentiles(data["p50_us"] / 1e3, data["p99_us"] / 1e3,
                                data["p999_us"] / 1e3),
-        p90_ms=data["p90_us"] / 1e3, max_ms=data["max_us"] / 1e3,
         mean_ms=data["mean_us"] / 1e3, cpu_s=usage.ru_utime + usage.ru_stime)
