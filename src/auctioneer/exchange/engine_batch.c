@@ -270,13 +270,17 @@ id_char(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-/* Whether `text` is an exact str matching fastbody's market id pattern,
+/* Whether `text` matches fastbody's market id pattern,
  * [a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\Z (one slash; each part starts with a letter or
- * digit). */
+ * digit): 1, 0, or -1 with the TypeError the pattern raises for what is not a str. */
 static int
 market_id(PyObject *text)
 {
-    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text)) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "a market id is a str, not %R", text);
+        return -1;
+    }
+    if (!PyUnicode_IS_ASCII(text)) {
         return 0;
     }
     const unsigned char *c = PyUnicode_1BYTE_DATA(text);
@@ -292,6 +296,51 @@ market_id(PyObject *text)
            && c[slash + 1] != '.' && c[slash + 1] != '_' && c[slash + 1] != '-';
 }
 
+/* FastOrder.valid's check of `many` (its markets_): distinct market ids. 1, 0, or -1. */
+static int
+markets_valid(PyObject *many)
+{
+    if (PyList_CheckExact(many) || PyTuple_CheckExact(many)) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(many);
+        PyObject **item = PySequence_Fast_ITEMS(many);
+        int plain = 1;
+        for (Py_ssize_t i = 0; plain && i < n; i++) {
+            plain = PyUnicode_CheckExact(item[i]);
+        }
+        if (plain) { /* nothing below runs Python code: `many` stays as it is */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (!market_id(item[i])) {
+                    return 0;
+                }
+                for (Py_ssize_t k = 0; k < i; k++) { /* at most 16 (the decoder's bound) */
+                    if (PyUnicode_Compare(item[i], item[k]) == 0) {
+                        return 0;
+                    }
+                }
+            }
+            return 1;
+        }
+    }
+    /* Anything else as the reference reads it: len(set(many)) == len(many), then each. */
+    PyObject *seen = PySet_New(many);
+    if (seen == NULL) {
+        return -1;
+    }
+    Py_ssize_t distinct = PySet_GET_SIZE(seen), n = PyObject_Size(many);
+    Py_DECREF(seen);
+    if (n < 0 || distinct != n) {
+        return n < 0 ? -1 : 0;
+    }
+    PyObject *it = PyObject_GetIter(many), *m;
+    int rc = it == NULL ? -1 : 1;
+    while (rc == 1 && (m = PyIter_Next(it)) != NULL) {
+        rc = market_id(m);
+        Py_DECREF(m);
+    }
+    Py_XDECREF(it);
+    return PyErr_Occurred() ? -1 : rc;
+}
+
 /* FastOrder.valid for one order: 1, 0, or -1 on error. */
 static int
 valid_order(PyObject *order)
@@ -303,29 +352,14 @@ valid_order(PyObject *order)
     }
     PyObject *many = got[0], *one = got[1], *type = got[2], *price = got[3];
     rc = 0;
-    if (many == Py_None) {
-        if (!market_id(one)) {
-            goto done;
-        }
-    } else {
-        if (one != Py_None || !PyList_CheckExact(many)) {
-            goto done;
-        }
-        Py_ssize_t n = PyList_GET_SIZE(many);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *m = PyList_GET_ITEM(many, i);
-            if (!market_id(m)) {
-                goto done;
-            }
-            for (Py_ssize_t k = 0; k < i; k++) { /* at most 16 (the decoder's bound) */
-                if (PyUnicode_Compare(m, PyList_GET_ITEM(many, k)) == 0) {
-                    goto done;
-                }
-            }
-        }
+    rc = many != Py_None ? one == Py_None ? markets_valid(many) : 0
+         : one == Py_None ? 0 : market_id(one);
+    if (rc <= 0) {
+        goto done;
     }
-    if (PyUnicode_CheckExact(type) && PyUnicode_Compare(type, S_limit) == 0) {
-        rc = price != Py_None;
+    int limit = PyObject_RichCompareBool(type, S_limit, Py_EQ); /* as `type == "limit"` */
+    if (limit != 0) {
+        rc = limit < 0 ? -1 : price != Py_None;
         goto done;
     }
     int aon = PyObject_IsTrue(got[4]), post = aon < 0 ? -1 : PyObject_IsTrue(got[5]);
