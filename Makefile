@@ -51,7 +51,7 @@ sanitize:
 	AUCTIONEER_SANITIZE=1 $(SAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps --no-build-isolation .
 	AUCTIONEER_SANITIZE=1 LD_PRELOAD="$(SAN_RT)" ASAN_OPTIONS=detect_leaks=0 \
 		$(SAN_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/tick tests/gpu tests/exchange/test_native.py tests/exchange/test_native_engine.py tests/exchange/test_native_replay.py tests/exchange/test_native_reserve.py tests/exchange/test_native_hash.py tests/exchange/test_native_aon.py tests/exchange/test_native_cross.py tests/exchange/test_price_native.py \
-		tests/exchange/test_place_records.py tests/exchange/test_native_snapshot.py tests/exchange/test_native_restore.py tests/exchange/test_native_replay_cross.py tests/service/test_batchpath.py tests/service/test_fastbody.py tests/service/test_changes.py -m native
+		tests/exchange/test_place_records.py tests/exchange/test_native_snapshot.py tests/exchange/test_native_restore.py tests/exchange/test_native_replay_cross.py tests/service/test_batchpath.py tests/service/test_fastbody.py tests/service/test_changes.py tests/exchange/test_native_fields.py -m native
 
 # Every fuzz target (tests/fuzz/) for FUZZ_SECONDS each, one after the other; coverage-guided
 # under atheris when it installs (else random inputs). A finding is saved under
