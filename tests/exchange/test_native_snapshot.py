@@ -11,7 +11,9 @@ used ids is merged with new ids over several snapshots.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -148,3 +150,35 @@ def test_c_writes_the_trade_tapes_as_the_reference_does(
     assert tapes == canonical_json(snapshot_of(native)["trades"])  # not None: C wrote them
     assert _engine.tapes_json([("m", [(1, 2**63)])], (("a", 1),), "t", ()) is None
     assert _engine.tapes_json([("m", [(1, "\ud800")])], (("a", 1),), "t", ()) is None
+
+
+@pytest.mark.parametrize(("keys", "words", "error"), [
+    (("a",), (), TypeError),
+    ((("a",),), (), TypeError),
+    ((("a", 1, 2),), (), TypeError),
+    (((1, 1),), (), TypeError),
+    ((("a", "1"),), (), TypeError),
+    ((("a", -2),), (), ValueError),
+    ((("a", 2**70),), (), OverflowError),
+    ((("a", 1),), ((1,),), TypeError),
+    ((("a", 1),), ((1, 2),), TypeError),
+    ((("a", 1),), ("x",), TypeError),
+])
+def test_tapes_json_refuses_keys_and_words_of_another_shape(
+        keys: tuple[Any, ...], words: tuple[Any, ...], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        _engine.tapes_json([("m", [(1, 2)])], keys, "t", words)
+    with pytest.raises(TypeError):
+        _engine.tapes_json(["m"], (("a", 1),), "t", ())
+
+
+def test_tapes_json_holds_a_tape_that_its_own_iteration_drops() -> None:
+    tapes: list[tuple[str, Any]] = []
+
+    class Tape:
+        def __iter__(self) -> Iterator[tuple[int, int]]:
+            tapes.clear()  # the last reference to this tape but the one C holds
+            yield (1, 2)
+
+    tapes += [("m", Tape()), ("n", [(3, 4)])]
+    assert _engine.tapes_json(tapes, (("a", 1),), "t", ()) == b'{"m":[{"a":2}]}'

@@ -324,6 +324,34 @@ add_events(buffer *b, PyObject *tape, PyObject *keys, PyObject *kind, PyObject *
     return rc ? rc : add(b, "]", 1);
 }
 
+/* Whether each of `pairs` (tapes_json's `what`) is a 2-tuple with a str at `text_at` and,
+ * for `int_at` >= 0, an index (an int, -1 or more) there: 0, or -1 with the error naming it. */
+static int
+check_pairs(PyObject *pairs, const char *what, int text_at, int int_at)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(pairs); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(pairs, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2
+            || !PyUnicode_Check(PyTuple_GET_ITEM(pair, text_at))
+            || (int_at >= 0 && !PyLong_Check(PyTuple_GET_ITEM(pair, int_at)))) {
+            PyErr_Format(PyExc_TypeError, "tapes_json: %s[%zd] is not a pair of %s: %R", what,
+                         i, int_at >= 0 ? "(str, int)" : "(object, str)", pair);
+            return -1;
+        }
+        if (int_at >= 0) {
+            Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, int_at));
+            if (at < -1) {
+                if (!PyErr_Occurred()) {
+                    PyErr_Format(PyExc_ValueError,
+                                 "tapes_json: %s[%zd]'s index is below -1: %R", what, i, pair);
+                }
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* tapes_json(tapes, keys, kind, words) -> bytes | None: the snapshot's "trades", {market:
  * [each trade as encode_event writes it]} in canonical JSON, from `tapes` (the (market,
  * tape) pairs sorted by market); `keys`, `kind` and `words` as add_events takes them. None
@@ -337,18 +365,27 @@ eb_tapes_json(PyObject *module, PyObject *args)
                           &PyTuple_Type, &words)) {
         return NULL;
     }
+    if (check_pairs(keys, "keys", 0, 1) < 0 || check_pairs(words, "words", 1, -1) < 0) {
+        return NULL;
+    }
     buffer b = {0};
     int rc = add(&b, "{", 1);
     for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(tapes); i++) {
-        PyObject *market, *tape;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(tapes, i), "UO", &market, &tape)) {
+        /* Held: iterating a tape can run Python code that changes `tapes`. */
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(tapes, i)), *market, *tape;
+        if (!PyTuple_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "tapes_json: tapes[%zd] is not a (market, tape) "
+                         "pair: %R", i, item);
             rc = -1;
-            break;
+        } else if (!PyArg_ParseTuple(item, "UO", &market, &tape)) {
+            rc = -1;
+        } else {
+            rc = i ? add(&b, ",", 1) : 0;
+            rc = rc ? rc : add_value(&b, market, words);
+            rc = rc ? rc : add(&b, ":", 1);
+            rc = rc ? rc : add_events(&b, tape, keys, kind, words);
         }
-        rc = add_value(&b, market, words);
-        rc = rc ? rc : add(&b, ":", 1);
-        rc = rc ? rc : add_events(&b, tape, keys, kind, words);
-        rc = rc ? rc : i + 1 < PyList_GET_SIZE(tapes) ? add(&b, ",", 1) : 0;
+        Py_DECREF(item);
     }
     rc = rc ? rc : add(&b, "}", 1);
     if (rc != 0) {
