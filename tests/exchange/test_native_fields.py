@@ -66,6 +66,18 @@ def test_a_type_changed_after_c_learnt_it_is_learnt_again() -> None:
     assert valid_orders([order]) is FastOrder.valid(order) is True
 
 
+class _Asked(FastOrder, frozen=True):
+    """Its own ``__getattribute__``: the slots are not what Python reads."""
+
+    def __getattribute__(self, name: str) -> Any:
+        return "not an id" if name == "market" else super().__getattribute__(name)
+
+
+def test_a_type_with_its_own_getattribute_is_read_through_it() -> None:
+    order = _Asked(side="buy", quantity=1, market="a/b", price=1)
+    assert valid_orders([order]) is FastOrder.valid(order) is False
+
+
 class _Text(str):
     """A str subclass: the reference compares and matches it as its text."""
 

@@ -60,7 +60,9 @@ eb_fields_learn(eb_fields *f, PyTypeObject *type)
         PyErr_Clear();
         offset[i] = -1;
         required[i] = 0;
-        if (d != NULL && eb_fields_slot(d, type)) {
+        /* A __getattribute__ of its own may answer other than the slot. */
+        if (d != NULL && type->tp_getattro == PyObject_GenericGetAttr
+            && eb_fields_slot(d, type)) {
             PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
             offset[i] = m->offset;
             required[i] = m->type == T_OBJECT_EX;
