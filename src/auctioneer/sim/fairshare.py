@@ -58,7 +58,7 @@ class FairSharePolicy:
     free_weight: int = 10_000
     max_bid: int = 310_000
     max_units: int = 16
-    bank_ns: int = 4_000_000
+    bank_ns: int = 16_000_000
     lag_ns: int = 1_000_000
     window_ns: int = 1_000_000_000
 

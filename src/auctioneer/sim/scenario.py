@@ -295,7 +295,7 @@ class _FairShare(Strict):
     free_weight: Annotated[int, Field(ge=1, le=2**32 - 1)] = 10_000
     max_bid: Price = 310_000
     max_units: Annotated[int, Field(ge=1, le=1024)] = 16
-    bank_ms: Annotated[float, Field(ge=0, le=60_000)] = 4.0
+    bank_ms: Annotated[float, Field(ge=0, le=60_000)] = 16.0
     lag_ms: Annotated[float, Field(ge=0, le=60_000)] = 1.0
     window_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
 
