@@ -10,7 +10,7 @@ import pytest
 
 from auctioneer.cli import main
 from auctioneer.service.load import LoadConfig, run_load
-from auctioneer.service.loadwrk import MARK, lua_script
+from auctioneer.service.loadwrk import MARK, lua_script, thread_groups
 
 from .conftest import MARKET, OTHER, Live
 
@@ -60,6 +60,31 @@ def test_the_script_quotes_bodies_as_they_are() -> None:
     body = b'{"a":"]]","b":"]=]"}'
     script = lua_script([[("k.1", body)]], "/orders", single=True)
     assert "[==[" + body.decode() + "]==]" in script and MARK in script
+
+
+@pytest.mark.parametrize("body", [b"x]=", b"x]", b"]=]x]="])
+def test_a_body_ending_in_a_closing_bracket_is_not_cut(body: bytes) -> None:
+    """Lua closes a long string at the first "]" + its level's "=" + "]", so a text ending in
+    "]" and that many "=" must go one level up."""
+    script = lua_script([[("k.1", body)]], "/orders", single=True)
+    start = script.index("[", script.index(body.decode()) - 8)
+    level = script[start + 1:].index("[")
+    opened = start + level + 2
+    assert script[opened:].index("]" + "=" * level + "]") == len(body)
+
+
+@pytest.mark.parametrize(("clients", "cores", "threads"), [(5, 2, 1), (4, 2, 2), (6, 4, 3), (1, 8, 1)])
+def test_every_client_gets_its_own_connection(clients: int, cores: int, threads: int) -> None:
+    """wrk opens connections // threads per thread: the threads divide the clients, and each
+    thread sends its clients' bodies in turn, as many turns as its client with the fewest."""
+    bodies = {f"k.{i}": [b"%d" % i] * (2 + i % 2) for i in range(clients)}
+    groups = thread_groups(list(bodies.items()), cores)
+    assert len(groups) == threads
+    assert sorted({key for group in groups for key, _ in group}) == sorted(bodies)
+    for group in groups:
+        keys = {key for key, _ in group}
+        turns = min(len(bodies[key]) for key in keys)
+        assert [key for key, _ in group] == [key for _ in range(turns) for key in sorted(keys)]
 
 
 def test_without_wrk_the_cli_names_the_option_and_the_package(

@@ -32,7 +32,7 @@ import orjson
 
 from auctioneer.measure.timing import Percentiles
 
-__all__ = ["MARK", "WrkRun", "lua_script", "run_wrk", "wrk_program"]
+__all__ = ["MARK", "WrkRun", "lua_script", "run_wrk", "thread_groups", "wrk_program"]
 
 MARK = "auctioneer-wrk "
 """What starts the script's result line on wrk's standard output."""
@@ -107,7 +107,8 @@ def _long_string(data: bytes) -> str:
     """``data`` as a Lua long string (no escapes inside, so JSON goes in as it is)."""
     text = data.decode()
     level = 1
-    while f"]{'=' * level}]" in text:
+    # A text ending in "]" and the level's "="s would close the string early too.
+    while f"]{'=' * level}]" in text or text.endswith(f"]{'=' * level}"):
         level += 1
     return f"[{'=' * level}[{text}]{'=' * level}]"
 
@@ -146,6 +147,26 @@ def wrk_program() -> str | None:
     return shutil.which("wrk")
 
 
+def thread_groups(clients: list[tuple[str, list[bytes]]], cores: int
+                  ) -> list[list[tuple[str, bytes]]]:
+    """Per wrk thread, the ``(api key, body)`` requests it cycles through: the clients dealt
+    round-robin over the most threads (at most ``cores``) that divide the clients evenly,
+    since wrk gives each thread ``connections // threads`` connections; each client's bodies
+    in turn, as many turns as the client with the fewest.
+
+    Example:
+        >>> thread_groups([("a", [b"1", b"2"]), ("b", [b"3"]), ("c", [b"4"])], 2)
+        [[('a', b'1'), ('b', b'3'), ('c', b'4')]]
+    """
+    threads = max(t for t in range(1, min(len(clients), cores) + 1) if len(clients) % t == 0)
+    groups = []
+    for first in range(threads):
+        mine = clients[first::threads]
+        turns = min(len(bodies) for _, bodies in mine)
+        groups.append([(key, bodies[turn]) for turn in range(turns) for key, bodies in mine])
+    return groups
+
+
 def run_wrk(program: str, url: str, clients: list[tuple[str, list[bytes]]], path: str,
             seconds: int, scratch: Path) -> WrkRun:
     """Run ``program`` (wrk) against ``url`` for ``seconds``, one keep-alive connection per
@@ -154,12 +175,8 @@ def run_wrk(program: str, url: str, clients: list[tuple[str, list[bytes]]], path
 
     RuntimeError when wrk fails or prints no result line (its output in the message).
     """
-    threads = min(len(clients), os.cpu_count() or 1)
-    groups: list[list[tuple[str, bytes]]] = []
-    for first in range(threads):
-        mine = clients[first::threads]
-        groups.append([(key, bodies[turn]) for turn in range(len(mine[0][1]))
-                       for key, bodies in mine])
+    groups = thread_groups(clients, os.cpu_count() or 1)
+    threads = len(groups)
     script_path = scratch / "orders.lua"
     script_path.write_text(lua_script(groups, path, single=path == "/orders"))
     argv = [program, "--threads", str(threads), "--connections", str(len(clients)),
