@@ -73,7 +73,8 @@ def test_a_body_ending_in_a_closing_bracket_is_not_cut(body: bytes) -> None:
     assert script[opened:].index("]" + "=" * level + "]") == len(body)
 
 
-@pytest.mark.parametrize(("clients", "cores", "threads"), [(5, 2, 1), (4, 2, 2), (6, 4, 3), (1, 8, 1)])
+@pytest.mark.parametrize(("clients", "cores", "threads"),
+                         [(5, 2, 1), (4, 2, 2), (6, 4, 3), (1, 8, 1)])
 def test_every_client_gets_its_own_connection(clients: int, cores: int, threads: int) -> None:
     """wrk opens connections // threads per thread: the threads divide the clients, and each
     thread sends its clients' bodies in turn, as many turns as its client with the fewest."""
