@@ -14,7 +14,8 @@ policy at the simulator's granularity, one tick being one quantum:
   an agent with no bid has nothing to re-price and holds it ``max_units``;
 * each quantum run moves its tag by ``quantum x free_weight // weight``;
 * a tag is kept at least ``bank_ns`` behind the latest started tag when a
-  slice ends, ``lag_ns`` after the agent was idle (the scheduler's clamps);
+  slice ends, ``lag_ns`` after the agent was idle and at its first slice end
+  in each budget window (the scheduler's clamps; :meth:`_State.rebank`);
 * the budget counts what the agent paid in the current window
   (``now // window_ns``) and resets at the next.
 
@@ -98,11 +99,29 @@ class _State:
         self.weight = [policy.free_weight] * agents
         self.spent = [0] * agents
         self.window = [0] * agents
+        self.banked = [-1] * agents
         self.vnow = 0
         self.running: list[int] = []
 
     def clamp(self, agent: int, behind: int) -> None:
         self.tag[agent] = max(self.tag[agent], self.vnow - behind)
+
+    def rebank(self, agent: int, now: int) -> None:
+        """A slice of ``agent`` ended and it is still runnable: it keeps ``bank_ns`` of credit,
+        but only ``lag_ns`` at its first slice end in a budget window.
+
+        The bank is for the lag that a longer tag step started on another core leaves (a
+        slice's worth). An agent whose weighted share exceeds one core falls behind by itself
+        and sits a whole bank behind; that lead is worth ``bank_ns x weight / free_weight`` of
+        core time once its contenders' weights rise, as budgeted bidders' do when a window
+        starts and they pay again, and it carried a window's phase into the next (the fluid
+        model restarts each window). Cutting every tag to the sleeper's ``lag_ns`` once a
+        window only raises tags, never past ``vnow``: the wait bound is unchanged. O(1).
+        """
+        window = now // self.policy.window_ns
+        fresh = window != self.banked[agent]
+        self.banked[agent] = window
+        self.clamp(agent, self.policy.lag_ns if fresh else self.policy.bank_ns)
 
     def start(self, agent: int, now: int, reserve: int, bid: int, budget: int, units: int) -> None:
         """``agent`` takes a core: price its slice."""
@@ -174,7 +193,7 @@ class FairShare:
             if s.slice_left[a] > 0:
                 keep.append(a)
             else:
-                s.clamp(a, s.policy.bank_ns)
+                s.rebank(a, now)
                 self._queue(a)
         s.running = keep
         heap = self._heap
@@ -215,7 +234,7 @@ class FairShareReference:
         ended = [a for a in s.running if s.active[a] and s.slice_left[a] <= 0]
         s.running = [a for a in s.running if s.active[a] and s.slice_left[a] > 0]
         for a in ended:
-            s.clamp(a, s.policy.bank_ns)
+            s.rebank(a, now)
             s.waiting[a] = True
         while len(s.running) < cores:
             waiting = [a for a in range(len(s.tag)) if s.waiting[a]]
