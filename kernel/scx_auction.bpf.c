@@ -39,7 +39,8 @@
  * (32 by default), and one run moves a task's vtime by at most
  * t = max_units quanta (16 ms) times free_weight/weight. When task i is
  * queued its tag is at most vtime_now + t, and every other task's tag is at
- * least vtime_now - bank_ns (lag_ns after a sleep) and only grows. So while
+ * least vtime_now - bank_ns (lag_ns after a sleep, and at a task's first
+ * slice end in a budget window: bank_for) and only grows. So while
  * i waits, each other runnable task j runs at most
  *   (t + bank_ns) * w_j / free_weight + s_max  <=  R * (t + bank_ns) + s_max
  * of CPU time before its tag passes i's, and i waits at most
@@ -130,6 +131,7 @@ struct task_ctx {
 	u32 units;     /* its slice, in quanta */
 	u64 nobid_gen; /* 1 + auc_bids_gen when it was last priced and had no bid; 0: look it up */
 	u32 handoff;   /* 1 + the waker's CPU: select_cpu handed this wakeup to it */
+	u64 bank_until; /* start of the budget window after its last slice-end clamp */
 };
 
 /* Per CPU: whether this CPU holds a handed-off wakee back from the idle CPUs
@@ -273,12 +275,19 @@ static __always_inline struct scx_auction_account *account_of(u64 agent)
 	return bpf_map_lookup_elem(&auc_accounts, &agent);
 }
 
+/* The budget window that `now` falls in (windows are global: every agent's
+ * start together, as the simulator's do). */
+static __always_inline u64 window_of(u64 now)
+{
+	return now / (budget_period_ns ? budget_period_ns : 1);
+}
+
 /* Whether the agent has spent its budget in the current window. The first
  * CPU to see a new window resets the window's spend (a compare-and-swap on
  * the window index), so each window starts from zero once. */
 static __always_inline bool over_budget(struct scx_auction_account *acct, u64 budget, u64 now)
 {
-	u64 window = now / (budget_period_ns ? budget_period_ns : 1);
+	u64 window = window_of(now);
 	u64 seen = READ_ONCE(acct->period);
 
 	if (seen != window && __sync_val_compare_and_swap(&acct->period, seen, window) == seen)
@@ -406,6 +415,36 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
 	__sync_fetch_and_add(&acct->paid_ns, used);
 }
 
+/* The credit a task that is still runnable keeps when its slice ends:
+ * bank_ns, but only lag_ns at its first slice end in each budget window.
+ * The bank is for the lag that a longer tag step started on another CPU
+ * leaves. A task whose weighted share exceeds one CPU falls behind by itself
+ * and sits a whole bank behind; that lead is worth bank_ns x weight /
+ * free_weight of CPU time once its contenders' weights rise, as budgeted
+ * bidders' do when a window starts and they pay again, and it carried one
+ * window's phase into the next (kernel/README.md, "Budget windows"). The
+ * cut only raises tags, never past vtime_now: the wait bound is unchanged. */
+static __always_inline u64 bank_for(struct task_ctx *tc, u64 now)
+{
+	if (now < tc->bank_until)
+		return bank_ns;
+	tc->bank_until = (window_of(now) + 1) * (budget_period_ns ? budget_period_ns : 1);
+	return lag_ns;
+}
+
+/* Start-time fair queueing: vtime_now is the start tag of the latest task
+ * to run, and a task's tag is its last finish tag, but no more than `keep`
+ * behind vtime_now: a sleeper cannot bank a burst, and a task whose fair
+ * share exceeds one CPU (it falls behind by itself, harmlessly: it can use
+ * only one CPU) keeps a bounded lead. */
+static __always_inline void clamp_vtime(struct task_ctx *tc, u64 keep)
+{
+	u64 lo = vtime_now > keep ? vtime_now - keep : 0;
+
+	if ((s64)(tc->vtime - lo) < 0)
+		tc->vtime = lo;
+}
+
 /* ------------------------------------------------------------- ops ---- */
 
 /* A sync wakeup (the waker is about to sleep) that found no idle CPU: queue
@@ -520,7 +559,7 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct scx_auction_stats *st = my_stats();
 	struct task_ctx *tc = ctx_of(p);
-	u64 t0 = bpf_ktime_get_ns(), vtime, lo;
+	u64 t0 = bpf_ktime_get_ns();
 	s32 cpu;
 
 	if (!tc || (kthreads_local && (p->flags & PF_KTHREAD))) {
@@ -535,19 +574,8 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	classify(p, tc, st);
 	tc->enq_ns = t0;
-	/* Start-time fair queueing: vtime_now is the start tag of the latest
-	 * task to run, and a task's tag is its last finish tag, but no more
-	 * than lag_ns (after a sleep) or bank_ns (still runnable) behind
-	 * vtime_now: a sleeper cannot bank a burst, and a task whose fair share
-	 * exceeds one CPU (it falls behind by itself, harmlessly: it can use
-	 * only one CPU) keeps a bounded lead. */
-	vtime = tc->vtime;
-	lo = (enq_flags & SCX_ENQ_WAKEUP) ? lag_ns : bank_ns;
-	lo = vtime_now > lo ? vtime_now - lo : 0;
-	if ((s64)(vtime - lo) < 0)
-		vtime = lo;
-	tc->vtime = vtime;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, quantum_ns * tc->units, vtime, enq_flags);
+	clamp_vtime(tc, (enq_flags & SCX_ENQ_WAKEUP) ? lag_ns : bank_for(tc, t0));
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, quantum_ns * tc->units, tc->vtime, enq_flags);
 	/* Work conservation: a CPU that may run p and sleeps is woken to take
 	 * it, now, or (a handoff) at this CPU's next dispatch or tick. */
 	cpu = !held_back(tc, enq_flags, st) && kick_idle ? scx_bpf_pick_idle_cpu(p->cpus_ptr, 0) : -1;
@@ -580,8 +608,9 @@ static __always_inline void set_slice(struct task_struct *p, u64 slice)
  * one to compare it with, and its run is charged when it stops or when
  * someone waits (one run moves its tag by at most max_units quanta, as any
  * run). Otherwise charge the run so far, price the next one (a bidder's
- * budget and the reserve are checked at every slice), and compare tags with
- * the head. */
+ * budget and the reserve are checked at every slice), clamp the tag as a
+ * requeue would (a task that runs on is the one that falls behind), and
+ * compare tags with the head. */
 static __always_inline bool keep_running(struct task_struct *prev, struct scx_auction_stats *st)
 {
 	struct task_struct *head;
@@ -599,6 +628,7 @@ static __always_inline bool keep_running(struct task_struct *prev, struct scx_au
 	}
 	charge(prev, tc);
 	classify(prev, tc, st);
+	clamp_vtime(tc, bank_for(tc, bpf_ktime_get_ns()));
 	if (head && (s64)(tc->vtime - head->scx.dsq_vtime) >= 0)
 		return false;
 	set_slice(prev, quantum_ns * (head ? tc->units : max_units));
