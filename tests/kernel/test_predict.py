@@ -35,12 +35,14 @@ def test_predict_is_simulate() -> None:
 
 
 def test_predict_agrees_with_the_fluid_shares() -> None:
-    """The simulated policy over 5 windows gives the closed-form shares within 3 points."""
+    """The simulated policy over 5 windows gives the closed-form shares within 1 point (gold,
+    worth more than a CPU once silver's budget is spent, was 2.7 points over while its lead
+    carried into silver's next window: kernel/README.md, "Budget windows")."""
     shares, paid = fluid([c.price for c in MIX], [c.budget // c.tasks for c in MIX],
                          [c.tasks for c in MIX], 2, FairSharePolicy())
     got = predict(MIX, cpus=2)
     for r, want, pay in zip(got, shares, paid, strict=True):
-        assert r.share == pytest.approx(want, abs=0.03), r
+        assert r.share == pytest.approx(want, abs=0.01), r
         assert r.paid_per_s == pytest.approx(pay, rel=0.1, abs=1), r
     silver = got[1]
     assert silver.paid_per_s <= 30_000_000 * 1.02  # its budget, give or take a slice
