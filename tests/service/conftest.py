@@ -85,11 +85,13 @@ class Live:
             time.sleep(0.05)
 
 
-def start_live(settings: Settings, parser: Parser = "h11", lane: bool = True) -> Live:
-    """A service in a thread; ``lane=False`` leaves the orders' fast lane out (the reference)."""
+def start_live(settings: Settings, parser: Parser = "h11", lane: bool = True,
+               wire: bool = False) -> Live:
+    """A service in a thread; ``lane=False`` leaves the orders' fast lane out (the reference),
+    ``wire=True`` (with httptools) answers order posts in the HTTP protocol."""
     app = create_app(settings, lane)
-    config = server_config(app, settings, parser, loop="asyncio", ws="none", lifespan="on",
-                           log_level="warning", access_log=False)
+    config = server_config(app, settings, parser, wire, loop="asyncio", ws="none",
+                           lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -158,7 +158,7 @@ def serve_command(
                 service.end_streams()
             super().handle_exit(sig, frame)
 
-    config = server_config(app, settings, default_parser(), log_level=level,
+    config = server_config(app, settings, default_parser(), wire=True, log_level=level,
                            access_log=False, timeout_graceful_shutdown=5,
                            loop="uvloop" if _installed("uvloop") else "asyncio")
     Server(config).run()

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from collections import deque
 from typing import Any, Literal
 
 import h11
 import orjson
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from auctioneer.service.errors import error_body
 from auctioneer.service.settings import ClusterSettings, Settings
+from auctioneer.service.wire import LANE_URLS, Lane, OrderPost
 
 __all__ = ["PARSERS", "Parser", "default_parser", "protocol", "server_config"]
 
@@ -54,9 +56,14 @@ def _refuse(transport: asyncio.Transport, max_head: int) -> None:
 
 
 class _BoundedHttpTools(HttpToolsProtocol):
-    """httptools, counting the bytes of a head after the read that began it."""
+    """httptools, counting the bytes of a head after the read that began it; with a ``lane``,
+    answering order posts itself (:mod:`~auctioneer.service.wire`)."""
 
     max_head = 0
+    lane: Lane | None = None
+    # An OrderPost stands in for uvicorn's cycle: the protocol reads the same attributes.
+    cycle: RequestResponseCycle | OrderPost  # type: ignore[assignment]
+    pipeline: deque[tuple[RequestResponseCycle | OrderPost, Any]]  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,7 +77,64 @@ class _BoundedHttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._head_open = False
-        super().on_headers_complete()
+        lane = self.lane
+        single = None if lane is None else LANE_URLS.get(self.url)
+        if lane is None or single is None or not self._post(lane, single):
+            super().on_headers_complete()
+
+    def _post(self, lane: Lane, single: bool) -> bool:
+        """Make the request just parsed an :class:`OrderPost` if the lane may answer it."""
+        parser = self.parser
+        if (parser.get_method() != b"POST" or self.expect_100_continue or self.root_path
+                or parser.should_upgrade() or self.limit_concurrency is not None
+                or lane.head_ok(self.headers, self.max_head - len(self.url)) < 0):
+            return False
+        service = lane.service()
+        if service is None:
+            return False
+        version = parser.get_http_version()
+        scope = self.scope
+        scope["method"], scope["path"] = "POST", self.url.decode("ascii")
+        scope["raw_path"], scope["query_string"] = self.url, b""
+        if version != "1.1":
+            scope["http_version"] = version
+        post = OrderPost(self, service, single, scope,
+                         version != "1.0" and parser.should_keep_alive())
+        existing, self.cycle = self.cycle, post
+        if existing is None or existing.response_complete:
+            post.start()
+        else:
+            self.flow.pause_reading()
+            self.pipeline.appendleft((post, self.app))
+        return True
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle | OrderPost,
+                         app: Any) -> None:
+        if isinstance(cycle, OrderPost):  # its turn came after the request before it
+            cycle.start()
+        else:
+            super()._start_asgi_task(cycle, app)
+
+    def on_body(self, body: bytes) -> None:
+        cycle = self.cycle
+        if type(cycle) is OrderPost:
+            cycle.body.append(body)  # within max_body: the head declared no more
+        else:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        cycle = self.cycle
+        if type(cycle) is OrderPost:
+            cycle.complete()
+        else:
+            super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        cycle = self.cycle
+        if type(cycle) is OrderPost:
+            cycle.disconnected = True
+            self.cycle = None  # type: ignore[assignment]  # else uvicorn sets a cycle's event
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         self._began = False
@@ -95,17 +159,22 @@ class _BoundedH11(H11Protocol):
             _refuse(self.transport, self.max_head)
 
 
-def protocol(parser: Parser, max_head: int) -> type[asyncio.Protocol]:
-    """uvicorn's protocol class for ``parser``, refusing heads past ``max_head`` bytes."""
+def protocol(parser: Parser, max_head: int, lane: Lane | None = None) -> type[asyncio.Protocol]:
+    """uvicorn's protocol class for ``parser``, refusing heads past ``max_head`` bytes; with
+    httptools and a ``lane``, answering order posts below ASGI."""
     base = _BoundedHttpTools if parser == "httptools" else _BoundedH11
     name = f"Bounded{base.__mro__[1].__name__}"
-    return type(name, (base,), {"max_head": max_head, "__doc__": base.__doc__})
+    return type(name, (base,), {"max_head": max_head, "__doc__": base.__doc__,
+                                **({"lane": lane} if lane is not None else {})})
 
 
 def server_config(app: Any, settings: Settings | ClusterSettings, parser: Parser,
-                  **options: Any) -> uvicorn.Config:
-    """A uvicorn config serving ``app`` at the settings' address with ``parser``, bounded."""
+                  wire: bool = False, **options: Any) -> uvicorn.Config:
+    """A uvicorn config serving ``app`` at the settings' address with ``parser``, bounded;
+    with ``wire`` (the service's app only: :func:`~auctioneer.service.main.create_app`),
+    order posts are answered by the protocol (httptools only)."""
+    lane = Lane(app, settings.max_body, settings.max_headers) if wire else None
     return uvicorn.Config(app, host=settings.host, port=settings.port,
-                          http=protocol(parser, settings.max_head),
+                          http=protocol(parser, settings.max_head, lane),
                           h11_max_incomplete_event_size=settings.max_head + 2 * _READ,
                           **options)

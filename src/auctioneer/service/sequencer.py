@@ -140,6 +140,11 @@ class Sequencer:
         """Sequence the ``count`` commands ``build`` makes from the first of ``count`` fresh
         stamps; their outcomes once they are durable. What ``build`` raises (a refused
         order) propagates and nothing is queued; its stamps are never reused."""
+        return await self.queue_built(count, build)
+
+    def queue_built(self, count: int, build: Builder) -> asyncio.Future[list[Outcome]]:
+        """:meth:`submit_built` without a coroutine: the future of the outcomes (the HTTP
+        protocol's order lane waits on it with a callback, not a task)."""
         if self._task is None or self.error is not None:
             raise SequencerStopped("the exchange is not accepting commands")
         ts = self._clock()
@@ -149,7 +154,7 @@ class Sequencer:
         commands = build(ts)
         future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Request(commands, future))
-        return await future
+        return future
 
     async def tick(self) -> None:
         """Advance the engine's clock to now (prices publish at each new second)."""

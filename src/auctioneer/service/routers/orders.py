@@ -44,13 +44,13 @@ from auctioneer.service.schemas import (
     OrderOut,
     OrderResult,
 )
-from auctioneer.service.sequencer import Outcome, SequencerStopped, order_id, stamped
+from auctioneer.service.sequencer import Builder, Outcome, SequencerStopped, order_id, stamped
 from auctioneer.service.store import fetch
 from auctioneer.service.store import orders as orders_table
 
 __all__ = ["admit", "answer", "batch_body", "batch_commands", "batch_results", "check_order",
-           "order_command", "order_out", "order_result", "place_many", "place_one", "row_out",
-           "router"]
+           "one_body", "order_command", "order_out", "order_result", "outcomes_of", "place_many",
+           "place_one", "placing_many", "placing_one", "result_body", "row_out", "router"]
 
 router = APIRouter(tags=["orders"])
 
@@ -147,8 +147,8 @@ def order_result(oid: str, quantity: int, events: Sequence[Event],
             "trades": trades, "field": None, "reason": reason}
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
+def _stopped(exc: SequencerStopped) -> ApiError:
+    return ApiError(503, "request", str(exc))
 
 
 async def _sequenced(submitted: Awaitable[list[Outcome]]) -> list[Outcome]:
@@ -156,15 +156,38 @@ async def _sequenced(submitted: Awaitable[list[Outcome]]) -> list[Outcome]:
     try:
         return await submitted
     except SequencerStopped as exc:
-        raise ApiError(503, "request", str(exc)) from None
+        raise _stopped(exc) from None
 
 
-def answer(result: dict[str, Any], status: int = 200) -> Response:
-    """The result, or its rejection as a 4xx naming the field (404 for an unknown order)."""
+def _queued(service: Service, count: int, build: Builder) -> asyncio.Future[list[Outcome]]:
+    """:meth:`~auctioneer.service.sequencer.Sequencer.queue_built`; 503 once stopped."""
+    try:
+        return service.sequencer.queue_built(count, build)
+    except SequencerStopped as exc:
+        raise _stopped(exc) from None
+
+
+def outcomes_of(future: asyncio.Future[list[Outcome]]) -> list[Outcome]:
+    """The outcomes of a done :func:`placing_one` or :func:`placing_many`; 503 if the
+    sequencer stopped first."""
+    try:
+        return future.result()
+    except SequencerStopped as exc:
+        raise _stopped(exc) from None
+
+
+def result_body(result: dict[str, Any]) -> bytes:
+    """The result as JSON, or its rejection as a 4xx naming the field (404 for an unknown
+    order)."""
     if result["status"] == "rejected":
         field = result["field"] or "body"
         raise ApiError(404 if field == "order_id" else 422, field, result["reason"])
-    return _json(result, status)
+    return orjson.dumps(result)
+
+
+def answer(result: dict[str, Any], status: int = 200) -> Response:
+    """:func:`result_body` as a response."""
+    return Response(result_body(result), status, media_type="application/json")
 
 
 @router.post("/orders", response_model=OrderResult, status_code=201,
@@ -192,6 +215,14 @@ async def place_batch(batch: BatchIn, caller: CallerDep, service: ServiceDep) ->
 
 async def place_one(service: Service, caller: Caller, order: OrderFields) -> Response:
     """``POST /orders`` for a validated body (the route's, or the fast lane's)."""
+    outcomes = await _sequenced(placing_one(service, caller, order))
+    return Response(one_body(order, outcomes), 201, media_type="application/json")
+
+
+def placing_one(service: Service, caller: Caller, order: OrderFields
+                ) -> asyncio.Future[list[Outcome]]:
+    """Charge the caller for ``order`` and queue it (an :class:`ApiError` if refused):
+    ``POST /orders`` up to the wait for the journal (:func:`one_body` answers)."""
     charge(service, caller, 1)
     exchange, account = service.exchange, caller.account
 
@@ -200,22 +231,35 @@ async def place_one(service: Service, caller: Caller, order: OrderFields) -> Res
         admit(exchange, command, order)
         return [command]
 
-    [(command, events)] = await _sequenced(service.sequencer.submit_built(1, build))
+    return _queued(service, 1, build)
+
+
+def one_body(order: OrderFields, outcomes: list[Outcome]) -> bytes:
+    """The body of ``POST /orders``'s 201 for ``order``'s outcome; an :class:`ApiError` if
+    matching rejected it."""
+    [(command, events)] = outcomes
     assert isinstance(command, PlaceOrder | MarketOrder)
     oid = command.order_id
-    return answer(order_summary(oid, order.quantity, events)
-                  or order_result(oid, order.quantity, events, order), 201)
+    return result_body(order_summary(oid, order.quantity, events)
+                       or order_result(oid, order.quantity, events, order))
 
 
 async def place_many(service: Service, caller: Caller, orders: Sequence[OrderFields]
                      ) -> Response:
     """``POST /orders/batch`` for validated orders (the route's, or the fast lane's)."""
+    listed = list(orders)
+    outcomes = await _sequenced(placing_many(service, caller, listed))
+    return Response(batch_body(listed, outcomes), 200, media_type="application/json")
+
+
+def placing_many(service: Service, caller: Caller, orders: list[OrderFields]
+                 ) -> asyncio.Future[list[Outcome]]:
+    """Charge the caller for ``orders`` and queue them (an :class:`ApiError` if any is
+    refused): ``POST /orders/batch`` up to the wait (:func:`batch_body` answers)."""
     charge(service, caller, len(orders))
     exchange, account = service.exchange, caller.account
-    listed = list(orders)
-    outcomes = await _sequenced(service.sequencer.submit_built(
-        len(listed), lambda first: batch_commands(exchange, account, listed, first)))
-    return Response(batch_body(listed, outcomes), 200, media_type="application/json")
+    return _queued(service, len(orders),
+                   lambda first: batch_commands(exchange, account, orders, first))
 
 
 def batch_body(orders: list[OrderFields], outcomes: list[Outcome], fast: bool = True) -> bytes:
