@@ -40,7 +40,7 @@
  * t = max_units quanta (16 ms) times free_weight/weight. When task i is
  * queued its tag is at most vtime_now + t, and every other task's tag is at
  * least vtime_now - bank_ns (lag_ns after a sleep, and at a task's first
- * slice end in a budget window: bank_for) and only grows. So while
+ * slice end in a budget window: rebank) and only grows. So while
  * i waits, each other runnable task j runs at most
  *   (t + bank_ns) * w_j / free_weight + s_max  <=  R * (t + bank_ns) + s_max
  * of CPU time before its tag passes i's, and i waits at most
@@ -415,23 +415,6 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
 	__sync_fetch_and_add(&acct->paid_ns, used);
 }
 
-/* The credit a task that is still runnable keeps when its slice ends:
- * bank_ns, but only lag_ns at its first slice end in each budget window.
- * The bank is for the lag that a longer tag step started on another CPU
- * leaves. A task whose weighted share exceeds one CPU falls behind by itself
- * and sits a whole bank behind; that lead is worth bank_ns x weight /
- * free_weight of CPU time once its contenders' weights rise, as budgeted
- * bidders' do when a window starts and they pay again, and it carried one
- * window's phase into the next (kernel/README.md, "Budget windows"). The
- * cut only raises tags, never past vtime_now: the wait bound is unchanged. */
-static __always_inline u64 bank_for(struct task_ctx *tc, u64 now)
-{
-	if (now < tc->bank_until)
-		return bank_ns;
-	tc->bank_until = (window_of(now) + 1) * (budget_period_ns ? budget_period_ns : 1);
-	return lag_ns;
-}
-
 /* Start-time fair queueing: vtime_now is the start tag of the latest task
  * to run, and a task's tag is its last finish tag, but no more than `keep`
  * behind vtime_now: a sleeper cannot bank a burst, and a task whose fair
@@ -443,6 +426,31 @@ static __always_inline void clamp_vtime(struct task_ctx *tc, u64 keep)
 
 	if ((s64)(tc->vtime - lo) < 0)
 		tc->vtime = lo;
+}
+
+/* A task still runnable when its slice ends keeps bank_ns of credit, but
+ * only lag_ns at its first slice end in each budget window. The bank is for
+ * the lag that a longer tag step started on another CPU leaves. A task whose
+ * weighted share exceeds one CPU falls behind by itself and sits a whole
+ * bank behind; that lead is worth bank_ns x weight / free_weight of CPU time
+ * once its contenders' weights rise, as budgeted bidders' do when a window
+ * starts and they pay again, and it carried one window's phase into the
+ * next (kernel/README.md, "Budget windows"). The cut only raises tags, never
+ * past vtime_now: the wait bound is unchanged. */
+static __always_inline void rebank(struct task_ctx *tc, u64 now, struct scx_auction_stats *st)
+{
+	u64 banked;
+
+	clamp_vtime(tc, bank_ns);
+	if (now < tc->bank_until)
+		return;
+	tc->bank_until = (window_of(now) + 1) * (budget_period_ns ? budget_period_ns : 1);
+	banked = tc->vtime;
+	clamp_vtime(tc, lag_ns);
+	if (st && tc->vtime != banked) {
+		st->window_cuts++;
+		st->window_cut_ns += tc->vtime - banked;
+	}
 }
 
 /* ------------------------------------------------------------- ops ---- */
@@ -574,7 +582,10 @@ void BPF_STRUCT_OPS(auction_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	classify(p, tc, st);
 	tc->enq_ns = t0;
-	clamp_vtime(tc, (enq_flags & SCX_ENQ_WAKEUP) ? lag_ns : bank_for(tc, t0));
+	if (enq_flags & SCX_ENQ_WAKEUP)
+		clamp_vtime(tc, lag_ns);
+	else
+		rebank(tc, t0, st);
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, quantum_ns * tc->units, tc->vtime, enq_flags);
 	/* Work conservation: a CPU that may run p and sleeps is woken to take
 	 * it, now, or (a handoff) at this CPU's next dispatch or tick. */
@@ -628,7 +639,7 @@ static __always_inline bool keep_running(struct task_struct *prev, struct scx_au
 	}
 	charge(prev, tc);
 	classify(prev, tc, st);
-	clamp_vtime(tc, bank_for(tc, bpf_ktime_get_ns()));
+	rebank(tc, bpf_ktime_get_ns(), st);
 	if (head && (s64)(tc->vtime - head->scx.dsq_vtime) >= 0)
 		return false;
 	set_slice(prev, quantum_ns * (head ? tc->units : max_units));

@@ -118,10 +118,11 @@ class _State:
         model restarts each window). Cutting every tag to the sleeper's ``lag_ns`` once a
         window only raises tags, never past ``vnow``: the wait bound is unchanged. O(1).
         """
+        self.clamp(agent, self.policy.bank_ns)
         window = now // self.policy.window_ns
-        fresh = window != self.banked[agent]
-        self.banked[agent] = window
-        self.clamp(agent, self.policy.lag_ns if fresh else self.policy.bank_ns)
+        if window != self.banked[agent]:
+            self.banked[agent] = window
+            self.clamp(agent, self.policy.lag_ns)
 
     def start(self, agent: int, now: int, reserve: int, bid: int, budget: int, units: int) -> None:
         """``agent`` takes a core: price its slice."""
