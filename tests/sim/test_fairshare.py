@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auctioneer.sim.fairshare import FairShare, FairSharePolicy, FairShareReference, fluid
+from auctioneer.sim.fairshare import FairShare, FairSharePolicy, FairShareReference, _State, fluid
 from auctioneer.sim.run import simulate
 from auctioneer.sim.scenario import ScenarioError, load_scenario
 
@@ -204,3 +204,21 @@ def test_budgets_need_the_fair_share_policy() -> None:
     data["agents"]["classes"][0]["budget"] = 1000  # type: ignore[index]
     with pytest.raises(ScenarioError, match="budget: needs cpu.policy fair-share"):
         load_scenario(data)
+
+
+@given(st.integers(0, 2**40), st.integers(0, 2**40), st.lists(st.integers(0, 3 * 10**9),
+                                                               min_size=1, max_size=8))
+def test_a_slice_end_only_raises_a_tag_and_never_past_vnow(tag: int, vnow: int,
+                                                           ends: list[int]) -> None:
+    """What the wait bound needs of the clamp: a tag is raised to vnow - lag_ns at the first
+    slice end of a window and to vnow - bank_ns at the others, never lowered, never past vnow."""
+    s = _State(1, POLICY, Q)
+    s.vnow = vnow
+    seen: set[int] = set()
+    for now in sorted(ends):
+        s.tag[0] = tag
+        s.rebank(0, now)
+        window = now // POLICY.window_ns
+        keep = POLICY.bank_ns if window in seen else POLICY.lag_ns
+        seen.add(window)
+        assert s.tag[0] == max(tag, vnow - keep) <= max(tag, vnow)
