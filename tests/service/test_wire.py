@@ -81,6 +81,8 @@ REQUESTS: dict[str, Callable[[dict[str, str]], bytes]] = {
     "not utf-8": lambda keys: _post("/orders", b'{"side": "buy\xff"}', keys["buyer"]),
     "text": lambda keys: _post("/orders", orjson.dumps(_BID), keys["buyer"],
                                content_type=b"text/plain"),
+    "two types": lambda keys: _post("/orders", orjson.dumps(_BID), keys["buyer"],
+                                    b"Content-Type: application/json", content_type=b"text/plain"),
     "empty": lambda keys: _post("/orders", b"", keys["buyer"]),
     "query": lambda keys: _post("/orders?x=1", orjson.dumps(_BID), keys["buyer"]),
     "http/1.0": lambda keys: _post("/orders", orjson.dumps(_BID), keys["buyer"],
@@ -270,6 +272,8 @@ def test_the_lane_judges_a_head_by_the_limits() -> None:
     assert lane.head_ok([json, (b"content-length", b"1e3")], 100) == -1
     assert lane.head_ok([json, (b"content-length", b"9" * 30)], 100) == -1
     assert lane.head_ok([(b"content-length", b"5")], 100) == -1  # not JSON
+    assert lane.head_ok([(b"content-type", b"text/plain"), json, (b"content-length", b"5")],
+                        100) == -1  # the first type decides
     assert lane.head_ok([json, (b"content-length", b"5"), (b"transfer-encoding", b"x")],
                         100) == -1
     assert lane.head_ok([json, (b"content-length", b"5")] * 2, 100) == -1  # 4 fields

@@ -89,14 +89,14 @@ class Lane:
         (what is left of the bound for the fields). O(fields)."""
         if len(headers) > self.max_headers:
             return -1
-        declared, json = -1, False
+        declared, json = -1, None  # the first Content-Type decides, as in OrderLane
         for name, value in headers:
             max_head -= len(name) + len(value)
             if name == b"content-length":
                 declared = int(value) if value.isdigit() else -1
             elif name == b"transfer-encoding":
                 return -1
-            elif name == b"content-type" and not json:
+            elif name == b"content-type" and json is None:
                 json = value == b"application/json"
         return declared if json and max_head >= 0 and 0 < declared <= self.max_body else -1
 
