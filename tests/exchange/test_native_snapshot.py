@@ -11,6 +11,7 @@ used ids is merged with new ids over several snapshots.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,14 @@ from auctioneer.exchange import commands as c
 from auctioneer.exchange.durable import load_snapshot, write_snapshot
 from auctioneer.exchange.model import Market, Role, Side, TimeInForce
 from auctioneer.exchange.native import _SIDE_WORDS, _TRADED_KEYS
-from auctioneer.exchange.snapshot import canonical_json, snapshot_of
+from auctioneer.exchange.snapshot import (
+    canonical_json,
+    saved_json,
+    saved_pieces,
+    snapshot_json,
+    snapshot_of,
+    snapshot_pieces,
+)
 
 pytestmark = pytest.mark.native
 
@@ -121,6 +129,25 @@ def test_the_snapshot_file_is_the_references_and_restores(tmp_path: Path) -> Non
     reference = Exchange()
     reference.apply_many(commands)
     assert loaded[1].state_hash() == reference.state_hash()
+    # Written from pieces (snapshot_pieces, saved_pieces): the bytes json.dumps makes whole.
+    state = snapshot_of(reference)
+    digest = hashlib.sha256(canonical_json(state)).hexdigest()
+    assert reference.state_hash() == digest
+    assert native_file == canonical_json({"hash": digest, "seq": 7, "state": state})
+
+
+@given(st.dictionaries(st.text(max_size=6), st.integers() | st.text(max_size=4), max_size=4),
+       st.integers(0, 2**63), st.lists(st.binary(max_size=3), max_size=3))
+def test_saved_json_of_pieces_is_the_whole_documents_canonical_json(
+        labels: dict[str, Any], seq: int, pieces: list[bytes]) -> None:
+    labels = {k: v for k, v in labels.items() if k not in ("hash", "seq", "state")}
+    state = {"k": [1, "\u00e9"]}
+    whole = canonical_json({**labels, "hash": "h", "seq": seq, "state": state})
+    assert saved_json(seq, "h", canonical_json(state), labels) == whole
+    # a state given in pieces lands whole and in place, whatever its bytes
+    joined = b"".join(saved_pieces(seq, "h", [*pieces, b"!"], labels))
+    assert joined == saved_json(seq, "h", b"".join(pieces) + b"!", labels)
+    assert snapshot_json(Exchange()) == b"".join(snapshot_pieces(Exchange()))
 
 
 def test_an_id_c_cannot_hold_leaves_the_snapshot_to_the_reference() -> None:

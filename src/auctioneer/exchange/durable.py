@@ -59,8 +59,9 @@ from auctioneer.exchange.snapshot import (
     Saved,
     canonical_json,
     decode_saved,
-    saved_json,
+    digest_of,
     saved_of,
+    saved_pieces,
     upgraded,
 )
 
@@ -99,8 +100,8 @@ def snapshot_files(directory: str | os.PathLike[str]) -> list[tuple[int, Path]]:
 
 def write_snapshot(directory: str | os.PathLike[str], seq: int, exchange: Exchange) -> Path:
     """Write ``exchange``'s state after command ``seq`` atomically; return the file."""
-    state = exchange.snapshot_json()  # encoded once: hashed, then written as it is
-    data = saved_json(seq, hashlib.sha256(state).hexdigest(), state)
+    state = exchange.snapshot_pieces()  # encoded once: hashed, then written as it is
+    data = saved_pieces(seq, digest_of(state), state)
     return write_atomic(Path(directory) / f"{_PREFIX}{seq:020d}{_SUFFIX}", data)
 
 

@@ -44,7 +44,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -327,8 +326,12 @@ class Exchange(Queries, AccountDesk, CapacityDesk, MarketOrders):
     def snapshot_json(self) -> bytes:
         """The canonical JSON of :meth:`snapshot`, which :meth:`state_hash` hashes and a
         snapshot file holds."""
-        return snapshot.snapshot_json(self)
+        return b"".join(self.snapshot_pieces())
+
+    def snapshot_pieces(self) -> list[bytes]:
+        """:meth:`snapshot_json` in the pieces it joins (:func:`snapshot.snapshot_pieces`)."""
+        return snapshot.snapshot_pieces(self)
 
     def state_hash(self) -> str:
         """sha256 hex of the canonical JSON of :meth:`snapshot`: equal states, equal hashes."""
-        return hashlib.sha256(self.snapshot_json()).hexdigest()
+        return snapshot.digest_of(self.snapshot_pieces())

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = ["numbered_files", "sync_directory", "write_atomic"]
@@ -31,15 +32,16 @@ def sync_directory(directory: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new one.
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Replace ``path`` with ``data`` (bytes, or pieces written one after another) so that a
+    crash leaves the old file or the new one.
 
     Writes ``path`` with the suffix ``.tmp``, fsyncs it, renames it over
     ``path`` and fsyncs the directory. Returns ``path``.
     """
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as f:
-        f.write(data)
+        f.writelines([data] if isinstance(data, bytes) else data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

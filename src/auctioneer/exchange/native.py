@@ -56,7 +56,7 @@ from auctioneer.exchange.journal import Segment
 from auctioneer.exchange.ledger import Account, AccountView, Capacity
 from auctioneer.exchange.limits import EXPECT_MAX
 from auctioneer.exchange.model import ExecutionRule, Role, SelfTrade, Side
-from auctioneer.exchange.snapshot import restore_into, snapshot_json
+from auctioneer.exchange.snapshot import restore_into, snapshot_pieces
 from auctioneer.exchange.state import Refusal, check_ts
 
 __all__ = ["ENGINE_VARIABLE", "ROLE_NUMBERS", "NativeExchange", "engine"]
@@ -431,23 +431,23 @@ class NativeExchange(Exchange):
 
     snapshot = _synced(Exchange.snapshot)
 
-    def snapshot_json(self) -> bytes:
+    def snapshot_pieces(self) -> list[bytes]:
         # While C holds the state it writes the parts that grow with it (engine_snapshot.c),
         # and nothing is copied into the Python objects.
         core = self._core
         if core is None:
             self._sync()
-            return super().snapshot_json()
+            return super().snapshot_pieces()
         with self._copying:
             ledger = core.snapshot_parts(_ROLE_WORDS)  # the tapes are current after it
             tapes = None if ledger is None else _engine.tapes_json(
                 sorted(self._trades.items()), _TRADED_KEYS, Traded.kind, _SIDE_WORDS)
         if ledger is None:  # an id only the reference keeps
             self._sync()
-            return super().snapshot_json()
+            return super().snapshot_pieces()
         if tapes is not None:  # else a value C does not write: the reference writes them
             ledger["trades"] = tapes
-        return snapshot_json(self, ledger)
+        return snapshot_pieces(self, ledger)
 
 
 def engine() -> type[Exchange]:

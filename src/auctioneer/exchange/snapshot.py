@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Container
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -39,12 +39,15 @@ __all__ = [
     "Saved",
     "canonical_json",
     "decode_saved",
+    "digest_of",
     "encode_saved",
     "restore_into",
     "saved_json",
     "saved_of",
+    "saved_pieces",
     "snapshot_json",
     "snapshot_of",
+    "snapshot_pieces",
     "state_hash",
     "upgraded",
 ]
@@ -68,16 +71,32 @@ def snapshot_json(state: State, ledger: dict[str, bytes | int] | None = None) ->
     state -- accounts, capacity, holdings, orders, used ids, counters, and perhaps the trade
     tapes -- given in ``ledger`` (bytes already canonical JSON, or ints), as the native engine
     writes them (``engine_snapshot.c``)."""
+    return b"".join(snapshot_pieces(state, ledger))
+
+
+def snapshot_pieces(state: State, ledger: dict[str, bytes | int] | None = None
+                    ) -> list[bytes]:
+    """:func:`snapshot_json` in pieces, which it joins: a snapshot file is hashed and written
+    from them (:func:`saved_pieces`), so its megabytes of orders are not copied twice more.
+    O(size of the state)."""
     given = _ledger_of(state) if ledger is None else ledger
     parts = {**_markets_of(state, given), **given}
-    return _joined({key: value if isinstance(value, bytes) else canonical_json(value)
+    return _pieces({key: value if isinstance(value, bytes) else canonical_json(value)
                     for key, value in parts.items()})
 
 
-def _joined(parts: dict[str, bytes]) -> bytes:
-    """The canonical JSON of an object whose values' canonical JSON is ``parts``."""
-    return b"{" + b",".join(canonical_json(key) + b":" + parts[key]
-                            for key in sorted(parts)) + b"}"
+def _pieces(parts: Mapping[str, bytes | list[bytes]]) -> list[bytes]:
+    """The canonical JSON of an object whose values' canonical JSON is ``parts`` (each one
+    bytes, or pieces), in pieces."""
+    out: list[bytes] = []
+    sep = b"{"
+    for key in sorted(parts):
+        value = parts[key]
+        out.append(sep + canonical_json(key) + b":")
+        out.extend([value] if isinstance(value, bytes) else value)
+        sep = b","
+    out.append(b"}" if out else b"{}")
+    return out
 
 
 def _markets_of(state: State, given: Container[str] = ()) -> dict[str, Any]:
@@ -162,7 +181,15 @@ def upgraded(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def state_hash(state: State) -> str:
     """sha256 hex of the canonical JSON of :func:`snapshot_of`: equal states, equal hashes."""
-    return hashlib.sha256(snapshot_json(state)).hexdigest()
+    return digest_of(snapshot_pieces(state))
+
+
+def digest_of(pieces: Iterable[bytes]) -> str:
+    """sha256 hex of the concatenation of ``pieces``, without making it."""
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    return digest.hexdigest()
 
 
 def canonical_json(data: Any) -> bytes:
@@ -193,8 +220,16 @@ def saved_json(seq: int, digest: str, state: bytes, labels: dict[str, Any] | Non
                ) -> bytes:
     """What :func:`encode_saved` writes for a state whose canonical JSON is ``state``
     (:func:`snapshot_json`), without decoding it."""
-    parts = {key: canonical_json(value) for key, value in (labels or {}).items()}
-    return _joined({**parts, "hash": canonical_json(digest), "seq": canonical_json(seq),
+    return b"".join(saved_pieces(seq, digest, [state], labels))
+
+
+def saved_pieces(seq: int, digest: str, state: list[bytes],
+                 labels: dict[str, Any] | None = None) -> list[bytes]:
+    """:func:`saved_json` of a state given as the pieces :func:`snapshot_pieces` makes, in
+    pieces (the state's own among them, not copied)."""
+    parts: dict[str, bytes | list[bytes]] = {
+        key: canonical_json(value) for key, value in (labels or {}).items()}
+    return _pieces({**parts, "hash": canonical_json(digest), "seq": canonical_json(seq),
                     "state": state})
 
 
