@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from array import array
 from decimal import Decimal, localcontext
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from auctioneer.exchange import _price, pricing
 from auctioneer.exchange.pricing import SECOND, WEIGHT_BITS, PriceIndex
+from auctioneer.exchange.snapshot import canonical_json
 
 pytestmark = pytest.mark.native
 
@@ -133,6 +135,8 @@ def test_a_fold_takes_only_an_array_of_trade_triples(pending: object) -> None:
         _price.fold(pending, 5, 5, _Counted(), 32)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         _price.bars(pending)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="pending_json"):
+        _price.pending_json(pending)  # type: ignore[arg-type]
 
 
 def test_the_largest_terms_carry_across_every_word() -> None:
@@ -197,3 +201,28 @@ def test_a_seconds_volume_passes_64_bits_whole() -> None:
                                     [1, 1, 0, -1, 1, 2 * SECOND]])
 def test_bars_leave_negative_values_to_the_reference(trades: list[int]) -> None:
     assert _price.bars(array("q", trades)) is None
+
+
+_ANY_I64 = st.integers(-(2**63), _I64)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_ANY_I64, _ANY_I64, _ANY_I64), max_size=30),
+       st.lists(st.tuples(st.integers(1, 10**6), st.integers(1, 9), st.integers(0, 5 * SECOND)),
+                max_size=20))
+def test_the_pending_trades_json_is_the_references(trades: list[tuple[int, int, int]],
+                                                  published: list[tuple[int, int, int]]) -> None:
+    # Byte for byte what canonical JSON of the state's lists is, at both ends of int64.
+    pending = array("q", [n for t in [*trades, (-(2**63), _I64, 0)] for n in t])
+    assert _price.pending_json(pending) == canonical_json(
+        [[*t] for t in [*trades, (-(2**63), _I64, 0)]])
+    assert _price.pending_json(array("q")) == b"[]"
+    index = PriceIndex(base_price=1_000, half_life_ns=SECOND)
+    for price, quantity, ts in sorted(published, key=lambda t: t[2]):
+        index.record(price, quantity, ts)
+        if quantity % 3 == 0:
+            index.publish(ts)
+    parts = index.state_parts()
+    assert parts.keys() == index.state().keys()
+    assert {**parts, "pending": json.loads(parts["pending"])} == index.state()
+

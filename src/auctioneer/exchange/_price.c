@@ -26,6 +26,9 @@
  * or ref that is not a positive 64-bit int) answers None and the caller's
  * Python loop, the reference, runs instead.
  *
+ * pending_json() writes the pending trades as a snapshot holds them (canonical JSON of
+ * PriceIndex.state()'s "pending"): at a busy second's end they are most of the index.
+ *
  * Tests: tests/exchange/test_price_native.py (hypothesis against the decimal
  * reference, with tie_bits from the minimum to 64, and the whole PriceIndex).
  */
@@ -269,22 +272,23 @@ fraction(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromUnsignedLongLong(out);
 }
 
-/* A pending array('q') of (price, quantity, ts) triples as a buffer: 0, or -1 with a
- * TypeError naming `name` (the buffer then released). */
-static int
-trades_view(PyObject *pending, const char *name, Py_buffer *view)
+/* A pending array('q') of (price, quantity, ts) triples as a buffer: its int64s, *n of
+ * them; or NULL with a TypeError naming `name` (the buffer then released). */
+static const int64_t *
+trades_view(PyObject *pending, const char *name, Py_buffer *view, Py_ssize_t *n)
 {
     if (PyObject_GetBuffer(pending, view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
-        return -1;
+        return NULL;
     }
     if (view->itemsize != (Py_ssize_t)sizeof(int64_t) || view->format == NULL
         || (view->format[0] != 'q' && view->format[0] != 'l') || view->format[1] != '\0'
         || view->len % (Py_ssize_t)(3 * sizeof(int64_t)) != 0) {
         PyErr_Format(PyExc_TypeError, "%s() takes an array('q') of trade triples", name);
         PyBuffer_Release(view);
-        return -1;
+        return NULL;
     }
-    return 0;
+    *n = view->len / (Py_ssize_t)sizeof(int64_t);
+    return view->buf;
 }
 
 PyDoc_STRVAR(fold_doc,
@@ -305,12 +309,12 @@ fold(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE;
     }
     Py_buffer view;
-    if (trades_view(args[0], "fold", &view) < 0) {
+    Py_ssize_t n;
+    const int64_t *t = trades_view(args[0], "fold", &view, &n);
+    if (t == NULL) {
         return NULL;
     }
     PyObject *result = NULL;
-    const int64_t *t = view.buf;
-    Py_ssize_t n = view.len / (Py_ssize_t)sizeof(int64_t);
     u256 weighted = {{0}}, weight = {{0}};
     for (Py_ssize_t i = 0; i < n; i += 3) {
         int64_t price = t[i], quantity = t[i + 1], ts = t[i + 2];
@@ -351,11 +355,11 @@ static PyObject *
 bars(PyObject *Py_UNUSED(module), PyObject *pending)
 {
     Py_buffer view;
-    if (trades_view(pending, "bars", &view) < 0) {
+    Py_ssize_t n;
+    const int64_t *t = trades_view(pending, "bars", &view, &n);
+    if (t == NULL) {
         return NULL;
     }
-    const int64_t *t = view.buf;
-    Py_ssize_t n = view.len / (Py_ssize_t)sizeof(int64_t);
     PyObject *out = PyList_New(0);
     for (Py_ssize_t i = 0; out != NULL && i < n;) {
         int64_t second = t[i + 2] / SECOND, open = t[i], high = open, low = open, close = open;
@@ -387,11 +391,71 @@ bars(PyObject *Py_UNUSED(module), PyObject *pending)
     return out;
 }
 
+PyDoc_STRVAR(pending_json_doc,
+"pending_json(pending, /)\n--\n\n"
+"The pending (price, quantity, ts) trades as the canonical JSON of their list of lists\n"
+"([[price,quantity,ts],...]): what json.dumps writes for PriceIndex.state()'s 'pending',\n"
+"without a Python list or int per trade.");
+
+/* v in decimal at p (at most 20 bytes); the end. */
+static char *
+put_i64(char *p, int64_t v)
+{
+    char digits[20];
+    int n = 0;
+    uint64_t u = v < 0 ? 0u - (uint64_t)v : (uint64_t)v; /* INT64_MIN's magnitude too */
+    do {
+        digits[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0);
+    if (v < 0) {
+        *p++ = '-';
+    }
+    while (n > 0) {
+        *p++ = digits[--n];
+    }
+    return p;
+}
+
+static PyObject *
+pending_json(PyObject *Py_UNUSED(module), PyObject *pending)
+{
+    Py_buffer view;
+    Py_ssize_t n;
+    const int64_t *t = trades_view(pending, "pending_json", &view, &n);
+    if (t == NULL) {
+        return NULL;
+    }
+    /* 20 digits and a sign a number, then "[", ",", "]" around and between: 24 a number */
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 2 + 24 * n);
+    if (out != NULL) {
+        char *start = PyBytes_AS_STRING(out), *p = start;
+        *p++ = '[';
+        for (Py_ssize_t i = 0; i < n; i += 3) {
+            if (i) {
+                *p++ = ',';
+            }
+            *p++ = '[';
+            p = put_i64(p, t[i]);
+            *p++ = ',';
+            p = put_i64(p, t[i + 1]);
+            *p++ = ',';
+            p = put_i64(p, t[i + 2]);
+            *p++ = ']';
+        }
+        *p++ = ']';
+        _PyBytes_Resize(&out, p - start);
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"bars", (PyCFunction)bars, METH_O, bars_doc},
     {"exp2_q127", (PyCFunction)(void (*)(void))exp2_q127, METH_FASTCALL, exp2_q127_doc},
     {"fraction", (PyCFunction)(void (*)(void))fraction, METH_FASTCALL, fraction_doc},
     {"fold", (PyCFunction)(void (*)(void))fold, METH_FASTCALL, fold_doc},
+    {"pending_json", (PyCFunction)pending_json, METH_O, pending_json_doc},
     {NULL, NULL, 0, NULL},
 };
 

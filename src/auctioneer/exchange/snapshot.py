@@ -80,9 +80,15 @@ def snapshot_pieces(state: State, ledger: dict[str, bytes | int] | None = None
     from them (:func:`saved_pieces`), so its megabytes of orders are not copied twice more.
     O(size of the state)."""
     given = _ledger_of(state) if ledger is None else ledger
-    parts = {**_markets_of(state, given), **given}
-    return _pieces({key: value if isinstance(value, bytes) else canonical_json(value)
-                    for key, value in parts.items()})
+    parts = _encoded({**_markets_of(state, ("prices", *given)), **given})
+    prices = {m: _pieces(_encoded(index.state_parts())) for m, index in state._prices.items()}
+    return _pieces({**parts, "prices": _pieces(prices)})
+
+
+def _encoded(parts: Mapping[str, Any]) -> dict[str, bytes]:
+    """``parts`` with each value not bytes already made its canonical JSON."""
+    return {key: value if isinstance(value, bytes) else canonical_json(value)
+            for key, value in parts.items()}
 
 
 def _pieces(parts: Mapping[str, bytes | list[bytes]]) -> list[bytes]:
@@ -101,12 +107,13 @@ def _pieces(parts: Mapping[str, bytes | list[bytes]]) -> list[bytes]:
 
 def _markets_of(state: State, given: Container[str] = ()) -> dict[str, Any]:
     """The parts of :func:`snapshot_of` that the Python objects hold in either engine, but
-    the trade tapes when ``given`` has them (the native engine writes them in C)."""
-    out = {
+    the trade tapes and price indexes when ``given`` names them (written in C)."""
+    out: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
         "markets": [encode_market(m) for m in state._markets.values()],
-        "prices": {m: index.state() for m, index in state._prices.items()},
     }
+    if "prices" not in given:
+        out["prices"] = {m: index.state() for m, index in state._prices.items()}
     if "trades" not in given:
         out["trades"] = {m: [encode_event(t) for t in ts] for m, ts in state._trades.items()}
     return out
