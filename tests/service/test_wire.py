@@ -360,3 +360,18 @@ def test_a_client_that_does_not_read_pauses_the_answers(
     wire, reference = seen
     assert len(wire) == _FLOOD and wire == reference
     assert drained, "the wire's transport never paused"
+
+
+def test_many_refusals_pipelined_behind_an_order_are_answered(
+        both: list[tuple[Live, dict[str, str]]]) -> None:
+    """Refusals answered at once, queued behind an order that waits for the journal: each
+    starts the next when answered, which must not nest (uvicorn starts each in a task)."""
+    seen = []
+    for live, keys in both:
+        stream = REQUESTS["bid"](keys) + REQUESTS["bad key"](keys) * 3000
+        with socket.create_connection((live.settings.host, live.settings.port),
+                                      timeout=60) as sock:
+            sock.sendall(stream)
+            seen.append([_masked(a) for a in _answers(sock, 3001)])
+    wire, reference = seen
+    assert len(wire) == 3001 and wire == reference

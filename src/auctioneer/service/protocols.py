@@ -110,8 +110,11 @@ class _BoundedHttpTools(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle | OrderPost,
                          app: Any) -> None:
-        if isinstance(cycle, OrderPost):  # its turn came after the request before it
-            cycle.start()
+        if isinstance(cycle, OrderPost):
+            # Its turn came: the request before it was answered, maybe a refusal answered
+            # inside the start of its own turn. On the next turn of the loop (uvicorn starts a
+            # task), so that a pipeline of refusals does not nest a call per request.
+            self.loop.call_soon(cycle.start)
         else:
             super()._start_asgi_task(cycle, app)
 

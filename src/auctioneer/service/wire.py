@@ -148,7 +148,10 @@ class OrderPost:
         self.started = self.response_complete = self.disconnected = False
 
     def start(self) -> None:
-        """Its turn on the connection has come (the protocol's ``_start_asgi_task``)."""
+        """Its turn on the connection has come (the protocol's ``_start_asgi_task``); nothing
+        once the connection is closing (uvicorn starts no request after that either)."""
+        if self.protocol.transport.is_closing():
+            return
         self.started = True
         if not self.more_body:
             self._place()
