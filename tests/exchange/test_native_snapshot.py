@@ -150,6 +150,29 @@ def test_saved_json_of_pieces_is_the_whole_documents_canonical_json(
     assert snapshot_json(Exchange()) == b"".join(snapshot_pieces(Exchange()))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(ORDER, min_size=2, max_size=40), st.data())
+def test_open_orders_are_listed_by_arrival_whatever_bits_their_seqs_use(
+        batch: list[tuple[str, bool, int, int, bool]], data: st.DataObject) -> None:
+    # C sorts the open orders by seq 11 bits a pass: seqs spread up to 2^63 take one to six.
+    ex = Exchange()
+    ex.apply_many(setup("p", "t") + orders(batch, "p", "t", 0))
+    state = snapshot_of(ex)
+    rows = state["orders"]
+    top = data.draw(st.sampled_from([2**11, 2**22, 2**40, 2**63 - 1]))
+    seqs = sorted(data.draw(st.sets(st.integers(1, top - 1), min_size=len(rows),
+                                    max_size=len(rows))))
+    for row, seq in zip(rows, seqs, strict=True):
+        row[8] = seq
+    state["seq"] = top
+    native = NativeExchange.restore(state)
+    native.apply(c.Deposit("t", 1))
+    reference = Exchange.restore(state)
+    reference.apply(c.Deposit("t", 1))
+    assert native.native
+    assert native.snapshot_json() == reference_json(native) == reference.snapshot_json()
+
+
 def test_an_id_c_cannot_hold_leaves_the_snapshot_to_the_reference() -> None:
     # An id with no UTF-8 form is taken by the reference only; C must not write a used-id
     # list without it, so the reference writes the snapshot, and fails as it does.

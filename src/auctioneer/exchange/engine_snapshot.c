@@ -88,11 +88,36 @@ typedef struct {
     uint32_t m, slot;
 } open_order;
 
-static int
-by_seq(const void *x, const void *y)
+/* all[0..n) by seq, with tmp as room for n more: a least-significant-digit
+ * radix sort, 11 bits a pass over the bits the largest seq uses (two passes for 4M
+ * commands): qsort's comparator calls took a fifth of writing 160,000 open orders.
+ * Returns where the sorted orders are (all or tmp). */
+static open_order *
+sorted_by_seq(open_order *all, open_order *tmp, size_t n)
 {
-    uint64_t a = ((const open_order *)x)->seq, b = ((const open_order *)y)->seq;
-    return (a > b) - (a < b);
+    enum { BITS = 11, BUCKETS = 1 << BITS };
+    uint64_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        top |= all[i].seq;
+    }
+    for (unsigned shift = 0; shift < 64u && (top >> shift) != 0; shift += BITS) {
+        size_t at[BUCKETS] = {0};
+        for (size_t i = 0; i < n; i++) {
+            at[(all[i].seq >> shift) & (BUCKETS - 1u)]++;
+        }
+        for (size_t d = 0, sum = 0; d < BUCKETS; d++) {
+            size_t count = at[d];
+            at[d] = sum;
+            sum += count;
+        }
+        for (size_t i = 0; i < n; i++) {
+            tmp[at[(all[i].seq >> shift) & (BUCKETS - 1u)]++] = all[i];
+        }
+        open_order *swap = all;
+        all = tmp;
+        tmp = swap;
+    }
+    return all;
 }
 
 /* The markets of open order `o` of market m: its own, or a cross-market bid's all, in its
@@ -118,7 +143,7 @@ write_orders(CoreObject *self, buffer *b)
     for (uint32_t m = 0; m < e->n_markets; m++) {
         count += e->markets[m].book.open;
     }
-    open_order *all = malloc((count + 1u) * sizeof *all);
+    open_order *all = malloc((2u * count + 1u) * sizeof *all); /* and sorted_by_seq's room */
     if (all == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -139,14 +164,14 @@ write_orders(CoreObject *self, buffer *b)
             }
         }
     }
-    qsort(all, n, sizeof *all, by_seq);
+    const open_order *by_seq = sorted_by_seq(all, all + count, n);
     int rc = add(b, "[", 1);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        const mc_order *o = &e->markets[all[i].m].book.orders[all[i].slot];
+        const mc_order *o = &e->markets[by_seq[i].m].book.orders[by_seq[i].slot];
         rc = add(b, i ? ",[" : "[", i ? 2u : 1u) || add_name(b, &self->ids, o->id)
              || add(b, ",", 1) || add_name(b, &self->account_names, o->account)
              || add(b, o->buy ? ",true,[" : ",false,[", o->buy ? 7u : 8u)
-             || add_markets(self, b, all[i].m, o) || add(b, "],", 2)
+             || add_markets(self, b, by_seq[i].m, o) || add(b, "],", 2)
              || add_int(b, o->price) || add(b, ",", 1) || add_int(b, o->remaining)
              || add(b, o->aon ? ",true," : ",false,", o->aon ? 6u : 7u)
              || add(b, self->order_post[o->id] ? "true," : "false,",
