@@ -387,16 +387,24 @@ def test_the_gate_hands_over_what_the_core_does_not_take() -> None:
 
 
 def test_the_trades_c_holds_reach_the_tape_and_the_price_index() -> None:
-    """More trades than C holds before it hands them over (EB_TRADES_HELD), across a
-    second of command time: the tape, the price and the state equal the reference's."""
+    """Two markets' trades, many times what a tape keeps (C's ring of them wraps), across
+    seconds of command time (each publication hands them over, halfway through a ring) and
+    a Tick: every tape, price, price index and the state equal the reference's."""
     ex, native = pair()
-    commands: list[Command] = [Deposit("t1", 10**9), AddCapacity("p1", IDS[0], 10**6)]
-    commands += [PlaceOrder(f"q{i}", "t1" if i % 2 else "p1", Side.BUY if i % 2 else Side.SELL,
-                            IDS[:1], 100, 1, ts_ns=10 + i * 5_000) for i in range(140_000)]
-    commands.append(Tick(2_000_000_000))
+    commands: list[Command] = [Deposit("t1", 10**9)]
+    commands += [AddCapacity("p1", market, 10**6) for market in IDS[:2]]
+    commands += [PlaceOrder(f"q{i}", "t1" if i % 4 < 2 else "p1",
+                            Side.BUY if i % 4 < 2 else Side.SELL, IDS[i % 2:i % 2 + 1], 100, 1,
+                            ts_ns=10 + i * 23_000) for i in range(100_000)]
     assert native.apply_many(commands) == ex.apply_many(commands)
-    assert native.trades(IDS[0], 1000) == ex.trades(IDS[0], 1000)
-    assert native.price(IDS[0]) == ex.price(IDS[0])
+    for market in IDS[:2]:
+        assert native.trades(market, 1000) == ex.trades(market, 1000)
+    assert native.state_hash() == ex.state_hash()
+    commands = [Tick(5_000_000_000)]
+    assert native.apply_many(commands) == ex.apply_many(commands)
+    for market in IDS[:2]:
+        assert native.trades(market, 1000) == ex.trades(market, 1000)
+        assert native.price(market) == ex.price(market)
     assert native.state_hash() == ex.state_hash()
 
 

@@ -26,13 +26,24 @@ typedef struct {
     uint64_t mask;
 } eb_names;
 
-/* A trade made during replay, not yet in its market's price index and tape (engine_tape.c). */
+/* A trade for a market's tape, kept in C until the next hand-over (engine_tape.c); its
+ * price, quantity and time are in its market's pending trades. */
 typedef struct {
     uint64_t trade_id, buy_order, sell_order; /* order numbers */
-    int64_t price, quantity, ts;
-    uint32_t market, buyer, seller;
+    uint32_t buyer, seller;
     uint8_t buy; /* the incoming order bought */
 } eb_trade;
+
+/* A market's trades since the last hand-over (engine_tape.c): each one's price, quantity
+ * and time for its price index, and the rest of the last `room` of them for its tape, in a
+ * ring (the oldest at `start` once it is full): a tape keeps no more. */
+typedef struct {
+    int64_t *pending; /* 3 per trade */
+    size_t n_pending, cap_pending;
+    eb_trade *ring;
+    uint64_t room;    /* the tape's maxlen (UINT64_MAX: none) */
+    uint64_t n_ring, cap_ring, start;
+} eb_held;
 
 typedef struct {
     PyObject_HEAD
@@ -58,9 +69,7 @@ typedef struct {
     int odd_used;            /* `used` has an id with no UTF-8 form, which ids cannot hold */
     struct eb_run *runs;     /* the ids numbered below n_compacted, compacted (n_runs of */
     uint64_t n_runs, n_compacted; /* them), kept by engine_snapshot.c for the next snapshot */
-    eb_trade *trades;        /* replayed trades, oldest first, for eb_flush_trades */
-    size_t n_trades, cap_trades;
-    uint64_t *tape_room;     /* per market: its tape's maxlen (UINT64_MAX: none) */
+    eb_held *held;           /* per market: its trades not yet in its price index and tape */
     int dirty;               /* a command changed the state since the caller last cleared it */
 #define EB_HINTS 64 /* engine_commands.c takes the top 6 bits of a hash */
     uint32_t account_hints[EB_HINTS], market_hints[EB_HINTS]; /* see engine_commands.c */
@@ -242,12 +251,12 @@ int eb_flush_used(CoreObject *self);                /* every id since into `used
 /* Core.reserve(orders): room for that many more orders' ids and numbers, and their trades. */
 PyObject *Core_reserve(CoreObject *self, PyObject *arg);
 
-/* engine_tape.c: trades buffered in C */
-#define EB_TRADES_HELD 65536u /* apply hands them over beyond this many */
-/* Room for `more` more buffered trades: 0, or -1 with an error. */
-int eb_reserve_trades(CoreObject *self, size_t more);
+/* engine_tape.c: trades held in C */
+/* Room in market m's pending trades for `more` more: 0, or -1 with an error. */
+int eb_reserve_trades(CoreObject *self, uint32_t m, size_t more);
 int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
 int eb_flush_trades(CoreObject *self);
+void eb_held_free(CoreObject *self);
 
 /* engine_commands.c: a handler per command class the core takes, and the fields it reads;
  * the conversions every command crosses, inline here. */

@@ -224,7 +224,6 @@ eb_cross_events(CoreObject *self, PyObject *kind, PyObject *name, int64_t ts, ui
     for (uint32_t i = 0; rc == 0 && i < e->n_xbooks; i++) { /* each book's trades */
         rc = eb_buffer_trades(self, e->xmarkets[i], n);
     }
-    rc = rc == 0 && self->n_trades >= EB_TRADES_HELD ? eb_flush_trades(self) : rc;
     for (uint32_t i = 0; rc == 0 && i < e->n_xev; i++) {
         rc = eb_translate(self, e->xev[i].market, n, name, &e->xev[i].ev, 1, e->clock, out);
     }

@@ -102,9 +102,7 @@ eb_events(CoreObject *self, PyObject *kind, PyObject *refobj, int64_t ts, uint32
     }
     const mc_book *b = m == EB_NO_MARKET ? NULL : &self->e.markets[m].book;
     Py_ssize_t n = b == NULL ? 0 : (Py_ssize_t)b->n_events;
-    if (b != NULL
-        && (eb_buffer_trades(self, m, taker) < 0
-            || (self->n_trades >= EB_TRADES_HELD && eb_flush_trades(self) < 0))) {
+    if (b != NULL && eb_buffer_trades(self, m, taker) < 0) {
         Py_XDECREF(published);
         return NULL;
     }

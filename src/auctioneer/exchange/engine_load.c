@@ -43,7 +43,7 @@ int64_array(PyObject *pending)
 }
 
 /* Number market `id` m (its book made) in the binding's tables: its name, its price index's
- * pending array, its tape and its room (tape_room has room for it): 0, or -1 with an error. */
+ * pending array, its tape and its room (held has room for it): 0, or -1 with an error. */
 static int
 market_into(CoreObject *self, uint32_t m, PyObject *id, PyObject *index, PyObject *tape)
 {
@@ -51,7 +51,7 @@ market_into(CoreObject *self, uint32_t m, PyObject *id, PyObject *index, PyObjec
     PyObject *single = PyTuple_Pack(1, id);
     PyObject *pending = PyObject_GetAttrString(index, "pending");
     PyObject *maxlen = PyObject_GetAttrString(tape, "maxlen");
-    self->tape_room[m] = maxlen == NULL || maxlen == Py_None
+    self->held[m].room = maxlen == NULL || maxlen == Py_None
                              ? UINT64_MAX
                              : PyLong_AsUnsignedLongLong(maxlen);
     Py_XDECREF(maxlen);
@@ -96,8 +96,8 @@ Core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->used = ref(used);
     self->used_in_c = PySet_GET_SIZE(used) == 0;
-    self->tape_room = PyMem_Calloc(n_markets ? (size_t)n_markets : 1u, sizeof(uint64_t));
-    if (self->tape_room == NULL
+    self->held = PyMem_Calloc(n_markets ? (size_t)n_markets : 1u, sizeof(eb_held));
+    if (self->held == NULL
         || eb_names_init(&self->ids, (uint64_t)PySet_GET_SIZE(used) + 1024u) < 0
         || eb_names_init(&self->account_names, (uint64_t)n_accounts) < 0
         || eb_names_init(&self->market_names, (uint64_t)n_markets) < 0) {
@@ -206,8 +206,7 @@ Core_dealloc(CoreObject *self)
     PyMem_Free(self->names);
     PyMem_Free(self->order_market);
     PyMem_Free(self->order_post);
-    PyMem_Free(self->tape_room);
-    free(self->trades);
+    eb_held_free(self);
     free(self->runs);
     eb_names_free(&self->ids);
     eb_names_free(&self->account_names);
@@ -313,11 +312,12 @@ Core_list_market(CoreObject *self, PyObject *args)
         return NULL;
     }
     uint32_t m = self->e.n_markets;
-    uint64_t *room = PyMem_Realloc(self->tape_room, ((size_t)m + 1u) * sizeof *room);
-    if (room == NULL) {
+    eb_held *held = PyMem_Realloc(self->held, ((size_t)m + 1u) * sizeof *held);
+    if (held == NULL) {
         return PyErr_NoMemory();
     }
-    self->tape_room = room;
+    self->held = held;
+    held[m] = (eb_held){0};
     if (ec_add_market(&self->e, max_orders, max_levels, rule, at_ask, tick) < 0) {
         return PyErr_NoMemory(); /* the caller checked the sizes and the tick */
     }

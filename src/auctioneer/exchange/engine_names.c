@@ -421,9 +421,7 @@ Core_reserve(CoreObject *self, PyObject *arg)
     if (eb_names_reserve(&self->ids, orders, (size_t)orders * 16u) < 0) {
         return PyErr_NoMemory();
     }
-    if (eb_reserve_names(self, orders) < 0
-        || eb_reserve_trades(self, orders < EB_TRADES_HELD ? (size_t)orders : EB_TRADES_HELD)
-               < 0) {
+    if (eb_reserve_names(self, orders) < 0) {
         return NULL;
     }
     eb_prefault(self->ids.bytes, self->ids.cap);
@@ -434,13 +432,18 @@ Core_reserve(CoreObject *self, PyObject *arg)
     eb_prefault(self->names, (size_t)self->cap_names * sizeof *self->names);
     eb_prefault(self->order_market, (size_t)self->cap_names * sizeof *self->order_market);
     eb_prefault(self->order_post, (size_t)self->cap_names);
-    eb_prefault(self->trades, self->cap_trades * sizeof *self->trades);
     /* the markets' books: a share each, as if none of them matched */
     uint32_t n = self->e.n_markets, share = n ? (uint32_t)((orders + n - 1u) / n) : 0;
     for (uint32_t m = 0; m < n; m++) {
         if (ec_reserve(&self->e, m, share) < 0) {
             return PyErr_NoMemory();
         }
+        /* and their trades, one an order (each trade fills one of its two orders, so
+         * there are at most two an order; past the share the buffer doubles) */
+        if (eb_reserve_trades(self, m, share) < 0) {
+            return NULL;
+        }
+        eb_prefault(self->held[m].pending, self->held[m].cap_pending * 3u * sizeof(int64_t));
     }
     Py_RETURN_NONE;
 }

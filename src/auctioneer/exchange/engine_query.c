@@ -53,10 +53,11 @@ Core_get_nbytes(CoreObject *self, void *closure)
                    + (size_t)e->n_accounts * e->n_markets * sizeof(ec_slot)
                    + (size_t)self->cap_names * (sizeof(PyObject *) + sizeof(uint32_t))
                    + eb_names_nbytes(&self->ids) + eb_names_nbytes(&self->account_names)
-                   + eb_names_nbytes(&self->market_names) + self->cap_trades * sizeof(eb_trade)
-                   + (size_t)e->n_markets * sizeof(uint64_t);
+                   + eb_names_nbytes(&self->market_names)
+                   + (size_t)e->n_markets * sizeof(eb_held);
     for (uint32_t m = 0; m < e->n_markets; m++) {
-        total += e->markets[m].nbytes;
+        total += e->markets[m].nbytes + self->held[m].cap_pending * 3u * sizeof(int64_t)
+                 + (size_t)self->held[m].cap_ring * sizeof(eb_trade);
     }
     return PyLong_FromSize_t(total);
 }

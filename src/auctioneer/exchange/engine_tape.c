@@ -1,12 +1,19 @@
 /*
- * engine_tape.c - the trades of replay and apply, kept in C until they are read:
+ * engine_tape.c - the trades of replay and apply, held in C until they are read:
  * each market's price index takes a trade's price, quantity and time (its
  * pending array) and its tape the trade itself, but neither is read until the
- * next price publication or dump, so a command only records the trade here
- * (eb_buffer_trades). eb_flush_trades hands them over, oldest first, before
- * anything reads them: a price publication and a dump (and apply when
- * EB_TRADES_HELD are waiting). A tape keeps its last `maxlen` trades, so only
- * those are built as objects.
+ * next price publication or dump, so a command only records the trade in its
+ * market's eb_held (eb_buffer_trades). eb_flush_trades hands them over before
+ * anything reads them: a price publication, a dump and a snapshot.
+ *
+ * The price index gets 24 bytes a trade, written in order and handed over as
+ * one buffer, so a trade costs a third of a cache line there and is read back
+ * once, by the array's copy. A tape keeps its last `maxlen` trades, so only that
+ * many are held, in a ring that stays in cache (1,000 trades, 40 KiB, for
+ * TRADE_HISTORY), and only those are built as objects. Nothing has to be handed
+ * over while commands run: the pending trades would be in the price index's
+ * array until the next publication anyway. A ring's trades are the last of the
+ * pending ones, so it keeps no price, quantity or time of its own.
  * Part of the _engine binding (see _engine.c).
  */
 #include "engine_binding.h"
@@ -15,43 +22,86 @@
 #include <string.h>
 
 int
-eb_reserve_trades(CoreObject *self, size_t more)
+eb_reserve_trades(CoreObject *self, uint32_t m, size_t more)
 {
-    if (more <= self->cap_trades - self->n_trades) {
+    eb_held *h = &self->held[m];
+    if (more <= h->cap_pending - h->n_pending) {
         return 0;
     }
-    size_t cap = (size_t)eb_doubled(self->cap_trades, self->n_trades, more, 4096u,
-                                    SIZE_MAX / sizeof(eb_trade));
-    eb_trade *grown = cap == 0 ? NULL : realloc(self->trades, cap * sizeof *grown);
+    size_t cap = (size_t)eb_doubled(h->cap_pending, h->n_pending, more, 4096u,
+                                    SIZE_MAX / (3u * sizeof(int64_t)));
+    int64_t *grown = cap == 0 ? NULL : realloc(h->pending, cap * 3u * sizeof *grown);
     if (grown == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    self->trades = grown;
-    self->cap_trades = cap;
+    h->pending = grown;
+    h->cap_pending = cap;
     return 0;
+}
+
+/* A ring not yet full (so its oldest is at 0) doubled, up to `room`: 0, or -1 with an
+ * error. */
+static __attribute__((noinline)) int
+grow_ring(eb_held *h)
+{
+    uint64_t cap = eb_doubled(h->cap_ring, h->n_ring, 1, 64u, SIZE_MAX / sizeof(eb_trade));
+    cap = cap > h->room ? h->room : cap;
+    eb_trade *grown = cap == 0 ? NULL : realloc(h->ring, (size_t)cap * sizeof *grown);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    h->ring = grown;
+    h->cap_ring = cap;
+    return 0;
+}
+
+/* Where h's next trade goes in its ring: over its oldest once the ring holds `room` (which
+ * a tape does not keep either); NULL with an error. */
+static inline eb_trade *
+ring_slot(eb_held *h)
+{
+    if (h->n_ring == h->cap_ring && h->cap_ring == h->room) {
+        eb_trade *oldest = &h->ring[h->start];
+        h->start = h->start + 1u == h->cap_ring ? 0 : h->start + 1u;
+        return oldest;
+    }
+    if (h->n_ring == h->cap_ring && grow_ring(h) < 0) {
+        return NULL;
+    }
+    return &h->ring[h->n_ring++];
 }
 
 int
 eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker)
 {
     const mc_book *b = &self->e.markets[m].book;
+    eb_held *h = &self->held[m];
+    int64_t ts = self->e.clock;
     for (uint32_t i = 0; i < b->n_events; i++) {
         const mc_event *ev = &b->events[i];
         if (ev->kind != MC_TRADED) {
             continue;
         }
-        if (self->n_trades == self->cap_trades && eb_reserve_trades(self, 1) < 0) {
+        if (h->n_pending == h->cap_pending && eb_reserve_trades(self, m, 1) < 0) {
             return -1;
         }
-        self->trades[self->n_trades++] = (eb_trade){
+        int64_t *p = &h->pending[3u * h->n_pending++];
+        p[0] = ev->price;
+        p[1] = ev->quantity;
+        p[2] = ts;
+        if (h->room == 0) {
+            continue;
+        }
+        eb_trade *t = ring_slot(h);
+        if (t == NULL) {
+            return -1;
+        }
+        *t = (eb_trade){
             .trade_id = ev->trade_id,
             .buy_order = ev->buy ? taker : ev->order,
             .sell_order = ev->buy ? ev->order : taker,
-            .price = ev->price,
-            .quantity = ev->quantity,
-            .ts = self->e.clock,
-            .market = m,
             .buyer = ev->buy ? ev->taker_account : ev->account,
             .seller = ev->buy ? ev->account : ev->taker_account,
             .buy = ev->buy,
@@ -60,86 +110,75 @@ eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker)
     return 0;
 }
 
-/* Trade t into its market's tape. */
+/* Trade t, at price p[0], quantity p[1] and time p[2], into market m's tape. */
 static int
-to_tape(CoreObject *self, const eb_trade *t)
+to_tape(CoreObject *self, uint32_t m, const eb_trade *t, const int64_t *p)
 {
     PyObject *buy_order = eb_id_name(self, t->buy_order);
     PyObject *sell_order = buy_order == NULL ? NULL : eb_id_name(self, t->sell_order);
     if (sell_order == NULL) {
         return -1;
     }
-    PyObject *traded = eb_traded(self, t->trade_id, t->market, buy_order, sell_order, t->buyer,
-                                 t->seller, PyLong_FromLongLong(t->price),
-                                 PyLong_FromLongLong(t->quantity), t->buy,
-                                 PyLong_FromLongLong(t->ts));
+    PyObject *traded = eb_traded(self, t->trade_id, m, buy_order, sell_order, t->buyer,
+                                 t->seller, PyLong_FromLongLong(p[0]),
+                                 PyLong_FromLongLong(p[1]), t->buy,
+                                 PyLong_FromLongLong(p[2]));
     PyObject *r = traded == NULL ? NULL
-                                 : PyObject_CallMethodOneArg(
-                                       PyList_GET_ITEM(self->tapes, t->market), A_append, traded);
+                                 : PyObject_CallMethodOneArg(PyList_GET_ITEM(self->tapes, m),
+                                                             A_append, traded);
     Py_XDECREF(traded);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
 
-/* Each market's pending trades go in as the 64-bit ints of its price index's array
- * (price, quantity, time per trade), written here into one bytes object per market and
- * appended by the array's frombytes: no int object per value, nothing for the collector. */
+/* Market m's held trades into its price index's pending array (the 64-bit ints it holds,
+ * appended by the array's frombytes straight from h->pending: no int object per value) and
+ * its tape, oldest first. */
+static int
+hand_over(CoreObject *self, uint32_t m, eb_held *h)
+{
+    if (h->n_pending != 0) {
+        PyObject *view = PyMemoryView_FromMemory((char *)h->pending,
+                                                 (Py_ssize_t)(h->n_pending * 3u * sizeof(int64_t)),
+                                                 PyBUF_READ);
+        PyObject *r = view == NULL ? NULL
+                                   : PyObject_CallMethodOneArg(PyList_GET_ITEM(self->pending, m),
+                                                               A_frombytes, view);
+        Py_XDECREF(view);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    /* the ring holds the last n_ring trades of the pending ones */
+    const int64_t *p = h->pending + 3u * (h->n_pending - h->n_ring);
+    for (uint64_t i = 0; i < h->n_ring; i++, p += 3) {
+        uint64_t at = h->start + i;
+        if (to_tape(self, m, &h->ring[at < h->cap_ring ? at : at - h->cap_ring], p) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 eb_flush_trades(CoreObject *self)
 {
-    size_t n = self->n_trades;
-    if (n == 0) {
-        return 0;
+    int rc = 0;
+    for (uint32_t m = 0; m < self->e.n_markets; m++) {
+        eb_held *h = &self->held[m];
+        rc = rc == 0 ? hand_over(self, m, h) : rc;
+        h->n_pending = h->n_ring = h->start = 0;
     }
-    /* left[m]: market m's trades still to come; a tape takes the last tape_room[m];
-     * chunk[m]: market m's new pending trades, fill[m] where the next one goes */
-    uint32_t markets = self->e.n_markets ? self->e.n_markets : 1u;
-    uint64_t *left = calloc(markets, sizeof *left);
-    char **fill = calloc(markets, sizeof *fill);
-    PyObject **chunk = calloc(markets, sizeof *chunk);
-    int rc = left == NULL || fill == NULL || chunk == NULL ? -1 : 0;
-    if (rc < 0) {
-        PyErr_NoMemory();
-    } else if (markets == 1) {
-        left[0] = n;
-    }
-    for (size_t i = 0; rc == 0 && markets > 1 && i < n; i++) {
-        left[self->trades[i].market]++;
-    }
-    for (uint32_t m = 0; rc == 0 && m < self->e.n_markets; m++) {
-        if (left[m] == 0) {
-            continue;
-        }
-        chunk[m] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(left[m] * 3u * sizeof(int64_t)));
-        if (chunk[m] == NULL) {
-            rc = -1;
-        } else {
-            fill[m] = PyBytes_AS_STRING(chunk[m]);
-        }
-    }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const eb_trade *t = &self->trades[i];
-        int64_t values[3] = {t->price, t->quantity, t->ts};
-        memcpy(fill[t->market], values, sizeof values);
-        fill[t->market] += sizeof values;
-        if (left[t->market]-- <= self->tape_room[t->market] && to_tape(self, t) < 0) {
-            rc = -1;
-        }
-    }
-    for (uint32_t m = 0; chunk != NULL && m < self->e.n_markets; m++) {
-        if (chunk[m] == NULL) {
-            continue;
-        }
-        PyObject *r = rc < 0 ? NULL
-                             : PyObject_CallMethodOneArg(PyList_GET_ITEM(self->pending, m),
-                                                         A_frombytes, chunk[m]);
-        rc = r == NULL ? -1 : rc;
-        Py_XDECREF(r);
-        Py_DECREF(chunk[m]);
-    }
-    free(left);
-    free(fill);
-    free(chunk);
-    self->n_trades = 0;
     return rc;
+}
+
+void
+eb_held_free(CoreObject *self)
+{
+    for (uint32_t m = 0; self->held != NULL && m < self->e.n_markets; m++) {
+        free(self->held[m].pending);
+        free(self->held[m].ring);
+    }
+    PyMem_Free(self->held);
 }
