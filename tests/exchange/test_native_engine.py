@@ -55,7 +55,7 @@ from auctioneer.exchange import (
     Withdraw,
     open_exchange,
 )
-from auctioneer.exchange._engine import Events, Gate, crc32, scan
+from auctioneer.exchange._engine import Events, Gate, crc32, id_hash, scan
 from auctioneer.exchange.invariants import InvariantError
 from auctioneer.exchange.journal import _scan as journal_scan
 from auctioneer.exchange.journal import encode_record
@@ -405,6 +405,26 @@ def test_the_trades_c_holds_reach_the_tape_and_the_price_index() -> None:
     for market in IDS[:2]:
         assert native.trades(market, 1000) == ex.trades(market, 1000)
         assert native.price(market) == ex.price(market)
+    assert native.state_hash() == ex.state_hash()
+
+
+def test_ids_past_a_full_group_of_the_id_table_are_found_there() -> None:
+    """Ids whose hashes end in 8 one bits start in the id table's last group (of the 256 a
+    new table has): twelve fill it, the next go on in the first group and the second. Each
+    is then found (a second order under it refused, its cancel taken) as the reference
+    finds it, before and after the table grows (its names hashed again)."""
+    ex, native = pair()
+    ids = [f"g{i}" for i in range(20_000) if id_hash(f"g{i}") & 255 == 255][:30]
+    assert len(ids) == 30
+    commands: list[Command] = [PlaceOrder(i, "t1", Side.BUY, IDS[:1], 90, 1) for i in ids]
+    commands += [PlaceOrder(i, "t1", Side.BUY, IDS[:1], 91, 1) for i in ids]
+    assert native.apply_many(commands) == ex.apply_many(commands)
+    native.reserve(10_000)
+    ex.reserve(10_000)
+    commands = [CancelOrder(i, "t1") for i in ids]
+    commands += [PlaceOrder(i, "t1", Side.BUY, IDS[:1], 92, 1) for i in ids]
+    assert native.apply_many(commands) == ex.apply_many(commands)
+    assert native.native
     assert native.state_hash() == ex.state_hash()
 
 

@@ -26,7 +26,7 @@ IDS = (1 << BITS) // 2
 
 def _displacement(hashes: list[int]) -> int:
     """Steps past the home bucket, summed, of these hashes put in turn into a table of
-    2**BITS buckets by linear probing, as the id table does."""
+    2**BITS buckets by linear probing (the id table probes its groups of buckets so)."""
     mask = (1 << BITS) - 1
     taken = [False] * (mask + 1)
     steps = 0

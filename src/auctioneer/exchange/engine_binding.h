@@ -13,17 +13,28 @@
 #include "engine_core.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
+
+/* A group of a name table's buckets, one cache line: a lookup reads its tags, and the add
+ * of a new name after it writes its tag and number in the same line (engine_names.c). */
+#define EB_GROUP 12
+typedef struct {
+    uint8_t tags[EB_GROUP];  /* 7 bits of each name's hash, the top bit set */
+    uint32_t keys[EB_GROUP]; /* each name's number */
+    uint8_t used;            /* the buckets filled, from 0 */
+} __attribute__((aligned(64))) eb_group;
 
 /* A table of UTF-8 names, numbered as added (engine_names.c). */
 typedef struct {
-    char *bytes;              /* name k is bytes[start[k] .. start[k + 1]) */
+    char *bytes;     /* name k is bytes[start[k] .. start[k + 1]) */
     size_t cap;
-    uint64_t *start, *hashes; /* room entries each */
+    uint64_t *start; /* room entries */
     uint64_t count, room;
-    uint8_t *tags;            /* per bucket: 0 when empty, else 7 bits of the name's hash */
-    uint32_t *keys;           /* per bucket: k, when its tag is not 0 */
-    uint64_t mask;
+    eb_group *groups;
+    uint64_t mask; /* groups - 1 */
 } eb_names;
 
 /* A trade for a market's tape, kept in C until the next hand-over (engine_tape.c); its
@@ -39,7 +50,7 @@ typedef struct {
  * ring (the oldest at `start` once it is full): a tape keeps no more. */
 typedef struct {
     int64_t *pending; /* 3 per trade */
-    size_t n_pending, cap_pending;
+    uint64_t n_pending, cap_pending;
     eb_trade *ring;
     uint64_t room;    /* the tape's maxlen (UINT64_MAX: none) */
     uint64_t n_ring, cap_ring, start;
@@ -222,7 +233,47 @@ int eb_names_init(eb_names *t, uint64_t expected);
 void eb_names_free(eb_names *t);
 size_t eb_names_nbytes(const eb_names *t);
 const char *eb_names_get(const eb_names *t, uint64_t k, size_t *n);
-int64_t eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h); /* k or -1 */
+/* The group where a name of hash h is looked for first (to prefetch). */
+static inline const eb_group *
+eb_names_group(const eb_names *t, uint64_t h)
+{
+    return &t->groups[h & t->mask];
+}
+
+/* A bucket's tag: the top 7 bits of its name's hash with the high bit set. */
+#define EB_TAG(h) ((uint8_t)(((h) >> 57) | 0x80u))
+
+/* The buckets of g whose tag is `tag`, a bit each (an empty one's tag, 0, is no tag): on
+ * x86-64, one compare of the line's first 16 bytes rather than a loop over the tags. */
+static inline unsigned
+eb_same_tags(const eb_group *g, uint8_t tag)
+{
+#ifdef __SSE2__
+    __m128i tags = _mm_load_si128((const __m128i *)(const void *)g->tags);
+    unsigned bits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(tags, _mm_set1_epi8((char)tag)));
+    return bits & ((1u << EB_GROUP) - 1u);
+#else
+    unsigned bits = 0;
+    for (unsigned i = 0; i < g->used; i++) {
+        bits |= (unsigned)(g->tags[i] == tag) << i;
+    }
+    return bits;
+#endif
+}
+
+int64_t eb_names_probe(const eb_names *t, const char *s, size_t n, uint64_t h);
+
+/* Name s[0..n)'s number (h its hash), or -1: inline while its first group, where the search
+ * for a new name ends, has no tag of it -- a new id's lookup, one an order. */
+static inline int64_t
+eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h)
+{
+    const eb_group *g = eb_names_group(t, h);
+    if (g->used < EB_GROUP && eb_same_tags(g, EB_TAG(h)) == 0) {
+        return -1;
+    }
+    return eb_names_probe(t, s, n, h);
+}
 int64_t eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h); /* k; -1: no memory */
 /* Room for `names` more names of `more` bytes in all: 0, or -1 (nothing changed). */
 int eb_names_reserve(eb_names *t, uint64_t names, size_t more);
@@ -253,7 +304,7 @@ PyObject *Core_reserve(CoreObject *self, PyObject *arg);
 
 /* engine_tape.c: trades held in C */
 /* Room in market m's pending trades for `more` more: 0, or -1 with an error. */
-int eb_reserve_trades(CoreObject *self, uint32_t m, size_t more);
+int eb_reserve_trades(CoreObject *self, uint32_t m, uint64_t more);
 int eb_buffer_trades(CoreObject *self, uint32_t m, uint64_t taker);
 int eb_flush_trades(CoreObject *self);
 void eb_held_free(CoreObject *self);

@@ -165,8 +165,7 @@ check_names(const CoreObject *self, const uint64_t *open, char *what, size_t siz
             size_t n;
             const char *name = eb_names_get(t, k, &n);
             uint64_t h = eb_hash(name, n);
-            __builtin_prefetch(&t->tags[h & t->mask]);
-            __builtin_prefetch(&t->keys[h & t->mask]);
+            __builtin_prefetch(eb_names_group(t, h));
             ks[fetched % AHEAD] = k;
             hs[fetched % AHEAD] = h;
             fetched++;

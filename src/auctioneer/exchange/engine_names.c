@@ -111,25 +111,38 @@ eb_id_hash(PyObject *module, PyObject *arg)
     return PyLong_FromUnsignedLongLong(eb_hash(s, n));
 }
 
+/* `groups` groups, empty and line-aligned, or NULL. */
+static eb_group *
+new_groups(uint64_t groups)
+{
+    eb_group *g = groups > SIZE_MAX / sizeof *g ? NULL
+                                                : aligned_alloc(64, (size_t)groups * sizeof *g);
+    return g == NULL ? NULL : memset(g, 0, (size_t)groups * sizeof *g);
+}
+
+/* The groups (a power of two) for `count` names at half load. */
+static uint64_t
+groups_for(uint64_t count, uint64_t groups)
+{
+    while (groups * EB_GROUP < 2u * count) {
+        groups *= 2u;
+    }
+    return groups;
+}
+
 int
 eb_names_init(eb_names *t, uint64_t expected)
 {
     memset(t, 0, sizeof *t);
-    uint64_t buckets = 16;
-    while (buckets < 2u * expected + 2u) {
-        buckets *= 2u;
-    }
-    t->tags = calloc(buckets, sizeof *t->tags);
-    t->keys = malloc(buckets * sizeof *t->keys);
+    uint64_t groups = groups_for(expected + 1u, 2);
+    t->groups = new_groups(groups);
     t->start = malloc((expected + 1u) * sizeof *t->start);
-    t->hashes = malloc((expected + 1u) * sizeof *t->hashes);
     t->bytes = malloc(16u * expected + 16u);
-    if (t->tags == NULL || t->keys == NULL || t->start == NULL || t->hashes == NULL
-        || t->bytes == NULL) {
+    if (t->groups == NULL || t->start == NULL || t->bytes == NULL) {
         eb_names_free(t);
         return -1;
     }
-    t->mask = buckets - 1u;
+    t->mask = groups - 1u;
     t->room = expected + 1u;
     t->cap = 16u * expected + 16u;
     t->start[0] = 0;
@@ -139,10 +152,8 @@ eb_names_init(eb_names *t, uint64_t expected)
 void
 eb_names_free(eb_names *t)
 {
-    free(t->tags);
-    free(t->keys);
+    free(t->groups);
     free(t->start);
-    free(t->hashes);
     free(t->bytes);
     memset(t, 0, sizeof *t);
 }
@@ -150,8 +161,8 @@ eb_names_free(eb_names *t)
 size_t
 eb_names_nbytes(const eb_names *t)
 {
-    return (size_t)(t->mask + 1u) * (sizeof *t->tags + sizeof *t->keys)
-           + (size_t)t->room * (sizeof *t->start + sizeof *t->hashes) + t->cap;
+    return (size_t)(t->mask + 1u) * sizeof *t->groups + (size_t)t->room * sizeof *t->start
+           + t->cap;
 }
 
 const char *
@@ -161,69 +172,62 @@ eb_names_get(const eb_names *t, uint64_t k, size_t *n)
     return t->bytes + t->start[k];
 }
 
-/* A bucket's tag is the top 7 bits of the name's hash with the high bit set (0: empty); the
- * tags are a byte each, so a table of a few hundred thousand ids stays in the L2 cache. A
- * probe reads the tags alone until one matches, so a new id -- every order's -- costs no
- * miss on the keys or the names, and a tag that matches another name (1 in 128) costs one. */
-#define TAG(h) ((uint8_t)(((h) >> 57) | 0x80u))
-
+/* A group's buckets fill in order and a full group's names go on in the next, so a lookup
+ * reads the tags of one cache line until one matches (1 in 128 for another name, which
+ * costs one look at the names) and stops at a group with room. A new id -- every order's --
+ * costs that line and no miss on the names, and its add writes the same line. */
 int64_t
-eb_names_find(const eb_names *t, const char *s, size_t n, uint64_t h)
+eb_names_probe(const eb_names *t, const char *s, size_t n, uint64_t h)
 {
-    uint8_t tag = TAG(h);
+    uint8_t tag = EB_TAG(h);
     for (uint64_t at = h & t->mask;; at = (at + 1u) & t->mask) {
-        uint8_t seen = t->tags[at];
-        if (seen == 0) {
-            return -1;
-        }
-        if (seen == tag) {
-            uint64_t k = t->keys[at];
+        const eb_group *g = &t->groups[at];
+        for (unsigned bits = eb_same_tags(g, tag); bits != 0; bits &= bits - 1u) {
+            uint64_t k = g->keys[__builtin_ctz(bits)];
             if (t->start[k + 1u] - t->start[k] == n
                 && memcmp(t->bytes + t->start[k], s, n) == 0) {
                 return (int64_t)k;
             }
         }
+        if (g->used < EB_GROUP) {
+            return -1;
+        }
     }
 }
 
 static void
-place(uint8_t *tags, uint32_t *keys, uint64_t mask, uint64_t k, uint64_t h)
+place(eb_group *groups, uint64_t mask, uint64_t k, uint64_t h)
 {
-    uint64_t at = h & mask;
-    while (tags[at] != 0) {
-        at = (at + 1u) & mask;
+    eb_group *g = &groups[h & mask];
+    while (g->used == EB_GROUP) {
+        g = &groups[(uint64_t)(g - groups + 1) & mask];
     }
-    tags[at] = TAG(h);
-    keys[at] = (uint32_t)k;
+    g->tags[g->used] = EB_TAG(h);
+    g->keys[g->used++] = (uint32_t)k;
 }
 
-/* Buckets for at least `count` names at half load: 0, or -1 (nothing changed) without
- * memory. */
+/* Groups for at least `count` names at half load: 0, or -1 (nothing changed) without
+ * memory. The names are hashed again rather than their hashes kept: 8 bytes an id fewer
+ * to write, for a hash an id at each doubling. */
 static int
 rehash(eb_names *t, uint64_t count)
 {
-    uint64_t buckets = t->mask + 1u;
-    while (buckets < 2u * count) {
-        buckets *= 2u;
-    }
-    if (buckets == t->mask + 1u) {
+    uint64_t groups = groups_for(count, t->mask + 1u);
+    if (groups == t->mask + 1u) {
         return 0;
     }
-    uint8_t *tags = calloc(buckets, sizeof *tags);
-    uint32_t *keys = malloc(buckets * sizeof *keys);
-    if (tags == NULL || keys == NULL) {
-        free(tags);
-        free(keys);
+    eb_group *grown = new_groups(groups);
+    if (grown == NULL) {
         return -1;
     }
     for (uint64_t k = 0; k < t->count; k++) {
-        place(tags, keys, buckets - 1u, k, t->hashes[k]);
+        size_t n;
+        const char *s = eb_names_get(t, k, &n);
+        place(grown, groups - 1u, k, eb_hash(s, n));
     }
-    free(t->tags);
-    free(t->keys);
-    t->tags = tags;
-    t->keys = keys;
-    t->mask = buckets - 1u;
+    free(t->groups);
+    t->groups = grown;
+    t->mask = groups - 1u;
     return 0;
 }
 
@@ -243,11 +247,6 @@ eb_names_reserve(eb_names *t, uint64_t names, size_t more)
             return -1;
         }
         t->start = start;
-        uint64_t *hashes = realloc(t->hashes, room * sizeof *hashes);
-        if (hashes == NULL) {
-            return -1;
-        }
-        t->hashes = hashes;
         t->room = room;
     }
     if (rehash(t, t->count + names) < 0) {
@@ -278,15 +277,15 @@ eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
     /* the room a presized table has (Core.reserve) is seen here without a call: a name, its
      * start and a bucket at half load (as eb_names_reserve and rehash count them), its bytes */
     int room = t->count < NAMES_MAX && t->count + 2u <= t->room
-               && 2u * (t->count + 1u) <= t->mask + 1u && n <= t->cap - t->start[t->count];
+               && 2u * (t->count + 1u) <= (t->mask + 1u) * EB_GROUP
+               && n <= t->cap - t->start[t->count];
     if (!room && eb_names_reserve(t, 1, n) < 0) {
         return -1;
     }
     uint64_t k = t->count++;
     memcpy(t->bytes + t->start[k], s, n);
     t->start[k + 1u] = t->start[k] + n;
-    t->hashes[k] = h;
-    place(t->tags, t->keys, t->mask, k, h);
+    place(t->groups, t->mask, k, h);
     return (int64_t)k;
 }
 
@@ -426,9 +425,7 @@ Core_reserve(CoreObject *self, PyObject *arg)
     }
     eb_prefault(self->ids.bytes, self->ids.cap);
     eb_prefault(self->ids.start, (size_t)self->ids.room * sizeof *self->ids.start);
-    eb_prefault(self->ids.hashes, (size_t)self->ids.room * sizeof *self->ids.hashes);
-    eb_prefault(self->ids.tags, (size_t)(self->ids.mask + 1u) * sizeof *self->ids.tags);
-    eb_prefault(self->ids.keys, (size_t)(self->ids.mask + 1u) * sizeof *self->ids.keys);
+    eb_prefault(self->ids.groups, (size_t)(self->ids.mask + 1u) * sizeof *self->ids.groups);
     eb_prefault(self->names, (size_t)self->cap_names * sizeof *self->names);
     eb_prefault(self->order_market, (size_t)self->cap_names * sizeof *self->order_market);
     eb_prefault(self->order_post, (size_t)self->cap_names);

@@ -443,7 +443,7 @@ parse_record(const CoreObject *self, recent *r, const unsigned char *data, Py_ss
     out->spec = parse_json(self, r, (const char *)data + pos + EB_RECORD_HEADER, out->length,
                            &out->c);
     if (out->spec != NULL && out->c.id != NULL) {
-        __builtin_prefetch(&self->ids.tags[out->c.id_hash & self->ids.mask]);
+        __builtin_prefetch(eb_names_group(&self->ids, out->c.id_hash));
     }
     return out->spec != NULL;
 }

@@ -341,8 +341,7 @@ add_run(CoreObject *self, const char *stem, size_t n, int64_t first, int64_t cou
             size_t len = hex_of((uint64_t)(first + i), digits);
             memcpy(ahead + n, digits + TAIL_DIGITS - len, len);
             uint64_t h = hashes[i % AHEAD] = eb_hash(ahead, n + len);
-            __builtin_prefetch(&self->ids.tags[h & self->ids.mask], 1);
-            __builtin_prefetch(&self->ids.keys[h & self->ids.mask], 1);
+            __builtin_prefetch(eb_names_group(&self->ids, h), 1);
         }
     }
     free(id);

@@ -21,40 +21,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* items (`cap` of `size` bytes, n of them used) doubled until `more` more fit, but to no
+ * more than `most`, *cap set: the items' new place, or NULL with an error (unchanged). */
+static __attribute__((noinline)) void *
+grow(void *items, uint64_t *cap, uint64_t n, uint64_t more, size_t size, uint64_t most)
+{
+    uint64_t to = eb_doubled(*cap, n, more, 64u, SIZE_MAX / size);
+    to = to > most ? most : to;
+    void *grown = to == 0 ? NULL : realloc(items, (size_t)to * size);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *cap = to;
+    return grown;
+}
+
 int
-eb_reserve_trades(CoreObject *self, uint32_t m, size_t more)
+eb_reserve_trades(CoreObject *self, uint32_t m, uint64_t more)
 {
     eb_held *h = &self->held[m];
     if (more <= h->cap_pending - h->n_pending) {
         return 0;
     }
-    size_t cap = (size_t)eb_doubled(h->cap_pending, h->n_pending, more, 4096u,
-                                    SIZE_MAX / (3u * sizeof(int64_t)));
-    int64_t *grown = cap == 0 ? NULL : realloc(h->pending, cap * 3u * sizeof *grown);
-    if (grown == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    h->pending = grown;
-    h->cap_pending = cap;
-    return 0;
-}
-
-/* A ring not yet full (so its oldest is at 0) doubled, up to `room`: 0, or -1 with an
- * error. */
-static __attribute__((noinline)) int
-grow_ring(eb_held *h)
-{
-    uint64_t cap = eb_doubled(h->cap_ring, h->n_ring, 1, 64u, SIZE_MAX / sizeof(eb_trade));
-    cap = cap > h->room ? h->room : cap;
-    eb_trade *grown = cap == 0 ? NULL : realloc(h->ring, (size_t)cap * sizeof *grown);
-    if (grown == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    h->ring = grown;
-    h->cap_ring = cap;
-    return 0;
+    int64_t *grown = grow(h->pending, &h->cap_pending, h->n_pending, more,
+                          3u * sizeof *h->pending, UINT64_MAX);
+    h->pending = grown == NULL ? h->pending : grown;
+    return grown == NULL ? -1 : 0;
 }
 
 /* Where h's next trade goes in its ring: over its oldest once the ring holds `room` (which
@@ -67,8 +60,12 @@ ring_slot(eb_held *h)
         h->start = h->start + 1u == h->cap_ring ? 0 : h->start + 1u;
         return oldest;
     }
-    if (h->n_ring == h->cap_ring && grow_ring(h) < 0) {
-        return NULL;
+    if (h->n_ring == h->cap_ring) { /* not full yet, so its oldest is at 0: an array */
+        eb_trade *grown = grow(h->ring, &h->cap_ring, h->n_ring, 1, sizeof *h->ring, h->room);
+        if (grown == NULL) {
+            return NULL;
+        }
+        h->ring = grown;
     }
     return &h->ring[h->n_ring++];
 }
