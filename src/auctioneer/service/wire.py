@@ -28,9 +28,12 @@ concurrency limit, a root path.
 Complexity: O(head + body) per request, besides placing the orders.
 
 Example:
-    >>> Lane(object(), max_body=10, max_headers=2).head_ok([(b"content-length", b"5")], 7)
+    >>> json = (b"content-type", b"application/json")
+    >>> Lane(object(), max_body=10, max_headers=2).head_ok([json, (b"content-length", b"5")], 64)
     5
-    >>> Lane(object(), max_body=10, max_headers=2).head_ok([(b"content-length", b"11")], 7)
+    >>> Lane(object(), max_body=10, max_headers=2).head_ok([json, (b"content-length", b"11")], 64)
+    -1
+    >>> Lane(object(), max_body=10, max_headers=2).head_ok([(b"content-length", b"5")], 64)
     -1
 """
 
