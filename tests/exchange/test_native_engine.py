@@ -409,12 +409,13 @@ def test_the_trades_c_holds_reach_the_tape_and_the_price_index() -> None:
 
 
 def test_ids_past_a_full_group_of_the_id_table_are_found_there() -> None:
-    """Ids whose hashes end in 8 one bits start in the id table's last group (of the 256 a
-    new table has): twelve fill it, the next go on in the first group and the second. Each
-    is then found (a second order under it refused, its cancel taken) as the reference
-    finds it, before and after the table grows (its names hashed again)."""
+    """Ids whose hashes' low 32 bits start with 8 one bits start in the id table's last
+    group (of the 171 a new table has, any count up to 256): twelve fill it, the next go on
+    in the first group and the second. Each is then found (a second order under it refused,
+    its cancel taken) as the reference finds it, before and after the table grows (its
+    names hashed again)."""
     ex, native = pair()
-    ids = [f"g{i}" for i in range(20_000) if id_hash(f"g{i}") & 255 == 255][:30]
+    ids = [f"g{i}" for i in range(20_000) if id_hash(f"g{i}") >> 24 & 255 == 255][:30]
     assert len(ids) == 30
     commands: list[Command] = [PlaceOrder(i, "t1", Side.BUY, IDS[:1], 90, 1) for i in ids]
     commands += [PlaceOrder(i, "t1", Side.BUY, IDS[:1], 91, 1) for i in ids]

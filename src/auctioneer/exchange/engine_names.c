@@ -120,21 +120,23 @@ new_groups(uint64_t groups)
     return g == NULL ? NULL : memset(g, 0, (size_t)groups * sizeof *g);
 }
 
-/* The groups (a power of two) for `count` names at half load. */
+/* The groups for `count` names at half load, a table of `groups` now: as many, or at least
+ * twice as many (a growth amortised over the names that filled it). */
 static uint64_t
 groups_for(uint64_t count, uint64_t groups)
 {
-    while (groups * EB_GROUP < 2u * count) {
-        groups *= 2u;
+    uint64_t need = (2u * count + EB_GROUP - 1u) / EB_GROUP;
+    if (need <= groups) {
+        return groups;
     }
-    return groups;
+    return need > 2u * groups ? need : 2u * groups;
 }
 
 int
 eb_names_init(eb_names *t, uint64_t expected)
 {
     memset(t, 0, sizeof *t);
-    uint64_t groups = groups_for(expected + 1u, 2);
+    uint64_t groups = groups_for(expected + 1u, 1);
     t->groups = new_groups(groups);
     t->start = malloc((expected + 1u) * sizeof *t->start);
     t->bytes = malloc(16u * expected + 16u);
@@ -142,7 +144,7 @@ eb_names_init(eb_names *t, uint64_t expected)
         eb_names_free(t);
         return -1;
     }
-    t->mask = groups - 1u;
+    t->n_groups = groups;
     t->room = expected + 1u;
     t->cap = 16u * expected + 16u;
     t->start[0] = 0;
@@ -161,7 +163,7 @@ eb_names_free(eb_names *t)
 size_t
 eb_names_nbytes(const eb_names *t)
 {
-    return (size_t)(t->mask + 1u) * sizeof *t->groups + (size_t)t->room * sizeof *t->start
+    return (size_t)t->n_groups * sizeof *t->groups + (size_t)t->room * sizeof *t->start
            + t->cap;
 }
 
@@ -180,7 +182,8 @@ int64_t
 eb_names_probe(const eb_names *t, const char *s, size_t n, uint64_t h)
 {
     uint8_t tag = EB_TAG(h);
-    for (uint64_t at = h & t->mask;; at = (at + 1u) & t->mask) {
+    uint64_t groups = t->n_groups;
+    for (uint64_t at = eb_names_home(h, groups);; at = at + 1u == groups ? 0 : at + 1u) {
         const eb_group *g = &t->groups[at];
         for (unsigned bits = eb_same_tags(g, tag); bits != 0; bits &= bits - 1u) {
             uint64_t k = g->keys[__builtin_ctz(bits)];
@@ -196,12 +199,13 @@ eb_names_probe(const eb_names *t, const char *s, size_t n, uint64_t h)
 }
 
 static void
-place(eb_group *groups, uint64_t mask, uint64_t k, uint64_t h)
+place(eb_group *groups, uint64_t n_groups, uint64_t k, uint64_t h)
 {
-    eb_group *g = &groups[h & mask];
-    while (g->used == EB_GROUP) {
-        g = &groups[(uint64_t)(g - groups + 1) & mask];
+    uint64_t at = eb_names_home(h, n_groups);
+    while (groups[at].used == EB_GROUP) {
+        at = at + 1u == n_groups ? 0 : at + 1u;
     }
+    eb_group *g = &groups[at];
     g->tags[g->used] = EB_TAG(h);
     g->keys[g->used++] = (uint32_t)k;
 }
@@ -212,8 +216,8 @@ place(eb_group *groups, uint64_t mask, uint64_t k, uint64_t h)
 static int
 rehash(eb_names *t, uint64_t count)
 {
-    uint64_t groups = groups_for(count, t->mask + 1u);
-    if (groups == t->mask + 1u) {
+    uint64_t groups = groups_for(count, t->n_groups);
+    if (groups == t->n_groups) {
         return 0;
     }
     eb_group *grown = new_groups(groups);
@@ -223,11 +227,11 @@ rehash(eb_names *t, uint64_t count)
     for (uint64_t k = 0; k < t->count; k++) {
         size_t n;
         const char *s = eb_names_get(t, k, &n);
-        place(grown, groups - 1u, k, eb_hash(s, n));
+        place(grown, groups, k, eb_hash(s, n));
     }
     free(t->groups);
     t->groups = grown;
-    t->mask = groups - 1u;
+    t->n_groups = groups;
     return 0;
 }
 
@@ -277,7 +281,7 @@ eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
     /* the room a presized table has (Core.reserve) is seen here without a call: a name, its
      * start and a bucket at half load (as eb_names_reserve and rehash count them), its bytes */
     int room = t->count < NAMES_MAX && t->count + 2u <= t->room
-               && 2u * (t->count + 1u) <= (t->mask + 1u) * EB_GROUP
+               && 2u * (t->count + 1u) <= t->n_groups * EB_GROUP
                && n <= t->cap - t->start[t->count];
     if (!room && eb_names_reserve(t, 1, n) < 0) {
         return -1;
@@ -285,7 +289,7 @@ eb_names_add(eb_names *t, const char *s, size_t n, uint64_t h)
     uint64_t k = t->count++;
     memcpy(t->bytes + t->start[k], s, n);
     t->start[k + 1u] = t->start[k] + n;
-    place(t->groups, t->mask, k, h);
+    place(t->groups, t->n_groups, k, h);
     return (int64_t)k;
 }
 
@@ -425,7 +429,7 @@ Core_reserve(CoreObject *self, PyObject *arg)
     }
     eb_prefault(self->ids.bytes, self->ids.cap);
     eb_prefault(self->ids.start, (size_t)self->ids.room * sizeof *self->ids.start);
-    eb_prefault(self->ids.groups, (size_t)(self->ids.mask + 1u) * sizeof *self->ids.groups);
+    eb_prefault(self->ids.groups, (size_t)self->ids.n_groups * sizeof *self->ids.groups);
     eb_prefault(self->names, (size_t)self->cap_names * sizeof *self->names);
     eb_prefault(self->order_market, (size_t)self->cap_names * sizeof *self->order_market);
     eb_prefault(self->order_post, (size_t)self->cap_names);
