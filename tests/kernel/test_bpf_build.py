@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from struct import Struct
 
 import pytest
 
@@ -126,6 +127,40 @@ def test_btf_declares_the_scheduler(bpf_object: tuple[str, Path]) -> None:
         assert f"STRUCT '{struct}' size={size} " in btf, struct
     # libbpf matches kfunc arguments by kind: a forward declaration fails the load.
     assert "STRUCT 'cpumask'" in btf and "FWD 'cpumask'" not in btf
+
+
+@pytest.mark.skipif(BPFTOOL is None, reason="bpftool is not installed (Debian: bpftool)")
+def test_stats_members_are_layouts_fields_in_order(bpf_object: tuple[str, Path]) -> None:
+    """The stats struct's members are layout's counters by name and offset, then the histogram:
+    the struct's size alone passes a layout with two counters swapped, which
+    ``unpack_stats`` would then misread (``max_wait_ns`` feeds the starvation check)."""
+    assert BPFTOOL is not None
+    _, obj = bpf_object
+    btf = run([BPFTOOL, "btf", "dump", "file", str(obj)]).stdout
+    body = re.search(r"STRUCT 'scx_auction_stats' size=\d+ vlen=\d+\n((?:\t.*\n)+)", btf)
+    assert body is not None
+    members = re.findall(r"'(\w+)' type_id=\d+ bits_offset=(\d+)", body.group(1))
+    want = [(name, str(64 * i)) for i, name in enumerate(layout._STATS_FIELDS)]
+    assert members[:len(want)] == want
+    assert members[len(want):] == [("delay_hist", str(64 * len(want)))]
+
+
+def test_unpack_stats_sums_cpus_and_takes_the_longest_wait() -> None:
+    """Two CPUs' blobs: every counter and histogram bucket summed, ``max_wait_ns`` the larger."""
+    fields = layout._STATS_FIELDS
+    blob = Struct(f"<{len(fields) + layout.DELAY_BUCKETS}Q")
+    # distinct per field and CPU, so a shifted field or a dropped CPU shows
+    cpu0 = [1000 + i for i in range(len(fields))] + [10 + b for b in range(layout.DELAY_BUCKETS)]
+    cpu1 = [2000 * (i + 1) for i in range(len(fields))] + list(range(layout.DELAY_BUCKETS))
+    wait = fields.index("max_wait_ns")
+    cpu0[wait], cpu1[wait] = 7_000_000, 5_000_000
+    stats = layout.unpack_stats([blob.pack(*cpu0), blob.pack(*cpu1)])
+    assert list(stats.counters) == list(fields)
+    for i, name in enumerate(fields):
+        want = 7_000_000 if name == "max_wait_ns" else cpu0[i] + cpu1[i]
+        assert stats.counters[name] == want, name
+    assert stats.delay_hist == tuple(10 + 2 * b for b in range(layout.DELAY_BUCKETS))
+    assert layout.unpack_stats([]).counters == dict.fromkeys(fields, 0)
 
 
 @pytest.mark.skipif(OBJDUMP is None, reason="llvm-objdump is not installed (Debian: llvm)")
