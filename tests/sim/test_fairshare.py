@@ -206,19 +206,28 @@ def test_budgets_need_the_fair_share_policy() -> None:
         load_scenario(data)
 
 
-@given(st.integers(0, 2**40), st.integers(0, 2**40), st.lists(st.integers(0, 3 * 10**9),
-                                                               min_size=1, max_size=8))
-def test_a_slice_end_only_raises_a_tag_and_never_past_vnow(tag: int, vnow: int,
+@given(st.integers(0, 2**40), st.integers(0, 2**40), st.integers(0, 2**32), st.integers(0, 2**32),
+       st.sampled_from([1, 7, 10**6, 10**9]),
+       st.lists(st.integers(0, 3 * 10**9), min_size=1, max_size=8))
+def test_a_slice_end_only_raises_a_tag_and_never_past_vnow(tag: int, vnow: int, lag: int,
+                                                           bank: int, window: int,
                                                            ends: list[int]) -> None:
-    """What the wait bound needs of the clamp: a tag is raised to vnow - lag_ns at the first
-    slice end of a window and to vnow - bank_ns at the others, never lowered, never past vnow."""
-    s = _State(1, POLICY, Q)
+    """What the wait bound needs of the clamp: a tag is never lowered, never raised past vnow,
+    and ends at most bank_ns behind vnow. The exact rule: raised to vnow - bank_ns, and at the
+    first slice end of a window also to vnow - lag_ns (a no-op where lag_ns > bank_ns)."""
+    policy = FairSharePolicy(lag_ns=lag, bank_ns=bank, window_ns=window)
+    s = _State(1, policy, Q)
     s.vnow = vnow
     seen: set[int] = set()
     for now in sorted(ends):
         s.tag[0] = tag
         s.rebank(0, now)
-        window = now // POLICY.window_ns
-        keep = POLICY.bank_ns if window in seen else POLICY.lag_ns
-        seen.add(window)
-        assert s.tag[0] == max(tag, vnow - keep) <= max(tag, vnow)
+        got = s.tag[0]
+        assert got >= tag
+        assert got <= max(tag, vnow)
+        assert got >= vnow - bank
+        want = max(tag, vnow - bank)
+        if now // window not in seen:
+            want = max(want, vnow - lag)
+        seen.add(now // window)
+        assert got == want
