@@ -248,7 +248,8 @@ def mix_command(
             load_prediction(prediction, cpus, classes, sched.reserve())
         except ValueError as exc:
             raise bad("--prediction", str(exc)) from None
-    rows = run_mix(sched, cpus, classes, seconds, prediction=prediction)
+    mix = run_mix(sched, cpus, classes, seconds, prediction=prediction)
+    rows = mix.rows
     typer.echo(f"reserve {sched.reserve()} (price page)")
     typer.echo(f"{'class':<10} {'simulate':>9} {'measured':>9} {'error pp':>9} "
                f"{'paid/s pred':>13} {'paid/s meas':>13}")
@@ -259,8 +260,13 @@ def mix_command(
     worst = max(abs(r.share_error_pp) for r in rows)
     verdict = "PASS" if worst <= 5 else "MISS"
     typer.echo(f"worst share error {worst:.2f} pp (target <= 5): {verdict}")
+    c = mix.counters
+    typer.echo(f"window_cuts {c['window_cuts']} ({mix.window_cuts_per_window():.1f} a window), "
+               f"window_cut_ns {c['window_cut_ns']}, kept {c['kept']}, "
+               f"out_of_budget {c['out_of_budget']} over {mix.seconds:.2f} s")
     _write_json(json_path, {"cpus": cpus, "seconds": seconds, "worst_pp": worst,
-                            "classes": [asdict(r) for r in rows]})
+                            "classes": [asdict(r) for r in rows],
+                            "measured_s": mix.seconds, "counters": c})
     if worst > 5:
         raise typer.Exit(1)
 

@@ -19,7 +19,7 @@ Example:
 
 from auctioneer.kernel.bids import CGROUP_ROOT, BidFileError, BidSpec, load_bids, parse_bids
 from auctioneer.kernel.bpftool import Bpftool, BpftoolError, find_bpftool
-from auctioneer.kernel.experiment import MixRow, run_mix, run_starve
+from auctioneer.kernel.experiment import Mix, MixRow, run_mix, run_starve
 from auctioneer.kernel.layout import (
     FREE_WEIGHT,
     MAX_BID,
@@ -65,6 +65,7 @@ __all__ = [
     "BpftoolError",
     "ClassResult",
     "ExitInfo",
+    "Mix",
     "MixRow",
     "SchedExtError",
     "Scheduler",

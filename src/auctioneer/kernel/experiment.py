@@ -5,7 +5,8 @@
   while; each class's measured share of the CPUs (``/proc/<pid>/schedstat``)
   and payment (the ``auc_accounts`` map) against what ``auctioneer simulate``
   predicts for the same classes (:func:`~auctioneer.kernel.predict.predict`)
-  at the reserve the published price page sets.
+  at the reserve the published price page sets, with the scheduler's
+  counters over the measurement (how often the budget-window cut fired).
 * :func:`run_starve` -- hogs at the highest bid and one hog with no bid: the
   free hog must run, and the longest wait any task saw (``max_wait_ns``)
   must stay under :func:`~auctioneer.kernel.layout.wait_bound_ns`.
@@ -23,11 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auctioneer.kernel.bids import CGROUP_ROOT, BidSpec, parse_bids
-from auctioneer.kernel.layout import MAX_BID, MAX_UNITS, Account, wait_bound_ns
+from auctioneer.kernel.layout import (
+    BUDGET_PERIOD_NS,
+    MAX_BID,
+    MAX_UNITS,
+    Account,
+    wait_bound_ns,
+)
 from auctioneer.kernel.predict import TaskClass, load_prediction, predict
 from auctioneer.kernel.scheduler import Scheduler
 
-__all__ = ["MixRow", "run_mix", "run_starve"]
+__all__ = ["Mix", "MixRow", "run_mix", "run_starve"]
 
 SHARE_TOLERANCE = 0.05  # 5 percentage points per class
 SYSTEM_TASKS = 8  # slack for the guest's own runnable tasks in the wait bound
@@ -48,6 +55,34 @@ class MixRow:
         return 100 * (self.measured_share - self.predicted_share)
 
 
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """A mix run: each class's row, and ``auc_stats`` summed over CPUs during the measurement.
+
+    Example: 12 cuts in 2 s are 6 a 1 s budget window, one per runnable hog.
+
+        >>> Mix((), {"window_cuts": 12}, 2.0).window_cuts_per_window()
+        6.0
+    """
+
+    rows: tuple[MixRow, ...]
+    counters: dict[str, int]  # zeroed when the measurement starts
+    seconds: float  # the measurement's length (CLOCK_MONOTONIC, the clock the windows use)
+
+    def window_cuts_per_window(self) -> float:
+        """O(1). Each still-runnable task is cut once a window it ends a slice in."""
+        return self.counters["window_cuts"] * BUDGET_PERIOD_NS / (self.seconds * 1e9)
+
+
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    ran: dict[int, int]  # pid -> run time (ns)
+    paid0: dict[int, Account]
+    paid1: dict[int, Account]
+    seconds: float
+    counters: dict[str, int]
+
+
 def _hog() -> subprocess.Popen[bytes]:
     return subprocess.Popen(["sh", "-c", "while :; do :; done"])
 
@@ -61,6 +96,21 @@ def _accounts(sched: Scheduler) -> tuple[dict[int, Account], float]:
     t0 = time.monotonic()
     accounts = sched.accounts()
     return accounts, (t0 + time.monotonic()) / 2
+
+
+def _measure(sched: Scheduler, pids: Sequence[int], seconds: float) -> _Measured:
+    """Zero the counters, then the pids' run time, the accounts and the counters over ``seconds``.
+
+    The reset comes first so that the counters are the measurement's own, not
+    the settling's or an earlier step's (``run_starve`` resets them too).
+    """
+    sched.reset_stats()
+    paid0, t0 = _accounts(sched)
+    before = {pid: _runtime_ns(pid) for pid in pids}
+    time.sleep(seconds)
+    ran = {pid: _runtime_ns(pid) - before[pid] for pid in pids}
+    paid1, t1 = _accounts(sched)
+    return _Measured(ran, paid0, paid1, t1 - t0, sched.stats().counters)
 
 
 @contextmanager
@@ -109,7 +159,7 @@ def _cgroup(parent: Path, name: str) -> Path:
 
 
 def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: float,
-            cgroup_root: Path = CGROUP_ROOT, prediction: Path | None = None) -> list[MixRow]:
+            cgroup_root: Path = CGROUP_ROOT, prediction: Path | None = None) -> Mix:
     """Run the classes for ``seconds``; each class's prediction and measurement.
 
     ``prediction``: a saved ``auctioneer kernel predict --json`` for the same
@@ -133,11 +183,7 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
             specs = parse_bids({"bids": entries}, "mix", cgroup_root)
             sched.set_bids(specs)
             time.sleep(0.5)
-            paid0, paid_t0 = _accounts(sched)
-            before = {p.pid: _runtime_ns(p.pid) for p in procs}
-            time.sleep(seconds)
-            ran = {p.pid: _runtime_ns(p.pid) - before[p.pid] for p in procs}
-            paid1, paid_t1 = _accounts(sched)
+            got = _measure(sched, [p.pid for p in procs], seconds)
     finally:
         sched.clear_bids(specs)
         for g in groups.values():
@@ -149,18 +195,18 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
     # Shares of the hogs' own run time, scaled to the CPUs they can fill: under
     # emulation the guest's sched_clock (schedstat) and CLOCK_MONOTONIC (wall)
     # drift apart by up to tens of percent, so dividing by wall time is wrong.
-    busy = sum(ran.values()) or 1
+    busy = sum(got.ran.values()) or 1
     filled = min(1.0, len(procs) / cpus)
     rows = []
     for c in classes:
         key = keys.get(f"cgroup {groups[c.name]}")
         paid = 0
-        if key is not None and key in paid1:
-            paid = paid1[key].charged - (paid0[key].charged if key in paid0 else 0)
+        if key is not None and key in got.paid1:
+            paid = got.paid1[key].charged - (got.paid0[key].charged if key in got.paid0 else 0)
         rows.append(MixRow(c.name, predicted[c.name].share,
-                           filled * sum(ran[p.pid] for p in members[c.name]) / busy,
-                           predicted[c.name].paid_per_s, paid / (paid_t1 - paid_t0)))
-    return rows
+                           filled * sum(got.ran[p.pid] for p in members[c.name]) / busy,
+                           predicted[c.name].paid_per_s, paid / got.seconds))
+    return Mix(tuple(rows), got.counters, got.seconds)
 
 
 def run_starve(sched: Scheduler, hogs: int, seconds: float,
