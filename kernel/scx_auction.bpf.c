@@ -275,12 +275,7 @@ static __always_inline struct scx_auction_account *account_of(u64 agent)
 	return bpf_map_lookup_elem(&auc_accounts, &agent);
 }
 
-/* The budget window that `now` falls in (windows are global: every agent's
- * start together, as the simulator's do). */
-static __always_inline u64 window_of(u64 now)
-{
-	return now / (budget_period_ns ? budget_period_ns : 1);
-}
+#include "scx_auction_vtime.h"
 
 /* Whether the agent has spent its budget in the current window. The first
  * CPU to see a new window resets the window's spend (a compare-and-swap on
@@ -413,44 +408,6 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
 	__sync_fetch_and_add(&acct->charged, charge);
 	__sync_fetch_and_add(&acct->period_charged, charge);
 	__sync_fetch_and_add(&acct->paid_ns, used);
-}
-
-/* Start-time fair queueing: vtime_now is the start tag of the latest task
- * to run, and a task's tag is its last finish tag, but no more than `keep`
- * behind vtime_now: a sleeper cannot bank a burst, and a task whose fair
- * share exceeds one CPU (it falls behind by itself, harmlessly: it can use
- * only one CPU) keeps a bounded lead. */
-static __always_inline void clamp_vtime(struct task_ctx *tc, u64 keep)
-{
-	u64 lo = vtime_now > keep ? vtime_now - keep : 0;
-
-	if ((s64)(tc->vtime - lo) < 0)
-		tc->vtime = lo;
-}
-
-/* A task still runnable when its slice ends keeps bank_ns of credit, but
- * only lag_ns at its first slice end in each budget window. The bank is for
- * the lag that a longer tag step started on another CPU leaves. A task whose
- * weighted share exceeds one CPU falls behind by itself and sits a whole
- * bank behind; that lead is worth bank_ns x weight / free_weight of CPU time
- * once its contenders' weights rise, as budgeted bidders' do when a window
- * starts and they pay again, and it carried one window's phase into the
- * next (kernel/README.md, "Budget windows"). The cut only raises tags, never
- * past vtime_now: the wait bound is unchanged. */
-static __always_inline void rebank(struct task_ctx *tc, u64 now, struct scx_auction_stats *st)
-{
-	u64 banked;
-
-	clamp_vtime(tc, bank_ns);
-	if (now < tc->bank_until)
-		return;
-	tc->bank_until = (window_of(now) + 1) * (budget_period_ns ? budget_period_ns : 1);
-	banked = tc->vtime;
-	clamp_vtime(tc, lag_ns);
-	if (st && tc->vtime != banked) {
-		st->window_cuts++;
-		st->window_cut_ns += tc->vtime - banked;
-	}
 }
 
 /* ------------------------------------------------------------- ops ---- */
