@@ -6,6 +6,7 @@ bytes (the date and the order ids and stamps masked) and journal the same comman
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
@@ -326,6 +327,19 @@ def test_an_order_in_flight_at_shutdown_is_answered_and_journaled(
     assert len([c for c in _commands(live) if c.startswith("PlaceOrder")]) == 3
 
 
+@contextlib.contextmanager
+def _unread(live: Live, data: bytes) -> Iterator[tuple[socket.socket, threading.Thread]]:
+    """A connection with a small receive buffer sending ``data`` from a thread while the
+    caller does not read yet: the server's transport fills and pauses."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(60)
+        sock.connect((live.settings.host, live.settings.port))
+        sender = threading.Thread(target=sock.sendall, args=(data,))
+        sender.start()
+        yield sock, sender
+
+
 _FLOOD = 24_000
 
 
@@ -346,12 +360,7 @@ def test_a_client_that_does_not_read_pauses_the_answers(
     for live, keys in both:
         # Refused before the rate limit; 6 MB of answers, past what the kernel buffers (4 MB)
         stream = REQUESTS["bad key"](keys) * _FLOOD
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.settimeout(60)
-            sock.connect((live.settings.host, live.settings.port))
-            sender = threading.Thread(target=sock.sendall, args=(stream,))
-            sender.start()
+        with _unread(live, stream) as (sock, sender):
             deadline = time.monotonic() + 30  # the answers pile up meanwhile
             while live is both[0][0] and not drained and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -375,3 +384,48 @@ def test_many_refusals_pipelined_behind_an_order_are_answered(
             seen.append([_masked(a) for a in _answers(sock, 3001)])
     wire, reference = seen
     assert len(wire) == 3001 and wire == reference
+
+
+def test_a_request_behind_a_closing_refusal_does_not_run(
+        both: list[tuple[Live, dict[str, str]]]) -> None:
+    """A refusal that ends the connection (HTTP/1.0, or Connection: close) is its last
+    answer: a cancel sent behind it in the same write is never run."""
+    for live, keys in both:
+        for extra, version in ((b"Connection: keep-alive", b"1.0"),
+                               (b"Connection: close", b"1.1")):
+            order_id = live.post("/orders", _BID, keys["buyer"]).json()["order_id"]
+            refused = _post("/orders", orjson.dumps(_BID), "nobody.0123456789abcdef", extra,
+                            version=version)
+            cancel = (b"DELETE /orders/" + order_id.encode() + b" HTTP/1.1\r\nHost: t\r\n"
+                      b"X-API-Key: " + keys["buyer"].encode() + b"\r\n\r\n")
+            with socket.create_connection((live.settings.host, live.settings.port),
+                                          timeout=10) as sock:
+                sock.sendall(refused + cancel)
+                answers = _answers(sock, 2)
+            assert [a[:12] for a in answers] == [b"HTTP/1.1 401"], answers
+            live.wait_projected()
+            with live.client(keys["buyer"]) as client:
+                assert client.get(f"/orders/{order_id}").json()["status"] == "open"
+
+
+def test_a_request_behind_a_slow_one_waits_for_it(
+        both: list[tuple[Live, dict[str, str]]]) -> None:
+    """Refusals piling up in a paused transport ahead of a stream: the posts behind the
+    stream wait for it (pipelined, as uvicorn's send waits for the drain) and are never
+    written inside its body."""
+    for live, keys in both:
+        stream = _get("/stream", keys["buyer"])
+        data = REQUESTS["bad key"](keys) * 30_000 + stream + REQUESTS["bad key"](keys) * 3
+        with _unread(live, data) as (sock, sender):
+            time.sleep(2)  # not reading: the server's transport fills and pauses
+            got = b""
+            sock.settimeout(3)
+            with contextlib.suppress(TimeoutError):
+                while chunk := sock.recv(1 << 20):
+                    got += chunk
+            sender.join(30)
+        # The stream and the posts queued behind it hold the connection open (reading
+        # paused, the client's close unseen): end the stream, as a shutdown does.
+        live.service.end_streams()
+        heads = re.findall(rb"HTTP/1.1 (\d+)", got)
+        assert heads == [b"401"] * 30_000 + [b"200"], (live is both[0][0], heads[-5:])

@@ -116,14 +116,18 @@ def _key(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-_defaults: list[Any] = [None, b""]  # uvicorn's default headers (a new list each second), as sent
+# uvicorn's default headers (a new list each second) as sent: one tuple, read and replaced
+# whole, so two servers in one process (the tests run two) never mix one's list with the
+# other's bytes.
+_defaults: tuple[object, bytes] = (None, b"")
 
 
 def _default_head(headers: list[tuple[bytes, bytes]]) -> bytes:
-    if _defaults[0] is not headers:
-        _defaults[:] = [headers, b"".join(b"%s: %s\r\n" % pair for pair in headers)]
-    head: bytes = _defaults[1]
-    return head
+    global _defaults
+    seen = _defaults
+    if seen[0] is not headers:
+        seen = _defaults = (headers, b"".join(b"%s: %s\r\n" % pair for pair in headers))
+    return seen[1]
 
 
 def _fields(orders: list[FastOrder]) -> list[OrderFields]:
@@ -179,10 +183,13 @@ class OrderPost:
             else:
                 future = placing_many(service, caller, _fields(orders))
         except ApiError as exc:
-            self._refuse(exc)
+            # Answered on the loop's next turn, as uvicorn's task would be: answered here,
+            # inside the parser's callback, a refusal that closes the connection would let
+            # the parser start the request behind it in the same read, unanswered.
+            self.protocol.loop.call_soon(self._refuse, exc)
             return
         except Exception as exc:  # noqa: BLE001 - answered as uvicorn answers an app's error
-            self._fail(exc)
+            self.protocol.loop.call_soon(self._fail, exc)
             return
         future.add_done_callback(lambda done: self._answer(orders, done))
 
@@ -218,7 +225,6 @@ class OrderPost:
                                    else b"connection: close\r\n\r\n") + body)
 
     def _send(self, status: int, answer: bytes) -> None:
-        self.response_complete = True
         protocol = self.protocol
         if protocol.access_log:
             scope = self.scope
@@ -230,16 +236,21 @@ class OrderPost:
             if not self.keep_alive:
                 transport.close()
         if protocol.flow.write_paused and not transport.is_closing():
+            protocol.flow.pause_reading()
             # uvicorn waits for a paused transport before its next write; here the next
             # request (which would write) waits instead.
             task = protocol.loop.create_task(self._drained())
             protocol.tasks.add(task)
             task.add_done_callback(protocol.tasks.discard)
         else:
+            self.response_complete = True
             protocol.on_response_complete()
 
     async def _drained(self) -> None:
         await self.protocol.flow.drain()
+        self.response_complete = True  # only now may the next request start
+        if not self.keep_alive:  # shutdown() asked, while it waited, to end the connection
+            self.protocol.transport.close()
         self.protocol.on_response_complete()
 
     def _to_asgi(self, body: bytes) -> None:
