@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from auctioneer.exchange.commands import Tick
 from auctioneer.exchange.journal import JournalReader
+from auctioneer.service.errors import read_head
 from auctioneer.service.wire import Lane, OrderPost
 
 from .conftest import MARKET, OTHER, Live, fresh_settings, start_live, stop_live
@@ -276,20 +277,24 @@ def test_any_requests_split_anywhere_answer_as_asgi(
 def test_the_lane_judges_a_head_by_the_limits() -> None:
     lane = Lane(object(), max_body=10, max_headers=3)
     json = (b"content-type", b"application/json")
-    assert lane.head_ok([json, (b"content-length", b"10")], 100) == 10
-    assert lane.head_ok([json, (b"content-length", b"11")], 100) == -1  # 413 the ASGI way
-    assert lane.head_ok([json, (b"content-length", b"0")], 100) == -1
-    assert lane.head_ok([json, (b"content-length", b"1e3")], 100) == -1
-    assert lane.head_ok([json, (b"content-length", b"9" * 30)], 100) == -1
-    assert lane.head_ok([(b"content-length", b"5")], 100) == -1  # not JSON
-    assert lane.head_ok([(b"content-type", b"text/plain"), json, (b"content-length", b"5")],
-                        100) == -1  # the first type decides
-    assert lane.head_ok([json, (b"content-length", b"5"), (b"transfer-encoding", b"x")],
-                        100) == -1
-    assert lane.head_ok([json, (b"content-length", b"5")] * 2, 100) == -1  # 4 fields
+
+    def judged(headers: list[tuple[bytes, bytes]], max_head: int) -> int:
+        return lane.head_ok(read_head(headers), len(headers), max_head)
+
+    assert judged([json, (b"content-length", b"10")], 100) == 10
+    assert judged([json, (b"content-length", b"11")], 100) == -1  # 413 the ASGI way
+    assert judged([json, (b"content-length", b"0")], 100) == -1
+    assert judged([json, (b"content-length", b"1e3")], 100) == -1
+    assert judged([json, (b"content-length", b"9" * 30)], 100) == -1
+    assert judged([(b"content-length", b"5")], 100) == -1  # not JSON
+    assert judged([(b"content-type", b"text/plain"), json, (b"content-length", b"5")],
+                  100) == -1  # the first type decides
+    assert judged([json, (b"content-length", b"5"), (b"transfer-encoding", b"x")],
+                  100) == -1
+    assert judged([json, (b"content-length", b"5")] * 2, 100) == -1  # 4 fields
     size = len(json[0] + json[1]) + len(b"content-length5")
-    assert lane.head_ok([json, (b"content-length", b"5")], size) == 5
-    assert lane.head_ok([json, (b"content-length", b"5")], size - 1) == -1  # 431
+    assert judged([json, (b"content-length", b"5")], size) == 5
+    assert judged([json, (b"content-length", b"5")], size - 1) == -1  # 431
 
 
 def test_an_order_in_flight_at_shutdown_is_answered_and_journaled(

@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -28,11 +29,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ApiError",
+    "Head",
     "RequestLimits",
     "error_body",
     "error_response",
     "field_name",
     "install_handlers",
+    "read_head",
 ]
 
 
@@ -125,6 +128,41 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What the service reads of a request's header fields, read once by :func:`read_head`
+    for the size limits (:class:`RequestLimits`) and the order lanes
+    (:mod:`~auctioneer.service.fastlane`, :mod:`~auctioneer.service.wire`), so that they
+    judge a head by the same rules."""
+
+    size: int  # bytes of the fields' names and values
+    declared: int  # the last Content-Length: 0 if none, -1 if not a decimal number
+    chunked: bool  # a Transfer-Encoding field
+    json: bool | None  # whether the first Content-Type is application/json; None: none
+    key: str | None  # the first X-API-Key
+
+
+def read_head(headers: Iterable[tuple[bytes, bytes]]) -> Head:
+    """The :class:`Head` of ``headers`` (lower-case names, as both parsers give them). O(fields).
+
+    Example:
+        >>> read_head([(b"content-type", b"application/json"), (b"content-length", b"5")])
+        Head(size=43, declared=5, chunked=False, json=True, key=None)
+    """
+    size, declared, chunked, json, key = 0, 0, False, None, None
+    for name, value in headers:
+        size += len(name) + len(value)
+        if name == b"content-length":
+            declared = int(value) if value.isdigit() else -1
+        elif name == b"transfer-encoding":
+            chunked = True
+        elif name == b"content-type" and json is None:
+            json = value == b"application/json"
+        elif name == b"x-api-key" and key is None:
+            key = value.decode("latin-1")
+    return Head(size, declared, chunked, json, key)
+
+
 class RequestLimits:
     """ASGI middleware: a request's head and body within bounds, else a 4xx naming the part.
 
@@ -148,14 +186,10 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         headers = scope.get("headers", ())
-        head = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
-        declared, chunked = 0, False
-        for name, value in headers:
-            head += len(name) + len(value)
-            if name == b"content-length":
-                declared = int(value) if value.isdigit() else -1
-            elif name == b"transfer-encoding":
-                chunked = True
+        fields = read_head(headers)
+        declared, chunked = fields.declared, fields.chunked
+        head = (len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+                + fields.size)
         if len(headers) > self.max_headers or head > self.max_head:
             message = (f"{len(headers)} header fields exceed the {self.max_headers} allowed"
                        if len(headers) > self.max_headers else

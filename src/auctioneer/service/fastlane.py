@@ -23,7 +23,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auctioneer.service.deps import caller_of
-from auctioneer.service.errors import ApiError, error_response
+from auctioneer.service.errors import ApiError, error_response, read_head
 from auctioneer.service.fastbody import FastOrder, decode_batch, decode_order
 from auctioneer.service.routers.orders import place_many, place_one
 from auctioneer.service.runtime import Service
@@ -44,24 +44,19 @@ class OrderLane:
         if scope["type"] != "http" or scope["method"] != "POST" or path not in (_ONE, _MANY):
             await self.app(scope, receive, send)
             return
-        key = json = None
-        for name, value in scope["headers"]:
-            if name == b"x-api-key" and key is None:
-                key = value.decode("latin-1")
-            elif name == b"content-type" and json is None:
-                json = value == b"application/json"
+        head = read_head(scope["headers"])
         body = await _body(receive)
         if body is None:
             return  # the client left, or the body passed its limit (RequestLimits answers)
         orders = None
-        if json:
+        if head.json:
             orders = decode_order(body) if path == _ONE else decode_batch(body)
         if orders is None:
             await self.app(scope, _replay(body, receive), send)
             return
         service: Service = scope["app"].state.service
         try:
-            caller = caller_of(service, key)
+            caller = caller_of(service, head.key)
             if isinstance(orders, FastOrder):
                 response = await place_one(service, caller, orders)
             else:

@@ -27,7 +27,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from auctioneer.service.errors import error_body
+from auctioneer.service.errors import error_body, read_head
 from auctioneer.service.settings import ClusterSettings, Settings
 from auctioneer.service.wire import LANE_URLS, Lane, OrderPost
 
@@ -86,8 +86,10 @@ class _BoundedHttpTools(HttpToolsProtocol):
         """Make the request just parsed an :class:`OrderPost` if the lane may answer it."""
         parser = self.parser
         if (parser.get_method() != b"POST" or self.expect_100_continue or self.root_path
-                or parser.should_upgrade() or self.limit_concurrency is not None
-                or lane.head_ok(self.headers, self.max_head - len(self.url)) < 0):
+                or parser.should_upgrade() or self.limit_concurrency is not None):
+            return False
+        head = read_head(self.headers)
+        if lane.head_ok(head, len(self.headers), self.max_head - len(self.url)) < 0:
             return False
         service = lane.service()
         if service is None:
@@ -98,7 +100,7 @@ class _BoundedHttpTools(HttpToolsProtocol):
         scope["raw_path"], scope["query_string"] = self.url, b""
         if version != "1.1":
             scope["http_version"] = version
-        post = OrderPost(self, service, single, scope,
+        post = OrderPost(self, service, single, scope, head.key,
                          version != "1.0" and parser.should_keep_alive())
         existing, self.cycle = self.cycle, post
         if existing is None or existing.response_complete:

@@ -28,12 +28,13 @@ concurrency limit, a root path.
 Complexity: O(head + body) per request, besides placing the orders.
 
 Example:
-    >>> json = (b"content-type", b"application/json")
-    >>> Lane(object(), max_body=10, max_headers=2).head_ok([json, (b"content-length", b"5")], 64)
+    >>> from auctioneer.service.errors import read_head
+    >>> json, lane = (b"content-type", b"application/json"), Lane(object(), 10, 2)
+    >>> lane.head_ok(read_head([json, (b"content-length", b"5")]), 2, 64)
     5
-    >>> Lane(object(), max_body=10, max_headers=2).head_ok([json, (b"content-length", b"11")], 64)
+    >>> lane.head_ok(read_head([json, (b"content-length", b"11")]), 2, 64)
     -1
-    >>> Lane(object(), max_body=10, max_headers=2).head_ok([(b"content-length", b"5")], 64)
+    >>> lane.head_ok(read_head([(b"content-length", b"5")]), 1, 64)
     -1
 """
 
@@ -48,7 +49,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCy
 from uvicorn.protocols.utils import get_client_addr
 
 from auctioneer.service.deps import caller_of
-from auctioneer.service.errors import ApiError, error_body
+from auctioneer.service.errors import ApiError, Head, error_body
 from auctioneer.service.fastbody import FastOrder, decode_batch, decode_order
 from auctioneer.service.routers.orders import (
     batch_body,
@@ -84,36 +85,23 @@ class Lane:
     max_body: int
     max_headers: int
 
-    def head_ok(self, headers: list[tuple[bytes, bytes]], max_head: int) -> int:
+    def head_ok(self, head: Head, fields: int, max_head: int) -> int:
         """The declared body length of a head the limits pass and the lane may answer,
         else -1 (the ASGI way answers it: 413, 431, chunked, no length, not JSON).
 
-        ``headers`` are the parsed ones; the target is counted by the caller in ``max_head``
-        (what is left of the bound for the fields). O(fields)."""
-        if len(headers) > self.max_headers:
+        ``head`` is the parsed fields' (:func:`~auctioneer.service.errors.read_head`, as
+        RequestLimits and OrderLane read it), ``fields`` their count; the target is counted
+        by the caller in ``max_head`` (what is left of the bound for the fields). O(1)."""
+        declared = head.declared
+        if (fields > self.max_headers or head.chunked or not head.json
+                or head.size > max_head or not 0 < declared <= self.max_body):
             return -1
-        declared, json = -1, None  # the first Content-Type decides, as in OrderLane
-        for name, value in headers:
-            max_head -= len(name) + len(value)
-            if name == b"content-length":
-                declared = int(value) if value.isdigit() else -1
-            elif name == b"transfer-encoding":
-                return -1
-            elif name == b"content-type" and json is None:
-                json = value == b"application/json"
-        return declared if json and max_head >= 0 and 0 < declared <= self.max_body else -1
+        return declared
 
     def service(self) -> Service | None:
         """The running service, None before the app's lifespan has started it."""
         service: Service | None = getattr(self.app.state, "service", None)
         return service
-
-
-def _key(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == b"x-api-key":
-            return value.decode("latin-1")
-    return None
 
 
 # uvicorn's default headers (a new list each second) as sent: one tuple, read and replaced
@@ -143,12 +131,12 @@ class OrderPost:
                  "response_complete", "scope", "service", "single", "started")
 
     def __init__(self, protocol: HttpToolsProtocol, service: Service, single: bool,
-                 scope: Any, keep_alive: bool) -> None:
+                 scope: Any, key: str | None, keep_alive: bool) -> None:
         self.protocol = protocol
         self.service = service
         self.single = single
         self.scope = scope  # for the ASGI way, if the fast decoder refuses the body
-        self.key = _key(scope["headers"])
+        self.key = key
         self.keep_alive = keep_alive
         self.body: list[bytes] = []
         self.more_body = True
