@@ -77,8 +77,9 @@ char _license[] SEC("license") = "GPL";
 #define SCX_AUCTION_KTHREADS 0 /* 0: kernel threads queue like any task; 1: CPU-local */
 #endif
 
-/* Set by the loader before load (rodata); the defaults are documented in
- * kernel/README.md and mirrored in src/auctioneer/kernel/config.py. */
+/* Rodata: the loader does not override these, so they are the scheduler's
+ * constants; kernel/README.md documents them, src/auctioneer/kernel/layout.py
+ * mirrors them and tests/kernel/test_bpf_build.py checks that the two agree. */
 const volatile u64 quantum_ns = 1000000;        /* billing unit and slice unit: 1 ms */
 const volatile u32 max_units = 16;              /* longest slice, in quanta */
 const volatile u64 free_weight = 10000;         /* weight of a task that pays nothing */

@@ -16,7 +16,9 @@
 #define SCX_AUCTION_VTIME_H
 
 /* The budget window that `now` falls in (windows are global: every agent's
- * start together, as the simulator's do). */
+ * start together, as the simulator's do). budget_period_ns = 0 means no
+ * budget windows: every ns is its own window, so an agent's spend resets
+ * before it can bind, and rebank makes no window cut. */
 static __always_inline u64 window_of(u64 now)
 {
 	return now / (budget_period_ns ? budget_period_ns : 1);
@@ -43,15 +45,17 @@ static __always_inline void clamp_vtime(struct task_ctx *tc, u64 keep)
  * once its contenders' weights rise, as budgeted bidders' do when a window
  * starts and they pay again, and it carried one window's phase into the
  * next (kernel/README.md, "Budget windows"). The cut only raises tags, never
- * past vtime_now: the wait bound is unchanged. */
+ * past vtime_now: the wait bound is unchanged. With no budget windows
+ * (budget_period_ns = 0) no weight rises at a window start, so there is
+ * nothing to cut. */
 static __always_inline void rebank(struct task_ctx *tc, u64 now, struct scx_auction_stats *st)
 {
 	u64 banked;
 
 	clamp_vtime(tc, bank_ns);
-	if (now < tc->bank_until)
+	if (!budget_period_ns || now < tc->bank_until)
 		return;
-	tc->bank_until = (window_of(now) + 1) * (budget_period_ns ? budget_period_ns : 1);
+	tc->bank_until = (window_of(now) + 1) * budget_period_ns;
 	banked = tc->vtime;
 	clamp_vtime(tc, lag_ns);
 	if (st && tc->vtime != banked) {

@@ -78,11 +78,12 @@ SLICE_ENDS = st.lists(st.tuples(st.integers(0, 3 * 10**9), st.integers(0, 2**50)
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 2**32), st.integers(0, 2**32),
-       st.one_of(st.sampled_from([1, 7, 10**6, 10**9]), st.integers(1, 2**31)), SLICE_ENDS)
+       st.one_of(st.sampled_from([0, 1, 7, 10**6, 10**9]), st.integers(1, 2**31)), SLICE_ENDS)
 def test_rebank_is_the_simulators(harness: Path, lag: int, bank: int, period: int,
                                   ends: list[tuple[int, int, int]]) -> None:
-    """One task's slice ends (time moving on, any vtime_now, tags above and below it): the
-    kernel's tag is the simulator's after each, and the counters hold the cut's part."""
+    """One task's slice ends (time moving on, any vtime_now, tags above and below it; period 0:
+    no budget windows): the kernel's tag is the simulator's after each, and the counters hold
+    the cut's part."""
     s = _State(1, FairSharePolicy(lag_ns=lag, bank_ns=bank, window_ns=period), 1_000_000)
     now, lines, want = 0, [f"{lag} {bank} {period}"], []
     cuts = cut_ns = 0

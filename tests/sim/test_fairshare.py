@@ -57,10 +57,10 @@ def test_heap_matches_the_scan(run: tuple[int, list[int], list[int], list[int], 
         assert len(got.winners) == min(cores, sum(active))  # work conserving
 
 
-def busy_ticks(bids: list[int], budgets: list[int], cores: int, ticks: int
-               ) -> tuple[list[int], list[int]]:
+def busy_ticks(bids: list[int], budgets: list[int], cores: int, ticks: int,
+               policy: FairSharePolicy = POLICY) -> tuple[list[int], list[int]]:
     """Quanta run and paid per agent, every agent always busy from the start."""
-    fs = FairShare(len(bids), POLICY, Q)
+    fs = FairShare(len(bids), policy, Q)
     for a in range(len(bids)):
         fs.join(a)
     won, paid = [0] * len(bids), [0] * len(bids)
@@ -123,6 +123,15 @@ def test_budget_phases_do_not_carry_over_on_two_cores() -> None:
     shares, _ = fluid([100_000, 100_000], [0, 20_000_000], [1, 2], 2, POLICY)
     assert won[0] / 6000 == pytest.approx(shares[0], abs=0.01)
     assert [p // 3 for p in paid[1:]] == [20_000_000] * 2  # the budgets bought their windows
+
+
+def test_no_budget_windows_means_budgets_never_bind() -> None:
+    """window_ns = 0 (the scheduler's budget_period_ns = 0): the same quanta and payments as
+    with no budgets at all, and the fluid model ignores the budgets."""
+    policy = FairSharePolicy(window_ns=0)
+    bids, budgets = [100_000] * 3, [0, 20_000_000, 20_000_000]
+    assert busy_ticks(bids, budgets, 2, 1500, policy) == busy_ticks(bids, [0] * 3, 2, 1500, policy)
+    assert fluid(bids, budgets, [1] * 3, 2, policy) == fluid(bids, [0] * 3, [1] * 3, 2, POLICY)
 
 
 def test_weights_and_budget_in_closed_form() -> None:
@@ -207,14 +216,15 @@ def test_budgets_need_the_fair_share_policy() -> None:
 
 
 @given(st.integers(0, 2**40), st.integers(0, 2**40), st.integers(0, 2**32), st.integers(0, 2**32),
-       st.sampled_from([1, 7, 10**6, 10**9]),
+       st.sampled_from([0, 1, 7, 10**6, 10**9]),
        st.lists(st.integers(0, 3 * 10**9), min_size=1, max_size=8))
 def test_a_slice_end_only_raises_a_tag_and_never_past_vnow(tag: int, vnow: int, lag: int,
                                                            bank: int, window: int,
                                                            ends: list[int]) -> None:
     """What the wait bound needs of the clamp: a tag is never lowered, never raised past vnow,
     and ends at most bank_ns behind vnow. The exact rule: raised to vnow - bank_ns, and at the
-    first slice end of a window also to vnow - lag_ns (a no-op where lag_ns > bank_ns)."""
+    first slice end of a window also to vnow - lag_ns (a no-op where lag_ns > bank_ns); with
+    no budget windows (window_ns = 0) never."""
     policy = FairSharePolicy(lag_ns=lag, bank_ns=bank, window_ns=window)
     s = _State(1, policy, Q)
     s.vnow = vnow
@@ -227,7 +237,7 @@ def test_a_slice_end_only_raises_a_tag_and_never_past_vnow(tag: int, vnow: int, 
         assert got <= max(tag, vnow)
         assert got >= vnow - bank
         want = max(tag, vnow - bank)
-        if now // window not in seen:
+        if window and now // window not in seen:
             want = max(want, vnow - lag)
-        seen.add(now // window)
+            seen.add(now // window)
         assert got == want

@@ -17,7 +17,9 @@ policy at the simulator's granularity, one tick being one quantum:
   slice ends, ``lag_ns`` after the agent was idle and at its first slice end
   in each budget window (the scheduler's clamps; :meth:`_State.rebank`);
 * the budget counts what the agent paid in the current window
-  (``now // window_ns``) and resets at the next.
+  (``now // window_ns``) and resets at the next; ``window_ns = 0`` means no
+  budget windows (each instant is its own, so budgets never bind, and there
+  is no window cut), as ``budget_period_ns = 0`` does in the scheduler.
 
 :class:`FairShare` keeps the waiting agents in a heap (``O(cores log n)`` per
 tick); :class:`FairShareReference` makes the same decisions by scanning
@@ -69,7 +71,11 @@ class FairSharePolicy:
         require_int(self.max_units, "max_units", 1, 1024)
         require_int(self.bank_ns, "bank_ns", 0, 2**62)
         require_int(self.lag_ns, "lag_ns", 0, 2**62)
-        require_int(self.window_ns, "window_ns", 1, 2**62)
+        require_int(self.window_ns, "window_ns", 0, 2**62)
+
+    def window_of(self, now: int) -> int:
+        """The budget window ``now`` falls in; with no windows (0), ``now`` itself."""
+        return now // (self.window_ns or 1)
 
     def paying(self, bid: int, reserve: int, budget: int, spent: int) -> bool:
         """Whether a bid pays (and weighs) now: above zero, at the reserve, budget left."""
@@ -116,11 +122,12 @@ class _State:
         core time once its contenders' weights rise, as budgeted bidders' do when a window
         starts and they pay again, and it carried a window's phase into the next (the fluid
         model restarts each window). Cutting every tag to the sleeper's ``lag_ns`` once a
-        window only raises tags, never past ``vnow``: the wait bound is unchanged. O(1).
+        window only raises tags, never past ``vnow``: the wait bound is unchanged. With no
+        budget windows (``window_ns = 0``) no weight rises at a window start: no cut. O(1).
         """
         self.clamp(agent, self.policy.bank_ns)
-        window = now // self.policy.window_ns
-        if window != self.banked[agent]:
+        window = self.policy.window_of(now)
+        if self.policy.window_ns and window != self.banked[agent]:
             self.banked[agent] = window
             self.clamp(agent, self.policy.lag_ns)
 
@@ -128,8 +135,8 @@ class _State:
         """``agent`` takes a core: price its slice."""
         p = self.policy
         self.vnow = max(self.vnow, self.tag[agent])
-        if now // p.window_ns != self.window[agent]:
-            self.window[agent], self.spent[agent] = now // p.window_ns, 0
+        if p.window_of(now) != self.window[agent]:
+            self.window[agent], self.spent[agent] = p.window_of(now), 0
         pays = p.paying(bid, reserve, budget, self.spent[agent])
         self.weight[agent] = p.weight(bid, pays)
         self.price[agent] = bid if pays else 0
@@ -272,12 +279,15 @@ def fluid(bids: Sequence[int], budgets: Sequence[int], counts: Sequence[int], co
     window: each class's share of all cores, and what it pays per second (micro-units).
 
     Water-filling over the cores, advanced from one budget exhaustion to the next within a
-    window (every window repeats it).
+    window (every window repeats it). With no budget windows (``window_ns = 0``) budgets never
+    bind, and the shares hold over any span: one second's is returned.
     """
     require_int(cores, "cores", 1, 4096)
     n = len(bids)
     spent, core_ns = [0.0] * n, [0.0] * n
     window = policy.window_ns
+    if not window:
+        budgets, window = [0] * n, 1_000_000_000
     t = 0.0
     while t < window:
         # A budget within a micro-unit of its end is spent (float steps land on it).
