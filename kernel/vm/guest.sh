@@ -105,9 +105,19 @@ test)
   unload_under_load
   ;;
 mix)
-  load --json "$S/verifier.json" || { echo fail > $S/result; exit 1; }
-  for r in $(seq 1 "$RUNS"); do mixed_bids 8 "-$r"; done
-  unload
+  # each round runs every auction build of SCHEDS in turn (run.sh built
+  # auction:KNOB=V and auction@REV as scx_auction-<spec>.bpf.o), so an A/B of
+  # builds is interleaved; the default build is plain `auction`
+  for r in $(seq 1 "$RUNS"); do
+    for s in $SCHEDS; do
+      case $s in auction) OBJ=$S/scx_auction.bpf.o ;; auction[:@]*) OBJ=$S/scx_auction-${s#auction?}.bpf.o ;; *) continue ;; esac
+      tag=$(echo "$s" | tr ':@=,' '____')
+      st "$s, round $r"
+      load --json "$S/verifier-$tag.json" || { echo fail > $S/result; exit 1; }
+      mixed_bids 8 "-$tag-$r" "$S/predict-0.json"
+      unload
+    done
+  done
   ;;
 accept)
   load --json "$S/verifier.json" || { echo fail > $S/result; exit 1; }

@@ -17,7 +17,9 @@
 #           blocking context switches, migrations, wakeups by CPU and
 #           sched_ext's event counters (trace-<scheduler>-<workload>-<n>.txt)
 #   accept  RUNS (default 20) rounds of perf bench pipe and messaging
-#   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction
+#   mix     RUNS rounds of the bid classes (kernel/vm/mix.yaml) against the prediction,
+#           each round on every auction build in SCHEDS in turn (default: auction;
+#           e.g. SCHEDS="auction auction:HANDOFF=0,KTHREADS=1"), mix-<build>-<round>.json
 #   ivshmem a guest process pushes bids through QEMU's ivshmem-plain device into
 #           the host's ring, drained into a tick book (kernel/vm/ivshmem.sh)
 #
@@ -93,7 +95,7 @@ export CLOCK="$CLOCK"
 export SUITE=$SUITE REPO=$REPO RUNS=${RUNS:-20} SCHEDS="${SCHEDS:-eevdf auction scx_simple scx_central}" PATH=$REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PIPE_L=${PIPE_L:-5000} MSG_L=${MSG_L:-50} HB_L=${HB_L:-50} PIPE2=${PIPE2:-} GPERF=${GPERF:-}
 EOF
-if [[ $SUITE == test ]]; then
+if [[ $SUITE == test || $SUITE == mix ]]; then
     lap "predictions for the bid classes (auctioneer simulate, on the host)"
     for r in 0 160000; do  # no reserve; the 8x plant's reserve (guest.sh)
         "$REPO/.venv/bin/auctioneer" kernel predict "$REPO/kernel/vm/mix.yaml" --reserve "$r" \
@@ -124,7 +126,7 @@ if [[ ! -s $INITRD || $HERE/init.sh -nt $INITRD ]]; then
     (cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD")
 fi
 
-# ICOUNT=N (bench): guest time counts emulated instructions, 2^N ns each, and
+# ICOUNT=N (bench, mix): guest time counts emulated instructions, 2^N ns each, and
 # skips idle time (-icount shift=N,sleep=off), so the shared host's load drops
 # out of the timings. It needs one TCG thread: the 2 vCPUs take turns.
 ACCEL_ARGS=(-accel "$ACCEL")
