@@ -35,7 +35,14 @@ from auctioneer.exchange.events import Accepted, Event
 from auctioneer.exchange.scaleout.eventlog import Entry, EventSpec, decode_batch
 from auctioneer.exchange.scaleout.stream import StreamSpec, messages
 from auctioneer.service.pgstore import PartitionedStore, schema_of
-from auctioneer.service.projector import Applied, Batch, ProjectionError, Projector
+from auctioneer.service.projector import (
+    COLUMNS,
+    Applied,
+    Batch,
+    ProjectionError,
+    Projector,
+    dicts,
+)
 from auctioneer.service.store import markets, meta, projected_seq
 
 _A = TypeVar("_A")
@@ -88,38 +95,36 @@ class BulkProjector(Projector):
     def _write_rows(self, conn: Any, batch: Batch) -> None:
         raw = conn.connection.driver_connection  # psycopg's, in this very transaction
         with raw.cursor() as cur:
-            self._copy(cur, "accounts", batch.new_accounts)
-            if batch.new_markets:
-                conn.execute(insert(markets), batch.new_markets)
+            for table, rows in batch.inserts():
+                if table == "markets":  # rare, and COPY would not fire the table's checks
+                    if rows:
+                        conn.execute(insert(markets), dicts(COLUMNS[table], rows))
+                else:
+                    self._copy(cur, table, rows)
             for (account, market), delta in batch.capacity.items():
                 self._add_capacity(conn, account, market, delta)
-            self._copy(cur, "orders", list(batch.new_orders.values()))
             if batch.changed:
-                rows = list(batch.changed.values())
+                # Columns of CHANGED, in its order.
                 cur.execute(
-                    f'UPDATE "{self.schema}".orders AS t SET filled = v.filled, '
-                    "quantity = v.quantity, price = v.price, status = v.status, "
-                    "updated_ns = v.updated_ns FROM unnest(%s::text[], %s::bigint[], "
-                    "%s::bigint[], %s::bigint[], %s::text[], %s::bigint[]) AS "
-                    "v(id, filled, quantity, price, status, updated_ns) WHERE t.id = v.id",
-                    [[r[name] for r in rows] for name in
-                     ("oid", "filled", "quantity", "price", "status", "updated_ns")])
-            self._copy(cur, "trades", batch.trades)
-            self._copy(cur, "ledger", batch.ledger)
+                    f'UPDATE "{self.schema}".orders AS t SET price = v.price, '
+                    "quantity = v.quantity, filled = v.filled, status = v.status, "
+                    "updated_ns = v.updated_ns FROM unnest(%s::bigint[], %s::bigint[], "
+                    "%s::bigint[], %s::text[], %s::bigint[], %s::text[]) AS "
+                    "v(price, quantity, filled, status, updated_ns, id) WHERE t.id = v.id",
+                    [list(column) for column in zip(*batch.changed.values(), strict=True)])
             if batch.balances:
                 cur.execute(
                     f'UPDATE "{self.schema}".accounts AS t SET balance = t.balance + v.delta '
                     "FROM unnest(%s::text[], %s::bigint[]) AS v(id, delta) WHERE t.id = v.id",
                     [list(batch.balances), list(batch.balances.values())])
 
-    def _copy(self, cur: Any, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    def _copy(self, cur: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        names = list(rows[0])
-        columns = ", ".join(f'"{name}"' for name in names)
+        columns = ", ".join(f'"{name}"' for name in COLUMNS[table])
         with cur.copy(f'COPY "{self.schema}"."{table}" ({columns}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([row[name] for name in names])
+                copy.write_row(row)
 
 
 class ProjectorBusy(RuntimeError):

@@ -4,9 +4,9 @@
 :class:`~auctioneer.service.projector.Projector` (the reference: SQLAlchemy
 statements, executed once per row; the tests compare the tables row by row
 on random command streams), but each table's rows go to ``sqlite3``'s
-``executemany`` on the batch's own connection, each row's values taken from
-its dict by one ``itemgetter`` and bound by position. SQLAlchemy's per-row
-parameter processing was most of the follower's CPU per order.
+``executemany`` on the batch's own connection, bound by position as the
+batch holds them. SQLAlchemy's per-row parameter processing was most of the
+follower's CPU per order.
 
 Integers are range-checked where they cross into SQLite by the driver
 itself: ``sqlite3`` refuses to bind an int outside 64 bits (OverflowError)
@@ -32,34 +32,24 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine
 
-from auctioneer.service.projector import Batch, Projector
+from auctioneer.service.projector import CHANGED, COLUMNS, Batch, Projector
 
 __all__ = ["SqliteProjector", "projector_for"]
 
-_ORDER_CHANGE = ("UPDATE orders SET filled = ?, quantity = ?, price = ?, status = ?, "
-                 "updated_ns = ? WHERE id = ?")
-_CHANGED = itemgetter("filled", "quantity", "price", "status", "updated_ns", "oid")
+_INSERT = {table: f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                  f"({', '.join('?' * len(names))})" for table, names in COLUMNS.items()}
+_ORDER_CHANGE = (f"UPDATE orders SET {', '.join(f'{name} = ?' for name in CHANGED[:-1])} "
+                 "WHERE id = ?")
 _BALANCE = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
 _PROJECTED = ("INSERT INTO meta (key, value) VALUES ('projected_seq', ?) "
               "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 _CAPACITY = ("INSERT INTO capacity (account, market, quantity) VALUES (?, ?, ?) "
              "ON CONFLICT (account, market) DO UPDATE SET quantity = quantity + "
              "excluded.quantity")
-
-
-def _insert(cur: Any, table: str, rows: Sequence[dict[str, Any]]) -> None:
-    """``rows`` into ``table``, one prepared statement for the first row's keys."""
-    if rows:
-        names = list(rows[0])
-        # Positional: sqlite3 binding a dict by name builds a new key string per value.
-        cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-                        f"({', '.join('?' * len(names))})", map(itemgetter(*names), rows))
 
 
 class SqliteProjector(Projector):
@@ -98,14 +88,11 @@ class SqliteProjector(Projector):
     def _rows(cur: Any, batch: Batch) -> None:
         """The batch's rows by ``cur``, in its open transaction."""
         try:
-            _insert(cur, "accounts", batch.new_accounts)
-            _insert(cur, "markets", batch.new_markets)
+            for table, rows in batch.inserts():
+                cur.executemany(_INSERT[table], rows)
             cur.executemany(_CAPACITY, [(account, market, delta) for (account, market), delta
                                         in batch.capacity.items()])
-            _insert(cur, "orders", list(batch.new_orders.values()))
-            cur.executemany(_ORDER_CHANGE, map(_CHANGED, batch.changed.values()))
-            _insert(cur, "trades", batch.trades)
-            _insert(cur, "ledger", batch.ledger)
+            cur.executemany(_ORDER_CHANGE, batch.changed.values())
             cur.executemany(_BALANCE, [(delta, account) for account, delta
                                        in batch.balances.items()])
         except OverflowError:
