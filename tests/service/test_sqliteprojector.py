@@ -5,11 +5,12 @@ of integers outside 64 bits."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 
 from auctioneer.exchange import Command, Exchange, Market, Role, Side
 from auctioneer.exchange import commands as c
@@ -17,7 +18,7 @@ from auctioneer.exchange.events import Accepted, Traded
 from auctioneer.service.changes import changes
 from auctioneer.service.projector import Applied, ProjectionError, Projector, read_fault
 from auctioneer.service.sqliteprojector import SqliteProjector, projector_for
-from auctioneer.service.store import connect, metadata, projected_seq
+from auctioneer.service.store import connect, ledger, metadata, orders, projected_seq
 
 from .test_projection import streams
 
@@ -115,3 +116,26 @@ def test_the_same_refusals_as_the_reference(tmp_path: Path, value: int) -> None:
 
 def test_sqlite_gets_the_fast_projector(tmp_path: Path) -> None:
     assert type(projector_for(connect(f"sqlite:///{tmp_path / 't.db'}"))) is SqliteProjector
+
+
+def _plan(db: Engine, query: Select[Any]) -> str:
+    sql = str(query.compile(db, compile_kwargs={"literal_binds": True}))
+    with db.connect() as conn:
+        return " | ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+
+def test_the_service_reads_stay_indexed(tmp_path: Path) -> None:
+    """SQLite keeps only the indexes the service's reads use (orders by id, the ledger by
+    account, newest first): each still a search, never a scan of the table."""
+    db = connect(f"sqlite:///{tmp_path / 't.db'}")
+    by_id = _plan(db, select(orders).where(orders.c.id.in_(["o1", "o2"])))
+    ledger_of = _plan(db, select(ledger).where(ledger.c.account == "t")
+                      .order_by(ledger.c.id.desc()).limit(100))
+    assert "SEARCH orders USING PRIMARY KEY" in by_id, by_id
+    assert "SEARCH ledger USING INDEX ledger_by_account" in ledger_of, ledger_of
+    assert "SCAN" not in by_id + ledger_of and "TEMP B-TREE" not in ledger_of
+    with db.connect() as conn:
+        indexes = {name for (name,) in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    assert indexes == {"ledger_by_account"}
+    db.dispose()

@@ -101,7 +101,12 @@ orders = Table(
     Column("tif", String(3), nullable=False),
     Column("placed_ns", BigInteger, nullable=False),
     Column("updated_ns", BigInteger, nullable=False),
-    Index("orders_by_account", "account", "status"),
+    # SQLite is the single service's read side, which reads orders by id and the ledger by
+    # account only: maintaining this index and trades_by_market cost its follower 1.5 µs of
+    # its 8 an order. PostgreSQL's partitioned reads use both. Rows keyed by id alone (no
+    # rowid): one B-tree each, not a table beside an index of its ids.
+    Index("orders_by_account", "account", "status").ddl_if(dialect="postgresql"),
+    sqlite_with_rowid=False,
 )
 
 trades = Table(
@@ -116,7 +121,8 @@ trades = Table(
     Column("quantity", BigInteger, nullable=False),
     Column("ts_ns", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
-    Index("trades_by_market", "market", "ts_ns"),
+    Index("trades_by_market", "market", "ts_ns").ddl_if(dialect="postgresql"),
+    sqlite_with_rowid=False,
 )
 
 ledger = Table(
