@@ -33,6 +33,9 @@ load() { # the project's scheduler through its CLI; fails the run if it does not
 }
 unload() {
   auctioneer kernel unload || bad "auctioneer kernel unload"
+  # the kernel finishes the disable in a worker after the last link goes:
+  # on the instruction clock (ICOUNT) it was still "disabling" right after
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(state)" = disabled ] && break; sleep 1; done
   [ "$(state)" = disabled ] || bad "state $(state) after unload"
 }
 

@@ -8,11 +8,12 @@ counters its own, and what the counters are turned into.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from auctioneer.kernel import Mix
-from auctioneer.kernel.experiment import _measure
+from auctioneer.kernel import Mix, experiment
+from auctioneer.kernel.experiment import _cpus_ran_ns, _measure
 from auctioneer.kernel.layout import Account, Stats
 
 
@@ -51,3 +52,24 @@ def test_measure_zeroes_the_counters_before_the_window_and_reads_them_after() ->
 def test_window_cuts_per_window(cuts: int, seconds: float, per_window: float) -> None:
     mix = Mix((), {"window_cuts": cuts}, seconds)
     assert mix.window_cuts_per_window() == pytest.approx(per_window)
+
+
+def test_measure_reads_every_cpus_run_time_around_the_window(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = iter([1_000, 3_500])
+    monkeypatch.setattr(experiment, "_cpus_ran_ns", lambda: next(reads))
+    got = _measure(FakeScheduler(), [os.getpid()], 0.01)  # type: ignore[arg-type]
+    assert got.cpus_ran == 2_500
+    monkeypatch.setattr(experiment, "_cpus_ran_ns", lambda: None)
+    assert _measure(FakeScheduler(), [os.getpid()], 0.01).cpus_ran is None  # type: ignore[arg-type]
+
+
+def test_cpus_ran_sums_each_cpus_rq_cpu_time(tmp_path: Path) -> None:
+    """``/proc/schedstat`` (version 17): the 8th field of each ``cpu<N>`` line; domains skipped."""
+    stat = tmp_path / "schedstat"
+    stat.write_text("version 17\ntimestamp 4295\n"
+                    "cpu0 0 0 120 30 40 20 7000000 900 120\n"
+                    "domain0 MC 3 1 2 3 4 5 6 7 8 9 10 11 12\n"
+                    "cpu1 0 0 80 10 30 10 5000000 800 80\n")
+    assert _cpus_ran_ns(stat) == 12_000_000
+    assert _cpus_ran_ns(tmp_path / "absent") is None

@@ -264,9 +264,11 @@ def mix_command(
     typer.echo(f"window_cuts {c['window_cuts']} ({mix.window_cuts_per_window():.1f} a window), "
                f"window_cut_ns {c['window_cut_ns']}, kept {c['kept']}, "
                f"out_of_budget {c['out_of_budget']} over {mix.seconds:.2f} s")
+    if mix.others is not None:
+        typer.echo(f"tasks outside the classes ran {100 * mix.others:.2f}% of the CPUs' run time")
     _write_json(json_path, {"cpus": cpus, "seconds": seconds, "worst_pp": worst,
                             "classes": [asdict(r) for r in rows],
-                            "measured_s": mix.seconds, "counters": c})
+                            "measured_s": mix.seconds, "counters": c, "others": mix.others})
     if worst > 5:
         raise typer.Exit(1)
 

@@ -6,7 +6,8 @@
   and payment (the ``auc_accounts`` map) against what ``auctioneer simulate``
   predicts for the same classes (:func:`~auctioneer.kernel.predict.predict`)
   at the reserve the published price page sets, with the scheduler's
-  counters over the measurement (how often the budget-window cut fired).
+  counters over the measurement (how often the budget-window cut fired) and
+  the part of the CPUs' run time that went to tasks outside the classes.
 * :func:`run_starve` -- hogs at the highest bid and one hog with no bid: the
   free hog must run, and the longest wait any task saw (``max_wait_ns``)
   must stay under :func:`~auctioneer.kernel.layout.wait_bound_ns`.
@@ -68,6 +69,11 @@ class Mix:
     rows: tuple[MixRow, ...]
     counters: dict[str, int]  # zeroed when the measurement starts
     seconds: float  # the measurement's length (CLOCK_MONOTONIC, the clock the windows use)
+    # Of all tasks' run time on the CPUs, the part that was not the classes' (the guest's own
+    # tasks, the controller); None where the kernel has no /proc/schedstat. The prediction
+    # has no such tasks: they take their time from the classes that are not capped at a
+    # CPU, so the capped ones' share of the classes' time rises.
+    others: float | None = None
 
     def window_cuts_per_window(self) -> float:
         """O(1). Each still-runnable task is cut once a window it ends a slice in."""
@@ -77,6 +83,7 @@ class Mix:
 @dataclass(frozen=True, slots=True)
 class _Measured:
     ran: dict[int, int]  # pid -> run time (ns)
+    cpus_ran: int | None  # every task's run time on every CPU (ns)
     paid0: dict[int, Account]
     paid1: dict[int, Account]
     seconds: float
@@ -98,6 +105,16 @@ def _accounts(sched: Scheduler) -> tuple[dict[int, Account], float]:
     return accounts, (t0 + time.monotonic()) / 2
 
 
+def _cpus_ran_ns(schedstat: Path = Path("/proc/schedstat")) -> int | None:
+    """Every task's run time on every CPU so far (ns): ``/proc/schedstat``'s ``rq_cpu_time``,
+    the clock of the tasks' own schedstat; None without schedstats. O(CPUs)."""
+    try:
+        text = schedstat.read_text()
+    except OSError:
+        return None
+    return sum(int(line.split()[7]) for line in text.splitlines() if line.startswith("cpu"))
+
+
 def _measure(sched: Scheduler, pids: Sequence[int], seconds: float) -> _Measured:
     """Zero the counters, then the pids' run time, the accounts and the counters over ``seconds``.
 
@@ -106,11 +123,13 @@ def _measure(sched: Scheduler, pids: Sequence[int], seconds: float) -> _Measured
     """
     sched.reset_stats()
     paid0, t0 = _accounts(sched)
-    before = {pid: _runtime_ns(pid) for pid in pids}
+    before, cpus0 = {pid: _runtime_ns(pid) for pid in pids}, _cpus_ran_ns()
     time.sleep(seconds)
     ran = {pid: _runtime_ns(pid) - before[pid] for pid in pids}
+    cpus1 = _cpus_ran_ns()
+    cpus_ran = None if cpus0 is None or cpus1 is None else cpus1 - cpus0
     paid1, t1 = _accounts(sched)
-    return _Measured(ran, paid0, paid1, t1 - t0, sched.stats().counters)
+    return _Measured(ran, cpus_ran, paid0, paid1, t1 - t0, sched.stats().counters)
 
 
 @contextmanager
@@ -206,7 +225,8 @@ def run_mix(sched: Scheduler, cpus: int, classes: Sequence[TaskClass], seconds: 
         rows.append(MixRow(c.name, predicted[c.name].share,
                            filled * sum(got.ran[p.pid] for p in members[c.name]) / busy,
                            predicted[c.name].paid_per_s, paid / got.seconds))
-    return Mix(tuple(rows), got.counters, got.seconds)
+    others = None if not got.cpus_ran else max(0.0, 1 - busy / got.cpus_ran)
+    return Mix(tuple(rows), got.counters, got.seconds, others)
 
 
 def run_starve(sched: Scheduler, hogs: int, seconds: float,
