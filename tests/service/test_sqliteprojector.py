@@ -20,7 +20,7 @@ from auctioneer.service.projector import Applied, ProjectionError, Projector, re
 from auctioneer.service.sqliteprojector import SqliteProjector, projector_for
 from auctioneer.service.store import connect, ledger, metadata, orders, projected_seq
 
-from .test_projection import streams
+from .test_projection import IDS, PROVIDERS, TRADERS, setup, streams
 
 
 def _tables(db: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -67,6 +67,29 @@ def test_the_same_tables_as_the_reference(tmp_path_factory: pytest.TempPathFacto
         _project(fast, SqliteProjector, applied, cuts)
     assert projected_seq(fast) == len(applied)
     assert _tables(fast) == _tables(reference)
+    for db in (reference, fast):
+        db.dispose()
+
+
+def test_batches_longer_than_a_statement(tmp_path: Path) -> None:
+    """Batches of more rows than one multi-row INSERT holds (and a remainder), cut off-beat:
+    the same tables as the reference."""
+    stream = setup()
+    for i in range(40):
+        market = IDS[i % 2]
+        stream += [c.PlaceOrder(f"s{i}", PROVIDERS[i % 2], Side.SELL, (market,), 100, 1,
+                                ts_ns=2 * i),
+                   c.PlaceOrder(f"b{i}", TRADERS[i % 2], Side.BUY, (market,), 100 + i % 3, 1,
+                                ts_ns=2 * i + 1)]
+    exchange = Exchange()
+    applied: list[Applied] = [(seq, cmd, exchange.apply(cmd))
+                              for seq, cmd in enumerate(stream, 1)]
+    reference, fast = (connect(f"sqlite:///{tmp_path / name}") for name in ("r.db", "f.db"))
+    _project(reference, Projector, applied, [])
+    _project(fast, SqliteProjector, applied, [len(setup()) + 37])
+    tables = _tables(fast)
+    assert tables == _tables(reference)
+    assert (len(tables["orders"]), len(tables["trades"]), len(tables["ledger"])) == (80, 40, 84)
     for db in (reference, fast):
         db.dispose()
 

@@ -32,6 +32,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Engine
@@ -40,8 +42,19 @@ from auctioneer.service.projector import CHANGED, COLUMNS, Batch, Projector
 
 __all__ = ["SqliteProjector", "projector_for"]
 
-_INSERT = {table: f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-                  f"({', '.join('?' * len(names))})" for table, names in COLUMNS.items()}
+_PER_STATEMENT = 16
+"""Rows per ``INSERT``: a multi-row statement cost 1.5 µs a row against 1.9 for one row
+per execution (sqlite3's step, reset and loop per execution), with 16 as with 64."""
+
+
+def _inserts(table: str, names: Sequence[str]) -> tuple[str, str]:
+    """``table``'s INSERT of one row and of :data:`_PER_STATEMENT` rows."""
+    one = f"({', '.join('?' * len(names))})"
+    into = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+    return into + one, into + ", ".join([one] * _PER_STATEMENT)
+
+
+_INSERT = {table: _inserts(table, names) for table, names in COLUMNS.items()}
 _ORDER_CHANGE = (f"UPDATE orders SET {', '.join(f'{name} = ?' for name in CHANGED[:-1])} "
                  "WHERE id = ?")
 _BALANCE = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
@@ -89,7 +102,7 @@ class SqliteProjector(Projector):
         """The batch's rows by ``cur``, in its open transaction."""
         try:
             for table, rows in batch.inserts():
-                cur.executemany(_INSERT[table], rows)
+                _insert(cur, table, rows)
             cur.executemany(_CAPACITY, [(account, market, delta) for (account, market), delta
                                         in batch.capacity.items()])
             cur.executemany(_ORDER_CHANGE, batch.changed.values())
@@ -98,6 +111,17 @@ class SqliteProjector(Projector):
         except OverflowError:
             Projector._check(batch)  # raises ProjectionError naming the value
             raise
+
+
+def _insert(cur: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``rows`` into ``table``, :data:`_PER_STATEMENT` a statement while they last."""
+    one, many = _INSERT[table]
+    full = len(rows) - len(rows) % _PER_STATEMENT
+    if full:
+        flat = list(chain.from_iterable(rows[:full]))
+        width = len(COLUMNS[table]) * _PER_STATEMENT
+        cur.executemany(many, [flat[i:i + width] for i in range(0, len(flat), width)])
+    cur.executemany(one, rows[full:])
 
 
 def projector_for(db: Engine) -> Projector:
