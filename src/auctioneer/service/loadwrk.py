@@ -65,12 +65,21 @@ function request()
   return requests[turn]
 end
 
+-- plain find, not gsub, which built a copy of the body per count: wrk spent 510-533 us
+-- per answer of 200 orders with it, 153-155 with this
+local function count(body, needle)
+  local n, at = 0, 1
+  while true do
+    at = body:find(needle, at, true)
+    if at == nil then return n end
+    n, at = n + 1, at + #needle
+  end
+end
+
 function response(status, headers, body)
   if status == 200 or status == 201 then
-    local _, n = body:gsub('"order_id"', '')
-    local _, t = body:gsub('"aggressor"', '')
-    orders = orders + n
-    trades = trades + t
+    orders = orders + count(body, '"order_id"')
+    trades = trades + count(body, '"aggressor"')
   elseif status == 422 and single then
     -- refused by matching (e.g. a post-only): still answered, as load.py counts it
     orders = orders + 1
