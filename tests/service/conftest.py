@@ -86,12 +86,13 @@ class Live:
 
 
 def start_live(settings: Settings, parser: Parser = "h11", lane: bool = True,
-               wire: bool = False) -> Live:
+               wire: bool = False, loop: str = "asyncio", **options: Any) -> Live:
     """A service in a thread; ``lane=False`` leaves the orders' fast lane out (the reference),
-    ``wire=True`` (with httptools) answers order posts in the HTTP protocol."""
+    ``wire=True`` (with httptools) answers order posts in the HTTP protocol; ``loop`` is
+    uvicorn's (``auctioneer serve`` runs uvloop), ``options`` more of its config."""
     app = create_app(settings, lane)
-    config = server_config(app, settings, parser, wire, loop="asyncio", ws="none",
-                           lifespan="on", log_level="warning", access_log=False)
+    config = server_config(app, settings, parser, wire, loop=loop, ws="none",
+                           lifespan="on", log_level="warning", access_log=False, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

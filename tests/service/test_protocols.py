@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import select
 import socket
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +150,31 @@ def test_unparsable_bodies_are_422_body(live: Live, body: bytes, words: str) -> 
     status, error = _request(live, raw)
     assert (status, error["field"]) == (422, "body"), error
     assert words in error["error"]
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_an_idle_connection_closes_a_keep_alive_after_its_last_answer(tmp_path: Path,
+                                                                      loop: str) -> None:
+    """uvicorn's keep-alive timeout, kept with one timer per connection: counted from the
+    connection's last answer, so one answered every 0.8 s outlives it, and one that is
+    reading a request (half its head sent) is not closed however long that takes; an idle
+    one is closed once the timeout has passed since its last answer, not before."""
+    timeout = 2.0
+    live = start_live(fresh_settings(tmp_path), "httptools", wire=True, loop=loop,
+                      timeout_keep_alive=timeout)
+    try:
+        with _connect(live) as sock:
+            for _ in range(4):  # 3.2 s in all, past a keep-alive from the first answer
+                sock.sendall(_get("/markets"))
+                assert _response(sock)[0] == 200
+                time.sleep(0.8)
+            half = len(_get("/markets")) // 2
+            sock.sendall(_get("/markets")[:half])
+            time.sleep(timeout + 1)  # busy: the timer armed at the last answer finds it so
+            sock.sendall(_get("/markets")[half:])
+            assert _response(sock)[0] == 200
+            answered = time.monotonic()
+            assert sock.recv(1) == b""
+            assert timeout - 0.2 < time.monotonic() - answered < timeout + 3
+    finally:
+        stop_live(live)

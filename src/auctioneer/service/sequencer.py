@@ -104,6 +104,7 @@ class Sequencer:
         self._since_snapshot = 0
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._writer: JournalWriter | None = None
         self._dirty_books: set[str] = set()
         self._book_task: asyncio.Task[None] | None = None
@@ -112,7 +113,9 @@ class Sequencer:
         """Start the writer task, its journal thread and the book-update publisher on the
         running loop."""
         self._writer = JournalWriter(self.journal)
-        loop = asyncio.get_running_loop()
+        # Kept: asyncio.get_running_loop() costs a getpid() system call each time (CPython
+        # 3.11 checks for a fork), once per order in queue_built.
+        self._loop = loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name="sequencer")
         self._book_task = loop.create_task(self._books(), name="books")
 
@@ -145,14 +148,15 @@ class Sequencer:
     def queue_built(self, count: int, build: Builder) -> asyncio.Future[list[Outcome]]:
         """:meth:`submit_built` without a coroutine: the future of the outcomes (the HTTP
         protocol's order lane waits on it with a callback, not a task)."""
-        if self._task is None or self.error is not None:
+        loop = self._loop
+        if self._task is None or loop is None or self.error is not None:
             raise SequencerStopped("the exchange is not accepting commands")
         ts = self._clock()
         if ts <= self._last_ts:
             ts = self._last_ts + 1
         self._last_ts = ts + count - 1
         commands = build(ts)
-        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[Outcome]] = loop.create_future()
         self._queue.put_nowait(_Request(commands, future))
         return future
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -179,7 +180,7 @@ class OrderPost:
         except Exception as exc:  # noqa: BLE001 - answered as uvicorn answers an app's error
             self.protocol.loop.call_soon(self._fail, exc)
             return
-        future.add_done_callback(lambda done: self._answer(orders, done))
+        future.add_done_callback(partial(self._answer, orders))  # no Python frame of its own
 
     def _answer(self, orders: FastOrder | list[FastOrder],
                 future: asyncio.Future[list[Outcome]]) -> None:
