@@ -179,35 +179,45 @@ def _commands(live: Live) -> list[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory
+# Both loops: call_soon and I/O callbacks interleave differently on uvloop, which
+# ``auctioneer serve`` runs, and on asyncio's own loop.
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def both(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[list[tuple[Live, dict[str, str]]]]:
     services = []
     started = OrderPost.start
+    _POSTS.clear()
 
     def counted(post: OrderPost) -> None:
         _POSTS.append(post.single)
         started(post)
 
-    OrderPost.start = counted  # type: ignore[method-assign]
-    try:
-        for wire in (True, False):
-            root = tmp_path_factory.mktemp("wire" if wire else "asgi")
-            settings_ = fresh_settings(root, max_body=_MAX_BODY, max_head=2048, max_headers=20,
-                                       keep_journal=True, tick_interval_s=3600.0)
-            services.append(start_live(settings_, "httptools", wire=wire))
-        out = []
-        for live in services:
-            live.market(MARKET, tick=1_000, base=2_000_000)
-            live.market(OTHER, tick=100, base=40_000)
-            keys = {"seller": live.provider("seller"),
-                    "buyer": live.account("buyer", deposit=600_000_000)}
-            out.append((live, keys))
-        yield out
-    finally:
-        OrderPost.start = started  # type: ignore[method-assign]
-        for live in services:
-            stop_live(live)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(OrderPost, "start", counted)
+        try:
+            yield _started(request.param, tmp_path_factory, services)
+        finally:
+            for live in services:
+                stop_live(live)
+
+
+def _started(loop: str, tmp_path_factory: pytest.TempPathFactory, services: list[Live]
+             ) -> list[tuple[Live, dict[str, str]]]:
+    """The wire's service and the reference on ``loop``, each with the two markets, a seller
+    and a buyer (appended to ``services`` as they start, for the caller to stop)."""
+    for wire in (True, False):
+        root = tmp_path_factory.mktemp(("wire-" if wire else "asgi-") + loop)
+        settings_ = fresh_settings(root, max_body=_MAX_BODY, max_head=2048, max_headers=20,
+                                   keep_journal=True, tick_interval_s=3600.0)
+        services.append(start_live(settings_, "httptools", wire=wire, loop=loop))
+    out = []
+    for live in services:
+        live.market(MARKET, tick=1_000, base=2_000_000)
+        live.market(OTHER, tick=100, base=40_000)
+        keys = {"seller": live.provider("seller"),
+                "buyer": live.account("buyer", deposit=600_000_000)}
+        out.append((live, keys))
+    return out
 
 
 _POSTS: list[bool] = []  # each OrderPost started: whether it carried one order
@@ -297,12 +307,13 @@ def test_the_lane_judges_a_head_by_the_limits() -> None:
     assert judged([json, (b"content-length", b"5")], size - 1) == -1  # 431
 
 
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_an_order_in_flight_at_shutdown_is_answered_and_journaled(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loop: str) -> None:
     """uvicorn's graceful shutdown: what the connection has sent is answered, the last
     answer closes it (uvicorn marks its last request), and every order answered is kept."""
     live = start_live(fresh_settings(tmp_path, keep_journal=True, tick_interval_s=3600.0),
-                      "httptools", wire=True)
+                      "httptools", wire=True, loop=loop)
     try:
         live.market(MARKET, tick=1_000, base=2_000_000)
         keys = {"buyer": live.account("buyer", deposit=600_000_000)}
@@ -311,9 +322,9 @@ def test_an_order_in_flight_at_shutdown_is_answered_and_journaled(
         def held(count: int, build: Any) -> asyncio.Future[Any]:
             """The outcomes a second late: the shutdown begins while the order waits."""
             inner = queue(count, build)
-            loop = asyncio.get_running_loop()
-            outer = loop.create_future()
-            inner.add_done_callback(lambda done: loop.call_later(
+            running = asyncio.get_running_loop()
+            outer = running.create_future()
+            inner.add_done_callback(lambda done: running.call_later(
                 1.0, outer.set_result, done.result()))
             return outer
 
