@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -24,7 +23,7 @@ from fastapi.security import APIKeyHeader
 from auctioneer.exchange.model import Role
 from auctioneer.service.errors import ApiError
 from auctioneer.service.ratelimit import RateLimiter
-from auctioneer.service.runtime import Service
+from auctioneer.service.runtime import Caller, Service
 
 __all__ = ["Admin", "Caller", "CallerDep", "ServiceDep", "caller_of", "charge", "charge_limit",
            "get_service"]
@@ -43,14 +42,6 @@ async def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The account behind the request's API key, and its role."""
-
-    account: str
-    role: Role
-
-
 def caller_of(service: Service, key: str | None) -> Caller:
     """The caller behind API key ``key``, or ApiError 401."""
     if not key:
@@ -58,11 +49,14 @@ def caller_of(service: Service, key: str | None) -> Caller:
     account = service.keys.account_of(key)
     if account is None:
         raise ApiError(401, _KEY_FIELD, "invalid API key", {"WWW-Authenticate": "ApiKey"})
-    try:
-        role = service.exchange.account(account).role
-    except LookupError:
-        raise ApiError(401, _KEY_FIELD, f"account {account!r} is not open") from None
-    return Caller(account, role)
+    caller = service.callers.get(account)
+    if caller is None:
+        try:
+            role = service.exchange.account(account).role
+        except LookupError:
+            raise ApiError(401, _KEY_FIELD, f"account {account!r} is not open") from None
+        caller = service.callers[account] = Caller(account, role)
+    return caller
 
 
 async def _caller(service: ServiceDep, key: Annotated[str | None, Security(_KEY)]) -> Caller:
