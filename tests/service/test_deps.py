@@ -61,3 +61,14 @@ def test_a_caller_is_read_from_the_engine_once_and_is_what_the_engine_says(
 
 def _unread(*_: object) -> None:
     raise AssertionError("the engine was read again for a caller already known")
+
+
+def test_no_command_closes_an_account_or_changes_its_role() -> None:
+    """Service.callers keeps a caller's role for the service's life, which is right only
+    while no command can close an account or change its role: a new command type fails
+    here until whoever adds it says whether it must drop the account's cached caller."""
+    from auctioneer.exchange.commands import COMMAND_TYPES
+
+    assert set(COMMAND_TYPES) == {
+        "add_capacity", "cancel_order", "deposit", "list_market", "market_order",
+        "modify_order", "open_account", "place_order", "remove_capacity", "tick", "withdraw"}

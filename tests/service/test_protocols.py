@@ -6,6 +6,8 @@ header, a header line of megabytes, a head that never ends, a body that declares
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import select
 import socket
@@ -178,3 +180,36 @@ def test_an_idle_connection_closes_a_keep_alive_after_its_last_answer(tmp_path: 
             assert timeout - 0.2 < time.monotonic() - answered < timeout + 3
     finally:
         stop_live(live)
+
+
+# The uvicorn source this module and service/wire.py were written against (uvicorn 0.55.0):
+# each method _BoundedHttpTools overrides, the keep-alive ones copied and changed, and the
+# cycle an OrderPost stands in for. pyproject asks only uvicorn>=0.55, so an upgrade that
+# changes one of them fails here, naming it, rather than silently dropping its change.
+_UVICORN_SOURCE = {
+    "__init__": "4f08999410347141",
+    "on_message_begin": "96d377fdc7c2baef",
+    "on_headers_complete": "1ea8589acfad92d8",
+    "_start_asgi_task": "8d0189e65525db42",
+    "on_response_complete": "64e254f28e389e76",
+    "_unset_keepalive_if_required": "00a6a4e47214e68e",
+    "timeout_keep_alive_handler": "8b53bf5f2e202970",
+    "on_body": "dba9c32aeba35b6a",
+    "on_message_complete": "1fbad42dc31fc01f",
+    "connection_lost": "c91a4c9bf2e29c55",
+    "data_received": "010a7ae59a5d3b1a",
+    "RequestResponseCycle": "e67d470d435dcc1c",
+}
+
+
+def test_the_uvicorn_code_overridden_is_the_code_read() -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+    def digest(obj: Any) -> str:
+        return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
+
+    changed = [name for name, want in _UVICORN_SOURCE.items()
+               if digest(RequestResponseCycle if name == "RequestResponseCycle"
+                         else getattr(HttpToolsProtocol, name)) != want]
+    assert not changed, (f"uvicorn changed {changed}: re-read service/protocols.py and "
+                         "service/wire.py against them, then update _UVICORN_SOURCE")
