@@ -184,8 +184,8 @@ def test_an_idle_connection_closes_a_keep_alive_after_its_last_answer(tmp_path: 
 
 # The uvicorn source this module and service/wire.py were written against (uvicorn 0.55.0):
 # each method _BoundedHttpTools overrides, the keep-alive ones copied and changed, and the
-# cycle an OrderPost stands in for. pyproject asks only uvicorn>=0.55, so an upgrade that
-# changes one of them fails here, naming it, rather than silently dropping its change.
+# cycle an OrderPost stands in for. pyproject pins uvicorn below 0.56; whoever lifts the pin
+# is told here, by name, which of them changed, rather than the copy silently dropping it.
 _UVICORN_SOURCE = {
     "__init__": "4f08999410347141",
     "on_message_begin": "96d377fdc7c2baef",
