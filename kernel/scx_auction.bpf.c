@@ -110,9 +110,15 @@ const volatile bool kthreads_local = SCX_AUCTION_KTHREADS; /* kernel threads byp
 #define SCX_AUCTION_FREE_UNITS 16
 #endif
 /* HANDOFF is compile-time only (no rodata): HANDOFF=0 compiles the handoff
- * out and registers no ops.tick. */
+ * out and registers no ops.tick. PAIR=1 (the default since 2026-12-08, only
+ * with HANDOFF=1) hands a pair's sync wakeup to the waker's CPU before
+ * scx_bpf_select_cpu_dfl can send it to its idle previous CPU (pair_cpu);
+ * PAIR=0 compiles that out. */
 #ifndef SCX_AUCTION_HANDOFF
 #define SCX_AUCTION_HANDOFF 1
+#endif
+#ifndef SCX_AUCTION_PAIR
+#define SCX_AUCTION_PAIR 1
 #endif
 const volatile bool kick_idle = SCX_AUCTION_KICK; /* enqueue wakes an idle CPU p may use */
 const volatile u32 min_units = SCX_AUCTION_MIN_UNITS; /* shortest slice, quanta (<= max_units) */
@@ -133,6 +139,7 @@ struct task_ctx {
 	u32 units;     /* its slice, in quanta */
 	u64 nobid_gen; /* 1 + auc_bids_gen when it was last priced and had no bid; 0: look it up */
 	u32 handoff;   /* 1 + the waker's CPU: select_cpu handed this wakeup to it */
+	u32 last_wakee; /* pid of the last task this one woke with a sync wakeup */
 	u64 bank_until; /* start of the budget window after its last slice-end clamp */
 };
 
@@ -421,23 +428,60 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
  * take it, and each message then cost an IPI; kernel/README.md). Only when
  * the waker is one of this scheduler's tasks running on w, so that w calls
  * ops.tick every tick and ops.dispatch when it stops, and only with
- * scx_bpf_dsq_peek, which the settling needs. */
-static __always_inline s32 handoff_cpu(struct task_struct *p, u64 wake_flags, s32 cpu)
+ * scx_bpf_dsq_peek, which the settling needs. Returns w, or -1 when the
+ * wakeup may not be handed off; *pair says whether the waker woke this same
+ * task with its previous sync wakeup as well (pair_cpu). */
+static __always_inline s32 sync_waker_cpu(struct task_struct *p, u64 wake_flags, bool *pair)
 {
-	struct task_ctx *tc, *wc;
-	u32 self;
+	struct task_ctx *wc;
+	s32 self;
 
 	if (!SCX_AUCTION_HANDOFF || !(wake_flags & SCX_WAKE_SYNC) ||
 	    !bpf_ksym_exists(scx_bpf_dsq_peek))
-		return cpu;
-	tc = ctx_of(p);
+		return -1;
 	self = bpf_get_smp_processor_id();
 	wc = ctx_of(bpf_get_current_task_btf());
-	if (!tc || !wc || !wc->on_cpu || !bpf_cpumask_test_cpu(self, p->cpus_ptr))
-		return cpu;
-	/* The mark is cleared by the enqueue that always follows. */
-	tc->handoff = self + 1;
+	if (!wc || !wc->on_cpu || !bpf_cpumask_test_cpu(self, p->cpus_ptr))
+		return -1;
+	if (SCX_AUCTION_PAIR) {
+		*pair = wc->last_wakee == (u32)p->pid;
+		wc->last_wakee = p->pid;
+	}
 	return self;
+}
+
+/* Mark p's wakeup as handed to the waker's CPU w (-1: not handed off, and
+ * cpu, the default pick, stands). The mark is cleared by the enqueue that
+ * always follows. */
+static __always_inline s32 handoff_cpu(struct task_struct *p, s32 w, s32 cpu)
+{
+	struct task_ctx *tc;
+
+	if (w < 0)
+		return cpu;
+	tc = ctx_of(p);
+	if (!tc)
+		return cpu;
+	tc->handoff = w + 1;
+	return w;
+}
+
+/* A pair (PAIR=1): the waker's previous sync wakeup woke this same task, as
+ * each side of a pipe or a request-reply pair does. Send it straight to the
+ * waker's CPU w (its local DSQ), the placement scx_bpf_select_cpu_dfl makes
+ * for a sync wakeup when w's local DSQ is empty and some CPU is idle, but
+ * also when the wakee's previous CPU is idle, where dfl sends it instead
+ * (so dfl is not called): a pair split across two CPUs stays split, each
+ * message an IPI and an idle exit on the partner's CPU (pipe under MTTCG:
+ * kernel/README.md), and joined it runs on w by turns, the waker blocking
+ * as the wakee starts. Only while nothing waits, in the shared queue or in
+ * w's local DSQ, so that no queued task is passed; a task whose enqueue
+ * races with that check waits for the wakee's one run, as for any direct
+ * placement. A waker that wakes others in turn (messaging) is no pair. */
+static __always_inline bool pair_cpu(bool pair)
+{
+	return SCX_AUCTION_PAIR && pair && !scx_bpf_dsq_nr_queued(SHARED_DSQ) &&
+	       !scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL);
 }
 
 /* Kick an idle CPU that may run the queue's head, if any. */
@@ -502,23 +546,33 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 {
 	struct scx_auction_stats *st;
 	struct task_ctx *tc;
-	bool idle = false;
-	s32 cpu;
+	bool idle = false, pair = false;
+	s32 cpu, waker;
 
-	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
-	if (!idle)
-		return handoff_cpu(p, wake_flags, cpu);
-	/* An idle CPU has nobody else to run: no auction needed, and no wait
-	 * to time (enq_ns 0: the wait statistics cover queued tasks). */
+	waker = sync_waker_cpu(p, wake_flags, &pair);
+	pair = waker >= 0 && pair_cpu(pair);
+	if (pair) {
+		cpu = waker;
+	} else {
+		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+		if (!idle)
+			return handoff_cpu(p, waker, cpu);
+	}
+	/* An idle CPU, or a pair's waker about to sleep with nothing queued,
+	 * has nobody else to run: no auction needed, and no wait to time
+	 * (enq_ns 0: the wait statistics cover queued tasks). */
 	tc = ctx_of(p);
 	if (!tc)
-		return cpu;
+		return pair ? prev_cpu : cpu;
 	st = my_stats();
 	classify(p, tc, st);
 	tc->enq_ns = 0;
 	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, quantum_ns * tc->units, 0);
-	if (st)
+	if (st) {
 		st->direct++;
+		if (pair)
+			st->pairs++;
+	}
 	return cpu;
 }
 

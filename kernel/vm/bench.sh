@@ -7,9 +7,11 @@
 # an emulated (TCG) machine: a comparison between schedulers in the same boot,
 # not a hardware number. Writes bench.txt into the share ($1), which
 # `auctioneer bench kernel` summarises.
-# $2 = profile: instead, per scheduler, every BPF program's run count and run
-# time (kernel.bpf_stats_enabled) during perf bench sched pipe, into
-# profile-<scheduler>.json (bpftool prog show): the callbacks' own cost.
+# $2 = profile: instead, per turn of a scheduler in SCHEDS (a name may come
+# more than once), every BPF program's run count and run time
+# (kernel.bpf_stats_enabled) read before and after perf bench sched pipe -l
+# PIPE_L, into bpfstats-<scheduler>-<turn>.json, which `auctioneer kernel
+# bpfstats` reads: each callback's ns per call and calls per round trip.
 # Env: RUNS (rounds, default 3), SCHEDS (default: all four), CLOCK (the guest's
 # clock, from run.sh: the samples' first line), PIPE_L, MSG_L, HB_L (loops per
 # sample of pipe, messaging and hackbench).
@@ -81,23 +83,35 @@ measure() { # one sample of each benchmark under scheduler $1
   h=$(run "$1" hackbench timeout 120 hackbench -g 2 -l "${HB_L:-50}" | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
   echo "$1 pipe_us ${p:-nan} messaging_s ${m:-nan} hackbench_s ${h:-nan}" | tee -a $OUT
 }
+# The counters run only while the sysctl is on, from whenever it was turned
+# on, so both reads bracket the pipe run alone: the difference is pipe's.
+# Under MTTCG the run times are guest-clock ns (emulated), the stats' own
+# two clock reads per call included, as for every scheduler alike.
 # GPERF=1: also the guest kernel's own profile of that pipe run (perf record
 # -a, cpu-clock: where the vCPUs' busy time goes, the emulator's CPU time
 # following it), with the kernel's symbols, BPF programs included
 profile() { # each BPF program's run count and time during pipe under scheduler $1
   sysctl -qw kernel.bpf_stats_enabled=1
+  f=$S/bpfstats-$1-$n.json
+  "$AUCTIONEER_BPFTOOL" -j prog show > /tmp/before.json
   if [ -n "${GPERF:-}" ]; then
     cat /proc/kallsyms > "$S/kallsyms-$1.txt"
     # recorded on the guest's tmpfs, then copied: perf's output file is
     # rewritten at the end, which over 9p left only its header
-    perf record -a -g -F 499 -o /tmp/gperf.data -- perf bench sched pipe -l 20000 \
-      > "$S/profile-$1-pipe.txt" 2>&1
+    perf record -a -g -F 499 -o /tmp/gperf.data -- perf bench sched pipe -l "${PIPE_L:-5000}" \
+      > /tmp/pipe.txt 2>&1
     cp /tmp/gperf.data "$S/gperf-$1-$n.data"
   else
-    perf bench sched pipe -l 20000 > "$S/profile-$1-pipe.txt" 2>&1
+    perf bench sched pipe -l "${PIPE_L:-5000}" > /tmp/pipe.txt 2>&1
   fi
-  "$AUCTIONEER_BPFTOOL" -j prog show > "$S/profile-$1.json"
+  "$AUCTIONEER_BPFTOOL" -j prog show > /tmp/after.json
   sysctl -qw kernel.bpf_stats_enabled=0
+  us=$(sed -n 's/.* \([0-9.]*\) usecs\/op/\1/p' /tmp/pipe.txt)
+  # the clocksource: what a BPF clock read (bpf_ktime_get_ns) costs the emulator
+  cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+  { printf '{"scheduler": "%s", "turn": %d, "clock": "%s", "clocksource": "%s", "loops": %d, "pipe_us": %s, "before": ' \
+      "$1" "$n" "${CLOCK:-MTTCG wall clock}" "$cs" "${PIPE_L:-5000}" "${us:-null}"
+    cat /tmp/before.json; printf ', "after": '; cat /tmp/after.json; echo '}'; } > "$f"
 }
 # Where the IPIs and context switches come from, per scheduler and workload:
 # tracefs histograms (in-kernel counts, no per-event output) of who sent each

@@ -10,8 +10,11 @@
 #   bench   the same scheduler against EEVDF, scx_simple and scx_central
 #           (built here at run time from Debian's linux-source for the same
 #           kernel, never kept in the project), interleaved, in one boot
-#   profile each BPF program's run count and time (bpf_stats) during perf
-#           bench sched pipe, per scheduler in SCHEDS (profile-<scheduler>.json)
+#   profile each BPF program's run count and time (bpf_stats) before and
+#           after perf bench sched pipe -l PIPE_L, per turn of a scheduler in
+#           SCHEDS (bpfstats-<scheduler>-<turn>.json; `auctioneer kernel
+#           bpfstats out/scx-vm/bpfstats-*.json` gives ns per call and calls
+#           per round trip per callback)
 #   trace   per scheduler in SCHEDS, during pipe and messaging: who sends each
 #           IPI (tracefs histograms by call site and stack), preempted against
 #           blocking context switches, migrations, wakeups by CPU and
@@ -61,7 +64,7 @@ make -s -C "$REPO/kernel" BUILD="$W/build"
 cp "$W/build/scx_auction.bpf.o" "$BPFTOOL" "$SHARE/"
 # bench/profile A/B: a scheduler named auction:KNOB=V[,KNOB=V] in SCHEDS is
 # the same source built with those kernel/Makefile knobs (KICK, MIN_UNITS,
-# FREE_UNITS, KTHREADS, HANDOFF); auction@REV[:KNOB=V,...] is the scheduler
+# FREE_UNITS, KTHREADS, HANDOFF, PAIR); auction@REV[:KNOB=V,...] is the scheduler
 # as committed at REV (a branch or commit), with or without knobs: the build
 # before a change to the default, or a candidate measured earlier, rebuilt
 # exactly to pool more rounds of it.
@@ -77,8 +80,8 @@ for s in ${SCHEDS:-}; do
     else
         knobs=$spec
     fi
-    [[ -z $knobs || $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF)=[0-9]+)*$ ]] \
-        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n, FREE_UNITS=n, KTHREADS=n and HANDOFF=n, comma-separated" >&2; exit 2; }
+    [[ -z $knobs || $knobs =~ ^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF|PAIR)=[0-9]+(,(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF|PAIR)=[0-9]+)*$ ]] \
+        || { echo "$0: $s: knobs are KICK=n, MIN_UNITS=n, FREE_UNITS=n, KTHREADS=n, HANDOFF=n and PAIR=n, comma-separated" >&2; exit 2; }
     build=$W/build-${spec//:/_}  # make takes a ':' in a target for a rule
     make -s -C "$src/kernel" BUILD="$build" ${knobs//,/ }
     cp "$build/scx_auction.bpf.o" "$SHARE/scx_auction-$spec.bpf.o"
@@ -184,6 +187,8 @@ for retry in 1 2; do
     boot; verdict
 done
 mkdir -p "$REPO/out/scx-vm"
+# a profile's turns are numbered per boot: an earlier boot's would mix in
+[[ $SUITE == profile ]] && rm -f "$REPO/out/scx-vm"/bpfstats-*.json
 cp "$W/console.txt" "$REPO/out/scx-vm/console-$SUITE.txt"
 for oops in "$W"/console-oops-*.txt; do
     [[ -f $oops ]] && cp "$oops" "$REPO/out/scx-vm/console-$SUITE-${oops##*/console-}"

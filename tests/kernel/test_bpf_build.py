@@ -200,9 +200,9 @@ def test_knob_defaults_agree() -> None:
     source's own fallbacks, which a build without the Makefile (and the README) describes."""
     source = (KERNEL / "scx_auction.bpf.c").read_text()
     makefile = (KERNEL / "Makefile").read_text()
-    knobs = dict(re.findall(r"^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF) \?= (\d+)$", makefile,
-                            re.M))
-    assert set(knobs) == {"KICK", "MIN_UNITS", "FREE_UNITS", "KTHREADS", "HANDOFF"}
+    knobs = dict(re.findall(r"^(KICK|MIN_UNITS|FREE_UNITS|KTHREADS|HANDOFF|PAIR) \?= (\d+)$",
+                            makefile, re.M))
+    assert set(knobs) == {"KICK", "MIN_UNITS", "FREE_UNITS", "KTHREADS", "HANDOFF", "PAIR"}
     for knob, value in knobs.items():
         fallback = re.search(rf"#define SCX_AUCTION_{knob} (\d+)", source)
         assert fallback, knob

@@ -366,4 +366,39 @@ def bench_kernel(
         typer.echo(f"wrote {png}")
 
 
+@kernel_app.command("bpfstats")
+def bpfstats_command(
+    files: Annotated[list[Path], typer.Argument(
+        help="bpfstats-<scheduler>-<turn>.json from kernel/vm/run.sh profile (out/scx-vm/).",
+        dir_okay=False)],
+    baseline: Annotated[str, typer.Option(
+        help="Beside each callback, its ns per round trip less this scheduler's.")] = "scx_simple",
+    json_path: JsonOption = None,
+) -> None:
+    """Each callback's calls per pipe round trip and ns per call, per scheduler (emulated).
+
+    Medians over each scheduler's turns of ``perf bench sched pipe`` in one
+    VM boot; no kernel needed here.
+    """
+    from auctioneer.kernel.bpfstats import load_turns, summarise
+
+    try:
+        rows = summarise(load_turns(files))
+    except ValueError as exc:
+        raise bad("FILES", str(exc)) from None
+    base = {r.callback: r.ns_per_round_trip for r in rows if r.scheduler == baseline}
+    typer.echo("BPF programs' own run time (bpf_stats) during perf bench sched pipe, guest "
+               "clock under QEMU: emulated ns, comparable only within one boot")
+    typer.echo(f"{'scheduler':<22} {'callback':<11} {'turns':>5} {'calls/rt':>9} "
+               f"{'ns/call':>9} {'ns/rt':>9} {'- ' + baseline:>16}")
+    for r in rows:
+        diff = (f"{r.ns_per_round_trip - base.get(r.callback, 0.0):>+16.0f}"
+                if base and r.scheduler != baseline else "")
+        typer.echo(f"{r.scheduler:<22} {r.callback:<11} {r.turns:>5} "
+                   f"{r.calls_per_round_trip:>9.3f} {r.ns_per_call:>9.0f} "
+                   f"{r.ns_per_round_trip:>9.0f} {diff}")
+    _write_json(json_path, {"source": [str(f) for f in files], "emulated": True,
+                            "rows": [asdict(r) for r in rows]})
+
+
 register(app)

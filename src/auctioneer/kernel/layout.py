@@ -67,7 +67,7 @@ _BID = struct.Struct("<QIIQ")
 _ACCOUNT = struct.Struct("<5Q")
 _STATS_FIELDS = ("enqueued", "direct", "kthreads", "bidders", "free", "out_of_budget", "kicks",
                  "dispatched", "kept", "page_retries", "page_fallbacks", "dispatches", "cached",
-                 "handoffs", "handoff_kicks", "window_cuts", "window_cut_ns",
+                 "handoffs", "handoff_kicks", "pairs", "window_cuts", "window_cut_ns",
                  "dispatch_calls", "dispatch_ns", "enqueue_calls", "enqueue_ns", "max_wait_ns")
 _STATS = struct.Struct(f"<{len(_STATS_FIELDS)}Q{DELAY_BUCKETS}Q")
 _EXIT = struct.Struct("<qq128s256s")
