@@ -430,21 +430,30 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
  * ops.tick every tick and ops.dispatch when it stops, and only with
  * scx_bpf_dsq_peek, which the settling needs. Returns w, or -1 when the
  * wakeup may not be handed off; *pair says whether the waker woke this same
- * task with its previous sync wakeup as well (pair_cpu). */
+ * task with its previous sync wakeup and that task's last sync wakeup woke
+ * the waker (pair_cpu). */
 static __always_inline s32 sync_waker_cpu(struct task_struct *p, u64 wake_flags, bool *pair)
 {
-	struct task_ctx *wc;
+	struct task_struct *waker;
+	struct task_ctx *wc, *tc;
 	s32 self;
 
 	if (!SCX_AUCTION_HANDOFF || !(wake_flags & SCX_WAKE_SYNC) ||
 	    !bpf_ksym_exists(scx_bpf_dsq_peek))
 		return -1;
 	self = bpf_get_smp_processor_id();
-	wc = ctx_of(bpf_get_current_task_btf());
+	waker = bpf_get_current_task_btf();
+	wc = ctx_of(waker);
 	if (!wc || !wc->on_cpu || !bpf_cpumask_test_cpu(self, p->cpus_ptr))
 		return -1;
 	if (SCX_AUCTION_PAIR) {
-		*pair = wc->last_wakee == (u32)p->pid;
+		/* Mutual: p's own last sync wakeup woke the waker. A producer that
+		 * wakes a faster consumer again and again without sleeping, or a
+		 * hog interrupted by a softirq's wakeups, is woken by nobody it
+		 * wakes, and pinning its wakee to its CPU would serialise them. */
+		tc = ctx_of(p);
+		*pair = wc->last_wakee == (u32)p->pid && tc &&
+			tc->last_wakee == (u32)waker->pid;
 		wc->last_wakee = p->pid;
 	}
 	return self;
@@ -466,9 +475,9 @@ static __always_inline s32 handoff_cpu(struct task_struct *p, s32 w, s32 cpu)
 	return w;
 }
 
-/* A pair (PAIR=1): the waker's previous sync wakeup woke this same task, as
- * each side of a pipe or a request-reply pair does. Send it straight to the
- * waker's CPU w (its local DSQ), the placement scx_bpf_select_cpu_dfl makes
+/* A pair (PAIR=1): the waker's previous sync wakeup woke this same task and
+ * that task's woke the waker, as each side of a pipe or a request-reply pair
+ * does. Send it straight to the waker's CPU w (its local DSQ), the placement scx_bpf_select_cpu_dfl makes
  * for a sync wakeup when w's local DSQ is empty and some CPU is idle, but
  * also when the wakee's previous CPU is idle, where dfl sends it instead
  * (so dfl is not called): a pair split across two CPUs stays split, each

@@ -58,7 +58,7 @@ struct scx_auction_stats {
 	__u64 cached;          /* pricings served from the task's cache (no bid, same bids) */
 	__u64 handoffs;        /* sync wakees queued for their waker's CPU, with no kick */
 	__u64 handoff_kicks;   /* idle CPUs kicked when a handoff's CPU found work left queued */
-	__u64 pairs;           /* of the handoffs, a pair's wakeups taken from an idle CPU (PAIR) */
+	__u64 pairs;           /* mutual pairs' wakeups on the waker's CPU (PAIR; in direct) */
 	__u64 window_cuts;     /* first slice ends in a budget window that cut a lead past lag_ns */
 	__u64 window_cut_ns;   /* vtime those cuts took beyond what the bank would have */
 	/* Timing takes two clock reads, so one call in SCX_AUCTION_TIME_EVERY is timed:
