@@ -99,3 +99,21 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert {r["scheduler"] for r in rows} == {"auction", "scx_simple"}
     assert not any(math.isnan(r["ns_per_call"]) for r in rows)
     assert main(["kernel", "bpfstats", str(tmp_path / "none.json")]) == 2
+
+
+def test_a_lingering_program_of_the_same_name_is_told_apart_by_its_id() -> None:
+    """A program left from an earlier load (same cut name, another id) ran before the turn:
+    its counts are not this turn's, whichever order bpftool lists them in."""
+    old = _prog(8, "auction_select_", 90_000, 9_000_000)
+    doc = _doc("auction", 1, [_prog(1, "auction_select_", 10, 5000), old],
+               [_prog(1, "auction_select_", 2010, 1_005_000), old])
+    [sel] = turn_costs(doc)
+    assert (sel.calls_per_round_trip, sel.ns_per_call) == (2.0, 500.0)
+
+
+def test_the_summary_is_a_median_not_a_mean() -> None:
+    """Three turns, one far off: the middle one is the summary."""
+    turns = [turn_costs(_doc("auction", t, [], [_prog(1, "auction_select_", 2000, ns)]))
+             for t, ns in enumerate([400_000, 1_000_000, 90_000_000])]
+    [sel, _] = summarise(turns)
+    assert (sel.callback, sel.turns, sel.ns_per_call) == ("select_cpu", 3, 500.0)

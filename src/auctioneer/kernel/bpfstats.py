@@ -110,8 +110,7 @@ def turn_costs(doc: Mapping[str, Any]) -> list[CallbackCost]:
         calls[callback] = calls.get(callback, 0) + cnt - cnt0
         ns[callback] = ns.get(callback, 0) + time_ns - time0
     order = {c: i for i, c in enumerate(CALLBACKS)}
-    return [CallbackCost(scheduler, c, calls[c] / loops,
-                         ns[c] / calls[c] if calls[c] else float("nan"), ns[c] / loops)
+    return [CallbackCost(scheduler, c, calls[c] / loops, ns[c] / calls[c], ns[c] / loops)
             for c in sorted(calls, key=lambda c: (order.get(c, len(order)), c)) if calls[c]]
 
 
