@@ -432,10 +432,11 @@ static __always_inline void charge(struct task_struct *p, struct task_ctx *tc)
  * wakeup may not be handed off; *pair says whether the waker woke this same
  * task with its previous sync wakeup and that task's last sync wakeup woke
  * the waker (pair_cpu). */
-static __always_inline s32 sync_waker_cpu(struct task_struct *p, u64 wake_flags, bool *pair)
+static __always_inline s32 sync_waker_cpu(struct task_struct *p, struct task_ctx *tc,
+					  u64 wake_flags, bool *pair)
 {
 	struct task_struct *waker;
-	struct task_ctx *wc, *tc;
+	struct task_ctx *wc;
 	s32 self;
 
 	if (!SCX_AUCTION_HANDOFF || !(wake_flags & SCX_WAKE_SYNC) ||
@@ -451,7 +452,6 @@ static __always_inline s32 sync_waker_cpu(struct task_struct *p, u64 wake_flags,
 		 * wakes a faster consumer again and again without sleeping, or a
 		 * hog interrupted by a softirq's wakeups, is woken by nobody it
 		 * wakes, and pinning its wakee to its CPU would serialise them. */
-		tc = ctx_of(p);
 		*pair = wc->last_wakee == (u32)p->pid && tc &&
 			tc->last_wakee == (u32)waker->pid;
 		wc->last_wakee = p->pid;
@@ -459,34 +459,30 @@ static __always_inline s32 sync_waker_cpu(struct task_struct *p, u64 wake_flags,
 	return self;
 }
 
-/* Mark p's wakeup as handed to the waker's CPU w (-1: not handed off, and
- * cpu, the default pick, stands). The mark is cleared by the enqueue that
- * always follows. */
-static __always_inline s32 handoff_cpu(struct task_struct *p, s32 w, s32 cpu)
+/* Mark the wakeup of the task whose context is tc as handed to the waker's
+ * CPU w (-1: not handed off, and cpu, the default pick, stands). The mark is
+ * cleared by the enqueue that always follows. */
+static __always_inline s32 handoff_cpu(struct task_ctx *tc, s32 w, s32 cpu)
 {
-	struct task_ctx *tc;
-
-	if (w < 0)
-		return cpu;
-	tc = ctx_of(p);
-	if (!tc)
+	if (w < 0 || !tc)
 		return cpu;
 	tc->handoff = w + 1;
 	return w;
 }
 
 /* A pair (PAIR=1): the waker's previous sync wakeup woke this same task and
- * that task's woke the waker, as each side of a pipe or a request-reply pair
- * does. Send it straight to the waker's CPU w (its local DSQ), the placement scx_bpf_select_cpu_dfl makes
- * for a sync wakeup when w's local DSQ is empty and some CPU is idle, but
- * also when the wakee's previous CPU is idle, where dfl sends it instead
- * (so dfl is not called): a pair split across two CPUs stays split, each
- * message an IPI and an idle exit on the partner's CPU (pipe under MTTCG:
- * kernel/README.md), and joined it runs on w by turns, the waker blocking
- * as the wakee starts. Only while nothing waits, in the shared queue or in
- * w's local DSQ, so that no queued task is passed; a task whose enqueue
- * races with that check waits for the wakee's one run, as for any direct
- * placement. A waker that wakes others in turn (messaging) is no pair. */
+ * that task's woke the waker, as each side of a pipe or a request-reply
+ * pair does. Send it straight to the waker's CPU w (its local DSQ), the
+ * placement scx_bpf_select_cpu_dfl makes for a sync wakeup when w's local
+ * DSQ is empty and some CPU is idle, but also when the wakee's previous CPU
+ * is idle, where dfl sends it instead (so dfl is not called): a pair split
+ * across two CPUs stays split, each message an IPI and an idle exit on the
+ * partner's CPU (pipe under MTTCG: kernel/README.md), and joined it runs on
+ * w by turns, the waker blocking as the wakee starts. Only while nothing
+ * waits, in the shared queue or in w's local DSQ, so that no queued task is
+ * passed; a task whose enqueue races with that check waits for the wakee's
+ * one run, as for any direct placement. A waker that wakes others in turn
+ * (messaging) is no pair. */
 static __always_inline bool pair_cpu(bool pair)
 {
 	return SCX_AUCTION_PAIR && pair && !scx_bpf_dsq_nr_queued(SHARED_DSQ) &&
@@ -558,21 +554,23 @@ s32 BPF_STRUCT_OPS(auction_select_cpu, struct task_struct *p, s32 prev_cpu, u64 
 	bool idle = false, pair = false;
 	s32 cpu, waker;
 
-	waker = sync_waker_cpu(p, wake_flags, &pair);
+	/* Looked up once: the pair test, the handoff mark and the direct
+	 * insert all read it. A pair needs it, so without it no pair forms. */
+	tc = ctx_of(p);
+	waker = sync_waker_cpu(p, tc, wake_flags, &pair);
 	pair = waker >= 0 && pair_cpu(pair);
 	if (pair) {
 		cpu = waker;
 	} else {
 		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 		if (!idle)
-			return handoff_cpu(p, waker, cpu);
+			return handoff_cpu(tc, waker, cpu);
 	}
 	/* An idle CPU, or a pair's waker about to sleep with nothing queued,
 	 * has nobody else to run: no auction needed, and no wait to time
 	 * (enq_ns 0: the wait statistics cover queued tasks). */
-	tc = ctx_of(p);
 	if (!tc)
-		return pair ? prev_cpu : cpu;
+		return cpu;
 	st = my_stats();
 	classify(p, tc, st);
 	tc->enq_ns = 0;
